@@ -1,0 +1,33 @@
+/// One way an actual request, response or message differs from the contract.
+/// Returned as values (never thrown), so callers can collect and render them.
+public struct Mismatch: Sendable, Equatable, CustomStringConvertible {
+    public enum Kind: String, Sendable {
+        case method, path, query, header, status, body, bodyType, metadata
+    }
+
+    public var kind: Kind
+    /// Where: `$.items[0].price`, `header 'Content-Type'`, `query 'page'`, `method`, `path`, `status`.
+    public var path: String
+    public var expected: String?
+    public var actual: String?
+    /// Why, in words a person can act on.
+    public var message: String
+
+    public init(kind: Kind, path: String, expected: String?, actual: String?, message: String) {
+        self.kind = kind
+        self.path = path
+        self.expected = expected
+        self.actual = actual
+        self.message = message
+    }
+
+    public var description: String { "\(path): \(message)" }
+}
+
+/// The result of comparing an actual request, response or message with the contract.
+public struct MatchResult: Sendable, Equatable {
+    public var mismatches: [Mismatch]
+    public var matched: Bool { mismatches.isEmpty }
+
+    public init(mismatches: [Mismatch] = []) { self.mismatches = mismatches }
+}

@@ -1,0 +1,33 @@
+import Foundation
+
+/// Compiled regular expressions, shared across matches (compiling dominates otherwise).
+final class RegexCache: @unchecked Sendable {
+    static let shared = RegexCache()
+    private let lock = NSLock()
+    private var compiled: [String: NSRegularExpression] = [:]
+    private var invalid: Set<String> = []
+
+    func regex(_ pattern: String) -> NSRegularExpression? {
+        lock.lock()
+        defer { lock.unlock() }
+        if let hit = compiled[pattern] { return hit }
+        if invalid.contains(pattern) { return nil }
+        guard let regex = try? NSRegularExpression(pattern: pattern) else {
+            invalid.insert(pattern)
+            return nil
+        }
+        compiled[pattern] = regex
+        return regex
+    }
+
+    /// Whether `pattern` is found anywhere in `text` (as the Pact reference implementation matches).
+    func contains(_ pattern: String, in text: String) -> Bool {
+        guard let regex = regex(pattern) else { return false }
+        return regex.firstMatch(in: text, range: NSRange(text.startIndex..., in: text)) != nil
+    }
+
+    /// Whether the whole of `text` matches `pattern`.
+    func matchesWhole(_ pattern: String, _ text: String) -> Bool {
+        contains("^(?:" + pattern + ")$", in: text)
+    }
+}
