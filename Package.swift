@@ -36,7 +36,7 @@ let package = Package(
             ],
             swiftSettings: swiftSettings),
         .testTarget(name: "ContractCoreTests", dependencies: ["ContractCore"],
-                    swiftSettings: swiftSettings),
+                    exclude: ["Fixtures"], swiftSettings: swiftSettings),
         .testTarget(name: "TransportTests", dependencies: ["Transport"],
                     swiftSettings: swiftSettings),
         .testTarget(name: "TollgateCLITests", dependencies: ["tollgate"],

@@ -12,7 +12,9 @@ public struct MatchCase: Sendable {
     public var actual: JSONValue
 
     /// Reads a case; `kind` and `version` come from the caller (see `infer(fromPath:)`).
-    public init(json text: some Collection<UInt8>, kind: Kind, version: SpecVersion, file: String? = nil) throws {
+    /// Without a kind, it is told from the expectation's fields (`status` → response,
+    /// `method`/`path` → request, `contents` → message).
+    public init(json text: some Collection<UInt8>, kind: Kind?, version: SpecVersion, file: String? = nil) throws {
         let value: JSONValue
         do { value = try JSONParser.parse(text) } catch {
             throw PactError(file: file, path: "$", reason: "not valid JSON: \(error)")
@@ -22,6 +24,9 @@ public struct MatchCase: Sendable {
         guard let actual = o["actual"] else { throw PactError(file: file, path: "$.actual", reason: "a test case needs 'actual'") }
         if let verdict = o["match"], verdict.boolValue == nil {
             throw PactError(file: file, path: "$.match", reason: "'match' must be true or false")
+        }
+        guard let kind = kind ?? MatchCase.kind(of: expected) else {
+            throw PactError(file: file, path: "$.expected", reason: "cannot tell whether this is a request, response or message: pass --kind")
         }
         self.kind = kind
         self.version = version
@@ -48,6 +53,13 @@ public struct MatchCase: Sendable {
         } catch let error as PactError {
             throw file.map { error.inFile($0) } ?? error
         }
+    }
+
+    static func kind(of expected: JSONValue) -> Kind? {
+        if expected["contents"] != nil || expected["metaData"] != nil || expected["metadata"] != nil { return .message }
+        if expected["status"] != nil { return .response }
+        if expected["method"] != nil || expected["path"] != nil || expected["query"] != nil { return .request }
+        return nil
     }
 
     /// The kind and spec version a test-case path implies, e.g.

@@ -15,7 +15,7 @@ struct MatchCommand: ParsableCommand {
     @Option(name: .customLong("case"), help: "The test-case file.")
     var caseFile: String
 
-    @Option(help: "request, response or message (default: from the file's folder).")
+    @Option(help: "request, response or message (default: from the file's folder, else from its fields).")
     var kind: MatchCase.Kind?
 
     @Option(help: "Pact specification version 1, 1.1, 2, 3 or 4 (default: from the path, else 4).")
@@ -32,17 +32,16 @@ struct MatchCommand: ParsableCommand {
 
     func run() throws {
         let inferred = MatchCase.infer(fromPath: URL(fileURLWithPath: caseFile).standardizedFileURL.path)
-        guard let kind = kind ?? inferred.kind else {
-            fail("cannot tell whether \(caseFile) is a request, response or message case: pass --kind")
-        }
         let version = spec.flatMap(SpecVersion.init(string:)) ?? inferred.version ?? .v4
+        // Outside the specification's folders, only an explicit --kind counts.
+        let inferredKind = inferred.version == nil ? nil : inferred.kind
         let result: MatchResult
         let testCase: MatchCase
         do {
             guard let data = FileManager.default.contents(atPath: caseFile) else {
                 throw PactError(file: caseFile, path: "$", reason: "cannot read the file")
             }
-            testCase = try MatchCase(json: data, kind: kind, version: version, file: caseFile)
+            testCase = try MatchCase(json: data, kind: kind ?? inferredKind, version: version, file: caseFile)
             result = try testCase.evaluate(file: caseFile)
         } catch {
             fail("\(error)")
@@ -50,7 +49,7 @@ struct MatchCommand: ParsableCommand {
         if json {
             print(JSONWriter.pretty(MatchReport.json(result)))
         } else {
-            print(MatchReport.text(result, kind: kind, version: version, comment: testCase.comment))
+            print(MatchReport.text(result, kind: testCase.kind, version: version, comment: testCase.comment))
         }
         throw ExitCode(result.matched ? ExitStatus.passed : ExitStatus.failed)
     }

@@ -1,0 +1,23 @@
+# Two entry points do all the set-up on a fresh Debian machine:
+#   make demo   installs what is missing, builds, runs the main job
+#   make test   installs what is missing, starts PostgreSQL, runs the whole suite once, stops it
+SWIFT ?= swift
+
+.PHONY: demo test build setup
+
+setup:
+	@scripts/setup-system
+
+build: setup
+	$(SWIFT) build -c release --product tollgate
+
+demo: build
+	.build/release/tollgate match --case examples/order-response-mismatch.json; \
+	status=$$?; [ $$status -le 1 ] || exit $$status
+	.build/release/tollgate match --case examples/order-response-match.json
+
+test: setup
+	@url=$$(scripts/test-postgres start) || exit 1; \
+	trap 'scripts/test-postgres stop' EXIT; \
+	echo "PostgreSQL for tests: $$url"; \
+	TOLLGATE_TEST_DATABASE_URL="$$url" $(SWIFT) test --parallel

@@ -1,0 +1,89 @@
+import CRdKafka
+import Foundation
+
+/// A librdkafka consumer: join a group with `subscribe`, or read partitions directly with `assign`.
+/// Use from one task or thread at a time.
+public final class KafkaConsumer: @unchecked Sendable {
+    private let handle: OpaquePointer
+    private var closed = false
+
+    /// Where to start reading an assigned partition.
+    public enum StartOffset: Sendable {
+        case beginning, end
+        case offset(Int64)
+
+        var raw: Int64 {
+            switch self {
+            case .beginning: return Int64(RD_KAFKA_OFFSET_BEGINNING)
+            case .end: return Int64(RD_KAFKA_OFFSET_END)
+            case .offset(let n): return n
+            }
+        }
+    }
+
+    /// - Parameters:
+    ///   - groupId: the consumer group; reading starts at the earliest offset when the group has none.
+    public init(bootstrapServers: String, groupId: String, settings: [String: String] = [:]) throws {
+        var all = ["bootstrap.servers": bootstrapServers, "group.id": groupId, "auto.offset.reset": "earliest",
+                   "enable.partition.eof": "false", "topic.metadata.refresh.interval.ms": "1000"]
+        all.merge(settings) { _, new in new }
+        handle = try makeClient(RD_KAFKA_CONSUMER, try makeConfiguration(all))
+        rd_kafka_poll_set_consumer(handle)
+    }
+
+    deinit { close() }
+
+    /// Joins the group for `topics`; partitions are assigned by the group coordinator.
+    public func subscribe(_ topics: [String]) throws {
+        let list = rd_kafka_topic_partition_list_new(Int32(topics.count))
+        defer { rd_kafka_topic_partition_list_destroy(list) }
+        for topic in topics { rd_kafka_topic_partition_list_add(list, topic, RD_KAFKA_PARTITION_UA) }
+        let error = rd_kafka_subscribe(handle, list)
+        if error != RD_KAFKA_RESP_ERR_NO_ERROR { throw KafkaError(error, context: "subscribe to \(topics.joined(separator: ", "))") }
+    }
+
+    /// Reads the given partitions directly, without group coordination.
+    public func assign(_ partitions: [(topic: String, partition: Int32)], from start: StartOffset = .beginning) throws {
+        let list = rd_kafka_topic_partition_list_new(Int32(partitions.count))
+        defer { rd_kafka_topic_partition_list_destroy(list) }
+        for p in partitions {
+            let entry = rd_kafka_topic_partition_list_add(list, p.topic, p.partition)
+            entry?.pointee.offset = start.raw
+        }
+        let error = rd_kafka_assign(handle, list)
+        if error != RD_KAFKA_RESP_ERR_NO_ERROR { throw KafkaError(error, context: "assign") }
+    }
+
+    /// The next record, or nil when none arrives within `timeout` seconds.
+    public func poll(timeout: Double) throws -> KafkaMessage? {
+        guard let raw = rd_kafka_consumer_poll(handle, Int32(timeout * 1000)) else { return nil }
+        defer { rd_kafka_message_destroy(raw) }
+        let error = raw.pointee.err
+        if error == RD_KAFKA_RESP_ERR__PARTITION_EOF { return nil }
+        if error != RD_KAFKA_RESP_ERR_NO_ERROR {
+            // Topics that do not exist yet are not fatal: the producer side may create them.
+            if error == RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART || error == RD_KAFKA_RESP_ERR__UNKNOWN_TOPIC { return nil }
+            throw KafkaError(error, context: "consume")
+        }
+        return KafkaMessage(UnsafePointer(raw))
+    }
+
+    /// Reads until `predicate` accepts a record or `timeout` seconds pass.
+    public func first(within timeout: Double, where predicate: (KafkaMessage) -> Bool) throws -> KafkaMessage? {
+        let deadline = Date().addingTimeInterval(timeout)
+        while Date() < deadline {
+            if let message = try poll(timeout: min(0.2, max(0.01, deadline.timeIntervalSinceNow))), predicate(message) {
+                return message
+            }
+        }
+        return nil
+    }
+
+    /// Leaves the group and releases the client.
+    public func close() {
+        guard !closed else { return }
+        closed = true
+        rd_kafka_consumer_close(handle)
+        rd_kafka_destroy(handle)
+    }
+}

@@ -1,0 +1,98 @@
+import CLibPQ
+import Foundation
+
+/// One libpq connection. Queries are parameterised (`$1`, `$2`, …) and never built from strings.
+/// Not safe to share between threads; use `PostgresPool` from concurrent code.
+public final class PostgresConnection {
+    private let connection: OpaquePointer
+
+    /// Connects to `url` (`postgresql://user:password@host:port/database?sslmode=disable`).
+    public init(url: String) throws {
+        guard let connection = PQconnectdb(url) else {
+            throw PostgresError(sqlState: nil, message: "cannot allocate a PostgreSQL connection", detail: nil)
+        }
+        guard PQstatus(connection) == CONNECTION_OK else {
+            let message = String(cString: PQerrorMessage(connection)).trimmingCharacters(in: .whitespacesAndNewlines)
+            PQfinish(connection)
+            throw PostgresError(sqlState: "08001", message: "cannot connect to PostgreSQL: \(message)", detail: nil)
+        }
+        self.connection = connection
+        // Notices (e.g. "relation already exists, skipping") are not errors: keep them off stderr.
+        PQsetNoticeProcessor(connection, { _, _ in }, nil)
+    }
+
+    deinit { PQfinish(connection) }
+
+    /// Whether the connection is still usable.
+    public var isHealthy: Bool { PQstatus(connection) == CONNECTION_OK }
+
+    /// Runs `sql` with `parameters` bound to `$1…$n` and returns the rows.
+    @discardableResult
+    public func query(_ sql: String, _ parameters: [(any PostgresEncodable)?] = []) throws -> [PostgresRow] {
+        let result = try run(sql, parameters)
+        defer { PQclear(result) }
+        let rowCount = PQntuples(result), columnCount = PQnfields(result)
+        var columns: [String: Int] = [:]
+        for c in 0..<columnCount { columns[String(cString: PQfname(result, c))] = Int(c) }
+        var rows: [PostgresRow] = []
+        rows.reserveCapacity(Int(rowCount))
+        for r in 0..<rowCount {
+            var values: [String?] = []
+            values.reserveCapacity(Int(columnCount))
+            for c in 0..<columnCount {
+                values.append(PQgetisnull(result, r, c) == 1 ? nil : String(cString: PQgetvalue(result, r, c)))
+            }
+            rows.append(PostgresRow(columns: columns, values: values))
+        }
+        return rows
+    }
+
+    /// Runs a statement and returns how many rows it changed.
+    @discardableResult
+    public func execute(_ sql: String, _ parameters: [(any PostgresEncodable)?] = []) throws -> Int {
+        let result = try run(sql, parameters)
+        defer { PQclear(result) }
+        return Int(String(cString: PQcmdTuples(result))) ?? 0
+    }
+
+    private func run(_ sql: String, _ parameters: [(any PostgresEncodable)?]) throws -> OpaquePointer {
+        let texts = parameters.map { $0?.postgresText }
+        let cStrings: [UnsafeMutablePointer<CChar>?] = texts.map { $0.map { strdup($0)! } }
+        defer { cStrings.forEach { free($0) } }
+        let result: OpaquePointer? = cStrings.withUnsafeBufferPointer { buffer in
+            buffer.withMemoryRebound(to: UnsafePointer<CChar>?.self) { values in
+                PQexecParams(connection, sql, Int32(parameters.count), nil, values.baseAddress, nil, nil, 0)
+            }
+        }
+        guard let result else {
+            throw PostgresError(sqlState: nil, message: String(cString: PQerrorMessage(connection)).trimmingCharacters(in: .whitespacesAndNewlines), detail: nil)
+        }
+        switch PQresultStatus(result) {
+        case PGRES_COMMAND_OK, PGRES_TUPLES_OK, PGRES_EMPTY_QUERY:
+            return result
+        default:
+            func field(_ code: UInt8) -> String? {
+                PQresultErrorField(result, Int32(code)).map { String(cString: $0) }
+            }
+            let error = PostgresError(
+                sqlState: field(UInt8(ascii: "C")),
+                message: field(UInt8(ascii: "M")) ?? String(cString: PQresultErrorMessage(result)).trimmingCharacters(in: .whitespacesAndNewlines),
+                detail: field(UInt8(ascii: "D")))
+            PQclear(result)
+            throw error
+        }
+    }
+
+    /// Runs `body` in a transaction: committed when it returns, rolled back when it throws.
+    public func transaction<T>(_ body: (PostgresConnection) throws -> T) throws -> T {
+        try execute("BEGIN")
+        do {
+            let value = try body(self)
+            try execute("COMMIT")
+            return value
+        } catch {
+            _ = try? execute("ROLLBACK")
+            throw error
+        }
+    }
+}

@@ -1,0 +1,18 @@
+/// A PostgreSQL failure; server errors carry the SQLSTATE code (e.g. `23505` unique violation).
+public struct PostgresError: Error, Sendable, CustomStringConvertible {
+    public let sqlState: String?
+    public let message: String
+    public let detail: String?
+
+    public var description: String {
+        var text = sqlState.map { "[\($0)] " } ?? ""
+        text += message
+        if let detail, !detail.isEmpty { text += " (\(detail))" }
+        return text
+    }
+
+    /// True for constraint violations (class 23: unique, check, foreign key, not null).
+    public var isConstraintViolation: Bool { sqlState?.hasPrefix("23") ?? false }
+    public var isUniqueViolation: Bool { sqlState == "23505" }
+    public var isCheckViolation: Bool { sqlState == "23514" }
+}

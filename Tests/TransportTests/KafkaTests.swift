@@ -1,0 +1,66 @@
+import Foundation
+import Testing
+import Transport
+
+@Suite(.serialized) struct KafkaTests {
+    @Test func producedRecordIsReadByAnIndependentClientOverTCP() async throws {
+        let broker = try EmbeddedKafkaBroker()
+        #expect(broker.bootstrapServers.hasPrefix("127.0.0.1:"))
+        try broker.createTopic("order.created", partitions: 1)
+        let producer = try KafkaProducer(bootstrapServers: broker.bootstrapServers)
+        let report = try await producer.send(
+            topic: "order.created", key: Array("order-1".utf8), value: Array(#"{"order_id":"order-1"}"#.utf8),
+            headers: [("event_type", Array("order.created".utf8)), ("event_version", Array("1".utf8))])
+        #expect(report.topic == "order.created")
+        #expect(report.offset >= 0)
+
+        let consumer = try KafkaConsumer(bootstrapServers: broker.bootstrapServers, groupId: "test-\(UUID())")
+        defer { consumer.close() }
+        try consumer.assign([("order.created", 0)], from: .beginning)
+        let message = try #require(try consumer.first(within: 10) { $0.keyText == "order-1" })
+        #expect(message.valueText == #"{"order_id":"order-1"}"#)
+        #expect(message.header("event_type") == "order.created")
+        #expect(message.header("event_version") == "1")
+        #expect(message.offset == report.offset)
+        #expect(message.timestamp != nil)
+    }
+
+    @Test func consumerGroupSubscriptionReceivesEveryRecord() throws {
+        let broker = try EmbeddedKafkaBroker()
+        try broker.createTopic("payment.completed", partitions: 3)
+        let producer = try KafkaProducer(bootstrapServers: broker.bootstrapServers)
+        for i in 0..<30 {
+            try producer.sendAndWait(topic: "payment.completed", key: Array("p-\(i)".utf8), value: Array("\(i)".utf8))
+        }
+        let consumer = try KafkaConsumer(bootstrapServers: broker.bootstrapServers, groupId: "notifications")
+        defer { consumer.close() }
+        try consumer.subscribe(["payment.completed"])
+        var seen = Set<String>()
+        let deadline = Date().addingTimeInterval(20)
+        while seen.count < 30, Date() < deadline {
+            if let message = try consumer.poll(timeout: 0.5) { seen.insert(message.valueText) }
+        }
+        #expect(seen == Set((0..<30).map(String.init)))
+    }
+
+    @Test func deliveryFailsClearlyWhenTheBrokerStaysDown() throws {
+        let broker = try EmbeddedKafkaBroker()
+        try broker.createTopic("inventory.reserved")
+        let producer = try KafkaProducer(bootstrapServers: broker.bootstrapServers, settings: ["message.timeout.ms": "1500"])
+        try producer.sendAndWait(topic: "inventory.reserved", key: nil, value: [1])
+        try broker.takeDown()
+        let error = #expect(throws: KafkaError.self) { try producer.sendAndWait(topic: "inventory.reserved", key: nil, value: [2]) }
+        #expect(error?.description.contains("delivery failed") == true)
+        try broker.bringUp()
+        // The client reconnects by itself; a send succeeds again once it has.
+        var recovered = false
+        for _ in 0..<10 where !recovered {
+            recovered = (try? producer.sendAndWait(topic: "inventory.reserved", key: nil, value: [3])) != nil
+        }
+        #expect(recovered)
+    }
+
+    @Test func badSettingIsAnError() {
+        #expect(throws: KafkaError.self) { try KafkaProducer(bootstrapServers: "127.0.0.1:1", settings: ["no.such.setting": "1"]) }
+    }
+}
