@@ -1,11 +1,27 @@
 import ArgumentParser
+import Foundation
 
 @main
-struct Tollgate: ParsableCommand {
+struct Tollgate: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "tollgate",
         abstract: "Contract and load testing gate for microservice rollouts.",
-        subcommands: [MatchCommand.self])
+        subcommands: [MatchCommand.self, ServicesCommand.self])
+
+    static func main() async {
+        // Progress lines reach pipes and CI logs as they happen, not when the buffer fills.
+        setvbuf(stdout, nil, _IOLBF, 0)
+        do {
+            var command = try parseAsRoot()
+            if var asyncCommand = command as? any AsyncParsableCommand {
+                try await asyncCommand.run()
+            } else {
+                try command.run()
+            }
+        } catch {
+            exit(withError: error)
+        }
+    }
 }
 
 /// Exit codes shared by every command: 0 passed, 1 a check failed, 2 the run could not be done.

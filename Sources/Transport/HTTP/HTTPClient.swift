@@ -47,15 +47,13 @@ public struct HTTPClientError: Error, Sendable, CustomStringConvertible {
 }
 
 /// A libcurl easy handle: one connection kept alive across requests to the same host.
-/// Not safe to share between threads; use one client per worker (or `HTTPClientPool`).
+/// Not safe to share between threads; use one client per worker, or `HTTPClientPool` from
+/// async code.
 public final class HTTPClient {
     private let handle: UnsafeMutableRawPointer
-    private var errorBuffer = [CChar](repeating: 0, count: Int(CURL_ERROR_SIZE) + 1)
-
-    private static let globalInit: Void = { curl_global_init(Int(CURL_GLOBAL_DEFAULT)) }()
 
     public init() {
-        _ = HTTPClient.globalInit
+        Transfer.initialiseCurl()
         handle = curl_easy_init()
     }
 
@@ -66,14 +64,33 @@ public final class HTTPClient {
 
     /// Sends `request` and waits for the whole response.
     public func send(_ request: HTTPClientRequest) throws -> HTTPClientResponse {
-        curl_easy_reset(handle)
-        let box = TransferBox(body: request.body)
-        let unmanaged = Unmanaged.passRetained(box)
-        defer { unmanaged.release() }
-        let opaque = unmanaged.toOpaque()
+        let transfer = try Transfer(request, handle: handle)
+        let result = curl_easy_perform(handle)
+        connectionsOpened += transfer.newConnections()
+        return try transfer.finish(result).get()
+    }
+}
 
-        var headerList: UnsafeMutablePointer<curl_slist>?
-        defer { curl_slist_free_all(headerList) }
+/// One request on an easy handle: sets it up, collects the response through libcurl's
+/// callbacks, and turns the outcome into a response or an error.
+final class Transfer {
+    let request: HTTPClientRequest
+    let handle: UnsafeMutableRawPointer
+    private let box: TransferBox
+    private let unmanaged: Unmanaged<TransferBox>
+    private var headerList: UnsafeMutablePointer<curl_slist>?
+    private var errorBuffer = [CChar](repeating: 0, count: Int(CURL_ERROR_SIZE) + 1)
+
+    private static let globalInit: Void = { curl_global_init(Int(CURL_GLOBAL_DEFAULT)) }()
+    static func initialiseCurl() { _ = globalInit }
+
+    init(_ request: HTTPClientRequest, handle: UnsafeMutableRawPointer) throws {
+        self.request = request
+        self.handle = handle
+        box = TransferBox(body: request.body)
+        unmanaged = Unmanaged.passRetained(box)
+        curl_easy_reset(handle)
+        let opaque = unmanaged.toOpaque()
         for header in request.headers {
             headerList = curl_slist_append(headerList, "\(header.name): \(header.value)")
         }
@@ -102,8 +119,7 @@ public final class HTTPClient {
             let box = Unmanaged<TransferBox>.fromOpaque(userdata!).takeUnretainedValue()
             let n = size * count
             guard let data else { return n }
-            let line = String(decoding: UnsafeRawBufferPointer(start: data, count: n), as: UTF8.self)
-            box.headerLine(line)
+            box.headerLine(String(decoding: UnsafeRawBufferPointer(start: data, count: n), as: UTF8.self))
             return n
         }))
         set(tg_curl_set_ptr(handle, CURLOPT_HEADERDATA, opaque))
@@ -126,12 +142,21 @@ public final class HTTPClient {
             set(tg_curl_set_string(handle, CURLOPT_CUSTOMREQUEST, method))
         }
         guard code == CURLE_OK else {
+            cleanUp()
             throw HTTPClientError(kind: .invalidRequest, url: request.url, message: String(cString: curl_easy_strerror(code)))
         }
+    }
 
-        let start = DispatchTime.now().uptimeNanoseconds
-        let result = curl_easy_perform(handle)
-        let elapsed = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+    /// Connections this transfer had to open (0 when a kept-alive one was reused).
+    func newConnections() -> Int {
+        var connects = 0
+        _ = tg_curl_get_long(handle, CURLINFO_NUM_CONNECTS, &connects)
+        return connects
+    }
+
+    /// The response, or why there is none; releases what the transfer held.
+    func finish(_ result: CURLcode) -> Result<HTTPClientResponse, HTTPClientError> {
+        defer { cleanUp() }
         guard result == CURLE_OK else {
             let detail = String(cString: errorBuffer)
             let message = detail.isEmpty ? String(cString: curl_easy_strerror(result)) : detail
@@ -142,14 +167,22 @@ public final class HTTPClient {
             case CURLE_URL_MALFORMAT, CURLE_UNSUPPORTED_PROTOCOL: kind = .invalidRequest
             default: kind = .transfer
             }
-            throw HTTPClientError(kind: kind, url: request.url, message: message)
+            return .failure(HTTPClientError(kind: kind, url: request.url, message: message))
         }
         var status = 0
         _ = tg_curl_get_long(handle, CURLINFO_RESPONSE_CODE, &status)
-        var connects = 0
-        _ = tg_curl_get_long(handle, CURLINFO_NUM_CONNECTS, &connects)
-        connectionsOpened += connects
-        return HTTPClientResponse(status: status, headers: box.headers, body: box.received, elapsed: elapsed)
+        var micros: curl_off_t = 0
+        _ = tg_curl_get_off(handle, CURLINFO_TOTAL_TIME_T, &micros)
+        return .success(HTTPClientResponse(status: status, headers: box.headers, body: box.received, elapsed: Double(micros) / 1e6))
+    }
+
+    private var cleaned = false
+    private func cleanUp() {
+        guard !cleaned else { return }
+        cleaned = true
+        curl_slist_free_all(headerList)
+        headerList = nil
+        unmanaged.release()
     }
 }
 
@@ -185,32 +218,88 @@ private final class TransferBox {
     }
 }
 
-/// A set of `HTTPClient`s for concurrent use: each call borrows an idle client (reusing its
-/// kept-alive connection) and runs the blocking transfer off the Swift concurrency pool.
+/// The async HTTP client: libcurl's multi interface on one dedicated thread drives every
+/// in-flight request, so thousands can wait at once without holding a thread each, and
+/// connections are kept alive and reused across requests.
 public final class HTTPClientPool: @unchecked Sendable {
+    private let multi: UnsafeMutableRawPointer
     private let lock = NSLock()
-    private var idle: [HTTPClient] = []
-    private let queue = DispatchQueue(label: "tollgate.http", attributes: .concurrent)
+    private var submitted: [(HTTPClientRequest, CheckedContinuation<HTTPClientResponse, any Error>)] = []
+    private var stopping = false
+    private var loopThread: Thread?
 
-    public init() {}
+    /// - Parameter maxConnectionsPerHost: 0 for no limit.
+    public init(maxConnectionsPerHost: Int = 0) {
+        Transfer.initialiseCurl()
+        multi = curl_multi_init()
+        _ = tg_curl_multi_set_long(multi, CURLMOPT_MAX_HOST_CONNECTIONS, maxConnectionsPerHost)
+        _ = tg_curl_multi_set_long(multi, CURLMOPT_MAXCONNECTS, 1024)
+        let thread = Thread { [unowned self] in self.runLoop() }
+        thread.name = "tollgate.http"
+        thread.stackSize = 1 << 20
+        loopThread = thread
+        thread.start()
+    }
 
+    deinit {
+        lock.lock()
+        stopping = true
+        lock.unlock()
+        curl_multi_wakeup(multi)
+        while loopThread?.isFinished == false { usleep(1000) }
+        curl_multi_cleanup(multi)
+    }
+
+    /// Sends `request`; resumes when the whole response has arrived.
     public func send(_ request: HTTPClientRequest) async throws -> HTTPClientResponse {
-        let client = borrow()
-        defer { giveBack(client) }
-        return try await withCheckedThrowingContinuation { continuation in
-            queue.async { continuation.resume(with: Result { try client.send(request) }) }
+        try await withCheckedThrowingContinuation { continuation in
+            lock.lock()
+            submitted.append((request, continuation))
+            lock.unlock()
+            curl_multi_wakeup(multi)
         }
     }
 
-    private func borrow() -> HTTPClient {
-        lock.lock()
-        defer { lock.unlock() }
-        return idle.popLast() ?? HTTPClient()
-    }
-
-    private func giveBack(_ client: HTTPClient) {
-        lock.lock()
-        idle.append(client)
-        lock.unlock()
+    private func runLoop() {
+        var idle: [UnsafeMutableRawPointer] = []
+        var active: [UnsafeMutableRawPointer: (Transfer, CheckedContinuation<HTTPClientResponse, any Error>)] = [:]
+        while true {
+            lock.lock()
+            let incoming = submitted
+            submitted.removeAll()
+            let done = stopping
+            lock.unlock()
+            if done { break }
+            for (request, continuation) in incoming {
+                let handle = idle.popLast() ?? curl_easy_init()!
+                do {
+                    let transfer = try Transfer(request, handle: handle)
+                    curl_multi_add_handle(multi, handle)
+                    active[handle] = (transfer, continuation)
+                } catch {
+                    idle.append(handle)
+                    continuation.resume(throwing: error)
+                }
+            }
+            var running: Int32 = 0
+            curl_multi_perform(multi, &running)
+            var left: Int32 = 0
+            while let message = curl_multi_info_read(multi, &left) {
+                guard message.pointee.msg == CURLMSG_DONE, let handle = message.pointee.easy_handle,
+                      let (transfer, continuation) = active.removeValue(forKey: handle) else { continue }
+                let result = tg_curl_msg_result(message)
+                curl_multi_remove_handle(multi, handle)
+                continuation.resume(with: transfer.finish(result).mapError { $0 as any Error })
+                idle.append(handle)
+            }
+            curl_multi_poll(multi, nil, 0, 1000, nil)
+        }
+        for (handle, (transfer, continuation)) in active {
+            curl_multi_remove_handle(multi, handle)
+            _ = transfer.finish(CURLE_ABORTED_BY_CALLBACK)
+            continuation.resume(throwing: HTTPClientError(kind: .transfer, url: transfer.request.url, message: "the client was shut down"))
+            curl_easy_cleanup(handle)
+        }
+        for handle in idle { curl_easy_cleanup(handle) }
     }
 }

@@ -104,6 +104,14 @@ public final class KafkaProducer: @unchecked Sendable {
         }
     }
 
+    /// Whether a broker answers a metadata request within `timeout` seconds (for readiness checks).
+    public func isBrokerReachable(timeout: Double = 1) -> Bool {
+        var metadata: UnsafePointer<rd_kafka_metadata>?
+        let error = rd_kafka_metadata(handle, 0, nil, &metadata, Int32(timeout * 1000))
+        if let metadata { rd_kafka_metadata_destroy(metadata) }
+        return error == RD_KAFKA_RESP_ERR_NO_ERROR
+    }
+
     /// Waits until every queued record is delivered or `timeout` seconds pass.
     public func flush(timeout: Double = 10) throws {
         let error = rd_kafka_flush(handle, Int32(timeout * 1000))

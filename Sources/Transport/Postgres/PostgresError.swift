@@ -4,6 +4,12 @@ public struct PostgresError: Error, Sendable, CustomStringConvertible {
     public let message: String
     public let detail: String?
 
+    public init(sqlState: String?, message: String, detail: String?) {
+        self.sqlState = sqlState
+        self.message = message
+        self.detail = detail
+    }
+
     public var description: String {
         var text = sqlState.map { "[\($0)] " } ?? ""
         text += message

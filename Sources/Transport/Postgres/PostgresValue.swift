@@ -75,26 +75,51 @@ extension UUID: PostgresEncodable, PostgresDecodable {
     }
 }
 
-/// Timestamps as ISO 8601 (send `timestamptz` values; read them back in UTC).
+/// Timestamps: sent as ISO 8601, read from PostgreSQL's `2026-11-25 12:00:00.123456+00`.
 extension Date: PostgresEncodable, PostgresDecodable {
-    public var postgresText: String { Date.iso(fractional: true).string(from: self) }
-    public init(postgresText text: String) throws {
-        // PostgreSQL prints "2026-11-25 12:00:00.123+00".
-        var normalized = text.replacingOccurrences(of: " ", with: "T")
-        if let sign = normalized.lastIndex(where: { $0 == "+" || $0 == "-" }), normalized.distance(from: sign, to: normalized.endIndex) == 3 {
-            normalized += ":00"
-        }
-        guard let date = Date.iso(fractional: true).date(from: normalized) ?? Date.iso(fractional: false).date(from: normalized) else {
-            throw PostgresDecodingError(text: text, type: "Date")
-        }
-        self = date
+    public var postgresText: String {
+        let f = ISO8601DateFormatter()
+        f.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+        return f.string(from: self)
     }
 
-    private static func iso(fractional: Bool) -> ISO8601DateFormatter {
-        let f = ISO8601DateFormatter()
-        f.formatOptions = fractional ? [.withInternetDateTime, .withFractionalSeconds] : [.withInternetDateTime]
-        return f
+    public init(postgresText text: String) throws {
+        let chars = Array(text)
+        func number(_ from: Int, _ count: Int) -> Int? {
+            guard from + count <= chars.count else { return nil }
+            return Int(String(chars[from..<(from + count)]))
+        }
+        guard chars.count >= 19, let year = number(0, 4), let month = number(5, 2), let day = number(8, 2),
+              let hour = number(11, 2), let minute = number(14, 2), let second = number(17, 2) else {
+            throw PostgresDecodingError(text: text, type: "Date")
+        }
+        var index = 19
+        var fraction = 0.0
+        if index < chars.count, chars[index] == "." {
+            var digits = "0."
+            index += 1
+            while index < chars.count, chars[index].isNumber { digits.append(chars[index]); index += 1 }
+            fraction = Double(digits) ?? 0
+        }
+        var offset = 0
+        if index < chars.count, chars[index] == "+" || chars[index] == "-" {
+            let sign = chars[index] == "-" ? -1 : 1
+            let hours = number(index + 1, 2) ?? 0
+            let minutes = index + 3 < chars.count && chars[index + 3] == ":" ? number(index + 4, 2) ?? 0 : 0
+            offset = sign * (hours * 3600 + minutes * 60)
+        }
+        var calendar = Calendar(identifier: .gregorian)
+        calendar.timeZone = TimeZone(identifier: "UTC")!
+        guard let base = calendar.date(from: DateComponents(year: year, month: month, day: day, hour: hour, minute: minute, second: second)) else {
+            throw PostgresDecodingError(text: text, type: "Date")
+        }
+        self = base.addingTimeInterval(fraction - Double(offset))
     }
+}
+
+/// Integer arrays as PostgreSQL array literals (`{1,2,3}`), for `= ANY($1)`.
+extension Array: PostgresEncodable where Element == Int {
+    public var postgresText: String { "{" + map(String.init).joined(separator: ",") + "}" }
 }
 
 /// One row of a result, read by column name.

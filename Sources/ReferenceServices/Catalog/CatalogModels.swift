@@ -1,0 +1,173 @@
+import Foundation
+
+public struct Product: Codable, Sendable, Equatable {
+    public var id: Int
+    public var sku: String
+    public var name: String
+    public var description: String
+    public var price: Decimal
+    public var currency: String
+    public var categoryId: Int?
+    public var stock: Int
+    public var images: [String]
+    public var active: Bool
+    public var createdAt: Date
+    public var updatedAt: Date
+}
+
+public struct Category: Codable, Sendable, Equatable {
+    public var id: Int
+    public var name: String
+    public var slug: String
+    public var parentId: Int?
+}
+
+public struct ReservationItem: Codable, Sendable, Equatable {
+    public var productId: Int
+    public var quantity: Int
+}
+
+/// Stock held for an order until it is confirmed or released.
+public struct Reservation: Codable, Sendable, Equatable {
+    public var orderId: String
+    public var items: [ReservationItem]
+    public var status: String
+    public var createdAt: Date
+}
+
+/// What a reservation attempt came to.
+public enum ReservationOutcome: Sendable, Equatable {
+    case reserved(Reservation)
+    /// Not enough stock for these products: nothing was reserved.
+    case outOfStock([Int])
+    case unknownProducts([Int])
+}
+
+/// A product before it has an id.
+public struct NewProduct: Sendable {
+    public var sku: String, name: String, description: String
+    public var price: Decimal
+    public var categoryId: Int?
+    public var stock: Int
+    public var images: [String]
+
+    public init(sku: String, name: String, description: String, price: Decimal, categoryId: Int?, stock: Int, images: [String] = []) {
+        self.sku = sku
+        self.name = name
+        self.description = description
+        self.price = price
+        self.categoryId = categoryId
+        self.stock = stock
+        self.images = images
+    }
+}
+
+/// A page of the product listing.
+public struct ProductQuery: Sendable {
+    public var page = 1, perPage = 20
+    /// Category ids to include (a category and its descendants).
+    public var categoryIDs: [Int]?
+    public var search: String?
+}
+
+/// The catalog database: `products`, `categories`, `product_images`, `inventory`.
+public protocol CatalogStore: Sendable {
+    func products(_ query: ProductQuery) async throws -> (products: [Product], total: Int)
+    func product(id: Int) async throws -> Product?
+    /// Throws `StoreError.duplicate` for a taken SKU.
+    func insert(_ product: NewProduct) async throws -> Product
+    func update(_ product: Product) async throws
+    func categories() async throws -> [Category]
+    func insertCategory(name: String, slug: String, parentID: Int?) async throws -> Category
+    /// Sets stock, or adjusts it by `delta`; throws `StoreError.conflict` if it would go below zero.
+    func setStock(productID: Int, to stock: Int?, adjustBy delta: Int?) async throws -> Product
+    /// Reserves all items or none, atomically; the same order id returns its existing reservation.
+    func reserve(orderID: String, items: [ReservationItem]) async throws -> ReservationOutcome
+    /// Releases an order's reservation and restores stock once; nil when there was none.
+    func release(orderID: String) async throws -> Reservation?
+    func isReachable() async -> Bool
+}
+
+/// The default catalog store: in memory; an actor, so reservations are serialised.
+public actor InMemoryCatalogStore: CatalogStore {
+    private var productsByID: [Int: Product] = [:]
+    private var categoriesByID: [Int: Category] = [:]
+    private var reservations: [String: Reservation] = [:]
+    private var nextProductID = 1
+    private var nextCategoryID = 1
+
+    public init() {}
+
+    public func products(_ query: ProductQuery) -> (products: [Product], total: Int) {
+        var all = productsByID.values.filter(\.active).sorted { $0.id < $1.id }
+        if let ids = query.categoryIDs { all = all.filter { $0.categoryId.map(ids.contains) ?? false } }
+        if let search = query.search?.lowercased(), !search.isEmpty {
+            all = all.filter { $0.name.lowercased().contains(search) || $0.description.lowercased().contains(search) }
+        }
+        let start = min((query.page - 1) * query.perPage, all.count)
+        return (Array(all[start..<min(start + query.perPage, all.count)]), all.count)
+    }
+
+    public func product(id: Int) -> Product? { productsByID[id] }
+
+    public func insert(_ new: NewProduct) throws -> Product {
+        guard !productsByID.values.contains(where: { $0.sku == new.sku }) else { throw StoreError.duplicate("sku") }
+        let now = Date()
+        let product = Product(id: nextProductID, sku: new.sku, name: new.name, description: new.description, price: new.price, currency: "USD",
+                              categoryId: new.categoryId, stock: new.stock, images: new.images, active: true, createdAt: now, updatedAt: now)
+        nextProductID += 1
+        productsByID[product.id] = product
+        return product
+    }
+
+    public func update(_ product: Product) throws {
+        guard productsByID[product.id] != nil else { throw StoreError.notFound("product") }
+        if productsByID.values.contains(where: { $0.sku == product.sku && $0.id != product.id }) { throw StoreError.duplicate("sku") }
+        productsByID[product.id] = product
+    }
+
+    public func categories() -> [Category] { categoriesByID.values.sorted { $0.id < $1.id } }
+
+    public func insertCategory(name: String, slug: String, parentID: Int?) throws -> Category {
+        guard !categoriesByID.values.contains(where: { $0.slug == slug }) else { throw StoreError.duplicate("slug") }
+        let category = Category(id: nextCategoryID, name: name, slug: slug, parentId: parentID)
+        nextCategoryID += 1
+        categoriesByID[category.id] = category
+        return category
+    }
+
+    public func setStock(productID: Int, to stock: Int?, adjustBy delta: Int?) throws -> Product {
+        guard var product = productsByID[productID] else { throw StoreError.notFound("product") }
+        let target = stock ?? product.stock + (delta ?? 0)
+        guard target >= 0 else { throw StoreError.conflict("stock of product \(productID) cannot go below zero (now \(product.stock))") }
+        product.stock = target
+        product.updatedAt = Date()
+        productsByID[productID] = product
+        return product
+    }
+
+    public func reserve(orderID: String, items: [ReservationItem]) -> ReservationOutcome {
+        if let existing = reservations[orderID], existing.status == "reserved" { return .reserved(existing) }
+        let unknown = items.map(\.productId).filter { productsByID[$0] == nil }
+        if !unknown.isEmpty { return .unknownProducts(unknown) }
+        let wanted = Dictionary(items.map { ($0.productId, $0.quantity) }, uniquingKeysWith: +)
+        let short = wanted.filter { productsByID[$0.key]!.stock < $0.value }.keys.sorted()
+        if !short.isEmpty { return .outOfStock(short) }
+        for (id, quantity) in wanted { productsByID[id]!.stock -= quantity }
+        let reservation = Reservation(orderId: orderID, items: items, status: "reserved", createdAt: Date())
+        reservations[orderID] = reservation
+        return .reserved(reservation)
+    }
+
+    public func release(orderID: String) -> Reservation? {
+        guard var reservation = reservations[orderID] else { return nil }
+        if reservation.status == "reserved" {
+            for item in reservation.items { productsByID[item.productId]?.stock += item.quantity }
+            reservation.status = "released"
+            reservations[orderID] = reservation
+        }
+        return reservation
+    }
+
+    public func isReachable() -> Bool { true }
+}

@@ -1,0 +1,203 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+
+/// The catalog service: products, categories, stock, and the saga's inventory reservations.
+public struct CatalogService: Sendable {
+    let store: any CatalogStore
+    let events: any EventPublisher
+    let signer: JWTSigner
+
+    public init(store: any CatalogStore, events: any EventPublisher, signer: JWTSigner) {
+        self.store = store
+        self.events = events
+        self.signer = signer
+    }
+
+    struct ProductInput: Decodable {
+        let sku: String?, name: String?, description: String?
+        let price: Decimal?
+        let categoryId: Int?
+        let stock: Int?
+        let images: [String]?
+        let active: Bool?
+    }
+    struct StockChange: Decodable { let stock: Int?; let adjustment: Int? }
+    struct ReservationRequest: Decodable { let orderId: String; let items: [ReservationItem] }
+    struct Page: Encodable { let products: [Product]; let page: Int; let perPage: Int; let total: Int; let totalPages: Int }
+    struct CategoryNode: Encodable { let id: Int; let name: String; let slug: String; let parentId: Int?; let children: [CategoryNode] }
+
+    public func router(metrics: MetricsRegistry) -> Router<ServiceContext> {
+        let router = makeServiceRouter(name: "catalog-service", metrics: metrics, readiness: [
+            "database": { await store.isReachable() }, "kafka": { await events.isReachable() },
+        ])
+        let api = router.group("/api/v1")
+        api.get("/products") { request, _ in try await list(request) }
+        api.get("/products/:id") { _, context in
+            let id = try productID(context)
+            guard let product = try await store.product(id: id) else { throw APIError.notFound("product \(id)") }
+            return try JSON.response(product)
+        }
+        api.post("/products") { request, context in try await create(request, context) }
+        api.put("/products/:id") { request, context in try await update(request, context) }
+        api.post("/products/:id/inventory") { request, context in try await changeStock(request, context) }
+        api.get("/categories") { _, _ in
+            let all = try await store.categories()
+            func children(of parent: Int?) -> [CategoryNode] {
+                all.filter { $0.parentId == parent }.map { CategoryNode(id: $0.id, name: $0.name, slug: $0.slug, parentId: $0.parentId, children: children(of: $0.id)) }
+            }
+            return try JSON.response(["categories": children(of: nil)])
+        }
+        api.post("/inventory/reservations") { request, context in try await reserve(request, context) }
+        api.delete("/inventory/reservations/:orderId") { _, context in
+            let orderID = try context.parameters.require("orderId")
+            guard let reservation = try await store.release(orderID: orderID) else {
+                return try JSON.response(["order_id": orderID, "status": "none"])
+            }
+            await events.emit("inventory.released", aggregate: orderID, correlation: context.correlationID, [
+                "order_id": .string(orderID), "items": items(reservation.items),
+            ], logger: context.logger)
+            return try JSON.response(reservation)
+        }
+        return router
+    }
+
+    private func productID(_ context: ServiceContext) throws -> Int {
+        let text = try context.parameters.require("id")
+        guard let id = Int(text), id > 0 else { throw APIError.notFound("product \(text)") }
+        return id
+    }
+
+    private func requireAdmin(_ request: Request) throws {
+        guard try signer.claims(request.header("Authorization")).role == "admin" else { throw APIError.forbidden }
+    }
+
+    func list(_ request: Request) async throws -> Response {
+        let parameters = request.uri.queryParameters
+        var query = ProductQuery()
+        if let page = parameters["page"] {
+            guard let n = Int(page), n >= 1 else { throw APIError.invalid("'page' must be a positive integer") }
+            query.page = n
+        }
+        if let perPage = parameters["per_page"] {
+            guard let n = Int(perPage), (1...100).contains(n) else { throw APIError.invalid("'per_page' must be between 1 and 100") }
+            query.perPage = n
+        }
+        if let category = parameters["category"].map(String.init) {
+            let all = try await store.categories()
+            guard let root = all.first(where: { String($0.id) == category || $0.slug == category }) else {
+                throw APIError.invalid("unknown category '\(category)'")
+            }
+            var ids = [root.id], frontier = [root.id]
+            while !frontier.isEmpty {
+                let next = all.filter { $0.parentId.map(frontier.contains) ?? false }.map(\.id)
+                ids += next
+                frontier = next
+            }
+            query.categoryIDs = ids
+        }
+        query.search = parameters["q"].map(String.init)
+        let (products, total) = try await store.products(query)
+        return try JSON.response(Page(products: products, page: query.page, perPage: query.perPage, total: total,
+                                      totalPages: (total + query.perPage - 1) / query.perPage))
+    }
+
+    func create(_ request: Request, _ context: ServiceContext) async throws -> Response {
+        try requireAdmin(request)
+        let input = try await request.decodeJSON(ProductInput.self)
+        guard let sku = input.sku, !sku.isEmpty else { throw APIError.invalid("missing field 'sku'") }
+        guard let name = input.name, !name.isEmpty else { throw APIError.invalid("missing field 'name'") }
+        guard let price = input.price, price >= 0 else { throw APIError.invalid("'price' must be a non-negative decimal") }
+        let stock = input.stock ?? 0
+        guard stock >= 0 else { throw APIError.invalid("'stock' must not be negative") }
+        if let category = input.categoryId, !(try await store.categories()).contains(where: { $0.id == category }) {
+            throw APIError.invalid("unknown category \(category)")
+        }
+        let product: Product
+        do {
+            product = try await store.insert(NewProduct(sku: sku, name: name, description: input.description ?? "", price: price.roundedToCents(),
+                                                        categoryId: input.categoryId, stock: stock, images: input.images ?? []))
+        } catch StoreError.duplicate {
+            throw APIError.conflict("sku_taken", "a product with SKU \(sku) already exists")
+        }
+        await events.emit("product.created", aggregate: String(product.id), correlation: context.correlationID, productPayload(product), logger: context.logger)
+        return try JSON.response(product, status: .created)
+    }
+
+    func update(_ request: Request, _ context: ServiceContext) async throws -> Response {
+        try requireAdmin(request)
+        let id = try productID(context)
+        guard var product = try await store.product(id: id) else { throw APIError.notFound("product \(id)") }
+        let input = try await request.decodeJSON(ProductInput.self)
+        if let sku = input.sku { product.sku = sku }
+        if let name = input.name {
+            guard !name.isEmpty else { throw APIError.invalid("'name' must not be empty") }
+            product.name = name
+        }
+        if let description = input.description { product.description = description }
+        if let price = input.price {
+            guard price >= 0 else { throw APIError.invalid("'price' must be a non-negative decimal") }
+            product.price = price.roundedToCents()
+        }
+        if let category = input.categoryId { product.categoryId = category }
+        if let images = input.images { product.images = images }
+        if let active = input.active { product.active = active }
+        if input.stock != nil { throw APIError.invalid("change stock through POST /api/v1/products/\(id)/inventory") }
+        product.updatedAt = Date()
+        do { try await store.update(product) } catch StoreError.duplicate {
+            throw APIError.conflict("sku_taken", "a product with SKU \(product.sku) already exists")
+        }
+        await events.emit("product.updated", aggregate: String(id), correlation: context.correlationID, productPayload(product), logger: context.logger)
+        return try JSON.response(product)
+    }
+
+    func changeStock(_ request: Request, _ context: ServiceContext) async throws -> Response {
+        try requireAdmin(request)
+        let id = try productID(context)
+        let input = try await request.decodeJSON(StockChange.self)
+        guard (input.stock == nil) != (input.adjustment == nil) else {
+            throw APIError.invalid("give either 'stock' (set) or 'adjustment' (add or remove)")
+        }
+        if let stock = input.stock, stock < 0 { throw APIError.invalid("'stock' must not be negative") }
+        do {
+            let product = try await store.setStock(productID: id, to: input.stock, adjustBy: input.adjustment)
+            await events.emit("product.updated", aggregate: String(id), correlation: context.correlationID, productPayload(product), logger: context.logger)
+            return try JSON.response(product)
+        } catch StoreError.notFound {
+            throw APIError.notFound("product \(id)")
+        } catch StoreError.conflict(let reason) {
+            throw APIError.conflict("insufficient_stock", reason)
+        }
+    }
+
+    func reserve(_ request: Request, _ context: ServiceContext) async throws -> Response {
+        let input = try await request.decodeJSON(ReservationRequest.self)
+        guard !input.orderId.isEmpty else { throw APIError.invalid("'order_id' must not be empty") }
+        guard !input.items.isEmpty else { throw APIError.invalid("'items' must not be empty") }
+        for (n, item) in input.items.enumerated() where item.quantity <= 0 {
+            throw APIError.invalid("items[\(n)].quantity must be positive")
+        }
+        switch try await store.reserve(orderID: input.orderId, items: input.items) {
+        case .reserved(let reservation):
+            await events.emit("inventory.reserved", aggregate: input.orderId, correlation: context.correlationID, [
+                "order_id": .string(input.orderId), "items": items(reservation.items),
+            ], logger: context.logger)
+            return try JSON.response(reservation, status: .created)
+        case .outOfStock(let products):
+            throw APIError(.conflict, "out_of_stock", "not enough stock for product(s) \(products.map(String.init).joined(separator: ", "))",
+                           details: ["product_ids": .array(products.map { .int($0) })])
+        case .unknownProducts(let products):
+            throw APIError(.unprocessableContent, "unknown_product", "no product(s) \(products.map(String.init).joined(separator: ", "))",
+                           details: ["product_ids": .array(products.map { .int($0) })])
+        }
+    }
+
+    private func items(_ items: [ReservationItem]) -> JSONField {
+        .array(items.map { .object(["product_id": .int($0.productId), "quantity": .int($0.quantity)]) })
+    }
+
+    private func productPayload(_ product: Product) -> [String: JSONField] {
+        ["product_id": .int(product.id), "sku": .string(product.sku), "name": .string(product.name),
+         "price": .decimal(product.price), "stock": .int(product.stock), "active": .bool(product.active)]
+    }
+}

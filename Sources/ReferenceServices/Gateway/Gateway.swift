@@ -1,0 +1,142 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import Transport
+
+/// Where the gateway sends each API prefix.
+public struct GatewayRoutes: Sendable {
+    public var users: String, catalog: String, orders: String, payments: String
+
+    public init(users: String, catalog: String, orders: String, payments: String) {
+        self.users = users
+        self.catalog = catalog
+        self.orders = orders
+        self.payments = payments
+    }
+
+    func upstream(for path: String) -> (prefix: String, base: String)? {
+        let table: [(String, String)] = [
+            ("/api/v1/users", users), ("/api/v1/products", catalog), ("/api/v1/categories", catalog),
+            ("/api/v1/inventory", catalog), ("/api/v1/orders", orders), ("/api/v1/payments", payments),
+        ]
+        return table.first { path == $0.0 || path.hasPrefix($0.0 + "/") }.map { ($0.0, $0.1) }
+    }
+}
+
+/// The strangler-fig rollout: a share of users (sticky, by JWT subject or client address)
+/// goes to the new services, the rest to the legacy monolith.
+public actor RolloutState {
+    public private(set) var percent: Int
+
+    public init(percent: Int) { self.percent = min(100, max(0, percent)) }
+
+    func set(_ percent: Int) { self.percent = percent }
+
+    /// The 0–99 bucket a user falls in; the same key always lands in the same bucket.
+    static func bucket(_ key: String) -> Int {
+        var hash: UInt64 = 0xcbf29ce484222325
+        for byte in key.utf8 { hash = (hash ^ UInt64(byte)) &* 0x100000001b3 }
+        return Int(hash % 100)
+    }
+}
+
+/// The API gateway: routes `/api/v1/…` to the services (or the legacy upstream, per the
+/// rollout), propagates `X-Correlation-ID`, and exposes `/admin/rollout`.
+public struct Gateway: Sendable {
+    let routes: GatewayRoutes
+    let legacy: String?
+    let rollout: RolloutState
+    let pool: HTTPClientPool
+    let timeout: Double
+
+    public init(routes: GatewayRoutes, legacy: String? = nil, rollout: RolloutState = RolloutState(percent: 100), pool: HTTPClientPool = HTTPClientPool(), timeout: Double = 30) {
+        self.routes = routes
+        self.legacy = legacy
+        self.rollout = rollout
+        self.pool = pool
+        self.timeout = timeout
+    }
+
+    struct RolloutBody: Codable { let percent: Int }
+    struct RolloutView: Codable { let percent: Int; let legacyUpstream: String?; let stages: [Int] }
+
+    public func router(metrics: MetricsRegistry) -> Router<ServiceContext> {
+        let upstreams = [routes.users, routes.catalog, routes.orders, routes.payments]
+        let pool = self.pool
+        let router = makeServiceRouter(name: "api-gateway", metrics: metrics, readiness: Dictionary(uniqueKeysWithValues: Set(upstreams).map { base in
+            (base, { @Sendable in ((try? await pool.send(HTTPClientRequest(url: base + "/health", timeout: 2)))?.status == 200) })
+        }))
+        router.add(middleware: ProxyMiddleware(gateway: self))
+        router.get("/admin/rollout") { _, _ in
+            try JSON.response(RolloutView(percent: await rollout.percent, legacyUpstream: legacy, stages: [0, 10, 25, 50, 75, 100]))
+        }
+        router.put("/admin/rollout") { request, _ in
+            let body = try await request.decodeJSON(RolloutBody.self)
+            guard (0...100).contains(body.percent) else { throw APIError.invalid("'percent' must be between 0 and 100") }
+            await rollout.set(body.percent)
+            return try JSON.response(RolloutView(percent: body.percent, legacyUpstream: legacy, stages: [0, 10, 25, 50, 75, 100]))
+        }
+        return router
+    }
+
+    /// The key that keeps a user on one side of the rollout: the JWT subject, else the client address.
+    static func stickyKey(_ request: Request, remoteAddress: String?) -> String {
+        if let auth = request.header("Authorization"), auth.lowercased().hasPrefix("bearer ") {
+            let parts = auth.dropFirst(7).split(separator: ".")
+            if parts.count == 3 {
+                var payload = parts[1].replacingOccurrences(of: "-", with: "+").replacingOccurrences(of: "_", with: "/")
+                while payload.count % 4 != 0 { payload += "=" }
+                if let data = Data(base64Encoded: payload), let claims = try? JSONSerialization.jsonObject(with: data) as? [String: Any],
+                   let subject = claims["sub"] as? String {
+                    return "user:" + subject
+                }
+            }
+        }
+        return "addr:" + (request.header("X-Forwarded-For")?.split(separator: ",").first.map { $0.trimmingCharacters(in: .whitespaces) } ?? remoteAddress ?? "unknown")
+    }
+
+    static let hopByHop: Set<String> = ["connection", "keep-alive", "proxy-connection", "transfer-encoding", "te", "trailer", "upgrade", "host", "content-length", "expect"]
+
+    func forward(_ request: Request, context: ServiceContext, prefix: String, base: String) async throws -> Response {
+        let percent = await rollout.percent
+        var target = base, side = "services"
+        if let legacy, percent < 100, RolloutState.bucket(Self.stickyKey(request, remoteAddress: context.remoteAddress)) >= percent {
+            target = legacy
+            side = "legacy"
+        }
+        let body = try await request.body.collect(upTo: 8 * 1024 * 1024)
+        var headers: [(name: String, value: String)] = request.headers.compactMap { field in
+            Self.hopByHop.contains(field.name.canonicalName) || field.name.canonicalName == "x-correlation-id" ? nil : (field.name.rawName, field.value)
+        }
+        headers.append(("X-Correlation-ID", context.correlationID))
+        if let address = context.remoteAddress { headers.append(("X-Forwarded-For", address)) }
+        let url = target + request.uri.path + (request.uri.query.map { "?" + $0 } ?? "")
+        let upstream: HTTPClientResponse
+        do {
+            upstream = try await pool.send(HTTPClientRequest(method: request.method.rawValue, url: url, headers: headers,
+                                                             body: Array(body.readableBytesView), timeout: timeout))
+        } catch let error as HTTPClientError {
+            throw APIError(error.kind == .timeout ? .gatewayTimeout : .badGateway, "upstream_unavailable",
+                           "\(side == "legacy" ? "the legacy upstream" : prefix) did not answer: \(error.message)")
+        }
+        var fields = HTTPFields()
+        for header in upstream.headers where !Self.hopByHop.contains(header.name.lowercased()) && header.name.lowercased() != "x-correlation-id" {
+            if let name = HTTPField.Name(header.name) { fields.append(HTTPField(name: name, value: header.value)) }
+        }
+        fields[HTTPField.Name("X-Routed-To")!] = side
+        return Response(status: .init(code: upstream.status), headers: fields, body: .init(byteBuffer: ByteBuffer(bytes: upstream.body)))
+    }
+}
+
+/// Sends every `/api/…` request upstream; everything else (health, metrics, admin) stays here.
+struct ProxyMiddleware: RouterMiddleware {
+    let gateway: Gateway
+
+    func handle(_ request: Request, context: ServiceContext, next: (Request, ServiceContext) async throws -> Response) async throws -> Response {
+        guard request.uri.path.hasPrefix("/api/") else { return try await next(request, context) }
+        guard let (prefix, base) = gateway.routes.upstream(for: request.uri.path) else {
+            throw APIError(.notFound, "not_found", "no service serves \(request.uri.path)")
+        }
+        return try await gateway.forward(request, context: context, prefix: prefix, base: base)
+    }
+}

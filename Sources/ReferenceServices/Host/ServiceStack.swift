@@ -1,0 +1,159 @@
+import Foundation
+import Transport
+
+/// All reference services in one process: the embedded Kafka broker (unless brokers are
+/// given), the stores, the payment provider, user, catalog, payment and order services,
+/// and the API gateway in front of them.
+public final class ServiceStack: @unchecked Sendable {
+    public let configuration: StackConfiguration
+    public let services: [RunningService]
+    public let kafkaBootstrap: String
+    public let rollout: RolloutState
+    public let providerState: PaymentProviderState
+    /// The seeded admin and its token, for scripts and tests.
+    public let adminToken: String
+    let broker: EmbeddedKafkaBroker?
+    let forwarder: TCPForwarder?
+
+    public func url(_ name: String) -> String? { services.first { $0.name == name }?.url }
+    public var gatewayURL: String { url("api-gateway")! }
+
+    init(configuration: StackConfiguration, services: [RunningService], kafkaBootstrap: String, rollout: RolloutState,
+         providerState: PaymentProviderState, adminToken: String, broker: EmbeddedKafkaBroker?, forwarder: TCPForwarder?) {
+        self.configuration = configuration
+        self.services = services
+        self.kafkaBootstrap = kafkaBootstrap
+        self.rollout = rollout
+        self.providerState = providerState
+        self.adminToken = adminToken
+        self.broker = broker
+        self.forwarder = forwarder
+    }
+
+    public static let topics = ["user.registered", "product.created", "product.updated", "inventory.reserved", "inventory.released",
+                                "order.created", "order.confirmed", "order.cancelled", "order.shipped", "order.delivered",
+                                "payment.completed", "payment.failed", "payment.refunded"]
+
+    /// Starts everything and seeds the catalog and an admin user.
+    public static func start(_ configuration: StackConfiguration) async throws -> ServiceStack {
+        var broker: EmbeddedKafkaBroker?
+        var forwarder: TCPForwarder?
+        let bootstrap: String
+        if let brokers = configuration.kafkaBrokers {
+            bootstrap = brokers
+        } else {
+            let embedded = try EmbeddedKafkaBroker()
+            for topic in topics { try embedded.createTopic(topic, partitions: 3) }
+            broker = embedded
+            if let port = configuration.kafkaPort {
+                let target = embedded.bootstrapServers.split(separator: ",")[0].split(separator: ":")
+                forwarder = try TCPForwarder(listenHost: configuration.host, listenPort: port, targetHost: String(target[0]), targetPort: Int(target[1])!)
+                bootstrap = "\(configuration.host):\(port)"
+            } else {
+                bootstrap = embedded.bootstrapServers
+            }
+        }
+        let events = try KafkaEventPublisher(bootstrapServers: bootstrap)
+        let stores = try await ServiceStores.make(databaseURL: configuration.databaseURL)
+        let signer = JWTSigner(secret: configuration.jwtSecret)
+        let host = configuration.host
+        var running: [RunningService] = []
+        do {
+            let providerState = PaymentProviderState(faults: configuration.providerFaults)
+            var providerURL = configuration.providerURL
+            if providerURL == nil {
+                let provider = try await RunningService.start(name: "payment-provider", router: PaymentProvider(state: providerState).router(metrics: MetricsRegistry(service: "payment-provider")),
+                                                              host: host, port: configuration.providerPort)
+                running.append(provider)
+                providerURL = provider.url
+            }
+            let users = UserService(store: stores.users, events: events, signer: signer)
+            let user = try await RunningService.start(name: "user-service", router: users.router(metrics: MetricsRegistry(service: "user-service")), host: host, port: configuration.userPort)
+            running.append(user)
+            let catalogService = CatalogService(store: stores.catalog, events: events, signer: signer)
+            let catalog = try await RunningService.start(name: "catalog-service", router: catalogService.router(metrics: MetricsRegistry(service: "catalog-service")), host: host, port: configuration.catalogPort)
+            running.append(catalog)
+            let paymentService = PaymentService(store: stores.payments, events: events, provider: PeerClient(baseURL: providerURL!))
+            let payment = try await RunningService.start(name: "payment-service", router: paymentService.router(metrics: MetricsRegistry(service: "payment-service")), host: host, port: configuration.paymentPort)
+            running.append(payment)
+            let orderService = OrderService(store: stores.orders, events: events, signer: signer, catalog: PeerClient(baseURL: catalog.url),
+                                            payments: PeerClient(baseURL: payment.url), users: PeerClient(baseURL: user.url))
+            let order = try await RunningService.start(name: "order-service", router: orderService.router(metrics: MetricsRegistry(service: "order-service")), host: host, port: configuration.orderPort)
+            running.append(order)
+            let rollout = RolloutState(percent: configuration.rolloutPercent)
+            let gateway = Gateway(routes: GatewayRoutes(users: user.url, catalog: catalog.url, orders: order.url, payments: payment.url),
+                                  legacy: configuration.legacyURL, rollout: rollout)
+            running.append(try await RunningService.start(name: "api-gateway", router: gateway.router(metrics: MetricsRegistry(service: "api-gateway")), host: host, port: configuration.gatewayPort))
+
+            let admin: User
+            if let existing = try await stores.users.user(email: configuration.adminEmail) {
+                admin = existing
+            } else {
+                admin = try await users.createUser(email: configuration.adminEmail, password: configuration.adminPassword, firstName: "Tollgate", lastName: "Admin", role: "admin")
+            }
+            try await CatalogSeeder.seed(stores.catalog, products: configuration.seedProducts)
+            let now = Date()
+            let token = signer.sign(TokenClaims(sub: admin.id, email: admin.email, role: "admin", iat: Int(now.timeIntervalSince1970), exp: Int(now.timeIntervalSince1970) + 30 * 86400))
+            return ServiceStack(configuration: configuration, services: running, kafkaBootstrap: bootstrap, rollout: rollout,
+                                providerState: providerState, adminToken: token, broker: broker, forwarder: forwarder)
+        } catch {
+            for service in running.reversed() { await service.stop() }
+            forwarder?.stop()
+            throw error
+        }
+    }
+
+    /// Stops the gateway first and the provider last, so in-flight purchases finish.
+    public func stop() async {
+        for service in services.reversed() { await service.stop() }
+        forwarder?.stop()
+    }
+}
+
+/// The four services' stores: in memory, or one PostgreSQL database each.
+struct ServiceStores {
+    let users: any UserStore
+    let catalog: any CatalogStore
+    let orders: any OrderStore
+    let payments: any PaymentStore
+
+    static func make(databaseURL: String?) async throws -> ServiceStores {
+        guard let databaseURL else {
+            return ServiceStores(users: InMemoryUserStore(), catalog: InMemoryCatalogStore(), orders: InMemoryOrderStore(), payments: InMemoryPaymentStore())
+        }
+        return ServiceStores(
+            users: try await PostgresUserStore.open(try PostgresDatabases.url(databaseURL, database: "users")),
+            catalog: try await PostgresCatalogStore.open(try PostgresDatabases.url(databaseURL, database: "catalog")),
+            orders: try await PostgresOrderStore.open(try PostgresDatabases.url(databaseURL, database: "orders")),
+            payments: try await PostgresPaymentStore.open(try PostgresDatabases.url(databaseURL, database: "payments")))
+    }
+}
+
+/// Seeds categories and products with stock, so the catalog has something to sell.
+enum CatalogSeeder {
+    static let tree: [(name: String, children: [String])] = [
+        ("Electronics", ["Phones", "Laptops", "Audio"]), ("Home", ["Kitchen", "Furniture"]),
+        ("Books", ["Fiction", "Technical"]), ("Sports", ["Running", "Cycling"]),
+    ]
+
+    static func seed(_ store: any CatalogStore, products count: Int) async throws {
+        guard try await store.categories().isEmpty else { return }
+        var leaves: [Category] = []
+        for (name, children) in tree {
+            let parent = try await store.insertCategory(name: name, slug: slug(name), parentID: nil)
+            for child in children { leaves.append(try await store.insertCategory(name: child, slug: slug(child), parentID: parent.id)) }
+        }
+        let adjectives = ["Classic", "Pro", "Compact", "Deluxe", "Eco", "Smart", "Ultra", "Travel"]
+        for i in 0..<count {
+            let category = leaves[i % leaves.count]
+            let price = Decimal(string: "\(5 + (i * 37) % 495).\(String(format: "%02d", (i * 13) % 100))")!
+            _ = try await store.insert(NewProduct(
+                sku: String(format: "SKU-%05d", i + 1), name: "\(adjectives[i % adjectives.count]) \(category.name) Item \(i + 1)",
+                description: "A \(adjectives[i % adjectives.count].lowercased()) product from \(category.name.lowercased()).",
+                price: price, categoryId: category.id, stock: 50 + (i * 7) % 200,
+                images: ["https://images.tollgate.local/products/\(i + 1).jpg"]))
+        }
+    }
+
+    static func slug(_ name: String) -> String { name.lowercased().replacingOccurrences(of: " ", with: "-") }
+}

@@ -1,0 +1,95 @@
+import Foundation
+import Transport
+
+/// One reference service on its own, its peers reached over HTTP (the guide's docker-compose
+/// layout: `DATABASE_URL`, `KAFKA_BROKERS`, `JWT_SECRET`, `CATALOG_SERVICE_URL`, …).
+public struct SingleServiceOptions: Sendable {
+    public var name: String
+    public var host = "127.0.0.1"
+    public var port: Int?
+    /// This service's own database; nil keeps data in memory.
+    public var databaseURL: String?
+    public var kafkaBrokers: String?
+    public var jwtSecret = "tollgate-reference-secret"
+    public var userServiceURL = "http://127.0.0.1:3001"
+    public var catalogServiceURL = "http://127.0.0.1:3002"
+    public var orderServiceURL = "http://127.0.0.1:3003"
+    public var paymentServiceURL = "http://127.0.0.1:3004"
+    public var paymentProviderURL = "http://127.0.0.1:3005"
+    public var legacyURL: String?
+    public var rolloutPercent = 100
+    public var providerFaults = ProviderFaults()
+    public var seedProducts = 300
+
+    public init(name: String) { self.name = name }
+
+    public static let names = ["user", "catalog", "order", "payment", "payment-provider", "gateway"]
+    static let defaultPorts = ["user": 3001, "catalog": 3002, "order": 3003, "payment": 3004, "payment-provider": 3005, "gateway": 8000]
+}
+
+/// A started single service and the embedded broker it brought, if any.
+public struct StartedService: Sendable {
+    public let service: RunningService
+    public let kafkaBootstrap: String?
+    let broker: EmbeddedKafkaBroker?
+
+    public func stop() async { await service.stop() }
+}
+
+public enum SingleService {
+    public static func start(_ options: SingleServiceOptions) async throws -> StartedService {
+        guard let defaultPort = SingleServiceOptions.defaultPorts[options.name] else {
+            throw ServiceStartError(name: options.name, host: options.host, port: 0,
+                                    reason: "unknown service; one of \(SingleServiceOptions.names.joined(separator: ", "))")
+        }
+        let port = options.port ?? defaultPort
+        let signer = JWTSigner(secret: options.jwtSecret)
+        let metrics = MetricsRegistry(service: options.name)
+        // Only the services that publish events need Kafka.
+        var broker: EmbeddedKafkaBroker?
+        var bootstrap: String?
+        var events: (any EventPublisher)?
+        if ["user", "catalog", "order", "payment"].contains(options.name) {
+            if let brokers = options.kafkaBrokers {
+                bootstrap = brokers
+            } else {
+                let embedded = try EmbeddedKafkaBroker()
+                for topic in ServiceStack.topics { try embedded.createTopic(topic, partitions: 3) }
+                broker = embedded
+                bootstrap = embedded.bootstrapServers
+            }
+            events = try KafkaEventPublisher(bootstrapServers: bootstrap!)
+        }
+        let router: Router<ServiceContext>
+        switch options.name {
+        case "user":
+            let store: any UserStore
+            if let url = options.databaseURL { store = try await PostgresUserStore.open(url) } else { store = InMemoryUserStore() }
+            router = UserService(store: store, events: events!, signer: signer).router(metrics: metrics)
+        case "catalog":
+            let store: any CatalogStore
+            if let url = options.databaseURL { store = try await PostgresCatalogStore.open(url) } else { store = InMemoryCatalogStore() }
+            try await CatalogSeeder.seed(store, products: options.seedProducts)
+            router = CatalogService(store: store, events: events!, signer: signer).router(metrics: metrics)
+        case "order":
+            let store: any OrderStore
+            if let url = options.databaseURL { store = try await PostgresOrderStore.open(url) } else { store = InMemoryOrderStore() }
+            router = OrderService(store: store, events: events!, signer: signer, catalog: PeerClient(baseURL: options.catalogServiceURL),
+                                  payments: PeerClient(baseURL: options.paymentServiceURL), users: PeerClient(baseURL: options.userServiceURL)).router(metrics: metrics)
+        case "payment":
+            let store: any PaymentStore
+            if let url = options.databaseURL { store = try await PostgresPaymentStore.open(url) } else { store = InMemoryPaymentStore() }
+            router = PaymentService(store: store, events: events!, provider: PeerClient(baseURL: options.paymentProviderURL)).router(metrics: metrics)
+        case "payment-provider":
+            router = PaymentProvider(state: PaymentProviderState(faults: options.providerFaults)).router(metrics: metrics)
+        default:
+            router = Gateway(routes: GatewayRoutes(users: options.userServiceURL, catalog: options.catalogServiceURL, orders: options.orderServiceURL,
+                                                   payments: options.paymentServiceURL),
+                             legacy: options.legacyURL, rollout: RolloutState(percent: options.rolloutPercent)).router(metrics: metrics)
+        }
+        let service = try await RunningService.start(name: options.name, router: router, host: options.host, port: port)
+        return StartedService(service: service, kafkaBootstrap: bootstrap, broker: broker)
+    }
+}
+
+import Hummingbird

@@ -1,0 +1,40 @@
+import Foundation
+
+/// How to run the reference services: ports, infrastructure, seed data, rollout.
+public struct StackConfiguration: Sendable {
+    public var host = "127.0.0.1"
+    public var gatewayPort = 8000
+    public var userPort = 3001
+    public var catalogPort = 3002
+    public var orderPort = 3003
+    public var paymentPort = 3004
+    public var providerPort = 3005
+    /// Kafka bootstrap servers; nil starts the embedded broker.
+    public var kafkaBrokers: String?
+    /// A fixed bootstrap port for the embedded broker (forwarded to the port it picked).
+    public var kafkaPort: Int?
+    /// A PostgreSQL server URL; each service gets its own database there. nil keeps data in memory.
+    public var databaseURL: String?
+    public var jwtSecret = "tollgate-reference-secret"
+    public var seedProducts = 300
+    public var adminEmail = "admin@tollgate.local"
+    public var adminPassword = "admin-password"
+    /// The monolith the gateway strangles, and the share of users sent to the new services.
+    public var legacyURL: String?
+    public var rolloutPercent = 100
+    public var providerFaults = ProviderFaults()
+    /// Use this payment provider (e.g. a `tollgate stub`) instead of starting the reference one.
+    public var providerURL: String?
+    /// Serve the contracts' provider-state endpoint (`POST /_pact/provider-states`); never on by default.
+    public var providerStates = false
+
+    public init() {}
+
+    /// Every port 0: the operating system picks free ones (tests).
+    public static func ephemeral() -> StackConfiguration {
+        var c = StackConfiguration()
+        c.gatewayPort = 0; c.userPort = 0; c.catalogPort = 0; c.orderPort = 0; c.paymentPort = 0; c.providerPort = 0
+        c.seedProducts = 20
+        return c
+    }
+}

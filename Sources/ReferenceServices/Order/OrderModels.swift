@@ -1,0 +1,94 @@
+import Foundation
+
+public struct ShippingAddress: Codable, Sendable, Equatable {
+    public var street: String, city: String, state: String, zipCode: String, country: String
+}
+
+public struct OrderItem: Codable, Sendable, Equatable {
+    public var productId: Int
+    public var name: String
+    public var quantity: Int
+    public var unitPrice: Decimal
+    public var lineTotal: Decimal
+}
+
+public struct StatusChange: Codable, Sendable, Equatable {
+    public var from: String?
+    public var to: String
+    public var note: String?
+    public var at: Date
+}
+
+public struct Order: Codable, Sendable, Equatable {
+    public var id: String
+    public var userId: String
+    /// pending, confirmed, shipped, delivered or cancelled.
+    public var status: String
+    public var items: [OrderItem]
+    public var subtotal: Decimal
+    public var tax: Decimal
+    public var shipping: Decimal
+    public var total: Decimal
+    public var currency: String
+    public var shippingAddress: ShippingAddress
+    public var paymentMethod: String
+    public var paymentId: String?
+    public var cancellationReason: String?
+    public var idempotencyKey: String?
+    public var createdAt: Date
+    public var updatedAt: Date
+    public var statusHistory: [StatusChange]
+
+    /// The allowed moves of an order's status.
+    static let transitions: [String: Set<String>] = [
+        "pending": ["confirmed", "cancelled"],
+        "confirmed": ["shipped", "cancelled"],
+        "shipped": ["delivered"],
+        "delivered": [],
+        "cancelled": [],
+    ]
+
+    mutating func move(to status: String, note: String?, at date: Date = Date()) {
+        statusHistory.append(StatusChange(from: self.status, to: status, note: note, at: date))
+        self.status = status
+        updatedAt = date
+    }
+}
+
+/// The orders database: `orders`, `order_items`, `order_status_history`.
+public protocol OrderStore: Sendable {
+    /// Throws `StoreError.duplicate` when the user already used the idempotency key.
+    func insert(_ order: Order) async throws
+    func order(id: String) async throws -> Order?
+    func order(userID: String, idempotencyKey: String) async throws -> Order?
+    func orders(userID: String) async throws -> [Order]
+    /// Saves status and payment changes, appending new history entries.
+    func update(_ order: Order) async throws
+    func isReachable() async -> Bool
+}
+
+public actor InMemoryOrderStore: OrderStore {
+    private var orders: [String: Order] = [:]
+    private var byKey: [String: String] = [:]
+
+    public init() {}
+
+    public func insert(_ order: Order) throws {
+        if let key = order.idempotencyKey {
+            guard byKey[order.userId + "\u{0}" + key] == nil else { throw StoreError.duplicate("idempotency_key") }
+            byKey[order.userId + "\u{0}" + key] = order.id
+        }
+        orders[order.id] = order
+    }
+
+    public func order(id: String) -> Order? { orders[id] }
+    public func order(userID: String, idempotencyKey: String) -> Order? { byKey[userID + "\u{0}" + idempotencyKey].flatMap { orders[$0] } }
+    public func orders(userID: String) -> [Order] { orders.values.filter { $0.userId == userID }.sorted { $0.createdAt > $1.createdAt } }
+
+    public func update(_ order: Order) throws {
+        guard orders[order.id] != nil else { throw StoreError.notFound("order") }
+        orders[order.id] = order
+    }
+
+    public func isReachable() -> Bool { true }
+}

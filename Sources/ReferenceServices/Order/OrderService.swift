@@ -1,0 +1,248 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+
+/// The order service. Creating an order is the guide's saga: order.created → reserve stock
+/// at the catalog (409 → cancelled) → charge at the payment service (402 → release the
+/// reservation, cancelled) → confirmed.
+public struct OrderService: Sendable {
+    let store: any OrderStore
+    let events: any EventPublisher
+    let signer: JWTSigner
+    let catalog: PeerClient
+    let payments: PeerClient
+    let users: PeerClient
+    let gate = SingleFlight<String, Order>()
+
+    /// Sales tax on the subtotal, and the flat shipping fee below the free-shipping threshold.
+    static let taxRate = Decimal(string: "0.08")!
+    static let shippingFee = Decimal(string: "5.99")!
+    static let freeShippingFrom = Decimal(50)
+
+    public init(store: any OrderStore, events: any EventPublisher, signer: JWTSigner, catalog: PeerClient, payments: PeerClient, users: PeerClient) {
+        self.store = store
+        self.events = events
+        self.signer = signer
+        self.catalog = catalog
+        self.payments = payments
+        self.users = users
+    }
+
+    struct NewOrder: Decodable {
+        struct Line: Decodable { let productId: Int; let quantity: Int }
+        let items: [Line]
+        let shippingAddress: ShippingAddress
+        let paymentMethod: String
+    }
+    struct StatusUpdate: Decodable { let status: String; let note: String? }
+    struct CatalogProduct: Decodable { let id: Int; let name: String; let price: Decimal; let active: Bool }
+    struct PaymentReply: Decodable { let id: String; let status: String }
+
+    public func router(metrics: MetricsRegistry) -> Router<ServiceContext> {
+        let router = makeServiceRouter(name: "order-service", metrics: metrics, readiness: [
+            "database": { await store.isReachable() }, "kafka": { await events.isReachable() },
+        ])
+        let orders = router.group("/api/v1/orders")
+        orders.post("") { request, context in try await create(request, context) }
+        orders.get("/user/:userId") { request, context in
+            let claims = try signer.claims(request.header("Authorization"))
+            let userID = try context.parameters.require("userId")
+            guard claims.sub == userID || claims.role == "admin" else { throw APIError.forbidden }
+            return try JSON.response(["orders": try await store.orders(userID: userID)])
+        }
+        orders.get("/:id") { request, context in
+            try JSON.response(try await owned(request, context))
+        }
+        orders.put("/:id/status") { request, context in try await changeStatus(request, context) }
+        orders.delete("/:id") { request, context in try await cancel(request, context) }
+        return router
+    }
+
+    private func owned(_ request: Request, _ context: ServiceContext) async throws -> Order {
+        let claims = try signer.claims(request.header("Authorization"))
+        let id = try context.parameters.require("id")
+        guard let order = try await store.order(id: id) else { throw APIError.notFound("order \(id)") }
+        guard order.userId == claims.sub || claims.role == "admin" else { throw APIError.notFound("order \(id)") }
+        return order
+    }
+
+    // MARK: the saga
+
+    func create(_ request: Request, _ context: ServiceContext) async throws -> Response {
+        let claims = try signer.claims(request.header("Authorization"))
+        let authorization = request.header("Authorization")!
+        let input = try await request.decodeJSON(NewOrder.self)
+        guard !input.items.isEmpty else { throw APIError.invalid("'items' must not be empty") }
+        for (n, line) in input.items.enumerated() {
+            guard line.quantity > 0 else { throw APIError.invalid("items[\(n)].quantity must be positive") }
+            guard line.quantity <= 1000 else { throw APIError.invalid("items[\(n)].quantity must be at most 1000") }
+        }
+        let address = input.shippingAddress
+        for (field, value) in [("street", address.street), ("city", address.city), ("state", address.state), ("zip_code", address.zipCode), ("country", address.country)]
+        where value.trimmingCharacters(in: .whitespaces).isEmpty {
+            throw APIError.invalid("shipping_address.\(field) must not be empty")
+        }
+        guard input.paymentMethod.hasPrefix("pm_") else { throw APIError.invalid("'payment_method' must be a payment method id (pm_…)") }
+
+        let key = request.header("Idempotency-Key")
+        let run: @Sendable () async throws -> Order = {
+            if let key, let earlier = try await store.order(userID: claims.sub, idempotencyKey: key) { return earlier }
+            return try await runSaga(input, userID: claims.sub, key: key, authorization: authorization, context: context)
+        }
+        let order: Order
+        if let key { order = try await gate.run(claims.sub + "\u{0}" + key, run) } else { order = try await run() }
+        switch order.status {
+        case "cancelled" where order.cancellationReason?.hasPrefix("out_of_stock") == true:
+            throw APIError(.conflict, "out_of_stock", "order \(order.id) was cancelled: \(order.cancellationReason!)",
+                           details: ["order_id": .string(order.id)])
+        case "cancelled" where order.cancellationReason?.hasPrefix("payment_declined") == true:
+            throw APIError(.paymentRequired, "payment_declined", "order \(order.id) was cancelled: \(order.cancellationReason!)",
+                           details: ["order_id": .string(order.id)])
+        case "cancelled":
+            throw APIError(.badGateway, "order_failed", "order \(order.id) was cancelled: \(order.cancellationReason ?? "unknown")",
+                           details: ["order_id": .string(order.id)])
+        default:
+            return try JSON.response(order, status: .created)
+        }
+    }
+
+    private func runSaga(_ input: NewOrder, userID: String, key: String?, authorization: String, context: ServiceContext) async throws -> Order {
+        let correlation = context.correlationID
+        let customer = try await users.call("GET", "/api/v1/users/\(userID)", correlationID: correlation)
+        guard customer.status == 200 else { throw APIError(.unauthorized, "unknown_user", "the token's user does not exist at the user service") }
+
+        // Price every line from the catalog.
+        var items: [OrderItem] = []
+        for line in input.items {
+            let reply = try await catalog.call("GET", "/api/v1/products/\(line.productId)", correlationID: correlation)
+            guard reply.status == 200 else {
+                if reply.status == 404 { throw APIError(.unprocessableContent, "unknown_product", "product \(line.productId) does not exist") }
+                throw APIError(.badGateway, "catalog_error", "the catalog answered \(reply.status) for product \(line.productId)")
+            }
+            let product = try reply.decode(CatalogProduct.self)
+            guard product.active else { throw APIError(.unprocessableContent, "unknown_product", "product \(line.productId) is not for sale") }
+            items.append(OrderItem(productId: product.id, name: product.name, quantity: line.quantity, unitPrice: product.price,
+                                   lineTotal: (product.price * Decimal(line.quantity)).roundedToCents()))
+        }
+        let subtotal = items.reduce(Decimal(0)) { $0 + $1.lineTotal }
+        let tax = (subtotal * Self.taxRate).roundedToCents()
+        let shipping = subtotal >= Self.freeShippingFrom ? Decimal(0) : Self.shippingFee
+        let now = Date()
+        var order = Order(id: UUID().uuidString.lowercased(), userId: userID, status: "pending", items: items, subtotal: subtotal, tax: tax,
+                          shipping: shipping, total: subtotal + tax + shipping, currency: "USD", shippingAddress: input.shippingAddress,
+                          paymentMethod: input.paymentMethod, paymentId: nil, cancellationReason: nil, idempotencyKey: key,
+                          createdAt: now, updatedAt: now, statusHistory: [StatusChange(from: nil, to: "pending", note: "order placed", at: now)])
+        do { try await store.insert(order) } catch StoreError.duplicate {
+            if let key, let earlier = try await store.order(userID: userID, idempotencyKey: key) { return earlier }
+            throw StoreError.duplicate("idempotency_key")
+        }
+        await emit("order.created", order, context, extra: ["shipping_address": .object([
+            "street": .string(order.shippingAddress.street), "city": .string(order.shippingAddress.city),
+            "state": .string(order.shippingAddress.state), "zip_code": .string(order.shippingAddress.zipCode),
+            "country": .string(order.shippingAddress.country),
+        ])])
+
+        // Step 1: reserve stock.
+        struct Reserve: Encodable { let orderId: String; let items: [ReservationItem] }
+        let reservation = try await catalog.call("POST", "/api/v1/inventory/reservations",
+                                                 body: Reserve(orderId: order.id, items: items.map { ReservationItem(productId: $0.productId, quantity: $0.quantity) }),
+                                                 correlationID: correlation)
+        guard reservation.status == 201 else {
+            let reason = reservation.status == 409 ? "out_of_stock: \(message(reservation) ?? "not enough stock")" : "inventory_error: catalog answered \(reservation.status)"
+            return try await cancelled(&order, reason: reason, context: context)
+        }
+
+        // Step 2: charge.
+        struct Charge: Encodable { let orderId: String; let amount: Decimal; let currency: String; let paymentMethod: String }
+        let payment: PeerClient.Reply
+        do {
+            payment = try await payments.call("POST", "/api/v1/payments/process",
+                                              body: Charge(orderId: order.id, amount: order.total, currency: order.currency, paymentMethod: order.paymentMethod),
+                                              correlationID: correlation, headers: [("Idempotency-Key", "order-" + order.id)])
+        } catch {
+            await releaseStock(order.id, correlation)
+            return try await cancelled(&order, reason: "payment_error: \(error)", context: context)
+        }
+        guard payment.status == 201 else {
+            await releaseStock(order.id, correlation)
+            let reason = payment.status == 402 ? "payment_declined: \(message(payment) ?? "declined")" : "payment_error: payment service answered \(payment.status)"
+            return try await cancelled(&order, reason: reason, context: context)
+        }
+
+        // Step 3: confirm.
+        order.paymentId = try payment.decode(PaymentReply.self).id
+        order.move(to: "confirmed", note: "stock reserved and payment \(order.paymentId!) completed")
+        try await store.update(order)
+        await emit("order.confirmed", order, context, extra: ["payment_id": .string(order.paymentId!)])
+        return order
+    }
+
+    private func message(_ reply: PeerClient.Reply) -> String? {
+        (try? JSONSerialization.jsonObject(with: Data(reply.body)) as? [String: Any]).flatMap { ($0["error"] as? [String: Any])?["message"] as? String }
+    }
+
+    private func releaseStock(_ orderID: String, _ correlation: String) async {
+        _ = try? await catalog.call("DELETE", "/api/v1/inventory/reservations/\(orderID)", correlationID: correlation)
+    }
+
+    private func cancelled(_ order: inout Order, reason: String, context: ServiceContext) async throws -> Order {
+        order.cancellationReason = reason
+        order.move(to: "cancelled", note: reason)
+        try await store.update(order)
+        await emit("order.cancelled", order, context, extra: ["reason": .string(reason)])
+        return order
+    }
+
+    private func emit(_ type: String, _ order: Order, _ context: ServiceContext, extra: [String: JSONField] = [:]) async {
+        var payload: [String: JSONField] = [
+            "order_id": .string(order.id), "user_id": .string(order.userId), "status": .string(order.status),
+            "items": .array(order.items.map { .object(["product_id": .int($0.productId), "quantity": .int($0.quantity), "unit_price": .decimal($0.unitPrice)]) }),
+            "subtotal": .decimal(order.subtotal), "tax": .decimal(order.tax), "shipping": .decimal(order.shipping),
+            "total_amount": .decimal(order.total), "currency": .string(order.currency),
+            "created_at": .string(JSON.isoFormatter.string(from: order.createdAt)),
+        ]
+        payload.merge(extra) { _, new in new }
+        await events.emit(type, aggregate: order.id, correlation: context.correlationID, payload, logger: context.logger)
+    }
+
+    // MARK: after creation
+
+    func changeStatus(_ request: Request, _ context: ServiceContext) async throws -> Response {
+        let claims = try signer.claims(request.header("Authorization"))
+        guard claims.role == "admin" else { throw APIError.forbidden }
+        let id = try context.parameters.require("id")
+        let input = try await request.decodeJSON(StatusUpdate.self)
+        guard Order.transitions[input.status] != nil else {
+            throw APIError.invalid("'status' must be one of pending, confirmed, shipped, delivered, cancelled")
+        }
+        guard var order = try await store.order(id: id) else { throw APIError.notFound("order \(id)") }
+        if input.status == "cancelled" { return try JSON.response(try await cancel(&order, reason: input.note ?? "cancelled by admin", context: context)) }
+        guard Order.transitions[order.status]!.contains(input.status) else {
+            throw APIError.conflict("invalid_transition", "an order cannot go from \(order.status) to \(input.status)")
+        }
+        order.move(to: input.status, note: input.note)
+        try await store.update(order)
+        if input.status == "shipped" || input.status == "delivered" { await emit("order.\(input.status)", order, context) }
+        return try JSON.response(order)
+    }
+
+    func cancel(_ request: Request, _ context: ServiceContext) async throws -> Response {
+        var order = try await owned(request, context)
+        return try JSON.response(try await cancel(&order, reason: "cancelled by customer", context: context))
+    }
+
+    /// Cancels a pending or confirmed order: stock back, payment refunded.
+    private func cancel(_ order: inout Order, reason: String, context: ServiceContext) async throws -> Order {
+        guard Order.transitions[order.status]!.contains("cancelled") else {
+            throw APIError.conflict("invalid_transition", "an order that is \(order.status) cannot be cancelled")
+        }
+        await releaseStock(order.id, context.correlationID)
+        if let paymentID = order.paymentId {
+            let refund = try await payments.call("POST", "/api/v1/payments/\(paymentID)/refund", body: ["reason": reason], correlationID: context.correlationID)
+            guard refund.status == 200 else {
+                throw APIError(.badGateway, "refund_failed", "the payment service could not refund \(paymentID) (\(refund.status)); the order stays \(order.status)")
+            }
+        }
+        return try await cancelled(&order, reason: reason, context: context)
+    }
+}

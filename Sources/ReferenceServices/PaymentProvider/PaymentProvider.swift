@@ -1,0 +1,150 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+
+/// Injected faults: added latency and a share of requests answered with 500.
+public struct ProviderFaults: Codable, Sendable, Equatable {
+    public var latencyMs: Int
+    public var failureRate: Double
+
+    public init(latencyMs: Int = 0, failureRate: Double = 0) {
+        self.latencyMs = latencyMs
+        self.failureRate = failureRate
+    }
+}
+
+/// A Stripe-like payment provider with Stripe's test payment methods:
+/// `pm_card_visa`, `pm_card_mastercard` succeed; `pm_card_chargeDeclined` and
+/// `pm_card_chargeDeclinedInsufficientFunds` are declined (402).
+public actor PaymentProviderState {
+    struct Intent: Codable, Sendable {
+        let id: String, object: String
+        let amount: Int, currency: String, paymentMethod: String
+        var status: String
+        let created: Int
+        var amountRefunded: Int
+        let metadata: [String: String]
+    }
+
+    var faults: ProviderFaults
+    private var intents: [String: Intent] = [:]
+    /// Responses already given per idempotency key (replayed as they were).
+    private var replies: [String: (status: Int, body: [UInt8])] = [:]
+
+    public init(faults: ProviderFaults = ProviderFaults()) { self.faults = faults }
+
+    func setFaults(_ faults: ProviderFaults) { self.faults = faults }
+    func reply(for key: String) -> (status: Int, body: [UInt8])? { replies[key] }
+    func remember(_ key: String, _ reply: (status: Int, body: [UInt8])) { replies[key] = reply }
+    func store(_ intent: Intent) { intents[intent.id] = intent }
+    func intent(_ id: String) -> Intent? { intents[id] }
+
+    func refund(_ id: String, amount: Int?) throws -> (Intent, Int) {
+        guard var intent = intents[id] else { throw APIError(.notFound, "resource_missing", "no payment intent \(id)") }
+        guard intent.status == "succeeded" else { throw APIError(.badRequest, "charge_not_refundable", "payment intent \(id) has status \(intent.status)") }
+        let refund = amount ?? (intent.amount - intent.amountRefunded)
+        guard refund > 0, intent.amountRefunded + refund <= intent.amount else {
+            throw APIError(.badRequest, "amount_too_large", "refund of \(refund) exceeds what remains of \(intent.amount)")
+        }
+        intent.amountRefunded += refund
+        intents[id] = intent
+        return (intent, refund)
+    }
+}
+
+public struct PaymentProvider: Sendable {
+    let state: PaymentProviderState
+
+    public init(state: PaymentProviderState = PaymentProviderState()) { self.state = state }
+
+    static let methods: [String: (succeeds: Bool, declineCode: String?)] = [
+        "pm_card_visa": (true, nil), "pm_card_mastercard": (true, nil), "pm_card_amex": (true, nil),
+        "pm_card_chargeDeclined": (false, "generic_decline"),
+        "pm_card_chargeDeclinedInsufficientFunds": (false, "insufficient_funds"),
+        "pm_card_chargeDeclinedExpiredCard": (false, "expired_card"),
+    ]
+
+    struct IntentRequest: Decodable {
+        let amount: Int
+        let currency: String
+        let paymentMethod: String
+        let metadata: [String: String]?
+    }
+    struct RefundRequest: Decodable { let paymentIntent: String; let amount: Int? }
+
+    public func router(metrics: MetricsRegistry) -> Router<ServiceContext> {
+        let router = makeServiceRouter(name: "payment-provider", metrics: metrics, readiness: [:])
+        router.post("/v1/payment_intents") { request, _ in try await createIntent(request) }
+        router.get("/v1/payment_intents/:id") { _, context in
+            let id = try context.parameters.require("id")
+            guard let intent = await state.intent(id) else { throw stripeError(.notFound, "invalid_request_error", "resource_missing", "no payment intent \(id)") }
+            return try JSON.response(intent)
+        }
+        router.post("/v1/refunds") { request, _ in
+            try await injectFaults()
+            let input = try await request.decodeJSON(RefundRequest.self)
+            let (intent, amount) = try await state.refund(input.paymentIntent, amount: input.amount)
+            return try JSON.response(["id": JSONField.string("re_" + token()), "object": .string("refund"), "status": .string("succeeded"),
+                                      "amount": .int(amount), "payment_intent": .string(intent.id)])
+        }
+        router.put("/admin/faults") { request, _ in
+            let faults = try await request.decodeJSON(ProviderFaults.self)
+            guard faults.latencyMs >= 0, (0...1).contains(faults.failureRate) else {
+                throw APIError.invalid("'latency_ms' must be ≥ 0 and 'failure_rate' between 0 and 1")
+            }
+            await state.setFaults(faults)
+            return try JSON.response(faults)
+        }
+        router.get("/admin/faults") { _, _ in try JSON.response(await state.faults) }
+        return router
+    }
+
+    private func injectFaults() async throws {
+        let faults = await state.faults
+        if faults.latencyMs > 0 { try await Task.sleep(for: .milliseconds(faults.latencyMs)) }
+        if faults.failureRate > 0, Double.random(in: 0..<1) < faults.failureRate {
+            throw stripeError(.internalServerError, "api_error", "injected_failure", "the payment provider failed (injected fault)")
+        }
+    }
+
+    func createIntent(_ request: Request) async throws -> Response {
+        try await injectFaults()
+        let key = request.header("Idempotency-Key")
+        if let key, let earlier = await state.reply(for: key) {
+            return Response(status: .init(code: earlier.status), headers: [.contentType: "application/json", HTTPField.Name("Idempotent-Replayed")!: "true"],
+                            body: .init(byteBuffer: ByteBuffer(bytes: earlier.body)))
+        }
+        let input = try await request.decodeJSON(IntentRequest.self)
+        guard input.amount > 0 else { throw stripeError(.badRequest, "invalid_request_error", "parameter_invalid_integer", "amount must be a positive integer (cents)") }
+        guard let method = Self.methods[input.paymentMethod] else {
+            throw stripeError(.badRequest, "invalid_request_error", "resource_missing", "no such payment method: '\(input.paymentMethod)'")
+        }
+        let intent = PaymentProviderState.Intent(
+            id: "pi_" + token(), object: "payment_intent", amount: input.amount, currency: input.currency.lowercased(),
+            paymentMethod: input.paymentMethod, status: method.succeeds ? "succeeded" : "requires_payment_method",
+            created: Int(Date().timeIntervalSince1970), amountRefunded: 0, metadata: input.metadata ?? [:])
+        await state.store(intent)
+        let status: HTTPResponse.Status
+        let body: [UInt8]
+        if method.succeeds {
+            status = .ok
+            body = try JSON.encode(intent)
+        } else {
+            status = .paymentRequired
+            struct Declined: Encodable {
+                struct Detail: Encodable { let type = "card_error", code = "card_declined"; let declineCode: String; let message: String; let paymentIntent: PaymentProviderState.Intent }
+                let error: Detail
+            }
+            let message = method.declineCode == "insufficient_funds" ? "Your card has insufficient funds." : "Your card was declined."
+            body = try JSON.encode(Declined(error: .init(declineCode: method.declineCode!, message: message, paymentIntent: intent)))
+        }
+        if let key { await state.remember(key, (status.code, body)) }
+        return Response(status: status, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(bytes: body)))
+    }
+
+    private func token() -> String { UUID().uuidString.replacingOccurrences(of: "-", with: "").lowercased().prefix(24).description }
+
+    private func stripeError(_ status: HTTPResponse.Status, _ type: String, _ code: String, _ message: String) -> APIError {
+        APIError(status, code, message, details: ["type": .string(type)])
+    }
+}

@@ -1,0 +1,79 @@
+import Foundation
+import Transport
+
+/// A domain event as the migration guide defines it; the envelope written to Kafka is
+/// `{event_id, event_type, event_timestamp, correlation_id, aggregate_id, payload}`.
+public struct DomainEvent: Sendable {
+    public var eventID = UUID().uuidString.lowercased()
+    /// Also the topic: `order.created`, `payment.completed`, …
+    public var type: String
+    public var aggregateID: String
+    public var correlationID: String
+    public var payload: [String: JSONField]
+    public var timestamp = Date()
+    public var version = 1
+
+    public init(type: String, aggregateID: String, correlationID: String, payload: [String: JSONField]) {
+        self.type = type
+        self.aggregateID = aggregateID
+        self.correlationID = correlationID
+        self.payload = payload
+    }
+
+    /// The Kafka record value.
+    public func envelope() throws -> [UInt8] {
+        struct Envelope: Encodable {
+            let eventId, eventType, eventTimestamp, correlationId, aggregateId: String
+            let payload: [String: JSONField]
+        }
+        return try JSON.encode(Envelope(eventId: eventID, eventType: type, eventTimestamp: JSON.isoFormatter.string(from: timestamp),
+                                        correlationId: correlationID, aggregateId: aggregateID, payload: payload))
+    }
+}
+
+/// Where services send their events.
+public protocol EventPublisher: Sendable {
+    func publish(_ event: DomainEvent) async throws
+    /// Whether events can be delivered right now (for `/ready`).
+    func isReachable() async -> Bool
+}
+
+/// Publishes to Kafka: topic = event type, key = aggregate id, headers event_type,
+/// event_version, correlation_id. Waits for the broker's acknowledgement.
+public final class KafkaEventPublisher: EventPublisher {
+    private let producer: KafkaProducer
+
+    public init(producer: KafkaProducer) { self.producer = producer }
+
+    public convenience init(bootstrapServers: String) throws {
+        self.init(producer: try KafkaProducer(bootstrapServers: bootstrapServers, settings: ["message.timeout.ms": "10000", "acks": "all"]))
+    }
+
+    public func publish(_ event: DomainEvent) async throws {
+        try await producer.send(
+            topic: event.type, key: Array(event.aggregateID.utf8), value: try event.envelope(),
+            headers: [("event_type", Array(event.type.utf8)), ("event_version", Array(String(event.version).utf8)),
+                      ("correlation_id", Array(event.correlationID.utf8))])
+    }
+
+    public func isReachable() async -> Bool {
+        let producer = self.producer
+        return await withCheckedContinuation { continuation in
+            DispatchQueue.global().async { continuation.resume(returning: producer.isBrokerReachable(timeout: 1)) }
+        }
+    }
+}
+
+extension EventPublisher {
+    /// Publishes, logging instead of failing the request when the broker is away: the state
+    /// change already happened and `/ready` reports the broker.
+    func emit(_ type: String, aggregate: String, correlation: String, _ payload: [String: JSONField], logger: Logger?) async {
+        do {
+            try await publish(DomainEvent(type: type, aggregateID: aggregate, correlationID: correlation, payload: payload))
+        } catch {
+            logger?.error("event \(type) for \(aggregate) not delivered: \(error)")
+        }
+    }
+}
+
+import Logging

@@ -1,0 +1,92 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+
+/// JSON for the services' API: snake_case fields, ISO 8601 dates, decimals kept exact.
+public enum JSON {
+    public static let encoder: JSONEncoder = {
+        let encoder = JSONEncoder()
+        encoder.keyEncodingStrategy = .convertToSnakeCase
+        encoder.dateEncodingStrategy = .custom { date, encoder in
+            var container = encoder.singleValueContainer()
+            try container.encode(isoFormatter.string(from: date))
+        }
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        return encoder
+    }()
+
+    public static let decoder: JSONDecoder = {
+        let decoder = JSONDecoder()
+        decoder.keyDecodingStrategy = .convertFromSnakeCase
+        decoder.dateDecodingStrategy = .custom { decoder in
+            let text = try decoder.singleValueContainer().decode(String.self)
+            guard let date = isoFormatter.date(from: text) ?? ISO8601DateFormatter().date(from: text) else {
+                throw DecodingError.dataCorrupted(.init(codingPath: decoder.codingPath, debugDescription: "not an ISO 8601 date: \(text)"))
+            }
+            return date
+        }
+        return decoder
+    }()
+
+    nonisolated(unsafe) static let isoFormatter: ISO8601DateFormatter = {
+        let f = ISO8601DateFormatter()
+        f.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+        return f
+    }()
+
+    public static func encode<T: Encodable>(_ value: T) throws -> [UInt8] { Array(try encoder.encode(value)) }
+
+    /// A JSON response.
+    public static func response<T: Encodable>(_ value: T, status: HTTPResponse.Status = .ok, headers: HTTPFields = [:]) throws -> Response {
+        var fields = headers
+        fields[.contentType] = "application/json"
+        let data = try encoder.encode(value)
+        return Response(status: status, headers: fields, body: .init(byteBuffer: ByteBuffer(bytes: data)))
+    }
+
+    /// Decodes `bytes`, turning decoding failures into 400 (not JSON) or 422 (wrong shape) errors
+    /// that name the field.
+    public static func decode<T: Decodable>(_ type: T.Type, from bytes: [UInt8]) throws -> T {
+        guard !bytes.isEmpty else { throw APIError.badRequest("the request needs a JSON body") }
+        guard (try? JSONSerialization.jsonObject(with: Data(bytes), options: [.fragmentsAllowed])) != nil else {
+            throw APIError.badRequest("the request body is not valid JSON")
+        }
+        do {
+            return try decoder.decode(T.self, from: Data(bytes))
+        } catch let DecodingError.keyNotFound(key, context) {
+            throw APIError.invalid("missing field '\(fieldPath(context.codingPath + [key]))'")
+        } catch let DecodingError.typeMismatch(_, context) {
+            throw APIError.invalid("field '\(fieldPath(context.codingPath))' has the wrong type")
+        } catch let DecodingError.valueNotFound(_, context) {
+            throw APIError.invalid("field '\(fieldPath(context.codingPath))' must not be null")
+        } catch let DecodingError.dataCorrupted(context) {
+            throw APIError.invalid("field '\(fieldPath(context.codingPath))': \(context.debugDescription)")
+        }
+    }
+
+    static func fieldPath(_ path: [any CodingKey]) -> String {
+        path.map { key in key.intValue.map { "[\($0)]" } ?? snakeCase(key.stringValue) }
+            .joined(separator: ".").replacingOccurrences(of: ".[", with: "[")
+    }
+
+    static func snakeCase(_ name: String) -> String {
+        var out = ""
+        for c in name {
+            if c.isUppercase { out += "_" + c.lowercased() } else { out.append(c) }
+        }
+        return out
+    }
+}
+
+extension Request {
+    /// The body decoded as `T` (see `JSON.decode`).
+    func decodeJSON<T: Decodable>(_ type: T.Type) async throws -> T {
+        let buffer = try await body.collect(upTo: 4 * 1024 * 1024)
+        return try JSON.decode(type, from: Array(buffer.readableBytesView))
+    }
+
+    /// A header value by name.
+    func header(_ name: String) -> String? {
+        HTTPField.Name(name).flatMap { headers[$0] }
+    }
+}

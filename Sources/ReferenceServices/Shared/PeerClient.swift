@@ -1,0 +1,48 @@
+import Foundation
+import Transport
+
+/// JSON over HTTP to another service (libcurl, kept-alive connections), passing the
+/// correlation id and the caller's token along.
+public struct PeerClient: Sendable {
+    public let baseURL: String
+    let pool: HTTPClientPool
+    let timeout: Double
+
+    public init(baseURL: String, pool: HTTPClientPool = HTTPClientPool(), timeout: Double = 10) {
+        self.baseURL = baseURL.hasSuffix("/") ? String(baseURL.dropLast()) : baseURL
+        self.pool = pool
+        self.timeout = timeout
+    }
+
+    /// The peer's status and decoded JSON body (nil for an empty body).
+    struct Reply {
+        let status: Int
+        let body: [UInt8]
+        func decode<T: Decodable>(_ type: T.Type) throws -> T { try JSON.decoder.decode(type, from: Data(body)) }
+        var errorCode: String? {
+            (try? JSONSerialization.jsonObject(with: Data(body)) as? [String: Any]).flatMap { ($0["error"] as? [String: Any])?["code"] as? String }
+        }
+    }
+
+    func call(_ method: String, _ path: String, body: (any Encodable)? = nil, correlationID: String,
+              headers: [(name: String, value: String)] = []) async throws -> Reply {
+        var all = headers + [("X-Correlation-ID", correlationID), ("Accept", "application/json")]
+        var bytes: [UInt8] = []
+        if let body {
+            bytes = try JSON.encode(AnyEncodable(body))
+            all.append(("Content-Type", "application/json"))
+        }
+        do {
+            let response = try await pool.send(HTTPClientRequest(method: method, url: baseURL + path, headers: all, body: bytes, timeout: timeout))
+            return Reply(status: response.status, body: response.body)
+        } catch let error as HTTPClientError {
+            throw APIError(.badGateway, "upstream_unavailable", "\(baseURL) did not answer: \(error.message)")
+        }
+    }
+}
+
+struct AnyEncodable: Encodable {
+    let value: any Encodable
+    init(_ value: any Encodable) { self.value = value }
+    func encode(to encoder: any Encoder) throws { try value.encode(to: encoder) }
+}

@@ -1,0 +1,92 @@
+import Foundation
+import Transport
+
+/// The claims of the services' HS256 JWTs.
+public struct TokenClaims: Codable, Sendable, Equatable {
+    public var sub: String
+    public var email: String
+    public var role: String
+    public var iat: Int
+    public var exp: Int
+
+    public init(sub: String, email: String, role: String, iat: Int, exp: Int) {
+        self.sub = sub
+        self.email = email
+        self.role = role
+        self.iat = iat
+        self.exp = exp
+    }
+}
+
+/// Signs and verifies HS256 JSON Web Tokens.
+public struct JWTSigner: Sendable {
+    let secret: [UInt8]
+
+    public init(secret: String) { self.secret = Array(secret.utf8) }
+
+    public func sign(_ claims: TokenClaims) -> String {
+        let header = base64URL(Array(#"{"alg":"HS256","typ":"JWT"}"#.utf8))
+        let payload = base64URL(Array((try? JSONEncoder().encode(claims)) ?? Data()))
+        let signature = base64URL(Crypto.hmacSHA256(key: secret, message: Array("\(header).\(payload)".utf8)))
+        return "\(header).\(payload).\(signature)"
+    }
+
+    /// The claims of a valid, unexpired token; throws `APIError` 401 otherwise.
+    public func verify(_ token: String, now: Date = Date()) throws -> TokenClaims {
+        let parts = token.split(separator: ".", omittingEmptySubsequences: false)
+        guard parts.count == 3, let headerBytes = fromBase64URL(String(parts[0])), let payloadBytes = fromBase64URL(String(parts[1])),
+              let signature = fromBase64URL(String(parts[2])) else {
+            throw APIError(.unauthorized, "invalid_token", "the token is not a JWT")
+        }
+        guard let header = try? JSONSerialization.jsonObject(with: Data(headerBytes)) as? [String: Any], header["alg"] as? String == "HS256" else {
+            throw APIError(.unauthorized, "invalid_token", "only HS256 tokens are accepted")
+        }
+        let expected = Crypto.hmacSHA256(key: secret, message: Array("\(parts[0]).\(parts[1])".utf8))
+        guard Crypto.constantTimeEqual(expected, signature) else {
+            throw APIError(.unauthorized, "invalid_token", "the token signature is not valid")
+        }
+        guard let claims = try? JSONDecoder().decode(TokenClaims.self, from: Data(payloadBytes)) else {
+            throw APIError(.unauthorized, "invalid_token", "the token claims are incomplete")
+        }
+        guard Double(claims.exp) > now.timeIntervalSince1970 else {
+            throw APIError(.unauthorized, "token_expired", "the token has expired")
+        }
+        return claims
+    }
+
+    /// The claims of the request's `Authorization: Bearer` token.
+    func claims(_ authorization: String?) throws -> TokenClaims {
+        guard let authorization, authorization.lowercased().hasPrefix("bearer ") else { throw APIError.unauthorized }
+        return try verify(String(authorization.dropFirst(7)).trimmingCharacters(in: .whitespaces))
+    }
+
+    private func base64URL(_ bytes: [UInt8]) -> String {
+        Data(bytes).base64EncodedString().replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_")
+            .replacingOccurrences(of: "=", with: "")
+    }
+
+    private func fromBase64URL(_ text: String) -> [UInt8]? {
+        var s = text.replacingOccurrences(of: "-", with: "+").replacingOccurrences(of: "_", with: "/")
+        while s.count % 4 != 0 { s += "=" }
+        return Data(base64Encoded: s).map(Array.init)
+    }
+}
+
+/// Password storage: PBKDF2-SHA256 with a random salt, `pbkdf2$iterations$salt$hash`.
+public enum PasswordHasher {
+    static let iterations = 20_000
+
+    public static func hash(_ password: String) -> String {
+        let salt = Crypto.randomBytes(16)
+        let hash = Crypto.pbkdf2SHA256(password: Array(password.utf8), salt: salt, iterations: iterations)
+        return "pbkdf2$\(iterations)$\(Data(salt).base64EncodedString())$\(Data(hash).base64EncodedString())"
+    }
+
+    public static func verify(_ password: String, against stored: String) -> Bool {
+        let parts = stored.split(separator: "$").map(String.init)
+        guard parts.count == 4, parts[0] == "pbkdf2", let iterations = Int(parts[1]),
+              let salt = Data(base64Encoded: parts[2]), let hash = Data(base64Encoded: parts[3]) else { return false }
+        let candidate = Crypto.pbkdf2SHA256(password: Array(password.utf8), salt: Array(salt), iterations: iterations, length: hash.count)
+        return Crypto.constantTimeEqual(candidate, Array(hash))
+    }
+}

@@ -1,0 +1,163 @@
+import ArgumentParser
+import Foundation
+import ReferenceServices
+
+/// `tollgate services up|run NAME`: the reference services under test.
+struct ServicesCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "services",
+        abstract: "Run the reference services (user, catalog, order, payment, payment provider, API gateway).",
+        subcommands: [ServicesUpCommand.self, ServicesRunCommand.self])
+}
+
+/// Blocks until SIGINT or SIGTERM.
+func waitForShutdownSignal() async {
+    signal(SIGINT, SIG_IGN)
+    signal(SIGTERM, SIG_IGN)
+    await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+        let once = OnceFlag()
+        for number in [SIGINT, SIGTERM] {
+            let source = DispatchSource.makeSignalSource(signal: number, queue: .main)
+            source.setEventHandler { if once.claim() { continuation.resume() } }
+            source.resume()
+            retainedSignalSources.append(source)
+        }
+    }
+}
+
+nonisolated(unsafe) private var retainedSignalSources: [any DispatchSourceSignal] = []
+
+final class OnceFlag: @unchecked Sendable {
+    private let lock = NSLock()
+    private var done = false
+    func claim() -> Bool { lock.lock(); defer { lock.unlock() }; if done { return false }; done = true; return true }
+}
+
+func env(_ name: String) -> String? {
+    ProcessInfo.processInfo.environment[name].flatMap { $0.isEmpty ? nil : $0 }
+}
+
+struct ServicesUpCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "up",
+        abstract: "Start every reference service in this process, with the embedded Kafka broker and in-memory stores by default.")
+
+    @Option(help: "Address to listen on.") var host = "127.0.0.1"
+    @Option(help: "API gateway port.") var gatewayPort = 8000
+    @Option(help: "User service port.") var userPort = 3001
+    @Option(help: "Catalog service port.") var catalogPort = 3002
+    @Option(help: "Order service port.") var orderPort = 3003
+    @Option(help: "Payment service port.") var paymentPort = 3004
+    @Option(help: "Payment provider port.") var providerPort = 3005
+    @Option(help: "Fixed bootstrap port for the embedded Kafka broker (default: the broker picks one).") var kafkaPort: Int?
+    @Option(help: "Use these Kafka brokers instead of the embedded one (env KAFKA_BROKERS).") var kafkaBrokers: String?
+    @Option(help: "PostgreSQL server URL; each service gets its own database there (env DATABASE_URL). Default: in memory.") var databaseURL: String?
+    @Option(help: "HS256 secret for JWTs (env JWT_SECRET).") var jwtSecret: String?
+    @Option(help: "How many products to seed the catalog with.") var seedProducts = 300
+    @Option(help: "The legacy monolith the gateway strangles.") var legacyURL: String?
+    @Option(help: "Share of users (0-100) the gateway sends to the new services.") var rolloutPercent = 100
+    @Option(help: "Latency the payment provider adds, in milliseconds.") var providerLatencyMs = 0
+    @Option(help: "Share (0-1) of payment provider requests that fail with 500.") var providerFailureRate = 0.0
+    @Option(help: "Use this payment provider (e.g. a tollgate stub) instead of the reference one.") var paymentProviderURL: String?
+
+    func validate() throws {
+        var problems: [String] = []
+        for (name, port) in [("gateway", gatewayPort), ("user", userPort), ("catalog", catalogPort), ("order", orderPort), ("payment", paymentPort), ("provider", providerPort)]
+        where !(0...65535).contains(port) { problems.append("--\(name)-port must be 0-65535") }
+        if !(0...100).contains(rolloutPercent) { problems.append("--rollout-percent must be 0-100") }
+        if !(0...1).contains(providerFailureRate) { problems.append("--provider-failure-rate must be between 0 and 1") }
+        if providerLatencyMs < 0 { problems.append("--provider-latency-ms must not be negative") }
+        if seedProducts < 0 { problems.append("--seed-products must not be negative") }
+        if kafkaPort != nil && (kafkaBrokers ?? env("KAFKA_BROKERS")) != nil { problems.append("--kafka-port applies to the embedded broker only, not with --kafka-brokers") }
+        if !problems.isEmpty { throw ValidationError(problems.joined(separator: "\n")) }
+    }
+
+    func run() async throws {
+        var c = StackConfiguration()
+        c.host = host
+        c.gatewayPort = gatewayPort; c.userPort = userPort; c.catalogPort = catalogPort
+        c.orderPort = orderPort; c.paymentPort = paymentPort; c.providerPort = providerPort
+        c.kafkaPort = kafkaPort
+        c.kafkaBrokers = kafkaBrokers ?? env("KAFKA_BROKERS")
+        c.databaseURL = databaseURL ?? env("DATABASE_URL")
+        c.jwtSecret = jwtSecret ?? env("JWT_SECRET") ?? c.jwtSecret
+        c.seedProducts = seedProducts
+        c.legacyURL = legacyURL
+        c.rolloutPercent = rolloutPercent
+        c.providerFaults = ProviderFaults(latencyMs: providerLatencyMs, failureRate: providerFailureRate)
+        c.providerURL = paymentProviderURL
+        print("Starting the reference services…")
+        let stack: ServiceStack
+        do { stack = try await ServiceStack.start(c) } catch {
+            FileHandle.standardError.write(Data("tollgate services up: error: \(error)\n".utf8))
+            throw ExitCode(ExitStatus.error)
+        }
+        for service in stack.services { print("  \(service.name.padding(toLength: 18, withPad: " ", startingAt: 0)) \(service.url)") }
+        print("  \("kafka".padding(toLength: 18, withPad: " ", startingAt: 0)) \(stack.kafkaBootstrap)\(c.kafkaBrokers == nil ? " (embedded)" : "")")
+        print("  \("storage".padding(toLength: 18, withPad: " ", startingAt: 0)) \(c.databaseURL == nil ? "in memory" : "PostgreSQL, one database per service")")
+        print("Admin: \(c.adminEmail) / \(c.adminPassword)")
+        print("Admin token: \(stack.adminToken)")
+        print("Catalog seeded with \(c.seedProducts) products. Rollout: \(c.rolloutPercent)% to the new services. Ctrl-C stops.")
+        await waitForShutdownSignal()
+        print("Stopping…")
+        await stack.stop()
+    }
+}
+
+struct ServicesRunCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "run",
+        abstract: "Start one reference service; peers, database and brokers come from flags or the environment.",
+        discussion: "NAME is one of: \(SingleServiceOptions.names.joined(separator: ", ")).")
+
+    @Argument(help: "The service to run.") var name: String
+    @Option(help: "Address to listen on.") var host = "127.0.0.1"
+    @Option(help: "Port (default: the guide's port for the service; env PORT).") var port: Int?
+    @Option(help: "This service's database (env DATABASE_URL). Default: in memory.") var databaseURL: String?
+    @Option(help: "Kafka brokers (env KAFKA_BROKERS). Default: an embedded broker.") var kafkaBrokers: String?
+    @Option(help: "HS256 secret for JWTs (env JWT_SECRET).") var jwtSecret: String?
+    @Option(help: "env USER_SERVICE_URL") var userServiceURL: String?
+    @Option(help: "env CATALOG_SERVICE_URL") var catalogServiceURL: String?
+    @Option(help: "env ORDER_SERVICE_URL") var orderServiceURL: String?
+    @Option(help: "env PAYMENT_SERVICE_URL") var paymentServiceURL: String?
+    @Option(help: "env PAYMENT_PROVIDER_URL") var paymentProviderURL: String?
+    @Option(help: "Gateway: the legacy monolith (env LEGACY_URL).") var legacyURL: String?
+    @Option(help: "Gateway: share of users (0-100) for the new services (env ROLLOUT_PERCENT).") var rolloutPercent: Int?
+    @Option(help: "Payment provider: added latency in milliseconds.") var providerLatencyMs = 0
+    @Option(help: "Payment provider: share (0-1) of requests failing with 500.") var providerFailureRate = 0.0
+    @Option(help: "Catalog: products to seed when the catalog is empty.") var seedProducts = 300
+
+    func validate() throws {
+        guard SingleServiceOptions.names.contains(name) else {
+            throw ValidationError("unknown service '\(name)'; one of \(SingleServiceOptions.names.joined(separator: ", "))")
+        }
+    }
+
+    func run() async throws {
+        var o = SingleServiceOptions(name: name)
+        o.host = host
+        o.port = port ?? env("PORT").flatMap(Int.init)
+        o.databaseURL = databaseURL ?? env("DATABASE_URL")
+        o.kafkaBrokers = kafkaBrokers ?? env("KAFKA_BROKERS")
+        o.jwtSecret = jwtSecret ?? env("JWT_SECRET") ?? o.jwtSecret
+        o.userServiceURL = userServiceURL ?? env("USER_SERVICE_URL") ?? o.userServiceURL
+        o.catalogServiceURL = catalogServiceURL ?? env("CATALOG_SERVICE_URL") ?? o.catalogServiceURL
+        o.orderServiceURL = orderServiceURL ?? env("ORDER_SERVICE_URL") ?? o.orderServiceURL
+        o.paymentServiceURL = paymentServiceURL ?? env("PAYMENT_SERVICE_URL") ?? o.paymentServiceURL
+        o.paymentProviderURL = paymentProviderURL ?? env("PAYMENT_PROVIDER_URL") ?? o.paymentProviderURL
+        o.legacyURL = legacyURL ?? env("LEGACY_URL")
+        o.rolloutPercent = rolloutPercent ?? env("ROLLOUT_PERCENT").flatMap(Int.init) ?? 100
+        o.providerFaults = ProviderFaults(latencyMs: providerLatencyMs, failureRate: providerFailureRate)
+        o.seedProducts = seedProducts
+        let started: StartedService
+        do { started = try await SingleService.start(o) } catch {
+            FileHandle.standardError.write(Data("tollgate services run: error: \(error)\n".utf8))
+            throw ExitCode(ExitStatus.error)
+        }
+        print("\(name) listening on \(started.service.url)")
+        if let kafka = started.kafkaBootstrap { print("kafka \(kafka)\(o.kafkaBrokers == nil ? " (embedded)" : "")") }
+        print("storage \(o.databaseURL == nil ? "in memory" : "PostgreSQL"). Ctrl-C stops.")
+        await waitForShutdownSignal()
+        await started.stop()
+    }
+}

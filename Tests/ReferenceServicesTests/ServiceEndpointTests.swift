@@ -1,0 +1,225 @@
+import Foundation
+import ReferenceServices
+import Testing
+import Transport
+
+@Suite struct UserAndCatalogTests {
+    @Test(arguments: StoreKind.available)
+    func usersRegisterLogInAndManageProfileAndAddresses(kind: StoreKind) async throws {
+        try await TestStack.with(kind) { t in
+            let email = "Jane.\(UUID().uuidString.prefix(6))@Example.com"
+            let registered = try await t.call("POST", "/api/v1/users/register", json: ["email": email, "password": "long-enough", "first_name": "Jane", "last_name": "Doe"])
+            #expect(registered.status == 201)
+            #expect(registered.json["password_hash"] == nil && registered.json["password"] == nil)
+            #expect(registered.json["email"] as? String == email.lowercased())
+            #expect(registered.json["role"] as? String == "customer")
+            let duplicate = try await t.call("POST", "/api/v1/users/register", json: ["email": email.lowercased(), "password": "long-enough", "first_name": "J", "last_name": "D"])
+            #expect(duplicate.status == 409)
+            #expect(duplicate.errorCode == "email_taken")
+            #expect(try await t.call("POST", "/api/v1/users/login", json: ["email": email, "password": "wrong-password"]).status == 401)
+            let login = try await t.call("POST", "/api/v1/users/login", json: ["email": email, "password": "long-enough"])
+            let token = login.json["token"] as! String
+            #expect(token.split(separator: ".").count == 3)
+            let profile = try await t.call("PUT", "/api/v1/users/profile", json: ["first_name": "Janet", "phone": "+1 555 0100"], token: token)
+            #expect(profile.json["first_name"] as? String == "Janet")
+            #expect(try await t.call("GET", "/api/v1/users/profile", token: token).json["phone"] as? String == "+1 555 0100")
+            let address = try await t.call("POST", "/api/v1/users/addresses", json: TestStack.address, token: token)
+            #expect(address.status == 201)
+            #expect(address.json["is_default"] as? Bool == true)
+            let list = try await t.call("GET", "/api/v1/users/addresses", token: token)
+            #expect((list.json["addresses"] as? [[String: Any]])?.count == 1)
+            let id = registered.json["id"] as! String
+            #expect(try await t.call("GET", "/api/v1/users/\(id)").json["last_name"] as? String == "Doe")
+            #expect(try await t.call("GET", "/api/v1/users/\(UUID().uuidString.lowercased())").status == 404)
+            let events = try await t.events(for: id, until: ["user.registered"])
+            #expect(events.first?.payload["email"] as? String == email.lowercased())
+        }
+    }
+
+    @Test(arguments: StoreKind.available)
+    func catalogListsFiltersSearchesAndAdminsEdit(kind: StoreKind) async throws {
+        try await TestStack.with(kind) { t in
+            let page = try await t.call("GET", "/api/v1/products?page=2&per_page=5").json
+            #expect((page["products"] as? [[String: Any]])?.map { $0["id"] as? Int } == [6, 7, 8, 9, 10])
+            #expect(page["total"] as? Int == 20)
+            #expect(page["total_pages"] as? Int == 4)
+            let tree = try await t.call("GET", "/api/v1/categories").json["categories"] as! [[String: Any]]
+            let electronics = try #require(tree.first { $0["slug"] as? String == "electronics" })
+            #expect((electronics["children"] as? [[String: Any]])?.count == 3)
+            let inElectronics = try await t.call("GET", "/api/v1/products?category=electronics&per_page=100").json["products"] as! [[String: Any]]
+            let childIDs = Set((electronics["children"] as! [[String: Any]]).map { $0["id"] as! Int })
+            #expect(!inElectronics.isEmpty && inElectronics.allSatisfy { childIDs.contains($0["category_id"] as! Int) })
+            let search = try await t.call("GET", "/api/v1/products?q=deluxe&per_page=100").json["products"] as! [[String: Any]]
+            #expect(!search.isEmpty && search.allSatisfy { ($0["name"] as! String).lowercased().contains("deluxe") })
+            #expect(try await t.call("GET", "/api/v1/products?per_page=1000").status == 422)
+            #expect(try await t.call("GET", "/api/v1/products?category=nope").status == 422)
+
+            let (_, customer) = try await t.customer("shopper")
+            let new: [String: Any] = ["sku": "NEW-1", "name": "Kettle", "price": 24.99, "stock": 5, "category_id": 1]
+            #expect(try await t.call("POST", "/api/v1/products", json: new, token: customer).status == 403)
+            #expect(try await t.call("POST", "/api/v1/products", json: new).status == 401)
+            let created = try await t.call("POST", "/api/v1/products", json: new, token: t.stack.adminToken)
+            #expect(created.status == 201)
+            #expect(decimal(created.json["price"]) == Decimal(string: "24.99"))
+            let id = created.json["id"] as! Int
+            #expect(try await t.call("POST", "/api/v1/products", json: new, token: t.stack.adminToken).status == 409)
+            let updated = try await t.call("PUT", "/api/v1/products/\(id)", json: ["price": 19.5, "name": "Kettle 2"], token: t.stack.adminToken)
+            #expect(updated.json["name"] as? String == "Kettle 2")
+            #expect(decimal(updated.json["price"]) == Decimal(string: "19.5"))
+            let adjusted = try await t.call("POST", "/api/v1/products/\(id)/inventory", json: ["adjustment": -3], token: t.stack.adminToken)
+            #expect(adjusted.json["stock"] as? Int == 2)
+            let negative = try await t.call("POST", "/api/v1/products/\(id)/inventory", json: ["adjustment": -3], token: t.stack.adminToken)
+            #expect(negative.status == 409)
+            #expect(try await t.stock(id) == 2)
+            _ = try await t.events(for: String(id), until: ["product.created", "product.updated"])
+        }
+    }
+
+    @Test(arguments: StoreKind.available)
+    func reservationsAreAllOrNothingAndReleaseIsIdempotent(kind: StoreKind) async throws {
+        try await TestStack.with(kind) { t in
+            let catalog = t.url("catalog-service")
+            try await t.setStock(12, 2)
+            let a = try await t.stock(13)
+            let short = try await t.call("POST", "/api/v1/inventory/reservations", json: ["order_id": "r-1", "items": [["product_id": 13, "quantity": 1], ["product_id": 12, "quantity": 3]]], base: catalog)
+            #expect(short.status == 409)
+            #expect((short.json["error"] as? [String: Any])?["product_ids"] as? [Int] == [12])
+            #expect(try await t.stock(13) == a)
+            let ok = try await t.call("POST", "/api/v1/inventory/reservations", json: ["order_id": "r-2", "items": [["product_id": 13, "quantity": 1], ["product_id": 12, "quantity": 2]]], base: catalog)
+            #expect(ok.status == 201)
+            let again = try await t.call("POST", "/api/v1/inventory/reservations", json: ["order_id": "r-2", "items": [["product_id": 13, "quantity": 1], ["product_id": 12, "quantity": 2]]], base: catalog)
+            #expect(again.status == 201)
+            #expect(try await t.stock(12) == 0)
+            #expect(try await t.call("DELETE", "/api/v1/inventory/reservations/r-2", base: catalog).status == 200)
+            #expect(try await t.call("DELETE", "/api/v1/inventory/reservations/r-2", base: catalog).status == 200)
+            #expect(try await t.stock(12) == 2)
+            #expect(try await t.stock(13) == a)
+            #expect(try await t.call("POST", "/api/v1/inventory/reservations", json: ["order_id": "r-3", "items": [["product_id": 99999, "quantity": 1]]], base: catalog).status == 422)
+        }
+    }
+}
+
+@Suite struct BadInputTests {
+    @Test(arguments: StoreKind.available)
+    func badInputIsA4xxThatSaysWhat(kind: StoreKind) async throws {
+        try await TestStack.with(kind) { t in
+            let (_, token) = try await t.customer("bad")
+            let malformed = try await t.call("POST", "/api/v1/users/register", raw: "{\"email\": ")
+            #expect(malformed.status == 400)
+            #expect(malformed.errorMessage.contains("not valid JSON"))
+            let missing = try await t.call("POST", "/api/v1/users/register", json: ["email": "x@y.zz", "password": "12345678", "first_name": "X"])
+            #expect(missing.status == 422)
+            #expect(missing.errorMessage.contains("last_name"))
+            #expect(try await t.call("POST", "/api/v1/users/register", json: ["email": "nope", "password": "12345678", "first_name": "X", "last_name": "Y"]).status == 422)
+            #expect(try await t.call("POST", "/api/v1/users/register", json: ["email": "a@b.cc", "password": "short", "first_name": "X", "last_name": "Y"]).status == 422)
+
+            let negative = try await t.order(token, items: [(1, -2)])
+            #expect(negative.status == 422)
+            #expect(negative.errorMessage.contains("quantity"))
+            let unknown = try await t.order(token, items: [(424242, 1)])
+            #expect(unknown.status == 422)
+            #expect(unknown.errorCode == "unknown_product")
+            let wrongType = try await t.call("POST", "/api/v1/orders", json: ["items": [["product_id": "one", "quantity": 1]], "shipping_address": TestStack.address, "payment_method": "pm_card_visa"], token: token)
+            #expect(wrongType.status == 422)
+            #expect(wrongType.errorMessage.contains("items[0].product_id"))
+            let noAddress = try await t.call("POST", "/api/v1/orders", json: ["items": [["product_id": 1, "quantity": 1]], "payment_method": "pm_card_visa"], token: token)
+            #expect(noAddress.status == 422)
+            #expect(noAddress.errorMessage.contains("shipping_address"))
+
+            // Tokens: none, forged, expired.
+            #expect(try await t.order("", items: [(1, 1)]).status == 401)
+            let parts = token.split(separator: ".")
+            let forged = "\(parts[0]).\(parts[1]).\(String(parts[2].reversed()))"
+            let forgedReply = try await t.call("GET", "/api/v1/users/profile", token: forged)
+            #expect(forgedReply.status == 401)
+            #expect(forgedReply.errorCode == "invalid_token")
+            let expired = JWTSigner(secret: t.stack.configuration.jwtSecret).sign(TokenClaims(sub: "x", email: "x@y.z", role: "admin", iat: 1, exp: 2))
+            let expiredReply = try await t.call("GET", "/api/v1/orders/user/x", token: expired)
+            #expect(expiredReply.status == 401)
+            #expect(expiredReply.errorCode == "token_expired")
+            let otherSecret = JWTSigner(secret: "not-the-secret").sign(TokenClaims(sub: "x", email: "x@y.z", role: "admin", iat: 1, exp: Int(Date().timeIntervalSince1970) + 60))
+            #expect(try await t.call("POST", "/api/v1/products", json: ["sku": "a", "name": "b", "price": 1], token: otherSecret).status == 401)
+
+            let notFound = try await t.call("GET", "/api/v1/products/abc")
+            #expect(notFound.status == 404)
+            #expect(notFound.errorCode == "not_found")
+            #expect(try await t.call("GET", "/api/v1/orders/\(UUID().uuidString.lowercased())", token: token).status == 404)
+            #expect(try await t.call("GET", "/api/v1/nothing-here").status == 404)
+        }
+    }
+}
+
+@Suite struct OperationsTests {
+    @Test func everyServiceAnswersHealthReadyAndMetrics() async throws {
+        try await TestStack.with(.memory) { t in
+            _ = try await t.call("GET", "/api/v1/products/1")
+            for service in t.stack.services {
+                #expect(try await t.call("GET", "/health", base: service.url).status == 200, "\(service.name)")
+                let ready = try await t.call("GET", "/ready", base: service.url)
+                #expect(ready.status == 200, "\(service.name): \(String(decoding: ready.body, as: UTF8.self))")
+                let metrics = try await t.call("GET", "/metrics", base: service.url)
+                #expect(metrics.status == 200)
+                #expect(metrics.header("Content-Type")?.hasPrefix("text/plain") == true)
+            }
+            let catalogMetrics = String(decoding: try await t.call("GET", "/metrics", base: t.url("catalog-service")).body, as: UTF8.self)
+            #expect(catalogMetrics.contains(#"http_requests_total{service="catalog-service",method="GET",route="/api/v1/products/{id}",status="200"}"#))
+            #expect(catalogMetrics.contains("http_request_duration_seconds_bucket"))
+        }
+    }
+
+    @Test func readyReportsAnUnreachableBroker() async throws {
+        // A catalog pointed at a Kafka that is not there: alive, but not ready.
+        var options = SingleServiceOptions(name: "catalog")
+        options.port = 0
+        options.seedProducts = 1
+        options.kafkaBrokers = "127.0.0.1:1"
+        let started = try await SingleService.start(options)
+        let client = HTTPClientPool()
+        #expect(try await client.send(HTTPClientRequest(url: started.service.url + "/health")).status == 200)
+        let ready = try await client.send(HTTPClientRequest(url: started.service.url + "/ready", timeout: 10))
+        #expect(ready.status == 503)
+        #expect(ready.bodyText.contains(#""kafka":"down""#))
+        await started.stop()
+    }
+
+    @Test func gatewayRollsOutStickyPerUser() async throws {
+        var legacyOptions = SingleServiceOptions(name: "payment-provider")
+        legacyOptions.port = 0
+        let legacy = try await SingleService.start(legacyOptions)
+        try await TestStack.with(.memory, configure: { $0.legacyURL = legacy.service.url; $0.rolloutPercent = 0 }) { t in
+            func side(_ address: String, token: String? = nil) async throws -> String? {
+                try await t.call("GET", "/api/v1/products/1", token: token, headers: [("X-Forwarded-For", address)]).header("X-Routed-To")
+            }
+            #expect(try await side("10.0.0.1") == "legacy")
+            // Register while everything goes to the new services (the legacy side has no user service).
+            _ = try await t.call("PUT", "/admin/rollout", json: ["percent": 100])
+            let (_, token) = try await t.customer("sticky")
+            let set = try await t.call("PUT", "/admin/rollout", json: ["percent": 50])
+            #expect(set.json["percent"] as? Int == 50)
+            #expect(try await t.call("GET", "/admin/rollout").json["percent"] as? Int == 50)
+            var toServices = 0
+            for i in 0..<200 {
+                let first = try await side("10.1.\(i / 250).\(i % 250)")
+                #expect(try await side("10.1.\(i / 250).\(i % 250)") == first, "sticky per client address")
+                if first == "services" { toServices += 1 }
+            }
+            #expect((70...130).contains(toServices), "about half of 200 users, got \(toServices)")
+            let bySubject = try await side("10.9.9.9", token: token)
+            for i in 0..<5 { #expect(try await side("10.8.8.\(i)", token: token) == bySubject, "sticky per JWT subject, whatever the address") }
+            _ = try await t.call("PUT", "/admin/rollout", json: ["percent": 100])
+            #expect(try await side("10.0.0.1") == "services")
+            #expect(try await t.call("PUT", "/admin/rollout", json: ["percent": 150]).status == 422)
+        }
+        await legacy.stop()
+    }
+
+    @Test func gatewayPropagatesCorrelationIDs() async throws {
+        try await TestStack.with(.memory) { t in
+            let given = try await t.call("GET", "/api/v1/products/1", headers: [("X-Correlation-ID", "trace-123")])
+            #expect(given.header("X-Correlation-ID") == "trace-123")
+            let made = try await t.call("GET", "/api/v1/products/1")
+            #expect(made.header("X-Correlation-ID")?.count == 36)
+            #expect(made.header("X-Routed-To") == "services")
+        }
+    }
+}

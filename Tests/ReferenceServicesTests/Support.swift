@@ -1,0 +1,140 @@
+import Foundation
+import ReferenceServices
+import Testing
+import Transport
+
+/// Which stores a test stack uses.
+enum StoreKind: String, CustomStringConvertible, CaseIterable {
+    case memory, postgres
+    var description: String { rawValue }
+
+    static let databaseURL = ProcessInfo.processInfo.environment["TOLLGATE_TEST_DATABASE_URL"]
+    /// PostgreSQL only when `make test` started a server.
+    static let available: [StoreKind] = databaseURL == nil ? [.memory] : [.memory, .postgres]
+}
+
+/// The reference services on free loopback ports, with an HTTP client and an event reader.
+final class TestStack: @unchecked Sendable {
+    let stack: ServiceStack
+    let client = HTTPClientPool()
+
+    /// Runs `body` against a fresh stack and stops it afterwards, also when `body` fails.
+    static func with(_ kind: StoreKind, configure: (inout StackConfiguration) -> Void = { _ in }, _ body: (TestStack) async throws -> Void) async throws {
+        let test = try await TestStack(kind, configure: configure)
+        do { try await body(test) } catch {
+            await test.stack.stop()
+            throw error
+        }
+        await test.stack.stop()
+    }
+
+    init(_ kind: StoreKind, configure: (inout StackConfiguration) -> Void = { _ in }) async throws {
+        var c = StackConfiguration.ephemeral()
+        if kind == .postgres, let base = StoreKind.databaseURL, var components = URLComponents(string: base) {
+            components.path = "/t" + UUID().uuidString.prefix(8).lowercased().replacingOccurrences(of: "-", with: "")
+            c.databaseURL = components.string
+        }
+        configure(&c)
+        stack = try await ServiceStack.start(c)
+    }
+
+    var gateway: String { stack.gatewayURL }
+    func url(_ service: String) -> String { stack.url(service)! }
+
+    struct Reply {
+        let status: Int
+        let headers: [(name: String, value: String)]
+        let body: [UInt8]
+        var json: [String: Any] { (try? JSONSerialization.jsonObject(with: Data(body)) as? [String: Any]) ?? [:] }
+        var errorCode: String? { (json["error"] as? [String: Any])?["code"] as? String }
+        var errorMessage: String { (json["error"] as? [String: Any])?["message"] as? String ?? "" }
+        func header(_ name: String) -> String? { headers.first { $0.name.lowercased() == name.lowercased() }?.value }
+    }
+
+    /// A request to `base + path` (the gateway by default).
+    @discardableResult
+    func call(_ method: String, _ path: String, json: Any? = nil, raw: String? = nil, token: String? = nil,
+              headers: [(String, String)] = [], base: String? = nil) async throws -> Reply {
+        var all = headers
+        if let token { all.append(("Authorization", "Bearer \(token)")) }
+        var body: [UInt8] = []
+        if let json { body = Array(try JSONSerialization.data(withJSONObject: json)) }
+        if let raw { body = Array(raw.utf8) }
+        if !body.isEmpty { all.append(("Content-Type", "application/json")) }
+        let response = try await client.send(HTTPClientRequest(method: method, url: (base ?? gateway) + path, headers: all, body: body, timeout: 30))
+        return Reply(status: response.status, headers: response.headers, body: response.body)
+    }
+
+    /// Registers and logs in a new customer; returns (user id, token).
+    func customer(_ name: String = "c") async throws -> (id: String, token: String) {
+        let email = "\(name)-\(UUID().uuidString.prefix(8))@example.com"
+        let registered = try await call("POST", "/api/v1/users/register", json: ["email": email, "password": "correct-horse", "first_name": "Test", "last_name": name])
+        #expect(registered.status == 201)
+        let login = try await call("POST", "/api/v1/users/login", json: ["email": email, "password": "correct-horse"])
+        #expect(login.status == 200)
+        return (try #require(registered.json["id"] as? String), try #require(login.json["token"] as? String))
+    }
+
+    func product(_ id: Int) async throws -> [String: Any] { try await call("GET", "/api/v1/products/\(id)").json }
+    func stock(_ id: Int) async throws -> Int { try await product(id)["stock"] as! Int }
+
+    func setStock(_ id: Int, _ stock: Int) async throws {
+        let reply = try await call("POST", "/api/v1/products/\(id)/inventory", json: ["stock": stock], token: stack.adminToken)
+        #expect(reply.status == 200)
+    }
+
+    static let address: [String: Any] = ["street": "1 Main St", "city": "Springfield", "state": "IL", "zip_code": "62701", "country": "US"]
+
+    func order(_ token: String, items: [(Int, Int)], paymentMethod: String = "pm_card_visa", key: String? = nil) async throws -> Reply {
+        try await call("POST", "/api/v1/orders", json: [
+            "items": items.map { ["product_id": $0.0, "quantity": $0.1] },
+            "shipping_address": Self.address, "payment_method": paymentMethod,
+        ], token: token, headers: key.map { [("Idempotency-Key", $0)] } ?? [])
+    }
+
+    /// Events read back from the broker by an independent consumer, filtered by aggregate id.
+    func events(for aggregate: String, until expected: Set<String>, timeout: Double = 15) async throws -> [Event] {
+        let bootstrap = stack.kafkaBootstrap
+        return try await withCheckedThrowingContinuation { continuation in
+            DispatchQueue.global().async {
+                continuation.resume(with: Result { try Self.readEvents(bootstrap, aggregate, expected, timeout) })
+            }
+        }
+    }
+
+    struct Event: @unchecked Sendable {
+        let type: String
+        let envelope: [String: Any]
+        let message: KafkaMessage
+        var payload: [String: Any] { envelope["payload"] as? [String: Any] ?? [:] }
+    }
+
+    private static func readEvents(_ bootstrap: String, _ aggregate: String, _ expected: Set<String>, _ timeout: Double) throws -> [Event] {
+        let consumer = try KafkaConsumer(bootstrapServers: bootstrap, groupId: "test-\(UUID())")
+        defer { consumer.close() }
+        try consumer.assign(ServiceStack.topics.flatMap { topic in (0..<3).map { (topic, Int32($0)) } }, from: .beginning)
+        var found: [Event] = []
+        let deadline = Date().addingTimeInterval(timeout)
+        while Date() < deadline, !expected.isSubset(of: Set(found.map(\.type))) {
+            guard let message = try consumer.poll(timeout: 0.2), message.keyText == aggregate else { continue }
+            let envelope = (try? JSONSerialization.jsonObject(with: Data(message.value)) as? [String: Any]) ?? [:]
+            found.append(Event(type: message.topic, envelope: envelope, message: message))
+        }
+        // A moment more, to catch events that must not have happened.
+        let grace = Date().addingTimeInterval(0.5)
+        while Date() < grace {
+            guard let message = try consumer.poll(timeout: 0.1), message.keyText == aggregate else { continue }
+            let envelope = (try? JSONSerialization.jsonObject(with: Data(message.value)) as? [String: Any]) ?? [:]
+            found.append(Event(type: message.topic, envelope: envelope, message: message))
+        }
+        return found
+    }
+}
+
+func decimal(_ value: Any?) -> Decimal? {
+    switch value {
+    case let n as NSNumber: return Decimal(string: n.stringValue)
+    case let s as String: return Decimal(string: s)
+    default: return nil
+    }
+}
