@@ -223,3 +223,16 @@ import Transport
         }
     }
 }
+
+@Suite struct EmbeddedBrokerPortTests {
+    @Test func aFixedKafkaPortForwardsToTheEmbeddedBroker() async throws {
+        let port = Int.random(in: 40000...49000)
+        try await TestStack.with(.memory, configure: { $0.kafkaPort = port }) { t in
+            #expect(t.stack.kafkaBootstrap == "127.0.0.1:\(port)")
+            let (userID, _) = try await t.customer("port")
+            // The consumer bootstraps through the fixed port, then follows the broker's metadata.
+            let events = try await t.events(for: userID, until: ["user.registered"])
+            #expect(events.map(\.type) == ["user.registered"])
+        }
+    }
+}
