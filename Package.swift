@@ -36,6 +36,8 @@ let package = Package(
         .target(name: "ContractCore", swiftSettings: swiftSettings),
         .target(name: "Transport", dependencies: ["CCurl", "CRdKafka", "CLibPQ", "COpenSSL"],
                 swiftSettings: swiftSettings),
+        .target(name: "Verifier", dependencies: ["ContractCore", "Transport"], swiftSettings: swiftSettings),
+        .target(name: "Reports", dependencies: ["ContractCore"], swiftSettings: swiftSettings),
         .target(
             name: "ReferenceServices",
             dependencies: [
@@ -52,6 +54,8 @@ let package = Package(
             dependencies: [
                 "ContractCore",
                 "ReferenceServices",
+                "Reports",
+                "Verifier",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: swiftSettings),

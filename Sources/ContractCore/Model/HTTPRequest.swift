@@ -45,6 +45,7 @@ public struct HTTPRequest: Sendable, Equatable {
         }
         let headers = try Headers.decode(o["headers"], at: path + ".headers")
         let (body, contentType) = try Body.decode(o["body"], version: version, headerContentType: headers.contentType, at: path + ".body")
+        _ = try Generators.decode(o["generators"], at: path + ".generators")
         return HTTPRequest(
             method: method, path: requestPath, query: try Query.decode(o["query"], at: path + ".query"),
             headers: headers, body: body, contentType: contentType,
@@ -99,6 +100,7 @@ public struct HTTPResponse: Sendable, Equatable {
         }
         let headers = try Headers.decode(o["headers"], at: path + ".headers")
         let (body, contentType) = try Body.decode(o["body"], version: version, headerContentType: headers.contentType, at: path + ".body")
+        _ = try Generators.decode(o["generators"], at: path + ".generators")
         return HTTPResponse(
             status: status, headers: headers, body: body, contentType: contentType,
             matchingRules: try RuleDecoder.matchingRules(o["matchingRules"], version: version, at: path + ".matchingRules"),

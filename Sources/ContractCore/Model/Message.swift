@@ -30,6 +30,7 @@ public struct Message: Sendable, Equatable {
         }
         let declared = (metadata["contentType"] ?? metadata["content-type"] ?? metadata["Content-Type"])?.stringValue.flatMap(ContentType.init)
         let (contents, contentType) = try Body.decode(o["contents"], version: version, headerContentType: declared, at: path + ".contents")
+        _ = try Generators.decode(o["generators"], at: path + ".generators")
         return Message(
             contents: contents, contentType: contentType, metadata: metadata,
             matchingRules: try RuleDecoder.matchingRules(o["matchingRules"], version: version, at: path + ".matchingRules"),

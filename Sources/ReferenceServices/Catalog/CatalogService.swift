@@ -25,10 +25,28 @@ public struct CatalogService: Sendable {
     struct StockChange: Decodable { let stock: Int?; let adjustment: Int? }
     struct ReservationRequest: Decodable { let orderId: String; let items: [ReservationItem] }
     struct Page: Encodable { let products: [Product]; let page: Int; let perPage: Int; let total: Int; let totalPages: Int }
-    struct CategoryNode: Encodable { let id: Int; let name: String; let slug: String; let parentId: Int?; let children: [CategoryNode] }
+    struct CategoryNode: Encodable {
+        let id: Int
+        let name: String
+        let slug: String
+        let parentId: Int?
+        let children: [CategoryNode]
 
-    public func router(metrics: MetricsRegistry) -> Router<ServiceContext> {
-        let router = makeServiceRouter(name: "catalog-service", metrics: metrics, readiness: [
+        enum CodingKeys: String, CodingKey { case id, name, slug, parentId, children }
+
+        /// `parent_id` is written as null for top-level categories, not left out.
+        func encode(to encoder: any Encoder) throws {
+            var container = encoder.container(keyedBy: CodingKeys.self)
+            try container.encode(id, forKey: .id)
+            try container.encode(name, forKey: .name)
+            try container.encode(slug, forKey: .slug)
+            try container.encode(parentId, forKey: .parentId)
+            try container.encode(children, forKey: .children)
+        }
+    }
+
+    public func router(metrics: MetricsRegistry, options: ServiceOptions = ServiceOptions()) -> Router<ServiceContext> {
+        let router = makeServiceRouter(name: "catalog-service", metrics: metrics, options: options, readiness: [
             "database": { await store.isReachable() }, "kafka": { await events.isReachable() },
         ])
         let api = router.group("/api/v1")
@@ -59,7 +77,31 @@ public struct CatalogService: Sendable {
             ], logger: context.logger)
             return try JSON.response(reservation)
         }
+        if options.providerStates { providerStates().register(on: router) }
         return router
+    }
+
+    /// The states the contracts with the catalog name.
+    func providerStates() -> ProviderStates {
+        var states = ProviderStates()
+        states.on("(?:product (\\d+) exists(?: with stock (\\d+))?|a product exists)") { captures, params in
+            let id = params["id"]?.intValue ?? captures.first.flatMap { Int($0) } ?? 1
+            guard try await store.product(id: id) != nil else {
+                throw APIError.invalid("product \(id) does not exist: the catalog assigns ids, seed at least \(id) products")
+            }
+            let stock = params["stock"]?.intValue ?? (captures.count > 1 ? Int(captures[1]) : nil) ?? 10
+            let product = try await store.setStock(productID: id, to: stock, adjustBy: nil)
+            return ["id": .int(product.id), "stock": .int(product.stock), "price": .decimal(product.price), "name": .string(product.name)]
+        }
+        states.on("products exist|categories exist") { _, _ in [:] }
+        states.on("(?:a reservation exists for order (\\S+)|stock is reserved for an order)") { captures, params in
+            let orderID = params["order_id"]?.stringValue ?? captures.first ?? UUID().uuidString.lowercased()
+            let productID = params["product_id"]?.intValue ?? 1
+            _ = try await store.setStock(productID: productID, to: 100, adjustBy: nil)
+            _ = try await store.reserve(orderID: orderID, items: [ReservationItem(productId: productID, quantity: 1)])
+            return ["order_id": .string(orderID)]
+        }
+        return states
     }
 
     private func productID(_ context: ServiceContext) throws -> Int {

@@ -60,10 +60,10 @@ public struct Gateway: Sendable {
     struct RolloutBody: Codable { let percent: Int }
     struct RolloutView: Codable { let percent: Int; let legacyUpstream: String?; let stages: [Int] }
 
-    public func router(metrics: MetricsRegistry) -> Router<ServiceContext> {
+    public func router(metrics: MetricsRegistry, options: ServiceOptions = ServiceOptions()) -> Router<ServiceContext> {
         let upstreams = [routes.users, routes.catalog, routes.orders, routes.payments]
         let pool = self.pool
-        let router = makeServiceRouter(name: "api-gateway", metrics: metrics, readiness: Dictionary(uniqueKeysWithValues: Set(upstreams).map { base in
+        let router = makeServiceRouter(name: "api-gateway", metrics: metrics, options: options, readiness: Dictionary(uniqueKeysWithValues: Set(upstreams).map { base in
             (base, { @Sendable in ((try? await pool.send(HTTPClientRequest(url: base + "/health", timeout: 2)))?.status == 200) })
         }))
         router.add(middleware: ProxyMiddleware(gateway: self))

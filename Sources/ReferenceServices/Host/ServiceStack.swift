@@ -53,7 +53,9 @@ public final class ServiceStack: @unchecked Sendable {
                 bootstrap = embedded.bootstrapServers
             }
         }
-        let events = try KafkaEventPublisher(bootstrapServers: bootstrap)
+        let kafka = try KafkaEventPublisher(bootstrapServers: bootstrap, topics: topics)
+        let events: any EventPublisher = configuration.breakages.isEmpty ? kafka : BreakingEventPublisher(inner: kafka, breakages: configuration.breakages)
+        let options = configuration.serviceOptions
         let stores = try await ServiceStores.make(databaseURL: configuration.databaseURL)
         let signer = JWTSigner(secret: configuration.jwtSecret)
         let host = configuration.host
@@ -62,28 +64,28 @@ public final class ServiceStack: @unchecked Sendable {
             let providerState = PaymentProviderState(faults: configuration.providerFaults)
             var providerURL = configuration.providerURL
             if providerURL == nil {
-                let provider = try await RunningService.start(name: "payment-provider", router: PaymentProvider(state: providerState).router(metrics: MetricsRegistry(service: "payment-provider")),
+                let provider = try await RunningService.start(name: "payment-provider", router: PaymentProvider(state: providerState).router(metrics: MetricsRegistry(service: "payment-provider"), options: options),
                                                               host: host, port: configuration.providerPort)
                 running.append(provider)
                 providerURL = provider.url
             }
             let users = UserService(store: stores.users, events: events, signer: signer)
-            let user = try await RunningService.start(name: "user-service", router: users.router(metrics: MetricsRegistry(service: "user-service")), host: host, port: configuration.userPort)
+            let user = try await RunningService.start(name: "user-service", router: users.router(metrics: MetricsRegistry(service: "user-service"), options: options), host: host, port: configuration.userPort)
             running.append(user)
             let catalogService = CatalogService(store: stores.catalog, events: events, signer: signer)
-            let catalog = try await RunningService.start(name: "catalog-service", router: catalogService.router(metrics: MetricsRegistry(service: "catalog-service")), host: host, port: configuration.catalogPort)
+            let catalog = try await RunningService.start(name: "catalog-service", router: catalogService.router(metrics: MetricsRegistry(service: "catalog-service"), options: options), host: host, port: configuration.catalogPort)
             running.append(catalog)
             let paymentService = PaymentService(store: stores.payments, events: events, provider: PeerClient(baseURL: providerURL!))
-            let payment = try await RunningService.start(name: "payment-service", router: paymentService.router(metrics: MetricsRegistry(service: "payment-service")), host: host, port: configuration.paymentPort)
+            let payment = try await RunningService.start(name: "payment-service", router: paymentService.router(metrics: MetricsRegistry(service: "payment-service"), options: options), host: host, port: configuration.paymentPort)
             running.append(payment)
             let orderService = OrderService(store: stores.orders, events: events, signer: signer, catalog: PeerClient(baseURL: catalog.url),
                                             payments: PeerClient(baseURL: payment.url), users: PeerClient(baseURL: user.url))
-            let order = try await RunningService.start(name: "order-service", router: orderService.router(metrics: MetricsRegistry(service: "order-service")), host: host, port: configuration.orderPort)
+            let order = try await RunningService.start(name: "order-service", router: orderService.router(metrics: MetricsRegistry(service: "order-service"), options: options), host: host, port: configuration.orderPort)
             running.append(order)
             let rollout = RolloutState(percent: configuration.rolloutPercent)
             let gateway = Gateway(routes: GatewayRoutes(users: user.url, catalog: catalog.url, orders: order.url, payments: payment.url),
                                   legacy: configuration.legacyURL, rollout: rollout)
-            running.append(try await RunningService.start(name: "api-gateway", router: gateway.router(metrics: MetricsRegistry(service: "api-gateway")), host: host, port: configuration.gatewayPort))
+            running.append(try await RunningService.start(name: "api-gateway", router: gateway.router(metrics: MetricsRegistry(service: "api-gateway"), options: options), host: host, port: configuration.gatewayPort))
 
             let admin: User
             if let existing = try await stores.users.user(email: configuration.adminEmail) {

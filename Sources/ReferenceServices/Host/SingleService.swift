@@ -20,6 +20,8 @@ public struct SingleServiceOptions: Sendable {
     public var rolloutPercent = 100
     public var providerFaults = ProviderFaults()
     public var seedProducts = 300
+    public var providerStates = false
+    public var breakages: [Breakage] = []
 
     public init(name: String) { self.name = name }
 
@@ -45,6 +47,7 @@ public enum SingleService {
         let port = options.port ?? defaultPort
         let signer = JWTSigner(secret: options.jwtSecret)
         let metrics = MetricsRegistry(service: options.name)
+        let serviceOptions = ServiceOptions(providerStates: options.providerStates, breakages: options.breakages)
         // Only the services that publish events need Kafka.
         var broker: EmbeddedKafkaBroker?
         var bootstrap: String?
@@ -58,34 +61,35 @@ public enum SingleService {
                 broker = embedded
                 bootstrap = embedded.bootstrapServers
             }
-            events = try KafkaEventPublisher(bootstrapServers: bootstrap!)
+            let kafka = try KafkaEventPublisher(bootstrapServers: bootstrap!, topics: ServiceStack.topics)
+            events = options.breakages.isEmpty ? kafka : BreakingEventPublisher(inner: kafka, breakages: options.breakages)
         }
         let router: Router<ServiceContext>
         switch options.name {
         case "user":
             let store: any UserStore
             if let url = options.databaseURL { store = try await PostgresUserStore.open(url) } else { store = InMemoryUserStore() }
-            router = UserService(store: store, events: events!, signer: signer).router(metrics: metrics)
+            router = UserService(store: store, events: events!, signer: signer).router(metrics: metrics, options: serviceOptions)
         case "catalog":
             let store: any CatalogStore
             if let url = options.databaseURL { store = try await PostgresCatalogStore.open(url) } else { store = InMemoryCatalogStore() }
             try await CatalogSeeder.seed(store, products: options.seedProducts)
-            router = CatalogService(store: store, events: events!, signer: signer).router(metrics: metrics)
+            router = CatalogService(store: store, events: events!, signer: signer).router(metrics: metrics, options: serviceOptions)
         case "order":
             let store: any OrderStore
             if let url = options.databaseURL { store = try await PostgresOrderStore.open(url) } else { store = InMemoryOrderStore() }
             router = OrderService(store: store, events: events!, signer: signer, catalog: PeerClient(baseURL: options.catalogServiceURL),
-                                  payments: PeerClient(baseURL: options.paymentServiceURL), users: PeerClient(baseURL: options.userServiceURL)).router(metrics: metrics)
+                                  payments: PeerClient(baseURL: options.paymentServiceURL), users: PeerClient(baseURL: options.userServiceURL)).router(metrics: metrics, options: serviceOptions)
         case "payment":
             let store: any PaymentStore
             if let url = options.databaseURL { store = try await PostgresPaymentStore.open(url) } else { store = InMemoryPaymentStore() }
-            router = PaymentService(store: store, events: events!, provider: PeerClient(baseURL: options.paymentProviderURL)).router(metrics: metrics)
+            router = PaymentService(store: store, events: events!, provider: PeerClient(baseURL: options.paymentProviderURL)).router(metrics: metrics, options: serviceOptions)
         case "payment-provider":
-            router = PaymentProvider(state: PaymentProviderState(faults: options.providerFaults)).router(metrics: metrics)
+            router = PaymentProvider(state: PaymentProviderState(faults: options.providerFaults)).router(metrics: metrics, options: serviceOptions)
         default:
             router = Gateway(routes: GatewayRoutes(users: options.userServiceURL, catalog: options.catalogServiceURL, orders: options.orderServiceURL,
                                                    payments: options.paymentServiceURL),
-                             legacy: options.legacyURL, rollout: RolloutState(percent: options.rolloutPercent)).router(metrics: metrics)
+                             legacy: options.legacyURL, rollout: RolloutState(percent: options.rolloutPercent)).router(metrics: metrics, options: serviceOptions)
         }
         let service = try await RunningService.start(name: options.name, router: router, host: options.host, port: port)
         return StartedService(service: service, kafkaBootstrap: bootstrap, broker: broker)

@@ -27,6 +27,10 @@ public struct StackConfiguration: Sendable {
     public var providerURL: String?
     /// Serve the contracts' provider-state endpoint (`POST /_pact/provider-states`); never on by default.
     public var providerStates = false
+    /// Deliberate defects (see `Breakage`).
+    public var breakages: [Breakage] = []
+
+    var serviceOptions: ServiceOptions { ServiceOptions(providerStates: providerStates, breakages: breakages) }
 
     public init() {}
 

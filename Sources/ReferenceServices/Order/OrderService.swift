@@ -1,6 +1,7 @@
 import Foundation
 import HTTPTypes
 import Hummingbird
+import Logging
 
 /// The order service. Creating an order is the guide's saga: order.created → reserve stock
 /// at the catalog (409 → cancelled) → charge at the payment service (402 → release the
@@ -28,6 +29,19 @@ public struct OrderService: Sendable {
         self.users = users
     }
 
+    /// The correlation id and logger a saga step reports with.
+    struct SagaContext: Sendable {
+        let correlation: String
+        let logger: Logger?
+        init(correlation: String, logger: Logger?) {
+            self.correlation = correlation
+            self.logger = logger
+        }
+        init(_ context: ServiceContext) {
+            self.init(correlation: context.correlationID, logger: context.logger)
+        }
+    }
+
     struct NewOrder: Decodable {
         struct Line: Decodable { let productId: Int; let quantity: Int }
         let items: [Line]
@@ -38,8 +52,8 @@ public struct OrderService: Sendable {
     struct CatalogProduct: Decodable { let id: Int; let name: String; let price: Decimal; let active: Bool }
     struct PaymentReply: Decodable { let id: String; let status: String }
 
-    public func router(metrics: MetricsRegistry) -> Router<ServiceContext> {
-        let router = makeServiceRouter(name: "order-service", metrics: metrics, readiness: [
+    public func router(metrics: MetricsRegistry, options: ServiceOptions = ServiceOptions()) -> Router<ServiceContext> {
+        let router = makeServiceRouter(name: "order-service", metrics: metrics, options: options, readiness: [
             "database": { await store.isReachable() }, "kafka": { await events.isReachable() },
         ])
         let orders = router.group("/api/v1/orders")
@@ -55,7 +69,30 @@ public struct OrderService: Sendable {
         }
         orders.put("/:id/status") { request, context in try await changeStatus(request, context) }
         orders.delete("/:id") { request, context in try await cancel(request, context) }
+        if options.providerStates { providerStates().register(on: router) }
         return router
+    }
+
+    /// The states the contracts with the order service name: a real purchase by a new customer.
+    func providerStates() -> ProviderStates {
+        var states = ProviderStates()
+        states.on("(?:an order is placed|an order is created)(?: for product (\\d+))?") { captures, params in
+            let productID = params["product_id"]?.intValue ?? captures.first.flatMap { Int($0) } ?? 1
+            let correlation = UUID().uuidString.lowercased()
+            struct Registration: Encodable { let email: String; let password: String; let firstName: String; let lastName: String }
+            struct Registered: Decodable { let id: String }
+            let registered = try await users.call("POST", "/api/v1/users/register", body: Registration(
+                email: "buyer-\(UUID().uuidString.prefix(8).lowercased())@example.com", password: "password123", firstName: "Bob", lastName: "Buyer"),
+                correlationID: correlation)
+            guard registered.status == 201 else { throw APIError(.badGateway, "state_failed", "the user service answered \(registered.status)") }
+            let userID = try registered.decode(Registered.self).id
+            let input = NewOrder(items: [.init(productId: productID, quantity: 1)],
+                                 shippingAddress: ShippingAddress(street: "1 Main St", city: "Springfield", state: "IL", zipCode: "62701", country: "US"),
+                                 paymentMethod: "pm_card_visa")
+            let order = try await runSaga(input, userID: userID, key: nil, context: SagaContext(correlation: correlation, logger: nil))
+            return ["key": .string(order.id), "order_id": .string(order.id), "status": .string(order.status)]
+        }
+        return states
     }
 
     private func owned(_ request: Request, _ context: ServiceContext) async throws -> Order {
@@ -70,7 +107,6 @@ public struct OrderService: Sendable {
 
     func create(_ request: Request, _ context: ServiceContext) async throws -> Response {
         let claims = try signer.claims(request.header("Authorization"))
-        let authorization = request.header("Authorization")!
         let input = try await request.decodeJSON(NewOrder.self)
         guard !input.items.isEmpty else { throw APIError.invalid("'items' must not be empty") }
         for (n, line) in input.items.enumerated() {
@@ -87,7 +123,7 @@ public struct OrderService: Sendable {
         let key = request.header("Idempotency-Key")
         let run: @Sendable () async throws -> Order = {
             if let key, let earlier = try await store.order(userID: claims.sub, idempotencyKey: key) { return earlier }
-            return try await runSaga(input, userID: claims.sub, key: key, authorization: authorization, context: context)
+            return try await runSaga(input, userID: claims.sub, key: key, context: SagaContext(context))
         }
         let order: Order
         if let key { order = try await gate.run(claims.sub + "\u{0}" + key, run) } else { order = try await run() }
@@ -106,8 +142,8 @@ public struct OrderService: Sendable {
         }
     }
 
-    private func runSaga(_ input: NewOrder, userID: String, key: String?, authorization: String, context: ServiceContext) async throws -> Order {
-        let correlation = context.correlationID
+    private func runSaga(_ input: NewOrder, userID: String, key: String?, context: SagaContext) async throws -> Order {
+        let correlation = context.correlation
         let customer = try await users.call("GET", "/api/v1/users/\(userID)", correlationID: correlation)
         guard customer.status == 200 else { throw APIError(.unauthorized, "unknown_user", "the token's user does not exist at the user service") }
 
@@ -185,7 +221,7 @@ public struct OrderService: Sendable {
         _ = try? await catalog.call("DELETE", "/api/v1/inventory/reservations/\(orderID)", correlationID: correlation)
     }
 
-    private func cancelled(_ order: inout Order, reason: String, context: ServiceContext) async throws -> Order {
+    private func cancelled(_ order: inout Order, reason: String, context: SagaContext) async throws -> Order {
         order.cancellationReason = reason
         order.move(to: "cancelled", note: reason)
         try await store.update(order)
@@ -193,7 +229,7 @@ public struct OrderService: Sendable {
         return order
     }
 
-    private func emit(_ type: String, _ order: Order, _ context: ServiceContext, extra: [String: JSONField] = [:]) async {
+    private func emit(_ type: String, _ order: Order, _ context: SagaContext, extra: [String: JSONField] = [:]) async {
         var payload: [String: JSONField] = [
             "order_id": .string(order.id), "user_id": .string(order.userId), "status": .string(order.status),
             "items": .array(order.items.map { .object(["product_id": .int($0.productId), "quantity": .int($0.quantity), "unit_price": .decimal($0.unitPrice)]) }),
@@ -202,7 +238,7 @@ public struct OrderService: Sendable {
             "created_at": .string(JSON.isoFormatter.string(from: order.createdAt)),
         ]
         payload.merge(extra) { _, new in new }
-        await events.emit(type, aggregate: order.id, correlation: context.correlationID, payload, logger: context.logger)
+        await events.emit(type, aggregate: order.id, correlation: context.correlation, payload, logger: context.logger)
     }
 
     // MARK: after creation
@@ -216,29 +252,29 @@ public struct OrderService: Sendable {
             throw APIError.invalid("'status' must be one of pending, confirmed, shipped, delivered, cancelled")
         }
         guard var order = try await store.order(id: id) else { throw APIError.notFound("order \(id)") }
-        if input.status == "cancelled" { return try JSON.response(try await cancel(&order, reason: input.note ?? "cancelled by admin", context: context)) }
+        if input.status == "cancelled" { return try JSON.response(try await cancel(&order, reason: input.note ?? "cancelled by admin", context: SagaContext(context))) }
         guard Order.transitions[order.status]!.contains(input.status) else {
             throw APIError.conflict("invalid_transition", "an order cannot go from \(order.status) to \(input.status)")
         }
         order.move(to: input.status, note: input.note)
         try await store.update(order)
-        if input.status == "shipped" || input.status == "delivered" { await emit("order.\(input.status)", order, context) }
+        if input.status == "shipped" || input.status == "delivered" { await emit("order.\(input.status)", order, SagaContext(context)) }
         return try JSON.response(order)
     }
 
     func cancel(_ request: Request, _ context: ServiceContext) async throws -> Response {
         var order = try await owned(request, context)
-        return try JSON.response(try await cancel(&order, reason: "cancelled by customer", context: context))
+        return try JSON.response(try await cancel(&order, reason: "cancelled by customer", context: SagaContext(context)))
     }
 
     /// Cancels a pending or confirmed order: stock back, payment refunded.
-    private func cancel(_ order: inout Order, reason: String, context: ServiceContext) async throws -> Order {
+    private func cancel(_ order: inout Order, reason: String, context: SagaContext) async throws -> Order {
         guard Order.transitions[order.status]!.contains("cancelled") else {
             throw APIError.conflict("invalid_transition", "an order that is \(order.status) cannot be cancelled")
         }
-        await releaseStock(order.id, context.correlationID)
+        await releaseStock(order.id, context.correlation)
         if let paymentID = order.paymentId {
-            let refund = try await payments.call("POST", "/api/v1/payments/\(paymentID)/refund", body: ["reason": reason], correlationID: context.correlationID)
+            let refund = try await payments.call("POST", "/api/v1/payments/\(paymentID)/refund", body: ["reason": reason], correlationID: context.correlation)
             guard refund.status == 200 else {
                 throw APIError(.badGateway, "refund_failed", "the payment service could not refund \(paymentID) (\(refund.status)); the order stays \(order.status)")
             }

@@ -1,6 +1,7 @@
 import Foundation
 import HTTPTypes
 import Hummingbird
+import Logging
 
 /// The payment service: charges through the payment provider, exactly once per idempotency key.
 public struct PaymentService: Sendable {
@@ -24,8 +25,8 @@ public struct PaymentService: Sendable {
     }
     struct StoredReply: Sendable { let status: Int; let body: [UInt8] }
 
-    public func router(metrics: MetricsRegistry) -> Router<ServiceContext> {
-        let router = makeServiceRouter(name: "payment-service", metrics: metrics, readiness: [
+    public func router(metrics: MetricsRegistry, options: ServiceOptions = ServiceOptions()) -> Router<ServiceContext> {
+        let router = makeServiceRouter(name: "payment-service", metrics: metrics, options: options, readiness: [
             "database": { await store.isReachable() }, "kafka": { await events.isReachable() },
         ])
         let payments = router.group("/api/v1/payments")
@@ -39,7 +40,31 @@ public struct PaymentService: Sendable {
             return try JSON.response(payment)
         }
         payments.post("/:id/refund") { request, context in try await refund(request, context) }
+        if options.providerStates { providerStates().register(on: router) }
         return router
+    }
+
+    /// The states the contracts with the payment service name: each makes a real payment
+    /// through the provider (so it also publishes its event).
+    func providerStates() -> ProviderStates {
+        var states = ProviderStates()
+        let pay: @Sendable (String, String) async throws -> Payment = { orderID, method in
+            let key = "state-" + UUID().uuidString
+            _ = try await charge(ProcessRequest(orderId: orderID, amount: Decimal(string: "59.97")!, currency: "USD", paymentMethod: method),
+                                 key: key, correlationID: UUID().uuidString.lowercased(), logger: nil)
+            return try await store.payment(idempotencyKey: key)!
+        }
+        states.on("(?:a completed payment exists(?: for order (\\S+))?|a payment is completed for an order)") { captures, params in
+            let orderID = params["order_id"]?.stringValue ?? captures.first ?? UUID().uuidString.lowercased()
+            let payment = try await pay(orderID, "pm_card_visa")
+            return ["id": .string(payment.id), "order_id": .string(orderID), "key": .string(orderID)]
+        }
+        states.on("a payment is declined for an order") { _, params in
+            let orderID = params["order_id"]?.stringValue ?? UUID().uuidString.lowercased()
+            let payment = try await pay(orderID, "pm_card_chargeDeclined")
+            return ["id": .string(payment.id), "order_id": .string(orderID), "key": .string(orderID)]
+        }
+        return states
     }
 
     func process(_ request: Request, _ context: ServiceContext) async throws -> Response {
@@ -53,7 +78,7 @@ public struct PaymentService: Sendable {
         // Concurrent duplicates share one attempt; later duplicates find it in the store.
         let reply = try await gate.run(key) {
             if let earlier = try await store.payment(idempotencyKey: key) { return try storedReply(for: earlier) }
-            return try await charge(input, key: key, context: context)
+            return try await charge(input, key: key, correlationID: context.correlationID, logger: context.logger)
         }
         return Response(status: .init(code: reply.status), headers: [.contentType: "application/json"],
                         body: .init(byteBuffer: ByteBuffer(bytes: reply.body)))
@@ -68,18 +93,19 @@ public struct PaymentService: Sendable {
         return StoredReply(status: 201, body: try JSON.encode(payment))
     }
 
-    private func charge(_ input: ProcessRequest, key: String, context: ServiceContext) async throws -> StoredReply {
+    private func charge(_ input: ProcessRequest, key: String, correlationID: String, logger: Logger?) async throws -> StoredReply {
         struct IntentRequest: Encodable { let amount: Int; let currency: String; let paymentMethod: String; let metadata: [String: String] }
         struct Intent: Decodable { let id: String; let status: String }
         struct ProviderError: Decodable {
-            struct Detail: Decodable { let code: String?; let declineCode: String?; let message: String?; let type: String? }
+            struct Intent: Decodable { let id: String }
+            struct Detail: Decodable { let code: String?; let declineCode: String?; let message: String?; let type: String?; let paymentIntent: Intent? }
             let error: Detail
         }
         let amount = input.amount.roundedToCents()
         let reply = try await provider.call(
             "POST", "/v1/payment_intents",
             body: IntentRequest(amount: amount.cents, currency: input.currency.lowercased(), paymentMethod: input.paymentMethod, metadata: ["order_id": input.orderId]),
-            correlationID: context.correlationID, headers: [("Idempotency-Key", "payment-" + key)])
+            correlationID: correlationID, headers: [("Idempotency-Key", "payment-" + key)])
         let now = Date()
         var payment = Payment(id: "pay_" + UUID().uuidString.replacingOccurrences(of: "-", with: "").lowercased(), orderId: input.orderId,
                               amount: amount, currency: input.currency.uppercased(), paymentMethod: input.paymentMethod, status: "completed",
@@ -91,16 +117,17 @@ public struct PaymentService: Sendable {
         case 402:
             let detail = (try? reply.decode(ProviderError.self))?.error
             payment.status = "failed"
+            payment.providerPaymentId = detail?.paymentIntent?.id
             payment.failureCode = detail?.declineCode ?? detail?.code ?? "card_declined"
             payment.failureMessage = detail?.message ?? "the card was declined"
         case 400:
             let detail = (try? reply.decode(ProviderError.self))?.error
             throw APIError.invalid(detail?.message ?? "the payment provider rejected the request")
         default:
-            await events.emit("payment.failed", aggregate: input.orderId, correlation: context.correlationID, [
+            await events.emit("payment.failed", aggregate: input.orderId, correlation: correlationID, [
                 "order_id": .string(input.orderId), "amount": .decimal(amount), "currency": .string(payment.currency),
                 "reason": .string("provider_error"), "provider_status": .int(reply.status),
-            ], logger: context.logger)
+            ], logger: logger)
             throw APIError(.badGateway, "payment_provider_error", "the payment provider answered \(reply.status); retry with the same Idempotency-Key")
         }
         do { try await store.insert(payment) } catch StoreError.duplicate {
@@ -109,17 +136,17 @@ public struct PaymentService: Sendable {
             throw StoreError.duplicate("idempotency_key")
         }
         if payment.status == "completed" {
-            await events.emit("payment.completed", aggregate: payment.orderId, correlation: context.correlationID, [
+            await events.emit("payment.completed", aggregate: payment.orderId, correlation: correlationID, [
                 "payment_id": .string(payment.id), "order_id": .string(payment.orderId), "amount": .decimal(payment.amount),
                 "currency": .string(payment.currency), "payment_method": .string(payment.paymentMethod),
                 "transaction_id": .string(payment.providerPaymentId ?? ""), "completed_at": .string(JSON.isoFormatter.string(from: now)),
-            ], logger: context.logger)
+            ], logger: logger)
         } else {
-            await events.emit("payment.failed", aggregate: payment.orderId, correlation: context.correlationID, [
+            await events.emit("payment.failed", aggregate: payment.orderId, correlation: correlationID, [
                 "payment_id": .string(payment.id), "order_id": .string(payment.orderId), "amount": .decimal(payment.amount),
                 "currency": .string(payment.currency), "reason": .string(payment.failureCode ?? "card_declined"),
                 "message": .string(payment.failureMessage ?? ""),
-            ], logger: context.logger)
+            ], logger: logger)
         }
         return try self.storedReply(for: payment)
     }

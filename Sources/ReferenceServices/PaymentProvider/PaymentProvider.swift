@@ -72,8 +72,14 @@ public struct PaymentProvider: Sendable {
     }
     struct RefundRequest: Decodable { let paymentIntent: String; let amount: Int? }
 
-    public func router(metrics: MetricsRegistry) -> Router<ServiceContext> {
-        let router = makeServiceRouter(name: "payment-provider", metrics: metrics, readiness: [:])
+    public func router(metrics: MetricsRegistry, options: ServiceOptions = ServiceOptions()) -> Router<ServiceContext> {
+        let router = makeServiceRouter(name: "payment-provider", metrics: metrics, options: options, readiness: [:])
+        if options.providerStates {
+            var states = ProviderStates()
+            // The test payment methods need no set-up.
+            states.on(".*") { _, _ in [:] }
+            states.register(on: router)
+        }
         router.post("/v1/payment_intents") { request, _ in try await createIntent(request) }
         router.get("/v1/payment_intents/:id") { _, context in
             let id = try context.parameters.require("id")

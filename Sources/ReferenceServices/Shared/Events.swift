@@ -45,8 +45,11 @@ public final class KafkaEventPublisher: EventPublisher {
 
     public init(producer: KafkaProducer) { self.producer = producer }
 
-    public convenience init(bootstrapServers: String) throws {
-        self.init(producer: try KafkaProducer(bootstrapServers: bootstrapServers, settings: ["message.timeout.ms": "10000", "acks": "all"]))
+    /// A producer for the services' events; `topics` are looked up at once (see `KafkaProducer.prepare`).
+    public convenience init(bootstrapServers: String, topics: [String] = []) throws {
+        let producer = try KafkaProducer(bootstrapServers: bootstrapServers, settings: ["message.timeout.ms": "10000", "acks": "all"])
+        producer.prepare(topics: topics)
+        self.init(producer: producer)
     }
 
     public func publish(_ event: DomainEvent) async throws {

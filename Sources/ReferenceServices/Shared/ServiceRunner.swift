@@ -7,11 +7,14 @@ import ServiceLifecycle
 
 /// A service's router with what every service answers: `/health`, `/ready`, `/metrics`,
 /// correlation ids, request metrics and the standard error body.
-func makeServiceRouter(name: String, metrics: MetricsRegistry, readiness: [String: @Sendable () async -> Bool]) -> Router<ServiceContext> {
+func makeServiceRouter(name: String, metrics: MetricsRegistry, options: ServiceOptions = ServiceOptions(),
+                       readiness: [String: @Sendable () async -> Bool]) -> Router<ServiceContext> {
     let router = Router(context: ServiceContext.self)
     router.add(middleware: MetricsMiddleware(registry: metrics))
     router.add(middleware: CorrelationMiddleware())
     router.add(middleware: ErrorMiddleware())
+    let breakages = options.breakages(for: name)
+    if !breakages.isEmpty { router.add(middleware: BreakageMiddleware(breakages: breakages)) }
     router.get("/health") { _, _ in try JSON.response(["status": "ok", "service": name]) }
     router.get("/ready") { _, _ in
         var checks: [String: String] = [:]

@@ -1,6 +1,7 @@
 import Foundation
 import HTTPTypes
 import Hummingbird
+import Logging
 
 /// The user service: registration, login (JWT), profile and addresses.
 public struct UserService: Sendable {
@@ -23,8 +24,8 @@ public struct UserService: Sendable {
     struct NewAddress: Decodable { let street: String; let city: String; let state: String; let zipCode: String; let country: String; let isDefault: Bool? }
     struct LoginResult: Encodable { let token: String; let tokenType = "Bearer"; let expiresAt: Date; let user: PublicUser }
 
-    public func router(metrics: MetricsRegistry) -> Router<ServiceContext> {
-        let router = makeServiceRouter(name: "user-service", metrics: metrics, readiness: [
+    public func router(metrics: MetricsRegistry, options: ServiceOptions = ServiceOptions()) -> Router<ServiceContext> {
+        let router = makeServiceRouter(name: "user-service", metrics: metrics, options: options, readiness: [
             "database": { await store.isReachable() }, "kafka": { await events.isReachable() },
         ])
         let users = router.group("/api/v1/users")
@@ -44,13 +45,51 @@ public struct UserService: Sendable {
             guard let user = try await store.user(id: id) else { throw APIError.notFound("user \(id)") }
             return try JSON.response(user.publicView)
         }
+        if options.providerStates { providerStates().register(on: router) }
         return router
     }
 
+    /// The states the contracts with the user service name.
+    func providerStates() -> ProviderStates {
+        var states = ProviderStates()
+        states.on("(?:a user exists|user ([0-9a-f-]{36}) exists|a user with email (\\S+@\\S+) exists)") { captures, params in
+            let id = params["id"]?.stringValue ?? captures.first { UUID(uuidString: $0) != nil }
+            let email = params["email"]?.stringValue ?? captures.first { $0.contains("@") } ?? "user-\(UUID().uuidString.prefix(8).lowercased())@example.com"
+            let password = params["password"]?.stringValue ?? "password123"
+            var user: User?
+            if let id { user = try await store.user(id: id) }
+            if user == nil { user = try await store.user(email: email) }
+            if user == nil {
+                user = try await createUser(id: id, email: email, password: password, firstName: params["first_name"]?.stringValue ?? "Alice",
+                                            lastName: params["last_name"]?.stringValue ?? "Smith", role: "customer")
+            }
+            let now = Date()
+            let token = signer.sign(TokenClaims(sub: user!.id, email: user!.email, role: user!.role, iat: Int(now.timeIntervalSince1970), exp: Int(now.timeIntervalSince1970) + 3600))
+            return ["id": .string(user!.id), "email": .string(user!.email), "password": .string(password), "token": .string(token)]
+        }
+        states.on("(?:no user with email \\S+ exists|a new customer)") { _, _ in
+            ["email": .string("customer-\(UUID().uuidString.prefix(8).lowercased())@example.com")]
+        }
+        states.on("a customer registers") { _, _ in
+            let user = try await createUser(email: "customer-\(UUID().uuidString.prefix(8).lowercased())@example.com", password: "password123",
+                                            firstName: "Alice", lastName: "Smith", role: "customer")
+            await publishRegistered(user, correlation: UUID().uuidString.lowercased(), logger: nil)
+            return ["key": .string(user.id), "id": .string(user.id)]
+        }
+        return states
+    }
+
+    func publishRegistered(_ user: User, correlation: String, logger: Logger?) async {
+        await events.emit("user.registered", aggregate: user.id, correlation: correlation, [
+            "user_id": .string(user.id), "email": .string(user.email), "first_name": .string(user.firstName),
+            "last_name": .string(user.lastName), "registered_at": .string(JSON.isoFormatter.string(from: user.createdAt)),
+        ], logger: logger)
+    }
+
     /// Creates a user directly (seeding an admin, tests).
-    public func createUser(email: String, password: String, firstName: String, lastName: String, role: String) async throws -> User {
+    public func createUser(id: String? = nil, email: String, password: String, firstName: String, lastName: String, role: String) async throws -> User {
         let now = Date()
-        let user = User(id: UUID().uuidString.lowercased(), email: email.lowercased(), passwordHash: PasswordHasher.hash(password),
+        let user = User(id: id?.lowercased() ?? UUID().uuidString.lowercased(), email: email.lowercased(), passwordHash: PasswordHasher.hash(password),
                         firstName: firstName, lastName: lastName, phone: nil, role: role, createdAt: now, updatedAt: now)
         try await store.insert(user)
         return user
@@ -72,10 +111,7 @@ public struct UserService: Sendable {
         } catch StoreError.duplicate {
             throw APIError.conflict("email_taken", "a user with email \(email.lowercased()) already exists")
         }
-        await events.emit("user.registered", aggregate: user.id, correlation: context.correlationID, [
-            "user_id": .string(user.id), "email": .string(user.email), "first_name": .string(user.firstName),
-            "last_name": .string(user.lastName), "registered_at": .string(JSON.isoFormatter.string(from: user.createdAt)),
-        ], logger: context.logger)
+        await publishRegistered(user, correlation: context.correlationID, logger: context.logger)
         return try JSON.response(user.publicView, status: .created)
     }
 

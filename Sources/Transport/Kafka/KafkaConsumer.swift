@@ -54,6 +54,19 @@ public final class KafkaConsumer: @unchecked Sendable {
         if error != RD_KAFKA_RESP_ERR_NO_ERROR { throw KafkaError(error, context: "assign") }
     }
 
+    /// How many partitions `topic` has, from the broker's metadata (0 when it does not exist).
+    public func partitionCount(topic: String, timeout: Double = 5) throws -> Int {
+        let topicHandle = rd_kafka_topic_new(handle, topic, nil)
+        defer { rd_kafka_topic_destroy(topicHandle) }
+        var metadata: UnsafePointer<rd_kafka_metadata>?
+        let error = rd_kafka_metadata(handle, 0, topicHandle, &metadata, Int32(timeout * 1000))
+        guard error == RD_KAFKA_RESP_ERR_NO_ERROR, let metadata else { throw KafkaError(error, context: "metadata for '\(topic)'") }
+        defer { rd_kafka_metadata_destroy(metadata) }
+        guard metadata.pointee.topic_cnt > 0 else { return 0 }
+        let entry = metadata.pointee.topics[0]
+        return entry.err == RD_KAFKA_RESP_ERR_NO_ERROR ? Int(entry.partition_cnt) : 0
+    }
+
     /// The next record, or nil when none arrives within `timeout` seconds.
     public func poll(timeout: Double) throws -> KafkaMessage? {
         guard let raw = rd_kafka_consumer_poll(handle, Int32(timeout * 1000)) else { return nil }

@@ -104,6 +104,18 @@ public final class KafkaProducer: @unchecked Sendable {
         }
     }
 
+    /// Looks topics up before the first send, so the first record to each does not wait for
+    /// the client to learn where the topic lives.
+    public func prepare(topics: [String], timeout: Double = 5) {
+        for topic in topics {
+            guard let topicHandle = rd_kafka_topic_new(handle, topic, nil) else { continue }
+            var metadata: UnsafePointer<rd_kafka_metadata>?
+            _ = rd_kafka_metadata(handle, 0, topicHandle, &metadata, Int32(timeout * 1000))
+            if let metadata { rd_kafka_metadata_destroy(metadata) }
+            rd_kafka_topic_destroy(topicHandle)
+        }
+    }
+
     /// Whether a broker answers a metadata request within `timeout` seconds (for readiness checks).
     public func isBrokerReachable(timeout: Double = 1) -> Bool {
         var metadata: UnsafePointer<rd_kafka_metadata>?

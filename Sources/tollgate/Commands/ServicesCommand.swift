@@ -59,6 +59,8 @@ struct ServicesUpCommand: AsyncParsableCommand {
     @Option(help: "Latency the payment provider adds, in milliseconds.") var providerLatencyMs = 0
     @Option(help: "Share (0-1) of payment provider requests that fail with 500.") var providerFailureRate = 0.0
     @Option(help: "Use this payment provider (e.g. a tollgate stub) instead of the reference one.") var paymentProviderURL: String?
+    @Flag(help: "Serve POST /_pact/provider-states on each service, for tollgate verify (never on by default).") var providerStates = false
+    @Option(name: .customLong("break"), help: "Break a service on purpose (repeatable): rename-field:SERVICE:FROM=TO, drop-event-field:EVENT:FIELD, fail-route:SERVICE:PATH.") var breaks: [String] = []
 
     func validate() throws {
         var problems: [String] = []
@@ -69,11 +71,14 @@ struct ServicesUpCommand: AsyncParsableCommand {
         if providerLatencyMs < 0 { problems.append("--provider-latency-ms must not be negative") }
         if seedProducts < 0 { problems.append("--seed-products must not be negative") }
         if kafkaPort != nil && (kafkaBrokers ?? env("KAFKA_BROKERS")) != nil { problems.append("--kafka-port applies to the embedded broker only, not with --kafka-brokers") }
+        for spec in breaks where Breakage(spec: spec) == nil { problems.append("--break '\(spec)' is not rename-field:SERVICE:FROM=TO, drop-event-field:EVENT:FIELD or fail-route:SERVICE:PATH") }
         if !problems.isEmpty { throw ValidationError(problems.joined(separator: "\n")) }
     }
 
     func run() async throws {
         var c = StackConfiguration()
+        c.providerStates = providerStates
+        c.breakages = breaks.compactMap(Breakage.init(spec:))
         c.host = host
         c.gatewayPort = gatewayPort; c.userPort = userPort; c.catalogPort = catalogPort
         c.orderPort = orderPort; c.paymentPort = paymentPort; c.providerPort = providerPort
@@ -97,6 +102,8 @@ struct ServicesUpCommand: AsyncParsableCommand {
         print("  \("storage".padding(toLength: 18, withPad: " ", startingAt: 0)) \(c.databaseURL == nil ? "in memory" : "PostgreSQL, one database per service")")
         print("Admin: \(c.adminEmail) / \(c.adminPassword)")
         print("Admin token: \(stack.adminToken)")
+        if c.providerStates { print("Provider states: POST /_pact/provider-states on each service.") }
+        for breakage in c.breakages { print("Broken on purpose: \(breakage)") }
         print("Catalog seeded with \(c.seedProducts) products. Rollout: \(c.rolloutPercent)% to the new services. Ctrl-C stops.")
         await waitForShutdownSignal()
         print("Stopping…")
@@ -126,10 +133,15 @@ struct ServicesRunCommand: AsyncParsableCommand {
     @Option(help: "Payment provider: added latency in milliseconds.") var providerLatencyMs = 0
     @Option(help: "Payment provider: share (0-1) of requests failing with 500.") var providerFailureRate = 0.0
     @Option(help: "Catalog: products to seed when the catalog is empty.") var seedProducts = 300
+    @Flag(help: "Serve POST /_pact/provider-states on each service, for tollgate verify (never on by default).") var providerStates = false
+    @Option(name: .customLong("break"), help: "Break a service on purpose (repeatable): rename-field:SERVICE:FROM=TO, drop-event-field:EVENT:FIELD, fail-route:SERVICE:PATH.") var breaks: [String] = []
 
     func validate() throws {
         guard SingleServiceOptions.names.contains(name) else {
             throw ValidationError("unknown service '\(name)'; one of \(SingleServiceOptions.names.joined(separator: ", "))")
+        }
+        for spec in breaks where Breakage(spec: spec) == nil {
+            throw ValidationError("--break '\(spec)' is not rename-field:SERVICE:FROM=TO, drop-event-field:EVENT:FIELD or fail-route:SERVICE:PATH")
         }
     }
 
@@ -149,6 +161,8 @@ struct ServicesRunCommand: AsyncParsableCommand {
         o.rolloutPercent = rolloutPercent ?? env("ROLLOUT_PERCENT").flatMap(Int.init) ?? 100
         o.providerFaults = ProviderFaults(latencyMs: providerLatencyMs, failureRate: providerFailureRate)
         o.seedProducts = seedProducts
+        o.providerStates = providerStates
+        o.breakages = breaks.compactMap(Breakage.init(spec:))
         let started: StartedService
         do { started = try await SingleService.start(o) } catch {
             FileHandle.standardError.write(Data("tollgate services run: error: \(error)\n".utf8))

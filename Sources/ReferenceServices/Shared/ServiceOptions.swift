@@ -1,0 +1,161 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import NIOCore
+
+/// A deliberate defect, so a team can watch Tollgate catch it:
+/// `rename-field:SERVICE:FROM=TO`, `drop-event-field:EVENT:FIELD`, `fail-route:SERVICE:PATH-PREFIX`.
+public enum Breakage: Sendable, Equatable, CustomStringConvertible {
+    /// Renames a key wherever it appears in the service's JSON responses.
+    case renameField(service: String, from: String, to: String)
+    /// Leaves a field out of an event's payload.
+    case dropEventField(event: String, field: String)
+    /// Answers 500 for requests whose path starts with the prefix.
+    case failRoute(service: String, pathPrefix: String)
+
+    public init?(spec: String) {
+        let parts = spec.split(separator: ":", maxSplits: 2).map(String.init)
+        guard parts.count == 3 else { return nil }
+        switch parts[0] {
+        case "rename-field":
+            let names = parts[2].split(separator: "=").map(String.init)
+            guard names.count == 2 else { return nil }
+            self = .renameField(service: parts[1], from: names[0], to: names[1])
+        case "drop-event-field": self = .dropEventField(event: parts[1], field: parts[2])
+        case "fail-route": self = .failRoute(service: parts[1], pathPrefix: parts[2])
+        default: return nil
+        }
+    }
+
+    public var description: String {
+        switch self {
+        case .renameField(let s, let f, let t): return "rename-field:\(s):\(f)=\(t)"
+        case .dropEventField(let e, let f): return "drop-event-field:\(e):\(f)"
+        case .failRoute(let s, let p): return "fail-route:\(s):\(p)"
+        }
+    }
+}
+
+/// Switches that change how a service behaves for testing: provider states and breakages.
+public struct ServiceOptions: Sendable {
+    /// Serve `POST /_pact/provider-states` (never on by default).
+    public var providerStates = false
+    public var breakages: [Breakage] = []
+
+    public init(providerStates: Bool = false, breakages: [Breakage] = []) {
+        self.providerStates = providerStates
+        self.breakages = breakages
+    }
+
+    func breakages(for service: String) -> [Breakage] {
+        breakages.filter {
+            switch $0 {
+            case .renameField(let s, _, _), .failRoute(let s, _): return s == service
+            case .dropEventField: return false
+            }
+        }
+    }
+}
+
+/// Applies the response breakages of one service.
+struct BreakageMiddleware: RouterMiddleware {
+    let breakages: [Breakage]
+
+    func handle(_ request: Request, context: ServiceContext, next: (Request, ServiceContext) async throws -> Response) async throws -> Response {
+        for case .failRoute(_, let prefix) in breakages where request.uri.path.hasPrefix(prefix) {
+            throw APIError(.internalServerError, "broken_on_purpose", "this route was broken on purpose (--break fail-route)")
+        }
+        var response = try await next(request, context)
+        let renames = breakages.compactMap { if case .renameField(_, let from, let to) = $0 { return (from, to) } else { return nil } }
+        guard !renames.isEmpty, response.headers[.contentType]?.hasPrefix("application/json") == true else { return response }
+        let collected = CollectedBody()
+        try await response.body.write(CollectingWriter(target: collected))
+        guard let object = try? JSONSerialization.jsonObject(with: Data(collected.bytes), options: [.fragmentsAllowed]) else {
+            response.body = .init(byteBuffer: ByteBuffer(bytes: collected.bytes))
+            return response
+        }
+        func rename(_ value: Any) -> Any {
+            if let dictionary = value as? [String: Any] {
+                var out: [String: Any] = [:]
+                for (key, inner) in dictionary { out[renames.first { $0.0 == key }?.1 ?? key] = rename(inner) }
+                return out
+            }
+            if let array = value as? [Any] { return array.map(rename) }
+            return value
+        }
+        let data = try JSONSerialization.data(withJSONObject: rename(object), options: [.fragmentsAllowed, .sortedKeys])
+        response.body = .init(byteBuffer: ByteBuffer(bytes: data))
+        response.headers[.contentLength] = nil
+        return response
+    }
+}
+
+final class CollectedBody: @unchecked Sendable { var bytes: [UInt8] = [] }
+
+/// Gathers a response body written by a handler, so a middleware can rewrite it.
+struct CollectingWriter: ResponseBodyWriter {
+    let target: CollectedBody
+    mutating func write(_ buffer: ByteBuffer) async throws { target.bytes += buffer.readableBytesView }
+    consuming func finish(_ trailingHeaders: HTTPFields?) async throws {}
+}
+
+/// Leaves fields out of events, for `drop-event-field` breakages.
+struct BreakingEventPublisher: EventPublisher {
+    let inner: any EventPublisher
+    let breakages: [Breakage]
+
+    func publish(_ event: DomainEvent) async throws {
+        var event = event
+        for case .dropEventField(let type, let field) in breakages where type == event.type { event.payload[field] = nil }
+        try await inner.publish(event)
+    }
+
+    func isReachable() async -> Bool { await inner.isReachable() }
+}
+
+/// Provider-state handlers of one service, keyed by a regular expression over the state name
+/// (captured groups are passed along with the params).
+struct ProviderStates: Sendable {
+    typealias Handler = @Sendable (_ captures: [String], _ params: [String: JSONField]) async throws -> [String: JSONField]
+    var handlers: [(pattern: String, handler: Handler)] = []
+
+    mutating func on(_ pattern: String, _ handler: @escaping Handler) { handlers.append((pattern, handler)) }
+
+    struct Call: Decodable { let state: String; let params: [String: JSONField]?; let action: String? }
+
+    /// Adds `POST /_pact/provider-states`.
+    func register(on router: Router<ServiceContext>) {
+        router.post("/_pact/provider-states") { request, _ in
+            let call = try await request.decodeJSON(Call.self)
+            if call.action == "teardown" { return try JSON.response([String: JSONField]()) }
+            for (pattern, handler) in handlers {
+                let regex = try NSRegularExpression(pattern: "^" + pattern + "$", options: [.caseInsensitive])
+                let range = NSRange(call.state.startIndex..., in: call.state)
+                guard let match = regex.firstMatch(in: call.state, range: range) else { continue }
+                let captures = (1..<max(1, match.numberOfRanges)).compactMap { Range(match.range(at: $0), in: call.state).map { String(call.state[$0]) } }
+                return try JSON.response(try await handler(captures, call.params ?? [:]))
+            }
+            throw APIError(.badRequest, "unknown_provider_state", "no setup for provider state '\(call.state)'; known: \(handlers.map(\.pattern).joined(separator: " | "))")
+        }
+    }
+}
+
+extension JSONField {
+    var stringValue: String? {
+        switch self {
+        case .string(let s): return s
+        case .int(let i): return String(i)
+        case .decimal(let d): return "\(d)"
+        default: return nil
+        }
+    }
+
+    var intValue: Int? {
+        switch self {
+        case .int(let i): return i
+        case .string(let s): return Int(s)
+        case .decimal(let d): return Int(exactly: NSDecimalNumber(decimal: d).doubleValue)
+        default: return nil
+        }
+    }
+}

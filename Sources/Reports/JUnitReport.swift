@@ -1,0 +1,90 @@
+import Foundation
+
+/// A JUnit XML report, as CI systems show in their test tabs.
+public struct JUnitReport: Sendable {
+    public struct TestCase: Sendable {
+        public enum Result: Sendable {
+            case passed
+            case failed(message: String, details: String)
+            case error(message: String)
+            case skipped(message: String)
+        }
+        public var className: String
+        public var name: String
+        public var seconds: Double
+        public var result: Result
+
+        public init(className: String, name: String, seconds: Double, result: Result) {
+            self.className = className
+            self.name = name
+            self.seconds = seconds
+            self.result = result
+        }
+    }
+
+    public struct TestSuite: Sendable {
+        public var name: String
+        public var cases: [TestCase]
+        public init(name: String, cases: [TestCase]) {
+            self.name = name
+            self.cases = cases
+        }
+    }
+
+    public var name: String
+    public var suites: [TestSuite]
+
+    public init(name: String, suites: [TestSuite]) {
+        self.name = name
+        self.suites = suites
+    }
+
+    /// The XML document.
+    public func xml() -> String {
+        func count(_ cases: [TestCase], _ test: (TestCase.Result) -> Bool) -> Int { cases.filter { test($0.result) }.count }
+        func isFailure(_ r: TestCase.Result) -> Bool { if case .failed = r { return true } else { return false } }
+        func isError(_ r: TestCase.Result) -> Bool { if case .error = r { return true } else { return false } }
+        func isSkipped(_ r: TestCase.Result) -> Bool { if case .skipped = r { return true } else { return false } }
+        let all = suites.flatMap(\.cases)
+        var out = #"<?xml version="1.0" encoding="UTF-8"?>"# + "\n"
+        out += #"<testsuites name="\#(escape(name))" tests="\#(all.count)" failures="\#(count(all, isFailure))" errors="\#(count(all, isError))" skipped="\#(count(all, isSkipped))" time="\#(seconds(all.map(\.seconds).reduce(0, +)))">"# + "\n"
+        for suite in suites {
+            let time = suite.cases.map(\.seconds).reduce(0, +)
+            out += #"  <testsuite name="\#(escape(suite.name))" tests="\#(suite.cases.count)" failures="\#(count(suite.cases, isFailure))" errors="\#(count(suite.cases, isError))" skipped="\#(count(suite.cases, isSkipped))" time="\#(seconds(time))">"# + "\n"
+            for test in suite.cases {
+                out += #"    <testcase classname="\#(escape(test.className))" name="\#(escape(test.name))" time="\#(seconds(test.seconds))""#
+                switch test.result {
+                case .passed: out += "/>\n"
+                case .failed(let message, let details):
+                    out += ">\n      <failure message=\"\(escape(message))\" type=\"mismatch\">\(escape(details))</failure>\n    </testcase>\n"
+                case .error(let message):
+                    out += ">\n      <error message=\"\(escape(message))\" type=\"error\">\(escape(message))</error>\n    </testcase>\n"
+                case .skipped(let message):
+                    out += ">\n      <skipped message=\"\(escape(message))\"/>\n    </testcase>\n"
+                }
+            }
+            out += "  </testsuite>\n"
+        }
+        out += "</testsuites>\n"
+        return out
+    }
+
+    private func seconds(_ value: Double) -> String { String(format: "%.3f", value) }
+
+    func escape(_ text: String) -> String {
+        var out = ""
+        for scalar in text.unicodeScalars {
+            switch scalar {
+            case "&": out += "&amp;"
+            case "<": out += "&lt;"
+            case ">": out += "&gt;"
+            case "\"": out += "&quot;"
+            case "'": out += "&apos;"
+            case "\n", "\t", "\r": out.unicodeScalars.append(scalar)
+            case _ where scalar.value < 0x20: out += " "
+            default: out.unicodeScalars.append(scalar)
+            }
+        }
+        return out
+    }
+}

@@ -1,0 +1,67 @@
+import ContractCore
+import Foundation
+import Transport
+
+/// A pact and where it came from.
+public struct LoadedPact: Sendable {
+    public let pact: Pact
+    /// The file path or URL, for messages and reports.
+    public let source: String
+}
+
+/// Reads pacts from files, directories (every `*.json` inside, sorted) and URLs.
+public struct PactLoader: Sendable {
+    /// `Authorization` for URLs: a bearer token or `user:password` for basic auth.
+    public var token: String?
+    public var basicAuth: String?
+
+    public init(token: String? = nil, basicAuth: String? = nil) {
+        self.token = token
+        self.basicAuth = basicAuth
+    }
+
+    /// Loads every source; the first unreadable or invalid pact is an error naming it.
+    public func load(_ sources: [String]) async throws -> [LoadedPact] {
+        var pacts: [LoadedPact] = []
+        for source in sources {
+            if source.hasPrefix("http://") || source.hasPrefix("https://") {
+                pacts.append(try await loadURL(source))
+                continue
+            }
+            var isDirectory: ObjCBool = false
+            guard FileManager.default.fileExists(atPath: source, isDirectory: &isDirectory) else {
+                throw PactError(file: source, path: "$", reason: "no such file or directory")
+            }
+            if isDirectory.boolValue {
+                let files = try FileManager.default.contentsOfDirectory(atPath: source).filter { $0.hasSuffix(".json") }.sorted()
+                if files.isEmpty { throw PactError(file: source, path: "$", reason: "the directory holds no .json pact files") }
+                for file in files {
+                    let path = (source as NSString).appendingPathComponent(file)
+                    pacts.append(LoadedPact(pact: try Pact(contentsOf: URL(fileURLWithPath: path)), source: path))
+                }
+            } else {
+                pacts.append(LoadedPact(pact: try Pact(contentsOf: URL(fileURLWithPath: source)), source: source))
+            }
+        }
+        return pacts
+    }
+
+    private func loadURL(_ url: String) async throws -> LoadedPact {
+        var headers: [(name: String, value: String)] = [("Accept", "application/hal+json, application/json")]
+        if let token { headers.append(("Authorization", "Bearer \(token)")) }
+        if let basicAuth { headers.append(("Authorization", "Basic \(Data(basicAuth.utf8).base64EncodedString())")) }
+        let response: HTTPClientResponse
+        do {
+            response = try await HTTPClientPool.shared.send(HTTPClientRequest(url: url, headers: headers, timeout: 30))
+        } catch {
+            throw PactError(file: url, path: "$", reason: "cannot fetch the pact: \(error)")
+        }
+        guard response.status == 200 else { throw PactError(file: url, path: "$", reason: "fetching the pact answered HTTP \(response.status)") }
+        return LoadedPact(pact: try Pact(json: response.body, file: url), source: url)
+    }
+}
+
+extension HTTPClientPool {
+    /// One client for the command line's own requests.
+    public static let shared = HTTPClientPool()
+}

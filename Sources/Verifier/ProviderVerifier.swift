@@ -1,0 +1,196 @@
+import ContractCore
+import Foundation
+import Transport
+
+/// Replays each interaction of the pacts against the provider and matches what comes back.
+public struct ProviderVerifier: Sendable {
+    let options: VerifyOptions
+    let client: HTTPClientPool
+
+    public init(options: VerifyOptions, client: HTTPClientPool = HTTPClientPool()) {
+        self.options = options
+        self.client = client
+    }
+
+    /// The interactions the filters select, with their pact.
+    public func selected(_ pacts: [LoadedPact]) throws -> [(LoadedPact, Interaction)] {
+        let description = try options.descriptionFilter.map { try NSRegularExpression(pattern: $0) }
+        let state = try options.stateFilter.map { try NSRegularExpression(pattern: $0) }
+        func matches(_ regex: NSRegularExpression?, _ text: String) -> Bool {
+            guard let regex else { return true }
+            return regex.firstMatch(in: text, range: NSRange(text.startIndex..., in: text)) != nil
+        }
+        var selected: [(LoadedPact, Interaction)] = []
+        for loaded in pacts {
+            if let provider = options.provider, loaded.pact.provider != provider { continue }
+            if let consumer = options.consumer, loaded.pact.consumer != consumer { continue }
+            for interaction in loaded.pact.interactions {
+                guard matches(description, interaction.description) else { continue }
+                if options.noStateOnly && !interaction.providerStates.isEmpty { continue }
+                if state != nil && !interaction.providerStates.contains(where: { matches(state, $0.name) }) { continue }
+                selected.append((loaded, interaction))
+            }
+        }
+        return selected
+    }
+
+    /// Verifies every selected interaction, calling `progress` after each.
+    /// Throws `VerifyError` only when the run cannot be done (provider unreachable, bad options).
+    public func verify(_ pacts: [LoadedPact], progress: @Sendable (InteractionResult) -> Void = { _ in }) async throws -> VerificationReport {
+        var report = VerificationReport()
+        let start = Date()
+        let work = try selected(pacts)
+        let needsHTTP = work.contains { if case .http = $0.1.kind { return true } else { return false } }
+        if needsHTTP {
+            guard let base = options.providerBaseURL else { throw VerifyError("the pacts have HTTP interactions: pass --provider-base-url") }
+            try await waitForProvider(base)
+        }
+        for (loaded, interaction) in work {
+            let began = Date()
+            let (outcome, target) = await verify(interaction)
+            let result = InteractionResult(
+                consumer: loaded.pact.consumer, provider: loaded.pact.provider, source: loaded.source, description: interaction.description,
+                providerStates: interaction.providerStates.map(\.name), kind: Self.kindName(interaction.kind), pending: interaction.pending,
+                outcome: outcome, duration: Date().timeIntervalSince(began), target: target)
+            report.results.append(result)
+            progress(result)
+        }
+        report.startedAt = start
+        report.duration = Date().timeIntervalSince(start)
+        return report
+    }
+
+    static func kindName(_ kind: Interaction.Kind) -> String {
+        switch kind {
+        case .http: return "http"
+        case .asynchronousMessage: return "message"
+        case .synchronousMessage: return "synchronous-message"
+        }
+    }
+
+    /// Any HTTP answer means the provider is up; keeps trying for `waitFor` seconds.
+    func waitForProvider(_ base: String) async throws {
+        let deadline = Date().addingTimeInterval(options.waitFor)
+        while true {
+            do {
+                _ = try await client.send(HTTPClientRequest(url: base, headers: [], timeout: 5))
+                return
+            } catch let error as HTTPClientError {
+                if Date() >= deadline {
+                    let waited = options.waitFor > 0 ? " after waiting \(Int(options.waitFor)) s" : ""
+                    throw VerifyError("the provider at \(base) is not reachable\(waited): \(error.message)")
+                }
+                try await Task.sleep(for: .milliseconds(250))
+            }
+        }
+    }
+
+    func verify(_ interaction: Interaction) async -> (InteractionOutcome, String) {
+        var context = GeneratorContext()
+        var target = ""
+        do {
+            for state in interaction.providerStates {
+                for (key, value) in state.params { context.providerState[key] = value }
+                for (key, value) in try await changeState(state, action: "setup") { context.providerState[key] = value }
+            }
+            let outcome: InteractionOutcome
+            switch interaction.kind {
+            case .http(let request, let response):
+                let generated = try request.generated(context)
+                target = "\(generated.method.uppercased()) \(generated.path)"
+                outcome = try await verifyHTTP(generated, response)
+            case .asynchronousMessage(let message):
+                target = message.metadata["topic"].map { "topic \($0.matchText)" } ?? "message"
+                outcome = try await verifyMessage(interaction, message, context: context)
+            case .synchronousMessage:
+                target = "synchronous message"
+                outcome = .error("synchronous message interactions are not verified by Tollgate yet")
+            }
+            if options.stateChangeTeardown {
+                for state in interaction.providerStates.reversed() { _ = try await changeState(state, action: "teardown") }
+            }
+            return (outcome, target)
+        } catch let error as VerifyError {
+            return (.error(error.message), target)
+        } catch {
+            return (.error("\(error)"), target)
+        }
+    }
+
+    /// POSTs `{"state", "params", "action"}`; the JSON object it answers feeds ProviderState generators.
+    func changeState(_ state: ProviderState, action: String) async throws -> JSONObject {
+        guard let url = options.stateChangeURL else { return JSONObject() }
+        let body = JSONWriter.compact(.object(JSONObject([("state", .string(state.name)), ("params", .object(state.params)), ("action", .string(action))])))
+        let response: HTTPClientResponse
+        do {
+            response = try await client.send(HTTPClientRequest(method: "POST", url: url, headers: [("Content-Type", "application/json")],
+                                                               body: Array(body.utf8), timeout: options.timeout))
+        } catch let error as HTTPClientError {
+            throw VerifyError("provider state '\(state.name)' (\(action)) failed: the state-change URL \(url) did not answer: \(error.message)")
+        }
+        guard (200..<300).contains(response.status) else {
+            let text = String(decoding: response.body.prefix(300), as: UTF8.self)
+            throw VerifyError("provider state '\(state.name)' (\(action)) failed: \(url) answered HTTP \(response.status)\(text.isEmpty ? "" : ": \(text)")")
+        }
+        if let value = try? JSONParser.parse(response.body), case .object(let object) = value { return object }
+        return JSONObject()
+    }
+
+    func verifyHTTP(_ request: HTTPRequest, _ expected: HTTPResponse) async throws -> InteractionOutcome {
+        var url = options.providerBaseURL!.hasSuffix("/") ? String(options.providerBaseURL!.dropLast()) : options.providerBaseURL!
+        url += request.path
+        if let query = request.query, !query.isEmpty { url += "?" + query.encoded }
+        var headers = request.headers.entries
+        for extra in options.headers {
+            headers.removeAll { $0.name.lowercased() == extra.name.lowercased() }
+            headers.append(extra)
+        }
+        var body: [UInt8] = []
+        if !request.body.isMissing && request.body != .null {
+            body = request.body.bytes
+            if request.headers["Content-Type"] == nil, let type = request.contentType { headers.append(("Content-Type", type.description)) }
+        }
+        let response: HTTPClientResponse
+        do {
+            response = try await client.send(HTTPClientRequest(method: request.method.uppercased(), url: url, headers: headers, body: body, timeout: options.timeout))
+        } catch let error as HTTPClientError {
+            return .error("\(request.method.uppercased()) \(url) got no response: \(error.message)")
+        }
+        let actualHeaders = Headers(response.headers.map { ($0.name, $0.value) })
+        let actual = HTTPResponse(status: response.status, headers: actualHeaders, body: Body.received(response.body, contentType: actualHeaders.contentType))
+        let result = ContractMatcher.match(expected: expected, actual: actual)
+        return result.matched ? .passed : .failed(result.mismatches)
+    }
+
+    func verifyMessage(_ interaction: Interaction, _ expected: Message, context: GeneratorContext) async throws -> InteractionOutcome {
+        if let brokers = options.kafkaBrokers { return try await verifyOnKafka(interaction, expected, brokers: brokers, context: context) }
+        if let url = options.messagesURL { return try await verifyByRequest(interaction, expected, url: url) }
+        return .error("message interactions need --kafka-brokers (consume the topic) or --messages-url (ask the provider)")
+    }
+
+    /// The Pact way: the provider answers a description with the message it would send.
+    func verifyByRequest(_ interaction: Interaction, _ expected: Message, url: String) async throws -> InteractionOutcome {
+        let states = JSONValue.array(interaction.providerStates.map { .object(JSONObject([("name", .string($0.name)), ("params", .object($0.params))])) })
+        let body = JSONWriter.compact(.object(JSONObject([("description", .string(interaction.description)), ("providerStates", states)])))
+        let response: HTTPClientResponse
+        do {
+            response = try await client.send(HTTPClientRequest(method: "POST", url: url, headers: [("Content-Type", "application/json")],
+                                                               body: Array(body.utf8), timeout: options.timeout))
+        } catch let error as HTTPClientError {
+            return .error("the messages URL \(url) did not answer: \(error.message)")
+        }
+        guard (200..<300).contains(response.status) else {
+            return .error("the messages URL answered HTTP \(response.status) for '\(interaction.description)'")
+        }
+        var metadata = JSONObject()
+        if let header = response.header("Pact-Message-Metadata"), let data = Data(base64Encoded: header),
+           let value = try? JSONParser.parse(Array(data)), case .object(let object) = value {
+            metadata = object
+        }
+        let type = response.header("Content-Type").flatMap(ContentType.init)
+        if let type { metadata["contentType"] = metadata["contentType"] ?? .string(type.description) }
+        let actual = Message(contents: Body.received(response.body, contentType: type), contentType: type, metadata: metadata)
+        let result = ContractMatcher.match(expected: expected, actual: actual)
+        return result.matched ? .passed : .failed(result.mismatches)
+    }
+}

@@ -1,0 +1,96 @@
+import ContractCore
+import Foundation
+
+/// What happened to one interaction.
+public enum InteractionOutcome: Sendable, Equatable {
+    case passed
+    case failed([Mismatch])
+    /// The interaction could not be checked (state change failed, request failed, timeout…).
+    case error(String)
+
+    public var isPassed: Bool { self == .passed }
+}
+
+public struct InteractionResult: Sendable {
+    public let consumer: String
+    public let provider: String
+    public let source: String
+    public let description: String
+    public let providerStates: [String]
+    /// "http", "message" or "synchronous-message".
+    public let kind: String
+    public let pending: Bool
+    public let outcome: InteractionOutcome
+    public let duration: Double
+    /// `GET /path` or `topic order.created`.
+    public let target: String
+}
+
+/// The results of a verification run, in the order interactions were verified.
+public struct VerificationReport: Sendable {
+    public var results: [InteractionResult] = []
+    public var startedAt = Date()
+    public var duration: Double = 0
+
+    public init() {}
+
+    /// Failed or errored interactions that count (pending ones do not).
+    public var failures: [InteractionResult] { results.filter { !$0.outcome.isPassed && !$0.pending } }
+    public var passed: Int { results.filter(\.outcome.isPassed).count }
+    public var pendingFailures: Int { results.filter { !$0.outcome.isPassed && $0.pending }.count }
+    public var errors: Int { results.filter { if case .error = $0.outcome { return true } else { return false } }.count }
+    public var succeeded: Bool { failures.isEmpty }
+
+    /// The JSON report, schema `tollgate.verification/v1` (see contracts/README.md).
+    public func json() -> JSONValue {
+        let iso = ISO8601DateFormatter()
+        var pacts: [JSONValue] = []
+        var order: [String] = []
+        var grouped: [String: [InteractionResult]] = [:]
+        for result in results {
+            if grouped[result.source] == nil { order.append(result.source) }
+            grouped[result.source, default: []].append(result)
+        }
+        for source in order {
+            let items = grouped[source]!
+            pacts.append(.object(JSONObject([
+                ("consumer", .string(items[0].consumer)), ("provider", .string(items[0].provider)), ("source", .string(source)),
+                ("interactions", .array(items.map(Self.json))),
+            ])))
+        }
+        return .object(JSONObject([
+            ("schema", "tollgate.verification/v1"),
+            ("started_at", .string(iso.string(from: startedAt))),
+            ("duration_seconds", .decimal((duration * 1000).rounded() / 1000)),
+            ("result", .string(succeeded ? "passed" : "failed")),
+            ("summary", .object(JSONObject([
+                ("interactions", .integer(Int64(results.count))), ("passed", .integer(Int64(passed))),
+                ("failed", .integer(Int64(failures.count))), ("pending_failed", .integer(Int64(pendingFailures))),
+                ("errors", .integer(Int64(errors))),
+            ]))),
+            ("pacts", .array(pacts)),
+        ]))
+    }
+
+    static func json(_ r: InteractionResult) -> JSONValue {
+        var o = JSONObject([
+            ("description", .string(r.description)), ("provider_states", .array(r.providerStates.map { .string($0) })),
+            ("type", .string(r.kind)), ("target", .string(r.target)), ("pending", .bool(r.pending)),
+            ("duration_seconds", .decimal((r.duration * 1000).rounded() / 1000)),
+        ])
+        switch r.outcome {
+        case .passed: o["status"] = "passed"
+        case .failed(let mismatches):
+            o["status"] = "failed"
+            o["mismatches"] = .array(mismatches.map { m in
+                .object(JSONObject([("kind", .string(m.kind.rawValue)), ("path", .string(m.path)),
+                                    ("expected", m.expected.map { .string($0) } ?? .null), ("actual", m.actual.map { .string($0) } ?? .null),
+                                    ("message", .string(m.message))]))
+            })
+        case .error(let message):
+            o["status"] = "error"
+            o["error"] = .string(message)
+        }
+        return .object(o)
+    }
+}

@@ -1,0 +1,36 @@
+import Foundation
+
+/// How to verify a provider.
+public struct VerifyOptions: Sendable {
+    public var providerBaseURL: String?
+    public var stateChangeURL: String?
+    /// Also call the state-change URL with `"action": "teardown"` after each interaction.
+    public var stateChangeTeardown = false
+    /// Headers added to every request (authentication).
+    public var headers: [(name: String, value: String)] = []
+    /// Seconds a request may take.
+    public var timeout: Double = 30
+    /// The Pact way for messages: POST `{description, providerStates}` here, get the message back.
+    public var messagesURL: String?
+    /// Tollgate's way for messages: consume the contract's topic on these brokers.
+    public var kafkaBrokers: String?
+    /// Seconds to wait for an event on the broker.
+    public var messageTimeout: Double = 10
+    /// Seconds to wait for the provider to come up before giving up.
+    public var waitFor: Double = 0
+
+    public var provider: String?
+    public var consumer: String?
+    public var descriptionFilter: String?
+    public var stateFilter: String?
+    public var noStateOnly = false
+
+    public init() {}
+}
+
+/// A run that could not be done at all (as opposed to a failed verification).
+public struct VerifyError: Error, CustomStringConvertible, Sendable {
+    public let message: String
+    public init(_ message: String) { self.message = message }
+    public var description: String { message }
+}

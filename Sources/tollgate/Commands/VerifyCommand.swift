@@ -1,0 +1,201 @@
+import ArgumentParser
+import ContractCore
+import Foundation
+import Reports
+import Verifier
+
+/// `tollgate verify PACT...`: replays the pacts' interactions against a provider.
+struct VerifyCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "verify",
+        abstract: "Verify a provider against Pact files (HTTP interactions, and messages over Kafka or HTTP).",
+        discussion: "Exit status: 0 every interaction verified (pending ones may fail), 1 a failure, 2 the run could not be done.")
+
+    @Argument(help: "Pact files or directories of them.") var pacts: [String] = []
+    @Option(name: .customLong("url"), help: "A pact to fetch over HTTP (repeatable).") var urls: [String] = []
+    @Option(help: "Bearer token for --url.") var token: String?
+    @Option(help: "user:password (basic auth) for --url.") var user: String?
+    @Option(help: "The provider's base URL.") var providerBaseURL: String?
+    @Option(help: "Where provider states are set up: POST {state, params, action}.") var stateChangeURL: String?
+    @Flag(help: "Also call the state-change URL with action teardown after each interaction.") var stateChangeTeardown = false
+    @Option(help: "Only pacts with this provider.") var provider: String?
+    @Option(help: "Only pacts from this consumer.") var consumer: String?
+    @Option(help: "Only interactions whose description matches.") var filterDescription: String?
+    @Option(help: "Only interactions with a provider state that matches.") var filterState: String?
+    @Flag(help: "Only interactions without provider states.") var filterNoState = false
+    @Option(name: .customLong("header"), help: "K=V header added to every request (repeatable).") var headers: [String] = []
+    @Option(help: "Seconds a request may take.") var timeout: Double = 30
+    @Option(help: "The Pact way for messages: POST {description, providerStates} here.") var messagesURL: String?
+    @Option(help: "Tollgate's way for messages: consume the contract's topic on these brokers (HOST:PORT).") var kafkaBrokers: String?
+    @Option(help: "Seconds to wait for a message on the broker.") var messageTimeout: Double = 10
+    @Option(help: "Seconds to wait for the provider to come up.") var waitFor: Double = 0
+    @Option(help: "Write the JSON report (schema tollgate.verification/v1) here.") var json: String?
+    @Option(help: "Write a JUnit XML report here.") var junit: String?
+
+    func validate() throws {
+        var problems: [String] = []
+        if pacts.isEmpty && urls.isEmpty { problems.append("give at least one pact file, directory or --url") }
+        for header in headers where !header.contains("=") { problems.append("--header '\(header)' must be K=V") }
+        for (flag, pattern) in [("--filter-description", filterDescription), ("--filter-state", filterState)] {
+            if let pattern, (try? NSRegularExpression(pattern: pattern)) == nil { problems.append("\(flag) '\(pattern)' is not a valid regular expression") }
+        }
+        if filterNoState && filterState != nil { problems.append("--filter-no-state and --filter-state exclude each other") }
+        if timeout <= 0 { problems.append("--timeout must be positive") }
+        if token != nil && user != nil { problems.append("use --token or --user, not both") }
+        if !problems.isEmpty { throw ValidationError(problems.joined(separator: "\n")) }
+    }
+
+    func run() async throws {
+        var options = VerifyOptions()
+        options.providerBaseURL = providerBaseURL
+        options.stateChangeURL = stateChangeURL
+        options.stateChangeTeardown = stateChangeTeardown
+        options.headers = headers.map { header in
+            let parts = header.split(separator: "=", maxSplits: 1)
+            return (String(parts[0]), parts.count > 1 ? String(parts[1]) : "")
+        }
+        options.timeout = timeout
+        options.messagesURL = messagesURL
+        options.kafkaBrokers = kafkaBrokers
+        options.messageTimeout = messageTimeout
+        options.waitFor = waitFor
+        options.provider = provider
+        options.consumer = consumer
+        options.descriptionFilter = filterDescription
+        options.stateFilter = filterState
+        options.noStateOnly = filterNoState
+
+        let loaded: [LoadedPact]
+        do {
+            loaded = try await PactLoader(token: token, basicAuth: user).load(pacts + urls)
+        } catch {
+            fail("\(error)")
+        }
+        let printer = TreePrinter()
+        let report: VerificationReport
+        do {
+            report = try await ProviderVerifier(options: options).verify(loaded) { printer.print($0) }
+        } catch {
+            writeReports(VerificationReport(), error: "\(error)")
+            fail("\(error)")
+        }
+        if report.results.isEmpty {
+            print("No interactions matched the filters.")
+        }
+        printer.summary(report)
+        writeReports(report, error: nil)
+        throw ExitCode(report.succeeded ? ExitStatus.passed : ExitStatus.failed)
+    }
+
+    private func writeReports(_ report: VerificationReport, error: String?) {
+        do {
+            if let json {
+                var value = report.json()
+                if let error, case .object(var object) = value {
+                    object["result"] = "error"
+                    object["error"] = .string(error)
+                    value = .object(object)
+                }
+                try ReportFile.writeJSON(value, to: json)
+            }
+            if let junit { try ReportFile.write(VerificationJUnit.report(report, error: error).xml(), to: junit) }
+        } catch {
+            FileHandle.standardError.write(Data("tollgate verify: error: \(error)\n".utf8))
+        }
+    }
+
+    private func fail(_ message: String) -> Never {
+        FileHandle.standardError.write(Data("tollgate verify: error: \(message)\n".utf8))
+        Foundation.exit(ExitStatus.error)
+    }
+}
+
+/// Prints results as a tree (consumer → provider, then interactions) as they arrive.
+final class TreePrinter: @unchecked Sendable {
+    private var currentSource: String?
+    private let lock = NSLock()
+
+    func print(_ result: InteractionResult) {
+        lock.lock()
+        defer { lock.unlock() }
+        if result.source != currentSource {
+            currentSource = result.source
+            Swift.print("\n\(result.consumer) → \(result.provider)  (\(result.source))")
+        }
+        let given = result.providerStates.isEmpty ? "" : " given \(result.providerStates.map { "'\($0)'" }.joined(separator: ", "))"
+        let pending = result.pending ? " [pending]" : ""
+        let time = String(format: "%.0f ms", result.duration * 1000)
+        switch result.outcome {
+        case .passed:
+            Swift.print("  ✓ \(result.description)\(given)\(pending)  \(time)")
+        case .failed(let mismatches):
+            Swift.print("  ✗ \(result.description)\(given)\(pending)  — \(result.target), \(mismatches.count) mismatch(es)")
+            for (m, alike) in Self.grouped(mismatches) {
+                Swift.print("      \(m.path): \(m.message)" + (alike > 0 ? "  (and \(alike) more element(s) like it)" : ""))
+                if let e = m.expected { Swift.print("        - \(Self.short(e))") }
+                if let a = m.actual { Swift.print("        + \(Self.short(a))") }
+            }
+        case .error(let message):
+            Swift.print("  ✗ \(result.description)\(given)\(pending)  — error: \(message)")
+        }
+    }
+
+    /// Mismatches that differ only in array indices and say the same, shown once with a count.
+    static func grouped(_ mismatches: [Mismatch]) -> [(Mismatch, Int)] {
+        let indices = try! NSRegularExpression(pattern: #"\[\d+\]"#)
+        var order: [String] = []
+        var groups: [String: (Mismatch, Int)] = [:]
+        for m in mismatches {
+            let shape = indices.stringByReplacingMatches(in: m.path, range: NSRange(m.path.startIndex..., in: m.path), withTemplate: "[*]")
+            let key = shape + "\u{0}" + m.message.replacingOccurrences(of: m.actual ?? "\u{1}", with: "")
+            if let existing = groups[key] { groups[key] = (existing.0, existing.1 + 1) } else { order.append(key); groups[key] = (m, 0) }
+        }
+        return order.map { groups[$0]! }
+    }
+
+    static func short(_ text: String) -> String {
+        let oneLine = text.replacingOccurrences(of: "\n", with: " ")
+        return oneLine.count > 120 ? String(oneLine.prefix(117)) + "..." : oneLine
+    }
+
+    func summary(_ report: VerificationReport) {
+        let failed = report.failures.count
+        var parts = ["\(report.results.count) interaction(s)", "\(report.passed) passed", "\(failed) failed"]
+        if report.pendingFailures > 0 { parts.append("\(report.pendingFailures) pending failed (not counted)") }
+        Swift.print("\n\(failed == 0 ? "✓ Verified" : "✗ Verification failed"): \(parts.joined(separator: ", ")) in \(String(format: "%.2f", report.duration)) s")
+    }
+}
+
+/// Verification results as JUnit: one suite per pact, one case per interaction.
+enum VerificationJUnit {
+    static func report(_ report: VerificationReport, error: String?) -> JUnitReport {
+        var order: [String] = []
+        var bySource: [String: [InteractionResult]] = [:]
+        for result in report.results {
+            if bySource[result.source] == nil { order.append(result.source) }
+            bySource[result.source, default: []].append(result)
+        }
+        var suites = order.map { source -> JUnitReport.TestSuite in
+            let results = bySource[source]!
+            return JUnitReport.TestSuite(name: "\(results[0].consumer) → \(results[0].provider)", cases: results.map { r in
+                let given = r.providerStates.isEmpty ? "" : " given \(r.providerStates.joined(separator: ", "))"
+                let result: JUnitReport.TestCase.Result
+                switch r.outcome {
+                case .passed: result = .passed
+                case .failed(let mismatches) where r.pending:
+                    result = .skipped(message: "pending interaction failed: \(mismatches.first?.description ?? "")")
+                case .error(let message) where r.pending: result = .skipped(message: "pending interaction: \(message)")
+                case .failed(let mismatches):
+                    result = .failed(message: "\(mismatches.count) mismatch(es): \(mismatches.first?.description ?? "")",
+                                     details: mismatches.map { m in
+                                         "\(m.path): \(m.message)" + (m.expected.map { "\n  expected: \($0)" } ?? "") + (m.actual.map { "\n  actual:   \($0)" } ?? "")
+                                     }.joined(separator: "\n"))
+                case .error(let message): result = .error(message: message)
+                }
+                return JUnitReport.TestCase(className: "\(r.consumer).\(r.provider)", name: r.description + given, seconds: r.duration, result: result)
+            })
+        }
+        if let error { suites.append(JUnitReport.TestSuite(name: "verification", cases: [JUnitReport.TestCase(className: "tollgate", name: "run", seconds: 0, result: .error(message: error))])) }
+        return JUnitReport(name: "tollgate verify", suites: suites)
+    }
+}
