@@ -65,7 +65,7 @@ let package = Package(
                     swiftSettings: swiftSettings),
         .testTarget(name: "ReferenceServicesTests", dependencies: ["ReferenceServices", "Transport"],
                     swiftSettings: swiftSettings),
-        .testTarget(name: "TollgateCLITests", dependencies: ["tollgate"],
+        .testTarget(name: "TollgateCLITests", dependencies: ["tollgate", "ReferenceServices"],
                     swiftSettings: swiftSettings),
     ]
 )

@@ -1,0 +1,142 @@
+import Foundation
+import ReferenceServices
+import Testing
+
+/// Starts the reference services with provider states (and any breakages) on free ports.
+func withProviderStack(breakages: [Breakage] = [], _ body: (ServiceStack) async throws -> Void) async throws {
+    var c = StackConfiguration.ephemeral()
+    c.seedProducts = 50
+    c.providerStates = true
+    c.breakages = breakages
+    let stack = try await ServiceStack.start(c)
+    do { try await body(stack) } catch {
+        await stack.stop()
+        throw error
+    }
+    await stack.stop()
+}
+
+/// `tollgate verify` for one provider of the stack, run as a separate process.
+func verify(_ stack: ServiceStack, provider: String, pacts: [String] = ["contracts"], extra: [String] = []) async throws -> (status: Int32, out: String, err: String) {
+    let url = stack.url(provider)!
+    var arguments = ["verify"] + pacts + ["--provider", provider, "--state-change-url", url + "/_pact/provider-states", "--kafka-brokers", stack.kafkaBootstrap]
+    if provider != "order-service" { arguments += ["--provider-base-url", url] }
+    let command = arguments + extra
+    return try await withCheckedThrowingContinuation { continuation in
+        DispatchQueue.global().async { continuation.resume(with: Result { try runTollgate(command) }) }
+    }
+}
+
+@Suite(.serialized) struct VerifyCommandTests {
+    static let providers = ["user-service", "catalog-service", "payment-service", "payment-provider", "order-service"]
+
+    @Test func everyContractVerifiesAgainstTheReferenceServices() async throws {
+        try await withProviderStack { stack in
+            var verified = 0
+            for provider in Self.providers {
+                let result = try await verify(stack, provider: provider)
+                #expect(result.status == 0, "\(provider):\n\(result.out)\(result.err)")
+                #expect(result.out.contains("✓ Verified"), "\(provider)")
+                verified += result.out.components(separatedBy: "  ✓ ").count - 1
+            }
+            // Every interaction of every file in contracts/: 23, one of them pending (and failing, as intended).
+            #expect(verified == 22)
+        }
+    }
+
+    @Test func aRenamedResponseFieldFailsWithItsPathExitCodeAndJUnitFailure() async throws {
+        try await withProviderStack(breakages: [.renameField(service: "catalog-service", from: "price", to: "cost")]) { stack in
+            let dir = FileManager.default.temporaryDirectory.appendingPathComponent("tollgate-verify-\(UUID())")
+            defer { try? FileManager.default.removeItem(at: dir) }
+            let junit = dir.appendingPathComponent("junit.xml").path, json = dir.appendingPathComponent("report.json").path
+            let result = try await verify(stack, provider: "catalog-service", pacts: ["contracts/order-service-catalog-service.json"],
+                                          extra: ["--junit", junit, "--json", json])
+            #expect(result.status == 1)
+            #expect(result.out.contains("✗ a request for a product to price an order"))
+            #expect(result.out.contains("$.price: Expected key 'price' but it was missing"))
+            let xml = try String(contentsOfFile: junit, encoding: .utf8)
+            #expect(xml.contains(#"failures="1""#))
+            #expect(xml.contains("<failure message=\"1 mismatch(es): $.price: Expected key &apos;price&apos; but it was missing\""))
+            let report = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: json))) as? [String: Any])
+            #expect(report["schema"] as? String == "tollgate.verification/v1")
+            #expect(report["result"] as? String == "failed")
+        }
+    }
+
+    @Test func aDroppedEventFieldFailsTheMessageInteraction() async throws {
+        try await withProviderStack(breakages: [.dropEventField(event: "order.created", field: "total_amount")]) { stack in
+            let result = try await verify(stack, provider: "order-service", pacts: ["contracts/catalog-service-order-service-messages.json"])
+            #expect(result.status == 1)
+            #expect(result.out.contains("$.payload.total_amount: Expected key 'total_amount' but it was missing"))
+        }
+    }
+
+    @Test func aRouteAnswering500FailsOnStatus() async throws {
+        try await withProviderStack(breakages: [.failRoute(service: "catalog-service", pathPrefix: "/api/v1/categories")]) { stack in
+            let result = try await verify(stack, provider: "catalog-service", pacts: ["contracts/web-app-catalog-service.json"])
+            #expect(result.status == 1)
+            #expect(result.out.contains("status: Expected status 200 but received 500"))
+            #expect(result.out.contains("1 failed, 1 pending failed (not counted)"))
+        }
+    }
+
+    @Test func anUnknownProviderStateIsAnErrorNamingTheState() async throws {
+        try await withProviderStack { stack in
+            let dir = FileManager.default.temporaryDirectory.appendingPathComponent("tollgate-state-\(UUID())")
+            try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+            defer { try? FileManager.default.removeItem(at: dir) }
+            let pact = dir.appendingPathComponent("p.json")
+            try Data(#"""
+            {"consumer": {"name": "web-app"}, "provider": {"name": "catalog-service"},
+             "interactions": [{"description": "a product", "providerStates": [{"name": "the moon is full"}],
+               "request": {"method": "GET", "path": "/api/v1/products/1"}, "response": {"status": 200}}],
+             "metadata": {"pactSpecification": {"version": "3.0.0"}}}
+            """#.utf8).write(to: pact)
+            let result = try await verify(stack, provider: "catalog-service", pacts: [pact.path])
+            #expect(result.status == 1)
+            #expect(result.out.contains("error: provider state 'the moon is full' (setup) failed"))
+            #expect(result.out.contains("answered HTTP 400"))
+        }
+    }
+
+    @Test func badPactsAndUnreachableProvidersExitTwoWithOneClearLine() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("tollgate-bad-\(UUID())")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let malformed = dir.appendingPathComponent("malformed.json")
+        try Data("{\"consumer\": {\"name\": \"a\"}, ".utf8).write(to: malformed)
+        let bad = try runTollgate(["verify", malformed.path, "--provider-base-url", "http://127.0.0.1:1"])
+        #expect(bad.status == 2)
+        #expect(bad.err.contains("malformed.json: $: not valid JSON"))
+
+        let unknown = dir.appendingPathComponent("unknown-matcher.json")
+        try Data(#"{"consumer": {"name": "a"}, "provider": {"name": "b"}, "interactions": [{"description": "d", "request": {"path": "/"}, "response": {"status": 200, "body": {"x": 1}, "matchingRules": {"body": {"$.x": {"matchers": [{"match": "roughly"}]}}}}}], "metadata": {"pactSpecification": {"version": "3.0.0"}}}"#.utf8).write(to: unknown)
+        let matcher = try runTollgate(["verify", unknown.path, "--provider-base-url", "http://127.0.0.1:1"])
+        #expect(matcher.status == 2)
+        #expect(matcher.err.contains("unknown-matcher.json: $.interactions[0].response.matchingRules.body['$.x'].matchers[0].match: unknown matcher 'roughly'"))
+
+        let down = try runTollgate(["verify", "contracts/payment-service-payment-provider.json", "--provider-base-url", "http://127.0.0.1:1", "--wait-for", "1", "--junit", dir.appendingPathComponent("j.xml").path])
+        #expect(down.status == 2)
+        #expect(down.err.contains("the provider at http://127.0.0.1:1 is not reachable after waiting 1 s"))
+        #expect(down.out.components(separatedBy: "✗").count == 1, "no wall of failures")
+        #expect(try String(contentsOfFile: dir.appendingPathComponent("j.xml").path, encoding: .utf8).contains("<error"))
+
+        let missing = try runTollgate(["verify", "no/such/pacts"])
+        #expect(missing.status == 2)
+        #expect(missing.err.contains("no/such/pacts: $: no such file or directory"))
+    }
+
+    @Test func filtersSelectInteractions() async throws {
+        try await withProviderStack { stack in
+            let byDescription = try await verify(stack, provider: "catalog-service", extra: ["--filter-description", "category tree"])
+            #expect(byDescription.status == 0)
+            #expect(byDescription.out.contains("1 interaction(s), 1 passed"))
+            let byState = try await verify(stack, provider: "catalog-service", extra: ["--filter-state", "stock 1$"])
+            #expect(byState.out.contains("1 interaction(s), 1 passed"))
+            let byConsumer = try await verify(stack, provider: "catalog-service", extra: ["--consumer", "order-service"])
+            #expect(byConsumer.out.contains("4 interaction(s), 4 passed"))
+            let noState = try await verify(stack, provider: "payment-provider", extra: ["--filter-no-state"])
+            #expect(noState.out.contains("2 interaction(s), 2 passed"))
+        }
+    }
+}
