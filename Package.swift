@@ -39,6 +39,17 @@ let package = Package(
         .target(name: "Verifier", dependencies: ["ContractCore", "Transport"], swiftSettings: swiftSettings),
         .target(name: "Reports", dependencies: ["ContractCore"], swiftSettings: swiftSettings),
         .target(
+            name: "StubServer",
+            dependencies: [
+                "ContractCore",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: swiftSettings),
+        .target(
             name: "ReferenceServices",
             dependencies: [
                 "Transport",
@@ -55,6 +66,7 @@ let package = Package(
                 "ContractCore",
                 "ReferenceServices",
                 "Reports",
+                "StubServer",
                 "Verifier",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
@@ -63,6 +75,7 @@ let package = Package(
                     exclude: ["Fixtures"], swiftSettings: swiftSettings),
         .testTarget(name: "TransportTests", dependencies: ["Transport"],
                     swiftSettings: swiftSettings),
+        .testTarget(name: "StubServerTests", dependencies: ["StubServer", "ContractCore", "Transport", "ReferenceServices"], swiftSettings: swiftSettings),
         .testTarget(name: "ReferenceServicesTests", dependencies: ["ReferenceServices", "Transport"],
                     swiftSettings: swiftSettings),
         .testTarget(name: "TollgateCLITests", dependencies: ["tollgate", "ReferenceServices"],

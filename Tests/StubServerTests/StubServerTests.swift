@@ -1,0 +1,186 @@
+import ContractCore
+import Foundation
+import ReferenceServices
+import StubServer
+import Testing
+import Transport
+
+let packageRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+
+func loadPact(_ relative: String) throws -> (pact: Pact, source: String) {
+    let path = packageRoot.appendingPathComponent(relative).path
+    return (try Pact(contentsOf: URL(fileURLWithPath: path)), path)
+}
+
+func withStub(_ pacts: [(pact: Pact, source: String)], configure: (inout StubConfiguration) -> Void = { _ in },
+              reload: (@Sendable () async throws -> [(pact: Pact, source: String)])? = nil,
+              _ body: (StubServer, HTTPClientPool) async throws -> Void) async throws {
+    var configuration = StubConfiguration()
+    configuration.port = 0
+    configure(&configuration)
+    let stub = try await StubServer.start(pacts: pacts, configuration: configuration, reload: reload)
+    do { try await body(stub, HTTPClientPool()) } catch {
+        await stub.stop()
+        throw error
+    }
+    await stub.stop()
+}
+
+func json(_ response: HTTPClientResponse) -> [String: Any] {
+    (try? JSONSerialization.jsonObject(with: Data(response.body)) as? [String: Any]) ?? [:]
+}
+
+let charge = #"{"amount": 1250, "currency": "eur", "payment_method": "pm_card_visa", "metadata": {"order_id": "o-9"}}"#
+
+@Suite struct StubServerTests {
+    @Test func consumerRequestsGetTheContractsResponsesWithFreshIDs() async throws {
+        try await withStub([try loadPact("stubs/payment-provider.json")]) { stub, client in
+            var ids = Set<String>()
+            for _ in 0..<3 {
+                let response = try await client.send(HTTPClientRequest(method: "POST", url: stub.url + "/v1/payment_intents",
+                                                                       headers: [("Content-Type", "application/json")], body: Array(charge.utf8)))
+                #expect(response.status == 200)
+                #expect(response.header("Content-Type") == "application/json")
+                let body = json(response)
+                #expect(body["status"] as? String == "succeeded")
+                let id = try #require(body["id"] as? String)
+                #expect(id.range(of: "^pi_[0-9a-f]{24}$", options: .regularExpression) != nil)
+                ids.insert(id)
+            }
+            #expect(ids.count == 3, "generators give each response its own id")
+            let declined = try await client.send(HTTPClientRequest(method: "POST", url: stub.url + "/v1/payment_intents", headers: [("Content-Type", "application/json")],
+                                                                   body: Array(charge.replacingOccurrences(of: "pm_card_visa", with: "pm_card_chargeDeclinedInsufficientFunds").utf8)))
+            #expect(declined.status == 402)
+            #expect((json(declined)["error"] as? [String: Any])?["decline_code"] as? String == "insufficient_funds")
+        }
+    }
+
+    @Test func unmatchedRequestsNameTheClosestInteractionAndWhyEachFailed() async throws {
+        try await withStub([try loadPact("stubs/payment-provider.json")], configure: { $0.unmatchedStatus = 404 }) { stub, client in
+            let response = try await client.send(HTTPClientRequest(method: "POST", url: stub.url + "/v1/payment_intents", headers: [("Content-Type", "application/json")],
+                                                                   body: Array(charge.replacingOccurrences(of: "pm_card_visa", with: "pm_card_bogus").utf8)))
+            #expect(response.status == 404)
+            let body = json(response)
+            #expect(body["error"] as? String == "no interaction matched the request")
+            #expect(body["closest"] as? String == "charge with pm_card_visa succeeds")
+            let candidates = try #require(body["candidates"] as? [[String: Any]])
+            #expect(candidates.count == 5)
+            let first = try #require(candidates.first?["mismatches"] as? [[String: Any]])
+            #expect(first.map { $0["path"] as? String } == ["$.payment_method"])
+            let wrongPath = try await client.send(HTTPClientRequest(url: stub.url + "/v2/nothing"))
+            #expect(wrongPath.status == 404)
+            #expect((json(wrongPath)["candidates"] as? [[String: Any]])?.allSatisfy { ($0["mismatches"] as? [[String: Any]])?.contains { $0["path"] as? String == "path" || $0["path"] as? String == "method" } == true } == true)
+        }
+    }
+
+    static let stateful = #"""
+    {"consumer": {"name": "web-app"}, "provider": {"name": "catalog-service"},
+     "interactions": [
+       {"type": "Synchronous/HTTP", "description": "product 7 in stock", "providerStates": [{"name": "product 7 is in stock"}],
+        "request": {"method": "GET", "path": "/api/v1/products/7"},
+        "response": {"status": 200, "body": {"content": {"id": 7, "stock": 12}, "contentType": "application/json"}}},
+       {"type": "Synchronous/HTTP", "description": "product 7 sold out", "providerStates": [{"name": "product 7 is sold out"}],
+        "request": {"method": "GET", "path": "/api/v1/products/7"},
+        "response": {"status": 200, "body": {"content": {"id": 7, "stock": 0}, "contentType": "application/json"}}}],
+     "metadata": {"pactSpecification": {"version": "4.0"}}}
+    """#
+
+    @Test func providerStatesChooseBetweenInteractions() async throws {
+        let pact = (try Pact(json: Array(Self.stateful.utf8)), "inline")
+        try await withStub([pact]) { stub, client in
+            let first = try await client.send(HTTPClientRequest(url: stub.url + "/api/v1/products/7"))
+            #expect(json(first)["stock"] as? Int == 12, "first match without a state")
+        }
+        try await withStub([pact], configure: { $0.stateFilter = "sold out" }) { stub, client in
+            let filtered = try await client.send(HTTPClientRequest(url: stub.url + "/api/v1/products/7"))
+            #expect(json(filtered)["stock"] as? Int == 0)
+        }
+        try await withStub([pact], configure: { $0.stateHeader = "X-Pact-State" }) { stub, client in
+            let soldOut = try await client.send(HTTPClientRequest(url: stub.url + "/api/v1/products/7", headers: [("X-Pact-State", "sold out")]))
+            #expect(json(soldOut)["stock"] as? Int == 0)
+            let inStock = try await client.send(HTTPClientRequest(url: stub.url + "/api/v1/products/7", headers: [("X-Pact-State", "in stock")]))
+            #expect(json(inStock)["stock"] as? Int == 12)
+        }
+    }
+
+    @Test func concurrentRequestsAreEachAnsweredCorrectly() async throws {
+        try await withStub([try loadPact("stubs/payment-provider.json"), try loadPact("contracts/web-app-catalog-service.json")]) { stub, client in
+            let results = try await withThrowingTaskGroup(of: (Bool, Int).self) { group in
+                for i in 0..<200 {
+                    group.addTask {
+                        if i.isMultiple(of: 2) {
+                            let r = try await client.send(HTTPClientRequest(method: "POST", url: stub.url + "/v1/payment_intents", headers: [("Content-Type", "application/json")],
+                                                                            body: Array(charge.replacingOccurrences(of: "pm_card_visa", with: i.isMultiple(of: 4) ? "pm_card_visa" : "pm_card_chargeDeclined").utf8)))
+                            return (true, r.status == (i.isMultiple(of: 4) ? 200 : 402) ? 1 : 0)
+                        }
+                        let r = try await client.send(HTTPClientRequest(url: stub.url + "/api/v1/products/42", headers: [("Accept", "application/json")]))
+                        return (false, r.status == 200 && json(r)["id"] as? Int == 42 ? 1 : 0)
+                    }
+                }
+                return try await group.reduce(into: [(Bool, Int)]()) { $0.append($1) }
+            }
+            #expect(results.map(\.1).reduce(0, +) == 200)
+            let seen = try await client.send(HTTPClientRequest(url: stub.url + "/__tollgate/requests"))
+            #expect((json(seen)["requests"] as? [Any])?.count == 200)
+            let listed = try await client.send(HTTPClientRequest(url: stub.url + "/__tollgate/interactions"))
+            #expect((json(listed)["interactions"] as? [Any])?.count == 9)
+        }
+    }
+
+    @Test func corsPreflightsAreAnsweredWhenAskedFor() async throws {
+        try await withStub([try loadPact("stubs/email-provider.json")], configure: { $0.cors = true }) { stub, client in
+            let preflight = try await client.send(HTTPClientRequest(method: "OPTIONS", url: stub.url + "/v3/mail/send",
+                                                                    headers: [("Origin", "http://localhost:3000"), ("Access-Control-Request-Method", "POST"),
+                                                                              ("Access-Control-Request-Headers", "authorization, content-type")]))
+            #expect(preflight.status == 204)
+            #expect(preflight.header("Access-Control-Allow-Origin") == "*")
+            #expect(preflight.header("Access-Control-Allow-Headers") == "authorization, content-type")
+            let refused = try await client.send(HTTPClientRequest(method: "POST", url: stub.url + "/v3/mail/send", headers: [("Content-Type", "application/json")], body: Array("{}".utf8)))
+            #expect(refused.status == 401)
+            #expect(refused.header("Access-Control-Allow-Origin") == "*")
+        }
+    }
+
+    @Test func watchReloadsChangedPacts() async throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("stub-watch-\(UUID())")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let file = dir.appendingPathComponent("p.json")
+        try Data(Self.stateful.utf8).write(to: file)
+        let reload: @Sendable () async throws -> [(pact: Pact, source: String)] = { [(try Pact(contentsOf: file), file.path)] }
+        try await withStub(try await reload(), configure: { $0.watch = true }, reload: reload) { stub, client in
+            #expect(try await client.send(HTTPClientRequest(url: stub.url + "/api/v1/products/8")).status == 500)
+            try Data(Self.stateful.replacingOccurrences(of: "products/7", with: "products/8").utf8).write(to: file)
+            var status = 0
+            for _ in 0..<40 where status != 200 {
+                try await Task.sleep(for: .milliseconds(100))
+                status = try await client.send(HTTPClientRequest(url: stub.url + "/api/v1/products/8")).status
+            }
+            #expect(status == 200)
+        }
+    }
+
+    @Test func thePaymentServiceRunsAgainstThePaymentProviderStub() async throws {
+        try await withStub([try loadPact("stubs/payment-provider.json")]) { stub, client in
+            var c = StackConfiguration.ephemeral()
+            c.providerURL = stub.url
+            let stack = try await ServiceStack.start(c)
+            #expect(stack.url("payment-provider") == nil, "no reference provider started")
+            let base = stack.url("payment-service")!
+            func pay(_ method: String, _ key: String) async throws -> HTTPClientResponse {
+                try await client.send(HTTPClientRequest(method: "POST", url: base + "/api/v1/payments/process",
+                                                        headers: [("Content-Type", "application/json"), ("Idempotency-Key", key)],
+                                                        body: Array(#"{"order_id": "o-1", "amount": 59.97, "currency": "USD", "payment_method": "\#(method)"}"#.utf8)))
+            }
+            let paid = try await pay("pm_card_visa", "k1")
+            #expect(paid.status == 201)
+            #expect((json(paid)["provider_payment_id"] as? String)?.hasPrefix("pi_") == true)
+            let declined = try await pay("pm_card_chargeDeclined", "k2")
+            #expect(declined.status == 402)
+            let refund = try await client.send(HTTPClientRequest(method: "POST", url: base + "/api/v1/payments/\(json(paid)["id"] as! String)/refund"))
+            #expect(refund.status == 200)
+            #expect(json(refund)["status"] as? String == "refunded")
+            await stack.stop()
+        }
+    }
+}
