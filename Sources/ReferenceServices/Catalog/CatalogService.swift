@@ -77,7 +77,7 @@ public struct CatalogService: Sendable {
             ], logger: context.logger)
             return try JSON.response(reservation)
         }
-        if options.providerStates { providerStates().register(on: router) }
+        if options.providerStates { providerStates().register(on: router, recorder: events.recorder) }
         return router
     }
 

@@ -54,7 +54,9 @@ public final class ServiceStack: @unchecked Sendable {
             }
         }
         let kafka = try KafkaEventPublisher(bootstrapServers: bootstrap, topics: topics)
-        let events: any EventPublisher = configuration.breakages.isEmpty ? kafka : BreakingEventPublisher(inner: kafka, breakages: configuration.breakages)
+        // Breakages change an event before it is recorded (for /_pact/messages) and sent.
+        let recorded: any EventPublisher = configuration.providerStates ? RecordingEventPublisher(inner: kafka) : kafka
+        let events: any EventPublisher = configuration.breakages.isEmpty ? recorded : BreakingEventPublisher(inner: recorded, breakages: configuration.breakages)
         let options = configuration.serviceOptions
         let stores = try await ServiceStores.make(databaseURL: configuration.databaseURL)
         let signer = JWTSigner(secret: configuration.jwtSecret)

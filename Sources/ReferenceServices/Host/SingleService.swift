@@ -62,7 +62,8 @@ public enum SingleService {
                 bootstrap = embedded.bootstrapServers
             }
             let kafka = try KafkaEventPublisher(bootstrapServers: bootstrap!, topics: ServiceStack.topics)
-            events = options.breakages.isEmpty ? kafka : BreakingEventPublisher(inner: kafka, breakages: options.breakages)
+            let recorded: any EventPublisher = options.providerStates ? RecordingEventPublisher(inner: kafka) : kafka
+            events = options.breakages.isEmpty ? recorded : BreakingEventPublisher(inner: recorded, breakages: options.breakages)
         }
         let router: Router<ServiceContext>
         switch options.name {

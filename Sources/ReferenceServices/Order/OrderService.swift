@@ -69,7 +69,7 @@ public struct OrderService: Sendable {
         }
         orders.put("/:id/status") { request, context in try await changeStatus(request, context) }
         orders.delete("/:id") { request, context in try await cancel(request, context) }
-        if options.providerStates { providerStates().register(on: router) }
+        if options.providerStates { providerStates().register(on: router, recorder: events.recorder) }
         return router
     }
 

@@ -40,7 +40,7 @@ public struct PaymentService: Sendable {
             return try JSON.response(payment)
         }
         payments.post("/:id/refund") { request, context in try await refund(request, context) }
-        if options.providerStates { providerStates().register(on: router) }
+        if options.providerStates { providerStates().register(on: router, recorder: events.recorder) }
         return router
     }
 

@@ -36,6 +36,52 @@ public protocol EventPublisher: Sendable {
     func publish(_ event: DomainEvent) async throws
     /// Whether events can be delivered right now (for `/ready`).
     func isReachable() async -> Bool
+    /// The recent events, when they are kept for `/_pact/messages`.
+    var recorder: EventRecorder? { get }
+}
+
+extension EventPublisher {
+    public var recorder: EventRecorder? { nil }
+}
+
+/// Keeps the last events published, so a provider can answer the Pact way of verifying
+/// messages (describe a message, get it back).
+public final class EventRecorder: @unchecked Sendable {
+    private let lock = NSLock()
+    private var events: [DomainEvent] = []
+
+    public init() {}
+
+    func record(_ event: DomainEvent) {
+        lock.lock()
+        events.append(event)
+        if events.count > 1000 { events.removeFirst(events.count - 1000) }
+        lock.unlock()
+    }
+
+    /// The latest event for `aggregate`, preferring one whose type the description names.
+    func latest(aggregate: String, describedBy description: String) -> DomainEvent? {
+        lock.lock()
+        defer { lock.unlock() }
+        let candidates = events.filter { $0.aggregateID == aggregate }
+        return candidates.last { description.contains($0.type) } ?? candidates.last
+    }
+}
+
+/// Records every event, then hands it on.
+public struct RecordingEventPublisher: EventPublisher {
+    let inner: any EventPublisher
+    let store = EventRecorder()
+
+    public init(inner: any EventPublisher) { self.inner = inner }
+
+    public func publish(_ event: DomainEvent) async throws {
+        store.record(event)
+        try await inner.publish(event)
+    }
+
+    public func isReachable() async -> Bool { await inner.isReachable() }
+    public var recorder: EventRecorder? { store }
 }
 
 /// Publishes to Kafka: topic = event type, key = aggregate id, headers event_type,

@@ -111,6 +111,7 @@ struct BreakingEventPublisher: EventPublisher {
     }
 
     func isReachable() async -> Bool { await inner.isReachable() }
+    var recorder: EventRecorder? { inner.recorder }
 }
 
 /// Provider-state handlers of one service, keyed by a regular expression over the state name
@@ -121,22 +122,52 @@ struct ProviderStates: Sendable {
 
     mutating func on(_ pattern: String, _ handler: @escaping Handler) { handlers.append((pattern, handler)) }
 
-    struct Call: Decodable { let state: String; let params: [String: JSONField]?; let action: String? }
+    struct Call: Decodable { let state: String?; let params: [String: JSONField]?; let action: String? }
+    struct MessageCall: Decodable {
+        struct State: Decodable { let name: String; let params: [String: JSONField]? }
+        let description: String
+        let providerStates: [State]?
+    }
 
-    /// Adds `POST /_pact/provider-states`.
-    func register(on router: Router<ServiceContext>) {
+    /// Sets up one state; what it returns feeds the verifier's ProviderState generators.
+    func setUp(_ state: String, params: [String: JSONField]) async throws -> [String: JSONField] {
+        for (pattern, handler) in handlers {
+            let regex = try NSRegularExpression(pattern: "^" + pattern + "$", options: [.caseInsensitive])
+            let range = NSRange(state.startIndex..., in: state)
+            guard let match = regex.firstMatch(in: state, range: range) else { continue }
+            let captures = (1..<max(1, match.numberOfRanges)).compactMap { Range(match.range(at: $0), in: state).map { String(state[$0]) } }
+            return try await handler(captures, params)
+        }
+        throw APIError(.badRequest, "unknown_provider_state", "no setup for provider state '\(state)'; known: \(handlers.map(\.pattern).joined(separator: " | "))")
+    }
+
+    /// Adds `POST /_pact/provider-states`, and with a recorder `POST /_pact/messages`: the
+    /// Pact way of verifying messages (set up the states, answer with the event they caused,
+    /// its metadata base64-encoded in `Pact-Message-Metadata`).
+    func register(on router: Router<ServiceContext>, recorder: EventRecorder? = nil) {
         router.post("/_pact/provider-states") { request, _ in
             let call = try await request.decodeJSON(Call.self)
-            if call.action == "teardown" { return try JSON.response([String: JSONField]()) }
-            for (pattern, handler) in handlers {
-                let regex = try NSRegularExpression(pattern: "^" + pattern + "$", options: [.caseInsensitive])
-                let range = NSRange(call.state.startIndex..., in: call.state)
-                guard let match = regex.firstMatch(in: call.state, range: range) else { continue }
-                let captures = (1..<max(1, match.numberOfRanges)).compactMap { Range(match.range(at: $0), in: call.state).map { String(call.state[$0]) } }
-                return try JSON.response(try await handler(captures, call.params ?? [:]))
-            }
-            throw APIError(.badRequest, "unknown_provider_state", "no setup for provider state '\(call.state)'; known: \(handlers.map(\.pattern).joined(separator: " | "))")
+            // Teardowns need nothing; the Pact reference verifier also calls with no state at all.
+            guard call.action != "teardown", let state = call.state, !state.isEmpty else { return try JSON.response([String: JSONField]()) }
+            return try JSON.response(try await setUp(state, params: call.params ?? [:]))
         }
+        guard let recorder else { return }
+        let messages: @Sendable (Request, ServiceContext) async throws -> Response = { request, _ in
+            let call = try await request.decodeJSON(MessageCall.self)
+            var key: String?
+            for state in call.providerStates ?? [] {
+                let values = try await setUp(state.name, params: state.params ?? [:])
+                key = values["key"]?.stringValue ?? key
+            }
+            guard let key, let event = recorder.latest(aggregate: key, describedBy: call.description) else {
+                throw APIError(.notFound, "no_message", "the provider states of '\(call.description)' published no event")
+            }
+            let metadata = try JSON.encode(["contentType": "application/json", "topic": event.type, "event_type": event.type,
+                                            "event_version": String(event.version), "correlation_id": event.correlationID])
+            return Response(status: .ok, headers: [.contentType: "application/json", HTTPField.Name("Pact-Message-Metadata")!: Data(metadata).base64EncodedString()],
+                            body: .init(byteBuffer: ByteBuffer(bytes: try event.envelope())))
+        }
+        router.post("/_pact/messages", use: messages)
     }
 }
 

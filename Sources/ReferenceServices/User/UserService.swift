@@ -45,7 +45,7 @@ public struct UserService: Sendable {
             guard let user = try await store.user(id: id) else { throw APIError.notFound("user \(id)") }
             return try JSON.response(user.publicView)
         }
-        if options.providerStates { providerStates().register(on: router) }
+        if options.providerStates { providerStates().register(on: router, recorder: events.recorder) }
         return router
     }
 
