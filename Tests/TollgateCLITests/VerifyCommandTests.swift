@@ -27,6 +27,12 @@ func verify(_ stack: ServiceStack, provider: String, pacts: [String] = ["contrac
     }
 }
 
+func runTollgateAsync(_ arguments: [String]) async throws -> (status: Int32, out: String, err: String) {
+    try await withCheckedThrowingContinuation { continuation in
+        DispatchQueue.global().async { continuation.resume(with: Result { try runTollgate(arguments) }) }
+    }
+}
+
 @Suite(.serialized) struct VerifyCommandTests {
     static let providers = ["user-service", "catalog-service", "payment-service", "payment-provider", "order-service"]
 
@@ -41,6 +47,24 @@ func verify(_ stack: ServiceStack, provider: String, pacts: [String] = ["contrac
             }
             // Every interaction of every file in contracts/: 23, one of them pending (and failing, as intended).
             #expect(verified == 22)
+        }
+    }
+
+    @Test func aPactWrittenByPactPythonVerifies() async throws {
+        try await withProviderStack { stack in
+            let result = try await verify(stack, provider: "catalog-service", pacts: ["contracts/pact-python/python-storefront-catalog-service.json"])
+            #expect(result.status == 0, "\(result.out)\(result.err)")
+            #expect(result.out.contains("python-storefront → catalog-service"))
+            #expect(result.out.contains("2 interaction(s), 2 passed"))
+        }
+    }
+
+    @Test func messagesVerifyThePactWayToo() async throws {
+        try await withProviderStack { stack in
+            let url = stack.url("payment-service")!
+            let result = try await runTollgateAsync(["verify", "contracts/order-service-payment-service-messages.json", "--messages-url", url + "/_pact/messages"])
+            #expect(result.status == 0, "\(result.out)")
+            #expect(result.out.contains("2 interaction(s), 2 passed"))
         }
     }
 
