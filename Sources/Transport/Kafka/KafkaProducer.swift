@@ -106,14 +106,13 @@ public final class KafkaProducer: @unchecked Sendable {
 
     /// Looks topics up before the first send, so the first record to each does not wait for
     /// the client to learn where the topic lives.
-    public func prepare(topics: [String], timeout: Double = 5) {
-        for topic in topics {
-            guard let topicHandle = rd_kafka_topic_new(handle, topic, nil) else { continue }
-            var metadata: UnsafePointer<rd_kafka_metadata>?
-            _ = rd_kafka_metadata(handle, 0, topicHandle, &metadata, Int32(timeout * 1000))
-            if let metadata { rd_kafka_metadata_destroy(metadata) }
-            rd_kafka_topic_destroy(topicHandle)
-        }
+    public func prepare(topics: [String], timeout: Double = 2) {
+        // Topic handles make the topics "locally known"; one metadata request covers them all.
+        let handles = topics.compactMap { rd_kafka_topic_new(handle, $0, nil) }
+        var metadata: UnsafePointer<rd_kafka_metadata>?
+        _ = rd_kafka_metadata(handle, 0, nil, &metadata, Int32(timeout * 1000))
+        if let metadata { rd_kafka_metadata_destroy(metadata) }
+        handles.forEach { rd_kafka_topic_destroy($0) }
     }
 
     /// Whether a broker answers a metadata request within `timeout` seconds (for readiness checks).
