@@ -5,15 +5,15 @@ import Transport
 extension ProviderVerifier {
     /// Tollgate's way: the provider state made the service publish; read the topic named in
     /// the message's metadata and match the records that arrived since.
-    func verifyOnKafka(_ interaction: Interaction, _ expected: Message, brokers: String, context: GeneratorContext) async throws -> InteractionOutcome {
+    func verifyOnKafka(_ interaction: Interaction, _ expected: Message, brokers: String, context: GeneratorContext, since start: Date) async throws -> InteractionOutcome {
         guard let topic = expected.metadata["topic"]?.stringValue else {
             return .error("message '\(interaction.description)' has no 'topic' in its metadata: add one, or verify with --messages-url")
         }
         // A key the state change returned narrows the search to that aggregate's records.
         let key = (context.providerState["message_key"] ?? context.providerState["key"])?.matchText
         let timeout = options.messageTimeout
-        // Records from before this interaction (two seconds of clock slack) belong to others.
-        let since = Int64((Date().timeIntervalSince1970 - 2) * 1000)
+        // Records from before this interaction belong to others.
+        let since = Int64(start.timeIntervalSince1970 * 1000)
         return try await withCheckedThrowingContinuation { continuation in
             Thread {
                 continuation.resume(with: Result {
