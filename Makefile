@@ -12,9 +12,7 @@ build: setup
 	$(SWIFT) build -c release --product tollgate
 
 demo: build
-	.build/release/tollgate match --case examples/order-response-mismatch.json; \
-	status=$$?; [ $$status -le 1 ] || exit $$status
-	.build/release/tollgate match --case examples/order-response-match.json
+	.build/release/tollgate demo
 
 test: setup
 	@url=$$(scripts/test-postgres start) || exit 1; \

@@ -6,7 +6,7 @@ struct Tollgate: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "tollgate",
         abstract: "Contract and load testing gate for microservice rollouts.",
-        subcommands: [MatchCommand.self, VerifyCommand.self, StubCommand.self, ServicesCommand.self])
+        subcommands: [DemoCommand.self, MatchCommand.self, VerifyCommand.self, StubCommand.self, ServicesCommand.self])
 
     static func main() async {
         // Progress lines reach pipes and CI logs as they happen, not when the buffer fills.

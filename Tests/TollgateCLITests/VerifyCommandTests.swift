@@ -59,6 +59,29 @@ func runTollgateAsync(_ arguments: [String]) async throws -> (status: Int32, out
         }
     }
 
+    @Test func pactsCanComeFromURLs() async throws {
+        let port = Int.random(in: 39100...39900)
+        let server = Process()
+        server.executableURL = URL(fileURLWithPath: "/usr/bin/python3")
+        server.arguments = ["-m", "http.server", "--bind", "127.0.0.1", "\(port)", "--directory", packageRoot.appendingPathComponent("contracts").path]
+        server.standardOutput = FileHandle.nullDevice
+        server.standardError = FileHandle.nullDevice
+        try server.run()
+        defer { server.terminate() }
+        try await Task.sleep(for: .milliseconds(700))
+        try await withProviderStack { stack in
+            let url = stack.url("payment-provider")!
+            let fetched = try await runTollgateAsync(["verify", "--url", "http://127.0.0.1:\(port)/payment-service-payment-provider.json",
+                                                      "--token", "secret", "--provider-base-url", url])
+            #expect(fetched.status == 0, "\(fetched.out)\(fetched.err)")
+            #expect(fetched.out.contains("(http://127.0.0.1:\(port)/payment-service-payment-provider.json)"))
+            #expect(fetched.out.contains("2 interaction(s), 2 passed"))
+            let missing = try await runTollgateAsync(["verify", "--url", "http://127.0.0.1:\(port)/nope.json", "--provider-base-url", url])
+            #expect(missing.status == 2)
+            #expect(missing.err.contains("nope.json: $: fetching the pact answered HTTP 404"))
+        }
+    }
+
     @Test func messagesVerifyThePactWayToo() async throws {
         try await withProviderStack { stack in
             let url = stack.url("payment-service")!
@@ -162,5 +185,21 @@ func runTollgateAsync(_ arguments: [String]) async throws -> (status: Int32, out
             let noState = try await verify(stack, provider: "payment-provider", extra: ["--filter-no-state"])
             #expect(noState.out.contains("2 interaction(s), 2 passed"))
         }
+    }
+}
+
+@Suite struct DemoCommandTests {
+    @Test func theDemoVerifiesEveryContractDrivesAPurchaseAndWritesReports() async throws {
+        let reports = FileManager.default.temporaryDirectory.appendingPathComponent("tollgate-demo-\(UUID())")
+        defer { try? FileManager.default.removeItem(at: reports) }
+        let result = try await runTollgateAsync(["demo", "--reports", reports.path])
+        #expect(result.status == 0, "\(result.out)\(result.err)")
+        #expect(result.out.contains("✓ Verified: 23 interaction(s), 22 passed, 0 failed, 1 pending failed (not counted)"))
+        #expect(result.out.contains("✓ order and pay"))
+        #expect(result.out.contains("✓ card declined"))
+        #expect(result.out.contains("✓ out of stock"))
+        let json = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: reports.appendingPathComponent("demo-verification.json"))) as? [String: Any])
+        #expect((json["summary"] as? [String: Any])?["passed"] as? Int == 22)
+        #expect(FileManager.default.fileExists(atPath: reports.appendingPathComponent("demo-verification.junit.xml").path))
     }
 }
