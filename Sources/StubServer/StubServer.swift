@@ -2,17 +2,15 @@ import ContractCore
 import Foundation
 import HTTPTypes
 import Hummingbird
-import Logging
 import NIOCore
-import ServiceLifecycle
+import ServerRuntime
 
 /// Serves the HTTP interactions of pacts, as a provider that does not exist yet would answer.
 public final class StubServer: Sendable {
     public let url: String
     public let port: Int
     let registry: StubRegistry
-    private let group: ServiceGroup
-    private let task: Task<Void, any Error>
+    private let server: RunningServer
     private let watcher: Task<Void, Never>?
 
     /// Starts serving; `reload` re-reads the pacts when `--watch` sees a change.
@@ -44,41 +42,27 @@ public final class StubServer: Sendable {
             }
             return Self.json(.object(JSONObject([("requests", .array(list))])))
         }
-        var logger = Logger(label: "tollgate-stub")
-        logger.logLevel = .warning
-        let (ports, continuation) = AsyncStream<Int>.makeStream()
-        let app = Application(router: router, configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "tollgate-stub"),
-                              onServerRunning: { channel in
-                                  continuation.yield(channel.localAddress?.port ?? configuration.port)
-                                  continuation.finish()
-                              }, logger: logger)
-        let group = ServiceGroup(configuration: .init(services: [app], gracefulShutdownSignals: [], logger: logger))
-        let task = Task {
-            do { try await group.run() } catch {
-                continuation.finish()
-                throw error
-            }
+        let server: RunningServer
+        do {
+            server = try await RunningServer.start(name: "tollgate-stub", router: router, host: configuration.host, port: configuration.port)
+        } catch {
+            throw StubError("\(error)")
         }
-        var iterator = ports.makeAsyncIterator()
-        guard let port = await iterator.next() else {
-            do { try await task.value } catch { throw StubError("cannot listen on \(configuration.host):\(configuration.port): \(error)") }
-            throw StubError("cannot listen on \(configuration.host):\(configuration.port)")
-        }
+        let port = server.port
         let url = "http://\(configuration.host):\(port)"
         baseURL.set(url)
         var watcher: Task<Void, Never>?
         if configuration.watch, let reload {
             watcher = Task { await Self.watch(pacts.map(\.source), registry: registry, reload: reload, log: configuration.log) }
         }
-        return StubServer(url: url, port: port, registry: registry, group: group, task: task, watcher: watcher)
+        return StubServer(url: url, port: port, registry: registry, server: server, watcher: watcher)
     }
 
-    private init(url: String, port: Int, registry: StubRegistry, group: ServiceGroup, task: Task<Void, any Error>, watcher: Task<Void, Never>?) {
+    private init(url: String, port: Int, registry: StubRegistry, server: RunningServer, watcher: Task<Void, Never>?) {
         self.url = url
         self.port = port
         self.registry = registry
-        self.group = group
-        self.task = task
+        self.server = server
         self.watcher = watcher
     }
 
@@ -87,8 +71,7 @@ public final class StubServer: Sendable {
 
     public func stop() async {
         watcher?.cancel()
-        await group.triggerGracefulShutdown()
-        _ = try? await task.value
+        await server.stop()
     }
 
     static func json(_ value: JSONValue, status: HTTPResponse.Status = .ok) -> Response {

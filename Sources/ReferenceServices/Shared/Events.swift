@@ -1,4 +1,5 @@
 import Foundation
+import Logging
 import Transport
 
 /// A domain event as the migration guide defines it; the envelope written to Kafka is
@@ -124,5 +125,3 @@ extension EventPublisher {
         }
     }
 }
-
-import Logging
