@@ -116,12 +116,37 @@ public final class KafkaEventPublisher: EventPublisher {
 
 extension EventPublisher {
     /// Publishes, logging instead of failing the request when the broker is away: the state
-    /// change already happened and `/ready` reports the broker.
-    func emit(_ type: String, aggregate: String, correlation: String, _ payload: [String: JSONField], logger: Logger?) async {
-        do {
-            try await publish(DomainEvent(type: type, aggregateID: aggregate, correlationID: correlation, payload: payload))
-        } catch {
-            logger?.error("event \(type) for \(aggregate) not delivered: \(error)")
+    /// change already happened and `/ready` reports the broker. Waits at most `patience`
+    /// seconds for the broker's acknowledgement; a slower delivery goes on in the background.
+    func emit(_ type: String, aggregate: String, correlation: String, _ payload: [String: JSONField], logger: Logger?,
+              patience: Double = 2) async {
+        let event = DomainEvent(type: type, aggregateID: aggregate, correlationID: correlation, payload: payload)
+        let delivery = Task {
+            do { try await publish(event) } catch {
+                logger?.error("event \(type) for \(aggregate) not delivered: \(error)")
+            }
         }
+        let settled = await withCheckedContinuation { (continuation: CheckedContinuation<Bool, Never>) in
+            let once = ResumeOnce(continuation)
+            Task { await delivery.value; once.resume(true) }
+            Task { try? await Task.sleep(for: .seconds(patience)); once.resume(false) }
+        }
+        if !settled { logger?.warning("event \(type) for \(aggregate) not acknowledged within \(patience) s; still queued") }
+    }
+}
+
+/// Resumes a continuation once, whichever of several racers comes first.
+final class ResumeOnce<T: Sendable>: @unchecked Sendable {
+    private let lock = NSLock()
+    private var continuation: CheckedContinuation<T, Never>?
+
+    init(_ continuation: CheckedContinuation<T, Never>) { self.continuation = continuation }
+
+    func resume(_ value: T) {
+        lock.lock()
+        let pending = continuation
+        continuation = nil
+        lock.unlock()
+        pending?.resume(returning: value)
     }
 }
