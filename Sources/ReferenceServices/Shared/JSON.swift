@@ -48,18 +48,18 @@ public enum JSON {
     /// that name the field.
     public static func decode<T: Decodable>(_ type: T.Type, from bytes: [UInt8]) throws -> T {
         guard !bytes.isEmpty else { throw APIError.badRequest("the request needs a JSON body") }
-        guard (try? JSONSerialization.jsonObject(with: Data(bytes), options: [.fragmentsAllowed])) != nil else {
-            throw APIError.badRequest("the request body is not valid JSON")
-        }
         do {
             return try decoder.decode(T.self, from: Data(bytes))
         } catch let DecodingError.keyNotFound(key, context) {
             throw APIError.invalid("missing field '\(fieldPath(context.codingPath + [key]))'")
         } catch let DecodingError.typeMismatch(_, context) {
+            if context.codingPath.isEmpty { throw APIError.invalid("the body must be a JSON object") }
             throw APIError.invalid("field '\(fieldPath(context.codingPath))' has the wrong type")
         } catch let DecodingError.valueNotFound(_, context) {
             throw APIError.invalid("field '\(fieldPath(context.codingPath))' must not be null")
         } catch let DecodingError.dataCorrupted(context) {
+            // At the top level this is a syntax error: the body is not JSON at all.
+            if context.codingPath.isEmpty { throw APIError.badRequest("the request body is not valid JSON") }
             throw APIError.invalid("field '\(fieldPath(context.codingPath))': \(context.debugDescription)")
         }
     }
