@@ -184,6 +184,11 @@ func runTollgateAsync(_ arguments: [String]) async throws -> (status: Int32, out
             #expect(byConsumer.out.contains("4 interaction(s), 4 passed"))
             let noState = try await verify(stack, provider: "payment-provider", extra: ["--filter-no-state"])
             #expect(noState.out.contains("2 interaction(s), 2 passed"))
+            // --header wins over the pact's own header: a bad token reaches the provider and is refused.
+            let header = try await verify(stack, provider: "user-service", extra: ["--filter-description", "profile", "--header", "Authorization=Bearer not-a-token",
+                                                                                   "--state-change-teardown"])
+            #expect(header.status == 1)
+            #expect(header.out.contains("status: Expected status 200 but received 401"))
         }
     }
 }
