@@ -173,6 +173,31 @@ func runTollgateAsync(_ arguments: [String]) async throws -> (status: Int32, out
         #expect(missing.err.contains("no/such/pacts: $: no such file or directory"))
     }
 
+    @Test func thePaymentProviderStubAgreesWithTheReferenceProvider() async throws {
+        try await withProviderStack { stack in
+            let result = try await verify(stack, provider: "payment-provider", pacts: ["stubs/payment-provider.json"])
+            #expect(result.status == 0, "\(result.out)\(result.err)")
+            #expect(result.out.contains("5 interaction(s), 5 passed"))
+        }
+    }
+
+    @Test func waitForGivesAProviderTimeToComeUp() async throws {
+        let port = Int.random(in: 38100...38900)
+        async let verification = runTollgateAsync(["verify", "stubs/email-provider.json", "--provider-base-url", "http://127.0.0.1:\(port)", "--wait-for", "20"])
+        try await Task.sleep(for: .seconds(1.5))
+        // The provider appears late: a stub of itself.
+        let stub = Process()
+        stub.executableURL = tollgateBinary
+        stub.arguments = ["stub", "stubs/email-provider.json", "--port", "\(port)", "--quiet"]
+        stub.currentDirectoryURL = packageRoot
+        stub.standardOutput = FileHandle.nullDevice
+        try stub.run()
+        defer { stub.interrupt() }
+        let result = try await verification
+        #expect(result.status == 0, "\(result.out)\(result.err)")
+        #expect(result.out.contains("2 interaction(s), 2 passed"))
+    }
+
     @Test func filtersSelectInteractions() async throws {
         try await withProviderStack { stack in
             let byDescription = try await verify(stack, provider: "catalog-service", extra: ["--filter-description", "category tree"])

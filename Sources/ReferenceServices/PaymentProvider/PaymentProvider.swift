@@ -76,6 +76,14 @@ public struct PaymentProvider: Sendable {
         let router = makeServiceRouter(name: "payment-provider", metrics: metrics, options: options, readiness: [:])
         if options.providerStates {
             var states = ProviderStates()
+            states.on("a payment intent exists") { _, params in
+                let amount = params["amount"]?.intValue ?? 5997
+                let intent = PaymentProviderState.Intent(id: "pi_" + token(), object: "payment_intent", amount: amount, currency: "usd",
+                                                         paymentMethod: "pm_card_visa", status: "succeeded", created: Int(Date().timeIntervalSince1970),
+                                                         amountRefunded: 0, metadata: [:])
+                await state.store(intent)
+                return ["id": .string(intent.id), "amount": .int(amount)]
+            }
             // The test payment methods need no set-up.
             states.on(".*") { _, _ in [:] }
             states.register(on: router)
