@@ -11,10 +11,7 @@ struct StubCommand: AsyncParsableCommand {
         abstract: "Serve the HTTP interactions of Pact files as a stub provider.",
         discussion: "Unmatched requests get --unmatched-status with a JSON body naming the closest interaction and why each candidate failed. GET /__tollgate/interactions and /__tollgate/requests show what is served and what came.")
 
-    @Argument(help: "Pact files or directories of them.") var pacts: [String] = []
-    @Option(name: .customLong("url"), help: "A pact to fetch over HTTP (repeatable).") var urls: [String] = []
-    @Option(help: "Bearer token for --url.") var token: String?
-    @Option(help: "user:password (basic auth) for --url.") var user: String?
+    @OptionGroup var source: PactSourceOptions
     @Option(help: "Port to listen on; 0 picks a free one.") var port = 8080
     @Option(help: "Address to listen on.") var host = "127.0.0.1"
     @Flag(help: "Answer CORS preflights and allow any origin.") var cors = false
@@ -26,7 +23,6 @@ struct StubCommand: AsyncParsableCommand {
 
     func validate() throws {
         var problems: [String] = []
-        if pacts.isEmpty && urls.isEmpty { problems.append("give at least one pact file, directory or --url") }
         if !(0...65535).contains(port) { problems.append("--port must be 0-65535") }
         if !(100...599).contains(unmatchedStatus) { problems.append("--unmatched-status must be an HTTP status") }
         if let state, (try? NSRegularExpression(pattern: state)) == nil { problems.append("--state '\(state)' is not a valid regular expression") }
@@ -34,8 +30,8 @@ struct StubCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let loader = PactLoader(token: token, basicAuth: user)
-        let sources = pacts + urls
+        let loader = source.loader
+        let sources = source.sources
         let load: @Sendable () async throws -> [(pact: Pact, source: String)] = {
             try await loader.load(sources).map { ($0.pact, $0.source) }
         }

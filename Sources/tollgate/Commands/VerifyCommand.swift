@@ -11,10 +11,7 @@ struct VerifyCommand: AsyncParsableCommand {
         abstract: "Verify a provider against Pact files (HTTP interactions, and messages over Kafka or HTTP).",
         discussion: "Exit status: 0 every interaction verified (pending ones may fail), 1 a failure, 2 the run could not be done.")
 
-    @Argument(help: "Pact files or directories of them.") var pacts: [String] = []
-    @Option(name: .customLong("url"), help: "A pact to fetch over HTTP (repeatable).") var urls: [String] = []
-    @Option(help: "Bearer token for --url.") var token: String?
-    @Option(help: "user:password (basic auth) for --url.") var user: String?
+    @OptionGroup var source: PactSourceOptions
     @Option(help: "The provider's base URL.") var providerBaseURL: String?
     @Option(help: "Where provider states are set up: POST {state, params, action}.") var stateChangeURL: String?
     @Flag(help: "Also call the state-change URL with action teardown after each interaction.") var stateChangeTeardown = false
@@ -34,14 +31,12 @@ struct VerifyCommand: AsyncParsableCommand {
 
     func validate() throws {
         var problems: [String] = []
-        if pacts.isEmpty && urls.isEmpty { problems.append("give at least one pact file, directory or --url") }
         for header in headers where !header.contains("=") { problems.append("--header '\(header)' must be K=V") }
         for (flag, pattern) in [("--filter-description", filterDescription), ("--filter-state", filterState)] {
             if let pattern, (try? NSRegularExpression(pattern: pattern)) == nil { problems.append("\(flag) '\(pattern)' is not a valid regular expression") }
         }
         if filterNoState && filterState != nil { problems.append("--filter-no-state and --filter-state exclude each other") }
         if timeout <= 0 { problems.append("--timeout must be positive") }
-        if token != nil && user != nil { problems.append("use --token or --user, not both") }
         if !problems.isEmpty { throw ValidationError(problems.joined(separator: "\n")) }
     }
 
@@ -67,7 +62,7 @@ struct VerifyCommand: AsyncParsableCommand {
 
         let loaded: [LoadedPact]
         do {
-            loaded = try await PactLoader(token: token, basicAuth: user).load(pacts + urls)
+            loaded = try await source.loader.load(source.sources)
         } catch {
             fail("\(error)")
         }
