@@ -1,3 +1,5 @@
+import Foundation
+
 /// A version of the Pact specification.
 public enum SpecVersion: Int, Sendable, Comparable, CaseIterable, CustomStringConvertible {
     case v1 = 10, v1_1 = 11, v2 = 20, v3 = 30, v4 = 40
@@ -32,5 +34,3 @@ public enum SpecVersion: Int, Sendable, Comparable, CaseIterable, CustomStringCo
 
     public var description: String { "v" + versionString }
 }
-
-import Foundation

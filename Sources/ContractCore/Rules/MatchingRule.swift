@@ -62,14 +62,6 @@ public indirect enum MatchingRule: Sendable, Equatable {
         default: return false
         }
     }
-
-    /// Rules that ignore a map's keys and match every value against the first expected value.
-    var isValuesMatcher: Bool {
-        switch self {
-        case .values, .eachValue: return true
-        default: return false
-        }
-    }
 }
 
 /// One variant of an `arrayContains` rule: the expected element at `index` must match

@@ -32,14 +32,6 @@ public struct BodyRules: Sendable, Equatable {
         entries.contains { $0.expression.weight(for: path) > 0 }
     }
 
-    /// Whether a rule is written exactly for `path` (not inherited) and passes `filter`.
-    func isDirectlyDefined(at path: DocumentPath, where filter: (MatchingRule) -> Bool) -> Bool {
-        entries.contains { entry in
-            entry.expression.tokens.count == path.length && entry.expression.weight(for: path) > 0
-                && entry.rules.rules.contains(where: filter)
-        }
-    }
-
     mutating func add(_ expression: PathExpression, _ rules: RuleList) {
         if let i = entries.firstIndex(where: { $0.expression == expression }) {
             entries[i].rules.rules += rules.rules

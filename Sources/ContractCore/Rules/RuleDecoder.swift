@@ -258,7 +258,3 @@ enum RuleDecoder {
         return .object(o)
     }
 }
-
-extension JSONValue {
-    var objectOrEmpty: JSONObject { objectValue ?? JSONObject() }
-}

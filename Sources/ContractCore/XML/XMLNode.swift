@@ -1,3 +1,5 @@
+import Foundation
+
 /// An XML element with namespace-qualified names (`urn:ns:local`), as body matching sees it.
 struct XMLNode: Sendable, Equatable {
     var name: String
@@ -198,5 +200,3 @@ struct XMLDocumentParser {
         return out + rest
     }
 }
-
-import Foundation

@@ -1,4 +1,5 @@
 import Foundation
+import Hummingbird
 import Transport
 
 /// One reference service on its own, its peers reached over HTTP (the guide's docker-compose
@@ -96,5 +97,3 @@ public enum SingleService {
         return StartedService(service: service, kafkaBootstrap: bootstrap, broker: broker)
     }
 }
-
-import Hummingbird

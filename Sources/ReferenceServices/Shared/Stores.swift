@@ -1,3 +1,5 @@
+import Foundation
+
 /// Failures a store reports to its service.
 public enum StoreError: Error, Sendable, Equatable {
     /// A unique value (email, idempotency key, SKU) is already taken.
@@ -19,5 +21,3 @@ extension Decimal {
     /// Whole cents, as the payment provider wants amounts.
     var cents: Int { NSDecimalNumber(decimal: (self * 100).roundedToCents()).intValue }
 }
-
-import Foundation
