@@ -96,8 +96,9 @@ func runTollgateAsync(_ arguments: [String]) async throws -> (status: Int32, out
             let dir = FileManager.default.temporaryDirectory.appendingPathComponent("tollgate-verify-\(UUID())")
             defer { try? FileManager.default.removeItem(at: dir) }
             let junit = dir.appendingPathComponent("junit.xml").path, json = dir.appendingPathComponent("report.json").path
+            let html = dir.appendingPathComponent("report.html").path
             let result = try await verify(stack, provider: "catalog-service", pacts: ["contracts/order-service-catalog-service.json"],
-                                          extra: ["--junit", junit, "--json", json])
+                                          extra: ["--junit", junit, "--json", json, "--html", html])
             #expect(result.status == 1)
             #expect(result.out.contains("✗ a request for a product to price an order"))
             #expect(result.out.contains("$.price: Expected key 'price' but it was missing"))
@@ -107,6 +108,10 @@ func runTollgateAsync(_ arguments: [String]) async throws -> (status: Int32, out
             let report = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: json))) as? [String: Any])
             #expect(report["schema"] as? String == "tollgate.verification/v1")
             #expect(report["result"] as? String == "failed")
+            let page = try String(contentsOfFile: html, encoding: .utf8)
+            #expect(page.contains("<tr class=\"bad\"><td>a request for a product to price an order"))
+            #expect(page.contains("$.price: Expected key &#39;price&#39; but it was missing") || page.contains("$.price: Expected key 'price' but it was missing"))
+            #expect(!page.contains("<script") && !page.contains("http://") && !page.contains("https://"), "self-contained, opens offline")
         }
     }
 
@@ -231,5 +236,6 @@ func runTollgateAsync(_ arguments: [String]) async throws -> (status: Int32, out
         let json = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: reports.appendingPathComponent("demo-verification.json"))) as? [String: Any])
         #expect((json["summary"] as? [String: Any])?["passed"] as? Int == 22)
         #expect(FileManager.default.fileExists(atPath: reports.appendingPathComponent("demo-verification.junit.xml").path))
+        #expect(FileManager.default.fileExists(atPath: reports.appendingPathComponent("demo-verification.html").path))
     }
 }

@@ -38,7 +38,8 @@ struct DemoCommand: AsyncParsableCommand {
             failed = !report.succeeded
             try ReportFile.writeJSON(report.json(), to: "\(reports)/demo-verification.json")
             try ReportFile.write(VerificationJUnit.report(report, error: nil).xml(), to: "\(reports)/demo-verification.junit.xml")
-            print("Reports: \(reports)/demo-verification.json, \(reports)/demo-verification.junit.xml")
+            try ReportFile.write(VerificationHTML.page(report, error: nil).html(), to: "\(reports)/demo-verification.html")
+            print("Reports: \(reports)/demo-verification.json, .junit.xml, .html")
             failed = try await purchase(stack) || failed
         } catch {
             FileHandle.standardError.write(Data("tollgate demo: error: \(error)\n".utf8))

@@ -28,6 +28,7 @@ struct VerifyCommand: AsyncParsableCommand {
     @Option(help: "Seconds to wait for the provider to come up.") var waitFor: Double = 0
     @Option(help: "Write the JSON report (schema tollgate.verification/v1) here.") var json: String?
     @Option(help: "Write a JUnit XML report here.") var junit: String?
+    @Option(help: "Write a self-contained HTML report here.") var html: String?
 
     func validate() throws {
         var problems: [String] = []
@@ -94,6 +95,7 @@ struct VerifyCommand: AsyncParsableCommand {
                 try ReportFile.writeJSON(value, to: json)
             }
             if let junit { try ReportFile.write(VerificationJUnit.report(report, error: error).xml(), to: junit) }
+            if let html { try ReportFile.write(VerificationHTML.page(report, error: error).html(), to: html) }
         } catch {
             FileHandle.standardError.write(Data("tollgate verify: error: \(error)\n".utf8))
         }
@@ -158,6 +160,52 @@ final class TreePrinter: @unchecked Sendable {
         var parts = ["\(report.results.count) interaction(s)", "\(report.passed) passed", "\(failed) failed"]
         if report.pendingFailures > 0 { parts.append("\(report.pendingFailures) pending failed (not counted)") }
         Swift.print("\n\(failed == 0 ? "✓ Verified" : "✗ Verification failed"): \(parts.joined(separator: ", ")) in \(String(format: "%.2f", report.duration)) s")
+    }
+}
+
+/// Verification results as an HTML page: headline tiles, one table per pact.
+enum VerificationHTML {
+    static func page(_ report: VerificationReport, error: String?) -> HTMLPage {
+        var order: [String] = []
+        var bySource: [String: [InteractionResult]] = [:]
+        for result in report.results {
+            if bySource[result.source] == nil { order.append(result.source) }
+            bySource[result.source, default: []].append(result)
+        }
+        let sections = order.map { source -> HTMLPage.Section in
+            let results = bySource[source]!
+            return HTMLPage.Section(
+                title: "\(results[0].consumer) → \(results[0].provider) (\(source))",
+                columns: ["interaction", "provider states", "target", "result", "time"],
+                rows: results.map { r in
+                    let status: String
+                    var details: [String] = []
+                    switch r.outcome {
+                    case .passed: status = "✓ passed"
+                    case .failed(let mismatches):
+                        status = r.pending ? "✗ failed (pending)" : "✗ failed"
+                        details = mismatches.map { m in
+                            "\(m.path): \(m.message)" + (m.expected.map { "\n  expected: \($0)" } ?? "") + (m.actual.map { "\n  actual:   \($0)" } ?? "")
+                        }
+                    case .error(let message):
+                        status = r.pending ? "✗ error (pending)" : "✗ error"
+                        details = [message]
+                    }
+                    return HTMLPage.Row(cells: [r.description, r.providerStates.joined(separator: "; "), r.target, status,
+                                                String(format: "%.0f ms", r.duration * 1000)],
+                                        bad: !r.outcome.isPassed && !r.pending, details: details)
+                })
+        }
+        var tiles: [(label: String, value: String, bad: Bool)] = [
+            ("verdict", error != nil ? "error" : report.succeeded ? "verified" : "failed", error != nil || !report.succeeded),
+            ("interactions", "\(report.results.count)", false),
+            ("passed", "\(report.passed)", false),
+            ("failed", "\(report.failures.count)", !report.failures.isEmpty),
+        ]
+        if report.pendingFailures > 0 { tiles.append(("pending failed (not counted)", "\(report.pendingFailures)", false)) }
+        var all = sections
+        if let error { all.insert(HTMLPage.Section(title: "The run could not be done", columns: ["error"], rows: [HTMLPage.Row(cells: [error], bad: true)]), at: 0) }
+        return HTMLPage(title: "Contract verification", tiles: tiles, sections: all)
     }
 }
 

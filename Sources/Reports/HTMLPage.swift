@@ -1,0 +1,83 @@
+import Foundation
+
+/// A self-contained HTML report page: inline CSS, no scripts or fonts from elsewhere, so it
+/// opens offline from a CI artifact.
+public struct HTMLPage: Sendable {
+    public var title: String
+    /// Headline numbers shown as tiles: label, value, and whether the value is bad news.
+    public var tiles: [(label: String, value: String, bad: Bool)]
+    public var sections: [Section]
+
+    /// A titled table; rows with `bad` are highlighted, `details` folds out under a row.
+    public struct Section: Sendable {
+        public var title: String
+        public var columns: [String]
+        public var rows: [Row]
+        public init(title: String, columns: [String], rows: [Row]) {
+            self.title = title
+            self.columns = columns
+            self.rows = rows
+        }
+    }
+
+    public struct Row: Sendable {
+        public var cells: [String]
+        public var bad: Bool
+        public var details: [String]
+        public init(cells: [String], bad: Bool = false, details: [String] = []) {
+            self.cells = cells
+            self.bad = bad
+            self.details = details
+        }
+    }
+
+    public init(title: String, tiles: [(label: String, value: String, bad: Bool)], sections: [Section]) {
+        self.title = title
+        self.tiles = tiles
+        self.sections = sections
+    }
+
+    public func html() -> String {
+        var out = """
+            <!DOCTYPE html>
+            <html lang="en"><head><meta charset="utf-8"><title>\(escape(title))</title>
+            <style>
+            body{font:14px/1.45 system-ui,-apple-system,Segoe UI,Roboto,sans-serif;margin:2rem;color:#1d2330;background:#f7f8fa}
+            h1{font-size:1.5rem;margin:0 0 1rem}h2{font-size:1.1rem;margin:2rem 0 .5rem}
+            .tiles{display:flex;gap:.75rem;flex-wrap:wrap}.tile{background:#fff;border:1px solid #dde1e8;border-radius:8px;padding:.75rem 1rem;min-width:8rem}
+            .tile b{display:block;font-size:1.6rem}.tile.bad b{color:#c62828}.tile:not(.bad) b{color:#1b7f3b}
+            table{border-collapse:collapse;width:100%;background:#fff;border:1px solid #dde1e8}th,td{text-align:left;padding:.4rem .6rem;border-bottom:1px solid #eef0f4;vertical-align:top}
+            th{background:#f0f2f6;font-weight:600}tr.bad td{background:#fff3f3}details{margin:.25rem 0 0}pre{margin:.25rem 0;white-space:pre-wrap;font:12px ui-monospace,Menlo,monospace}
+            footer{margin-top:2rem;color:#6b7385;font-size:12px}
+            </style></head><body>
+            <h1>\(escape(title))</h1>
+            <div class="tiles">
+            """
+        for tile in tiles {
+            out += "<div class=\"tile\(tile.bad ? " bad" : "")\"><b>\(escape(tile.value))</b>\(escape(tile.label))</div>"
+        }
+        out += "</div>\n"
+        for section in sections {
+            out += "<h2>\(escape(section.title))</h2>\n<table><tr>" + section.columns.map { "<th>\(escape($0))</th>" }.joined() + "</tr>\n"
+            for row in section.rows {
+                out += "<tr\(row.bad ? " class=\"bad\"" : "")>"
+                for (n, cell) in row.cells.enumerated() {
+                    out += "<td>\(escape(cell))"
+                    if n == 0, !row.details.isEmpty {
+                        out += "<details><summary>\(row.details.count) detail(s)</summary><pre>\(escape(row.details.joined(separator: "\n")))</pre></details>"
+                    }
+                    out += "</td>"
+                }
+                out += "</tr>\n"
+            }
+            out += "</table>\n"
+        }
+        out += "<footer>Written by tollgate on \(ISO8601DateFormatter().string(from: Date())).</footer>\n</body></html>\n"
+        return out
+    }
+
+    func escape(_ text: String) -> String {
+        text.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "<", with: "&lt;")
+            .replacingOccurrences(of: ">", with: "&gt;").replacingOccurrences(of: "\"", with: "&quot;")
+    }
+}
