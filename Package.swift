@@ -86,7 +86,7 @@ let package = Package(
         .testTarget(name: "StubServerTests", dependencies: ["StubServer", "ContractCore", "Transport", "ReferenceServices"], swiftSettings: swiftSettings),
         .testTarget(name: "ReferenceServicesTests", dependencies: ["ReferenceServices", "Transport"],
                     swiftSettings: swiftSettings),
-        .testTarget(name: "TollgateCLITests", dependencies: ["tollgate", "ReferenceServices"],
+        .testTarget(name: "TollgateCLITests", dependencies: ["tollgate", "ReferenceServices"], exclude: ["Fixtures"],
                     swiftSettings: swiftSettings),
     ]
 )

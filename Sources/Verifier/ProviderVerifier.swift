@@ -45,6 +45,10 @@ public struct ProviderVerifier: Sendable {
             guard let base = options.providerBaseURL else { throw VerifyError("the pacts have HTTP interactions: pass --provider-base-url") }
             try await waitForProvider(base)
         }
+        let needsMessagesURL = work.contains { if case .http = $0.1.kind { return false } else { return true } }
+        if needsMessagesURL, options.kafkaBrokers == nil, let messages = options.messagesURL {
+            try await waitForProvider(messages)
+        }
         for (loaded, interaction) in work {
             let began = Date()
             let (outcome, target) = await verify(interaction)
@@ -104,9 +108,9 @@ public struct ProviderVerifier: Sendable {
             case .asynchronousMessage(let message):
                 target = message.metadata["topic"].map { "topic \($0.matchText)" } ?? "message"
                 outcome = try await verifyMessage(interaction, message, context: context, since: since)
-            case .synchronousMessage:
+            case .synchronousMessage(let request, let responses):
                 target = "synchronous message"
-                outcome = .error("synchronous message interactions are not verified by Tollgate yet")
+                outcome = try await verifySynchronous(interaction, request, responses)
             }
             if options.stateChangeTeardown {
                 for state in interaction.providerStates.reversed() { _ = try await changeState(state, action: "teardown") }
@@ -170,10 +174,26 @@ public struct ProviderVerifier: Sendable {
         return .error("message interactions need --kafka-brokers (consume the topic) or --messages-url (ask the provider)")
     }
 
+    /// A request/reply message: POST the description, states and the request message to
+    /// `--messages-url`; the answer (body and `Pact-Message-Metadata`) must match the reply.
+    func verifySynchronous(_ interaction: Interaction, _ request: Message, _ responses: [Message]) async throws -> InteractionOutcome {
+        guard let url = options.messagesURL else {
+            return .error("synchronous message interactions need --messages-url (the provider answers the request message there)")
+        }
+        guard let expected = responses.first else { return .error("the interaction has no response message") }
+        var requestFields: [(String, JSONValue)] = [("metadata", .object(request.metadata))]
+        switch request.contents {
+        case .json(let value): requestFields.insert(("contents", value), at: 0)
+        case .missing, .null: requestFields.insert(("contents", .null), at: 0)
+        default: requestFields.insert(("contents", .string(request.contents.displayText)), at: 0)
+        }
+        return try await verifyByRequest(interaction, expected, url: url, extra: [("request", .object(JSONObject(requestFields)))])
+    }
+
     /// The Pact way: the provider answers a description with the message it would send.
-    func verifyByRequest(_ interaction: Interaction, _ expected: Message, url: String) async throws -> InteractionOutcome {
+    func verifyByRequest(_ interaction: Interaction, _ expected: Message, url: String, extra: [(String, JSONValue)] = []) async throws -> InteractionOutcome {
         let states = JSONValue.array(interaction.providerStates.map { .object(JSONObject([("name", .string($0.name)), ("params", .object($0.params))])) })
-        let body = JSONWriter.compact(.object(JSONObject([("description", .string(interaction.description)), ("providerStates", states)])))
+        let body = JSONWriter.compact(.object(JSONObject([("description", .string(interaction.description)), ("providerStates", states)] + extra)))
         let response: HTTPClientResponse
         do {
             response = try await client.send(HTTPClientRequest(method: "POST", url: url, headers: [("Content-Type", "application/json")],

@@ -203,6 +203,35 @@ func runTollgateAsync(_ arguments: [String]) async throws -> (status: Int32, out
         #expect(result.out.contains("2 interaction(s), 2 passed"))
     }
 
+    @Test func synchronousMessagesVerifyThroughTheMessagesURL() async throws {
+        let port = Int.random(in: 37100...37900)
+        let provider = Process()
+        provider.executableURL = tollgateBinary
+        provider.arguments = ["stub", "Tests/TollgateCLITests/Fixtures/pricing-provider-stub.json", "--port", "\(port)", "--quiet"]
+        provider.currentDirectoryURL = packageRoot
+        provider.standardOutput = FileHandle.nullDevice
+        try provider.run()
+        defer { provider.interrupt() }
+        let pact = "Tests/TollgateCLITests/Fixtures/price-quote-sync.json"
+        let ok = try await runTollgateAsync(["verify", pact, "--messages-url", "http://127.0.0.1:\(port)/messages", "--wait-for", "10"])
+        #expect(ok.status == 0, "\(ok.out)\(ok.err)")
+        #expect(ok.out.contains("✓ a price quote for product 42"))
+
+        // A reply missing a field the consumer needs fails, naming it.
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("sync-\(UUID())")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let stricter = dir.appendingPathComponent("stricter.json")
+        let text = try String(contentsOf: packageRoot.appendingPathComponent(pact), encoding: .utf8)
+        try Data(text.replacingOccurrences(of: #""total": 59.97}"#, with: #""total": 59.97, "currency": "USD"}"#).utf8).write(to: stricter)
+        let failed = try await runTollgateAsync(["verify", stricter.path, "--messages-url", "http://127.0.0.1:\(port)/messages"])
+        #expect(failed.status == 1)
+        #expect(failed.out.contains("$.currency: Expected key 'currency' but it was missing"))
+        let noURL = try await runTollgateAsync(["verify", pact])
+        #expect(noURL.status == 1)
+        #expect(noURL.out.contains("synchronous message interactions need --messages-url"))
+    }
+
     @Test func filtersSelectInteractions() async throws {
         try await withProviderStack { stack in
             let byDescription = try await verify(stack, provider: "catalog-service", extra: ["--filter-description", "category tree"])
