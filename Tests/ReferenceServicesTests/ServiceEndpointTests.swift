@@ -236,7 +236,7 @@ import Transport
 
 @Suite struct EmbeddedBrokerPortTests {
     @Test func aFixedKafkaPortForwardsToTheEmbeddedBroker() async throws {
-        let port = Int.random(in: 40000...49000)
+        let port = freePort()
         try await TestStack.with(.memory, configure: { $0.kafkaPort = port }) { t in
             #expect(t.stack.kafkaBootstrap == "127.0.0.1:\(port)")
             let (userID, _) = try await t.customer("port")

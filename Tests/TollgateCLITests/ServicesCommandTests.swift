@@ -47,7 +47,7 @@ import Testing
     @Test func aTakenPortIsOneClearError() throws {
         let blocker = Process()
         blocker.executableURL = URL(fileURLWithPath: "/usr/bin/python3")
-        let port = Int.random(in: 30001...39000)
+        let port = freePort()
         blocker.arguments = ["-c", "import socket,time; s=socket.socket(); s.bind(('127.0.0.1', \(port))); s.listen(); time.sleep(20)"]
         try blocker.run()
         defer { blocker.terminate() }

@@ -60,7 +60,7 @@ func runTollgateAsync(_ arguments: [String]) async throws -> (status: Int32, out
     }
 
     @Test func pactsCanComeFromURLs() async throws {
-        let port = Int.random(in: 39100...39900)
+        let port = freePort()
         let server = Process()
         server.executableURL = URL(fileURLWithPath: "/usr/bin/python3")
         server.arguments = ["-m", "http.server", "--bind", "127.0.0.1", "\(port)", "--directory", packageRoot.appendingPathComponent("contracts").path]
@@ -187,7 +187,7 @@ func runTollgateAsync(_ arguments: [String]) async throws -> (status: Int32, out
     }
 
     @Test func waitForGivesAProviderTimeToComeUp() async throws {
-        let port = Int.random(in: 38100...38900)
+        let port = freePort()
         async let verification = runTollgateAsync(["verify", "stubs/email-provider.json", "--provider-base-url", "http://127.0.0.1:\(port)", "--wait-for", "20"])
         try await Task.sleep(for: .seconds(1.5))
         // The provider appears late: a stub of itself.
@@ -204,7 +204,7 @@ func runTollgateAsync(_ arguments: [String]) async throws -> (status: Int32, out
     }
 
     @Test func synchronousMessagesVerifyThroughTheMessagesURL() async throws {
-        let port = Int.random(in: 37100...37900)
+        let port = freePort()
         let provider = Process()
         provider.executableURL = tollgateBinary
         provider.arguments = ["stub", "Tests/TollgateCLITests/Fixtures/pricing-provider-stub.json", "--port", "\(port)", "--quiet"]
