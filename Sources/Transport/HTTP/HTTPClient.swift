@@ -221,46 +221,63 @@ private final class TransferBox {
 /// The async HTTP client: libcurl's multi interface on one dedicated thread drives every
 /// in-flight request, so thousands can wait at once without holding a thread each, and
 /// connections are kept alive and reused across requests.
-public final class HTTPClientPool: @unchecked Sendable {
-    private let multi: UnsafeMutableRawPointer
-    private let lock = NSLock()
-    private var submitted: [(HTTPClientRequest, CheckedContinuation<HTTPClientResponse, any Error>)] = []
-    private var stopping = false
-    private var loopThread: Thread?
+public final class HTTPClientPool: Sendable {
+    private let engine: MultiEngine
 
     /// - Parameter maxConnectionsPerHost: 0 for no limit.
     public init(maxConnectionsPerHost: Int = 0) {
-        Transfer.initialiseCurl()
-        multi = curl_multi_init()
-        _ = tg_curl_multi_set_long(multi, CURLMOPT_MAX_HOST_CONNECTIONS, maxConnectionsPerHost)
-        _ = tg_curl_multi_set_long(multi, CURLMOPT_MAXCONNECTS, 1024)
-        let thread = Thread { [unowned self] in self.runLoop() }
+        engine = MultiEngine(maxConnectionsPerHost: maxConnectionsPerHost)
+        let engine = self.engine
+        // The thread owns the engine's lifetime: it ends (and cleans up) after `stop()`.
+        let thread = Thread { engine.runLoop() }
         thread.name = "tollgate.http"
-        thread.stackSize = 1 << 20
-        loopThread = thread
         thread.start()
     }
 
-    deinit {
-        lock.lock()
-        stopping = true
-        lock.unlock()
-        curl_multi_wakeup(multi)
-        while loopThread?.isFinished == false { usleep(1000) }
-        curl_multi_cleanup(multi)
-    }
+    deinit { engine.stop() }
 
     /// Sends `request`; resumes when the whole response has arrived.
     public func send(_ request: HTTPClientRequest) async throws -> HTTPClientResponse {
         try await withCheckedThrowingContinuation { continuation in
-            lock.lock()
-            submitted.append((request, continuation))
-            lock.unlock()
-            curl_multi_wakeup(multi)
+            engine.submit(request, continuation)
         }
     }
+}
 
-    private func runLoop() {
+/// The multi handle and the queue of submitted requests, shared by the pool and its thread.
+private final class MultiEngine: @unchecked Sendable {
+    private let multi: UnsafeMutableRawPointer
+    private let lock = NSLock()
+    private var submitted: [(HTTPClientRequest, CheckedContinuation<HTTPClientResponse, any Error>)] = []
+    private var stopping = false
+
+    init(maxConnectionsPerHost: Int) {
+        Transfer.initialiseCurl()
+        multi = curl_multi_init()
+        _ = tg_curl_multi_set_long(multi, CURLMOPT_MAX_HOST_CONNECTIONS, maxConnectionsPerHost)
+        _ = tg_curl_multi_set_long(multi, CURLMOPT_MAXCONNECTS, 1024)
+    }
+
+    func submit(_ request: HTTPClientRequest, _ continuation: CheckedContinuation<HTTPClientResponse, any Error>) {
+        lock.lock()
+        let rejected = stopping
+        if !rejected { submitted.append((request, continuation)) }
+        lock.unlock()
+        if rejected {
+            continuation.resume(throwing: HTTPClientError(kind: .transfer, url: request.url, message: "the client was shut down"))
+            return
+        }
+        curl_multi_wakeup(multi)
+    }
+
+    func stop() {
+        lock.lock()
+        stopping = true
+        lock.unlock()
+        curl_multi_wakeup(multi)
+    }
+
+    func runLoop() {
         var idle: [UnsafeMutableRawPointer] = []
         var active: [UnsafeMutableRawPointer: (Transfer, CheckedContinuation<HTTPClientResponse, any Error>)] = [:]
         while true {
@@ -269,7 +286,6 @@ public final class HTTPClientPool: @unchecked Sendable {
             submitted.removeAll()
             let done = stopping
             lock.unlock()
-            if done { break }
             for (request, continuation) in incoming {
                 let handle = idle.popLast() ?? curl_easy_init()!
                 do {
@@ -281,6 +297,7 @@ public final class HTTPClientPool: @unchecked Sendable {
                     continuation.resume(throwing: error)
                 }
             }
+            if done { break }
             var running: Int32 = 0
             curl_multi_perform(multi, &running)
             var left: Int32 = 0
@@ -301,5 +318,6 @@ public final class HTTPClientPool: @unchecked Sendable {
             curl_easy_cleanup(handle)
         }
         for handle in idle { curl_easy_cleanup(handle) }
+        curl_multi_cleanup(multi)
     }
 }
