@@ -173,6 +173,10 @@ func runTollgateAsync(_ arguments: [String]) async throws -> (status: Int32, out
         #expect(down.out.components(separatedBy: "✗").count == 1, "no wall of failures")
         #expect(try String(contentsOfFile: dir.appendingPathComponent("j.xml").path, encoding: .utf8).contains("<error"))
 
+        let nothing = try runTollgate(["verify", "contracts", "--provider", "no-such-service", "--provider-base-url", "http://127.0.0.1:1"])
+        #expect(nothing.status == 2)
+        #expect(nothing.err.contains("nothing to verify: no interaction of 9 pact(s) matches"))
+
         let missing = try runTollgate(["verify", "no/such/pacts"])
         #expect(missing.status == 2)
         #expect(missing.err.contains("no/such/pacts: $: no such file or directory"))

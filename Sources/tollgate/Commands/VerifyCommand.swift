@@ -76,7 +76,10 @@ struct VerifyCommand: AsyncParsableCommand {
             fail("\(error)")
         }
         if report.results.isEmpty {
-            print("No interactions matched the filters.")
+            // A gate that verified nothing must not pass: a typo in a filter would hide every failure.
+            let message = "nothing to verify: no interaction of \(loaded.count) pact(s) matches --provider, --consumer and the filters"
+            writeReports(report, error: message)
+            fail(message)
         }
         printer.summary(report)
         writeReports(report, error: nil)
