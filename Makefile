@@ -1,7 +1,8 @@
 # Two entry points do all the set-up on a fresh Debian machine:
 #   make demo   installs what is missing, builds, runs the main job
 #   make test   installs what is missing, starts PostgreSQL, runs the whole suite once, stops it
-SWIFT ?= swift
+# Swift from the PATH, else where this machine kind installs it.
+SWIFT ?= $(shell command -v swift 2>/dev/null || echo /opt/swift/usr/bin/swift)
 
 .PHONY: demo test build setup
 
