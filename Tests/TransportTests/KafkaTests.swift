@@ -61,6 +61,18 @@ import Transport
         #expect(recovered)
     }
 
+    @Test func addedBrokerLatencyDelaysDeliveryAndFlushWaitsForIt() throws {
+        let broker = try EmbeddedKafkaBroker()
+        try broker.createTopic("order.shipped")
+        let producer = try KafkaProducer(bootstrapServers: broker.bootstrapServers)
+        try producer.sendAndWait(topic: "order.shipped", key: nil, value: [0])
+        try broker.setLatency(milliseconds: 300)
+        let start = Date()
+        try producer.sendAndWait(topic: "order.shipped", key: nil, value: [1])
+        #expect(Date().timeIntervalSince(start) >= 0.3)
+        try producer.flush(timeout: 5)
+    }
+
     @Test func badSettingIsAnError() {
         #expect(throws: KafkaError.self) { try KafkaProducer(bootstrapServers: "127.0.0.1:1", settings: ["no.such.setting": "1"]) }
     }

@@ -65,8 +65,6 @@ public enum JSONValue: Sendable, Hashable {
         }
     }
 
-    public var isNull: Bool { self == .null }
-
     /// The text a regex or string matcher sees: strings raw, everything else as compact JSON.
     public var matchText: String {
         if case .string(let s) = self { return s }

@@ -1,16 +1,7 @@
 import COpenSSL
 
-/// Hashes, MACs and key derivation from OpenSSL's libcrypto, for JWTs and password storage.
+/// MACs, key derivation and random bytes from OpenSSL's libcrypto, for JWTs and password storage.
 public enum Crypto {
-    public static func sha256(_ data: [UInt8]) -> [UInt8] {
-        var digest = [UInt8](repeating: 0, count: Int(EVP_MAX_MD_SIZE))
-        var length: UInt32 = 0
-        _ = data.withUnsafeBytes { bytes in
-            EVP_Digest(bytes.baseAddress, bytes.count, &digest, &length, EVP_sha256(), nil)
-        }
-        return Array(digest.prefix(Int(length)))
-    }
-
     /// HMAC-SHA256 of `message` under `key`.
     public static func hmacSHA256(key: [UInt8], message: [UInt8]) -> [UInt8] {
         var digest = [UInt8](repeating: 0, count: Int(EVP_MAX_MD_SIZE))

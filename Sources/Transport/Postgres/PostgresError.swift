@@ -17,8 +17,6 @@ public struct PostgresError: Error, Sendable, CustomStringConvertible {
         return text
     }
 
-    /// True for constraint violations (class 23: unique, check, foreign key, not null).
-    public var isConstraintViolation: Bool { sqlState?.hasPrefix("23") ?? false }
     public var isUniqueViolation: Bool { sqlState == "23505" }
     public var isCheckViolation: Bool { sqlState == "23514" }
 }

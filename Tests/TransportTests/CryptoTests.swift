@@ -1,0 +1,28 @@
+import Testing
+import Transport
+
+/// Published test vectors, so the libcrypto bridge is known to compute the real thing.
+@Suite struct CryptoTests {
+    static func hex(_ bytes: [UInt8]) -> String { bytes.map { String(format: "%02x", $0) }.joined() }
+
+    @Test func hmacSHA256MatchesRFC4231() {
+        // RFC 4231, test case 2.
+        let mac = Crypto.hmacSHA256(key: Array("Jefe".utf8), message: Array("what do ya want for nothing?".utf8))
+        #expect(Self.hex(mac) == "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843")
+    }
+
+    @Test func pbkdf2SHA256MatchesPublishedVectors() {
+        let one = Crypto.pbkdf2SHA256(password: Array("password".utf8), salt: Array("salt".utf8), iterations: 1)
+        #expect(Self.hex(one) == "120fb6cffcf8b32c43e7225256c4f837a86548c92ccc35480805987cb70be17b")
+        let many = Crypto.pbkdf2SHA256(password: Array("password".utf8), salt: Array("salt".utf8), iterations: 4096)
+        #expect(Self.hex(many) == "c5e478d59288c841aa530db6845c4c8d962893a001ce4e11a4963873aa98134a")
+    }
+
+    @Test func randomBytesAndConstantTimeComparison() {
+        let a = Crypto.randomBytes(32), b = Crypto.randomBytes(32)
+        #expect(a.count == 32 && a != b)
+        #expect(Crypto.constantTimeEqual(a, a))
+        #expect(!Crypto.constantTimeEqual(a, b))
+        #expect(!Crypto.constantTimeEqual(a, Array(a.prefix(31))))
+    }
+}
