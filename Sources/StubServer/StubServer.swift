@@ -173,15 +173,10 @@ struct StubMiddleware: RouterMiddleware {
 
     /// The body of a 500 for an unmatched request: the closest interaction and why each candidate failed.
     static func explain(_ request: Request, _ candidates: [(entry: StubEntry, mismatches: [Mismatch])]) -> JSONValue {
-        func mismatch(_ m: Mismatch) -> JSONValue {
-            let fields: [(String, JSONValue)] = [("path", .string(m.path)), ("expected", m.expected.map { .string($0) } ?? .null),
-                                                 ("actual", m.actual.map { .string($0) } ?? .null), ("message", .string(m.message))]
-            return .object(JSONObject(fields))
-        }
         func candidate(_ c: (entry: StubEntry, mismatches: [Mismatch])) -> JSONValue {
             let fields: [(String, JSONValue)] = [("description", .string(c.entry.description)),
                                                  ("provider_states", .array(c.entry.states.map { .string($0.name) })),
-                                                 ("mismatches", .array(c.mismatches.map(mismatch)))]
+                                                 ("mismatches", .array(c.mismatches.map(\.json)))]
             return .object(JSONObject(fields))
         }
         let summary: [(String, JSONValue)] = [("method", .string(request.method.rawValue)), ("path", .string(request.uri.path)),

@@ -41,22 +41,29 @@ public struct VerificationReport: Sendable {
     public var errors: Int { results.filter { if case .error = $0.outcome { return true } else { return false } }.count }
     public var succeeded: Bool { failures.isEmpty }
 
+    /// The results grouped by pact source, in the order the sources were verified.
+    public var bySource: [(source: String, results: [InteractionResult])] {
+        var groups: [(source: String, results: [InteractionResult])] = []
+        for result in results {
+            if let last = groups.indices.last, groups[last].source == result.source {
+                groups[last].results.append(result)
+            } else if let i = groups.firstIndex(where: { $0.source == result.source }) {
+                groups[i].results.append(result)
+            } else {
+                groups.append((result.source, [result]))
+            }
+        }
+        return groups
+    }
+
     /// The JSON report, schema `tollgate.verification/v1` (see contracts/README.md).
     public func json() -> JSONValue {
         let iso = ISO8601DateFormatter()
-        var pacts: [JSONValue] = []
-        var order: [String] = []
-        var grouped: [String: [InteractionResult]] = [:]
-        for result in results {
-            if grouped[result.source] == nil { order.append(result.source) }
-            grouped[result.source, default: []].append(result)
-        }
-        for source in order {
-            let items = grouped[source]!
-            pacts.append(.object(JSONObject([
-                ("consumer", .string(items[0].consumer)), ("provider", .string(items[0].provider)), ("source", .string(source)),
-                ("interactions", .array(items.map(Self.json))),
-            ])))
+        let pacts: [JSONValue] = bySource.map { group in
+            .object(JSONObject([
+                ("consumer", .string(group.results[0].consumer)), ("provider", .string(group.results[0].provider)), ("source", .string(group.source)),
+                ("interactions", .array(group.results.map(Self.json))),
+            ]))
         }
         return .object(JSONObject([
             ("schema", "tollgate.verification/v1"),
@@ -82,11 +89,7 @@ public struct VerificationReport: Sendable {
         case .passed: o["status"] = "passed"
         case .failed(let mismatches):
             o["status"] = "failed"
-            o["mismatches"] = .array(mismatches.map { m in
-                .object(JSONObject([("kind", .string(m.kind.rawValue)), ("path", .string(m.path)),
-                                    ("expected", m.expected.map { .string($0) } ?? .null), ("actual", m.actual.map { .string($0) } ?? .null),
-                                    ("message", .string(m.message))]))
-            })
+            o["mismatches"] = .array(mismatches.map(\.json))
         case .error(let message):
             o["status"] = "error"
             o["error"] = .string(message)

@@ -22,6 +22,18 @@ public struct Mismatch: Sendable, Equatable, CustomStringConvertible {
     }
 
     public var description: String { "\(path): \(message)" }
+
+    /// `{"kind", "path", "expected", "actual", "message"}`, as every JSON output of Tollgate writes a mismatch.
+    public var json: JSONValue {
+        .object(JSONObject([("kind", .string(kind.rawValue)), ("path", .string(path)),
+                            ("expected", expected.map { .string($0) } ?? .null), ("actual", actual.map { .string($0) } ?? .null),
+                            ("message", .string(message))]))
+    }
+
+    /// Where and why, then the expected and actual values on their own lines.
+    public var explanation: String {
+        description + (expected.map { "\n  expected: \($0)" } ?? "") + (actual.map { "\n  actual:   \($0)" } ?? "")
+    }
 }
 
 /// The result of comparing an actual request, response or message with the contract.

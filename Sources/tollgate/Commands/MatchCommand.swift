@@ -67,15 +67,7 @@ enum MatchReport {
     static func json(_ result: MatchResult) -> JSONValue {
         .object(JSONObject([
             ("match", .bool(result.matched)),
-            ("mismatches", .array(result.mismatches.map { m in
-                .object(JSONObject([
-                    ("kind", .string(m.kind.rawValue)),
-                    ("path", .string(m.path)),
-                    ("expected", m.expected.map(JSONValue.string) ?? .null),
-                    ("actual", m.actual.map(JSONValue.string) ?? .null),
-                    ("message", .string(m.message)),
-                ]))
-            })),
+            ("mismatches", .array(result.mismatches.map(\.json))),
         ]))
     }
 
