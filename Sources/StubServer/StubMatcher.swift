@@ -15,12 +15,17 @@ struct StubMatcher {
             return entry.states.contains { state.firstMatch(in: $0.name, range: NSRange($0.name.startIndex..., in: $0.name)) != nil }
         }
         // Cheap test first: method and path decide most requests without a full match.
+        var explained: [(entry: StubEntry, mismatches: [Mismatch])] = []
         for entry in candidates where quickAccept(entry.request, request) {
-            if ContractMatcher.match(expected: entry.request, actual: request).matched { return .matched(entry) }
+            let result = ContractMatcher.match(expected: entry.request, actual: request)
+            if result.matched { return .matched(entry) }
+            explained.append((entry, result.mismatches))
         }
-        let explained = candidates.map { ($0, ContractMatcher.match(expected: $0.request, actual: request).mismatches) }
-            .sorted { $0.1.count < $1.1.count }
-        return .unmatched(candidates: explained)
+        // No match: explain the remaining candidates too (each matched once only).
+        for entry in candidates where !quickAccept(entry.request, request) {
+            explained.append((entry, ContractMatcher.match(expected: entry.request, actual: request).mismatches))
+        }
+        return .unmatched(candidates: explained.sorted { $0.mismatches.count < $1.mismatches.count })
     }
 
     static func quickAccept(_ expected: HTTPRequest, _ actual: HTTPRequest) -> Bool {
