@@ -12,22 +12,20 @@ public final class ServiceStack: @unchecked Sendable {
     public let providerState: PaymentProviderState
     /// The seeded admin and its token, for scripts and tests.
     public let adminToken: String
-    let broker: EmbeddedKafkaBroker?
-    let forwarder: TCPForwarder?
+    let bus: EventBus
 
     public func url(_ name: String) -> String? { services.first { $0.name == name }?.url }
     public var gatewayURL: String { url("api-gateway")! }
 
     init(configuration: StackConfiguration, services: [RunningService], kafkaBootstrap: String, rollout: RolloutState,
-         providerState: PaymentProviderState, adminToken: String, broker: EmbeddedKafkaBroker?, forwarder: TCPForwarder?) {
+         providerState: PaymentProviderState, adminToken: String, bus: EventBus) {
         self.configuration = configuration
         self.services = services
         self.kafkaBootstrap = kafkaBootstrap
         self.rollout = rollout
         self.providerState = providerState
         self.adminToken = adminToken
-        self.broker = broker
-        self.forwarder = forwarder
+        self.bus = bus
     }
 
     public static let topics = ["user.registered", "product.created", "product.updated", "inventory.reserved", "inventory.released",
@@ -36,28 +34,9 @@ public final class ServiceStack: @unchecked Sendable {
 
     /// Starts everything and seeds the catalog and an admin user.
     public static func start(_ configuration: StackConfiguration) async throws -> ServiceStack {
-        var broker: EmbeddedKafkaBroker?
-        var forwarder: TCPForwarder?
-        let bootstrap: String
-        if let brokers = configuration.kafkaBrokers {
-            bootstrap = brokers
-        } else {
-            let embedded = try EmbeddedKafkaBroker()
-            for topic in topics { try embedded.createTopic(topic, partitions: 3) }
-            broker = embedded
-            if let port = configuration.kafkaPort {
-                let target = embedded.bootstrapServers.split(separator: ",")[0].split(separator: ":")
-                forwarder = try TCPForwarder(listenHost: configuration.host, listenPort: port, targetHost: String(target[0]), targetPort: Int(target[1])!)
-                bootstrap = "\(configuration.host):\(port)"
-            } else {
-                bootstrap = embedded.bootstrapServers
-            }
-        }
-        let kafka = try KafkaEventPublisher(bootstrapServers: bootstrap, topics: topics)
-        // Breakages change an event before it is recorded (for /_pact/messages) and sent.
-        let recorded: any EventPublisher = configuration.providerStates ? RecordingEventPublisher(inner: kafka) : kafka
-        let events: any EventPublisher = configuration.breakages.isEmpty ? recorded : BreakingEventPublisher(inner: recorded, breakages: configuration.breakages)
         let options = configuration.serviceOptions
+        let bus = try EventBus.start(brokers: configuration.kafkaBrokers, fixedPort: configuration.kafkaPort, host: configuration.host, options: options)
+        let events = bus.publisher
         let stores = try await ServiceStores.make(databaseURL: configuration.databaseURL)
         let signer = JWTSigner(secret: configuration.jwtSecret)
         let host = configuration.host
@@ -98,11 +77,11 @@ public final class ServiceStack: @unchecked Sendable {
             try await CatalogSeeder.seed(stores.catalog, products: configuration.seedProducts)
             let now = Date()
             let token = signer.sign(TokenClaims(sub: admin.id, email: admin.email, role: "admin", iat: Int(now.timeIntervalSince1970), exp: Int(now.timeIntervalSince1970) + 30 * 86400))
-            return ServiceStack(configuration: configuration, services: running, kafkaBootstrap: bootstrap, rollout: rollout,
-                                providerState: providerState, adminToken: token, broker: broker, forwarder: forwarder)
+            return ServiceStack(configuration: configuration, services: running, kafkaBootstrap: bus.bootstrap, rollout: rollout,
+                                providerState: providerState, adminToken: token, bus: bus)
         } catch {
             for service in running.reversed() { await service.stop() }
-            forwarder?.stop()
+            bus.stop()
             throw error
         }
     }
@@ -110,7 +89,7 @@ public final class ServiceStack: @unchecked Sendable {
     /// Stops the gateway first and the provider last, so in-flight purchases finish.
     public func stop() async {
         for service in services.reversed() { await service.stop() }
-        forwarder?.stop()
+        bus.stop()
     }
 }
 

@@ -34,7 +34,7 @@ public struct SingleServiceOptions: Sendable {
 public struct StartedService: Sendable {
     public let service: RunningService
     public let kafkaBootstrap: String?
-    let broker: EmbeddedKafkaBroker?
+    let bus: EventBus?
 
     public func stop() async { await service.stop() }
 }
@@ -50,22 +50,9 @@ public enum SingleService {
         let metrics = MetricsRegistry(service: options.name)
         let serviceOptions = ServiceOptions(providerStates: options.providerStates, breakages: options.breakages)
         // Only the services that publish events need Kafka.
-        var broker: EmbeddedKafkaBroker?
-        var bootstrap: String?
-        var events: (any EventPublisher)?
-        if ["user", "catalog", "order", "payment"].contains(options.name) {
-            if let brokers = options.kafkaBrokers {
-                bootstrap = brokers
-            } else {
-                let embedded = try EmbeddedKafkaBroker()
-                for topic in ServiceStack.topics { try embedded.createTopic(topic, partitions: 3) }
-                broker = embedded
-                bootstrap = embedded.bootstrapServers
-            }
-            let kafka = try KafkaEventPublisher(bootstrapServers: bootstrap!, topics: ServiceStack.topics)
-            let recorded: any EventPublisher = options.providerStates ? RecordingEventPublisher(inner: kafka) : kafka
-            events = options.breakages.isEmpty ? recorded : BreakingEventPublisher(inner: recorded, breakages: options.breakages)
-        }
+        let bus = ["user", "catalog", "order", "payment"].contains(options.name)
+            ? try EventBus.start(brokers: options.kafkaBrokers, fixedPort: nil, host: options.host, options: serviceOptions) : nil
+        let events = bus?.publisher
         let router: Router<ServiceContext>
         switch options.name {
         case "user":
@@ -94,6 +81,6 @@ public enum SingleService {
                              legacy: options.legacyURL, rollout: RolloutState(percent: options.rolloutPercent)).router(metrics: metrics, options: serviceOptions)
         }
         let service = try await RunningService.start(name: options.name, router: router, host: options.host, port: port)
-        return StartedService(service: service, kafkaBootstrap: bootstrap, broker: broker)
+        return StartedService(service: service, kafkaBootstrap: bus?.bootstrap, bus: bus)
     }
 }
