@@ -83,10 +83,12 @@ let package = Package(
                     exclude: ["Fixtures"], swiftSettings: swiftSettings),
         .testTarget(name: "TransportTests", dependencies: ["Transport"],
                     swiftSettings: swiftSettings),
+        // Helpers the test targets share (not a test target itself).
+        .target(name: "TestSupport", path: "Tests/TestSupport", swiftSettings: swiftSettings),
         .testTarget(name: "StubServerTests", dependencies: ["StubServer", "ContractCore", "Transport", "ReferenceServices"], swiftSettings: swiftSettings),
-        .testTarget(name: "ReferenceServicesTests", dependencies: ["ReferenceServices", "Transport"],
+        .testTarget(name: "ReferenceServicesTests", dependencies: ["ReferenceServices", "Transport", "TestSupport"],
                     swiftSettings: swiftSettings),
-        .testTarget(name: "TollgateCLITests", dependencies: ["tollgate", "ReferenceServices"], exclude: ["Fixtures"],
+        .testTarget(name: "TollgateCLITests", dependencies: ["tollgate", "ReferenceServices", "TestSupport"], exclude: ["Fixtures"],
                     swiftSettings: swiftSettings),
     ]
 )

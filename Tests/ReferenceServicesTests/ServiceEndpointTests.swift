@@ -1,5 +1,6 @@
 import Foundation
 import ReferenceServices
+import TestSupport
 import Testing
 import Transport
 

@@ -114,15 +114,14 @@ final class TestStack: @unchecked Sendable {
         defer { consumer.close() }
         try consumer.assign(ServiceStack.topics.flatMap { topic in (0..<3).map { (topic, Int32($0)) } }, from: .beginning)
         var found: [Event] = []
-        let deadline = Date().addingTimeInterval(timeout)
-        while Date() < deadline, !expected.isSubset(of: Set(found.map(\.type))) {
-            guard let message = try consumer.poll(timeout: 0.2), message.keyText == aggregate else { continue }
-            let envelope = (try? JSONSerialization.jsonObject(with: Data(message.value)) as? [String: Any]) ?? [:]
-            found.append(Event(type: message.topic, envelope: envelope, message: message))
-        }
-        // A moment more, to catch events that must not have happened.
-        let grace = Date().addingTimeInterval(0.5)
-        while Date() < grace {
+        var deadline = Date().addingTimeInterval(timeout)
+        var complete = false
+        while Date() < deadline {
+            if !complete, expected.isSubset(of: Set(found.map(\.type))) {
+                // A moment more, to catch events that must not have happened.
+                complete = true
+                deadline = Date().addingTimeInterval(0.5)
+            }
             guard let message = try consumer.poll(timeout: 0.1), message.keyText == aggregate else { continue }
             let envelope = (try? JSONSerialization.jsonObject(with: Data(message.value)) as? [String: Any]) ?? [:]
             found.append(Event(type: message.topic, envelope: envelope, message: message))

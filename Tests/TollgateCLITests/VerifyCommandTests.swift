@@ -1,5 +1,6 @@
 import Foundation
 import ReferenceServices
+import TestSupport
 import Testing
 
 /// Starts the reference services with provider states (and any breakages) on free ports.
@@ -25,6 +26,17 @@ func verify(_ stack: ServiceStack, provider: String, pacts: [String] = ["contrac
     return try await withCheckedThrowingContinuation { continuation in
         DispatchQueue.global().async { continuation.resume(with: Result { try runTollgate(command) }) }
     }
+}
+
+/// `tollgate stub PACT --port PORT` as a separate process; interrupt it to stop it.
+func startStub(_ pact: String, port: Int) throws -> Process {
+    let stub = Process()
+    stub.executableURL = tollgateBinary
+    stub.arguments = ["stub", pact, "--port", "\(port)", "--quiet"]
+    stub.currentDirectoryURL = packageRoot
+    stub.standardOutput = FileHandle.nullDevice
+    try stub.run()
+    return stub
 }
 
 func runTollgateAsync(_ arguments: [String]) async throws -> (status: Int32, out: String, err: String) {
@@ -195,12 +207,7 @@ func runTollgateAsync(_ arguments: [String]) async throws -> (status: Int32, out
         async let verification = runTollgateAsync(["verify", "stubs/email-provider.json", "--provider-base-url", "http://127.0.0.1:\(port)", "--wait-for", "20"])
         try await Task.sleep(for: .seconds(1.5))
         // The provider appears late: a stub of itself.
-        let stub = Process()
-        stub.executableURL = tollgateBinary
-        stub.arguments = ["stub", "stubs/email-provider.json", "--port", "\(port)", "--quiet"]
-        stub.currentDirectoryURL = packageRoot
-        stub.standardOutput = FileHandle.nullDevice
-        try stub.run()
+        let stub = try startStub("stubs/email-provider.json", port: port)
         defer { stub.interrupt() }
         let result = try await verification
         #expect(result.status == 0, "\(result.out)\(result.err)")
@@ -209,12 +216,7 @@ func runTollgateAsync(_ arguments: [String]) async throws -> (status: Int32, out
 
     @Test func synchronousMessagesVerifyThroughTheMessagesURL() async throws {
         let port = freePort()
-        let provider = Process()
-        provider.executableURL = tollgateBinary
-        provider.arguments = ["stub", "Tests/TollgateCLITests/Fixtures/pricing-provider-stub.json", "--port", "\(port)", "--quiet"]
-        provider.currentDirectoryURL = packageRoot
-        provider.standardOutput = FileHandle.nullDevice
-        try provider.run()
+        let provider = try startStub("Tests/TollgateCLITests/Fixtures/pricing-provider-stub.json", port: port)
         defer { provider.interrupt() }
         let pact = "Tests/TollgateCLITests/Fixtures/price-quote-sync.json"
         let ok = try await runTollgateAsync(["verify", pact, "--messages-url", "http://127.0.0.1:\(port)/messages", "--wait-for", "10"])

@@ -5,7 +5,7 @@ import Glibc
 
 /// A port nothing listens on: the one the system hands out for 127.0.0.1:0, released again.
 /// (Random picks collide with the ephemeral ports that busy tests' own connections use.)
-func freePort() -> Int {
+public func freePort() -> Int {
     let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
     defer { close(fd) }
     var address = sockaddr_in()
