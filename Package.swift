@@ -4,12 +4,12 @@ import PackageDescription
 /// One settings list for every target (see STYLE.md).
 let swiftSettings: [SwiftSetting] = [
     .enableUpcomingFeature("ExistentialAny"),
-    .swiftLanguageMode(.v5),
+    .swiftLanguageMode(.v6),
 ]
 
 let package = Package(
     name: "Tollgate",
-    platforms: [.macOS(.v14)],
+    platforms: [.macOS(.v15)],
     products: [
         .executable(name: "tollgate", targets: ["tollgate"]),
         .library(name: "ContractCore", targets: ["ContractCore"]),
@@ -33,8 +33,9 @@ let package = Package(
                        providers: [.apt(["libpq-dev"])]),
         .systemLibrary(name: "COpenSSL", pkgConfig: "libcrypto",
                        providers: [.apt(["libssl-dev"])]),
+        .systemLibrary(name: "CStdio"),
         .target(name: "ContractCore", swiftSettings: swiftSettings),
-        .target(name: "Transport", dependencies: ["CCurl", "CRdKafka", "CLibPQ", "COpenSSL"],
+        .target(name: "Transport", dependencies: ["CCurl", "CRdKafka", "CLibPQ", "COpenSSL", "CStdio"],
                 swiftSettings: swiftSettings),
         .target(name: "Verifier", dependencies: ["ContractCore", "Transport"], swiftSettings: swiftSettings),
         .target(name: "Reports", dependencies: ["ContractCore"], swiftSettings: swiftSettings),
@@ -76,6 +77,7 @@ let package = Package(
                 "Reports",
                 "StubServer",
                 "Verifier",
+                "Transport",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: swiftSettings),

@@ -53,10 +53,17 @@ public final class RunningServer: Sendable {
         return RunningServer(name: name, host: host, port: bound, task: task, group: group)
     }
 
-    /// Stops accepting requests, lets in-flight ones finish, and returns when the server is down.
-    public func stop() async {
+    /// Stops accepting requests and lets in-flight ones finish for up to `seconds`; then cancels
+    /// the server, which ends the requests still running.
+    public func stop(within seconds: Double = 5) async {
         await group.triggerGracefulShutdown()
+        let task = self.task
+        let deadline = Task {
+            try await Task.sleep(for: .seconds(seconds))
+            task.cancel()
+        }
         _ = try? await task.value
+        deadline.cancel()
     }
 }
 

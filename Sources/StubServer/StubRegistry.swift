@@ -24,6 +24,7 @@ struct RecordedRequest: Sendable {
 
 /// The interactions being served and the requests seen; reloadable while serving.
 final class StubRegistry: @unchecked Sendable {
+    // Safe: `entries` and `recorded` are only touched under `lock`.
     private let lock = NSLock()
     private var entries: [StubEntry]
     private var recorded: [RecordedRequest] = []

@@ -105,6 +105,7 @@ public final class StubServer: Sendable {
 
 /// The stub's URL, known once it listens (for MockServerURL generators).
 final class BaseURL: @unchecked Sendable {
+    // Safe: `value` is only touched under `lock`.
     private let lock = NSLock()
     private var value: String?
     func set(_ url: String) { lock.lock(); value = url; lock.unlock() }

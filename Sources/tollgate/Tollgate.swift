@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import Transport
 
 @main
 struct Tollgate: AsyncParsableCommand {
@@ -10,7 +11,7 @@ struct Tollgate: AsyncParsableCommand {
 
     static func main() async {
         // Progress lines reach pipes and CI logs as they happen, not when the buffer fills.
-        setvbuf(stdout, nil, _IOLBF, 0)
+        StandardOutput.flushEachLine()
         do {
             var command = try parseAsRoot()
             if var asyncCommand = command as? any AsyncParsableCommand {

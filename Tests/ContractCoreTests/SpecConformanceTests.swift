@@ -30,7 +30,7 @@ import Testing
             let kind = try #require(inferred.kind, "no kind for \(relative)")
             let specVersion = try #require(inferred.version, "no version for \(relative)")
             let testCase = try MatchCase(json: try Data(contentsOf: file), kind: kind, version: specVersion, file: relative)
-            let verdict = try #require(testCase.expectedVerdict)
+            let verdict: Bool = try #require(testCase.expectedVerdict)
             let result = try testCase.evaluate(file: relative)
             if result.matched != verdict {
                 failures.append("\(relative): expected \(verdict ? "match" : "mismatch"), got \(result.matched ? "match" : result.mismatches.map(\.description).joined(separator: "; "))")

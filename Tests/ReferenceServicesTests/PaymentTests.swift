@@ -7,10 +7,10 @@ import Testing
     func twentyConcurrentDuplicatesChargeOnce(kind: StoreKind) async throws {
         try await TestStack.with(kind) { t in
             let orderID = UUID().uuidString.lowercased()
-            let body: [String: Any] = ["order_id": orderID, "amount": 42.5, "currency": "USD", "payment_method": "pm_card_visa"]
+            let body: @Sendable () -> [String: Any] = { ["order_id": orderID, "amount": 42.5, "currency": "USD", "payment_method": "pm_card_visa"] }
             let replies = try await withThrowingTaskGroup(of: TestStack.Reply.self) { group in
                 for _ in 0..<20 {
-                    group.addTask { try await t.call("POST", "/api/v1/payments/process", json: body, headers: [("Idempotency-Key", "pay-once")]) }
+                    group.addTask { try await t.call("POST", "/api/v1/payments/process", json: body(), headers: [("Idempotency-Key", "pay-once")]) }
                 }
                 return try await group.reduce(into: [TestStack.Reply]()) { $0.append($1) }
             }
@@ -20,7 +20,7 @@ import Testing
             #expect(payments.count == 1)
             #expect(decimal(payments[0]["amount"]) == Decimal(string: "42.5"))
             // Later, the same key still answers with the first result.
-            let later = try await t.call("POST", "/api/v1/payments/process", json: body, headers: [("Idempotency-Key", "pay-once")])
+            let later = try await t.call("POST", "/api/v1/payments/process", json: body(), headers: [("Idempotency-Key", "pay-once")])
             #expect(later.json["id"] as? String == payments[0]["id"] as? String)
         }
     }

@@ -140,8 +140,9 @@ import Testing
     func fiftyConcurrentOrdersForTheLastTenUnitsSellExactlyTen(kind: StoreKind) async throws {
         try await TestStack.with(kind) { t in
             try await t.setStock(9, 10)
-            var tokens: [String] = []
-            for i in 0..<5 { tokens.append(try await t.customer("rush\(i)").token) }
+            var customers: [String] = []
+            for i in 0..<5 { customers.append(try await t.customer("rush\(i)").token) }
+            let tokens = customers
             let statuses = try await withThrowingTaskGroup(of: Int.self) { group in
                 for i in 0..<50 { group.addTask { try await t.order(tokens[i % 5], items: [(9, 1)]).status } }
                 return try await group.reduce(into: [Int]()) { $0.append($1) }

@@ -7,6 +7,7 @@ import Glibc
 /// It echoes each request as JSON, keeps connections alive and counts them.
 /// `/status/NNN` answers with that status; `/sleep/MS` waits before answering.
 final class TestHTTPServer: @unchecked Sendable {
+    // Safe: the counters are only touched under the server's lock; the listener is a constant.
     let port: UInt16
     private let listener: Int32
     private let lock = NSLock()

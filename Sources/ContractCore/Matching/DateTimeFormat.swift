@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 
 /// A Java `DateTimeFormatter`-style pattern (`yyyy-MM-dd'T'HH:mm:ss.SSSXXX`), as Pact's
 /// timestamp, date and time matchers use, compiled to a validator.
@@ -150,15 +151,12 @@ struct DateTimeFormat: Sendable {
         }
     }
 
-    private static let cacheLock = NSLock()
-    nonisolated(unsafe) private static var cache: [String: DateTimeFormat] = [:]
+    private static let cache = Mutex<[String: DateTimeFormat]>([:])
 
     static func cached(_ pattern: String) throws -> DateTimeFormat {
-        cacheLock.lock()
-        defer { cacheLock.unlock() }
-        if let hit = cache[pattern] { return hit }
+        if let hit = cache.withLock({ $0[pattern] }) { return hit }
         let format = try DateTimeFormat(pattern)
-        cache[pattern] = format
+        cache.withLock { $0[pattern] = format }
         return format
     }
 }

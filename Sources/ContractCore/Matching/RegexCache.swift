@@ -2,6 +2,7 @@ import Foundation
 
 /// Compiled regular expressions, shared across matches (compiling dominates otherwise).
 final class RegexCache: @unchecked Sendable {
+    // Safe: `compiled` and `invalid` are only touched under `lock`; compiled expressions are immutable.
     static let shared = RegexCache()
     private let lock = NSLock()
     private var compiled: [String: NSRegularExpression] = [:]

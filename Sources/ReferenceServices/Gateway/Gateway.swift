@@ -14,12 +14,14 @@ public struct GatewayRoutes: Sendable {
         self.payments = payments
     }
 
+    /// The public API prefixes and the service behind each.
+    var table: [(prefix: String, base: String)] {
+        [("/api/v1/users", users), ("/api/v1/products", catalog), ("/api/v1/categories", catalog),
+         ("/api/v1/orders", orders), ("/api/v1/payments", payments)]
+    }
+
     func upstream(for path: String) -> (prefix: String, base: String)? {
-        let table: [(String, String)] = [
-            ("/api/v1/users", users), ("/api/v1/products", catalog), ("/api/v1/categories", catalog),
-            ("/api/v1/inventory", catalog), ("/api/v1/orders", orders), ("/api/v1/payments", payments),
-        ]
-        return table.first { path == $0.0 || path.hasPrefix($0.0 + "/") }.map { ($0.0, $0.1) }
+        table.first { path == $0.prefix || path.hasPrefix($0.prefix + "/") }
     }
 }
 
@@ -63,7 +65,7 @@ public struct Gateway: Sendable {
     public func router(metrics: MetricsRegistry, options: ServiceOptions = ServiceOptions()) -> Router<ServiceContext> {
         let upstreams = [routes.users, routes.catalog, routes.orders, routes.payments]
         let pool = self.pool
-        let router = makeServiceRouter(name: "api-gateway", metrics: metrics, options: options, readiness: Dictionary(uniqueKeysWithValues: Set(upstreams).map { base in
+        let router = makeServiceRouter(name: "api-gateway", metrics: metrics, options: options, proxiedPrefixes: routes.table.map(\.prefix), readiness: Dictionary(uniqueKeysWithValues: Set(upstreams).map { base in
             (base, { @Sendable in ((try? await pool.send(HTTPClientRequest(url: base + "/health", timeout: 2)))?.status == 200) })
         }))
         router.add(middleware: ProxyMiddleware(gateway: self))

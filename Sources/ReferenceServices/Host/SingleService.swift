@@ -36,7 +36,11 @@ public struct StartedService: Sendable {
     public let kafkaBootstrap: String?
     let bus: EventBus?
 
-    public func stop() async { await service.stop() }
+    /// Stops the service; requests still running after `seconds` are cancelled.
+    public func stop(within seconds: Double = 5) async {
+        await service.stop(within: seconds)
+        bus?.stop()
+    }
 }
 
 public enum SingleService {

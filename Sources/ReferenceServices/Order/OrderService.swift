@@ -235,7 +235,7 @@ public struct OrderService: Sendable {
             "items": .array(order.items.map { .object(["product_id": .int($0.productId), "quantity": .int($0.quantity), "unit_price": .decimal($0.unitPrice)]) }),
             "subtotal": .decimal(order.subtotal), "tax": .decimal(order.tax), "shipping": .decimal(order.shipping),
             "total_amount": .decimal(order.total), "currency": .string(order.currency),
-            "created_at": .string(JSON.isoFormatter.string(from: order.createdAt)),
+            "created_at": .string(JSON.timestamp(order.createdAt)),
         ]
         payload.merge(extra) { _, new in new }
         await events.emit(type, aggregate: order.id, correlation: context.correlation, payload, logger: context.logger)

@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 import HTTPTypes
 import Hummingbird
 import Logging
@@ -139,7 +140,7 @@ public struct PaymentService: Sendable {
             await events.emit("payment.completed", aggregate: payment.orderId, correlation: correlationID, [
                 "payment_id": .string(payment.id), "order_id": .string(payment.orderId), "amount": .decimal(payment.amount),
                 "currency": .string(payment.currency), "payment_method": .string(payment.paymentMethod),
-                "transaction_id": .string(payment.providerPaymentId ?? ""), "completed_at": .string(JSON.isoFormatter.string(from: now)),
+                "transaction_id": .string(payment.providerPaymentId ?? ""), "completed_at": .string(JSON.timestamp(now)),
             ], logger: logger)
         } else {
             await events.emit("payment.failed", aggregate: payment.orderId, correlation: correlationID, [
@@ -190,24 +191,18 @@ public struct PaymentService: Sendable {
 
 /// Runs at most one operation per key at a time; callers with the same key while it runs
 /// get its result instead of starting their own.
-final class SingleFlight<Key: Hashable & Sendable, Value: Sendable>: @unchecked Sendable {
-    private let lock = NSLock()
-    private var running: [Key: Task<Value, any Error>] = [:]
+final class SingleFlight<Key: Hashable & Sendable, Value: Sendable>: Sendable {
+    private let running = Mutex<[Key: Task<Value, any Error>]>([:])
 
     func run(_ key: Key, _ operation: @escaping @Sendable () async throws -> Value) async throws -> Value {
-        lock.lock()
-        if let task = running[key] {
-            lock.unlock()
-            return try await task.value
+        let (task, started) = running.withLock { running in
+            if let task = running[key] { return (task, false) }
+            let task = Task { try await operation() }
+            running[key] = task
+            return (task, true)
         }
-        let task = Task { try await operation() }
-        running[key] = task
-        lock.unlock()
-        defer {
-            lock.lock()
-            running[key] = nil
-            lock.unlock()
-        }
+        guard started else { return try await task.value }
+        defer { _ = running.withLock { $0.removeValue(forKey: key) } }
         return try await task.value
     }
 }

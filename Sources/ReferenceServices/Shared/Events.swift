@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import Synchronization
 import Transport
 
 /// A domain event as the migration guide defines it; the envelope written to Kafka is
@@ -27,7 +28,7 @@ public struct DomainEvent: Sendable {
             let eventId, eventType, eventTimestamp, correlationId, aggregateId: String
             let payload: [String: JSONField]
         }
-        return try JSON.encode(Envelope(eventId: eventID, eventType: type, eventTimestamp: JSON.isoFormatter.string(from: timestamp),
+        return try JSON.encode(Envelope(eventId: eventID, eventType: type, eventTimestamp: JSON.timestamp(timestamp),
                                         correlationId: correlationID, aggregateId: aggregateID, payload: payload))
     }
 }
@@ -47,24 +48,21 @@ extension EventPublisher {
 
 /// Keeps the last events published, so a provider can answer the Pact way of verifying
 /// messages (describe a message, get it back).
-public final class EventRecorder: @unchecked Sendable {
-    private let lock = NSLock()
-    private var events: [DomainEvent] = []
+public final class EventRecorder: Sendable {
+    private let events = Mutex<[DomainEvent]>([])
 
     public init() {}
 
     func record(_ event: DomainEvent) {
-        lock.lock()
-        events.append(event)
-        if events.count > 1000 { events.removeFirst(events.count - 1000) }
-        lock.unlock()
+        events.withLock { events in
+            events.append(event)
+            if events.count > 1000 { events.removeFirst(events.count - 1000) }
+        }
     }
 
     /// The latest event for `aggregate`, preferring one whose type the description names.
     func latest(aggregate: String, describedBy description: String) -> DomainEvent? {
-        lock.lock()
-        defer { lock.unlock() }
-        let candidates = events.filter { $0.aggregateID == aggregate }
+        let candidates = events.withLock { $0.filter { $0.aggregateID == aggregate } }
         return candidates.last { description.contains($0.type) } ?? candidates.last
     }
 }
@@ -136,17 +134,16 @@ extension EventPublisher {
 }
 
 /// Resumes a continuation once, whichever of several racers comes first.
-final class ResumeOnce<T: Sendable>: @unchecked Sendable {
-    private let lock = NSLock()
-    private var continuation: CheckedContinuation<T, Never>?
+final class ResumeOnce<T: Sendable>: Sendable {
+    private let continuation: Mutex<CheckedContinuation<T, Never>?>
 
-    init(_ continuation: CheckedContinuation<T, Never>) { self.continuation = continuation }
+    init(_ continuation: CheckedContinuation<T, Never>) { self.continuation = Mutex(continuation) }
 
     func resume(_ value: T) {
-        lock.lock()
-        let pending = continuation
-        continuation = nil
-        lock.unlock()
+        let pending = continuation.withLock { pending in
+            defer { pending = nil }
+            return pending
+        }
         pending?.resume(returning: value)
     }
 }

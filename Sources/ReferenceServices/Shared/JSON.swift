@@ -9,7 +9,7 @@ public enum JSON {
         encoder.keyEncodingStrategy = .convertToSnakeCase
         encoder.dateEncodingStrategy = .custom { date, encoder in
             var container = encoder.singleValueContainer()
-            try container.encode(isoFormatter.string(from: date))
+            try container.encode(timestamp(date))
         }
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
         return encoder
@@ -20,7 +20,7 @@ public enum JSON {
         decoder.keyDecodingStrategy = .convertFromSnakeCase
         decoder.dateDecodingStrategy = .custom { decoder in
             let text = try decoder.singleValueContainer().decode(String.self)
-            guard let date = isoFormatter.date(from: text) ?? ISO8601DateFormatter().date(from: text) else {
+            guard let date = parseTimestamp(text) else {
                 throw DecodingError.dataCorrupted(.init(codingPath: decoder.codingPath, debugDescription: "not an ISO 8601 date: \(text)"))
             }
             return date
@@ -28,11 +28,17 @@ public enum JSON {
         return decoder
     }()
 
-    nonisolated(unsafe) static let isoFormatter: ISO8601DateFormatter = {
-        let f = ISO8601DateFormatter()
-        f.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
-        return f
-    }()
+    /// ISO 8601 in UTC with milliseconds (`2026-11-25T17:36:04.123Z`); a value type, so
+    /// concurrent requests share no formatter state.
+    private static let timestampStyle = Date.ISO8601FormatStyle(includingFractionalSeconds: true)
+
+    /// A date as the services write it.
+    public static func timestamp(_ date: Date) -> String { date.formatted(timestampStyle) }
+
+    /// A date in ISO 8601, with or without fractional seconds.
+    static func parseTimestamp(_ text: String) -> Date? {
+        (try? timestampStyle.parse(text)) ?? (try? Date.ISO8601FormatStyle().parse(text))
+    }
 
     public static func encode<T: Encodable>(_ value: T) throws -> [UInt8] { Array(try encoder.encode(value)) }
 

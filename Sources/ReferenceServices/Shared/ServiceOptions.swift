@@ -2,6 +2,7 @@ import Foundation
 import HTTPTypes
 import Hummingbird
 import NIOCore
+import Synchronization
 
 /// A deliberate defect, so a team can watch Tollgate catch it:
 /// `rename-field:SERVICE:FROM=TO`, `drop-event-field:EVENT:FIELD`, `fail-route:SERVICE:PATH-PREFIX`.
@@ -70,8 +71,9 @@ struct BreakageMiddleware: RouterMiddleware {
         guard !renames.isEmpty, response.headers[.contentType]?.hasPrefix("application/json") == true else { return response }
         let collected = CollectedBody()
         try await response.body.write(CollectingWriter(target: collected))
-        guard let object = try? JSONSerialization.jsonObject(with: Data(collected.bytes), options: [.fragmentsAllowed]) else {
-            response.body = .init(byteBuffer: ByteBuffer(bytes: collected.bytes))
+        let bytes = collected.bytes
+        guard let object = try? JSONSerialization.jsonObject(with: Data(bytes), options: [.fragmentsAllowed]) else {
+            response.body = .init(byteBuffer: ByteBuffer(bytes: bytes))
             return response
         }
         func rename(_ value: Any) -> Any {
@@ -90,12 +92,17 @@ struct BreakageMiddleware: RouterMiddleware {
     }
 }
 
-final class CollectedBody: @unchecked Sendable { var bytes: [UInt8] = [] }
+/// The bytes a handler wrote, gathered for rewriting.
+final class CollectedBody: Sendable {
+    private let buffer = Mutex<[UInt8]>([])
+    var bytes: [UInt8] { buffer.withLock { $0 } }
+    func append(_ more: ByteBuffer) { buffer.withLock { $0 += more.readableBytesView } }
+}
 
 /// Gathers a response body written by a handler, so a middleware can rewrite it.
 struct CollectingWriter: ResponseBodyWriter {
     let target: CollectedBody
-    mutating func write(_ buffer: ByteBuffer) async throws { target.bytes += buffer.readableBytesView }
+    mutating func write(_ buffer: ByteBuffer) async throws { target.append(buffer) }
     consuming func finish(_ trailingHeaders: HTTPFields?) async throws {}
 }
 

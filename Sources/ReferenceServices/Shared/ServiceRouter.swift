@@ -7,9 +7,9 @@ import ServerRuntime
 /// A service's router with what every service answers: `/health`, `/ready`, `/metrics`,
 /// correlation ids, request metrics and the standard error body.
 func makeServiceRouter(name: String, metrics: MetricsRegistry, options: ServiceOptions = ServiceOptions(),
-                       readiness: [String: @Sendable () async -> Bool]) -> Router<ServiceContext> {
+                       proxiedPrefixes: [String] = [], readiness: [String: @Sendable () async -> Bool]) -> Router<ServiceContext> {
     let router = Router(context: ServiceContext.self)
-    router.add(middleware: MetricsMiddleware(registry: metrics))
+    router.add(middleware: MetricsMiddleware(registry: metrics, proxiedPrefixes: proxiedPrefixes))
     router.add(middleware: CorrelationMiddleware())
     router.add(middleware: ErrorMiddleware())
     let breakages = options.breakages(for: name)

@@ -82,7 +82,7 @@ public struct UserService: Sendable {
     func publishRegistered(_ user: User, correlation: String, logger: Logger?) async {
         await events.emit("user.registered", aggregate: user.id, correlation: correlation, [
             "user_id": .string(user.id), "email": .string(user.email), "first_name": .string(user.firstName),
-            "last_name": .string(user.lastName), "registered_at": .string(JSON.isoFormatter.string(from: user.createdAt)),
+            "last_name": .string(user.lastName), "registered_at": .string(JSON.timestamp(user.createdAt)),
         ], logger: logger)
     }
 

@@ -79,7 +79,12 @@ final class Transfer {
     private let box: TransferBox
     private let unmanaged: Unmanaged<TransferBox>
     private var headerList: UnsafeMutablePointer<curl_slist>?
-    private var errorBuffer = [CChar](repeating: 0, count: Int(CURL_ERROR_SIZE) + 1)
+    /// libcurl writes failure details here; the handle points at it until `cleanUp` detaches it.
+    private let errorBuffer: UnsafeMutablePointer<CChar> = {
+        let buffer = UnsafeMutablePointer<CChar>.allocate(capacity: Int(CURL_ERROR_SIZE) + 1)
+        buffer.initialize(repeating: 0, count: Int(CURL_ERROR_SIZE) + 1)
+        return buffer
+    }()
 
     private static let globalInit: Void = { curl_global_init(Int(CURL_GLOBAL_DEFAULT)) }()
     static func initialiseCurl() { _ = globalInit }
@@ -99,9 +104,7 @@ final class Transfer {
 
         var code = CURLE_OK
         func set(_ result: CURLcode) { if code == CURLE_OK { code = result } }
-        errorBuffer.withUnsafeMutableBufferPointer { buffer in
-            set(tg_curl_set_ptr(handle, CURLOPT_ERRORBUFFER, buffer.baseAddress))
-        }
+        set(tg_curl_set_ptr(handle, CURLOPT_ERRORBUFFER, errorBuffer))
         set(tg_curl_set_string(handle, CURLOPT_URL, request.url))
         set(tg_curl_set_long(handle, CURLOPT_NOSIGNAL, 1))
         set(tg_curl_set_long(handle, CURLOPT_TIMEOUT_MS, max(1, Int(request.timeout * 1000))))
@@ -158,7 +161,7 @@ final class Transfer {
     func finish(_ result: CURLcode) -> Result<HTTPClientResponse, HTTPClientError> {
         defer { cleanUp() }
         guard result == CURLE_OK else {
-            let detail = String(cString: errorBuffer)
+            let detail = String(cString: UnsafePointer(errorBuffer))
             let message = detail.isEmpty ? String(cString: curl_easy_strerror(result)) : detail
             let kind: HTTPClientError.Kind
             switch result {
@@ -176,10 +179,17 @@ final class Transfer {
         return .success(HTTPClientResponse(status: status, headers: box.headers, body: box.received, elapsed: Double(micros) / 1e6))
     }
 
+    deinit {
+        cleanUp()
+        errorBuffer.deallocate()
+    }
+
     private var cleaned = false
     private func cleanUp() {
         guard !cleaned else { return }
         cleaned = true
+        // The handle outlives this transfer (it is reused): it must not keep pointing at our buffer.
+        _ = tg_curl_set_ptr(handle, CURLOPT_ERRORBUFFER, nil)
         curl_slist_free_all(headerList)
         headerList = nil
         unmanaged.release()
@@ -245,6 +255,8 @@ public final class HTTPClientPool: Sendable {
 }
 
 /// The multi handle and the queue of submitted requests, shared by the pool and its thread.
+/// Safe to share: `submitted` and `stopping` are guarded by `lock`, the handles are only
+/// touched by the loop thread, and `curl_multi_wakeup` is documented as callable from any thread.
 private final class MultiEngine: @unchecked Sendable {
     private let multi: UnsafeMutableRawPointer
     private let lock = NSLock()

@@ -2,10 +2,12 @@ import CRdKafka
 import Foundation
 
 /// A librdkafka consumer: join a group with `subscribe`, or read partitions directly with `assign`.
-/// Use from one task or thread at a time.
-public final class KafkaConsumer: @unchecked Sendable {
-    private let handle: OpaquePointer
-    private var closed = false
+/// Its calls block (up to their timeout): call them from a thread of their own or a dispatch
+/// queue, not from the cooperative pool.
+public final class KafkaConsumer: Sendable {
+    private let client: KafkaClientHandle
+    private let closed = LockedFlag(false)
+    private var handle: OpaquePointer { client.raw }
 
     /// Where to start reading an assigned partition.
     public enum StartOffset: Sendable {
@@ -27,8 +29,8 @@ public final class KafkaConsumer: @unchecked Sendable {
         var all = ["bootstrap.servers": bootstrapServers, "group.id": groupId, "auto.offset.reset": "earliest",
                    "enable.partition.eof": "false", "topic.metadata.refresh.interval.ms": "1000"]
         all.merge(settings) { _, new in new }
-        handle = try makeClient(RD_KAFKA_CONSUMER, try makeConfiguration(all))
-        rd_kafka_poll_set_consumer(handle)
+        client = KafkaClientHandle(raw: try makeClient(RD_KAFKA_CONSUMER, try makeConfiguration(all)))
+        rd_kafka_poll_set_consumer(client.raw)
     }
 
     deinit { close() }
@@ -94,8 +96,11 @@ public final class KafkaConsumer: @unchecked Sendable {
 
     /// Leaves the group and releases the client.
     public func close() {
-        guard !closed else { return }
-        closed = true
+        let wasClosed = closed.withValue { closed in
+            defer { closed = true }
+            return closed
+        }
+        guard !wasClosed else { return }
         rd_kafka_consumer_close(handle)
         rd_kafka_destroy(handle)
     }

@@ -26,7 +26,7 @@ func makeConfiguration(_ settings: [String: String]) throws -> OpaquePointer {
     for (key, value) in settings.sorted(by: { $0.key < $1.key }) {
         if rd_kafka_conf_set(conf, key, value, &errorText, errorText.count) != RD_KAFKA_CONF_OK {
             rd_kafka_conf_destroy(conf)
-            throw KafkaError(message: "Kafka setting \(key)=\(value): \(String(cString: errorText))")
+            throw KafkaError(message: "Kafka setting \(key)=\(value): \(String(nulTerminated: errorText))")
         }
     }
     // Connection noise (retries, brokers going away) surfaces as errors from send/poll;
@@ -42,7 +42,7 @@ func makeClient(_ type: rd_kafka_type_t, _ conf: OpaquePointer) throws -> Opaque
     var errorText = [CChar](repeating: 0, count: 512)
     guard let handle = rd_kafka_new(type, conf, &errorText, errorText.count) else {
         rd_kafka_conf_destroy(conf)
-        throw KafkaError(message: "cannot create Kafka client: \(String(cString: errorText))")
+        throw KafkaError(message: "cannot create Kafka client: \(String(nulTerminated: errorText))")
     }
     return handle
 }

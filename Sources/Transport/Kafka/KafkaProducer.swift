@@ -9,11 +9,12 @@ public struct DeliveryReport: Sendable {
 }
 
 /// A librdkafka producer. `send` waits until the broker acknowledges the record.
-/// Safe to use from several threads and tasks: a background thread serves delivery reports.
-public final class KafkaProducer: @unchecked Sendable {
-    private let handle: OpaquePointer
-    private let pollThread: Thread
-    private let running = ManagedAtomicFlag()
+/// Safe to use from several threads and tasks: a background thread serves delivery reports,
+/// and that thread also flushes and destroys the client once the producer is released, so
+/// releasing it never blocks the caller.
+public final class KafkaProducer: Sendable {
+    private let handle: KafkaClientHandle
+    private let running = LockedFlag(true)
 
     /// - Parameters:
     ///   - bootstrapServers: `host:port[,host:port]`.
@@ -33,23 +34,20 @@ public final class KafkaProducer: @unchecked Sendable {
                 box.complete(.success(DeliveryReport(topic: topic, partition: m.partition, offset: m.offset)))
             }
         }
-        handle = try makeClient(RD_KAFKA_PRODUCER, conf)
-        let handle = self.handle
+        let handle = KafkaClientHandle(raw: try makeClient(RD_KAFKA_PRODUCER, conf))
+        self.handle = handle
         let running = self.running
-        running.set(true)
-        pollThread = Thread {
-            while running.get() { rd_kafka_poll(handle, 50) }
+        let pollThread = Thread {
+            while running.value { rd_kafka_poll(handle.raw, 50) }
+            // Released: deliver what is still queued (bounded), then free the client.
+            rd_kafka_flush(handle.raw, 5000)
+            rd_kafka_destroy(handle.raw)
         }
         pollThread.name = "tollgate.kafka.producer"
         pollThread.start()
     }
 
-    deinit {
-        rd_kafka_flush(handle, 5000)
-        running.set(false)
-        while !pollThread.isFinished { usleep(1000) }
-        rd_kafka_destroy(handle)
-    }
+    deinit { running.value = false }
 
     /// Produces one record and waits for the broker's acknowledgement.
     @discardableResult
@@ -69,17 +67,18 @@ public final class KafkaProducer: @unchecked Sendable {
     public func sendAndWait(topic: String, key: [UInt8]?, value: [UInt8], headers: [(name: String, value: [UInt8])] = [],
                             partition: Int32 = -1) throws -> DeliveryReport {
         let done = DispatchSemaphore(value: 0)
-        var outcome: Result<DeliveryReport, any Error>?
+        let outcome = LockedValue<Result<DeliveryReport, any Error>?>(nil)
         try enqueue(topic: topic, key: key, value: value, headers: headers, partition: partition) {
-            outcome = $0
+            outcome.value = $0
             done.signal()
         }
         done.wait()
-        return try outcome!.get()
+        return try outcome.value!.get()
     }
 
     private func enqueue(topic: String, key: [UInt8]?, value: [UInt8], headers: [(name: String, value: [UInt8])], partition: Int32,
-                         completion: @escaping (Result<DeliveryReport, any Error>) -> Void) throws {
+                         completion: @escaping @Sendable (Result<DeliveryReport, any Error>) -> Void) throws {
+        let handle = self.handle.raw
         let box = DeliveryBox(completion: completion)
         let opaque = Unmanaged.passRetained(box).toOpaque()
         let headerList = rd_kafka_headers_new(headers.count)
@@ -108,9 +107,9 @@ public final class KafkaProducer: @unchecked Sendable {
     /// the client to learn where the topic lives.
     public func prepare(topics: [String], timeout: Double = 2) {
         // Topic handles make the topics "locally known"; one metadata request covers them all.
-        let handles = topics.compactMap { rd_kafka_topic_new(handle, $0, nil) }
+        let handles = topics.compactMap { rd_kafka_topic_new(handle.raw, $0, nil) }
         var metadata: UnsafePointer<rd_kafka_metadata>?
-        _ = rd_kafka_metadata(handle, 0, nil, &metadata, Int32(timeout * 1000))
+        _ = rd_kafka_metadata(handle.raw, 0, nil, &metadata, Int32(timeout * 1000))
         if let metadata { rd_kafka_metadata_destroy(metadata) }
         handles.forEach { rd_kafka_topic_destroy($0) }
     }
@@ -118,28 +117,27 @@ public final class KafkaProducer: @unchecked Sendable {
     /// Whether a broker answers a metadata request within `timeout` seconds (for readiness checks).
     public func isBrokerReachable(timeout: Double = 1) -> Bool {
         var metadata: UnsafePointer<rd_kafka_metadata>?
-        let error = rd_kafka_metadata(handle, 0, nil, &metadata, Int32(timeout * 1000))
+        let error = rd_kafka_metadata(handle.raw, 0, nil, &metadata, Int32(timeout * 1000))
         if let metadata { rd_kafka_metadata_destroy(metadata) }
         return error == RD_KAFKA_RESP_ERR_NO_ERROR
     }
 
     /// Waits until every queued record is delivered or `timeout` seconds pass.
     public func flush(timeout: Double = 10) throws {
-        let error = rd_kafka_flush(handle, Int32(timeout * 1000))
+        let error = rd_kafka_flush(handle.raw, Int32(timeout * 1000))
         if error != RD_KAFKA_RESP_ERR_NO_ERROR { throw KafkaError(error, context: "flush") }
     }
 }
 
+/// The completion of one produced record; retained by librdkafka until its delivery report.
 private final class DeliveryBox {
-    let completion: (Result<DeliveryReport, any Error>) -> Void
-    init(completion: @escaping (Result<DeliveryReport, any Error>) -> Void) { self.completion = completion }
+    let completion: @Sendable (Result<DeliveryReport, any Error>) -> Void
+    init(completion: @escaping @Sendable (Result<DeliveryReport, any Error>) -> Void) { self.completion = completion }
     func complete(_ result: Result<DeliveryReport, any Error>) { completion(result) }
 }
 
-/// A boolean shared with a background thread.
-final class ManagedAtomicFlag: @unchecked Sendable {
-    private let lock = NSLock()
-    private var value = false
-    func set(_ newValue: Bool) { lock.lock(); value = newValue; lock.unlock() }
-    func get() -> Bool { lock.lock(); defer { lock.unlock() }; return value }
+/// A librdkafka client handle. librdkafka's client calls (produce, poll, metadata, flush) are
+/// thread-safe, so the handle may be used from any thread.
+struct KafkaClientHandle: @unchecked Sendable {
+    let raw: OpaquePointer
 }

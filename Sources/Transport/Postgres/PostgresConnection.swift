@@ -5,6 +5,8 @@ import Foundation
 /// Not safe to share between threads; use `PostgresPool` from concurrent code.
 public final class PostgresConnection {
     private let connection: OpaquePointer
+    /// Set when a ROLLBACK failed: the session may still be inside a transaction.
+    private var poisoned = false
 
     /// Connects to `url` (`postgresql://user:password@host:port/database?sslmode=disable`).
     public init(url: String) throws {
@@ -24,7 +26,7 @@ public final class PostgresConnection {
     deinit { PQfinish(connection) }
 
     /// Whether the connection is still usable.
-    public var isHealthy: Bool { PQstatus(connection) == CONNECTION_OK }
+    public var isHealthy: Bool { !poisoned && PQstatus(connection) == CONNECTION_OK }
 
     /// Runs `sql` with `parameters` bound to `$1…$n` and returns the rows.
     @discardableResult
@@ -91,7 +93,13 @@ public final class PostgresConnection {
             try execute("COMMIT")
             return value
         } catch {
-            _ = try? execute("ROLLBACK")
+            do {
+                try execute("ROLLBACK")
+            } catch let rollback {
+                // The session's state is unknown now: never hand this connection out again.
+                poisoned = true
+                throw PostgresError(sqlState: (error as? PostgresError)?.sqlState, message: "\(error); and the ROLLBACK failed: \(rollback)", detail: nil)
+            }
             throw error
         }
     }

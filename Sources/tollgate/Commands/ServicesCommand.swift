@@ -10,29 +10,6 @@ struct ServicesCommand: AsyncParsableCommand {
         subcommands: [ServicesUpCommand.self, ServicesRunCommand.self])
 }
 
-/// Blocks until SIGINT or SIGTERM.
-func waitForShutdownSignal() async {
-    signal(SIGINT, SIG_IGN)
-    signal(SIGTERM, SIG_IGN)
-    await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
-        let once = OnceFlag()
-        for number in [SIGINT, SIGTERM] {
-            let source = DispatchSource.makeSignalSource(signal: number, queue: .main)
-            source.setEventHandler { if once.claim() { continuation.resume() } }
-            source.resume()
-            retainedSignalSources.append(source)
-        }
-    }
-}
-
-nonisolated(unsafe) private var retainedSignalSources: [any DispatchSourceSignal] = []
-
-final class OnceFlag: @unchecked Sendable {
-    private let lock = NSLock()
-    private var done = false
-    func claim() -> Bool { lock.lock(); defer { lock.unlock() }; if done { return false }; done = true; return true }
-}
-
 func env(_ name: String) -> String? {
     ProcessInfo.processInfo.environment[name].flatMap { $0.isEmpty ? nil : $0 }
 }
@@ -61,6 +38,7 @@ struct ServicesUpCommand: AsyncParsableCommand {
     @Option(help: "Use this payment provider (e.g. a tollgate stub) instead of the reference one.") var paymentProviderURL: String?
     @Flag(help: "Serve POST /_pact/provider-states on each service, for tollgate verify (never on by default).") var providerStates = false
     @Option(name: .customLong("break"), help: "Break a service on purpose (repeatable): rename-field:SERVICE:FROM=TO, drop-event-field:EVENT:FIELD, fail-route:SERVICE:PATH.") var breaks: [String] = []
+    @Option(help: "Seconds in-flight requests get to finish after SIGINT/SIGTERM before they are cancelled.") var shutdownTimeout = 5.0
 
     func validate() throws {
         var problems: [String] = []
@@ -72,6 +50,7 @@ struct ServicesUpCommand: AsyncParsableCommand {
         if seedProducts < 0 { problems.append("--seed-products must not be negative") }
         if kafkaPort != nil && (kafkaBrokers ?? env("KAFKA_BROKERS")) != nil { problems.append("--kafka-port applies to the embedded broker only, not with --kafka-brokers") }
         for spec in breaks where Breakage(spec: spec) == nil { problems.append("--break '\(spec)' is not rename-field:SERVICE:FROM=TO, drop-event-field:EVENT:FIELD or fail-route:SERVICE:PATH") }
+        if !(0...300).contains(shutdownTimeout) { problems.append("--shutdown-timeout must be between 0 and 300 seconds") }
         if !problems.isEmpty { throw ValidationError(problems.joined(separator: "\n")) }
     }
 
@@ -106,8 +85,11 @@ struct ServicesUpCommand: AsyncParsableCommand {
         for breakage in c.breakages { print("Broken on purpose: \(breakage)") }
         print("Catalog seeded with \(c.seedProducts) products. Rollout: \(c.rolloutPercent)% to the new services. Ctrl-C stops.")
         await waitForShutdownSignal()
-        print("Stopping…")
-        await stack.stop()
+        print("Stopping (at most \(formatSeconds(shutdownTimeout)); a second Ctrl-C exits at once)…")
+        let timeout = shutdownTimeout
+        if !(await stopWithin(timeout + 1) { await stack.stop(within: timeout) }) {
+            print("Stopped waiting for in-flight requests after \(formatSeconds(timeout)).")
+        }
     }
 }
 
@@ -135,6 +117,7 @@ struct ServicesRunCommand: AsyncParsableCommand {
     @Option(help: "Catalog: products to seed when the catalog is empty.") var seedProducts = 300
     @Flag(help: "Serve POST /_pact/provider-states on each service, for tollgate verify (never on by default).") var providerStates = false
     @Option(name: .customLong("break"), help: "Break a service on purpose (repeatable): rename-field:SERVICE:FROM=TO, drop-event-field:EVENT:FIELD, fail-route:SERVICE:PATH.") var breaks: [String] = []
+    @Option(help: "Seconds in-flight requests get to finish after SIGINT/SIGTERM before they are cancelled.") var shutdownTimeout = 5.0
 
     func validate() throws {
         guard SingleServiceOptions.names.contains(name) else {
@@ -143,6 +126,7 @@ struct ServicesRunCommand: AsyncParsableCommand {
         for spec in breaks where Breakage(spec: spec) == nil {
             throw ValidationError("--break '\(spec)' is not rename-field:SERVICE:FROM=TO, drop-event-field:EVENT:FIELD or fail-route:SERVICE:PATH")
         }
+        if !(0...300).contains(shutdownTimeout) { throw ValidationError("--shutdown-timeout must be between 0 and 300 seconds") }
     }
 
     func run() async throws {
@@ -172,6 +156,14 @@ struct ServicesRunCommand: AsyncParsableCommand {
         if let kafka = started.kafkaBootstrap { print("kafka \(kafka)\(o.kafkaBrokers == nil ? " (embedded)" : "")") }
         print("storage \(o.databaseURL == nil ? "in memory" : "PostgreSQL"). Ctrl-C stops.")
         await waitForShutdownSignal()
-        await started.stop()
+        let timeout = shutdownTimeout
+        if !(await stopWithin(timeout + 1) { await started.stop(within: timeout) }) {
+            print("Stopped waiting for in-flight requests after \(formatSeconds(timeout)).")
+        }
     }
+}
+
+/// `5 s`, `0.5 s`.
+func formatSeconds(_ seconds: Double) -> String {
+    seconds == seconds.rounded() ? "\(Int(seconds)) s" : "\(seconds) s"
 }

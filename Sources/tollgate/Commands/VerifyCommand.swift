@@ -112,6 +112,7 @@ struct VerifyCommand: AsyncParsableCommand {
 
 /// Prints results as a tree (consumer → provider, then interactions) as they arrive.
 final class TreePrinter: @unchecked Sendable {
+    // Safe: `currentSource` is only touched under `lock`.
     private var currentSource: String?
     private let lock = NSLock()
 

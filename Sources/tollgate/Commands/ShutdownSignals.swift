@@ -1,0 +1,90 @@
+import Foundation
+import Synchronization
+
+/// SIGINT and SIGTERM for long-running commands: the first asks for a graceful stop, a second
+/// one exits at once (status 130), as users of servers expect from a second Ctrl-C.
+final class ShutdownSignals: Sendable {
+    static let shared = ShutdownSignals()
+
+    private let state = Mutex<State>(State())
+    private struct State {
+        var received = false
+        var waiters: [CheckedContinuation<Void, Never>] = []
+    }
+    private let sources: SignalSources
+
+    private init() {
+        signal(SIGINT, SIG_IGN)
+        signal(SIGTERM, SIG_IGN)
+        let queue = DispatchQueue(label: "tollgate.signals")
+        var installed: [any DispatchSourceSignal] = []
+        sources = SignalSources()
+        for number in [SIGINT, SIGTERM] {
+            let source = DispatchSource.makeSignalSource(signal: number, queue: queue)
+            source.setEventHandler { [weak self] in self?.received() }
+            source.resume()
+            installed.append(source)
+        }
+        sources.keep(installed)
+    }
+
+    private func received() {
+        let (first, waiters) = state.withLock { state -> (Bool, [CheckedContinuation<Void, Never>]) in
+            defer { state.received = true; state.waiters = [] }
+            return (!state.received, state.waiters)
+        }
+        guard first else {
+            FileHandle.standardError.write(Data("\nSecond signal: exiting now.\n".utf8))
+            exit(130)
+        }
+        waiters.forEach { $0.resume() }
+    }
+
+    /// Returns when the first SIGINT or SIGTERM arrives (at once if one already did).
+    func wait() async {
+        await withCheckedContinuation { continuation in
+            let already = state.withLock { state in
+                if !state.received { state.waiters.append(continuation) }
+                return state.received
+            }
+            if already { continuation.resume() }
+        }
+    }
+}
+
+/// The installed signal sources, kept for the life of the process (a released source stops
+/// delivering).
+private final class SignalSources: @unchecked Sendable {
+    // Safe: written once during `ShutdownSignals.init`, before any other thread can see it.
+    private var sources: [any DispatchSourceSignal] = []
+    func keep(_ sources: [any DispatchSourceSignal]) { self.sources = sources }
+}
+
+/// Waits for the first SIGINT or SIGTERM.
+func waitForShutdownSignal() async {
+    await ShutdownSignals.shared.wait()
+}
+
+/// Runs `stop`, giving up after `seconds`: a stop that hangs (a request waiting on a slow peer)
+/// must not keep the process alive. Returns whether `stop` finished in time.
+func stopWithin(_ seconds: Double, _ stop: @escaping @Sendable () async -> Void) async -> Bool {
+    let outcome = FirstOutcome()
+    return await withCheckedContinuation { continuation in
+        outcome.set(continuation)
+        Task { await stop(); outcome.resume(true) }
+        Task { try? await Task.sleep(for: .seconds(seconds)); outcome.resume(false) }
+    }
+}
+
+/// Resumes a waiting continuation with whichever outcome comes first.
+private final class FirstOutcome: Sendable {
+    private let continuation = Mutex<CheckedContinuation<Bool, Never>?>(nil)
+    func set(_ waiting: CheckedContinuation<Bool, Never>) { continuation.withLock { $0 = waiting } }
+    func resume(_ value: Bool) {
+        let waiting = continuation.withLock { stored in
+            defer { stored = nil }
+            return stored
+        }
+        waiting?.resume(returning: value)
+    }
+}
