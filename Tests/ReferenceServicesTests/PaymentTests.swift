@@ -10,17 +10,17 @@ import Testing
             let body: @Sendable () -> [String: Any] = { ["order_id": orderID, "amount": 42.5, "currency": "USD", "payment_method": "pm_card_visa"] }
             let replies = try await withThrowingTaskGroup(of: TestStack.Reply.self) { group in
                 for _ in 0..<20 {
-                    group.addTask { try await t.call("POST", "/api/v1/payments/process", json: body(), headers: [("Idempotency-Key", "pay-once")]) }
+                    group.addTask { try await t.internalCall("payment-service", "POST", "/api/v1/payments/process", json: body(), headers: [("Idempotency-Key", "pay-once")]) }
                 }
                 return try await group.reduce(into: [TestStack.Reply]()) { $0.append($1) }
             }
             #expect(replies.allSatisfy { $0.status == 201 })
             #expect(Set(replies.compactMap { $0.json["id"] as? String }).count == 1)
-            let payments = try await t.call("GET", "/api/v1/payments/order/\(orderID)").json["payments"] as! [[String: Any]]
+            let payments = try await t.internalCall("payment-service", "GET", "/api/v1/payments/order/\(orderID)").json["payments"] as! [[String: Any]]
             #expect(payments.count == 1)
             #expect(decimal(payments[0]["amount"]) == Decimal(string: "42.5"))
             // Later, the same key still answers with the first result.
-            let later = try await t.call("POST", "/api/v1/payments/process", json: body(), headers: [("Idempotency-Key", "pay-once")])
+            let later = try await t.internalCall("payment-service", "POST", "/api/v1/payments/process", json: body(), headers: [("Idempotency-Key", "pay-once")])
             #expect(later.json["id"] as? String == payments[0]["id"] as? String)
         }
     }
@@ -28,38 +28,38 @@ import Testing
     @Test func declinedReplaysAsDeclinedAndRefundsWork() async throws {
         try await TestStack.with(.memory) { t in
             let body: [String: Any] = ["order_id": "o-1", "amount": 10, "currency": "USD", "payment_method": "pm_card_chargeDeclined"]
-            let first = try await t.call("POST", "/api/v1/payments/process", json: body, headers: [("Idempotency-Key", "d-1")])
+            let first = try await t.internalCall("payment-service", "POST", "/api/v1/payments/process", json: body, headers: [("Idempotency-Key", "d-1")])
             #expect(first.status == 402)
             #expect((first.json["error"] as? [String: Any])?["decline_code"] as? String == "generic_decline")
-            let replay = try await t.call("POST", "/api/v1/payments/process", json: body, headers: [("Idempotency-Key", "d-1")])
+            let replay = try await t.internalCall("payment-service", "POST", "/api/v1/payments/process", json: body, headers: [("Idempotency-Key", "d-1")])
             #expect(replay.status == 402)
             #expect(replay.body == first.body)
 
-            let paid = try await t.call("POST", "/api/v1/payments/process",
+            let paid = try await t.internalCall("payment-service", "POST", "/api/v1/payments/process",
                                         json: ["order_id": "o-2", "amount": 30, "currency": "USD", "payment_method": "pm_card_mastercard"],
                                         headers: [("Idempotency-Key", "p-2")])
             let id = paid.json["id"] as! String
-            let partial = try await t.call("POST", "/api/v1/payments/\(id)/refund", json: ["amount": 10, "reason": "damaged"])
+            let partial = try await t.internalCall("payment-service", "POST", "/api/v1/payments/\(id)/refund", json: ["amount": 10, "reason": "damaged"])
             #expect(partial.status == 200)
             #expect(partial.json["status"] as? String == "completed")
             #expect(decimal(partial.json["refunded_amount"]) == 10)
-            let rest = try await t.call("POST", "/api/v1/payments/\(id)/refund")
+            let rest = try await t.internalCall("payment-service", "POST", "/api/v1/payments/\(id)/refund")
             #expect(rest.json["status"] as? String == "refunded")
-            #expect(try await t.call("POST", "/api/v1/payments/\(id)/refund", json: ["amount": 5]).status == 200)
-            #expect(try await t.call("GET", "/api/v1/payments/pay_nope").status == 404)
+            #expect(try await t.internalCall("payment-service", "POST", "/api/v1/payments/\(id)/refund", json: ["amount": 5]).status == 200)
+            #expect(try await t.internalCall("payment-service", "GET", "/api/v1/payments/pay_nope").status == 404)
         }
     }
 
     @Test func paymentRequestsAreValidated() async throws {
         try await TestStack.with(.memory) { t in
             let good: [String: Any] = ["order_id": "o", "amount": 1, "currency": "USD", "payment_method": "pm_card_visa"]
-            #expect(try await t.call("POST", "/api/v1/payments/process", json: good).status == 400)
+            #expect(try await t.internalCall("payment-service", "POST", "/api/v1/payments/process", json: good).status == 400)
             var bad = good
             bad["amount"] = -3
-            #expect(try await t.call("POST", "/api/v1/payments/process", json: bad, headers: [("Idempotency-Key", "x")]).status == 422)
+            #expect(try await t.internalCall("payment-service", "POST", "/api/v1/payments/process", json: bad, headers: [("Idempotency-Key", "x")]).status == 422)
             bad = good
             bad["payment_method"] = "pm_card_unknown"
-            let unknown = try await t.call("POST", "/api/v1/payments/process", json: bad, headers: [("Idempotency-Key", "y")])
+            let unknown = try await t.internalCall("payment-service", "POST", "/api/v1/payments/process", json: bad, headers: [("Idempotency-Key", "y")])
             #expect(unknown.status == 422)
             #expect(unknown.errorMessage.contains("pm_card_unknown"))
         }
@@ -68,7 +68,7 @@ import Testing
     @Test func providerFaultsAreSetThroughItsAdminEndpoint() async throws {
         try await TestStack.with(.memory) { t in
             let provider = t.url("payment-provider")
-            let set = try await t.call("PUT", "/admin/faults", json: ["latency_ms": 150, "failure_rate": 0], base: provider)
+            let set = try await t.call("PUT", "/admin/faults", json: ["latency_ms": 150, "failure_rate": 0], token: t.stack.adminToken, base: provider)
             #expect(set.status == 200)
             let start = Date()
             let reply = try await t.call("POST", "/v1/payment_intents", json: ["amount": 500, "currency": "usd", "payment_method": "pm_card_visa"], base: provider)
@@ -78,9 +78,9 @@ import Testing
             let fetched = try await t.call("GET", "/v1/payment_intents/\(intentID)", base: provider)
             #expect(fetched.json["status"] as? String == "succeeded")
             #expect(try await t.call("GET", "/v1/payment_intents/pi_missing", base: provider).status == 404)
-            _ = try await t.call("PUT", "/admin/faults", json: ["latency_ms": 0, "failure_rate": 1], base: provider)
+            _ = try await t.call("PUT", "/admin/faults", json: ["latency_ms": 0, "failure_rate": 1], token: t.stack.adminToken, base: provider)
             #expect(try await t.call("POST", "/v1/payment_intents", json: ["amount": 500, "currency": "usd", "payment_method": "pm_card_visa"], base: provider).status == 500)
-            #expect(try await t.call("PUT", "/admin/faults", json: ["latency_ms": 0, "failure_rate": 2], base: provider).status == 422)
+            #expect(try await t.call("PUT", "/admin/faults", json: ["latency_ms": 0, "failure_rate": 2], token: t.stack.adminToken, base: provider).status == 422)
         }
     }
 }

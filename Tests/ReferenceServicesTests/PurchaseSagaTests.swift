@@ -24,7 +24,7 @@ import Testing
             #expect(decimal(order["total"]) == subtotal + tax + shipping)
             #expect(try await t.stock(3) == before - 2)
 
-            let payments = try await t.call("GET", "/api/v1/payments/order/\(orderID)").json["payments"] as! [[String: Any]]
+            let payments = try await t.internalCall("payment-service", "GET", "/api/v1/payments/order/\(orderID)").json["payments"] as! [[String: Any]]
             #expect(payments.count == 1)
             #expect(payments.first?["status"] as? String == "completed")
             #expect(decimal(payments.first?["amount"]) == decimal(order["total"]))
@@ -63,7 +63,7 @@ import Testing
             #expect(reply.errorCode == "out_of_stock")
             #expect(reply.errorMessage.contains("4"))
             let orderID = try #require((reply.json["error"] as? [String: Any])?["order_id"] as? String)
-            let payments = try await t.call("GET", "/api/v1/payments/order/\(orderID)").json["payments"] as! [Any]
+            let payments = try await t.internalCall("payment-service", "GET", "/api/v1/payments/order/\(orderID)").json["payments"] as! [Any]
             #expect(payments.isEmpty)
             #expect(try await t.stock(4) == 1)
             let cancelled = try await t.call("GET", "/api/v1/orders/\(orderID)", token: token)
@@ -88,7 +88,7 @@ import Testing
             #expect(Set(events.map(\.type)) == ["order.created", "inventory.reserved", "payment.failed", "inventory.released", "order.cancelled"])
             let failed = try #require(events.first { $0.type == "payment.failed" })
             #expect(failed.payload["reason"] as? String == "insufficient_funds")
-            let payments = try await t.call("GET", "/api/v1/payments/order/\(orderID)").json["payments"] as! [[String: Any]]
+            let payments = try await t.internalCall("payment-service", "GET", "/api/v1/payments/order/\(orderID)").json["payments"] as! [[String: Any]]
             #expect(payments.map { $0["status"] as? String } == ["failed"])
         }
     }
@@ -106,7 +106,7 @@ import Testing
             #expect(cancelled.status == 200)
             #expect(cancelled.json["status"] as? String == "cancelled")
             #expect(try await t.stock(7) == before)
-            let payment = try await t.call("GET", "/api/v1/payments/\(paymentID)").json
+            let payment = try await t.internalCall("payment-service", "GET", "/api/v1/payments/\(paymentID)").json
             #expect(payment["status"] as? String == "refunded")
             #expect(decimal(payment["refunded_amount"]) == decimal(payment["amount"]))
             let again = try await t.call("DELETE", "/api/v1/orders/\(orderID)", token: token)

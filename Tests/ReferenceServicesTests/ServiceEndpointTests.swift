@@ -30,8 +30,8 @@ import Transport
             let list = try await t.call("GET", "/api/v1/users/addresses", token: token)
             #expect((list.json["addresses"] as? [[String: Any]])?.count == 1)
             let id = registered.json["id"] as! String
-            #expect(try await t.call("GET", "/api/v1/users/\(id)").json["last_name"] as? String == "Doe")
-            #expect(try await t.call("GET", "/api/v1/users/\(UUID().uuidString.lowercased())").status == 404)
+            #expect(try await t.internalCall("user-service", "GET", "/api/v1/users/\(id)").json["last_name"] as? String == "Doe")
+            #expect(try await t.internalCall("user-service", "GET", "/api/v1/users/\(UUID().uuidString.lowercased())").status == 404)
             let events = try await t.events(for: id, until: ["user.registered"])
             #expect(events.first?.payload["email"] as? String == email.lowercased())
         }
@@ -79,23 +79,22 @@ import Transport
     @Test(arguments: StoreKind.available)
     func reservationsAreAllOrNothingAndReleaseIsIdempotent(kind: StoreKind) async throws {
         try await TestStack.with(kind) { t in
-            let catalog = t.url("catalog-service")
             try await t.setStock(12, 2)
             let a = try await t.stock(13)
-            let short = try await t.call("POST", "/api/v1/inventory/reservations", json: ["order_id": "r-1", "items": [["product_id": 13, "quantity": 1], ["product_id": 12, "quantity": 3]]], base: catalog)
+            let short = try await t.internalCall("catalog-service", "POST", "/api/v1/inventory/reservations", json: ["order_id": "r-1", "items": [["product_id": 13, "quantity": 1], ["product_id": 12, "quantity": 3]]])
             #expect(short.status == 409)
             #expect((short.json["error"] as? [String: Any])?["product_ids"] as? [Int] == [12])
             #expect(try await t.stock(13) == a)
-            let ok = try await t.call("POST", "/api/v1/inventory/reservations", json: ["order_id": "r-2", "items": [["product_id": 13, "quantity": 1], ["product_id": 12, "quantity": 2]]], base: catalog)
+            let ok = try await t.internalCall("catalog-service", "POST", "/api/v1/inventory/reservations", json: ["order_id": "r-2", "items": [["product_id": 13, "quantity": 1], ["product_id": 12, "quantity": 2]]])
             #expect(ok.status == 201)
-            let again = try await t.call("POST", "/api/v1/inventory/reservations", json: ["order_id": "r-2", "items": [["product_id": 13, "quantity": 1], ["product_id": 12, "quantity": 2]]], base: catalog)
+            let again = try await t.internalCall("catalog-service", "POST", "/api/v1/inventory/reservations", json: ["order_id": "r-2", "items": [["product_id": 13, "quantity": 1], ["product_id": 12, "quantity": 2]]])
             #expect(again.status == 201)
             #expect(try await t.stock(12) == 0)
-            #expect(try await t.call("DELETE", "/api/v1/inventory/reservations/r-2", base: catalog).status == 200)
-            #expect(try await t.call("DELETE", "/api/v1/inventory/reservations/r-2", base: catalog).status == 200)
+            #expect(try await t.internalCall("catalog-service", "DELETE", "/api/v1/inventory/reservations/r-2").status == 200)
+            #expect(try await t.internalCall("catalog-service", "DELETE", "/api/v1/inventory/reservations/r-2").status == 200)
             #expect(try await t.stock(12) == 2)
             #expect(try await t.stock(13) == a)
-            #expect(try await t.call("POST", "/api/v1/inventory/reservations", json: ["order_id": "r-3", "items": [["product_id": 99999, "quantity": 1]]], base: catalog).status == 422)
+            #expect(try await t.internalCall("catalog-service", "POST", "/api/v1/inventory/reservations", json: ["order_id": "r-3", "items": [["product_id": 99999, "quantity": 1]]]).status == 422)
         }
     }
 }
@@ -185,8 +184,9 @@ import Transport
         #expect(ready.bodyText.contains(#""kafka":"down""#))
         // Without a broker, requests that publish still answer, after a bounded wait for the ack.
         let began = Date()
+        let serviceToken = JWTSigner(secret: options.jwtSecret).serviceToken(for: "order-service")
         let reservation = try await client.send(HTTPClientRequest(method: "POST", url: started.service.url + "/api/v1/inventory/reservations",
-                                                                  headers: [("Content-Type", "application/json")],
+                                                                  headers: [("Content-Type", "application/json"), ("Authorization", "Bearer \(serviceToken)")],
                                                                   body: Array(#"{"order_id": "o-no-kafka", "items": [{"product_id": 1, "quantity": 1}]}"#.utf8), timeout: 20))
         #expect(reservation.status == 201)
         #expect(Date().timeIntervalSince(began) < 5)
@@ -203,9 +203,9 @@ import Transport
             }
             #expect(try await side("10.0.0.1") == "legacy")
             // Register while everything goes to the new services (the legacy side has no user service).
-            _ = try await t.call("PUT", "/admin/rollout", json: ["percent": 100])
+            _ = try await t.call("PUT", "/admin/rollout", json: ["percent": 100], token: t.stack.adminToken)
             let (_, token) = try await t.customer("sticky")
-            let set = try await t.call("PUT", "/admin/rollout", json: ["percent": 50])
+            let set = try await t.call("PUT", "/admin/rollout", json: ["percent": 50], token: t.stack.adminToken)
             #expect(set.json["percent"] as? Int == 50)
             #expect(try await t.call("GET", "/admin/rollout").json["percent"] as? Int == 50)
             var toServices = 0
@@ -217,9 +217,9 @@ import Transport
             #expect((70...130).contains(toServices), "about half of 200 users, got \(toServices)")
             let bySubject = try await side("10.9.9.9", token: token)
             for i in 0..<5 { #expect(try await side("10.8.8.\(i)", token: token) == bySubject, "sticky per JWT subject, whatever the address") }
-            _ = try await t.call("PUT", "/admin/rollout", json: ["percent": 100])
+            _ = try await t.call("PUT", "/admin/rollout", json: ["percent": 100], token: t.stack.adminToken)
             #expect(try await side("10.0.0.1") == "services")
-            #expect(try await t.call("PUT", "/admin/rollout", json: ["percent": 150]).status == 422)
+            #expect(try await t.call("PUT", "/admin/rollout", json: ["percent": 150], token: t.stack.adminToken).status == 422)
         }
         await legacy.stop()
     }

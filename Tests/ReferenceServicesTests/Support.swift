@@ -66,6 +66,13 @@ final class TestStack: @unchecked Sendable {
         return Reply(status: response.status, headers: response.headers, body: response.body)
     }
 
+    /// A service-to-service call: straight to `service` (never through the gateway), with the
+    /// stack's service credential.
+    @discardableResult
+    func internalCall(_ service: String, _ method: String, _ path: String, json: Any? = nil, headers: [(String, String)] = []) async throws -> Reply {
+        try await call(method, path, json: json, token: stack.serviceToken, headers: headers, base: url(service))
+    }
+
     /// Registers and logs in a new customer; returns (user id, token).
     func customer(_ name: String = "c") async throws -> (id: String, token: String) {
         let email = "\(name)-\(UUID().uuidString.prefix(8))@example.com"

@@ -169,7 +169,8 @@ let charge = #"{"amount": 1250, "currency": "eur", "payment_method": "pm_card_vi
             let base = stack.url("payment-service")!
             func pay(_ method: String, _ key: String) async throws -> HTTPClientResponse {
                 try await client.send(HTTPClientRequest(method: "POST", url: base + "/api/v1/payments/process",
-                                                        headers: [("Content-Type", "application/json"), ("Idempotency-Key", key)],
+                                                        headers: [("Content-Type", "application/json"), ("Idempotency-Key", key),
+                                                                  ("Authorization", "Bearer \(stack.serviceToken)")],
                                                         body: Array(#"{"order_id": "o-1", "amount": 59.97, "currency": "USD", "payment_method": "\#(method)"}"#.utf8)))
             }
             let paid = try await pay("pm_card_visa", "k1")
@@ -177,7 +178,9 @@ let charge = #"{"amount": 1250, "currency": "eur", "payment_method": "pm_card_vi
             #expect((json(paid)["provider_payment_id"] as? String)?.hasPrefix("pi_") == true)
             let declined = try await pay("pm_card_chargeDeclined", "k2")
             #expect(declined.status == 402)
-            let refund = try await client.send(HTTPClientRequest(method: "POST", url: base + "/api/v1/payments/\(json(paid)["id"] as! String)/refund"))
+            let paymentID = try #require(json(paid)["id"] as? String)
+            let refund = try await client.send(HTTPClientRequest(method: "POST", url: base + "/api/v1/payments/\(paymentID)/refund",
+                                                                 headers: [("Authorization", "Bearer \(stack.serviceToken)")]))
             #expect(refund.status == 200)
             #expect(json(refund)["status"] as? String == "refunded")
             await stack.stop()

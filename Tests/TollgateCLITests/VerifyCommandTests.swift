@@ -46,15 +46,21 @@ func runTollgateAsync(_ arguments: [String]) async throws -> (status: Int32, out
 }
 
 @Suite(.serialized) struct VerifyCommandTests {
-    static let providers = ["user-service", "catalog-service", "payment-service", "payment-provider", "order-service"]
+    /// Every provider and consumer in contracts/; calls between services carry a service token.
+    static let pairs: [(provider: String, consumer: String, asService: Bool)] = [
+        ("user-service", "web-app", false), ("user-service", "order-service", true), ("user-service", "notification-service", false),
+        ("catalog-service", "web-app", false), ("catalog-service", "order-service", true),
+        ("payment-service", "order-service", true), ("payment-provider", "payment-service", false), ("order-service", "catalog-service", false),
+    ]
 
     @Test func everyContractVerifiesAgainstTheReferenceServices() async throws {
         try await withProviderStack { stack in
             var verified = 0
-            for provider in Self.providers {
-                let result = try await verify(stack, provider: provider)
-                #expect(result.status == 0, "\(provider):\n\(result.out)\(result.err)")
-                #expect(result.out.contains("✓ Verified"), "\(provider)")
+            for (provider, consumer, asService) in Self.pairs {
+                let credential = asService ? ["--header", "Authorization=Bearer \(stack.serviceToken)"] : []
+                let result = try await verify(stack, provider: provider, extra: ["--consumer", consumer] + credential)
+                #expect(result.status == 0, "\(provider) ← \(consumer):\n\(result.out)\(result.err)")
+                #expect(result.out.contains("✓ Verified"), "\(provider) ← \(consumer)")
                 verified += result.out.components(separatedBy: "  ✓ ").count - 1
             }
             // Every interaction of every file in contracts/: 23, one of them pending (and failing, as intended).
@@ -110,7 +116,7 @@ func runTollgateAsync(_ arguments: [String]) async throws -> (status: Int32, out
             let junit = dir.appendingPathComponent("junit.xml").path, json = dir.appendingPathComponent("report.json").path
             let html = dir.appendingPathComponent("report.html").path
             let result = try await verify(stack, provider: "catalog-service", pacts: ["contracts/order-service-catalog-service.json"],
-                                          extra: ["--junit", junit, "--json", json, "--html", html])
+                                          extra: ["--junit", junit, "--json", json, "--html", html, "--header", "Authorization=Bearer \(stack.serviceToken)"])
             #expect(result.status == 1)
             #expect(result.out.contains("✗ a request for a product to price an order"))
             #expect(result.out.contains("$.price: Expected key 'price' but it was missing"))
@@ -243,9 +249,10 @@ func runTollgateAsync(_ arguments: [String]) async throws -> (status: Int32, out
             let byDescription = try await verify(stack, provider: "catalog-service", extra: ["--filter-description", "category tree"])
             #expect(byDescription.status == 0)
             #expect(byDescription.out.contains("1 interaction(s), 1 passed"))
-            let byState = try await verify(stack, provider: "catalog-service", extra: ["--filter-state", "stock 1$"])
+            let byState = try await verify(stack, provider: "catalog-service", extra: ["--filter-state", "stock 1$", "--header", "Authorization=Bearer \(stack.serviceToken)"])
             #expect(byState.out.contains("1 interaction(s), 1 passed"))
-            let byConsumer = try await verify(stack, provider: "catalog-service", extra: ["--consumer", "order-service"])
+            let byConsumer = try await verify(stack, provider: "catalog-service", extra: ["--consumer", "order-service", "--header", "Authorization=Bearer \(stack.serviceToken)"])
+            #expect(byConsumer.status == 0, "\(byConsumer.out)")
             #expect(byConsumer.out.contains("4 interaction(s), 4 passed"))
             let noState = try await verify(stack, provider: "payment-provider", extra: ["--filter-no-state"])
             #expect(noState.out.contains("2 interaction(s), 2 passed"))

@@ -67,7 +67,8 @@ public struct CatalogService: Sendable {
             return try JSON.response(["categories": children(of: nil)])
         }
         api.post("/inventory/reservations") { request, context in try await reserve(request, context) }
-        api.delete("/inventory/reservations/:orderId") { _, context in
+        api.delete("/inventory/reservations/:orderId") { request, context in
+            _ = try signer.claims(request.header("Authorization"), requiring: Role.internalCallers)
             let orderID = try context.parameters.require("orderId")
             guard let reservation = try await store.release(orderID: orderID) else {
                 return try JSON.response(["order_id": orderID, "status": "none"])
@@ -213,6 +214,7 @@ public struct CatalogService: Sendable {
     }
 
     func reserve(_ request: Request, _ context: ServiceContext) async throws -> Response {
+        _ = try signer.claims(request.header("Authorization"), requiring: Role.internalCallers)
         let input = try await request.decodeJSON(ReservationRequest.self)
         guard !input.orderId.isEmpty else { throw APIError.invalid("'order_id' must not be empty") }
         guard !input.items.isEmpty else { throw APIError.invalid("'items' must not be empty") }

@@ -5,23 +5,32 @@ import Transport
 
 /// Where the gateway sends each API prefix.
 public struct GatewayRoutes: Sendable {
-    public var users: String, catalog: String, orders: String, payments: String
+    public var users: String, catalog: String, orders: String
 
-    public init(users: String, catalog: String, orders: String, payments: String) {
+    public init(users: String, catalog: String, orders: String) {
         self.users = users
         self.catalog = catalog
         self.orders = orders
-        self.payments = payments
     }
 
     /// The public API prefixes and the service behind each.
     var table: [(prefix: String, base: String)] {
         [("/api/v1/users", users), ("/api/v1/products", catalog), ("/api/v1/categories", catalog),
-         ("/api/v1/orders", orders), ("/api/v1/payments", payments)]
+         ("/api/v1/orders", orders)]
     }
 
+    /// The public operations of the user service; `GET /api/v1/users/:id` is service-to-service.
+    static let publicUserPaths: Set<String> = ["register", "login", "profile", "addresses"]
+
+    /// The service behind a public path. Service-to-service operations (inventory reservations,
+    /// payments, a user by id) are never routed: they are reached only inside the system.
     func upstream(for path: String) -> (prefix: String, base: String)? {
-        table.first { path == $0.prefix || path.hasPrefix($0.prefix + "/") }
+        guard let route = table.first(where: { path == $0.prefix || path.hasPrefix($0.prefix + "/") }) else { return nil }
+        if route.prefix == "/api/v1/users" {
+            let rest = path.dropFirst(route.prefix.count).split(separator: "/", omittingEmptySubsequences: false).dropFirst()
+            guard let first = rest.first, Self.publicUserPaths.contains(String(first)) else { return nil }
+        }
+        return route
     }
 }
 
@@ -50,9 +59,13 @@ public struct Gateway: Sendable {
     let rollout: RolloutState
     let pool: HTTPClientPool
     let timeout: Double
+    /// Verifies the admin token `PUT /admin/rollout` needs.
+    let signer: JWTSigner
 
-    public init(routes: GatewayRoutes, legacy: String? = nil, rollout: RolloutState = RolloutState(percent: 100), pool: HTTPClientPool = HTTPClientPool(), timeout: Double = 30) {
+    public init(routes: GatewayRoutes, signer: JWTSigner, legacy: String? = nil, rollout: RolloutState = RolloutState(percent: 100),
+                pool: HTTPClientPool = HTTPClientPool(), timeout: Double = 30) {
         self.routes = routes
+        self.signer = signer
         self.legacy = legacy
         self.rollout = rollout
         self.pool = pool
@@ -63,7 +76,7 @@ public struct Gateway: Sendable {
     struct RolloutView: Codable { let percent: Int; let legacyUpstream: String?; let stages: [Int] }
 
     public func router(metrics: MetricsRegistry, options: ServiceOptions = ServiceOptions()) -> Router<ServiceContext> {
-        let upstreams = [routes.users, routes.catalog, routes.orders, routes.payments]
+        let upstreams = [routes.users, routes.catalog, routes.orders]
         let pool = self.pool
         let router = makeServiceRouter(name: "api-gateway", metrics: metrics, options: options, proxiedPrefixes: routes.table.map(\.prefix), readiness: Dictionary(uniqueKeysWithValues: Set(upstreams).map { base in
             (base, { @Sendable in ((try? await pool.send(HTTPClientRequest(url: base + "/health", timeout: 2)))?.status == 200) })
@@ -73,6 +86,7 @@ public struct Gateway: Sendable {
             try JSON.response(RolloutView(percent: await rollout.percent, legacyUpstream: legacy, stages: [0, 10, 25, 50, 75, 100]))
         }
         router.put("/admin/rollout") { request, _ in
+            _ = try signer.claims(request.header("Authorization"), requiring: [Role.admin])
             let body = try await request.decodeJSON(RolloutBody.self)
             guard (0...100).contains(body.percent) else { throw APIError.invalid("'percent' must be between 0 and 100") }
             await rollout.set(body.percent)

@@ -4,7 +4,7 @@ import Transport
 /// All reference services in one process: the embedded Kafka broker (unless brokers are
 /// given), the stores, the payment provider, user, catalog, payment and order services,
 /// and the API gateway in front of them.
-public final class ServiceStack: @unchecked Sendable {
+public final class ServiceStack: Sendable {
     public let configuration: StackConfiguration
     public let services: [RunningService]
     public let kafkaBootstrap: String
@@ -12,19 +12,23 @@ public final class ServiceStack: @unchecked Sendable {
     public let providerState: PaymentProviderState
     /// The seeded admin and its token, for scripts and tests.
     public let adminToken: String
+    /// A service credential (`role: service`) for calling service-to-service operations directly
+    /// (verifying the contracts between services, scripts, tests).
+    public let serviceToken: String
     let bus: EventBus
 
     public func url(_ name: String) -> String? { services.first { $0.name == name }?.url }
     public var gatewayURL: String { url("api-gateway")! }
 
     init(configuration: StackConfiguration, services: [RunningService], kafkaBootstrap: String, rollout: RolloutState,
-         providerState: PaymentProviderState, adminToken: String, bus: EventBus) {
+         providerState: PaymentProviderState, adminToken: String, serviceToken: String, bus: EventBus) {
         self.configuration = configuration
         self.services = services
         self.kafkaBootstrap = kafkaBootstrap
         self.rollout = rollout
         self.providerState = providerState
         self.adminToken = adminToken
+        self.serviceToken = serviceToken
         self.bus = bus
     }
 
@@ -45,7 +49,7 @@ public final class ServiceStack: @unchecked Sendable {
             let providerState = PaymentProviderState(faults: configuration.providerFaults)
             var providerURL = configuration.providerURL
             if providerURL == nil {
-                let provider = try await RunningService.start(name: "payment-provider", router: PaymentProvider(state: providerState).router(metrics: MetricsRegistry(service: "payment-provider"), options: options),
+                let provider = try await RunningService.start(name: "payment-provider", router: PaymentProvider(state: providerState, signer: signer).router(metrics: MetricsRegistry(service: "payment-provider"), options: options),
                                                               host: host, port: configuration.providerPort)
                 running.append(provider)
                 providerURL = provider.url
@@ -56,15 +60,16 @@ public final class ServiceStack: @unchecked Sendable {
             let catalogService = CatalogService(store: stores.catalog, events: events, signer: signer)
             let catalog = try await RunningService.start(name: "catalog-service", router: catalogService.router(metrics: MetricsRegistry(service: "catalog-service"), options: options), host: host, port: configuration.catalogPort)
             running.append(catalog)
-            let paymentService = PaymentService(store: stores.payments, events: events, provider: PeerClient(baseURL: providerURL!))
+            let paymentService = PaymentService(store: stores.payments, events: events, provider: PeerClient(baseURL: providerURL!), signer: signer)
             let payment = try await RunningService.start(name: "payment-service", router: paymentService.router(metrics: MetricsRegistry(service: "payment-service"), options: options), host: host, port: configuration.paymentPort)
             running.append(payment)
-            let orderService = OrderService(store: stores.orders, events: events, signer: signer, catalog: PeerClient(baseURL: catalog.url),
-                                            payments: PeerClient(baseURL: payment.url), users: PeerClient(baseURL: user.url))
+            let credential = (signer: signer, caller: "order-service")
+            let orderService = OrderService(store: stores.orders, events: events, signer: signer, catalog: PeerClient(baseURL: catalog.url, credential: credential),
+                                            payments: PeerClient(baseURL: payment.url, credential: credential), users: PeerClient(baseURL: user.url, credential: credential))
             let order = try await RunningService.start(name: "order-service", router: orderService.router(metrics: MetricsRegistry(service: "order-service"), options: options), host: host, port: configuration.orderPort)
             running.append(order)
             let rollout = RolloutState(percent: configuration.rolloutPercent)
-            let gateway = Gateway(routes: GatewayRoutes(users: user.url, catalog: catalog.url, orders: order.url, payments: payment.url),
+            let gateway = Gateway(routes: GatewayRoutes(users: user.url, catalog: catalog.url, orders: order.url), signer: signer,
                                   legacy: configuration.legacyURL, rollout: rollout)
             running.append(try await RunningService.start(name: "api-gateway", router: gateway.router(metrics: MetricsRegistry(service: "api-gateway"), options: options), host: host, port: configuration.gatewayPort))
 
@@ -75,10 +80,9 @@ public final class ServiceStack: @unchecked Sendable {
                 admin = try await users.createUser(email: configuration.adminEmail, password: configuration.adminPassword, firstName: "Tollgate", lastName: "Admin", role: "admin")
             }
             try await CatalogSeeder.seed(stores.catalog, products: configuration.seedProducts)
-            let now = Date()
-            let token = signer.sign(TokenClaims(sub: admin.id, email: admin.email, role: "admin", iat: Int(now.timeIntervalSince1970), exp: Int(now.timeIntervalSince1970) + 30 * 86400))
             return ServiceStack(configuration: configuration, services: running, kafkaBootstrap: bus.bootstrap, rollout: rollout,
-                                providerState: providerState, adminToken: token, bus: bus)
+                                providerState: providerState, adminToken: signer.adminToken(subject: admin.id, email: admin.email),
+                                serviceToken: signer.serviceToken(for: "operator", lifetime: 30 * 86400), bus: bus)
         } catch {
             for service in running.reversed() { await service.stop() }
             bus.stop()

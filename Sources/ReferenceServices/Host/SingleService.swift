@@ -11,7 +11,8 @@ public struct SingleServiceOptions: Sendable {
     /// This service's own database; nil keeps data in memory.
     public var databaseURL: String?
     public var kafkaBrokers: String?
-    public var jwtSecret = "tollgate-reference-secret"
+    /// The HS256 secret every service shares; `services run` makes a random one when none is given.
+    public var jwtSecret: String
     public var userServiceURL = "http://127.0.0.1:3001"
     public var catalogServiceURL = "http://127.0.0.1:3002"
     public var orderServiceURL = "http://127.0.0.1:3003"
@@ -24,7 +25,10 @@ public struct SingleServiceOptions: Sendable {
     public var providerStates = false
     public var breakages: [Breakage] = []
 
-    public init(name: String) { self.name = name }
+    public init(name: String, jwtSecret: String = JWTSigner.randomSecret()) {
+        self.name = name
+        self.jwtSecret = jwtSecret
+    }
 
     public static let names = ["user", "catalog", "order", "payment", "payment-provider", "gateway"]
     static let defaultPorts = ["user": 3001, "catalog": 3002, "order": 3003, "payment": 3004, "payment-provider": 3005, "gateway": 8000]
@@ -71,18 +75,20 @@ public enum SingleService {
         case "order":
             let store: any OrderStore
             if let url = options.databaseURL { store = try await PostgresOrderStore.open(url) } else { store = InMemoryOrderStore() }
-            router = OrderService(store: store, events: events!, signer: signer, catalog: PeerClient(baseURL: options.catalogServiceURL),
-                                  payments: PeerClient(baseURL: options.paymentServiceURL), users: PeerClient(baseURL: options.userServiceURL)).router(metrics: metrics, options: serviceOptions)
+            let credential = (signer: signer, caller: "order-service")
+            router = OrderService(store: store, events: events!, signer: signer, catalog: PeerClient(baseURL: options.catalogServiceURL, credential: credential),
+                                  payments: PeerClient(baseURL: options.paymentServiceURL, credential: credential),
+                                  users: PeerClient(baseURL: options.userServiceURL, credential: credential)).router(metrics: metrics, options: serviceOptions)
         case "payment":
             let store: any PaymentStore
             if let url = options.databaseURL { store = try await PostgresPaymentStore.open(url) } else { store = InMemoryPaymentStore() }
-            router = PaymentService(store: store, events: events!, provider: PeerClient(baseURL: options.paymentProviderURL)).router(metrics: metrics, options: serviceOptions)
+            router = PaymentService(store: store, events: events!, provider: PeerClient(baseURL: options.paymentProviderURL), signer: signer)
+                .router(metrics: metrics, options: serviceOptions)
         case "payment-provider":
-            router = PaymentProvider(state: PaymentProviderState(faults: options.providerFaults)).router(metrics: metrics, options: serviceOptions)
+            router = PaymentProvider(state: PaymentProviderState(faults: options.providerFaults), signer: signer).router(metrics: metrics, options: serviceOptions)
         default:
-            router = Gateway(routes: GatewayRoutes(users: options.userServiceURL, catalog: options.catalogServiceURL, orders: options.orderServiceURL,
-                                                   payments: options.paymentServiceURL),
-                             legacy: options.legacyURL, rollout: RolloutState(percent: options.rolloutPercent)).router(metrics: metrics, options: serviceOptions)
+            router = Gateway(routes: GatewayRoutes(users: options.userServiceURL, catalog: options.catalogServiceURL, orders: options.orderServiceURL),
+                             signer: signer, legacy: options.legacyURL, rollout: RolloutState(percent: options.rolloutPercent)).router(metrics: metrics, options: serviceOptions)
         }
         let service = try await RunningService.start(name: options.name, router: router, host: options.host, port: port)
         return StartedService(service: service, kafkaBootstrap: bus?.bootstrap, bus: bus)

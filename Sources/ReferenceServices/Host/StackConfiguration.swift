@@ -15,7 +15,8 @@ public struct StackConfiguration: Sendable {
     public var kafkaPort: Int?
     /// A PostgreSQL server URL; each service gets its own database there. nil keeps data in memory.
     public var databaseURL: String?
-    public var jwtSecret = "tollgate-reference-secret"
+    /// The HS256 secret the services share; random per run unless one is given.
+    public var jwtSecret = JWTSigner.randomSecret()
     public var seedProducts = 300
     public var adminEmail = "admin@tollgate.local"
     public var adminPassword = "admin-password"

@@ -9,12 +9,15 @@ public struct PaymentService: Sendable {
     let store: any PaymentStore
     let events: any EventPublisher
     let provider: PeerClient
+    let signer: JWTSigner
     let gate = SingleFlight<String, StoredReply>()
 
-    public init(store: any PaymentStore, events: any EventPublisher, provider: PeerClient) {
+    /// Every operation is service-to-service: callers need a service (or admin) token.
+    public init(store: any PaymentStore, events: any EventPublisher, provider: PeerClient, signer: JWTSigner) {
         self.store = store
         self.events = events
         self.provider = provider
+        self.signer = signer
     }
 
     struct ProcessRequest: Decodable { let orderId: String; let amount: Decimal; let currency: String; let paymentMethod: String }
@@ -30,7 +33,7 @@ public struct PaymentService: Sendable {
         let router = makeServiceRouter(name: "payment-service", metrics: metrics, options: options, readiness: [
             "database": { await store.isReachable() }, "kafka": { await events.isReachable() },
         ])
-        let payments = router.group("/api/v1/payments")
+        let payments = router.group("/api/v1/payments").add(middleware: InternalCallersOnly(signer: signer))
         payments.post("/process") { request, context in try await process(request, context) }
         payments.get("/order/:orderId") { _, context in
             try JSON.response(["payments": try await store.payments(orderID: try context.parameters.require("orderId"))])

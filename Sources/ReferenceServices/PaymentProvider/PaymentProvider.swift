@@ -54,8 +54,13 @@ public actor PaymentProviderState {
 
 public struct PaymentProvider: Sendable {
     let state: PaymentProviderState
+    /// Verifies the admin token `PUT /admin/faults` needs.
+    let signer: JWTSigner
 
-    public init(state: PaymentProviderState = PaymentProviderState()) { self.state = state }
+    public init(state: PaymentProviderState = PaymentProviderState(), signer: JWTSigner) {
+        self.state = state
+        self.signer = signer
+    }
 
     static let methods: [String: (succeeds: Bool, declineCode: String?)] = [
         "pm_card_visa": (true, nil), "pm_card_mastercard": (true, nil), "pm_card_amex": (true, nil),
@@ -102,6 +107,7 @@ public struct PaymentProvider: Sendable {
                                       "amount": .int(amount), "payment_intent": .string(intent.id)])
         }
         router.put("/admin/faults") { request, _ in
+            _ = try signer.claims(request.header("Authorization"), requiring: [Role.admin])
             let faults = try await request.decodeJSON(ProviderFaults.self)
             guard faults.latencyMs >= 0, (0...1).contains(faults.failureRate) else {
                 throw APIError.invalid("'latency_ms' must be ≥ 0 and 'failure_rate' between 0 and 1")

@@ -2,16 +2,19 @@ import Foundation
 import Transport
 
 /// JSON over HTTP to another service (libcurl, kept-alive connections), passing the
-/// correlation id and the caller's token along.
+/// correlation id and, for the reference services, a service credential.
 public struct PeerClient: Sendable {
     public let baseURL: String
     let pool: HTTPClientPool
     let timeout: Double
+    /// Signs the caller's service token (`role: service`); nil for external peers.
+    let credential: (signer: JWTSigner, caller: String)?
 
-    public init(baseURL: String, pool: HTTPClientPool = HTTPClientPool(), timeout: Double = 10) {
+    public init(baseURL: String, pool: HTTPClientPool = HTTPClientPool(), timeout: Double = 10, credential: (signer: JWTSigner, caller: String)? = nil) {
         self.baseURL = baseURL.hasSuffix("/") ? String(baseURL.dropLast()) : baseURL
         self.pool = pool
         self.timeout = timeout
+        self.credential = credential
     }
 
     /// The peer's status and decoded JSON body (nil for an empty body).
@@ -27,6 +30,7 @@ public struct PeerClient: Sendable {
     func call(_ method: String, _ path: String, body: (any Encodable)? = nil, correlationID: String,
               headers: [(name: String, value: String)] = []) async throws -> Reply {
         var all = headers + [("X-Correlation-ID", correlationID), ("Accept", "application/json")]
+        if let credential { all.append(("Authorization", "Bearer " + credential.signer.serviceToken(for: credential.caller, lifetime: 300))) }
         var bytes: [UInt8] = []
         if let body {
             bytes = try JSON.encode(AnyEncodable(body))

@@ -24,6 +24,27 @@ public struct JWTSigner: Sendable {
 
     public init(secret: String) { self.secret = Array(secret.utf8) }
 
+    /// The example secret the documentation shows; accepted, with a warning, never a default.
+    public static let documentedExample = "tollgate-reference-secret"
+
+    /// A fresh random secret (256 bits, base64url), for runs that were given none.
+    public static func randomSecret() -> String {
+        Data(Crypto.randomBytes(32)).base64EncodedString().replacingOccurrences(of: "+", with: "-")
+            .replacingOccurrences(of: "/", with: "_").replacingOccurrences(of: "=", with: "")
+    }
+
+    /// A token for one service to call another's internal operations (`role: service`).
+    public func serviceToken(for service: String, lifetime: TimeInterval = 3600, now: Date = Date()) -> String {
+        let issued = Int(now.timeIntervalSince1970)
+        return sign(TokenClaims(sub: "service:" + service, email: "", role: Role.service, iat: issued, exp: issued + Int(lifetime)))
+    }
+
+    /// An admin token (for `PUT /admin/…` and the operator's scripts).
+    public func adminToken(subject: String, email: String, lifetime: TimeInterval = 30 * 86400, now: Date = Date()) -> String {
+        let issued = Int(now.timeIntervalSince1970)
+        return sign(TokenClaims(sub: subject, email: email, role: Role.admin, iat: issued, exp: issued + Int(lifetime)))
+    }
+
     public func sign(_ claims: TokenClaims) -> String {
         let header = base64URL(Array(#"{"alg":"HS256","typ":"JWT"}"#.utf8))
         let payload = base64URL(Array((try? JSONEncoder().encode(claims)) ?? Data()))
@@ -54,6 +75,16 @@ public struct JWTSigner: Sendable {
         return claims
     }
 
+    /// The claims of a token whose role is one of `roles`: 401 without a valid token, 403 with
+    /// another role's.
+    func claims(_ authorization: String?, requiring roles: Set<String>) throws -> TokenClaims {
+        let claims = try claims(authorization)
+        guard roles.contains(claims.role) else {
+            throw APIError(.forbidden, "forbidden", "this needs the \(roles.sorted().joined(separator: " or ")) role")
+        }
+        return claims
+    }
+
     /// The claims of the request's `Authorization: Bearer` token.
     func claims(_ authorization: String?) throws -> TokenClaims {
         guard let authorization, authorization.lowercased().hasPrefix("bearer ") else { throw APIError.unauthorized }
@@ -72,9 +103,29 @@ public struct JWTSigner: Sendable {
     }
 }
 
+/// The roles tokens carry.
+public enum Role {
+    public static let customer = "customer"
+    public static let admin = "admin"
+    /// Another reference service, for service-to-service operations.
+    public static let service = "service"
+    /// Who may call service-to-service operations: services, and operators with an admin token.
+    static let internalCallers: Set<String> = [service, admin]
+}
+
 /// Password storage: PBKDF2-SHA256 with a random salt, `pbkdf2$iterations$salt$hash`.
 public enum PasswordHasher {
     static let iterations = 20_000
+
+    /// `hash` computed off the cooperative pool (PBKDF2 is deliberately slow).
+    public static func hashOffPool(_ password: String) async -> String {
+        await BlockingWork.run { hash(password) }
+    }
+
+    /// `verify` computed off the cooperative pool.
+    public static func verifyOffPool(_ password: String, against stored: String) async -> Bool {
+        await BlockingWork.run { verify(password, against: stored) }
+    }
 
     public static func hash(_ password: String) -> String {
         let salt = Crypto.randomBytes(16)

@@ -29,6 +29,17 @@ func makeServiceRouter(name: String, metrics: MetricsRegistry, options: ServiceO
     return router
 }
 
+/// Lets only service-to-service callers (a `role: service` or admin token) through: 401
+/// without a valid token, 403 with a customer's.
+struct InternalCallersOnly: RouterMiddleware {
+    let signer: JWTSigner
+
+    func handle(_ request: Request, context: ServiceContext, next: (Request, ServiceContext) async throws -> Response) async throws -> Response {
+        _ = try signer.claims(request.header("Authorization"), requiring: Role.internalCallers)
+        return try await next(request, context)
+    }
+}
+
 struct ReadyBody: Codable { let status: String; let service: String; let checks: [String: String] }
 
 /// A reference service listening on a port.

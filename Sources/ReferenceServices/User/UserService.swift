@@ -40,7 +40,8 @@ public struct UserService: Sendable {
             return try JSON.response(["addresses": try await store.addresses(userID: user.id)])
         }
         users.post("/addresses") { request, _ in try await addAddress(request) }
-        users.get("/:id") { _, context in
+        users.get("/:id") { request, context in
+            _ = try signer.claims(request.header("Authorization"), requiring: Role.internalCallers)
             let id = try context.parameters.require("id")
             guard let user = try await store.user(id: id) else { throw APIError.notFound("user \(id)") }
             return try JSON.response(user.publicView)
@@ -89,7 +90,7 @@ public struct UserService: Sendable {
     /// Creates a user directly (seeding an admin, tests).
     public func createUser(id: String? = nil, email: String, password: String, firstName: String, lastName: String, role: String) async throws -> User {
         let now = Date()
-        let user = User(id: id?.lowercased() ?? UUID().uuidString.lowercased(), email: email.lowercased(), passwordHash: PasswordHasher.hash(password),
+        let user = User(id: id?.lowercased() ?? UUID().uuidString.lowercased(), email: email.lowercased(), passwordHash: await PasswordHasher.hashOffPool(password),
                         firstName: firstName, lastName: lastName, phone: nil, role: role, createdAt: now, updatedAt: now)
         try await store.insert(user)
         return user
@@ -118,7 +119,7 @@ public struct UserService: Sendable {
     func login(_ request: Request) async throws -> Response {
         let input = try await request.decodeJSON(Login.self)
         guard let user = try await store.user(email: input.email.trimmingCharacters(in: .whitespaces)),
-              PasswordHasher.verify(input.password, against: user.passwordHash) else {
+              await PasswordHasher.verifyOffPool(input.password, against: user.passwordHash) else {
             throw APIError(.unauthorized, "invalid_credentials", "email or password is wrong")
         }
         let now = Date()

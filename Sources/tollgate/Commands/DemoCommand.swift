@@ -58,13 +58,18 @@ struct DemoCommand: AsyncParsableCommand {
         let printer = TreePrinter()
         var combined = VerificationReport()
         let started = Date()
-        for provider in Array(Set(pacts.map(\.pact.provider))).sorted() {
+        let pairs = Set(pacts.map { [$0.pact.provider, $0.pact.consumer] }).sorted { $0.lexicographicallyPrecedes($1) }
+        for pair in pairs {
+            let (provider, consumer) = (pair[0], pair[1])
             guard let url = stack.url(provider) else {
                 print("  (no reference service is called \(provider); its pacts are skipped)")
                 continue
             }
             var options = VerifyOptions()
             options.provider = provider
+            options.consumer = consumer
+            // Between services, calls carry a service credential (a Pact "custom header").
+            if consumer.hasSuffix("-service") && provider != "payment-provider" { options.headers = [("Authorization", "Bearer \(stack.serviceToken)")] }
             options.providerBaseURL = url
             options.stateChangeURL = url + "/_pact/provider-states"
             options.kafkaBrokers = stack.kafkaBootstrap

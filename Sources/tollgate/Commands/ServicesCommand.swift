@@ -64,7 +64,9 @@ struct ServicesUpCommand: AsyncParsableCommand {
         c.kafkaPort = kafkaPort
         c.kafkaBrokers = kafkaBrokers ?? env("KAFKA_BROKERS")
         c.databaseURL = databaseURL ?? env("DATABASE_URL")
-        c.jwtSecret = jwtSecret ?? env("JWT_SECRET") ?? c.jwtSecret
+        let givenSecret = jwtSecret ?? env("JWT_SECRET")
+        c.jwtSecret = givenSecret ?? c.jwtSecret
+        warnAboutSecret(givenSecret)
         c.seedProducts = seedProducts
         c.legacyURL = legacyURL
         c.rolloutPercent = rolloutPercent
@@ -79,10 +81,12 @@ struct ServicesUpCommand: AsyncParsableCommand {
         for service in stack.services { print("  \(service.name.padding(toLength: 18, withPad: " ", startingAt: 0)) \(service.url)") }
         print("  \("kafka".padding(toLength: 18, withPad: " ", startingAt: 0)) \(stack.kafkaBootstrap)\(c.kafkaBrokers == nil ? " (embedded)" : "")")
         print("  \("storage".padding(toLength: 18, withPad: " ", startingAt: 0)) \(c.databaseURL == nil ? "in memory" : "PostgreSQL, one database per service")")
+        print("JWT secret: \(givenSecret == nil ? "random for this run (set JWT_SECRET to choose one)" : "as given")")
         print("Admin: \(c.adminEmail) / \(c.adminPassword)")
         print("Admin token: \(stack.adminToken)")
-        if c.providerStates { print("Provider states: POST /_pact/provider-states on each service.") }
-        for breakage in c.breakages { print("Broken on purpose: \(breakage)") }
+        print("Service token: \(stack.serviceToken)")
+        if c.providerStates { print("⚠ Provider states ON: POST /_pact/provider-states on each service can change data (for tollgate verify).") }
+        for breakage in c.breakages { print("⚠ Broken on purpose: \(breakage)") }
         print("Catalog seeded with \(c.seedProducts) products. Rollout: \(c.rolloutPercent)% to the new services. Ctrl-C stops.")
         await waitForShutdownSignal()
         print("Stopping (at most \(formatSeconds(shutdownTimeout)); a second Ctrl-C exits at once)…")
@@ -130,12 +134,13 @@ struct ServicesRunCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        var o = SingleServiceOptions(name: name)
+        let givenSecret = jwtSecret ?? env("JWT_SECRET")
+        var o = givenSecret.map { SingleServiceOptions(name: name, jwtSecret: $0) } ?? SingleServiceOptions(name: name)
+        warnAboutSecret(givenSecret)
         o.host = host
         o.port = port ?? env("PORT").flatMap(Int.init)
         o.databaseURL = databaseURL ?? env("DATABASE_URL")
         o.kafkaBrokers = kafkaBrokers ?? env("KAFKA_BROKERS")
-        o.jwtSecret = jwtSecret ?? env("JWT_SECRET") ?? o.jwtSecret
         o.userServiceURL = userServiceURL ?? env("USER_SERVICE_URL") ?? o.userServiceURL
         o.catalogServiceURL = catalogServiceURL ?? env("CATALOG_SERVICE_URL") ?? o.catalogServiceURL
         o.orderServiceURL = orderServiceURL ?? env("ORDER_SERVICE_URL") ?? o.orderServiceURL
@@ -153,6 +158,10 @@ struct ServicesRunCommand: AsyncParsableCommand {
             throw ExitCode(ExitStatus.error)
         }
         print("\(name) listening on \(started.service.url)")
+        if givenSecret == nil { print("JWT secret: random for this process; peers must share one: set JWT_SECRET") }
+        print("Admin token: \(JWTSigner(secret: o.jwtSecret).adminToken(subject: "operator", email: "admin@tollgate.local"))")
+        if o.providerStates { print("⚠ Provider states ON: POST /_pact/provider-states can change data (for tollgate verify).") }
+        for breakage in o.breakages { print("⚠ Broken on purpose: \(breakage)") }
         if let kafka = started.kafkaBootstrap { print("kafka \(kafka)\(o.kafkaBrokers == nil ? " (embedded)" : "")") }
         print("storage \(o.databaseURL == nil ? "in memory" : "PostgreSQL"). Ctrl-C stops.")
         await waitForShutdownSignal()
@@ -160,6 +169,16 @@ struct ServicesRunCommand: AsyncParsableCommand {
         if !(await stopWithin(timeout + 1) { await started.stop(within: timeout) }) {
             print("Stopped waiting for in-flight requests after \(formatSeconds(timeout)).")
         }
+    }
+}
+
+/// A secret anyone can read in the README is no secret: say so.
+func warnAboutSecret(_ secret: String?) {
+    guard let secret else { return }
+    if secret == JWTSigner.documentedExample {
+        FileHandle.standardError.write(Data("warning: JWT_SECRET is the documented example; anyone can sign tokens for these services\n".utf8))
+    } else if secret.utf8.count < 16 {
+        FileHandle.standardError.write(Data("warning: JWT_SECRET is shorter than 16 bytes; tokens are easy to forge\n".utf8))
     }
 }
 
