@@ -101,6 +101,7 @@ public actor InMemoryCatalogStore: CatalogStore {
     public func products(_ query: ProductQuery) -> (products: [Product], total: Int) {
         var all = productsByID.values.filter(\.active).sorted { $0.id < $1.id }
         if let ids = query.categoryIDs { all = all.filter { $0.categoryId.map(ids.contains) ?? false } }
+        // Plain substring search, case-insensitive: no character is a wildcard.
         if let search = query.search?.lowercased(), !search.isEmpty {
             all = all.filter { $0.name.lowercased().contains(search) || $0.description.lowercased().contains(search) }
         }
@@ -138,8 +139,10 @@ public actor InMemoryCatalogStore: CatalogStore {
 
     public func setStock(productID: Int, to stock: Int?, adjustBy delta: Int?) throws -> Product {
         guard var product = productsByID[productID] else { throw StoreError.notFound("product") }
-        let target = stock ?? product.stock + (delta ?? 0)
-        guard target >= 0 else { throw StoreError.conflict("stock of product \(productID) cannot go below zero (now \(product.stock))") }
+        let (target, overflow) = stock.map { ($0, false) } ?? product.stock.addingReportingOverflow(delta ?? 0)
+        guard !overflow, (0...InputLimits.maxStock).contains(target) else {
+            throw StoreError.conflict(Self.stockRangeMessage(productID, now: product.stock))
+        }
         product.stock = target
         product.updatedAt = Date()
         productsByID[productID] = product
@@ -170,4 +173,9 @@ public actor InMemoryCatalogStore: CatalogStore {
     }
 
     public func isReachable() -> Bool { true }
+
+    /// Why a stock change was refused (the same words from every store).
+    nonisolated static func stockRangeMessage(_ productID: Int, now: Int) -> String {
+        "stock of product \(productID) must stay between 0 and \(InputLimits.maxStock) (now \(now))"
+    }
 }

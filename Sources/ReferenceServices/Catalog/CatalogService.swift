@@ -107,7 +107,7 @@ public struct CatalogService: Sendable {
 
     private func productID(_ context: ServiceContext) throws -> Int {
         let text = try context.parameters.require("id")
-        guard let id = Int(text), id > 0 else { throw APIError.notFound("product \(text)") }
+        guard let id = Int(text), (1...InputLimits.maxID).contains(id) else { throw APIError.notFound("product \(text.prefix(64))") }
         return id
     }
 
@@ -119,7 +119,7 @@ public struct CatalogService: Sendable {
         let parameters = request.uri.queryParameters
         var query = ProductQuery()
         if let page = parameters["page"] {
-            guard let n = Int(page), n >= 1 else { throw APIError.invalid("'page' must be a positive integer") }
+            guard let n = Int(page), (1...InputLimits.maxPage).contains(n) else { throw APIError.invalid("'page' must be between 1 and \(InputLimits.maxPage)") }
             query.page = n
         }
         if let perPage = parameters["per_page"] {
@@ -127,6 +127,7 @@ public struct CatalogService: Sendable {
             query.perPage = n
         }
         if let category = parameters["category"].map(String.init) {
+            try Validate.text(category, "category", max: 100)
             let all = try await store.categories()
             guard let root = all.first(where: { String($0.id) == category || $0.slug == category }) else {
                 throw APIError.invalid("unknown category '\(category)'")
@@ -139,7 +140,7 @@ public struct CatalogService: Sendable {
             }
             query.categoryIDs = ids
         }
-        query.search = parameters["q"].map(String.init)
+        query.search = try parameters["q"].map { try Validate.text(String($0), "q", max: 200, required: false) }
         let (products, total) = try await store.products(query)
         return try JSON.response(Page(products: products, page: query.page, perPage: query.perPage, total: total,
                                       totalPages: (total + query.perPage - 1) / query.perPage))
@@ -148,14 +149,12 @@ public struct CatalogService: Sendable {
     func create(_ request: Request, _ context: ServiceContext) async throws -> Response {
         try requireAdmin(request)
         let input = try await request.decodeJSON(ProductInput.self)
-        guard let sku = input.sku, !sku.isEmpty else { throw APIError.invalid("missing field 'sku'") }
-        guard let name = input.name, !name.isEmpty else { throw APIError.invalid("missing field 'name'") }
-        guard let price = input.price, price >= 0 else { throw APIError.invalid("'price' must be a non-negative decimal") }
+        guard let sku = input.sku else { throw APIError.invalid("missing field 'sku'") }
+        guard let name = input.name else { throw APIError.invalid("missing field 'name'") }
+        guard let price = input.price else { throw APIError.invalid("missing field 'price'") }
+        try validate(input)
         let stock = input.stock ?? 0
-        guard stock >= 0 else { throw APIError.invalid("'stock' must not be negative") }
-        if let category = input.categoryId, !(try await store.categories()).contains(where: { $0.id == category }) {
-            throw APIError.invalid("unknown category \(category)")
-        }
+        try await requireCategory(input.categoryId)
         let product: Product
         do {
             product = try await store.insert(NewProduct(sku: sku, name: name, description: input.description ?? "", price: price.roundedToCents(),
@@ -172,20 +171,16 @@ public struct CatalogService: Sendable {
         let id = try productID(context)
         guard var product = try await store.product(id: id) else { throw APIError.notFound("product \(id)") }
         let input = try await request.decodeJSON(ProductInput.self)
+        if input.stock != nil { throw APIError.invalid("change stock through POST /api/v1/products/\(id)/inventory") }
+        try validate(input)
+        try await requireCategory(input.categoryId)
         if let sku = input.sku { product.sku = sku }
-        if let name = input.name {
-            guard !name.isEmpty else { throw APIError.invalid("'name' must not be empty") }
-            product.name = name
-        }
+        if let name = input.name { product.name = name }
         if let description = input.description { product.description = description }
-        if let price = input.price {
-            guard price >= 0 else { throw APIError.invalid("'price' must be a non-negative decimal") }
-            product.price = price.roundedToCents()
-        }
+        if let price = input.price { product.price = price }
         if let category = input.categoryId { product.categoryId = category }
         if let images = input.images { product.images = images }
         if let active = input.active { product.active = active }
-        if input.stock != nil { throw APIError.invalid("change stock through POST /api/v1/products/\(id)/inventory") }
         product.updatedAt = Date()
         do { try await store.update(product) } catch StoreError.duplicate {
             throw APIError.conflict("sku_taken", "a product with SKU \(product.sku) already exists")
@@ -201,7 +196,8 @@ public struct CatalogService: Sendable {
         guard (input.stock == nil) != (input.adjustment == nil) else {
             throw APIError.invalid("give either 'stock' (set) or 'adjustment' (add or remove)")
         }
-        if let stock = input.stock, stock < 0 { throw APIError.invalid("'stock' must not be negative") }
+        if let stock = input.stock { try Validate.integer(stock, "stock", in: 0...InputLimits.maxStock) }
+        if let adjustment = input.adjustment { try Validate.integer(adjustment, "adjustment", in: -InputLimits.maxStock...InputLimits.maxStock) }
         do {
             let product = try await store.setStock(productID: id, to: input.stock, adjustBy: input.adjustment)
             await events.emit("product.updated", aggregate: String(id), correlation: context.correlationID, productPayload(product), logger: context.logger)
@@ -216,10 +212,12 @@ public struct CatalogService: Sendable {
     func reserve(_ request: Request, _ context: ServiceContext) async throws -> Response {
         _ = try signer.claims(request.header("Authorization"), requiring: Role.internalCallers)
         let input = try await request.decodeJSON(ReservationRequest.self)
-        guard !input.orderId.isEmpty else { throw APIError.invalid("'order_id' must not be empty") }
+        try Validate.text(input.orderId, "order_id", max: 64)
         guard !input.items.isEmpty else { throw APIError.invalid("'items' must not be empty") }
-        for (n, item) in input.items.enumerated() where item.quantity <= 0 {
-            throw APIError.invalid("items[\(n)].quantity must be positive")
+        guard input.items.count <= InputLimits.maxOrderLines else { throw APIError.invalid("'items' must have at most \(InputLimits.maxOrderLines) lines") }
+        for (n, item) in input.items.enumerated() {
+            try Validate.integer(item.productId, "items[\(n)].product_id", in: 1...InputLimits.maxID)
+            try Validate.integer(item.quantity, "items[\(n)].quantity", in: 1...InputLimits.maxQuantity)
         }
         switch try await store.reserve(orderID: input.orderId, items: input.items) {
         case .reserved(let reservation):
@@ -234,6 +232,27 @@ public struct CatalogService: Sendable {
             throw APIError(.unprocessableContent, "unknown_product", "no product(s) \(products.map(String.init).joined(separator: ", "))",
                            details: ["product_ids": .array(products.map { .int($0) })])
         }
+    }
+
+    /// The fields of a product as given (create or update): lengths, characters, price, stock.
+    private func validate(_ input: ProductInput) throws {
+        try Validate.text(input.sku, "sku", max: 64)
+        if let sku = input.sku, sku.trimmingCharacters(in: .whitespaces).isEmpty { throw APIError.invalid("'sku' must not be empty") }
+        try Validate.text(input.name, "name", max: 200)
+        if let name = input.name, name.trimmingCharacters(in: .whitespaces).isEmpty { throw APIError.invalid("'name' must not be empty") }
+        try Validate.text(input.description, "description", max: 5000, multiline: true)
+        if let price = input.price { try Validate.money(price, "price", allowZero: true) }
+        if let stock = input.stock { try Validate.integer(stock, "stock", in: 0...InputLimits.maxStock) }
+        if let images = input.images {
+            guard images.count <= InputLimits.maxImages else { throw APIError.invalid("'images' must have at most \(InputLimits.maxImages) entries") }
+            for (n, image) in images.enumerated() { try Validate.text(image, "images[\(n)]", max: 2048) }
+        }
+    }
+
+    /// A category id that exists (the same answer from every store).
+    private func requireCategory(_ id: Int?) async throws {
+        guard let id else { return }
+        guard try await store.categories().contains(where: { $0.id == id }) else { throw APIError.invalid("unknown category \(id)") }
     }
 
     private func items(_ items: [ReservationItem]) -> JSONField {

@@ -2,6 +2,13 @@ import Foundation
 
 public struct ShippingAddress: Codable, Sendable, Equatable {
     public var street: String, city: String, state: String, zipCode: String, country: String
+
+    /// Every field present, single-line and within its length; `prefix` names the enclosing field.
+    func validate(prefix: String) throws {
+        for (field, value, max) in [("street", street, 200), ("city", city, 100), ("state", state, 100), ("zip_code", zipCode, 20), ("country", country, 64)] {
+            try Validate.text(value, prefix + field, max: max)
+        }
+    }
 }
 
 public struct OrderItem: Codable, Sendable, Equatable {

@@ -109,18 +109,16 @@ public struct OrderService: Sendable {
         let claims = try signer.claims(request.header("Authorization"))
         let input = try await request.decodeJSON(NewOrder.self)
         guard !input.items.isEmpty else { throw APIError.invalid("'items' must not be empty") }
+        guard input.items.count <= InputLimits.maxOrderLines else { throw APIError.invalid("'items' must have at most \(InputLimits.maxOrderLines) lines") }
         for (n, line) in input.items.enumerated() {
-            guard line.quantity > 0 else { throw APIError.invalid("items[\(n)].quantity must be positive") }
-            guard line.quantity <= 1000 else { throw APIError.invalid("items[\(n)].quantity must be at most 1000") }
+            try Validate.integer(line.productId, "items[\(n)].product_id", in: 1...InputLimits.maxID)
+            try Validate.integer(line.quantity, "items[\(n)].quantity", in: 1...InputLimits.maxQuantity)
         }
-        let address = input.shippingAddress
-        for (field, value) in [("street", address.street), ("city", address.city), ("state", address.state), ("zip_code", address.zipCode), ("country", address.country)]
-        where value.trimmingCharacters(in: .whitespaces).isEmpty {
-            throw APIError.invalid("shipping_address.\(field) must not be empty")
-        }
+        try input.shippingAddress.validate(prefix: "shipping_address.")
+        try Validate.text(input.paymentMethod, "payment_method", max: 64)
         guard input.paymentMethod.hasPrefix("pm_") else { throw APIError.invalid("'payment_method' must be a payment method id (pm_…)") }
 
-        let key = request.header("Idempotency-Key")
+        let key = try request.header("Idempotency-Key").map(Validate.idempotencyKey)
         let run: @Sendable () async throws -> Order = {
             if let key, let earlier = try await store.order(userID: claims.sub, idempotencyKey: key) { return earlier }
             return try await runSaga(input, userID: claims.sub, key: key, context: SagaContext(context))
@@ -248,6 +246,7 @@ public struct OrderService: Sendable {
         guard claims.role == "admin" else { throw APIError.forbidden }
         let id = try context.parameters.require("id")
         let input = try await request.decodeJSON(StatusUpdate.self)
+        try Validate.text(input.note, "note", max: 500, multiline: true)
         guard Order.transitions[input.status] != nil else {
             throw APIError.invalid("'status' must be one of pending, confirmed, shipped, delivered, cancelled")
         }

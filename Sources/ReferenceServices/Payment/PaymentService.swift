@@ -72,13 +72,15 @@ public struct PaymentService: Sendable {
     }
 
     func process(_ request: Request, _ context: ServiceContext) async throws -> Response {
-        guard let key = request.header("Idempotency-Key"), !key.isEmpty else {
+        guard let header = request.header("Idempotency-Key"), !header.isEmpty else {
             throw APIError.badRequest("the Idempotency-Key header is required")
         }
+        let key = try Validate.idempotencyKey(header)
         let input = try await request.decodeJSON(ProcessRequest.self)
-        guard !input.orderId.isEmpty else { throw APIError.invalid("'order_id' must not be empty") }
-        guard input.amount > 0 else { throw APIError.invalid("'amount' must be positive") }
-        guard input.currency.count == 3 else { throw APIError.invalid("'currency' must be a 3-letter ISO code") }
+        try Validate.text(input.orderId, "order_id", max: 64)
+        try Validate.money(input.amount, "amount")
+        _ = try Validate.currency(input.currency)
+        try Validate.text(input.paymentMethod, "payment_method", max: 64)
         // Concurrent duplicates share one attempt; later duplicates find it in the store.
         let reply = try await gate.run(key) {
             if let earlier = try await store.payment(idempotencyKey: key) { return try storedReply(for: earlier) }
@@ -105,10 +107,11 @@ public struct PaymentService: Sendable {
             struct Detail: Decodable { let code: String?; let declineCode: String?; let message: String?; let type: String?; let paymentIntent: Intent? }
             let error: Detail
         }
-        let amount = input.amount.roundedToCents()
+        let amount = input.amount
+        guard let cents = amount.cents else { throw APIError.invalid("'amount' must be at most \(InputLimits.maxMoney)") }
         let reply = try await provider.call(
             "POST", "/v1/payment_intents",
-            body: IntentRequest(amount: amount.cents, currency: input.currency.lowercased(), paymentMethod: input.paymentMethod, metadata: ["order_id": input.orderId]),
+            body: IntentRequest(amount: cents, currency: input.currency.lowercased(), paymentMethod: input.paymentMethod, metadata: ["order_id": input.orderId]),
             correlationID: correlationID, headers: [("Idempotency-Key", "payment-" + key)])
         let now = Date()
         var payment = Payment(id: "pay_" + UUID().uuidString.replacingOccurrences(of: "-", with: "").lowercased(), orderId: input.orderId,
@@ -159,6 +162,8 @@ public struct PaymentService: Sendable {
         let id = try context.parameters.require("id")
         let buffer = try await request.body.collect(upTo: 1 << 20)
         let input = buffer.readableBytes == 0 ? RefundRequest(amount: nil, reason: nil) : try JSON.decode(RefundRequest.self, from: Array(buffer.readableBytesView))
+        if let amount = input.amount { try Validate.money(amount, "amount") }
+        try Validate.text(input.reason, "reason", max: 500, multiline: true)
         let reply = try await gate.run("refund-" + id) {
             guard var payment = try await store.payment(id: id) else { throw APIError.notFound("payment \(id)") }
             if payment.status == "refunded" { return StoredReply(status: 200, body: try JSON.encode(payment)) }
@@ -166,11 +171,11 @@ public struct PaymentService: Sendable {
                 throw APIError.conflict("not_refundable", "payment \(id) has status \(payment.status)")
             }
             let remaining = payment.amount - payment.refundedAmount
-            let amount = (input.amount ?? remaining).roundedToCents()
-            guard amount > 0, amount <= remaining else { throw APIError.invalid("'amount' must be between 0.01 and \(remaining)") }
+            let amount = input.amount ?? remaining
+            guard amount > 0, amount <= remaining, let cents = amount.cents else { throw APIError.invalid("'amount' must be between 0.01 and \(remaining)") }
             struct RefundCall: Encodable { let paymentIntent: String; let amount: Int }
             struct ProviderRefund: Decodable { let id: String }
-            let answer = try await provider.call("POST", "/v1/refunds", body: RefundCall(paymentIntent: intent, amount: amount.cents),
+            let answer = try await provider.call("POST", "/v1/refunds", body: RefundCall(paymentIntent: intent, amount: cents),
                                                  correlationID: context.correlationID, headers: [("Idempotency-Key", "refund-\(id)-\(amount)")])
             guard answer.status == 200 else {
                 throw APIError(.badGateway, "payment_provider_error", "the payment provider refused the refund (\(answer.status))")

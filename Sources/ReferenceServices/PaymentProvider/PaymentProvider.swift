@@ -43,7 +43,7 @@ public actor PaymentProviderState {
         guard var intent = intents[id] else { throw APIError(.notFound, "resource_missing", "no payment intent \(id)") }
         guard intent.status == "succeeded" else { throw APIError(.badRequest, "charge_not_refundable", "payment intent \(id) has status \(intent.status)") }
         let refund = amount ?? (intent.amount - intent.amountRefunded)
-        guard refund > 0, intent.amountRefunded + refund <= intent.amount else {
+        guard refund > 0, refund <= intent.amount - intent.amountRefunded else {
             throw APIError(.badRequest, "amount_too_large", "refund of \(refund) exceeds what remains of \(intent.amount)")
         }
         intent.amountRefunded += refund
@@ -102,6 +102,8 @@ public struct PaymentProvider: Sendable {
         router.post("/v1/refunds") { request, _ in
             try await injectFaults()
             let input = try await request.decodeJSON(RefundRequest.self)
+            try Validate.text(input.paymentIntent, "payment_intent", max: 64)
+            if let amount = input.amount { try Validate.integer(amount, "amount", in: 1...InputLimits.maxCents) }
             let (intent, amount) = try await state.refund(input.paymentIntent, amount: input.amount)
             return try JSON.response(["id": JSONField.string("re_" + token()), "object": .string("refund"), "status": .string("succeeded"),
                                       "amount": .int(amount), "payment_intent": .string(intent.id)])
@@ -109,8 +111,8 @@ public struct PaymentProvider: Sendable {
         router.put("/admin/faults") { request, _ in
             _ = try signer.claims(request.header("Authorization"), requiring: [Role.admin])
             let faults = try await request.decodeJSON(ProviderFaults.self)
-            guard faults.latencyMs >= 0, (0...1).contains(faults.failureRate) else {
-                throw APIError.invalid("'latency_ms' must be ≥ 0 and 'failure_rate' between 0 and 1")
+            guard (0...InputLimits.maxLatencyMs).contains(faults.latencyMs), (0...1).contains(faults.failureRate) else {
+                throw APIError.invalid("'latency_ms' must be between 0 and \(InputLimits.maxLatencyMs) and 'failure_rate' between 0 and 1")
             }
             await state.setFaults(faults)
             return try JSON.response(faults)
@@ -135,7 +137,20 @@ public struct PaymentProvider: Sendable {
                             body: .init(byteBuffer: ByteBuffer(bytes: earlier.body)))
         }
         let input = try await request.decodeJSON(IntentRequest.self)
-        guard input.amount > 0 else { throw stripeError(.badRequest, "invalid_request_error", "parameter_invalid_integer", "amount must be a positive integer (cents)") }
+        guard (1...InputLimits.maxCents).contains(input.amount) else {
+            throw stripeError(.badRequest, "invalid_request_error", "parameter_invalid_integer", "amount must be a whole number of cents from 1 to \(InputLimits.maxCents)")
+        }
+        guard (try? Validate.currency(input.currency)) != nil else {
+            throw stripeError(.badRequest, "invalid_request_error", "parameter_invalid_string", "currency must be a 3-letter ISO code")
+        }
+        try Validate.text(input.paymentMethod, "payment_method", max: 64)
+        if let metadata = input.metadata {
+            guard metadata.count <= 20 else { throw APIError.invalid("'metadata' must have at most 20 keys") }
+            for (key, value) in metadata {
+                try Validate.text(key, "metadata key", max: 40)
+                try Validate.text(value, "metadata.\(key.prefix(40))", max: 500, required: false)
+            }
+        }
         guard let method = Self.methods[input.paymentMethod] else {
             throw stripeError(.badRequest, "invalid_request_error", "resource_missing", "no such payment method: '\(input.paymentMethod)'")
         }

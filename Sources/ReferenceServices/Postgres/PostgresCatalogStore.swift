@@ -49,7 +49,8 @@ public final class PostgresCatalogStore: CatalogStore {
     }
 
     public func products(_ query: ProductQuery) async throws -> (products: [Product], total: Int) {
-        let filter = "WHERE p.active AND ($1::int[] IS NULL OR p.category_id = ANY($1)) AND ($2::text IS NULL OR p.name ILIKE '%' || $2 || '%' OR p.description ILIKE '%' || $2 || '%')"
+        // strpos, not ILIKE: a search for `%` or `_` is a plain substring, as in memory.
+        let filter = "WHERE p.active AND ($1::int[] IS NULL OR p.category_id = ANY($1)) AND ($2::text IS NULL OR strpos(lower(p.name), lower($2)) > 0 OR strpos(lower(p.description), lower($2)) > 0)"
         let parameters: [(any PostgresEncodable)?] = [query.categoryIDs, query.search.flatMap { $0.isEmpty ? nil : $0 }]
         return try await pool.withConnection { c in
             let total = try c.query("SELECT count(*) AS n FROM products p \(filter)", parameters)[0].decode("n", as: Int.self)
@@ -123,15 +124,15 @@ public final class PostgresCatalogStore: CatalogStore {
     }
 
     public func setStock(productID: Int, to stock: Int?, adjustBy delta: Int?) async throws -> Product {
-        do {
-            let changed = try await pool.withConnection { c in
-                try c.execute("UPDATE inventory SET stock = COALESCE($2, stock + $3), updated_at = now() WHERE product_id = $1", [productID, stock, delta ?? 0])
-            }
-            guard changed == 1, let product = try await product(id: productID) else { throw StoreError.notFound("product") }
-            return product
-        } catch let error as PostgresError where error.isCheckViolation {
-            throw StoreError.conflict("stock of product \(productID) cannot go below zero")
+        let changed = try await pool.withConnection { c in
+            try c.execute("""
+                UPDATE inventory SET stock = COALESCE($2, stock + $3), updated_at = now()
+                WHERE product_id = $1 AND COALESCE($2::bigint, stock::bigint + $3) BETWEEN 0 AND $4
+                """, [productID, stock, delta ?? 0, InputLimits.maxStock])
         }
+        guard let product = try await product(id: productID) else { throw StoreError.notFound("product") }
+        guard changed == 1 else { throw StoreError.conflict(InMemoryCatalogStore.stockRangeMessage(productID, now: product.stock)) }
+        return product
     }
 
     public func reserve(orderID: String, items: [ReservationItem]) async throws -> ReservationOutcome {

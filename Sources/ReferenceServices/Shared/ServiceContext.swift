@@ -2,6 +2,7 @@ import Foundation
 import HTTPTypes
 import Hummingbird
 import NIOCore
+import Transport
 
 /// The request context every reference service uses: the correlation id that ties a purchase's
 /// calls and events together, and the caller's address (for sticky routing).
@@ -49,6 +50,9 @@ struct ErrorMiddleware: RouterMiddleware {
                 throw APIError(.methodNotAllowed, "method_not_allowed", "\(request.method) is not allowed on \(request.uri.path)")
             }
             throw error
+        } catch let error as PostgresError where error.isUnavailable {
+            context.logger.error("\(request.method) \(request.uri.path): database unavailable: \(error)")
+            throw APIError(.serviceUnavailable, "database_unavailable", "the database is not reachable right now; retry later")
         } catch {
             context.logger.error("\(request.method) \(request.uri.path) failed: \(error)")
             throw APIError(.internalServerError, "internal_error", "the service failed to handle the request")

@@ -18,6 +18,10 @@ extension Decimal {
         return result
     }
 
-    /// Whole cents, as the payment provider wants amounts.
-    var cents: Int { NSDecimalNumber(decimal: (self * 100).roundedToCents()).intValue }
+    /// Whole cents, as the payment provider wants amounts; nil beyond `InputLimits.maxMoney`
+    /// (where converting could no longer be exact).
+    var cents: Int? {
+        guard !isNaN, abs(self) <= InputLimits.maxMoney else { return nil }
+        return NSDecimalNumber(decimal: (self * 100).roundedToCents()).intValue
+    }
 }

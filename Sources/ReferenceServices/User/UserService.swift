@@ -98,14 +98,11 @@ public struct UserService: Sendable {
 
     func register(_ request: Request, _ context: ServiceContext) async throws -> Response {
         let input = try await request.decodeJSON(Registration.self)
-        let email = input.email.trimmingCharacters(in: .whitespaces)
-        guard email.range(of: #"^[^@\s]+@[^@\s]+\.[^@\s]+$"#, options: .regularExpression) != nil else {
-            throw APIError.invalid("'email' is not a valid email address")
-        }
+        let email = try Self.validEmail(input.email)
+        try Validate.text(input.password, "password", max: Self.maxPassword)
         guard input.password.count >= 8 else { throw APIError.invalid("'password' must have at least 8 characters") }
-        guard !input.firstName.trimmingCharacters(in: .whitespaces).isEmpty, !input.lastName.trimmingCharacters(in: .whitespaces).isEmpty else {
-            throw APIError.invalid("'first_name' and 'last_name' must not be empty")
-        }
+        try Validate.text(input.firstName, "first_name", max: Self.maxName)
+        try Validate.text(input.lastName, "last_name", max: Self.maxName)
         let user: User
         do {
             user = try await createUser(email: email, password: input.password, firstName: input.firstName, lastName: input.lastName, role: "customer")
@@ -116,8 +113,21 @@ public struct UserService: Sendable {
         return try JSON.response(user.publicView, status: .created)
     }
 
+    static let maxEmail = 254, maxPassword = 1024, maxName = 100, maxPhone = 32
+
+    /// An email address as users are registered by: trimmed, one `@`, a dotted domain.
+    static func validEmail(_ text: String) throws -> String {
+        let email = try Validate.text(text, "email", max: maxEmail).trimmingCharacters(in: .whitespaces)
+        guard email.range(of: #"^[^@\s]+@[^@\s]+\.[^@\s]+$"#, options: .regularExpression) != nil else {
+            throw APIError.invalid("'email' is not a valid email address")
+        }
+        return email
+    }
+
     func login(_ request: Request) async throws -> Response {
         let input = try await request.decodeJSON(Login.self)
+        try Validate.text(input.email, "email", max: Self.maxEmail)
+        try Validate.text(input.password, "password", max: Self.maxPassword)
         guard let user = try await store.user(email: input.email.trimmingCharacters(in: .whitespaces)),
               await PasswordHasher.verifyOffPool(input.password, against: user.passwordHash) else {
             throw APIError(.unauthorized, "invalid_credentials", "email or password is wrong")
@@ -138,15 +148,9 @@ public struct UserService: Sendable {
     func updateProfile(_ request: Request) async throws -> Response {
         var user = try await currentUser(request)
         let change = try await request.decodeJSON(ProfileChange.self)
-        if let first = change.firstName {
-            guard !first.trimmingCharacters(in: .whitespaces).isEmpty else { throw APIError.invalid("'first_name' must not be empty") }
-            user.firstName = first
-        }
-        if let last = change.lastName {
-            guard !last.trimmingCharacters(in: .whitespaces).isEmpty else { throw APIError.invalid("'last_name' must not be empty") }
-            user.lastName = last
-        }
-        if let phone = change.phone { user.phone = phone }
+        if let first = change.firstName { user.firstName = try Validate.text(first, "first_name", max: Self.maxName) }
+        if let last = change.lastName { user.lastName = try Validate.text(last, "last_name", max: Self.maxName) }
+        if let phone = change.phone { user.phone = try Validate.text(phone, "phone", max: Self.maxPhone, required: false) }
         user.updatedAt = Date()
         try await store.update(user)
         return try JSON.response(user.publicView)
@@ -155,10 +159,7 @@ public struct UserService: Sendable {
     func addAddress(_ request: Request) async throws -> Response {
         let user = try await currentUser(request)
         let input = try await request.decodeJSON(NewAddress.self)
-        for (field, value) in [("street", input.street), ("city", input.city), ("state", input.state), ("zip_code", input.zipCode), ("country", input.country)]
-        where value.trimmingCharacters(in: .whitespaces).isEmpty {
-            throw APIError.invalid("'\(field)' must not be empty")
-        }
+        try ShippingAddress(street: input.street, city: input.city, state: input.state, zipCode: input.zipCode, country: input.country).validate(prefix: "")
         let existing = try await store.addresses(userID: user.id)
         let address = Address(id: UUID().uuidString.lowercased(), userId: user.id, street: input.street, city: input.city, state: input.state,
                               zipCode: input.zipCode, country: input.country, isDefault: input.isDefault ?? existing.isEmpty, createdAt: Date())

@@ -59,6 +59,10 @@ public final class PostgresConnection {
 
     private func run(_ sql: String, _ parameters: [(any PostgresEncodable)?]) throws -> OpaquePointer {
         let texts = parameters.map { $0?.postgresText }
+        // libpq takes C strings: a NUL would silently cut the value short.
+        if let index = texts.firstIndex(where: { $0?.utf8.contains(0) == true }) {
+            throw PostgresError(sqlState: "22021", message: "parameter $\(index + 1) contains a NUL character, which PostgreSQL text cannot hold", detail: nil)
+        }
         let cStrings: [UnsafeMutablePointer<CChar>?] = texts.map { $0.map { strdup($0)! } }
         defer { cStrings.forEach { free($0) } }
         let result: OpaquePointer? = cStrings.withUnsafeBufferPointer { buffer in
@@ -67,7 +71,8 @@ public final class PostgresConnection {
             }
         }
         guard let result else {
-            throw PostgresError(sqlState: nil, message: String(cString: PQerrorMessage(connection)).trimmingCharacters(in: .whitespacesAndNewlines), detail: nil)
+            // No result at all: the connection is gone (08006, connection failure).
+            throw PostgresError(sqlState: "08006", message: String(cString: PQerrorMessage(connection)).trimmingCharacters(in: .whitespacesAndNewlines), detail: nil)
         }
         switch PQresultStatus(result) {
         case PGRES_COMMAND_OK, PGRES_TUPLES_OK, PGRES_EMPTY_QUERY:
@@ -77,7 +82,8 @@ public final class PostgresConnection {
                 PQresultErrorField(result, Int32(code)).map { String(cString: $0) }
             }
             let error = PostgresError(
-                sqlState: field(UInt8(ascii: "C")),
+                // A client-side failure has no SQLSTATE; a dropped connection is 08006.
+                sqlState: field(UInt8(ascii: "C")) ?? (PQstatus(connection) == CONNECTION_OK ? nil : "08006"),
                 message: field(UInt8(ascii: "M")) ?? String(cString: PQresultErrorMessage(result)).trimmingCharacters(in: .whitespacesAndNewlines),
                 detail: field(UInt8(ascii: "D")))
             PQclear(result)

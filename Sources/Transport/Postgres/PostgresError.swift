@@ -22,9 +22,12 @@ public struct PostgresError: Error, Sendable, CustomStringConvertible {
         PostgresError(sqlState: "53300", message: "no database connection became free within \(seconds) s (pool of \(connections))", detail: nil)
     }
 
-    /// The database cannot be reached or the connection broke (SQLSTATE class 08), or the pool
-    /// had no connection to give: the request may succeed later.
-    public var isUnavailable: Bool { sqlState?.hasPrefix("08") == true || sqlState == "53300" || sqlState == nil }
+    /// The database cannot be reached or the connection broke (SQLSTATE class 08, a server
+    /// shutting down or starting), or the pool had no connection to give: a retry may succeed.
+    public var isUnavailable: Bool {
+        guard let sqlState else { return false }
+        return sqlState.hasPrefix("08") || ["53300", "57P01", "57P02", "57P03"].contains(sqlState)
+    }
 
     public var isUniqueViolation: Bool { sqlState == "23505" }
     public var isCheckViolation: Bool { sqlState == "23514" }
