@@ -83,4 +83,26 @@ import Testing
             #expect(try await t.call("PUT", "/admin/faults", json: ["latency_ms": 0, "failure_rate": 2], token: t.stack.adminToken, base: provider).status == 422)
         }
     }
+
+    @Test func theProviderMakesOneIntentPerIdempotencyKeyEvenUnderConcurrency() async throws {
+        try await TestStack.with(.memory) { t in
+            let provider = t.url("payment-provider")
+            let body: @Sendable () -> [String: Any] = { ["amount": 1999, "currency": "usd", "payment_method": "pm_card_visa"] }
+            let ids = try await withThrowingTaskGroup(of: String?.self) { group in
+                for _ in 0..<20 {
+                    group.addTask { try await t.call("POST", "/v1/payment_intents", json: body(), headers: [("Idempotency-Key", "one-key")], base: provider).json["id"] as? String }
+                }
+                return try await group.reduce(into: [String?]()) { $0.append($1) }
+            }
+            #expect(ids.allSatisfy { $0 != nil })
+            #expect(Set(ids).count == 1, "20 concurrent requests with one key made \(Set(ids).count) intents")
+            let replay = try await t.call("POST", "/v1/payment_intents", json: body(), headers: [("Idempotency-Key", "one-key")], base: provider)
+            #expect(replay.header("Idempotent-Replayed") == "true")
+            #expect(replay.json["id"] as? String == ids.first!)
+            let reused = try await t.call("POST", "/v1/payment_intents", json: ["amount": 1, "currency": "usd", "payment_method": "pm_card_visa"],
+                                          headers: [("Idempotency-Key", "one-key")], base: provider)
+            #expect(reused.status == 422)
+            #expect(reused.errorCode == "idempotency_key_reused")
+        }
+    }
 }

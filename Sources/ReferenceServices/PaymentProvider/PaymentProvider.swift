@@ -1,6 +1,7 @@
 import Foundation
 import HTTPTypes
 import Hummingbird
+import Transport
 
 /// Injected faults: added latency and a share of requests answered with 500.
 public struct ProviderFaults: Codable, Sendable, Equatable {
@@ -28,14 +29,42 @@ public actor PaymentProviderState {
 
     var faults: ProviderFaults
     private var intents: [String: Intent] = [:]
-    /// Responses already given per idempotency key (replayed as they were).
-    private var replies: [String: (status: Int, body: [UInt8])] = [:]
+    /// Per idempotency key: the request it was first used with and the one attempt made for it
+    /// (finished or still running), so every later use gets the same answer.
+    private var attempts: [String: (fingerprint: [UInt8], attempt: Task<StoredReply, any Error>)] = [:]
+
+    /// A response as it was first given, replayed for the same idempotency key.
+    struct StoredReply: Sendable { let status: Int; let body: [UInt8] }
+
+    /// What using an idempotency key comes to.
+    enum Claim: Sendable {
+        /// The attempt to await: a new one, or the one made for this key before.
+        case attempt(Task<StoredReply, any Error>, replayed: Bool)
+        /// The key was used before with a different request.
+        case reusedWithDifferentRequest
+    }
 
     public init(faults: ProviderFaults = ProviderFaults()) { self.faults = faults }
 
     func setFaults(_ faults: ProviderFaults) { self.faults = faults }
-    func reply(for key: String) -> (status: Int, body: [UInt8])? { replies[key] }
-    func remember(_ key: String, _ reply: (status: Int, body: [UInt8])) { replies[key] = reply }
+
+    /// Looks the key up and, when it is new, starts `operation` for it: one step, so concurrent
+    /// requests with one key make one attempt. A failed attempt frees the key for a retry.
+    func claim(_ key: String, fingerprint: [UInt8], _ operation: @escaping @Sendable () async throws -> StoredReply) -> Claim {
+        if let earlier = attempts[key] {
+            return earlier.fingerprint == fingerprint ? .attempt(earlier.attempt, replayed: true) : .reusedWithDifferentRequest
+        }
+        let attempt = Task { [weak self] in
+            do { return try await operation() } catch {
+                await self?.forget(key)
+                throw error
+            }
+        }
+        attempts[key] = (fingerprint, attempt)
+        return .attempt(attempt, replayed: false)
+    }
+
+    private func forget(_ key: String) { attempts[key] = nil }
     func store(_ intent: Intent) { intents[intent.id] = intent }
     func intent(_ id: String) -> Intent? { intents[id] }
 
@@ -131,12 +160,23 @@ public struct PaymentProvider: Sendable {
 
     func createIntent(_ request: Request) async throws -> Response {
         try await injectFaults()
-        let key = request.header("Idempotency-Key")
-        if let key, let earlier = await state.reply(for: key) {
-            return Response(status: .init(code: earlier.status), headers: [.contentType: "application/json", HTTPField.Name("Idempotent-Replayed")!: "true"],
-                            body: .init(byteBuffer: ByteBuffer(bytes: earlier.body)))
+        let body = Array(try await request.body.collect(upTo: 1 << 20).readableBytesView)
+        guard let header = request.header("Idempotency-Key") else {
+            return try await makeIntent(body).response(replayed: false)
         }
-        let input = try await request.decodeJSON(IntentRequest.self)
+        let key = try Validate.idempotencyKey(header)
+        switch await state.claim(key, fingerprint: Crypto.sha256(body), { try await makeIntent(body) }) {
+        case .attempt(let attempt, let replayed):
+            return try await attempt.value.response(replayed: replayed)
+        case .reusedWithDifferentRequest:
+            throw stripeError(.unprocessableContent, "idempotency_error", "idempotency_key_reused",
+                              "Keys for idempotent requests can only be used with the same parameters they were first used with.")
+        }
+    }
+
+    /// Creates one payment intent from a request body; declines are answers (402), not errors.
+    private func makeIntent(_ body: [UInt8]) async throws -> PaymentProviderState.StoredReply {
+        let input = try JSON.decode(IntentRequest.self, from: body)
         guard (1...InputLimits.maxCents).contains(input.amount) else {
             throw stripeError(.badRequest, "invalid_request_error", "parameter_invalid_integer", "amount must be a whole number of cents from 1 to \(InputLimits.maxCents)")
         }
@@ -173,13 +213,21 @@ public struct PaymentProvider: Sendable {
             let message = method.declineCode == "insufficient_funds" ? "Your card has insufficient funds." : "Your card was declined."
             body = try JSON.encode(Declined(error: .init(declineCode: method.declineCode!, message: message, paymentIntent: intent)))
         }
-        if let key { await state.remember(key, (status.code, body)) }
-        return Response(status: status, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(bytes: body)))
+        return PaymentProviderState.StoredReply(status: status.code, body: body)
     }
 
     private func token() -> String { UUID().uuidString.replacingOccurrences(of: "-", with: "").lowercased().prefix(24).description }
 
     private func stripeError(_ status: HTTPResponse.Status, _ type: String, _ code: String, _ message: String) -> APIError {
         APIError(status, code, message, details: ["type": .string(type)])
+    }
+}
+
+extension PaymentProviderState.StoredReply {
+    /// The HTTP response; a replay says so in `Idempotent-Replayed`, as Stripe does.
+    func response(replayed: Bool) -> Response {
+        var headers: HTTPFields = [.contentType: "application/json"]
+        if replayed { headers[HTTPField.Name("Idempotent-Replayed")!] = "true" }
+        return Response(status: .init(code: status), headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: body)))
     }
 }

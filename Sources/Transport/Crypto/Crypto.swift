@@ -15,6 +15,15 @@ public enum Crypto {
         return Array(digest.prefix(Int(length)))
     }
 
+    /// SHA-256 of `bytes` (FIPS 180-4).
+    public static func sha256(_ bytes: [UInt8]) -> [UInt8] {
+        var digest = [UInt8](repeating: 0, count: Int(SHA256_DIGEST_LENGTH))
+        bytes.withUnsafeBytes { input in
+            _ = SHA256(input.baseAddress?.assumingMemoryBound(to: UInt8.self), input.count, &digest)
+        }
+        return digest
+    }
+
     /// PBKDF2 with HMAC-SHA256 (RFC 8018).
     public static func pbkdf2SHA256(password: [UInt8], salt: [UInt8], iterations: Int, length: Int = 32) -> [UInt8] {
         var output = [UInt8](repeating: 0, count: length)
