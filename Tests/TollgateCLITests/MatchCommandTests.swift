@@ -1,20 +1,12 @@
 import Foundation
+import TestSupport
 import Testing
 
 /// Runs the built `tollgate` binary and returns its exit status, standard output and error.
 func runTollgate(_ arguments: [String]) throws -> (status: Int32, out: String, err: String) {
-    let process = Process()
-    process.executableURL = tollgateBinary
-    process.arguments = arguments
-    process.currentDirectoryURL = packageRoot
-    let out = Pipe(), err = Pipe()
-    process.standardOutput = out
-    process.standardError = err
-    try process.run()
-    let outData = out.fileHandleForReading.readDataToEndOfFile()
-    let errData = err.fileHandleForReading.readDataToEndOfFile()
-    process.waitUntilExit()
-    return (process.terminationStatus, String(decoding: outData, as: UTF8.self), String(decoding: errData, as: UTF8.self))
+    let child = try ChildProcess(tollgateBinary.path, arguments, directory: packageRoot.path)
+    let (out, err) = child.readToEnd()
+    return (child.wait().code, out, err)
 }
 
 let packageRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()

@@ -8,31 +8,19 @@ import Testing
 @Suite struct ServicesCommandTests {
     @Test func servicesUpServesPrintsItsAddressesAndStopsCleanlyOnSIGINT() async throws {
         let base = Int.random(in: 20000...30000)
-        let process = Process()
-        process.executableURL = tollgateBinary
-        process.arguments = ["services", "up", "--gateway-port", "\(base)", "--user-port", "\(base + 1)", "--catalog-port", "\(base + 2)",
-                             "--order-port", "\(base + 3)", "--payment-port", "\(base + 4)", "--provider-port", "\(base + 5)", "--seed-products", "5"]
-        let out = Pipe()
-        process.standardOutput = out
-        process.standardError = FileHandle.nullDevice
-        try process.run()
-        var text = ""
-        let deadline = Date().addingTimeInterval(30)
-        while !text.contains("Ctrl-C stops"), Date() < deadline {
-            let chunk = out.fileHandleForReading.availableData
-            if chunk.isEmpty { break }
-            text += String(decoding: chunk, as: UTF8.self)
-        }
+        let process = try ChildProcess(tollgateBinary.path, ["services", "up", "--gateway-port", "\(base)", "--user-port", "\(base + 1)",
+                                                             "--catalog-port", "\(base + 2)", "--order-port", "\(base + 3)", "--payment-port", "\(base + 4)",
+                                                             "--provider-port", "\(base + 5)", "--seed-products", "5"], captureError: false)
+        let text = process.readOutput(until: "Ctrl-C stops", timeout: 30)
         #expect(text.contains("api-gateway        http://127.0.0.1:\(base)"))
         #expect(text.contains("kafka              127.0.0.1:"))
         #expect(text.contains("Admin: admin@tollgate.local"))
         let (data, response) = try await URLSession.shared.data(from: URL(string: "http://127.0.0.1:\(base)/api/v1/products?per_page=2")!)
         #expect((response as? HTTPURLResponse)?.statusCode == 200)
         #expect(String(decoding: data, as: UTF8.self).contains("\"total\":5"))
-        process.interrupt()
-        process.waitUntilExit()
-        #expect(process.terminationStatus == 0)
-        #expect(process.terminationReason == .exit)
+        process.send(SIGINT)
+        let ended = process.wait()
+        #expect(ended.code == 0 && !ended.signalled, "ended with \(ended)")
     }
 
     @Test func badFlagsAreRejectedBeforeAnythingStarts() throws {
@@ -46,12 +34,13 @@ import Testing
     }
 
     @Test func aTakenPortIsOneClearError() throws {
-        let blocker = Process()
-        blocker.executableURL = URL(fileURLWithPath: "/usr/bin/python3")
         let port = freePort()
-        blocker.arguments = ["-c", "import socket,time; s=socket.socket(); s.bind(('127.0.0.1', \(port))); s.listen(); time.sleep(20)"]
-        try blocker.run()
-        defer { blocker.terminate() }
+        let blocker = try ChildProcess("/usr/bin/python3", ["-c", "import socket,time; s=socket.socket(); s.bind(('127.0.0.1', \(port))); s.listen(); time.sleep(20)"],
+                                       captureOutput: false, captureError: false)
+        defer {
+            blocker.send(SIGTERM)
+            blocker.wait()
+        }
         Thread.sleep(forTimeInterval: 0.5)
         let result = try runTollgate(["services", "run", "payment-provider", "--port", "\(port)"])
         #expect(result.status == 2)

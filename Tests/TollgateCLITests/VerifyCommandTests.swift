@@ -29,14 +29,17 @@ func verify(_ stack: ServiceStack, provider: String, pacts: [String] = ["contrac
 }
 
 /// `tollgate stub PACT --port PORT` as a separate process; interrupt it to stop it.
-func startStub(_ pact: String, port: Int) throws -> Process {
-    let stub = Process()
-    stub.executableURL = tollgateBinary
-    stub.arguments = ["stub", pact, "--port", "\(port)", "--quiet"]
-    stub.currentDirectoryURL = packageRoot
-    stub.standardOutput = FileHandle.nullDevice
-    try stub.run()
-    return stub
+func startStub(_ pact: String, port: Int) throws -> ChildProcess {
+    try ChildProcess(tollgateBinary.path, ["stub", pact, "--port", "\(port)", "--quiet"], directory: packageRoot.path,
+                     captureOutput: false, captureError: false)
+}
+
+extension ChildProcess {
+    /// SIGINT, then waits for the process to end.
+    func stop() {
+        send(SIGINT)
+        wait()
+    }
 }
 
 func runTollgateAsync(_ arguments: [String]) async throws -> (status: Int32, out: String, err: String) {
@@ -79,13 +82,9 @@ func runTollgateAsync(_ arguments: [String]) async throws -> (status: Int32, out
 
     @Test func pactsCanComeFromURLs() async throws {
         let port = freePort()
-        let server = Process()
-        server.executableURL = URL(fileURLWithPath: "/usr/bin/python3")
-        server.arguments = ["-m", "http.server", "--bind", "127.0.0.1", "\(port)", "--directory", packageRoot.appendingPathComponent("contracts").path]
-        server.standardOutput = FileHandle.nullDevice
-        server.standardError = FileHandle.nullDevice
-        try server.run()
-        defer { server.terminate() }
+        let server = try ChildProcess("/usr/bin/python3", ["-m", "http.server", "--bind", "127.0.0.1", "\(port)", "--directory",
+                                                           packageRoot.appendingPathComponent("contracts").path], captureOutput: false, captureError: false)
+        defer { server.stop() }
         try await Task.sleep(for: .milliseconds(700))
         try await withProviderStack { stack in
             let url = stack.url("payment-provider")!
@@ -214,7 +213,7 @@ func runTollgateAsync(_ arguments: [String]) async throws -> (status: Int32, out
         try await Task.sleep(for: .seconds(1.5))
         // The provider appears late: a stub of itself.
         let stub = try startStub("stubs/email-provider.json", port: port)
-        defer { stub.interrupt() }
+        defer { stub.stop() }
         let result = try await verification
         #expect(result.status == 0, "\(result.out)\(result.err)")
         #expect(result.out.contains("2 interaction(s), 2 passed"))
@@ -223,7 +222,7 @@ func runTollgateAsync(_ arguments: [String]) async throws -> (status: Int32, out
     @Test func synchronousMessagesVerifyThroughTheMessagesURL() async throws {
         let port = freePort()
         let provider = try startStub("Tests/TollgateCLITests/Fixtures/pricing-provider-stub.json", port: port)
-        defer { provider.interrupt() }
+        defer { provider.stop() }
         let pact = "Tests/TollgateCLITests/Fixtures/price-quote-sync.json"
         let ok = try await runTollgateAsync(["verify", pact, "--messages-url", "http://127.0.0.1:\(port)/messages", "--wait-for", "10"])
         #expect(ok.status == 0, "\(ok.out)\(ok.err)")

@@ -71,25 +71,30 @@ public struct ProductQuery: Sendable {
 }
 
 /// The catalog database: `products`, `categories`, `product_images`, `inventory`.
-public protocol CatalogStore: Sendable {
+/// Every change that announces itself takes the events to commit with it; where the event
+/// needs what the store decides (a new id, the stock after a change), it takes a function.
+public protocol CatalogStore: OutboxStore {
     func products(_ query: ProductQuery) async throws -> (products: [Product], total: Int)
     func product(id: Int) async throws -> Product?
     /// Throws `StoreError.duplicate` for a taken SKU.
-    func insert(_ product: NewProduct) async throws -> Product
-    func update(_ product: Product) async throws
+    func insert(_ product: NewProduct, events: @escaping @Sendable (Product) -> [DomainEvent]) async throws -> Product
+    func update(_ product: Product, events: [DomainEvent]) async throws
     func categories() async throws -> [Category]
     func insertCategory(name: String, slug: String, parentID: Int?) async throws -> Category
     /// Sets stock, or adjusts it by `delta`; throws `StoreError.conflict` if it would go below zero.
-    func setStock(productID: Int, to stock: Int?, adjustBy delta: Int?) async throws -> Product
-    /// Reserves all items or none, atomically; the same order id returns its existing reservation.
-    func reserve(orderID: String, items: [ReservationItem]) async throws -> ReservationOutcome
-    /// Releases an order's reservation and restores stock once; nil when there was none.
-    func release(orderID: String) async throws -> Reservation?
+    func setStock(productID: Int, to stock: Int?, adjustBy delta: Int?, events: @escaping @Sendable (Product) -> [DomainEvent]) async throws -> Product
+    /// Reserves all items or none, atomically; the same order id returns its existing reservation
+    /// (and commits `events` only when it reserves now).
+    func reserve(orderID: String, items: [ReservationItem], events: [DomainEvent]) async throws -> ReservationOutcome
+    /// Releases an order's reservation and restores stock once, committing `events` only then;
+    /// nil when there was none.
+    func release(orderID: String, events: @escaping @Sendable (Reservation) -> [DomainEvent]) async throws -> Reservation?
     func isReachable() async -> Bool
 }
 
 /// The default catalog store: in memory; an actor, so reservations are serialised.
-public actor InMemoryCatalogStore: CatalogStore {
+public actor InMemoryCatalogStore: CatalogStore, InMemoryOutboxStore {
+    var outbox = InMemoryOutbox()
     private var productsByID: [Int: Product] = [:]
     private var categoriesByID: [Int: Category] = [:]
     private var reservations: [String: Reservation] = [:]
@@ -111,20 +116,24 @@ public actor InMemoryCatalogStore: CatalogStore {
 
     public func product(id: Int) -> Product? { productsByID[id] }
 
-    public func insert(_ new: NewProduct) throws -> Product {
+    public func insert(_ new: NewProduct, events: @escaping @Sendable (Product) -> [DomainEvent]) throws -> Product {
         guard !productsByID.values.contains(where: { $0.sku == new.sku }) else { throw StoreError.duplicate("sku") }
         let now = Date()
         let product = Product(id: nextProductID, sku: new.sku, name: new.name, description: new.description, price: new.price, currency: "USD",
                               categoryId: new.categoryId, stock: new.stock, images: new.images, active: true, createdAt: now, updatedAt: now)
         nextProductID += 1
         productsByID[product.id] = product
+        outbox.append(events(product))
         return product
     }
 
-    public func update(_ product: Product) throws {
-        guard productsByID[product.id] != nil else { throw StoreError.notFound("product") }
+    public func update(_ product: Product, events: [DomainEvent]) throws {
+        guard let stored = productsByID[product.id] else { throw StoreError.notFound("product") }
         if productsByID.values.contains(where: { $0.sku == product.sku && $0.id != product.id }) { throw StoreError.duplicate("sku") }
-        productsByID[product.id] = product
+        var updated = product
+        updated.stock = stored.stock
+        productsByID[product.id] = updated
+        outbox.append(events)
     }
 
     public func categories() -> [Category] { categoriesByID.values.sorted { $0.id < $1.id } }
@@ -137,7 +146,7 @@ public actor InMemoryCatalogStore: CatalogStore {
         return category
     }
 
-    public func setStock(productID: Int, to stock: Int?, adjustBy delta: Int?) throws -> Product {
+    public func setStock(productID: Int, to stock: Int?, adjustBy delta: Int?, events: @escaping @Sendable (Product) -> [DomainEvent]) throws -> Product {
         guard var product = productsByID[productID] else { throw StoreError.notFound("product") }
         let (target, overflow) = stock.map { ($0, false) } ?? product.stock.addingReportingOverflow(delta ?? 0)
         guard !overflow, (0...InputLimits.maxStock).contains(target) else {
@@ -146,10 +155,11 @@ public actor InMemoryCatalogStore: CatalogStore {
         product.stock = target
         product.updatedAt = Date()
         productsByID[productID] = product
+        outbox.append(events(product))
         return product
     }
 
-    public func reserve(orderID: String, items: [ReservationItem]) -> ReservationOutcome {
+    public func reserve(orderID: String, items: [ReservationItem], events: [DomainEvent]) -> ReservationOutcome {
         if let existing = reservations[orderID], existing.status == "reserved" { return .reserved(existing) }
         let unknown = items.map(\.productId).filter { productsByID[$0] == nil }
         if !unknown.isEmpty { return .unknownProducts(unknown) }
@@ -159,15 +169,17 @@ public actor InMemoryCatalogStore: CatalogStore {
         for (id, quantity) in wanted { productsByID[id]!.stock -= quantity }
         let reservation = Reservation(orderId: orderID, items: items, status: "reserved", createdAt: Date())
         reservations[orderID] = reservation
+        outbox.append(events)
         return .reserved(reservation)
     }
 
-    public func release(orderID: String) -> Reservation? {
+    public func release(orderID: String, events: @escaping @Sendable (Reservation) -> [DomainEvent]) -> Reservation? {
         guard var reservation = reservations[orderID] else { return nil }
         if reservation.status == "reserved" {
             for item in reservation.items { productsByID[item.productId]?.stock += item.quantity }
             reservation.status = "released"
             reservations[orderID] = reservation
+            outbox.append(events(reservation))
         }
         return reservation
     }

@@ -5,12 +5,13 @@ import Hummingbird
 /// The catalog service: products, categories, stock, and the saga's inventory reservations.
 public struct CatalogService: Sendable {
     let store: any CatalogStore
-    let events: any EventPublisher
+    /// Publishes the events the store commits with each change.
+    let outbox: OutboxRelay
     let signer: JWTSigner
 
-    public init(store: any CatalogStore, events: any EventPublisher, signer: JWTSigner) {
+    public init(store: any CatalogStore, outbox: OutboxRelay, signer: JWTSigner) {
         self.store = store
-        self.events = events
+        self.outbox = outbox
         self.signer = signer
     }
 
@@ -47,7 +48,7 @@ public struct CatalogService: Sendable {
 
     public func router(metrics: MetricsRegistry, options: ServiceOptions = ServiceOptions()) -> Router<ServiceContext> {
         let router = makeServiceRouter(name: "catalog-service", metrics: metrics, options: options, readiness: [
-            "database": { await store.isReachable() }, "kafka": { await events.isReachable() },
+            "database": { await store.isReachable() }, "kafka": { await outbox.publisher.isReachable() },
         ])
         let api = router.group("/api/v1")
         api.get("/products") { request, _ in try await list(request) }
@@ -70,15 +71,19 @@ public struct CatalogService: Sendable {
         api.delete("/inventory/reservations/:orderId") { request, context in
             _ = try signer.claims(request.header("Authorization"), requiring: Role.internalCallers)
             let orderID = try context.parameters.require("orderId")
-            guard let reservation = try await store.release(orderID: orderID) else {
+            try Validate.text(orderID, "order_id", max: 64)
+            let eventID = DomainEvent.newID()
+            let correlation = context.correlationID
+            guard let reservation = try await store.release(orderID: orderID, events: { released in
+                [DomainEvent(id: eventID, type: "inventory.released", aggregateID: orderID, correlationID: correlation,
+                             payload: ["order_id": .string(orderID), "items": Self.items(released.items)])]
+            }) else {
                 return try JSON.response(["order_id": orderID, "status": "none"])
             }
-            await events.emit("inventory.released", aggregate: orderID, correlation: context.correlationID, [
-                "order_id": .string(orderID), "items": items(reservation.items),
-            ], logger: context.logger)
+            await outbox.publish(eventIDs: [eventID])
             return try JSON.response(reservation)
         }
-        if options.providerStates { providerStates().register(on: router, recorder: events.recorder) }
+        if options.providerStates { providerStates().register(on: router, recorder: outbox.publisher.recorder) }
         return router
     }
 
@@ -91,15 +96,15 @@ public struct CatalogService: Sendable {
                 throw APIError.invalid("product \(id) does not exist: the catalog assigns ids, seed at least \(id) products")
             }
             let stock = params["stock"]?.intValue ?? (captures.count > 1 ? Int(captures[1]) : nil) ?? 10
-            let product = try await store.setStock(productID: id, to: stock, adjustBy: nil)
+            let product = try await store.setStock(productID: id, to: stock, adjustBy: nil) { _ in [] }
             return ["id": .int(product.id), "stock": .int(product.stock), "price": .decimal(product.price), "name": .string(product.name)]
         }
         states.on("products exist|categories exist") { _, _ in [:] }
         states.on("(?:a reservation exists for order (\\S+)|stock is reserved for an order)") { captures, params in
             let orderID = params["order_id"]?.stringValue ?? captures.first ?? UUID().uuidString.lowercased()
             let productID = params["product_id"]?.intValue ?? 1
-            _ = try await store.setStock(productID: productID, to: 100, adjustBy: nil)
-            _ = try await store.reserve(orderID: orderID, items: [ReservationItem(productId: productID, quantity: 1)])
+            _ = try await store.setStock(productID: productID, to: 100, adjustBy: nil) { _ in [] }
+            _ = try await store.reserve(orderID: orderID, items: [ReservationItem(productId: productID, quantity: 1)], events: [])
             return ["order_id": .string(orderID)]
         }
         return states
@@ -156,13 +161,17 @@ public struct CatalogService: Sendable {
         let stock = input.stock ?? 0
         try await requireCategory(input.categoryId)
         let product: Product
+        let eventID = DomainEvent.newID()
+        let correlation = context.correlationID
         do {
-            product = try await store.insert(NewProduct(sku: sku, name: name, description: input.description ?? "", price: price.roundedToCents(),
-                                                        categoryId: input.categoryId, stock: stock, images: input.images ?? []))
+            product = try await store.insert(NewProduct(sku: sku, name: name, description: input.description ?? "", price: price,
+                                                        categoryId: input.categoryId, stock: stock, images: input.images ?? [])) {
+                [Self.productEvent(eventID, "product.created", $0, correlation: correlation)]
+            }
         } catch StoreError.duplicate {
             throw APIError.conflict("sku_taken", "a product with SKU \(sku) already exists")
         }
-        await events.emit("product.created", aggregate: String(product.id), correlation: context.correlationID, productPayload(product), logger: context.logger)
+        await outbox.publish(eventIDs: [eventID])
         return try JSON.response(product, status: .created)
     }
 
@@ -182,10 +191,11 @@ public struct CatalogService: Sendable {
         if let images = input.images { product.images = images }
         if let active = input.active { product.active = active }
         product.updatedAt = Date()
-        do { try await store.update(product) } catch StoreError.duplicate {
+        let event = Self.productEvent(DomainEvent.newID(), "product.updated", product, correlation: context.correlationID)
+        do { try await store.update(product, events: [event]) } catch StoreError.duplicate {
             throw APIError.conflict("sku_taken", "a product with SKU \(product.sku) already exists")
         }
-        await events.emit("product.updated", aggregate: String(id), correlation: context.correlationID, productPayload(product), logger: context.logger)
+        await outbox.publish([event])
         return try JSON.response(product)
     }
 
@@ -199,8 +209,12 @@ public struct CatalogService: Sendable {
         if let stock = input.stock { try Validate.integer(stock, "stock", in: 0...InputLimits.maxStock) }
         if let adjustment = input.adjustment { try Validate.integer(adjustment, "adjustment", in: -InputLimits.maxStock...InputLimits.maxStock) }
         do {
-            let product = try await store.setStock(productID: id, to: input.stock, adjustBy: input.adjustment)
-            await events.emit("product.updated", aggregate: String(id), correlation: context.correlationID, productPayload(product), logger: context.logger)
+            let eventID = DomainEvent.newID()
+            let correlation = context.correlationID
+            let product = try await store.setStock(productID: id, to: input.stock, adjustBy: input.adjustment) {
+                [Self.productEvent(eventID, "product.updated", $0, correlation: correlation)]
+            }
+            await outbox.publish(eventIDs: [eventID])
             return try JSON.response(product)
         } catch StoreError.notFound {
             throw APIError.notFound("product \(id)")
@@ -219,11 +233,11 @@ public struct CatalogService: Sendable {
             try Validate.integer(item.productId, "items[\(n)].product_id", in: 1...InputLimits.maxID)
             try Validate.integer(item.quantity, "items[\(n)].quantity", in: 1...InputLimits.maxQuantity)
         }
-        switch try await store.reserve(orderID: input.orderId, items: input.items) {
+        let event = DomainEvent(type: "inventory.reserved", aggregateID: input.orderId, correlationID: context.correlationID,
+                                payload: ["order_id": .string(input.orderId), "items": Self.items(input.items)])
+        switch try await store.reserve(orderID: input.orderId, items: input.items, events: [event]) {
         case .reserved(let reservation):
-            await events.emit("inventory.reserved", aggregate: input.orderId, correlation: context.correlationID, [
-                "order_id": .string(input.orderId), "items": items(reservation.items),
-            ], logger: context.logger)
+            await outbox.publish([event])
             return try JSON.response(reservation, status: .created)
         case .outOfStock(let products):
             throw APIError(.conflict, "out_of_stock", "not enough stock for product(s) \(products.map(String.init).joined(separator: ", "))",
@@ -255,12 +269,15 @@ public struct CatalogService: Sendable {
         guard try await store.categories().contains(where: { $0.id == id }) else { throw APIError.invalid("unknown category \(id)") }
     }
 
-    private func items(_ items: [ReservationItem]) -> JSONField {
+    static func items(_ items: [ReservationItem]) -> JSONField {
         .array(items.map { .object(["product_id": .int($0.productId), "quantity": .int($0.quantity)]) })
     }
 
-    private func productPayload(_ product: Product) -> [String: JSONField] {
-        ["product_id": .int(product.id), "sku": .string(product.sku), "name": .string(product.name),
-         "price": .decimal(product.price), "stock": .int(product.stock), "active": .bool(product.active)]
+    /// `product.created` or `product.updated`, with the product as it is now.
+    static func productEvent(_ id: String, _ type: String, _ product: Product, correlation: String) -> DomainEvent {
+        DomainEvent(id: id, type: type, aggregateID: String(product.id), correlationID: correlation, payload: [
+            "product_id": .int(product.id), "sku": .string(product.sku), "name": .string(product.name),
+            "price": .decimal(product.price), "stock": .int(product.stock), "active": .bool(product.active),
+        ])
     }
 }

@@ -7,6 +7,8 @@ import Transport
 public final class ServiceStack: Sendable {
     public let configuration: StackConfiguration
     public let services: [RunningService]
+    /// The outbox relays of the four services that publish events.
+    public let outboxes: ServiceOutboxes
     public let kafkaBootstrap: String
     public let rollout: RolloutState
     public let providerState: PaymentProviderState
@@ -20,10 +22,11 @@ public final class ServiceStack: Sendable {
     public func url(_ name: String) -> String? { services.first { $0.name == name }?.url }
     public var gatewayURL: String { url("api-gateway")! }
 
-    init(configuration: StackConfiguration, services: [RunningService], kafkaBootstrap: String, rollout: RolloutState,
+    init(configuration: StackConfiguration, services: [RunningService], outboxes: ServiceOutboxes, kafkaBootstrap: String, rollout: RolloutState,
          providerState: PaymentProviderState, adminToken: String, serviceToken: String, bus: EventBus) {
         self.configuration = configuration
         self.services = services
+        self.outboxes = outboxes
         self.kafkaBootstrap = kafkaBootstrap
         self.rollout = rollout
         self.providerState = providerState
@@ -40,8 +43,8 @@ public final class ServiceStack: Sendable {
     public static func start(_ configuration: StackConfiguration) async throws -> ServiceStack {
         let options = configuration.serviceOptions
         let bus = try EventBus.start(brokers: configuration.kafkaBrokers, fixedPort: configuration.kafkaPort, host: configuration.host, options: options)
-        let events = bus.publisher
         let stores = try await ServiceStores.make(databaseURL: configuration.databaseURL)
+        let outboxes = await stores.outboxes(publishingTo: bus.publisher)
         let signer = JWTSigner(secret: configuration.jwtSecret)
         let host = configuration.host
         var running: [RunningService] = []
@@ -54,17 +57,19 @@ public final class ServiceStack: Sendable {
                 running.append(provider)
                 providerURL = provider.url
             }
-            let users = UserService(store: stores.users, events: events, signer: signer)
+            let users = UserService(store: stores.users, outbox: outboxes.users, signer: signer)
             let user = try await RunningService.start(name: "user-service", router: users.router(metrics: MetricsRegistry(service: "user-service"), options: options), host: host, port: configuration.userPort)
             running.append(user)
-            let catalogService = CatalogService(store: stores.catalog, events: events, signer: signer)
+            let catalogService = CatalogService(store: stores.catalog, outbox: outboxes.catalog, signer: signer)
             let catalog = try await RunningService.start(name: "catalog-service", router: catalogService.router(metrics: MetricsRegistry(service: "catalog-service"), options: options), host: host, port: configuration.catalogPort)
             running.append(catalog)
-            let paymentService = PaymentService(store: stores.payments, events: events, provider: PeerClient(baseURL: providerURL!), signer: signer)
+            let paymentService = PaymentService(store: stores.payments, outbox: outboxes.payments,
+                                                provider: PeerClient(baseURL: providerURL!, timeout: configuration.providerTimeout), signer: signer,
+                                                reconcileAfter: configuration.reconcileAfter)
             let payment = try await RunningService.start(name: "payment-service", router: paymentService.router(metrics: MetricsRegistry(service: "payment-service"), options: options), host: host, port: configuration.paymentPort)
             running.append(payment)
             let credential = (signer: signer, caller: "order-service")
-            let orderService = OrderService(store: stores.orders, events: events, signer: signer, catalog: PeerClient(baseURL: catalog.url, credential: credential),
+            let orderService = OrderService(store: stores.orders, outbox: outboxes.orders, signer: signer, catalog: PeerClient(baseURL: catalog.url, credential: credential),
                                             payments: PeerClient(baseURL: payment.url, credential: credential), users: PeerClient(baseURL: user.url, credential: credential))
             let order = try await RunningService.start(name: "order-service", router: orderService.router(metrics: MetricsRegistry(service: "order-service"), options: options), host: host, port: configuration.orderPort)
             running.append(order)
@@ -80,11 +85,12 @@ public final class ServiceStack: Sendable {
                 admin = try await users.createUser(email: configuration.adminEmail, password: configuration.adminPassword, firstName: "Tollgate", lastName: "Admin", role: "admin")
             }
             try await CatalogSeeder.seed(stores.catalog, products: configuration.seedProducts)
-            return ServiceStack(configuration: configuration, services: running, kafkaBootstrap: bus.bootstrap, rollout: rollout,
+            return ServiceStack(configuration: configuration, services: running, outboxes: outboxes, kafkaBootstrap: bus.bootstrap, rollout: rollout,
                                 providerState: providerState, adminToken: signer.adminToken(subject: admin.id, email: admin.email),
                                 serviceToken: signer.serviceToken(for: "operator", lifetime: 30 * 86400), bus: bus)
         } catch {
             for service in running.reversed() { await service.stop() }
+            await outboxes.stop()
             bus.stop()
             throw error
         }
@@ -98,6 +104,7 @@ public final class ServiceStack: Sendable {
             let left = ContinuousClock.now.duration(to: deadline)
             await service.stop(within: max(0.05, Double(left.components.seconds) + Double(left.components.attoseconds) / 1e18))
         }
+        await outboxes.stop()
         bus.stop()
     }
 }
@@ -114,10 +121,36 @@ struct ServiceStores {
             return ServiceStores(users: InMemoryUserStore(), catalog: InMemoryCatalogStore(), orders: InMemoryOrderStore(), payments: InMemoryPaymentStore())
         }
         return ServiceStores(
-            users: try await PostgresUserStore.open(try PostgresDatabases.url(databaseURL, database: "users")),
-            catalog: try await PostgresCatalogStore.open(try PostgresDatabases.url(databaseURL, database: "catalog")),
-            orders: try await PostgresOrderStore.open(try PostgresDatabases.url(databaseURL, database: "orders")),
-            payments: try await PostgresPaymentStore.open(try PostgresDatabases.url(databaseURL, database: "payments")))
+            users: try await PostgresUserStore.open(try await PostgresDatabases.url(databaseURL, database: "users")),
+            catalog: try await PostgresCatalogStore.open(try await PostgresDatabases.url(databaseURL, database: "catalog")),
+            orders: try await PostgresOrderStore.open(try await PostgresDatabases.url(databaseURL, database: "orders")),
+            payments: try await PostgresPaymentStore.open(try await PostgresDatabases.url(databaseURL, database: "payments")))
+    }
+
+    /// One started relay per store, all publishing to `publisher`.
+    func outboxes(publishingTo publisher: any EventPublisher) async -> ServiceOutboxes {
+        let outboxes = ServiceOutboxes(users: OutboxRelay(store: users, publisher: publisher), catalog: OutboxRelay(store: catalog, publisher: publisher),
+                                       orders: OutboxRelay(store: orders, publisher: publisher), payments: OutboxRelay(store: payments, publisher: publisher))
+        for relay in outboxes.all { await relay.start() }
+        return outboxes
+    }
+}
+
+/// The outbox relays of the services that publish events.
+public struct ServiceOutboxes: Sendable {
+    public let users: OutboxRelay, catalog: OutboxRelay, orders: OutboxRelay, payments: OutboxRelay
+
+    public var all: [OutboxRelay] { [users, catalog, orders, payments] }
+
+    /// Events not yet published, in all four outboxes.
+    public func pendingEvents() async throws -> Int {
+        var total = 0
+        for relay in all { total += try await relay.store.pendingEventCount() }
+        return total
+    }
+
+    func stop() async {
+        for relay in all { await relay.stop() }
     }
 }
 
@@ -143,7 +176,7 @@ enum CatalogSeeder {
                 sku: String(format: "SKU-%05d", i + 1), name: "\(adjectives[i % adjectives.count]) \(category.name) Item \(i + 1)",
                 description: "A \(adjectives[i % adjectives.count].lowercased()) product from \(category.name.lowercased()).",
                 price: price, categoryId: category.id, stock: 50 + (i * 7) % 200,
-                images: ["https://images.tollgate.local/products/\(i + 1).jpg"]))
+                images: ["https://images.tollgate.local/products/\(i + 1).jpg"])) { _ in [] }
         }
     }
 

@@ -39,10 +39,12 @@ public struct StartedService: Sendable {
     public let service: RunningService
     public let kafkaBootstrap: String?
     let bus: EventBus?
+    let outbox: OutboxRelay?
 
     /// Stops the service; requests still running after `seconds` are cancelled.
     public func stop(within seconds: Double = 5) async {
         await service.stop(within: seconds)
+        await outbox?.stop()
         bus?.stop()
     }
 }
@@ -60,29 +62,39 @@ public enum SingleService {
         // Only the services that publish events need Kafka.
         let bus = ["user", "catalog", "order", "payment"].contains(options.name)
             ? try EventBus.start(brokers: options.kafkaBrokers, fixedPort: nil, host: options.host, options: serviceOptions) : nil
-        let events = bus?.publisher
+        /// A relay for the store of a service that publishes events, started.
+        func relay(_ store: any OutboxStore) async -> OutboxRelay {
+            let relay = OutboxRelay(store: store, publisher: bus!.publisher)
+            await relay.start()
+            return relay
+        }
+        var outbox: OutboxRelay?
         let router: Router<ServiceContext>
         switch options.name {
         case "user":
             let store: any UserStore
             if let url = options.databaseURL { store = try await PostgresUserStore.open(url) } else { store = InMemoryUserStore() }
-            router = UserService(store: store, events: events!, signer: signer).router(metrics: metrics, options: serviceOptions)
+            outbox = await relay(store)
+            router = UserService(store: store, outbox: outbox!, signer: signer).router(metrics: metrics, options: serviceOptions)
         case "catalog":
             let store: any CatalogStore
             if let url = options.databaseURL { store = try await PostgresCatalogStore.open(url) } else { store = InMemoryCatalogStore() }
             try await CatalogSeeder.seed(store, products: options.seedProducts)
-            router = CatalogService(store: store, events: events!, signer: signer).router(metrics: metrics, options: serviceOptions)
+            outbox = await relay(store)
+            router = CatalogService(store: store, outbox: outbox!, signer: signer).router(metrics: metrics, options: serviceOptions)
         case "order":
             let store: any OrderStore
             if let url = options.databaseURL { store = try await PostgresOrderStore.open(url) } else { store = InMemoryOrderStore() }
             let credential = (signer: signer, caller: "order-service")
-            router = OrderService(store: store, events: events!, signer: signer, catalog: PeerClient(baseURL: options.catalogServiceURL, credential: credential),
+            outbox = await relay(store)
+            router = OrderService(store: store, outbox: outbox!, signer: signer, catalog: PeerClient(baseURL: options.catalogServiceURL, credential: credential),
                                   payments: PeerClient(baseURL: options.paymentServiceURL, credential: credential),
                                   users: PeerClient(baseURL: options.userServiceURL, credential: credential)).router(metrics: metrics, options: serviceOptions)
         case "payment":
             let store: any PaymentStore
             if let url = options.databaseURL { store = try await PostgresPaymentStore.open(url) } else { store = InMemoryPaymentStore() }
-            router = PaymentService(store: store, events: events!, provider: PeerClient(baseURL: options.paymentProviderURL), signer: signer)
+            outbox = await relay(store)
+            router = PaymentService(store: store, outbox: outbox!, provider: PeerClient(baseURL: options.paymentProviderURL, timeout: 3), signer: signer)
                 .router(metrics: metrics, options: serviceOptions)
         case "payment-provider":
             router = PaymentProvider(state: PaymentProviderState(faults: options.providerFaults), signer: signer).router(metrics: metrics, options: serviceOptions)
@@ -91,6 +103,6 @@ public enum SingleService {
                              signer: signer, legacy: options.legacyURL, rollout: RolloutState(percent: options.rolloutPercent)).router(metrics: metrics, options: serviceOptions)
         }
         let service = try await RunningService.start(name: options.name, router: router, host: options.host, port: port)
-        return StartedService(service: service, kafkaBootstrap: bus?.bootstrap, bus: bus)
+        return StartedService(service: service, kafkaBootstrap: bus?.bootstrap, bus: bus, outbox: outbox)
     }
 }

@@ -24,6 +24,10 @@ public struct StackConfiguration: Sendable {
     public var legacyURL: String?
     public var rolloutPercent = 100
     public var providerFaults = ProviderFaults()
+    /// Seconds the payment service waits for the provider per attempt (it tries three times).
+    public var providerTimeout: Double = 3
+    /// Seconds before the payment service replays a charge the provider did not answer.
+    public var reconcileAfter: Double = 5
     /// Use this payment provider (e.g. a `tollgate stub`) instead of starting the reference one.
     public var providerURL: String?
     /// Serve the contracts' provider-state endpoint (`POST /_pact/provider-states`); never on by default.

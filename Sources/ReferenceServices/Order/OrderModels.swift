@@ -19,9 +19,23 @@ public struct OrderItem: Codable, Sendable, Equatable {
     public var lineTotal: Decimal
 }
 
+/// Where an order is in its life, and where it may go from there.
+public enum OrderStatus: String, Codable, Sendable, CaseIterable {
+    case pending, confirmed, shipped, delivered, cancelled
+
+    /// The allowed moves: pending → confirmed | cancelled, confirmed → shipped | cancelled,
+    /// shipped → delivered; delivered and cancelled are final.
+    public func canMove(to next: OrderStatus) -> Bool {
+        switch (self, next) {
+        case (.pending, .confirmed), (.pending, .cancelled), (.confirmed, .shipped), (.confirmed, .cancelled), (.shipped, .delivered): return true
+        default: return false
+        }
+    }
+}
+
 public struct StatusChange: Codable, Sendable, Equatable {
-    public var from: String?
-    public var to: String
+    public var from: OrderStatus?
+    public var to: OrderStatus
     public var note: String?
     public var at: Date
 }
@@ -29,8 +43,7 @@ public struct StatusChange: Codable, Sendable, Equatable {
 public struct Order: Codable, Sendable, Equatable {
     public var id: String
     public var userId: String
-    /// pending, confirmed, shipped, delivered or cancelled.
-    public var status: String
+    public var status: OrderStatus
     public var items: [OrderItem]
     public var subtotal: Decimal
     public var tax: Decimal
@@ -41,21 +54,15 @@ public struct Order: Codable, Sendable, Equatable {
     public var paymentMethod: String
     public var paymentId: String?
     public var cancellationReason: String?
+    /// What the saga could not undo when it cancelled the order (a refund, a release), for
+    /// an operator to finish by hand.
+    public var compensationFailures: [String] = []
     public var idempotencyKey: String?
     public var createdAt: Date
     public var updatedAt: Date
     public var statusHistory: [StatusChange]
 
-    /// The allowed moves of an order's status.
-    static let transitions: [String: Set<String>] = [
-        "pending": ["confirmed", "cancelled"],
-        "confirmed": ["shipped", "cancelled"],
-        "shipped": ["delivered"],
-        "delivered": [],
-        "cancelled": [],
-    ]
-
-    mutating func move(to status: String, note: String?, at date: Date = Date()) {
+    mutating func move(to status: OrderStatus, note: String?, at date: Date = Date()) {
         statusHistory.append(StatusChange(from: self.status, to: status, note: note, at: date))
         self.status = status
         updatedAt = date
@@ -63,38 +70,41 @@ public struct Order: Codable, Sendable, Equatable {
 }
 
 /// The orders database: `orders`, `order_items`, `order_status_history`.
-public protocol OrderStore: Sendable {
+public protocol OrderStore: OutboxStore {
     /// Throws `StoreError.duplicate` when the user already used the idempotency key.
-    func insert(_ order: Order) async throws
+    func insert(_ order: Order, events: [DomainEvent]) async throws
     func order(id: String) async throws -> Order?
     func order(userID: String, idempotencyKey: String) async throws -> Order?
     func orders(userID: String) async throws -> [Order]
-    /// Saves status and payment changes, appending new history entries.
-    func update(_ order: Order) async throws
+    /// Saves status and payment changes, appending new history entries, with `events`.
+    func update(_ order: Order, events: [DomainEvent]) async throws
     func isReachable() async -> Bool
 }
 
-public actor InMemoryOrderStore: OrderStore {
+public actor InMemoryOrderStore: OrderStore, InMemoryOutboxStore {
+    var outbox = InMemoryOutbox()
     private var orders: [String: Order] = [:]
     private var byKey: [String: String] = [:]
 
     public init() {}
 
-    public func insert(_ order: Order) throws {
+    public func insert(_ order: Order, events: [DomainEvent]) throws {
         if let key = order.idempotencyKey {
             guard byKey[order.userId + "\u{0}" + key] == nil else { throw StoreError.duplicate("idempotency_key") }
             byKey[order.userId + "\u{0}" + key] = order.id
         }
         orders[order.id] = order
+        outbox.append(events)
     }
 
     public func order(id: String) -> Order? { orders[id] }
     public func order(userID: String, idempotencyKey: String) -> Order? { byKey[userID + "\u{0}" + idempotencyKey].flatMap { orders[$0] } }
     public func orders(userID: String) -> [Order] { orders.values.filter { $0.userId == userID }.sorted { $0.createdAt > $1.createdAt } }
 
-    public func update(_ order: Order) throws {
+    public func update(_ order: Order, events: [DomainEvent]) throws {
         guard orders[order.id] != nil else { throw StoreError.notFound("order") }
         orders[order.id] = order
+        outbox.append(events)
     }
 
     public func isReachable() -> Bool { true }

@@ -8,7 +8,8 @@ import Logging
 /// reservation, cancelled) → confirmed.
 public struct OrderService: Sendable {
     let store: any OrderStore
-    let events: any EventPublisher
+    /// Publishes the events the store commits with each change.
+    let outbox: OutboxRelay
     let signer: JWTSigner
     let catalog: PeerClient
     let payments: PeerClient
@@ -20,9 +21,9 @@ public struct OrderService: Sendable {
     static let shippingFee = Decimal(string: "5.99")!
     static let freeShippingFrom = Decimal(50)
 
-    public init(store: any OrderStore, events: any EventPublisher, signer: JWTSigner, catalog: PeerClient, payments: PeerClient, users: PeerClient) {
+    public init(store: any OrderStore, outbox: OutboxRelay, signer: JWTSigner, catalog: PeerClient, payments: PeerClient, users: PeerClient) {
         self.store = store
-        self.events = events
+        self.outbox = outbox
         self.signer = signer
         self.catalog = catalog
         self.payments = payments
@@ -54,7 +55,7 @@ public struct OrderService: Sendable {
 
     public func router(metrics: MetricsRegistry, options: ServiceOptions = ServiceOptions()) -> Router<ServiceContext> {
         let router = makeServiceRouter(name: "order-service", metrics: metrics, options: options, readiness: [
-            "database": { await store.isReachable() }, "kafka": { await events.isReachable() },
+            "database": { await store.isReachable() }, "kafka": { await outbox.publisher.isReachable() },
         ])
         let orders = router.group("/api/v1/orders")
         orders.post("") { request, context in try await create(request, context) }
@@ -69,7 +70,7 @@ public struct OrderService: Sendable {
         }
         orders.put("/:id/status") { request, context in try await changeStatus(request, context) }
         orders.delete("/:id") { request, context in try await cancel(request, context) }
-        if options.providerStates { providerStates().register(on: router, recorder: events.recorder) }
+        if options.providerStates { providerStates().register(on: router, recorder: outbox.publisher.recorder) }
         return router
     }
 
@@ -90,7 +91,7 @@ public struct OrderService: Sendable {
                                  shippingAddress: ShippingAddress(street: "1 Main St", city: "Springfield", state: "IL", zipCode: "62701", country: "US"),
                                  paymentMethod: "pm_card_visa")
             let order = try await runSaga(input, userID: userID, key: nil, context: SagaContext(correlation: correlation, logger: nil))
-            return ["key": .string(order.id), "order_id": .string(order.id), "status": .string(order.status)]
+            return ["key": .string(order.id), "order_id": .string(order.id), "status": .string(order.status.rawValue)]
         }
         return states
     }
@@ -126,13 +127,13 @@ public struct OrderService: Sendable {
         let order: Order
         if let key { order = try await gate.run(claims.sub + "\u{0}" + key, run) } else { order = try await run() }
         switch order.status {
-        case "cancelled" where order.cancellationReason?.hasPrefix("out_of_stock") == true:
+        case .cancelled where order.cancellationReason?.hasPrefix("out_of_stock") == true:
             throw APIError(.conflict, "out_of_stock", "order \(order.id) was cancelled: \(order.cancellationReason!)",
                            details: ["order_id": .string(order.id)])
-        case "cancelled" where order.cancellationReason?.hasPrefix("payment_declined") == true:
+        case .cancelled where order.cancellationReason?.hasPrefix("payment_declined") == true:
             throw APIError(.paymentRequired, "payment_declined", "order \(order.id) was cancelled: \(order.cancellationReason!)",
                            details: ["order_id": .string(order.id)])
-        case "cancelled":
+        case .cancelled:
             throw APIError(.badGateway, "order_failed", "order \(order.id) was cancelled: \(order.cancellationReason ?? "unknown")",
                            details: ["order_id": .string(order.id)])
         default:
@@ -143,7 +144,10 @@ public struct OrderService: Sendable {
     private func runSaga(_ input: NewOrder, userID: String, key: String?, context: SagaContext) async throws -> Order {
         let correlation = context.correlation
         let customer = try await users.call("GET", "/api/v1/users/\(userID)", correlationID: correlation)
-        guard customer.status == 200 else { throw APIError(.unauthorized, "unknown_user", "the token's user does not exist at the user service") }
+        guard customer.status == 200 else {
+            if customer.status == 404 { throw APIError(.unauthorized, "unknown_user", "the token's user does not exist at the user service") }
+            throw APIError(.badGateway, "user_service_error", "the user service answered \(customer.status)")
+        }
 
         // Price every line from the catalog.
         var items: [OrderItem] = []
@@ -162,52 +166,77 @@ public struct OrderService: Sendable {
         let tax = (subtotal * Self.taxRate).roundedToCents()
         let shipping = subtotal >= Self.freeShippingFrom ? Decimal(0) : Self.shippingFee
         let now = Date()
-        var order = Order(id: UUID().uuidString.lowercased(), userId: userID, status: "pending", items: items, subtotal: subtotal, tax: tax,
+        var order = Order(id: UUID().uuidString.lowercased(), userId: userID, status: .pending, items: items, subtotal: subtotal, tax: tax,
                           shipping: shipping, total: subtotal + tax + shipping, currency: "USD", shippingAddress: input.shippingAddress,
                           paymentMethod: input.paymentMethod, paymentId: nil, cancellationReason: nil, idempotencyKey: key,
-                          createdAt: now, updatedAt: now, statusHistory: [StatusChange(from: nil, to: "pending", note: "order placed", at: now)])
-        do { try await store.insert(order) } catch StoreError.duplicate {
-            if let key, let earlier = try await store.order(userID: userID, idempotencyKey: key) { return earlier }
-            throw StoreError.duplicate("idempotency_key")
-        }
-        await emit("order.created", order, context, extra: ["shipping_address": .object([
+                          createdAt: now, updatedAt: now, statusHistory: [StatusChange(from: nil, to: .pending, note: "order placed", at: now)])
+        let created = event("order.created", order, context, extra: ["shipping_address": .object([
             "street": .string(order.shippingAddress.street), "city": .string(order.shippingAddress.city),
             "state": .string(order.shippingAddress.state), "zip_code": .string(order.shippingAddress.zipCode),
             "country": .string(order.shippingAddress.country),
         ])])
+        do { try await store.insert(order, events: [created]) } catch StoreError.duplicate {
+            if let key, let earlier = try await store.order(userID: userID, idempotencyKey: key) { return earlier }
+            throw StoreError.duplicate("idempotency_key")
+        }
+        await outbox.publish([created])
+        // From here on the order exists: every way out ends it confirmed or cancelled.
 
-        // Step 1: reserve stock.
+        // Step 1: reserve stock. A failed call may still have reserved (the reply was lost),
+        // so any failure other than a clear refusal is compensated by a release.
         struct Reserve: Encodable { let orderId: String; let items: [ReservationItem] }
-        let reservation = try await catalog.call("POST", "/api/v1/inventory/reservations",
-                                                 body: Reserve(orderId: order.id, items: items.map { ReservationItem(productId: $0.productId, quantity: $0.quantity) }),
-                                                 correlationID: correlation)
+        let reservation: PeerClient.Reply
+        do {
+            reservation = try await Retry.transient {
+                try await catalog.call("POST", "/api/v1/inventory/reservations",
+                                       body: Reserve(orderId: order.id, items: items.map { ReservationItem(productId: $0.productId, quantity: $0.quantity) }),
+                                       correlationID: correlation)
+            }
+        } catch {
+            return try await abandon(&order, reason: "inventory_error: \(error)", releasing: true, refunding: false, context: context)
+        }
         guard reservation.status == 201 else {
-            let reason = reservation.status == 409 ? "out_of_stock: \(message(reservation) ?? "not enough stock")" : "inventory_error: catalog answered \(reservation.status)"
-            return try await cancelled(&order, reason: reason, context: context)
+            if reservation.status == 409 {
+                return try await abandon(&order, reason: "out_of_stock: \(message(reservation) ?? "not enough stock")", releasing: false, refunding: false, context: context)
+            }
+            return try await abandon(&order, reason: "inventory_error: catalog answered \(reservation.status)", releasing: true, refunding: false, context: context)
         }
 
-        // Step 2: charge.
+        // Step 2: charge, with one idempotency key for every attempt, so retrying is safe.
         struct Charge: Encodable { let orderId: String; let amount: Decimal; let currency: String; let paymentMethod: String }
         let payment: PeerClient.Reply
         do {
-            payment = try await payments.call("POST", "/api/v1/payments/process",
-                                              body: Charge(orderId: order.id, amount: order.total, currency: order.currency, paymentMethod: order.paymentMethod),
-                                              correlationID: correlation, headers: [("Idempotency-Key", "order-" + order.id)])
+            payment = try await Retry.transient {
+                try await payments.call("POST", "/api/v1/payments/process",
+                                        body: Charge(orderId: order.id, amount: order.total, currency: order.currency, paymentMethod: order.paymentMethod),
+                                        correlationID: correlation, headers: [("Idempotency-Key", "order-" + order.id)])
+            }
         } catch {
-            await releaseStock(order.id, correlation)
-            return try await cancelled(&order, reason: "payment_error: \(error)", context: context)
+            return try await abandon(&order, reason: "payment_error: \(error)", releasing: true, refunding: true, context: context)
         }
-        guard payment.status == 201 else {
-            await releaseStock(order.id, correlation)
-            let reason = payment.status == 402 ? "payment_declined: \(message(payment) ?? "declined")" : "payment_error: payment service answered \(payment.status)"
-            return try await cancelled(&order, reason: reason, context: context)
+        guard payment.status == 201, let paymentID = try? payment.decode(PaymentReply.self).id else {
+            if payment.status == 402 {
+                return try await abandon(&order, reason: "payment_declined: \(message(payment) ?? "declined")", releasing: true, refunding: false, context: context)
+            }
+            return try await abandon(&order, reason: "payment_error: payment service answered \(payment.status)", releasing: true, refunding: true, context: context)
         }
 
         // Step 3: confirm.
-        order.paymentId = try payment.decode(PaymentReply.self).id
-        order.move(to: "confirmed", note: "stock reserved and payment \(order.paymentId!) completed")
-        try await store.update(order)
-        await emit("order.confirmed", order, context, extra: ["payment_id": .string(order.paymentId!)])
+        order.paymentId = paymentID
+        order.move(to: .confirmed, note: "stock reserved and payment \(paymentID) completed")
+        let confirmed = event("order.confirmed", order, context, extra: ["payment_id": .string(paymentID)])
+        do {
+            try await Retry.transient { try await store.update(order, events: [confirmed]) }
+        } catch {
+            // The order could not be confirmed: give the money and the stock back.
+            var unconfirmed = order
+            unconfirmed.paymentId = nil
+            unconfirmed.status = .pending
+            unconfirmed.statusHistory.removeLast()
+            order = unconfirmed
+            return try await abandon(&order, reason: "order_error: could not confirm: \(error)", releasing: true, refunding: true, context: context)
+        }
+        await outbox.publish([confirmed])
         return order
     }
 
@@ -215,28 +244,67 @@ public struct OrderService: Sendable {
         (try? JSONSerialization.jsonObject(with: Data(reply.body)) as? [String: Any]).flatMap { ($0["error"] as? [String: Any])?["message"] as? String }
     }
 
-    private func releaseStock(_ orderID: String, _ correlation: String) async {
-        _ = try? await catalog.call("DELETE", "/api/v1/inventory/reservations/\(orderID)", correlationID: correlation)
+    /// Gives back what the saga took: refunds every completed payment of the order, then
+    /// releases its reservation. Returns what could not be undone (to record on the order).
+    private func compensate(_ orderID: String, releasing: Bool, refunding: Bool, reason: String, correlation: String, logger: Logger?) async -> [String] {
+        var failures: [String] = []
+        if refunding {
+            do {
+                let listed = try await Retry.transient { try await payments.call("GET", "/api/v1/payments/order/\(orderID)", correlationID: correlation) }
+                guard listed.status == 200 else { throw APIError(.badGateway, "payment_error", "listing payments answered \(listed.status)") }
+                struct Listed: Decodable { struct Item: Decodable { let id: String; let status: String }; let payments: [Item] }
+                for paid in try listed.decode(Listed.self).payments where paid.status == "completed" {
+                    let refund = try await Retry.transient {
+                        try await payments.call("POST", "/api/v1/payments/\(paid.id)/refund", body: ["reason": reason], correlationID: correlation)
+                    }
+                    if refund.status != 200 { failures.append("refund of \(paid.id) failed: payment service answered \(refund.status)") }
+                }
+            } catch {
+                failures.append("refund failed: \(error)")
+            }
+        }
+        if releasing {
+            do {
+                let released = try await Retry.transient {
+                    try await catalog.call("DELETE", "/api/v1/inventory/reservations/\(orderID)", correlationID: correlation)
+                }
+                if released.status != 200 { failures.append("releasing the reservation failed: catalog answered \(released.status)") }
+            } catch {
+                failures.append("releasing the reservation failed: \(error)")
+            }
+        }
+        for failure in failures { logger?.error("order \(orderID): compensation incomplete: \(failure)") }
+        return failures
     }
 
-    private func cancelled(_ order: inout Order, reason: String, context: SagaContext) async throws -> Order {
+    /// Cancels an order the saga could not complete, after compensating.
+    private func abandon(_ order: inout Order, reason: String, releasing: Bool, refunding: Bool, context: SagaContext) async throws -> Order {
+        let failures = await compensate(order.id, releasing: releasing, refunding: refunding, reason: reason,
+                                        correlation: context.correlation, logger: context.logger)
+        return try await cancelled(&order, reason: reason, compensationFailures: failures, context: context)
+    }
+
+    private func cancelled(_ order: inout Order, reason: String, compensationFailures: [String], context: SagaContext) async throws -> Order {
         order.cancellationReason = reason
-        order.move(to: "cancelled", note: reason)
-        try await store.update(order)
-        await emit("order.cancelled", order, context, extra: ["reason": .string(reason)])
+        order.compensationFailures += compensationFailures
+        order.move(to: .cancelled, note: compensationFailures.isEmpty ? reason : reason + "; compensation incomplete: " + compensationFailures.joined(separator: "; "))
+        let cancelled = event("order.cancelled", order, context, extra: ["reason": .string(reason)])
+        let snapshot = order
+        try await Retry.transient { try await store.update(snapshot, events: [cancelled]) }
+        await outbox.publish([cancelled])
         return order
     }
 
-    private func emit(_ type: String, _ order: Order, _ context: SagaContext, extra: [String: JSONField] = [:]) async {
+    private func event(_ type: String, _ order: Order, _ context: SagaContext, extra: [String: JSONField] = [:]) -> DomainEvent {
         var payload: [String: JSONField] = [
-            "order_id": .string(order.id), "user_id": .string(order.userId), "status": .string(order.status),
+            "order_id": .string(order.id), "user_id": .string(order.userId), "status": .string(order.status.rawValue),
             "items": .array(order.items.map { .object(["product_id": .int($0.productId), "quantity": .int($0.quantity), "unit_price": .decimal($0.unitPrice)]) }),
             "subtotal": .decimal(order.subtotal), "tax": .decimal(order.tax), "shipping": .decimal(order.shipping),
             "total_amount": .decimal(order.total), "currency": .string(order.currency),
             "created_at": .string(JSON.timestamp(order.createdAt)),
         ]
         payload.merge(extra) { _, new in new }
-        await events.emit(type, aggregate: order.id, correlation: context.correlation, payload, logger: context.logger)
+        return DomainEvent(type: type, aggregateID: order.id, correlationID: context.correlation, payload: payload)
     }
 
     // MARK: after creation
@@ -247,17 +315,18 @@ public struct OrderService: Sendable {
         let id = try context.parameters.require("id")
         let input = try await request.decodeJSON(StatusUpdate.self)
         try Validate.text(input.note, "note", max: 500, multiline: true)
-        guard Order.transitions[input.status] != nil else {
+        guard let status = OrderStatus(rawValue: input.status) else {
             throw APIError.invalid("'status' must be one of pending, confirmed, shipped, delivered, cancelled")
         }
         guard var order = try await store.order(id: id) else { throw APIError.notFound("order \(id)") }
-        if input.status == "cancelled" { return try JSON.response(try await cancel(&order, reason: input.note ?? "cancelled by admin", context: SagaContext(context))) }
-        guard Order.transitions[order.status]!.contains(input.status) else {
+        if status == .cancelled { return try JSON.response(try await cancel(&order, reason: input.note ?? "cancelled by admin", context: SagaContext(context))) }
+        guard order.status.canMove(to: status) else {
             throw APIError.conflict("invalid_transition", "an order cannot go from \(order.status) to \(input.status)")
         }
-        order.move(to: input.status, note: input.note)
-        try await store.update(order)
-        if input.status == "shipped" || input.status == "delivered" { await emit("order.\(input.status)", order, SagaContext(context)) }
+        order.move(to: status, note: input.note)
+        let events = status == .shipped || status == .delivered ? [event("order.\(status.rawValue)", order, SagaContext(context))] : []
+        try await store.update(order, events: events)
+        await outbox.publish(events)
         return try JSON.response(order)
     }
 
@@ -266,18 +335,21 @@ public struct OrderService: Sendable {
         return try JSON.response(try await cancel(&order, reason: "cancelled by customer", context: SagaContext(context)))
     }
 
-    /// Cancels a pending or confirmed order: stock back, payment refunded.
+    /// Cancels a pending or confirmed order: the payment refunded first (a failed refund leaves
+    /// the order as it was), then the stock released.
     private func cancel(_ order: inout Order, reason: String, context: SagaContext) async throws -> Order {
-        guard Order.transitions[order.status]!.contains("cancelled") else {
+        guard order.status.canMove(to: .cancelled) else {
             throw APIError.conflict("invalid_transition", "an order that is \(order.status) cannot be cancelled")
         }
-        await releaseStock(order.id, context.correlation)
         if let paymentID = order.paymentId {
-            let refund = try await payments.call("POST", "/api/v1/payments/\(paymentID)/refund", body: ["reason": reason], correlationID: context.correlation)
+            let refund = try await Retry.transient {
+                try await payments.call("POST", "/api/v1/payments/\(paymentID)/refund", body: ["reason": reason], correlationID: context.correlation)
+            }
             guard refund.status == 200 else {
                 throw APIError(.badGateway, "refund_failed", "the payment service could not refund \(paymentID) (\(refund.status)); the order stays \(order.status)")
             }
         }
-        return try await cancelled(&order, reason: reason, context: context)
+        let failures = await compensate(order.id, releasing: true, refunding: false, reason: reason, correlation: context.correlation, logger: context.logger)
+        return try await cancelled(&order, reason: reason, compensationFailures: failures, context: context)
     }
 }

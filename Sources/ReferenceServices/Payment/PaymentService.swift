@@ -7,15 +7,19 @@ import Logging
 /// The payment service: charges through the payment provider, exactly once per idempotency key.
 public struct PaymentService: Sendable {
     let store: any PaymentStore
-    let events: any EventPublisher
+    /// Publishes the events the store commits with each change.
+    let outbox: OutboxRelay
     let provider: PeerClient
     let signer: JWTSigner
+    /// Seconds before an unanswered charge is replayed (see `reconcile`).
+    let reconcileAfter: Double
     let gate = SingleFlight<String, StoredReply>()
 
     /// Every operation is service-to-service: callers need a service (or admin) token.
-    public init(store: any PaymentStore, events: any EventPublisher, provider: PeerClient, signer: JWTSigner) {
+    public init(store: any PaymentStore, outbox: OutboxRelay, provider: PeerClient, signer: JWTSigner, reconcileAfter: Double = 5) {
+        self.reconcileAfter = reconcileAfter
         self.store = store
-        self.events = events
+        self.outbox = outbox
         self.provider = provider
         self.signer = signer
     }
@@ -31,7 +35,7 @@ public struct PaymentService: Sendable {
 
     public func router(metrics: MetricsRegistry, options: ServiceOptions = ServiceOptions()) -> Router<ServiceContext> {
         let router = makeServiceRouter(name: "payment-service", metrics: metrics, options: options, readiness: [
-            "database": { await store.isReachable() }, "kafka": { await events.isReachable() },
+            "database": { await store.isReachable() }, "kafka": { await outbox.publisher.isReachable() },
         ])
         let payments = router.group("/api/v1/payments").add(middleware: InternalCallersOnly(signer: signer))
         payments.post("/process") { request, context in try await process(request, context) }
@@ -44,7 +48,7 @@ public struct PaymentService: Sendable {
             return try JSON.response(payment)
         }
         payments.post("/:id/refund") { request, context in try await refund(request, context) }
-        if options.providerStates { providerStates().register(on: router, recorder: events.recorder) }
+        if options.providerStates { providerStates().register(on: router, recorder: outbox.publisher.recorder) }
         return router
     }
 
@@ -99,63 +103,130 @@ public struct PaymentService: Sendable {
         return StoredReply(status: 201, body: try JSON.encode(payment))
     }
 
+    struct IntentRequest: Encodable { let amount: Int; let currency: String; let paymentMethod: String; let metadata: [String: String] }
+    struct Intent: Decodable { let id: String; let status: String }
+    struct ProviderError: Decodable {
+        struct Intent: Decodable { let id: String }
+        struct Detail: Decodable { let code: String?; let declineCode: String?; let message: String?; let type: String?; let paymentIntent: Intent? }
+        let error: Detail
+    }
+
+    /// Charges at the provider. Every attempt for one key uses the same provider idempotency
+    /// key, so retrying after a timeout or a 5xx cannot charge twice. When the provider stays
+    /// unanswered, the caller gets a 502 and a reconciliation replays the request later: a
+    /// charge that went through after all is refunded, so no customer pays for a failed order.
     private func charge(_ input: ProcessRequest, key: String, correlationID: String, logger: Logger?) async throws -> StoredReply {
-        struct IntentRequest: Encodable { let amount: Int; let currency: String; let paymentMethod: String; let metadata: [String: String] }
-        struct Intent: Decodable { let id: String; let status: String }
-        struct ProviderError: Decodable {
-            struct Intent: Decodable { let id: String }
-            struct Detail: Decodable { let code: String?; let declineCode: String?; let message: String?; let type: String?; let paymentIntent: Intent? }
-            let error: Detail
+        guard let cents = input.amount.cents else { throw APIError.invalid("'amount' must be at most \(InputLimits.maxMoney)") }
+        let request = IntentRequest(amount: cents, currency: input.currency.lowercased(), paymentMethod: input.paymentMethod, metadata: ["order_id": input.orderId])
+        let reply: PeerClient.Reply
+        do {
+            reply = try await Retry.transient {
+                try await provider.call("POST", "/v1/payment_intents", body: request, correlationID: correlationID,
+                                        headers: [("Idempotency-Key", "payment-" + key)])
+            }
+        } catch let error where Retry.isTransient(error) {
+            return try await providerUnavailable(input, key: key, detail: "\(error)", correlationID: correlationID, logger: logger)
         }
-        let amount = input.amount
-        guard let cents = amount.cents else { throw APIError.invalid("'amount' must be at most \(InputLimits.maxMoney)") }
-        let reply = try await provider.call(
-            "POST", "/v1/payment_intents",
-            body: IntentRequest(amount: cents, currency: input.currency.lowercased(), paymentMethod: input.paymentMethod, metadata: ["order_id": input.orderId]),
-            correlationID: correlationID, headers: [("Idempotency-Key", "payment-" + key)])
+        if reply.status >= 500 {
+            return try await providerUnavailable(input, key: key, detail: "it answered \(reply.status)", correlationID: correlationID, logger: logger)
+        }
+        if reply.status == 400 || reply.status == 422 {
+            let detail = (try? reply.decode(ProviderError.self))?.error
+            throw APIError.invalid(detail?.message ?? "the payment provider rejected the request")
+        }
+        return try await record(reply, input: input, key: key, correlationID: correlationID)
+    }
+
+    /// Stores the provider's answer (a charge or a decline) with its event.
+    private func record(_ reply: PeerClient.Reply, input: ProcessRequest, key: String, correlationID: String, voided: Bool = false) async throws -> StoredReply {
         let now = Date()
         var payment = Payment(id: "pay_" + UUID().uuidString.replacingOccurrences(of: "-", with: "").lowercased(), orderId: input.orderId,
-                              amount: amount, currency: input.currency.uppercased(), paymentMethod: input.paymentMethod, status: "completed",
+                              amount: input.amount, currency: input.currency.uppercased(), paymentMethod: input.paymentMethod, status: "completed",
                               providerPaymentId: nil, failureCode: nil, failureMessage: nil, refundedAmount: 0, idempotencyKey: key,
                               createdAt: now, updatedAt: now)
         switch reply.status {
         case 200, 201:
             payment.providerPaymentId = try reply.decode(Intent.self).id
-        case 402:
+            if voided {
+                payment.status = "failed"
+                payment.failureCode = "voided_after_timeout"
+                payment.failureMessage = "the payment provider answered too late; the charge was refunded"
+                payment.refundedAmount = payment.amount
+            }
+        default:
             let detail = (try? reply.decode(ProviderError.self))?.error
             payment.status = "failed"
             payment.providerPaymentId = detail?.paymentIntent?.id
             payment.failureCode = detail?.declineCode ?? detail?.code ?? "card_declined"
             payment.failureMessage = detail?.message ?? "the card was declined"
-        case 400:
-            let detail = (try? reply.decode(ProviderError.self))?.error
-            throw APIError.invalid(detail?.message ?? "the payment provider rejected the request")
-        default:
-            await events.emit("payment.failed", aggregate: input.orderId, correlation: correlationID, [
-                "order_id": .string(input.orderId), "amount": .decimal(amount), "currency": .string(payment.currency),
-                "reason": .string("provider_error"), "provider_status": .int(reply.status),
-            ], logger: logger)
-            throw APIError(.badGateway, "payment_provider_error", "the payment provider answered \(reply.status); retry with the same Idempotency-Key")
         }
-        do { try await store.insert(payment) } catch StoreError.duplicate {
+        let event: DomainEvent
+        if payment.status == "completed" {
+            event = DomainEvent(type: "payment.completed", aggregateID: payment.orderId, correlationID: correlationID, payload: [
+                "payment_id": .string(payment.id), "order_id": .string(payment.orderId), "amount": .decimal(payment.amount),
+                "currency": .string(payment.currency), "payment_method": .string(payment.paymentMethod),
+                "transaction_id": .string(payment.providerPaymentId ?? ""), "completed_at": .string(JSON.timestamp(now)),
+            ])
+        } else {
+            event = DomainEvent(type: "payment.failed", aggregateID: payment.orderId, correlationID: correlationID, payload: [
+                "payment_id": .string(payment.id), "order_id": .string(payment.orderId), "amount": .decimal(payment.amount),
+                "currency": .string(payment.currency), "reason": .string(payment.failureCode ?? "card_declined"),
+                "message": .string(payment.failureMessage ?? ""),
+            ])
+        }
+        do { try await store.insert(payment, events: [event]) } catch StoreError.duplicate {
             // Another process won the race for this key: its payment is the answer.
             if let earlier = try await store.payment(idempotencyKey: key) { return try self.storedReply(for: earlier) }
             throw StoreError.duplicate("idempotency_key")
         }
-        if payment.status == "completed" {
-            await events.emit("payment.completed", aggregate: payment.orderId, correlation: correlationID, [
-                "payment_id": .string(payment.id), "order_id": .string(payment.orderId), "amount": .decimal(payment.amount),
-                "currency": .string(payment.currency), "payment_method": .string(payment.paymentMethod),
-                "transaction_id": .string(payment.providerPaymentId ?? ""), "completed_at": .string(JSON.timestamp(now)),
-            ], logger: logger)
-        } else {
-            await events.emit("payment.failed", aggregate: payment.orderId, correlation: correlationID, [
-                "payment_id": .string(payment.id), "order_id": .string(payment.orderId), "amount": .decimal(payment.amount),
-                "currency": .string(payment.currency), "reason": .string(payment.failureCode ?? "card_declined"),
-                "message": .string(payment.failureMessage ?? ""),
-            ], logger: logger)
-        }
+        await outbox.publish([event])
         return try self.storedReply(for: payment)
+    }
+
+    /// The provider did not answer: announce the failure, answer 502, and reconcile later.
+    private func providerUnavailable(_ input: ProcessRequest, key: String, detail: String, correlationID: String, logger: Logger?) async throws -> StoredReply {
+        await outbox.enqueueAndPublish([DomainEvent(type: "payment.failed", aggregateID: input.orderId, correlationID: correlationID, payload: [
+            "order_id": .string(input.orderId), "amount": .decimal(input.amount), "currency": .string(input.currency.uppercased()),
+            "reason": .string("provider_error"),
+        ])])
+        logger?.warning("payment for order \(input.orderId): provider unavailable (\(detail)); reconciling later")
+        let reconciliation = self
+        Task {
+            try? await Task.sleep(for: .seconds(reconcileAfter))
+            await reconciliation.reconcile(input, key: key, correlationID: correlationID, logger: logger)
+        }
+        throw APIError(.badGateway, "payment_provider_error", "the payment provider did not answer (\(detail)); nothing was charged — retry with the same Idempotency-Key")
+    }
+
+    /// Replays an unanswered charge once the provider has had time: a charge that went through
+    /// is refunded at once and recorded as voided, a decline is recorded; a payment stored
+    /// meanwhile (a retry that got through) is left as it is.
+    func reconcile(_ input: ProcessRequest, key: String, correlationID: String, logger: Logger?) async {
+        guard let cents = input.amount.cents else { return }
+        let request = IntentRequest(amount: cents, currency: input.currency.lowercased(), paymentMethod: input.paymentMethod, metadata: ["order_id": input.orderId])
+        do {
+            _ = try await gate.run(key) {
+                if let earlier = try await store.payment(idempotencyKey: key) { return try storedReply(for: earlier) }
+                let reply = try await provider.call("POST", "/v1/payment_intents", body: request, correlationID: correlationID,
+                                                    headers: [("Idempotency-Key", "payment-" + key)], timeout: 120)
+                guard reply.status == 200 || reply.status == 201 || reply.status == 402 else {
+                    throw APIError(.badGateway, "payment_provider_error", "the provider answered \(reply.status)")
+                }
+                let charged = reply.status != 402
+                if charged {
+                    struct Void: Encodable { let paymentIntent: String; let amount: Int }
+                    let intent = try reply.decode(Intent.self).id
+                    let refund = try await Retry.transient {
+                        try await provider.call("POST", "/v1/refunds", body: Void(paymentIntent: intent, amount: cents), correlationID: correlationID,
+                                                headers: [("Idempotency-Key", "void-" + key)])
+                    }
+                    guard refund.status == 200 else { throw APIError(.badGateway, "payment_provider_error", "the void was refused (\(refund.status))") }
+                }
+                return try await record(reply, input: input, key: key, correlationID: correlationID, voided: charged)
+            }
+        } catch {
+            logger?.error("payment for order \(input.orderId) (key \(key)): reconciliation failed, check the provider by hand: \(error)")
+        }
     }
 
     func refund(_ request: Request, _ context: ServiceContext) async throws -> Response {
@@ -175,8 +246,10 @@ public struct PaymentService: Sendable {
             guard amount > 0, amount <= remaining, let cents = amount.cents else { throw APIError.invalid("'amount' must be between 0.01 and \(remaining)") }
             struct RefundCall: Encodable { let paymentIntent: String; let amount: Int }
             struct ProviderRefund: Decodable { let id: String }
-            let answer = try await provider.call("POST", "/v1/refunds", body: RefundCall(paymentIntent: intent, amount: cents),
-                                                 correlationID: context.correlationID, headers: [("Idempotency-Key", "refund-\(id)-\(amount)")])
+            let answer = try await Retry.transient {
+                try await provider.call("POST", "/v1/refunds", body: RefundCall(paymentIntent: intent, amount: cents),
+                                        correlationID: context.correlationID, headers: [("Idempotency-Key", "refund-\(id)-\(payment.refundedAmount)-\(amount)")])
+            }
             guard answer.status == 200 else {
                 throw APIError(.badGateway, "payment_provider_error", "the payment provider refused the refund (\(answer.status))")
             }
@@ -186,11 +259,12 @@ public struct PaymentService: Sendable {
             payment.updatedAt = now
             let refund = Refund(id: "re_" + UUID().uuidString.prefix(8).lowercased(), paymentId: id, amount: amount, reason: input.reason,
                                 providerRefundId: try answer.decode(ProviderRefund.self).id, createdAt: now)
-            try await store.record(refund, updating: payment)
-            await events.emit("payment.refunded", aggregate: payment.orderId, correlation: context.correlationID, [
+            let event = DomainEvent(type: "payment.refunded", aggregateID: payment.orderId, correlationID: context.correlationID, payload: [
                 "payment_id": .string(id), "order_id": .string(payment.orderId), "amount": .decimal(amount),
                 "currency": .string(payment.currency), "reason": input.reason.map(JSONField.string) ?? .null,
-            ], logger: context.logger)
+            ])
+            try await store.record(refund, updating: payment, events: [event])
+            await outbox.publish([event])
             return StoredReply(status: 200, body: try JSON.encode(payment))
         }
         return Response(status: .init(code: reply.status), headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(bytes: reply.body)))

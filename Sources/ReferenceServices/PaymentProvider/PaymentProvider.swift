@@ -130,12 +130,16 @@ public struct PaymentProvider: Sendable {
         }
         router.post("/v1/refunds") { request, _ in
             try await injectFaults()
-            let input = try await request.decodeJSON(RefundRequest.self)
-            try Validate.text(input.paymentIntent, "payment_intent", max: 64)
-            if let amount = input.amount { try Validate.integer(amount, "amount", in: 1...InputLimits.maxCents) }
-            let (intent, amount) = try await state.refund(input.paymentIntent, amount: input.amount)
-            return try JSON.response(["id": JSONField.string("re_" + token()), "object": .string("refund"), "status": .string("succeeded"),
-                                      "amount": .int(amount), "payment_intent": .string(intent.id)])
+            return try await idempotent(request, scope: "refund") { body in
+                let input = try JSON.decode(RefundRequest.self, from: body)
+                try Validate.text(input.paymentIntent, "payment_intent", max: 64)
+                if let amount = input.amount { try Validate.integer(amount, "amount", in: 1...InputLimits.maxCents) }
+                let (intent, amount) = try await state.refund(input.paymentIntent, amount: input.amount)
+                return PaymentProviderState.StoredReply(status: 200, body: try JSON.encode([
+                    "id": JSONField.string("re_" + token()), "object": .string("refund"), "status": .string("succeeded"),
+                    "amount": .int(amount), "payment_intent": .string(intent.id),
+                ]))
+            }
         }
         router.put("/admin/faults") { request, _ in
             _ = try signer.claims(request.header("Authorization"), requiring: [Role.admin])
@@ -160,18 +164,35 @@ public struct PaymentProvider: Sendable {
 
     func createIntent(_ request: Request) async throws -> Response {
         try await injectFaults()
+        return try await idempotent(request, scope: "payment_intent") { try await makeIntent($0) }
+    }
+
+    /// Runs `make` on the request body once per `Idempotency-Key` (as Stripe does): the same
+    /// key and body get the first answer again, the same key with another body a 422.
+    private func idempotent(_ request: Request, scope: String,
+                            _ make: @escaping @Sendable ([UInt8]) async throws -> PaymentProviderState.StoredReply) async throws -> Response {
         let body = Array(try await request.body.collect(upTo: 1 << 20).readableBytesView)
         guard let header = request.header("Idempotency-Key") else {
-            return try await makeIntent(body).response(replayed: false)
+            return try await make(body).response(replayed: false)
         }
-        let key = try Validate.idempotencyKey(header)
-        switch await state.claim(key, fingerprint: Crypto.sha256(body), { try await makeIntent(body) }) {
+        let key = scope + ":" + (try Validate.idempotencyKey(header))
+        switch await state.claim(key, fingerprint: Self.fingerprint(body), { try await make(body) }) {
         case .attempt(let attempt, let replayed):
             return try await attempt.value.response(replayed: replayed)
         case .reusedWithDifferentRequest:
             throw stripeError(.unprocessableContent, "idempotency_error", "idempotency_key_reused",
                               "Keys for idempotent requests can only be used with the same parameters they were first used with.")
         }
+    }
+
+    /// What makes two requests "the same parameters": the JSON value, whatever its key order
+    /// or spacing (the raw bytes when the body is not JSON).
+    static func fingerprint(_ body: [UInt8]) -> [UInt8] {
+        guard let value = try? JSONSerialization.jsonObject(with: Data(body), options: [.fragmentsAllowed]),
+              let canonical = try? JSONSerialization.data(withJSONObject: value, options: [.sortedKeys, .fragmentsAllowed]) else {
+            return Crypto.sha256(body)
+        }
+        return Crypto.sha256(Array(canonical))
     }
 
     /// Creates one payment intent from a request body; declines are answers (402), not errors.

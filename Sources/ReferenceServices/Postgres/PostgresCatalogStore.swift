@@ -3,7 +3,7 @@ import Transport
 
 /// The catalog on PostgreSQL: `categories`, `products`, `product_images`, `inventory`
 /// (stock ≥ 0 enforced by a CHECK constraint) and the saga's `reservations`.
-public final class PostgresCatalogStore: CatalogStore {
+public final class PostgresCatalogStore: CatalogStore, PostgresOutboxStore {
     let pool: PostgresPool
 
     init(pool: PostgresPool) { self.pool = pool }
@@ -31,7 +31,7 @@ public final class PostgresCatalogStore: CatalogStore {
             CREATE TABLE reservation_items (
               order_id TEXT NOT NULL REFERENCES reservations(order_id) ON DELETE CASCADE, product_id INT NOT NULL REFERENCES products(id),
               quantity INT NOT NULL CHECK (quantity > 0), PRIMARY KEY (order_id, product_id))
-            """)])
+            """), PostgresOutbox.migration])
         return PostgresCatalogStore(pool: pool)
     }
 
@@ -64,7 +64,7 @@ public final class PostgresCatalogStore: CatalogStore {
         try await pool.query("\(Self.select) WHERE p.id = $1", [id]).first.map(Self.product)
     }
 
-    public func insert(_ new: NewProduct) async throws -> Product {
+    public func insert(_ new: NewProduct, events: @escaping @Sendable (Product) -> [DomainEvent]) async throws -> Product {
         do {
             let id = try await pool.withConnection { c in
                 try c.transaction { tx -> Int in
@@ -77,6 +77,8 @@ public final class PostgresCatalogStore: CatalogStore {
                     for (position, url) in new.images.enumerated() {
                         try tx.execute("INSERT INTO product_images (product_id, position, url) VALUES ($1, $2, $3)", [id, position, url])
                     }
+                    let product = try Self.product(tx.query("\(Self.select) WHERE p.id = $1", [id])[0])
+                    try PostgresOutbox.insert(tx, events(product))
                     return id
                 }
             }
@@ -86,7 +88,7 @@ public final class PostgresCatalogStore: CatalogStore {
         }
     }
 
-    public func update(_ product: Product) async throws {
+    public func update(_ product: Product, events: [DomainEvent]) async throws {
         do {
             let changed = try await pool.withConnection { c in
                 try c.transaction { tx -> Int in
@@ -98,6 +100,7 @@ public final class PostgresCatalogStore: CatalogStore {
                     for (position, url) in product.images.enumerated() {
                         try tx.execute("INSERT INTO product_images (product_id, position, url) VALUES ($1, $2, $3)", [product.id, position, url])
                     }
+                    if n == 1 { try PostgresOutbox.insert(tx, events) }
                     return n
                 }
             }
@@ -123,19 +126,25 @@ public final class PostgresCatalogStore: CatalogStore {
         }
     }
 
-    public func setStock(productID: Int, to stock: Int?, adjustBy delta: Int?) async throws -> Product {
+    public func setStock(productID: Int, to stock: Int?, adjustBy delta: Int?, events: @escaping @Sendable (Product) -> [DomainEvent]) async throws -> Product {
         let changed = try await pool.withConnection { c in
-            try c.execute("""
-                UPDATE inventory SET stock = COALESCE($2, stock + $3), updated_at = now()
-                WHERE product_id = $1 AND COALESCE($2::bigint, stock::bigint + $3) BETWEEN 0 AND $4
-                """, [productID, stock, delta ?? 0, InputLimits.maxStock])
+            try c.transaction { tx -> Product? in
+                let changed = try tx.execute("""
+                    UPDATE inventory SET stock = COALESCE($2, stock + $3), updated_at = now()
+                    WHERE product_id = $1 AND COALESCE($2::bigint, stock::bigint + $3) BETWEEN 0 AND $4
+                    """, [productID, stock, delta ?? 0, InputLimits.maxStock])
+                guard changed == 1 else { return nil }
+                let product = try Self.product(tx.query("\(Self.select) WHERE p.id = $1", [productID])[0])
+                try PostgresOutbox.insert(tx, events(product))
+                return product
+            }
         }
+        if let changed { return changed }
         guard let product = try await product(id: productID) else { throw StoreError.notFound("product") }
-        guard changed == 1 else { throw StoreError.conflict(InMemoryCatalogStore.stockRangeMessage(productID, now: product.stock)) }
-        return product
+        throw StoreError.conflict(InMemoryCatalogStore.stockRangeMessage(productID, now: product.stock))
     }
 
-    public func reserve(orderID: String, items: [ReservationItem]) async throws -> ReservationOutcome {
+    public func reserve(orderID: String, items: [ReservationItem], events: [DomainEvent]) async throws -> ReservationOutcome {
         let wanted = Dictionary(items.map { ($0.productId, $0.quantity) }, uniquingKeysWith: +).sorted { $0.key < $1.key }
         do {
             return try await pool.withConnection { c in
@@ -162,6 +171,7 @@ public final class PostgresCatalogStore: CatalogStore {
                     }
                 }
                 if !short.isEmpty { throw Abort.outcome(.outOfStock(short)) }
+                try PostgresOutbox.insert(tx, events)
                 return .reserved(try Self.reservation(tx, orderID)!)
             }
             }
@@ -181,7 +191,7 @@ public final class PostgresCatalogStore: CatalogStore {
         return Reservation(orderId: orderID, items: items, status: try row.decode("status"), createdAt: try row.decode("created_at"))
     }
 
-    public func release(orderID: String) async throws -> Reservation? {
+    public func release(orderID: String, events: @escaping @Sendable (Reservation) -> [DomainEvent]) async throws -> Reservation? {
         try await pool.withConnection { c in
             try c.transaction { tx -> Reservation? in
                 let released = try tx.execute("UPDATE reservations SET status = 'released' WHERE order_id = $1 AND status = 'reserved'", [orderID])
@@ -190,6 +200,7 @@ public final class PostgresCatalogStore: CatalogStore {
                         UPDATE inventory i SET stock = i.stock + r.quantity, updated_at = now()
                         FROM reservation_items r WHERE r.order_id = $1 AND r.product_id = i.product_id
                         """, [orderID])
+                    if let reservation = try Self.reservation(tx, orderID) { try PostgresOutbox.insert(tx, events(reservation)) }
                 }
                 return try Self.reservation(tx, orderID)
             }

@@ -6,7 +6,11 @@ import Transport
 enum PostgresDatabases {
     /// The URL of `service`'s database on the server of `base`. A base database other than
     /// `postgres` becomes a prefix (`…/run42` → `run42_users`), so test runs stay apart.
-    static func url(_ base: String, database service: String) throws -> String {
+    static func url(_ base: String, database service: String) async throws -> String {
+        try await BlockingWork.run { try createIfMissing(base, database: service) }
+    }
+
+    private static func createIfMissing(_ base: String, database service: String) throws -> String {
         guard var components = URLComponents(string: base), components.host != nil else {
             throw PostgresError(sqlState: nil, message: "not a PostgreSQL URL: \(base)", detail: nil)
         }

@@ -2,7 +2,7 @@ import Foundation
 import Transport
 
 /// Payments on PostgreSQL: `payments` (idempotency key unique), `payment_methods`, `refunds`.
-public final class PostgresPaymentStore: PaymentStore {
+public final class PostgresPaymentStore: PaymentStore, PostgresOutboxStore {
     let pool: PostgresPool
 
     init(pool: PostgresPool) { self.pool = pool }
@@ -23,7 +23,7 @@ public final class PostgresPaymentStore: PaymentStore {
             CREATE TABLE refunds (
               id TEXT PRIMARY KEY, payment_id TEXT NOT NULL REFERENCES payments(id), amount NUMERIC(10,2) NOT NULL CHECK (amount > 0),
               reason TEXT, provider_refund_id TEXT NOT NULL, created_at TIMESTAMPTZ NOT NULL)
-            """)])
+            """), PostgresOutbox.migration])
         return PostgresPaymentStore(pool: pool)
     }
 
@@ -35,7 +35,7 @@ public final class PostgresPaymentStore: PaymentStore {
                 idempotencyKey: try row.decode("idempotency_key"), createdAt: try row.decode("created_at"), updatedAt: try row.decode("updated_at"))
     }
 
-    public func insert(_ payment: Payment) async throws {
+    public func insert(_ payment: Payment, events: [DomainEvent]) async throws {
         do {
             try await pool.withConnection { c in
                 try c.transaction { tx in
@@ -47,6 +47,7 @@ public final class PostgresPaymentStore: PaymentStore {
                         """, [payment.id, payment.orderId, payment.amount, payment.currency, payment.paymentMethod, payment.status,
                               payment.providerPaymentId, payment.failureCode, payment.failureMessage, payment.refundedAmount,
                               payment.idempotencyKey, payment.createdAt, payment.updatedAt])
+                    try PostgresOutbox.insert(tx, events)
                 }
             }
         } catch let error as PostgresError where error.isUniqueViolation {
@@ -66,13 +67,14 @@ public final class PostgresPaymentStore: PaymentStore {
         try await pool.query("SELECT * FROM payments WHERE order_id = $1 ORDER BY created_at", [orderID]).map(Self.payment)
     }
 
-    public func record(_ refund: Refund, updating payment: Payment) async throws {
+    public func record(_ refund: Refund, updating payment: Payment, events: [DomainEvent]) async throws {
         try await pool.withConnection { c in
             try c.transaction { tx in
                 try tx.execute("INSERT INTO refunds (id, payment_id, amount, reason, provider_refund_id, created_at) VALUES ($1, $2, $3, $4, $5, $6)",
                                [refund.id, refund.paymentId, refund.amount, refund.reason, refund.providerRefundId, refund.createdAt])
                 try tx.execute("UPDATE payments SET status = $2, refunded_amount = $3, updated_at = $4 WHERE id = $1",
                                [payment.id, payment.status, payment.refundedAmount, payment.updatedAt])
+                try PostgresOutbox.insert(tx, events)
             }
         }
     }

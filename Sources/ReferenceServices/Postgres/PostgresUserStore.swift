@@ -2,7 +2,7 @@ import Foundation
 import Transport
 
 /// Users on PostgreSQL: `users`, `addresses`, `sessions`.
-public final class PostgresUserStore: UserStore {
+public final class PostgresUserStore: UserStore, PostgresOutboxStore {
     let pool: PostgresPool
 
     init(pool: PostgresPool) { self.pool = pool }
@@ -23,7 +23,7 @@ public final class PostgresUserStore: UserStore {
             CREATE TABLE sessions (
               id BIGSERIAL PRIMARY KEY, user_id UUID NOT NULL REFERENCES users(id) ON DELETE CASCADE,
               token_id TEXT NOT NULL, expires_at TIMESTAMPTZ NOT NULL, created_at TIMESTAMPTZ NOT NULL DEFAULT now())
-            """)])
+            """), PostgresOutbox.migration])
         return PostgresUserStore(pool: pool)
     }
 
@@ -33,13 +33,16 @@ public final class PostgresUserStore: UserStore {
              role: try row.decode("role"), createdAt: try row.decode("created_at"), updatedAt: try row.decode("updated_at"))
     }
 
-    public func insert(_ user: User) async throws {
+    public func insert(_ user: User, events: [DomainEvent]) async throws {
         do {
             try await pool.withConnection { c in
-                try c.execute("""
-                    INSERT INTO users (id, email, password_hash, first_name, last_name, phone, role, created_at, updated_at)
-                    VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
-                    """, [user.id, user.email.lowercased(), user.passwordHash, user.firstName, user.lastName, user.phone, user.role, user.createdAt, user.updatedAt])
+                try c.transaction { tx in
+                    try tx.execute("""
+                        INSERT INTO users (id, email, password_hash, first_name, last_name, phone, role, created_at, updated_at)
+                        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+                        """, [user.id, user.email.lowercased(), user.passwordHash, user.firstName, user.lastName, user.phone, user.role, user.createdAt, user.updatedAt])
+                    try PostgresOutbox.insert(tx, events)
+                }
             }
         } catch let error as PostgresError where error.isUniqueViolation {
             throw StoreError.duplicate("email")

@@ -1,12 +1,11 @@
 import Foundation
-import Logging
 import Synchronization
 import Transport
 
 /// A domain event as the migration guide defines it; the envelope written to Kafka is
 /// `{event_id, event_type, event_timestamp, correlation_id, aggregate_id, payload}`.
 public struct DomainEvent: Sendable {
-    public var eventID = UUID().uuidString.lowercased()
+    public var eventID: String
     /// Also the topic: `order.created`, `payment.completed`, …
     public var type: String
     public var aggregateID: String
@@ -15,12 +14,16 @@ public struct DomainEvent: Sendable {
     public var timestamp = Date()
     public var version = 1
 
-    public init(type: String, aggregateID: String, correlationID: String, payload: [String: JSONField]) {
+    public init(id: String = DomainEvent.newID(), type: String, aggregateID: String, correlationID: String, payload: [String: JSONField]) {
+        self.eventID = id
         self.type = type
         self.aggregateID = aggregateID
         self.correlationID = correlationID
         self.payload = payload
     }
+
+    /// A fresh event id (a lowercase UUID).
+    public static func newID() -> String { UUID().uuidString.lowercased() }
 
     /// The Kafka record value.
     public func envelope() throws -> [UInt8] {
@@ -92,8 +95,10 @@ public final class KafkaEventPublisher: EventPublisher {
 
     /// A producer for the services' events; `topics` are looked up at once (see `KafkaProducer.prepare`).
     public convenience init(bootstrapServers: String, topics: [String] = []) throws {
-        let producer = try KafkaProducer(bootstrapServers: bootstrapServers, settings: ["message.timeout.ms": "10000", "acks": "all"])
-        producer.prepare(topics: topics)
+        // A delivery not acknowledged within 2 s fails, and the outbox relay tries again later.
+        let producer = try KafkaProducer(bootstrapServers: bootstrapServers, settings: ["message.timeout.ms": "2000", "acks": "all"])
+        // Looking the topics up waits for the broker: not on the caller's thread.
+        Task { await BlockingWork.run { producer.prepare(topics: topics) } }
         self.init(producer: producer)
     }
 
@@ -106,44 +111,6 @@ public final class KafkaEventPublisher: EventPublisher {
 
     public func isReachable() async -> Bool {
         let producer = self.producer
-        return await withCheckedContinuation { continuation in
-            DispatchQueue.global().async { continuation.resume(returning: producer.isBrokerReachable(timeout: 1)) }
-        }
-    }
-}
-
-extension EventPublisher {
-    /// Publishes, logging instead of failing the request when the broker is away: the state
-    /// change already happened and `/ready` reports the broker. Waits at most `patience`
-    /// seconds for the broker's acknowledgement; a slower delivery goes on in the background.
-    func emit(_ type: String, aggregate: String, correlation: String, _ payload: [String: JSONField], logger: Logger?,
-              patience: Double = 2) async {
-        let event = DomainEvent(type: type, aggregateID: aggregate, correlationID: correlation, payload: payload)
-        let delivery = Task {
-            do { try await publish(event) } catch {
-                logger?.error("event \(type) for \(aggregate) not delivered: \(error)")
-            }
-        }
-        let settled = await withCheckedContinuation { (continuation: CheckedContinuation<Bool, Never>) in
-            let once = ResumeOnce(continuation)
-            Task { await delivery.value; once.resume(true) }
-            Task { try? await Task.sleep(for: .seconds(patience)); once.resume(false) }
-        }
-        if !settled { logger?.warning("event \(type) for \(aggregate) not acknowledged within \(patience) s; still queued") }
-    }
-}
-
-/// Resumes a continuation once, whichever of several racers comes first.
-final class ResumeOnce<T: Sendable>: Sendable {
-    private let continuation: Mutex<CheckedContinuation<T, Never>?>
-
-    init(_ continuation: CheckedContinuation<T, Never>) { self.continuation = Mutex(continuation) }
-
-    func resume(_ value: T) {
-        let pending = continuation.withLock { pending in
-            defer { pending = nil }
-            return pending
-        }
-        pending?.resume(returning: value)
+        return await BlockingWork.run { producer.isBrokerReachable(timeout: 1) }
     }
 }

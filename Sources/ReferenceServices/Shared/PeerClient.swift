@@ -27,8 +27,9 @@ public struct PeerClient: Sendable {
         }
     }
 
+    /// - Parameter timeout: seconds for this call, instead of the client's.
     func call(_ method: String, _ path: String, body: (any Encodable)? = nil, correlationID: String,
-              headers: [(name: String, value: String)] = []) async throws -> Reply {
+              headers: [(name: String, value: String)] = [], timeout: Double? = nil) async throws -> Reply {
         var all = headers + [("X-Correlation-ID", correlationID), ("Accept", "application/json")]
         if let credential { all.append(("Authorization", "Bearer " + credential.signer.serviceToken(for: credential.caller, lifetime: 300))) }
         var bytes: [UInt8] = []
@@ -37,7 +38,7 @@ public struct PeerClient: Sendable {
             all.append(("Content-Type", "application/json"))
         }
         do {
-            let response = try await pool.send(HTTPClientRequest(method: method, url: baseURL + path, headers: all, body: bytes, timeout: timeout))
+            let response = try await pool.send(HTTPClientRequest(method: method, url: baseURL + path, headers: all, body: bytes, timeout: timeout ?? self.timeout))
             return Reply(status: response.status, body: response.body)
         } catch let error as HTTPClientError {
             throw APIError(.badGateway, "upstream_unavailable", "\(baseURL) did not answer: \(error.message)")

@@ -39,9 +39,9 @@ public struct Address: Codable, Sendable, Equatable {
 }
 
 /// The users database: `users`, `addresses`, `sessions`.
-public protocol UserStore: Sendable {
-    /// Throws `StoreError.duplicate` when the email is taken.
-    func insert(_ user: User) async throws
+public protocol UserStore: OutboxStore {
+    /// Throws `StoreError.duplicate` when the email is taken; `events` are committed with the user.
+    func insert(_ user: User, events: [DomainEvent]) async throws
     func user(id: String) async throws -> User?
     func user(email: String) async throws -> User?
     func update(_ user: User) async throws
@@ -53,7 +53,8 @@ public protocol UserStore: Sendable {
 }
 
 /// The default user store: in memory, gone when the process ends.
-public actor InMemoryUserStore: UserStore {
+public actor InMemoryUserStore: UserStore, InMemoryOutboxStore {
+    var outbox = InMemoryOutbox()
     private var users: [String: User] = [:]
     private var byEmail: [String: String] = [:]
     private var addressesByUser: [String: [Address]] = [:]
@@ -61,10 +62,11 @@ public actor InMemoryUserStore: UserStore {
 
     public init() {}
 
-    public func insert(_ user: User) throws {
+    public func insert(_ user: User, events: [DomainEvent]) throws {
         guard byEmail[user.email.lowercased()] == nil else { throw StoreError.duplicate("email") }
         users[user.id] = user
         byEmail[user.email.lowercased()] = user.id
+        outbox.append(events)
     }
 
     public func user(id: String) -> User? { users[id] }

@@ -6,14 +6,15 @@ import Logging
 /// The user service: registration, login (JWT), profile and addresses.
 public struct UserService: Sendable {
     let store: any UserStore
-    let events: any EventPublisher
+    /// Publishes the events the store commits with each change.
+    let outbox: OutboxRelay
     let signer: JWTSigner
     /// How long issued tokens live.
     let tokenLifetime: TimeInterval
 
-    public init(store: any UserStore, events: any EventPublisher, signer: JWTSigner, tokenLifetime: TimeInterval = 3600) {
+    public init(store: any UserStore, outbox: OutboxRelay, signer: JWTSigner, tokenLifetime: TimeInterval = 3600) {
         self.store = store
-        self.events = events
+        self.outbox = outbox
         self.signer = signer
         self.tokenLifetime = tokenLifetime
     }
@@ -26,7 +27,7 @@ public struct UserService: Sendable {
 
     public func router(metrics: MetricsRegistry, options: ServiceOptions = ServiceOptions()) -> Router<ServiceContext> {
         let router = makeServiceRouter(name: "user-service", metrics: metrics, options: options, readiness: [
-            "database": { await store.isReachable() }, "kafka": { await events.isReachable() },
+            "database": { await store.isReachable() }, "kafka": { await outbox.publisher.isReachable() },
         ])
         let users = router.group("/api/v1/users")
         users.post("/register") { request, context in try await register(request, context) }
@@ -46,7 +47,7 @@ public struct UserService: Sendable {
             guard let user = try await store.user(id: id) else { throw APIError.notFound("user \(id)") }
             return try JSON.response(user.publicView)
         }
-        if options.providerStates { providerStates().register(on: router, recorder: events.recorder) }
+        if options.providerStates { providerStates().register(on: router, recorder: outbox.publisher.recorder) }
         return router
     }
 
@@ -73,26 +74,30 @@ public struct UserService: Sendable {
         }
         states.on("a customer registers") { _, _ in
             let user = try await createUser(email: "customer-\(UUID().uuidString.prefix(8).lowercased())@example.com", password: "password123",
-                                            firstName: "Alice", lastName: "Smith", role: "customer")
-            await publishRegistered(user, correlation: UUID().uuidString.lowercased(), logger: nil)
+                                            firstName: "Alice", lastName: "Smith", role: "customer", announcedWith: UUID().uuidString.lowercased())
             return ["key": .string(user.id), "id": .string(user.id)]
         }
         return states
     }
 
-    func publishRegistered(_ user: User, correlation: String, logger: Logger?) async {
-        await events.emit("user.registered", aggregate: user.id, correlation: correlation, [
+    /// The `user.registered` event of a new user.
+    func registered(_ user: User, correlation: String) -> DomainEvent {
+        DomainEvent(type: "user.registered", aggregateID: user.id, correlationID: correlation, payload: [
             "user_id": .string(user.id), "email": .string(user.email), "first_name": .string(user.firstName),
             "last_name": .string(user.lastName), "registered_at": .string(JSON.timestamp(user.createdAt)),
-        ], logger: logger)
+        ])
     }
 
-    /// Creates a user directly (seeding an admin, tests).
-    public func createUser(id: String? = nil, email: String, password: String, firstName: String, lastName: String, role: String) async throws -> User {
+    /// Creates a user directly (seeding an admin, tests); with a correlation id, it is announced
+    /// with `user.registered` as a registration is.
+    public func createUser(id: String? = nil, email: String, password: String, firstName: String, lastName: String, role: String,
+                           announcedWith correlation: String? = nil) async throws -> User {
         let now = Date()
         let user = User(id: id?.lowercased() ?? UUID().uuidString.lowercased(), email: email.lowercased(), passwordHash: await PasswordHasher.hashOffPool(password),
                         firstName: firstName, lastName: lastName, phone: nil, role: role, createdAt: now, updatedAt: now)
-        try await store.insert(user)
+        let events = correlation.map { [registered(user, correlation: $0)] } ?? []
+        try await store.insert(user, events: events)
+        await outbox.publish(events)
         return user
     }
 
@@ -105,11 +110,11 @@ public struct UserService: Sendable {
         try Validate.text(input.lastName, "last_name", max: Self.maxName)
         let user: User
         do {
-            user = try await createUser(email: email, password: input.password, firstName: input.firstName, lastName: input.lastName, role: "customer")
+            user = try await createUser(email: email, password: input.password, firstName: input.firstName, lastName: input.lastName, role: "customer",
+                                        announcedWith: context.correlationID)
         } catch StoreError.duplicate {
             throw APIError.conflict("email_taken", "a user with email \(email.lowercased()) already exists")
         }
-        await publishRegistered(user, correlation: context.correlationID, logger: context.logger)
         return try JSON.response(user.publicView, status: .created)
     }
 

@@ -117,9 +117,26 @@ extension Date: PostgresEncodable, PostgresDecodable {
     }
 }
 
-/// Integer arrays as PostgreSQL array literals (`{1,2,3}`), for `= ANY($1)`.
-extension Array: PostgresEncodable where Element == Int {
-    public var postgresText: String { "{" + map(String.init).joined(separator: ",") + "}" }
+/// A value that can be an element of an array parameter.
+public protocol PostgresArrayElement: PostgresEncodable {
+    /// The element as it is written inside an array literal.
+    var postgresArrayElement: String { get }
+}
+
+extension Int: PostgresArrayElement {
+    public var postgresArrayElement: String { String(self) }
+}
+
+extension String: PostgresArrayElement {
+    /// Quoted, with `"` and `\` escaped, so any text is one element.
+    public var postgresArrayElement: String {
+        "\"" + replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"") + "\""
+    }
+}
+
+/// Arrays as PostgreSQL array literals (`{1,2,3}`, `{"a","b"}`), for `= ANY($1)`.
+extension Array: PostgresEncodable where Element: PostgresArrayElement {
+    public var postgresText: String { "{" + map(\.postgresArrayElement).joined(separator: ",") + "}" }
 }
 
 /// One row of a result, read by column name.
