@@ -111,6 +111,7 @@ final class TestStack: @unchecked Sendable {
     }
 
     struct Event: @unchecked Sendable {
+        // Safe: built once from a record and never changed; the JSON dictionary is only read.
         let type: String
         let envelope: [String: Any]
         let message: KafkaMessage

@@ -19,6 +19,9 @@ public final class ServiceStack: Sendable {
     public let serviceToken: String
     let bus: EventBus
 
+    /// The broker this stack started itself (nil with `kafkaBrokers`), for fault tests.
+    public var embeddedBroker: EmbeddedKafkaBroker? { bus.broker }
+
     public func url(_ name: String) -> String? { services.first { $0.name == name }?.url }
     public var gatewayURL: String { url("api-gateway")! }
 

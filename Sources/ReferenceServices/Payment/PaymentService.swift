@@ -201,31 +201,46 @@ public struct PaymentService: Sendable {
     /// Replays an unanswered charge once the provider has had time: a charge that went through
     /// is refunded at once and recorded as voided, a decline is recorded; a payment stored
     /// meanwhile (a retry that got through) is left as it is.
+    /// Tries a few times: a replay may join a retry that is itself cut short.
     func reconcile(_ input: ProcessRequest, key: String, correlationID: String, logger: Logger?) async {
         guard let cents = input.amount.cents else { return }
         let request = IntentRequest(amount: cents, currency: input.currency.lowercased(), paymentMethod: input.paymentMethod, metadata: ["order_id": input.orderId])
-        do {
-            _ = try await gate.run(key) {
-                if let earlier = try await store.payment(idempotencyKey: key) { return try storedReply(for: earlier) }
-                let reply = try await provider.call("POST", "/v1/payment_intents", body: request, correlationID: correlationID,
-                                                    headers: [("Idempotency-Key", "payment-" + key)], timeout: 120)
-                guard reply.status == 200 || reply.status == 201 || reply.status == 402 else {
-                    throw APIError(.badGateway, "payment_provider_error", "the provider answered \(reply.status)")
+        var pause = reconcileAfter
+        for attempt in 1...5 {
+            do {
+                try await reconcileOnce(input, request: request, key: key, correlationID: correlationID)
+                return
+            } catch {
+                if attempt == 5 {
+                    logger?.error("payment for order \(input.orderId) (key \(key)): reconciliation failed, check the provider by hand: \(error)")
+                    return
                 }
-                let charged = reply.status != 402
-                if charged {
-                    struct Void: Encodable { let paymentIntent: String; let amount: Int }
-                    let intent = try reply.decode(Intent.self).id
-                    let refund = try await Retry.transient {
-                        try await provider.call("POST", "/v1/refunds", body: Void(paymentIntent: intent, amount: cents), correlationID: correlationID,
-                                                headers: [("Idempotency-Key", "void-" + key)])
-                    }
-                    guard refund.status == 200 else { throw APIError(.badGateway, "payment_provider_error", "the void was refused (\(refund.status))") }
-                }
-                return try await record(reply, input: input, key: key, correlationID: correlationID, voided: charged)
+                try? await Task.sleep(for: .seconds(pause))
+                pause *= 2
             }
-        } catch {
-            logger?.error("payment for order \(input.orderId) (key \(key)): reconciliation failed, check the provider by hand: \(error)")
+        }
+    }
+
+    private func reconcileOnce(_ input: ProcessRequest, request: IntentRequest, key: String, correlationID: String) async throws {
+        guard let cents = input.amount.cents else { return }
+        _ = try await gate.run(key) {
+            if let earlier = try await store.payment(idempotencyKey: key) { return try storedReply(for: earlier) }
+            let reply = try await provider.call("POST", "/v1/payment_intents", body: request, correlationID: correlationID,
+                                                headers: [("Idempotency-Key", "payment-" + key)], timeout: 120)
+            guard reply.status == 200 || reply.status == 201 || reply.status == 402 else {
+                throw APIError(.badGateway, "payment_provider_error", "the provider answered \(reply.status)")
+            }
+            let charged = reply.status != 402
+            if charged {
+                struct VoidCall: Encodable { let paymentIntent: String; let amount: Int }
+                let intent = try reply.decode(Intent.self).id
+                let refund = try await Retry.transient {
+                    try await provider.call("POST", "/v1/refunds", body: VoidCall(paymentIntent: intent, amount: cents), correlationID: correlationID,
+                                            headers: [("Idempotency-Key", "void-" + key)], timeout: 120)
+                }
+                guard refund.status == 200 else { throw APIError(.badGateway, "payment_provider_error", "the void was refused (\(refund.status))") }
+            }
+            return try await record(reply, input: input, key: key, correlationID: correlationID, voided: charged)
         }
     }
 

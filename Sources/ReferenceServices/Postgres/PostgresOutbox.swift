@@ -44,6 +44,10 @@ enum PostgresOutbox {
         _ = try await pool.query("UPDATE outbox SET sent_at = now() WHERE event_id = ANY($1) RETURNING seq", [ids])
     }
 
+    static func releaseClaims(_ pool: PostgresPool, _ ids: [String]) async throws {
+        _ = try await pool.query("UPDATE outbox SET claimed_until = NULL WHERE event_id = ANY($1) AND sent_at IS NULL RETURNING seq", [ids])
+    }
+
     static func enqueue(_ pool: PostgresPool, _ events: [DomainEvent]) async throws {
         try await pool.withConnection { c in try c.transaction { try insert($0, events) } }
     }
@@ -62,6 +66,7 @@ extension PostgresOutboxStore {
     public func claimPendingEvents(limit: Int) async throws -> [DomainEvent] { try await PostgresOutbox.claim(pool, limit: limit) }
     public func markSent(_ eventIDs: [String]) async throws { try await PostgresOutbox.markSent(pool, eventIDs) }
     public func enqueue(_ events: [DomainEvent]) async throws { try await PostgresOutbox.enqueue(pool, events) }
+    public func releaseClaims(_ eventIDs: [String]) async throws { try await PostgresOutbox.releaseClaims(pool, eventIDs) }
     public func pendingEventCount() async throws -> Int { try await PostgresOutbox.pendingCount(pool) }
 }
 
@@ -74,5 +79,6 @@ extension InMemoryOutboxStore {
     public func claimPendingEvents(limit: Int) -> [DomainEvent] { outbox.claim(limit: limit) }
     public func markSent(_ eventIDs: [String]) { outbox.markSent(eventIDs) }
     public func enqueue(_ events: [DomainEvent]) { outbox.append(events) }
+    public func releaseClaims(_ eventIDs: [String]) { outbox.releaseClaims(eventIDs) }
     public func pendingEventCount() -> Int { outbox.count }
 }

@@ -10,6 +10,8 @@ public protocol OutboxStore: Sendable {
     func claimPendingEvents(limit: Int) async throws -> [DomainEvent]
     /// Marks events as published.
     func markSent(_ eventIDs: [String]) async throws
+    /// Gives claimed events back (their publishing failed), so the next pass takes them again.
+    func releaseClaims(_ eventIDs: [String]) async throws
     /// Adds events that go with no state change (a failure worth announcing).
     func enqueue(_ events: [DomainEvent]) async throws
     /// How many events wait to be published.
@@ -32,6 +34,10 @@ struct InMemoryOutbox: Sendable {
             claimed.append(event)
         }
         return claimed
+    }
+
+    mutating func releaseClaims(_ ids: [String]) {
+        for id in ids { claimedUntil[id] = nil }
     }
 
     mutating func markSent(_ ids: [String]) {
@@ -57,8 +63,17 @@ public actor OutboxRelay {
     /// Where events go (the broker, through recording and breakages).
     nonisolated let publisher: any EventPublisher
     private let logger: Logger
+    /// How long a request waits for its events before it goes on (they stay queued).
+    static let patience: Duration = .seconds(2)
+
     /// Requests waiting for their events, by the ids still unpublished.
-    private var waiters: [(remaining: Set<String>, continuation: CheckedContinuation<Bool, Never>)] = []
+    private var waiters: [UInt64: Waiter] = [:]
+    private var nextWaiter: UInt64 = 0
+    private struct Waiter {
+        var remaining: Set<String>
+        let continuation: CheckedContinuation<Bool, Never>
+        let timer: Task<Void, Never>
+    }
     /// Ids published lately, so a request that asks after the relay was quicker returns at once.
     private var recentlySent: [String] = []
     private var recentlySentSet: Set<String> = []
@@ -114,9 +129,21 @@ public actor OutboxRelay {
         guard !backingOff, loop != nil else { return false }
         let remaining = Set(eventIDs).subtracting(recentlySentSet)
         guard !remaining.isEmpty else { return true }
+        nextWaiter += 1
+        let id = nextWaiter
         return await withCheckedContinuation { continuation in
-            waiters.append((remaining, continuation))
+            let timer = Task { [weak self] in
+                try? await Task.sleep(for: Self.patience)
+                await self?.finish(id, false)
+            }
+            waiters[id] = Waiter(remaining: remaining, continuation: continuation, timer: timer)
         }
+    }
+
+    private func finish(_ id: UInt64, _ delivered: Bool) {
+        guard let waiter = waiters.removeValue(forKey: id) else { return }
+        waiter.timer.cancel()
+        waiter.continuation.resume(returning: delivered)
     }
 
     /// Adds events that go with no state change, then publishes them.
@@ -162,7 +189,9 @@ public actor OutboxRelay {
                 published(sent)
             }
             if let failure {
-                logger.warning("broker unavailable, \(batch.count - sent.count) event(s) queued: \(failure)")
+                let unsent = batch.map(\.eventID).filter { !sent.contains($0) }
+                do { try await store.releaseClaims(unsent) } catch { logger.warning("could not release \(unsent.count) claim(s): \(error)") }
+                logger.warning("broker unavailable, \(unsent.count) event(s) queued: \(failure)")
                 backingOff = true
                 resolveAll(false)
                 await pause(&delay)
@@ -186,17 +215,13 @@ public actor OutboxRelay {
             recentlySentSet.subtract(dropped)
             recentlySent.removeFirst(dropped.count)
         }
-        var still: [(remaining: Set<String>, continuation: CheckedContinuation<Bool, Never>)] = []
-        for var waiter in waiters {
+        for (id, var waiter) in waiters {
             waiter.remaining.subtract(ids)
-            if waiter.remaining.isEmpty { waiter.continuation.resume(returning: true) } else { still.append(waiter) }
+            if waiter.remaining.isEmpty { finish(id, true) } else { waiters[id] = waiter }
         }
-        waiters = still
     }
 
     private func resolveAll(_ delivered: Bool) {
-        let all = waiters
-        waiters = []
-        for waiter in all { waiter.continuation.resume(returning: delivered) }
+        for id in waiters.keys { finish(id, delivered) }
     }
 }
