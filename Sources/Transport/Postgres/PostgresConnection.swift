@@ -1,5 +1,8 @@
 import CLibPQ
 import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// One libpq connection. Queries are parameterised (`$1`, `$2`, …) and never built from strings.
 /// Not safe to share between threads; use `PostgresPool` from concurrent code.
@@ -24,6 +27,14 @@ public final class PostgresConnection {
     }
 
     deinit { PQfinish(connection) }
+
+    /// Whether an idle connection is still usable: nothing may arrive on an idle session, so
+    /// anything readable (a server's goodbye, the end of the stream) means it is gone.
+    public var isAliveWhileIdle: Bool {
+        guard isHealthy else { return false }
+        var descriptor = pollfd(fd: PQsocket(connection), events: Int16(POLLIN), revents: 0)
+        return poll(&descriptor, 1, 0) == 0
+    }
 
     /// Whether the connection is still usable.
     public var isHealthy: Bool { !poisoned && PQstatus(connection) == CONNECTION_OK }

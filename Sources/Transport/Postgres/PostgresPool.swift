@@ -56,7 +56,11 @@ public actor PostgresPool {
     public var slotsTaken: Int { slotsInUse }
 
     private func borrow() async throws -> BorrowedConnection {
-        if let connection = idle.popLast() { return BorrowedConnection(connection) }
+        while let connection = idle.popLast() {
+            if connection.isAliveWhileIdle { return BorrowedConnection(connection) }
+            // The server closed it while it waited (a restart): open a new one in its slot.
+            return try await connectInSlot()
+        }
         if slotsInUse < maximum {
             slotsInUse += 1
             return try await connectInSlot()

@@ -1,0 +1,56 @@
+import Foundation
+import ReferenceServices
+import TestSupport
+import Testing
+
+/// A private PostgreSQL server (not the suite's shared one) taken away under load and brought back.
+@Suite(.enabled(if: StoreKind.databaseURL != nil, "needs PostgreSQL from scripts/test-postgres (make test starts it)"))
+struct DatabaseOutageTests {
+    let port = freePort()
+    var directory: String { "/tmp/tollgate-outage-pg-\(port)" }
+
+    @discardableResult
+    func postgres(_ verb: String) throws -> String {
+        let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+            .appendingPathComponent("scripts/test-postgres").path
+        let child = try ChildProcess("/usr/bin/env", ["TOLLGATE_TEST_PG_PORT=\(port)", "TOLLGATE_TEST_PG_DIR=\(directory)", script, verb])
+        let (out, err) = child.readToEnd()
+        let status = child.wait()
+        guard status.code == 0, !status.signalled else { throw ChildProcess.SpawnError(description: "test-postgres \(verb): \(err)") }
+        return out.trimmingCharacters(in: .whitespacesAndNewlines)
+    }
+
+    @Test func requestsAnswerWhileTheDatabaseIsAwayAndTheServiceRecovers() async throws {
+        let url = try postgres("start")
+        defer { _ = try? postgres("stop") }
+        try await TestStack.with(.memory, configure: { $0.databaseURL = url }) { t in
+            #expect(try await t.call("GET", "/api/v1/products/1").status == 200)
+            try postgres("pause")
+            // Thirty concurrent requests with the database gone: each answers, with a 503, in time.
+            let outcomes = try await withThrowingTaskGroup(of: (Int, Double).self) { group in
+                for i in 0..<30 {
+                    group.addTask {
+                        let began = Date()
+                        let reply = try await t.call("GET", "/api/v1/products/\(1 + i % 5)")
+                        return (reply.status, Date().timeIntervalSince(began))
+                    }
+                }
+                return try await group.reduce(into: [(Int, Double)]()) { $0.append($1) }
+            }
+            #expect(outcomes.allSatisfy { $0.0 == 503 }, "\(outcomes.map(\.0))")
+            #expect(outcomes.allSatisfy { $0.1 < 7 }, "slowest: \(outcomes.map(\.1).max() ?? 0) s")
+            let body = try await t.call("GET", "/api/v1/products/1")
+            #expect(body.errorCode == "database_unavailable")
+            #expect(try await t.call("GET", "/ready", base: t.url("catalog-service")).status == 503)
+            try postgres("resume")
+            var status = 0
+            for _ in 0..<50 where status != 200 {
+                status = try await t.call("GET", "/api/v1/products/1").status
+                if status != 200 { try await Task.sleep(for: .milliseconds(200)) }
+            }
+            #expect(status == 200, "the catalog is back without a restart")
+            let (_, token) = try await t.customer("after-outage")
+            #expect(try await t.order(token, items: [(2, 1)]).status == 201)
+        }
+    }
+}
