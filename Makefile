@@ -15,8 +15,15 @@ build: setup
 demo: build
 	.build/release/tollgate demo
 
-test: setup
+# schemathesis (PyPI) fuzzes every service against its OpenAPI document during the tests.
+SCHEMATHESIS = .venv-schemathesis/bin/st
+
+$(SCHEMATHESIS):
+	python3 -m venv .venv-schemathesis
+	.venv-schemathesis/bin/pip install -q 'schemathesis>=4.3,<5'
+
+test: setup $(SCHEMATHESIS)
 	@url=$$(scripts/test-postgres start) || exit 1; \
 	trap 'scripts/test-postgres stop' EXIT; \
 	echo "PostgreSQL for tests: $$url"; \
-	TOLLGATE_TEST_DATABASE_URL="$$url" $(SWIFT) test --parallel
+	TOLLGATE_TEST_DATABASE_URL="$$url" TOLLGATE_SCHEMATHESIS="$(CURDIR)/$(SCHEMATHESIS)" $(SWIFT) test --parallel

@@ -10,22 +10,30 @@ struct DatabaseOutageTests {
     var directory: String { "/tmp/tollgate-outage-pg-\(port)" }
 
     @discardableResult
-    func postgres(_ verb: String) throws -> String {
+    func postgres(_ verb: String) async throws -> String {
         let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
             .appendingPathComponent("scripts/test-postgres").path
         let child = try ChildProcess("/usr/bin/env", ["TOLLGATE_TEST_PG_PORT=\(port)", "TOLLGATE_TEST_PG_DIR=\(directory)", script, verb])
-        let (out, err) = child.readToEnd()
-        let status = child.wait()
-        guard status.code == 0, !status.signalled else { throw ChildProcess.SpawnError(description: "test-postgres \(verb): \(err)") }
-        return out.trimmingCharacters(in: .whitespacesAndNewlines)
+        let status = await child.finish()
+        guard status.code == 0, !status.signalled else { throw ChildProcess.SpawnError(description: "test-postgres \(verb): \(status.err)") }
+        return status.out.trimmingCharacters(in: .whitespacesAndNewlines)
     }
 
     @Test func requestsAnswerWhileTheDatabaseIsAwayAndTheServiceRecovers() async throws {
-        let url = try postgres("start")
-        defer { _ = try? postgres("stop") }
+        let url = try await postgres("start")
+        do {
+            try await outage(url)
+        } catch {
+            _ = try? await postgres("stop")
+            throw error
+        }
+        try await postgres("stop")
+    }
+
+    func outage(_ url: String) async throws {
         try await TestStack.with(.memory, configure: { $0.databaseURL = url }) { t in
             #expect(try await t.call("GET", "/api/v1/products/1").status == 200)
-            try postgres("pause")
+            try await postgres("pause")
             // Thirty concurrent requests with the database gone: each answers, with a 503, in time.
             let outcomes = try await withThrowingTaskGroup(of: (Int, Double).self) { group in
                 for i in 0..<30 {
@@ -42,7 +50,7 @@ struct DatabaseOutageTests {
             let body = try await t.call("GET", "/api/v1/products/1")
             #expect(body.errorCode == "database_unavailable")
             #expect(try await t.call("GET", "/ready", base: t.url("catalog-service")).status == 503)
-            try postgres("resume")
+            try await postgres("resume")
             var status = 0
             for _ in 0..<50 where status != 200 {
                 status = try await t.call("GET", "/api/v1/products/1").status

@@ -105,6 +105,33 @@ public final class ChildProcess: @unchecked Sendable {
         return (out, errorText.get())
     }
 
+    /// Reads both streams to their end and waits for the child, on a dispatch thread: async
+    /// tests must not hold a thread of the cooperative pool while a child runs (the services
+    /// under test run on that pool too).
+    public func finish() async -> (out: String, err: String, code: Int32, signalled: Bool) {
+        await withCheckedContinuation { continuation in
+            DispatchQueue.global().async {
+                let (out, err) = self.readToEnd()
+                let status = self.wait()
+                continuation.resume(returning: (out, err, status.code, status.signalled))
+            }
+        }
+    }
+
+    /// `readOutput(until:timeout:)` on a dispatch thread (see `finish`).
+    public func output(until marker: String, timeout: Double) async -> String {
+        await withCheckedContinuation { continuation in
+            DispatchQueue.global().async { continuation.resume(returning: self.readOutput(until: marker, timeout: timeout)) }
+        }
+    }
+
+    /// `wait()` on a dispatch thread (see `finish`).
+    public func ended() async -> (code: Int32, signalled: Bool) {
+        await withCheckedContinuation { continuation in
+            DispatchQueue.global().async { continuation.resume(returning: self.wait()) }
+        }
+    }
+
     /// Standard output until it contains `marker`, ends, or `timeout` seconds pass.
     public func readOutput(until marker: String, timeout: Double) -> String {
         guard let outputFD else { return "" }

@@ -11,7 +11,7 @@ import Testing
         let process = try ChildProcess(tollgateBinary.path, ["services", "up", "--gateway-port", "\(base)", "--user-port", "\(base + 1)",
                                                              "--catalog-port", "\(base + 2)", "--order-port", "\(base + 3)", "--payment-port", "\(base + 4)",
                                                              "--provider-port", "\(base + 5)", "--seed-products", "5"], captureError: false)
-        let text = process.readOutput(until: "Ctrl-C stops", timeout: 30)
+        let text = await process.output(until: "Ctrl-C stops", timeout: 30)
         #expect(text.contains("api-gateway        http://127.0.0.1:\(base)"))
         #expect(text.contains("kafka              127.0.0.1:"))
         #expect(text.contains("Admin: admin@tollgate.local"))
@@ -19,7 +19,7 @@ import Testing
         #expect((response as? HTTPURLResponse)?.statusCode == 200)
         #expect(String(decoding: data, as: UTF8.self).contains("\"total\":5"))
         process.send(SIGINT)
-        let ended = process.wait()
+        let ended = await process.ended()
         #expect(ended.code == 0 && !ended.signalled, "ended with \(ended)")
     }
 

@@ -130,6 +130,9 @@ public struct OrderService: Sendable {
         case .cancelled where order.cancellationReason?.hasPrefix("out_of_stock") == true:
             throw APIError(.conflict, "out_of_stock", "order \(order.id) was cancelled: \(order.cancellationReason!)",
                            details: ["order_id": .string(order.id)])
+        case .cancelled where order.cancellationReason?.hasPrefix("payment_rejected") == true:
+            throw APIError(.unprocessableContent, "payment_rejected", "order \(order.id) was cancelled: \(order.cancellationReason!)",
+                           details: ["order_id": .string(order.id)])
         case .cancelled where order.cancellationReason?.hasPrefix("payment_declined") == true:
             throw APIError(.paymentRequired, "payment_declined", "order \(order.id) was cancelled: \(order.cancellationReason!)",
                            details: ["order_id": .string(order.id)])
@@ -217,6 +220,10 @@ public struct OrderService: Sendable {
         guard payment.status == 201, let paymentID = try? payment.decode(PaymentReply.self).id else {
             if payment.status == 402 {
                 return try await abandon(&order, reason: "payment_declined: \(message(payment) ?? "declined")", releasing: true, refunding: false, context: context)
+            }
+            if payment.status == 400 || payment.status == 422 {
+                // The charge itself was refused as invalid (an unknown payment method): nothing was charged.
+                return try await abandon(&order, reason: "payment_rejected: \(message(payment) ?? "the payment was refused")", releasing: true, refunding: false, context: context)
             }
             return try await abandon(&order, reason: "payment_error: payment service answered \(payment.status)", releasing: true, refunding: true, context: context)
         }

@@ -1,0 +1,71 @@
+import Foundation
+import ReferenceServices
+import TestSupport
+import Testing
+
+/// Where schemathesis is (the test command installs it into `.venv-schemathesis`).
+enum Schemathesis {
+    static let binary = ProcessInfo.processInfo.environment["TOLLGATE_SCHEMATHESIS"].flatMap {
+        FileManager.default.isExecutableFile(atPath: $0) ? $0 : nil
+    }
+}
+
+let repositoryRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+
+@Suite struct OpenAPIDocumentTests {
+    /// `TOLLGATE_UPDATE_OPENAPI=1 swift test --filter OpenAPIDocumentTests` rewrites the checked-in copies.
+    @Test func everyServicePublishesItsDocumentAndTheCheckedInCopyIsCurrent() async throws {
+        let directory = repositoryRoot.appendingPathComponent("contracts/openapi")
+        let update = ProcessInfo.processInfo.environment["TOLLGATE_UPDATE_OPENAPI"] == "1"
+        try await TestStack.with(.memory) { t in
+            for service in OpenAPIDocument.services {
+                let expected = try #require(OpenAPIDocument.json(for: service))
+                let served = try await t.call("GET", "/openapi.json", base: t.url(service))
+                #expect(served.status == 200)
+                #expect(served.body == expected, "\(service) serves its document")
+                let file = directory.appendingPathComponent("\(service).json")
+                if update {
+                    try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+                    try Data(expected).write(to: file)
+                }
+                let checkedIn = try? Data(contentsOf: file)
+                #expect(checkedIn == Data(expected), "contracts/openapi/\(service).json is stale: run TOLLGATE_UPDATE_OPENAPI=1 swift test --filter OpenAPIDocumentTests")
+                let document = try #require(try JSONSerialization.jsonObject(with: Data(expected)) as? [String: Any])
+                #expect(document["openapi"] as? String == "3.1.0")
+            }
+        }
+    }
+}
+
+/// schemathesis against every service, directly and through the gateway, on both stores: no
+/// 5xx, only documented statuses, responses as documented.
+@Suite(.enabled(if: Schemathesis.binary != nil, "needs schemathesis: make test installs it into .venv-schemathesis and sets TOLLGATE_SCHEMATHESIS"))
+struct SchemathesisTests {
+    @Test(arguments: StoreKind.available)
+    func everyServiceHoldsToItsOpenAPIDocument(kind: StoreKind) async throws {
+        try await TestStack.with(kind) { t in
+            let (_, customer) = try await t.customer("fuzz")
+            // Each target with the token that reaches the most of it (the provider with none,
+            // so the fuzzer cannot slow it down through /admin/faults).
+            let targets: [(service: String, token: String?)] = [
+                ("api-gateway", t.stack.adminToken), ("user-service", customer), ("catalog-service", t.stack.adminToken),
+                ("order-service", customer), ("payment-service", t.stack.serviceToken), ("payment-provider", nil),
+            ]
+            let work = FileManager.default.temporaryDirectory.appendingPathComponent("tollgate-st-\(UUID())")
+            try FileManager.default.createDirectory(at: work, withIntermediateDirectories: true)
+            defer { try? FileManager.default.removeItem(at: work) }
+            for target in targets {
+                var arguments = ["run", t.url(target.service) + "/openapi.json",
+                                 "--checks", "not_a_server_error,status_code_conformance,response_schema_conformance",
+                                 "--phases", "examples,coverage,fuzzing", "--max-examples", "10", "--request-timeout", "10",
+                                 "--generation-database", "none", "--no-color", "--seed", "42"]
+                if let token = target.token { arguments += ["-H", "Authorization: Bearer \(token)"] }
+                let child = try ChildProcess(try #require(Schemathesis.binary), arguments, directory: work.path)
+                let status = await child.finish()
+                let (out, err) = (status.out, status.err)
+                #expect(status.code == 0 && !status.signalled, "schemathesis found problems in \(target.service) (\(kind)):\n\(out.suffix(6000))\(err.suffix(2000))")
+                #expect(try await t.call("GET", "/health", base: t.url(target.service)).status == 200, "\(target.service) is still up")
+            }
+        }
+    }
+}
