@@ -27,11 +27,11 @@ json.dump({"consumer": {"name": "bench-consumer"}, "provider": {"name": "bench-p
            "metadata": {"pactSpecification": {"version": "3.0.0"}}}, open(os.path.join(out, "stub-50.json"), "w"))
 
 rules = {"$.id": m({"match": "integer"}), "$.sku": m({"match": "regex", "regex": "SKU-\\d{5}"}), "$.name": m({"match": "type"}),
-         "$.price": m({"match": "number"}), "$.stock": m({"match": "integer"}), "$.images": m({"match": "type", "min": 0}),
+         "$.price": m({"match": "number"}), "$.stock_quantity": m({"match": "integer"}), "$.images": m({"match": "type", "min": 0}),
          "$.active": m({"match": "boolean"}), "$.created_at": m({"match": "type"})}
 verify = [{"description": f"product lookup #{n}", "request": {"method": "GET", "path": f"/api/v1/products/{n % 50 + 1}"},
            "response": {"status": 200, "headers": {"Content-Type": "application/json"},
-                        "body": {"id": 1, "sku": "SKU-00001", "name": "x", "price": 1.5, "stock": 1, "images": ["u"], "active": True,
+                        "body": {"id": 1, "sku": "SKU-00001", "name": "x", "price": 1.5, "stock_quantity": 1, "images": ["u"], "active": True,
                                  "created_at": "2026-01-01T00:00:00.000Z"},
                         "matchingRules": {"body": rules}}} for n in range(1000)]
 json.dump({"consumer": {"name": "bench-consumer"}, "provider": {"name": "catalog-service"}, "interactions": verify,

@@ -28,7 +28,7 @@ start_stack() { # $1 = extra flags
   token=$(grep "Admin token:" "$log" | awk '{print $3}')
   for id in $(seq 1 20); do
     curl -sf -o /dev/null -X POST "http://127.0.0.1:$((base+2))/api/v1/products/$id/inventory" \
-      -H "Authorization: Bearer $token" -H 'Content-Type: application/json' -d '{"stock": 100000000}'
+      -H "Authorization: Bearer $token" -H 'Content-Type: application/json' -d '{"stock_quantity": 1000000}'
   done
 }
 

@@ -26,7 +26,7 @@ import Testing
             let adjust = try await t.call("POST", "/api/v1/products/1/inventory", json: ["adjustment": Int.max], token: t.stack.adminToken)
             #expect(adjust.status == 422)
             #expect(adjust.errorMessage.contains("'adjustment'"))
-            let tooMuch = try await t.call("POST", "/api/v1/products/1/inventory", json: ["stock": 5_000_000], token: t.stack.adminToken)
+            let tooMuch = try await t.call("POST", "/api/v1/products/1/inventory", json: ["stock_quantity": 5_000_000], token: t.stack.adminToken)
             #expect(tooMuch.status == 422)
             try await t.setStock(1, 999_999)
             let over = try await t.call("POST", "/api/v1/products/1/inventory", json: ["adjustment": 2], token: t.stack.adminToken)

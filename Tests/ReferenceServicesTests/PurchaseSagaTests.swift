@@ -10,7 +10,7 @@ import Testing
             let (userID, token) = try await t.customer("happy")
             let product = try await t.product(3)
             let price = try #require(decimal(product["price"]))
-            let before = product["stock"] as! Int
+            let before = try #require(product["stock_quantity"] as? Int)
             let reply = try await t.order(token, items: [(3, 2)], key: "happy-1")
             #expect(reply.status == 201, "\(String(decoding: reply.body, as: UTF8.self))")
             let order = reply.json

@@ -56,7 +56,7 @@ import Transport
             #expect(try await t.call("GET", "/api/v1/products?category=nope").status == 422)
 
             let (_, customer) = try await t.customer("shopper")
-            let new: [String: Any] = ["sku": "NEW-1", "name": "Kettle", "price": 24.99, "stock": 5, "category_id": 1]
+            let new: [String: Any] = ["sku": "NEW-1", "name": "Kettle", "price": 24.99, "stock_quantity": 5, "category_id": 1]
             #expect(try await t.call("POST", "/api/v1/products", json: new, token: customer).status == 403)
             #expect(try await t.call("POST", "/api/v1/products", json: new).status == 401)
             let created = try await t.call("POST", "/api/v1/products", json: new, token: t.stack.adminToken)
@@ -68,7 +68,7 @@ import Transport
             #expect(updated.json["name"] as? String == "Kettle 2")
             #expect(decimal(updated.json["price"]) == Decimal(string: "19.5"))
             let adjusted = try await t.call("POST", "/api/v1/products/\(id)/inventory", json: ["adjustment": -3], token: t.stack.adminToken)
-            #expect(adjusted.json["stock"] as? Int == 2)
+            #expect(adjusted.json["stock_quantity"] as? Int == 2)
             let negative = try await t.call("POST", "/api/v1/products/\(id)/inventory", json: ["adjustment": -3], token: t.stack.adminToken)
             #expect(negative.status == 409)
             #expect(try await t.stock(id) == 2)

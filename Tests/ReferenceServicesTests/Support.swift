@@ -84,10 +84,10 @@ final class TestStack: @unchecked Sendable {
     }
 
     func product(_ id: Int) async throws -> [String: Any] { try await call("GET", "/api/v1/products/\(id)").json }
-    func stock(_ id: Int) async throws -> Int { try await product(id)["stock"] as! Int }
+    func stock(_ id: Int) async throws -> Int { try #require(try await product(id)["stock_quantity"] as? Int) }
 
     func setStock(_ id: Int, _ stock: Int) async throws {
-        let reply = try await call("POST", "/api/v1/products/\(id)/inventory", json: ["stock": stock], token: stack.adminToken)
+        let reply = try await call("POST", "/api/v1/products/\(id)/inventory", json: ["stock_quantity": stock], token: stack.adminToken)
         #expect(reply.status == 200)
     }
 

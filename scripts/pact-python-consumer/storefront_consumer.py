@@ -36,7 +36,7 @@ def main():
             "name": match.str("Classic Audio Item 42"),
             "price": match.number(19.99),
             "currency": match.regex("USD", regex=r"[A-Z]{3}"),
-            "stock": 10,
+            "stock_quantity": 10,
             "active": match.bool(True),
             "images": match.each_like(match.str("https://images.tollgate.local/products/42.jpg")),
         }, content_type="application/json"))
@@ -57,7 +57,7 @@ def main():
 
     with pact.serve() as server:
         status, product = fetch(f"{server.url}/api/v1/products/42", {"Accept": "application/json"})
-        assert status == 200 and product["id"] == 42 and product["stock"] == 10, product
+        assert status == 200 and product["id"] == 42 and product["stock_quantity"] == 10, product
         status, page = fetch(f"{server.url}/api/v1/products?q=item&per_page=5")
         assert status == 200 and page["products"], page
 

@@ -8,7 +8,8 @@ public struct Product: Codable, Sendable, Equatable {
     public var price: Decimal
     public var currency: String
     public var categoryId: Int?
-    public var stock: Int
+    /// Units in stock (`stock_quantity`, as the migration guide's `products` table names it).
+    public var stockQuantity: Int
     public var images: [String]
     public var active: Bool
     public var createdAt: Date
@@ -48,16 +49,16 @@ public struct NewProduct: Sendable {
     public var sku: String, name: String, description: String
     public var price: Decimal
     public var categoryId: Int?
-    public var stock: Int
+    public var stockQuantity: Int
     public var images: [String]
 
-    public init(sku: String, name: String, description: String, price: Decimal, categoryId: Int?, stock: Int, images: [String] = []) {
+    public init(sku: String, name: String, description: String, price: Decimal, categoryId: Int?, stockQuantity: Int, images: [String] = []) {
         self.sku = sku
         self.name = name
         self.description = description
         self.price = price
         self.categoryId = categoryId
-        self.stock = stock
+        self.stockQuantity = stockQuantity
         self.images = images
     }
 }
@@ -120,7 +121,7 @@ public actor InMemoryCatalogStore: CatalogStore, InMemoryOutboxStore {
         guard !productsByID.values.contains(where: { $0.sku == new.sku }) else { throw StoreError.duplicate("sku") }
         let now = Date()
         let product = Product(id: nextProductID, sku: new.sku, name: new.name, description: new.description, price: new.price, currency: "USD",
-                              categoryId: new.categoryId, stock: new.stock, images: new.images, active: true, createdAt: now, updatedAt: now)
+                              categoryId: new.categoryId, stockQuantity: new.stockQuantity, images: new.images, active: true, createdAt: now, updatedAt: now)
         nextProductID += 1
         productsByID[product.id] = product
         outbox.append(events(product))
@@ -131,7 +132,7 @@ public actor InMemoryCatalogStore: CatalogStore, InMemoryOutboxStore {
         guard let stored = productsByID[product.id] else { throw StoreError.notFound("product") }
         if productsByID.values.contains(where: { $0.sku == product.sku && $0.id != product.id }) { throw StoreError.duplicate("sku") }
         var updated = product
-        updated.stock = stored.stock
+        updated.stockQuantity = stored.stockQuantity
         productsByID[product.id] = updated
         outbox.append(events)
     }
@@ -148,11 +149,11 @@ public actor InMemoryCatalogStore: CatalogStore, InMemoryOutboxStore {
 
     public func setStock(productID: Int, to stock: Int?, adjustBy delta: Int?, events: @escaping @Sendable (Product) -> [DomainEvent]) throws -> Product {
         guard var product = productsByID[productID] else { throw StoreError.notFound("product") }
-        let (target, overflow) = stock.map { ($0, false) } ?? product.stock.addingReportingOverflow(delta ?? 0)
+        let (target, overflow) = stock.map { ($0, false) } ?? product.stockQuantity.addingReportingOverflow(delta ?? 0)
         guard !overflow, (0...InputLimits.maxStock).contains(target) else {
-            throw StoreError.conflict(Self.stockRangeMessage(productID, now: product.stock))
+            throw StoreError.conflict(Self.stockRangeMessage(productID, now: product.stockQuantity))
         }
-        product.stock = target
+        product.stockQuantity = target
         product.updatedAt = Date()
         productsByID[productID] = product
         outbox.append(events(product))
@@ -164,9 +165,9 @@ public actor InMemoryCatalogStore: CatalogStore, InMemoryOutboxStore {
         let unknown = items.map(\.productId).filter { productsByID[$0] == nil }
         if !unknown.isEmpty { return .unknownProducts(unknown) }
         let wanted = Dictionary(items.map { ($0.productId, $0.quantity) }, uniquingKeysWith: +)
-        let short = wanted.filter { productsByID[$0.key]!.stock < $0.value }.keys.sorted()
+        let short = wanted.filter { productsByID[$0.key]!.stockQuantity < $0.value }.keys.sorted()
         if !short.isEmpty { return .outOfStock(short) }
-        for (id, quantity) in wanted { productsByID[id]!.stock -= quantity }
+        for (id, quantity) in wanted { productsByID[id]!.stockQuantity -= quantity }
         let reservation = Reservation(orderId: orderID, items: items, status: "reserved", createdAt: Date())
         reservations[orderID] = reservation
         outbox.append(events)
@@ -176,7 +177,7 @@ public actor InMemoryCatalogStore: CatalogStore, InMemoryOutboxStore {
     public func release(orderID: String, events: @escaping @Sendable (Reservation) -> [DomainEvent]) -> Reservation? {
         guard var reservation = reservations[orderID] else { return nil }
         if reservation.status == "reserved" {
-            for item in reservation.items { productsByID[item.productId]?.stock += item.quantity }
+            for item in reservation.items { productsByID[item.productId]?.stockQuantity += item.quantity }
             reservation.status = "released"
             reservations[orderID] = reservation
             outbox.append(events(reservation))

@@ -19,11 +19,11 @@ public struct CatalogService: Sendable {
         let sku: String?, name: String?, description: String?
         let price: Decimal?
         let categoryId: Int?
-        let stock: Int?
+        let stockQuantity: Int?
         let images: [String]?
         let active: Bool?
     }
-    struct StockChange: Decodable { let stock: Int?; let adjustment: Int? }
+    struct StockChange: Decodable { let stockQuantity: Int?; let adjustment: Int? }
     struct ReservationRequest: Decodable { let orderId: String; let items: [ReservationItem] }
     struct Page: Encodable { let products: [Product]; let page: Int; let perPage: Int; let total: Int; let totalPages: Int }
     struct CategoryNode: Encodable {
@@ -97,7 +97,7 @@ public struct CatalogService: Sendable {
             }
             let stock = params["stock"]?.intValue ?? (captures.count > 1 ? Int(captures[1]) : nil) ?? 10
             let product = try await store.setStock(productID: id, to: stock, adjustBy: nil) { _ in [] }
-            return ["id": .int(product.id), "stock": .int(product.stock), "price": .decimal(product.price), "name": .string(product.name)]
+            return ["id": .int(product.id), "stock_quantity": .int(product.stockQuantity), "price": .decimal(product.price), "name": .string(product.name)]
         }
         states.on("products exist|categories exist") { _, _ in [:] }
         states.on("(?:a reservation exists for order (\\S+)|stock is reserved for an order)") { captures, params in
@@ -158,14 +158,14 @@ public struct CatalogService: Sendable {
         guard let name = input.name else { throw APIError.invalid("missing field 'name'") }
         guard let price = input.price else { throw APIError.invalid("missing field 'price'") }
         try validate(input)
-        let stock = input.stock ?? 0
+        let stock = input.stockQuantity ?? 0
         try await requireCategory(input.categoryId)
         let product: Product
         let eventID = DomainEvent.newID()
         let correlation = context.correlationID
         do {
             product = try await store.insert(NewProduct(sku: sku, name: name, description: input.description ?? "", price: price,
-                                                        categoryId: input.categoryId, stock: stock, images: input.images ?? [])) {
+                                                        categoryId: input.categoryId, stockQuantity: stock, images: input.images ?? [])) {
                 [Self.productEvent(eventID, "product.created", $0, correlation: correlation)]
             }
         } catch StoreError.duplicate {
@@ -180,7 +180,7 @@ public struct CatalogService: Sendable {
         let id = try productID(context)
         guard var product = try await store.product(id: id) else { throw APIError.notFound("product \(id)") }
         let input = try await request.decodeJSON(ProductInput.self)
-        if input.stock != nil { throw APIError.invalid("change stock through POST /api/v1/products/\(id)/inventory") }
+        if input.stockQuantity != nil { throw APIError.invalid("change 'stock_quantity' through POST /api/v1/products/\(id)/inventory") }
         try validate(input)
         try await requireCategory(input.categoryId)
         if let sku = input.sku { product.sku = sku }
@@ -203,15 +203,15 @@ public struct CatalogService: Sendable {
         try requireAdmin(request)
         let id = try productID(context)
         let input = try await request.decodeJSON(StockChange.self)
-        guard (input.stock == nil) != (input.adjustment == nil) else {
-            throw APIError.invalid("give either 'stock' (set) or 'adjustment' (add or remove)")
+        guard (input.stockQuantity == nil) != (input.adjustment == nil) else {
+            throw APIError.invalid("give either 'stock_quantity' (set) or 'adjustment' (add or remove)")
         }
-        if let stock = input.stock { try Validate.integer(stock, "stock", in: 0...InputLimits.maxStock) }
+        if let stock = input.stockQuantity { try Validate.integer(stock, "stock_quantity", in: 0...InputLimits.maxStock) }
         if let adjustment = input.adjustment { try Validate.integer(adjustment, "adjustment", in: -InputLimits.maxStock...InputLimits.maxStock) }
         do {
             let eventID = DomainEvent.newID()
             let correlation = context.correlationID
-            let product = try await store.setStock(productID: id, to: input.stock, adjustBy: input.adjustment) {
+            let product = try await store.setStock(productID: id, to: input.stockQuantity, adjustBy: input.adjustment) {
                 [Self.productEvent(eventID, "product.updated", $0, correlation: correlation)]
             }
             await outbox.publish(eventIDs: [eventID])
@@ -256,7 +256,7 @@ public struct CatalogService: Sendable {
         if let name = input.name, name.trimmingCharacters(in: .whitespaces).isEmpty { throw APIError.invalid("'name' must not be empty") }
         try Validate.text(input.description, "description", max: 5000, multiline: true)
         if let price = input.price { try Validate.money(price, "price", allowZero: true) }
-        if let stock = input.stock { try Validate.integer(stock, "stock", in: 0...InputLimits.maxStock) }
+        if let stock = input.stockQuantity { try Validate.integer(stock, "stock_quantity", in: 0...InputLimits.maxStock) }
         if let images = input.images {
             guard images.count <= InputLimits.maxImages else { throw APIError.invalid("'images' must have at most \(InputLimits.maxImages) entries") }
             for (n, image) in images.enumerated() { try Validate.text(image, "images[\(n)]", max: 2048) }
@@ -277,7 +277,7 @@ public struct CatalogService: Sendable {
     static func productEvent(_ id: String, _ type: String, _ product: Product, correlation: String) -> DomainEvent {
         DomainEvent(id: id, type: type, aggregateID: String(product.id), correlationID: correlation, payload: [
             "product_id": .int(product.id), "sku": .string(product.sku), "name": .string(product.name),
-            "price": .decimal(product.price), "stock": .int(product.stock), "active": .bool(product.active),
+            "price": .decimal(product.price), "stock_quantity": .int(product.stockQuantity), "active": .bool(product.active),
         ])
     }
 }

@@ -178,7 +178,7 @@ enum CatalogSeeder {
             _ = try await store.insert(NewProduct(
                 sku: String(format: "SKU-%05d", i + 1), name: "\(adjectives[i % adjectives.count]) \(category.name) Item \(i + 1)",
                 description: "A \(adjectives[i % adjectives.count].lowercased()) product from \(category.name.lowercased()).",
-                price: price, categoryId: category.id, stock: 50 + (i * 7) % 200,
+                price: price, categoryId: category.id, stockQuantity: 50 + (i * 7) % 200,
                 images: ["https://images.tollgate.local/products/\(i + 1).jpg"])) { _ in [] }
         }
     }

@@ -36,7 +36,7 @@ public final class PostgresCatalogStore: CatalogStore, PostgresOutboxStore {
     }
 
     static let select = """
-        SELECT p.*, i.stock,
+        SELECT p.*, i.stock AS stock_quantity,
                COALESCE((SELECT json_agg(url ORDER BY position) FROM product_images WHERE product_id = p.id), '[]') AS images
         FROM products p JOIN inventory i ON i.product_id = p.id
         """
@@ -44,7 +44,7 @@ public final class PostgresCatalogStore: CatalogStore, PostgresOutboxStore {
     static func product(_ row: PostgresRow) throws -> Product {
         Product(id: try row.decode("id"), sku: try row.decode("sku"), name: try row.decode("name"), description: try row.decode("description"),
                 price: try row.decode("price"), currency: try row.decode("currency"), categoryId: try row.decodeIfPresent("category_id"),
-                stock: try row.decode("stock"), images: try row.json("images", as: [String].self), active: try row.decode("active"),
+                stockQuantity: try row.decode("stock_quantity"), images: try row.json("images", as: [String].self), active: try row.decode("active"),
                 createdAt: try row.decode("created_at"), updatedAt: try row.decode("updated_at"))
     }
 
@@ -73,7 +73,7 @@ public final class PostgresCatalogStore: CatalogStore, PostgresOutboxStore {
                         INSERT INTO products (sku, name, description, price, category_id, created_at, updated_at)
                         VALUES ($1, $2, $3, $4, $5, $6, $6) RETURNING id
                         """, [new.sku, new.name, new.description, new.price, new.categoryId, now])[0].decode("id", as: Int.self)
-                    try tx.execute("INSERT INTO inventory (product_id, stock) VALUES ($1, $2)", [id, new.stock])
+                    try tx.execute("INSERT INTO inventory (product_id, stock) VALUES ($1, $2)", [id, new.stockQuantity])
                     for (position, url) in new.images.enumerated() {
                         try tx.execute("INSERT INTO product_images (product_id, position, url) VALUES ($1, $2, $3)", [id, position, url])
                     }
@@ -141,7 +141,7 @@ public final class PostgresCatalogStore: CatalogStore, PostgresOutboxStore {
         }
         if let changed { return changed }
         guard let product = try await product(id: productID) else { throw StoreError.notFound("product") }
-        throw StoreError.conflict(InMemoryCatalogStore.stockRangeMessage(productID, now: product.stock))
+        throw StoreError.conflict(InMemoryCatalogStore.stockRangeMessage(productID, now: product.stockQuantity))
     }
 
     public func reserve(orderID: String, items: [ReservationItem], events: [DomainEvent]) async throws -> ReservationOutcome {
