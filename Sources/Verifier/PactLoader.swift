@@ -22,6 +22,22 @@ public struct PactLoader: Sendable {
 
     /// Loads every source; the first unreadable or invalid pact is an error naming it.
     public func load(_ sources: [String]) async throws -> [LoadedPact] {
+        let pacts = try await read(sources)
+        for loaded in pacts { try Self.checkPaths(loaded) }
+        return pacts
+    }
+
+    /// Every HTTP request path starts with `/`: a request goes only to the provider it is
+    /// verified against (`@host/…` or `host/…` appended to a base URL could name another host).
+    static func checkPaths(_ loaded: LoadedPact) throws {
+        for (n, interaction) in loaded.pact.interactions.enumerated() {
+            guard case .http(let request, _) = interaction.kind, !request.path.hasPrefix("/") else { continue }
+            throw PactError(file: loaded.source, path: "$.interactions[\(n)].request.path",
+                            reason: "the path '\(request.path.prefix(80))' must start with '/' (interaction '\(interaction.description)')")
+        }
+    }
+
+    private func read(_ sources: [String]) async throws -> [LoadedPact] {
         var pacts: [LoadedPact] = []
         for source in sources {
             if source.hasPrefix("http://") || source.hasPrefix("https://") {
@@ -54,10 +70,11 @@ public struct PactLoader: Sendable {
         do {
             response = try await HTTPClientPool.shared.send(HTTPClientRequest(url: url, headers: headers, timeout: 30))
         } catch {
-            throw PactError(file: url, path: "$", reason: "cannot fetch the pact: \(error)")
+            throw PactError(file: Redaction.url(url), path: "$", reason: "cannot fetch the pact: \(Redaction.url("\(error)"))")
         }
-        guard response.status == 200 else { throw PactError(file: url, path: "$", reason: "fetching the pact answered HTTP \(response.status)") }
-        return LoadedPact(pact: try Pact(json: response.body, file: url), source: url)
+        let shown = Redaction.url(url)
+        guard response.status == 200 else { throw PactError(file: shown, path: "$", reason: "fetching the pact answered HTTP \(response.status)") }
+        return LoadedPact(pact: try Pact(json: response.body, file: shown), source: shown)
     }
 }
 

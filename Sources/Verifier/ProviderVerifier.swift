@@ -143,9 +143,9 @@ public struct ProviderVerifier: Sendable {
     }
 
     func verifyHTTP(_ request: HTTPRequest, _ expected: HTTPResponse) async throws -> InteractionOutcome {
-        var url = options.providerBaseURL!.hasSuffix("/") ? String(options.providerBaseURL!.dropLast()) : options.providerBaseURL!
-        url += request.path
-        if let query = request.query, !query.isEmpty { url += "?" + query.encoded }
+        guard let url = Self.requestURL(base: options.providerBaseURL!, path: request.path, query: request.query) else {
+            return .error("the path '\(request.path.prefix(80))' cannot be sent to \(options.providerBaseURL!): it must start with '/'")
+        }
         var headers = request.headers.entries
         for extra in options.headers {
             headers.removeAll { $0.name.lowercased() == extra.name.lowercased() }
@@ -167,6 +167,23 @@ public struct ProviderVerifier: Sendable {
         let result = ContractMatcher.match(expected: expected, actual: actual)
         return result.matched ? .passed : .failed(result.mismatches)
     }
+
+    /// The URL of a pact request on the provider, built from the base URL's parts: the scheme,
+    /// host and port always come from the base, whatever the pact's path holds.
+    static func requestURL(base: String, path: String, query: Query?) -> String? {
+        guard path.hasPrefix("/"), let components = URLComponents(string: base), let scheme = components.scheme, let host = components.host else {
+            return nil
+        }
+        var url = scheme + "://" + (host.contains(":") ? "[\(host)]" : host) + (components.port.map { ":\($0)" } ?? "")
+        let basePath = components.percentEncodedPath.hasSuffix("/") ? String(components.percentEncodedPath.dropLast()) : components.percentEncodedPath
+        url += basePath + (path.addingPercentEncoding(withAllowedCharacters: Self.pathCharacters) ?? path)
+        if let query, !query.isEmpty { url += "?" + query.encoded }
+        return url
+    }
+
+    /// Characters a path keeps as they are (RFC 3986 pchar and `/`), `%` included so paths
+    /// already percent-encoded in the pact stay as written.
+    static let pathCharacters = CharacterSet.urlPathAllowed.union(CharacterSet(charactersIn: "%"))
 
     func verifyMessage(_ interaction: Interaction, _ expected: Message, context: GeneratorContext, since: Date) async throws -> InteractionOutcome {
         if let brokers = options.kafkaBrokers { return try await verifyOnKafka(interaction, expected, brokers: brokers, context: context, since: since) }

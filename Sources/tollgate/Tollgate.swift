@@ -20,8 +20,18 @@ struct Tollgate: AsyncParsableCommand {
                 try command.run()
             }
         } catch {
-            exit(withError: error)
+            exit(withError: Self.contractError(error))
         }
+    }
+
+    /// Errors under the 0/1/2 contract: help and explicit exit codes stay as they are; any
+    /// other error (a bad flag, a failed validation) exits 2 with its message and the usage.
+    static func contractError(_ error: any Error) -> any Error {
+        if error is ExitCode { return error }
+        let code = exitCode(for: error)
+        guard code != .success else { return error }
+        FileHandle.standardError.write(Data((fullMessage(for: error) + "\n").utf8))
+        return ExitCode(ExitStatus.error)
     }
 }
 

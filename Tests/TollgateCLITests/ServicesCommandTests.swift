@@ -46,4 +46,57 @@ import Testing
         #expect(result.status == 2)
         #expect(result.err.contains("could not listen on 127.0.0.1:\(port)"))
     }
+
+    /// `services up` with a 30 s payment provider and an order waiting on it.
+    func stackWithASlowOrder(shutdownTimeout: String) async throws -> (process: ChildProcess, banner: String, order: Task<Void, Never>) {
+        let ports = (0..<6).map { _ in freePort() }
+        let process = try ChildProcess(tollgateBinary.path, ["services", "up", "--gateway-port", "\(ports[0])", "--user-port", "\(ports[1])",
+                                                             "--catalog-port", "\(ports[2])", "--order-port", "\(ports[3])", "--payment-port", "\(ports[4])",
+                                                             "--provider-port", "\(ports[5])", "--seed-products", "5", "--provider-latency-ms", "30000",
+                                                             "--shutdown-timeout", shutdownTimeout], captureError: false)
+        let banner = await process.output(until: "Ctrl-C stops", timeout: 30)
+        let gateway = "http://127.0.0.1:\(ports[0])"
+        @Sendable func post(_ path: String, _ body: String, token: String? = nil) async throws -> [String: Any] {
+            var request = URLRequest(url: URL(string: gateway + path)!)
+            request.httpMethod = "POST"
+            request.httpBody = Data(body.utf8)
+            request.setValue("application/json", forHTTPHeaderField: "Content-Type")
+            if let token { request.setValue("Bearer \(token)", forHTTPHeaderField: "Authorization") }
+            request.timeoutInterval = 60
+            let (data, _) = try await URLSession.shared.data(for: request)
+            return (try? JSONSerialization.jsonObject(with: data) as? [String: Any]) ?? [:]
+        }
+        _ = try await post("/api/v1/users/register", #"{"email": "slow@example.com", "password": "password123", "first_name": "S", "last_name": "Low"}"#)
+        let token = try #require(try await post("/api/v1/users/login", #"{"email": "slow@example.com", "password": "password123"}"#)["token"] as? String)
+        let order = Task {
+            _ = try? await post("/api/v1/orders", #"{"items": [{"product_id": 1, "quantity": 1}], "payment_method": "pm_card_visa", "shipping_address": {"street": "1 Main St", "city": "Springfield", "state": "IL", "zip_code": "62701", "country": "US"}}"#, token: token)
+        }
+        try await Task.sleep(for: .milliseconds(800))
+        return (process, banner, order)
+    }
+
+    @Test func aStopWaitsForSlowRequestsOnlyUntilTheShutdownTimeout() async throws {
+        let (process, banner, order) = try await stackWithASlowOrder(shutdownTimeout: "1")
+        defer { order.cancel() }
+        #expect(banner.contains("Service token: "))
+        #expect(banner.contains("JWT secret: random for this run"))
+        let began = Date()
+        process.send(SIGINT)
+        let ended = await process.ended()
+        let took = Date().timeIntervalSince(began)
+        #expect(!ended.signalled && ended.code == 0, "ended with \(ended)")
+        #expect(took < 6, "stopping took \(took) s with a 1 s shutdown timeout")
+    }
+
+    @Test func aSecondSignalExitsAtOnce() async throws {
+        let (process, _, order) = try await stackWithASlowOrder(shutdownTimeout: "60")
+        defer { order.cancel() }
+        process.send(SIGINT)
+        try await Task.sleep(for: .milliseconds(500))
+        let began = Date()
+        process.send(SIGINT)
+        let ended = await process.ended()
+        #expect(!ended.signalled && ended.code == 130, "ended with \(ended)")
+        #expect(Date().timeIntervalSince(began) < 3)
+    }
 }

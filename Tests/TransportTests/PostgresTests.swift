@@ -20,6 +20,32 @@ struct PostgresTests {
             """)
     }
 
+    @Test func aFailedRollbackIsReportedAndTheConnectionIsNotReused() throws {
+        let connection = try PostgresConnection(url: Self.url!)
+        let killer = try PostgresConnection(url: Self.url!)
+        let pid = try connection.query("SELECT pg_backend_pid() AS pid")[0].decode("pid", as: Int.self)
+        struct Failure: Error {}
+        do {
+            try connection.transaction { tx in
+                try tx.execute("SELECT 1")
+                // The server ends this session mid-transaction: the ROLLBACK that follows cannot reach it.
+                try killer.execute("SELECT pg_terminate_backend($1)", [pid])
+                Thread.sleep(forTimeInterval: 0.2)
+                throw Failure()
+            }
+            Issue.record("the transaction should have failed")
+        } catch let error as PostgresError {
+            #expect(error.message.contains("ROLLBACK failed"), "\(error)")
+        }
+        #expect(!connection.isHealthy, "a connection whose rollback failed is never handed out again")
+    }
+
+    @Test func aNULInATextParameterIsAnErrorNotATruncation() throws {
+        let connection = try PostgresConnection(url: Self.url!)
+        let error = #expect(throws: PostgresError.self) { try connection.query("SELECT $1::text AS v", ["victim@example.com\u{0}x"]) }
+        #expect(error?.sqlState == "22021")
+    }
+
     @Test func parameterisedQueriesWithTypedRows() throws {
         let connection = try PostgresConnection(url: Self.url!)
         try freshTable(connection, "pg_typed")

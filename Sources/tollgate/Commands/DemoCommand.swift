@@ -12,7 +12,8 @@ import Verifier
 struct DemoCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "demo",
-        abstract: "Start the reference services, verify the contracts, drive a purchase, write reports.")
+        abstract: "Start the reference services, verify the contracts, drive a purchase, write reports.",
+        discussion: "Exit status: 0 every contract verified and the purchase behaved, 1 something did not, 2 the demo could not run.")
 
     @Option(help: "Where the pacts are.") var contracts = "contracts"
     @Option(help: "Where reports are written.") var reports = "reports"

@@ -17,7 +17,8 @@ func env(_ name: String) -> String? {
 struct ServicesUpCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "up",
-        abstract: "Start every reference service in this process, with the embedded Kafka broker and in-memory stores by default.")
+        abstract: "Start every reference service in this process, with the embedded Kafka broker and in-memory stores by default.",
+        discussion: "Exit status: 0 stopped by SIGINT/SIGTERM, 130 stopped by a second signal, 2 the services could not start or a flag is wrong.")
 
     @Option(help: "Address to listen on.") var host = "127.0.0.1"
     @Option(help: "API gateway port.") var gatewayPort = 8000
@@ -101,7 +102,7 @@ struct ServicesRunCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "run",
         abstract: "Start one reference service; peers, database and brokers come from flags or the environment.",
-        discussion: "NAME is one of: \(SingleServiceOptions.names.joined(separator: ", ")).")
+        discussion: "NAME is one of: \(SingleServiceOptions.names.joined(separator: ", ")). Exit status: 0 stopped by SIGINT/SIGTERM, 130 stopped by a second signal, 2 the service could not start or a flag is wrong.")
 
     @Argument(help: "The service to run.") var name: String
     @Option(help: "Address to listen on.") var host = "127.0.0.1"

@@ -9,7 +9,7 @@ struct StubCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "stub",
         abstract: "Serve the HTTP interactions of Pact files as a stub provider.",
-        discussion: "Unmatched requests get --unmatched-status with a JSON body naming the closest interaction and why each candidate failed. GET /__tollgate/interactions and /__tollgate/requests show what is served and what came.")
+        discussion: "Unmatched requests get --unmatched-status with a JSON body naming the closest interaction and why each candidate failed. GET /__tollgate/interactions and /__tollgate/requests show what is served and what came. Exit status: 0 stopped by a signal, 2 the pacts or flags are unusable or the port is taken.")
 
     @OptionGroup var source: PactSourceOptions
     @Option(help: "Port to listen on; 0 picks a free one.") var port = 8080

@@ -37,7 +37,18 @@ struct VerifyCommand: AsyncParsableCommand {
             if let pattern, (try? NSRegularExpression(pattern: pattern)) == nil { problems.append("\(flag) '\(pattern)' is not a valid regular expression") }
         }
         if filterNoState && filterState != nil { problems.append("--filter-no-state and --filter-state exclude each other") }
-        if timeout <= 0 { problems.append("--timeout must be positive") }
+        if !(timeout > 0 && timeout <= 3600) { problems.append("--timeout must be between 0 and 3600 seconds") }
+        if !(messageTimeout > 0 && messageTimeout <= 3600) { problems.append("--message-timeout must be between 0 and 3600 seconds") }
+        if !(waitFor >= 0 && waitFor <= 3600) { problems.append("--wait-for must be between 0 and 3600 seconds") }
+        for (flag, url) in [("--provider-base-url", providerBaseURL), ("--state-change-url", stateChangeURL), ("--messages-url", messagesURL)] {
+            guard let url else { continue }
+            guard let components = URLComponents(string: url), ["http", "https"].contains(components.scheme?.lowercased() ?? ""),
+                  let host = components.host, !host.isEmpty, components.user == nil, components.password == nil,
+                  components.query == nil, components.fragment == nil else {
+                problems.append("\(flag) '\(Redaction.url(url))' must be an http(s) URL with a host and no credentials, query or fragment")
+                continue
+            }
+        }
         if !problems.isEmpty { throw ValidationError(problems.joined(separator: "\n")) }
     }
 
