@@ -94,10 +94,28 @@ public struct ProviderVerifier: Sendable {
         let since = Date().addingTimeInterval(-2)
         var context = GeneratorContext()
         var target = ""
+        var setUp: [ProviderState] = []
+        var result = await attempt(interaction, context: &context, target: &target, setUp: &setUp, since: since)
+        // Teardown also after a failure or an error: the provider must not keep the state.
+        if options.stateChangeTeardown {
+            for state in setUp.reversed() {
+                do { _ = try await changeState(state, action: "teardown") } catch {
+                    if case .passed = result.0 { result.0 = .error("\(error)") }
+                }
+            }
+        }
+        return result
+    }
+
+    /// Sets the states up (recording each in `setUp`) and verifies the interaction.
+    private func attempt(_ interaction: Interaction, context: inout GeneratorContext, target: inout String, setUp: inout [ProviderState],
+                         since: Date) async -> (InteractionOutcome, String) {
         do {
             for state in interaction.providerStates {
                 for (key, value) in state.params { context.providerState[key] = value }
-                for (key, value) in try await changeState(state, action: "setup") { context.providerState[key] = value }
+                let answer = try await changeState(state, action: "setup")
+                setUp.append(state)
+                for (key, value) in answer { context.providerState[key] = value }
             }
             let outcome: InteractionOutcome
             switch interaction.kind {
@@ -111,9 +129,6 @@ public struct ProviderVerifier: Sendable {
             case .synchronousMessage(let request, let responses):
                 target = "synchronous message"
                 outcome = try await verifySynchronous(interaction, request, responses)
-            }
-            if options.stateChangeTeardown {
-                for state in interaction.providerStates.reversed() { _ = try await changeState(state, action: "teardown") }
             }
             return (outcome, target)
         } catch let error as VerifyError {
@@ -138,8 +153,12 @@ public struct ProviderVerifier: Sendable {
             let text = String(decoding: response.body.prefix(300), as: UTF8.self)
             throw VerifyError("provider state '\(state.name)' (\(action)) failed: \(url) answered HTTP \(response.status)\(text.isEmpty ? "" : ": \(text)")")
         }
-        if let value = try? JSONParser.parse(response.body), case .object(let object) = value { return object }
-        return JSONObject()
+        if response.body.allSatisfy({ $0 == 0x20 || $0 == 0x0A || $0 == 0x0D || $0 == 0x09 }) { return JSONObject() }
+        guard let value = try? JSONParser.parse(response.body), case .object(let object) = value else {
+            let text = String(decoding: response.body.prefix(120), as: UTF8.self)
+            throw VerifyError("provider state '\(state.name)' (\(action)): \(url) answered something that is not a JSON object: \(text)")
+        }
+        return object
     }
 
     func verifyHTTP(_ request: HTTPRequest, _ expected: HTTPResponse) async throws -> InteractionOutcome {
@@ -158,7 +177,10 @@ public struct ProviderVerifier: Sendable {
         }
         let response: HTTPClientResponse
         do {
-            response = try await client.send(HTTPClientRequest(method: request.method.uppercased(), url: url, headers: headers, body: body, timeout: options.timeout))
+            response = try await client.send(HTTPClientRequest(method: request.method.uppercased(), url: url, headers: headers, body: body,
+                                                               timeout: options.timeout, maxResponseBytes: options.maxBody))
+        } catch let error as HTTPClientError where error.kind == .responseTooLarge {
+            return .error("\(request.method.uppercased()) \(url): \(error.message) (--max-body \(options.maxBody))")
         } catch let error as HTTPClientError {
             return .error("\(request.method.uppercased()) \(url) got no response: \(error.message)")
         }

@@ -10,6 +10,8 @@ public struct VerifyOptions: Sendable {
     public var headers: [(name: String, value: String)] = []
     /// Seconds a request may take.
     public var timeout: Double = 30
+    /// The largest response body read from the provider (10 MB by default).
+    public var maxBody = 10 * 1024 * 1024
     /// The Pact way for messages: POST `{description, providerStates}` here, get the message back.
     public var messagesURL: String?
     /// Tollgate's way for messages: consume the contract's topic on these brokers.

@@ -21,18 +21,29 @@ public struct Mismatch: Sendable, Equatable, CustomStringConvertible {
         self.message = message
     }
 
-    public var description: String { "\(path): \(message)" }
+    public var description: String { "\(Self.quoted(path)): \(Self.quoted(message))" }
 
     /// `{"kind", "path", "expected", "actual", "message"}`, as every JSON output of Tollgate writes a mismatch.
+    /// Values are quoted up to `quoteLimit` characters, so a huge body cannot make a huge report.
     public var json: JSONValue {
-        .object(JSONObject([("kind", .string(kind.rawValue)), ("path", .string(path)),
-                            ("expected", expected.map { .string($0) } ?? .null), ("actual", actual.map { .string($0) } ?? .null),
-                            ("message", .string(message))]))
+        .object(JSONObject([("kind", .string(kind.rawValue)), ("path", .string(Self.quoted(path))),
+                            ("expected", expected.map { .string(Self.quoted($0)) } ?? .null), ("actual", actual.map { .string(Self.quoted($0)) } ?? .null),
+                            ("message", .string(Self.quoted(message)))]))
     }
 
     /// Where and why, then the expected and actual values on their own lines.
     public var explanation: String {
-        description + (expected.map { "\n  expected: \($0)" } ?? "") + (actual.map { "\n  actual:   \($0)" } ?? "")
+        description + (expected.map { "\n  expected: \(Self.quoted($0))" } ?? "") + (actual.map { "\n  actual:   \(Self.quoted($0))" } ?? "")
+    }
+
+    /// How many characters of a value reports quote.
+    public static let quoteLimit = 2_000
+
+    /// `text`, cut to `quoteLimit` characters with a note of how much was left out.
+    public static func quoted(_ text: String) -> String {
+        guard text.utf8.count > quoteLimit else { return text }
+        let kept = text.prefix(quoteLimit)
+        return kept + "… (\(text.count - kept.count) more characters)"
     }
 }
 

@@ -9,13 +9,17 @@ public struct HTTPClientRequest: Sendable {
     public var body: [UInt8]
     /// Whole-request timeout in seconds.
     public var timeout: Double
+    /// The largest response body accepted; a longer one ends the transfer with an error.
+    public var maxResponseBytes: Int
 
-    public init(method: String = "GET", url: String, headers: [(name: String, value: String)] = [], body: [UInt8] = [], timeout: Double = 30) {
+    public init(method: String = "GET", url: String, headers: [(name: String, value: String)] = [], body: [UInt8] = [], timeout: Double = 30,
+                maxResponseBytes: Int = Int.max) {
         self.method = method
         self.url = url
         self.headers = headers
         self.body = body
         self.timeout = timeout
+        self.maxResponseBytes = maxResponseBytes
     }
 }
 
@@ -38,7 +42,7 @@ public struct HTTPClientResponse: Sendable {
 
 /// Why a request got no response.
 public struct HTTPClientError: Error, Sendable, CustomStringConvertible {
-    public enum Kind: Sendable { case connectionFailed, timeout, invalidRequest, transfer }
+    public enum Kind: Sendable { case connectionFailed, timeout, invalidRequest, transfer, responseTooLarge }
     public let kind: Kind
     public let url: String
     public let message: String
@@ -92,7 +96,7 @@ final class Transfer {
     init(_ request: HTTPClientRequest, handle: UnsafeMutableRawPointer) throws {
         self.request = request
         self.handle = handle
-        box = TransferBox(body: request.body)
+        box = TransferBox(body: request.body, limit: request.maxResponseBytes)
         unmanaged = Unmanaged.passRetained(box)
         curl_easy_reset(handle)
         let opaque = unmanaged.toOpaque()
@@ -114,6 +118,10 @@ final class Transfer {
         set(tg_curl_set_callback(handle, CURLOPT_WRITEFUNCTION, { data, size, count, userdata in
             let box = Unmanaged<TransferBox>.fromOpaque(userdata!).takeUnretainedValue()
             let n = size * count
+            guard box.received.count + n <= box.limit else {
+                box.overflowed = true
+                return 0
+            }
             if let data { box.received.append(contentsOf: UnsafeRawBufferPointer(start: data, count: n)) }
             return n
         }))
@@ -160,6 +168,10 @@ final class Transfer {
     /// The response, or why there is none; releases what the transfer held.
     func finish(_ result: CURLcode) -> Result<HTTPClientResponse, HTTPClientError> {
         defer { cleanUp() }
+        if box.overflowed {
+            return .failure(HTTPClientError(kind: .responseTooLarge, url: request.url,
+                                            message: "the response body is larger than \(box.limit) bytes"))
+        }
         guard result == CURLE_OK else {
             let detail = String(cString: UnsafePointer(errorBuffer))
             let message = detail.isEmpty ? String(cString: curl_easy_strerror(result)) : detail
@@ -199,11 +211,16 @@ final class Transfer {
 /// State shared with libcurl's callbacks during one transfer.
 private final class TransferBox {
     let body: [UInt8]
+    let limit: Int
     var offset = 0
     var received: [UInt8] = []
+    var overflowed = false
     var headers: [(name: String, value: String)] = []
 
-    init(body: [UInt8]) { self.body = body }
+    init(body: [UInt8], limit: Int) {
+        self.body = body
+        self.limit = limit
+    }
 
     func read(into buffer: UnsafeMutablePointer<CChar>, max: Int) -> Int {
         let n = min(max, body.count - offset)

@@ -22,6 +22,7 @@ struct VerifyCommand: AsyncParsableCommand {
     @Flag(help: "Only interactions without provider states.") var filterNoState = false
     @Option(name: .customLong("header"), help: "K=V header added to every request (repeatable).") var headers: [String] = []
     @Option(help: "Seconds a request may take.") var timeout: Double = 30
+    @Option(help: "The largest response body read from the provider: bytes, or with K, M or G (default 10M).") var maxBody = "10M"
     @Option(help: "The Pact way for messages: POST {description, providerStates} here.") var messagesURL: String?
     @Option(help: "Tollgate's way for messages: consume the contract's topic on these brokers (HOST:PORT).") var kafkaBrokers: String?
     @Option(help: "Seconds to wait for a message on the broker.") var messageTimeout: Double = 10
@@ -37,6 +38,7 @@ struct VerifyCommand: AsyncParsableCommand {
             if let pattern, (try? NSRegularExpression(pattern: pattern)) == nil { problems.append("\(flag) '\(pattern)' is not a valid regular expression") }
         }
         if filterNoState && filterState != nil { problems.append("--filter-no-state and --filter-state exclude each other") }
+        if Self.byteCount(maxBody) == nil { problems.append("--max-body '\(maxBody)' must be a size such as 512K, 10M or 1G (at most 4G)") }
         if !(timeout > 0 && timeout <= 3600) { problems.append("--timeout must be between 0 and 3600 seconds") }
         if !(messageTimeout > 0 && messageTimeout <= 3600) { problems.append("--message-timeout must be between 0 and 3600 seconds") }
         if !(waitFor >= 0 && waitFor <= 3600) { problems.append("--wait-for must be between 0 and 3600 seconds") }
@@ -62,6 +64,7 @@ struct VerifyCommand: AsyncParsableCommand {
             return (String(parts[0]), parts.count > 1 ? String(parts[1]) : "")
         }
         options.timeout = timeout
+        options.maxBody = Self.byteCount(maxBody) ?? options.maxBody
         options.messagesURL = messagesURL
         options.kafkaBrokers = kafkaBrokers
         options.messageTimeout = messageTimeout
@@ -118,6 +121,22 @@ struct VerifyCommand: AsyncParsableCommand {
     private func fail(_ message: String) -> Never {
         FileHandle.standardError.write(Data("tollgate verify: error: \(message)\n".utf8))
         Foundation.exit(ExitStatus.error)
+    }
+}
+
+extension VerifyCommand {
+    /// `512`, `512K`, `10M`, `1G` as bytes; nil when malformed, zero or above 4G.
+    static func byteCount(_ text: String) -> Int? {
+        let units: [Character: Int] = ["K": 1 << 10, "M": 1 << 20, "G": 1 << 30]
+        var digits = Substring(text.uppercased())
+        var unit = 1
+        if let last = digits.last, let scale = units[last] {
+            unit = scale
+            digits = digits.dropLast()
+        }
+        guard !digits.isEmpty, digits.count <= 10, let value = Int(digits), value > 0 else { return nil }
+        let (bytes, overflow) = value.multipliedReportingOverflow(by: unit)
+        return overflow || bytes > 4 << 30 ? nil : bytes
     }
 }
 

@@ -1,0 +1,42 @@
+# A provider that misbehaves on purpose, for verify's tests (127.0.0.1 only):
+#   GET /endless      200 with a chunked body that never ends
+#   GET /broken       500
+#   POST /state       records each {state, action} to the file in argv[2]; the state
+#                     "garbage" answers text that is not JSON
+import http.server, json, sys
+
+port, log = int(sys.argv[1]), sys.argv[2]
+
+class Handler(http.server.BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+
+    def log_message(self, *args):
+        pass
+
+    def do_GET(self):
+        if self.path == "/endless":
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Transfer-Encoding", "chunked")
+            self.end_headers()
+            chunk = b"[" + b"1," * 32768
+            try:
+                while True:
+                    self.wfile.write(b"%x\r\n%s\r\n" % (len(chunk), chunk))
+            except (BrokenPipeError, ConnectionResetError):
+                return
+        self.send_response(500)
+        self.send_header("Content-Length", "0")
+        self.end_headers()
+
+    def do_POST(self):
+        body = json.loads(self.rfile.read(int(self.headers.get("Content-Length", "0"))) or b"{}")
+        with open(log, "a") as f:
+            f.write("%s %s\n" % (body.get("action"), body.get("state")))
+        reply = b"this is not json" if body.get("state") == "garbage" else b"{}"
+        self.send_response(200)
+        self.send_header("Content-Length", str(len(reply)))
+        self.end_headers()
+        self.wfile.write(reply)
+
+http.server.ThreadingHTTPServer(("127.0.0.1", port), Handler).serve_forever()
