@@ -60,4 +60,39 @@ import Testing
             #expect(calls.contains("setup a thing exists\nteardown a thing exists"), "teardown after the failed interaction:\n\(calls)")
         }
     }
+
+    @Test func ctrlCWritesTheReportsWithWhatFinishedAndExitsTwo() async throws {
+        try await withHostileProvider { base, _ in
+            let file = try pact(#"""
+                {"description": "fast", "request": {"method": "GET", "path": "/broken"}, "response": {"status": 500}},
+                {"description": "slow", "request": {"method": "GET", "path": "/slow"}, "response": {"status": 500}}
+                """#)
+            let report = FileManager.default.temporaryDirectory.appendingPathComponent("aborted-\(UUID()).json")
+            let junit = FileManager.default.temporaryDirectory.appendingPathComponent("aborted-\(UUID()).xml")
+            defer { [file, report, junit].forEach { try? FileManager.default.removeItem(at: $0) } }
+            let verify = try ChildProcess(tollgateBinary.path, ["verify", file.path, "--provider-base-url", base, "--json", report.path, "--junit", junit.path],
+                                          directory: packageRoot.path)
+            try await Task.sleep(for: .milliseconds(2000))
+            verify.send(SIGINT)
+            let ended = await verify.finish()
+            #expect(ended.code == 2 && !ended.signalled, "ended with \(ended.code)")
+            #expect(ended.err.contains("aborted by a signal after 1 interaction(s)"), "\(ended.err)")
+            let json = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: report)) as? [String: Any])
+            #expect(json["result"] as? String == "error")
+            #expect((json["error"] as? String)?.contains("aborted") == true)
+            #expect(try String(contentsOf: junit, encoding: .utf8).contains("fast"), "the finished interaction is in the JUnit report")
+        }
+    }
+
+    @Test func aBadPactStillWritesTheReportsAskedFor() throws {
+        let file = FileManager.default.temporaryDirectory.appendingPathComponent("bad-\(UUID()).json")
+        let report = FileManager.default.temporaryDirectory.appendingPathComponent("bad-\(UUID()).json")
+        defer { [file, report].forEach { try? FileManager.default.removeItem(at: $0) } }
+        try Data(#"{"consumer": {"name": "c"}, "provider": {"name": "p"}, "interactions": [{"description": "x", "request": {"method": "GET", "path": "/"}, "response": {"status": 200, "matchingRules": {"body": {"$.a": {"matchers": [{"match": "no-such-matcher"}]}}}}}]}"#.utf8).write(to: file)
+        let result = try runTollgate(["verify", file.path, "--provider-base-url", "http://127.0.0.1:9", "--json", report.path])
+        #expect(result.status == 2)
+        let json = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: report)) as? [String: Any])
+        #expect(json["result"] as? String == "error")
+        #expect((json["error"] as? String)?.contains(file.lastPathComponent) == true, "the error names the file")
+    }
 }

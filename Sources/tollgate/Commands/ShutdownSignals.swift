@@ -68,19 +68,25 @@ func waitForShutdownSignal() async {
 /// Runs `stop`, giving up after `seconds`: a stop that hangs (a request waiting on a slow peer)
 /// must not keep the process alive. Returns whether `stop` finished in time.
 func stopWithin(_ seconds: Double, _ stop: @escaping @Sendable () async -> Void) async -> Bool {
-    let outcome = FirstOutcome()
+    await firstOf({ await stop(); return true }, { try? await Task.sleep(for: .seconds(seconds)); return false })
+}
+
+/// The value of whichever of `first` and `second` finishes first; the other is left to run
+/// (it may not respond to cancellation, and the caller need not wait for it).
+func firstOf<T: Sendable>(_ first: @escaping @Sendable () async -> T, _ second: @escaping @Sendable () async -> T) async -> T {
+    let outcome = FirstOutcome<T>()
     return await withCheckedContinuation { continuation in
         outcome.set(continuation)
-        Task { await stop(); outcome.resume(true) }
-        Task { try? await Task.sleep(for: .seconds(seconds)); outcome.resume(false) }
+        Task { outcome.resume(await first()) }
+        Task { outcome.resume(await second()) }
     }
 }
 
 /// Resumes a waiting continuation with whichever outcome comes first.
-private final class FirstOutcome: Sendable {
-    private let continuation = Mutex<CheckedContinuation<Bool, Never>?>(nil)
-    func set(_ waiting: CheckedContinuation<Bool, Never>) { continuation.withLock { $0 = waiting } }
-    func resume(_ value: Bool) {
+private final class FirstOutcome<T: Sendable>: Sendable {
+    private let continuation = Mutex<CheckedContinuation<T, Never>?>(nil)
+    func set(_ waiting: CheckedContinuation<T, Never>) { continuation.withLock { $0 = waiting } }
+    func resume(_ value: T) {
         let waiting = continuation.withLock { stored in
             defer { stored = nil }
             return stored

@@ -1,6 +1,7 @@
 import ArgumentParser
 import ContractCore
 import Foundation
+import Synchronization
 import Reports
 import Verifier
 
@@ -79,15 +80,43 @@ struct VerifyCommand: AsyncParsableCommand {
         do {
             loaded = try await source.loader.load(source.sources)
         } catch {
+            // The reports asked for are written also now: CI reads them to say why the gate failed.
+            writeReports(VerificationReport(), error: "\(error)")
             fail("\(error)")
         }
         let printer = TreePrinter()
+        let finished = FinishedResults()
+        let started = Date()
+        let verifier = ProviderVerifier(options: options)
+        // Ctrl-C or SIGTERM ends the run with what finished: the reports say "aborted" (exit 2).
+        let ending: Result<VerificationReport, any Error>? = await firstOf({
+            do {
+                return .success(try await verifier.verify(loaded) { result in
+                    printer.print(result)
+                    finished.append(result)
+                })
+            } catch {
+                return .failure(error)
+            }
+        }, {
+            await waitForShutdownSignal()
+            return nil
+        })
         let report: VerificationReport
-        do {
-            report = try await ProviderVerifier(options: options).verify(loaded) { printer.print($0) }
-        } catch {
+        switch ending {
+        case .none:
+            var partial = VerificationReport()
+            partial.results = finished.all
+            partial.startedAt = started
+            partial.duration = Date().timeIntervalSince(started)
+            let message = "aborted by a signal after \(partial.results.count) interaction(s)"
+            writeReports(partial, error: message)
+            fail(message)
+        case .failure(let error)?:
             writeReports(VerificationReport(), error: "\(error)")
             fail("\(error)")
+        case .success(let complete)?:
+            report = complete
         }
         if report.results.isEmpty {
             // A gate that verified nothing must not pass: a typo in a filter would hide every failure.
@@ -138,6 +167,13 @@ extension VerifyCommand {
         let (bytes, overflow) = value.multipliedReportingOverflow(by: unit)
         return overflow || bytes > 4 << 30 ? nil : bytes
     }
+}
+
+/// Results as they finish, for a report when the run is cut short.
+final class FinishedResults: Sendable {
+    private let results = Mutex<[InteractionResult]>([])
+    func append(_ result: InteractionResult) { results.withLock { $0.append(result) } }
+    var all: [InteractionResult] { results.withLock { $0 } }
 }
 
 /// Prints results as a tree (consumer → provider, then interactions) as they arrive.

@@ -1,9 +1,10 @@
 # A provider that misbehaves on purpose, for verify's tests (127.0.0.1 only):
 #   GET /endless      200 with a chunked body that never ends
 #   GET /broken       500
+#   GET /slow         answers after 60 s
 #   POST /state       records each {state, action} to the file in argv[2]; the state
 #                     "garbage" answers text that is not JSON
-import http.server, json, sys
+import http.server, json, sys, time
 
 port, log = int(sys.argv[1]), sys.argv[2]
 
@@ -25,6 +26,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
                     self.wfile.write(b"%x\r\n%s\r\n" % (len(chunk), chunk))
             except (BrokenPipeError, ConnectionResetError):
                 return
+        if self.path == "/slow":
+            time.sleep(60)
         self.send_response(500)
         self.send_header("Content-Length", "0")
         self.end_headers()
