@@ -9,10 +9,10 @@ struct StubMatcher {
         case unmatched(candidates: [(entry: StubEntry, mismatches: [Mismatch])])
     }
 
-    static func match(_ request: HTTPRequest, in entries: [StubEntry], state: NSRegularExpression?) -> Outcome {
+    static func match(_ request: HTTPRequest, in entries: [StubEntry], state: StateSelector?) -> Outcome {
         let candidates = entries.filter { entry in
             guard let state else { return true }
-            return entry.states.contains { state.firstMatch(in: $0.name, range: NSRange($0.name.startIndex..., in: $0.name)) != nil }
+            return entry.states.contains { state.selects($0.name) }
         }
         // Cheap test first: method and path decide most requests without a full match.
         var explained: [(entry: StubEntry, mismatches: [Mismatch])] = []
@@ -31,5 +31,20 @@ struct StubMatcher {
     static func quickAccept(_ expected: HTTPRequest, _ actual: HTTPRequest) -> Bool {
         guard expected.method.uppercased() == actual.method.uppercased() else { return false }
         return expected.matchingRules.path != nil || expected.path == actual.path
+    }
+}
+
+/// Which provider states a request may be answered from: a pattern the operator gave
+/// (`--state`, compiled once at start), or the exact name a client sent (`--state-header`,
+/// never compiled: a client's text is not a regular expression to run).
+enum StateSelector: Sendable {
+    case pattern(NSRegularExpression)
+    case name(String)
+
+    func selects(_ state: String) -> Bool {
+        switch self {
+        case .pattern(let regex): return regex.firstMatch(in: state, range: NSRange(state.startIndex..., in: state)) != nil
+        case .name(let name): return state == name
+        }
     }
 }

@@ -20,7 +20,7 @@ public final class StubServer: Sendable {
         let state = try configuration.stateFilter.map { try NSRegularExpression(pattern: $0) }
         let router = Router()
         let baseURL = BaseURL()
-        router.add(middleware: StubMiddleware(registry: registry, configuration: configuration, state: state, baseURL: baseURL))
+        router.add(middleware: StubMiddleware(registry: registry, configuration: configuration, state: state.map(StateSelector.pattern), baseURL: baseURL))
         router.get("/__tollgate/interactions") { _, _ in
             let list = registry.all.map { e in
                 JSONValue.object(JSONObject([
@@ -123,8 +123,10 @@ struct StubMiddleware: RouterMiddleware {
     typealias Context = BasicRequestContext
     let registry: StubRegistry
     let configuration: StubConfiguration
-    let state: NSRegularExpression?
+    let state: StateSelector?
     let baseURL: BaseURL
+    /// How many of the closest interactions an unmatched request's answer explains.
+    static let explainedCandidates = 5
 
     func handle(_ request: Request, context: BasicRequestContext, next: (Request, BasicRequestContext) async throws -> Response) async throws -> Response {
         if request.uri.path.hasPrefix("/__tollgate/") { return try await next(request, context) }
@@ -142,15 +144,23 @@ struct StubMiddleware: RouterMiddleware {
                                  headers: headers, body: Body.received(Array(body.readableBytesView), contentType: headers.contentType))
         var stateFilter = state
         if let name = configuration.stateHeader, let field = HTTPField.Name(name), let value = request.headers[field] {
-            stateFilter = try? NSRegularExpression(pattern: value)
+            stateFilter = .name(value)
         }
         let line = "\(request.method.rawValue) \(request.uri.path)\(request.uri.query.map { "?" + $0 } ?? "")"
         switch StubMatcher.match(actual, in: registry.all, state: stateFilter) {
         case .matched(let entry):
             var providerState = JSONObject()
             for s in entry.states { for (k, v) in s.params { providerState[k] = v } }
-            let response = (try? entry.response.generated(GeneratorContext(providerState: providerState, mockServerURL: baseURL.get()))) ?? entry.response
             var fields = configuration.cors ? corsHeaders() : HTTPFields()
+            let response: ContractCore.HTTPResponse
+            do {
+                response = try entry.response.generated(GeneratorContext(providerState: providerState, mockServerURL: baseURL.get()))
+            } catch {
+                // The contract's example goes out as it is written, and the failure is said.
+                response = entry.response
+                configuration.log("\(line): a generator of '\(entry.description)' failed, answering the example as written: \(error)")
+                fields[HTTPField.Name("X-Tollgate-Warning")!] = "generator failed: \(String(describing: error).prefix(200))"
+            }
             for header in response.headers where header.name.lowercased() != "content-length" {
                 if let name = HTTPField.Name(header.name) { fields.append(HTTPField(name: name, value: header.value)) }
             }
@@ -184,7 +194,8 @@ struct StubMiddleware: RouterMiddleware {
                                               ("query", request.uri.query.map { .string($0) } ?? .null)]
         let fields: [(String, JSONValue)] = [("error", .string("no interaction matched the request")), ("request", .object(JSONObject(summary))),
                                              ("closest", candidates.first.map { .string($0.entry.description) } ?? .null),
-                                             ("candidates", .array(candidates.map(candidate)))]
+                                             ("candidates", .array(candidates.prefix(explainedCandidates).map(candidate))),
+                                             ("candidates_not_shown", .integer(Int64(max(0, candidates.count - explainedCandidates))))]
         return .object(JSONObject(fields))
     }
 

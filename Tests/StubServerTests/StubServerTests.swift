@@ -96,10 +96,39 @@ let charge = #"{"amount": 1250, "currency": "eur", "payment_method": "pm_card_vi
             #expect(json(filtered)["stock"] as? Int == 0)
         }
         try await withStub([pact], configure: { $0.stateHeader = "X-Pact-State" }) { stub, client in
-            let soldOut = try await client.send(HTTPClientRequest(url: stub.url + "/api/v1/products/7", headers: [("X-Pact-State", "sold out")]))
+            let soldOut = try await client.send(HTTPClientRequest(url: stub.url + "/api/v1/products/7", headers: [("X-Pact-State", "product 7 is sold out")]))
             #expect(json(soldOut)["stock"] as? Int == 0)
-            let inStock = try await client.send(HTTPClientRequest(url: stub.url + "/api/v1/products/7", headers: [("X-Pact-State", "in stock")]))
+            let inStock = try await client.send(HTTPClientRequest(url: stub.url + "/api/v1/products/7", headers: [("X-Pact-State", "product 7 is in stock")]))
             #expect(json(inStock)["stock"] as? Int == 12)
+            // The header names a state; it is not a pattern: a part of a name selects nothing.
+            let partial = try await client.send(HTTPClientRequest(url: stub.url + "/api/v1/products/7", headers: [("X-Pact-State", "sold out")]))
+            #expect(partial.status == 500)
+        }
+    }
+
+    @Test func aStateHeaderIsNeverRunAsARegularExpression() async throws {
+        let pact = (try Pact(json: Array(Self.stateful.utf8)), "inline")
+        try await withStub([pact], configure: { $0.stateHeader = "X-Pact-State" }) { stub, client in
+            // Catastrophic backtracking if it were compiled and run against the state names.
+            let evil = "^(([a-z0-9 ])+)+$" + String(repeating: "(a|aa)+", count: 20)
+            let began = Date()
+            let reply = try await client.send(HTTPClientRequest(url: stub.url + "/api/v1/products/7", headers: [("X-Pact-State", evil)]))
+            #expect(reply.status == 500)
+            #expect(Date().timeIntervalSince(began) < 1)
+        }
+    }
+
+    @Test func anUnmatchedRequestExplainsOnlyTheClosestFew() async throws {
+        let interactions = (0..<60).map { i in
+            #"{"type": "Synchronous/HTTP", "description": "item \#(i)", "request": {"method": "GET", "path": "/items/\#(i)"}, "response": {"status": 200}}"#
+        }.joined(separator: ",")
+        let pact = (try Pact(json: Array(#"{"consumer": {"name": "c"}, "provider": {"name": "p"}, "interactions": [\#(interactions)], "metadata": {"pactSpecification": {"version": "4.0"}}}"#.utf8)), "inline")
+        try await withStub([pact]) { stub, client in
+            let reply = try await client.send(HTTPClientRequest(url: stub.url + "/nothing"))
+            #expect(reply.status == 500)
+            #expect((json(reply)["candidates"] as? [Any])?.count == 5)
+            #expect(json(reply)["candidates_not_shown"] as? Int == 55)
+            #expect(reply.body.count < 10_000, "\(reply.body.count) bytes")
         }
     }
 

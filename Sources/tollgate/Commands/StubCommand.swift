@@ -16,7 +16,7 @@ struct StubCommand: AsyncParsableCommand {
     @Option(help: "Address to listen on.") var host = "127.0.0.1"
     @Flag(help: "Answer CORS preflights and allow any origin.") var cors = false
     @Option(help: "Only interactions with a provider state matching this regular expression.") var state: String?
-    @Option(help: "A request header that picks interactions by provider state (its value is a regular expression).") var stateHeader: String?
+    @Option(help: "A request header that picks interactions by provider state: its value is a provider state's exact name.") var stateHeader: String?
     @Option(help: "Status for requests no interaction matches.") var unmatchedStatus = 500
     @Flag(help: "Reload pact files when they change.") var watch = false
     @Flag(help: "Do not print a line per request.") var quiet = false
@@ -26,6 +26,9 @@ struct StubCommand: AsyncParsableCommand {
         if !(0...65535).contains(port) { problems.append("--port must be 0-65535") }
         if !(100...599).contains(unmatchedStatus) { problems.append("--unmatched-status must be an HTTP status") }
         if let state, (try? NSRegularExpression(pattern: state)) == nil { problems.append("--state '\(state)' is not a valid regular expression") }
+        if let stateHeader, stateHeader.isEmpty || !stateHeader.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || "-_".contains($0)) }) {
+            problems.append("--state-header '\(stateHeader)' is not a header name")
+        }
         if !problems.isEmpty { throw ValidationError(problems.joined(separator: "\n")) }
     }
 
@@ -50,6 +53,9 @@ struct StubCommand: AsyncParsableCommand {
         } catch {
             FileHandle.standardError.write(Data("tollgate stub: error: \(error)\n".utf8))
             throw ExitCode(ExitStatus.error)
+        }
+        if stub.interactionCount == 0 {
+            FileHandle.standardError.write(Data("tollgate stub: warning: the pacts hold no HTTP interaction; every request will be unmatched\n".utf8))
         }
         print("Serving \(stub.interactionCount) interaction(s) from \(sources.count) source(s) on \(stub.url)\(watch ? " (watching for changes)" : ""). Ctrl-C stops.")
         await waitForShutdownSignal()
