@@ -32,10 +32,11 @@ extension ProviderVerifier {
         guard partitions > 0 else { return .error("topic '\(topic)' does not exist on \(brokers)") }
         try consumer.assign((0..<partitions).map { (topic, Int32($0)) }, from: .beginning)
         var closest: [Mismatch]?
-        var seen = 0
+        var seen = 0, read = 0
         let deadline = Date().addingTimeInterval(timeout)
         while Date() < deadline {
             guard let record = try consumer.poll(timeout: 0.2) else { continue }
+            read += 1
             if let timestamp = record.timestamp, timestamp < since { continue }
             if let key, record.keyText != key { continue }
             seen += 1
@@ -49,7 +50,7 @@ extension ProviderVerifier {
             return .failed(closest)
         }
         let keyText = key.map { " with key '\($0)'" } ?? ""
-        return .error("no message\(keyText) arrived on topic '\(topic)' within \(Int(timeout)) s (awaited for '\(description)'; \(seen) other record(s) seen)")
+        return .error("no message\(keyText) arrived on topic '\(topic)' within \(Int(timeout)) s (awaited for '\(description)'; \(read) record(s) read from the topic, \(seen) of them new enough\(key == nil ? "" : " and with that key"))")
     }
 
     static func actualMessage(_ record: KafkaMessage) -> Message {

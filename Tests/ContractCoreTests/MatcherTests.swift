@@ -186,3 +186,23 @@ import Testing
         #expect(ContractMatcher.match(expected: expected, actual: wrongTopic).mismatches.map(\.path) == ["metadata 'topic'"])
     }
 }
+
+@Suite struct NonUTF8BodyTests {
+    @Test func bytesThatAreNotUTF8NeverPassAsText() throws {
+        var rules = BodyRules()
+        rules.add(try PathExpression("$"), try RuleDecoder.ruleList(["match": "regex", "regex": ".*"], at: "$"))
+        let type = try #require(ContentType("text/plain"))
+        let actual = Body.received([0xFF, 0xFE, 0x41], contentType: type)
+        let mismatches = BodyMatcher.match(expected: .text("hello"), expectedType: type, actual: actual, actualType: type,
+                                           rules: rules, allowUnexpectedKeys: true)
+        #expect(mismatches.map(\.path) == ["$"])
+        #expect(mismatches.first?.message.contains("not valid UTF-8") == true)
+        let json = try #require(ContentType("application/json"))
+        let notJSON = BodyMatcher.match(expected: .json(["a": 1]), expectedType: json, actual: Body.received([0x7B, 0xC3, 0x28, 0x7D], contentType: json),
+                                        actualType: json, rules: BodyRules(), allowUnexpectedKeys: true)
+        #expect(notJSON.first?.message.contains("not valid UTF-8") == true)
+        // Valid UTF-8 still goes through the rules as before.
+        #expect(BodyMatcher.match(expected: .text("hello"), expectedType: type, actual: Body.received(Array("héllo".utf8), contentType: type),
+                                  actualType: type, rules: rules, allowUnexpectedKeys: true).isEmpty)
+    }
+}

@@ -33,6 +33,15 @@ enum BodyMatcher {
                                  message: "Expected a body of type '\(wanted.essence)' but received '\(received.essence)'")]
             }
         }
+        // JSON or text expected, bytes that are not UTF-8 received: no lossy decoding may pass them.
+        if case .binary(let bytes) = actual, wanted.isJSON || wanted.isText, String(validating: bytes, as: UTF8.self) == nil {
+            switch expected {
+            case .json, .text:
+                return [Mismatch(kind: .body, path: "$", expected: preview(expected), actual: "\(bytes.count) bytes",
+                                 message: "Expected a \(wanted.essence) body but received \(bytes.count) bytes that are not valid UTF-8")]
+            default: break
+            }
+        }
         switch (expected, actual) {
         case let (.json(e), .json(a)):
             return JSONBodyMatcher.match(expected: e, actual: a, rules: rules, allowUnexpectedKeys: allowUnexpectedKeys)
