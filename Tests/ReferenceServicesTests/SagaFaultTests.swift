@@ -102,8 +102,9 @@ import Testing
             #expect(reply.status == 201, "the purchase does not wait for the broker")
             let order = try await t.call("GET", "/api/v1/orders/\(try #require(reply.json["id"] as? String))", token: token).json
             #expect(order["status"] as? String == "confirmed")
-            // Three services publish on the way (orders, catalog, payments), each waiting at most 2 s.
-            #expect(elapsed < 10, "the order took \(elapsed) s")
+            // Three services publish on the way (orders, catalog, payments), each waiting at most 2 s
+            // for its events; the bound leaves room for a busy machine, far below a delivery timeout.
+            #expect(elapsed < 20, "the order took \(elapsed) s")
             #expect(try await t.stack.outboxes.pendingEvents() > 0, "the events wait in the outbox")
             try broker.bringUp()
             var pending = -1
