@@ -206,3 +206,13 @@ import Testing
                                   actualType: type, rules: rules, allowUnexpectedKeys: true).isEmpty)
     }
 }
+
+@Suite struct RegexLimitTests {
+    @Test func aPactRegexLongerThanTheLimitIsAnErrorWhenThePactLoads() throws {
+        let long = String(repeating: "a", count: RegexCache.maximumPatternLength + 1)
+        let error = #expect(throws: PactError.self) { try RuleDecoder.ruleList(["match": "regex", "regex": .string(long)], at: "$.body.name") }
+        #expect(error?.path == "$.body.name.regex")
+        #expect(error?.reason.contains("longer than 4096 bytes") == true)
+        #expect(try RuleDecoder.ruleList(["match": "regex", "regex": "^[a-z]+$"], at: "$.body.name").rules.count == 1)
+    }
+}

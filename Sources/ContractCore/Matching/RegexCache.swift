@@ -4,6 +4,8 @@ import Foundation
 final class RegexCache: @unchecked Sendable {
     // Safe: `compiled` and `invalid` are only touched under `lock`; compiled expressions are immutable.
     static let shared = RegexCache()
+    /// Longer patterns are refused: pacts come from outside, and a pattern's cost grows with it.
+    static let maximumPatternLength = 4_096
     private let lock = NSLock()
     private var compiled: [String: NSRegularExpression] = [:]
     private var invalid: Set<String> = []
@@ -13,7 +15,8 @@ final class RegexCache: @unchecked Sendable {
         defer { lock.unlock() }
         if let hit = compiled[pattern] { return hit }
         if invalid.contains(pattern) { return nil }
-        guard let regex = try? NSRegularExpression(pattern: pattern) else {
+        // A little slack for the anchors `matchesWhole` wraps around a pattern.
+        guard pattern.utf8.count <= Self.maximumPatternLength + 16, let regex = try? NSRegularExpression(pattern: pattern) else {
             invalid.insert(pattern)
             return nil
         }

@@ -33,6 +33,9 @@ enum RuleDecoder {
         case "equality": return .equality
         case "regex":
             let pattern = try string("regex")
+            guard pattern.utf8.count <= RegexCache.maximumPatternLength else {
+                throw PactError(path: path + ".regex", reason: "the regular expression is longer than \(RegexCache.maximumPatternLength) bytes")
+            }
             guard RegexCache.shared.regex(pattern) != nil else {
                 throw PactError(path: path + ".regex", reason: "'\(pattern)' is not a valid regular expression")
             }
