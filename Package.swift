@@ -85,6 +85,7 @@ let package = Package(
                     exclude: ["Fixtures"], swiftSettings: swiftSettings),
         .testTarget(name: "TransportTests", dependencies: ["Transport"],
                     swiftSettings: swiftSettings),
+        .testTarget(name: "ReportsTests", dependencies: ["Reports", "ContractCore"], swiftSettings: swiftSettings),
         // Helpers the test targets share (not a test target itself).
         .target(name: "TestSupport", path: "Tests/TestSupport", swiftSettings: swiftSettings),
         .testTarget(name: "StubServerTests", dependencies: ["StubServer", "ContractCore", "Transport", "ReferenceServices"], swiftSettings: swiftSettings),

@@ -76,8 +76,5 @@ public struct HTMLPage: Sendable {
         return out
     }
 
-    func escape(_ text: String) -> String {
-        text.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "<", with: "&lt;")
-            .replacingOccurrences(of: ">", with: "&gt;").replacingOccurrences(of: "\"", with: "&quot;")
-    }
+    func escape(_ text: String) -> String { Markup.escape(text) }
 }

@@ -71,20 +71,5 @@ public struct JUnitReport: Sendable {
 
     private func seconds(_ value: Double) -> String { String(format: "%.3f", value) }
 
-    func escape(_ text: String) -> String {
-        var out = ""
-        for scalar in text.unicodeScalars {
-            switch scalar {
-            case "&": out += "&amp;"
-            case "<": out += "&lt;"
-            case ">": out += "&gt;"
-            case "\"": out += "&quot;"
-            case "'": out += "&apos;"
-            case "\n", "\t", "\r": out.unicodeScalars.append(scalar)
-            case _ where scalar.value < 0x20: out += " "
-            default: out.unicodeScalars.append(scalar)
-            }
-        }
-        return out
-    }
+    func escape(_ text: String) -> String { Markup.escape(text) }
 }

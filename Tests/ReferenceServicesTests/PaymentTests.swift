@@ -16,7 +16,7 @@ import Testing
             }
             #expect(replies.allSatisfy { $0.status == 201 })
             #expect(Set(replies.compactMap { $0.json["id"] as? String }).count == 1)
-            let payments = try await t.internalCall("payment-service", "GET", "/api/v1/payments/order/\(orderID)").json["payments"] as! [[String: Any]]
+            let payments = try #require(try await t.internalCall("payment-service", "GET", "/api/v1/payments/order/\(orderID)").json["payments"] as? [[String: Any]])
             #expect(payments.count == 1)
             #expect(decimal(payments[0]["amount"]) == Decimal(string: "42.5"))
             // Later, the same key still answers with the first result.
@@ -38,7 +38,7 @@ import Testing
             let paid = try await t.internalCall("payment-service", "POST", "/api/v1/payments/process",
                                         json: ["order_id": "o-2", "amount": 30, "currency": "USD", "payment_method": "pm_card_mastercard"],
                                         headers: [("Idempotency-Key", "p-2")])
-            let id = paid.json["id"] as! String
+            let id = try #require(paid.json["id"] as? String)
             let partial = try await t.internalCall("payment-service", "POST", "/api/v1/payments/\(id)/refund", json: ["amount": 10, "reason": "damaged"])
             #expect(partial.status == 200)
             #expect(partial.json["status"] as? String == "completed")

@@ -24,7 +24,7 @@ import Testing
             #expect(decimal(order["total"]) == subtotal + tax + shipping)
             #expect(try await t.stock(3) == before - 2)
 
-            let payments = try await t.internalCall("payment-service", "GET", "/api/v1/payments/order/\(orderID)").json["payments"] as! [[String: Any]]
+            let payments = try #require(try await t.internalCall("payment-service", "GET", "/api/v1/payments/order/\(orderID)").json["payments"] as? [[String: Any]])
             #expect(payments.count == 1)
             #expect(payments.first?["status"] as? String == "completed")
             #expect(decimal(payments.first?["amount"]) == decimal(order["total"]))
@@ -63,7 +63,7 @@ import Testing
             #expect(reply.errorCode == "out_of_stock")
             #expect(reply.errorMessage.contains("4"))
             let orderID = try #require((reply.json["error"] as? [String: Any])?["order_id"] as? String)
-            let payments = try await t.internalCall("payment-service", "GET", "/api/v1/payments/order/\(orderID)").json["payments"] as! [Any]
+            let payments = try #require(try await t.internalCall("payment-service", "GET", "/api/v1/payments/order/\(orderID)").json["payments"] as? [Any])
             #expect(payments.isEmpty)
             #expect(try await t.stock(4) == 1)
             let cancelled = try await t.call("GET", "/api/v1/orders/\(orderID)", token: token)
@@ -88,7 +88,7 @@ import Testing
             #expect(Set(events.map(\.type)) == ["order.created", "inventory.reserved", "payment.failed", "inventory.released", "order.cancelled"])
             let failed = try #require(events.first { $0.type == "payment.failed" })
             #expect(failed.payload["reason"] as? String == "insufficient_funds")
-            let payments = try await t.internalCall("payment-service", "GET", "/api/v1/payments/order/\(orderID)").json["payments"] as! [[String: Any]]
+            let payments = try #require(try await t.internalCall("payment-service", "GET", "/api/v1/payments/order/\(orderID)").json["payments"] as? [[String: Any]])
             #expect(payments.map { $0["status"] as? String } == ["failed"])
         }
     }
@@ -100,8 +100,8 @@ import Testing
             let before = try await t.stock(7)
             let order = try await t.order(token, items: [(7, 1)])
             #expect(order.status == 201)
-            let orderID = order.json["id"] as! String
-            let paymentID = order.json["payment_id"] as! String
+            let orderID = try #require(order.json["id"] as? String)
+            let paymentID = try #require(order.json["payment_id"] as? String)
             let cancelled = try await t.call("DELETE", "/api/v1/orders/\(orderID)", token: token)
             #expect(cancelled.status == 200)
             #expect(cancelled.json["status"] as? String == "cancelled")
@@ -120,7 +120,7 @@ import Testing
     func statusMovesOnlyForwardAndOnlyForAdmins(kind: StoreKind) async throws {
         try await TestStack.with(kind) { t in
             let (_, token) = try await t.customer("status")
-            let orderID = try await t.order(token, items: [(8, 1)]).json["id"] as! String
+            let orderID = try #require(try await t.order(token, items: [(8, 1)]).json["id"] as? String)
             let path = "/api/v1/orders/\(orderID)/status"
             #expect(try await t.call("PUT", path, json: ["status": "shipped"], token: token).status == 403)
             #expect(try await t.call("PUT", path, json: ["status": "delivered"], token: t.stack.adminToken).status == 409)

@@ -19,7 +19,7 @@ import Transport
             #expect(duplicate.errorCode == "email_taken")
             #expect(try await t.call("POST", "/api/v1/users/login", json: ["email": email, "password": "wrong-password"]).status == 401)
             let login = try await t.call("POST", "/api/v1/users/login", json: ["email": email, "password": "long-enough"])
-            let token = login.json["token"] as! String
+            let token = try #require(login.json["token"] as? String)
             #expect(token.split(separator: ".").count == 3)
             let profile = try await t.call("PUT", "/api/v1/users/profile", json: ["first_name": "Janet", "phone": "+1 555 0100"], token: token)
             #expect(profile.json["first_name"] as? String == "Janet")
@@ -29,7 +29,7 @@ import Transport
             #expect(address.json["is_default"] as? Bool == true)
             let list = try await t.call("GET", "/api/v1/users/addresses", token: token)
             #expect((list.json["addresses"] as? [[String: Any]])?.count == 1)
-            let id = registered.json["id"] as! String
+            let id = try #require(registered.json["id"] as? String)
             #expect(try await t.internalCall("user-service", "GET", "/api/v1/users/\(id)").json["last_name"] as? String == "Doe")
             #expect(try await t.internalCall("user-service", "GET", "/api/v1/users/\(UUID().uuidString.lowercased())").status == 404)
             let events = try await t.events(for: id, until: ["user.registered"])
@@ -44,14 +44,14 @@ import Transport
             #expect((page["products"] as? [[String: Any]])?.map { $0["id"] as? Int } == [6, 7, 8, 9, 10])
             #expect(page["total"] as? Int == 20)
             #expect(page["total_pages"] as? Int == 4)
-            let tree = try await t.call("GET", "/api/v1/categories").json["categories"] as! [[String: Any]]
+            let tree = try #require(try await t.call("GET", "/api/v1/categories").json["categories"] as? [[String: Any]])
             let electronics = try #require(tree.first { $0["slug"] as? String == "electronics" })
             #expect((electronics["children"] as? [[String: Any]])?.count == 3)
-            let inElectronics = try await t.call("GET", "/api/v1/products?category=electronics&per_page=100").json["products"] as! [[String: Any]]
-            let childIDs = Set((electronics["children"] as! [[String: Any]]).map { $0["id"] as! Int })
-            #expect(!inElectronics.isEmpty && inElectronics.allSatisfy { childIDs.contains($0["category_id"] as! Int) })
-            let search = try await t.call("GET", "/api/v1/products?q=deluxe&per_page=100").json["products"] as! [[String: Any]]
-            #expect(!search.isEmpty && search.allSatisfy { ($0["name"] as! String).lowercased().contains("deluxe") })
+            let inElectronics = try #require(try await t.call("GET", "/api/v1/products?category=electronics&per_page=100").json["products"] as? [[String: Any]])
+            let childIDs = Set(try #require(electronics["children"] as? [[String: Any]]).compactMap { $0["id"] as? Int })
+            #expect(!inElectronics.isEmpty && inElectronics.allSatisfy { ($0["category_id"] as? Int).map(childIDs.contains) == true })
+            let search = try #require(try await t.call("GET", "/api/v1/products?q=deluxe&per_page=100").json["products"] as? [[String: Any]])
+            #expect(!search.isEmpty && search.allSatisfy { ($0["name"] as? String)?.lowercased().contains("deluxe") == true })
             #expect(try await t.call("GET", "/api/v1/products?per_page=1000").status == 422)
             #expect(try await t.call("GET", "/api/v1/products?category=nope").status == 422)
 
@@ -62,7 +62,7 @@ import Transport
             let created = try await t.call("POST", "/api/v1/products", json: new, token: t.stack.adminToken)
             #expect(created.status == 201)
             #expect(decimal(created.json["price"]) == Decimal(string: "24.99"))
-            let id = created.json["id"] as! Int
+            let id = try #require(created.json["id"] as? Int)
             #expect(try await t.call("POST", "/api/v1/products", json: new, token: t.stack.adminToken).status == 409)
             let updated = try await t.call("PUT", "/api/v1/products/\(id)", json: ["price": 19.5, "name": "Kettle 2"], token: t.stack.adminToken)
             #expect(updated.json["name"] as? String == "Kettle 2")

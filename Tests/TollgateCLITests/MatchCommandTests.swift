@@ -81,6 +81,6 @@ let specCases = packageRoot.appendingPathComponent("Tests/ContractCoreTests/Fixt
         #expect(parse.status == 2)
         #expect(parse.err.contains("line 1"))
 
-        #expect(try runTollgate(["match", "--case", broken.path, "--spec", "9"]).status != 0)
+        #expect(try runTollgate(["match", "--case", broken.path, "--spec", "9"]).status == 2)
     }
 }

@@ -25,11 +25,11 @@ import Testing
 
     @Test func badFlagsAreRejectedBeforeAnythingStarts() throws {
         let result = try runTollgate(["services", "up", "--rollout-percent", "140", "--provider-failure-rate", "3"])
-        #expect(result.status != 0)
+        #expect(result.status == 2)
         #expect(result.err.contains("--rollout-percent must be 0-100"))
         #expect(result.err.contains("--provider-failure-rate must be between 0 and 1"))
         let unknown = try runTollgate(["services", "run", "inventory"])
-        #expect(unknown.status != 0)
+        #expect(unknown.status == 2)
         #expect(unknown.err.contains("unknown service 'inventory'"))
     }
 
