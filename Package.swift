@@ -38,7 +38,7 @@ let package = Package(
         .target(name: "Transport", dependencies: ["CCurl", "CRdKafka", "CLibPQ", "COpenSSL", "CStdio"],
                 swiftSettings: swiftSettings),
         .target(name: "Verifier", dependencies: ["ContractCore", "Transport"], swiftSettings: swiftSettings),
-        .target(name: "Reports", dependencies: ["ContractCore"], swiftSettings: swiftSettings),
+        .target(name: "Reports", dependencies: ["ContractCore", "Verifier"], swiftSettings: swiftSettings),
         .target(
             name: "ServerRuntime",
             dependencies: [
@@ -85,7 +85,7 @@ let package = Package(
                     exclude: ["Fixtures"], swiftSettings: swiftSettings),
         .testTarget(name: "TransportTests", dependencies: ["Transport"],
                     swiftSettings: swiftSettings),
-        .testTarget(name: "ReportsTests", dependencies: ["Reports", "ContractCore"], swiftSettings: swiftSettings),
+        .testTarget(name: "ReportsTests", dependencies: ["Reports", "ContractCore", "Verifier"], swiftSettings: swiftSettings),
         // Helpers the test targets share (not a test target itself).
         .target(name: "TestSupport", path: "Tests/TestSupport", swiftSettings: swiftSettings),
         .testTarget(name: "StubServerTests", dependencies: ["StubServer", "ContractCore", "Transport", "ReferenceServices"], swiftSettings: swiftSettings),

@@ -55,45 +55,4 @@ public struct VerificationReport: Sendable {
         }
         return groups
     }
-
-    /// The JSON report, schema `tollgate.verification/v1` (see contracts/README.md).
-    public func json() -> JSONValue {
-        let iso = ISO8601DateFormatter()
-        let pacts: [JSONValue] = bySource.map { group in
-            .object(JSONObject([
-                ("consumer", .string(group.results[0].consumer)), ("provider", .string(group.results[0].provider)), ("source", .string(group.source)),
-                ("interactions", .array(group.results.map(Self.json))),
-            ]))
-        }
-        return .object(JSONObject([
-            ("schema", "tollgate.verification/v1"),
-            ("started_at", .string(iso.string(from: startedAt))),
-            ("duration_seconds", .decimal((duration * 1000).rounded() / 1000)),
-            ("result", .string(succeeded ? "passed" : "failed")),
-            ("summary", .object(JSONObject([
-                ("interactions", .integer(Int64(results.count))), ("passed", .integer(Int64(passed))),
-                ("failed", .integer(Int64(failures.count))), ("pending_failed", .integer(Int64(pendingFailures))),
-                ("errors", .integer(Int64(errors))),
-            ]))),
-            ("pacts", .array(pacts)),
-        ]))
-    }
-
-    static func json(_ r: InteractionResult) -> JSONValue {
-        var o = JSONObject([
-            ("description", .string(r.description)), ("provider_states", .array(r.providerStates.map { .string($0) })),
-            ("type", .string(r.kind)), ("target", .string(r.target)), ("pending", .bool(r.pending)),
-            ("duration_seconds", .decimal((r.duration * 1000).rounded() / 1000)),
-        ])
-        switch r.outcome {
-        case .passed: o["status"] = "passed"
-        case .failed(let mismatches):
-            o["status"] = "failed"
-            o["mismatches"] = .array(mismatches.map(\.json))
-        case .error(let message):
-            o["status"] = "error"
-            o["error"] = .string(message)
-        }
-        return .object(o)
-    }
 }

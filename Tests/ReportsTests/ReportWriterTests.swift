@@ -5,6 +5,7 @@ import FoundationXML
 #endif
 @testable import Reports
 import Testing
+@testable import Verifier
 
 @Suite struct ReportWriterTests {
     @Test func markupEscapesTheFiveCharactersAndDropsWhatXMLCannotHold() {
@@ -49,5 +50,26 @@ import Testing
         #expect(FileManager.default.fileExists(atPath: folder.appendingPathComponent("r.json").path))
         let error = #expect(throws: ReportWriteError.self) { try ReportFile.write("x", to: "/proc/tollgate/cannot/r.json") }
         #expect(error?.description.contains("/proc/tollgate/cannot/r.json") == true)
+    }
+
+    @Test func theVerificationJSONCountsOutcomesAndSaysWhyARunCouldNotBeDone() throws {
+        func result(_ description: String, _ outcome: InteractionOutcome, pending: Bool = false) -> InteractionResult {
+            InteractionResult(consumer: "web-app", provider: "catalog-service", source: "contracts/x.json", description: description,
+                              providerStates: [], kind: "http", pending: pending, outcome: outcome, duration: 0.0125, target: "GET /")
+        }
+        var report = VerificationReport()
+        report.results = [result("ok", .passed),
+                          result("wrong", .failed([Mismatch(kind: .body, path: "$.price", expected: "1", actual: String(repeating: "x", count: 10_000), message: "differs")])),
+                          result("later", .error("no answer"), pending: true)]
+        guard case .object(let document) = VerificationJSON.document(report, error: nil) else { Issue.record("not an object"); return }
+        #expect(document["schema"] == "tollgate.verification/v1")
+        #expect(document["result"] == "failed")
+        #expect(document["summary"]?["passed"] == .integer(1))
+        #expect(document["summary"]?["failed"] == .integer(1))
+        #expect(document["summary"]?["pending_failed"] == .integer(1))
+        #expect(JSONWriter.compact(.object(document)).utf8.count < 5_000, "a 10,000-character value is quoted short")
+        guard case .object(let errored) = VerificationJSON.document(VerificationReport(), error: "the pact is broken") else { return }
+        #expect(errored["result"] == "error")
+        #expect(errored["error"] == "the pact is broken")
     }
 }

@@ -37,9 +37,8 @@ struct DemoCommand: AsyncParsableCommand {
         do {
             let report = try await verifyContracts(stack)
             failed = !report.succeeded
-            try ReportFile.writeJSON(report.json(), to: "\(reports)/demo-verification.json")
-            try ReportFile.write(VerificationJUnit.report(report, error: nil).xml(), to: "\(reports)/demo-verification.junit.xml")
-            try ReportFile.write(VerificationHTML.page(report, error: nil).html(), to: "\(reports)/demo-verification.html")
+            try VerificationReportFiles.write(report, error: nil, json: "\(reports)/demo-verification.json",
+                                              junit: "\(reports)/demo-verification.junit.xml", html: "\(reports)/demo-verification.html")
             print("Reports: \(reports)/demo-verification.json, .junit.xml, .html")
             failed = try await purchase(stack) || failed
         } catch {

@@ -131,17 +131,7 @@ struct VerifyCommand: AsyncParsableCommand {
 
     private func writeReports(_ report: VerificationReport, error: String?) {
         do {
-            if let json {
-                var value = report.json()
-                if let error, case .object(var object) = value {
-                    object["result"] = "error"
-                    object["error"] = .string(error)
-                    value = .object(object)
-                }
-                try ReportFile.writeJSON(value, to: json)
-            }
-            if let junit { try ReportFile.write(VerificationJUnit.report(report, error: error).xml(), to: junit) }
-            if let html { try ReportFile.write(VerificationHTML.page(report, error: error).html(), to: html) }
+            try VerificationReportFiles.write(report, error: error, json: json, junit: junit, html: html)
         } catch {
             FileHandle.standardError.write(Data("tollgate verify: error: \(error)\n".utf8))
         }

@@ -1,11 +1,10 @@
 import ContractCore
 import Foundation
-import Reports
 import Verifier
 
 /// Verification results as an HTML page: headline tiles, one table per pact.
-enum VerificationHTML {
-    static func page(_ report: VerificationReport, error: String?) -> HTMLPage {
+public enum VerificationHTML {
+    public static func page(_ report: VerificationReport, error: String?) -> HTMLPage {
         let sections = report.bySource.map { source, results in
             HTMLPage.Section(
                 title: "\(results[0].consumer) → \(results[0].provider) (\(source))",
@@ -41,8 +40,8 @@ enum VerificationHTML {
 }
 
 /// Verification results as JUnit: one suite per pact, one case per interaction.
-enum VerificationJUnit {
-    static func report(_ report: VerificationReport, error: String?) -> JUnitReport {
+public enum VerificationJUnit {
+    public static func report(_ report: VerificationReport, error: String?) -> JUnitReport {
         var suites = report.bySource.map { _, results in
             JUnitReport.TestSuite(name: "\(results[0].consumer) → \(results[0].provider)", cases: results.map { r in
                 let given = r.providerStates.isEmpty ? "" : " given \(r.providerStates.joined(separator: ", "))"
@@ -62,5 +61,60 @@ enum VerificationJUnit {
         }
         if let error { suites.append(JUnitReport.TestSuite(name: "verification", cases: [JUnitReport.TestCase(className: "tollgate", name: "run", seconds: 0, result: .error(message: error))])) }
         return JUnitReport(name: "tollgate verify", suites: suites)
+    }
+}
+
+/// Verification results as the JSON report, schema `tollgate.verification/v1` (see contracts/README.md).
+public enum VerificationJSON {
+    /// The document; with `error`, the run could not be done: `result` is `error` and `error` says why.
+    public static func document(_ report: VerificationReport, error: String?) -> JSONValue {
+        let pacts: [JSONValue] = report.bySource.map { group in
+            .object(JSONObject([
+                ("consumer", .string(group.results[0].consumer)), ("provider", .string(group.results[0].provider)), ("source", .string(group.source)),
+                ("interactions", .array(group.results.map(interaction))),
+            ]))
+        }
+        var fields: [(String, JSONValue)] = [
+            ("schema", "tollgate.verification/v1"),
+            ("started_at", .string(report.startedAt.formatted(Date.ISO8601FormatStyle()))),
+            ("duration_seconds", .decimal((report.duration * 1000).rounded() / 1000)),
+            ("result", .string(error != nil ? "error" : report.succeeded ? "passed" : "failed")),
+            ("summary", .object(JSONObject([
+                ("interactions", .integer(Int64(report.results.count))), ("passed", .integer(Int64(report.passed))),
+                ("failed", .integer(Int64(report.failures.count))), ("pending_failed", .integer(Int64(report.pendingFailures))),
+                ("errors", .integer(Int64(report.errors))),
+            ]))),
+            ("pacts", .array(pacts)),
+        ]
+        if let error { fields.append(("error", .string(error))) }
+        return .object(JSONObject(fields))
+    }
+
+    static func interaction(_ r: InteractionResult) -> JSONValue {
+        var o = JSONObject([
+            ("description", .string(r.description)), ("provider_states", .array(r.providerStates.map { .string($0) })),
+            ("type", .string(r.kind)), ("target", .string(r.target)), ("pending", .bool(r.pending)),
+            ("duration_seconds", .decimal((r.duration * 1000).rounded() / 1000)),
+        ])
+        switch r.outcome {
+        case .passed: o["status"] = "passed"
+        case .failed(let mismatches):
+            o["status"] = "failed"
+            o["mismatches"] = .array(mismatches.map(\.json))
+        case .error(let message):
+            o["status"] = "error"
+            o["error"] = .string(message)
+        }
+        return .object(o)
+    }
+}
+
+/// The verification reports a run asked for, written together.
+public enum VerificationReportFiles {
+    /// Writes each report whose path is given; the first that cannot be written is the error.
+    public static func write(_ report: VerificationReport, error: String?, json: String?, junit: String?, html: String?) throws {
+        if let json { try ReportFile.writeJSON(VerificationJSON.document(report, error: error), to: json) }
+        if let junit { try ReportFile.write(VerificationJUnit.report(report, error: error).xml(), to: junit) }
+        if let html { try ReportFile.write(VerificationHTML.page(report, error: error).html(), to: html) }
     }
 }
