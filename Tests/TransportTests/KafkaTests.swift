@@ -61,7 +61,7 @@ import Transport
         #expect(recovered)
     }
 
-    @Test func addedBrokerLatencyDelaysDeliveryAndFlushWaitsForIt() throws {
+    @Test func addedBrokerLatencyDelaysDeliveryAndFlushWaitsForIt() async throws {
         let broker = try EmbeddedKafkaBroker()
         try broker.createTopic("order.shipped")
         let producer = try KafkaProducer(bootstrapServers: broker.bootstrapServers)
@@ -70,7 +70,15 @@ import Transport
         let start = Date()
         try producer.sendAndWait(topic: "order.shipped", key: nil, value: [1])
         #expect(Date().timeIntervalSince(start) >= 0.3)
+        // A record in flight: flush returns only once the broker has acknowledged it.
+        let sending = Task { try await producer.send(topic: "order.shipped", key: nil, value: [2]) }
+        let deadline = Date().addingTimeInterval(5)
+        while producer.queuedCount == 0, Date() < deadline { await Task.yield() }
+        #expect(producer.queuedCount > 0, "the record is queued")
         try producer.flush(timeout: 5)
+        #expect(producer.queuedCount == 0, "flush waited for the acknowledgement")
+        let report = try await sending.value
+        #expect(report.offset >= 2)
     }
 
     @Test func badSettingIsAnError() {

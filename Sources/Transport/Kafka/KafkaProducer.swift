@@ -122,6 +122,9 @@ public final class KafkaProducer: Sendable {
         return error == RD_KAFKA_RESP_ERR_NO_ERROR
     }
 
+    /// Records produced and not yet acknowledged (librdkafka's out-queue).
+    public var queuedCount: Int { Int(rd_kafka_outq_len(handle.raw)) }
+
     /// Waits until every queued record is delivered or `timeout` seconds pass.
     public func flush(timeout: Double = 10) throws {
         let error = rd_kafka_flush(handle.raw, Int32(timeout * 1000))
