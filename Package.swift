@@ -83,7 +83,7 @@ let package = Package(
             swiftSettings: swiftSettings),
         .testTarget(name: "ContractCoreTests", dependencies: ["ContractCore"],
                     exclude: ["Fixtures"], swiftSettings: swiftSettings),
-        .testTarget(name: "TransportTests", dependencies: ["Transport"],
+        .testTarget(name: "TransportTests", dependencies: ["Transport", "TestSupport"],
                     swiftSettings: swiftSettings),
         .testTarget(name: "ReportsTests", dependencies: ["Reports", "ContractCore", "Verifier"], swiftSettings: swiftSettings),
         // Helpers the test targets share (not a test target itself).

@@ -1,5 +1,6 @@
 import Foundation
 import ReferenceServices
+import TestSupport
 import Testing
 
 /// A failure injected at each step of the purchase saga; every store's final state is checked:
@@ -75,12 +76,8 @@ import Testing
             #expect(order["status"] as? String == "cancelled")
             #expect(try await t.stock(7) == stock)
             // The provider did charge, late; reconciliation finds it and voids it.
-            var recorded: [[String: Any]] = []
-            for _ in 0..<100 {
-                recorded = try await payments(t, order: order)
-                if !recorded.isEmpty { break }
-                try await Task.sleep(for: .milliseconds(100))
-            }
+            _ = try await eventually(timeout: 10) { try await !payments(t, order: order).isEmpty }
+            let recorded = try await payments(t, order: order)
             let payment = try #require(recorded.first, "reconciliation recorded the late charge")
             #expect(payment["status"] as? String == "failed")
             #expect(payment["failure_code"] as? String == "voided_after_timeout")
@@ -107,14 +104,9 @@ import Testing
             #expect(elapsed < 20, "the order took \(elapsed) s")
             #expect(try await t.stack.outboxes.pendingEvents() > 0, "the events wait in the outbox")
             try broker.bringUp()
-            var pending = -1
             // librdkafka reconnects with backoff: give it time.
-            for _ in 0..<300 {
-                pending = try await t.stack.outboxes.pendingEvents()
-                if pending == 0 { break }
-                try await Task.sleep(for: .milliseconds(100))
-            }
-            #expect(pending == 0)
+            let drained = try await eventually(timeout: 30) { try await t.stack.outboxes.pendingEvents() == 0 }
+            #expect(drained, "the outbox is empty once the broker is back")
             let id = try #require(order["id"] as? String)
             let events = try await t.events(for: id, until: ["order.created", "inventory.reserved", "payment.completed", "order.confirmed"])
             #expect(Set(events.map(\.type)) == ["order.created", "inventory.reserved", "payment.completed", "order.confirmed"])

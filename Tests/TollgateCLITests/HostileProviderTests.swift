@@ -15,9 +15,7 @@ import Testing
             try? FileManager.default.removeItem(at: log)
         }
         let base = "http://127.0.0.1:\(port)"
-        for _ in 0..<50 where (try? Data(contentsOf: URL(string: base + "/broken")!)) == nil && !FileManager.default.fileExists(atPath: log.path) {
-            try await Task.sleep(for: .milliseconds(100))
-        }
+        #expect(await eventually(timeout: 10) { acceptsConnections(port: port) }, "the hostile provider listens")
         try await body(base, log)
     }
 
@@ -72,7 +70,9 @@ import Testing
             defer { [file, report, junit].forEach { try? FileManager.default.removeItem(at: $0) } }
             let verify = try ChildProcess(tollgateBinary.path, ["verify", file.path, "--provider-base-url", base, "--json", report.path, "--junit", junit.path],
                                           directory: packageRoot.path)
-            try await Task.sleep(for: .milliseconds(2000))
+            // Interrupt once the first interaction has finished and the slow one is under way.
+            let progress = await verify.output(until: "fast", timeout: 20)
+            #expect(progress.contains("fast"))
             verify.send(SIGINT)
             let ended = await verify.finish()
             #expect(ended.code == 2 && !ended.signalled, "ended with \(ended.code)")

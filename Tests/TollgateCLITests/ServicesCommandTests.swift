@@ -41,7 +41,7 @@ import Testing
             blocker.send(SIGTERM)
             blocker.wait()
         }
-        Thread.sleep(forTimeInterval: 0.5)
+        #expect(eventuallyBlocking(timeout: 10) { acceptsConnections(port: port) }, "the blocker holds the port")
         let result = try runTollgate(["services", "run", "payment-provider", "--port", "\(port)"])
         #expect(result.status == 2)
         #expect(result.err.contains("could not listen on 127.0.0.1:\(port)"))
@@ -67,11 +67,21 @@ import Testing
             return (try? JSONSerialization.jsonObject(with: data) as? [String: Any]) ?? [:]
         }
         _ = try await post("/api/v1/users/register", #"{"email": "slow@example.com", "password": "password123", "first_name": "S", "last_name": "Low"}"#)
-        let token = try #require(try await post("/api/v1/users/login", #"{"email": "slow@example.com", "password": "password123"}"#)["token"] as? String)
+        let login = try await post("/api/v1/users/login", #"{"email": "slow@example.com", "password": "password123"}"#)
+        let token = try #require(login["token"] as? String)
+        let userID = try #require((login["user"] as? [String: Any])?["id"] as? String)
         let order = Task {
             _ = try? await post("/api/v1/orders", #"{"items": [{"product_id": 1, "quantity": 1}], "payment_method": "pm_card_visa", "shipping_address": {"street": "1 Main St", "city": "Springfield", "state": "IL", "zip_code": "62701", "country": "US"}}"#, token: token)
         }
-        try await Task.sleep(for: .milliseconds(800))
+        // Go on once the saga has created the order (it then waits on the 30 s provider).
+        var listing = URLRequest(url: URL(string: gateway + "/api/v1/orders/user/\(userID)")!)
+        listing.setValue("Bearer \(token)", forHTTPHeaderField: "Authorization")
+        let placed = await eventually(timeout: 20) {
+            guard let (data, _) = try? await URLSession.shared.data(for: listing),
+                  let orders = (try? JSONSerialization.jsonObject(with: data) as? [String: Any])?["orders"] as? [[String: Any]] else { return false }
+            return orders.contains { $0["status"] as? String == "pending" }
+        }
+        #expect(placed, "the order is pending on the slow provider")
         return (process, banner, order)
     }
 
@@ -92,7 +102,7 @@ import Testing
         let (process, _, order) = try await stackWithASlowOrder(shutdownTimeout: "60")
         defer { order.cancel() }
         process.send(SIGINT)
-        try await Task.sleep(for: .milliseconds(500))
+        #expect(await process.output(until: "Stopping", timeout: 10).contains("Stopping"), "the first signal began the stop")
         let began = Date()
         process.send(SIGINT)
         let ended = await process.ended()

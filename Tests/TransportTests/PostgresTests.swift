@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import TestSupport
 import Transport
 
 /// The server `make test` starts for the suite.
@@ -30,7 +31,8 @@ struct PostgresTests {
                 try tx.execute("SELECT 1")
                 // The server ends this session mid-transaction: the ROLLBACK that follows cannot reach it.
                 try killer.execute("SELECT pg_terminate_backend($1)", [pid])
-                Thread.sleep(forTimeInterval: 0.2)
+                let gone = try eventuallyBlocking(timeout: 5) { try killer.query("SELECT 1 FROM pg_stat_activity WHERE pid = $1", [pid]).isEmpty }
+                #expect(gone, "the backend ended")
                 throw Failure()
             }
             Issue.record("the transaction should have failed")

@@ -3,6 +3,7 @@ import Foundation
 import Glibc
 #endif
 import Testing
+import TestSupport
 import Transport
 
 @Suite struct TCPForwarderTests {
@@ -22,7 +23,7 @@ import Transport
         return fd
     }
 
-    @Test func forwardsBothWaysAndStopEndsLiveConnections() throws {
+    @Test func forwardsBothWaysAndStopEndsLiveConnections() async throws {
         let server = try TestHTTPServer()
         let forwarder = try TCPForwarder(listenHost: "127.0.0.1", listenPort: 0, targetHost: "127.0.0.1", targetPort: Int(server.port))
         let client = try connect(forwarder.listenPort)
@@ -39,11 +40,7 @@ import Transport
         let began = Date()
         #expect(read(client, &buffer, buffer.count) == 0)
         #expect(Date().timeIntervalSince(began) < 2)
-        var closed = false
-        for _ in 0..<50 where !closed {
-            closed = forwarder.liveConnections == 0
-            if !closed { usleep(20_000) }
-        }
+        let closed = await eventually(timeout: 2) { forwarder.liveConnections == 0 }
         #expect(closed, "both pumps finished and closed their descriptors")
         #expect((try? connect(forwarder.listenPort)) == nil, "the listener is closed")
     }

@@ -250,10 +250,8 @@ public struct CatalogService: Sendable {
 
     /// The fields of a product as given (create or update): lengths, characters, price, stock.
     private func validate(_ input: ProductInput) throws {
-        try Validate.text(input.sku, "sku", max: 64)
-        if let sku = input.sku, sku.trimmingCharacters(in: .whitespaces).isEmpty { throw APIError.invalid("'sku' must not be empty") }
-        try Validate.text(input.name, "name", max: 200)
-        if let name = input.name, name.trimmingCharacters(in: .whitespaces).isEmpty { throw APIError.invalid("'name' must not be empty") }
+        if let sku = input.sku { try Validate.text(sku, "sku", max: 64) }
+        if let name = input.name { try Validate.text(name, "name", max: 200) }
         try Validate.text(input.description, "description", max: 5000, multiline: true)
         if let price = input.price { try Validate.money(price, "price", allowZero: true) }
         if let stock = input.stockQuantity { try Validate.integer(stock, "stock_quantity", in: 0...InputLimits.maxStock) }

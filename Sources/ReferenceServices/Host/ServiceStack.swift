@@ -102,10 +102,9 @@ public final class ServiceStack: Sendable {
     /// Stops the gateway first and the provider last, so in-flight purchases finish; requests
     /// still running after `seconds` in all are cancelled.
     public func stop(within seconds: Double = 5) async {
-        let deadline = ContinuousClock.now + .seconds(seconds)
+        let deadline = Date().addingTimeInterval(seconds)
         for service in services.reversed() {
-            let left = ContinuousClock.now.duration(to: deadline)
-            await service.stop(within: max(0.05, Double(left.components.seconds) + Double(left.components.attoseconds) / 1e18))
+            await service.stop(within: max(0.05, deadline.timeIntervalSinceNow))
         }
         await outboxes.stop()
         bus.stop()

@@ -31,7 +31,6 @@ public struct PaymentService: Sendable {
         let error: Detail
         let payment: Payment
     }
-    struct StoredReply: Sendable { let status: Int; let body: [UInt8] }
 
     public func router(metrics: MetricsRegistry, options: ServiceOptions = ServiceOptions()) -> Router<ServiceContext> {
         let router = makeServiceRouter(name: "payment-service", metrics: metrics, options: options, readiness: [
@@ -90,8 +89,7 @@ public struct PaymentService: Sendable {
             if let earlier = try await store.payment(idempotencyKey: key) { return try storedReply(for: earlier) }
             return try await charge(input, key: key, correlationID: context.correlationID, logger: context.logger)
         }
-        return Response(status: .init(code: reply.status), headers: [.contentType: "application/json"],
-                        body: .init(byteBuffer: ByteBuffer(bytes: reply.body)))
+        return reply.response()
     }
 
     private func storedReply(for payment: Payment) throws -> StoredReply {
@@ -282,7 +280,7 @@ public struct PaymentService: Sendable {
             await outbox.publish([event])
             return StoredReply(status: 200, body: try JSON.encode(payment))
         }
-        return Response(status: .init(code: reply.status), headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(bytes: reply.body)))
+        return reply.response()
     }
 }
 

@@ -33,9 +33,6 @@ public actor PaymentProviderState {
     /// (finished or still running), so every later use gets the same answer.
     private var attempts: [String: (fingerprint: [UInt8], attempt: Task<StoredReply, any Error>)] = [:]
 
-    /// A response as it was first given, replayed for the same idempotency key.
-    struct StoredReply: Sendable { let status: Int; let body: [UInt8] }
-
     /// What using an idempotency key comes to.
     enum Claim: Sendable {
         /// The attempt to await: a new one, or the one made for this key before.
@@ -135,7 +132,7 @@ public struct PaymentProvider: Sendable {
                 try Validate.text(input.paymentIntent, "payment_intent", max: 64)
                 if let amount = input.amount { try Validate.integer(amount, "amount", in: 1...InputLimits.maxCents) }
                 let (intent, amount) = try await state.refund(input.paymentIntent, amount: input.amount)
-                return PaymentProviderState.StoredReply(status: 200, body: try JSON.encode([
+                return StoredReply(status: 200, body: try JSON.encode([
                     "id": JSONField.string("re_" + token()), "object": .string("refund"), "status": .string("succeeded"),
                     "amount": .int(amount), "payment_intent": .string(intent.id),
                 ]))
@@ -170,7 +167,7 @@ public struct PaymentProvider: Sendable {
     /// Runs `make` on the request body once per `Idempotency-Key` (as Stripe does): the same
     /// key and body get the first answer again, the same key with another body a 422.
     private func idempotent(_ request: Request, scope: String,
-                            _ make: @escaping @Sendable ([UInt8]) async throws -> PaymentProviderState.StoredReply) async throws -> Response {
+                            _ make: @escaping @Sendable ([UInt8]) async throws -> StoredReply) async throws -> Response {
         let body = Array(try await request.body.collect(upTo: 1 << 20).readableBytesView)
         guard let header = request.header("Idempotency-Key") else {
             return try await make(body).response(replayed: false)
@@ -196,7 +193,7 @@ public struct PaymentProvider: Sendable {
     }
 
     /// Creates one payment intent from a request body; declines are answers (402), not errors.
-    private func makeIntent(_ body: [UInt8]) async throws -> PaymentProviderState.StoredReply {
+    private func makeIntent(_ body: [UInt8]) async throws -> StoredReply {
         let input = try JSON.decode(IntentRequest.self, from: body)
         guard (1...InputLimits.maxCents).contains(input.amount) else {
             throw stripeError(.badRequest, "invalid_request_error", "parameter_invalid_integer", "amount must be a whole number of cents from 1 to \(InputLimits.maxCents)")
@@ -234,21 +231,12 @@ public struct PaymentProvider: Sendable {
             let message = method.declineCode == "insufficient_funds" ? "Your card has insufficient funds." : "Your card was declined."
             body = try JSON.encode(Declined(error: .init(declineCode: method.declineCode!, message: message, paymentIntent: intent)))
         }
-        return PaymentProviderState.StoredReply(status: status.code, body: body)
+        return StoredReply(status: status.code, body: body)
     }
 
     private func token() -> String { UUID().uuidString.replacingOccurrences(of: "-", with: "").lowercased().prefix(24).description }
 
     private func stripeError(_ status: HTTPResponse.Status, _ type: String, _ code: String, _ message: String) -> APIError {
         APIError(status, code, message, details: ["type": .string(type)])
-    }
-}
-
-extension PaymentProviderState.StoredReply {
-    /// The HTTP response; a replay says so in `Idempotent-Replayed`, as Stripe does.
-    func response(replayed: Bool) -> Response {
-        var headers: HTTPFields = [.contentType: "application/json"]
-        if replayed { headers[HTTPField.Name("Idempotent-Replayed")!] = "true" }
-        return Response(status: .init(code: status), headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: body)))
     }
 }

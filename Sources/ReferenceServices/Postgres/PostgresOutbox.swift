@@ -25,11 +25,13 @@ enum PostgresOutbox {
 
     static func claim(_ pool: PostgresPool, limit: Int) async throws -> [DomainEvent] {
         try await pool.query("""
-            UPDATE outbox SET claimed_until = now() + make_interval(secs => $2)
-            WHERE seq IN (SELECT seq FROM outbox WHERE sent_at IS NULL AND (claimed_until IS NULL OR claimed_until < now())
-                          ORDER BY seq LIMIT $1 FOR UPDATE SKIP LOCKED)
-            RETURNING *
-            """, [limit, Int(OutboxRelay.claimSeconds)]).sorted { (try? $0.decode("seq", as: Int.self) < $1.decode("seq", as: Int.self)) ?? false }.map { row in
+            WITH claimed AS (
+              UPDATE outbox SET claimed_until = now() + make_interval(secs => $2)
+              WHERE seq IN (SELECT seq FROM outbox WHERE sent_at IS NULL AND (claimed_until IS NULL OR claimed_until < now())
+                            ORDER BY seq LIMIT $1 FOR UPDATE SKIP LOCKED)
+              RETURNING *)
+            SELECT * FROM claimed ORDER BY seq
+            """, [limit, Int(OutboxRelay.claimSeconds)]).map { row in
             var event = DomainEvent(type: try row.decode("event_type"), aggregateID: try row.decode("aggregate_id"),
                                     correlationID: try row.decode("correlation_id"),
                                     payload: try JSONDecoder().decode([String: JSONField].self, from: Data((try row.decode("payload", as: String.self)).utf8)))
