@@ -88,7 +88,7 @@ let package = Package(
         .testTarget(name: "ReportsTests", dependencies: ["Reports", "ContractCore", "Verifier"], swiftSettings: swiftSettings),
         // Helpers the test targets share (not a test target itself).
         .target(name: "TestSupport", path: "Tests/TestSupport", swiftSettings: swiftSettings),
-        .testTarget(name: "StubServerTests", dependencies: ["StubServer", "ContractCore", "Transport", "ReferenceServices"], swiftSettings: swiftSettings),
+        .testTarget(name: "StubServerTests", dependencies: ["StubServer", "ContractCore", "Transport", "ReferenceServices", "TestSupport"], swiftSettings: swiftSettings),
         .testTarget(name: "ReferenceServicesTests", dependencies: ["ReferenceServices", "Transport", "TestSupport"],
                     swiftSettings: swiftSettings),
         .testTarget(name: "TollgateCLITests", dependencies: ["tollgate", "ReferenceServices", "TestSupport"], exclude: ["Fixtures"],

@@ -2,6 +2,7 @@ import ContractCore
 import Foundation
 import ReferenceServices
 import StubServer
+import TestSupport
 import Testing
 import Transport
 
@@ -180,12 +181,10 @@ let charge = #"{"amount": 1250, "currency": "eur", "payment_method": "pm_card_vi
         try await withStub(try await reload(), configure: { $0.watch = true }, reload: reload) { stub, client in
             #expect(try await client.send(HTTPClientRequest(url: stub.url + "/api/v1/products/8")).status == 500)
             try Data(Self.stateful.replacingOccurrences(of: "products/7", with: "products/8").utf8).write(to: file)
-            var status = 0
-            for _ in 0..<40 where status != 200 {
-                try await Task.sleep(for: .milliseconds(100))
-                status = try await client.send(HTTPClientRequest(url: stub.url + "/api/v1/products/8")).status
+            let reloaded = try await eventually(timeout: 10) {
+                try await client.send(HTTPClientRequest(url: stub.url + "/api/v1/products/8")).status == 200
             }
-            #expect(status == 200)
+            #expect(reloaded, "the changed pact is served")
         }
     }
 

@@ -85,7 +85,7 @@ func runTollgateAsync(_ arguments: [String]) async throws -> (status: Int32, out
         let server = try ChildProcess("/usr/bin/python3", ["-m", "http.server", "--bind", "127.0.0.1", "\(port)", "--directory",
                                                            packageRoot.appendingPathComponent("contracts").path], captureOutput: false, captureError: false)
         defer { server.stop() }
-        try await Task.sleep(for: .milliseconds(700))
+        #expect(await eventually(timeout: 10) { acceptsConnections(port: port) }, "the pact server listens")
         try await withProviderStack { stack in
             let url = stack.url("payment-provider")!
             let fetched = try await runTollgateAsync(["verify", "--url", "http://127.0.0.1:\(port)/payment-service-payment-provider.json",
@@ -210,8 +210,7 @@ func runTollgateAsync(_ arguments: [String]) async throws -> (status: Int32, out
     @Test func waitForGivesAProviderTimeToComeUp() async throws {
         let port = freePort()
         async let verification = runTollgateAsync(["verify", "stubs/email-provider.json", "--provider-base-url", "http://127.0.0.1:\(port)", "--wait-for", "20"])
-        try await Task.sleep(for: .seconds(1.5))
-        // The provider appears late: a stub of itself.
+        try await Task.sleep(for: .seconds(1.5))  // the scenario itself: the provider appears late, as a stub of itself
         let stub = try startStub("stubs/email-provider.json", port: port)
         defer { stub.stop() }
         let result = try await verification
