@@ -1,5 +1,6 @@
 #!/usr/bin/env python3
 """Writes the pacts the stub and verify benchmarks use:
+  stub-1.json      1 HTTP interaction (GET with a JSON body) for the stub benchmark
   stub-50.json     50 HTTP interactions (GET and POST) for the stub benchmark
   verify-1000.json 1,000 interactions GET /api/v1/products/{1..50} with type matchers,
                    verified against the reference catalog service
@@ -23,6 +24,8 @@ for i in range(1, 51):
                                  "body": {"item_id": i, "quantity": 1},
                                  "matchingRules": {"body": {"$.quantity": m({"match": "integer"})}}},
                      "response": {"status": 201, "headers": {"Content-Type": "application/json"}, "body": {"order": i, "status": "pending"}}})
+json.dump({"consumer": {"name": "bench-consumer"}, "provider": {"name": "bench-provider"}, "interactions": stub[:1],
+           "metadata": {"pactSpecification": {"version": "3.0.0"}}}, open(os.path.join(out, "stub-1.json"), "w"))
 json.dump({"consumer": {"name": "bench-consumer"}, "provider": {"name": "bench-provider"}, "interactions": stub,
            "metadata": {"pactSpecification": {"version": "3.0.0"}}}, open(os.path.join(out, "stub-50.json"), "w"))
 

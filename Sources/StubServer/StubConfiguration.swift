@@ -15,8 +15,8 @@ public struct StubConfiguration: Sendable {
     public var unmatchedStatus = 500
     /// Reload pact files when they change.
     public var watch = false
-    /// Print one line per request.
-    public var log: @Sendable (String) -> Void = { _ in }
+    /// Where one line per request goes; nil builds no line at all.
+    public var log: (@Sendable (String) -> Void)?
 
     public init() {}
 }

@@ -1,36 +1,34 @@
 import ContractCore
 import Foundation
 
-/// Picks the interaction that answers a request: the first candidate whose request matches;
-/// when none does, every candidate's mismatches explain why.
+/// Picks the interaction that answers a request: the first interaction, in pact order, among
+/// those the index names for its method and path, whose request matches; when none does,
+/// every interaction's mismatches explain why.
 struct StubMatcher {
     enum Outcome {
         case matched(StubEntry)
         case unmatched(candidates: [(entry: StubEntry, mismatches: [Mismatch])])
     }
 
-    static func match(_ request: HTTPRequest, in entries: [StubEntry], state: StateSelector?) -> Outcome {
-        let candidates = entries.filter { entry in
+    static func match(_ request: HTTPRequest, in index: StubIndex, state: StateSelector?) -> Outcome {
+        func selected(_ entry: StubEntry) -> Bool {
             guard let state else { return true }
             return entry.states.contains { state.selects($0.name) }
         }
-        // Cheap test first: method and path decide most requests without a full match.
+        let entries = index.entries
+        let candidates = index.candidates(method: request.method.uppercased(), path: request.path)
         var explained: [(entry: StubEntry, mismatches: [Mismatch])] = []
-        for entry in candidates where quickAccept(entry.request, request) {
-            let result = ContractMatcher.match(expected: entry.request, actual: request)
-            if result.matched { return .matched(entry) }
-            explained.append((entry, result.mismatches))
+        for position in candidates where selected(entries[position]) {
+            let result = ContractMatcher.match(expected: entries[position].request, actual: request)
+            if result.matched { return .matched(entries[position]) }
+            explained.append((entries[position], result.mismatches))
         }
-        // No match: explain the remaining candidates too (each matched once only).
-        for entry in candidates where !quickAccept(entry.request, request) {
+        // No match: explain the other interactions too (each matched once only).
+        let tried = Set(candidates)
+        for (position, entry) in entries.enumerated() where !tried.contains(position) && selected(entry) {
             explained.append((entry, ContractMatcher.match(expected: entry.request, actual: request).mismatches))
         }
         return .unmatched(candidates: explained.sorted { $0.mismatches.count < $1.mismatches.count })
-    }
-
-    static func quickAccept(_ expected: HTTPRequest, _ actual: HTTPRequest) -> Bool {
-        guard expected.method.uppercased() == actual.method.uppercased() else { return false }
-        return expected.matchingRules.path != nil || expected.path == actual.path
     }
 }
 

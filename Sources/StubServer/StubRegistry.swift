@@ -1,15 +1,116 @@
 import ContractCore
 import Foundation
+import HTTPTypes
+import NIOCore
+import Synchronization
 
-/// One HTTP interaction a stub can answer with.
+/// One HTTP interaction a stub can answer with, with everything that does not change per
+/// request prepared when the pact loads.
 struct StubEntry: Sendable {
     let consumer: String
     let provider: String
     let source: String
     let description: String
     let states: [ProviderState]
-    let request: HTTPRequest
-    let response: HTTPResponse
+    let request: ContractCore.HTTPRequest
+    let response: ContractCore.HTTPResponse
+    /// The request's method in upper case, as requests are compared.
+    let method: String
+    /// True when the method or path is matched by rules rather than by equality.
+    let matchedByRules: Bool
+    /// The response's generators, decoded once.
+    let generators: Generators
+    /// Why the generators could not be decoded; the example is then served as written.
+    let generatorProblem: String?
+    /// The response as it goes out when no generator applies: status, header fields, body bytes.
+    let prepared: PreparedResponse
+
+    init(consumer: String, provider: String, source: String, description: String, states: [ProviderState],
+         request: ContractCore.HTTPRequest, response: ContractCore.HTTPResponse) {
+        self.consumer = consumer
+        self.provider = provider
+        self.source = source
+        self.description = description
+        self.states = states
+        self.request = request
+        self.response = response
+        method = request.method.uppercased()
+        matchedByRules = request.matchingRules.method != nil || request.matchingRules.path != nil
+        do {
+            generators = try Generators.decode(response.generators, at: "generators")
+            generatorProblem = nil
+        } catch {
+            generators = Generators()
+            generatorProblem = "\(error)"
+        }
+        prepared = PreparedResponse(response)
+    }
+}
+
+/// A response converted once into what the server writes.
+struct PreparedResponse: Sendable {
+    let status: HTTPTypes.HTTPResponse.Status
+    let fields: HTTPFields
+    let body: ByteBuffer
+
+    init(_ response: ContractCore.HTTPResponse) {
+        var fields = HTTPFields()
+        for header in response.headers where header.name.lowercased() != "content-length" {
+            if let name = HTTPField.Name(header.name) { fields.append(HTTPField(name: name, value: header.value)) }
+        }
+        if fields[.contentType] == nil, !response.body.isEmpty, let type = response.contentType { fields[.contentType] = type.description }
+        status = .init(code: response.status)
+        self.fields = fields
+        body = ByteBuffer(bytes: response.body.bytes)
+    }
+}
+
+/// The interactions being served, indexed by method and path so a request is matched
+/// against the few interactions that can answer it.
+struct StubIndex: Sendable {
+    struct Route: Hashable {
+        let method: String
+        let path: String
+    }
+
+    let entries: [StubEntry]
+    /// Interactions compared by equality of method and path, in pact order.
+    private let byRoute: [Route: [Int]]
+    /// Interactions whose method or path has matching rules: candidates for every request.
+    private let byRules: [Int]
+
+    init(_ entries: [StubEntry]) {
+        self.entries = entries
+        var byRoute: [Route: [Int]] = [:]
+        var byRules: [Int] = []
+        for (position, entry) in entries.enumerated() {
+            if entry.matchedByRules {
+                byRules.append(position)
+            } else {
+                byRoute[Route(method: entry.method, path: entry.request.path), default: []].append(position)
+            }
+        }
+        self.byRoute = byRoute
+        self.byRules = byRules
+    }
+
+    /// Positions of the interactions that may answer `method` and `path`, in pact order.
+    func candidates(method: String, path: String) -> [Int] {
+        let exact = byRoute[Route(method: method, path: path)] ?? []
+        if byRules.isEmpty { return exact }
+        if exact.isEmpty { return byRules }
+        var merged: [Int] = []
+        merged.reserveCapacity(exact.count + byRules.count)
+        var i = 0, j = 0
+        while i < exact.count || j < byRules.count {
+            if j == byRules.count || (i < exact.count && exact[i] < byRules[j]) {
+                merged.append(exact[i]); i += 1
+            } else {
+                merged.append(byRules[j]); j += 1
+            }
+        }
+        return merged
+    }
 }
 
 /// A request the stub received and what it did with it.
@@ -22,14 +123,15 @@ struct RecordedRequest: Sendable {
     let status: Int
 }
 
-/// The interactions being served and the requests seen; reloadable while serving.
-final class StubRegistry: @unchecked Sendable {
-    // Safe: `entries` and `recorded` are only touched under `lock`.
-    private let lock = NSLock()
-    private var entries: [StubEntry]
-    private var recorded: [RecordedRequest] = []
+/// The interactions being served and the last requests seen; reloadable while serving.
+final class StubRegistry: Sendable {
+    /// How many of the latest requests `/__tollgate/requests` lists.
+    static let recordedCapacity = 10_000
 
-    init(pacts: [(pact: Pact, source: String)]) { entries = StubRegistry.entries(pacts) }
+    private let index: Mutex<StubIndex>
+    private let recorded = Mutex(RingBuffer<RecordedRequest>(capacity: StubRegistry.recordedCapacity))
+
+    init(pacts: [(pact: Pact, source: String)]) { index = Mutex(StubIndex(StubRegistry.entries(pacts))) }
 
     static func entries(_ pacts: [(pact: Pact, source: String)]) -> [StubEntry] {
         pacts.flatMap { loaded in
@@ -41,21 +143,45 @@ final class StubRegistry: @unchecked Sendable {
         }
     }
 
-    var all: [StubEntry] { lock.lock(); defer { lock.unlock() }; return entries }
+    /// The interactions served now.
+    var current: StubIndex { index.withLock { $0 } }
+
+    var all: [StubEntry] { current.entries }
 
     func replace(with pacts: [(pact: Pact, source: String)]) {
-        let fresh = StubRegistry.entries(pacts)
-        lock.lock()
-        entries = fresh
-        lock.unlock()
+        let fresh = StubIndex(StubRegistry.entries(pacts))
+        index.withLock { $0 = fresh }
     }
 
     func record(_ request: RecordedRequest) {
-        lock.lock()
-        recorded.append(request)
-        if recorded.count > 10_000 { recorded.removeFirst(recorded.count - 10_000) }
-        lock.unlock()
+        recorded.withLock { $0.append(request) }
     }
 
-    var requests: [RecordedRequest] { lock.lock(); defer { lock.unlock() }; return recorded }
+    /// The recorded requests, oldest first.
+    var requests: [RecordedRequest] { recorded.withLock { $0.elements } }
 }
+
+/// The latest `capacity` values appended, without moving the others when one is dropped.
+struct RingBuffer<Element> {
+    private var storage: [Element] = []
+    private var next = 0
+    let capacity: Int
+
+    init(capacity: Int) { self.capacity = capacity }
+
+    mutating func append(_ element: Element) {
+        if storage.count < capacity {
+            storage.append(element)
+        } else {
+            storage[next] = element
+        }
+        next = (next + 1) % capacity
+    }
+
+    /// Oldest first.
+    var elements: [Element] {
+        storage.count < capacity ? storage : Array(storage[next...] + storage[..<next])
+    }
+}
+
+extension RingBuffer: Sendable where Element: Sendable {}

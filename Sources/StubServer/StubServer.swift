@@ -20,7 +20,8 @@ public final class StubServer: Sendable {
         let state = try configuration.stateFilter.map { try NSRegularExpression(pattern: $0) }
         let router = Router()
         let baseURL = BaseURL()
-        router.add(middleware: StubMiddleware(registry: registry, configuration: configuration, state: state.map(StateSelector.pattern), baseURL: baseURL))
+        router.add(middleware: StubMiddleware(registry: registry, configuration: configuration, state: state.map(StateSelector.pattern),
+                                             baseURL: baseURL, stateField: configuration.stateHeader.flatMap { HTTPField.Name($0) }))
         router.get("/__tollgate/interactions") { _, _ in
             let list = registry.all.map { e in
                 JSONValue.object(JSONObject([
@@ -53,7 +54,7 @@ public final class StubServer: Sendable {
         baseURL.set(url)
         var watcher: Task<Void, Never>?
         if configuration.watch, let reload {
-            watcher = Task { await Self.watch(pacts.map(\.source), registry: registry, reload: reload, log: configuration.log) }
+            watcher = Task { await Self.watch(pacts.map(\.source), registry: registry, reload: reload, log: configuration.log ?? { _ in }) }
         }
         return StubServer(url: url, port: port, registry: registry, server: server, watcher: watcher)
     }
@@ -125,6 +126,8 @@ struct StubMiddleware: RouterMiddleware {
     let configuration: StubConfiguration
     let state: StateSelector?
     let baseURL: BaseURL
+    /// The `--state-header` field, parsed once.
+    let stateField: HTTPField.Name?
     /// How many of the closest interactions an unmatched request's answer explains.
     static let explainedCandidates = 5
 
@@ -143,43 +146,46 @@ struct StubMiddleware: RouterMiddleware {
         let actual = ContractCore.HTTPRequest(method: request.method.rawValue, path: request.uri.path, query: Query(parsing: request.uri.query ?? ""),
                                  headers: headers, body: Body.received(Array(body.readableBytesView), contentType: headers.contentType))
         var stateFilter = state
-        if let name = configuration.stateHeader, let field = HTTPField.Name(name), let value = request.headers[field] {
-            stateFilter = .name(value)
-        }
-        let line = "\(request.method.rawValue) \(request.uri.path)\(request.uri.query.map { "?" + $0 } ?? "")"
-        switch StubMatcher.match(actual, in: registry.all, state: stateFilter) {
+        if let stateField, let value = request.headers[stateField] { stateFilter = .name(value) }
+        let log = configuration.log
+        switch StubMatcher.match(actual, in: registry.current, state: stateFilter) {
         case .matched(let entry):
-            var providerState = JSONObject()
-            for s in entry.states { for (k, v) in s.params { providerState[k] = v } }
-            var fields = configuration.cors ? corsHeaders() : HTTPFields()
-            let response: ContractCore.HTTPResponse
-            do {
-                response = try entry.response.generated(GeneratorContext(providerState: providerState, mockServerURL: baseURL.get()))
-            } catch {
+            var prepared = entry.prepared
+            if !entry.generators.isEmpty {
+                var providerState = JSONObject()
+                for s in entry.states { for (k, v) in s.params { providerState[k] = v } }
+                prepared = PreparedResponse(entry.response.generated(with: entry.generators,
+                                                                     GeneratorContext(providerState: providerState, mockServerURL: baseURL.get())))
+            }
+            var fields = prepared.fields
+            if configuration.cors { fields.append(contentsOf: corsHeaders()) }
+            if let problem = entry.generatorProblem {
                 // The contract's example goes out as it is written, and the failure is said.
-                response = entry.response
-                configuration.log("\(line): a generator of '\(entry.description)' failed, answering the example as written: \(error)")
-                fields[HTTPField.Name("X-Tollgate-Warning")!] = "generator failed: \(String(describing: error).prefix(200))"
+                log?("\(Self.line(request)): a generator of '\(entry.description)' failed, answering the example as written: \(problem)")
+                fields[HTTPField.Name("X-Tollgate-Warning")!] = "generator failed: \(problem.prefix(200))"
             }
-            for header in response.headers where header.name.lowercased() != "content-length" {
-                if let name = HTTPField.Name(header.name) { fields.append(HTTPField(name: name, value: header.value)) }
-            }
-            if fields[.contentType] == nil, !response.body.isEmpty, let type = response.contentType { fields[.contentType] = type.description }
             registry.record(RecordedRequest(at: Date(), method: request.method.rawValue, path: request.uri.path, query: request.uri.query,
-                                            matched: entry.description, status: response.status))
-            configuration.log("\(line) → \(response.status) '\(entry.description)'")
-            return Response(status: .init(code: response.status), headers: fields, body: .init(byteBuffer: ByteBuffer(bytes: response.body.bytes)))
+                                            matched: entry.description, status: prepared.status.code))
+            log?("\(Self.line(request)) → \(prepared.status.code) '\(entry.description)'")
+            return Response(status: prepared.status, headers: fields, body: .init(byteBuffer: prepared.body))
         case .unmatched(let candidates):
             registry.record(RecordedRequest(at: Date(), method: request.method.rawValue, path: request.uri.path, query: request.uri.query,
                                             matched: nil, status: configuration.unmatchedStatus))
-            let closest = candidates.first
-            configuration.log("\(line) → \(configuration.unmatchedStatus) no interaction matched"
-                              + (closest.map { " (closest: '\($0.entry.description)', \($0.mismatches.count) mismatch(es))" } ?? ""))
+            if let log {
+                let closest = candidates.first
+                log("\(Self.line(request)) → \(configuration.unmatchedStatus) no interaction matched"
+                    + (closest.map { " (closest: '\($0.entry.description)', \($0.mismatches.count) mismatch(es))" } ?? ""))
+            }
             let explanation = Self.explain(request, candidates)
             var response = StubServer.json(explanation, status: .init(code: configuration.unmatchedStatus))
             if configuration.cors { for field in corsHeaders() { response.headers.append(field) } }
             return response
         }
+    }
+
+    /// `METHOD /path?query`, for log lines.
+    static func line(_ request: Request) -> String {
+        "\(request.method.rawValue) \(request.uri.path)\(request.uri.query.map { "?" + $0 } ?? "")"
     }
 
     /// The body of a 500 for an unmatched request: the closest interaction and why each candidate failed.

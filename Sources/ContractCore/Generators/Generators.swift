@@ -105,7 +105,11 @@ extension HTTPRequest {
 extension HTTPResponse {
     /// The response with its generators applied (as a stub serves it).
     public func generated(_ context: GeneratorContext) throws -> HTTPResponse {
-        let generators = try Generators.decode(self.generators, at: "generators")
+        generated(with: try Generators.decode(self.generators, at: "generators"), context)
+    }
+
+    /// The response with already decoded generators applied (a stub decodes them once, at load).
+    public func generated(with generators: Generators, _ context: GeneratorContext) -> HTTPResponse {
         guard !generators.isEmpty else { return self }
         var copy = self
         if let generator = generators.status, let code = generator.generate(example: .integer(Int64(status)), context: context).intValue { copy.status = code }
