@@ -23,6 +23,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-nio", from: "2.80.0"),
         .package(url: "https://github.com/apple/swift-log", from: "1.5.0"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.0.0"),
+        .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift", from: "0.2.0"),
+        .package(url: "https://github.com/jpsim/Yams", from: "6.0.0"),
     ],
     targets: [
         .systemLibrary(name: "CCurl", pkgConfig: "libcurl",
@@ -38,7 +40,21 @@ let package = Package(
         .target(name: "Transport", dependencies: ["CCurl", "CRdKafka", "CLibPQ", "COpenSSL", "CStdio"],
                 swiftSettings: swiftSettings),
         .target(name: "Verifier", dependencies: ["ContractCore", "Transport"], swiftSettings: swiftSettings),
-        .target(name: "Reports", dependencies: ["ContractCore", "Verifier"], swiftSettings: swiftSettings),
+        .target(name: "Reports", dependencies: ["ContractCore", "Verifier", "LoadMetrics", "SLO"], swiftSettings: swiftSettings),
+        .target(name: "LoadMetrics", dependencies: [.product(name: "Histogram", package: "hdrhistogram-swift")], swiftSettings: swiftSettings),
+        .target(name: "SLO", dependencies: ["LoadMetrics"], swiftSettings: swiftSettings),
+        .target(
+            name: "LoadEngine",
+            dependencies: [
+                "ContractCore",
+                "LoadMetrics",
+                "SLO",
+                .product(name: "Yams", package: "Yams"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ],
+            swiftSettings: swiftSettings),
         .target(
             name: "ServerRuntime",
             dependencies: [
@@ -78,6 +94,9 @@ let package = Package(
                 "StubServer",
                 "Verifier",
                 "Transport",
+                "LoadEngine",
+                "LoadMetrics",
+                "SLO",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: swiftSettings),
@@ -85,6 +104,8 @@ let package = Package(
                     exclude: ["Fixtures"], swiftSettings: swiftSettings),
         .testTarget(name: "TransportTests", dependencies: ["Transport", "TestSupport"],
                     swiftSettings: swiftSettings),
+        .testTarget(name: "LoadMetricsTests", dependencies: ["LoadMetrics", "SLO"], swiftSettings: swiftSettings),
+        .testTarget(name: "LoadEngineTests", dependencies: ["LoadEngine", "LoadMetrics", "SLO", "TestSupport"], swiftSettings: swiftSettings),
         .testTarget(name: "ReportsTests", dependencies: ["Reports", "ContractCore", "Verifier"], swiftSettings: swiftSettings),
         // Helpers the test targets share (not a test target itself).
         .target(name: "TestSupport", path: "Tests/TestSupport", swiftSettings: swiftSettings),

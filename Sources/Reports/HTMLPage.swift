@@ -7,6 +7,12 @@ public struct HTMLPage: Sendable {
     /// Headline numbers shown as tiles: label, value, and whether the value is bad news.
     public var tiles: [(label: String, value: String, bad: Bool)]
     public var sections: [Section]
+    /// A banner above everything (the verdict), and whether it is bad news.
+    public var banner: (text: String, bad: Bool)?
+    /// Charts shown after the tiles.
+    public var charts: [SVGChart] = []
+    /// Short paragraphs shown under the charts (how to read the figures).
+    public var notes: [String] = []
 
     /// A titled table; rows with `bad` are highlighted, `details` folds out under a row.
     public struct Section: Sendable {
@@ -49,14 +55,25 @@ public struct HTMLPage: Sendable {
             table{border-collapse:collapse;width:100%;background:#fff;border:1px solid #dde1e8}th,td{text-align:left;padding:.4rem .6rem;border-bottom:1px solid #eef0f4;vertical-align:top}
             th{background:#f0f2f6;font-weight:600}tr.bad td{background:#fff3f3}details{margin:.25rem 0 0}pre{margin:.25rem 0;white-space:pre-wrap;font:12px ui-monospace,Menlo,monospace}
             footer{margin-top:2rem;color:#6b7385;font-size:12px}
+            .banner{padding:.9rem 1.2rem;border-radius:8px;font-size:1.25rem;font-weight:600;margin:0 0 1rem;background:#e6f4ea;color:#1b7f3b;border:1px solid #b7dfc3}
+            .banner.bad{background:#fdecea;color:#b3261e;border-color:#f3b8b3}
+            .charts{display:grid;grid-template-columns:repeat(auto-fit,minmax(420px,1fr));gap:.75rem;margin-top:1rem}
+            figure.chart{margin:0;background:#fff;border:1px solid #dde1e8;border-radius:8px;padding:.25rem}
+            svg{width:100%;height:auto}.ct{font-size:12px;font-weight:600;fill:#1d2330}.ax{font-size:10px;fill:#6b7385}.grid{stroke:#eef0f4}
+            .notes p{color:#3d4556;max-width:60rem}
+            @media print{body{margin:0;background:#fff}.charts{grid-template-columns:1fr 1fr}details{display:none}}
             </style></head><body>
             <h1>\(escape(title))</h1>
-            <div class="tiles">
+
             """
+        if let banner { out += "<div class=\"banner\(banner.bad ? " bad" : "")\">\(escape(banner.text))</div>\n" }
+        out += "<div class=\"tiles\">"
         for tile in tiles {
             out += "<div class=\"tile\(tile.bad ? " bad" : "")\"><b>\(escape(tile.value))</b>\(escape(tile.label))</div>"
         }
         out += "</div>\n"
+        if !charts.isEmpty { out += "<div class=\"charts\">" + charts.map { $0.svg() }.joined(separator: "\n") + "</div>\n" }
+        if !notes.isEmpty { out += "<div class=\"notes\">" + notes.map { "<p>\(escape($0))</p>" }.joined() + "</div>\n" }
         for section in sections {
             out += "<h2>\(escape(section.title))</h2>\n<table><tr>" + section.columns.map { "<th>\(escape($0))</th>" }.joined() + "</tr>\n"
             for row in section.rows {

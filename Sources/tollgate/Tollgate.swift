@@ -7,7 +7,12 @@ struct Tollgate: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "tollgate",
         abstract: "Contract and load testing gate for microservice rollouts.",
-        subcommands: [DemoCommand.self, MatchCommand.self, VerifyCommand.self, StubCommand.self, ServicesCommand.self])
+        version: Tollgate.version,
+        subcommands: [DemoCommand.self, MatchCommand.self, VerifyCommand.self, StubCommand.self, LoadCommand.self, ReportCommand.self,
+                      ServicesCommand.self])
+
+    /// Written into reports.
+    static let version = "0.5.0"
 
     static func main() async {
         // Progress lines reach pipes and CI logs as they happen, not when the buffer fills.

@@ -1,0 +1,78 @@
+import SLO
+
+/// A load profile: where to send load, the scenarios that make it, and the objectives it is judged by.
+public struct LoadProfile: Sendable {
+    public var name: String
+    public var description: String
+    /// The base URL every step's path is relative to.
+    public var target: String
+    public var scenarios: [Scenario]
+    public var objectives: [Objective]
+    /// Where it was read from (for reports); nil for quick mode.
+    public var source: String?
+
+    public init(name: String, description: String = "", target: String, scenarios: [Scenario], objectives: [Objective], source: String? = nil) {
+        self.name = name
+        self.description = description
+        self.target = target
+        self.scenarios = scenarios
+        self.objectives = objectives
+        self.source = source
+    }
+
+    /// Seconds from the start until the last scenario stops starting iterations.
+    public var duration: Double { scenarios.map { $0.startTime + $0.executor.duration }.max() ?? 0 }
+
+    /// The profile squeezed into `seconds` (start times and every duration scaled alike).
+    public func shortened(to seconds: Double) -> LoadProfile {
+        let total = duration
+        guard total > seconds, total > 0 else { return self }
+        let factor = seconds / total
+        var copy = self
+        copy.scenarios = scenarios.map { scenario in
+            var scenario = scenario
+            scenario.startTime *= factor
+            scenario.executor = scenario.executor.scaled(by: factor)
+            return scenario
+        }
+        return copy
+    }
+
+    /// This shard's part of the profile.
+    public func sharded(_ shard: Shard) -> LoadProfile {
+        var copy = self
+        copy.scenarios = scenarios.map { scenario in
+            var scenario = scenario
+            scenario.executor = scenario.executor.sharded(shard)
+            scenario.feeders = scenario.feeders.mapValues { $0.partitioned(shard) }
+            return scenario
+        }
+        return copy
+    }
+}
+
+/// One scenario: an executor and the weighted sequences its users run.
+public struct Scenario: Sendable {
+    public var name: String
+    public var executor: Executor
+    /// Seconds after the run starts.
+    public var startTime: Double
+    /// Seconds in-flight iterations may finish after the executor's end.
+    public var gracefulStop: Double
+    public var mix: WeightedMix
+    /// Data the scenario's templates read as `${feeder.column}`.
+    public var feeders: [String: Feeder]
+    /// Default per-request timeout in seconds.
+    public var timeout: Double
+
+    public init(name: String, executor: Executor, startTime: Double = 0, gracefulStop: Double = 5, mix: WeightedMix,
+                feeders: [String: Feeder] = [:], timeout: Double = 10) {
+        self.name = name
+        self.executor = executor
+        self.startTime = startTime
+        self.gracefulStop = gracefulStop
+        self.mix = mix
+        self.feeders = feeders
+        self.timeout = timeout
+    }
+}

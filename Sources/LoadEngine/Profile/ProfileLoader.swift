@@ -1,0 +1,267 @@
+import ContractCore
+import Foundation
+import SLO
+import Yams
+
+/// Reads load profiles (YAML), reporting every problem with its file, line and field.
+public enum ProfileLoader {
+    static let topFields: Set<String> = ["name", "description", "target", "timeout", "headers", "data", "scenarios", "slos"]
+    static let scenarioFields: Set<String> = ["executor", "start_time", "graceful_stop", "rate", "time_unit", "duration", "pre_allocated_vus",
+                                              "max_vus", "start_rate", "stages", "vus", "start_vus", "iterations", "max_duration", "mix", "steps"]
+    /// The most users, iterations per second and stages a profile may ask for.
+    static let maximumVUs = 100_000
+    static let maximumRate = 1_000_000.0
+
+    /// Reads `file`; `environment` fills `${NAME}` and `${NAME:-default}` before the YAML is read.
+    public static func load(file: String, environment: [String: String] = ProcessInfo.processInfo.environment) throws -> LoadProfile {
+        let url = URL(fileURLWithPath: file)
+        let data: Data
+        do { data = try Data(contentsOf: url) } catch {
+            throw ProfileError(problems: [ProfileProblem(file: file, line: nil, field: "", message: "cannot be read: \(error.localizedDescription)")])
+        }
+        guard data.count <= 4 * 1024 * 1024 else {
+            throw ProfileError(problems: [ProfileProblem(file: file, line: nil, field: "", message: "larger than 4 MB")])
+        }
+        return try parse(String(decoding: data, as: UTF8.self), file: file, environment: environment)
+    }
+
+    public static func parse(_ text: String, file: String, environment: [String: String] = [:]) throws -> LoadProfile {
+        var reader = NodeReader(file: file)
+        let substituted = substitute(text, environment: environment, reader: &reader)
+        let root: Node?
+        do { root = try Yams.compose(yaml: substituted) } catch {
+            throw ProfileError(problems: reader.problems + [ProfileProblem(file: file, line: nil, field: "", message: "not YAML: \(error)")])
+        }
+        guard let root, let top = reader.mapping(root, "", allowed: topFields) else {
+            if root == nil { reader.problem(nil, "", "the profile is empty") }
+            throw ProfileError(problems: reader.problems)
+        }
+        let values = Dictionary(top.map { ($0.key, $0.value) }, uniquingKeysWith: { a, _ in a })
+        let name = reader.string(values["name"], "name") ?? URL(fileURLWithPath: file).deletingPathExtension().lastPathComponent
+        let description = reader.string(values["description"], "description") ?? ""
+        let target = reader.string(values["target"], "target") ?? ""
+        if values["target"] != nil, !target.isEmpty, TargetURL(target) == nil {
+            reader.problem(values["target"], "target", "not an http:// URL: '\(target)'")
+        }
+        let timeout = values["timeout"].flatMap { reader.duration($0, "timeout") } ?? 10
+        var headers: [(name: String, value: Template)] = []
+        for (header, value) in reader.mapping(values["headers"], "headers") ?? [] {
+            if let text = reader.scalarText(value, "headers.\(header)"), let template = reader.template(text, value, "headers.\(header)") {
+                headers.append((header, template))
+            }
+        }
+        let feeders = self.feeders(values["data"], base: URL(fileURLWithPath: file).deletingLastPathComponent(), reader: &reader)
+        var scenarios: [Scenario] = []
+        if let entries = reader.mapping(values["scenarios"], "scenarios") {
+            if entries.isEmpty { reader.problem(values["scenarios"], "scenarios", "a profile needs at least one scenario") }
+            for (scenarioName, node) in entries {
+                if let scenario = self.scenario(scenarioName, node, feeders: feeders, headers: headers, timeout: timeout, reader: &reader) {
+                    scenarios.append(scenario)
+                }
+            }
+        } else if values["scenarios"] == nil {
+            reader.problem(root, "scenarios", "a profile needs 'scenarios'")
+        }
+        let objectives = self.objectives(values["slos"], reader: &reader) ?? Objective.rolloutDefaults
+        guard reader.problems.isEmpty else { throw ProfileError(problems: reader.problems) }
+        return LoadProfile(name: name, description: description, target: target, scenarios: scenarios, objectives: objectives, source: file)
+    }
+
+    /// Replaces `${NAME:-default}` and `${NAME}` (NAME in upper case) from the environment.
+    static func substitute(_ text: String, environment: [String: String], reader: inout NodeReader) -> String {
+        var out = ""
+        var rest = Substring(text)
+        while let open = rest.range(of: "${") {
+            out += rest[..<open.lowerBound]
+            guard let close = rest[open.upperBound...].firstIndex(of: "}") else { break }
+            let inside = rest[open.upperBound..<close]
+            let parts = inside.components(separatedBy: ":-")
+            let name = parts[0]
+            let isEnvironment = !name.isEmpty && name.allSatisfy { $0.isASCII && ($0.isUppercase || $0.isNumber || $0 == "_") } && name.first!.isLetter
+            if isEnvironment {
+                if let value = environment[name], !value.isEmpty {
+                    out += value
+                } else if parts.count > 1 {
+                    out += parts.dropFirst().joined(separator: ":-")
+                } else {
+                    let line = text[..<open.lowerBound].filter { $0 == "\n" }.count + 1
+                    reader.problems.append(ProfileProblem(file: reader.file, line: line, field: "${\(name)}",
+                                                          message: "environment variable \(name) is not set and has no default (${\(name):-default})"))
+                }
+            } else {
+                out += rest[open.lowerBound...close]
+            }
+            rest = rest[rest.index(after: close)...]
+        }
+        return out + rest
+    }
+
+    static func feeders(_ node: Node?, base: URL, reader: inout NodeReader) -> [String: Feeder] {
+        var feeders: [String: Feeder] = [:]
+        for (name, value) in reader.mapping(node, "data") ?? [] {
+            let here = "data.\(name)"
+            guard let entries = reader.mapping(value, here, allowed: ["file", "mode"]) else { continue }
+            let values = Dictionary(entries.map { ($0.key, $0.value) }, uniquingKeysWith: { a, _ in a })
+            guard let file = reader.string(values["file"], here + ".file") else {
+                if values["file"] == nil { reader.problem(value, here, "a feeder needs a 'file' (CSV with a header row, or a JSON array)") }
+                continue
+            }
+            let modeText = reader.string(values["mode"], here + ".mode") ?? "round-robin"
+            guard let mode = Feeder.Mode(rawValue: modeText) else {
+                reader.problem(values["mode"], here + ".mode", "unknown mode '\(modeText)' (round-robin, random, unique)")
+                continue
+            }
+            let url = file.hasPrefix("/") ? URL(fileURLWithPath: file) : base.appendingPathComponent(file)
+            do {
+                let feeder = try Feeder.load(name: name, mode: mode, file: url)
+                if feeder.count == 0 { reader.problem(values["file"], here + ".file", "has no rows") }
+                feeders[name] = feeder
+            } catch let error as FeederError {
+                reader.problem(values["file"], here + ".file", error.reason)
+            } catch {
+                reader.problem(values["file"], here + ".file", "cannot be read: \(url.path)")
+            }
+        }
+        return feeders
+    }
+
+    static func scenario(_ name: String, _ node: Node, feeders: [String: Feeder], headers: [(name: String, value: Template)], timeout: Double,
+                         reader: inout NodeReader) -> Scenario? {
+        let here = "scenarios.\(name)"
+        guard let entries = reader.mapping(node, here, allowed: scenarioFields) else { return nil }
+        let before = reader.problems.count
+        let values = Dictionary(entries.map { ($0.key, $0.value) }, uniquingKeysWith: { a, _ in a })
+        let executor = self.executor(values, node: node, field: here, reader: &reader)
+        let startTime = values["start_time"].flatMap { reader.duration($0, here + ".start_time") } ?? 0
+        let gracefulStop = values["graceful_stop"].flatMap { reader.duration($0, here + ".graceful_stop") } ?? 5
+        let known = Set(feeders.values.flatMap { feeder in feeder.columns.map { "\(feeder.name).\($0)" } })
+        var sequences: [RequestSequence] = []
+        if let mix = values["mix"] {
+            for (index, item) in (reader.sequence(mix, here + ".mix") ?? []).enumerated() {
+                let field = "\(here).mix[\(index)]"
+                guard let entries = reader.mapping(item, field, allowed: ["name", "weight", "steps"]) else { continue }
+                let fields = Dictionary(entries.map { ($0.key, $0.value) }, uniquingKeysWith: { a, _ in a })
+                let sequenceName = reader.string(fields["name"], field + ".name") ?? "sequence \(index + 1)"
+                let weight = fields["weight"].flatMap { reader.integer($0, field + ".weight", in: 0...1_000_000) } ?? 1
+                if let steps = reader.steps(fields["steps"], field + ".steps", known: known, defaultHeaders: headers) {
+                    sequences.append(RequestSequence(name: sequenceName, weight: weight, steps: steps))
+                }
+            }
+            if sequences.isEmpty, reader.problems.count == before { reader.problem(mix, here + ".mix", "a mix needs at least one sequence") }
+            if !sequences.isEmpty, sequences.allSatisfy({ $0.weight == 0 }) { reader.problem(mix, here + ".mix", "every weight is 0") }
+        } else if let steps = reader.steps(values["steps"], here + ".steps", known: known, defaultHeaders: headers) {
+            sequences = [RequestSequence(name: name, steps: steps)]
+        }
+        guard reader.problems.count == before, let executor else { return nil }
+        return Scenario(name: name, executor: executor, startTime: startTime, gracefulStop: gracefulStop, mix: WeightedMix(sequences),
+                        feeders: feeders, timeout: timeout)
+    }
+
+    static func executor(_ values: [String: Node], node: Node, field: String, reader: inout NodeReader) -> Executor? {
+        guard let kind = reader.string(values["executor"], field + ".executor") else {
+            if values["executor"] == nil { reader.problem(node, field + ".executor", "a scenario needs an executor (\(Executor.names.joined(separator: ", ")))") }
+            return nil
+        }
+        func required<T>(_ key: String, _ read: (inout NodeReader, Node, String) -> T?) -> T? {
+            guard let value = values[key] else {
+                reader.problem(node, "\(field).\(key)", "\(kind) needs '\(key)'")
+                return nil
+            }
+            return read(&reader, value, "\(field).\(key)")
+        }
+        func rate(_ key: String) -> Double? {
+            guard let value = required(key, { $0.number($1, $2, in: 0...maximumRate) }) else { return nil }
+            let unit = values["time_unit"].flatMap { reader.duration($0, field + ".time_unit") } ?? 1
+            guard unit > 0 else { reader.problem(values["time_unit"], field + ".time_unit", "must be longer than 0"); return nil }
+            return value / unit
+        }
+        func stages(_ perTimeUnit: Bool) -> [Stage]? {
+            guard let items = required("stages", { $0.sequence($1, $2) }) else { return nil }
+            if items.isEmpty { reader.problem(values["stages"], field + ".stages", "needs at least one stage") }
+            let unit = perTimeUnit ? (values["time_unit"].flatMap { reader.duration($0, field + ".time_unit") } ?? 1) : 1
+            var stages: [Stage] = []
+            for (index, item) in items.enumerated() {
+                let here = "\(field).stages[\(index)]"
+                guard let entries = reader.mapping(item, here, allowed: ["target", "duration"]) else { continue }
+                let fields = Dictionary(entries.map { ($0.key, $0.value) }, uniquingKeysWith: { a, _ in a })
+                let target = fields["target"].flatMap { reader.number($0, here + ".target", in: 0...(perTimeUnit ? maximumRate : Double(maximumVUs))) }
+                let duration = fields["duration"].flatMap { reader.duration($0, here + ".duration") }
+                if fields["target"] == nil || fields["duration"] == nil { reader.problem(item, here, "a stage needs 'target' and 'duration'") }
+                if let target, let duration { stages.append(Stage(target: target / max(unit, 1e-9), duration: duration)) }
+            }
+            return stages
+        }
+        func positive(_ key: String) -> Double? {
+            guard let value = required(key, { $0.duration($1, $2) }) else { return nil }
+            if value <= 0 { reader.problem(values[key], "\(field).\(key)", "must be longer than 0"); return nil }
+            return value
+        }
+        func vus(_ key: String, default fallback: Int? = nil) -> Int? {
+            if values[key] == nil, let fallback { return fallback }
+            return required(key) { $0.integer($1, $2, in: 0...maximumVUs) }
+        }
+        switch kind {
+        case "constant-arrival-rate":
+            let (r, d, pre, max) = (rate("rate"), positive("duration"), vus("pre_allocated_vus", default: 1), vus("max_vus", default: 100))
+            guard let r, let d, let pre, let max else { return nil }
+            return .constantArrivalRate(rate: r, duration: d, preAllocatedVUs: pre, maxVUs: Swift.max(1, Swift.max(pre, max)))
+        case "ramping-arrival-rate":
+            let start = values["start_rate"].flatMap { reader.number($0, field + ".start_rate", in: 0...maximumRate) } ?? 0
+            let unit = values["time_unit"].flatMap { reader.duration($0, field + ".time_unit") } ?? 1
+            let (s, pre, max) = (stages(true), vus("pre_allocated_vus", default: 1), vus("max_vus", default: 100))
+            guard let s, let pre, let max, unit > 0 else { return nil }
+            return .rampingArrivalRate(startRate: start / unit, stages: s, preAllocatedVUs: pre, maxVUs: Swift.max(1, Swift.max(pre, max)))
+        case "constant-vus":
+            let (v, d) = (vus("vus"), positive("duration"))
+            guard let v, let d else { return nil }
+            return .constantVUs(vus: v, duration: d)
+        case "ramping-vus":
+            let start = vus("start_vus", default: 0)
+            guard let s = stages(false), let start else { return nil }
+            return .rampingVUs(startVUs: start, stages: s)
+        case "per-vu-iterations":
+            let v = vus("vus", default: 1)
+            let iterations = values["iterations"].flatMap { reader.integer($0, field + ".iterations", in: 1...100_000_000) } ?? 1
+            let maxDuration = values["max_duration"].flatMap { reader.duration($0, field + ".max_duration") } ?? 600
+            guard let v else { return nil }
+            return .perVUIterations(vus: v, iterations: iterations, maxDuration: maxDuration)
+        default:
+            reader.problem(values["executor"], field + ".executor", "unknown executor '\(kind)' (\(Executor.names.joined(separator: ", ")))")
+            return nil
+        }
+    }
+
+    static func objectives(_ node: Node?, reader: inout NodeReader) -> [Objective]? {
+        guard let items = reader.sequence(node, "slos") else { return nil }
+        var objectives: [Objective] = []
+        for (index, item) in items.enumerated() {
+            let here = "slos[\(index)]"
+            var expression: String?
+            var action: String?
+            var abortOnFail = false
+            var abortAfter = 0.0
+            if case .scalar = item {
+                expression = item.string
+            } else if let entries = reader.mapping(item, here, allowed: ["expression", "action", "abort_on_fail", "abort_after"]) {
+                let fields = Dictionary(entries.map { ($0.key, $0.value) }, uniquingKeysWith: { a, _ in a })
+                expression = reader.string(fields["expression"], here + ".expression")
+                if fields["expression"] == nil { reader.problem(item, here, "an objective needs an 'expression'") }
+                action = reader.string(fields["action"], here + ".action")
+                abortOnFail = fields["abort_on_fail"].flatMap { reader.bool($0, here + ".abort_on_fail") } ?? false
+                abortAfter = fields["abort_after"].flatMap { reader.duration($0, here + ".abort_after") } ?? 0
+            }
+            guard let expression else { continue }
+            do {
+                var objective = try Objective(parsing: action.map { "\(expression):\($0)" } ?? expression)
+                objective.abortOnFail = abortOnFail
+                objective.abortAfter = abortAfter
+                objectives.append(objective)
+            } catch let error as ObjectiveError {
+                reader.problem(item, here, error.reason)
+            } catch {
+                reader.problem(item, here, "\(error)")
+            }
+        }
+        return objectives
+    }
+}

@@ -1,0 +1,111 @@
+import Yams
+
+/// One thing wrong with a profile: where (file, line, field) and what.
+public struct ProfileProblem: Sendable, Equatable, CustomStringConvertible {
+    public let file: String
+    public let line: Int?
+    public let field: String
+    public let message: String
+
+    public var description: String {
+        "\(file)\(line.map { ":\($0)" } ?? ""): \(field.isEmpty ? "" : field + ": ")\(message)"
+    }
+}
+
+/// Every problem found in a profile (all of them, not only the first).
+public struct ProfileError: Error, Sendable, CustomStringConvertible {
+    public let problems: [ProfileProblem]
+    public var description: String { problems.map(\.description).joined(separator: "\n") }
+}
+
+/// Reads YAML nodes while collecting problems with their line numbers.
+struct NodeReader {
+    let file: String
+    var problems: [ProfileProblem] = []
+
+    mutating func problem(_ node: Node?, _ field: String, _ message: String) {
+        problems.append(ProfileProblem(file: file, line: node?.mark.map { $0.line }, field: field, message: message))
+    }
+
+    /// A mapping's entries with string keys; unknown keys are problems.
+    mutating func mapping(_ node: Node?, _ field: String, allowed: Set<String>? = nil) -> [(key: String, value: Node)]? {
+        guard let node else { return nil }
+        guard case .mapping(let mapping) = node else {
+            problem(node, field, "expected a mapping (key: value)")
+            return nil
+        }
+        var entries: [(key: String, value: Node)] = []
+        for (key, value) in mapping {
+            guard let name = key.string else {
+                problem(key, field, "keys must be text")
+                continue
+            }
+            if let allowed, !allowed.contains(name) {
+                problem(key, field.isEmpty ? name : "\(field).\(name)", "unknown field (known: \(allowed.sorted().joined(separator: ", ")))")
+                continue
+            }
+            entries.append((name, value))
+        }
+        return entries
+    }
+
+    mutating func sequence(_ node: Node?, _ field: String) -> [Node]? {
+        guard let node else { return nil }
+        guard case .sequence(let items) = node else {
+            problem(node, field, "expected a list")
+            return nil
+        }
+        return Array(items)
+    }
+
+    mutating func string(_ node: Node?, _ field: String) -> String? {
+        guard let node else { return nil }
+        guard case .scalar(let scalar) = node else {
+            problem(node, field, "expected text")
+            return nil
+        }
+        return scalar.string
+    }
+
+    mutating func integer(_ node: Node?, _ field: String, in range: ClosedRange<Int>) -> Int? {
+        guard let node else { return nil }
+        guard case .scalar = node, let value = node.int else {
+            problem(node, field, "expected a whole number")
+            return nil
+        }
+        guard range.contains(value) else {
+            problem(node, field, "must be between \(range.lowerBound) and \(range.upperBound), found \(value)")
+            return nil
+        }
+        return value
+    }
+
+    mutating func number(_ node: Node?, _ field: String, in range: ClosedRange<Double>) -> Double? {
+        guard let node else { return nil }
+        guard case .scalar = node, let value = node.float ?? node.int.map(Double.init), value.isFinite else {
+            problem(node, field, "expected a number")
+            return nil
+        }
+        guard range.contains(value) else {
+            problem(node, field, "must be between \(range.lowerBound) and \(range.upperBound), found \(value)")
+            return nil
+        }
+        return value
+    }
+
+    mutating func duration(_ node: Node?, _ field: String) -> Double? {
+        guard let node else { return nil }
+        if case .scalar = node, let text = node.string, let seconds = DurationText.seconds(text) { return seconds }
+        problem(node, field, "expected a duration such as 500ms, 30s, 5m, 1h")
+        return nil
+    }
+
+    mutating func bool(_ node: Node?, _ field: String) -> Bool? {
+        guard let node else { return nil }
+        guard case .scalar = node, let value = node.bool else {
+            problem(node, field, "expected true or false")
+            return nil
+        }
+        return value
+    }
+}

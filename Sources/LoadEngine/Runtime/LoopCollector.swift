@@ -1,0 +1,50 @@
+import LoadMetrics
+
+/// The figures one event loop measured since the coordinator last took them. Lock-free: only
+/// its loop records into it, and the coordinator takes it by running `take` on that loop.
+final class LoopCollector: @unchecked Sendable {
+    // Safe: every access happens on the one event loop this collector belongs to.
+    private var metrics = RunMetrics()
+
+    /// Records one finished request. Times are monotonic nanoseconds.
+    func record(step: Step, intended: UInt64, sent: UInt64, ended: UInt64, status: Int?, outcome: StepOutcome, correctionInterval: UInt64?) {
+        let raw = (ended &- sent) / 1000
+        let corrected = (ended &- min(intended, sent)) / 1000
+        func add(_ stats: inout RequestStats) {
+            stats.requests += 1
+            if outcome.error != nil { stats.errors += 1 }
+            if let status { stats.statuses[Self.statusText(status), default: 0] += 1 }
+            // A connection that never opened has no latency to show.
+            guard outcome.error != .connect else { return }
+            if let correctionInterval, correctionInterval > 0 {
+                stats.latency.record(micros: corrected, expectedInterval: correctionInterval / 1000)
+            } else {
+                stats.latency.record(micros: corrected)
+            }
+            stats.rawLatency.record(micros: raw)
+        }
+        add(&metrics.total)
+        add(&metrics.byName[step.name, default: RequestStats()])
+        for tag in step.tags { add(&metrics.byTag[tag, default: RequestStats()]) }
+        for check in outcome.checks {
+            if check.passed { metrics.checks[check.description, default: CheckTally()].passed += 1 } else { metrics.checks[check.description, default: CheckTally()].failed += 1 }
+        }
+        if let error = outcome.error { metrics.errors[error, default: ErrorTally()].record(outcome.errorDetail ?? step.name) }
+    }
+
+    func iterationFinished() { metrics.iterations += 1 }
+    func iterationDropped() { metrics.droppedIterations += 1 }
+    func lateness(nanoseconds: UInt64) { metrics.schedulerLateness.record(micros: nanoseconds / 1000) }
+
+    /// An iteration that could not run a step (a feeder ran out of rows).
+    func failed(_ kind: ErrorClass, _ detail: String) { metrics.errors[kind, default: ErrorTally()].record(detail) }
+
+    /// What was measured since the last call.
+    func take() -> RunMetrics {
+        defer { metrics = RunMetrics() }
+        return metrics
+    }
+
+    private static let statusTexts: [String] = (0..<600).map(String.init)
+    static func statusText(_ status: Int) -> String { status >= 0 && status < 600 ? statusTexts[status] : String(status) }
+}

@@ -1,0 +1,40 @@
+/// The base URL load is sent to: `http://host[:port][/base]`.
+public struct TargetURL: Sendable, Equatable, CustomStringConvertible {
+    public let host: String
+    public let port: Int
+    /// A path prefix without a trailing slash ("" for none).
+    public let basePath: String
+
+    public init?(_ text: String) {
+        guard text.hasPrefix("http://") else { return nil }
+        var rest = text.dropFirst("http://".count)
+        var base = ""
+        if let slash = rest.firstIndex(of: "/") {
+            base = String(rest[slash...])
+            rest = rest[..<slash]
+            while base.hasSuffix("/") { base.removeLast() }
+        }
+        guard !rest.isEmpty, !rest.contains("@"), !base.contains("?"), !base.contains("#") else { return nil }
+        var host = String(rest)
+        var port = 80
+        if host.hasPrefix("[") {
+            guard let close = host.firstIndex(of: "]") else { return nil }
+            let after = host[host.index(after: close)...]
+            if after.hasPrefix(":") { guard let p = Int(after.dropFirst()), (1...65535).contains(p) else { return nil }; port = p } else if !after.isEmpty { return nil }
+            host = String(host[host.index(after: host.startIndex)..<close])
+        } else if let colon = host.lastIndex(of: ":") {
+            guard let p = Int(host[host.index(after: colon)...]), (1...65535).contains(p) else { return nil }
+            port = p
+            host = String(host[..<colon])
+        }
+        guard !host.isEmpty, host.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || ".-_:".contains($0)) }) else { return nil }
+        self.host = host
+        self.port = port
+        basePath = base
+    }
+
+    /// The Host header's value.
+    public var hostHeader: String { (host.contains(":") ? "[\(host)]" : host) + (port == 80 ? "" : ":\(port)") }
+
+    public var description: String { "http://\(hostHeader)\(basePath)" }
+}

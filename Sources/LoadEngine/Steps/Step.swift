@@ -1,0 +1,134 @@
+import ContractCore
+import Foundation
+
+/// One request of a sequence, as load profiles and flows describe it: what to send, what to
+/// remember from the answer (captures), what the answer must be (checks), and how long the
+/// user waits afterwards.
+public struct Step: Sendable {
+    public enum BodyTemplate: Sendable, Equatable {
+        case text(Template)
+        case json(JSONTemplate)
+    }
+
+    /// Groups the step's requests in reports (defaults to `METHOD path`).
+    public var name: String
+    public var method: String
+    /// Relative to the target: always starts with `/`.
+    public var path: Template
+    public var headers: [(name: String, value: Template)]
+    public var body: BodyTemplate?
+    public var tags: [String]
+    public var captures: [Capture]
+    public var checks: [Check]
+    /// Seconds the user waits after this step.
+    public var think: Double
+    /// Seconds the request may take; nil for the run's default.
+    public var timeout: Double?
+
+    public init(name: String, method: String, path: Template, headers: [(name: String, value: Template)] = [], body: BodyTemplate? = nil,
+                tags: [String] = [], captures: [Capture] = [], checks: [Check] = [], think: Double = 0, timeout: Double? = nil) {
+        self.name = name
+        self.method = method
+        self.path = path
+        self.headers = headers
+        self.body = body
+        self.tags = tags
+        self.captures = captures
+        self.checks = checks
+        self.think = think
+        self.timeout = timeout
+    }
+
+    /// True when a check or capture reads the response body.
+    public var readsBody: Bool {
+        captures.contains { if case .json = $0.source { return true } else { return false } }
+            || checks.contains { if case .json = $0.kind { return true } else { return false } }
+    }
+
+    /// Variables the step's templates read.
+    public var variables: [String] {
+        var names = path.variables + headers.flatMap(\.value.variables)
+        switch body {
+        case .text(let template): names += template.variables
+        case .json(let template): names += template.variables
+        case nil: break
+        }
+        for check in checks { if case .json(_, .equals(let expected)) = check.kind { names += expected.variables } }
+        return names
+    }
+}
+
+/// A value remembered from a response for later steps: `${variable}`.
+public struct Capture: Sendable {
+    public enum Source: Sendable {
+        case json(PathExpression)
+        case header(String)
+        case status
+    }
+
+    public var variable: String
+    public var source: Source
+
+    public init(variable: String, source: Source) {
+        self.variable = variable
+        self.source = source
+    }
+}
+
+/// A condition on a response; a failed check makes the request an error (class `check_failed`).
+public struct Check: Sendable {
+    public enum Expectation: Sendable {
+        case equals(JSONTemplate)
+        case matches(NSRegularExpression)
+        case exists(Bool)
+    }
+
+    public enum Kind: Sendable {
+        /// One of these status codes.
+        case status([Int])
+        case json(PathExpression, Expectation)
+        case header(String, Expectation)
+        /// At most this many seconds.
+        case latency(Double)
+    }
+
+    public var kind: Kind
+    /// How reports name the check: `status is 200`, `$.status equals "confirmed"`.
+    public var description: String
+
+    public init(kind: Kind, description: String) {
+        self.kind = kind
+        self.description = description
+    }
+}
+
+/// A named list of steps run one after another by one user; a scenario picks sequences by weight.
+public struct RequestSequence: Sendable {
+    public var name: String
+    public var weight: Int
+    public var steps: [Step]
+
+    public init(name: String, weight: Int = 1, steps: [Step]) {
+        self.name = name
+        self.weight = weight
+        self.steps = steps
+    }
+}
+
+/// Picks sequences in proportion to their weights.
+public struct WeightedMix: Sendable {
+    public let sequences: [RequestSequence]
+    private let cumulative: [Int]
+
+    public init(_ sequences: [RequestSequence]) {
+        self.sequences = sequences
+        var running = 0
+        cumulative = sequences.map { running += max(0, $0.weight); return running }
+    }
+
+    public func pick(using random: inout some RandomNumberGenerator) -> Int {
+        guard let total = cumulative.last, total > 0, sequences.count > 1 else { return 0 }
+        let ticket = Int.random(in: 0..<total, using: &random)
+        return cumulative.firstIndex { ticket < $0 } ?? 0
+    }
+}

@@ -1,0 +1,44 @@
+/// Everything a load run measured, in a form that merges exactly with another shard's.
+public struct RunMetrics: Sendable, Equatable, Codable {
+    public var total = RequestStats()
+    /// By step name.
+    public var byName: [String: RequestStats] = [:]
+    /// By tag.
+    public var byTag: [String: RequestStats] = [:]
+    public var errors: [ErrorClass: ErrorTally] = [:]
+    /// By check description.
+    public var checks: [String: CheckTally] = [:]
+    public var iterations = 0
+    /// Open-model iterations that could not start because every allowed user was busy.
+    public var droppedIterations = 0
+    /// How late the open-model scheduler started iterations (microseconds).
+    public var schedulerLateness = LatencyHistogram()
+    public var timeSeries = TimeSeries()
+
+    public init() {}
+
+    /// Adds another shard's (or another event loop's) figures.
+    public mutating func merge(_ other: RunMetrics) {
+        total.add(other.total)
+        for (name, stats) in other.byName { byName[name, default: RequestStats()].add(stats) }
+        for (tag, stats) in other.byTag { byTag[tag, default: RequestStats()].add(stats) }
+        for (kind, tally) in other.errors { errors[kind, default: ErrorTally()].add(tally) }
+        for (check, tally) in other.checks { checks[check, default: CheckTally()].add(tally) }
+        iterations += other.iterations
+        droppedIterations += other.droppedIterations
+        schedulerLateness.add(other.schedulerLateness)
+        timeSeries.merge(other.timeSeries)
+    }
+
+    /// Passed checks over all checks, 0–1 (1 when there were none).
+    public var checkPassRate: Double {
+        let passed = checks.values.reduce(0) { $0 + $1.passed }
+        let all = passed + checks.values.reduce(0) { $0 + $1.failed }
+        return all == 0 ? 1 : Double(passed) / Double(all)
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case total, byName = "by_name", byTag = "by_tag", errors, checks, iterations, droppedIterations = "dropped_iterations"
+        case schedulerLateness = "scheduler_lateness_histogram", timeSeries = "time_series"
+    }
+}

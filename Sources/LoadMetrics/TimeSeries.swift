@@ -1,0 +1,133 @@
+/// One interval of a run: what was sent, how fast it came back, and how many users were busy.
+public struct IntervalPoint: Sendable, Equatable {
+    /// Seconds from the start of the run.
+    public var start: Double
+    /// Seconds this point covers (1 unless a long run was coarsened).
+    public var length: Double
+    public var requests = 0
+    public var errors = 0
+    public var droppedIterations = 0
+    /// Iterations per second the open-model executors aimed at (0 for closed-model scenarios).
+    public var targetRate = 0.0
+    /// Virtual users busy or waiting at the end of the interval.
+    public var activeVUs = 0
+    /// Corrected latency of the requests that finished in the interval.
+    public var latency = LatencyHistogram()
+
+    public init(start: Double, length: Double) {
+        self.start = start
+        self.length = length
+    }
+
+    public var ratePerSecond: Double { length > 0 ? Double(requests) / length : 0 }
+
+    /// Adds what another load generator measured in the same interval.
+    public mutating func add(_ other: IntervalPoint) {
+        requests += other.requests
+        errors += other.errors
+        droppedIterations += other.droppedIterations
+        targetRate += other.targetRate
+        activeVUs += other.activeVUs
+        latency.add(other.latency)
+    }
+
+    /// Joins the next interval of the same generator into this one.
+    mutating func append(_ next: IntervalPoint) {
+        let total = length + next.length
+        targetRate = (targetRate * length + next.targetRate * next.length) / total
+        activeVUs = max(activeVUs, next.activeVUs)
+        requests += next.requests
+        errors += next.errors
+        droppedIterations += next.droppedIterations
+        latency.add(next.latency)
+        length = total
+    }
+}
+
+extension IntervalPoint: Codable {
+    private enum Keys: String, CodingKey {
+        case start = "start_s", length = "length_s", requests, errors, droppedIterations = "dropped_iterations", targetRate = "target_rate_per_s"
+        case activeVUs = "active_vus", latency = "latency_histogram", rate = "rate_per_s", p50 = "p50_ms", p95 = "p95_ms", p99 = "p99_ms"
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: Keys.self)
+        start = try c.decode(Double.self, forKey: .start)
+        length = try c.decode(Double.self, forKey: .length)
+        requests = try c.decode(Int.self, forKey: .requests)
+        errors = try c.decode(Int.self, forKey: .errors)
+        droppedIterations = try c.decode(Int.self, forKey: .droppedIterations)
+        targetRate = try c.decode(Double.self, forKey: .targetRate)
+        activeVUs = try c.decode(Int.self, forKey: .activeVUs)
+        latency = try c.decode(LatencyHistogram.self, forKey: .latency)
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: Keys.self)
+        try c.encode(start, forKey: .start)
+        try c.encode(length, forKey: .length)
+        try c.encode(requests, forKey: .requests)
+        try c.encode(errors, forKey: .errors)
+        try c.encode(droppedIterations, forKey: .droppedIterations)
+        try c.encode(targetRate, forKey: .targetRate)
+        try c.encode(activeVUs, forKey: .activeVUs)
+        try c.encode(ratePerSecond, forKey: .rate)
+        try c.encode(latency.milliseconds(atPercentile: 50), forKey: .p50)
+        try c.encode(latency.milliseconds(atPercentile: 95), forKey: .p95)
+        try c.encode(latency.milliseconds(atPercentile: 99), forKey: .p99)
+        try c.encode(latency, forKey: .latency)
+    }
+}
+
+/// A run's intervals, one per second; a long run keeps at most `maximumPoints` by joining
+/// neighbouring intervals (the interval doubles), so memory stays bounded however long it runs.
+public struct TimeSeries: Sendable, Equatable, Codable {
+    public static let maximumPoints = 3_600
+
+    public private(set) var interval: Double = 1
+    public private(set) var points: [IntervalPoint] = []
+
+    public init() {}
+
+    /// Adds the next interval of this run (`point.length` is the base interval, 1 s).
+    public mutating func append(_ point: IntervalPoint) {
+        if let last = points.last, last.length < interval {
+            points[points.count - 1].append(point)
+        } else {
+            var point = point
+            point.start = Double(points.count) * interval
+            points.append(point)
+        }
+        if points.count > Self.maximumPoints { coarsen() }
+    }
+
+    /// Adds another generator's series of the same run, interval by interval.
+    public mutating func merge(_ other: TimeSeries) {
+        var other = other
+        while other.interval < interval { other.coarsen() }
+        while interval < other.interval { coarsen() }
+        for (position, point) in other.points.enumerated() {
+            if position < points.count {
+                points[position].add(point)
+            } else {
+                points.append(point)
+            }
+        }
+    }
+
+    /// Joins neighbouring points in pairs.
+    mutating func coarsen() {
+        var joined: [IntervalPoint] = []
+        joined.reserveCapacity(points.count / 2 + 1)
+        var position = 0
+        while position < points.count {
+            var point = points[position]
+            if position + 1 < points.count { point.append(points[position + 1]) }
+            point.start = Double(joined.count) * interval * 2
+            joined.append(point)
+            position += 2
+        }
+        interval *= 2
+        points = joined
+    }
+}

@@ -1,0 +1,23 @@
+import Foundation
+
+/// Writes a load result's reports: the files asked for, or all three next to `defaultStem`
+/// when none was named. Returns the paths written.
+public enum LoadReportFiles {
+    public static func write(_ result: LoadResult, json: String?, html: String?, junit: String?, defaultStem: String) throws -> [String] {
+        let none = json == nil && html == nil && junit == nil
+        var written: [String] = []
+        if let path = json ?? (none ? defaultStem + ".json" : nil) {
+            try ReportFile.write(String(decoding: try result.json(), as: UTF8.self) + "\n", to: path)
+            written.append(path)
+        }
+        if let path = html ?? (none ? defaultStem + ".html" : nil) {
+            try ReportFile.write(result.html(), to: path)
+            written.append(path)
+        }
+        if let path = junit ?? (none ? defaultStem + ".junit.xml" : nil) {
+            try ReportFile.write(result.junit().xml(), to: path)
+            written.append(path)
+        }
+        return written
+    }
+}

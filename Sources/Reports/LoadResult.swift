@@ -1,0 +1,229 @@
+import Foundation
+import LoadMetrics
+import SLO
+
+/// The result of a load run (or of merged shards): what ran, everything it measured, and
+/// the objectives with their verdict. Schema `tollgate.load/v1`, documented in reports/README.md.
+public struct LoadResult: Sendable {
+    public static let schema = "tollgate.load/v1"
+
+    public struct Scenario: Sendable, Codable, Equatable {
+        public var name: String
+        public var executor: String
+        /// "open" or "closed".
+        public var model: String
+        public var startSeconds: Double
+        public var durationSeconds: Double
+
+        public init(name: String, executor: String, model: String, startSeconds: Double, durationSeconds: Double) {
+            self.name = name
+            self.executor = executor
+            self.model = model
+            self.startSeconds = startSeconds
+            self.durationSeconds = durationSeconds
+        }
+
+        enum CodingKeys: String, CodingKey { case name, executor, model, startSeconds = "start_s", durationSeconds = "duration_s" }
+    }
+
+    /// What ran, where, when, and by whom.
+    public struct Run: Sendable, Codable, Equatable {
+        public var profile: String
+        public var profileSource: String?
+        public var target: String
+        public var startedAt: Date
+        public var endedAt: Date
+        public var durationSeconds: Double
+        public var tollgateVersion: String
+        public var host: String
+        /// `i/N`; "merged" lists the shards a merge was made from.
+        public var shard: String
+        public var mergedFrom: [String]
+        public var scenarios: [Scenario]
+        public var aborted: Bool
+        public var abortedBecause: String?
+
+        public init(profile: String, profileSource: String?, target: String, startedAt: Date, endedAt: Date, durationSeconds: Double,
+                    tollgateVersion: String, host: String, shard: String, mergedFrom: [String] = [], scenarios: [Scenario],
+                    aborted: Bool, abortedBecause: String?) {
+            self.profile = profile
+            self.profileSource = profileSource
+            self.target = target
+            self.startedAt = startedAt
+            self.endedAt = endedAt
+            self.durationSeconds = durationSeconds
+            self.tollgateVersion = tollgateVersion
+            self.host = host
+            self.shard = shard
+            self.mergedFrom = mergedFrom
+            self.scenarios = scenarios
+            self.aborted = aborted
+            self.abortedBecause = abortedBecause
+        }
+
+        enum CodingKeys: String, CodingKey {
+            case profile, profileSource = "profile_source", target, startedAt = "started_at", endedAt = "ended_at", durationSeconds = "duration_s"
+            case tollgateVersion = "tollgate_version", host, shard, mergedFrom = "merged_from", scenarios, aborted, abortedBecause = "aborted_because"
+        }
+
+        /// True when any scenario is closed-model (its latency hides coordinated omission).
+        public var hasClosedModel: Bool { scenarios.contains { $0.model == "closed" } }
+    }
+
+    public var run: Run
+    public var objectives: [Objective]
+    public var metrics: RunMetrics
+
+    public init(run: Run, objectives: [Objective], metrics: RunMetrics) {
+        self.run = run
+        self.objectives = objectives
+        self.metrics = metrics
+    }
+
+    /// Each objective with its value on these figures.
+    public var slos: [SLOResult] { objectives.map { $0.evaluate(metrics, duration: run.durationSeconds) } }
+
+    public var verdict: Verdict { Verdict(slos) }
+
+    /// Shards of one run merged: histograms and counters add, time series align by second,
+    /// and the objectives of the first are evaluated again on the sums.
+    public static func merged(_ results: [LoadResult]) -> LoadResult? {
+        guard var merged = results.first else { return nil }
+        guard results.count > 1 else { return merged }
+        for other in results.dropFirst() { merged.metrics.merge(other.metrics) }
+        merged.run.startedAt = results.map(\.run.startedAt).min() ?? merged.run.startedAt
+        merged.run.endedAt = results.map(\.run.endedAt).max() ?? merged.run.endedAt
+        merged.run.durationSeconds = results.map(\.run.durationSeconds).max() ?? merged.run.durationSeconds
+        merged.run.mergedFrom = results.map { "\($0.run.shard)@\($0.run.host)" }
+        merged.run.shard = "merged"
+        merged.run.aborted = results.contains { $0.run.aborted }
+        merged.run.abortedBecause = results.compactMap(\.run.abortedBecause).first
+        return merged
+    }
+}
+
+/// The figures of one group of requests as reports show them.
+public struct GroupSummary: Sendable, Encodable {
+    public let requests: Int
+    public let errors: Int
+    public let errorRatePercent: Double
+    public let ratePerSecond: Double
+    public let latency: Percentiles
+    public let rawLatency: Percentiles
+    public let statuses: [String: Int]
+
+    public init(_ stats: RequestStats, duration: Double) {
+        requests = stats.requests
+        errors = stats.errors
+        errorRatePercent = stats.errorRate * 100
+        ratePerSecond = duration > 0 ? Double(stats.requests) / duration : 0
+        latency = Percentiles(stats.latency)
+        rawLatency = Percentiles(stats.rawLatency)
+        statuses = stats.statuses
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case requests, errors, errorRatePercent = "error_rate_percent", ratePerSecond = "rate_per_s", latency = "latency_ms", rawLatency = "raw_latency_ms", statuses
+    }
+}
+
+/// Latency percentiles in milliseconds.
+public struct Percentiles: Sendable, Encodable {
+    public let p50, p90, p95, p99, p999, max, mean: Double
+
+    public init(_ histogram: LatencyHistogram) {
+        p50 = histogram.milliseconds(atPercentile: 50)
+        p90 = histogram.milliseconds(atPercentile: 90)
+        p95 = histogram.milliseconds(atPercentile: 95)
+        p99 = histogram.milliseconds(atPercentile: 99)
+        p999 = histogram.milliseconds(atPercentile: 99.9)
+        max = histogram.maxMilliseconds
+        mean = histogram.meanMilliseconds
+    }
+
+    enum CodingKeys: String, CodingKey { case p50, p90, p95, p99, p999 = "p99.9", max, mean }
+}
+
+extension LoadResult: Codable {
+    private enum Keys: String, CodingKey {
+        case schemaVersion = "schema_version", run, summary, slos, verdict, byName = "by_name", byTag = "by_tag", statuses, errors, checks
+        case timeSeries = "time_series", metrics, notes
+    }
+
+    private struct Summary: Encodable {
+        let requests, errors, iterations, droppedIterations: Int
+        let durationSeconds, ratePerSecond, errorRatePercent, checksPassedPercent: Double
+        let latency, rawLatency: Percentiles
+        let schedulerLatenessP99, schedulerLatenessMax: Double
+
+        enum CodingKeys: String, CodingKey {
+            case requests, errors, iterations, droppedIterations = "dropped_iterations", durationSeconds = "duration_s", ratePerSecond = "rate_per_s"
+            case errorRatePercent = "error_rate_percent", checksPassedPercent = "checks_passed_percent", latency = "latency_ms", rawLatency = "raw_latency_ms"
+            case schedulerLatenessP99 = "scheduler_lateness_p99_ms", schedulerLatenessMax = "scheduler_lateness_max_ms"
+        }
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: Keys.self)
+        let schema = try c.decode(String.self, forKey: .schemaVersion)
+        guard schema == Self.schema else {
+            throw DecodingError.dataCorruptedError(forKey: .schemaVersion, in: c, debugDescription: "expected \(Self.schema), found \(schema)")
+        }
+        run = try c.decode(Run.self, forKey: .run)
+        objectives = try c.decode([SLOResult].self, forKey: .slos).map(\.objective)
+        metrics = try c.decode(RunMetrics.self, forKey: .metrics)
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: Keys.self)
+        let duration = run.durationSeconds
+        try c.encode(Self.schema, forKey: .schemaVersion)
+        try c.encode(run, forKey: .run)
+        try c.encode(Summary(requests: metrics.total.requests, errors: metrics.total.errors, iterations: metrics.iterations,
+                             droppedIterations: metrics.droppedIterations, durationSeconds: duration,
+                             ratePerSecond: duration > 0 ? Double(metrics.total.requests) / duration : 0,
+                             errorRatePercent: metrics.total.errorRate * 100, checksPassedPercent: metrics.checkPassRate * 100,
+                             latency: Percentiles(metrics.total.latency), rawLatency: Percentiles(metrics.total.rawLatency),
+                             schedulerLatenessP99: metrics.schedulerLateness.milliseconds(atPercentile: 99),
+                             schedulerLatenessMax: metrics.schedulerLateness.maxMilliseconds), forKey: .summary)
+        let results = slos
+        try c.encode(results, forKey: .slos)
+        try c.encode(Verdict(results), forKey: .verdict)
+        try c.encode(metrics.byName.mapValues { GroupSummary($0, duration: duration) }, forKey: .byName)
+        try c.encode(metrics.byTag.mapValues { GroupSummary($0, duration: duration) }, forKey: .byTag)
+        try c.encode(metrics.total.statuses, forKey: .statuses)
+        try c.encode(Dictionary(uniqueKeysWithValues: metrics.errors.map { ($0.key.rawValue, $0.value) }), forKey: .errors)
+        try c.encode(metrics.checks, forKey: .checks)
+        try c.encode(notes, forKey: .notes)
+        try c.encode(metrics, forKey: .metrics)
+    }
+
+    /// What a reader should know to read the figures right.
+    public var notes: [String] {
+        var notes: [String] = []
+        if run.hasClosedModel {
+            notes.append("Closed-model scenarios: users wait for each response before the next request, so their latency hides coordinated omission (a slow server also slows the load). Their corrected latency fills in the requests a user would have sent during a stall, using the step's think time as the expected interval.")
+        }
+        if metrics.droppedIterations > 0 {
+            notes.append("\(metrics.droppedIterations) iterations were dropped: every allowed user was busy when they were due (raise max_vus, or the target is too slow for the rate).")
+        }
+        if run.aborted { notes.append("The run was aborted: \(run.abortedBecause ?? "stopped") — the figures cover what finished.") }
+        return notes
+    }
+
+    /// The JSON document.
+    public func json() throws -> Data {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+        encoder.dateEncodingStrategy = .iso8601
+        encoder.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
+        return try encoder.encode(self)
+    }
+
+    /// Reads a result written by `json()`.
+    public static func read(_ data: Data) throws -> LoadResult {
+        let decoder = JSONDecoder()
+        decoder.dateDecodingStrategy = .iso8601
+        return try decoder.decode(LoadResult.self, from: data)
+    }
+}

@@ -1,0 +1,187 @@
+import ArgumentParser
+import Foundation
+import LoadEngine
+import LoadMetrics
+import Reports
+import SLO
+
+/// `tollgate load`: a load profile, or one endpoint in quick mode, with objectives and a verdict.
+struct LoadCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "load",
+        abstract: "Run a load profile (or one endpoint with --url) and judge it by its objectives.",
+        discussion: """
+            Profile:    tollgate load loadprofiles/peak-season.yaml [--target URL] [--duration D]
+            Quick mode: tollgate load --url URL (--rate N | --vus N [--think D]) --duration D [--slo EXPR]...
+            Objectives: p50|p90|p95|p99|p99.9|max<DURATION, error_rate<PERCENT, payment_failure_rate<PERCENT,
+                        rate>N, checks>PERCENT, dropped_iterations<=N, each with an optional :proceed|reduce|pause|rollback.
+            Exit status: 0 every objective held, 1 an objective was breached, 2 the run could not be done
+            (bad profile or flag, unreachable target, interrupted).
+            """)
+
+    @Argument(help: "A load profile (YAML); omit it for quick mode.") var profile: String?
+    @Option(help: "The base URL to load (overrides the profile's target).") var target: String?
+    @Option(help: "Quick mode: the URL to load.") var url: String?
+    @Option(help: "Quick mode: the method.") var method = "GET"
+    @Option(name: .customLong("header"), help: "Quick mode: 'Name: value' sent with every request (repeatable).") var headers: [String] = []
+    @Option(help: "Quick mode: the body, as text or @FILE.") var body: String?
+    @Option(help: "Quick mode, open model: iterations per second.") var rate: Double?
+    @Option(help: "Quick mode, closed model: users looping.") var vus: Int?
+    @Option(help: "Quick mode, closed model: the pause after each response (e.g. 100ms).") var think: String?
+    @Option(help: "Quick mode: how long; with a profile: shorten it to this (its shape kept).") var duration: String?
+    @Option(help: "Quick mode: the most users the open model may use at once.") var maxVUs: Int?
+    @Option(help: "Quick mode: the longest a request may take.") var timeout = "10s"
+    @Option(name: .customLong("slo"), help: "An objective (repeatable); replaces the profile's.") var objectives: [String] = []
+    @Option(help: "Run shard i of N (1-based): 1/N of the rate and users, every Nth feeder row.") var shard: String?
+    @Option(help: "Write the JSON result here.") var json: String?
+    @Option(help: "Write the HTML report here.") var html: String?
+    @Option(help: "Write the JUnit XML report here.") var junit: String?
+    @Option(help: "Where reports go when no file is named (default reports/).") var reportDir = "reports"
+    @Flag(help: "No progress display.") var quiet = false
+
+    func validate() throws {
+        var problems: [String] = []
+        if profile == nil && url == nil { problems.append("give a load profile, or --url for quick mode") }
+        if profile != nil && url != nil { problems.append("give a profile or --url, not both") }
+        if let url {
+            if TargetURL(Self.base(of: url)) == nil { problems.append("--url '\(url)' must be an http:// URL with a host and no credentials") }
+            if rate == nil && vus == nil { problems.append("quick mode needs --rate N (open model) or --vus N (closed model)") }
+            if rate != nil && vus != nil { problems.append("--rate and --vus exclude each other") }
+            if duration == nil { problems.append("quick mode needs --duration (e.g. 30s)") }
+            if !["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"].contains(method.uppercased()) { problems.append("--method '\(method)' is not an HTTP method") }
+        } else {
+            for (flag, given) in [("--rate", rate != nil), ("--vus", vus != nil), ("--think", think != nil), ("--max-vus", maxVUs != nil), ("--body", body != nil), ("--header", !headers.isEmpty)] where given {
+                problems.append("\(flag) is for quick mode (--url); a profile says it in its scenarios")
+            }
+        }
+        if let target, TargetURL(target) == nil { problems.append("--target '\(target)' must be an http:// URL with a host (https is not supported)") }
+        if let rate, !(rate > 0 && rate <= 1_000_000) { problems.append("--rate must be between 0 and 1000000") }
+        if let vus, !(1...100_000).contains(vus) { problems.append("--vus must be between 1 and 100000") }
+        if let maxVUs, !(1...100_000).contains(maxVUs) { problems.append("--max-vus must be between 1 and 100000") }
+        if let think, DurationText.seconds(think) == nil { problems.append("--think '\(think)' is not a duration (100ms, 1s)") }
+        if let duration { if let seconds = DurationText.seconds(duration), seconds > 0 {} else { problems.append("--duration '\(duration)' is not a duration longer than 0 (30s, 5m)") } }
+        if let seconds = DurationText.seconds(timeout), seconds > 0 {} else { problems.append("--timeout '\(timeout)' is not a duration longer than 0") }
+        for header in headers where !header.contains(":") { problems.append("--header '\(header)' must be 'Name: value'") }
+        for expression in objectives {
+            do { _ = try Objective(parsing: expression) } catch { problems.append("--slo \(error)") }
+        }
+        if let shard, Shard(parsing: shard) == nil { problems.append("--shard '\(shard)' must be i/N with 1 ≤ i ≤ N ≤ 1000") }
+        if !problems.isEmpty { throw ValidationError(problems.joined(separator: "\n")) }
+    }
+
+    func run() async throws {
+        var profile: LoadProfile
+        do { profile = try loadProfile() } catch let error as ProfileError {
+            FileHandle.standardError.write(Data("tollgate load: the profile has \(error.problems.count) problem(s):\n\(error)\n".utf8))
+            throw ExitCode(ExitStatus.error)
+        } catch {
+            FileHandle.standardError.write(Data("tollgate load: \(error)\n".utf8))
+            throw ExitCode(ExitStatus.error)
+        }
+        if let duration, self.profile != nil, let seconds = DurationText.seconds(duration) { profile = profile.shortened(to: seconds) }
+        if !objectives.isEmpty { profile.objectives = objectives.compactMap { try? Objective(parsing: $0) } }
+        guard let target = TargetURL(self.target ?? profile.target) else {
+            FileHandle.standardError.write(Data("tollgate load: no target: the profile names none and --target was not given\n".utf8))
+            throw ExitCode(ExitStatus.error)
+        }
+        var options = RunOptions()
+        options.shard = shard.flatMap(Shard.init(parsing:)) ?? .whole
+        options.userAgent = "tollgate/\(Tollgate.version)"
+        let run = LoadRun(profile: profile, target: target, options: options)
+        let display = ProgressDisplay(quiet: quiet)
+        display.started(profile: run.profile, target: target)
+
+        let signals = Task {
+            await ShutdownSignals.shared.wait()
+            run.stop(because: "interrupted (Ctrl-C or SIGTERM)")
+            FileHandle.standardError.write(Data("\nStopping: letting iterations in flight finish (Ctrl-C again exits at once)…\n".utf8))
+        }
+        let outcome: RunOutcome
+        do {
+            outcome = try await run.run { display.update($0) }
+        } catch {
+            signals.cancel()
+            display.finish()
+            FileHandle.standardError.write(Data("tollgate load: \(error)\n".utf8))
+            throw ExitCode(ExitStatus.error)
+        }
+        signals.cancel()
+        display.finish()
+        let result = LoadResult(
+            run: LoadResult.Run(profile: run.profile.name, profileSource: run.profile.source, target: target.description, startedAt: outcome.startedAt,
+                                endedAt: outcome.endedAt, durationSeconds: outcome.duration, tollgateVersion: Tollgate.version,
+                                host: ProcessInfo.processInfo.hostName, shard: options.shard.description,
+                                scenarios: run.profile.scenarios.map { LoadResult.Scenario(name: $0.name, executor: $0.executor.name, model: $0.executor.isOpen ? "open" : "closed",
+                                                                                           startSeconds: $0.startTime, durationSeconds: $0.executor.duration) },
+                                aborted: outcome.abortedBecause != nil, abortedBecause: outcome.abortedBecause),
+            objectives: run.profile.objectives, metrics: outcome.metrics)
+        print(result.summaryText())
+        let written = try LoadReportFiles.write(result, json: json, html: html, junit: junit,
+                                                defaultStem: "\(reportDir)/load-\(Self.fileStem(run.profile.name))\(options.shard.count > 1 ? "-shard\(options.shard.index + 1)of\(options.shard.count)" : "")")
+        for file in written { print("  report: \(file)") }
+        let interrupted = outcome.abortedBecause?.hasPrefix("interrupted") ?? false
+        if interrupted { throw ExitCode(ExitStatus.error) }
+        if !result.verdict.passed { throw ExitCode(ExitStatus.failed) }
+    }
+
+    private func loadProfile() throws -> LoadProfile {
+        if let profile { return try ProfileLoader.load(file: profile) }
+        guard let url else { throw ValidationError("no profile") }
+        let base = Self.base(of: url)
+        let path = String(url.dropFirst(base.count)).isEmpty ? "/" : String(url.dropFirst(base.count))
+        var yaml = "name: quick\nscenarios:\n  quick:\n"
+        let seconds = DurationText.seconds(duration ?? "10s") ?? 10
+        if let rate {
+            let cap = maxVUs ?? 1000
+            yaml += "    executor: constant-arrival-rate\n    rate: \(rate)\n    duration: \(seconds)s\n    pre_allocated_vus: \(min(cap, 50))\n    max_vus: \(cap)\n"
+        } else {
+            yaml += "    executor: constant-vus\n    vus: \(vus ?? 1)\n    duration: \(seconds)s\n"
+        }
+        yaml += "    steps:\n      - name: \(Self.quoted("\(method.uppercased()) \(path.split(separator: "?").first.map(String.init) ?? path)"))\n"
+        yaml += "        method: \(method.uppercased())\n        path: \(Self.quoted(path))\n        timeout: \(timeout)\n"
+        if let think { yaml += "        think: \(think)\n" }
+        if !headers.isEmpty {
+            yaml += "        headers:\n"
+            for header in headers {
+                let parts = header.split(separator: ":", maxSplits: 1)
+                yaml += "          \(Self.quoted(parts[0].trimmingCharacters(in: .whitespaces))): \(Self.quoted(parts.count > 1 ? parts[1].trimmingCharacters(in: .whitespaces) : ""))\n"
+            }
+        }
+        if let body {
+            let text = body.hasPrefix("@") ? try String(contentsOfFile: String(body.dropFirst()), encoding: .utf8) : body
+            yaml += "        body: \(Self.quoted(text))\n"
+        }
+        var profile = try ProfileLoader.parse(yaml, file: "--url", environment: [:])
+        profile.target = base
+        profile.source = nil
+        return profile
+    }
+
+    /// `http://host:port` of a URL.
+    static func base(of url: String) -> String {
+        guard url.hasPrefix("http://") else { return url }
+        let rest = url.dropFirst("http://".count)
+        let end = rest.firstIndex { $0 == "/" || $0 == "?" } ?? rest.endIndex
+        return "http://" + rest[..<end]
+    }
+
+    /// A YAML double-quoted scalar.
+    static func quoted(_ text: String) -> String {
+        var out = "\""
+        for scalar in text.unicodeScalars {
+            switch scalar {
+            case "\"": out += "\\\""
+            case "\\": out += "\\\\"
+            case "\n": out += "\\n"
+            case "\t": out += "\\t"
+            default:
+                if scalar.value < 0x20 { out += String(format: "\\x%02X", scalar.value) } else { out.unicodeScalars.append(scalar) }
+            }
+        }
+        return out + "\""
+    }
+
+    static func fileStem(_ name: String) -> String {
+        String(name.map { $0.isLetter || $0.isNumber || $0 == "-" || $0 == "_" ? $0 : "-" })
+    }
+}
