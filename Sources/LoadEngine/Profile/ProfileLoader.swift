@@ -55,7 +55,7 @@ public enum ProfileLoader {
         if let entries = reader.mapping(values["scenarios"], "scenarios") {
             if entries.isEmpty { reader.problem(values["scenarios"], "scenarios", "a profile needs at least one scenario") }
             for (scenarioName, node) in entries {
-                if let scenario = self.scenario(scenarioName, node, feeders: feeders, headers: headers, timeout: timeout, reader: &reader) {
+                if let scenario = self.scenario(scenarioName, node, base: URL(fileURLWithPath: file).deletingLastPathComponent(), feeders: feeders, headers: headers, timeout: timeout, reader: &reader) {
                     scenarios.append(scenario)
                 }
             }
@@ -125,8 +125,25 @@ public enum ProfileLoader {
         return feeders
     }
 
-    static func scenario(_ name: String, _ node: Node, feeders: [String: Feeder], headers: [(name: String, value: Template)], timeout: Double,
-                         reader: inout NodeReader) -> Scenario? {
+    /// A weighted list of sequences: `- {name, weight, steps}`.
+    static func sequences(_ node: Node?, _ field: String, known: Set<String>, headers: [(name: String, value: Template)],
+                          reader: inout NodeReader) -> [RequestSequence] {
+        var sequences: [RequestSequence] = []
+        for (index, item) in (reader.sequence(node, field) ?? []).enumerated() {
+            let here = "\(field)[\(index)]"
+            guard let entries = reader.mapping(item, here, allowed: ["name", "weight", "steps"]) else { continue }
+            let fields = Dictionary(entries.map { ($0.key, $0.value) }, uniquingKeysWith: { a, _ in a })
+            let sequenceName = reader.string(fields["name"], here + ".name") ?? "sequence \(index + 1)"
+            let weight = fields["weight"].flatMap { reader.integer($0, here + ".weight", in: 0...1_000_000) } ?? 1
+            if let steps = reader.steps(fields["steps"], here + ".steps", known: known, defaultHeaders: headers) {
+                sequences.append(RequestSequence(name: sequenceName, weight: weight, steps: steps))
+            }
+        }
+        return sequences
+    }
+
+    static func scenario(_ name: String, _ node: Node, base: URL, feeders: [String: Feeder], headers: [(name: String, value: Template)],
+                         timeout: Double, reader: inout NodeReader) -> Scenario? {
         let here = "scenarios.\(name)"
         guard let entries = reader.mapping(node, here, allowed: scenarioFields) else { return nil }
         let before = reader.problems.count
@@ -137,15 +154,23 @@ public enum ProfileLoader {
         let known = Set(feeders.values.flatMap { feeder in feeder.columns.map { "\(feeder.name).\($0)" } })
         var sequences: [RequestSequence] = []
         if let mix = values["mix"] {
-            for (index, item) in (reader.sequence(mix, here + ".mix") ?? []).enumerated() {
-                let field = "\(here).mix[\(index)]"
-                guard let entries = reader.mapping(item, field, allowed: ["name", "weight", "steps"]) else { continue }
-                let fields = Dictionary(entries.map { ($0.key, $0.value) }, uniquingKeysWith: { a, _ in a })
-                let sequenceName = reader.string(fields["name"], field + ".name") ?? "sequence \(index + 1)"
-                let weight = fields["weight"].flatMap { reader.integer($0, field + ".weight", in: 0...1_000_000) } ?? 1
-                if let steps = reader.steps(fields["steps"], field + ".steps", known: known, defaultHeaders: headers) {
-                    sequences.append(RequestSequence(name: sequenceName, weight: weight, steps: steps))
+            if case .scalar = mix, let file = mix.string {
+                // A mix kept in its own file, shared by several profiles.
+                let path = file.hasPrefix("/") ? file : base.appendingPathComponent(file).path
+                var mixReader = NodeReader(file: path)
+                if let text = try? String(contentsOfFile: path, encoding: .utf8) {
+                    do {
+                        let node = try Yams.compose(yaml: text)
+                        sequences = self.sequences(node, "mix", known: known, headers: headers, reader: &mixReader)
+                    } catch {
+                        mixReader.problem(nil, "", "not YAML: \(error)")
+                    }
+                } else {
+                    reader.problem(mix, here + ".mix", "cannot read the mix file \(path)")
                 }
+                reader.problems += mixReader.problems
+            } else {
+                sequences = self.sequences(mix, here + ".mix", known: known, headers: headers, reader: &reader)
             }
             if sequences.isEmpty, reader.problems.count == before { reader.problem(mix, here + ".mix", "a mix needs at least one sequence") }
             if !sequences.isEmpty, sequences.allSatisfy({ $0.weight == 0 }) { reader.problem(mix, here + ".mix", "every weight is 0") }

@@ -51,7 +51,10 @@ public indirect enum JSONTemplate: Sendable, Equatable {
         case .constant(let value): return value
         case .string(let template):
             if let name = template.soleVariable, let value = scope.variables[name] { return value }
-            return .string(template.render(&scope))
+            let text = template.render(&scope)
+            // `${random_int(1,300)}`, `${seq}`, `${vu}` and `${iteration}` alone are numbers.
+            if template.isSoleNumber, let number = Int64(text) { return .integer(number) }
+            return .string(text)
         case .array(let items):
             var rendered: [JSONValue] = []
             rendered.reserveCapacity(items.count)

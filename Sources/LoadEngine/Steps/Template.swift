@@ -78,6 +78,15 @@ public struct Template: Sendable, Equatable {
         return nil
     }
 
+    /// True when the template is exactly one numeric built-in.
+    var isSoleNumber: Bool {
+        guard parts.count == 1 else { return false }
+        switch parts[0] {
+        case .seq, .vu, .iteration, .randomInt: return true
+        default: return false
+        }
+    }
+
     public func render(_ scope: inout RenderScope) -> String {
         if parts.count == 1, case .text(let text) = parts[0] { return text }
         var out = ""
