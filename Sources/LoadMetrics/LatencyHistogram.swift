@@ -38,7 +38,11 @@ public struct LatencyHistogram: Sendable, Equatable {
         count == 0 ? 0 : Double(histogram.valueAtPercentile(percentile)) / 1000
     }
 
-    public var maxMilliseconds: Double { count == 0 ? 0 : Double(histogram.max) / 1000 }
+    public var maxMilliseconds: Double { count == 0 ? 0 : Double(histogram.maxRecorded) / 1000 }
+
+    /// The exact smallest and largest values recorded (µs); 0 when empty.
+    public var minMicros: UInt64 { count == 0 ? 0 : histogram.min }
+    public var maxMicros: UInt64 { count == 0 ? 0 : histogram.maxRecorded }
     public var meanMilliseconds: Double { count == 0 ? 0 : histogram.mean / 1000 }
 
     /// The non-empty buckets, lowest first: each bucket's highest equivalent value and its count.
@@ -47,25 +51,39 @@ public struct LatencyHistogram: Sendable, Equatable {
     }
 
     public static func == (lhs: LatencyHistogram, rhs: LatencyHistogram) -> Bool {
-        lhs.count == rhs.count && lhs.buckets.elementsEqual(rhs.buckets) { $0.micros == $1.micros && $0.count == $1.count }
+        lhs.count == rhs.count && lhs.minMicros == rhs.minMicros && lhs.maxMicros == rhs.maxMicros
+            && lhs.buckets.elementsEqual(rhs.buckets) { $0.micros == $1.micros && $0.count == $1.count }
     }
 }
 
 extension LatencyHistogram: Codable {
-    private enum Keys: String, CodingKey { case unit, digits, buckets }
+    private enum Keys: String, CodingKey { case unit, digits, min, max, buckets }
 
     public init(from decoder: any Decoder) throws {
         self.init()
         let container = try decoder.container(keyedBy: Keys.self)
         let pairs = try container.decode([[UInt64]].self, forKey: .buckets)
+        let low = try container.decodeIfPresent(UInt64.self, forKey: .min)
+        let high = try container.decodeIfPresent(UInt64.self, forKey: .max)
         var total: UInt64 = 0
         for (position, pair) in pairs.enumerated() {
-            guard pair.count == 2, pair[0] >= 1, pair[0] <= Self.highestMicros, pair[1] <= Self.maximumCount - total else {
+            guard pair.count == 2, pair[0] >= 1, pair[1] >= 1, pair[1] <= Self.maximumCount - total else {
                 throw DecodingError.dataCorruptedError(forKey: .buckets, in: container,
-                                                       debugDescription: "bucket \(position) must be [micros 1…\(Self.highestMicros), count], counts totalling at most 2^53")
+                                                       debugDescription: "bucket \(position) must be [micros, count ≥ 1], counts totalling at most 2^53")
             }
             total += pair[1]
-            histogram.record(pair[0], count: pair[1])
+            // One value of the first and of the last bucket at the exact minimum and maximum.
+            var remaining = pair[1]
+            for exact in [position == 0 ? low : nil, position == pairs.count - 1 ? high : nil] {
+                guard let exact, remaining > 0 else { continue }
+                guard histogram.valuesAreEquivalent(exact, pair[0]), histogram.record(exact) else {
+                    throw DecodingError.dataCorruptedError(forKey: .buckets, in: container, debugDescription: "min/max \(exact) is not in bucket \(position)")
+                }
+                remaining -= 1
+            }
+            guard remaining == 0 || histogram.record(pair[0], count: remaining) else {
+                throw DecodingError.dataCorruptedError(forKey: .buckets, in: container, debugDescription: "bucket \(position): \(pair[0]) µs is out of range")
+            }
         }
     }
 
@@ -73,6 +91,8 @@ extension LatencyHistogram: Codable {
         var container = encoder.container(keyedBy: Keys.self)
         try container.encode("us", forKey: .unit)
         try container.encode(3, forKey: .digits)
+        try container.encode(minMicros, forKey: .min)
+        try container.encode(maxMicros, forKey: .max)
         try container.encode(buckets.map { [$0.micros, $0.count] }, forKey: .buckets)
     }
 }

@@ -9,10 +9,10 @@ public struct IntervalPoint: Sendable, Equatable {
     public var droppedIterations = 0
     /// Iterations per second the open-model executors aimed at (0 for closed-model scenarios).
     public var targetRate = 0.0
-    /// Virtual users busy or waiting at the end of the interval.
+    /// The most virtual users busy at once during the interval.
     public var activeVUs = 0
     /// Corrected latency of the requests that finished in the interval.
-    public var latency = LatencyHistogram()
+    public var latency = CompactHistogram()
 
     public init(start: Double, length: Double) {
         self.start = start
@@ -59,7 +59,7 @@ extension IntervalPoint: Codable {
         droppedIterations = try c.decode(Int.self, forKey: .droppedIterations)
         targetRate = try c.decode(Double.self, forKey: .targetRate)
         activeVUs = try c.decode(Int.self, forKey: .activeVUs)
-        latency = try c.decode(LatencyHistogram.self, forKey: .latency)
+        latency = try c.decode(CompactHistogram.self, forKey: .latency)
     }
 
     public func encode(to encoder: any Encoder) throws {

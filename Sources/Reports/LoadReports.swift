@@ -61,6 +61,11 @@ extension LoadResult {
         return lines.joined(separator: "\n")
     }
 
+    /// `50`, `99.9`, `99.99`.
+    static func percentileName(_ value: Double) -> String {
+        value == value.rounded() ? String(Int(value)) : String(format: "%g", value)
+    }
+
     static func value(_ value: Double, unit: String) -> String {
         switch unit {
         case "ms": return String(format: "%.2f ms", value)
@@ -110,7 +115,7 @@ extension LoadResult {
             SVGChart(title: "Latency distribution (ms by percentile)", xLabel: "percentile", yLabel: "ms",
                      series: [SVGChart.Series(name: "corrected", color: "#3461c1", points: percentiles.enumerated().map { (Double($0.offset), $0.element == 100 ? m.total.latency.maxMilliseconds : m.total.latency.milliseconds(atPercentile: $0.element)) }),
                               SVGChart.Series(name: "raw", color: "#9aa5b8", points: percentiles.enumerated().map { (Double($0.offset), $0.element == 100 ? m.total.rawLatency.maxMilliseconds : m.total.rawLatency.milliseconds(atPercentile: $0.element)) }, dashed: true)],
-                     xTicks: percentiles.enumerated().map { (Double($0.offset), $0.element == 100 ? "max" : "p" + SVGChart.label($0.element)) }),
+                     xTicks: percentiles.enumerated().map { (Double($0.offset), $0.element == 100 ? "max" : "p" + Self.percentileName($0.element)) }),
             SVGChart(title: "Throughput vs target (per second)", xLabel: "seconds", yLabel: "/s",
                      series: [line("requests/s", "#3461c1") { $0.ratePerSecond }, line("target iterations/s", "#e08a00", dashed: true) { $0.targetRate }]),
             SVGChart(title: "Latency over time (ms, corrected)", xLabel: "seconds", yLabel: "ms",
@@ -118,7 +123,7 @@ extension LoadResult {
                               line("p99", "#c62828") { $0.latency.milliseconds(atPercentile: 99) }]),
             SVGChart(title: "Errors and dropped iterations (per interval)", xLabel: "seconds", yLabel: "count",
                      series: [line("errors", "#c62828") { Double($0.errors) }, line("dropped", "#7b1fa2", dashed: true) { Double($0.droppedIterations) }]),
-            SVGChart(title: "Active virtual users", xLabel: "seconds", yLabel: "VUs", series: [line("VUs", "#00897b") { Double($0.activeVUs) }]),
+            SVGChart(title: "Virtual users busy (most at once per interval)", xLabel: "seconds", yLabel: "VUs", series: [line("VUs", "#00897b") { Double($0.activeVUs) }]),
         ]
         page.notes = notes
         page.sections.append(HTMLPage.Section(title: "Objectives", columns: ["objective", "measured", "result", "action on breach"], rows: slos.map { result in

@@ -32,7 +32,7 @@ public struct SVGChart: Sendable {
     }
 
     public func svg(width: Double = 640, height: Double = 220) -> String {
-        let (left, right, top, bottom) = (56.0, 12.0, 24.0, 34.0)
+        let (left, right, top, bottom) = (56.0, 12.0, 40.0, 34.0)
         let all = series.flatMap(\.points)
         let xMin = all.map(\.x).min() ?? 0, xMax = max(all.map(\.x).max() ?? 1, xMin + 1e-9)
         let yMax = Self.niceCeiling(all.map(\.y).max() ?? 1)
@@ -53,14 +53,14 @@ public struct SVGChart: Sendable {
             out += "<text x=\"\(f(px(tick.x)))\" y=\"\(f(height - bottom + 14))\" text-anchor=\"middle\" class=\"ax\">\(Markup.escape(tick.label))</text>"
         }
         out += "<text x=\"\(f(width - right))\" y=\"\(f(height - 4))\" text-anchor=\"end\" class=\"ax\">\(Markup.escape(xLabel))</text>"
-        out += "<text x=\"4\" y=\"15\" class=\"ax\" transform=\"rotate(0)\">\(Markup.escape(yLabel))</text>"
+        out += "<text x=\"4\" y=\"\(f(top - 6))\" class=\"ax\">\(Markup.escape(yLabel))</text>"
         for line in series where !line.points.isEmpty {
             let path = line.points.map { "\(f(px($0.x))),\(f(py($0.y)))" }.joined(separator: " ")
             out += "<polyline points=\"\(path)\" fill=\"none\" stroke=\"\(line.color)\" stroke-width=\"1.8\"\(line.dashed ? " stroke-dasharray=\"5 4\"" : "")/>"
         }
-        var legendX = left + 200
+        var legendX = left + 40
         for line in series {
-            out += "<rect x=\"\(f(legendX))\" y=\"7\" width=\"10\" height=\"10\" fill=\"\(line.color)\"/><text x=\"\(f(legendX + 14))\" y=\"16\" class=\"ax\">\(Markup.escape(line.name))</text>"
+            out += "<rect x=\"\(f(legendX))\" y=\"20\" width=\"10\" height=\"10\" fill=\"\(line.color)\"/><text x=\"\(f(legendX + 14))\" y=\"29\" class=\"ax\">\(Markup.escape(line.name))</text>"
             legendX += 24 + Double(line.name.count) * 6.5
         }
         return out + "</svg></figure>"

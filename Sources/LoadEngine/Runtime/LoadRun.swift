@@ -117,8 +117,11 @@ public final class LoadRun: Sendable {
         while true {
             second += 1
             let due = runStart + UInt64(second) * 1_000_000_000
-            // Sleep to the next second, waking early when every scenario is done.
+            // Sleep to the next second, waking early when every scenario is done, and note the
+            // most users busy at once meanwhile.
+            var busiest = 0
             while !finished.load(ordering: .relaxed), MonotonicClock.now() < due {
+                busiest = max(busiest, made.reduce(0) { $0 + $1.activeVUs })
                 try? await Task.sleep(nanoseconds: min(20_000_000, due &- MonotonicClock.now()))
             }
             let done = finished.load(ordering: .relaxed)
@@ -129,9 +132,9 @@ public final class LoadRun: Sendable {
             point.requests = delta.total.requests
             point.errors = delta.total.errors
             point.droppedIterations = delta.droppedIterations
-            point.latency = delta.total.latency
+            point.latency = CompactHistogram(delta.total.latency)
             point.targetRate = made.reduce(0) { $0 + $1.executor.targetRate(at: elapsed - 0.5 - $1.runtime.scenario.startTime) }
-            point.activeVUs = made.reduce(0) { $0 + $1.activeVUs }
+            point.activeVUs = max(busiest, made.reduce(0) { $0 + $1.activeVUs })
             delta.timeSeries = TimeSeries()
             cumulative.merge(delta)
             cumulative.timeSeries.append(point)

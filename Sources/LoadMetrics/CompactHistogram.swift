@@ -1,0 +1,57 @@
+/// A latency histogram kept as its non-empty buckets only (a few hundred pairs instead of
+/// HdrHistogram's ~23,000 counters), for the many small per-interval histograms of a time series.
+/// Exact: built from a `LatencyHistogram`'s buckets and merged bucket by bucket.
+public struct CompactHistogram: Sendable, Equatable, Codable {
+    /// Each bucket's highest equivalent value (µs) and its count, lowest first.
+    public private(set) var buckets: [[UInt64]] = []
+    /// The exact smallest and largest values (µs); 0 when empty.
+    public private(set) var min: UInt64 = 0
+    public private(set) var max: UInt64 = 0
+
+    public init() {}
+
+    public init(_ histogram: LatencyHistogram) {
+        buckets = histogram.buckets.map { [$0.micros, $0.count] }
+        min = histogram.minMicros
+        max = histogram.maxMicros
+    }
+
+    public var count: UInt64 { buckets.reduce(0) { $0 + $1[1] } }
+
+    /// Adds another histogram's counts.
+    public mutating func add(_ other: CompactHistogram) {
+        guard !other.buckets.isEmpty else { return }
+        min = buckets.isEmpty ? other.min : Swift.min(min, other.min)
+        max = Swift.max(max, other.max)
+        var merged: [[UInt64]] = []
+        merged.reserveCapacity(buckets.count + other.buckets.count)
+        var i = 0, j = 0
+        while i < buckets.count || j < other.buckets.count {
+            if j == other.buckets.count || (i < buckets.count && buckets[i][0] < other.buckets[j][0]) {
+                merged.append(buckets[i]); i += 1
+            } else if i == buckets.count || other.buckets[j][0] < buckets[i][0] {
+                merged.append(other.buckets[j]); j += 1
+            } else {
+                merged.append([buckets[i][0], buckets[i][1] + other.buckets[j][1]]); i += 1; j += 1
+            }
+        }
+        buckets = merged
+    }
+
+    /// The latency at `percentile` (0–100) in milliseconds, as HdrHistogram reports it; 0 when empty.
+    public func milliseconds(atPercentile percentile: Double) -> Double {
+        let total = count
+        guard total > 0 else { return 0 }
+        if percentile <= 0 { return Double(min) / 1000 }
+        if percentile >= 100 { return Double(max) / 1000 }
+        // As HdrHistogram does: the bucket holding the ⌈p·n⌉-th value, its highest equivalent
+        // value kept within the exact minimum and maximum.
+        let wanted = Swift.max(1, UInt64((percentile.nextDown * Double(total) / 100).rounded(.up)))
+        var running: UInt64 = 0
+        for bucket in buckets {
+            running += bucket[1]
+            if running >= wanted { return Double(Swift.max(Swift.min(bucket[0], max), min)) / 1000 }
+        }
+        return Double(max) / 1000
+    }
+}

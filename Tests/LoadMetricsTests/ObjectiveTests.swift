@@ -1,0 +1,62 @@
+import LoadMetrics
+import SLO
+import Testing
+
+@Suite struct ObjectiveTests {
+    @Test(arguments: [
+        ("p95<500ms", "p95<500ms:rollback"), ("p99.9 < 2s : pause", "p99.9<2000ms:pause"), ("max<=250us:reduce", "max<=0.25ms:reduce"),
+        ("error_rate<1%", "error_rate<1%:rollback"), ("payment_failure_rate<0.1", "payment_failure_rate<0.1%:rollback"),
+        ("rate>100/s:proceed", "rate>100/s:proceed"), ("checks>=99%", "checks>=99%:rollback"), ("p99{name=place order}<1.5s", "p99{name=place order}<1500ms:rollback"),
+        ("error_rate{tag=payment}<2%:pause", "error_rate{tag=payment}<2%:pause"), ("dropped_iterations<=0", "dropped_iterations<=0:rollback"),
+    ])
+    func expressionsReadAndWriteBack(text: String, written: String) throws {
+        #expect(try Objective(parsing: text).expression == written)
+        #expect(try Objective(parsing: written).expression == written)
+    }
+
+    @Test(arguments: [
+        ("p95<fast", "not a number"), ("p95<5parsecs", "unknown duration unit"), ("p101<5ms", "unknown metric"), ("latency<5ms", "unknown metric"),
+        ("error_rate<150%", "at most 100"), ("p95<5ms:panic", "unknown action"), ("p95", "no comparison"), ("rate{tag=x}>1", "only latency and error_rate"),
+        ("p95{colour=red}<5ms", "unknown scope"), ("", "empty"),
+    ])
+    func badExpressionsSayWhy(text: String, reason: String) {
+        do {
+            _ = try Objective(parsing: text)
+            Issue.record("'\(text)' was accepted")
+        } catch let error as ObjectiveError {
+            #expect(error.reason.contains(reason), "\(error)")
+        } catch {
+            Issue.record("\(error)")
+        }
+    }
+
+    static func metrics(latencies: [UInt64], errors: Int, paymentErrors: Int = 0) -> RunMetrics {
+        var m = RunMetrics()
+        for v in latencies { m.total.latency.record(micros: v) }
+        m.total.requests = latencies.count
+        m.total.errors = errors
+        var payment = RequestStats()
+        payment.requests = 1000
+        payment.errors = paymentErrors
+        m.byTag["payment"] = payment
+        return m
+    }
+
+    @Test func theVerdictIsTheMostSevereBreachedAction() throws {
+        let slow = Self.metrics(latencies: Array(repeating: 800_000, count: 100), errors: 0)
+        var results = Objective.rolloutDefaults.map { $0.evaluate(slow, duration: 10) }
+        #expect(Verdict(results) == Verdict(passed: false, action: .reduce))
+        let failing = Self.metrics(latencies: Array(repeating: 800_000, count: 100), errors: 5, paymentErrors: 2)
+        results = Objective.rolloutDefaults.map { $0.evaluate(failing, duration: 10) }
+        #expect(Verdict(results) == Verdict(passed: false, action: .rollback))
+        #expect(results.map(\.passed) == [false, false, false])
+        #expect(results[0].value == 5 && results[2].value == 0.2)
+        let fine = Self.metrics(latencies: Array(repeating: 20_000, count: 100), errors: 1, paymentErrors: 1)
+        #expect(Verdict(Objective.rolloutDefaults.map { $0.evaluate(fine, duration: 10) }) == Verdict(passed: true, action: .proceed))
+    }
+
+    @Test func rateIsRequestsOverTheRunsDuration() throws {
+        let result = try Objective(parsing: "rate>=10").evaluate(Self.metrics(latencies: Array(repeating: 1000, count: 100), errors: 0), duration: 10)
+        #expect(result.value == 10 && result.passed)
+    }
+}
