@@ -105,7 +105,9 @@ let package = Package(
         .testTarget(name: "TransportTests", dependencies: ["Transport", "TestSupport"],
                     swiftSettings: swiftSettings),
         .testTarget(name: "LoadMetricsTests", dependencies: ["LoadMetrics", "SLO"], swiftSettings: swiftSettings),
-        .testTarget(name: "LoadEngineTests", dependencies: ["LoadEngine", "LoadMetrics", "SLO", "TestSupport"], swiftSettings: swiftSettings),
+        .testTarget(name: "LoadEngineTests", dependencies: ["LoadEngine", "LoadMetrics", "SLO", "ServerRuntime", "TestSupport",
+                                                       .product(name: "Hummingbird", package: "hummingbird")],
+                    swiftSettings: swiftSettings),
         .testTarget(name: "ReportsTests", dependencies: ["Reports", "ContractCore", "Verifier"], swiftSettings: swiftSettings),
         // Helpers the test targets share (not a test target itself).
         .target(name: "TestSupport", path: "Tests/TestSupport", swiftSettings: swiftSettings),

@@ -19,17 +19,18 @@ extension NodeReader {
         var steps: [Step] = []
         for (index, item) in items.enumerated() {
             let here = "\(field)[\(index)]"
-            guard let step = self.step(item, here, defaultHeaders: defaultHeaders) else { continue }
-            for variable in Set(step.variables) where !defined.contains(variable) {
+            guard let (step, complete) = self.step(item, here, defaultHeaders: defaultHeaders) else { continue }
+            for variable in Set(step.variables).sorted() where !defined.contains(variable) {
                 problem(item, here, "'${\(variable)}' is not captured by an earlier step or a feeder column")
             }
             for capture in step.captures { defined.insert(capture.variable) }
-            steps.append(step)
+            if complete { steps.append(step) }
         }
         return steps
     }
 
-    mutating func step(_ node: Node, _ field: String, defaultHeaders: [(name: String, value: Template)]) -> Step? {
+    /// The step as far as it could be read, and whether it was read without a problem.
+    mutating func step(_ node: Node, _ field: String, defaultHeaders: [(name: String, value: Template)]) -> (Step, complete: Bool)? {
         guard let entries = mapping(node, field, allowed: Self.stepFields) else { return nil }
         let values = Dictionary(entries.map { ($0.key, $0.value) }, uniquingKeysWith: { a, _ in a })
         let before = problems.count
@@ -74,11 +75,10 @@ extension NodeReader {
         let think = values["think"].flatMap { duration($0, "\(field).think") } ?? 0
         let timeout = values["timeout"].flatMap { duration($0, "\(field).timeout") }
         if let timeout, timeout <= 0 { problem(values["timeout"], "\(field).timeout", "must be longer than 0") }
-        guard problems.count == before else { return nil }
         let rawPath = values["path"]?.string ?? ""
         let name = values["name"]?.string ?? "\(method) \(rawPath.split(separator: "?").first.map(String.init) ?? rawPath)"
-        return Step(name: name, method: method, path: path, headers: headers, body: body, tags: tags, captures: captures,
-                    checks: checks, think: think, timeout: timeout)
+        return (Step(name: name, method: method, path: path, headers: headers, body: body, tags: tags, captures: captures,
+                     checks: checks, think: think, timeout: timeout), problems.count == before)
     }
 
     mutating func captures(_ node: Node?, _ field: String) -> [Capture] {

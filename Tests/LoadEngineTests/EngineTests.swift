@@ -1,0 +1,186 @@
+import Foundation
+import LoadEngine
+import LoadMetrics
+import SLO
+import Testing
+
+/// The engine over real sockets against a local server.
+@Suite struct EngineTests {
+    static func run(_ profile: LoadProfile, target: TestTarget, shard: Shard = .whole, loops: Int = 2) async throws -> RunOutcome {
+        var options = RunOptions()
+        options.shard = shard
+        options.eventLoops = loops
+        return try await LoadRun(profile: profile, target: target.target, options: options).run()
+    }
+
+    static func openProfile(rate: Double, duration: String, path: String, maxVUs: Int = 100, extra: String = "") -> String {
+        """
+        scenarios:
+          open:
+            executor: constant-arrival-rate
+            rate: \(rate)
+            duration: \(duration)
+            max_vus: \(maxVUs)
+            steps:
+              - path: \(path)
+        \(extra)
+        """
+    }
+
+    @Test func theOpenModelHoldsItsRate() async throws {
+        try await withTarget { target in
+            let outcome = try await Self.run(try profile(Self.openProfile(rate: 200, duration: "2s", path: "/fast"), target: target), target: target)
+            #expect(outcome.metrics.total.requests == 400)
+            #expect(outcome.metrics.iterations == 400)
+            #expect(outcome.metrics.droppedIterations == 0)
+            #expect(outcome.metrics.total.errors == 0)
+            #expect(outcome.metrics.total.statuses == ["200": 400])
+            #expect(target.answered.load(ordering: .relaxed) == 400)
+            #expect(outcome.metrics.schedulerLateness.count == 400)
+            #expect(outcome.metrics.timeSeries.points.reduce(0) { $0 + $1.requests } == 400)
+            #expect(outcome.metrics.timeSeries.points.first?.targetRate == 200)
+        }
+    }
+
+    @Test func iterationsThatFindEveryUserBusyAreDroppedNotDelayed() async throws {
+        try await withTarget { target in
+            // /slow takes 200 ms: 5 users can start at most ~25 of the 100 iterations due in 1 s.
+            let outcome = try await Self.run(try profile(Self.openProfile(rate: 100, duration: "1s", path: "/slow", maxVUs: 5), target: target), target: target)
+            #expect(outcome.metrics.droppedIterations >= 60, "\(outcome.metrics.droppedIterations)")
+            #expect(outcome.metrics.iterations + outcome.metrics.droppedIterations == 100)
+            #expect(outcome.metrics.total.requests == outcome.metrics.iterations)
+        }
+    }
+
+    @Test func correctedLatencyShowsAStallTheRawLatencyNeedNot() async throws {
+        try await withTarget { target in
+            // 100/s for 10 s; the target holds every request for the one second from 4 s to 5 s.
+            let begin = target.elapsed()
+            target.stall.withLock { $0 = (begin + 4)...(begin + 5) }
+            let outcome = try await Self.run(try profile(Self.openProfile(rate: 100, duration: "10s", path: "/stall", maxVUs: 200), target: target), target: target)
+            let corrected = outcome.metrics.total.latency.milliseconds(atPercentile: 99)
+            let raw = outcome.metrics.total.rawLatency.milliseconds(atPercentile: 99)
+            #expect(outcome.metrics.total.requests == 1000)
+            #expect(corrected >= 300, "corrected p99 \(corrected) ms")
+            #expect(raw <= corrected)
+            #expect(outcome.metrics.total.latency.milliseconds(atPercentile: 50) < 100)
+        }
+    }
+
+    @Test func stepsCaptureAndCheckWhatTheyGet() async throws {
+        try await withTarget { target in
+            let yaml = """
+                scenarios:
+                  closed:
+                    executor: per-vu-iterations
+                    vus: 2
+                    iterations: 5
+                    steps:
+                      - name: fast
+                        path: /fast
+                        tags: [catalog]
+                        capture: {id: $.id}
+                        check: {status: 200, json: {$.status: ok}, headers: {Content-Type: {matches: json}}}
+                      - name: item
+                        path: /items/${id}
+                        check: {json: {$.id: "7"}, latency: 5s}
+                      - name: declined
+                        path: /status/402
+                        tags: [payment]
+                        check: {status: 402}
+                """
+            let outcome = try await Self.run(try profile(yaml, target: target), target: target)
+            let m = outcome.metrics
+            #expect(m.iterations == 10)
+            #expect(m.total.requests == 30)
+            #expect(m.total.errors == 0, "\(m.errors)")
+            #expect(m.checks.values.allSatisfy { $0.failed == 0 } && m.checks.values.reduce(0) { $0 + $1.passed } == 60)
+            #expect(m.byName["item"]?.requests == 10)
+            #expect(m.byTag["catalog"]?.requests == 10)
+            #expect(try Objective(parsing: "payment_failure_rate<0.1%").evaluate(m, duration: outcome.duration).passed,
+                    "an expected, checked decline is not a payment failure")
+        }
+    }
+
+    @Test func failuresAreClassified() async throws {
+        try await withTarget { target in
+            let yaml = """
+                scenarios:
+                  failing:
+                    executor: per-vu-iterations
+                    vus: 1
+                    iterations: 2
+                    steps:
+                      - {name: unavailable, path: /status/503}
+                      - {name: missing, path: /status/404}
+                      - {name: wrong, path: /fast, check: {json: {$.status: nope}}}
+                      - {name: slow, path: /slow, timeout: 50ms}
+                """
+            let m = try await Self.run(try profile(yaml, target: target), target: target).metrics
+            #expect(m.errors[.status5xx]?.count == 2)
+            #expect(m.errors[.status4xx]?.count == 2)
+            #expect(m.errors[.checkFailed]?.count == 2)
+            #expect(m.errors[.timeout]?.count == 2)
+            #expect(m.errors[.checkFailed]?.examples.first?.contains("found \"ok\", expected \"nope\"") == true, "\(m.errors)")
+            #expect(m.total.errorRate == 1)
+        }
+    }
+
+    @Test func anObjectiveThatStaysBreachedAbortsTheRun() async throws {
+        try await withTarget { target in
+            let yaml = Self.openProfile(rate: 50, duration: "20s", path: "/status/500", extra: """
+                slos:
+                  - {expression: "error_rate<1%", abort_on_fail: true, abort_after: 1s}
+                """)
+            let outcome = try await Self.run(try profile(yaml, target: target), target: target)
+            #expect(outcome.abortedBecause?.contains("error_rate<1%:rollback stayed breached") == true, "\(outcome.abortedBecause ?? "not aborted")")
+            #expect(outcome.duration < 10)
+        }
+    }
+
+    @Test func stoppingEndsTheRunWithWhatFinished() async throws {
+        try await withTarget { target in
+            let run = LoadRun(profile: try profile(Self.openProfile(rate: 100, duration: "30s", path: "/fast"), target: target), target: target.target)
+            let stopper = Task {
+                try await Task.sleep(for: .seconds(1))
+                run.stop(because: "interrupted")
+            }
+            let outcome = try await run.run()
+            _ = try await stopper.value
+            #expect(outcome.abortedBecause == "interrupted")
+            #expect(outcome.duration < 10)
+            #expect(outcome.metrics.total.requests >= 50)
+            #expect(outcome.metrics.total.requests == target.answered.load(ordering: .relaxed))
+        }
+    }
+
+    @Test func shardsAddUpToTheWholeRun() async throws {
+        try await withTarget { target in
+            let yaml = Self.openProfile(rate: 100, duration: "2s", path: "/fast")
+            let whole = try await Self.run(try profile(yaml, target: target), target: target).metrics
+            async let first = Self.run(try profile(yaml, target: target), target: target, shard: Shard(index: 0, count: 2))
+            async let second = Self.run(try profile(yaml, target: target), target: target, shard: Shard(index: 1, count: 2))
+            var merged = try await first.metrics
+            merged.merge(try await second.metrics)
+            #expect(merged.total.requests == whole.total.requests)
+            #expect(merged.iterations == whole.iterations)
+            #expect(merged.total.statuses == whole.total.statuses)
+            #expect(merged.total.latency.count == whole.total.latency.count)
+        }
+    }
+
+    @Test func anUnreachableTargetIsAClearError() async throws {
+        let profile = try ProfileLoader.parse(Self.openProfile(rate: 10, duration: "1s", path: "/"), file: "p.yaml")
+        await #expect(throws: TargetUnreachable.self) {
+            _ = try await LoadRun(profile: profile, target: TargetURL("http://127.0.0.1:9")!).run()
+        }
+    }
+
+    @Test func targetURLsAreReadStrictly() {
+        #expect(TargetURL("http://127.0.0.1:8000/base/")?.basePath == "/base")
+        #expect(TargetURL("http://[::1]:81")?.hostHeader == "[::1]:81")
+        for bad in ["https://x", "http://", "http://user:pw@host", "http://host:99999", "http://host/a?b", "ftp://x"] {
+            #expect(TargetURL(bad) == nil, "\(bad)")
+        }
+    }
+}

@@ -1,0 +1,132 @@
+import ContractCore
+import Foundation
+import LoadEngine
+import SLO
+import Testing
+
+@Suite struct ProfileLoaderTests {
+    @Test func aBrokenProfileListsEveryProblemWithItsLineAndField() {
+        let yaml = """
+            name: broken
+            targt: http://127.0.0.1:1
+            scenarios:
+              first:
+                executor: constant-arrival-rat
+                duration: 10s
+                steps:
+                  - path: /a
+              second:
+                executor: constant-vus
+                vus: -3
+                duration: forever
+                steps:
+                  - path: no-slash
+                    method: FETCH
+                  - path: /items/${order_id}
+                    check:
+                      status: 999
+            slos:
+              - p95<fast
+            """
+        do {
+            _ = try ProfileLoader.parse(yaml, file: "broken.yaml")
+            Issue.record("the profile loaded")
+        } catch let error as ProfileError {
+            let text = error.description
+            for (line, fragment) in [(2, "targt: unknown field"), (5, "unknown executor 'constant-arrival-rat'"), (11, "vus: must be between 0"),
+                                     (12, "duration: expected a duration"), (14, "a path starts with '/'"), (15, "unknown method 'FETCH'"),
+                                     (16, "'${order_id}' is not captured"), (18, "status: must be between 100 and 599"), (20, "'fast' is not a number")] {
+                #expect(text.contains("broken.yaml:\(line): ") && text.contains(fragment), "line \(line) \(fragment):\n\(text)")
+            }
+            #expect(error.problems.count >= 9)
+        } catch {
+            Issue.record("\(error)")
+        }
+    }
+
+    @Test func environmentVariablesFillThePlaceholdersBeforeTheYAMLIsRead() throws {
+        let yaml = """
+            target: ${TARGET:-http://127.0.0.1:9}
+            scenarios:
+              s:
+                executor: constant-arrival-rate
+                rate: ${RATE:-5}
+                duration: 1s
+                steps: [{path: "/x?id=${uuid}"}]
+            """
+        let profile = try ProfileLoader.parse(yaml, file: "p.yaml", environment: ["RATE": "40"])
+        #expect(profile.target == "http://127.0.0.1:9")
+        #expect(profile.scenarios[0].executor == .constantArrivalRate(rate: 40, duration: 1, preAllocatedVUs: 1, maxVUs: 100))
+        #expect(profile.objectives == Objective.rolloutDefaults)
+        do {
+            _ = try ProfileLoader.parse("target: ${NOT_SET_ANYWHERE}\n", file: "p.yaml", environment: [:])
+            Issue.record("an unset variable was accepted")
+        } catch let error as ProfileError {
+            #expect(error.description.contains("p.yaml:1: ${NOT_SET_ANYWHERE}: environment variable NOT_SET_ANYWHERE is not set"), "\(error)")
+        }
+    }
+
+    @Test func feedersAndMixFilesAreReadRelativeToTheProfile() throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("profile-\(UUID())")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        try "sku,name\nSKU-1,\"Pro, large\"\nSKU-2,Eco\n".write(to: folder.appendingPathComponent("products.csv"), atomically: true, encoding: .utf8)
+        try """
+            - name: look
+              weight: 3
+              steps:
+                - path: /products/${products.sku}
+                  capture: {found: $.id}
+                - path: /again/${found}
+            - name: nothing
+              weight: 1
+              steps: [{path: /}]
+            """.write(to: folder.appendingPathComponent("mix.yaml"), atomically: true, encoding: .utf8)
+        let file = folder.appendingPathComponent("p.yaml")
+        try """
+            target: http://127.0.0.1:9
+            data:
+              products: {file: products.csv, mode: unique}
+            scenarios:
+              s:
+                executor: per-vu-iterations
+                vus: 2
+                iterations: 3
+                mix: mix.yaml
+            """.write(to: file, atomically: true, encoding: .utf8)
+        let profile = try ProfileLoader.load(file: file.path)
+        let scenario = profile.scenarios[0]
+        #expect(scenario.mix.sequences.map(\.name) == ["look", "nothing"])
+        #expect(scenario.mix.sequences[0].steps.map(\.name) == ["GET /products/${products.sku}", "GET /again/${found}"])
+        let feeder = try #require(scenario.feeders["products"])
+        #expect(feeder.next()?["name"] == .string("Pro, large"))
+        #expect(feeder.next()?["sku"] == .string("SKU-2"))
+        #expect(feeder.next() == nil, "a unique feeder hands out each row once")
+        // Shard 2 of 2 gets every other row.
+        #expect(profile.sharded(Shard(index: 1, count: 2)).scenarios[0].feeders["products"]?.count == 1)
+    }
+
+    @Test func aProblemInAMixFileNamesThatFile() throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("mix-\(UUID())")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        try "- name: x\n  steps:\n    - path: /a\n      think: soon\n".write(to: folder.appendingPathComponent("bad-mix.yaml"), atomically: true, encoding: .utf8)
+        let file = folder.appendingPathComponent("p.yaml")
+        try "scenarios:\n  s:\n    executor: constant-vus\n    vus: 1\n    duration: 1s\n    mix: bad-mix.yaml\n".write(to: file, atomically: true, encoding: .utf8)
+        #expect { try ProfileLoader.load(file: file.path) } throws: { error in
+            "\(error)".contains("bad-mix.yaml:4: mix[0].steps[0].think: expected a duration")
+        }
+    }
+
+    @Test func templatesRenderBuiltInsAndVariables() throws {
+        var scope = RenderScope(sequence: RunSequence())
+        scope.variables["order_id"] = .integer(42)
+        let text = try Template("/orders/${order_id}?n=${random_int(3,3)}&s=${seq}&s2=${seq}")
+        #expect(text.render(&scope) == "/orders/42?n=3&s=1&s2=2")
+        let body = try JSONTemplate(.object(JSONObject([("id", .string("${order_id}")), ("n", .string("${random_int(5,5)}")), ("note", .string("order ${order_id}"))])))
+        #expect(body.render(&scope) == .object(JSONObject([("id", .integer(42)), ("n", .integer(5)), ("note", .string("order 42"))])))
+        for bad in ["${", "${nope!}", "${random_int(5,1)}", "${random_int(a,b)}"] {
+            #expect(throws: TemplateError.self, "\(bad)") { try Template(bad) }
+        }
+    }
+}
