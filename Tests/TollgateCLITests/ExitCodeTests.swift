@@ -14,6 +14,15 @@ import Testing
         ["services", "run", "inventory"],
         ["services", "up", "--shutdown-timeout", "-3"],
         ["demo", "--no-such-flag"],
+        ["load"],
+        ["load", "--url", "http://127.0.0.1:9/", "--rate", "-5", "--duration", "1s"],
+        ["load", "--url", "https://127.0.0.1:9/", "--vus", "2", "--duration", "1s"],
+        ["load", "--url", "http://127.0.0.1:9/", "--vus", "2", "--duration", "1s", "--slo", "p95<fast"],
+        ["load", "loadprofiles/smoke.yaml", "--shard", "3/2"],
+        ["load", "no-such-profile.yaml"],
+        ["load", "--url", "http://127.0.0.1:9/", "--rate", "5", "--duration", "1s"],
+        ["report"],
+        ["report", "no-such-result.json"],
         ["no-such-command"],
     ]
 
@@ -25,7 +34,7 @@ import Testing
     }
 
     @Test func helpStatesTheExitCodesAndExitsZero() throws {
-        for command in [["verify"], ["stub"], ["match"], ["demo"], ["services", "up"], ["services", "run"]] {
+        for command in [["verify"], ["stub"], ["match"], ["demo"], ["load"], ["report"], ["services", "up"], ["services", "run"]] {
             let result = try runTollgate(command + ["--help"])
             #expect(result.status == 0)
             // Help text is wrapped: compare with the line breaks folded.

@@ -72,16 +72,16 @@ struct LoadCommand: AsyncParsableCommand {
     func run() async throws {
         var profile: LoadProfile
         do { profile = try loadProfile() } catch let error as ProfileError {
-            FileHandle.standardError.write(Data("tollgate load: the profile has \(error.problems.count) problem(s):\n\(error)\n".utf8))
+            FileHandle.standardError.write(Data("Error: the profile has \(error.problems.count) problem(s):\n\(error)\n".utf8))
             throw ExitCode(ExitStatus.error)
         } catch {
-            FileHandle.standardError.write(Data("tollgate load: \(error)\n".utf8))
+            FileHandle.standardError.write(Data("Error: \(error)\n".utf8))
             throw ExitCode(ExitStatus.error)
         }
         if let duration, self.profile != nil, let seconds = DurationText.seconds(duration) { profile = profile.shortened(to: seconds) }
         if !objectives.isEmpty { profile.objectives = objectives.compactMap { try? Objective(parsing: $0) } }
         guard let target = TargetURL(self.target ?? profile.target) else {
-            FileHandle.standardError.write(Data("tollgate load: no target: the profile names none and --target was not given\n".utf8))
+            FileHandle.standardError.write(Data("Error: no target: the profile names none and --target was not given\n".utf8))
             throw ExitCode(ExitStatus.error)
         }
         var options = RunOptions()
@@ -102,7 +102,7 @@ struct LoadCommand: AsyncParsableCommand {
         } catch {
             signals.cancel()
             display.finish()
-            FileHandle.standardError.write(Data("tollgate load: \(error)\n".utf8))
+            FileHandle.standardError.write(Data("Error: \(error)\n".utf8))
             throw ExitCode(ExitStatus.error)
         }
         signals.cancel()

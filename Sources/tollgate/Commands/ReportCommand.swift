@@ -37,7 +37,7 @@ struct ReportCommand: AsyncParsableCommand {
             }
         }
         guard problems.isEmpty, let result = LoadResult.merged(loaded) else {
-            FileHandle.standardError.write(Data((problems.joined(separator: "\n") + "\n").utf8))
+            FileHandle.standardError.write(Data(problems.map { "Error: \($0)\n" }.joined().utf8))
             throw ExitCode(ExitStatus.error)
         }
         print(result.summaryText())

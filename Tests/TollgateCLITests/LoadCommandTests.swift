@@ -1,0 +1,139 @@
+import Foundation
+import ReferenceServices
+import TestSupport
+import Testing
+
+/// Starts the reference services (in memory, free ports) for load runs.
+func withServices(_ body: (ServiceStack) async throws -> Void) async throws {
+    var configuration = StackConfiguration.ephemeral()
+    // As `tollgate services up` seeds it: the shipped profiles read products 1…300.
+    configuration.seedProducts = 300
+    let stack = try await ServiceStack.start(configuration)
+    do { try await body(stack) } catch {
+        await stack.stop()
+        throw error
+    }
+    await stack.stop()
+}
+
+func temporaryFolder(_ name: String) throws -> URL {
+    let folder = FileManager.default.temporaryDirectory.appendingPathComponent("\(name)-\(UUID())")
+    try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+    return folder
+}
+
+func jsonObject(_ file: URL) throws -> [String: Any] {
+    try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: file)) as? [String: Any])
+}
+
+/// Serialized: each test loads services running in this process, and timing objectives should
+/// not measure the other tests.
+@Suite(.serialized) struct LoadCommandTests {
+    @Test func aBrokenProfileIsRefusedWithEveryProblem() throws {
+        let folder = try temporaryFolder("broken-profile")
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let file = folder.appendingPathComponent("broken.yaml")
+        try "target: http://127.0.0.1:9\nscenarios:\n  s:\n    executor: constant-vus\n    vus: many\n    steps:\n      - path: /a\n        think: later\n"
+            .write(to: file, atomically: true, encoding: .utf8)
+        let result = try runTollgate(["load", file.path])
+        #expect(result.status == 2)
+        #expect(result.err.contains("\(file.path):5: scenarios.s.vus: expected a whole number"), "\(result.err)")
+        #expect(result.err.contains("\(file.path):8: scenarios.s.steps[0].think: expected a duration"), "\(result.err)")
+        #expect(result.err.contains("constant-vus needs 'duration'"), "\(result.err)")
+    }
+
+    @Test func aBreachedObjectiveExitsOneWithItsActionInEveryReport() async throws {
+        let folder = try temporaryFolder("breach")
+        defer { try? FileManager.default.removeItem(at: folder) }
+        try await withServices { stack in
+            let result = try await runTollgateAsync([
+                "load", "--url", stack.gatewayURL + "/api/v1/products?per_page=5", "--rate", "20", "--duration", "2s",
+                "--slo", "p99<1us:reduce", "--slo", "error_rate<1%", "--quiet",
+                "--json", folder.appendingPathComponent("r.json").path, "--html", folder.appendingPathComponent("r.html").path,
+                "--junit", folder.appendingPathComponent("r.xml").path])
+            #expect(result.status == 1, "\(result.out)\(result.err)")
+            #expect(result.out.contains("✗ p99<0.001ms:reduce"), "\(result.out)")
+            #expect(result.out.contains("verdict: FAILED — reduce traffic"))
+            let json = try jsonObject(folder.appendingPathComponent("r.json"))
+            #expect(json["schema_version"] as? String == "tollgate.load/v1")
+            let verdict = try #require(json["verdict"] as? [String: Any])
+            #expect(verdict["action"] as? String == "reduce" && verdict["passed"] as? Bool == false)
+            let summary = try #require(json["summary"] as? [String: Any])
+            #expect(summary["requests"] as? Int == 40)
+            #expect((summary["latency_ms"] as? [String: Any])?["p95"] is Double)
+            #expect((summary["raw_latency_ms"] as? [String: Any])?["p99"] is Double)
+            let slos = try #require(json["slos"] as? [[String: Any]])
+            #expect(slos.map { $0["passed"] as? Bool } == [false, true])
+            let junit = try String(contentsOf: folder.appendingPathComponent("r.xml"), encoding: .utf8)
+            #expect(junit.contains(#"tests="2" failures="1""#), "\(junit)")
+            let html = try String(contentsOf: folder.appendingPathComponent("r.html"), encoding: .utf8)
+            #expect(html.contains("Verdict: failed — reduce traffic"))
+        }
+    }
+
+    @Test func shardResultsMergeIntoTheWholeRun() async throws {
+        let folder = try temporaryFolder("shards")
+        defer { try? FileManager.default.removeItem(at: folder) }
+        try await withServices { stack in
+            let url = stack.gatewayURL + "/api/v1/categories"
+            async let first = runTollgateAsync(["load", "--url", url, "--rate", "40", "--duration", "2s", "--shard", "1/2", "--slo", "error_rate<1%", "--quiet", "--json", folder.appendingPathComponent("1.json").path])
+            async let second = runTollgateAsync(["load", "--url", url, "--rate", "40", "--duration", "2s", "--shard", "2/2", "--slo", "error_rate<1%", "--quiet", "--json", folder.appendingPathComponent("2.json").path])
+            let (a, b) = try await (first, second)
+            #expect(a.status == 0 && b.status == 0, "\(a.err)\(b.err)")
+            let merged = folder.appendingPathComponent("merged.json")
+            let result = try await runTollgateAsync(["report", folder.appendingPathComponent("1.json").path, folder.appendingPathComponent("2.json").path,
+                                                     "--json", merged.path])
+            #expect(result.status == 0, "\(result.out)\(result.err)")
+            let json = try jsonObject(merged)
+            #expect((json["summary"] as? [String: Any])?["requests"] as? Int == 80)
+            #expect((json["run"] as? [String: Any])?["shard"] as? String == "merged")
+            #expect(((json["run"] as? [String: Any])?["merged_from"] as? [String])?.count == 2)
+            let broken = folder.appendingPathComponent("broken.json")
+            try #"{"schema_version": "tollgate.load/v1", "run": {}}"#.write(to: broken, atomically: true, encoding: .utf8)
+            let refused = try await runTollgateAsync(["report", broken.path])
+            #expect(refused.status == 2)
+            #expect(refused.err.contains("broken.json: not a tollgate load result"), "\(refused.err)")
+        }
+    }
+
+    @Test func interruptingARunStillWritesItsReportsMarkedAborted() async throws {
+        let folder = try temporaryFolder("interrupt")
+        defer { try? FileManager.default.removeItem(at: folder) }
+        try await withServices { stack in
+            let report = folder.appendingPathComponent("r.json")
+            let child = try ChildProcess(tollgateBinary.path, ["load", "--url", stack.gatewayURL + "/api/v1/categories", "--rate", "20", "--duration", "60s",
+                                                               "--json", report.path], directory: packageRoot.path)
+            // Interrupt mid-run.
+            try await Task.sleep(for: .seconds(2))
+            child.send(SIGINT)
+            let ended = await child.finish()
+            #expect(ended.code == 2, "\(ended.out)\(ended.err)")
+            #expect(ended.out.contains("aborted: interrupted"), "\(ended.out)")
+            let run = try #require(try jsonObject(report)["run"] as? [String: Any])
+            #expect(run["aborted"] as? Bool == true)
+            #expect((run["aborted_because"] as? String)?.contains("interrupted") == true)
+        }
+    }
+
+    @Test func theShippedProfilesRunAgainstTheServices() async throws {
+        let folder = try temporaryFolder("profiles")
+        defer { try? FileManager.default.removeItem(at: folder) }
+        try await withServices { stack in
+            let profiles = try FileManager.default.contentsOfDirectory(atPath: packageRoot.appendingPathComponent("loadprofiles").path)
+                .filter { $0.hasSuffix(".yaml") && $0 != "shop-mix.yaml" }.sorted()
+            #expect(profiles.count >= 9)
+            for name in profiles {
+                // The smoke profile runs in full; the others are shortened, their shape kept.
+                let shorten = name == "smoke.yaml" ? [] : ["--duration", "3s"]
+                let result = try await runTollgateAsync(["load", "loadprofiles/\(name)", "--target", stack.gatewayURL, "--quiet",
+                                                         "--json", folder.appendingPathComponent("\(name).json").path] + shorten)
+                // Latency objectives depend on the machine (the services share it with the test
+                // run); errors and failed checks do not: every request must succeed.
+                #expect(result.status == 0 || (name != "smoke.yaml" && result.status == 1), "\(name): \(result.out)\(result.err)")
+                let summary = try #require(try jsonObject(folder.appendingPathComponent("\(name).json"))["summary"] as? [String: Any])
+                #expect((summary["requests"] as? Int ?? 0) > 0, "\(name)")
+                #expect(summary["errors"] as? Int == 0, "\(name): \(result.out)")
+            }
+        }
+    }
+}
