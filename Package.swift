@@ -108,7 +108,8 @@ let package = Package(
         .testTarget(name: "LoadEngineTests", dependencies: ["LoadEngine", "LoadMetrics", "SLO", "ServerRuntime", "TestSupport",
                                                        .product(name: "Hummingbird", package: "hummingbird")],
                     swiftSettings: swiftSettings),
-        .testTarget(name: "ReportsTests", dependencies: ["Reports", "ContractCore", "Verifier"], swiftSettings: swiftSettings),
+        .testTarget(name: "ReportsTests", dependencies: ["Reports", "ContractCore", "Verifier", "LoadMetrics", "SLO", "TestSupport"],
+                    swiftSettings: swiftSettings),
         // Helpers the test targets share (not a test target itself).
         .target(name: "TestSupport", path: "Tests/TestSupport", swiftSettings: swiftSettings),
         .testTarget(name: "StubServerTests", dependencies: ["StubServer", "ContractCore", "Transport", "ReferenceServices", "TestSupport"], swiftSettings: swiftSettings),

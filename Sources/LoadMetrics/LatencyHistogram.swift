@@ -72,16 +72,22 @@ extension LatencyHistogram: Codable {
                                                        debugDescription: "bucket \(position) must be [micros, count ≥ 1], counts totalling at most 2^53")
             }
             total += pair[1]
-            // One value of the first and of the last bucket at the exact minimum and maximum.
+            // The first bucket's values are recorded at the exact minimum and the last one's at the
+            // exact maximum (equivalent values: the counts are the same), so both survive the trip.
             var remaining = pair[1]
-            for exact in [position == 0 ? low : nil, position == pairs.count - 1 ? high : nil] {
-                guard let exact, remaining > 0 else { continue }
-                guard histogram.valuesAreEquivalent(exact, pair[0]), histogram.record(exact) else {
-                    throw DecodingError.dataCorruptedError(forKey: .buckets, in: container, debugDescription: "min/max \(exact) is not in bucket \(position)")
+            var value = pair[0]
+            if position == pairs.count - 1, let high { value = high }
+            if position == 0, let low {
+                guard histogram.valuesAreEquivalent(low, pair[0]), histogram.record(low) else {
+                    throw DecodingError.dataCorruptedError(forKey: .buckets, in: container, debugDescription: "min \(low) is not in the first bucket")
                 }
                 remaining -= 1
+                if pairs.count > 1 { value = low }
             }
-            guard remaining == 0 || histogram.record(pair[0], count: remaining) else {
+            guard histogram.valuesAreEquivalent(value, pair[0]) else {
+                throw DecodingError.dataCorruptedError(forKey: .buckets, in: container, debugDescription: "max \(value) is not in the last bucket")
+            }
+            guard remaining == 0 || histogram.record(value, count: remaining) else {
                 throw DecodingError.dataCorruptedError(forKey: .buckets, in: container, debugDescription: "bucket \(position): \(pair[0]) µs is out of range")
             }
         }
