@@ -22,8 +22,16 @@ $(SCHEMATHESIS):
 	python3 -m venv .venv-schemathesis
 	.venv-schemathesis/bin/pip install -q 'schemathesis>=4.3,<5'
 
-test: setup $(SCHEMATHESIS)
+# hdrhistogram (PyPI) decodes the .hlog interval logs of load runs in a test.
+HDR_PYTHON = .venv-hdrhistogram/bin/python
+
+$(HDR_PYTHON):
+	python3 -m venv .venv-hdrhistogram
+	.venv-hdrhistogram/bin/pip install -q 'hdrhistogram>=0.10,<1'
+
+test: setup $(SCHEMATHESIS) $(HDR_PYTHON)
 	@url=$$(scripts/test-postgres start) || exit 1; \
 	trap 'scripts/test-postgres stop' EXIT; \
 	echo "PostgreSQL for tests: $$url"; \
-	TOLLGATE_TEST_DATABASE_URL="$$url" TOLLGATE_SCHEMATHESIS="$(CURDIR)/$(SCHEMATHESIS)" $(SWIFT) test --parallel
+	TOLLGATE_TEST_DATABASE_URL="$$url" TOLLGATE_SCHEMATHESIS="$(CURDIR)/$(SCHEMATHESIS)" \
+	  TOLLGATE_HDR_PYTHON="$(CURDIR)/$(HDR_PYTHON)" $(SWIFT) test --parallel

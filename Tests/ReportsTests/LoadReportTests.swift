@@ -99,3 +99,45 @@ func sampleLoadResult() throws -> LoadResult {
         #expect(dump.out.contains("&lt;html&gt;busy &amp; &lt;b&gt;down&lt;/b&gt;&lt;/html&gt;"), "examples are escaped")
     }
 }
+
+/// The `.hlog` interval log, decoded by the reference Python implementation (PyPI `hdrhistogram`).
+@Suite(.enabled(if: ProcessInfo.processInfo.environment["TOLLGATE_HDR_PYTHON"] != nil,
+                "needs PyPI hdrhistogram: make test installs it into .venv-hdrhistogram and sets TOLLGATE_HDR_PYTHON"))
+struct HdrLogTests {
+    @Test func hdrHistogramsOwnReaderDecodesEveryInterval() async throws {
+        let python = try #require(ProcessInfo.processInfo.environment["TOLLGATE_HDR_PYTHON"])
+        let result = try sampleLoadResult()
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("hlog-\(UUID())")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let log = folder.appendingPathComponent("run.hlog")
+        try ReportFile.write(HdrLog.text(result), to: log.path)
+        let script = """
+            import sys
+            from hdrh.histogram import HdrHistogram
+            from hdrh.log import HistogramLogReader
+            total = HdrHistogram(1, 3600000000, 3)
+            reader = HistogramLogReader(sys.argv[1], total)
+            intervals = 0
+            while True:
+                h = reader.get_next_interval_histogram()
+                if h is None:
+                    break
+                intervals += 1
+                total.add(h)
+            print(intervals, total.get_total_count(), total.get_value_at_percentile(50), total.get_value_at_percentile(99), total.get_max_value())
+            """
+        let run = try await ChildProcess(python, ["-c", script, log.path]).finish()
+        #expect(run.code == 0, "\(run.err)")
+        let fields = run.out.split(whereSeparator: \.isWhitespace).compactMap { UInt64($0) }
+        try #require(fields.count == 5, "\(run.out)\(run.err)")
+        var all = CompactHistogram()
+        for point in result.metrics.timeSeries.points { all.add(point.latency) }
+        #expect(fields[0] == UInt64(result.metrics.timeSeries.points.count))
+        #expect(fields[1] == all.count)
+        let equivalent = { (python: UInt64, ours: Double) in abs(Double(python) - ours * 1000) <= ours * 1000 / 500 + 1 }
+        #expect(equivalent(fields[2], all.milliseconds(atPercentile: 50)), "p50 \(fields[2]) µs vs \(all.milliseconds(atPercentile: 50)) ms")
+        #expect(equivalent(fields[3], all.milliseconds(atPercentile: 99)), "p99 \(fields[3]) µs vs \(all.milliseconds(atPercentile: 99)) ms")
+        #expect(equivalent(fields[4], Double(all.max) / 1000), "max \(fields[4])")
+    }
+}

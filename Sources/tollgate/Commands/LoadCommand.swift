@@ -36,6 +36,7 @@ struct LoadCommand: AsyncParsableCommand {
     @Option(help: "Write the JSON result here.") var json: String?
     @Option(help: "Write the HTML report here.") var html: String?
     @Option(help: "Write the JUnit XML report here.") var junit: String?
+    @Option(help: "Write the HdrHistogram interval log (.hlog) here.") var hlog: String?
     @Option(help: "Where reports go when no file is named (default reports/).") var reportDir = "reports"
     @Flag(help: "No progress display.") var quiet = false
 
@@ -116,7 +117,7 @@ struct LoadCommand: AsyncParsableCommand {
                                 aborted: outcome.abortedBecause != nil, abortedBecause: outcome.abortedBecause),
             objectives: run.profile.objectives, metrics: outcome.metrics)
         print(result.summaryText())
-        let written = try LoadReportFiles.write(result, json: json, html: html, junit: junit,
+        let written = try LoadReportFiles.write(result, json: json, html: html, junit: junit, hlog: hlog,
                                                 defaultStem: "\(reportDir)/load-\(Self.fileStem(run.profile.name))\(options.shard.count > 1 ? "-shard\(options.shard.index + 1)of\(options.shard.count)" : "")")
         for file in written { print("  report: \(file)") }
         let interrupted = outcome.abortedBecause?.hasPrefix("interrupted") ?? false

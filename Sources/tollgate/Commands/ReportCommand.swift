@@ -17,6 +17,7 @@ struct ReportCommand: AsyncParsableCommand {
     @Option(help: "Write the merged JSON result here.") var json: String?
     @Option(help: "Write the HTML report here.") var html: String?
     @Option(help: "Write the JUnit XML report here.") var junit: String?
+    @Option(help: "Write the HdrHistogram interval log (.hlog) here.") var hlog: String?
 
     func validate() throws {
         if results.isEmpty { throw ValidationError("give at least one result file") }
@@ -42,7 +43,7 @@ struct ReportCommand: AsyncParsableCommand {
         }
         print(result.summaryText())
         let stem = results.count == 1 ? String(results[0].dropLast(results[0].hasSuffix(".json") ? 5 : 0)) + "-report" : "reports/load-merged"
-        for file in try LoadReportFiles.write(result, json: json, html: html, junit: junit, defaultStem: stem) { print("  report: \(file)") }
+        for file in try LoadReportFiles.write(result, json: json, html: html, junit: junit, hlog: hlog, defaultStem: stem) { print("  report: \(file)") }
         if !result.verdict.passed { throw ExitCode(ExitStatus.failed) }
     }
 
