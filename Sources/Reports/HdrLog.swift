@@ -9,10 +9,9 @@ public enum HdrLog {
         let start = result.run.startedAt.timeIntervalSince1970
         var out = "#[Histogram log format version 1.3]\n"
         out += String(format: "#[StartTime: %.3f (seconds since epoch), %@]\n", start, ISO8601DateFormatter().string(from: result.run.startedAt))
-        out += "#[BaseTime: 0.000 (seconds since epoch)]\n"
         out += "\"StartTimestamp\",\"Interval_Length\",\"Interval_Max\",\"Interval_Compressed_Histogram\"\n"
         for point in result.metrics.timeSeries.points {
-            out += String(format: "%.3f,%.3f,%.3f,", start + point.start, point.length, Double(point.latency.max) / 1000)
+            out += String(format: "%.3f,%.3f,%.3f,", point.start, point.length, Double(point.latency.max) / 1000)
             out += encode(point.latency).base64EncodedString() + "\n"
         }
         return out
