@@ -20,6 +20,10 @@ final class ExecutorRunner: Sendable {
     /// Users in an iteration (open model) or looping (closed model).
     private let active = Atomic(0)
     private let finished = Mutex<(done: Bool, waiters: [CheckedContinuation<Void, Never>])>((false, []))
+    /// Each loop's sweep for requests past their timeout.
+    private let sweeps = Mutex<[RepeatedTask]>([])
+    /// How often the sweep looks: a timeout fires at most this late.
+    static let sweepInterval = TimeAmount.milliseconds(10)
 
     init(runtime: ScenarioRuntime, loops: [any EventLoop]) {
         self.runtime = runtime
@@ -32,6 +36,13 @@ final class ExecutorRunner: Sendable {
 
     /// Starts the executor's thread; the scenario begins `startTime` after `runStart` (monotonic ns).
     func start(runStart: UInt64) {
+        let tasks = loops.enumerated().map { index, loop in
+            loop.scheduleRepeatedTask(initialDelay: Self.sweepInterval, delay: Self.sweepInterval) { [users] _ in
+                let now = MonotonicClock.now()
+                for vu in users[index].all { vu.expireIfLate(now: now) }
+            }
+        }
+        sweeps.withLock { $0 = tasks }
         let thread = Thread { [self] in
             let begin = runStart + MonotonicClock.nanoseconds(runtime.scenario.startTime)
             if sleep(until: begin) {
@@ -164,9 +175,9 @@ final class ExecutorRunner: Sendable {
             vu.close()
             return
         }
-        vu.runIteration(intended: MonotonicClock.now()) {
-            vu.loop.execute { self.loopIterations(vu, limit: limit) }
-        }
+        // The iteration ends in a response callback on this loop, so going on from there does
+        // not nest: each iteration starts from the event loop's own call.
+        vu.runIteration(intended: MonotonicClock.now()) { self.loopIterations(vu, limit: limit) }
     }
 
     // MARK: Stopping
@@ -184,6 +195,7 @@ final class ExecutorRunner: Sendable {
     func halt() {
         runtime.stopping.store(true, ordering: .relaxed)
         runtime.halted.store(true, ordering: .relaxed)
+        for sweep in sweeps.withLock({ $0 }) { sweep.cancel() }
         for (index, loop) in loops.enumerated() {
             let local = users[index]
             loop.execute {

@@ -1,11 +1,11 @@
 import NIOCore
-import NIOHTTP1
 import NIOPosix
 
 /// A response as the connection collected it.
 struct CollectedResponse {
     var status: Int
-    var headers: HTTPHeaders
+    /// Lower-case names; only when the step reads headers.
+    var headers: [(name: String, value: String)]
     var body: [UInt8]
 }
 
@@ -16,44 +16,63 @@ struct RequestFailure: Error {
     let message: String
 }
 
-/// Collects one response at a time on a keep-alive HTTP/1.1 connection and hands it to the
-/// waiting callback. Lives on its channel's event loop.
-final class ResponseCollector: ChannelInboundHandler, RemovableChannelHandler {
-    typealias InboundIn = HTTPClientResponsePart
+/// Who is told when a response (or its failure) arrives.
+protocol ResponseReceiver: AnyObject {
+    func received(_ result: Result<CollectedResponse, RequestFailure>)
+}
 
-    private var waiting: ((Result<CollectedResponse, RequestFailure>) -> Void)?
-    private var response = CollectedResponse(status: 0, headers: [:], body: [])
-    private var keepBody = false
-    private var bodyLimit = 0
+/// Reads one response at a time on a keep-alive HTTP/1.1 connection and hands it to its
+/// receiver (no closure per request). Lives on its channel's event loop.
+final class ResponseCollector: ChannelInboundHandler, RemovableChannelHandler {
+    typealias InboundIn = ByteBuffer
+
+    /// Set by the user of the connection; cleared when it lets the connection go.
+    var receiver: (any ResponseReceiver)?
+    private var waiting = false
+    private var parser = ResponseParser()
+    /// Bytes of a response not parsed yet (a head or chunk line cut across reads).
+    private var pending: ByteBuffer?
+    /// How much of a body is kept: all a step's checks may read, and enough of an error's to quote.
+    static let bodyLimit = 1 << 20
     /// False once the server said `Connection: close` or the channel went away.
     private(set) var reusable = true
 
-    func expect(keepBody: Bool, bodyLimit: Int, _ completion: @escaping (Result<CollectedResponse, RequestFailure>) -> Void) {
-        self.keepBody = keepBody
-        self.bodyLimit = bodyLimit
-        response = CollectedResponse(status: 0, headers: [:], body: [])
-        waiting = completion
+    func expect(methodIsHead: Bool, keepHeaders: Bool, keepBody: Bool) {
+        parser.expect(methodIsHead: methodIsHead, keepHeaders: keepHeaders, keepBody: keepBody, bodyLimit: Self.bodyLimit)
+        pending = nil
+        waiting = true
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        switch unwrapInboundIn(data) {
-        case .head(let head):
-            response.status = Int(head.status.code)
-            response.headers = head.headers
-            if !head.isKeepAlive { reusable = false }
-        case .body(var buffer):
-            if keepBody, response.body.count < bodyLimit {
-                let take = min(buffer.readableBytes, bodyLimit - response.body.count)
-                if let bytes = buffer.readBytes(length: take) { response.body += bytes }
-            }
-        case .end:
-            complete(.success(response))
+        var buffer = unwrapInboundIn(data)
+        guard waiting else { return }  // bytes nobody asked for are dropped
+        if var earlier = pending {
+            earlier.writeBuffer(&buffer)
+            buffer = earlier
+            pending = nil
         }
+        do {
+            guard try parser.parse(&buffer) else {
+                if buffer.readableBytes > 0 { pending = buffer }
+                return
+            }
+        } catch {
+            reusable = false
+            complete(.failure(RequestFailure(kind: .other, message: "\(error)")))
+            context.close(promise: nil)
+            return
+        }
+        if !parser.head.keepAlive { reusable = false }
+        complete(.success(CollectedResponse(status: parser.head.status, headers: parser.head.headers, body: parser.body)))
     }
 
     func channelInactive(context: ChannelHandlerContext) {
         reusable = false
-        complete(.failure(RequestFailure(kind: .reset, message: "the connection was closed before the response ended")))
+        if waiting, parser.endsAtClose {
+            complete(.success(CollectedResponse(status: parser.head.status, headers: parser.head.headers, body: parser.body)))
+        } else {
+            complete(.failure(RequestFailure(kind: .reset, message: "the connection was closed before the response ended")))
+        }
         context.fireChannelInactive()
     }
 
@@ -70,12 +89,10 @@ final class ResponseCollector: ChannelInboundHandler, RemovableChannelHandler {
         channel.close(promise: nil)
     }
 
-    var isWaiting: Bool { waiting != nil }
-
     private func complete(_ result: Result<CollectedResponse, RequestFailure>) {
-        guard let waiting else { return }
-        self.waiting = nil
-        waiting(result)
+        guard waiting else { return }
+        waiting = false
+        receiver?.received(result)
     }
 }
 
@@ -90,7 +107,6 @@ struct Connector: Sendable {
             .connectTimeout(connectTimeout)
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
-                    try channel.pipeline.syncOperations.addHTTPClientHandlers()
                     try channel.pipeline.syncOperations.addHandler(ResponseCollector())
                 }
             }

@@ -1,7 +1,6 @@
 import ContractCore
 import LoadMetrics
 import NIOCore
-import NIOHTTP1
 import Synchronization
 
 /// What every user of a scenario shares: the scenario, where requests go, the per-loop
@@ -21,6 +20,10 @@ final class ScenarioRuntime: Sendable {
     let userAgent: String
     /// Feeders the scenario's templates read (one row of each per iteration).
     let feeders: [Feeder]
+    /// The scenario's default request timeout, seconds.
+    let timeout: Double
+    /// Each step's request bytes, by sequence and step.
+    let requests: [[RequestBytes]]
 
     init(scenario: Scenario, target: TargetURL, collectors: [LoopCollector], sequence: RunSequence, userAgent: String) {
         self.scenario = scenario
@@ -30,8 +33,11 @@ final class ScenarioRuntime: Sendable {
         self.sequence = sequence
         closedModel = !scenario.executor.isOpen
         self.userAgent = userAgent
-        let read = Set(scenario.mix.sequences.flatMap { $0.steps.flatMap(\.variables) }.compactMap { $0.split(separator: ".").first.map(String.init) })
+        let variables = scenario.mix.sequences.flatMap { sequence in sequence.steps.flatMap { step in step.variables } }
+        let read = Set(variables.compactMap { $0.split(separator: ".").first.map(String.init) })
         feeders = scenario.feeders.values.filter { read.contains($0.name) }.sorted { $0.name < $1.name }
+        timeout = scenario.timeout
+        requests = scenario.mix.sequences.map { sequence in sequence.steps.map { RequestBytes(step: $0, target: target, userAgent: userAgent) } }
     }
 
     var isStopping: Bool { stopping.load(ordering: .relaxed) }
@@ -41,7 +47,7 @@ final class ScenarioRuntime: Sendable {
 /// One virtual user: runs iterations (a sequence of steps picked from the scenario's mix) on
 /// one keep-alive connection. Driven entirely by its event loop's callbacks — no task or thread
 /// per user — so thousands cost little more than their sockets.
-final class VirtualUser: @unchecked Sendable {
+final class VirtualUser: ResponseReceiver, @unchecked Sendable {
     // Safe: created on `loop` and only ever touched by code running on `loop`.
     let id: Int
     let loop: any EventLoop
@@ -54,11 +60,16 @@ final class VirtualUser: @unchecked Sendable {
     /// Closed model: stop after the current iteration.
     var retiring = false
 
+    private var sequenceIndex = 0
     private var steps: [Step] = []
     private var stepIndex = 0
     private var stepIntended: UInt64 = 0
     private var iterationDone: (() -> Void)?
-    private var timeoutTask: Scheduled<Void>?
+    /// When the request in flight times out (monotonic ns); 0 when none is in flight.
+    private(set) var deadline: UInt64 = 0
+    /// When the request in flight was sent (monotonic ns).
+    private var sentAt: UInt64 = 0
+    private var timeoutSeconds = 0.0
 
     init(id: Int, loop: any EventLoop, loopIndex: Int, runtime: ScenarioRuntime) {
         self.id = id
@@ -79,13 +90,16 @@ final class VirtualUser: @unchecked Sendable {
         for feeder in runtime.feeders {
             guard let row = feeder.next() else {
                 collector.failed(.other, "feeder '\(feeder.name)' has no rows left (mode \(feeder.mode.rawValue))")
-                done()
+                // A closed-model user has nothing left to do.
+                retiring = true
+                loop.assumeIsolated().execute { done() }
                 return
             }
             for (column, value) in row { scope.variables["\(feeder.name).\(column)"] = value }
         }
         let mix = runtime.scenario.mix
-        steps = mix.sequences[mix.pick(using: &scope.random)].steps
+        sequenceIndex = mix.pick(using: &scope.random)
+        steps = mix.sequences[sequenceIndex].steps
         stepIndex = 0
         stepIntended = intended
         iterationDone = done
@@ -94,10 +108,18 @@ final class VirtualUser: @unchecked Sendable {
 
     /// Closes the connection (at the end of the run).
     func close() {
-        timeoutTask?.cancel()
+        deadline = 0
+        handler?.receiver = nil
         channel?.close(promise: nil)
         channel = nil
         handler = nil
+    }
+
+    /// Called by the loop's sweep: ends the request in flight if its time is up.
+    func expireIfLate(now: UInt64) {
+        guard deadline != 0, now > deadline, let channel else { return }
+        deadline = 0
+        handler?.abandon(RequestFailure(kind: .timeout, message: "no response within \(DurationText.describe(timeoutSeconds))"), channel: channel)
     }
 
     private func finishIteration() {
@@ -114,8 +136,7 @@ final class VirtualUser: @unchecked Sendable {
             send(step, on: channel, handler)
             return
         }
-        channel?.close(promise: nil)
-        channel = nil
+        close()
         runtime.connector.connect(on: loop).whenComplete { result in
             switch result {
             case .success(let channel):
@@ -129,6 +150,7 @@ final class VirtualUser: @unchecked Sendable {
                 }
                 self.channel = channel
                 self.handler = handler
+                handler.receiver = self
                 self.send(step, on: channel, handler)
             case .failure(let error):
                 self.failed(step, sent: MonotonicClock.now(), RequestFailure(kind: .connect, message: "\(self.runtime.target): \(error)"))
@@ -137,40 +159,37 @@ final class VirtualUser: @unchecked Sendable {
     }
 
     private func send(_ step: Step, on channel: any Channel, _ handler: ResponseCollector) {
-        var head = HTTPRequestHead(version: .http1_1, method: HTTPMethod(rawValue: step.method), uri: runtime.target.basePath + step.path.render(&scope))
-        head.headers.add(name: "Host", value: runtime.target.hostHeader)
-        head.headers.add(name: "User-Agent", value: runtime.userAgent)
-        for header in step.headers { head.headers.add(name: header.name, value: header.value.render(&scope)) }
-        var body: ByteBuffer?
-        switch step.body {
-        case .text(let template): body = channel.allocator.buffer(string: template.render(&scope))
-        case .json(let template): body = channel.allocator.buffer(string: JSONWriter.compact(template.render(&scope)))
-        case nil: break
-        }
-        if let body { head.headers.add(name: "Content-Length", value: String(body.readableBytes)) }
-        let sent = MonotonicClock.now()
-        handler.expect(keepBody: step.readsBody, bodyLimit: 1 << 20) { result in
-            self.timeoutTask?.cancel()
-            self.timeoutTask = nil
-            switch result {
-            case .success(let response): self.responded(step, sent: sent, response)
-            case .failure(let failure): self.failed(step, sent: sent, failure)
+        let bytes: ByteBuffer
+        if let constant = runtime.requests[sequenceIndex][stepIndex].constant {
+            bytes = constant
+        } else {
+            do {
+                bytes = try RequestBytes.render(step, target: runtime.target, userAgent: runtime.userAgent, scope: &scope)
+            } catch {
+                return failed(step, sent: MonotonicClock.now(), error)
             }
         }
-        let timeout = step.timeout ?? runtime.scenario.timeout
-        timeoutTask = loop.scheduleTask(in: .nanoseconds(Int64(MonotonicClock.nanoseconds(timeout)))) {
-            self.handler?.abandon(RequestFailure(kind: .timeout, message: "no response within \(DurationText.describe(timeout))"), channel: channel)
+        sentAt = MonotonicClock.now()
+        handler.expect(methodIsHead: step.method == "HEAD", keepHeaders: step.readsHeaders, keepBody: step.readsBody)
+        let timeout = step.timeout ?? runtime.timeout
+        deadline = sentAt + MonotonicClock.nanoseconds(timeout)
+        timeoutSeconds = timeout
+        channel.writeAndFlush(bytes, promise: nil)
+    }
+
+    func received(_ result: Result<CollectedResponse, RequestFailure>) {
+        deadline = 0
+        let step = steps[stepIndex]
+        switch result {
+        case .success(let response): responded(step, sent: sentAt, response)
+        case .failure(let failure): failed(step, sent: sentAt, failure)
         }
-        channel.write(HTTPClientRequestPart.head(head), promise: nil)
-        if let body { channel.write(HTTPClientRequestPart.body(.byteBuffer(body)), promise: nil) }
-        channel.writeAndFlush(HTTPClientRequestPart.end(nil), promise: nil)
     }
 
     private func responded(_ step: Step, sent: UInt64, _ collected: CollectedResponse) {
         let ended = MonotonicClock.now()
         guard !runtime.isHalted else { return finishIteration() }
-        let response = StepResponse(status: collected.status, headers: collected.headers.map { ($0.name.lowercased(), $0.value) },
-                                    body: collected.body, latency: Double(ended &- sent) / 1e9)
+        let response = StepResponse(status: collected.status, headers: collected.headers, body: collected.body, latency: Double(ended &- sent) / 1e9)
         let outcome = step.evaluate(response, scope: &scope)
         collector.record(step: step, intended: stepIntended, sent: sent, ended: ended, status: collected.status, outcome: outcome,
                          correctionInterval: runtime.closedModel ? MonotonicClock.nanoseconds(step.think) : nil)
@@ -199,7 +218,8 @@ final class VirtualUser: @unchecked Sendable {
         outcome.error = kind
         outcome.errorDetail = "\(step.name): \(failure.message)"
         collector.record(step: step, intended: stepIntended, sent: sent, ended: ended, status: nil, outcome: outcome, correctionInterval: nil)
-        // Without a response the captures later steps need are missing: the iteration ends here.
-        finishIteration()
+        // Without a response the captures later steps need are missing: the iteration ends here,
+        // from a fresh call of the loop (a failure can come before any I/O: no recursion).
+        loop.execute { self.finishIteration() }
     }
 }

@@ -3,27 +3,27 @@ import Foundation
 
 /// One request of a sequence, as load profiles and flows describe it: what to send, what to
 /// remember from the answer (captures), what the answer must be (checks), and how long the
-/// user waits afterwards.
-public struct Step: Sendable {
+/// user waits afterwards. A class: read on every request, shared, never changed.
+public final class Step: Sendable {
     public enum BodyTemplate: Sendable, Equatable {
         case text(Template)
         case json(JSONTemplate)
     }
 
     /// Groups the step's requests in reports (defaults to `METHOD path`).
-    public var name: String
-    public var method: String
+    public let name: String
+    public let method: String
     /// Relative to the target: always starts with `/`.
-    public var path: Template
-    public var headers: [(name: String, value: Template)]
-    public var body: BodyTemplate?
-    public var tags: [String]
-    public var captures: [Capture]
-    public var checks: [Check]
+    public let path: Template
+    public let headers: [(name: String, value: Template)]
+    public let body: BodyTemplate?
+    public let tags: [String]
+    public let captures: [Capture]
+    public let checks: [Check]
     /// Seconds the user waits after this step.
-    public var think: Double
+    public let think: Double
     /// Seconds the request may take; nil for the run's default.
-    public var timeout: Double?
+    public let timeout: Double?
 
     public init(name: String, method: String, path: Template, headers: [(name: String, value: Template)] = [], body: BodyTemplate? = nil,
                 tags: [String] = [], captures: [Capture] = [], checks: [Check] = [], think: Double = 0, timeout: Double? = nil) {
@@ -37,13 +37,16 @@ public struct Step: Sendable {
         self.checks = checks
         self.think = think
         self.timeout = timeout
+        readsBody = captures.contains { if case .json = $0.source { return true } else { return false } }
+            || checks.contains { if case .json = $0.kind { return true } else { return false } }
+        readsHeaders = captures.contains { if case .header = $0.source { return true } else { return false } }
+            || checks.contains { if case .header = $0.kind { return true } else { return false } }
     }
 
     /// True when a check or capture reads the response body.
-    public var readsBody: Bool {
-        captures.contains { if case .json = $0.source { return true } else { return false } }
-            || checks.contains { if case .json = $0.kind { return true } else { return false } }
-    }
+    public let readsBody: Bool
+    /// True when a check or capture reads a response header.
+    public let readsHeaders: Bool
 
     /// Variables the step's templates read.
     public var variables: [String] {

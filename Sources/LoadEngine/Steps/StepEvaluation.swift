@@ -44,6 +44,13 @@ extension Step {
     /// Runs the checks on `response` and stores the captures in `scope`.
     public func evaluate(_ response: StepResponse, scope: inout RenderScope) -> StepOutcome {
         var outcome = StepOutcome()
+        if checks.isEmpty && captures.isEmpty {
+            if response.status >= 400 {
+                outcome.error = response.status >= 500 ? .status5xx : .status4xx
+                outcome.errorDetail = "\(name): status \(response.status): \(String(decoding: response.body.prefix(200), as: UTF8.self))"
+            }
+            return outcome
+        }
         var document: JSONValue?? = nil
         func json() -> JSONValue? {
             if let parsed = document { return parsed }

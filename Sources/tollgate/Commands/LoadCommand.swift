@@ -29,7 +29,7 @@ struct LoadCommand: AsyncParsableCommand {
     @Option(help: "Quick mode, closed model: users looping.") var vus: Int?
     @Option(help: "Quick mode, closed model: the pause after each response (e.g. 100ms).") var think: String?
     @Option(help: "Quick mode: how long; with a profile: shorten it to this (its shape kept).") var duration: String?
-    @Option(help: "Quick mode: the most users the open model may use at once.") var maxVUs: Int?
+    @Option(name: .customLong("max-vus"), help: "Quick mode: the most users the open model may use at once.") var maxVUs: Int?
     @Option(help: "Quick mode: the longest a request may take.") var timeout = "10s"
     @Option(name: .customLong("slo"), help: "An objective (repeatable); replaces the profile's.") var objectives: [String] = []
     @Option(help: "Run shard i of N (1-based): 1/N of the rate and users, every Nth feeder row.") var shard: String?
@@ -38,6 +38,7 @@ struct LoadCommand: AsyncParsableCommand {
     @Option(help: "Write the JUnit XML report here.") var junit: String?
     @Option(help: "Write the HdrHistogram interval log (.hlog) here.") var hlog: String?
     @Option(help: "Where reports go when no file is named (default reports/).") var reportDir = "reports"
+    @Option(help: "Threads (event loops) sending requests (default: one per core, at most 8).") var threads: Int?
     @Flag(help: "No progress display.") var quiet = false
 
     func validate() throws {
@@ -66,6 +67,7 @@ struct LoadCommand: AsyncParsableCommand {
         for expression in objectives {
             do { _ = try Objective(parsing: expression) } catch { problems.append("--slo \(error)") }
         }
+        if let threads, !(1...64).contains(threads) { problems.append("--threads must be between 1 and 64") }
         if let shard, Shard(parsing: shard) == nil { problems.append("--shard '\(shard)' must be i/N with 1 ≤ i ≤ N ≤ 1000") }
         if !problems.isEmpty { throw ValidationError(problems.joined(separator: "\n")) }
     }
@@ -88,6 +90,7 @@ struct LoadCommand: AsyncParsableCommand {
         var options = RunOptions()
         options.shard = shard.flatMap(Shard.init(parsing:)) ?? .whole
         options.userAgent = "tollgate/\(Tollgate.version)"
+        if let threads { options.eventLoops = threads }
         let run = LoadRun(profile: profile, target: target, options: options)
         let display = ProgressDisplay(quiet: quiet)
         display.started(profile: run.profile, target: target)

@@ -1,0 +1,200 @@
+import NIOCore
+
+/// Reads HTTP/1.1 responses from the bytes of a connection, one at a time, without building
+/// strings for headers nobody reads: the status, the framing headers (Content-Length,
+/// Transfer-Encoding, Connection) and, when asked, the other headers. Bodies are framed by
+/// length, by chunks, or by the connection's close.
+struct ResponseParser {
+    struct Head {
+        var status = 0
+        /// Only filled when the parser was asked to keep headers.
+        var headers: [(name: String, value: String)] = []
+        var keepAlive = true
+    }
+
+    enum ParseError: Error, CustomStringConvertible {
+        case malformed(String)
+        var description: String { if case .malformed(let why) = self { return "malformed response: \(why)" }; return "" }
+    }
+
+    private enum State {
+        case head
+        case fixed(remaining: Int)
+        case chunkSize
+        case chunkData(remaining: Int)
+        case chunkEnd
+        case trailers
+        case untilClose
+    }
+
+    /// The largest response head accepted.
+    static let headLimit = 64 * 1024
+
+    private var state = State.head
+    private(set) var head = Head()
+    private(set) var body: [UInt8] = []
+    private var responseToHead = false
+    private var keepHeaders = false
+    private var keepBody = false
+    private var bodyLimit = 0
+
+    /// Prepares for the response to the request just sent.
+    mutating func expect(methodIsHead: Bool, keepHeaders: Bool, keepBody: Bool, bodyLimit: Int) {
+        state = .head
+        head = Head()
+        body = []
+        responseToHead = methodIsHead
+        self.keepHeaders = keepHeaders
+        self.keepBody = keepBody
+        self.bodyLimit = bodyLimit
+    }
+
+    /// True when the body lasts until the connection closes (the close then ends the response).
+    var endsAtClose: Bool { if case .untilClose = state { return true } else { return false } }
+
+    /// Consumes what it can of `buffer`; true once the whole response has been read.
+    mutating func parse(_ buffer: inout ByteBuffer) throws(ParseError) -> Bool {
+        while true {
+            switch state {
+            case .head:
+                guard let end = Self.find(crlfcrlf: buffer) else {
+                    if buffer.readableBytes > Self.headLimit { throw .malformed("a head longer than \(Self.headLimit) bytes") }
+                    return false
+                }
+                try readHead(buffer.readSlice(length: end + 4)!)
+                if head.status >= 100 && head.status < 200 {
+                    // An interim response (100 Continue): the real one follows.
+                    head = Head()
+                    state = .head
+                    continue
+                }
+            case .fixed(let remaining):
+                let take = min(remaining, buffer.readableBytes)
+                consumeBody(&buffer, take)
+                if remaining - take > 0 { state = .fixed(remaining: remaining - take); return false }
+                return true
+            case .chunkSize:
+                guard let line = Self.readLine(&buffer) else { return false }
+                let digits = line.prefix { $0 != UInt8(ascii: ";") }.filter { $0 != UInt8(ascii: " ") }
+                guard !digits.isEmpty, digits.count <= 15, let size = Int(String(decoding: digits, as: UTF8.self), radix: 16) else {
+                    throw .malformed("a bad chunk size")
+                }
+                state = size == 0 ? .trailers : .chunkData(remaining: size)
+            case .chunkData(let remaining):
+                let take = min(remaining, buffer.readableBytes)
+                consumeBody(&buffer, take)
+                if remaining - take > 0 { state = .chunkData(remaining: remaining - take); return false }
+                state = .chunkEnd
+            case .chunkEnd:
+                guard let line = Self.readLine(&buffer) else { return false }
+                guard line.isEmpty else { throw .malformed("a chunk not followed by CRLF") }
+                state = .chunkSize
+            case .trailers:
+                guard let line = Self.readLine(&buffer) else { return false }
+                if line.isEmpty { return true }
+            case .untilClose:
+                consumeBody(&buffer, buffer.readableBytes)
+                return false
+            }
+        }
+    }
+
+    private mutating func consumeBody(_ buffer: inout ByteBuffer, _ count: Int) {
+        if keepBody, body.count < bodyLimit, let bytes = buffer.getBytes(at: buffer.readerIndex, length: min(count, bodyLimit - body.count)) {
+            body += bytes
+        }
+        buffer.moveReaderIndex(forwardBy: count)
+    }
+
+    private mutating func readHead(_ slice: ByteBuffer) throws(ParseError) {
+        let bytes = slice.readableBytesView
+        // "HTTP/1.1 200 OK\r\n"
+        guard bytes.count >= 12, bytes.starts(with: "HTTP/1.".utf8) else { throw .malformed("no HTTP/1.x status line") }
+        let start = bytes.startIndex
+        let minor = bytes[start + 7]
+        var status = 0
+        for index in (start + 9)..<(start + 12) {
+            let digit = bytes[index]
+            guard digit >= UInt8(ascii: "0"), digit <= UInt8(ascii: "9") else { throw .malformed("a bad status code") }
+            status = status * 10 + Int(digit - UInt8(ascii: "0"))
+        }
+        head.status = status
+        head.keepAlive = minor == UInt8(ascii: "1")
+        var length: Int?
+        var chunked = false
+        var lineStart = bytes.firstIndex(of: UInt8(ascii: "\n")).map { $0 + 1 } ?? bytes.endIndex
+        while lineStart < bytes.endIndex {
+            guard let lineEnd = bytes[lineStart...].firstIndex(of: UInt8(ascii: "\n")) else { break }
+            var line = bytes[lineStart..<lineEnd]
+            if line.last == UInt8(ascii: "\r") { line = line.dropLast() }
+            lineStart = lineEnd + 1
+            if line.isEmpty { break }
+            guard let colon = line.firstIndex(of: UInt8(ascii: ":")) else { throw .malformed("a header line without ':'") }
+            let name = line[..<colon]
+            var value = line[(colon + 1)...]
+            while value.first == UInt8(ascii: " ") || value.first == UInt8(ascii: "\t") { value = value.dropFirst() }
+            while value.last == UInt8(ascii: " ") || value.last == UInt8(ascii: "\t") { value = value.dropLast() }
+            if Self.equalsIgnoringCase(name, "content-length") {
+                guard value.count <= 18, let parsed = Int(String(decoding: value, as: UTF8.self)), parsed >= 0 else { throw .malformed("a bad Content-Length") }
+                if let length, length != parsed { throw .malformed("conflicting Content-Length headers") }
+                length = parsed
+            } else if Self.equalsIgnoringCase(name, "transfer-encoding") {
+                chunked = Self.containsIgnoringCase(value, "chunked")
+            } else if Self.equalsIgnoringCase(name, "connection") {
+                if Self.containsIgnoringCase(value, "close") { head.keepAlive = false }
+                if Self.containsIgnoringCase(value, "keep-alive") { head.keepAlive = true }
+            }
+            if keepHeaders {
+                head.headers.append((String(decoding: name, as: UTF8.self).lowercased(), String(decoding: value, as: UTF8.self)))
+            }
+        }
+        if responseToHead || status == 204 || status == 304 || (status >= 100 && status < 200) {
+            state = .fixed(remaining: 0)
+        } else if chunked {
+            state = .chunkSize
+        } else if let length {
+            state = .fixed(remaining: length)
+        } else {
+            head.keepAlive = false
+            state = .untilClose
+        }
+    }
+
+    /// The offset of the first "\r\n\r\n" in the readable bytes.
+    static func find(crlfcrlf buffer: ByteBuffer) -> Int? {
+        buffer.withUnsafeReadableBytes { raw -> Int? in
+            guard raw.count >= 4 else { return nil }
+            var i = 0
+            while i <= raw.count - 4 {
+                if raw[i + 3] != 0x0A { i += raw[i + 3] == 0x0D ? 1 : 4; continue }
+                if raw[i] == 0x0D && raw[i + 1] == 0x0A && raw[i + 2] == 0x0D { return i }
+                i += 1
+            }
+            return nil
+        }
+    }
+
+    /// One line without its CRLF, or nil when the line has not fully arrived.
+    static func readLine(_ buffer: inout ByteBuffer) -> [UInt8]? {
+        guard let newline = buffer.readableBytesView.firstIndex(of: UInt8(ascii: "\n")) else { return nil }
+        let length = newline - buffer.readableBytesView.startIndex
+        var line = buffer.readBytes(length: length + 1)!
+        line.removeLast()
+        if line.last == UInt8(ascii: "\r") { line.removeLast() }
+        return line
+    }
+
+    static func equalsIgnoringCase(_ bytes: some Collection<UInt8>, _ lowercase: StaticString) -> Bool {
+        guard bytes.count == lowercase.utf8CodeUnitCount else { return false }
+        let expected = UnsafeBufferPointer(start: lowercase.utf8Start, count: lowercase.utf8CodeUnitCount)
+        for (byte, wanted) in zip(bytes, expected) {
+            let folded: UInt8 = (byte >= 65 && byte <= 90) ? byte | 0x20 : byte
+            if folded != wanted { return false }
+        }
+        return true
+    }
+
+    static func containsIgnoringCase(_ bytes: some Collection<UInt8>, _ word: String) -> Bool {
+        String(decoding: bytes, as: UTF8.self).lowercased().contains(word)
+    }
+}
