@@ -5,8 +5,10 @@ import SLO
 extension LoadResult {
     /// A line per objective: `✓ p95<500ms:reduce  312.4 ms`.
     public func sloLines() -> [String] {
-        slos.map { result in
-            "\(result.passed ? "✓" : "✗") \(result.objective.expression.padding(toLength: max(28, result.objective.expression.count), withPad: " ", startingAt: 0)) "
+        let results = slos
+        let width = results.map(\.objective.expression.count).max() ?? 0
+        return results.map { result in
+            "\(result.passed ? "✓" : "✗") \(result.objective.expression.padding(toLength: width, withPad: " ", startingAt: 0))  "
                 + Self.value(result.value, unit: result.objective.unit) + (result.passed ? "" : "  → \(result.objective.action.phrase)")
         }
     }
