@@ -40,9 +40,10 @@ let package = Package(
         .target(name: "Transport", dependencies: ["CCurl", "CRdKafka", "CLibPQ", "COpenSSL", "CStdio"],
                 swiftSettings: swiftSettings),
         .target(name: "Verifier", dependencies: ["ContractCore", "Transport"], swiftSettings: swiftSettings),
-        .target(name: "Reports", dependencies: ["ContractCore", "Verifier", "LoadMetrics", "SLO"], swiftSettings: swiftSettings),
+        .target(name: "Reports", dependencies: ["ContractCore", "Verifier", "LoadMetrics", "SLO", "LoadEngine"], swiftSettings: swiftSettings),
         .target(name: "LoadMetrics", dependencies: [.product(name: "Histogram", package: "hdrhistogram-swift")], swiftSettings: swiftSettings),
         .target(name: "SLO", dependencies: ["LoadMetrics"], swiftSettings: swiftSettings),
+        .target(name: "Flows", dependencies: ["LoadEngine", "ContractCore", "Transport"], swiftSettings: swiftSettings),
         .target(
             name: "LoadEngine",
             dependencies: [
@@ -97,6 +98,7 @@ let package = Package(
                 "LoadEngine",
                 "LoadMetrics",
                 "SLO",
+                "Flows",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: swiftSettings),

@@ -56,7 +56,13 @@ public final class Step: Sendable {
         case .json(let template): names += template.variables
         case nil: break
         }
-        for check in checks { if case .json(_, .equals(let expected)) = check.kind { names += expected.variables } }
+        for check in checks {
+            switch check.kind {
+            case .json(_, .equals(let expected)), .json(_, .below(let expected)), .json(_, .above(let expected)),
+                 .header(_, .equals(let expected)): names += expected.variables
+            default: break
+            }
+        }
         return names
     }
 }
@@ -84,6 +90,10 @@ public struct Check: Sendable {
         case equals(JSONTemplate)
         case matches(NSRegularExpression)
         case exists(Bool)
+        /// A number less than the (templated) value.
+        case below(JSONTemplate)
+        /// A number greater than the (templated) value.
+        case above(JSONTemplate)
     }
 
     public enum Kind: Sendable {

@@ -107,6 +107,13 @@ extension Check {
             if found == expected { return (true, "") }
             if let a = found.doubleValue, let b = expected.doubleValue, a == b { return (true, "") }
             return (false, "found \(shown), expected \(JSONWriter.compact(expected))")
+        case .below(let template), .above(let template):
+            let limit = template.render(&scope)
+            guard let value = found?.doubleValue, let bound = limit.doubleValue else {
+                return (false, "found \(shown), expected a number compared with \(JSONWriter.compact(limit))")
+            }
+            if case .below = expectation { return (value < bound, "found \(shown), expected below \(JSONWriter.compact(limit))") }
+            return (value > bound, "found \(shown), expected above \(JSONWriter.compact(limit))")
         case .matches(let regex):
             guard let found else { return (false, "found nothing") }
             let text = found.matchText

@@ -137,14 +137,23 @@ extension NodeReader {
         return checks
     }
 
-    /// `VALUE` (equals), `{equals: V}`, `{matches: REGEX}` or `{exists: BOOL}`.
+    /// `VALUE` (equals), `{equals: V}`, `{matches: REGEX}`, `{exists: BOOL}`, `{below: N}` or `{above: N}`.
     mutating func expectation(_ node: Node, _ field: String) -> (Check.Expectation, String)? {
-        if case .mapping = node, let entries = mapping(node, field, allowed: ["equals", "matches", "exists"]) {
+        if case .mapping = node, let entries = mapping(node, field, allowed: ["equals", "matches", "exists", "below", "above"]) {
             guard entries.count == 1, let (kind, value) = entries.first else {
-                problem(node, field, "write one of equals, matches, exists")
+                problem(node, field, "write one of equals, matches, exists, below, above")
                 return nil
             }
             switch kind {
+            case "below", "above":
+                guard let json = jsonValue(value, "\(field).\(kind)") else { return nil }
+                do {
+                    let template = try JSONTemplate(json)
+                    return (kind == "below" ? .below(template) : .above(template), "is \(kind) \(JSONWriter.compact(json))")
+                } catch {
+                    problem(value, "\(field).\(kind)", error.reason)
+                    return nil
+                }
             case "matches":
                 guard let pattern = string(value, field + ".matches") else { return nil }
                 guard pattern.count <= 1000, let regex = try? NSRegularExpression(pattern: pattern) else {

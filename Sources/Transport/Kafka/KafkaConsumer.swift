@@ -46,11 +46,16 @@ public final class KafkaConsumer: Sendable {
 
     /// Reads the given partitions directly, without group coordination.
     public func assign(_ partitions: [(topic: String, partition: Int32)], from start: StartOffset = .beginning) throws {
-        let list = rd_kafka_topic_partition_list_new(Int32(partitions.count))
+        try assign(partitions.map { ($0.topic, $0.partition, start) })
+    }
+
+    /// Reads the given partitions directly, each from its own offset.
+    public func assign(_ positions: [(topic: String, partition: Int32, start: StartOffset)]) throws {
+        let list = rd_kafka_topic_partition_list_new(Int32(positions.count))
         defer { rd_kafka_topic_partition_list_destroy(list) }
-        for p in partitions {
+        for p in positions {
             let entry = rd_kafka_topic_partition_list_add(list, p.topic, p.partition)
-            entry?.pointee.offset = start.raw
+            entry?.pointee.offset = p.start.raw
         }
         let error = rd_kafka_assign(handle, list)
         if error != RD_KAFKA_RESP_ERR_NO_ERROR { throw KafkaError(error, context: "assign") }
@@ -67,6 +72,14 @@ public final class KafkaConsumer: Sendable {
         guard metadata.pointee.topic_cnt > 0 else { return 0 }
         let entry = metadata.pointee.topics[0]
         return entry.err == RD_KAFKA_RESP_ERR_NO_ERROR ? Int(entry.partition_cnt) : 0
+    }
+
+    /// The offset the next record of a partition will get (the high watermark), from the broker.
+    public func endOffset(topic: String, partition: Int32, timeout: Double = 5) throws -> Int64 {
+        var low: Int64 = 0, high: Int64 = 0
+        let error = rd_kafka_query_watermark_offsets(handle, topic, partition, &low, &high, Int32(timeout * 1000))
+        guard error == RD_KAFKA_RESP_ERR_NO_ERROR else { throw KafkaError(error, context: "offsets of '\(topic)' [\(partition)]") }
+        return high
     }
 
     /// The next record, or nil when none arrives within `timeout` seconds.

@@ -1,0 +1,81 @@
+import ContractCore
+
+/// An end-to-end flow: request steps (the load engine's step model) and expectations on the
+/// events the services publish, run in order by one user.
+public struct Flow: Sendable {
+    public enum Item: Sendable {
+        case request(Step)
+        case event(EventExpectation)
+
+        public var name: String {
+            switch self {
+            case .request(let step): return step.name
+            case .event(let expectation): return expectation.name
+            }
+        }
+    }
+
+    public var name: String
+    public var description: String
+    /// The base URL requests go to, unless `--target` says otherwise.
+    public var target: String
+    public var items: [Item]
+    public var source: String
+
+    public init(name: String, description: String = "", target: String = "", items: [Item], source: String) {
+        self.name = name
+        self.description = description
+        self.target = target
+        self.items = items
+        self.source = source
+    }
+
+    /// The topics the flow's expectations read (a consumer is started for them before the first step).
+    public var topics: [String] {
+        var seen: [String] = []
+        for case .event(let expectation) in items where !seen.contains(expectation.topic) { seen.append(expectation.topic) }
+        return seen
+    }
+}
+
+/// An event the flow expects on a topic within a time: every `match` path must hold its value.
+public struct EventExpectation: Sendable {
+    public var name: String
+    public var topic: String
+    /// JSON paths into the event (`$.payload.order_id`) and the values they must equal.
+    public var match: [(path: PathExpression, value: JSONTemplate)]
+    /// Seconds from when the expectation is reached (earlier events count: the consumer reads
+    /// from the start of the flow).
+    public var within: Double
+    public var captures: [Capture]
+
+    public init(name: String, topic: String, match: [(path: PathExpression, value: JSONTemplate)], within: Double, captures: [Capture] = []) {
+        self.name = name
+        self.topic = topic
+        self.match = match
+        self.within = within
+        self.captures = captures
+    }
+
+    /// The values each `match` path must hold, rendered from `scope`.
+    public func expectedValues(_ scope: inout RenderScope) -> [(path: PathExpression, value: JSONValue)] {
+        match.map { ($0.path, $0.value.render(&scope)) }
+    }
+
+    /// Whether `event` holds every expected value (numbers compare by value).
+    public static func accepts(_ event: JSONValue, _ expected: [(path: PathExpression, value: JSONValue)]) -> Bool {
+        expected.allSatisfy { path, value in
+            guard let found = JSONQuery.first(path, in: event) else { return false }
+            if found == value { return true }
+            if let a = found.doubleValue, let b = value.doubleValue { return a == b }
+            return false
+        }
+    }
+}
+
+/// Where a flow reads events from (Kafka in `tollgate flow`; anything in tests).
+public protocol EventSource: Sendable {
+    /// Waits up to `timeout` seconds for an event on `topic` that `accepts`; events that arrived
+    /// since the source started count. Returns the event, or nil, and how many events the topic had.
+    func first(topic: String, within timeout: Double, where accepts: @Sendable (JSONValue) -> Bool) async -> (event: JSONValue?, seen: Int)
+}

@@ -1,0 +1,235 @@
+import ContractCore
+import Foundation
+import LoadMetrics
+import NIOCore
+import NIOPosix
+
+/// What happened at one step of a flow.
+public struct FlowStepResult: Sendable, Codable {
+    public enum Status: String, Sendable, Codable { case passed, failed, skipped }
+    public struct CheckRecord: Sendable, Codable {
+        public let description: String
+        public let passed: Bool
+        public let detail: String?
+    }
+
+    public var name: String
+    /// "request" or "event".
+    public var kind: String
+    public var status: Status
+    public var seconds: Double
+    /// `POST /api/v1/orders` and the body sent (credentials never shown).
+    public var request: String?
+    /// The status and body received, or the event found.
+    public var response: String?
+    public var failure: String?
+    public var checks: [CheckRecord]
+}
+
+/// One run of a flow.
+public struct FlowResult: Sendable, Codable {
+    public var flow: String
+    public var source: String
+    public var iteration: Int
+    public var passed: Bool
+    public var seconds: Double
+    public var steps: [FlowStepResult]
+}
+
+/// Runs flows step by step over one keep-alive connection of the load engine's HTTP layer,
+/// waiting for events from an `EventSource`. A failed step ends the run; the rest are skipped.
+public final class FlowRunner: Sendable {
+    let target: TargetURL
+    let events: (any EventSource)?
+    let userAgent: String
+    let timeout: Double
+    private let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+
+    public init(target: TargetURL, events: (any EventSource)?, userAgent: String = "tollgate", timeout: Double = 10) {
+        self.target = target
+        self.events = events
+        self.userAgent = userAgent
+        self.timeout = timeout
+    }
+
+    /// Stops the runner's event loop.
+    public func shutdown() async { try? await group.shutdownGracefully() }
+
+    /// How much of a body or request a result quotes.
+    static let quoteLimit = 2000
+
+    public func run(_ flow: Flow, iteration: Int = 1) async -> FlowResult {
+        let connection = FlowConnection(loop: group.next(), connector: Connector(target: target, connectTimeout: .seconds(Int64(min(timeout, 10)))))
+        var scope = RenderScope(sequence: RunSequence())
+        scope.iteration = iteration
+        scope.vu = 1
+        var results: [FlowStepResult] = []
+        var failed = false
+        let started = Date()
+        for item in flow.items {
+            guard !failed else {
+                results.append(FlowStepResult(name: item.name, kind: Self.kind(item), status: .skipped, seconds: 0, request: nil, response: nil,
+                                              failure: nil, checks: []))
+                continue
+            }
+            let result: FlowStepResult
+            switch item {
+            case .request(let step): result = await request(step, connection: connection, scope: &scope)
+            case .event(let expectation): result = await event(expectation, scope: &scope)
+            }
+            if result.status == .failed { failed = true }
+            results.append(result)
+        }
+        await connection.close()
+        return FlowResult(flow: flow.name, source: flow.source, iteration: iteration, passed: !failed, seconds: Date().timeIntervalSince(started), steps: results)
+    }
+
+    static func kind(_ item: Flow.Item) -> String {
+        if case .request = item { return "request" }
+        return "event"
+    }
+
+    private func request(_ step: Step, connection: FlowConnection, scope: inout RenderScope) async -> FlowStepResult {
+        let started = Date()
+        let bytes: ByteBuffer
+        do { bytes = try RequestBytes.render(step, target: target, userAgent: userAgent, scope: &scope) } catch {
+            return FlowStepResult(name: step.name, kind: "request", status: .failed, seconds: 0, request: nil, response: nil, failure: error.message, checks: [])
+        }
+        let sent = Self.describe(request: bytes)
+        let outcome = await connection.send(bytes, methodIsHead: step.method == "HEAD", timeout: step.timeout ?? timeout)
+        let seconds = Date().timeIntervalSince(started)
+        switch outcome {
+        case .failure(let failure):
+            return FlowStepResult(name: step.name, kind: "request", status: .failed, seconds: seconds, request: sent, response: nil,
+                                  failure: "no response: \(failure.message)", checks: [])
+        case .success(let collected):
+            let response = StepResponse(status: collected.status, headers: collected.headers, body: collected.body, latency: seconds)
+            let evaluated = step.evaluate(response, scope: &scope)
+            let checks = evaluated.checks.map { FlowStepResult.CheckRecord(description: $0.description, passed: $0.passed, detail: $0.detail) }
+            let received = "\(collected.status)\n" + Self.quote(collected.body)
+            return FlowStepResult(name: step.name, kind: "request", status: evaluated.error == nil ? .passed : .failed, seconds: seconds,
+                                  request: sent, response: received, failure: evaluated.error == nil ? nil : evaluated.errorDetail, checks: checks)
+        }
+    }
+
+    private func event(_ expectation: EventExpectation, scope: inout RenderScope) async -> FlowStepResult {
+        let started = Date()
+        let expected = expectation.expectedValues(&scope)
+        let wanted = expected.map { "\($0.path.text) = \(JSONWriter.compact($0.value))" }.joined(separator: ", ")
+        guard let events else {
+            return FlowStepResult(name: expectation.name, kind: "event", status: .failed, seconds: 0, request: nil, response: nil,
+                                  failure: "no Kafka brokers to read \(expectation.topic) from (--kafka-brokers)", checks: [])
+        }
+        let (found, seen) = await events.first(topic: expectation.topic, within: expectation.within) { EventExpectation.accepts($0, expected) }
+        let seconds = Date().timeIntervalSince(started)
+        guard let found else {
+            return FlowStepResult(name: expectation.name, kind: "event", status: .failed, seconds: seconds, request: nil, response: nil,
+                                  failure: "no event on \(expectation.topic) with \(wanted) within \(DurationText.describe(expectation.within)) (\(seen) event(s) seen on the topic)",
+                                  checks: [])
+        }
+        for capture in expectation.captures {
+            if case .json(let path) = capture.source, let value = JSONQuery.first(path, in: found) { scope.variables[capture.variable] = value }
+        }
+        return FlowStepResult(name: expectation.name, kind: "event", status: .passed, seconds: seconds, request: nil,
+                              response: String(JSONWriter.compact(found).prefix(Self.quoteLimit)), failure: nil,
+                              checks: [FlowStepResult.CheckRecord(description: "\(expectation.topic) with \(wanted)", passed: true, detail: nil)])
+    }
+
+    /// The request line and body, without headers (they may carry credentials).
+    static func describe(request bytes: ByteBuffer) -> String {
+        let text = String(buffer: bytes)
+        let line = text.prefix { $0 != "\r" && $0 != "\n" }
+        let body = text.range(of: "\r\n\r\n").map { text[$0.upperBound...] } ?? ""
+        let verb = line.split(separator: " ").prefix(2).joined(separator: " ")
+        return body.isEmpty ? verb : verb + "\n" + String(body.prefix(quoteLimit))
+    }
+
+    static func quote(_ body: [UInt8]) -> String {
+        let text = String(decoding: body.prefix(quoteLimit), as: UTF8.self)
+        return body.count > quoteLimit ? text + "… (\(body.count) bytes)" : text
+    }
+}
+
+/// One keep-alive connection a flow uses step after step.
+final class FlowConnection: ResponseReceiver, @unchecked Sendable {
+    // Safe: every mutable property is read and written on `loop` only.
+    let loop: any EventLoop
+    let connector: Connector
+    private var channel: (any Channel)?
+    private var handler: ResponseCollector?
+    private var waiting: CheckedContinuation<Result<CollectedResponse, RequestFailure>, Never>?
+    private var timeoutTask: Scheduled<Void>?
+
+    init(loop: any EventLoop, connector: Connector) {
+        self.loop = loop
+        self.connector = connector
+    }
+
+    func send(_ bytes: ByteBuffer, methodIsHead: Bool, timeout: Double) async -> Result<CollectedResponse, RequestFailure> {
+        await withCheckedContinuation { continuation in
+            loop.execute { self.start(bytes, methodIsHead: methodIsHead, timeout: timeout, continuation) }
+        }
+    }
+
+    private func start(_ bytes: ByteBuffer, methodIsHead: Bool, timeout: Double,
+                       _ continuation: CheckedContinuation<Result<CollectedResponse, RequestFailure>, Never>) {
+        waiting = continuation
+        if let channel, let handler, channel.isActive, handler.reusable {
+            write(bytes, methodIsHead: methodIsHead, timeout: timeout, channel, handler)
+            return
+        }
+        drop()
+        connector.connect(on: loop).whenComplete { result in
+            switch result {
+            case .success(let channel):
+                guard let handler = try? channel.pipeline.syncOperations.handler(type: ResponseCollector.self) else {
+                    channel.close(promise: nil)
+                    return self.finish(.failure(RequestFailure(kind: .other, message: "the connection has no HTTP handler")))
+                }
+                handler.receiver = self
+                self.channel = channel
+                self.handler = handler
+                self.write(bytes, methodIsHead: methodIsHead, timeout: timeout, channel, handler)
+            case .failure(let error):
+                self.finish(.failure(RequestFailure(kind: .connect, message: "\(self.connector.target): \(error)")))
+            }
+        }
+    }
+
+    private func write(_ bytes: ByteBuffer, methodIsHead: Bool, timeout: Double, _ channel: any Channel, _ handler: ResponseCollector) {
+        handler.expect(methodIsHead: methodIsHead, keepHeaders: true, keepBody: true)
+        timeoutTask = loop.scheduleTask(in: .nanoseconds(Int64(MonotonicClock.nanoseconds(timeout)))) {
+            self.handler?.abandon(RequestFailure(kind: .timeout, message: "no response within \(DurationText.describe(timeout))"), channel: channel)
+        }
+        channel.writeAndFlush(bytes, promise: nil)
+    }
+
+    func received(_ result: Result<CollectedResponse, RequestFailure>) {
+        if case .failure = result { drop() } else if !(handler?.reusable ?? false) { drop() }
+        finish(result)
+    }
+
+    private func finish(_ result: Result<CollectedResponse, RequestFailure>) {
+        timeoutTask?.cancel()
+        timeoutTask = nil
+        let continuation = waiting
+        waiting = nil
+        continuation?.resume(returning: result)
+    }
+
+    private func drop() {
+        handler?.receiver = nil
+        channel?.close(promise: nil)
+        channel = nil
+        handler = nil
+    }
+
+    func close() async {
+        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+            loop.execute {
+                self.drop()
+                continuation.resume()
+            }
+        }
+    }
+}

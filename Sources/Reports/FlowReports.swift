@@ -1,0 +1,94 @@
+import Foundation
+import LoadEngine
+
+/// The results of `tollgate flow`: every run of every flow, step by step. Schema `tollgate.flow/v1`.
+public struct FlowReport: Sendable, Codable {
+    public static let schema = "tollgate.flow/v1"
+
+    public var schemaVersion = FlowReport.schema
+    public var target: String
+    public var startedAt: Date
+    public var passed: Bool
+    public var runs: [FlowResult]
+
+    public init(target: String, startedAt: Date, runs: [FlowResult]) {
+        self.target = target
+        self.startedAt = startedAt
+        self.runs = runs
+        passed = runs.allSatisfy(\.passed)
+    }
+
+    enum CodingKeys: String, CodingKey { case schemaVersion = "schema_version", target, startedAt = "started_at", passed, runs }
+
+    public func json() throws -> Data {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+        encoder.dateEncodingStrategy = .iso8601
+        return try encoder.encode(self)
+    }
+
+    /// One suite per run, one test case per step (skipped steps as skipped).
+    public func junit() -> JUnitReport {
+        JUnitReport(name: "tollgate flow", suites: runs.map { run in
+            JUnitReport.TestSuite(name: "\(run.flow) #\(run.iteration)", cases: run.steps.map { step in
+                let result: JUnitReport.TestCase.Result
+                switch step.status {
+                case .passed: result = .passed
+                case .skipped: result = .skipped(message: "an earlier step failed")
+                case .failed: result = .failed(message: step.failure ?? "failed", details: Self.details(step))
+                }
+                return JUnitReport.TestCase(className: "flow.\(run.flow)", name: step.name, seconds: step.seconds, result: result)
+            })
+        })
+    }
+
+    /// The self-contained HTML page.
+    public func html() -> String {
+        let steps = runs.flatMap(\.steps)
+        var page = HTMLPage(title: "Flows against \(target)", tiles: [
+            ("flow runs", "\(runs.count)", false), ("passed", "\(runs.filter(\.passed).count)", false),
+            ("failed", "\(runs.filter { !$0.passed }.count)", runs.contains { !$0.passed }),
+            ("steps", "\(steps.count)", false),
+        ], sections: [])
+        page.banner = (passed ? "Every flow passed" : "A flow failed", !passed)
+        for run in runs {
+            page.sections.append(HTMLPage.Section(title: "\(run.passed ? "✓" : "✗") \(run.flow) #\(run.iteration) — \(String(format: "%.2f s", run.seconds))",
+                                                  columns: ["step", "kind", "result", "time"], rows: run.steps.map { step in
+                HTMLPage.Row(cells: [step.name, step.kind, step.status.rawValue, String(format: "%.0f ms", step.seconds * 1000)],
+                             bad: step.status == .failed, details: step.status == .failed ? [Self.details(step)] : [])
+            }))
+        }
+        return page.html()
+    }
+
+    /// What a failed step sent, got, and why it failed.
+    public static func details(_ step: FlowStepResult) -> String {
+        var lines: [String] = []
+        if let failure = step.failure { lines.append("why: \(failure)") }
+        if step.failure == nil {
+            for check in step.checks where !check.passed { lines.append("check '\(check.description)' failed: \(check.detail ?? "")") }
+        }
+        if let request = step.request { lines.append("request:\n\(request)") }
+        if let response = step.response { lines.append("response:\n\(response)") }
+        return lines.joined(separator: "\n")
+    }
+
+    /// Writes the files asked for, or all three next to `defaultStem` when none was named.
+    public func write(json: String?, html: String?, junit: String?, defaultStem: String) throws -> [String] {
+        let none = json == nil && html == nil && junit == nil
+        var written: [String] = []
+        if let path = json ?? (none ? defaultStem + ".json" : nil) {
+            try ReportFile.write(String(decoding: try self.json(), as: UTF8.self) + "\n", to: path)
+            written.append(path)
+        }
+        if let path = html ?? (none ? defaultStem + ".html" : nil) {
+            try ReportFile.write(self.html(), to: path)
+            written.append(path)
+        }
+        if let path = junit ?? (none ? defaultStem + ".junit.xml" : nil) {
+            try ReportFile.write(self.junit().xml(), to: path)
+            written.append(path)
+        }
+        return written
+    }
+}

@@ -1,0 +1,79 @@
+import Foundation
+import ReferenceServices
+import TestSupport
+import Testing
+
+/// `tollgate flow` against the reference services, events read back from their embedded broker.
+@Suite(.serialized) struct FlowCommandTests {
+    static func withStack(breakages: [Breakage] = [], _ body: (ServiceStack) async throws -> Void) async throws {
+        var configuration = StackConfiguration.ephemeral()
+        configuration.seedProducts = 300
+        configuration.breakages = breakages
+        let stack = try await ServiceStack.start(configuration)
+        do { try await body(stack) } catch {
+            await stack.stop()
+            throw error
+        }
+        await stack.stop()
+    }
+
+    static func flow(_ stack: ServiceStack, _ files: [String], _ extra: [String] = []) async throws -> (status: Int32, out: String, err: String) {
+        try await runTollgateAsync(["flow"] + files + ["--target", stack.gatewayURL, "--kafka-brokers", stack.kafkaBootstrap] + extra)
+    }
+
+    @Test func everyShippedFlowPassesWithItsEvents() async throws {
+        let folder = try temporaryFolder("flows")
+        defer { try? FileManager.default.removeItem(at: folder) }
+        try await Self.withStack { stack in
+            let files = try FileManager.default.contentsOfDirectory(atPath: packageRoot.appendingPathComponent("flows").path)
+                .filter { $0.hasSuffix(".yaml") }.sorted().map { "flows/\($0)" }
+            #expect(files.count == 5)
+            let result = try await Self.flow(stack, files, ["--json", folder.appendingPathComponent("flows.json").path,
+                                                            "--junit", folder.appendingPathComponent("flows.xml").path])
+            #expect(result.status == 0, "\(result.out)\(result.err)")
+            #expect(result.out.contains("✓ 5 flow run(s) passed"))
+            for event in ["order.created", "inventory.reserved", "payment.completed", "order.confirmed", "payment.failed", "order.cancelled", "payment.refunded"] {
+                #expect(result.out.contains("✓ \(event)"), "\(event)")
+            }
+            let json = try jsonObject(folder.appendingPathComponent("flows.json"))
+            #expect(json["schema_version"] as? String == "tollgate.flow/v1" && json["passed"] as? Bool == true)
+            let junit = try String(contentsOf: folder.appendingPathComponent("flows.xml"), encoding: .utf8)
+            #expect(junit.contains(#"failures="0""#) && junit.contains(#"name="stock decreased""#))
+        }
+    }
+
+    @Test func aBrokenServiceFailsTheStepThatSeesIt() async throws {
+        try await Self.withStack(breakages: [.renameField(service: "catalog-service", from: "stock_quantity", to: "stock")]) { stack in
+            let result = try await Self.flow(stack, ["flows/purchase.yaml"], ["--report-dir", NSTemporaryDirectory()])
+            #expect(result.status == 1)
+            #expect(result.out.contains("✗ get product"), "\(result.out)")
+            #expect(result.out.contains("check '$.stock_quantity is above 0' failed"), "\(result.out)")
+            #expect(result.out.contains("- place order") && result.out.contains("skipped"), "later steps are skipped")
+            #expect(result.out.contains("\"stock\":"), "the response is shown")
+        }
+    }
+
+    @Test func anEventThatNeverComesFailsWithWhatWasSeen() async throws {
+        try await Self.withStack(breakages: [.dropEventField(event: "payment.completed", field: "order_id")]) { stack in
+            let result = try await Self.flow(stack, ["flows/purchase.yaml"], ["--report-dir", NSTemporaryDirectory()])
+            #expect(result.status == 1, "\(result.out)")
+            #expect(result.out.contains("✓ inventory.reserved"))
+            #expect(result.out.contains("✗ payment.completed"), "\(result.out)")
+            #expect(result.out.contains("no event on payment.completed with $.payload.order_id = "), "\(result.out)")
+            #expect(result.out.contains("within 5s (1 event(s) seen on the topic)"), "\(result.out)")
+        }
+    }
+
+    @Test func aBrokenFlowFileIsRefusedWithItsLine() throws {
+        let folder = try temporaryFolder("bad-flow")
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let file = folder.appendingPathComponent("bad.yaml")
+        try "steps:\n  - path: /a/${missing}\n  - expect_event:\n      topic: orders created\n      within: never\n"
+            .write(to: file, atomically: true, encoding: .utf8)
+        let result = try runTollgate(["flow", file.path, "--target", "http://127.0.0.1:9"])
+        #expect(result.status == 2)
+        #expect(result.err.contains("bad.yaml:2: steps[0]: '${missing}' is not captured"), "\(result.err)")
+        #expect(result.err.contains("bad.yaml:4: steps[1].expect_event.topic: 'orders created' is not a Kafka topic name"), "\(result.err)")
+        #expect(result.err.contains("bad.yaml:5: steps[1].expect_event.within: expected a duration"), "\(result.err)")
+    }
+}
