@@ -107,6 +107,7 @@ import Testing
         process.send(SIGINT)
         let ended = await process.ended()
         #expect(!ended.signalled && ended.code == 130, "ended with \(ended)")
-        #expect(Date().timeIntervalSince(began) < 3)
+        // At once, not after the 60 s shutdown timeout (a loaded CI machine takes a few seconds).
+        #expect(Date().timeIntervalSince(began) < 20)
     }
 }
