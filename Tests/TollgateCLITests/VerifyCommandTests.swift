@@ -264,15 +264,21 @@ func runTollgateAsync(_ arguments: [String]) async throws -> (status: Int32, out
 }
 
 @Suite struct DemoCommandTests {
-    @Test func theDemoVerifiesEveryContractDrivesAPurchaseAndWritesReports() async throws {
+    @Test func theDemoVerifiesEveryContractRunsTheFlowsAndALoadAndWritesReports() async throws {
         let reports = FileManager.default.temporaryDirectory.appendingPathComponent("tollgate-demo-\(UUID())")
         defer { try? FileManager.default.removeItem(at: reports) }
         let result = try await runTollgateAsync(["demo", "--reports", reports.path])
         #expect(result.status == 0, "\(result.out)\(result.err)")
         #expect(result.out.contains("✓ Verified: 23 interaction(s), 22 passed, 0 failed, 1 pending failed (not counted)"))
-        #expect(result.out.contains("✓ order and pay"))
-        #expect(result.out.contains("✓ card declined"))
-        #expect(result.out.contains("✓ out of stock"))
+        for flow in ["purchase", "declined-card", "out-of-stock", "cancel-and-refund", "browse"] {
+            #expect(result.out.contains("✓ \(flow) #1"), "\(flow)")
+        }
+        #expect(result.out.contains("✓ payment.completed"))
+        #expect(result.out.contains("verdict: PASSED — proceed"), "\(result.out)")
+        let load = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: reports.appendingPathComponent("demo-load.json"))) as? [String: Any])
+        #expect((load["verdict"] as? [String: Any])?["action"] as? String == "proceed")
+        let flows = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: reports.appendingPathComponent("demo-flows.json"))) as? [String: Any])
+        #expect(flows["passed"] as? Bool == true && (flows["runs"] as? [Any])?.count == 5)
         let json = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: reports.appendingPathComponent("demo-verification.json"))) as? [String: Any])
         #expect((json["summary"] as? [String: Any])?["passed"] as? Int == 22)
         #expect(FileManager.default.fileExists(atPath: reports.appendingPathComponent("demo-verification.junit.xml").path))

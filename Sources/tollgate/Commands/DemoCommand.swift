@@ -1,5 +1,7 @@
 import ArgumentParser
 import ContractCore
+import Flows
+import LoadEngine
 import Foundation
 import ReferenceServices
 import Reports
@@ -7,22 +9,25 @@ import Transport
 import Verifier
 
 /// `tollgate demo`: no set-up. Starts the reference services in this process, verifies every
-/// contract against them (HTTP, and events over the embedded broker), drives a purchase
-/// through the gateway, and writes the reports.
+/// contract against them (HTTP, and events over the embedded broker), runs every shipped flow
+/// and the smoke load profile through the gateway, and writes the reports.
 struct DemoCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "demo",
-        abstract: "Start the reference services, verify the contracts, drive a purchase, write reports.",
-        discussion: "Exit status: 0 every contract verified and the purchase behaved, 1 something did not, 2 the demo could not run.")
+        abstract: "Start the reference services, verify the contracts, run the flows and a smoke load, write reports.",
+        discussion: "Exit status: 0 every contract verified, every flow passed and the smoke load held its objectives, 1 something did not, 2 the demo could not run.")
 
     @Option(help: "Where the pacts are.") var contracts = "contracts"
+    @Option(help: "Where the flows are.") var flows = "flows"
+    @Option(help: "The load profile the demo runs.") var smokeProfile = "loadprofiles/smoke.yaml"
     @Option(help: "Where reports are written.") var reports = "reports"
     @Option(help: "Run the services on PostgreSQL (one database per service) instead of in memory.") var databaseURL: String?
 
     func run() async throws {
         print("Starting the reference services (embedded Kafka, \(databaseURL == nil ? "in-memory stores" : "PostgreSQL"))…")
         var c = StackConfiguration.ephemeral()
-        c.seedProducts = 60
+        // As `services up` seeds it: the flows and profiles read products 1…300.
+        c.seedProducts = 300
         c.providerStates = true
         c.databaseURL = databaseURL
         let stack: ServiceStack
@@ -40,14 +45,16 @@ struct DemoCommand: AsyncParsableCommand {
             try VerificationReportFiles.write(report, error: nil, json: "\(reports)/demo-verification.json",
                                               junit: "\(reports)/demo-verification.junit.xml", html: "\(reports)/demo-verification.html")
             print("Reports: \(reports)/demo-verification.json, .junit.xml, .html")
-            failed = try await purchase(stack) || failed
+            failed = try await runFlows(stack) || failed
+            failed = try await runSmokeLoad(stack) || failed
         } catch {
             FileHandle.standardError.write(Data("tollgate demo: error: \(error)\n".utf8))
             await stack.stop()
             throw ExitCode(ExitStatus.error)
         }
         await stack.stop()
-        print(failed ? "\n✗ The demo found problems (see above)." : "\n✓ Contracts verified and the purchase flow works.")
+        print(failed ? "\n✗ The demo found problems (see above)." : "\n✓ Contracts verified, every flow passed, the smoke load held its objectives.")
+        print("Open \(reports)/demo-load.html, \(reports)/demo-flows.html and \(reports)/demo-verification.html.")
         throw ExitCode(failed ? ExitStatus.failed : ExitStatus.passed)
     }
 
@@ -82,34 +89,49 @@ struct DemoCommand: AsyncParsableCommand {
         return combined
     }
 
-    /// The purchase flow through the gateway; true when a step did not go as the guide says.
-    func purchase(_ stack: ServiceStack) async throws -> Bool {
-        print("\nA purchase through the gateway:")
-        let client = HTTPClientPool.shared
-        let base = stack.gatewayURL
-        var failed = false
-        func step(_ name: String, _ method: String, _ path: String, body: String? = nil, token: String? = nil, expect status: Int) async throws -> [String: Any] {
-            var headers: [(name: String, value: String)] = [("Content-Type", "application/json")]
-            if let token { headers.append(("Authorization", "Bearer \(token)")) }
-            let response = try await client.send(HTTPClientRequest(method: method, url: base + path, headers: headers, body: Array((body ?? "").utf8)))
-            let ok = response.status == status
-            failed = failed || !ok
-            print("  \(ok ? "✓" : "✗") \(name.padding(toLength: 34, withPad: " ", startingAt: 0)) \(method) \(path) → \(response.status)\(ok ? "" : " (expected \(status))")  \(String(format: "%.0f ms", response.elapsed * 1000))")
-            return (try? JSONSerialization.jsonObject(with: Data(response.body)) as? [String: Any]) ?? [:]
+    /// Every shipped flow through the gateway, events read back from the embedded broker;
+    /// true when a flow failed.
+    func runFlows(_ stack: ServiceStack) async throws -> Bool {
+        print("\nFlows through the gateway (\(flows)/), events from the broker:")
+        let files = try FileManager.default.contentsOfDirectory(atPath: flows).filter { $0.hasSuffix(".yaml") }.sorted()
+        let loaded = try files.map { try FlowLoader.load(file: "\(flows)/\($0)", environment: [:]) }
+        let topics = Array(Set(loaded.flatMap(\.topics))).sorted()
+        let brokers = stack.kafkaBootstrap
+        let events = try await BlockingWork.run { try KafkaEventSource(brokers: brokers, topics: topics) }
+        let runner = FlowRunner(target: TargetURL(stack.gatewayURL)!, events: events, userAgent: "tollgate/\(Tollgate.version)")
+        let started = Date()
+        var results: [FlowResult] = []
+        for flow in loaded {
+            let result = await runner.run(flow)
+            FlowCommand.print(result)
+            results.append(result)
         }
-        let email = "demo-\(UUID().uuidString.prefix(8).lowercased())@example.com"
-        _ = try await step("register", "POST", "/api/v1/users/register", body: #"{"email": "\#(email)", "password": "demo-password", "first_name": "Demo", "last_name": "Shopper"}"#, expect: 201)
-        let login = try await step("log in", "POST", "/api/v1/users/login", body: #"{"email": "\#(email)", "password": "demo-password"}"#, expect: 200)
-        let token = login["token"] as? String ?? ""
-        _ = try await step("browse", "GET", "/api/v1/products?per_page=5", expect: 200)
-        let address = #""shipping_address": {"street": "1 Main St", "city": "Springfield", "state": "IL", "zip_code": "62701", "country": "US"}"#
-        let order = try await step("order and pay", "POST", "/api/v1/orders", body: #"{"items": [{"product_id": 3, "quantity": 2}], \#(address), "payment_method": "pm_card_visa"}"#, token: token, expect: 201)
-        if let id = order["id"] as? String {
-            let confirmed = try await step("confirmation", "GET", "/api/v1/orders/\(id)", token: token, expect: 200)
-            if confirmed["status"] as? String != "confirmed" { failed = true; print("    ✗ the order is \(confirmed["status"] ?? "unknown"), not confirmed") }
-        }
-        _ = try await step("card declined", "POST", "/api/v1/orders", body: #"{"items": [{"product_id": 4, "quantity": 1}], \#(address), "payment_method": "pm_card_chargeDeclined"}"#, token: token, expect: 402)
-        _ = try await step("out of stock", "POST", "/api/v1/orders", body: #"{"items": [{"product_id": 5, "quantity": 1000}], \#(address), "payment_method": "pm_card_visa"}"#, token: token, expect: 409)
-        return failed
+        await runner.shutdown()
+        events.close()
+        let report = FlowReport(target: stack.gatewayURL, startedAt: started, runs: results)
+        let written = try report.write(json: nil, html: nil, junit: nil, defaultStem: "\(reports)/demo-flows")
+        print("Reports: " + written.joined(separator: ", "))
+        return !report.passed
+    }
+
+    /// The smoke load profile against the gateway; true when an objective was breached.
+    func runSmokeLoad(_ stack: ServiceStack) async throws -> Bool {
+        var profile = try ProfileLoader.load(file: smokeProfile, environment: [:])
+        profile.target = stack.gatewayURL
+        print("\nLoad: \(profile.name) (\(DurationText.describe(profile.duration))) against the gateway…")
+        let run = LoadRun(profile: profile, target: TargetURL(stack.gatewayURL)!)
+        let outcome = try await run.run()
+        let result = LoadResult(
+            run: LoadResult.Run(profile: profile.name, profileSource: profile.source, target: stack.gatewayURL, startedAt: outcome.startedAt,
+                                endedAt: outcome.endedAt, durationSeconds: outcome.duration, tollgateVersion: Tollgate.version,
+                                host: ProcessInfo.processInfo.hostName, shard: "1/1",
+                                scenarios: profile.scenarios.map { LoadResult.Scenario(name: $0.name, executor: $0.executor.name, model: $0.executor.isOpen ? "open" : "closed",
+                                                                                       startSeconds: $0.startTime, durationSeconds: $0.executor.duration) },
+                                aborted: outcome.abortedBecause != nil, abortedBecause: outcome.abortedBecause),
+            objectives: profile.objectives, metrics: outcome.metrics)
+        print(result.summaryText())
+        let written = try LoadReportFiles.write(result, json: nil, html: nil, junit: nil, defaultStem: "\(reports)/demo-load")
+        print("Reports: " + written.joined(separator: ", "))
+        return !result.verdict.passed
     }
 }
