@@ -4,12 +4,15 @@ import LoadEngine
 import Synchronization
 import Transport
 
-/// Events of the flow's topics read from Kafka by one consumer started before the first step:
+/// Events of the given topics read from Kafka by one consumer started before the first step:
 /// every partition is assigned at its current end, so each event published from then on is
-/// seen, and none from before. A thread of its own polls (librdkafka's calls block).
+/// seen, and none from before. A thread of its own polls (librdkafka's calls block), feeds the
+/// events to an `EventBuffer` (indexed, the last minute kept) and answers waiting expectations.
 public final class KafkaEventSource: EventSource {
+    private typealias Callback = @Sendable (JSONValue?, Int) -> Void
+
     private let consumer: KafkaConsumer
-    private let received = Mutex<[String: [JSONValue]]>([:])
+    private let state = Mutex<(buffer: EventBuffer, callbacks: [Int: Callback], next: Int)>((EventBuffer(), [:], 0))
     private let running = Atomic(true)
 
     /// Connects to `brokers` and starts reading `topics`; throws when a topic does not exist.
@@ -30,31 +33,65 @@ public final class KafkaEventSource: EventSource {
             throw error
         }
         let thread = Thread { [self] in poll() }
-        thread.name = "tollgate.flow.events"
+        thread.name = "tollgate.events"
         thread.start()
     }
 
     private func poll() {
+        var lastSweep = Self.now()
         while running.load(ordering: .relaxed) {
-            guard let message = try? consumer.poll(timeout: 0.1) else { continue }
-            let event = (try? JSONParser.parse(message.value)) ?? .string(message.valueText)
-            received.withLock { $0[message.topic, default: []].append(event) }
+            if let message = try? consumer.poll(timeout: 0.05) {
+                let event = (try? JSONParser.parse(message.value)) ?? .string(message.valueText)
+                let now = Self.now()
+                let answered = state.withLock { state -> [(Callback, Int)] in
+                    let satisfied = state.buffer.add(event, topic: message.topic, at: now)
+                    let seen = state.buffer.seen(message.topic)
+                    return satisfied.compactMap { waiter in state.callbacks.removeValue(forKey: waiter.id).map { ($0, seen) } }
+                }
+                for (callback, seen) in answered { callback(event, seen) }
+            }
+            let now = Self.now()
+            if now - lastSweep >= 50_000_000 {
+                lastSweep = now
+                let expired = state.withLock { state -> [(Callback, Int)] in
+                    state.buffer.expire(now: now).compactMap { waiter in
+                        state.callbacks.removeValue(forKey: waiter.id).map { ($0, state.buffer.seen(waiter.topic)) }
+                    }
+                }
+                for (callback, seen) in expired { callback(nil, seen) }
+            }
         }
         consumer.close()
+        // Whoever still waits learns that no event will come.
+        let left = state.withLock { state -> [Callback] in
+            defer { state.callbacks = [:] }
+            return Array(state.callbacks.values)
+        }
+        for callback in left { callback(nil, 0) }
     }
 
-    public func first(topic: String, within timeout: Double, where accepts: @Sendable (JSONValue) -> Bool) async -> (event: JSONValue?, seen: Int) {
-        let deadline = ContinuousClock.now + .milliseconds(Int(timeout * 1000))
-        while true {
-            let events = received.withLock { $0[topic] ?? [] }
-            if let match = events.first(where: accepts) { return (match, events.count) }
-            if ContinuousClock.now >= deadline { return (nil, events.count) }
-            try? await Task.sleep(for: .milliseconds(20))
+    public func expect(topic: String, matching expected: [(path: PathExpression, value: JSONValue)], within timeout: Double,
+                       then: @escaping @Sendable (JSONValue?, Int) -> Void) {
+        let deadline = Self.now() + UInt64(max(0, timeout) * 1e9)
+        let found = state.withLock { state -> (JSONValue?, Int)? in
+            let id = state.next
+            state.next += 1
+            let waiter = EventBuffer.Waiter(id: id, topic: topic, expected: expected, deadline: deadline)
+            if let event = state.buffer.match(waiter) { return (event, state.buffer.seen(topic)) }
+            state.callbacks[id] = then
+            return nil
         }
+        if let found { then(found.0, found.1) }
     }
 
     /// Stops reading and closes the consumer.
     public func close() { running.store(false, ordering: .relaxed) }
+
+    private static func now() -> UInt64 {
+        var spec = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &spec)
+        return UInt64(spec.tv_sec) * 1_000_000_000 + UInt64(spec.tv_nsec)
+    }
 }
 
 public struct KafkaEventSourceError: Error, CustomStringConvertible {

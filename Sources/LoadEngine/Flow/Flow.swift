@@ -73,9 +73,20 @@ public struct EventExpectation: Sendable {
     }
 }
 
-/// Where a flow reads events from (Kafka in `tollgate flow`; anything in tests).
+/// Where flows and load runs read events from (Kafka in the CLI; anything in tests).
 public protocol EventSource: Sendable {
-    /// Waits up to `timeout` seconds for an event on `topic` that `accepts`; events that arrived
-    /// since the source started count. Returns the event, or nil, and how many events the topic had.
-    func first(topic: String, within timeout: Double, where accepts: @Sendable (JSONValue) -> Bool) async -> (event: JSONValue?, seen: Int)
+    /// Calls `then` once: with the first event on `topic` holding every expected value — one
+    /// seen since the source started, or one arriving within `timeout` seconds — or with nil,
+    /// and with how many events the topic has had.
+    func expect(topic: String, matching expected: [(path: PathExpression, value: JSONValue)], within timeout: Double,
+                then: @escaping @Sendable (JSONValue?, Int) -> Void)
+}
+
+extension EventSource {
+    /// `expect` for async callers.
+    public func first(topic: String, matching expected: [(path: PathExpression, value: JSONValue)], within timeout: Double) async -> (event: JSONValue?, seen: Int) {
+        await withCheckedContinuation { continuation in
+            expect(topic: topic, matching: expected, within: timeout) { event, seen in continuation.resume(returning: (event, seen)) }
+        }
+    }
 }

@@ -120,7 +120,7 @@ public final class FlowRunner: Sendable {
             return FlowStepResult(name: expectation.name, kind: "event", status: .failed, seconds: 0, request: nil, response: nil,
                                   failure: "no Kafka brokers to read \(expectation.topic) from (--kafka-brokers)", checks: [])
         }
-        let (found, seen) = await events.first(topic: expectation.topic, within: expectation.within) { EventExpectation.accepts($0, expected) }
+        let (found, seen) = await events.first(topic: expectation.topic, matching: expected, within: expectation.within)
         let seconds = Date().timeIntervalSince(started)
         guard let found else {
             return FlowStepResult(name: expectation.name, kind: "event", status: .failed, seconds: seconds, request: nil, response: nil,

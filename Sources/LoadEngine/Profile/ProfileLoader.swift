@@ -7,7 +7,7 @@ import Yams
 public enum ProfileLoader {
     static let topFields: Set<String> = ["name", "description", "target", "timeout", "headers", "data", "scenarios", "slos"]
     static let scenarioFields: Set<String> = ["executor", "start_time", "graceful_stop", "rate", "time_unit", "duration", "pre_allocated_vus",
-                                              "max_vus", "start_rate", "stages", "vus", "start_vus", "iterations", "max_duration", "mix", "steps"]
+                                              "max_vus", "start_rate", "stages", "vus", "start_vus", "iterations", "max_duration", "mix", "steps", "flow"]
     /// The most users, iterations per second and stages a profile may ask for.
     static let maximumVUs = 100_000
     static let maximumRate = 1_000_000.0
@@ -55,7 +55,8 @@ public enum ProfileLoader {
         if let entries = reader.mapping(values["scenarios"], "scenarios") {
             if entries.isEmpty { reader.problem(values["scenarios"], "scenarios", "a profile needs at least one scenario") }
             for (scenarioName, node) in entries {
-                if let scenario = self.scenario(scenarioName, node, base: URL(fileURLWithPath: file).deletingLastPathComponent(), feeders: feeders, headers: headers, timeout: timeout, reader: &reader) {
+                if let scenario = self.scenario(scenarioName, node, base: URL(fileURLWithPath: file).deletingLastPathComponent(), feeders: feeders, headers: headers, timeout: timeout,
+                                                environment: environment, reader: &reader) {
                     scenarios.append(scenario)
                 }
             }
@@ -126,16 +127,21 @@ public enum ProfileLoader {
     }
 
     /// A weighted list of sequences: `- {name, weight, steps}`.
-    static func sequences(_ node: Node?, _ field: String, known: Set<String>, headers: [(name: String, value: Template)],
-                          reader: inout NodeReader) -> [RequestSequence] {
+    static func sequences(_ node: Node?, _ field: String, known: Set<String>, headers: [(name: String, value: Template)], base: URL,
+                          environment: [String: String], reader: inout NodeReader) -> [RequestSequence] {
         var sequences: [RequestSequence] = []
         for (index, item) in (reader.sequence(node, field) ?? []).enumerated() {
             let here = "\(field)[\(index)]"
-            guard let entries = reader.mapping(item, here, allowed: ["name", "weight", "steps"]) else { continue }
+            guard let entries = reader.mapping(item, here, allowed: ["name", "weight", "steps", "flow"]) else { continue }
             let fields = Dictionary(entries.map { ($0.key, $0.value) }, uniquingKeysWith: { a, _ in a })
             let sequenceName = reader.string(fields["name"], here + ".name") ?? "sequence \(index + 1)"
             let weight = fields["weight"].flatMap { reader.integer($0, here + ".weight", in: 0...1_000_000) } ?? 1
-            if let steps = reader.steps(fields["steps"], here + ".steps", known: known, defaultHeaders: headers) {
+            if let flowNode = fields["flow"] {
+                if var flow = self.flow(flowNode, here + ".flow", base: base, environment: environment, reader: &reader) {
+                    flow.name = fields["name"]?.string ?? flow.name
+                    sequences.append(RequestSequence(name: flow.name, weight: weight, items: flow.items))
+                }
+            } else if let steps = reader.steps(fields["steps"], here + ".steps", known: known, defaultHeaders: headers) {
                 sequences.append(RequestSequence(name: sequenceName, weight: weight, steps: steps))
             }
         }
@@ -143,7 +149,7 @@ public enum ProfileLoader {
     }
 
     static func scenario(_ name: String, _ node: Node, base: URL, feeders: [String: Feeder], headers: [(name: String, value: Template)],
-                         timeout: Double, reader: inout NodeReader) -> Scenario? {
+                         timeout: Double, environment: [String: String], reader: inout NodeReader) -> Scenario? {
         let here = "scenarios.\(name)"
         guard let entries = reader.mapping(node, here, allowed: scenarioFields) else { return nil }
         let before = reader.problems.count
@@ -161,7 +167,8 @@ public enum ProfileLoader {
                 if let text = try? String(contentsOfFile: path, encoding: .utf8) {
                     do {
                         let node = try Yams.compose(yaml: text)
-                        sequences = self.sequences(node, "mix", known: known, headers: headers, reader: &mixReader)
+                        sequences = self.sequences(node, "mix", known: known, headers: headers, base: URL(fileURLWithPath: path).deletingLastPathComponent(),
+                                                   environment: environment, reader: &mixReader)
                     } catch {
                         mixReader.problem(nil, "", "not YAML: \(error)")
                     }
@@ -170,16 +177,36 @@ public enum ProfileLoader {
                 }
                 reader.problems += mixReader.problems
             } else {
-                sequences = self.sequences(mix, here + ".mix", known: known, headers: headers, reader: &reader)
+                sequences = self.sequences(mix, here + ".mix", known: known, headers: headers, base: base, environment: environment, reader: &reader)
             }
             if sequences.isEmpty, reader.problems.count == before { reader.problem(mix, here + ".mix", "a mix needs at least one sequence") }
             if !sequences.isEmpty, sequences.allSatisfy({ $0.weight == 0 }) { reader.problem(mix, here + ".mix", "every weight is 0") }
+        } else if let flowNode = values["flow"] {
+            if let flow = self.flow(flowNode, here + ".flow", base: base, environment: environment, reader: &reader) {
+                sequences = [RequestSequence(name: flow.name, items: flow.items)]
+            }
         } else if let steps = reader.steps(values["steps"], here + ".steps", known: known, defaultHeaders: headers) {
             sequences = [RequestSequence(name: name, steps: steps)]
         }
         guard reader.problems.count == before, let executor else { return nil }
         return Scenario(name: name, executor: executor, startTime: startTime, gracefulStop: gracefulStop, mix: WeightedMix(sequences),
                         feeders: feeders, timeout: timeout)
+    }
+
+    /// A flow file named by a scenario or a mix entry (relative to the file naming it); its
+    /// problems are reported with its own name and lines.
+    static func flow(_ node: Node, _ field: String, base: URL, environment: [String: String], reader: inout NodeReader) -> Flow? {
+        guard let file = reader.string(node, field) else { return nil }
+        let path = file.hasPrefix("/") ? file : base.appendingPathComponent(file).path
+        do {
+            return try FlowLoader.load(file: path, environment: environment)
+        } catch let error as ProfileError {
+            reader.problem(node, field, "the flow \(file) has \(error.problems.count) problem(s)")
+            reader.problems += error.problems
+        } catch {
+            reader.problem(node, field, "cannot read the flow \(file): \(error)")
+        }
+        return nil
     }
 
     static func executor(_ values: [String: Node], node: Node, field: String, reader: inout NodeReader) -> Executor? {

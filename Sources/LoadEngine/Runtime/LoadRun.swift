@@ -11,6 +11,8 @@ public struct RunOptions: Sendable {
     /// Event loops (threads) sending requests.
     public var eventLoops = max(1, min(System.coreCount, 8))
     public var userAgent = "tollgate"
+    /// Where flow scenarios' event expectations are answered.
+    public var events: (any EventSource)?
 
     public init() {}
 }
@@ -98,7 +100,8 @@ public final class LoadRun: Sendable {
         let collectors = loops.map { _ in LoopCollector() }
         let sequence = RunSequence(shard: options.shard)
         let made = profile.scenarios.map { scenario in
-            ExecutorRunner(runtime: ScenarioRuntime(scenario: scenario, target: target, collectors: collectors, sequence: sequence, userAgent: options.userAgent),
+            ExecutorRunner(runtime: ScenarioRuntime(scenario: scenario, target: target, collectors: collectors, sequence: sequence,
+                                                    userAgent: options.userAgent, events: options.events),
                            loops: loops)
         }
         runners.withLock { $0 = made }

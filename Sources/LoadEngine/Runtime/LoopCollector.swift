@@ -33,6 +33,11 @@ final class LoopCollector: @unchecked Sendable {
     }
 
     func iterationFinished() { metrics.iterations += 1 }
+
+    /// An event expectation of a flow scenario: counted as a check (it is not a request).
+    func eventChecked(_ check: String, passed: Bool) {
+        if passed { metrics.checks[check, default: CheckTally()].passed += 1 } else { metrics.checks[check, default: CheckTally()].failed += 1 }
+    }
     func iterationDropped() { metrics.droppedIterations += 1 }
     func lateness(nanoseconds: UInt64) { metrics.schedulerLateness.record(micros: nanoseconds / 1000) }
 

@@ -22,10 +22,13 @@ final class ScenarioRuntime: Sendable {
     let feeders: [Feeder]
     /// The scenario's default request timeout, seconds.
     let timeout: Double
-    /// Each step's request bytes, by sequence and step.
-    let requests: [[RequestBytes]]
+    /// Each request step's bytes, by sequence and item (nil for event expectations).
+    let requests: [[RequestBytes?]]
+    /// Where event expectations are answered; nil when the run has no broker.
+    let events: (any EventSource)?
 
-    init(scenario: Scenario, target: TargetURL, collectors: [LoopCollector], sequence: RunSequence, userAgent: String) {
+    init(scenario: Scenario, target: TargetURL, collectors: [LoopCollector], sequence: RunSequence, userAgent: String, events: (any EventSource)?) {
+        self.events = events
         self.scenario = scenario
         self.target = target
         connector = Connector(target: target, connectTimeout: .milliseconds(Int64(min(scenario.timeout, 10) * 1000)))
@@ -37,7 +40,12 @@ final class ScenarioRuntime: Sendable {
         let read = Set(variables.compactMap { $0.split(separator: ".").first.map(String.init) })
         feeders = scenario.feeders.values.filter { read.contains($0.name) }.sorted { $0.name < $1.name }
         timeout = scenario.timeout
-        requests = scenario.mix.sequences.map { sequence in sequence.steps.map { RequestBytes(step: $0, target: target, userAgent: userAgent) } }
+        requests = scenario.mix.sequences.map { sequence in
+            sequence.items.map { item in
+                if case .request(let step) = item { return RequestBytes(step: step, target: target, userAgent: userAgent) }
+                return nil
+            }
+        }
     }
 
     var isStopping: Bool { stopping.load(ordering: .relaxed) }
@@ -61,7 +69,7 @@ final class VirtualUser: ResponseReceiver, @unchecked Sendable {
     var retiring = false
 
     private var sequenceIndex = 0
-    private var steps: [Step] = []
+    private var items: [Flow.Item] = []
     private var stepIndex = 0
     private var stepIntended: UInt64 = 0
     private var iterationDone: (() -> Void)?
@@ -99,7 +107,7 @@ final class VirtualUser: ResponseReceiver, @unchecked Sendable {
         }
         let mix = runtime.scenario.mix
         sequenceIndex = mix.pick(using: &scope.random)
-        steps = mix.sequences[sequenceIndex].steps
+        items = mix.sequences[sequenceIndex].items
         stepIndex = 0
         stepIntended = intended
         iterationDone = done
@@ -130,8 +138,12 @@ final class VirtualUser: ResponseReceiver, @unchecked Sendable {
     }
 
     private func runStep() {
-        guard stepIndex < steps.count, !runtime.isHalted else { return finishIteration() }
-        let step = steps[stepIndex]
+        guard stepIndex < items.count, !runtime.isHalted else { return finishIteration() }
+        let step: Step
+        switch items[stepIndex] {
+        case .request(let request): step = request
+        case .event(let expectation): return awaitEvent(expectation)
+        }
         if let channel, let handler, channel.isActive, handler.reusable {
             send(step, on: channel, handler)
             return
@@ -160,7 +172,7 @@ final class VirtualUser: ResponseReceiver, @unchecked Sendable {
 
     private func send(_ step: Step, on channel: any Channel, _ handler: ResponseCollector) {
         let bytes: ByteBuffer
-        if let constant = runtime.requests[sequenceIndex][stepIndex].constant {
+        if let constant = runtime.requests[sequenceIndex][stepIndex]?.constant {
             bytes = constant
         } else {
             do {
@@ -179,11 +191,38 @@ final class VirtualUser: ResponseReceiver, @unchecked Sendable {
 
     func received(_ result: Result<CollectedResponse, RequestFailure>) {
         deadline = 0
-        let step = steps[stepIndex]
+        guard case .request(let step) = items[stepIndex] else { return }
         switch result {
         case .success(let response): responded(step, sent: sentAt, response)
         case .failure(let failure): failed(step, sent: sentAt, failure)
         }
+    }
+
+    /// Waits for an event (a check of the iteration), then goes on with the next item.
+    private func awaitEvent(_ expectation: EventExpectation) {
+        let check = "event \(expectation.name)"
+        guard let events = runtime.events else {
+            collector.eventChecked(check, passed: false)
+            stepIndex += 1
+            return loop.execute { self.runStep() }
+        }
+        let expected = expectation.expectedValues(&scope)
+        let loop = self.loop
+        events.expect(topic: expectation.topic, matching: expected, within: expectation.within) { event, _ in
+            loop.execute { self.eventResolved(expectation, check: check, event: event) }
+        }
+    }
+
+    private func eventResolved(_ expectation: EventExpectation, check: String, event: JSONValue?) {
+        guard !runtime.isHalted else { return finishIteration() }
+        collector.eventChecked(check, passed: event != nil)
+        if let event {
+            for capture in expectation.captures {
+                if case .json(let path) = capture.source, let value = JSONQuery.first(path, in: event) { scope.variables[capture.variable] = value }
+            }
+        }
+        stepIndex += 1
+        runStep()
     }
 
     private func responded(_ step: Step, sent: UInt64, _ collected: CollectedResponse) {

@@ -115,17 +115,28 @@ public struct Check: Sendable {
     }
 }
 
-/// A named list of steps run one after another by one user; a scenario picks sequences by weight.
+/// A named list of steps run one after another by one user; a scenario picks sequences by
+/// weight. A sequence from a flow also holds its event expectations (counted as checks).
 public struct RequestSequence: Sendable {
     public var name: String
     public var weight: Int
-    public var steps: [Step]
+    public var items: [Flow.Item]
 
     public init(name: String, weight: Int = 1, steps: [Step]) {
+        self.init(name: name, weight: weight, items: steps.map(Flow.Item.request))
+    }
+
+    public init(name: String, weight: Int = 1, items: [Flow.Item]) {
         self.name = name
         self.weight = weight
-        self.steps = steps
+        self.items = items
     }
+
+    /// The request steps.
+    public var steps: [Step] { items.compactMap { if case .request(let step) = $0 { return step } else { return nil } } }
+
+    /// True when an item waits for an event.
+    public var expectsEvents: Bool { items.contains { if case .event = $0 { return true } else { return false } } }
 }
 
 /// Picks sequences in proportion to their weights.

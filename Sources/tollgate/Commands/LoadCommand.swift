@@ -1,9 +1,11 @@
 import ArgumentParser
+import Flows
 import Foundation
 import LoadEngine
 import LoadMetrics
 import Reports
 import SLO
+import Transport
 
 /// `tollgate load`: a load profile, or one endpoint in quick mode, with objectives and a verdict.
 struct LoadCommand: AsyncParsableCommand {
@@ -39,6 +41,7 @@ struct LoadCommand: AsyncParsableCommand {
     @Option(help: "Write the HdrHistogram interval log (.hlog) here.") var hlog: String?
     @Option(help: "Where reports go when no file is named (default reports/).") var reportDir = "reports"
     @Option(help: "Threads (event loops) sending requests (default: one per core, at most 8).") var threads: Int?
+    @Option(help: "Kafka brokers (HOST:PORT) for the event expectations of flow scenarios.") var kafkaBrokers: String?
     @Flag(help: "No progress display.") var quiet = false
 
     func validate() throws {
@@ -91,6 +94,24 @@ struct LoadCommand: AsyncParsableCommand {
         options.shard = shard.flatMap(Shard.init(parsing:)) ?? .whole
         options.userAgent = "tollgate/\(Tollgate.version)"
         if let threads { options.eventLoops = threads }
+        let topics = Array(Set(profile.scenarios.flatMap { $0.mix.sequences.flatMap { sequence in
+            sequence.items.compactMap { if case .event(let expectation) = $0 { return expectation.topic } else { return nil } }
+        } })).sorted()
+        var events: KafkaEventSource?
+        if !topics.isEmpty {
+            guard let kafkaBrokers else {
+                FileHandle.standardError.write(Data("Error: the profile's flows expect events on \(topics.joined(separator: ", ")): give --kafka-brokers HOST:PORT\n".utf8))
+                throw ExitCode(ExitStatus.error)
+            }
+            do {
+                events = try await BlockingWork.run { try KafkaEventSource(brokers: kafkaBrokers, topics: topics) }
+            } catch {
+                FileHandle.standardError.write(Data("Error: cannot read events from \(kafkaBrokers): \(error)\n".utf8))
+                throw ExitCode(ExitStatus.error)
+            }
+        }
+        defer { events?.close() }
+        options.events = events
         let run = LoadRun(profile: profile, target: target, options: options)
         let display = ProgressDisplay(quiet: quiet)
         display.started(profile: run.profile, target: target)
