@@ -22,6 +22,10 @@ import Testing
         ["load", "no-such-profile.yaml"],
         ["load", "--url", "http://127.0.0.1:9/", "--rate", "5", "--duration", "1s"],
         ["report"],
+        ["consistency", "--source", "mysql://x", "--target", "postgresql://y", "--table", "t"],
+        ["consistency", "--source", "postgresql://x", "--target", "postgresql://y", "--table", "t", "--where", "id ~ 1"],
+        ["flow"],
+        ["flow", "flows/purchase.yaml", "--target", "ftp://x"],
         ["report", "no-such-result.json"],
         ["no-such-command"],
     ]
@@ -34,7 +38,7 @@ import Testing
     }
 
     @Test func helpStatesTheExitCodesAndExitsZero() throws {
-        for command in [["verify"], ["stub"], ["match"], ["demo"], ["load"], ["report"], ["services", "up"], ["services", "run"]] {
+        for command in [["verify"], ["stub"], ["match"], ["demo"], ["load"], ["report"], ["flow"], ["consistency"], ["services", "up"], ["services", "run"]] {
             let result = try runTollgate(command + ["--help"])
             #expect(result.status == 0)
             // Help text is wrapped: compare with the line breaks folded.

@@ -1,0 +1,68 @@
+import ArgumentParser
+import Consistency
+import Foundation
+import Reports
+import Transport
+
+/// `tollgate consistency`: compares a table between two PostgreSQL databases row by row.
+struct ConsistencyCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "consistency",
+        abstract: "Compare a table between two PostgreSQL databases: counts, rows missing on either side, rows that differ.",
+        discussion: """
+            Each database computes an md5 per row over the compared columns (numbers compared by value, NULL distinct
+            from every text) and sends (key, digest) in key order, in batches that continue after the last key read —
+            never OFFSET. Identifiers are checked against the catalog and quoted by the server; values are bound as parameters.
+            Exit status: 0 the inconsistency rate is within --threshold, 1 it is above, 2 the comparison could not run.
+            """)
+
+    @Option(help: "The source database (postgresql://…).") var source: String
+    @Option(help: "The target database (postgresql://…).") var target: String
+    @Option(help: "The table ([schema.]table) on the source.") var table: String
+    @Option(help: "The table on the target, when its name differs.") var targetTable: String?
+    @Option(help: "The key column (on the source; --map renames it on the target).") var key = "id"
+    @Option(help: "The columns compared (comma-separated; default every column of the source table but the key).") var columns: String?
+    @Option(name: .customLong("map"), help: "SOURCE_COLUMN=TARGET_COLUMN where the target names a column differently (repeatable).") var maps: [String] = []
+    @Option(name: .customLong("where"), help: "Only rows where COLUMN OP VALUE (OP one of = != <> < <= > >=), on both sides.") var filter: String?
+    @Option(help: "Rows per batch.") var batch = 10_000
+    @Option(help: "The largest acceptable inconsistency rate, in percent (the guide's trigger: 0.01).") var threshold = 0.01
+    @Option(help: "Write the JSON report (tollgate.consistency/v1) here.") var json: String?
+
+    func validate() throws {
+        var problems: [String] = []
+        for (flag, url) in [("--source", source), ("--target", target)] where !(url.hasPrefix("postgresql://") || url.hasPrefix("postgres://")) {
+            problems.append("\(flag) must be a postgresql:// URL")
+        }
+        if !(1...1_000_000).contains(batch) { problems.append("--batch must be between 1 and 1000000") }
+        if !(threshold >= 0 && threshold <= 100) { problems.append("--threshold must be a percentage between 0 and 100") }
+        for map in maps where map.split(separator: "=").count != 2 { problems.append("--map '\(map)' must be SOURCE_COLUMN=TARGET_COLUMN") }
+        if let filter, RowFilter(parsing: filter) == nil { problems.append("--where '\(filter)' must be COLUMN OP VALUE, e.g. status = confirmed") }
+        if let columns, columns.split(separator: ",").isEmpty { problems.append("--columns must name at least one column") }
+        if !problems.isEmpty { throw ValidationError(problems.joined(separator: "\n")) }
+    }
+
+    func run() async throws {
+        var request = ComparisonRequest(source: TableLocation(url: source, table: table), target: TableLocation(url: target, table: targetTable ?? table), key: key)
+        request.columns = columns.map { $0.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) } }
+        request.map = Dictionary(maps.map { map in
+            let parts = map.split(separator: "=").map { $0.trimmingCharacters(in: .whitespaces) }
+            return (parts[0], parts[1])
+        }, uniquingKeysWith: { _, last in last })
+        request.filter = filter.flatMap(RowFilter.init(parsing:))
+        request.batch = batch
+        let started = Date()
+        let result: TableComparison
+        do {
+            let prepared = request
+            result = try await BlockingWork.run { try TableComparer.compare(prepared) }
+        } catch {
+            FileHandle.standardError.write(Data("Error: \(error)\n".utf8))
+            throw ExitCode(ExitStatus.error)
+        }
+        let seconds = Date().timeIntervalSince(started)
+        let report = ConsistencyReport(comparisons: [result], threshold: threshold, seconds: seconds)
+        print(report.text())
+        if let json { try ReportFile.write(String(decoding: try report.json(), as: UTF8.self) + "\n", to: json) }
+        if !report.passed { throw ExitCode(ExitStatus.failed) }
+    }
+}

@@ -1,0 +1,136 @@
+import Consistency
+import Foundation
+import Testing
+import Transport
+
+/// Two fresh databases on the test server (make test starts one), dropped afterwards.
+func withDatabases(_ body: (_ source: String, _ target: String) throws -> Void) throws {
+    guard let url = ProcessInfo.processInfo.environment["TOLLGATE_TEST_DATABASE_URL"] else {
+        throw ConsistencySkip()
+    }
+    let maintenance = try PostgresConnection(url: url)
+    let names = ["tg_cons_src_\(UInt32.random(in: 0...UInt32.max))", "tg_cons_dst_\(UInt32.random(in: 0...UInt32.max))"]
+    for name in names { try maintenance.execute("CREATE DATABASE \(name)") }
+    defer { for name in names { _ = try? maintenance.execute("DROP DATABASE IF EXISTS \(name) WITH (FORCE)") } }
+    func database(_ name: String) -> String {
+        url.replacingOccurrences(of: "/postgres?", with: "/\(name)?")
+    }
+    try body(database(names[0]), database(names[1]))
+}
+
+struct ConsistencySkip: Error {}
+
+@Suite(.enabled(if: ProcessInfo.processInfo.environment["TOLLGATE_TEST_DATABASE_URL"] != nil,
+                "needs PostgreSQL: TOLLGATE_TEST_DATABASE_URL is not set (make test starts a server)"))
+struct TableComparerTests {
+    /// 1,000 orders on each side, then every kind of difference seeded by hand.
+    @Test func seededDifferencesAreFoundExactly() throws {
+        try withDatabases { sourceURL, targetURL in
+            let source = try PostgresConnection(url: sourceURL), target = try PostgresConnection(url: targetURL)
+            try source.execute("CREATE TABLE orders (id bigint PRIMARY KEY, status text, total numeric(12,2), note text)")
+            try target.execute("CREATE TABLE legacy_orders (order_id bigint PRIMARY KEY, status varchar(20), total numeric, note text)")
+            try source.execute("INSERT INTO orders SELECT n, 'confirmed', n * 1.5, NULL FROM generate_series(1, 1000) n")
+            // The same values, numbers written with another scale (10.50 vs 10.5: not a difference).
+            try target.execute("INSERT INTO legacy_orders SELECT n, 'confirmed', (n * 1.5)::numeric(20,4), NULL FROM generate_series(1, 1000) n")
+            try target.execute("DELETE FROM legacy_orders WHERE order_id IN (7, 500, 1000)")          // missing in target
+            try target.execute("INSERT INTO legacy_orders VALUES (1001, 'confirmed', 1, NULL), (1002, 'pending', 2, NULL)")  // missing in source
+            try target.execute("UPDATE legacy_orders SET status = 'cancelled' WHERE order_id = 10")
+            try target.execute("UPDATE legacy_orders SET total = total + 0.01 WHERE order_id = 20")
+            try target.execute("UPDATE legacy_orders SET note = '' WHERE order_id = 30")             // NULL ≠ empty text
+            try source.execute("UPDATE orders SET note = 'x' WHERE id = 40")
+            var request = ComparisonRequest(source: TableLocation(url: sourceURL, table: "orders"), target: TableLocation(url: targetURL, table: "public.legacy_orders"), key: "id")
+            request.map = ["id": "order_id"]
+            request.batch = 64
+            let result = try TableComparer.compare(request)
+            #expect(result.sourceRows == 1000 && result.targetRows == 999)
+            #expect(result.missingInTarget == 3 && result.examples.missingInTarget == ["7", "500", "1000"])
+            #expect(result.missingInSource == 2 && result.examples.missingInSource == ["1001", "1002"])
+            #expect(result.differing == 4)
+            #expect(result.examples.differing.map(\.key) == ["10", "20", "30", "40"])
+            #expect(result.examples.differing[0].columns == [.init(column: "status", source: "confirmed", target: "cancelled")])
+            #expect(result.examples.differing[2].columns == [.init(column: "note", source: nil, target: "")])
+            #expect(abs(result.inconsistencyPercent - 0.9) < 1e-9)
+
+            // Only some rows, and only some columns.
+            request.filter = RowFilter(parsing: "id <= 15")
+            request.columns = ["total"]
+            let partial = try TableComparer.compare(request)
+            #expect(partial.sourceRows == 15 && partial.missingInTarget == 1 && partial.differing == 0)
+        }
+    }
+
+    @Test func textKeysMergeInByteOrder() throws {
+        try withDatabases { sourceURL, targetURL in
+            for url in [sourceURL, targetURL] {
+                let c = try PostgresConnection(url: url)
+                try c.execute("CREATE TABLE users (email text PRIMARY KEY, name text)")
+                try c.execute("INSERT INTO users VALUES ('B@x', 'b'), ('a@x', 'a'), ('_@x', 'u'), ('Ä@x', 'ae')")
+            }
+            try PostgresConnection(url: targetURL).execute("UPDATE users SET name = 'A' WHERE email = 'a@x'")
+            var request = ComparisonRequest(source: TableLocation(url: sourceURL, table: "users"), target: TableLocation(url: targetURL, table: "users"), key: "email")
+            request.batch = 1
+            let result = try TableComparer.compare(request)
+            #expect(result.sourceRows == 4 && result.targetRows == 4 && result.missingInSource == 0 && result.missingInTarget == 0)
+            #expect(result.examples.differing.map(\.key) == ["a@x"])
+        }
+    }
+
+    @Test func identifiersAreCheckedAndNeverRunAsSQL() throws {
+        try withDatabases { sourceURL, targetURL in
+            try PostgresConnection(url: sourceURL).execute("CREATE TABLE t (id int PRIMARY KEY)")
+            try PostgresConnection(url: targetURL).execute("CREATE TABLE t (id int PRIMARY KEY)")
+            for (table, key) in [("t; DROP TABLE t", "id"), ("t", "id; DROP TABLE t"), ("missing", "id")] {
+                let request = ComparisonRequest(source: TableLocation(url: sourceURL, table: table), target: TableLocation(url: targetURL, table: "t"), key: key)
+                #expect(throws: ConsistencyError.self) { try TableComparer.compare(request) }
+            }
+            var request = ComparisonRequest(source: TableLocation(url: sourceURL, table: "t"), target: TableLocation(url: targetURL, table: "t"), key: "id")
+            request.filter = RowFilter(parsing: "id = 1 OR 1=1")
+            #expect(throws: (any Error).self) { try TableComparer.compare(request) }
+            #expect(try PostgresConnection(url: sourceURL).query("SELECT count(*) AS n FROM t").first?["n"] == "0", "t survived")
+        }
+    }
+}
+
+@Suite struct DigestMergeTests {
+    /// Batches of `size` rows, merged the way TableComparer does.
+    static func merge(_ source: [RowDigest], _ target: [RowDigest], size: Int) -> TableComparison {
+        var merge = DigestMerge(source: "s", target: "t", numericKeys: true)
+        var next = (source: 0, target: 0)
+        var rows: (source: [RowDigest], target: [RowDigest]) = ([], [])
+        var done = (source: false, target: false)
+        while true {
+            if rows.source.isEmpty && !done.source {
+                rows.source = Array(source[next.source..<min(source.count, next.source + size)])
+                next.source += rows.source.count
+                done.source = rows.source.isEmpty
+            }
+            if rows.target.isEmpty && !done.target {
+                rows.target = Array(target[next.target..<min(target.count, next.target + size)])
+                next.target += rows.target.count
+                done.target = rows.target.isEmpty
+            }
+            if done.source && done.target && rows.source.isEmpty && rows.target.isEmpty { break }
+            let used = merge.consume(rows.source[...], rows.target[...], sourceDone: done.source, targetDone: done.target)
+            rows.source.removeFirst(used.source)
+            rows.target.removeFirst(used.target)
+        }
+        return merge.result
+    }
+
+    @Test(arguments: [1, 3, 10, 100])
+    func streamsCutAnywhereMergeTheSame(size: Int) {
+        let source = (1...50).filter { $0 % 7 != 0 }.map { RowDigest(key: String($0), digest: $0 == 20 ? "x" : "d") }
+        let target = (1...55).filter { $0 % 11 != 0 }.map { RowDigest(key: String($0), digest: "d") }
+        let r = Self.merge(source, target, size: size)
+        #expect(r.sourceRows == source.count && r.targetRows == target.count)
+        #expect(r.missingInTarget == 4 && r.examples.missingInTarget == ["11", "22", "33", "44"])
+        #expect(r.missingInSource == 11)
+        #expect(r.differing == 1 && r.examples.differing.first?.key == "20")
+    }
+
+    @Test func numericKeysSortAsNumbers() {
+        let r = Self.merge([RowDigest(key: "9", digest: "d"), RowDigest(key: "10", digest: "d")],
+                           [RowDigest(key: "9", digest: "d"), RowDigest(key: "10", digest: "d")], size: 1)
+        #expect(r.inconsistentRows == 0)
+    }
+}
