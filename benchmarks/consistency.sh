@@ -11,7 +11,7 @@ tollgate=.build/release/tollgate
 export TOLLGATE_TEST_PG_PORT=${TOLLGATE_TEST_PG_PORT:-55439}
 url=$(scripts/test-postgres start)
 trap 'scripts/test-postgres stop >/dev/null 2>&1 || true' EXIT
-base=${url%%/postgres?*}
+base=${url%/postgres\?*}
 # The server trusts local connections (scripts/test-postgres): psql needs no password.
 run_sql() { psql -q -v ON_ERROR_STOP=1 "$base/$1?sslmode=disable" -c "$2" >/dev/null; }
 for db in bench_source bench_target; do run_sql postgres "DROP DATABASE IF EXISTS $db"; run_sql postgres "CREATE DATABASE $db"; done
