@@ -7,6 +7,8 @@ public struct IntervalPoint: Sendable, Equatable {
     public var requests = 0
     public var errors = 0
     public var droppedIterations = 0
+    /// Iterations that finished in the interval (compare with `targetRate`).
+    public var iterations = 0
     /// Iterations per second the open-model executors aimed at (0 for closed-model scenarios).
     public var targetRate = 0.0
     /// The most virtual users busy at once during the interval.
@@ -20,12 +22,14 @@ public struct IntervalPoint: Sendable, Equatable {
     }
 
     public var ratePerSecond: Double { length > 0 ? Double(requests) / length : 0 }
+    public var iterationsPerSecond: Double { length > 0 ? Double(iterations) / length : 0 }
 
     /// Adds what another load generator measured in the same interval.
     public mutating func add(_ other: IntervalPoint) {
         requests += other.requests
         errors += other.errors
         droppedIterations += other.droppedIterations
+        iterations += other.iterations
         targetRate += other.targetRate
         activeVUs += other.activeVUs
         latency.add(other.latency)
@@ -39,6 +43,7 @@ public struct IntervalPoint: Sendable, Equatable {
         requests += next.requests
         errors += next.errors
         droppedIterations += next.droppedIterations
+        iterations += next.iterations
         latency.add(next.latency)
         length = total
     }
@@ -46,7 +51,7 @@ public struct IntervalPoint: Sendable, Equatable {
 
 extension IntervalPoint: Codable {
     private enum Keys: String, CodingKey {
-        case start = "start_s", length = "length_s", requests, errors, droppedIterations = "dropped_iterations", targetRate = "target_rate_per_s"
+        case start = "start_s", length = "length_s", requests, errors, droppedIterations = "dropped_iterations", iterations, targetRate = "target_rate_per_s"
         case activeVUs = "active_vus", latency = "latency_histogram", rate = "rate_per_s", p50 = "p50_ms", p95 = "p95_ms", p99 = "p99_ms"
     }
 
@@ -57,6 +62,7 @@ extension IntervalPoint: Codable {
         requests = try c.decode(Int.self, forKey: .requests)
         errors = try c.decode(Int.self, forKey: .errors)
         droppedIterations = try c.decode(Int.self, forKey: .droppedIterations)
+        iterations = try c.decodeIfPresent(Int.self, forKey: .iterations) ?? 0
         targetRate = try c.decode(Double.self, forKey: .targetRate)
         activeVUs = try c.decode(Int.self, forKey: .activeVUs)
         latency = try c.decode(CompactHistogram.self, forKey: .latency)
@@ -69,6 +75,7 @@ extension IntervalPoint: Codable {
         try c.encode(requests, forKey: .requests)
         try c.encode(errors, forKey: .errors)
         try c.encode(droppedIterations, forKey: .droppedIterations)
+        try c.encode(iterations, forKey: .iterations)
         try c.encode(targetRate, forKey: .targetRate)
         try c.encode(activeVUs, forKey: .activeVUs)
         try c.encode(ratePerSecond, forKey: .rate)

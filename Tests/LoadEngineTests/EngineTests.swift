@@ -39,6 +39,7 @@ import Testing
             #expect(outcome.metrics.schedulerLateness.count == 400)
             #expect(outcome.metrics.timeSeries.points.reduce(0) { $0 + $1.requests } == 400)
             #expect(outcome.metrics.timeSeries.points.first?.targetRate == 200)
+            #expect(outcome.metrics.timeSeries.points.reduce(0) { $0 + $1.iterations } == 400)
         }
     }
 

@@ -135,6 +135,7 @@ public final class LoadRun: Sendable {
             point.requests = delta.total.requests
             point.errors = delta.total.errors
             point.droppedIterations = delta.droppedIterations
+            point.iterations = delta.iterations
             point.latency = CompactHistogram(delta.total.latency)
             // The rate aimed at in the middle of this second.
             point.targetRate = made.reduce(0) { $0 + $1.executor.targetRate(at: Double(second) - 0.5 - $1.runtime.scenario.startTime) }
