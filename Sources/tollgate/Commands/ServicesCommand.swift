@@ -89,6 +89,8 @@ struct ServicesUpCommand: AsyncParsableCommand {
         if c.providerStates { print("⚠ Provider states ON: POST /_pact/provider-states on each service can change data (for tollgate verify).") }
         for breakage in c.breakages { print("⚠ Broken on purpose: \(breakage)") }
         print("Catalog seeded with \(c.seedProducts) products. Rollout: \(c.rolloutPercent)% to the new services. Ctrl-C stops.")
+        print("Try: tollgate flow flows/*.yaml --target \(stack.gatewayURL) --kafka-brokers \(stack.kafkaBootstrap)")
+        print("     tollgate load loadprofiles/smoke.yaml --target \(stack.gatewayURL)")
         await waitForShutdownSignal()
         print("Stopping (at most \(formatSeconds(shutdownTimeout)); a second Ctrl-C exits at once)…")
         let timeout = shutdownTimeout
