@@ -118,6 +118,22 @@ import Testing
         }
     }
 
+    @Test func aliasesThatExpandWithoutEndAreRefusedNotBuilt() {
+        var yaml = "x0: &a0 [1, 1, 1, 1, 1, 1, 1, 1, 1, 1]\n"
+        for n in 1...8 { yaml += "x\(n): &a\(n) [" + Array(repeating: "*a\(n - 1)", count: 10).joined(separator: ", ") + "]\n" }
+        yaml = yaml.replacingOccurrences(of: "x", with: "description_") // unknown keys are problems too; the body is the point
+        yaml += "scenarios:\n  s:\n    executor: constant-vus\n    vus: 1\n    duration: 1s\n    steps:\n      - path: /x\n        body: *a8\n"
+        #expect { try ProfileLoader.parse(yaml, file: "bomb.yaml") } throws: { "\($0)".contains("more than 200,000 values") }
+    }
+
+    @Test func requestsThatWouldBreakTheirOwnLinesAreRefused() {
+        let yaml = "scenarios:\n  s:\n    executor: constant-vus\n    vus: 1\n    duration: 1s\n    steps:\n"
+            + "      - path: \"/a b\"\n        headers: {X-Evil: \"v\\r\\nInjected: 1\"}\n"
+        #expect { try ProfileLoader.parse(yaml, file: "p.yaml") } throws: { error in
+            "\(error)".contains("a path has no spaces") && "\(error)".contains("a header value has no line breaks")
+        }
+    }
+
     @Test func templatesRenderBuiltInsAndVariables() throws {
         var scope = RenderScope(sequence: RunSequence())
         scope.variables["order_id"] = .integer(42)

@@ -22,6 +22,9 @@ public struct ProfileError: Error, Sendable, CustomStringConvertible {
 struct NodeReader {
     let file: String
     var problems: [ProfileProblem] = []
+    /// How many more YAML values bodies and expected values may hold in all: aliases can make a
+    /// small file describe an enormous document ("billion laughs"), which is refused, not built.
+    var valueBudget = 200_000
 
     mutating func problem(_ node: Node?, _ field: String, _ message: String) {
         problems.append(ProfileProblem(file: file, line: node?.mark.map { $0.line }, field: field, message: message))

@@ -39,6 +39,9 @@ extension NodeReader {
         var path = Template.empty
         if let text = string(values["path"], "\(field).path") {
             if !text.hasPrefix("/") { problem(values["path"], "\(field).path", "a path starts with '/' (it is relative to the target)") }
+            if text.unicodeScalars.contains(where: { $0 == " " || $0 == "\r" || $0 == "\n" || $0 == "\0" }) {
+                problem(values["path"], "\(field).path", "a path has no spaces or line breaks (write %20)")
+            }
             path = template(text, values["path"], "\(field).path") ?? path
         } else if values["path"] == nil {
             problem(node, field, "a step needs a 'path'")
@@ -48,6 +51,10 @@ extension NodeReader {
             guard let text = scalarText(value, "\(field).headers.\(name)"), let rendered = template(text, value, "\(field).headers.\(name)") else { continue }
             if name.isEmpty || !name.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || "-_".contains($0)) }) {
                 problem(value, "\(field).headers", "'\(name)' is not a header name")
+                continue
+            }
+            if text.unicodeScalars.contains(where: { $0 == "\r" || $0 == "\n" || $0 == "\0" }) {
+                problem(value, "\(field).headers.\(name)", "a header value has no line breaks")
                 continue
             }
             headers.removeAll { $0.name.lowercased() == name.lowercased() }
@@ -208,6 +215,11 @@ extension NodeReader {
 
     /// A YAML node as JSON: mappings, lists, and scalars typed as YAML reads them.
     mutating func jsonValue(_ node: Node, _ field: String) -> JSONValue? {
+        valueBudget -= 1
+        guard valueBudget >= 0 else {
+            if valueBudget == -1 { problem(node, field, "more than 200,000 values in bodies and checks (YAML aliases expanding?)") }
+            return nil
+        }
         switch node {
         case .scalar(let scalar):
             if scalar.style == .plain {
