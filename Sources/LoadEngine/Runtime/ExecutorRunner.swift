@@ -19,6 +19,10 @@ final class ExecutorRunner: Sendable {
     private let allocated = Atomic(0)
     /// Users in an iteration (open model) or looping (closed model).
     private let active = Atomic(0)
+    /// Open-model iterations the scheduler dropped itself: every allowed user was already busy
+    /// or about to be, so none was handed to a loop (the loops' queues stay bounded however far
+    /// behind the target is).
+    private let droppedBySchedule = Atomic(0)
     private let finished = Mutex<(done: Bool, waiters: [CheckedContinuation<Void, Never>])>((false, []))
     /// Each loop's sweep for requests past their timeout.
     private let sweeps = Mutex<[RepeatedTask]>([])
@@ -32,6 +36,9 @@ final class ExecutorRunner: Sendable {
     }
 
     var activeVUs: Int { active.load(ordering: .relaxed) }
+
+    /// Iterations the scheduler dropped since the last call.
+    func takeScheduleDrops() -> Int { droppedBySchedule.exchange(0, ordering: .relaxed) }
     var executor: Executor { runtime.scenario.executor }
 
     /// Starts the executor's thread; the scenario begins `startTime` after `runStart` (monotonic ns).
@@ -106,6 +113,10 @@ final class ExecutorRunner: Sendable {
             guard sleep(until: intended) else { return }
             let index = next % loops.count
             next &+= 1
+            guard active.load(ordering: .relaxed) < maxVUs else {
+                droppedBySchedule.add(1, ordering: .relaxed)
+                continue
+            }
             // Counted as active from now, so a drain that starts meanwhile waits for it.
             active.add(1, ordering: .relaxed)
             loops[index].execute { self.begin(intended: intended, loopIndex: index, maxVUs: maxVUs) }

@@ -131,6 +131,7 @@ public final class LoadRun: Sendable {
             let now = MonotonicClock.now()
             let elapsed = Double(now - runStart) / 1e9
             var delta = await Self.collect(collectors, loops)
+            delta.droppedIterations += made.reduce(0) { $0 + $1.takeScheduleDrops() }
             var point = IntervalPoint(start: Double(second - 1), length: done ? max(0.001, elapsed - Double(second - 1)) : 1)
             point.requests = delta.total.requests
             point.errors = delta.total.errors
