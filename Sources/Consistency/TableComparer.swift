@@ -52,22 +52,7 @@ public enum TableComparer {
             throw ConsistencyError("the keys sort differently: \(source.description) has a \(source.keyIsNumeric ? "numeric" : "text") key, \(target.description) not")
         }
         var merge = DigestMerge(source: source.description, target: target.description, numericKeys: source.keyIsNumeric)
-        var sourceRows: [RowDigest] = [], targetRows: [RowDigest] = []
-        var sourceDone = false, targetDone = false
-        while true {
-            if sourceRows.isEmpty && !sourceDone {
-                sourceRows = try source.next(batch: request.batch)
-                sourceDone = sourceRows.isEmpty
-            }
-            if targetRows.isEmpty && !targetDone {
-                targetRows = try target.next(batch: request.batch)
-                targetDone = targetRows.isEmpty
-            }
-            if sourceDone && targetDone && sourceRows.isEmpty && targetRows.isEmpty { break }
-            let used = merge.consume(sourceRows[...], targetRows[...], sourceDone: sourceDone, targetDone: targetDone)
-            sourceRows.removeFirst(used.source)
-            targetRows.removeFirst(used.target)
-        }
+        try merge.run(nextSource: { try source.next(batch: request.batch) }, nextTarget: { try target.next(batch: request.batch) })
         var result = merge.result
         // Say what differs in the example rows.
         result.examples.differing = try result.examples.differing.map { example in

@@ -96,10 +96,10 @@ public struct DigestMerge: Sendable {
         numericKeys ? Self.numericallyPrecedes(a, b) : a.utf8.lexicographicallyPrecedes(b.utf8)
     }
 
-    /// Compares what both sides have up to the smaller of their last keys; returns how many
-    /// rows of each batch were consumed (the rest waits for the next batch of the other side).
-    /// With `sourceDone`/`targetDone` the rest of the other side is consumed too.
-    public mutating func consume(_ source: ArraySlice<RowDigest>, _ target: ArraySlice<RowDigest>, sourceDone: Bool, targetDone: Bool)
+    /// Compares what both batches hold until one runs out; returns how many rows of each were
+    /// consumed (the rest waits for the other side's next batch). When a side is done, the rest
+    /// of the other is missing from it.
+    mutating func consume(_ source: ArraySlice<RowDigest>, _ target: ArraySlice<RowDigest>, sourceDone: Bool, targetDone: Bool)
         -> (source: Int, target: Int) {
         var i = source.startIndex, j = target.startIndex
         while true {
@@ -128,6 +128,27 @@ public struct DigestMerge: Sendable {
             }
         }
         return (i - source.startIndex, j - target.startIndex)
+    }
+
+    /// Merges two sides read batch by batch (`nextSource`/`nextTarget` return the next batch in
+    /// key order, empty at the end), holding one batch per side.
+    public mutating func run(nextSource: () throws -> [RowDigest], nextTarget: () throws -> [RowDigest]) rethrows {
+        var sourceRows: [RowDigest] = [], targetRows: [RowDigest] = []
+        var sourceDone = false, targetDone = false
+        while true {
+            if sourceRows.isEmpty && !sourceDone {
+                sourceRows = try nextSource()
+                sourceDone = sourceRows.isEmpty
+            }
+            if targetRows.isEmpty && !targetDone {
+                targetRows = try nextTarget()
+                targetDone = targetRows.isEmpty
+            }
+            if sourceDone && targetDone && sourceRows.isEmpty && targetRows.isEmpty { return }
+            let used = consume(sourceRows[...], targetRows[...], sourceDone: sourceDone, targetDone: targetDone)
+            sourceRows.removeFirst(used.source)
+            targetRows.removeFirst(used.target)
+        }
     }
 
     /// Whole numbers compare as integers; anything else as decimals.

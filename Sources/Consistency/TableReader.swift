@@ -47,14 +47,14 @@ final class TableReader {
     init(url: String, schema: String, table: String, key: String, columns: [String], filter: RowFilter?) throws {
         let db: PostgresConnection
         do { db = try PostgresConnection(url: url) } catch {
-            throw ConsistencyError("cannot connect to \(Self.redacted(url)): \(error)")
+            throw ConsistencyError("cannot connect to \(Redaction.url(url)): \(error)")
         }
         connection = db
         description = "\(schema).\(table)"
         let rows = try db.query("""
             SELECT column_name, data_type FROM information_schema.columns WHERE table_schema = $1 AND table_name = $2
             """, [schema, table])
-        guard !rows.isEmpty else { throw ConsistencyError("no table \(schema).\(table) in \(Self.redacted(url))") }
+        guard !rows.isEmpty else { throw ConsistencyError("no table \(schema).\(table) in \(Redaction.url(url))") }
         var types: [String: String] = [:]
         for row in rows { if let name = row["column_name"], let type = row["data_type"] { types[name] = type } }
         for column in [key] + columns + (filter.map { [$0.column] } ?? []) where types[column] == nil {
@@ -118,18 +118,10 @@ final class TableReader {
     /// All columns of the table (for the default column list).
     static func columns(url: String, schema: String, table: String) throws -> [String] {
         let connection: PostgresConnection
-        do { connection = try PostgresConnection(url: url) } catch { throw ConsistencyError("cannot connect to \(redacted(url)): \(error)") }
+        do { connection = try PostgresConnection(url: url) } catch { throw ConsistencyError("cannot connect to \(Redaction.url(url)): \(error)") }
         return try connection.query("""
             SELECT column_name FROM information_schema.columns WHERE table_schema = $1 AND table_name = $2 ORDER BY ordinal_position
             """, [schema, table]).compactMap { $0["column_name"] }
-    }
-
-    /// A URL without its password.
-    static func redacted(_ url: String) -> String {
-        guard let at = url.firstIndex(of: "@"), let scheme = url.range(of: "://"), scheme.upperBound < at else { return url }
-        let credentials = url[scheme.upperBound..<at]
-        let user = credentials.split(separator: ":", maxSplits: 1).first ?? ""
-        return String(url[..<scheme.upperBound]) + user + ":***" + String(url[at...])
     }
 }
 

@@ -38,11 +38,11 @@ public final class KafkaEventSource: EventSource {
     }
 
     private func poll() {
-        var lastSweep = Self.now()
+        var lastSweep = MonotonicClock.now()
         while running.load(ordering: .relaxed) {
             if let message = try? consumer.poll(timeout: 0.05) {
                 let event = (try? JSONParser.parse(message.value)) ?? .string(message.valueText)
-                let now = Self.now()
+                let now = MonotonicClock.now()
                 let answered = state.withLock { state -> [(Callback, Int)] in
                     let satisfied = state.buffer.add(event, topic: message.topic, at: now)
                     let seen = state.buffer.seen(message.topic)
@@ -50,7 +50,7 @@ public final class KafkaEventSource: EventSource {
                 }
                 for (callback, seen) in answered { callback(event, seen) }
             }
-            let now = Self.now()
+            let now = MonotonicClock.now()
             if now - lastSweep >= 50_000_000 {
                 lastSweep = now
                 let expired = state.withLock { state -> [(Callback, Int)] in
@@ -72,7 +72,7 @@ public final class KafkaEventSource: EventSource {
 
     public func expect(topic: String, matching expected: [(path: PathExpression, value: JSONValue)], within timeout: Double,
                        then: @escaping @Sendable (JSONValue?, Int) -> Void) {
-        let deadline = Self.now() + UInt64(max(0, timeout) * 1e9)
+        let deadline = MonotonicClock.now() + UInt64(max(0, timeout) * 1e9)
         let found = state.withLock { state -> (JSONValue?, Int)? in
             let id = state.next
             state.next += 1
@@ -84,14 +84,15 @@ public final class KafkaEventSource: EventSource {
         if let found { then(found.0, found.1) }
     }
 
+    /// A source for `topics` started off the cooperative pool (librdkafka's metadata calls
+    /// block); nil when there are no topics to read.
+    public static func start(brokers: String, topics: [String]) async throws -> KafkaEventSource? {
+        guard !topics.isEmpty else { return nil }
+        return try await BlockingWork.run { try KafkaEventSource(brokers: brokers, topics: topics) }
+    }
+
     /// Stops reading and closes the consumer.
     public func close() { running.store(false, ordering: .relaxed) }
-
-    private static func now() -> UInt64 {
-        var spec = timespec()
-        clock_gettime(CLOCK_MONOTONIC, &spec)
-        return UInt64(spec.tv_sec) * 1_000_000_000 + UInt64(spec.tv_nsec)
-    }
 }
 
 public struct KafkaEventSourceError: Error, CustomStringConvertible {

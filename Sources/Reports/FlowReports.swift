@@ -75,20 +75,10 @@ public struct FlowReport: Sendable, Codable {
 
     /// Writes the files asked for, or all three next to `defaultStem` when none was named.
     public func write(json: String?, html: String?, junit: String?, defaultStem: String) throws -> [String] {
-        let none = json == nil && html == nil && junit == nil
-        var written: [String] = []
-        if let path = json ?? (none ? defaultStem + ".json" : nil) {
-            try ReportFile.write(String(decoding: try self.json(), as: UTF8.self) + "\n", to: path)
-            written.append(path)
-        }
-        if let path = html ?? (none ? defaultStem + ".html" : nil) {
-            try ReportFile.write(self.html(), to: path)
-            written.append(path)
-        }
-        if let path = junit ?? (none ? defaultStem + ".junit.xml" : nil) {
-            try ReportFile.write(self.junit().xml(), to: path)
-            written.append(path)
-        }
-        return written
+        try ReportFile.writeRequested([
+            (json, ".json", { String(decoding: try self.json(), as: UTF8.self) + "\n" }),
+            (html, ".html", { self.html() }),
+            (junit, ".junit.xml", { self.junit().xml() }),
+        ], defaultStem: defaultStem)
     }
 }

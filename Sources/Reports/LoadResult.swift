@@ -1,4 +1,5 @@
 import Foundation
+import LoadEngine
 import LoadMetrics
 import SLO
 
@@ -225,5 +226,18 @@ extension LoadResult: Codable {
         let decoder = JSONDecoder()
         decoder.dateDecodingStrategy = .iso8601
         return try decoder.decode(LoadResult.self, from: data)
+    }
+}
+
+extension LoadResult {
+    /// The result of a run of `profile` (as run: sharded, shortened) against `target`.
+    public init(profile: LoadProfile, outcome: RunOutcome, target: String, shard: Shard, tollgateVersion: String) {
+        let run = Run(profile: profile.name, profileSource: profile.source, target: target, startedAt: outcome.startedAt, endedAt: outcome.endedAt,
+                      durationSeconds: outcome.duration, tollgateVersion: tollgateVersion, host: ProcessInfo.processInfo.hostName,
+                      shard: shard.description,
+                      scenarios: profile.scenarios.map { Scenario(name: $0.name, executor: $0.executor.name, model: $0.executor.isOpen ? "open" : "closed",
+                                                                  startSeconds: $0.startTime, durationSeconds: $0.executor.duration) },
+                      aborted: outcome.abortedBecause != nil, abortedBecause: outcome.abortedBecause)
+        self.init(run: run, objectives: profile.objectives, metrics: outcome.metrics)
     }
 }

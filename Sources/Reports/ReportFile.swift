@@ -13,6 +13,19 @@ public enum ReportFile {
         }
     }
 
+    /// Writes the reports whose path was given or, when none was, every one of them as
+    /// `defaultStem` + its suffix. Returns the paths written.
+    public static func writeRequested(_ reports: [(path: String?, suffix: String, render: () throws -> String)], defaultStem: String) throws -> [String] {
+        let none = reports.allSatisfy { $0.path == nil }
+        var written: [String] = []
+        for report in reports {
+            guard let path = report.path ?? (none ? defaultStem + report.suffix : nil) else { continue }
+            try write(try report.render(), to: path)
+            written.append(path)
+        }
+        return written
+    }
+
     public static func writeJSON(_ value: JSONValue, to path: String) throws {
         try write(JSONWriter.pretty(value) + "\n", to: path)
     }

@@ -92,28 +92,17 @@ struct TableComparerTests {
 }
 
 @Suite struct DigestMergeTests {
-    /// Batches of `size` rows, merged the way TableComparer does.
+    /// Both sides read in batches of `size` rows.
     static func merge(_ source: [RowDigest], _ target: [RowDigest], size: Int) -> TableComparison {
         var merge = DigestMerge(source: "s", target: "t", numericKeys: true)
         var next = (source: 0, target: 0)
-        var rows: (source: [RowDigest], target: [RowDigest]) = ([], [])
-        var done = (source: false, target: false)
-        while true {
-            if rows.source.isEmpty && !done.source {
-                rows.source = Array(source[next.source..<min(source.count, next.source + size)])
-                next.source += rows.source.count
-                done.source = rows.source.isEmpty
-            }
-            if rows.target.isEmpty && !done.target {
-                rows.target = Array(target[next.target..<min(target.count, next.target + size)])
-                next.target += rows.target.count
-                done.target = rows.target.isEmpty
-            }
-            if done.source && done.target && rows.source.isEmpty && rows.target.isEmpty { break }
-            let used = merge.consume(rows.source[...], rows.target[...], sourceDone: done.source, targetDone: done.target)
-            rows.source.removeFirst(used.source)
-            rows.target.removeFirst(used.target)
-        }
+        merge.run(nextSource: {
+            defer { next.source += size }
+            return Array(source[min(source.count, next.source)..<min(source.count, next.source + size)])
+        }, nextTarget: {
+            defer { next.target += size }
+            return Array(target[min(target.count, next.target)..<min(target.count, next.target + size)])
+        })
         return merge.result
     }
 

@@ -2,6 +2,7 @@ import Foundation
 import LoadEngine
 import LoadMetrics
 import SLO
+import TestSupport
 import Testing
 
 /// The engine over real sockets against a local server.
@@ -146,11 +147,12 @@ import Testing
             let run = LoadRun(profile: try profile(Self.openProfile(rate: 100, duration: "30s", path: "/fast"), target: target), target: target.target)
             // Stop once the run is well under way (the target has answered 50 requests).
             let stopper = Task {
-                while target.answered.load(ordering: .relaxed) < 50 { try await Task.sleep(for: .milliseconds(10)) }
+                let underWay = await eventually(timeout: 20, interval: .milliseconds(10)) { target.answered.load(ordering: .relaxed) >= 50 }
                 run.stop(because: "interrupted")
+                return underWay
             }
             let outcome = try await run.run()
-            _ = try await stopper.value
+            #expect(await stopper.value, "the run got under way")
             #expect(outcome.abortedBecause == "interrupted")
             #expect(outcome.duration < 25, "stopped long before its 30 s")
             #expect(outcome.metrics.total.requests >= 50)

@@ -14,7 +14,7 @@ final class TestTarget: Sendable {
     let answered = Atomic(0)
     /// While set (seconds since the target started), /stall holds every request until the window ends.
     let stall = Mutex<ClosedRange<Double>?>(nil)
-    let started = MonotonicSeconds.now()
+    let started = MonotonicClock.now()
 
     private init(group: MultiThreadedEventLoopGroup, channel: any Channel) {
         self.group = group
@@ -23,7 +23,7 @@ final class TestTarget: Sendable {
 
     var url: String { "http://127.0.0.1:\(channel.localAddress?.port ?? 0)" }
     var target: TargetURL { TargetURL(url)! }
-    func elapsed() -> Double { MonotonicSeconds.now() - started }
+    func elapsed() -> Double { Double(MonotonicClock.now() - started) / 1e9 }
 
     static func start() async throws -> TestTarget {
         let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
@@ -45,15 +45,6 @@ final class TestTarget: Sendable {
     func stop() async {
         try? await channel.close()
         try? await group.shutdownGracefully()
-    }
-}
-
-/// Seconds on the monotonic clock.
-enum MonotonicSeconds {
-    static func now() -> Double {
-        var spec = timespec()
-        clock_gettime(CLOCK_MONOTONIC, &spec)
-        return Double(spec.tv_sec) + Double(spec.tv_nsec) / 1e9
     }
 }
 

@@ -5,18 +5,6 @@ import Testing
 
 /// `tollgate flow` against the reference services, events read back from their embedded broker.
 @Suite(.serialized) struct FlowCommandTests {
-    static func withStack(breakages: [Breakage] = [], _ body: (ServiceStack) async throws -> Void) async throws {
-        var configuration = StackConfiguration.ephemeral()
-        configuration.seedProducts = 300
-        configuration.breakages = breakages
-        let stack = try await ServiceStack.start(configuration)
-        do { try await body(stack) } catch {
-            await stack.stop()
-            throw error
-        }
-        await stack.stop()
-    }
-
     static func flow(_ stack: ServiceStack, _ files: [String], _ extra: [String] = []) async throws -> (status: Int32, out: String, err: String) {
         try await runTollgateAsync(["flow"] + files + ["--target", stack.gatewayURL, "--kafka-brokers", stack.kafkaBootstrap] + extra)
     }
@@ -24,7 +12,7 @@ import Testing
     @Test func everyShippedFlowPassesWithItsEvents() async throws {
         let folder = try temporaryFolder("flows")
         defer { try? FileManager.default.removeItem(at: folder) }
-        try await Self.withStack { stack in
+        try await withServices { stack in
             let files = try FileManager.default.contentsOfDirectory(atPath: packageRoot.appendingPathComponent("flows").path)
                 .filter { $0.hasSuffix(".yaml") }.sorted().map { "flows/\($0)" }
             #expect(files.count == 5)
@@ -43,7 +31,7 @@ import Testing
     }
 
     @Test func aBrokenServiceFailsTheStepThatSeesIt() async throws {
-        try await Self.withStack(breakages: [.renameField(service: "catalog-service", from: "stock_quantity", to: "stock")]) { stack in
+        try await withServices(breakages: [.renameField(service: "catalog-service", from: "stock_quantity", to: "stock")]) { stack in
             let result = try await Self.flow(stack, ["flows/purchase.yaml"], ["--report-dir", NSTemporaryDirectory()])
             #expect(result.status == 1)
             #expect(result.out.contains("✗ get product"), "\(result.out)")
@@ -54,7 +42,7 @@ import Testing
     }
 
     @Test func anEventThatNeverComesFailsWithWhatWasSeen() async throws {
-        try await Self.withStack(breakages: [.dropEventField(event: "payment.completed", field: "order_id")]) { stack in
+        try await withServices(breakages: [.dropEventField(event: "payment.completed", field: "order_id")]) { stack in
             let result = try await Self.flow(stack, ["flows/purchase.yaml"], ["--report-dir", NSTemporaryDirectory()])
             #expect(result.status == 1, "\(result.out)")
             #expect(result.out.contains("✓ inventory.reserved"))

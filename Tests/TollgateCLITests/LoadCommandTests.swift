@@ -2,18 +2,26 @@ import Foundation
 import ReferenceServices
 import TestSupport
 import Testing
+import Transport
 
-/// Starts the reference services (in memory, free ports) for load runs.
-func withServices(_ body: (ServiceStack) async throws -> Void) async throws {
+/// Starts the reference services (in memory, free ports), configured by `configure`, and stops them after `body`.
+func withStack(_ configure: (inout StackConfiguration) -> Void, _ body: (ServiceStack) async throws -> Void) async throws {
     var configuration = StackConfiguration.ephemeral()
-    // As `tollgate services up` seeds it: the shipped profiles read products 1…300.
-    configuration.seedProducts = 300
+    configure(&configuration)
     let stack = try await ServiceStack.start(configuration)
     do { try await body(stack) } catch {
         await stack.stop()
         throw error
     }
     await stack.stop()
+}
+
+/// The services as `tollgate services up` seeds them: the shipped profiles and flows read products 1…300.
+func withServices(breakages: [Breakage] = [], _ body: (ServiceStack) async throws -> Void) async throws {
+    try await withStack({ c in
+        c.seedProducts = 300
+        c.breakages = breakages
+    }, body)
 }
 
 func temporaryFolder(_ name: String) throws -> URL {
@@ -103,12 +111,19 @@ func jsonObject(_ file: URL) throws -> [String: Any] {
             let report = folder.appendingPathComponent("r.json")
             let child = try ChildProcess(tollgateBinary.path, ["load", "--url", stack.gatewayURL + "/api/v1/categories", "--rate", "20", "--duration", "60s",
                                                                "--json", report.path], directory: packageRoot.path)
-            // Interrupt mid-run.
-            try await Task.sleep(for: .seconds(2))
+            // Interrupt mid-run: once the catalog has served some of the load.
+            let catalogMetrics = try #require(stack.url("catalog-service")) + "/metrics"
+            let client = HTTPClientPool()
+            let underWay = await eventually(timeout: 30) {
+                let metrics = (try? await client.send(HTTPClientRequest(url: catalogMetrics)))?.bodyText ?? ""
+                return metrics.contains("route=\"/api/v1/categories\"")
+            }
+            #expect(underWay, "the load reached the catalog")
             child.send(SIGINT)
             let ended = await child.finish()
             #expect(ended.code == 2, "\(ended.out)\(ended.err)")
             #expect(ended.out.contains("aborted: interrupted"), "\(ended.out)")
+            #expect(ended.err.contains("/60s] "), "progress lines on stderr when it is not a terminal: \(ended.err)")
             let run = try #require(try jsonObject(report)["run"] as? [String: Any])
             #expect(run["aborted"] as? Bool == true)
             #expect((run["aborted_because"] as? String)?.contains("interrupted") == true)

@@ -5,16 +5,11 @@ import Testing
 
 /// Starts the reference services with provider states (and any breakages) on free ports.
 func withProviderStack(breakages: [Breakage] = [], _ body: (ServiceStack) async throws -> Void) async throws {
-    var c = StackConfiguration.ephemeral()
-    c.seedProducts = 50
-    c.providerStates = true
-    c.breakages = breakages
-    let stack = try await ServiceStack.start(c)
-    do { try await body(stack) } catch {
-        await stack.stop()
-        throw error
-    }
-    await stack.stop()
+    try await withStack({ c in
+        c.seedProducts = 50
+        c.providerStates = true
+        c.breakages = breakages
+    }, body)
 }
 
 /// `tollgate verify` for one provider of the stack, run as a separate process.

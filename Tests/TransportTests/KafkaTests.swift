@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import Testing
 import Transport
 
@@ -72,10 +73,7 @@ import Transport
         #expect(Date().timeIntervalSince(start) >= 0.3)
         // A record in flight: flush returns only once the broker has acknowledged it.
         let sending = Task { try await producer.send(topic: "order.shipped", key: nil, value: [2]) }
-        // Sleep (not yield) between looks, so the pool thread is free to run the sending task.
-        let deadline = Date().addingTimeInterval(20)
-        while producer.queuedCount == 0, Date() < deadline { try await Task.sleep(for: .milliseconds(5)) }
-        #expect(producer.queuedCount > 0, "the record is queued")
+        #expect(await eventually(timeout: 20, interval: .milliseconds(5)) { producer.queuedCount > 0 }, "the record is queued")
         try producer.flush(timeout: 5)
         #expect(producer.queuedCount == 0, "flush waited for the acknowledgement")
         let report = try await sending.value

@@ -8,11 +8,7 @@ public enum FlowLoader {
     static let topFields: Set<String> = ["name", "description", "target", "headers", "steps"]
 
     public static func load(file: String, environment: [String: String] = ProcessInfo.processInfo.environment) throws -> Flow {
-        guard let data = FileManager.default.contents(atPath: file) else {
-            throw ProfileError(problems: [ProfileProblem(file: file, line: nil, field: "", message: "cannot be read")])
-        }
-        guard data.count <= 4 * 1024 * 1024 else { throw ProfileError(problems: [ProfileProblem(file: file, line: nil, field: "", message: "larger than 4 MB")]) }
-        return try parse(String(decoding: data, as: UTF8.self), file: file, environment: environment)
+        try parse(try ProfileLoader.readText(file), file: file, environment: environment)
     }
 
     public static func parse(_ text: String, file: String, environment: [String: String] = [:]) throws -> Flow {
@@ -31,12 +27,7 @@ public enum FlowLoader {
         let description = reader.string(values["description"], "description") ?? ""
         let target = reader.string(values["target"], "target") ?? ""
         if !target.isEmpty, TargetURL(target) == nil { reader.problem(values["target"], "target", "not an http:// URL: '\(target)'") }
-        var headers: [(name: String, value: Template)] = []
-        for (header, value) in reader.mapping(values["headers"], "headers") ?? [] {
-            if let text = reader.scalarText(value, "headers.\(header)"), let template = reader.template(text, value, "headers.\(header)") {
-                headers.append((header, template))
-            }
-        }
+        let headers = reader.headers(values["headers"], "headers")
         var items: [Flow.Item] = []
         var defined = Set<String>()
         let list = reader.sequence(values["steps"], "steps") ?? []

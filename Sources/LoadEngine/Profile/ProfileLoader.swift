@@ -14,15 +14,19 @@ public enum ProfileLoader {
 
     /// Reads `file`; `environment` fills `${NAME}` and `${NAME:-default}` before the YAML is read.
     public static func load(file: String, environment: [String: String] = ProcessInfo.processInfo.environment) throws -> LoadProfile {
-        let url = URL(fileURLWithPath: file)
+        try parse(try readText(file), file: file, environment: environment)
+    }
+
+    /// A profile's or flow's text; a file that cannot be read or is over 4 MB is a problem.
+    static func readText(_ file: String) throws -> String {
         let data: Data
-        do { data = try Data(contentsOf: url) } catch {
+        do { data = try Data(contentsOf: URL(fileURLWithPath: file)) } catch {
             throw ProfileError(problems: [ProfileProblem(file: file, line: nil, field: "", message: "cannot be read: \(error.localizedDescription)")])
         }
         guard data.count <= 4 * 1024 * 1024 else {
             throw ProfileError(problems: [ProfileProblem(file: file, line: nil, field: "", message: "larger than 4 MB")])
         }
-        return try parse(String(decoding: data, as: UTF8.self), file: file, environment: environment)
+        return String(decoding: data, as: UTF8.self)
     }
 
     public static func parse(_ text: String, file: String, environment: [String: String] = [:]) throws -> LoadProfile {
@@ -44,12 +48,7 @@ public enum ProfileLoader {
             reader.problem(values["target"], "target", "not an http:// URL: '\(target)'")
         }
         let timeout = values["timeout"].flatMap { reader.duration($0, "timeout") } ?? 10
-        var headers: [(name: String, value: Template)] = []
-        for (header, value) in reader.mapping(values["headers"], "headers") ?? [] {
-            if let text = reader.scalarText(value, "headers.\(header)"), let template = reader.template(text, value, "headers.\(header)") {
-                headers.append((header, template))
-            }
-        }
+        let headers = reader.headers(values["headers"], "headers")
         let feeders = self.feeders(values["data"], base: URL(fileURLWithPath: file).deletingLastPathComponent(), reader: &reader)
         var scenarios: [Scenario] = []
         if let entries = reader.mapping(values["scenarios"], "scenarios") {

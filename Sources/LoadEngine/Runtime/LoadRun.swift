@@ -76,12 +76,6 @@ public final class LoadRun: Sendable {
         for runner in runners.withLock({ $0 }) { runner.runtime.stopping.store(true, ordering: .relaxed) }
     }
 
-    /// Abandons everything in flight at once.
-    public func halt(because reason: String) {
-        stopReason.withLock { if $0 == nil { $0 = reason } }
-        for runner in runners.withLock({ $0 }) { runner.halt() }
-    }
-
     public func run(progress: @Sendable (ProgressSnapshot) -> Void = { _ in }) async throws -> RunOutcome {
         let group = MultiThreadedEventLoopGroup(numberOfThreads: options.eventLoops)
         do {

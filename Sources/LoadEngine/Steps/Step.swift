@@ -134,9 +134,6 @@ public struct RequestSequence: Sendable {
 
     /// The request steps.
     public var steps: [Step] { items.compactMap { if case .request(let step) = $0 { return step } else { return nil } } }
-
-    /// True when an item waits for an event.
-    public var expectsEvents: Bool { items.contains { if case .event = $0 { return true } else { return false } } }
 }
 
 /// Picks sequences in proportion to their weights.

@@ -30,6 +30,23 @@ extension NodeReader {
     }
 
     /// The step as far as it could be read, and whether it was read without a problem.
+    /// Headers `{Name: value}` (values templated); a name that is not a token or a value with a
+    /// line break is a problem.
+    mutating func headers(_ node: Node?, _ field: String) -> [(name: String, value: Template)] {
+        var headers: [(name: String, value: Template)] = []
+        for (name, value) in mapping(node, field) ?? [] {
+            guard let text = scalarText(value, "\(field).\(name)"), let template = template(text, value, "\(field).\(name)") else { continue }
+            if name.isEmpty || !name.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || "-_".contains($0)) }) {
+                problem(value, field, "'\(name)' is not a header name")
+            } else if text.unicodeScalars.contains(where: { $0 == "\r" || $0 == "\n" || $0 == "\0" }) {
+                problem(value, "\(field).\(name)", "a header value has no line breaks")
+            } else {
+                headers.append((name, template))
+            }
+        }
+        return headers
+    }
+
     mutating func step(_ node: Node, _ field: String, defaultHeaders: [(name: String, value: Template)]) -> (Step, complete: Bool)? {
         guard let entries = mapping(node, field, allowed: Self.stepFields) else { return nil }
         let values = Dictionary(entries.map { ($0.key, $0.value) }, uniquingKeysWith: { a, _ in a })
@@ -47,18 +64,9 @@ extension NodeReader {
             problem(node, field, "a step needs a 'path'")
         }
         var headers = defaultHeaders
-        for (name, value) in mapping(values["headers"], "\(field).headers") ?? [] {
-            guard let text = scalarText(value, "\(field).headers.\(name)"), let rendered = template(text, value, "\(field).headers.\(name)") else { continue }
-            if name.isEmpty || !name.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || "-_".contains($0)) }) {
-                problem(value, "\(field).headers", "'\(name)' is not a header name")
-                continue
-            }
-            if text.unicodeScalars.contains(where: { $0 == "\r" || $0 == "\n" || $0 == "\0" }) {
-                problem(value, "\(field).headers.\(name)", "a header value has no line breaks")
-                continue
-            }
+        for (name, value) in self.headers(values["headers"], "\(field).headers") {
             headers.removeAll { $0.name.lowercased() == name.lowercased() }
-            headers.append((name, rendered))
+            headers.append((name, value))
         }
         var body: Step.BodyTemplate?
         if let node = values["body"] {

@@ -1,11 +1,9 @@
 import ArgumentParser
 import ContractCore
-import Flows
 import LoadEngine
 import Foundation
 import ReferenceServices
 import Reports
-import Transport
 import Verifier
 
 /// `tollgate demo`: no set-up. Starts the reference services in this process, verifies every
@@ -95,20 +93,7 @@ struct DemoCommand: AsyncParsableCommand {
         print("\nFlows through the gateway (\(flows)/), events from the broker:")
         let files = try FileManager.default.contentsOfDirectory(atPath: flows).filter { $0.hasSuffix(".yaml") }.sorted()
         let loaded = try files.map { try FlowLoader.load(file: "\(flows)/\($0)", environment: [:]) }
-        let topics = Array(Set(loaded.flatMap(\.topics))).sorted()
-        let brokers = stack.kafkaBootstrap
-        let events = try await BlockingWork.run { try KafkaEventSource(brokers: brokers, topics: topics) }
-        let runner = FlowRunner(target: TargetURL(stack.gatewayURL)!, events: events, userAgent: "tollgate/\(Tollgate.version)")
-        let started = Date()
-        var results: [FlowResult] = []
-        for flow in loaded {
-            let result = await runner.run(flow)
-            FlowCommand.print(result)
-            results.append(result)
-        }
-        await runner.shutdown()
-        events.close()
-        let report = FlowReport(target: stack.gatewayURL, startedAt: started, runs: results)
+        let report = try await FlowCommand.run(loaded, target: TargetURL(stack.gatewayURL)!, kafkaBrokers: stack.kafkaBootstrap)
         let written = try report.write(json: nil, html: nil, junit: nil, defaultStem: "\(reports)/demo-flows")
         print("Reports: " + written.joined(separator: ", "))
         return !report.passed
@@ -121,14 +106,7 @@ struct DemoCommand: AsyncParsableCommand {
         print("\nLoad: \(profile.name) (\(DurationText.describe(profile.duration))) against the gateway…")
         let run = LoadRun(profile: profile, target: TargetURL(stack.gatewayURL)!)
         let outcome = try await run.run()
-        let result = LoadResult(
-            run: LoadResult.Run(profile: profile.name, profileSource: profile.source, target: stack.gatewayURL, startedAt: outcome.startedAt,
-                                endedAt: outcome.endedAt, durationSeconds: outcome.duration, tollgateVersion: Tollgate.version,
-                                host: ProcessInfo.processInfo.hostName, shard: "1/1",
-                                scenarios: profile.scenarios.map { LoadResult.Scenario(name: $0.name, executor: $0.executor.name, model: $0.executor.isOpen ? "open" : "closed",
-                                                                                       startSeconds: $0.startTime, durationSeconds: $0.executor.duration) },
-                                aborted: outcome.abortedBecause != nil, abortedBecause: outcome.abortedBecause),
-            objectives: profile.objectives, metrics: outcome.metrics)
+        let result = LoadResult(profile: profile, outcome: outcome, target: stack.gatewayURL, shard: .whole, tollgateVersion: Tollgate.version)
         print(result.summaryText())
         let written = try LoadReportFiles.write(result, json: nil, html: nil, junit: nil, defaultStem: "\(reports)/demo-load")
         print("Reports: " + written.joined(separator: ", "))

@@ -3,7 +3,6 @@ import Flows
 import Foundation
 import LoadEngine
 import Reports
-import Transport
 
 /// `tollgate flow FLOW...`: runs end-to-end flows step by step, with their event expectations.
 struct FlowCommand: AsyncParsableCommand {
@@ -46,21 +45,32 @@ struct FlowCommand: AsyncParsableCommand {
             FileHandle.standardError.write(Data("Error: no target: give --target or a 'target' in the flow\n".utf8))
             throw ExitCode(ExitStatus.error)
         }
-        let topics = Array(Set(loaded.flatMap(\.topics))).sorted()
-        var events: KafkaEventSource?
-        if let kafkaBrokers, !topics.isEmpty {
-            do {
-                let brokers = kafkaBrokers
-                events = try await BlockingWork.run { try KafkaEventSource(brokers: brokers, topics: topics) }
-            } catch {
-                FileHandle.standardError.write(Data("Error: cannot read events from \(kafkaBrokers): \(error)\n".utf8))
-                throw ExitCode(ExitStatus.error)
-            }
+        let report: FlowReport
+        do {
+            report = try await Self.run(loaded, target: base, kafkaBrokers: kafkaBrokers, iterations: iterations, timeout: DurationText.seconds(timeout) ?? 10)
+        } catch {
+            FileHandle.standardError.write(Data("Error: cannot read events from \(kafkaBrokers ?? ""): \(error)\n".utf8))
+            throw ExitCode(ExitStatus.error)
         }
-        let runner = FlowRunner(target: base, events: events, userAgent: "tollgate/\(Tollgate.version)", timeout: DurationText.seconds(timeout) ?? 10)
+        let results = report.runs
+        let stem = "\(reportDir)/flow-" + (loaded.count == 1 ? LoadCommand.fileStem(loaded[0].name) : "all")
+        for file in try report.write(json: json, html: html, junit: junit, defaultStem: stem) { Swift.print("  report: \(file)") }
+        let failed = results.filter { !$0.passed }.count
+        Swift.print(failed == 0 ? "✓ \(results.count) flow run(s) passed" : "✗ \(failed) of \(results.count) flow run(s) failed")
+        if failed > 0 { throw ExitCode(ExitStatus.failed) }
+    }
+
+    /// Runs each flow `iterations` times, printing each run; events come from `kafkaBrokers`
+    /// (one consumer for every topic the flows name, started before the first step).
+    static func run(_ flows: [Flow], target: TargetURL, kafkaBrokers: String?, iterations: Int = 1, timeout: Double = 10) async throws -> FlowReport {
+        let topics = Array(Set(flows.flatMap(\.topics))).sorted()
+        var events: KafkaEventSource?
+        if let kafkaBrokers { events = try await KafkaEventSource.start(brokers: kafkaBrokers, topics: topics) }
+        defer { events?.close() }
+        let runner = FlowRunner(target: target, events: events, userAgent: "tollgate/\(Tollgate.version)", timeout: timeout)
         let started = Date()
         var results: [FlowResult] = []
-        for flow in loaded {
+        for flow in flows {
             for iteration in 1...iterations {
                 let result = await runner.run(flow, iteration: iteration)
                 Self.print(result)
@@ -68,13 +78,7 @@ struct FlowCommand: AsyncParsableCommand {
             }
         }
         await runner.shutdown()
-        events?.close()
-        let report = FlowReport(target: base.description, startedAt: started, runs: results)
-        let stem = "\(reportDir)/flow-" + (loaded.count == 1 ? LoadCommand.fileStem(loaded[0].name) : "all")
-        for file in try report.write(json: json, html: html, junit: junit, defaultStem: stem) { Swift.print("  report: \(file)") }
-        let failed = results.filter { !$0.passed }.count
-        Swift.print(failed == 0 ? "✓ \(results.count) flow run(s) passed" : "✗ \(failed) of \(results.count) flow run(s) failed")
-        if failed > 0 { throw ExitCode(ExitStatus.failed) }
+        return FlowReport(target: target.description, startedAt: started, runs: results)
     }
 
     static func print(_ result: FlowResult) {

@@ -2,10 +2,8 @@ import ArgumentParser
 import Flows
 import Foundation
 import LoadEngine
-import LoadMetrics
 import Reports
 import SLO
-import Transport
 
 /// `tollgate load`: a load profile, or one endpoint in quick mode, with objectives and a verdict.
 struct LoadCommand: AsyncParsableCommand {
@@ -103,9 +101,7 @@ struct LoadCommand: AsyncParsableCommand {
                 FileHandle.standardError.write(Data("Error: the profile's flows expect events on \(topics.joined(separator: ", ")): give --kafka-brokers HOST:PORT\n".utf8))
                 throw ExitCode(ExitStatus.error)
             }
-            do {
-                events = try await BlockingWork.run { try KafkaEventSource(brokers: kafkaBrokers, topics: topics) }
-            } catch {
+            do { events = try await KafkaEventSource.start(brokers: kafkaBrokers, topics: topics) } catch {
                 FileHandle.standardError.write(Data("Error: cannot read events from \(kafkaBrokers): \(error)\n".utf8))
                 throw ExitCode(ExitStatus.error)
             }
@@ -132,14 +128,8 @@ struct LoadCommand: AsyncParsableCommand {
         }
         signals.cancel()
         display.finish()
-        let result = LoadResult(
-            run: LoadResult.Run(profile: run.profile.name, profileSource: run.profile.source, target: target.description, startedAt: outcome.startedAt,
-                                endedAt: outcome.endedAt, durationSeconds: outcome.duration, tollgateVersion: Tollgate.version,
-                                host: ProcessInfo.processInfo.hostName, shard: options.shard.description,
-                                scenarios: run.profile.scenarios.map { LoadResult.Scenario(name: $0.name, executor: $0.executor.name, model: $0.executor.isOpen ? "open" : "closed",
-                                                                                           startSeconds: $0.startTime, durationSeconds: $0.executor.duration) },
-                                aborted: outcome.abortedBecause != nil, abortedBecause: outcome.abortedBecause),
-            objectives: run.profile.objectives, metrics: outcome.metrics)
+        let result = LoadResult(profile: run.profile, outcome: outcome, target: target.description, shard: options.shard,
+                                tollgateVersion: Tollgate.version)
         print(result.summaryText())
         let written = try LoadReportFiles.write(result, json: json, html: html, junit: junit, hlog: hlog,
                                                 defaultStem: "\(reportDir)/load-\(Self.fileStem(run.profile.name))\(options.shard.count > 1 ? "-shard\(options.shard.index + 1)of\(options.shard.count)" : "")")

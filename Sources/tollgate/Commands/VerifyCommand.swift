@@ -2,6 +2,7 @@ import ArgumentParser
 import ContractCore
 import Foundation
 import Synchronization
+import Transport
 import Reports
 import Verifier
 
