@@ -31,7 +31,8 @@ $(HDR_PYTHON):
 
 test: setup $(SCHEMATHESIS) $(HDR_PYTHON)
 	@url=$$(scripts/test-postgres start) || exit 1; \
-	trap 'scripts/test-postgres stop' EXIT; \
+	port=$${url##*:}; port=$${port%%/*}; \
+	trap "TOLLGATE_TEST_PG_PORT=$$port scripts/test-postgres stop" EXIT; \
 	echo "PostgreSQL for tests: $$url"; \
 	TOLLGATE_TEST_DATABASE_URL="$$url" TOLLGATE_SCHEMATHESIS="$(CURDIR)/$(SCHEMATHESIS)" \
 	  TOLLGATE_HDR_PYTHON="$(CURDIR)/$(HDR_PYTHON)" $(SWIFT) test --parallel
