@@ -27,6 +27,8 @@ public struct ComparisonRequest: Sendable {
     public var map: [String: String] = [:]
     public var filter: RowFilter?
     public var batch = 10_000
+    /// Rows only the target has are expected, not inconsistent.
+    public var targetMayHaveMore = false
 
     public init(source: TableLocation, target: TableLocation, key: String) {
         self.source = source
@@ -54,6 +56,7 @@ public enum TableComparer {
         var merge = DigestMerge(source: source.description, target: target.description, numericKeys: source.keyIsNumeric)
         try merge.run(nextSource: { try source.next(batch: request.batch) }, nextTarget: { try target.next(batch: request.batch) })
         var result = merge.result
+        result.targetMayHaveMore = request.targetMayHaveMore
         // Say what differs in the example rows.
         result.examples.differing = try result.examples.differing.map { example in
             let before = try source.values(key: example.key, columns: columns)

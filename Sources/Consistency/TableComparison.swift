@@ -10,6 +10,9 @@ public struct TableComparison: Sendable, Codable, Equatable {
     public var missingInTarget = 0
     public var missingInSource = 0
     public var differing = 0
+    /// Rows only the target has are expected (the monolith keeps rows of users never routed
+    /// to the services): they are counted but not inconsistent.
+    public var targetMayHaveMore = false
     /// Keys of a few rows of each kind.
     public var examples = Examples()
 
@@ -53,16 +56,17 @@ public struct TableComparison: Sendable, Codable, Equatable {
     }
 
     /// Rows missing on either side or differing.
-    public var inconsistentRows: Int { missingInTarget + missingInSource + differing }
+    public var inconsistentRows: Int { missingInTarget + (targetMayHaveMore ? 0 : missingInSource) + differing }
 
-    /// Inconsistent rows over the rows of the larger side, in percent.
+    /// Inconsistent rows over the rows of the larger side (of the source when the target may
+    /// have more), in percent.
     public var inconsistencyPercent: Double {
-        let base = max(sourceRows, targetRows)
+        let base = targetMayHaveMore ? sourceRows : max(sourceRows, targetRows)
         return base == 0 ? 0 : Double(inconsistentRows) / Double(base) * 100
     }
 
     enum CodingKeys: String, CodingKey {
-        case source, target, sourceRows = "source_rows", targetRows = "target_rows", missingInTarget = "missing_in_target"
+        case source, target, targetMayHaveMore = "target_may_have_more", sourceRows = "source_rows", targetRows = "target_rows", missingInTarget = "missing_in_target"
         case missingInSource = "missing_in_source", differing, examples
     }
 }
@@ -83,6 +87,8 @@ public struct RowDigest: Sendable, Equatable {
 /// of the tables.
 public struct DigestMerge: Sendable {
     public private(set) var result: TableComparison
+    /// The two digests of each differing example row, by key.
+    public private(set) var exampleDigests: [String: (source: String, target: String)] = [:]
     /// Keys compare as numbers (numeric key columns) or byte by byte (the databases sort text keys with `COLLATE "C"`).
     private let numericKeys: Bool
 
@@ -111,7 +117,10 @@ public struct DigestMerge: Sendable {
                     result.targetRows += 1
                     if a.digest != b.digest {
                         result.differing += 1
-                        if result.examples.differing.count < TableComparison.exampleLimit { result.examples.differing.append(.init(key: a.key)) }
+                        if result.examples.differing.count < TableComparison.exampleLimit {
+                            result.examples.differing.append(.init(key: a.key))
+                            exampleDigests[a.key] = (a.digest, b.digest)
+                        }
                     }
                     i += 1; j += 1
                 } else if precedes(a.key, b.key) {

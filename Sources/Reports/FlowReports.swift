@@ -34,7 +34,7 @@ public struct FlowReport: Sendable, Codable {
                 let result: JUnitReport.TestCase.Result
                 switch step.status {
                 case .passed: result = .passed
-                case .skipped: result = .skipped(message: "an earlier step failed")
+                case .skipped: result = .skipped(message: step.note ?? "an earlier step failed")
                 case .failed: result = .failed(message: step.failure ?? "failed", details: Self.details(step))
                 }
                 return JUnitReport.TestCase(className: "flow.\(run.flow)", name: step.name, seconds: step.seconds, result: result)

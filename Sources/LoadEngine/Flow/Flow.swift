@@ -39,6 +39,14 @@ public struct Flow: Sendable {
 }
 
 /// An event the flow expects on a topic within a time: every `match` path must hold its value.
+/// Where the strangler gateway sent a request: a response with `X-Routed-To: legacy` came from
+/// the monolith, which publishes no events, so that iteration's event expectations do not apply.
+public enum LegacyRouting {
+    public static func servedByLegacy(_ headers: [(name: String, value: String)]) -> Bool {
+        headers.contains { $0.name.lowercased() == "x-routed-to" && $0.value.trimmingCharacters(in: .whitespaces).lowercased() == "legacy" }
+    }
+}
+
 public struct EventExpectation: Sendable {
     public var name: String
     public var topic: String

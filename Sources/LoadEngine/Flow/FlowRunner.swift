@@ -24,6 +24,8 @@ public struct FlowStepResult: Sendable, Codable {
     public var response: String?
     public var failure: String?
     public var checks: [CheckRecord]
+    /// Why a step was skipped, when not because an earlier one failed.
+    public var note: String? = nil
 }
 
 /// One run of a flow.
@@ -65,6 +67,7 @@ public final class FlowRunner: Sendable {
         scope.vu = 1
         var results: [FlowStepResult] = []
         var failed = false
+        var servedByLegacy = false
         let started = Date()
         for item in flow.items {
             guard !failed else {
@@ -74,7 +77,13 @@ public final class FlowRunner: Sendable {
             }
             let result: FlowStepResult
             switch item {
-            case .request(let step): result = await request(step, connection: connection, scope: &scope)
+            case .request(let step):
+                let (outcome, legacy) = await request(step, connection: connection, scope: &scope)
+                result = outcome
+                servedByLegacy = servedByLegacy || legacy
+            case .event(let expectation) where servedByLegacy:
+                result = FlowStepResult(name: expectation.name, kind: "event", status: .skipped, seconds: 0, request: nil, response: nil, failure: nil, checks: [],
+                                        note: "not expected: the gateway routed this run to the legacy monolith (X-Routed-To: legacy), which publishes no events")
             case .event(let expectation): result = await event(expectation, scope: &scope)
             }
             if result.status == .failed { failed = true }
@@ -89,26 +98,28 @@ public final class FlowRunner: Sendable {
         return "event"
     }
 
-    private func request(_ step: Step, connection: FlowConnection, scope: inout RenderScope) async -> FlowStepResult {
+    /// The step's result, and whether the legacy monolith answered it.
+    private func request(_ step: Step, connection: FlowConnection, scope: inout RenderScope) async -> (FlowStepResult, Bool) {
         let started = Date()
         let bytes: ByteBuffer
         do { bytes = try RequestBytes.render(step, target: target, userAgent: userAgent, scope: &scope) } catch {
-            return FlowStepResult(name: step.name, kind: "request", status: .failed, seconds: 0, request: nil, response: nil, failure: error.message, checks: [])
+            return (FlowStepResult(name: step.name, kind: "request", status: .failed, seconds: 0, request: nil, response: nil, failure: error.message, checks: []), false)
         }
         let sent = Self.describe(request: bytes)
         let outcome = await connection.send(bytes, methodIsHead: step.method == "HEAD", timeout: step.timeout ?? timeout)
         let seconds = Date().timeIntervalSince(started)
         switch outcome {
         case .failure(let failure):
-            return FlowStepResult(name: step.name, kind: "request", status: .failed, seconds: seconds, request: sent, response: nil,
-                                  failure: "no response: \(failure.message)", checks: [])
+            return (FlowStepResult(name: step.name, kind: "request", status: .failed, seconds: seconds, request: sent, response: nil,
+                                   failure: "no response: \(failure.message)", checks: []), false)
         case .success(let collected):
             let response = StepResponse(status: collected.status, headers: collected.headers, body: collected.body, latency: seconds)
             let evaluated = step.evaluate(response, scope: &scope)
             let checks = evaluated.checks.map { FlowStepResult.CheckRecord(description: $0.description, passed: $0.passed, detail: $0.detail) }
             let received = "\(collected.status)\n" + Self.quote(collected.body)
-            return FlowStepResult(name: step.name, kind: "request", status: evaluated.error == nil ? .passed : .failed, seconds: seconds,
-                                  request: sent, response: received, failure: evaluated.error == nil ? nil : evaluated.errorDetail, checks: checks)
+            return (FlowStepResult(name: step.name, kind: "request", status: evaluated.error == nil ? .passed : .failed, seconds: seconds,
+                                   request: sent, response: received, failure: evaluated.error == nil ? nil : evaluated.errorDetail, checks: checks),
+                    LegacyRouting.servedByLegacy(collected.headers))
         }
     }
 

@@ -21,6 +21,13 @@ public struct LoadProfile: Sendable {
     }
 
     /// Seconds from the start until the last scenario stops starting iterations.
+    /// The topics the profile's flows expect events on.
+    public var eventTopics: Set<String> {
+        Set(scenarios.flatMap { $0.mix.sequences.flatMap { sequence in
+            sequence.items.compactMap { if case .event(let expectation) = $0 { return expectation.topic } else { return nil } }
+        } })
+    }
+
     public var duration: Double { scenarios.map { $0.startTime + $0.executor.duration }.max() ?? 0 }
 
     /// The profile squeezed into `seconds` (start times and every duration scaled alike).

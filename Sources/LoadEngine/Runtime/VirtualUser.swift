@@ -70,6 +70,10 @@ final class VirtualUser: ResponseReceiver, @unchecked Sendable {
 
     private var sequenceIndex = 0
     private var items: [Flow.Item] = []
+    /// The sequence has event expectations: responses keep their headers to see where they were routed.
+    private var expectsEvents = false
+    /// A response of this iteration came from the legacy monolith (no events to expect).
+    private var servedByLegacy = false
     private var stepIndex = 0
     private var stepIntended: UInt64 = 0
     private var iterationDone: (() -> Void)?
@@ -108,6 +112,8 @@ final class VirtualUser: ResponseReceiver, @unchecked Sendable {
         let mix = runtime.scenario.mix
         sequenceIndex = mix.pick(using: &scope.random)
         items = mix.sequences[sequenceIndex].items
+        expectsEvents = items.contains { if case .event = $0 { return true } else { return false } }
+        servedByLegacy = false
         stepIndex = 0
         stepIntended = intended
         iterationDone = done
@@ -182,7 +188,7 @@ final class VirtualUser: ResponseReceiver, @unchecked Sendable {
             }
         }
         sentAt = MonotonicClock.now()
-        handler.expect(methodIsHead: step.method == "HEAD", keepHeaders: step.readsHeaders, keepBody: step.readsBody)
+        handler.expect(methodIsHead: step.method == "HEAD", keepHeaders: step.readsHeaders || expectsEvents, keepBody: step.readsBody)
         let timeout = step.timeout ?? runtime.timeout
         deadline = sentAt + MonotonicClock.nanoseconds(timeout)
         timeoutSeconds = timeout
@@ -201,6 +207,10 @@ final class VirtualUser: ResponseReceiver, @unchecked Sendable {
     /// Waits for an event (a check of the iteration), then goes on with the next item.
     private func awaitEvent(_ expectation: EventExpectation) {
         let check = "event \(expectation.name)"
+        if servedByLegacy {
+            stepIndex += 1
+            return loop.execute { self.runStep() }
+        }
         guard let events = runtime.events else {
             collector.eventChecked(check, passed: false)
             stepIndex += 1
@@ -230,6 +240,7 @@ final class VirtualUser: ResponseReceiver, @unchecked Sendable {
         guard !runtime.isHalted else { return finishIteration() }
         let response = StepResponse(status: collected.status, headers: collected.headers, body: collected.body, latency: Double(ended &- sent) / 1e9)
         let outcome = step.evaluate(response, scope: &scope)
+        if expectsEvents, LegacyRouting.servedByLegacy(collected.headers) { servedByLegacy = true }
         collector.record(step: step, intended: stepIntended, sent: sent, ended: ended, status: collected.status, outcome: outcome,
                          correctionInterval: runtime.closedModel ? MonotonicClock.nanoseconds(step.think) : nil)
         if !(handler?.reusable ?? false) { close() }

@@ -90,6 +90,8 @@ public protocol CatalogStore: OutboxStore {
     /// Releases an order's reservation and restores stock once, committing `events` only then;
     /// nil when there was none.
     func release(orderID: String, events: @escaping @Sendable (Reservation) -> [DomainEvent]) async throws -> Reservation?
+    /// Up to `limit` products (active or not) with an id above `id`, in id order: the export.
+    func products(after id: Int?, limit: Int) async throws -> [Product]
     func isReachable() async -> Bool
 }
 
@@ -183,6 +185,10 @@ public actor InMemoryCatalogStore: CatalogStore, InMemoryOutboxStore {
             outbox.append(events(reservation))
         }
         return reservation
+    }
+
+    public func products(after id: Int?, limit: Int) -> [Product] {
+        Array(productsByID.values.filter { $0.id > (id ?? Int.min) }.sorted { $0.id < $1.id }.prefix(limit))
     }
 
     public func isReachable() -> Bool { true }

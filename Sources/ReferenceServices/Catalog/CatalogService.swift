@@ -50,6 +50,13 @@ public struct CatalogService: Sendable {
         let router = makeServiceRouter(name: "catalog-service", metrics: metrics, options: options, readiness: [
             "database": { await store.isReachable() }, "kafka": { await outbox.publisher.isReachable() },
         ])
+        addRoutes(to: router, options: options)
+        return router
+    }
+
+    /// The service's API on `router` (the monolith mounts every module's on its own).
+    func addRoutes(to router: Router<ServiceContext>, options: ServiceOptions) {
+        ExportTable.products(store).register(on: router, signer: signer)
         let api = router.group("/api/v1")
         api.get("/products") { request, _ in try await list(request) }
         api.get("/products/:id") { _, context in
@@ -84,7 +91,6 @@ public struct CatalogService: Sendable {
             return try JSON.response(reservation)
         }
         if options.providerStates { providerStates().register(on: router, recorder: outbox.publisher.recorder) }
-        return router
     }
 
     /// The states the contracts with the catalog name.

@@ -61,9 +61,12 @@ public struct Gateway: Sendable {
     let timeout: Double
     /// Verifies the admin token `PUT /admin/rollout` needs.
     let signer: JWTSigner
+    /// Copies between the services' and the monolith's stores (`POST /admin/backfill`), when both run here.
+    let backfill: (@Sendable () async throws -> BackfillReport)?
 
     public init(routes: GatewayRoutes, signer: JWTSigner, legacy: String? = nil, rollout: RolloutState = RolloutState(percent: 100),
-                pool: HTTPClientPool = HTTPClientPool(), timeout: Double = 30) {
+                pool: HTTPClientPool = HTTPClientPool(), timeout: Double = 30, backfill: (@Sendable () async throws -> BackfillReport)? = nil) {
+        self.backfill = backfill
         self.routes = routes
         self.signer = signer
         self.legacy = legacy
@@ -91,6 +94,12 @@ public struct Gateway: Sendable {
             guard (0...100).contains(body.percent) else { throw APIError.invalid("'percent' must be between 0 and 100") }
             await rollout.set(body.percent)
             return try JSON.response(RolloutView(percent: body.percent, legacyUpstream: legacy, stages: [0, 10, 25, 50, 75, 100]))
+        }
+        if let backfill {
+            router.post("/admin/backfill") { request, _ in
+                _ = try signer.claims(request.header("Authorization"), requiring: [Role.admin])
+                return try JSON.response(try await backfill())
+            }
         }
         return router
     }

@@ -17,16 +17,20 @@ public final class ServiceStack: Sendable {
     /// A service credential (`role: service`) for calling service-to-service operations directly
     /// (verifying the contracts between services, scripts, tests).
     public let serviceToken: String
+    /// The legacy monolith (nil when the gateway's legacy upstream is another one).
+    public let monolith: Monolith?
+    /// The services' writes into the monolith's database (nil without the monolith).
+    public let dualWriter: DualWriter?
     let bus: EventBus
 
     /// The broker this stack started itself (nil with `kafkaBrokers`), for fault tests.
     public var embeddedBroker: EmbeddedKafkaBroker? { bus.broker }
 
-    public func url(_ name: String) -> String? { services.first { $0.name == name }?.url }
+    public func url(_ name: String) -> String? { name == "monolith" ? monolith?.url : services.first { $0.name == name }?.url }
     public var gatewayURL: String { url("api-gateway")! }
 
     init(configuration: StackConfiguration, services: [RunningService], outboxes: ServiceOutboxes, kafkaBootstrap: String, rollout: RolloutState,
-         providerState: PaymentProviderState, adminToken: String, serviceToken: String, bus: EventBus) {
+         providerState: PaymentProviderState, adminToken: String, serviceToken: String, monolith: Monolith?, dualWriter: DualWriter?, bus: EventBus) {
         self.configuration = configuration
         self.services = services
         self.outboxes = outboxes
@@ -35,6 +39,8 @@ public final class ServiceStack: Sendable {
         self.providerState = providerState
         self.adminToken = adminToken
         self.serviceToken = serviceToken
+        self.monolith = monolith
+        self.dualWriter = dualWriter
         self.bus = bus
     }
 
@@ -46,11 +52,16 @@ public final class ServiceStack: Sendable {
     public static func start(_ configuration: StackConfiguration) async throws -> ServiceStack {
         let options = configuration.serviceOptions
         let bus = try EventBus.start(brokers: configuration.kafkaBrokers, fixedPort: configuration.kafkaPort, host: configuration.host, options: options)
-        let stores = try await ServiceStores.make(databaseURL: configuration.databaseURL)
+        var stores = try await ServiceStores.make(databaseURL: configuration.databaseURL)
+        let monolithStores = configuration.legacyURL == nil ? try await MonolithStores.make(databaseURL: configuration.databaseURL) : nil
+        let dualWriter = monolithStores.map { DualWriter(monolith: $0, dropShare: configuration.dualWriteDrop) }
+        let serviceStores = stores
+        if let dualWriter { stores = stores.dualWriting(to: dualWriter) }
         let outboxes = await stores.outboxes(publishingTo: bus.publisher)
         let signer = JWTSigner(secret: configuration.jwtSecret)
         let host = configuration.host
         var running: [RunningService] = []
+        var monolith: Monolith?
         do {
             let providerState = PaymentProviderState(faults: configuration.providerFaults)
             var providerURL = configuration.providerURL
@@ -76,9 +87,14 @@ public final class ServiceStack: Sendable {
                                             payments: PeerClient(baseURL: payment.url, credential: credential), users: PeerClient(baseURL: user.url, credential: credential))
             let order = try await RunningService.start(name: "order-service", router: orderService.router(metrics: MetricsRegistry(service: "order-service"), options: options), host: host, port: configuration.orderPort)
             running.append(order)
+            if let monolithStores {
+                monolith = try await Monolith.start(stores: monolithStores, signer: signer, providerURL: providerURL!, providerTimeout: configuration.providerTimeout,
+                                                    reconcileAfter: configuration.reconcileAfter, options: options, host: host, port: configuration.monolithPort)
+            }
             let rollout = RolloutState(percent: configuration.rolloutPercent)
+            let backfill = monolithStores.map { legacy in { @Sendable in try await Backfill.run(services: serviceStores, monolith: legacy) } }
             let gateway = Gateway(routes: GatewayRoutes(users: user.url, catalog: catalog.url, orders: order.url), signer: signer,
-                                  legacy: configuration.legacyURL, rollout: rollout)
+                                  legacy: configuration.legacyURL ?? monolith?.url, rollout: rollout, backfill: backfill)
             running.append(try await RunningService.start(name: "api-gateway", router: gateway.router(metrics: MetricsRegistry(service: "api-gateway"), options: options), host: host, port: configuration.gatewayPort))
 
             let admin: User
@@ -87,12 +103,20 @@ public final class ServiceStack: Sendable {
             } else {
                 admin = try await users.createUser(email: configuration.adminEmail, password: configuration.adminPassword, firstName: "Tollgate", lastName: "Admin", role: "admin")
             }
-            try await CatalogSeeder.seed(stores.catalog, products: configuration.seedProducts)
+            try await CatalogSeeder.seed(serviceStores.catalog, products: configuration.seedProducts)
+            if let monolithStores {
+                // The monolith had the catalog and the operator long before the services.
+                try await CatalogSeeder.seed(monolithStores.catalog, products: configuration.seedProducts)
+                if try await monolithStores.users.user(id: admin.id) == nil, try await monolithStores.users.user(email: admin.email) == nil {
+                    try await monolithStores.users.insert(admin, events: [])
+                }
+            }
             return ServiceStack(configuration: configuration, services: running, outboxes: outboxes, kafkaBootstrap: bus.bootstrap, rollout: rollout,
                                 providerState: providerState, adminToken: signer.adminToken(subject: admin.id, email: admin.email),
-                                serviceToken: signer.serviceToken(for: "operator", lifetime: 30 * 86400), bus: bus)
+                                serviceToken: signer.serviceToken(for: "operator", lifetime: 30 * 86400), monolith: monolith, dualWriter: dualWriter, bus: bus)
         } catch {
             for service in running.reversed() { await service.stop() }
+            await monolith?.stop(within: 1)
             await outboxes.stop()
             bus.stop()
             throw error
@@ -105,6 +129,8 @@ public final class ServiceStack: Sendable {
         let deadline = Date().addingTimeInterval(seconds)
         for service in services.reversed() {
             await service.stop(within: max(0.05, deadline.timeIntervalSinceNow))
+            // The monolith stops with the services, after the gateway and before the provider.
+            if service.name == "user-service" { await monolith?.stop(within: max(0.05, deadline.timeIntervalSinceNow)) }
         }
         await outboxes.stop()
         bus.stop()
@@ -127,6 +153,13 @@ struct ServiceStores {
             catalog: try await PostgresCatalogStore.open(try await PostgresDatabases.url(databaseURL, database: "catalog")),
             orders: try await PostgresOrderStore.open(try await PostgresDatabases.url(databaseURL, database: "orders")),
             payments: try await PostgresPaymentStore.open(try await PostgresDatabases.url(databaseURL, database: "payments")))
+    }
+
+    /// The stores the services use while the migration is in progress: they also write into
+    /// the monolith, and the user service imports users the monolith has and it has not.
+    func dualWriting(to writer: DualWriter) -> ServiceStores {
+        ServiceStores(users: MigratingUserStore(users, dualWriter: writer), catalog: DualWritingCatalogStore(catalog, dualWriter: writer),
+                      orders: DualWritingOrderStore(orders, dualWriter: writer), payments: payments)
     }
 
     /// One started relay per store, all publishing to `publisher`.

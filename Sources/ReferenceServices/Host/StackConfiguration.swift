@@ -4,6 +4,8 @@ import Foundation
 public struct StackConfiguration: Sendable {
     public var host = "127.0.0.1"
     public var gatewayPort = 8000
+    /// The legacy monolith's port (started unless `legacyURL` names another legacy upstream).
+    public var monolithPort = 3000
     public var userPort = 3001
     public var catalogPort = 3002
     public var orderPort = 3003
@@ -20,7 +22,9 @@ public struct StackConfiguration: Sendable {
     public var seedProducts = 300
     public var adminEmail = "admin@tollgate.local"
     public var adminPassword = "admin-password"
-    /// The monolith the gateway strangles, and the share of users sent to the new services.
+    /// Another legacy upstream for the gateway instead of the reference monolith (which then
+    /// does not start, and the services write to no monolith), and the share of users sent to
+    /// the new services.
     public var legacyURL: String?
     public var rolloutPercent = 100
     public var providerFaults = ProviderFaults()
@@ -37,12 +41,17 @@ public struct StackConfiguration: Sendable {
 
     var serviceOptions: ServiceOptions { ServiceOptions(providerStates: providerStates, breakages: breakages) }
 
+    /// The share of dual writes `--break dual-write-drop=…` drops.
+    var dualWriteDrop: Double {
+        breakages.reduce(0) { if case .dualWriteDrop(let share) = $1 { return share } else { return $0 } }
+    }
+
     public init() {}
 
     /// Every port 0: the operating system picks free ones (tests).
     public static func ephemeral() -> StackConfiguration {
         var c = StackConfiguration()
-        c.gatewayPort = 0; c.userPort = 0; c.catalogPort = 0; c.orderPort = 0; c.paymentPort = 0; c.providerPort = 0
+        c.gatewayPort = 0; c.monolithPort = 0; c.userPort = 0; c.catalogPort = 0; c.orderPort = 0; c.paymentPort = 0; c.providerPort = 0
         c.seedProducts = 20
         return c
     }

@@ -78,6 +78,8 @@ public protocol OrderStore: OutboxStore {
     func orders(userID: String) async throws -> [Order]
     /// Saves status and payment changes, appending new history entries, with `events`.
     func update(_ order: Order, events: [DomainEvent]) async throws
+    /// Up to `limit` orders whose id sorts after `id` (byte order), in that order: the export.
+    func orders(after id: String?, limit: Int) async throws -> [Order]
     func isReachable() async -> Bool
 }
 
@@ -105,6 +107,11 @@ public actor InMemoryOrderStore: OrderStore, InMemoryOutboxStore {
         guard orders[order.id] != nil else { throw StoreError.notFound("order") }
         orders[order.id] = order
         outbox.append(events)
+    }
+
+    public func orders(after id: String?, limit: Int) -> [Order] {
+        Array(orders.values.filter { id == nil || id!.utf8.lexicographicallyPrecedes($0.id.utf8) }
+            .sorted { $0.id.utf8.lexicographicallyPrecedes($1.id.utf8) }.prefix(limit))
     }
 
     public func isReachable() -> Bool { true }

@@ -57,6 +57,13 @@ public struct OrderService: Sendable {
         let router = makeServiceRouter(name: "order-service", metrics: metrics, options: options, readiness: [
             "database": { await store.isReachable() }, "kafka": { await outbox.publisher.isReachable() },
         ])
+        addRoutes(to: router, options: options)
+        return router
+    }
+
+    /// The service's API on `router` (the monolith mounts every module's on its own).
+    func addRoutes(to router: Router<ServiceContext>, options: ServiceOptions) {
+        ExportTable.orders(store).register(on: router, signer: signer)
         let orders = router.group("/api/v1/orders")
         orders.post("") { request, context in try await create(request, context) }
         orders.get("/user/:userId") { request, context in
@@ -71,7 +78,6 @@ public struct OrderService: Sendable {
         orders.put("/:id/status") { request, context in try await changeStatus(request, context) }
         orders.delete("/:id") { request, context in try await cancel(request, context) }
         if options.providerStates { providerStates().register(on: router, recorder: outbox.publisher.recorder) }
-        return router
     }
 
     /// The states the contracts with the order service name: a real purchase by a new customer.

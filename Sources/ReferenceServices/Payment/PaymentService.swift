@@ -36,6 +36,12 @@ public struct PaymentService: Sendable {
         let router = makeServiceRouter(name: "payment-service", metrics: metrics, options: options, readiness: [
             "database": { await store.isReachable() }, "kafka": { await outbox.publisher.isReachable() },
         ])
+        addRoutes(to: router, options: options)
+        return router
+    }
+
+    /// The service's API on `router` (the monolith mounts every module's on its own).
+    func addRoutes(to router: Router<ServiceContext>, options: ServiceOptions) {
         let payments = router.group("/api/v1/payments").add(middleware: InternalCallersOnly(signer: signer))
         payments.post("/process") { request, context in try await process(request, context) }
         payments.get("/order/:orderId") { _, context in
@@ -48,7 +54,6 @@ public struct PaymentService: Sendable {
         }
         payments.post("/:id/refund") { request, context in try await refund(request, context) }
         if options.providerStates { providerStates().register(on: router, recorder: outbox.publisher.recorder) }
-        return router
     }
 
     /// The states the contracts with the payment service name: each makes a real payment

@@ -60,6 +60,10 @@ public final class PostgresCatalogStore: CatalogStore, PostgresOutboxStore {
         }
     }
 
+    public func products(after id: Int?, limit: Int) async throws -> [Product] {
+        try await pool.query("\(Self.select) WHERE ($1::int IS NULL OR p.id > $1) ORDER BY p.id LIMIT $2", [id, limit]).map(Self.product)
+    }
+
     public func product(id: Int) async throws -> Product? {
         try await pool.query("\(Self.select) WHERE p.id = $1", [id]).first.map(Self.product)
     }

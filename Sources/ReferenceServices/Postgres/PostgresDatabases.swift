@@ -10,6 +10,23 @@ enum PostgresDatabases {
         try await BlockingWork.run { try createIfMissing(base, database: service) }
     }
 
+    /// The URL of one schema of `database` (created when missing), as the connection's search
+    /// path: the monolith keeps its tables in one database, a schema per former module.
+    static func url(_ base: String, database: String, schema: String) async throws -> String {
+        try await BlockingWork.run {
+            let url = try createIfMissing(base, database: database)
+            guard schema.allSatisfy({ $0.isLowercase || $0.isNumber || $0 == "_" }) else {
+                throw PostgresError(sqlState: nil, message: "schema name '\(schema)' must be lowercase letters, digits and _", detail: nil)
+            }
+            // An identifier cannot be a parameter; the name was checked above.
+            try PostgresConnection(url: url).execute("CREATE SCHEMA IF NOT EXISTS \"\(schema)\"")
+            var components = URLComponents(string: url)!
+            // libpq refuses a second '=' in a URI parameter: it is percent-encoded.
+            components.percentEncodedQueryItems = (components.percentEncodedQueryItems ?? []) + [URLQueryItem(name: "options", value: "-csearch_path%3D\(schema)")]
+            return components.string!
+        }
+    }
+
     private static func createIfMissing(_ base: String, database service: String) throws -> String {
         guard var components = URLComponents(string: base), components.host != nil else {
             throw PostgresError(sqlState: nil, message: "not a PostgreSQL URL: \(base)", detail: nil)

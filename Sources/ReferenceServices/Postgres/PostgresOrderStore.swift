@@ -107,6 +107,10 @@ public final class PostgresOrderStore: OrderStore, PostgresOutboxStore {
         return try await fetch("SELECT * FROM orders WHERE user_id = $1 ORDER BY created_at DESC", [userID])
     }
 
+    public func orders(after id: String?, limit: Int) async throws -> [Order] {
+        try await fetch("SELECT * FROM orders WHERE ($1::text IS NULL OR id::text COLLATE \"C\" > $1) ORDER BY id::text COLLATE \"C\" LIMIT $2", [id, limit])
+    }
+
     public func update(_ order: Order, events: [DomainEvent]) async throws {
         try await pool.withConnection { c in
             try c.transaction { tx in

@@ -92,5 +92,10 @@ public final class PostgresUserStore: UserStore, PostgresOutboxStore {
         }
     }
 
+    public func users(after id: String?, limit: Int) async throws -> [User] {
+        try await pool.query("SELECT * FROM users WHERE ($1::text IS NULL OR id::text COLLATE \"C\" > $1) ORDER BY id::text COLLATE \"C\" LIMIT $2",
+                             [id, limit]).map(Self.user)
+    }
+
     public func isReachable() async -> Bool { await PostgresDatabases.ping(pool) }
 }

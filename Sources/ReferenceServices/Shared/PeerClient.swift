@@ -1,19 +1,39 @@
 import Foundation
+import Synchronization
 import Transport
+
+/// A base URL known only once a server is listening (the monolith's modules call each other
+/// through the monolith's own port, which the operating system may pick).
+final class LateBoundURL: Sendable {
+    private let value = Mutex("")
+    var url: String { value.withLock { $0 } }
+    func bind(_ url: String) { value.withLock { $0 = url } }
+}
 
 /// JSON over HTTP to another service (libcurl, kept-alive connections), passing the
 /// correlation id and, for the reference services, a service credential.
 public struct PeerClient: Sendable {
-    public let baseURL: String
+    public var baseURL: String { lateBase?.url ?? fixedBase }
+    private let fixedBase: String
+    private let lateBase: LateBoundURL?
     let pool: HTTPClientPool
     let timeout: Double
     /// Signs the caller's service token (`role: service`); nil for external peers.
     let credential: (signer: JWTSigner, caller: String)?
 
     public init(baseURL: String, pool: HTTPClientPool = HTTPClientPool(), timeout: Double = 10, credential: (signer: JWTSigner, caller: String)? = nil) {
-        self.baseURL = baseURL.hasSuffix("/") ? String(baseURL.dropLast()) : baseURL
+        fixedBase = baseURL.hasSuffix("/") ? String(baseURL.dropLast()) : baseURL
+        lateBase = nil
         self.pool = pool
         self.timeout = timeout
+        self.credential = credential
+    }
+
+    init(lateBase: LateBoundURL, credential: (signer: JWTSigner, caller: String)?) {
+        fixedBase = ""
+        self.lateBase = lateBase
+        pool = HTTPClientPool()
+        timeout = 10
         self.credential = credential
     }
 

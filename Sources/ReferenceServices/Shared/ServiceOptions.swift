@@ -5,7 +5,8 @@ import NIOCore
 import Synchronization
 
 /// A deliberate defect, so a team can watch Tollgate catch it:
-/// `rename-field:SERVICE:FROM=TO`, `drop-event-field:EVENT:FIELD`, `fail-route:SERVICE:PATH-PREFIX`.
+/// `rename-field:SERVICE:FROM=TO`, `drop-event-field:EVENT:FIELD`, `fail-route:SERVICE:PATH-PREFIX`,
+/// `dual-write-drop=SHARE`.
 public enum Breakage: Sendable, Equatable, CustomStringConvertible {
     /// Renames a key wherever it appears in the service's JSON responses.
     case renameField(service: String, from: String, to: String)
@@ -13,8 +14,15 @@ public enum Breakage: Sendable, Equatable, CustomStringConvertible {
     case dropEventField(event: String, field: String)
     /// Answers 500 for requests whose path starts with the prefix.
     case failRoute(service: String, pathPrefix: String)
+    /// Drops this share (0–1) of the services' writes into the monolith's database.
+    case dualWriteDrop(share: Double)
 
     public init?(spec: String) {
+        if spec.hasPrefix("dual-write-drop=") {
+            guard let share = Double(spec.dropFirst("dual-write-drop=".count)), share.isFinite, (0...1).contains(share) else { return nil }
+            self = .dualWriteDrop(share: share)
+            return
+        }
         let parts = spec.split(separator: ":", maxSplits: 2).map(String.init)
         guard parts.count == 3 else { return nil }
         switch parts[0] {
@@ -33,6 +41,7 @@ public enum Breakage: Sendable, Equatable, CustomStringConvertible {
         case .renameField(let s, let f, let t): return "rename-field:\(s):\(f)=\(t)"
         case .dropEventField(let e, let f): return "drop-event-field:\(e):\(f)"
         case .failRoute(let s, let p): return "fail-route:\(s):\(p)"
+        case .dualWriteDrop(let share): return "dual-write-drop=\(share)"
         }
     }
 }
@@ -52,7 +61,7 @@ public struct ServiceOptions: Sendable {
         breakages.filter {
             switch $0 {
             case .renameField(let s, _, _), .failRoute(let s, _): return s == service
-            case .dropEventField: return false
+            case .dropEventField, .dualWriteDrop: return false
             }
         }
     }

@@ -49,6 +49,8 @@ public protocol UserStore: OutboxStore {
     func insert(_ address: Address) async throws
     /// Records a login (the `sessions` table): the token id and when it expires.
     func recordSession(userID: String, tokenID: String, expiresAt: Date) async throws
+    /// Up to `limit` users whose id sorts after `id` (byte order), in that order: the export.
+    func users(after id: String?, limit: Int) async throws -> [User]
     func isReachable() async -> Bool
 }
 
@@ -88,6 +90,11 @@ public actor InMemoryUserStore: UserStore, InMemoryOutboxStore {
 
     public func recordSession(userID: String, tokenID: String, expiresAt: Date) {
         sessions.append((userID, tokenID, expiresAt))
+    }
+
+    public func users(after id: String?, limit: Int) -> [User] {
+        Array(users.values.filter { id == nil || id!.utf8.lexicographicallyPrecedes($0.id.utf8) }
+            .sorted { $0.id.utf8.lexicographicallyPrecedes($1.id.utf8) }.prefix(limit))
     }
 
     public func isReachable() -> Bool { true }

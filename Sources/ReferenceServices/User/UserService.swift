@@ -29,6 +29,12 @@ public struct UserService: Sendable {
         let router = makeServiceRouter(name: "user-service", metrics: metrics, options: options, readiness: [
             "database": { await store.isReachable() }, "kafka": { await outbox.publisher.isReachable() },
         ])
+        addRoutes(to: router, options: options)
+        return router
+    }
+
+    /// The service's API on `router` (the monolith mounts every module's on its own).
+    func addRoutes(to router: Router<ServiceContext>, options: ServiceOptions) {
         let users = router.group("/api/v1/users")
         users.post("/register") { request, context in try await register(request, context) }
         users.post("/login") { request, _ in try await login(request) }
@@ -41,6 +47,7 @@ public struct UserService: Sendable {
             return try JSON.response(["addresses": try await store.addresses(userID: user.id)])
         }
         users.post("/addresses") { request, _ in try await addAddress(request) }
+        ExportTable.users(store).register(on: router, signer: signer)
         users.get("/:id") { request, context in
             _ = try signer.claims(request.header("Authorization"), requiring: Role.internalCallers)
             let id = try context.parameters.require("id")
@@ -48,7 +55,6 @@ public struct UserService: Sendable {
             return try JSON.response(user.publicView)
         }
         if options.providerStates { providerStates().register(on: router, recorder: outbox.publisher.recorder) }
-        return router
     }
 
     /// The states the contracts with the user service name.

@@ -4,21 +4,24 @@ import Foundation
 import Reports
 import Transport
 
-/// `tollgate consistency`: compares a table between two PostgreSQL databases row by row.
+/// `tollgate consistency`: compares a table between two PostgreSQL databases, or two services'
+/// export endpoints, row by row.
 struct ConsistencyCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "consistency",
-        abstract: "Compare a table between two PostgreSQL databases: counts, rows missing on either side, rows that differ.",
+        abstract: "Compare a table between two PostgreSQL databases (or two services' export endpoints): counts, rows missing on either side, rows that differ.",
         discussion: """
             Each database computes an md5 per row over the compared columns (numbers compared by value, NULL distinct
             from every text) and sends (key, digest) in key order, in batches that continue after the last key read —
             never OFFSET. Identifiers are checked against the catalog and quoted by the server; values are bound as parameters.
+            With http:// URLs, both sides are read from the reference services' export endpoints
+            (…/admin/export/TABLE, admin token from --token or TOLLGATE_ADMIN_TOKEN), in the same keyset-paginated way.
             Exit status: 0 the inconsistency rate is within --threshold, 1 it is above, 2 the comparison could not run.
             """)
 
-    @Option(help: "The source database (postgresql://…).") var source: String
-    @Option(help: "The target database (postgresql://…).") var target: String
-    @Option(help: "The table ([schema.]table) on the source.") var table: String
+    @Option(help: "The source database (postgresql://…) or export endpoint (http://…/admin/export/TABLE).") var source: String
+    @Option(help: "The target database or export endpoint, as the source.") var target: String
+    @Option(help: "The table ([schema.]table) on the source (databases only).") var table: String?
     @Option(help: "The table on the target, when its name differs.") var targetTable: String?
     @Option(help: "The key column (on the source; --map renames it on the target).") var key = "id"
     @Option(help: "The columns compared (comma-separated; default every column of the source table but the key).") var columns: String?
@@ -27,11 +30,25 @@ struct ConsistencyCommand: AsyncParsableCommand {
     @Option(help: "Rows per batch.") var batch = 10_000
     @Option(help: "The largest acceptable inconsistency rate, in percent (the guide's trigger: 0.01).") var threshold = 0.01
     @Option(help: "Write the JSON report (tollgate.consistency/v1) here.") var json: String?
+    @Option(help: "Admin token for export endpoints (env TOLLGATE_ADMIN_TOKEN).") var token: String?
+    @Flag(help: "Rows only the target has are expected (a monolith keeps the rows of users never routed to the services).") var targetMayHaveMore = false
+
+    var readsExports: Bool { source.hasPrefix("http://") || source.hasPrefix("https://") }
 
     func validate() throws {
         var problems: [String] = []
-        for (flag, url) in [("--source", source), ("--target", target)] where !(url.hasPrefix("postgresql://") || url.hasPrefix("postgres://")) {
-            problems.append("\(flag) must be a postgresql:// URL")
+        for (flag, url) in [("--source", source), ("--target", target)] {
+            let database = url.hasPrefix("postgresql://") || url.hasPrefix("postgres://")
+            let export = url.hasPrefix("http://") || url.hasPrefix("https://")
+            if readsExports ? !export : !database {
+                problems.append("\(flag) must be a \(readsExports ? "http(s)://…/admin/export/TABLE URL, as --source" : "postgresql:// URL (or both sides http(s):// export URLs)")")
+            }
+        }
+        if !readsExports, table == nil { problems.append("--table is required for databases") }
+        if readsExports {
+            if table != nil || targetTable != nil { problems.append("--table/--target-table are for databases; an export URL names its table") }
+            if filter != nil { problems.append("--where is for databases; export endpoints send every row") }
+            if key != "id" { problems.append("--key is for databases; an export names its key") }
         }
         if !(1...1_000_000).contains(batch) { problems.append("--batch must be between 1 and 1000000") }
         if !(threshold >= 0 && threshold <= 100) { problems.append("--threshold must be a percentage between 0 and 100") }
@@ -42,19 +59,31 @@ struct ConsistencyCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        var request = ComparisonRequest(source: TableLocation(url: source, table: table), target: TableLocation(url: target, table: targetTable ?? table), key: key)
-        request.columns = columns.map { $0.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) } }
-        request.map = Dictionary(maps.map { map in
+        let chosenColumns = columns.map { $0.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) } }
+        let renames = Dictionary(maps.map { map in
             let parts = map.split(separator: "=").map { $0.trimmingCharacters(in: .whitespaces) }
             return (parts[0], parts[1])
         }, uniquingKeysWith: { _, last in last })
-        request.filter = filter.flatMap(RowFilter.init(parsing:))
-        request.batch = batch
         let started = Date()
         let result: TableComparison
         do {
-            let prepared = request
-            result = try await BlockingWork.run { try TableComparer.compare(prepared) }
+            if readsExports {
+                let (source, target, batch, mayHaveMore) = (source, target, min(batch, 5_000), targetMayHaveMore)
+                let token = token ?? ProcessInfo.processInfo.environment["TOLLGATE_ADMIN_TOKEN"]
+                result = try await BlockingWork.run {
+                    try ExportComparer.compare(source: source, target: target, token: token, columns: chosenColumns, map: renames,
+                                               targetMayHaveMore: mayHaveMore, batch: batch)
+                }
+            } else {
+                var request = ComparisonRequest(source: TableLocation(url: source, table: table!), target: TableLocation(url: target, table: targetTable ?? table!), key: key)
+                request.columns = chosenColumns
+                request.map = renames
+                request.filter = filter.flatMap(RowFilter.init(parsing:))
+                request.batch = batch
+                request.targetMayHaveMore = targetMayHaveMore
+                let prepared = request
+                result = try await BlockingWork.run { try TableComparer.compare(prepared) }
+            }
         } catch {
             FileHandle.standardError.write(Data("Error: \(error)\n".utf8))
             throw ExitCode(ExitStatus.error)

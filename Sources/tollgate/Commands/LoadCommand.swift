@@ -92,9 +92,7 @@ struct LoadCommand: AsyncParsableCommand {
         options.shard = shard.flatMap(Shard.init(parsing:)) ?? .whole
         options.userAgent = "tollgate/\(Tollgate.version)"
         if let threads { options.eventLoops = threads }
-        let topics = Array(Set(profile.scenarios.flatMap { $0.mix.sequences.flatMap { sequence in
-            sequence.items.compactMap { if case .event(let expectation) = $0 { return expectation.topic } else { return nil } }
-        } })).sorted()
+        let topics = profile.eventTopics.sorted()
         var events: KafkaEventSource?
         if !topics.isEmpty {
             guard let kafkaBrokers else {

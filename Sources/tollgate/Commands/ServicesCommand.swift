@@ -22,6 +22,7 @@ struct ServicesUpCommand: AsyncParsableCommand {
 
     @Option(help: "Address to listen on.") var host = "127.0.0.1"
     @Option(help: "API gateway port.") var gatewayPort = 8000
+    @Option(help: "Legacy monolith port.") var monolithPort = 3000
     @Option(help: "User service port.") var userPort = 3001
     @Option(help: "Catalog service port.") var catalogPort = 3002
     @Option(help: "Order service port.") var orderPort = 3003
@@ -32,13 +33,13 @@ struct ServicesUpCommand: AsyncParsableCommand {
     @Option(help: "PostgreSQL server URL; each service gets its own database there (env DATABASE_URL). Default: in memory.") var databaseURL: String?
     @Option(help: "HS256 secret for JWTs (env JWT_SECRET).") var jwtSecret: String?
     @Option(help: "How many products to seed the catalog with.") var seedProducts = 300
-    @Option(help: "The legacy monolith the gateway strangles.") var legacyURL: String?
+    @Option(help: "Another legacy upstream for the gateway instead of the reference monolith (which then does not start).") var legacyURL: String?
     @Option(help: "Share of users (0-100) the gateway sends to the new services.") var rolloutPercent = 100
     @Option(help: "Latency the payment provider adds, in milliseconds.") var providerLatencyMs = 0
     @Option(help: "Share (0-1) of payment provider requests that fail with 500.") var providerFailureRate = 0.0
     @Option(help: "Use this payment provider (e.g. a tollgate stub) instead of the reference one.") var paymentProviderURL: String?
     @Flag(help: "Serve POST /_pact/provider-states on each service, for tollgate verify (never on by default).") var providerStates = false
-    @Option(name: .customLong("break"), help: "Break a service on purpose (repeatable): rename-field:SERVICE:FROM=TO, drop-event-field:EVENT:FIELD, fail-route:SERVICE:PATH.") var breaks: [String] = []
+    @Option(name: .customLong("break"), help: "Break a service on purpose (repeatable): rename-field:SERVICE:FROM=TO, drop-event-field:EVENT:FIELD, fail-route:SERVICE:PATH, dual-write-drop=SHARE.") var breaks: [String] = []
     @Option(help: "Seconds in-flight requests get to finish after SIGINT/SIGTERM before they are cancelled.") var shutdownTimeout = 5.0
 
     func validate() throws {
@@ -50,7 +51,7 @@ struct ServicesUpCommand: AsyncParsableCommand {
         if providerLatencyMs < 0 { problems.append("--provider-latency-ms must not be negative") }
         if seedProducts < 0 { problems.append("--seed-products must not be negative") }
         if kafkaPort != nil && (kafkaBrokers ?? env("KAFKA_BROKERS")) != nil { problems.append("--kafka-port applies to the embedded broker only, not with --kafka-brokers") }
-        for spec in breaks where Breakage(spec: spec) == nil { problems.append("--break '\(spec)' is not rename-field:SERVICE:FROM=TO, drop-event-field:EVENT:FIELD or fail-route:SERVICE:PATH") }
+        for spec in breaks where Breakage(spec: spec) == nil { problems.append("--break '\(spec)' is not rename-field:SERVICE:FROM=TO, drop-event-field:EVENT:FIELD, fail-route:SERVICE:PATH or dual-write-drop=SHARE (0-1)") }
         if !(0...300).contains(shutdownTimeout) { problems.append("--shutdown-timeout must be between 0 and 300 seconds") }
         if !problems.isEmpty { throw ValidationError(problems.joined(separator: "\n")) }
     }
@@ -60,7 +61,7 @@ struct ServicesUpCommand: AsyncParsableCommand {
         c.providerStates = providerStates
         c.breakages = breaks.compactMap(Breakage.init(spec:))
         c.host = host
-        c.gatewayPort = gatewayPort; c.userPort = userPort; c.catalogPort = catalogPort
+        c.gatewayPort = gatewayPort; c.monolithPort = monolithPort; c.userPort = userPort; c.catalogPort = catalogPort
         c.orderPort = orderPort; c.paymentPort = paymentPort; c.providerPort = providerPort
         c.kafkaPort = kafkaPort
         c.kafkaBrokers = kafkaBrokers ?? env("KAFKA_BROKERS")
@@ -80,17 +81,21 @@ struct ServicesUpCommand: AsyncParsableCommand {
             throw ExitCode(ExitStatus.error)
         }
         for service in stack.services { print("  \(service.name.padding(toLength: 18, withPad: " ", startingAt: 0)) \(service.url)") }
+        if let monolith = stack.monolith {
+            print("  \("monolith".padding(toLength: 18, withPad: " ", startingAt: 0)) \(monolith.url) (legacy; the services dual-write into it)")
+        }
         print("  \("kafka".padding(toLength: 18, withPad: " ", startingAt: 0)) \(stack.kafkaBootstrap)\(c.kafkaBrokers == nil ? " (embedded)" : "")")
-        print("  \("storage".padding(toLength: 18, withPad: " ", startingAt: 0)) \(c.databaseURL == nil ? "in memory" : "PostgreSQL, one database per service")")
+        print("  \("storage".padding(toLength: 18, withPad: " ", startingAt: 0)) \(c.databaseURL == nil ? "in memory" : "PostgreSQL, one database per service (the monolith: database monolith)")")
         print("JWT secret: \(givenSecret == nil ? "random for this run (set JWT_SECRET to choose one)" : "as given")")
         print("Admin: \(c.adminEmail) / \(c.adminPassword)")
         print("Admin token: \(stack.adminToken)")
         print("Service token: \(stack.serviceToken)")
         if c.providerStates { print("⚠ Provider states ON: POST /_pact/provider-states on each service can change data (for tollgate verify).") }
         for breakage in c.breakages { print("⚠ Broken on purpose: \(breakage)") }
-        print("Catalog seeded with \(c.seedProducts) products. Rollout: \(c.rolloutPercent)% to the new services. Ctrl-C stops.")
+        print("Catalog seeded with \(c.seedProducts) products. Rollout: \(c.rolloutPercent)% of users to the new services, the rest to \(c.legacyURL ?? "the monolith"). Ctrl-C stops.")
         print("Try: tollgate flow flows/*.yaml --target \(stack.gatewayURL) --kafka-brokers \(stack.kafkaBootstrap)")
         print("     tollgate load loadprofiles/smoke.yaml --target \(stack.gatewayURL)")
+        print("     tollgate gate loadprofiles/gate.yaml --stage 25 --duration 20s")
         await waitForShutdownSignal()
         print("Stopping (at most \(formatSeconds(shutdownTimeout)); a second Ctrl-C exits at once)…")
         let timeout = shutdownTimeout
@@ -123,7 +128,7 @@ struct ServicesRunCommand: AsyncParsableCommand {
     @Option(help: "Payment provider: share (0-1) of requests failing with 500.") var providerFailureRate = 0.0
     @Option(help: "Catalog: products to seed when the catalog is empty.") var seedProducts = 300
     @Flag(help: "Serve POST /_pact/provider-states on each service, for tollgate verify (never on by default).") var providerStates = false
-    @Option(name: .customLong("break"), help: "Break a service on purpose (repeatable): rename-field:SERVICE:FROM=TO, drop-event-field:EVENT:FIELD, fail-route:SERVICE:PATH.") var breaks: [String] = []
+    @Option(name: .customLong("break"), help: "Break a service on purpose (repeatable): rename-field:SERVICE:FROM=TO, drop-event-field:EVENT:FIELD, fail-route:SERVICE:PATH, dual-write-drop=SHARE.") var breaks: [String] = []
     @Option(help: "Seconds in-flight requests get to finish after SIGINT/SIGTERM before they are cancelled.") var shutdownTimeout = 5.0
 
     func validate() throws {
@@ -131,7 +136,7 @@ struct ServicesRunCommand: AsyncParsableCommand {
             throw ValidationError("unknown service '\(name)'; one of \(SingleServiceOptions.names.joined(separator: ", "))")
         }
         for spec in breaks where Breakage(spec: spec) == nil {
-            throw ValidationError("--break '\(spec)' is not rename-field:SERVICE:FROM=TO, drop-event-field:EVENT:FIELD or fail-route:SERVICE:PATH")
+            throw ValidationError("--break '\(spec)' is not rename-field:SERVICE:FROM=TO, drop-event-field:EVENT:FIELD, fail-route:SERVICE:PATH or dual-write-drop=SHARE (0-1)")
         }
         if !(0...300).contains(shutdownTimeout) { throw ValidationError("--shutdown-timeout must be between 0 and 300 seconds") }
     }

@@ -1,0 +1,146 @@
+import Foundation
+import SLO
+import Yams
+
+/// What `tollgate gate` checks before a rollout stage (a YAML file; see `loadprofiles/README.md`).
+public struct GateFile: Sendable {
+    /// The gateway whose rollout is moved, and how to get an admin token for it.
+    public struct Gateway: Sendable {
+        public var url: String
+        /// Used as given; else obtained by logging in with `adminEmail`/`adminPassword`.
+        public var adminToken: String?
+        public var adminEmail: String
+        public var adminPassword: String
+    }
+
+    /// Pacts to verify and where each provider runs.
+    public struct Contracts: Sendable {
+        public var pacts: [String]
+        /// Provider name → base URL; pacts of other providers are not this gate's.
+        public var providers: [(name: String, url: String)]
+    }
+
+    /// One table compared between the services and the monolith.
+    public struct ConsistencyCheck: Sendable {
+        public var name: String
+        public var source: String
+        public var target: String
+        public var columns: [String]?
+        public var targetMayHaveMore: Bool
+    }
+
+    public var name: String
+    public var description: String
+    public var source: String
+    public var gateway: Gateway
+    public var kafkaBrokers: String?
+    public var contracts: Contracts?
+    public var flows: [String]
+    public var flowIterations: Int
+    /// Rollout percentage → load profile file (relative paths resolved against the gate file).
+    public var stages: [Int: String]
+    public var consistency: [ConsistencyCheck]
+    /// The load's objectives (replacing the stage profile's); the rollback triggers by default.
+    public var objectives: [Objective]
+    /// The largest acceptable inconsistency, in percent of rows (the guide's 0.01).
+    public var inconsistencyThreshold: Double
+}
+
+/// Reads gate files, listing every problem with its file, line and field.
+public enum GateLoader {
+    static let topFields: Set<String> = ["name", "description", "gateway", "kafka_brokers", "contracts", "flows", "flow_iterations", "stages",
+                                         "consistency", "slos", "inconsistency_threshold"]
+
+    public static func load(file: String, environment: [String: String] = ProcessInfo.processInfo.environment) throws -> GateFile {
+        try parse(try ProfileLoader.readText(file), file: file, environment: environment)
+    }
+
+    public static func parse(_ text: String, file: String, environment: [String: String] = [:]) throws -> GateFile {
+        var reader = NodeReader(file: file)
+        let substituted = ProfileLoader.substitute(text, environment: environment, reader: &reader)
+        let root: Node?
+        do { root = try Yams.compose(yaml: substituted) } catch {
+            throw ProfileError(problems: reader.problems + [ProfileProblem(file: file, line: nil, field: "", message: "not YAML: \(error)")])
+        }
+        guard let root, let top = reader.mapping(root, "", allowed: topFields) else {
+            if root == nil { reader.problem(nil, "", "the gate file is empty") }
+            throw ProfileError(problems: reader.problems)
+        }
+        let folder = (file as NSString).deletingLastPathComponent
+        func resolve(_ path: String) -> String {
+            path.hasPrefix("/") || folder.isEmpty ? path : ((folder as NSString).appendingPathComponent(path) as NSString).standardizingPath
+        }
+        let values = Dictionary(top.map { ($0.key, $0.value) }, uniquingKeysWith: { a, _ in a })
+        let name = reader.string(values["name"], "name") ?? URL(fileURLWithPath: file).deletingPathExtension().lastPathComponent
+        let description = reader.string(values["description"], "description") ?? ""
+
+        var gateway = GateFile.Gateway(url: "", adminToken: nil, adminEmail: "admin@tollgate.local", adminPassword: "admin-password")
+        if let entries = reader.mapping(values["gateway"], "gateway", allowed: ["url", "admin_token", "admin_email", "admin_password"]) {
+            let fields = Dictionary(entries.map { ($0.key, $0.value) }, uniquingKeysWith: { a, _ in a })
+            gateway.url = reader.string(fields["url"], "gateway.url") ?? ""
+            if gateway.url.isEmpty || TargetURL(gateway.url) == nil { reader.problem(fields["url"] ?? values["gateway"], "gateway.url", "needs the gateway's http:// URL") }
+            gateway.adminToken = reader.string(fields["admin_token"], "gateway.admin_token").flatMap { $0.isEmpty ? nil : $0 }
+            gateway.adminEmail = reader.string(fields["admin_email"], "gateway.admin_email") ?? gateway.adminEmail
+            gateway.adminPassword = reader.string(fields["admin_password"], "gateway.admin_password") ?? gateway.adminPassword
+        } else if values["gateway"] == nil {
+            reader.problem(root, "gateway", "missing: the gateway's url (and admin credentials) are needed to move the rollout")
+        }
+        let brokers = reader.string(values["kafka_brokers"], "kafka_brokers").flatMap { $0.isEmpty ? nil : $0 }
+
+        var contracts: GateFile.Contracts?
+        if let entries = reader.mapping(values["contracts"], "contracts", allowed: ["pacts", "providers"]) {
+            let fields = Dictionary(entries.map { ($0.key, $0.value) }, uniquingKeysWith: { a, _ in a })
+            let pacts = (reader.sequence(fields["pacts"], "contracts.pacts") ?? []).enumerated().compactMap { index, node in
+                reader.string(node, "contracts.pacts[\(index)]").map(resolve)
+            }
+            if pacts.isEmpty { reader.problem(fields["pacts"] ?? values["contracts"], "contracts.pacts", "name at least one pact file or folder") }
+            var providers: [(name: String, url: String)] = []
+            for (provider, node) in reader.mapping(fields["providers"], "contracts.providers") ?? [] {
+                guard let url = reader.string(node, "contracts.providers.\(provider)") else { continue }
+                if TargetURL(url) == nil { reader.problem(node, "contracts.providers.\(provider)", "not an http:// URL: '\(url)'") }
+                providers.append((provider, url))
+            }
+            if providers.isEmpty { reader.problem(fields["providers"] ?? values["contracts"], "contracts.providers", "map each provider to its base URL") }
+            contracts = GateFile.Contracts(pacts: pacts, providers: providers)
+        }
+
+        let flows = (reader.sequence(values["flows"], "flows") ?? []).enumerated().compactMap { index, node in
+            reader.string(node, "flows[\(index)]").map(resolve)
+        }
+        let iterations = reader.integer(values["flow_iterations"], "flow_iterations", in: 1...1000) ?? 1
+
+        var stages: [Int: String] = [:]
+        for (key, node) in reader.mapping(values["stages"], "stages") ?? [] {
+            guard let percent = Int(key), (1...100).contains(percent) else {
+                reader.problem(node, "stages.\(key)", "a stage is a rollout percentage from 1 to 100")
+                continue
+            }
+            if let profile = reader.string(node, "stages.\(key)") { stages[percent] = resolve(profile) }
+        }
+        if values["stages"] == nil { reader.problem(root, "stages", "missing: the load profile of each rollout stage (e.g. 25: stage-25.yaml)") }
+
+        var checks: [GateFile.ConsistencyCheck] = []
+        for (index, node) in (reader.sequence(values["consistency"], "consistency") ?? []).enumerated() {
+            let here = "consistency[\(index)]"
+            guard let entries = reader.mapping(node, here, allowed: ["name", "source", "target", "columns", "target_may_have_more"]) else { continue }
+            let fields = Dictionary(entries.map { ($0.key, $0.value) }, uniquingKeysWith: { a, _ in a })
+            let source = reader.string(fields["source"], "\(here).source") ?? ""
+            let target = reader.string(fields["target"], "\(here).target") ?? ""
+            for (field, url) in [("source", source), ("target", target)] where !(url.hasPrefix("http://") || url.hasPrefix("https://")) {
+                reader.problem(fields[field] ?? node, "\(here).\(field)", "needs an export endpoint URL (http://…/admin/export/TABLE)")
+            }
+            let columns = reader.sequence(fields["columns"], "\(here).columns").map { items in
+                items.enumerated().compactMap { reader.string($1, "\(here).columns[\($0)]") }
+            }
+            checks.append(GateFile.ConsistencyCheck(name: reader.string(fields["name"], "\(here).name") ?? URL(string: source)?.lastPathComponent ?? "table \(index + 1)",
+                                                    source: source, target: target, columns: columns,
+                                                    targetMayHaveMore: reader.bool(fields["target_may_have_more"], "\(here).target_may_have_more") ?? false))
+        }
+        let objectives = ProfileLoader.objectives(values["slos"], reader: &reader) ?? Objective.rolloutDefaults
+        let threshold = reader.number(values["inconsistency_threshold"], "inconsistency_threshold", in: 0...100) ?? 0.01
+        guard reader.problems.isEmpty else { throw ProfileError(problems: reader.problems) }
+        return GateFile(name: name, description: description, source: file, gateway: gateway, kafkaBrokers: brokers, contracts: contracts,
+                        flows: flows, flowIterations: iterations, stages: stages, consistency: checks, objectives: objectives,
+                        inconsistencyThreshold: threshold)
+    }
+}

@@ -1,0 +1,198 @@
+import Foundation
+import Logging
+import Synchronization
+
+/// The migration guide's phase 2: while the rollout is in progress the new services also
+/// write what they change (users, orders, product data) into the monolith's database, so the
+/// monolith keeps serving the users it still has. A write to the monolith never fails the
+/// service's own request: it is counted and logged, and the consistency check finds the gap.
+public final class DualWriter: Sendable {
+    let monolith: MonolithStores
+    /// The share of dual writes dropped on purpose (`--break dual-write-drop=0.1`).
+    let dropShare: Double
+    private let counters = Mutex(DualWriteCounts())
+    private let logger = Logger(label: "dual-write")
+
+    init(monolith: MonolithStores, dropShare: Double) {
+        self.monolith = monolith
+        self.dropShare = dropShare
+    }
+
+    /// Dual writes made, dropped on purpose, and failed since the start.
+    public var counts: DualWriteCounts { counters.withLock { $0 } }
+
+    /// Runs one write into the monolith unless this one is dropped.
+    func write(_ what: String, _ operation: () async throws -> Void) async {
+        if dropShare > 0, Double.random(in: 0..<1) < dropShare {
+            counters.withLock { $0.dropped += 1 }
+            return
+        }
+        do {
+            try await operation()
+            counters.withLock { $0.written += 1 }
+        } catch {
+            counters.withLock { $0.failed += 1 }
+            logger.warning("dual write of \(what) to the monolith failed: \(error)")
+        }
+    }
+
+    func user(_ user: User) async {
+        await write("user \(user.id)") {
+            do { try await monolith.users.insert(user, events: []) } catch StoreError.duplicate { try await monolith.users.update(user) }
+        }
+    }
+
+    func order(_ order: Order) async {
+        await write("order \(order.id)") {
+            if try await monolith.orders.order(id: order.id) == nil {
+                try await monolith.orders.insert(order, events: [])
+            } else {
+                try await monolith.orders.update(order, events: [])
+            }
+        }
+    }
+
+    func product(_ product: Product) async {
+        await write("product \(product.id)") {
+            try await monolith.catalog.update(product, events: [])
+            _ = try await monolith.catalog.setStock(productID: product.id, to: product.stockQuantity, adjustBy: nil) { _ in [] }
+        }
+    }
+}
+
+public struct DualWriteCounts: Sendable, Equatable {
+    public var written = 0, dropped = 0, failed = 0
+}
+
+/// The user service's store during the migration: what it writes is also written to the
+/// monolith, and a user it does not know yet but the monolith does is imported on first read
+/// (registered there before the user was routed to the services).
+final class MigratingUserStore: UserStore {
+    let inner: any UserStore
+    let dualWriter: DualWriter
+
+    init(_ inner: any UserStore, dualWriter: DualWriter) {
+        self.inner = inner
+        self.dualWriter = dualWriter
+    }
+
+    func insert(_ user: User, events: [DomainEvent]) async throws {
+        try await inner.insert(user, events: events)
+        await dualWriter.user(user)
+    }
+
+    func user(id: String) async throws -> User? {
+        if let user = try await inner.user(id: id) { return user }
+        return try await imported(try await dualWriter.monolith.users.user(id: id))
+    }
+
+    func user(email: String) async throws -> User? {
+        if let user = try await inner.user(email: email) { return user }
+        return try await imported(try await dualWriter.monolith.users.user(email: email))
+    }
+
+    /// Copies a user from the monolith (no event: the user registered long ago).
+    private func imported(_ user: User?) async throws -> User? {
+        guard let user else { return nil }
+        do { try await inner.insert(user, events: []) } catch StoreError.duplicate {}
+        return try await inner.user(id: user.id)
+    }
+
+    func update(_ user: User) async throws {
+        try await inner.update(user)
+        await dualWriter.user(user)
+    }
+
+    func addresses(userID: String) async throws -> [Address] { try await inner.addresses(userID: userID) }
+    func insert(_ address: Address) async throws { try await inner.insert(address) }
+    func recordSession(userID: String, tokenID: String, expiresAt: Date) async throws {
+        try await inner.recordSession(userID: userID, tokenID: tokenID, expiresAt: expiresAt)
+    }
+    func users(after id: String?, limit: Int) async throws -> [User] { try await inner.users(after: id, limit: limit) }
+    func isReachable() async -> Bool { await inner.isReachable() }
+    func claimPendingEvents(limit: Int) async throws -> [DomainEvent] { try await inner.claimPendingEvents(limit: limit) }
+    func markSent(_ eventIDs: [String]) async throws { try await inner.markSent(eventIDs) }
+    func releaseClaims(_ eventIDs: [String]) async throws { try await inner.releaseClaims(eventIDs) }
+    func enqueue(_ events: [DomainEvent]) async throws { try await inner.enqueue(events) }
+    func pendingEventCount() async throws -> Int { try await inner.pendingEventCount() }
+}
+
+/// The order service's store during the migration: every order it saves is also saved in the
+/// monolith's `orders`.
+final class DualWritingOrderStore: OrderStore {
+    let inner: any OrderStore
+    let dualWriter: DualWriter
+
+    init(_ inner: any OrderStore, dualWriter: DualWriter) {
+        self.inner = inner
+        self.dualWriter = dualWriter
+    }
+
+    func insert(_ order: Order, events: [DomainEvent]) async throws {
+        try await inner.insert(order, events: events)
+        await dualWriter.order(order)
+    }
+
+    func update(_ order: Order, events: [DomainEvent]) async throws {
+        try await inner.update(order, events: events)
+        await dualWriter.order(order)
+    }
+
+    func order(id: String) async throws -> Order? { try await inner.order(id: id) }
+    func order(userID: String, idempotencyKey: String) async throws -> Order? { try await inner.order(userID: userID, idempotencyKey: idempotencyKey) }
+    func orders(userID: String) async throws -> [Order] { try await inner.orders(userID: userID) }
+    func orders(after id: String?, limit: Int) async throws -> [Order] { try await inner.orders(after: id, limit: limit) }
+    func isReachable() async -> Bool { await inner.isReachable() }
+    func claimPendingEvents(limit: Int) async throws -> [DomainEvent] { try await inner.claimPendingEvents(limit: limit) }
+    func markSent(_ eventIDs: [String]) async throws { try await inner.markSent(eventIDs) }
+    func releaseClaims(_ eventIDs: [String]) async throws { try await inner.releaseClaims(eventIDs) }
+    func enqueue(_ events: [DomainEvent]) async throws { try await inner.enqueue(events) }
+    func pendingEventCount() async throws -> Int { try await inner.pendingEventCount() }
+}
+
+/// The catalog service's store during the migration: product edits and stock the operators
+/// set are also written to the monolith. Reservations are not: until the catalog moves at
+/// 100 %, each side sells its own stock.
+final class DualWritingCatalogStore: CatalogStore {
+    let inner: any CatalogStore
+    let dualWriter: DualWriter
+
+    init(_ inner: any CatalogStore, dualWriter: DualWriter) {
+        self.inner = inner
+        self.dualWriter = dualWriter
+    }
+
+    func update(_ product: Product, events: [DomainEvent]) async throws {
+        try await inner.update(product, events: events)
+        if let saved = try await inner.product(id: product.id) { await dualWriter.product(saved) }
+    }
+
+    func setStock(productID: Int, to stock: Int?, adjustBy delta: Int?, events: @escaping @Sendable (Product) -> [DomainEvent]) async throws -> Product {
+        let product = try await inner.setStock(productID: productID, to: stock, adjustBy: delta, events: events)
+        await dualWriter.product(product)
+        return product
+    }
+
+    func products(_ query: ProductQuery) async throws -> (products: [Product], total: Int) { try await inner.products(query) }
+    func product(id: Int) async throws -> Product? { try await inner.product(id: id) }
+    func insert(_ product: NewProduct, events: @escaping @Sendable (Product) -> [DomainEvent]) async throws -> Product {
+        try await inner.insert(product, events: events)
+    }
+    func categories() async throws -> [Category] { try await inner.categories() }
+    func insertCategory(name: String, slug: String, parentID: Int?) async throws -> Category {
+        try await inner.insertCategory(name: name, slug: slug, parentID: parentID)
+    }
+    func reserve(orderID: String, items: [ReservationItem], events: [DomainEvent]) async throws -> ReservationOutcome {
+        try await inner.reserve(orderID: orderID, items: items, events: events)
+    }
+    func release(orderID: String, events: @escaping @Sendable (Reservation) -> [DomainEvent]) async throws -> Reservation? {
+        try await inner.release(orderID: orderID, events: events)
+    }
+    func products(after id: Int?, limit: Int) async throws -> [Product] { try await inner.products(after: id, limit: limit) }
+    func isReachable() async -> Bool { await inner.isReachable() }
+    func claimPendingEvents(limit: Int) async throws -> [DomainEvent] { try await inner.claimPendingEvents(limit: limit) }
+    func markSent(_ eventIDs: [String]) async throws { try await inner.markSent(eventIDs) }
+    func releaseClaims(_ eventIDs: [String]) async throws { try await inner.releaseClaims(eventIDs) }
+    func enqueue(_ events: [DomainEvent]) async throws { try await inner.enqueue(events) }
+    func pendingEventCount() async throws -> Int { try await inner.pendingEventCount() }
+}

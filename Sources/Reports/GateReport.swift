@@ -1,0 +1,198 @@
+import ContractCore
+import Consistency
+import Foundation
+import SLO
+import Verifier
+
+/// Everything `tollgate gate` found for one rollout stage, and its one verdict. Schema
+/// `tollgate.gate/v1`: `verdict.action` is `proceed`, `reduce`, `pause` or `rollback`, and
+/// `triggers` lists each rollout trigger with its value, threshold and whether it was breached.
+public struct GateReport: Sendable {
+    public static let schema = "tollgate.gate/v1"
+
+    /// What the gate did to the gateway's rollout.
+    public struct Rollout: Sendable {
+        public var before: Int?
+        public var during: Int
+        public var after: Int?
+        /// `--auto-rollback` applied the verdict.
+        public var applied: Bool
+        public var note: String
+
+        public init(before: Int?, during: Int, after: Int?, applied: Bool, note: String) {
+            self.before = before
+            self.during = during
+            self.after = after
+            self.applied = applied
+            self.note = note
+        }
+    }
+
+    public var gate: String
+    public var source: String
+    public var target: String
+    public var startedAt: Date
+    public var seconds: Double
+    public var rollout: Rollout
+    public var verdict: GateVerdict
+    public var triggers: [GateTrigger]
+    public var verification: VerificationReport?
+    public var flows: FlowReport?
+    public var load: LoadResult?
+    public var consistency: [(name: String, comparison: TableComparison)]
+    /// Parts that could not run, in words (they count as breached triggers).
+    public var problems: [String]
+    /// Why the gate stopped early (Ctrl-C), if it did.
+    public var abortedBecause: String?
+
+    public init(gate: String, source: String, target: String, startedAt: Date, seconds: Double, rollout: Rollout, verdict: GateVerdict,
+                triggers: [GateTrigger], verification: VerificationReport?, flows: FlowReport?, load: LoadResult?,
+                consistency: [(name: String, comparison: TableComparison)], problems: [String], abortedBecause: String?) {
+        self.gate = gate
+        self.source = source
+        self.target = target
+        self.startedAt = startedAt
+        self.seconds = seconds
+        self.rollout = rollout
+        self.verdict = verdict
+        self.triggers = triggers
+        self.verification = verification
+        self.flows = flows
+        self.load = load
+        self.consistency = consistency
+        self.problems = problems
+        self.abortedBecause = abortedBecause
+    }
+
+    /// The verdict in a sentence: "roll back to 0 %".
+    public var headline: String {
+        switch verdict.action {
+        case .proceed: return "proceed: stage \(verdict.stage) % holds"
+        case .reduce: return "reduce traffic to \(verdict.rolloutPercent) %"
+        case .pause: return "pause at \(verdict.stage) %"
+        case .rollback: return "roll back to 0 %"
+        }
+    }
+
+    public func json() throws -> Data {
+        func object(_ data: Data) throws -> Any { try JSONSerialization.jsonObject(with: data) }
+        let encoder = JSONEncoder()
+        encoder.keyEncodingStrategy = .convertToSnakeCase
+        var document: [String: Any] = [
+            "schema_version": Self.schema, "gate": gate, "source": source, "target": target,
+            "started_at": ISO8601DateFormatter().string(from: startedAt), "seconds": seconds,
+            "verdict": ["action": verdict.action.rawValue, "phrase": verdict.action.phrase, "stage": verdict.stage,
+                        "rollout_percent": verdict.rolloutPercent, "exit_code": Int(verdict.exitCode), "headline": headline],
+            "triggers": try object(encoder.encode(triggers)),
+            "rollout": ["before": rollout.before as Any? ?? NSNull(), "during": rollout.during, "after": rollout.after as Any? ?? NSNull(),
+                        "applied": rollout.applied, "note": rollout.note],
+            "problems": problems,
+            "aborted": abortedBecause != nil, "aborted_because": abortedBecause as Any? ?? NSNull(),
+        ]
+        if let verification { document["contracts"] = try object(Data(JSONWriter.compact(VerificationJSON.document(verification, error: nil)).utf8)) }
+        if let flows { document["flows"] = try object(flows.json()) }
+        if let load { document["load"] = try object(load.json()) }
+        document["consistency"] = try consistency.map { entry -> Any in
+            var item = try object(JSONEncoder().encode(entry.comparison)) as? [String: Any] ?? [:]
+            item["name"] = entry.name
+            item["inconsistency_percent"] = entry.comparison.inconsistencyPercent
+            return item
+        }
+        return try JSONSerialization.data(withJSONObject: document, options: [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes])
+    }
+
+    /// One suite of the triggers (a breached trigger is a failure), then each part's own cases.
+    public func junit() -> JUnitReport {
+        var suites = [JUnitReport.TestSuite(name: "gate \(gate) stage \(verdict.stage) %: \(headline)", cases: triggers.map { trigger in
+            JUnitReport.TestCase(className: "gate.triggers", name: "\(trigger.name) (\(trigger.action.phrase) if breached)", seconds: 0,
+                                 result: trigger.breached
+                                    ? .failed(message: "\(Self.figure(trigger.value, trigger.unit)) breaches \(Self.figure(trigger.threshold, trigger.unit)): \(trigger.action.phrase)",
+                                              details: trigger.evidence)
+                                    : .passed)
+        } + problems.map { JUnitReport.TestCase(className: "gate.problems", name: $0, seconds: 0, result: .error(message: $0)) })]
+        if let verification { suites += VerificationJUnit.report(verification, error: nil).suites }
+        if let flows { suites += flows.junit().suites }
+        if let load { suites += load.junit().suites }
+        return JUnitReport(name: "tollgate gate", suites: suites)
+    }
+
+    public func html() -> String {
+        let bad = verdict.action != .proceed
+        var page = HTMLPage(title: "Gate \(gate): stage \(verdict.stage) %", tiles: [
+            ("verdict", verdict.action.phrase, bad), ("rollout now", rollout.after.map { "\($0) %" } ?? "?", false),
+            ("triggers breached", "\(triggers.filter(\.breached).count) of \(triggers.count)", bad),
+            ("time", String(format: "%.1f s", seconds), false),
+        ], sections: [])
+        page.banner = ("Verdict: \(headline)" + (abortedBecause.map { " — stopped early: \($0)" } ?? ""), bad)
+        page.notes = [rollout.note] + problems.map { "could not run: \($0)" }
+        page.sections.append(HTMLPage.Section(title: "Rollout triggers", columns: ["trigger", "value", "threshold", "breached", "action if breached"],
+                                              rows: triggers.map { trigger in
+            HTMLPage.Row(cells: [trigger.name, Self.figure(trigger.value, trigger.unit), Self.figure(trigger.threshold, trigger.unit),
+                                 trigger.breached ? "yes" : "no", trigger.action.phrase], bad: trigger.breached, details: [trigger.evidence])
+        }))
+        if let verification {
+            page.sections.append(HTMLPage.Section(title: "Contracts: \(verification.passed) of \(verification.results.count) interactions verified",
+                                                  columns: ["consumer → provider", "interaction", "result"], rows: verification.results.map { result in
+                HTMLPage.Row(cells: ["\(result.consumer) → \(result.provider)", result.description, result.outcome.isPassed ? "passed" : "failed"],
+                             bad: !result.outcome.isPassed && !result.pending)
+            }))
+        }
+        if let flows {
+            page.sections.append(HTMLPage.Section(title: "Flows: \(flows.runs.filter(\.passed).count) of \(flows.runs.count) runs passed",
+                                                  columns: ["flow", "result", "time", "first failure"], rows: flows.runs.map { run in
+                let failed = run.steps.first { $0.status == .failed }
+                return HTMLPage.Row(cells: ["\(run.flow) #\(run.iteration)", run.passed ? "passed" : "failed", String(format: "%.2f s", run.seconds),
+                                            failed.map { "\($0.name): \($0.failure ?? "a check failed")" } ?? ""],
+                                    bad: !run.passed, details: failed.map { [FlowReport.details($0)] } ?? [])
+            }))
+        }
+        if let load {
+            let total = GroupSummary(load.metrics.total, duration: load.run.durationSeconds)
+            page.sections.append(HTMLPage.Section(title: "Load: \(load.run.profile)", columns: ["requests", "rate", "errors", "p50", "p95", "p99"], rows: [
+                HTMLPage.Row(cells: ["\(total.requests)", String(format: "%.1f/s", total.ratePerSecond), String(format: "%.2f %%", total.errorRatePercent),
+                                     String(format: "%.1f ms", total.latency.p50), String(format: "%.1f ms", total.latency.p95),
+                                     String(format: "%.1f ms", total.latency.p99)], bad: !load.verdict.passed),
+            ]))
+        }
+        if !consistency.isEmpty {
+            page.sections.append(HTMLPage.Section(title: "Data consistency", columns: ["table", "source rows", "target rows", "missing in target", "differing", "inconsistent"],
+                                                  rows: consistency.map { entry in
+                let c = entry.comparison
+                var details = c.examples.missingInTarget.map { "missing in target: \($0)" }
+                details += c.examples.differing.map { d in "differs: \(d.key) " + d.columns.map { "\($0.column): \($0.source ?? "NULL") ≠ \($0.target ?? "NULL")" }.joined(separator: ", ") }
+                return HTMLPage.Row(cells: [entry.name, "\(c.sourceRows)", "\(c.targetRows)", "\(c.missingInTarget)", "\(c.differing)",
+                                            String(format: "%.4f %%", c.inconsistencyPercent)], bad: c.inconsistentRows > 0, details: details)
+            }))
+        }
+        return page.html()
+    }
+
+    /// The plain-text summary the command prints.
+    public func summaryText() -> String {
+        var lines = ["", "Gate \(gate), stage \(verdict.stage) %:"]
+        for trigger in triggers {
+            lines.append("  \(trigger.breached ? "✗" : "✓") \(trigger.name.padding(toLength: 26, withPad: " ", startingAt: 0)) \(Self.figure(trigger.value, trigger.unit)) (limit \(Self.figure(trigger.threshold, trigger.unit)))\(trigger.breached ? " → \(trigger.action.phrase)" : "")")
+            if trigger.breached { lines.append("      \(trigger.evidence)") }
+        }
+        for problem in problems { lines.append("  ✗ could not run: \(problem)") }
+        lines.append("Verdict: \(headline.uppercased().prefix(1))\(headline.dropFirst())  (exit \(verdict.exitCode))")
+        lines.append(rollout.note)
+        return lines.joined(separator: "\n")
+    }
+
+    static func figure(_ value: Double, _ unit: String) -> String {
+        switch unit {
+        case "%": return value >= 0.1 || value == 0 ? String(format: "%.2f %%", value) : String(format: "%.4f %%", value)
+        case "ms": return String(format: "%.1f ms", value)
+        default: return value.rounded() == value ? String(format: "%.0f", value) + (unit.isEmpty ? "" : " " + unit) : String(format: "%.2f %@", value, unit)
+        }
+    }
+
+    public func write(json: String?, html: String?, junit: String?, defaultStem: String) throws -> [String] {
+        try ReportFile.writeRequested([
+            (json, ".json", { String(decoding: try self.json(), as: UTF8.self) + "\n" }),
+            (html, ".html", { self.html() }),
+            (junit, ".junit.xml", { self.junit().xml() }),
+        ], defaultStem: defaultStem)
+    }
+}

@@ -1,0 +1,53 @@
+/// One rollout trigger a gate evaluated: what was measured, against what, and what a breach asks for.
+public struct GateTrigger: Sendable, Codable, Equatable {
+    public var name: String
+    public var value: Double
+    public var threshold: Double
+    public var unit: String
+    public var breached: Bool
+    public var action: RolloutAction
+    /// Where the value comes from, in words (which part of the gate, a few examples).
+    public var evidence: String
+
+    public init(name: String, value: Double, threshold: Double, unit: String, breached: Bool, action: RolloutAction, evidence: String) {
+        self.name = name
+        self.value = value
+        self.threshold = threshold
+        self.unit = unit
+        self.breached = breached
+        self.action = action
+        self.evidence = evidence
+    }
+}
+
+/// A gate's one verdict: the most severe action of the breached triggers (proceed when none),
+/// and where that leaves the rollout.
+public struct GateVerdict: Sendable, Codable, Equatable {
+    public var action: RolloutAction
+    /// The stage the gate checked.
+    public var stage: Int
+    /// The rollout percentage the verdict asks for: the stage (proceed, pause), half of it
+    /// (reduce), 0 (roll back).
+    public var rolloutPercent: Int
+
+    public init(stage: Int, triggers: [GateTrigger]) {
+        self.stage = stage
+        action = triggers.filter(\.breached).map(\.action).max() ?? .proceed
+        switch action {
+        case .proceed, .pause: rolloutPercent = stage
+        case .reduce: rolloutPercent = stage / 2
+        case .rollback: rolloutPercent = 0
+        }
+    }
+
+    /// The process exit status of each verdict: 0 proceed, 3 reduce, 4 pause, 5 roll back
+    /// (1 is never a verdict; 2 means the gate could not run).
+    public var exitCode: Int32 {
+        switch action {
+        case .proceed: return 0
+        case .reduce: return 3
+        case .pause: return 4
+        case .rollback: return 5
+        }
+    }
+}

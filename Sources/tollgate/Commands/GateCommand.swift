@@ -1,0 +1,336 @@
+import ArgumentParser
+import Consistency
+import ContractCore
+import Flows
+import Foundation
+import LoadEngine
+import Reports
+import SLO
+import Synchronization
+import Transport
+import Verifier
+
+/// `tollgate gate`: everything a rollout stage must pass, and one verdict — sets the gateway's
+/// rollout to the stage, verifies the contracts, runs the flows and the stage's load, compares
+/// the data, and evaluates the migration guide's triggers.
+struct GateCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "gate",
+        abstract: "Check a rollout stage: contracts, flows, the stage's load, data consistency — one verdict.",
+        discussion: """
+            The gate sets the gateway's rollout to --stage (PUT /admin/rollout), verifies the contracts, runs the flows
+            and the stage's load profile through the gateway, compares the tables the gate file names, and evaluates every
+            trigger (defaults: error rate > 1 % → roll back, p95 > 500 ms → reduce traffic by half, payment failures
+            > 0.1 % → roll back, data inconsistency > 0.01 % → pause, a failed contract or flow → roll back).
+            With --auto-rollback the verdict is applied to the gateway; without it the gateway stays at the stage.
+            Ctrl-C stops the gate, puts the gateway back where it was, and writes what finished.
+            Exit status: 0 proceed, 3 reduce traffic, 4 pause, 5 roll back, 2 the gate could not run (or was interrupted).
+            """)
+
+    @Argument(help: "The gate file (YAML; see loadprofiles/README.md).") var gateFile: String
+    @Option(help: "The rollout stage to check, in percent (a stage the gate file lists).") var stage: Int
+    @Flag(help: "Apply the verdict to the gateway: reduce → half the stage, roll back → 0 %.") var autoRollback = false
+    @Option(help: "Shorten the stage's load to this (its shape kept), e.g. 20s.") var duration: String?
+    @Option(help: "Kafka brokers for the flows' event expectations (default: the gate file's kafka_brokers).") var kafkaBrokers: String?
+    @Option(help: "Write the JSON report (tollgate.gate/v1) here.") var json: String?
+    @Option(help: "Write the HTML report here.") var html: String?
+    @Option(help: "Write the JUnit XML report here.") var junit: String?
+    @Option(help: "Where reports go when none is named.") var reportDir = "reports"
+    @Flag(help: "No live progress during the load.") var quiet = false
+
+    func validate() throws {
+        var problems: [String] = []
+        if !(1...100).contains(stage) { problems.append("--stage must be a rollout percentage from 1 to 100") }
+        if let duration { if let seconds = DurationText.seconds(duration), seconds > 0 {} else { problems.append("--duration '\(duration)' is not a duration longer than 0 (20s, 5m)") } }
+        if !problems.isEmpty { throw ValidationError(problems.joined(separator: "\n")) }
+    }
+
+    func run() async throws {
+        let started = Date()
+        let gate: GateFile, profile: LoadProfile, flows: [Flow]
+        do {
+            gate = try GateLoader.load(file: gateFile)
+            guard let profileFile = gate.stages[stage] else {
+                throw GateSetupError("\(gateFile): stages: no stage \(stage) (the file lists \(gate.stages.keys.sorted().map { "\($0)" }.joined(separator: ", ")))")
+            }
+            var stageProfile = try ProfileLoader.load(file: profileFile)
+            stageProfile.target = gate.gateway.url
+            stageProfile.objectives = gate.objectives
+            if let duration, let seconds = DurationText.seconds(duration) { stageProfile = stageProfile.shortened(to: seconds) }
+            profile = stageProfile
+            flows = try gate.flows.map { try FlowLoader.load(file: $0) }
+        } catch let error as ProfileError {
+            fail("the gate's files have \(error.problems.count) problem(s):\n\(error)")
+        } catch {
+            fail("\(error)")
+        }
+        let brokers = kafkaBrokers ?? gate.kafkaBrokers
+        let topics = Set(flows.flatMap(\.topics)).union(profile.eventTopics)
+        if !topics.isEmpty, brokers == nil {
+            fail("the flows expect events on \(topics.sorted().joined(separator: ", ")): give --kafka-brokers HOST:PORT (tollgate services up prints it) or kafka_brokers in \(gateFile)")
+        }
+        let admin = GatewayAdmin(url: gate.gateway.url)
+        let before: Int
+        do {
+            try await admin.authenticate(token: gate.gateway.adminToken, email: gate.gateway.adminEmail, password: gate.gateway.adminPassword)
+            before = try await admin.rollout()
+            try await admin.setRollout(stage)
+        } catch {
+            fail("\(error)")
+        }
+        print("Gate \(gate.name): stage \(stage) % (the gateway was at \(before) %, now \(stage) %)")
+
+        let abort = GateAbort()
+        let signals = Task {
+            await ShutdownSignals.shared.wait()
+            abort.abort("interrupted (Ctrl-C or SIGTERM)")
+            FileHandle.standardError.write(Data("\nStopping the gate: the gateway goes back to \(before) % (Ctrl-C again exits at once)…\n".utf8))
+        }
+        var parts = GateParts()
+        if let contracts = gate.contracts, !abort.isAborted {
+            print("\nContracts (\(contracts.pacts.joined(separator: ", "))):")
+            do { parts.verification = try await verify(contracts, token: admin.token, brokers: brokers) } catch { parts.problems.append("contracts: \(error)") }
+        }
+        if !flows.isEmpty, !abort.isAborted {
+            print("\nFlows through the gateway:")
+            do {
+                parts.flows = try await FlowCommand.run(flows, target: TargetURL(gate.gateway.url)!, kafkaBrokers: brokers, iterations: gate.flowIterations)
+            } catch { parts.problems.append("flows: \(error)") }
+        }
+        if !abort.isAborted {
+            do { parts.load = try await runLoad(profile, target: gate.gateway.url, brokers: brokers, topics: topics, abort: abort) } catch {
+                parts.problems.append("load: \(error)")
+            }
+        }
+        if !abort.isAborted, !gate.consistency.isEmpty {
+            print("\nData consistency:")
+            for check in gate.consistency {
+                let token = admin.token
+                do {
+                    let comparison = try await BlockingWork.run {
+                        try ExportComparer.compare(source: check.source, target: check.target, token: token, columns: check.columns,
+                                                   targetMayHaveMore: check.targetMayHaveMore)
+                    }
+                    print("  \(comparison.inconsistentRows == 0 ? "✓" : "✗") \(check.name): \(comparison.sourceRows) vs \(comparison.targetRows) rows, \(String(format: "%.4f", comparison.inconsistencyPercent)) % inconsistent")
+                    parts.consistency.append((check.name, comparison))
+                } catch { parts.problems.append("consistency \(check.name): \(error)") }
+            }
+        }
+        signals.cancel()
+
+        let triggers = parts.triggers(objectives: gate.objectives, inconsistencyThreshold: gate.inconsistencyThreshold)
+        let verdict = GateVerdict(stage: stage, triggers: triggers)
+        var rollout = GateReport.Rollout(before: before, during: stage, after: stage, applied: false, note: "")
+        do {
+            if let reason = abort.reason {
+                try await admin.setRollout(before)
+                rollout.after = before
+                rollout.note = "Stopped early (\(reason)): the gateway is back at \(before) %."
+            } else if autoRollback && verdict.rolloutPercent != stage {
+                try await admin.setRollout(verdict.rolloutPercent)
+                rollout.after = verdict.rolloutPercent
+                rollout.applied = true
+                rollout.note = "--auto-rollback: the gateway now sends \(verdict.rolloutPercent) % of users to the new services."
+            } else if verdict.rolloutPercent != stage {
+                rollout.note = "The gateway stays at \(stage) %; the verdict asks for \(verdict.rolloutPercent) % (apply it with --auto-rollback or PUT /admin/rollout)."
+            } else {
+                rollout.note = "The gateway stays at \(stage) %."
+            }
+        } catch {
+            rollout.after = nil
+            rollout.note = "Could not set the gateway's rollout: \(error)"
+        }
+        let report = GateReport(gate: gate.name, source: gateFile, target: gate.gateway.url, startedAt: started, seconds: Date().timeIntervalSince(started),
+                                rollout: rollout, verdict: verdict, triggers: triggers, verification: parts.verification, flows: parts.flows,
+                                load: parts.load, consistency: parts.consistency, problems: parts.problems, abortedBecause: abort.reason)
+        print(report.summaryText())
+        let written = try report.write(json: json, html: html, junit: junit, defaultStem: "\(reportDir)/gate-stage-\(stage)")
+        for file in written { print("  report: \(file)") }
+        throw ExitCode(abort.reason != nil ? ExitStatus.error : verdict.exitCode)
+    }
+
+    private func fail(_ message: String) -> Never {
+        FileHandle.standardError.write(Data("Error: \(message)\n".utf8))
+        Foundation.exit(ExitStatus.error)
+    }
+
+    /// Every pact of a provider the gate file maps, against that provider, with its provider states.
+    private func verify(_ contracts: GateFile.Contracts, token: String?, brokers: String?) async throws -> VerificationReport {
+        let pacts = try await PactLoader().load(contracts.pacts)
+        let printer = TreePrinter()
+        var combined = VerificationReport()
+        let started = Date()
+        let pairs = Set(pacts.map { [$0.pact.provider, $0.pact.consumer] }).sorted { $0.lexicographicallyPrecedes($1) }
+        for pair in pairs {
+            let (provider, consumer) = (pair[0], pair[1])
+            guard let url = contracts.providers.first(where: { $0.name == provider })?.url else { continue }
+            var options = VerifyOptions()
+            options.provider = provider
+            options.consumer = consumer
+            // Between services, calls carry a credential; the admin token is one.
+            if let token, consumer.hasSuffix("-service"), provider != "payment-provider" { options.headers = [("Authorization", "Bearer \(token)")] }
+            options.providerBaseURL = url
+            options.stateChangeURL = url + "/_pact/provider-states"
+            options.kafkaBrokers = brokers
+            let report = try await ProviderVerifier(options: options).verify(pacts) { printer.print($0) }
+            combined.results += report.results
+        }
+        combined.startedAt = started
+        combined.duration = Date().timeIntervalSince(started)
+        printer.summary(combined)
+        return combined
+    }
+
+    private func runLoad(_ profile: LoadProfile, target: String, brokers: String?, topics: Set<String>, abort: GateAbort) async throws -> LoadResult {
+        var options = RunOptions()
+        options.userAgent = "tollgate/\(Tollgate.version)"
+        var events: KafkaEventSource?
+        let profileTopics = profile.eventTopics
+        if !profileTopics.isEmpty, let brokers { events = try await KafkaEventSource.start(brokers: brokers, topics: profileTopics.sorted()) }
+        defer { events?.close() }
+        options.events = events
+        let run = LoadRun(profile: profile, target: TargetURL(target)!, options: options)
+        abort.watch(run)
+        defer { abort.watch(nil) }
+        print("\nLoad: \(profile.name) (\(DurationText.describe(profile.duration))) through the gateway…")
+        let display = ProgressDisplay(quiet: quiet)
+        display.started(profile: run.profile, target: TargetURL(target)!)
+        let outcome = try await run.run { display.update($0) }
+        display.finish()
+        let result = LoadResult(profile: run.profile, outcome: outcome, target: target, shard: .whole, tollgateVersion: Tollgate.version)
+        print(result.summaryText())
+        return result
+    }
+}
+
+/// What each part of a gate produced.
+struct GateParts {
+    var verification: VerificationReport?
+    var flows: FlowReport?
+    var load: LoadResult?
+    var consistency: [(name: String, comparison: TableComparison)] = []
+    var problems: [String] = []
+
+    /// Every trigger, with its evidence: the parts' own (contracts, flows, data) and the load's objectives.
+    func triggers(objectives: [Objective], inconsistencyThreshold: Double) -> [GateTrigger] {
+        var triggers: [GateTrigger] = []
+        if let verification {
+            let failures = verification.failures
+            triggers.append(GateTrigger(name: "contract failures", value: Double(failures.count), threshold: 0, unit: "", breached: !failures.isEmpty,
+                                        action: .rollback, evidence: failures.isEmpty ? "\(verification.results.count) interactions verified"
+                                            : failures.prefix(5).map { "\($0.consumer) → \($0.provider): \($0.description)" }.joined(separator: "; ")))
+        }
+        if let flows {
+            let failed = flows.runs.filter { !$0.passed }
+            triggers.append(GateTrigger(name: "flow failures", value: Double(failed.count), threshold: 0, unit: "", breached: !failed.isEmpty, action: .rollback,
+                                        evidence: failed.isEmpty ? "\(flows.runs.count) flow runs passed" : failed.prefix(5).map { run in
+                                            let step = run.steps.first { $0.status == .failed }
+                                            return "\(run.flow) #\(run.iteration) at '\(step?.name ?? "?")': \(step?.failure ?? "a check failed")"
+                                        }.joined(separator: "; ")))
+        }
+        if let load {
+            for slo in load.slos {
+                let stats = load.metrics.total
+                let expression = slo.objective.expression
+                let name = expression.prefix { !"<>=".contains($0) }
+                triggers.append(GateTrigger(name: String(name),
+                                            value: slo.value, threshold: slo.objective.threshold, unit: slo.objective.unit, breached: !slo.passed,
+                                            action: slo.objective.action,
+                                            evidence: "load \(load.run.profile): \(stats.requests) requests, \(stats.errors) errors, \(Int(load.run.durationSeconds)) s"))
+            }
+        }
+        if !consistency.isEmpty {
+            let worst = consistency.max { $0.comparison.inconsistencyPercent < $1.comparison.inconsistencyPercent }!
+            triggers.append(GateTrigger(name: "data inconsistency", value: worst.comparison.inconsistencyPercent, threshold: inconsistencyThreshold, unit: "%",
+                                        breached: worst.comparison.inconsistencyPercent > inconsistencyThreshold, action: .pause,
+                                        evidence: consistency.map { entry in
+                                            let c = entry.comparison
+                                            return "\(entry.name): \(c.inconsistentRows) of \(max(c.sourceRows, 1)) rows (\(c.missingInTarget) missing in the target, \(c.differing) differing)"
+                                        }.joined(separator: "; ")))
+        }
+        if !problems.isEmpty {
+            triggers.append(GateTrigger(name: "parts that could not run", value: Double(problems.count), threshold: 0, unit: "", breached: true, action: .pause,
+                                        evidence: problems.joined(separator: "; ")))
+        }
+        return triggers
+    }
+}
+
+/// Why a gate stopped early, and the load run to stop with it.
+final class GateAbort: Sendable {
+    private let state = Mutex<(reason: String?, run: LoadRun?)>((nil, nil))
+
+    var reason: String? { state.withLock { $0.reason } }
+    var isAborted: Bool { reason != nil }
+
+    func abort(_ reason: String) {
+        let run = state.withLock { state -> LoadRun? in
+            state.reason = state.reason ?? reason
+            return state.run
+        }
+        run?.stop(because: reason)
+    }
+
+    func watch(_ run: LoadRun?) {
+        let reason = state.withLock { state -> String? in
+            state.run = run
+            return state.reason
+        }
+        if let reason { run?.stop(because: reason) }
+    }
+}
+
+/// The gateway's admin API: an admin token, and the rollout percentage.
+final class GatewayAdmin: Sendable {
+    let url: String
+    private let pool = HTTPClientPool()
+    private let tokenBox = Mutex<String?>(nil)
+
+    init(url: String) { self.url = url.hasSuffix("/") ? String(url.dropLast()) : url }
+
+    var token: String? { tokenBox.withLock { $0 } }
+
+    /// Uses `token`, or logs in as the admin through the gateway.
+    func authenticate(token: String?, email: String, password: String) async throws {
+        if let token { tokenBox.withLock { $0 = token }; return }
+        let body = try JSONSerialization.data(withJSONObject: ["email": email, "password": password])
+        let response = try await send("POST", "/api/v1/users/login", body: Array(body), authorized: false)
+        guard response.status == 200, let object = try? JSONSerialization.jsonObject(with: Data(response.body)) as? [String: Any],
+              let issued = object["token"] as? String else {
+            throw GateSetupError("logging in as \(email) at \(url) answered \(response.status); set gateway.admin_token (or TOLLGATE_ADMIN_TOKEN) or the admin's credentials")
+        }
+        tokenBox.withLock { $0 = issued }
+    }
+
+    func rollout() async throws -> Int {
+        let response = try await send("GET", "/admin/rollout", body: [], authorized: true)
+        guard response.status == 200, let object = try? JSONSerialization.jsonObject(with: Data(response.body)) as? [String: Any],
+              let percent = object["percent"] as? Int else {
+            throw GateSetupError("GET \(url)/admin/rollout answered \(response.status): is \(url) a Tollgate gateway?")
+        }
+        return percent
+    }
+
+    func setRollout(_ percent: Int) async throws {
+        let body = try JSONSerialization.data(withJSONObject: ["percent": percent])
+        let response = try await send("PUT", "/admin/rollout", body: Array(body), authorized: true)
+        guard response.status == 200 else {
+            throw GateSetupError("PUT \(url)/admin/rollout answered \(response.status)\(response.status == 401 || response.status == 403 ? " (the token is not an admin's)" : "")")
+        }
+    }
+
+    private func send(_ method: String, _ path: String, body: [UInt8], authorized: Bool) async throws -> HTTPClientResponse {
+        var headers: [(name: String, value: String)] = [("Content-Type", "application/json"), ("Accept", "application/json")]
+        if authorized, let token { headers.append(("Authorization", "Bearer " + token)) }
+        do {
+            return try await pool.send(HTTPClientRequest(method: method, url: url + path, headers: headers, body: body, timeout: 10))
+        } catch {
+            throw GateSetupError("cannot reach the gateway at \(url): \(error)")
+        }
+    }
+}
+
+struct GateSetupError: Error, CustomStringConvertible {
+    let description: String
+    init(_ description: String) { self.description = description }
+}
