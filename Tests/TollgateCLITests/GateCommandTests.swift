@@ -1,0 +1,128 @@
+import Foundation
+import ReferenceServices
+import TestSupport
+import Testing
+import Transport
+
+/// `tollgate gate` against the reference services and their monolith, with real traffic.
+@Suite(.serialized) struct GateCommandTests {
+    /// A gate file for `stack` (its ephemeral ports), the shipped flows and stage profiles.
+    static func gateFile(_ stack: ServiceStack, in folder: URL, contracts: Bool, flows: [String] = ["purchase", "declined-card", "out-of-stock", "cancel-and-refund", "browse"]) throws -> String {
+        let root = packageRoot.path
+        var yaml = """
+            name: test-gate
+            gateway: {url: "\(stack.gatewayURL)", admin_token: "\(stack.adminToken)"}
+            kafka_brokers: "\(stack.kafkaBootstrap)"
+            flows: [\(flows.map { "\"\(root)/flows/\($0).yaml\"" }.joined(separator: ", "))]
+            stages: {25: "\(root)/loadprofiles/stage-25.yaml"}
+            consistency:
+              - {name: users, source: "\(stack.url("user-service")!)/admin/export/users", target: "\(stack.url("monolith")!)/admin/export/users", columns: [email, role], target_may_have_more: true}
+              - {name: orders, source: "\(stack.url("order-service")!)/admin/export/orders", target: "\(stack.url("monolith")!)/admin/export/orders", target_may_have_more: true}
+
+            """
+        if contracts {
+            yaml += "contracts:\n  pacts: [\"\(root)/contracts\"]\n  providers:\n"
+            for name in ["user-service", "catalog-service", "order-service", "payment-service", "payment-provider"] {
+                yaml += "    \(name): \"\(stack.url(name)!)\"\n"
+            }
+        }
+        let file = folder.appendingPathComponent("gate.yaml")
+        try yaml.write(to: file, atomically: true, encoding: .utf8)
+        return file.path
+    }
+
+    static func gate(_ file: String, _ folder: URL, _ extra: [String] = []) async throws -> (status: Int32, out: String, err: String, json: [String: Any]) {
+        let report = folder.appendingPathComponent("gate.json")
+        let result = try await runTollgateAsync(["gate", file, "--stage", "25", "--duration", "4s", "--quiet", "--json", report.path,
+                                                 "--html", folder.appendingPathComponent("gate.html").path,
+                                                 "--junit", folder.appendingPathComponent("gate.xml").path] + extra)
+        let json = (try? jsonObject(report)) ?? [:]
+        return (result.status, result.out, result.err, json)
+    }
+
+    static func trigger(_ json: [String: Any], _ name: String) -> [String: Any]? {
+        (json["triggers"] as? [[String: Any]])?.first { $0["name"] as? String == name }
+    }
+
+    @Test func aHealthyStageProceeds() async throws {
+        let folder = try temporaryFolder("gate-healthy")
+        defer { try? FileManager.default.removeItem(at: folder) }
+        try await withStack({ c in c.seedProducts = 300; c.providerStates = true; c.rolloutPercent = 0 }) { stack in
+            let file = try Self.gateFile(stack, in: folder, contracts: true)
+            let result = try await Self.gate(file, folder)
+            #expect(result.status == 0, "\(result.out)\(result.err)")
+            let verdict = try #require(result.json["verdict"] as? [String: Any])
+            #expect(verdict["action"] as? String == "proceed" && verdict["rollout_percent"] as? Int == 25)
+            #expect(result.json["schema_version"] as? String == "tollgate.gate/v1")
+            let triggers = try #require(result.json["triggers"] as? [[String: Any]])
+            #expect(Set(triggers.compactMap { $0["name"] as? String }).isSuperset(of: ["contract failures", "flow failures", "error_rate", "p95",
+                                                                                        "payment_failure_rate", "data inconsistency"]))
+            #expect(triggers.allSatisfy { $0["breached"] as? Bool == false }, "\(triggers)")
+            for trigger in triggers { #expect(trigger["value"] is Double && trigger["threshold"] is Double && trigger["action"] is String) }
+            #expect(await stack.rollout.percent == 25, "the gateway stays at the stage")
+            // Both sides of the rollout served traffic.
+            let load = try #require(result.json["load"] as? [String: Any])
+            #expect(load["metrics"] != nil)
+            let html = try String(contentsOf: folder.appendingPathComponent("gate.html"), encoding: .utf8)
+            #expect(html.contains("Rollout triggers") && html.contains("Data consistency") && html.contains("Contracts"))
+            let junit = try String(contentsOf: folder.appendingPathComponent("gate.xml"), encoding: .utf8)
+            #expect(junit.contains(#"name="data inconsistency (pause if breached)""#))
+        }
+    }
+
+    @Test func aFailingPaymentProviderRollsBackToZero() async throws {
+        let folder = try temporaryFolder("gate-provider")
+        defer { try? FileManager.default.removeItem(at: folder) }
+        try await withStack({ c in c.seedProducts = 300; c.rolloutPercent = 10; c.providerFaults = ProviderFaults(latencyMs: 0, failureRate: 1) }) { stack in
+            let file = try Self.gateFile(stack, in: folder, contracts: false, flows: ["purchase"])
+            let result = try await Self.gate(file, folder, ["--auto-rollback"])
+            #expect(result.status == 5, "\(result.out)\(result.err)")
+            let verdict = try #require(result.json["verdict"] as? [String: Any])
+            #expect(verdict["action"] as? String == "rollback" && verdict["rollout_percent"] as? Int == 0)
+            #expect(Self.trigger(result.json, "payment_failure_rate")?["breached"] as? Bool == true)
+            #expect(Self.trigger(result.json, "flow failures")?["breached"] as? Bool == true)
+            #expect(await stack.rollout.percent == 0, "--auto-rollback applied the verdict")
+            let rollout = try #require(result.json["rollout"] as? [String: Any])
+            #expect(rollout["applied"] as? Bool == true && rollout["before"] as? Int == 10 && rollout["after"] as? Int == 0)
+            #expect(result.out.contains("Verdict: Roll back to 0 %"), "\(result.out)")
+        }
+    }
+
+    @Test func droppedDualWritesPauseTheRollout() async throws {
+        let folder = try temporaryFolder("gate-dual-write")
+        defer { try? FileManager.default.removeItem(at: folder) }
+        try await withStack({ c in c.seedProducts = 300; c.rolloutPercent = 0; c.breakages = [.dualWriteDrop(share: 1)] }) { stack in
+            let file = try Self.gateFile(stack, in: folder, contracts: false, flows: ["purchase"])
+            let result = try await Self.gate(file, folder)
+            #expect(result.status == 4, "\(result.out)\(result.err)")
+            #expect((result.json["verdict"] as? [String: Any])?["action"] as? String == "pause")
+            let inconsistency = try #require(Self.trigger(result.json, "data inconsistency"))
+            #expect(inconsistency["breached"] as? Bool == true && (inconsistency["value"] as? Double ?? 0) > 0.01)
+            #expect((inconsistency["evidence"] as? String ?? "").contains("missing in the target"), "\(inconsistency)")
+            #expect(stack.dualWriter?.counts.dropped ?? 0 > 0)
+            // The backfill copies what the monolith lacks; the data is consistent again.
+            let backfill = try await HTTPClientPool().send(HTTPClientRequest(method: "POST", url: stack.gatewayURL + "/admin/backfill",
+                                                                            headers: [("Authorization", "Bearer \(stack.adminToken)")]))
+            #expect(backfill.status == 200, "\(backfill.bodyText)")
+            #expect(!backfill.bodyText.contains("\"orders_to_monolith\":0"), "\(backfill.bodyText)")
+            let again = try await runTollgateAsync(["consistency", "--source", "\(stack.url("order-service")!)/admin/export/orders",
+                                                    "--target", "\(stack.url("monolith")!)/admin/export/orders", "--target-may-have-more", "--token", stack.adminToken])
+            #expect(again.status == 0, "\(again.out)\(again.err)")
+        }
+    }
+
+    @Test func aBrokenGateFileIsRefusedWithItsLines() async throws {
+        let folder = try temporaryFolder("gate-bad")
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let file = folder.appendingPathComponent("gate.yaml")
+        try "gateway: {url: not-a-url}\nstages: {150: x.yaml}\nconsistency:\n  - {source: postgres://x, target: http://y/admin/export/users}\nflow_iterations: 0\n"
+            .write(to: file, atomically: true, encoding: .utf8)
+        let result = try await runTollgateAsync(["gate", file.path, "--stage", "25"])
+        #expect(result.status == 2)
+        for expected in ["gate.yaml:1: gateway.url", "gate.yaml:2: stages.150", "gate.yaml:4: consistency[0].source", "gate.yaml:5: flow_iterations"] {
+            #expect(result.err.contains(expected), "\(expected) in \(result.err)")
+        }
+        let unknownStage = try await runTollgateAsync(["gate", "loadprofiles/gate.yaml", "--stage", "33"])
+        #expect(unknownStage.status == 2 && unknownStage.err.contains("no stage 33"), "\(unknownStage.err)")
+    }
+}
