@@ -10,10 +10,11 @@ import Testing
         let base = Int.random(in: 20000...30000)
         let process = try ChildProcess(tollgateBinary.path, ["services", "up", "--gateway-port", "\(base)", "--user-port", "\(base + 1)",
                                                              "--catalog-port", "\(base + 2)", "--order-port", "\(base + 3)", "--payment-port", "\(base + 4)",
-                                                             "--provider-port", "\(base + 5)", "--seed-products", "5"], captureError: false)
+                                                             "--provider-port", "\(base + 5)", "--monolith-port", "\(base + 6)", "--seed-products", "5"], captureError: false)
         let text = await process.output(until: "Ctrl-C stops", timeout: 30)
         #expect(text.contains("api-gateway        http://127.0.0.1:\(base)"))
         #expect(text.contains("kafka              127.0.0.1:"))
+        #expect(text.contains("monolith           http://127.0.0.1:\(base + 6) (legacy"), "\(text)")
         #expect(text.contains("Admin: admin@tollgate.local"))
         let (data, response) = try await URLSession.shared.data(from: URL(string: "http://127.0.0.1:\(base)/api/v1/products?per_page=2")!)
         #expect((response as? HTTPURLResponse)?.statusCode == 200)
@@ -49,10 +50,10 @@ import Testing
 
     /// `services up` with a 30 s payment provider and an order waiting on it.
     func stackWithASlowOrder(shutdownTimeout: String) async throws -> (process: ChildProcess, banner: String, order: Task<Void, Never>) {
-        let ports = (0..<6).map { _ in freePort() }
+        let ports = (0..<7).map { _ in freePort() }
         let process = try ChildProcess(tollgateBinary.path, ["services", "up", "--gateway-port", "\(ports[0])", "--user-port", "\(ports[1])",
                                                              "--catalog-port", "\(ports[2])", "--order-port", "\(ports[3])", "--payment-port", "\(ports[4])",
-                                                             "--provider-port", "\(ports[5])", "--seed-products", "5", "--provider-latency-ms", "30000",
+                                                             "--provider-port", "\(ports[5])", "--monolith-port", "\(ports[6])", "--seed-products", "5", "--provider-latency-ms", "30000",
                                                              "--shutdown-timeout", shutdownTimeout], captureError: false)
         let banner = await process.output(until: "Ctrl-C stops", timeout: 30)
         let gateway = "http://127.0.0.1:\(ports[0])"

@@ -43,7 +43,8 @@ public actor PaymentProviderState {
 
     public init(faults: ProviderFaults = ProviderFaults()) { self.faults = faults }
 
-    func setFaults(_ faults: ProviderFaults) { self.faults = faults }
+    /// Changes the injected faults while running (the demo's failing provider).
+    public func setFaults(_ faults: ProviderFaults) { self.faults = faults }
 
     /// Looks the key up and, when it is new, starts `operation` for it: one step, so concurrent
     /// requests with one key make one attempt. A failed attempt frees the key for a retry.

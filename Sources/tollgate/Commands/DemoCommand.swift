@@ -12,7 +12,7 @@ import Verifier
 struct DemoCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "demo",
-        abstract: "Start the reference services, verify the contracts, run the flows and a smoke load, write reports.",
+        abstract: "Start the reference services and the monolith, verify the contracts, run the flows, a smoke load and the rollout gate, write reports.",
         discussion: "Exit status: 0 every contract verified, every flow passed and the smoke load held its objectives, 1 something did not, 2 the demo could not run.")
 
     @Option(help: "Where the pacts are.") var contracts = "contracts"
@@ -45,14 +45,16 @@ struct DemoCommand: AsyncParsableCommand {
             print("Reports: \(reports)/demo-verification.json, .junit.xml, .html")
             failed = try await runFlows(stack) || failed
             failed = try await runSmokeLoad(stack) || failed
+            failed = try await runGates(stack) || failed
         } catch {
             FileHandle.standardError.write(Data("tollgate demo: error: \(error)\n".utf8))
             await stack.stop()
             throw ExitCode(ExitStatus.error)
         }
         await stack.stop()
-        print(failed ? "\n✗ The demo found problems (see above)." : "\n✓ Contracts verified, every flow passed, the smoke load held its objectives.")
-        print("Open \(reports)/demo-load.html, \(reports)/demo-flows.html and \(reports)/demo-verification.html.")
+        print(failed ? "\n✗ The demo found problems (see above)."
+                     : "\n✓ Contracts verified, every flow passed, the smoke load held its objectives; the gate let stage 25 % proceed and rolled stage 50 % back to 0 % when the payment provider failed.")
+        print("Open \(reports)/demo-load.html, \(reports)/demo-flows.html, \(reports)/demo-verification.html, \(reports)/gate-stage-25.html and \(reports)/gate-stage-50.html.")
         throw ExitCode(failed ? ExitStatus.failed : ExitStatus.passed)
     }
 
@@ -97,6 +99,49 @@ struct DemoCommand: AsyncParsableCommand {
         let written = try report.write(json: nil, html: nil, junit: nil, defaultStem: "\(reports)/demo-flows")
         print("Reports: " + written.joined(separator: ", "))
         return !report.passed
+    }
+
+    /// The rollout gate twice: stage 25 % with everything healthy (proceed), then stage 50 % with
+    /// the payment provider failing, applied with --auto-rollback (roll back to 0 %); true when
+    /// a verdict was not the one expected.
+    func runGates(_ stack: ServiceStack) async throws -> Bool {
+        try FileManager.default.createDirectory(atPath: reports, withIntermediateDirectories: true)
+        let file = "\(reports)/demo-gate.yaml"
+        try Self.gateFile(stack).write(toFile: file, atomically: true, encoding: .utf8)
+        print("\n── Rollout gate, stage 25 %, everything healthy ──")
+        let healthy = try await GateCommand.parse([file, "--stage", "25", "--duration", "8s", "--quiet", "--report-dir", reports]).evaluate()
+        print("\n── Rollout gate, stage 50 %, the payment provider failing 50 % of charges, --auto-rollback ──")
+        await stack.providerState.setFaults(ProviderFaults(latencyMs: 0, failureRate: 0.5))
+        let failing = try await GateCommand.parse([file, "--stage", "50", "--duration", "8s", "--quiet", "--auto-rollback", "--report-dir", reports]).evaluate()
+        await stack.providerState.setFaults(ProviderFaults())
+        return healthy.verdict.action != .proceed || failing.verdict.action != .rollback || failing.rollout.after != 0
+    }
+
+    /// The shipped gate (loadprofiles/gate.yaml) for this stack's ports.
+    static func gateFile(_ stack: ServiceStack) -> String {
+        let root = FileManager.default.currentDirectoryPath
+        var yaml = """
+            name: demo
+            description: The demo's rollout gate (loadprofiles/gate.yaml, for the demo's ports).
+            gateway: {url: "\(stack.gatewayURL)", admin_token: "\(stack.adminToken)"}
+            kafka_brokers: "\(stack.kafkaBootstrap)"
+            flows: [\(["purchase", "declined-card", "out-of-stock", "cancel-and-refund", "browse"].map { "\"\(root)/flows/\($0).yaml\"" }.joined(separator: ", "))]
+            stages: {25: "\(root)/loadprofiles/stage-25.yaml", 50: "\(root)/loadprofiles/stage-50.yaml"}
+            contracts:
+              pacts: ["\(root)/contracts"]
+              providers:
+
+            """
+        for name in ["user-service", "catalog-service", "order-service", "payment-service", "payment-provider"] {
+            yaml += "    \(name): \"\(stack.url(name)!)\"\n"
+        }
+        yaml += "consistency:\n"
+        for (table, service, columns, more) in [("users", "user-service", "[email, first_name, last_name, role]", true),
+                                                ("orders", "order-service", "[user_id, status, items, total, payment_id]", true),
+                                                ("products", "catalog-service", "[sku, name, price, currency, active]", false)] {
+            yaml += "  - {name: \(table), source: \"\(stack.url(service)!)/admin/export/\(table)\", target: \"\(stack.url("monolith")!)/admin/export/\(table)\", columns: \(columns), target_may_have_more: \(more)}\n"
+        }
+        return yaml
     }
 
     /// The smoke load profile against the gateway; true when an objective was breached.

@@ -46,6 +46,13 @@ struct GateCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
+        let report = try await evaluate()
+        throw ExitCode(report.abortedBecause != nil ? ExitStatus.error : report.verdict.exitCode)
+    }
+
+    /// Runs every part of the gate, moves the rollout as the verdict and the flags say, writes
+    /// and returns the report.
+    func evaluate() async throws -> GateReport {
         let started = Date()
         let gate: GateFile, profile: LoadProfile, flows: [Flow]
         do {
@@ -146,7 +153,7 @@ struct GateCommand: AsyncParsableCommand {
         print(report.summaryText())
         let written = try report.write(json: json, html: html, junit: junit, defaultStem: "\(reportDir)/gate-stage-\(stage)")
         for file in written { print("  report: \(file)") }
-        throw ExitCode(abort.reason != nil ? ExitStatus.error : verdict.exitCode)
+        return report
     }
 
     private func fail(_ message: String) -> Never {
