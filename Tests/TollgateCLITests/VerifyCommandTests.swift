@@ -278,5 +278,14 @@ func runTollgateAsync(_ arguments: [String]) async throws -> (status: Int32, out
         #expect((json["summary"] as? [String: Any])?["passed"] as? Int == 22)
         #expect(FileManager.default.fileExists(atPath: reports.appendingPathComponent("demo-verification.junit.xml").path))
         #expect(FileManager.default.fileExists(atPath: reports.appendingPathComponent("demo-verification.html").path))
+        // The gate: stage 25 % proceeds; stage 50 % with a failing payment provider rolls back to 0 %.
+        let healthy = try jsonObject(reports.appendingPathComponent("gate-stage-25.json"))
+        #expect((healthy["verdict"] as? [String: Any])?["action"] as? String == "proceed", "\(result.out)")
+        let failing = try jsonObject(reports.appendingPathComponent("gate-stage-50.json"))
+        #expect((failing["verdict"] as? [String: Any])?["action"] as? String == "rollback")
+        #expect((failing["rollout"] as? [String: Any])?["after"] as? Int == 0 && (failing["rollout"] as? [String: Any])?["applied"] as? Bool == true)
+        let breached = ((failing["triggers"] as? [[String: Any]]) ?? []).filter { $0["breached"] as? Bool == true }.compactMap { $0["name"] as? String }
+        #expect(breached.contains("payment_failure_rate"), "\(breached)")
+        #expect(FileManager.default.fileExists(atPath: reports.appendingPathComponent("gate-stage-50.html").path))
     }
 }

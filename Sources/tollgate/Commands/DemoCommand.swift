@@ -110,8 +110,8 @@ struct DemoCommand: AsyncParsableCommand {
         try Self.gateFile(stack).write(toFile: file, atomically: true, encoding: .utf8)
         print("\n── Rollout gate, stage 25 %, everything healthy ──")
         let healthy = try await GateCommand.parse([file, "--stage", "25", "--duration", "8s", "--quiet", "--report-dir", reports]).evaluate()
-        print("\n── Rollout gate, stage 50 %, the payment provider failing 50 % of charges, --auto-rollback ──")
-        await stack.providerState.setFaults(ProviderFaults(latencyMs: 0, failureRate: 0.5))
+        print("\n── Rollout gate, stage 50 %, the payment provider down (every charge fails), --auto-rollback ──")
+        await stack.providerState.setFaults(ProviderFaults(latencyMs: 0, failureRate: 1))
         let failing = try await GateCommand.parse([file, "--stage", "50", "--duration", "8s", "--quiet", "--auto-rollback", "--report-dir", reports]).evaluate()
         await stack.providerState.setFaults(ProviderFaults())
         return healthy.verdict.action != .proceed || failing.verdict.action != .rollback || failing.rollout.after != 0
