@@ -7,16 +7,19 @@ import Transport
 /// `tollgate gate` against the reference services and their monolith, with real traffic.
 @Suite(.serialized) struct GateCommandTests {
     /// A gate file for `stack` (its ephemeral ports), the shipped flows and stage profiles.
-    static func gateFile(_ stack: ServiceStack, in folder: URL, contracts: Bool, flows: [String] = ["purchase", "declined-card", "out-of-stock", "cancel-and-refund", "browse"]) throws -> String {
+    /// The guide's triggers, but p95 within 5 s: these tests share the machine with the other suites.
+    static let relaxedLatency = "[error_rate<=1%:rollback, p95<=5s:reduce, payment_failure_rate<=0.1%:rollback]"
+
+    static func gateFile(_ stack: ServiceStack, in folder: URL, contracts: Bool, flows: [String] = ["purchase", "declined-card", "out-of-stock", "cancel-and-refund", "browse"],
+                         slos: String = relaxedLatency) throws -> String {
         let root = packageRoot.path
         var yaml = """
             name: test-gate
             gateway: {url: "\(stack.gatewayURL)", admin_token: "\(stack.adminToken)"}
             kafka_brokers: "\(stack.kafkaBootstrap)"
             flows: [\(flows.map { "\"\(root)/flows/\($0).yaml\"" }.joined(separator: ", "))]
-            stages: {25: "\(root)/loadprofiles/stage-25.yaml"}
-            # The guide's triggers, but p95 within 5 s: these tests share the machine with the other suites.
-            slos: [error_rate<=1%:rollback, p95<=5s:reduce, payment_failure_rate<=0.1%:rollback]
+            stages: {25: "\(root)/loadprofiles/stage-25.yaml", 100: "\(root)/loadprofiles/stage-100.yaml"}
+            slos: \(slos)
             consistency:
               - {name: users, source: "\(stack.url("user-service")!)/admin/export/users", target: "\(stack.url("monolith")!)/admin/export/users", columns: [email, role], target_may_have_more: true}
               - {name: orders, source: "\(stack.url("order-service")!)/admin/export/orders", target: "\(stack.url("monolith")!)/admin/export/orders", target_may_have_more: true}
@@ -33,9 +36,9 @@ import Transport
         return file.path
     }
 
-    static func gate(_ file: String, _ folder: URL, _ extra: [String] = []) async throws -> (status: Int32, out: String, err: String, json: [String: Any]) {
+    static func gate(_ file: String, _ folder: URL, stage: Int = 25, _ extra: [String] = []) async throws -> (status: Int32, out: String, err: String, json: [String: Any]) {
         let report = folder.appendingPathComponent("gate.json")
-        let result = try await runTollgateAsync(["gate", file, "--stage", "25", "--duration", "4s", "--quiet", "--json", report.path,
+        let result = try await runTollgateAsync(["gate", file, "--stage", "\(stage)", "--duration", "4s", "--quiet", "--json", report.path,
                                                  "--html", folder.appendingPathComponent("gate.html").path,
                                                  "--junit", folder.appendingPathComponent("gate.xml").path] + extra)
         let json = (try? jsonObject(report)) ?? [:]
@@ -110,6 +113,42 @@ import Transport
             let again = try await runTollgateAsync(["consistency", "--source", "\(stack.url("order-service")!)/admin/export/orders",
                                                     "--target", "\(stack.url("monolith")!)/admin/export/orders", "--target-may-have-more", "--token", stack.adminToken])
             #expect(again.status == 0, "\(again.out)\(again.err)")
+        }
+    }
+
+    @Test func slowPaymentsReduceTrafficToHalfTheStage() async throws {
+        let folder = try temporaryFolder("gate-latency")
+        defer { try? FileManager.default.removeItem(at: folder) }
+        // Every charge takes 800 ms at the provider: orders are slow, nothing fails.
+        try await withStack({ c in c.seedProducts = 300; c.rolloutPercent = 0; c.providerFaults = ProviderFaults(latencyMs: 800, failureRate: 0) }) { stack in
+            let file = try Self.gateFile(stack, in: folder, contracts: false, flows: ["purchase"],
+                                         slos: #"["error_rate<=1%:rollback", "p95{tag=payment}<=500ms:reduce", "payment_failure_rate<=0.1%:rollback"]"#)
+            let result = try await Self.gate(file, folder, stage: 100, ["--auto-rollback"])
+            #expect(result.status == 3, "\(result.out)\(result.err)")
+            let verdict = try #require(result.json["verdict"] as? [String: Any])
+            #expect(verdict["action"] as? String == "reduce" && verdict["rollout_percent"] as? Int == 50)
+            let latency = try #require(Self.trigger(result.json, "p95{tag=payment}"))
+            #expect(latency["breached"] as? Bool == true && (latency["value"] as? Double ?? 0) > 500, "\(latency)")
+            #expect((latency["evidence"] as? String ?? "").contains("slowest: place order"), "\(latency)")
+            #expect(Self.trigger(result.json, "error_rate")?["breached"] as? Bool == false)
+            #expect(await stack.rollout.percent == 50, "reduced to half the stage")
+        }
+    }
+
+    @Test func serverErrorsRollBack() async throws {
+        let folder = try temporaryFolder("gate-5xx")
+        defer { try? FileManager.default.removeItem(at: folder) }
+        // The categories answer 500: the shopping mix's cart sequence (10 % of iterations) fails.
+        try await withStack({ c in c.seedProducts = 300; c.breakages = [.failRoute(service: "catalog-service", pathPrefix: "/api/v1/categories")] }) { stack in
+            let file = try Self.gateFile(stack, in: folder, contracts: false, flows: ["purchase"])
+            let result = try await Self.gate(file, folder, stage: 100)
+            #expect(result.status == 5, "\(result.out)\(result.err)")
+            #expect((result.json["verdict"] as? [String: Any])?["action"] as? String == "rollback")
+            let errors = try #require(Self.trigger(result.json, "error_rate"))
+            #expect(errors["breached"] as? Bool == true && (errors["value"] as? Double ?? 0) > 1, "\(errors)")
+            #expect((errors["evidence"] as? String ?? "").contains("5xx"), "\(errors)")
+            #expect(await stack.rollout.percent == 100, "without --auto-rollback the gateway stays at the stage")
+            #expect(result.out.contains("apply it with --auto-rollback"), "\(result.out)")
         }
     }
 

@@ -237,13 +237,10 @@ struct GateParts {
         }
         if let load {
             for slo in load.slos {
-                let stats = load.metrics.total
                 let expression = slo.objective.expression
-                let name = expression.prefix { !"<>=".contains($0) }
-                triggers.append(GateTrigger(name: String(name),
-                                            value: slo.value, threshold: slo.objective.threshold, unit: slo.objective.unit, breached: !slo.passed,
-                                            action: slo.objective.action,
-                                            evidence: "load \(load.run.profile): \(stats.requests) requests, \(stats.errors) errors, \(Int(load.run.durationSeconds)) s"))
+                triggers.append(GateTrigger(name: String(expression.prefix { $0 != "<" && $0 != ">" }), value: slo.value, threshold: slo.objective.threshold,
+                                            unit: slo.objective.unit, breached: !slo.passed, action: slo.objective.action,
+                                            evidence: Self.evidence(for: slo.objective, in: load)))
             }
         }
         if !consistency.isEmpty {
@@ -260,6 +257,26 @@ struct GateParts {
                                         evidence: problems.joined(separator: "; ")))
         }
         return triggers
+    }
+}
+
+extension GateParts {
+    /// What a load objective's value is made of: the slowest requests for latency, the error
+    /// classes (with an example each) for rates.
+    static func evidence(for objective: Objective, in load: LoadResult) -> String {
+        let metrics = load.metrics
+        let run = "load \(load.run.profile): \(metrics.total.requests) requests, \(metrics.total.errors) errors in \(Int(load.run.durationSeconds.rounded())) s"
+        switch objective.metric {
+        case .latency(let percentile):
+            let slowest = metrics.byName.map { ($0.key, $0.value.latency.milliseconds(atPercentile: percentile)) }.sorted { $0.1 > $1.1 }.prefix(3)
+            return run + "; slowest: " + slowest.map { String(format: "%@ %.0f ms", $0.0, $0.1) }.joined(separator: ", ")
+        case .errorRate, .paymentFailureRate:
+            let classes = metrics.errors.sorted { $0.value.count > $1.value.count }.prefix(3)
+            guard !classes.isEmpty else { return run }
+            return run + "; " + classes.map { "\($0.key.rawValue) \($0.value.count)\($0.value.examples.first.map { " (e.g. \($0))" } ?? "")" }.joined(separator: ", ")
+        default:
+            return run
+        }
     }
 }
 
