@@ -146,7 +146,7 @@ import Transport
             #expect((result.json["verdict"] as? [String: Any])?["action"] as? String == "rollback")
             let errors = try #require(Self.trigger(result.json, "error_rate"))
             #expect(errors["breached"] as? Bool == true && (errors["value"] as? Double ?? 0) > 1, "\(errors)")
-            #expect((errors["evidence"] as? String ?? "").contains("5xx"), "\(errors)")
+            #expect((errors["evidence"] as? String ?? "").contains("status 500"), "\(errors)")
             #expect(await stack.rollout.percent == 100, "without --auto-rollback the gateway stays at the stage")
             #expect(result.out.contains("apply it with --auto-rollback"), "\(result.out)")
         }
