@@ -125,15 +125,16 @@ public struct GateReport: Sendable {
         ], sections: [])
         page.banner = ("Verdict: \(headline)" + (abortedBecause.map { " — stopped early: \($0)" } ?? ""), bad)
         page.notes = [rollout.note] + problems.map { "could not run: \($0)" }
-        page.sections.append(HTMLPage.Section(title: "Rollout triggers", columns: ["trigger", "value", "threshold", "breached", "action if breached"],
+        page.sections.append(HTMLPage.Section(title: "Rollout triggers", columns: ["trigger", "value", "threshold", "breached", "action if breached", "evidence"],
                                               rows: triggers.map { trigger in
             HTMLPage.Row(cells: [trigger.name, Self.figure(trigger.value, trigger.unit), Self.figure(trigger.threshold, trigger.unit),
-                                 trigger.breached ? "yes" : "no", trigger.action.phrase], bad: trigger.breached, details: [trigger.evidence])
+                                 trigger.breached ? "yes" : "no", trigger.action.phrase, trigger.evidence], bad: trigger.breached)
         }))
         if let verification {
             page.sections.append(HTMLPage.Section(title: "Contracts: \(verification.passed) of \(verification.results.count) interactions verified",
                                                   columns: ["consumer → provider", "interaction", "result"], rows: verification.results.map { result in
-                HTMLPage.Row(cells: ["\(result.consumer) → \(result.provider)", result.description, result.outcome.isPassed ? "passed" : "failed"],
+                HTMLPage.Row(cells: ["\(result.consumer) → \(result.provider)", result.description,
+                                     result.outcome.isPassed ? "passed" : result.pending ? "failed (pending: not counted)" : "failed"],
                              bad: !result.outcome.isPassed && !result.pending)
             }))
         }

@@ -22,6 +22,9 @@ struct DemoCommand: AsyncParsableCommand {
     @Option(help: "Run the services on PostgreSQL (one database per service) instead of in memory.") var databaseURL: String?
 
     func run() async throws {
+        // The services run in this process: their warnings (a payment provider the demo takes
+        // down on purpose) would drown the demo's own output. LOG_LEVEL still wins.
+        setenv("LOG_LEVEL", "error", 0)
         print("Starting the reference services (embedded Kafka, \(databaseURL == nil ? "in-memory stores" : "PostgreSQL"))…")
         var c = StackConfiguration.ephemeral()
         // As `services up` seeds it: the flows and profiles read products 1…300.

@@ -62,7 +62,9 @@ struct FlowCommand: AsyncParsableCommand {
 
     /// Runs each flow `iterations` times, printing each run; events come from `kafkaBrokers`
     /// (one consumer for every topic the flows name, started before the first step).
-    static func run(_ flows: [Flow], target: TargetURL, kafkaBrokers: String?, iterations: Int = 1, timeout: Double = 10) async throws -> FlowReport {
+    /// - Parameter show: prints each run as it ends (default: every step).
+    static func run(_ flows: [Flow], target: TargetURL, kafkaBrokers: String?, iterations: Int = 1, timeout: Double = 10,
+                    show: (FlowResult) -> Void = FlowCommand.print) async throws -> FlowReport {
         let topics = Array(Set(flows.flatMap(\.topics))).sorted()
         var events: KafkaEventSource?
         if let kafkaBrokers { events = try await KafkaEventSource.start(brokers: kafkaBrokers, topics: topics) }
@@ -73,7 +75,7 @@ struct FlowCommand: AsyncParsableCommand {
         for flow in flows {
             for iteration in 1...iterations {
                 let result = await runner.run(flow, iteration: iteration)
-                Self.print(result)
+                show(result)
                 results.append(result)
             }
         }

@@ -101,7 +101,12 @@ struct GateCommand: AsyncParsableCommand {
         if !flows.isEmpty, !abort.isAborted {
             print("\nFlows through the gateway:")
             do {
-                parts.flows = try await FlowCommand.run(flows, target: TargetURL(gate.gateway.url)!, kafkaBrokers: brokers, iterations: gate.flowIterations)
+                parts.flows = try await FlowCommand.run(flows, target: TargetURL(gate.gateway.url)!, kafkaBrokers: brokers, iterations: gate.flowIterations) { run in
+                    // One line per run; every step is in the reports.
+                    let failed = run.steps.first { $0.status == .failed }
+                    Swift.print("  \(run.passed ? "✓" : "✗") \(run.flow) #\(run.iteration)  \(String(format: "%.2f s", run.seconds))"
+                                + (failed.map { "  — \($0.failure ?? "\($0.name): a check failed")" } ?? ""))
+                }
             } catch { parts.problems.append("flows: \(error)") }
         }
         if !abort.isAborted {
@@ -166,6 +171,11 @@ struct GateCommand: AsyncParsableCommand {
         let pacts = try await PactLoader().load(contracts.pacts)
         let printer = TreePrinter()
         var combined = VerificationReport()
+        // Only what failed, one line each; every interaction is in the reports.
+        let show: @Sendable (InteractionResult) -> Void = { result in
+            guard !result.outcome.isPassed, !result.pending else { return }
+            Swift.print("  ✗ \(result.consumer) → \(result.provider): \(result.description)")
+        }
         let started = Date()
         let pairs = Set(pacts.map { [$0.pact.provider, $0.pact.consumer] }).sorted { $0.lexicographicallyPrecedes($1) }
         for pair in pairs {
@@ -179,7 +189,7 @@ struct GateCommand: AsyncParsableCommand {
             options.providerBaseURL = url
             options.stateChangeURL = url + "/_pact/provider-states"
             options.kafkaBrokers = brokers
-            let report = try await ProviderVerifier(options: options).verify(pacts) { printer.print($0) }
+            let report = try await ProviderVerifier(options: options).verify(pacts, progress: show)
             combined.results += report.results
         }
         combined.startedAt = started
@@ -205,7 +215,11 @@ struct GateCommand: AsyncParsableCommand {
         let outcome = try await run.run { display.update($0) }
         display.finish()
         let result = LoadResult(profile: run.profile, outcome: outcome, target: target, shard: .whole, tollgateVersion: Tollgate.version)
-        print(result.summaryText())
+        // The figures the triggers read; every request group and the time series are in the reports.
+        let total = GroupSummary(result.metrics.total, duration: result.run.durationSeconds)
+        print(String(format: "  %d requests, %.1f/s, %d errors (%.2f %%), latency p50 %.1f ms, p95 %.1f ms, p99 %.1f ms, %d dropped iterations",
+                     total.requests, total.ratePerSecond, total.errors, total.errorRatePercent, total.latency.p50, total.latency.p95, total.latency.p99,
+                     result.metrics.droppedIterations))
         return result
     }
 }
@@ -232,7 +246,7 @@ struct GateParts {
             triggers.append(GateTrigger(name: "flow failures", value: Double(failed.count), threshold: 0, unit: "", breached: !failed.isEmpty, action: .rollback,
                                         evidence: failed.isEmpty ? "\(flows.runs.count) flow runs passed" : failed.prefix(5).map { run in
                                             let step = run.steps.first { $0.status == .failed }
-                                            return "\(run.flow) #\(run.iteration) at '\(step?.name ?? "?")': \(step?.failure ?? "a check failed")"
+                                            return "\(run.flow) #\(run.iteration): \(step?.failure ?? "\(step?.name ?? "a step"): a check failed")"
                                         }.joined(separator: "; ")))
         }
         if let load {
