@@ -27,6 +27,13 @@ import Testing
         ["flow"],
         ["flow", "flows/purchase.yaml", "--target", "ftp://x"],
         ["report", "no-such-result.json"],
+        ["gate"],
+        ["gate", "loadprofiles/gate.yaml", "--stage", "0"],
+        ["gate", "loadprofiles/gate.yaml", "--stage", "25", "--duration", "soon"],
+        ["gate", "no-such-gate.yaml", "--stage", "25"],
+        ["backfill", "--target", "ftp://x"],
+        ["backfill", "--target", "http://127.0.0.1:9"],
+        ["consistency", "--source", "http://a/admin/export/users", "--target", "postgresql://y"],
         ["no-such-command"],
     ]
 
@@ -38,7 +45,7 @@ import Testing
     }
 
     @Test func helpStatesTheExitCodesAndExitsZero() throws {
-        for command in [["verify"], ["stub"], ["match"], ["demo"], ["load"], ["report"], ["flow"], ["consistency"], ["services", "up"], ["services", "run"]] {
+        for command in [["verify"], ["stub"], ["match"], ["demo"], ["load"], ["report"], ["flow"], ["consistency"], ["gate"], ["backfill"], ["services", "up"], ["services", "run"]] {
             let result = try runTollgate(command + ["--help"])
             #expect(result.status == 0)
             // Help text is wrapped: compare with the line breaks folded.

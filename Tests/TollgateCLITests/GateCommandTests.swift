@@ -2,7 +2,6 @@ import Foundation
 import ReferenceServices
 import TestSupport
 import Testing
-import Transport
 
 /// `tollgate gate` against the reference services and their monolith, with real traffic.
 @Suite(.serialized) struct GateCommandTests {
@@ -106,10 +105,11 @@ import Transport
             #expect((inconsistency["evidence"] as? String ?? "").contains("missing in the target"), "\(inconsistency)")
             #expect(stack.dualWriter?.counts.dropped ?? 0 > 0)
             // The backfill copies what the monolith lacks; the data is consistent again.
-            let backfill = try await HTTPClientPool().send(HTTPClientRequest(method: "POST", url: stack.gatewayURL + "/admin/backfill",
-                                                                            headers: [("Authorization", "Bearer \(stack.adminToken)")]))
-            #expect(backfill.status == 200, "\(backfill.bodyText)")
-            #expect(!backfill.bodyText.contains("\"orders_to_monolith\":0"), "\(backfill.bodyText)")
+            let backfill = try await runTollgateAsync(["backfill", "--target", stack.gatewayURL, "--token", stack.adminToken])
+            #expect(backfill.status == 0, "\(backfill.out)\(backfill.err)")
+            let monolithLine = backfill.out.split(separator: "\n").first { $0.contains("to the monolith:") } ?? ""
+            let copied = monolithLine.split(separator: " ").reversed().dropFirst().first.flatMap { Int($0) } ?? 0
+            #expect(copied > 0, "the orders whose dual writes were dropped are copied: \(backfill.out)")
             let again = try await runTollgateAsync(["consistency", "--source", "\(stack.url("order-service")!)/admin/export/orders",
                                                     "--target", "\(stack.url("monolith")!)/admin/export/orders", "--target-may-have-more", "--token", stack.adminToken])
             #expect(again.status == 0, "\(again.out)\(again.err)")
@@ -165,5 +165,10 @@ import Transport
         }
         let unknownStage = try await runTollgateAsync(["gate", "loadprofiles/gate.yaml", "--stage", "33"])
         #expect(unknownStage.status == 2 && unknownStage.err.contains("no stage 33"), "\(unknownStage.err)")
+        // An unreachable gateway: exit 2 before any traffic, saying where.
+        let unreachable = folder.appendingPathComponent("unreachable.yaml")
+        try "gateway: {url: http://127.0.0.1:9}\nstages: {25: \(packageRoot.path)/loadprofiles/stage-25.yaml}\n".write(to: unreachable, atomically: true, encoding: .utf8)
+        let refused = try await runTollgateAsync(["gate", unreachable.path, "--stage", "25"])
+        #expect(refused.status == 2 && refused.err.contains("cannot reach the gateway at http://127.0.0.1:9"), "\(refused.err)")
     }
 }

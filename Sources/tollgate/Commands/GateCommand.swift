@@ -357,6 +357,16 @@ final class GatewayAdmin: Sendable {
         }
     }
 
+    /// Asks the gateway to copy what each side lacks (`POST /admin/backfill`); the counts it answers.
+    func backfill() async throws -> [String: Int] {
+        let response = try await send("POST", "/admin/backfill", body: [], authorized: true)
+        guard response.status == 200, let counts = try? JSONSerialization.jsonObject(with: Data(response.body)) as? [String: Int] else {
+            let hint = response.status == 404 ? " (the gateway runs no monolith of its own to backfill)" : response.status == 401 || response.status == 403 ? " (an admin token is needed)" : ""
+            throw GateSetupError("POST \(url)/admin/backfill answered \(response.status)\(hint)")
+        }
+        return counts
+    }
+
     private func send(_ method: String, _ path: String, body: [UInt8], authorized: Bool) async throws -> HTTPClientResponse {
         var headers: [(name: String, value: String)] = [("Content-Type", "application/json"), ("Accept", "application/json")]
         if authorized, let token { headers.append(("Authorization", "Bearer " + token)) }
