@@ -1,0 +1,68 @@
+import Foundation
+import ReferenceServices
+import Testing
+import Transport
+
+/// The legacy monolith behind the gateway's rollout, and the services' dual writes into it.
+@Suite struct MonolithTests {
+    /// The monolith's export of `table`, keyed by id.
+    static func exported(_ t: TestStack, _ table: String, from service: String) async throws -> [String: [String: Any]] {
+        let reply = try await t.call("GET", "/admin/export/\(table)?limit=5000", token: t.stack.adminToken, base: t.url(service))
+        #expect(reply.status == 200)
+        let rows = reply.json["rows"] as? [[String: Any]] ?? []
+        return Dictionary(rows.compactMap { row in (row["id"] as? String).map { ($0, row) } }, uniquingKeysWith: { a, _ in a })
+    }
+
+    @Test(arguments: StoreKind.available)
+    func theMonolithSellsSynchronouslyAndPublishesNoEvents(kind: StoreKind) async throws {
+        try await TestStack.with(kind, configure: { $0.rolloutPercent = 0 }) { t in
+            let (_, token) = try await t.customer("legacy")
+            let placed = try await t.order(token, items: [(3, 1)])
+            #expect(placed.status == 201 && placed.header("X-Routed-To") == "legacy", "\(placed.status) \(String(decoding: placed.body, as: UTF8.self))")
+            #expect(placed.json["status"] as? String == "confirmed" && (placed.json["payment_id"] as? String)?.hasPrefix("pay_") == true)
+            let orderID = try #require(placed.json["id"] as? String)
+            let events = try await t.events(for: orderID, until: ["order.created"], timeout: 3)
+            #expect(events.isEmpty, "the monolith has no broker: \(events.map(\.type))")
+            // The services never saw the order; the monolith's export has it.
+            #expect(try await Self.exported(t, "orders", from: "order-service")[orderID] == nil)
+            #expect(try await Self.exported(t, "orders", from: "monolith")[orderID]?["status"] as? String == "confirmed")
+        }
+    }
+
+    @Test(arguments: StoreKind.available)
+    func theServicesDualWriteUsersAndOrdersIntoTheMonolith(kind: StoreKind) async throws {
+        try await TestStack.with(kind, configure: { $0.rolloutPercent = 100 }) { t in
+            let (userID, token) = try await t.customer("modern")
+            let placed = try await t.order(token, items: [(4, 1)])
+            #expect(placed.status == 201 && placed.header("X-Routed-To") == "services")
+            let orderID = try #require(placed.json["id"] as? String)
+            #expect(try await t.call("DELETE", "/api/v1/orders/\(orderID)", token: token).status == 200)
+            #expect(try await Self.exported(t, "users", from: "monolith")[userID]?["last_name"] as? String == "modern")
+            #expect(try await Self.exported(t, "orders", from: "monolith")[orderID]?["status"] as? String == "cancelled", "the cancellation too")
+            #expect(t.stack.dualWriter?.counts.failed == 0)
+            if kind == .postgres, let base = t.stack.configuration.databaseURL, var url = URLComponents(string: base) {
+                // On PostgreSQL the monolith is one database, a schema per former module.
+                url.path = url.path + "_monolith"
+                let connection = try PostgresConnection(url: url.string!)
+                let rows = try connection.query("SELECT status FROM orders.orders WHERE id = $1", [orderID])
+                #expect(rows.first?["status"] == "cancelled")
+                #expect(try connection.query("SELECT 1 AS found FROM users.users WHERE id = $1", [userID]).count == 1)
+            }
+        }
+    }
+
+    @Test(arguments: StoreKind.available)
+    func aUserOfTheMonolithCanBuyFromTheServices(kind: StoreKind) async throws {
+        try await TestStack.with(kind, configure: { $0.rolloutPercent = 0 }) { t in
+            let (userID, _) = try await t.customer("migrating")
+            #expect(try await Self.exported(t, "users", from: "user-service")[userID] == nil, "registered on the monolith only")
+            _ = try await t.call("PUT", "/admin/rollout", json: ["percent": 100], token: t.stack.adminToken)
+            let email = try #require(try await Self.exported(t, "users", from: "monolith")[userID]?["email"] as? String)
+            let login = try await t.call("POST", "/api/v1/users/login", json: ["email": email, "password": "correct-horse"])
+            #expect(login.status == 200 && login.header("X-Routed-To") == "services")
+            let placed = try await t.order(try #require(login.json["token"] as? String), items: [(5, 1)])
+            #expect(placed.status == 201 && placed.header("X-Routed-To") == "services", "\(String(decoding: placed.body, as: UTF8.self))")
+            #expect(try await Self.exported(t, "users", from: "user-service")[userID] != nil, "imported on first read")
+        }
+    }
+}
