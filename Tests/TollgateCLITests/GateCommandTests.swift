@@ -152,6 +152,27 @@ import Testing
         }
     }
 
+    @Test func ctrlCPutsTheGatewayBackWhereItWas() async throws {
+        let folder = try temporaryFolder("gate-interrupt")
+        defer { try? FileManager.default.removeItem(at: folder) }
+        try await withStack({ c in c.seedProducts = 300; c.rolloutPercent = 10 }) { stack in
+            let file = try Self.gateFile(stack, in: folder, contracts: false, flows: ["browse"])
+            let report = folder.appendingPathComponent("gate.json")
+            let child = try ChildProcess(tollgateBinary.path, ["gate", file, "--stage", "25", "--duration", "60s", "--quiet", "--json", report.path],
+                                         directory: packageRoot.path)
+            // Interrupt once the gate has moved the rollout (whichever part is running then).
+            let underWay = await eventually(timeout: 30) { await stack.rollout.percent == 25 }
+            #expect(underWay, "the gate set the stage")
+            child.send(SIGINT)
+            let ended = await child.finish()
+            #expect(ended.code == 2, "\(ended.out)\(ended.err)")
+            #expect(await stack.rollout.percent == 10, "back where it was")
+            let json = try jsonObject(report)
+            #expect(json["aborted"] as? Bool == true && (json["aborted_because"] as? String ?? "").contains("interrupted"))
+            #expect((json["rollout"] as? [String: Any])?["after"] as? Int == 10)
+        }
+    }
+
     @Test func aBrokenGateFileIsRefusedWithItsLines() async throws {
         let folder = try temporaryFolder("gate-bad")
         defer { try? FileManager.default.removeItem(at: folder) }

@@ -77,6 +77,8 @@ struct GateCommand: AsyncParsableCommand {
             fail("the flows expect events on \(topics.sorted().joined(separator: ", ")): give --kafka-brokers HOST:PORT (tollgate services up prints it) or kafka_brokers in \(gateFile)")
         }
         let admin = GatewayAdmin(url: gate.gateway.url)
+        // Catch SIGINT/SIGTERM before the rollout moves, so an early Ctrl-C still puts it back.
+        let signalsReady = ShutdownSignals.shared
         let before: Int
         do {
             try await admin.authenticate(token: gate.gateway.adminToken, email: gate.gateway.adminEmail, password: gate.gateway.adminPassword)
@@ -89,7 +91,7 @@ struct GateCommand: AsyncParsableCommand {
 
         let abort = GateAbort()
         let signals = Task {
-            await ShutdownSignals.shared.wait()
+            await signalsReady.wait()
             abort.abort("interrupted (Ctrl-C or SIGTERM)")
             FileHandle.standardError.write(Data("\nStopping the gate: the gateway goes back to \(before) % (Ctrl-C again exits at once)…\n".utf8))
         }
