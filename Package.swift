@@ -116,7 +116,7 @@ let package = Package(
                                                        .product(name: "NIOPosix", package: "swift-nio"),
                                                        .product(name: "NIOHTTP1", package: "swift-nio")],
                     swiftSettings: swiftSettings),
-        .testTarget(name: "ReportsTests", dependencies: ["Reports", "ContractCore", "Verifier", "LoadMetrics", "SLO", "TestSupport"],
+        .testTarget(name: "ReportsTests", dependencies: ["Reports", "ContractCore", "Verifier", "LoadMetrics", "SLO", "Consistency", "TestSupport"],
                     swiftSettings: swiftSettings),
         // Helpers the test targets share (not a test target itself).
         .target(name: "TestSupport", path: "Tests/TestSupport", swiftSettings: swiftSettings),

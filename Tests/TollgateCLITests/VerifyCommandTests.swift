@@ -286,6 +286,16 @@ func runTollgateAsync(_ arguments: [String]) async throws -> (status: Int32, out
         #expect((failing["rollout"] as? [String: Any])?["after"] as? Int == 0 && (failing["rollout"] as? [String: Any])?["applied"] as? Bool == true)
         let breached = ((failing["triggers"] as? [[String: Any]]) ?? []).filter { $0["breached"] as? Bool == true }.compactMap { $0["name"] as? String }
         #expect(breached.contains("payment_failure_rate"), "\(breached)")
-        #expect(FileManager.default.fileExists(atPath: reports.appendingPathComponent("gate-stage-50.html").path))
+        // The gate page in a real browser: rendered, no console error.
+        let browser = ["/usr/bin/chromium", "/usr/bin/chromium-browser"].first { FileManager.default.isExecutableFile(atPath: $0) }
+        let chromium = try #require(browser, "Debian's chromium is needed (make test installs it: scripts/setup-system)")
+        let page = reports.appendingPathComponent("gate-stage-50.html")
+        let dump = try await ChildProcess(chromium, ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-extensions",
+                                                     "--user-data-dir=\(reports.path)/chromium", "--enable-logging=stderr", "--v=0", "--dump-dom",
+                                                     page.absoluteString]).finish()
+        #expect(dump.code == 0, "\(dump.err)")
+        #expect(dump.out.contains("Verdict: roll back to 0 %") && dump.out.contains("Rollout triggers") && dump.out.contains("Data consistency"))
+        let consoleErrors = dump.err.split(separator: "\n").filter { $0.contains("CONSOLE") || $0.contains("Uncaught") }
+        #expect(consoleErrors.isEmpty, "console: \(consoleErrors)")
     }
 }
