@@ -28,6 +28,25 @@ public struct GateReport: Sendable {
         }
     }
 
+    /// One service-metric check: requests counted between the gate's start and the end of its load, errors among them.
+    public struct MetricReading: Sendable, Codable, Equatable {
+        public var name: String
+        public var url: String
+        public var requests: Double
+        public var errors: Double
+        public var errorPercent: Double
+
+        public init(name: String, url: String, requests: Double, errors: Double, errorPercent: Double) {
+            self.name = name
+            self.url = url
+            self.requests = requests
+            self.errors = errors
+            self.errorPercent = errorPercent
+        }
+
+        enum CodingKeys: String, CodingKey { case name, url, requests, errors, errorPercent = "error_percent" }
+    }
+
     public var gate: String
     public var source: String
     public var target: String
@@ -40,6 +59,7 @@ public struct GateReport: Sendable {
     public var flows: FlowReport?
     public var load: LoadResult?
     public var consistency: [(name: String, comparison: TableComparison)]
+    public var metrics: [MetricReading] = []
     /// Parts that could not run, in words (they count as breached triggers).
     public var problems: [String]
     /// Why the gate stopped early (Ctrl-C), if it did.
@@ -92,6 +112,7 @@ public struct GateReport: Sendable {
         if let verification { document["contracts"] = try object(Data(JSONWriter.compact(VerificationJSON.document(verification, error: nil)).utf8)) }
         if let flows { document["flows"] = try object(flows.json()) }
         if let load { document["load"] = try object(load.json()) }
+        document["metrics"] = try object(JSONEncoder().encode(metrics))
         document["consistency"] = try consistency.map { entry -> Any in
             var item = try object(JSONEncoder().encode(entry.comparison)) as? [String: Any] ?? [:]
             item["name"] = entry.name
@@ -154,6 +175,12 @@ public struct GateReport: Sendable {
                                      String(format: "%.1f ms", total.latency.p50), String(format: "%.1f ms", total.latency.p95),
                                      String(format: "%.1f ms", total.latency.p99)], bad: !load.verdict.passed),
             ]))
+        }
+        if !metrics.isEmpty {
+            page.sections.append(HTMLPage.Section(title: "Service metrics", columns: ["check", "requests", "errors", "error share", "source"], rows: metrics.map { reading in
+                HTMLPage.Row(cells: [reading.name, String(format: "%.0f", reading.requests), String(format: "%.0f", reading.errors),
+                                     String(format: "%.2f %%", reading.errorPercent), reading.url], bad: reading.errors > 0)
+            }))
         }
         if !consistency.isEmpty {
             page.sections.append(HTMLPage.Section(title: "Data consistency", columns: ["table", "source rows", "target rows", "missing in target", "differing", "inconsistent"],

@@ -20,6 +20,10 @@ import Testing
         #expect(gate.consistency.map(\.name) == ["users", "orders", "products"])
         #expect(gate.consistency[0].targetMayHaveMore && !gate.consistency[2].targetMayHaveMore)
         #expect(gate.objectives == Objective.rolloutDefaults)
+        let provider = try #require(gate.metrics.first)
+        #expect(provider.name == "payment provider failures" && provider.url == "http://127.0.0.1:3005/metrics" && provider.threshold == 0.1)
+        #expect(provider.rate == CounterErrorRate(counter: "http_requests_total", labels: ["route": "/v1/payment_intents"], errorLabel: "status", errorPrefix: "5"))
+        #expect(provider.action == .rollback)
         #expect(gate.inconsistencyThreshold == 0.01)
     }
 
@@ -41,6 +45,8 @@ import Testing
             slos: [p95<fast]
             inconsistency_threshold: 200
             extra: 1
+            metrics:
+              - {url: nowhere, errors: {status: xx}, action: panic}
             """
         #expect {
             _ = try GateLoader.parse(yaml, file: "g.yaml")
@@ -48,7 +54,8 @@ import Testing
             let text = "\((error as? ProfileError)?.description ?? "")"
             let expected = ["g.yaml:1: gateway.url", "g.yaml:2: contracts.pacts", "g.yaml:2: contracts.providers.user-service", "g.yaml:3: stages.0",
                             "g.yaml:3: stages.25", "g.yaml:5: consistency[0].target", "consistency[0].colour", "g.yaml:6: slos[0]",
-                            "g.yaml:7: inconsistency_threshold", "g.yaml:8: extra"]
+                            "g.yaml:7: inconsistency_threshold", "g.yaml:8: extra",
+                            "g.yaml:10: metrics[0].url", "g.yaml:10: metrics[0].errors.status", "g.yaml:10: metrics[0].action", "metrics[0].threshold: missing"]
             for line in expected where !text.contains(line) { Issue.record("missing \(line) in:\n\(text)") }
             return true
         }

@@ -10,18 +10,20 @@ import Testing
     static let relaxedLatency = "[error_rate<=1%:rollback, p95<=5s:reduce, payment_failure_rate<=0.1%:rollback]"
 
     static func gateFile(_ stack: ServiceStack, in folder: URL, contracts: Bool, flows: [String] = ["purchase", "declined-card", "out-of-stock", "cancel-and-refund", "browse"],
-                         slos: String = relaxedLatency) throws -> String {
+                         slos: String = relaxedLatency, stage25Profile: String? = nil) throws -> String {
         let root = packageRoot.path
         var yaml = """
             name: test-gate
             gateway: {url: "\(stack.gatewayURL)", admin_token: "\(stack.adminToken)"}
             kafka_brokers: "\(stack.kafkaBootstrap)"
             flows: [\(flows.map { "\"\(root)/flows/\($0).yaml\"" }.joined(separator: ", "))]
-            stages: {25: "\(root)/loadprofiles/stage-25.yaml", 100: "\(root)/loadprofiles/stage-100.yaml"}
+            stages: {25: "\(stage25Profile ?? root + "/loadprofiles/stage-25.yaml")", 100: "\(root)/loadprofiles/stage-100.yaml"}
             slos: \(slos)
             consistency:
               - {name: users, source: "\(stack.url("user-service")!)/admin/export/users", target: "\(stack.url("monolith")!)/admin/export/users", columns: [email, role], target_may_have_more: true}
               - {name: orders, source: "\(stack.url("order-service")!)/admin/export/orders", target: "\(stack.url("monolith")!)/admin/export/orders", target_may_have_more: true}
+            metrics:
+              - {name: payment provider failures, url: "\(stack.url("payment-provider")!)/metrics", labels: {route: /v1/payment_intents}, errors: {status: 5xx}, threshold: 0.1, action: rollback}
 
             """
         if contracts {
@@ -35,9 +37,9 @@ import Testing
         return file.path
     }
 
-    static func gate(_ file: String, _ folder: URL, stage: Int = 25, _ extra: [String] = []) async throws -> (status: Int32, out: String, err: String, json: [String: Any]) {
+    static func gate(_ file: String, _ folder: URL, stage: Int = 25, duration: String = "4s", _ extra: [String] = []) async throws -> (status: Int32, out: String, err: String, json: [String: Any]) {
         let report = folder.appendingPathComponent("gate.json")
-        let result = try await runTollgateAsync(["gate", file, "--stage", "\(stage)", "--duration", "4s", "--quiet", "--json", report.path,
+        let result = try await runTollgateAsync(["gate", file, "--stage", "\(stage)", "--duration", duration, "--quiet", "--json", report.path,
                                                  "--html", folder.appendingPathComponent("gate.html").path,
                                                  "--junit", folder.appendingPathComponent("gate.xml").path] + extra)
         let json = (try? jsonObject(report)) ?? [:]
@@ -74,17 +76,50 @@ import Testing
         }
     }
 
-    @Test func aFailingPaymentProviderRollsBackToZero() async throws {
+    /// Checkouts only, 60 a second: enough charges that a 2 % provider failure rate shows.
+    static let checkouts = """
+        name: checkouts
+        scenarios:
+          buyers:
+            executor: constant-arrival-rate
+            rate: 60
+            duration: 7s
+            pre_allocated_vus: 20
+            max_vus: 200
+            steps:
+              - {name: register, method: POST, path: /api/v1/users/register, check: {status: 201}, capture: {user_email: $.email},
+                 body: {email: "${email}", password: "load-test-password-1", first_name: Load, last_name: Buyer}}
+              - {name: log in, method: POST, path: /api/v1/users/login, check: {status: 200}, capture: {token: $.token},
+                 body: {email: "${user_email}", password: "load-test-password-1"}}
+              - name: place order
+                method: POST
+                path: /api/v1/orders
+                tags: [payment]
+                headers: {Authorization: "Bearer ${token}", Idempotency-Key: "${uuid}"}
+                body:
+                  items: [{product_id: "${random_int(1,300)}", quantity: 1}]
+                  shipping_address: {street: 1 Load Street, city: Springfield, state: IL, zip_code: "62701", country: US}
+                  payment_method: pm_card_visa
+                check: {status: 201}
+        """
+
+    @Test func aPaymentProviderFailing2PercentRollsBackToZero() async throws {
         let folder = try temporaryFolder("gate-provider")
         defer { try? FileManager.default.removeItem(at: folder) }
-        try await withStack({ c in c.seedProducts = 300; c.rolloutPercent = 10; c.providerFaults = ProviderFaults(latencyMs: 0, failureRate: 1) }) { stack in
-            let file = try Self.gateFile(stack, in: folder, contracts: false, flows: ["purchase"])
-            let result = try await Self.gate(file, folder, ["--auto-rollback"])
+        let profile = folder.appendingPathComponent("checkouts.yaml")
+        try Self.checkouts.write(to: profile, atomically: true, encoding: .utf8)
+        try await withStack({ c in c.seedProducts = 300; c.rolloutPercent = 10; c.providerFaults = ProviderFaults(latencyMs: 0, failureRate: 0.02) }) { stack in
+            let file = try Self.gateFile(stack, in: folder, contracts: false, flows: ["purchase"], stage25Profile: profile.path)
+            let result = try await Self.gate(file, folder, duration: "7s", ["--auto-rollback"])
             #expect(result.status == 5, "\(result.out)\(result.err)")
             let verdict = try #require(result.json["verdict"] as? [String: Any])
             #expect(verdict["action"] as? String == "rollback" && verdict["rollout_percent"] as? Int == 0)
-            #expect(Self.trigger(result.json, "payment_failure_rate")?["breached"] as? Bool == true)
-            #expect(Self.trigger(result.json, "flow failures")?["breached"] as? Bool == true)
+            // The services retry a failed charge, so customers rarely see it; the provider's own counters do.
+            let provider = try #require(Self.trigger(result.json, "payment provider failures"))
+            #expect(provider["breached"] as? Bool == true && (provider["value"] as? Double ?? 0) > 0.1, "\(provider)")
+            #expect((provider["evidence"] as? String ?? "").contains("route=/v1/payment_intents"), "\(provider)")
+            let reading = try #require((result.json["metrics"] as? [[String: Any]])?.first)
+            #expect((reading["requests"] as? Double ?? 0) >= 300, "\(reading)")
             #expect(await stack.rollout.percent == 0, "--auto-rollback applied the verdict")
             let rollout = try #require(result.json["rollout"] as? [String: Any])
             #expect(rollout["applied"] as? Bool == true && rollout["before"] as? Int == 10 && rollout["after"] as? Int == 0)
@@ -92,12 +127,28 @@ import Testing
         }
     }
 
+    @Test func aPaymentProviderThatIsDownFailsEveryPurchase() async throws {
+        let folder = try temporaryFolder("gate-provider-down")
+        defer { try? FileManager.default.removeItem(at: folder) }
+        try await withStack({ c in c.seedProducts = 300; c.rolloutPercent = 10; c.providerFaults = ProviderFaults(latencyMs: 0, failureRate: 1) }) { stack in
+            let file = try Self.gateFile(stack, in: folder, contracts: false, flows: ["purchase"])
+            let result = try await Self.gate(file, folder)
+            #expect(result.status == 5, "\(result.out)\(result.err)")
+            #expect(Self.trigger(result.json, "payment_failure_rate")?["breached"] as? Bool == true)
+            #expect(Self.trigger(result.json, "flow failures")?["breached"] as? Bool == true)
+            #expect(await stack.rollout.percent == 25, "without --auto-rollback the gateway stays at the stage")
+        }
+    }
+
     @Test func droppedDualWritesPauseTheRollout() async throws {
         let folder = try temporaryFolder("gate-dual-write")
         defer { try? FileManager.default.removeItem(at: folder) }
-        try await withStack({ c in c.seedProducts = 300; c.rolloutPercent = 0; c.breakages = [.dualWriteDrop(share: 1)] }) { stack in
-            let file = try Self.gateFile(stack, in: folder, contracts: false, flows: ["purchase"])
-            let result = try await Self.gate(file, folder)
+        let profile = folder.appendingPathComponent("checkouts.yaml")
+        try Self.checkouts.write(to: profile, atomically: true, encoding: .utf8)
+        // One dual write in ten is lost (--break dual-write-drop=0.1).
+        try await withStack({ c in c.seedProducts = 300; c.rolloutPercent = 0; c.breakages = [.dualWriteDrop(share: 0.1)] }) { stack in
+            let file = try Self.gateFile(stack, in: folder, contracts: false, flows: ["purchase"], stage25Profile: profile.path)
+            let result = try await Self.gate(file, folder, duration: "7s")
             #expect(result.status == 4, "\(result.out)\(result.err)")
             #expect((result.json["verdict"] as? [String: Any])?["action"] as? String == "pause")
             let inconsistency = try #require(Self.trigger(result.json, "data inconsistency"))

@@ -29,6 +29,17 @@ public struct GateFile: Sendable {
         public var targetMayHaveMore: Bool
     }
 
+    /// An error rate read from a service's Prometheus counters between the gate's start and the
+    /// end of its load: what the service saw, even when retries hid it from the customers.
+    public struct MetricCheck: Sendable {
+        public var name: String
+        public var url: String
+        public var rate: CounterErrorRate
+        /// The largest acceptable error share, in percent.
+        public var threshold: Double
+        public var action: RolloutAction
+    }
+
     public var name: String
     public var description: String
     public var source: String
@@ -40,6 +51,7 @@ public struct GateFile: Sendable {
     /// Rollout percentage → load profile file (relative paths resolved against the gate file).
     public var stages: [Int: String]
     public var consistency: [ConsistencyCheck]
+    public var metrics: [MetricCheck]
     /// The load's objectives (replacing the stage profile's); the rollback triggers by default.
     public var objectives: [Objective]
     /// The largest acceptable inconsistency, in percent of rows (the guide's 0.01).
@@ -49,7 +61,7 @@ public struct GateFile: Sendable {
 /// Reads gate files, listing every problem with its file, line and field.
 public enum GateLoader {
     static let topFields: Set<String> = ["name", "description", "gateway", "kafka_brokers", "contracts", "flows", "flow_iterations", "stages",
-                                         "consistency", "slos", "inconsistency_threshold"]
+                                         "consistency", "metrics", "slos", "inconsistency_threshold"]
 
     public static func load(file: String, environment: [String: String] = ProcessInfo.processInfo.environment) throws -> GateFile {
         try parse(try ProfileLoader.readText(file), file: file, environment: environment)
@@ -136,11 +148,45 @@ public enum GateLoader {
                                                     source: source, target: target, columns: columns,
                                                     targetMayHaveMore: reader.bool(fields["target_may_have_more"], "\(here).target_may_have_more") ?? false))
         }
+        var metrics: [GateFile.MetricCheck] = []
+        for (index, node) in (reader.sequence(values["metrics"], "metrics") ?? []).enumerated() {
+            let here = "metrics[\(index)]"
+            guard let entries = reader.mapping(node, here, allowed: ["name", "url", "counter", "labels", "errors", "threshold", "action"]) else { continue }
+            let fields = Dictionary(entries.map { ($0.key, $0.value) }, uniquingKeysWith: { a, _ in a })
+            let url = reader.string(fields["url"], "\(here).url") ?? ""
+            if TargetURL(url) == nil { reader.problem(fields["url"] ?? node, "\(here).url", "needs the service's http:// metrics URL") }
+            var labels: [String: String] = [:]
+            for (label, value) in reader.mapping(fields["labels"], "\(here).labels") ?? [] {
+                if let text = reader.string(value, "\(here).labels.\(label)") { labels[label] = text }
+            }
+            // `errors: {status: 5xx}`: a label, and the prefix (before the x's) its value starts with on errors.
+            var errorLabel = "status", errorPrefix = "5"
+            if let errors = reader.mapping(fields["errors"], "\(here).errors") {
+                if errors.count != 1 { reader.problem(fields["errors"], "\(here).errors", "one label and the value errors have, e.g. {status: 5xx}") }
+                if let (label, value) = errors.first, let text = reader.string(value, "\(here).errors.\(label)") {
+                    errorLabel = label
+                    errorPrefix = String(text.prefix { $0 != "x" && $0 != "X" })
+                    if errorPrefix.isEmpty { reader.problem(value, "\(here).errors.\(label)", "give the value's start, e.g. 5xx") }
+                }
+            }
+            let threshold = reader.number(fields["threshold"], "\(here).threshold", in: 0...100)
+            if fields["threshold"] == nil { reader.problem(node, "\(here).threshold", "missing: the largest acceptable error share, in percent") }
+            var action = RolloutAction.rollback
+            if let text = reader.string(fields["action"], "\(here).action") {
+                if let chosen = RolloutAction(rawValue: text) { action = chosen } else {
+                    reader.problem(fields["action"], "\(here).action", "one of \(RolloutAction.allCases.map(\.rawValue).joined(separator: ", "))")
+                }
+            }
+            metrics.append(GateFile.MetricCheck(name: reader.string(fields["name"], "\(here).name") ?? "metric \(index + 1)", url: url,
+                                                rate: CounterErrorRate(counter: reader.string(fields["counter"], "\(here).counter") ?? "http_requests_total",
+                                                                       labels: labels, errorLabel: errorLabel, errorPrefix: errorPrefix),
+                                                threshold: threshold ?? 0, action: action))
+        }
         let objectives = ProfileLoader.objectives(values["slos"], reader: &reader) ?? Objective.rolloutDefaults
         let threshold = reader.number(values["inconsistency_threshold"], "inconsistency_threshold", in: 0...100) ?? 0.01
         guard reader.problems.isEmpty else { throw ProfileError(problems: reader.problems) }
         return GateFile(name: name, description: description, source: file, gateway: gateway, kafkaBrokers: brokers, contracts: contracts,
-                        flows: flows, flowIterations: iterations, stages: stages, consistency: checks, objectives: objectives,
+                        flows: flows, flowIterations: iterations, stages: stages, consistency: checks, metrics: metrics, objectives: objectives,
                         inconsistencyThreshold: threshold)
     }
 }

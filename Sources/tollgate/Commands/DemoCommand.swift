@@ -144,6 +144,7 @@ struct DemoCommand: AsyncParsableCommand {
                                                 ("products", "catalog-service", "[sku, name, price, currency, active]", false)] {
             yaml += "  - {name: \(table), source: \"\(stack.url(service)!)/admin/export/\(table)\", target: \"\(stack.url("monolith")!)/admin/export/\(table)\", columns: \(columns), target_may_have_more: \(more)}\n"
         }
+        yaml += "metrics:\n  - {name: payment provider failures, url: \"\(stack.url("payment-provider")!)/metrics\", labels: {route: /v1/payment_intents}, errors: {status: 5xx}, threshold: 0.1, action: rollback}\n"
         return yaml
     }
 

@@ -96,6 +96,14 @@ struct GateCommand: AsyncParsableCommand {
             FileHandle.standardError.write(Data("\nStopping the gate: the gateway goes back to \(before) % (Ctrl-C again exits at once)…\n".utf8))
         }
         var parts = GateParts()
+        // Service metrics: read now and after the load; the gate judges what happened in between.
+        var baselines: [[PrometheusSample]] = []
+        for check in gate.metrics {
+            do { baselines.append(try await admin.scrape(check.url)) } catch {
+                baselines.append([])
+                parts.problems.append("metrics \(check.name): \(error)")
+            }
+        }
         if let contracts = gate.contracts, !abort.isAborted {
             print("\nContracts (\(contracts.pacts.joined(separator: ", "))):")
             do { parts.verification = try await verify(contracts, token: admin.token, brokers: brokers) } catch { parts.problems.append("contracts: \(error)") }
@@ -114,6 +122,16 @@ struct GateCommand: AsyncParsableCommand {
         if !abort.isAborted {
             do { parts.load = try await runLoad(profile, target: gate.gateway.url, brokers: brokers, topics: topics, abort: abort) } catch {
                 parts.problems.append("load: \(error)")
+            }
+        }
+        if !abort.isAborted, !gate.metrics.isEmpty {
+            print("\nService metrics:")
+            for (check, baseline) in zip(gate.metrics, baselines) where !parts.problems.contains(where: { $0.hasPrefix("metrics \(check.name):") }) {
+                do {
+                    let delta = check.rate.delta(before: baseline, after: try await admin.scrape(check.url))
+                    print(String(format: "  %@ %@: %.0f of %.0f requests failed (%.2f %%)", delta.percent > check.threshold ? "✗" : "✓", check.name, delta.errors, delta.total, delta.percent))
+                    parts.metrics.append((check, GateReport.MetricReading(name: check.name, url: check.url, requests: delta.total, errors: delta.errors, errorPercent: delta.percent)))
+                } catch { parts.problems.append("metrics \(check.name): \(error)") }
             }
         }
         if !abort.isAborted, !gate.consistency.isEmpty {
@@ -154,9 +172,10 @@ struct GateCommand: AsyncParsableCommand {
             rollout.after = nil
             rollout.note = "Could not set the gateway's rollout: \(error)"
         }
-        let report = GateReport(gate: gate.name, source: gateFile, target: gate.gateway.url, startedAt: started, seconds: Date().timeIntervalSince(started),
+        var report = GateReport(gate: gate.name, source: gateFile, target: gate.gateway.url, startedAt: started, seconds: Date().timeIntervalSince(started),
                                 rollout: rollout, verdict: verdict, triggers: triggers, verification: parts.verification, flows: parts.flows,
                                 load: parts.load, consistency: parts.consistency, problems: parts.problems, abortedBecause: abort.reason)
+        report.metrics = parts.metrics.map(\.reading)
         print(report.summaryText())
         let written = try report.write(json: json, html: html, junit: junit, defaultStem: "\(reportDir)/gate-stage-\(stage)")
         for file in written { print("  report: \(file)") }
@@ -232,6 +251,7 @@ struct GateParts {
     var flows: FlowReport?
     var load: LoadResult?
     var consistency: [(name: String, comparison: TableComparison)] = []
+    var metrics: [(check: GateFile.MetricCheck, reading: GateReport.MetricReading)] = []
     var problems: [String] = []
 
     /// Every trigger, with its evidence: the parts' own (contracts, flows, data) and the load's objectives.
@@ -258,6 +278,13 @@ struct GateParts {
                                             unit: slo.objective.unit, breached: !slo.passed, action: slo.objective.action,
                                             evidence: Self.evidence(for: slo.objective, in: load)))
             }
+        }
+        for (check, reading) in metrics {
+            let selection = ([check.rate.counter] + check.rate.labels.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }).joined(separator: " ")
+            triggers.append(GateTrigger(name: check.name, value: reading.errorPercent, threshold: check.threshold, unit: "%",
+                                        breached: reading.errorPercent > check.threshold, action: check.action,
+                                        evidence: String(format: "%.0f of %.0f requests (%@) answered %@=%@… at %@", reading.errors, reading.requests,
+                                                         selection, check.rate.errorLabel, check.rate.errorPrefix, check.url)))
         }
         if !consistency.isEmpty {
             let worst = consistency.max { $0.comparison.inconsistencyPercent < $1.comparison.inconsistencyPercent }!
@@ -367,6 +394,16 @@ final class GatewayAdmin: Sendable {
             throw GateSetupError("POST \(url)/admin/backfill answered \(response.status)\(hint)")
         }
         return counts
+    }
+
+    /// A service's Prometheus metrics.
+    func scrape(_ metricsURL: String) async throws -> [PrometheusSample] {
+        let response: HTTPClientResponse
+        do { response = try await pool.send(HTTPClientRequest(url: metricsURL, headers: [("Accept", "text/plain")], timeout: 10)) } catch {
+            throw GateSetupError("cannot read \(metricsURL): \(error)")
+        }
+        guard response.status == 200 else { throw GateSetupError("\(metricsURL) answered \(response.status)") }
+        return PrometheusText.samples(String(decoding: response.body, as: UTF8.self))
     }
 
     private func send(_ method: String, _ path: String, body: [UInt8], authorized: Bool) async throws -> HTTPClientResponse {

@@ -1,0 +1,99 @@
+/// One sample of a Prometheus text exposition: `name{label="value",…} 42`.
+public struct PrometheusSample: Sendable, Equatable {
+    public var name: String
+    public var labels: [String: String]
+    public var value: Double
+
+    public init(name: String, labels: [String: String], value: Double) {
+        self.name = name
+        self.labels = labels
+        self.value = value
+    }
+}
+
+/// Reads the Prometheus text format (version 0.0.4): comments and malformed lines are skipped,
+/// label values are unescaped (`\"`, `\\`, `\n`).
+public enum PrometheusText {
+    public static func samples(_ text: String) -> [PrometheusSample] {
+        text.split(separator: "\n").compactMap { sample(Substring($0)) }
+    }
+
+    static func sample(_ line: Substring) -> PrometheusSample? {
+        let line = line.drop { $0 == " " }
+        guard let first = line.first, first != "#" else { return nil }
+        guard let nameEnd = line.firstIndex(where: { $0 == "{" || $0 == " " }) else { return nil }
+        let name = String(line[..<nameEnd])
+        var labels: [String: String] = [:]
+        var rest = line[nameEnd...]
+        if rest.first == "{" {
+            rest = rest.dropFirst()
+            while true {
+                rest = rest.drop { $0 == " " || $0 == "," }
+                if rest.first == "}" { rest = rest.dropFirst(); break }
+                guard let equals = rest.firstIndex(of: "=") else { return nil }
+                let key = String(rest[..<equals].filter { $0 != " " })
+                rest = rest[rest.index(after: equals)...]
+                guard rest.first == "\"" else { return nil }
+                rest = rest.dropFirst()
+                var value = ""
+                var escaped = false
+                var closed = false
+                while let character = rest.first {
+                    rest = rest.dropFirst()
+                    if escaped {
+                        value.append(character == "n" ? "\n" : character)
+                        escaped = false
+                    } else if character == "\\" {
+                        escaped = true
+                    } else if character == "\"" {
+                        closed = true
+                        break
+                    } else {
+                        value.append(character)
+                    }
+                }
+                guard closed else { return nil }
+                labels[key] = value
+            }
+        }
+        let fields = rest.split(separator: " ", omittingEmptySubsequences: true)
+        guard let text = fields.first, let value = Double(text) else { return nil }
+        return PrometheusSample(name: name, labels: labels, value: value)
+    }
+}
+
+/// The share of a counter's increments that were errors, between two scrapes: which series
+/// count (`counter` with `labels`), and which of them are errors (a label whose value starts
+/// with a prefix, e.g. `status` starting with `5`).
+public struct CounterErrorRate: Sendable, Equatable {
+    public var counter: String
+    public var labels: [String: String]
+    public var errorLabel: String
+    public var errorPrefix: String
+
+    public init(counter: String, labels: [String: String], errorLabel: String, errorPrefix: String) {
+        self.counter = counter
+        self.labels = labels
+        self.errorLabel = errorLabel
+        self.errorPrefix = errorPrefix
+    }
+
+    /// Matching increments and error increments in one scrape.
+    public func totals(_ samples: [PrometheusSample]) -> (total: Double, errors: Double) {
+        var total = 0.0, errors = 0.0
+        for sample in samples where sample.name == counter && labels.allSatisfy({ sample.labels[$0.key] == $0.value }) {
+            total += sample.value
+            if sample.labels[errorLabel]?.hasPrefix(errorPrefix) == true { errors += sample.value }
+        }
+        return (total, errors)
+    }
+
+    /// What happened between two scrapes: requests counted, errors among them, and their
+    /// share in percent (0 with no requests). A counter that went down (a restart) counts from 0.
+    public func delta(before: [PrometheusSample], after: [PrometheusSample]) -> (total: Double, errors: Double, percent: Double) {
+        let start = totals(before), end = totals(after)
+        let total = end.total >= start.total ? end.total - start.total : end.total
+        let errors = end.errors >= start.errors ? end.errors - start.errors : end.errors
+        return (total, errors, total > 0 ? errors / total * 100 : 0)
+    }
+}
