@@ -49,7 +49,7 @@ struct SchemathesisTests {
             // so the fuzzer cannot slow it down through /admin/faults).
             let targets: [(service: String, token: String?)] = [
                 ("api-gateway", t.stack.adminToken), ("user-service", customer), ("catalog-service", t.stack.adminToken),
-                ("order-service", customer), ("payment-service", t.stack.serviceToken), ("payment-provider", nil),
+                ("order-service", customer), ("payment-service", t.stack.serviceToken), ("payment-provider", nil), ("monolith", t.stack.adminToken),
             ]
             let work = FileManager.default.temporaryDirectory.appendingPathComponent("tollgate-st-\(UUID())")
             try FileManager.default.createDirectory(at: work, withIntermediateDirectories: true)

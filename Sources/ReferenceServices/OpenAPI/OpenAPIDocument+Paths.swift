@@ -122,6 +122,20 @@ extension OpenAPIDocument {
         ]
     }
 
+    /// `GET /admin/export/TABLE`: rows in key order, page by page (admin).
+    static func exportPaths(_ tables: [String]) -> [String: Any] {
+        Dictionary(uniqueKeysWithValues: tables.map { table in
+            ("/admin/export/\(table)", ["get": operation("Rows of \(table) in key order, for consistency checks (admin)", [200: reply("a page", S.ref("ExportPage"))],
+                                                         errors: [403, 422], parameters: [query("after", S.string(max: 64)), query("limit", S.integer(1, 5000))],
+                                                         secured: true)] as [String: Any])
+        })
+    }
+
+    static var backfillPaths: [String: Any] {
+        ["/admin/backfill": ["post": operation("Copy the users and orders each side of the migration lacks (admin)", [200: reply("copied", S.ref("Backfill"))],
+                                               errors: [403], secured: true)]]
+    }
+
     static var rolloutPaths: [String: Any] {
         [
             "/admin/rollout": [

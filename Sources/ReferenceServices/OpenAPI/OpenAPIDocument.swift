@@ -5,7 +5,7 @@ import Foundation
 /// a fuzzer's `status_code_conformance` check holds the services to it.
 public enum OpenAPIDocument {
     /// The services that publish a document, by their server names.
-    public static let services = ["user-service", "catalog-service", "order-service", "payment-service", "payment-provider", "api-gateway"]
+    public static let services = ["user-service", "catalog-service", "order-service", "payment-service", "payment-provider", "api-gateway", "monolith"]
 
     /// The document of `service`, as stable JSON (sorted keys, pretty-printed).
     public static func json(for service: String) -> [UInt8]? {
@@ -19,14 +19,19 @@ public enum OpenAPIDocument {
     static func document(for service: String) -> [String: Any]? {
         let paths: [String: Any]
         switch service {
-        case "user-service": paths = userPaths(proxied: false)
-        case "catalog-service": paths = catalogPaths(proxied: false).merging(internalCatalogPaths) { a, _ in a }
-        case "order-service": paths = orderPaths(proxied: false)
+        case "user-service": paths = userPaths(proxied: false).merging(exportPaths(["users"])) { a, _ in a }
+        case "catalog-service": paths = catalogPaths(proxied: false).merging(internalCatalogPaths) { a, _ in a }.merging(exportPaths(["products"])) { a, _ in a }
+        case "order-service": paths = orderPaths(proxied: false).merging(exportPaths(["orders"])) { a, _ in a }
         case "payment-service": paths = paymentPaths
         case "payment-provider": paths = providerPaths
         case "api-gateway":
             paths = userPaths(proxied: true).merging(catalogPaths(proxied: true)) { a, _ in a }.merging(orderPaths(proxied: true)) { a, _ in a }
-                .merging(rolloutPaths) { a, _ in a }
+                .merging(rolloutPaths) { a, _ in a }.merging(backfillPaths) { a, _ in a }
+        case "monolith":
+            // One process with every module's API: the public one, the internal one, the exports.
+            paths = userPaths(proxied: false).merging(catalogPaths(proxied: false)) { a, _ in a }.merging(internalCatalogPaths) { a, _ in a }
+                .merging(orderPaths(proxied: false)) { a, _ in a }.merging(paymentPaths) { a, _ in a }
+                .merging(exportPaths(["users", "products", "orders"])) { a, _ in a }
         default: return nil
         }
         let all = paths.merging(operationsPaths(service)) { a, _ in a }

@@ -150,6 +150,11 @@ enum OpenAPISchemas {
                              required: ["latency_ms", "failure_rate"]),
             "Rollout": object(["percent": integer(0, 100), "legacy_upstream": string(), "stages": array(integer())], required: ["percent", "stages"]),
             "RolloutChange": object(["percent": integer(0, 100)], required: ["percent"]),
+            "ExportPage": object(["table": string(), "key": string(), "columns": array(string()), "key_order": ["enum": ["numeric", "bytes"]],
+                                  "rows": array(["type": "object", "additionalProperties": ["type": ["string", "null"]]]),
+                                  "next_after": ["type": ["string", "null"]]], required: ["table", "key", "columns", "key_order", "rows", "next_after"]),
+            "Backfill": object(["users_to_services": integer(0), "orders_to_services": integer(0), "users_to_monolith": integer(0), "orders_to_monolith": integer(0)],
+                               required: ["users_to_services", "orders_to_services", "users_to_monolith", "orders_to_monolith"]),
         ]
     }
 }
