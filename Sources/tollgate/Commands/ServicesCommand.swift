@@ -95,7 +95,8 @@ struct ServicesUpCommand: AsyncParsableCommand {
         print("Catalog seeded with \(c.seedProducts) products. Rollout: \(c.rolloutPercent)% of users to the new services, the rest to \(c.legacyURL ?? "the monolith"). Ctrl-C stops.")
         print("Try: tollgate flow flows/*.yaml --target \(stack.gatewayURL) --kafka-brokers \(stack.kafkaBootstrap)")
         print("     tollgate load loadprofiles/smoke.yaml --target \(stack.gatewayURL)")
-        print("     tollgate gate loadprofiles/gate.yaml --stage 25 --duration 20s")
+        print("     tollgate gate loadprofiles/gate.yaml --stage 25 --duration 20s --kafka-brokers \(stack.kafkaBootstrap)"
+              + (c.providerStates ? "" : "   (its contracts need --provider-states here)"))
         await waitForShutdownSignal()
         print("Stopping (at most \(formatSeconds(shutdownTimeout)); a second Ctrl-C exits at once)…")
         let timeout = shutdownTimeout
