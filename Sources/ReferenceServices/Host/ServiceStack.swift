@@ -123,14 +123,18 @@ public final class ServiceStack: Sendable {
         }
     }
 
-    /// Stops the gateway first and the provider last, so in-flight purchases finish; requests
-    /// still running after `seconds` in all are cancelled.
+    /// Stops the gateway first, then the monolith, then the services, and the provider last, so
+    /// in-flight purchases finish; requests still running after `seconds` in all are cancelled.
     public func stop(within seconds: Double = 5) async {
         let deadline = Date().addingTimeInterval(seconds)
-        for service in services.reversed() {
+        var remaining = Array(services.reversed())
+        if let gateway = remaining.first, gateway.name == "api-gateway" {
+            await gateway.stop(within: max(0.05, deadline.timeIntervalSinceNow))
+            remaining.removeFirst()
+        }
+        await monolith?.stop(within: max(0.05, deadline.timeIntervalSinceNow))
+        for service in remaining {
             await service.stop(within: max(0.05, deadline.timeIntervalSinceNow))
-            // The monolith stops with the services, after the gateway and before the provider.
-            if service.name == "user-service" { await monolith?.stop(within: max(0.05, deadline.timeIntervalSinceNow)) }
         }
         await outboxes.stop()
         bus.stop()
