@@ -69,20 +69,11 @@ public enum GateLoader {
 
     public static func parse(_ text: String, file: String, environment: [String: String] = [:]) throws -> GateFile {
         var reader = NodeReader(file: file)
-        let substituted = ProfileLoader.substitute(text, environment: environment, reader: &reader)
-        let root: Node?
-        do { root = try Yams.compose(yaml: substituted) } catch {
-            throw ProfileError(problems: reader.problems + [ProfileProblem(file: file, line: nil, field: "", message: "not YAML: \(error)")])
-        }
-        guard let root, let top = reader.mapping(root, "", allowed: topFields) else {
-            if root == nil { reader.problem(nil, "", "the gate file is empty") }
-            throw ProfileError(problems: reader.problems)
-        }
+        let (root, values) = try reader.document(text, environment: environment, allowed: topFields, empty: "the gate file is empty")
         let folder = (file as NSString).deletingLastPathComponent
         func resolve(_ path: String) -> String {
             path.hasPrefix("/") || folder.isEmpty ? path : ((folder as NSString).appendingPathComponent(path) as NSString).standardizingPath
         }
-        let values = Dictionary(top.map { ($0.key, $0.value) }, uniquingKeysWith: { a, _ in a })
         let name = reader.string(values["name"], "name") ?? URL(fileURLWithPath: file).deletingPathExtension().lastPathComponent
         let description = reader.string(values["description"], "description") ?? ""
 

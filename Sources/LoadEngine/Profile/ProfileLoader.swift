@@ -31,16 +31,7 @@ public enum ProfileLoader {
 
     public static func parse(_ text: String, file: String, environment: [String: String] = [:]) throws -> LoadProfile {
         var reader = NodeReader(file: file)
-        let substituted = substitute(text, environment: environment, reader: &reader)
-        let root: Node?
-        do { root = try Yams.compose(yaml: substituted) } catch {
-            throw ProfileError(problems: reader.problems + [ProfileProblem(file: file, line: nil, field: "", message: "not YAML: \(error)")])
-        }
-        guard let root, let top = reader.mapping(root, "", allowed: topFields) else {
-            if root == nil { reader.problem(nil, "", "the profile is empty") }
-            throw ProfileError(problems: reader.problems)
-        }
-        let values = Dictionary(top.map { ($0.key, $0.value) }, uniquingKeysWith: { a, _ in a })
+        let (root, values) = try reader.document(text, environment: environment, allowed: topFields, empty: "the profile is empty")
         let name = reader.string(values["name"], "name") ?? URL(fileURLWithPath: file).deletingPathExtension().lastPathComponent
         let description = reader.string(values["description"], "description") ?? ""
         let target = reader.string(values["target"], "target") ?? ""

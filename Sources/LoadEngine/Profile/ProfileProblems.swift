@@ -26,6 +26,22 @@ struct NodeReader {
     /// small file describe an enormous document ("billion laughs"), which is refused, not built.
     var valueBudget = 200_000
 
+    /// Reads a whole file's text: `${NAME:-default}` filled from `environment`, then YAML whose
+    /// root is a mapping of `allowed` fields; its root and its fields by name. A text that is not
+    /// YAML, is empty (`empty` says what) or has unknown fields throws every problem found.
+    mutating func document(_ text: String, environment: [String: String], allowed: Set<String>, empty: String) throws -> (root: Node, values: [String: Node]) {
+        let substituted = ProfileLoader.substitute(text, environment: environment, reader: &self)
+        let root: Node?
+        do { root = try Yams.compose(yaml: substituted) } catch {
+            throw ProfileError(problems: problems + [ProfileProblem(file: file, line: nil, field: "", message: "not YAML: \(error)")])
+        }
+        guard let root, let top = mapping(root, "", allowed: allowed) else {
+            if root == nil { problem(nil, "", empty) }
+            throw ProfileError(problems: problems)
+        }
+        return (root, Dictionary(top.map { ($0.key, $0.value) }, uniquingKeysWith: { a, _ in a }))
+    }
+
     mutating func problem(_ node: Node?, _ field: String, _ message: String) {
         problems.append(ProfileProblem(file: file, line: node?.mark.map { $0.line }, field: field, message: message))
     }
