@@ -66,9 +66,10 @@ import Testing
             #expect(triggers.allSatisfy { $0["breached"] as? Bool == false }, "\(triggers)")
             for trigger in triggers { #expect(trigger["value"] is Double && trigger["threshold"] is Double && trigger["action"] is String) }
             #expect(await stack.rollout.percent == 25, "the gateway stays at the stage")
-            // Both sides of the rollout served traffic.
-            let load = try #require(result.json["load"] as? [String: Any])
-            #expect(load["metrics"] != nil)
+            // Both sides of the rollout took orders: the services' are all in the monolith, which has its own too.
+            let orders = try #require((result.json["consistency"] as? [[String: Any]])?.first { $0["name"] as? String == "orders" })
+            let (services, monolith) = (orders["source_rows"] as? Int ?? 0, orders["target_rows"] as? Int ?? 0)
+            #expect(services > 0 && monolith > services, "services \(services), monolith \(monolith)")
             let html = try String(contentsOf: folder.appendingPathComponent("gate.html"), encoding: .utf8)
             #expect(html.contains("Rollout triggers") && html.contains("Data consistency") && html.contains("Contracts"))
             let junit = try String(contentsOf: folder.appendingPathComponent("gate.xml"), encoding: .utf8)

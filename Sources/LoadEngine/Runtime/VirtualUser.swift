@@ -112,7 +112,7 @@ final class VirtualUser: ResponseReceiver, @unchecked Sendable {
         let mix = runtime.scenario.mix
         sequenceIndex = mix.pick(using: &scope.random)
         items = mix.sequences[sequenceIndex].items
-        expectsEvents = items.contains { if case .event = $0 { return true } else { return false } }
+        expectsEvents = mix.sequences[sequenceIndex].expectsEvents
         servedByLegacy = false
         stepIndex = 0
         stepIntended = intended

@@ -120,7 +120,10 @@ public struct Check: Sendable {
 public struct RequestSequence: Sendable {
     public var name: String
     public var weight: Int
-    public var items: [Flow.Item]
+    public let items: [Flow.Item]
+    /// Some item is an event expectation (responses then keep their headers, to see where the
+    /// gateway routed the run).
+    public let expectsEvents: Bool
 
     public init(name: String, weight: Int = 1, steps: [Step]) {
         self.init(name: name, weight: weight, items: steps.map(Flow.Item.request))
@@ -130,6 +133,7 @@ public struct RequestSequence: Sendable {
         self.name = name
         self.weight = weight
         self.items = items
+        expectsEvents = items.contains { if case .event = $0 { return true } else { return false } }
     }
 
     /// The request steps.

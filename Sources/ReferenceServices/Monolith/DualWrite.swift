@@ -64,12 +64,26 @@ public struct DualWriteCounts: Sendable, Equatable {
     public var written = 0, dropped = 0, failed = 0
 }
 
+/// A store that wraps another: its outbox is the wrapped store's.
+protocol OutboxForwarding: OutboxStore {
+    var outboxStore: any OutboxStore { get }
+}
+
+extension OutboxForwarding {
+    func claimPendingEvents(limit: Int) async throws -> [DomainEvent] { try await outboxStore.claimPendingEvents(limit: limit) }
+    func markSent(_ eventIDs: [String]) async throws { try await outboxStore.markSent(eventIDs) }
+    func releaseClaims(_ eventIDs: [String]) async throws { try await outboxStore.releaseClaims(eventIDs) }
+    func enqueue(_ events: [DomainEvent]) async throws { try await outboxStore.enqueue(events) }
+    func pendingEventCount() async throws -> Int { try await outboxStore.pendingEventCount() }
+}
+
 /// The user service's store during the migration: what it writes is also written to the
 /// monolith, and a user it does not know yet but the monolith does is imported on first read
 /// (registered there before the user was routed to the services).
-final class MigratingUserStore: UserStore {
+final class MigratingUserStore: UserStore, OutboxForwarding {
     let inner: any UserStore
     let dualWriter: DualWriter
+    var outboxStore: any OutboxStore { inner }
 
     init(_ inner: any UserStore, dualWriter: DualWriter) {
         self.inner = inner
@@ -110,18 +124,14 @@ final class MigratingUserStore: UserStore {
     }
     func users(after id: String?, limit: Int) async throws -> [User] { try await inner.users(after: id, limit: limit) }
     func isReachable() async -> Bool { await inner.isReachable() }
-    func claimPendingEvents(limit: Int) async throws -> [DomainEvent] { try await inner.claimPendingEvents(limit: limit) }
-    func markSent(_ eventIDs: [String]) async throws { try await inner.markSent(eventIDs) }
-    func releaseClaims(_ eventIDs: [String]) async throws { try await inner.releaseClaims(eventIDs) }
-    func enqueue(_ events: [DomainEvent]) async throws { try await inner.enqueue(events) }
-    func pendingEventCount() async throws -> Int { try await inner.pendingEventCount() }
 }
 
 /// The order service's store during the migration: every order it saves is also saved in the
 /// monolith's `orders`.
-final class DualWritingOrderStore: OrderStore {
+final class DualWritingOrderStore: OrderStore, OutboxForwarding {
     let inner: any OrderStore
     let dualWriter: DualWriter
+    var outboxStore: any OutboxStore { inner }
 
     init(_ inner: any OrderStore, dualWriter: DualWriter) {
         self.inner = inner
@@ -143,19 +153,15 @@ final class DualWritingOrderStore: OrderStore {
     func orders(userID: String) async throws -> [Order] { try await inner.orders(userID: userID) }
     func orders(after id: String?, limit: Int) async throws -> [Order] { try await inner.orders(after: id, limit: limit) }
     func isReachable() async -> Bool { await inner.isReachable() }
-    func claimPendingEvents(limit: Int) async throws -> [DomainEvent] { try await inner.claimPendingEvents(limit: limit) }
-    func markSent(_ eventIDs: [String]) async throws { try await inner.markSent(eventIDs) }
-    func releaseClaims(_ eventIDs: [String]) async throws { try await inner.releaseClaims(eventIDs) }
-    func enqueue(_ events: [DomainEvent]) async throws { try await inner.enqueue(events) }
-    func pendingEventCount() async throws -> Int { try await inner.pendingEventCount() }
 }
 
 /// The catalog service's store during the migration: product edits and stock the operators
 /// set are also written to the monolith. Reservations are not: until the catalog moves at
 /// 100 %, each side sells its own stock.
-final class DualWritingCatalogStore: CatalogStore {
+final class DualWritingCatalogStore: CatalogStore, OutboxForwarding {
     let inner: any CatalogStore
     let dualWriter: DualWriter
+    var outboxStore: any OutboxStore { inner }
 
     init(_ inner: any CatalogStore, dualWriter: DualWriter) {
         self.inner = inner
@@ -190,9 +196,4 @@ final class DualWritingCatalogStore: CatalogStore {
     }
     func products(after id: Int?, limit: Int) async throws -> [Product] { try await inner.products(after: id, limit: limit) }
     func isReachable() async -> Bool { await inner.isReachable() }
-    func claimPendingEvents(limit: Int) async throws -> [DomainEvent] { try await inner.claimPendingEvents(limit: limit) }
-    func markSent(_ eventIDs: [String]) async throws { try await inner.markSent(eventIDs) }
-    func releaseClaims(_ eventIDs: [String]) async throws { try await inner.releaseClaims(eventIDs) }
-    func enqueue(_ events: [DomainEvent]) async throws { try await inner.enqueue(events) }
-    func pendingEventCount() async throws -> Int { try await inner.pendingEventCount() }
 }

@@ -66,28 +66,10 @@ struct DemoCommand: AsyncParsableCommand {
         print("\nVerifying \(contracts)/ against the services…")
         let pacts = try await PactLoader().load([contracts])
         let printer = TreePrinter()
-        var combined = VerificationReport()
-        let started = Date()
-        let pairs = Set(pacts.map { [$0.pact.provider, $0.pact.consumer] }).sorted { $0.lexicographicallyPrecedes($1) }
-        for pair in pairs {
-            let (provider, consumer) = (pair[0], pair[1])
-            guard let url = stack.url(provider) else {
-                print("  (no reference service is called \(provider); its pacts are skipped)")
-                continue
-            }
-            var options = VerifyOptions()
-            options.provider = provider
-            options.consumer = consumer
-            // Between services, calls carry a service credential (a Pact "custom header").
-            if consumer.hasSuffix("-service") && provider != "payment-provider" { options.headers = [("Authorization", "Bearer \(stack.serviceToken)")] }
-            options.providerBaseURL = url
-            options.stateChangeURL = url + "/_pact/provider-states"
-            options.kafkaBrokers = stack.kafkaBootstrap
-            let report = try await ProviderVerifier(options: options).verify(pacts) { printer.print($0) }
-            combined.results += report.results
-        }
-        combined.startedAt = started
-        combined.duration = Date().timeIntervalSince(started)
+        // Between services, calls carry a service credential.
+        let combined = try await ProviderContracts.verify(pacts, providerURL: stack.url, credential: stack.serviceToken, kafkaBrokers: stack.kafkaBootstrap,
+                                                          progress: { printer.print($0) },
+                                                          skipped: { print("  (no reference service is called \($0); its pacts are skipped)") })
         printer.summary(combined)
         return combined
     }

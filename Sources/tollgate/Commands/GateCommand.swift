@@ -190,32 +190,13 @@ struct GateCommand: AsyncParsableCommand {
     /// Every pact of a provider the gate file maps, against that provider, with its provider states.
     private func verify(_ contracts: GateFile.Contracts, token: String?, brokers: String?) async throws -> VerificationReport {
         let pacts = try await PactLoader().load(contracts.pacts)
-        let printer = TreePrinter()
-        var combined = VerificationReport()
-        // Only what failed, one line each; every interaction is in the reports.
-        let show: @Sendable (InteractionResult) -> Void = { result in
+        // Only what failed, one line each; every interaction is in the reports. The admin token is a service credential too.
+        let combined = try await ProviderContracts.verify(pacts, providerURL: { name in contracts.providers.first { $0.name == name }?.url },
+                                                          credential: token, kafkaBrokers: brokers) { result in
             guard !result.outcome.isPassed, !result.pending else { return }
             Swift.print("  ✗ \(result.consumer) → \(result.provider): \(result.description)")
         }
-        let started = Date()
-        let pairs = Set(pacts.map { [$0.pact.provider, $0.pact.consumer] }).sorted { $0.lexicographicallyPrecedes($1) }
-        for pair in pairs {
-            let (provider, consumer) = (pair[0], pair[1])
-            guard let url = contracts.providers.first(where: { $0.name == provider })?.url else { continue }
-            var options = VerifyOptions()
-            options.provider = provider
-            options.consumer = consumer
-            // Between services, calls carry a credential; the admin token is one.
-            if let token, consumer.hasSuffix("-service"), provider != "payment-provider" { options.headers = [("Authorization", "Bearer \(token)")] }
-            options.providerBaseURL = url
-            options.stateChangeURL = url + "/_pact/provider-states"
-            options.kafkaBrokers = brokers
-            let report = try await ProviderVerifier(options: options).verify(pacts, progress: show)
-            combined.results += report.results
-        }
-        combined.startedAt = started
-        combined.duration = Date().timeIntervalSince(started)
-        printer.summary(combined)
+        TreePrinter().summary(combined)
         return combined
     }
 
