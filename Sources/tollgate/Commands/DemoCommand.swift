@@ -18,6 +18,7 @@ struct DemoCommand: AsyncParsableCommand {
     @Option(help: "Where the pacts are.") var contracts = "contracts"
     @Option(help: "Where the flows are.") var flows = "flows"
     @Option(help: "The load profile the demo runs.") var smokeProfile = "loadprofiles/smoke.yaml"
+    @Option(help: "The gate file the demo runs twice.") var gateFile = "loadprofiles/gate.yaml"
     @Option(help: "Where reports are written.") var reports = "reports"
     @Option(help: "Run the services on PostgreSQL (one database per service) instead of in memory.") var databaseURL: String?
 
@@ -90,44 +91,22 @@ struct DemoCommand: AsyncParsableCommand {
     /// the payment provider failing, applied with --auto-rollback (roll back to 0 %); true when
     /// a verdict was not the one expected.
     func runGates(_ stack: ServiceStack) async throws -> Bool {
-        try FileManager.default.createDirectory(atPath: reports, withIntermediateDirectories: true)
-        let file = "\(reports)/demo-gate.yaml"
-        try Self.gateFile(stack).write(toFile: file, atomically: true, encoding: .utf8)
-        print("\n── Rollout gate, stage 25 %, everything healthy ──")
-        let healthy = try await GateCommand.parse([file, "--stage", "25", "--duration", "8s", "--quiet", "--report-dir", reports]).evaluate()
+        // The shipped gate file, its addresses pointed at this stack.
+        let environment = ProcessInfo.processInfo.environment.merging([
+            "TARGET": stack.gatewayURL, "TOLLGATE_ADMIN_TOKEN": stack.adminToken, "KAFKA_BROKERS": stack.kafkaBootstrap,
+            "USER_SERVICE_URL": stack.url("user-service")!, "CATALOG_SERVICE_URL": stack.url("catalog-service")!,
+            "ORDER_SERVICE_URL": stack.url("order-service")!, "PAYMENT_SERVICE_URL": stack.url("payment-service")!,
+            "PAYMENT_PROVIDER_URL": stack.url("payment-provider")!, "MONOLITH_URL": stack.url("monolith")!,
+        ]) { _, demo in demo }
+        print("\n── Rollout gate (\(gateFile)), stage 25 %, everything healthy ──")
+        let healthy = try await GateCommand.parse([gateFile, "--stage", "25", "--duration", "8s", "--quiet", "--report-dir", reports])
+            .evaluate(environment: environment)
         print("\n── Rollout gate, stage 50 %, the payment provider down (every charge fails), --auto-rollback ──")
         await stack.providerState.setFaults(ProviderFaults(latencyMs: 0, failureRate: 1))
-        let failing = try await GateCommand.parse([file, "--stage", "50", "--duration", "8s", "--quiet", "--auto-rollback", "--report-dir", reports]).evaluate()
+        let failing = try await GateCommand.parse([gateFile, "--stage", "50", "--duration", "8s", "--quiet", "--auto-rollback", "--report-dir", reports])
+            .evaluate(environment: environment)
         await stack.providerState.setFaults(ProviderFaults())
         return healthy.verdict.action != .proceed || failing.verdict.action != .rollback || failing.rollout.after != 0
-    }
-
-    /// The shipped gate (loadprofiles/gate.yaml) for this stack's ports.
-    static func gateFile(_ stack: ServiceStack) -> String {
-        let root = FileManager.default.currentDirectoryPath
-        var yaml = """
-            name: demo
-            description: The demo's rollout gate (loadprofiles/gate.yaml, for the demo's ports).
-            gateway: {url: "\(stack.gatewayURL)", admin_token: "\(stack.adminToken)"}
-            kafka_brokers: "\(stack.kafkaBootstrap)"
-            flows: [\(["purchase", "declined-card", "out-of-stock", "cancel-and-refund", "browse"].map { "\"\(root)/flows/\($0).yaml\"" }.joined(separator: ", "))]
-            stages: {25: "\(root)/loadprofiles/stage-25.yaml", 50: "\(root)/loadprofiles/stage-50.yaml"}
-            contracts:
-              pacts: ["\(root)/contracts"]
-              providers:
-
-            """
-        for name in ["user-service", "catalog-service", "order-service", "payment-service", "payment-provider"] {
-            yaml += "    \(name): \"\(stack.url(name)!)\"\n"
-        }
-        yaml += "consistency:\n"
-        for (table, service, columns, more) in [("users", "user-service", "[email, first_name, last_name, role]", true),
-                                                ("orders", "order-service", "[user_id, status, items, total, payment_id]", true),
-                                                ("products", "catalog-service", "[sku, name, price, currency, active]", false)] {
-            yaml += "  - {name: \(table), source: \"\(stack.url(service)!)/admin/export/\(table)\", target: \"\(stack.url("monolith")!)/admin/export/\(table)\", columns: \(columns), target_may_have_more: \(more)}\n"
-        }
-        yaml += "metrics:\n  - {name: payment provider failures, url: \"\(stack.url("payment-provider")!)/metrics\", labels: {route: /v1/payment_intents}, errors: {status: 5xx}, threshold: 0.1, action: rollback}\n"
-        return yaml
     }
 
     /// The smoke load profile against the gateway; true when an objective was breached.

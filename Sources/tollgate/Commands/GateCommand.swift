@@ -51,21 +51,21 @@ struct GateCommand: AsyncParsableCommand {
     }
 
     /// Runs every part of the gate, moves the rollout as the verdict and the flags say, writes
-    /// and returns the report.
-    func evaluate() async throws -> GateReport {
+    /// and returns the report. `environment` fills the files' `${NAME:-default}`.
+    func evaluate(environment: [String: String] = ProcessInfo.processInfo.environment) async throws -> GateReport {
         let started = Date()
         let gate: GateFile, profile: LoadProfile, flows: [Flow]
         do {
-            gate = try GateLoader.load(file: gateFile)
+            gate = try GateLoader.load(file: gateFile, environment: environment)
             guard let profileFile = gate.stages[stage] else {
                 throw GateSetupError("\(gateFile): stages: no stage \(stage) (the file lists \(gate.stages.keys.sorted().map { "\($0)" }.joined(separator: ", ")))")
             }
-            var stageProfile = try ProfileLoader.load(file: profileFile)
+            var stageProfile = try ProfileLoader.load(file: profileFile, environment: environment)
             stageProfile.target = gate.gateway.url
             stageProfile.objectives = gate.objectives
             if let duration, let seconds = DurationText.seconds(duration) { stageProfile = stageProfile.shortened(to: seconds) }
             profile = stageProfile
-            flows = try gate.flows.map { try FlowLoader.load(file: $0) }
+            flows = try gate.flows.map { try FlowLoader.load(file: $0, environment: environment) }
         } catch let error as ProfileError {
             fail("the gate's files have \(error.problems.count) problem(s):\n\(error)")
         } catch {
