@@ -16,49 +16,48 @@ enum Backfill {
 
     static func run(services: ServiceStores, monolith: MonolithStores) async throws -> BackfillReport {
         var report = BackfillReport()
-        report.usersToServices = try await copyUsers(from: monolith.users, to: services.users)
+        report.usersToServices = try await copyUsers(from: monolith.users, to: services.users, updating: false)
         report.usersToMonolith = try await copyUsers(from: services.users, to: monolith.users, updating: true)
-        report.ordersToServices = try await copyOrders(from: monolith.orders, to: services.orders)
+        report.ordersToServices = try await copyOrders(from: monolith.orders, to: services.orders, updating: false)
         report.ordersToMonolith = try await copyOrders(from: services.orders, to: monolith.orders, updating: true)
         return report
     }
 
-    private static func copyUsers(from source: any UserStore, to target: any UserStore, updating: Bool = false) async throws -> Int {
-        var copied = 0, after: String?
-        while true {
-            let page = try await source.users(after: after, limit: batch)
-            for user in page {
-                guard let existing = try await target.user(id: user.id) else {
-                    do { try await target.insert(user, events: []); copied += 1 } catch StoreError.duplicate {}
-                    continue
-                }
-                if updating, (existing.email, existing.firstName, existing.lastName, existing.phone, existing.role)
-                    != (user.email, user.firstName, user.lastName, user.phone, user.role) {
-                    try await target.update(user)
-                    copied += 1
-                }
-            }
-            guard page.count == batch, let last = page.last else { return copied }
-            after = last.id
+    private static func copyUsers(from source: any UserStore, to target: any UserStore, updating: Bool) async throws -> Int {
+        try await copy(page: source.users(after:limit:), id: \.id, existing: { try await target.user(id: $0.id) },
+                       insert: { try await target.insert($0, events: []) },
+                       update: updating ? { try await target.update($0) } : nil) { old, new in
+            (old.email, old.firstName, old.lastName, old.phone, old.role) != (new.email, new.firstName, new.lastName, new.phone, new.role)
         }
     }
 
-    private static func copyOrders(from source: any OrderStore, to target: any OrderStore, updating: Bool = false) async throws -> Int {
-        var copied = 0, after: String?
+    private static func copyOrders(from source: any OrderStore, to target: any OrderStore, updating: Bool) async throws -> Int {
+        try await copy(page: source.orders(after:limit:), id: \.id, existing: { try await target.order(id: $0.id) },
+                       insert: { try await target.insert($0, events: []) },
+                       update: updating ? { try await target.update($0, events: []) } : nil) { old, new in
+            (old.status, old.paymentId, old.cancellationReason) != (new.status, new.paymentId, new.cancellationReason)
+        }
+    }
+
+    /// Walks the source page by page in key order: inserts each row the target lacks and, with
+    /// `update`, rewrites the rows that `differs` says are out of date. How many rows it wrote.
+    private static func copy<Row>(page: (String?, Int) async throws -> [Row], id: (Row) -> String, existing: (Row) async throws -> Row?,
+                                  insert: (Row) async throws -> Void, update: ((Row) async throws -> Void)?,
+                                  differs: (Row, Row) -> Bool) async throws -> Int {
+        var written = 0, after: String?
         while true {
-            let page = try await source.orders(after: after, limit: batch)
-            for order in page {
-                guard let existing = try await target.order(id: order.id) else {
-                    do { try await target.insert(order, events: []); copied += 1 } catch StoreError.duplicate {}
-                    continue
+            let rows = try await page(after, batch)
+            for row in rows {
+                if let old = try await existing(row) {
+                    guard let update, differs(old, row) else { continue }
+                    try await update(row)
+                } else {
+                    do { try await insert(row) } catch StoreError.duplicate { continue }
                 }
-                if updating, (existing.status, existing.paymentId, existing.cancellationReason) != (order.status, order.paymentId, order.cancellationReason) {
-                    try await target.update(order, events: [])
-                    copied += 1
-                }
+                written += 1
             }
-            guard page.count == batch, let last = page.last else { return copied }
-            after = last.id
+            guard rows.count == batch, let last = rows.last else { return written }
+            after = id(last)
         }
     }
 }
