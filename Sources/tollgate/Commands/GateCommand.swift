@@ -97,10 +97,10 @@ struct GateCommand: AsyncParsableCommand {
         }
         var parts = GateParts()
         // Service metrics: read now and after the load; the gate judges what happened in between.
-        var baselines: [[PrometheusSample]] = []
+        var baselines: [[PrometheusSample]?] = []
         for check in gate.metrics {
             do { baselines.append(try await admin.scrape(check.url)) } catch {
-                baselines.append([])
+                baselines.append(nil)
                 parts.problems.append("metrics \(check.name): \(error)")
             }
         }
@@ -120,13 +120,14 @@ struct GateCommand: AsyncParsableCommand {
             } catch { parts.problems.append("flows: \(error)") }
         }
         if !abort.isAborted {
-            do { parts.load = try await runLoad(profile, target: gate.gateway.url, brokers: brokers, topics: topics, abort: abort) } catch {
+            do { parts.load = try await runLoad(profile, target: gate.gateway.url, brokers: brokers, abort: abort) } catch {
                 parts.problems.append("load: \(error)")
             }
         }
         if !abort.isAborted, !gate.metrics.isEmpty {
             print("\nService metrics:")
-            for (check, baseline) in zip(gate.metrics, baselines) where !parts.problems.contains(where: { $0.hasPrefix("metrics \(check.name):") }) {
+            for (check, baseline) in zip(gate.metrics, baselines) {
+                guard let baseline else { continue }
                 do {
                     let delta = check.rate.delta(before: baseline, after: try await admin.scrape(check.url))
                     print(String(format: "  %@ %@: %.0f of %.0f requests failed (%.2f %%)", delta.percent > check.threshold ? "✗" : "✓", check.name, delta.errors, delta.total, delta.percent))
@@ -200,7 +201,7 @@ struct GateCommand: AsyncParsableCommand {
         return combined
     }
 
-    private func runLoad(_ profile: LoadProfile, target: String, brokers: String?, topics: Set<String>, abort: GateAbort) async throws -> LoadResult {
+    private func runLoad(_ profile: LoadProfile, target: String, brokers: String?, abort: GateAbort) async throws -> LoadResult {
         var options = RunOptions()
         options.userAgent = "tollgate/\(Tollgate.version)"
         var events: KafkaEventSource?
