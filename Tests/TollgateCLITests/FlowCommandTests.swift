@@ -30,6 +30,25 @@ import Testing
         }
     }
 
+    @Test func aRunTheMonolithServedExpectsNoEvents() async throws {
+        let folder = try temporaryFolder("flows-legacy")
+        defer { try? FileManager.default.removeItem(at: folder) }
+        // Rollout 0 %: the gateway sends everything to the monolith, which publishes no events.
+        try await withStack({ c in c.seedProducts = 300; c.rolloutPercent = 0 }) { stack in
+            let report = folder.appendingPathComponent("flow.json")
+            let result = try await Self.flow(stack, ["flows/purchase.yaml"], ["--json", report.path, "--report-dir", folder.path])
+            #expect(result.status == 0, "\(result.out)\(result.err)")
+            let run = try #require((try jsonObject(report)["runs"] as? [[String: Any]])?.first)
+            let steps = try #require(run["steps"] as? [[String: Any]])
+            let events = steps.filter { $0["kind"] as? String == "event" }
+            #expect(events.count == 4)
+            for event in events {
+                #expect(event["status"] as? String == "skipped" && (event["note"] as? String ?? "").contains("X-Routed-To: legacy"), "\(event)")
+            }
+            #expect(steps.filter { $0["kind"] as? String == "request" }.allSatisfy { $0["status"] as? String == "passed" })
+        }
+    }
+
     @Test func aBrokenServiceFailsTheStepThatSeesIt() async throws {
         try await withServices(breakages: [.renameField(service: "catalog-service", from: "stock_quantity", to: "stock")]) { stack in
             let result = try await Self.flow(stack, ["flows/purchase.yaml"], ["--report-dir", NSTemporaryDirectory()])
