@@ -6,8 +6,10 @@ import Testing
 /// `tollgate gate` against the reference services and their monolith, with real traffic.
 @Suite(.serialized) struct GateCommandTests {
     /// A gate file for `stack` (its ephemeral ports), the shipped flows and stage profiles.
-    /// The guide's triggers, but p95 within 5 s: these tests share the machine with the other suites.
-    static let relaxedLatency = "[error_rate<=1%:rollback, p95<=5s:reduce, payment_failure_rate<=0.1%:rollback]"
+    /// The guide's triggers, but p95 within 60 s: these tests share the machine with the other
+    /// suites (schemathesis, the demo, load runs), and a busy moment there has measured p95 above
+    /// 5 s. Latency breaches are tested on their own, with latency injected well above the limit.
+    static let relaxedLatency = "[error_rate<=1%:rollback, p95<=60s:reduce, payment_failure_rate<=0.1%:rollback]"
 
     static func gateFile(_ stack: ServiceStack, in folder: URL, contracts: Bool, flows: [String] = ["purchase", "declined-card", "out-of-stock", "cancel-and-refund", "browse"],
                          slos: String = relaxedLatency, stage25Profile: String? = nil) throws -> String {
