@@ -12,8 +12,11 @@ final class TestTarget: Sendable {
     let group: MultiThreadedEventLoopGroup
     let channel: any Channel
     let answered = Atomic(0)
-    /// While set (seconds since the target started), /stall holds every request until the window ends.
+    /// While set, /stall holds every request arriving in this window (seconds since the first
+    /// /stall request, so a run that starts late on a busy machine still meets the stall).
     let stall = Mutex<ClosedRange<Double>?>(nil)
+    /// When the first /stall request arrived (seconds since the target started).
+    let firstStall = Mutex<Double?>(nil)
     let started = MonotonicClock.now()
 
     private init(group: MultiThreadedEventLoopGroup, channel: any Channel) {
@@ -84,8 +87,14 @@ final class TestTargetHandler: ChannelInboundHandler {
         case "slow": delay = 0.2
         case "status": status = HTTPResponseStatus(statusCode: Int(parts.count > 1 ? parts[1] : "500") ?? 500)
         case "stall":
-            if let target = box.target, let window = target.stall.withLock({ $0 }), window.contains(target.elapsed()) {
-                delay = window.upperBound - target.elapsed()
+            if let target = box.target, let window = target.stall.withLock({ $0 }) {
+                let now = target.elapsed()
+                let sinceFirst = now - target.firstStall.withLock { first in
+                    let value = first ?? now
+                    first = value
+                    return value
+                }
+                if window.contains(sinceFirst) { delay = window.upperBound - sinceFirst }
             }
         default: status = .notFound
         }
