@@ -65,4 +65,19 @@ import Transport
             #expect(try await Self.exported(t, "users", from: "user-service")[userID] != nil, "imported on first read")
         }
     }
+
+    @Test func aSmallDropShareStillLosesTheFirstDualWriteAndThenSpreadsEvenly() async throws {
+        // 0.1 % as the migration guide writes it: the 1st write is dropped, the next 999 are not.
+        let share = try #require(Breakage(spec: "dual-write-drop=0.1%"))
+        #expect(share == .dualWriteDrop(share: 0.001))
+        #expect(Breakage(spec: "dual-write-drop=150%") == nil && Breakage(spec: "dual-write-drop=-0.1") == nil && Breakage(spec: "dual-write-drop=nan") == nil)
+        try await TestStack.with(.memory, configure: { $0.rolloutPercent = 100; $0.breakages = [share] }) { t in
+            var ids: [String] = []
+            for name in ["first", "second", "third"] { ids.append(try await t.customer(name).id) }
+            let monolithUsers = try await Self.exported(t, "users", from: "monolith")
+            #expect(monolithUsers[ids[0]] == nil, "the first dual write was dropped")
+            #expect(monolithUsers[ids[1]] != nil && monolithUsers[ids[2]] != nil)
+            #expect(t.stack.dualWriter?.counts.dropped == 1)
+        }
+    }
 }

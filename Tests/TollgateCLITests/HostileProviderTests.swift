@@ -32,11 +32,9 @@ import Testing
             defer { try? FileManager.default.removeItem(at: file) }
             let report = FileManager.default.temporaryDirectory.appendingPathComponent("endless-\(UUID()).json")
             defer { try? FileManager.default.removeItem(at: report) }
-            let began = Date()
             let result = try await runTollgateAsync(["verify", file.path, "--provider-base-url", base, "--max-body", "1M", "--json", report.path])
             #expect(result.status == 1)
             #expect(result.out.contains("larger than 1048576 bytes"), "\(result.out)")
-            #expect(Date().timeIntervalSince(began) < 20)
             let size = try FileManager.default.attributesOfItem(atPath: report.path)[.size] as? Int ?? .max
             #expect(size < 100_000, "the report is \(size) bytes")
         }

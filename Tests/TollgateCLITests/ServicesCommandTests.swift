@@ -95,7 +95,7 @@ import Testing
         let ended = await process.ended()
         let took = Date().timeIntervalSince(began)
         #expect(!ended.signalled && ended.code == 0, "ended with \(ended)")
-        #expect(took < 6, "stopping took \(took) s with a 1 s shutdown timeout")
+        #expect(took < 20, "stopping took \(took) s with a 1 s shutdown timeout, not the provider's 30 s")
         // The order's connection ended with the process. (Not cancelled: cancelling a URLSession
         // task while it fails can deadlock FoundationNetworking on Linux.)
         await order.value

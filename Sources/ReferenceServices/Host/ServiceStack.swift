@@ -92,7 +92,13 @@ public final class ServiceStack: Sendable {
                                                     reconcileAfter: configuration.reconcileAfter, options: options, host: host, port: configuration.monolithPort)
             }
             let rollout = RolloutState(percent: configuration.rolloutPercent)
-            let backfill = monolithStores.map { legacy in { @Sendable in try await Backfill.run(services: serviceStores, monolith: legacy) } }
+            let backfill = monolithStores.map { legacy in
+                { @Sendable in
+                    let copied = try await Backfill.run(services: serviceStores, monolith: legacy)
+                    dualWriter?.backfilled()
+                    return copied
+                }
+            }
             let gateway = Gateway(routes: GatewayRoutes(users: user.url, catalog: catalog.url, orders: order.url), signer: signer,
                                   legacy: configuration.legacyURL ?? monolith?.url, rollout: rollout, backfill: backfill)
             running.append(try await RunningService.start(name: "api-gateway", router: gateway.router(metrics: MetricsRegistry(service: "api-gateway"), options: options), host: host, port: configuration.gatewayPort))
@@ -101,7 +107,10 @@ public final class ServiceStack: Sendable {
             if let existing = try await stores.users.user(email: configuration.adminEmail) {
                 admin = existing
             } else {
-                admin = try await users.createUser(email: configuration.adminEmail, password: configuration.adminPassword, firstName: "Tollgate", lastName: "Admin", role: "admin")
+                // Straight into the service's store: the seed is no dual write (the monolith gets
+                // the operator below), so a dual-write drop share counts traffic's writes only.
+                let seeding = UserService(store: serviceStores.users, outbox: outboxes.users, signer: signer)
+                admin = try await seeding.createUser(email: configuration.adminEmail, password: configuration.adminPassword, firstName: "Tollgate", lastName: "Admin", role: "admin")
             }
             try await CatalogSeeder.seed(serviceStores.catalog, products: configuration.seedProducts)
             if let monolithStores {

@@ -10,7 +10,7 @@ public final class DualWriter: Sendable {
     let monolith: MonolithStores
     /// The share of dual writes dropped on purpose (`--break dual-write-drop=0.1`).
     let dropShare: Double
-    private let counters = Mutex(DualWriteCounts())
+    private let state = Mutex(DropState())
     private let logger = Logger(label: "dual-write")
 
     init(monolith: MonolithStores, dropShare: Double) {
@@ -19,21 +19,46 @@ public final class DualWriter: Sendable {
     }
 
     /// Dual writes made, dropped on purpose, and failed since the start.
-    public var counts: DualWriteCounts { counters.withLock { $0 } }
+    public var counts: DualWriteCounts { state.withLock { $0.counts } }
 
-    /// Runs one write into the monolith unless this one is dropped.
-    func write(_ what: String, _ operation: () async throws -> Void) async {
-        if dropShare > 0, Double.random(in: 0..<1) < dropShare {
-            counters.withLock { $0.dropped += 1 }
-            return
+    /// Runs one write of `row` into the monolith unless it is dropped. Drops are spread evenly
+    /// and start with the first write, so even a small share shows on a short run (with 0.001
+    /// the 1st, 1001st, 2001st … writes); a row whose write was dropped stays lost, its later
+    /// writes dropped too, until a backfill repairs it.
+    func write(_ row: String, _ operation: () async throws -> Void) async {
+        let drop = state.withLock { state in
+            state.counts.attempted += 1
+            if state.lostRows.contains(row) {
+                state.counts.dropped += 1
+                return true
+            }
+            state.sampled += 1
+            guard dropShare > 0, Double(state.lostRows.count) < (Double(state.sampled) * dropShare).rounded(.up) else { return false }
+            state.lostRows.insert(row)
+            state.counts.dropped += 1
+            return true
         }
+        if drop { return }
         do {
             try await operation()
-            counters.withLock { $0.written += 1 }
+            state.withLock { $0.counts.written += 1 }
         } catch {
-            counters.withLock { $0.failed += 1 }
-            logger.warning("dual write of \(what) to the monolith failed: \(error)")
+            state.withLock { $0.counts.failed += 1 }
+            logger.warning("dual write of \(row) to the monolith failed: \(error)")
         }
+    }
+
+    /// A backfill has copied every row across: the lost ones take dual writes again.
+    func backfilled() {
+        state.withLock { $0.lostRows.removeAll() }
+    }
+
+    private struct DropState {
+        var counts = DualWriteCounts()
+        /// Rows whose writes are dropped; one per drop the share called for.
+        var lostRows: Set<String> = []
+        /// Writes to rows not lost, over which the share is spread.
+        var sampled = 0
     }
 
     func user(_ user: User) async {
@@ -61,7 +86,7 @@ public final class DualWriter: Sendable {
 }
 
 public struct DualWriteCounts: Sendable, Equatable {
-    public var written = 0, dropped = 0, failed = 0
+    public var attempted = 0, written = 0, dropped = 0, failed = 0
 }
 
 /// A store that wraps another: its outbox is the wrapped store's.

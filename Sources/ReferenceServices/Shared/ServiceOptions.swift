@@ -17,9 +17,17 @@ public enum Breakage: Sendable, Equatable, CustomStringConvertible {
     /// Drops this share (0–1) of the services' writes into the monolith's database.
     case dualWriteDrop(share: Double)
 
+    /// The spellings `init(spec:)` accepts, for help and error texts.
+    public static let forms = "rename-field:SERVICE:FROM=TO, drop-event-field:EVENT:FIELD, fail-route:SERVICE:PATH, dual-write-drop=SHARE (0.001 or 0.1%)"
+
     public init?(spec: String) {
         if spec.hasPrefix("dual-write-drop=") {
-            guard let share = Double(spec.dropFirst("dual-write-drop=".count)), share.isFinite, (0...1).contains(share) else { return nil }
+            // A share (0.001) or a percentage (0.1%).
+            let value = spec.dropFirst("dual-write-drop=".count)
+            let percent = value.hasSuffix("%")
+            guard let number = Double(percent ? value.dropLast() : value), number.isFinite else { return nil }
+            let share = percent ? number / 100 : number
+            guard (0...1).contains(share) else { return nil }
             self = .dualWriteDrop(share: share)
             return
         }

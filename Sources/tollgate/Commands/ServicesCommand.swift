@@ -39,7 +39,7 @@ struct ServicesUpCommand: AsyncParsableCommand {
     @Option(help: "Share (0-1) of payment provider requests that fail with 500.") var providerFailureRate = 0.0
     @Option(help: "Use this payment provider (e.g. a tollgate stub) instead of the reference one.") var paymentProviderURL: String?
     @Flag(help: "Serve POST /_pact/provider-states on each service, for tollgate verify (never on by default).") var providerStates = false
-    @Option(name: .customLong("break"), help: "Break a service on purpose (repeatable): rename-field:SERVICE:FROM=TO, drop-event-field:EVENT:FIELD, fail-route:SERVICE:PATH, dual-write-drop=SHARE.") var breaks: [String] = []
+    @Option(name: .customLong("break"), help: ArgumentHelp("Break a service on purpose (repeatable): \(Breakage.forms).")) var breaks: [String] = []
     @Option(help: "Seconds in-flight requests get to finish after SIGINT/SIGTERM before they are cancelled.") var shutdownTimeout = 5.0
 
     func validate() throws {
@@ -51,7 +51,7 @@ struct ServicesUpCommand: AsyncParsableCommand {
         if providerLatencyMs < 0 { problems.append("--provider-latency-ms must not be negative") }
         if seedProducts < 0 { problems.append("--seed-products must not be negative") }
         if kafkaPort != nil && (kafkaBrokers ?? env("KAFKA_BROKERS")) != nil { problems.append("--kafka-port applies to the embedded broker only, not with --kafka-brokers") }
-        for spec in breaks where Breakage(spec: spec) == nil { problems.append("--break '\(spec)' is not rename-field:SERVICE:FROM=TO, drop-event-field:EVENT:FIELD, fail-route:SERVICE:PATH or dual-write-drop=SHARE (0-1)") }
+        for spec in breaks where Breakage(spec: spec) == nil { problems.append("--break '\(spec)' is not one of \(Breakage.forms)") }
         if !(0...300).contains(shutdownTimeout) { problems.append("--shutdown-timeout must be between 0 and 300 seconds") }
         if !problems.isEmpty { throw ValidationError(problems.joined(separator: "\n")) }
     }
@@ -129,7 +129,7 @@ struct ServicesRunCommand: AsyncParsableCommand {
     @Option(help: "Payment provider: share (0-1) of requests failing with 500.") var providerFailureRate = 0.0
     @Option(help: "Catalog: products to seed when the catalog is empty.") var seedProducts = 300
     @Flag(help: "Serve POST /_pact/provider-states on each service, for tollgate verify (never on by default).") var providerStates = false
-    @Option(name: .customLong("break"), help: "Break a service on purpose (repeatable): rename-field:SERVICE:FROM=TO, drop-event-field:EVENT:FIELD, fail-route:SERVICE:PATH, dual-write-drop=SHARE.") var breaks: [String] = []
+    @Option(name: .customLong("break"), help: ArgumentHelp("Break a service on purpose (repeatable): \(Breakage.forms).")) var breaks: [String] = []
     @Option(help: "Seconds in-flight requests get to finish after SIGINT/SIGTERM before they are cancelled.") var shutdownTimeout = 5.0
 
     func validate() throws {
@@ -137,7 +137,7 @@ struct ServicesRunCommand: AsyncParsableCommand {
             throw ValidationError("unknown service '\(name)'; one of \(SingleServiceOptions.names.joined(separator: ", "))")
         }
         for spec in breaks where Breakage(spec: spec) == nil {
-            throw ValidationError("--break '\(spec)' is not rename-field:SERVICE:FROM=TO, drop-event-field:EVENT:FIELD, fail-route:SERVICE:PATH or dual-write-drop=SHARE (0-1)")
+            throw ValidationError("--break '\(spec)' is not one of \(Breakage.forms)")
         }
         if !(0...300).contains(shutdownTimeout) { throw ValidationError("--shutdown-timeout must be between 0 and 300 seconds") }
     }
