@@ -78,6 +78,8 @@ import Transport
             #expect(monolithUsers[ids[0]] == nil, "the first dual write was dropped")
             #expect(monolithUsers[ids[1]] != nil && monolithUsers[ids[2]] != nil)
             #expect(t.stack.dualWriter?.counts.dropped == 1)
+            let metrics = String(decoding: try await t.call("GET", "/metrics", base: t.url("monolith")).body, as: UTF8.self)
+            #expect(metrics.contains("dual_writes_total{outcome=\"dropped\"} 1\n") && metrics.contains("dual_writes_total{outcome=\"written\"} 2\n"), "\(metrics.suffix(300))")
         }
     }
 }

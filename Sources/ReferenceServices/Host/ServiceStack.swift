@@ -88,7 +88,7 @@ public final class ServiceStack: Sendable {
             let order = try await RunningService.start(name: "order-service", router: orderService.router(metrics: MetricsRegistry(service: "order-service"), options: options), host: host, port: configuration.orderPort)
             running.append(order)
             if let monolithStores {
-                monolith = try await Monolith.start(stores: monolithStores, signer: signer, providerURL: providerURL!, providerTimeout: configuration.providerTimeout,
+                monolith = try await Monolith.start(stores: monolithStores, dualWriter: dualWriter, signer: signer, providerURL: providerURL!, providerTimeout: configuration.providerTimeout,
                                                     reconcileAfter: configuration.reconcileAfter, options: options, host: host, port: configuration.monolithPort)
             }
             let rollout = RolloutState(percent: configuration.rolloutPercent)

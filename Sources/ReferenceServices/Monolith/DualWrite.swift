@@ -21,22 +21,29 @@ public final class DualWriter: Sendable {
     /// Dual writes made, dropped on purpose, and failed since the start.
     public var counts: DualWriteCounts { state.withLock { $0.counts } }
 
-    /// Runs one write of `row` into the monolith unless it is dropped. Drops are spread evenly
-    /// and start with the first write, so even a small share shows on a short run (with 0.001
-    /// the 1st, 1001st, 2001st … writes); a row whose write was dropped stays lost, its later
-    /// writes dropped too, until a backfill repairs it.
-    func write(_ row: String, _ operation: () async throws -> Void) async {
+    /// Runs one write of `row` (in `table`) into the monolith unless it is dropped. Drops are
+    /// spread evenly over each table's writes and start with its first, so even a small share
+    /// shows on a short run (with 0.001 the 1st, 1001st, 2001st … write of users, of orders, of
+    /// products); a row whose write was dropped stays lost, its later writes dropped too, until
+    /// a backfill repairs it.
+    func write(_ table: String, _ row: String, _ operation: () async throws -> Void) async {
+        let key = "\(table) \(row)"
         let drop = state.withLock { state in
             state.counts.attempted += 1
-            if state.lostRows.contains(row) {
+            if state.lostRows.contains(key) {
                 state.counts.dropped += 1
                 return true
             }
-            state.sampled += 1
-            guard dropShare > 0, Double(state.lostRows.count) < (Double(state.sampled) * dropShare).rounded(.up) else { return false }
-            state.lostRows.insert(row)
-            state.counts.dropped += 1
-            return true
+            var schedule = state.schedules[table, default: DropSchedule()]
+            schedule.sampled += 1
+            let due = dropShare > 0 && Double(schedule.lost) < (Double(schedule.sampled) * dropShare).rounded(.up)
+            if due {
+                schedule.lost += 1
+                state.lostRows.insert(key)
+                state.counts.dropped += 1
+            }
+            state.schedules[table] = schedule
+            return due
         }
         if drop { return }
         do {
@@ -44,8 +51,18 @@ public final class DualWriter: Sendable {
             state.withLock { $0.counts.written += 1 }
         } catch {
             state.withLock { $0.counts.failed += 1 }
-            logger.warning("dual write of \(row) to the monolith failed: \(error)")
+            logger.warning("dual write of \(key) to the monolith failed: \(error)")
         }
+    }
+
+    /// The counts in Prometheus text format, for the monolith's /metrics.
+    func prometheusText() -> String {
+        let counts = self.counts
+        var out = "# HELP dual_writes_total The services' writes into the monolith's database, by outcome.\n# TYPE dual_writes_total counter\n"
+        for (outcome, value) in [("written", counts.written), ("dropped", counts.dropped), ("failed", counts.failed)] {
+            out += "dual_writes_total{outcome=\"\(outcome)\"} \(value)\n"
+        }
+        return out
     }
 
     /// A backfill has copied every row across: the lost ones take dual writes again.
@@ -55,20 +72,25 @@ public final class DualWriter: Sendable {
 
     private struct DropState {
         var counts = DualWriteCounts()
-        /// Rows whose writes are dropped; one per drop the share called for.
+        /// Rows ("table id") whose writes are dropped; one per drop a schedule called for.
         var lostRows: Set<String> = []
-        /// Writes to rows not lost, over which the share is spread.
+        var schedules: [String: DropSchedule] = [:]
+    }
+
+    /// One table's writes to rows not lost, over which the share is spread, and the drops so far.
+    private struct DropSchedule {
         var sampled = 0
+        var lost = 0
     }
 
     func user(_ user: User) async {
-        await write("user \(user.id)") {
+        await write("user", user.id) {
             do { try await monolith.users.insert(user, events: []) } catch StoreError.duplicate { try await monolith.users.update(user) }
         }
     }
 
     func order(_ order: Order) async {
-        await write("order \(order.id)") {
+        await write("order", order.id) {
             if try await monolith.orders.order(id: order.id) == nil {
                 try await monolith.orders.insert(order, events: [])
             } else {
@@ -78,7 +100,7 @@ public final class DualWriter: Sendable {
     }
 
     func product(_ product: Product) async {
-        await write("product \(product.id)") {
+        await write("product", String(product.id)) {
             try await monolith.catalog.update(product, events: [])
             _ = try await monolith.catalog.setStock(productID: product.id, to: product.stockQuantity, adjustBy: nil) { _ in [] }
         }

@@ -41,7 +41,8 @@ public final class Monolith: Sendable {
 
     public var url: String { server.url }
 
-    static func start(stores: MonolithStores, signer: JWTSigner, providerURL: String, providerTimeout: Double, reconcileAfter: Double,
+    /// Starts the monolith; its /metrics also counts the services' dual writes into it.
+    static func start(stores: MonolithStores, dualWriter: DualWriter?, signer: JWTSigner, providerURL: String, providerTimeout: Double, reconcileAfter: Double,
                       options: ServiceOptions, host: String, port: Int) async throws -> Monolith {
         let relays = stores.outboxStores.map { OutboxRelay(store: $0, publisher: NoBrokerPublisher()) }
         for relay in relays { await relay.start() }
@@ -53,7 +54,7 @@ public final class Monolith: Sendable {
                                   payments: PeerClient(lateBase: own, credential: credential), users: PeerClient(lateBase: own, credential: credential))
         let payments = PaymentService(store: stores.payments, outbox: relays[3], provider: PeerClient(baseURL: providerURL, timeout: providerTimeout),
                                       signer: signer, reconcileAfter: reconcileAfter)
-        let router = makeServiceRouter(name: "monolith", metrics: MetricsRegistry(service: "monolith"), options: options, readiness: [
+        let router = makeServiceRouter(name: "monolith", metrics: MetricsRegistry(service: "monolith", extra: { dualWriter?.prometheusText() ?? "" }), options: options, readiness: [
             "database": { await stores.users.isReachable() },
         ])
         // Provider states belong to the services' contracts, not the monolith.

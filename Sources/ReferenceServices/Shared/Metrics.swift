@@ -13,8 +13,13 @@ public final class MetricsRegistry: Sendable {
     static let bounds: [Double] = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10]
     private let series = Mutex<[Key: Series]>([:])
     private let service: String
+    /// More exposition text appended to the request metrics (counters kept elsewhere).
+    private let extra: @Sendable () -> String
 
-    public init(service: String) { self.service = service }
+    public init(service: String, extra: @escaping @Sendable () -> String = { "" }) {
+        self.service = service
+        self.extra = extra
+    }
 
     func record(method: String, route: String, status: Int, seconds: Double) {
         let key = Key(method: Self.standardMethods.contains(method) ? method : "OTHER", route: route, status: status)
@@ -46,7 +51,7 @@ public final class MetricsRegistry: Sendable {
             out += "http_request_duration_seconds_sum{\(l)} \(value.sum)\n"
             out += "http_request_duration_seconds_count{\(l)} \(value.count)\n"
         }
-        return out
+        return out + extra()
     }
 
     static let standardMethods: Set<String> = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
