@@ -81,6 +81,14 @@ import Testing
             _ = try await t.call("PUT", "/admin/faults", json: ["latency_ms": 0, "failure_rate": 1], token: t.stack.adminToken, base: provider)
             #expect(try await t.call("POST", "/v1/payment_intents", json: ["amount": 500, "currency": "usd", "payment_method": "pm_card_visa"], base: provider).status == 500)
             #expect(try await t.call("PUT", "/admin/faults", json: ["latency_ms": 0, "failure_rate": 2], token: t.stack.adminToken, base: provider).status == 422)
+            // 2 %: the share is spread evenly from the first request on, so a short run sees it.
+            _ = try await t.call("PUT", "/admin/faults", json: ["latency_ms": 0, "failure_rate": 0.02], token: t.stack.adminToken, base: provider)
+            var failed: [Int] = []
+            for i in 0..<60 {
+                let status = try await t.call("POST", "/v1/payment_intents", json: ["amount": 500, "currency": "usd", "payment_method": "pm_card_visa"], base: provider).status
+                if status == 500 { failed.append(i) }
+            }
+            #expect(failed == [0, 50], "\(failed)")
         }
     }
 

@@ -3,7 +3,8 @@ import HTTPTypes
 import Hummingbird
 import Transport
 
-/// Injected faults: added latency and a share of requests answered with 500.
+/// Injected faults: added latency and a share of requests answered with 500, spread evenly from
+/// the first request on (with 0.02 the 1st, 51st, 101st … fail), so a short run sees its share.
 public struct ProviderFaults: Codable, Sendable, Equatable {
     public var latencyMs: Int
     public var failureRate: Double
@@ -27,7 +28,9 @@ public actor PaymentProviderState {
         let metadata: [String: String]
     }
 
-    var faults: ProviderFaults
+    private(set) var faults: ProviderFaults
+    /// Requests that met the current faults, and how many of them were failed.
+    private var faultSchedule = (requests: 0, failed: 0)
     private var intents: [String: Intent] = [:]
     /// Per idempotency key: the request it was first used with and the one attempt made for it
     /// (finished or still running), so every later use gets the same answer.
@@ -44,7 +47,18 @@ public actor PaymentProviderState {
     public init(faults: ProviderFaults = ProviderFaults()) { self.faults = faults }
 
     /// Changes the injected faults while running (the demo's failing provider).
-    public func setFaults(_ faults: ProviderFaults) { self.faults = faults }
+    public func setFaults(_ faults: ProviderFaults) {
+        self.faults = faults
+        faultSchedule = (0, 0)
+    }
+
+    /// The current faults, and whether this request is one of the share that fails.
+    func faultsForNextRequest() -> (faults: ProviderFaults, fail: Bool) {
+        faultSchedule.requests += 1
+        let fail = faults.failureRate > 0 && Double(faultSchedule.failed) < (Double(faultSchedule.requests) * faults.failureRate).rounded(.up)
+        if fail { faultSchedule.failed += 1 }
+        return (faults, fail)
+    }
 
     /// Looks the key up and, when it is new, starts `operation` for it: one step, so concurrent
     /// requests with one key make one attempt. A failed attempt frees the key for a retry.
@@ -153,9 +167,9 @@ public struct PaymentProvider: Sendable {
     }
 
     private func injectFaults() async throws {
-        let faults = await state.faults
+        let (faults, fail) = await state.faultsForNextRequest()
         if faults.latencyMs > 0 { try await Task.sleep(for: .milliseconds(faults.latencyMs)) }
-        if faults.failureRate > 0, Double.random(in: 0..<1) < faults.failureRate {
+        if fail {
             throw stripeError(.internalServerError, "api_error", "injected_failure", "the payment provider failed (injected fault)")
         }
     }
