@@ -78,6 +78,12 @@ public struct CounterErrorRate: Sendable, Equatable {
         self.errorPrefix = errorPrefix
     }
 
+    /// Which increments are errors, as a gate file writes it: `status=5xx`, `outcome=fail…`.
+    public var errorSelection: String {
+        let numeric = !errorPrefix.isEmpty && errorPrefix.allSatisfy(\.isNumber) && errorPrefix.count < 3
+        return "\(errorLabel)=" + (numeric ? errorPrefix.padding(toLength: 3, withPad: "x", startingAt: 0) : errorPrefix + "…")
+    }
+
     /// Matching increments and error increments in one scrape.
     public func totals(_ samples: [PrometheusSample]) -> (total: Double, errors: Double) {
         var total = 0.0, errors = 0.0

@@ -36,5 +36,8 @@ struct PrometheusCountersTests {
         let restarted = rate.delta(before: PrometheusText.samples(Self.after), after: PrometheusText.samples(Self.before))
         #expect(restarted.total == 92 && restarted.errors == 2)
         #expect(rate.delta(before: [], after: []).percent == 0)
+        #expect(rate.errorSelection == "status=5xx")
+        #expect(CounterErrorRate(counter: "c", labels: [:], errorLabel: "status", errorPrefix: "50").errorSelection == "status=50x")
+        #expect(CounterErrorRate(counter: "c", labels: [:], errorLabel: "outcome", errorPrefix: "fail").errorSelection == "outcome=fail…")
     }
 }

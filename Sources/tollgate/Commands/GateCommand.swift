@@ -265,8 +265,8 @@ struct GateParts {
             let selection = ([check.rate.counter] + check.rate.labels.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }).joined(separator: " ")
             triggers.append(GateTrigger(name: check.name, value: reading.errorPercent, threshold: check.threshold, unit: "%",
                                         breached: reading.errorPercent > check.threshold, action: check.action,
-                                        evidence: String(format: "%.0f of %.0f requests (%@) answered %@=%@… at %@", reading.errors, reading.requests,
-                                                         selection, check.rate.errorLabel, check.rate.errorPrefix, check.url)))
+                                        evidence: String(format: "%.0f of %.0f requests (%@) answered %@ at %@", reading.errors, reading.requests,
+                                                         selection, check.rate.errorSelection, check.url)))
         }
         if !consistency.isEmpty {
             let worst = consistency.max { $0.comparison.inconsistencyPercent < $1.comparison.inconsistencyPercent }!
