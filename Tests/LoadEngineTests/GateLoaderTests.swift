@@ -19,7 +19,11 @@ import Testing
         #expect(gate.contracts?.providers.map(\.name).contains("payment-provider") == true)
         #expect(gate.consistency.map(\.name) == ["users", "orders", "products"])
         #expect(gate.consistency[0].targetMayHaveMore && !gate.consistency[2].targetMayHaveMore)
-        #expect(gate.objectives == Objective.rolloutDefaults)
+        // The guide's triggers, and its latency trigger for the checkout on its own.
+        let objectives = try ["error_rate<=1%:rollback", "p95<=500ms:reduce", "p95{tag=checkout}<=500ms:reduce", "payment_failure_rate<=0.1%:rollback"]
+            .map { try Objective(parsing: $0) }
+        #expect(gate.objectives == objectives)
+        #expect(Objective.rolloutDefaults.allSatisfy(objectives.contains))
         let provider = try #require(gate.metrics.first)
         #expect(provider.name == "payment provider failures" && provider.url == "http://127.0.0.1:3005/metrics" && provider.threshold == 0.1)
         #expect(provider.rate == CounterErrorRate(counter: "http_requests_total", labels: ["route": "/v1/payment_intents"], errorLabel: "status", errorPrefix: "5"))
@@ -56,6 +60,36 @@ import Testing
                             "g.yaml:3: stages.25", "g.yaml:5: consistency[0].target", "consistency[0].colour", "g.yaml:6: slos[0]",
                             "g.yaml:7: inconsistency_threshold", "g.yaml:8: extra",
                             "g.yaml:10: metrics[0].url", "g.yaml:10: metrics[0].errors.status", "g.yaml:10: metrics[0].action", "metrics[0].threshold: missing"]
+            for line in expected where !text.contains(line) { Issue.record("missing \(line) in:\n\(text)") }
+            return true
+        }
+    }
+
+    @Test func databaseTablePairsAreComparedWithLibpq() throws {
+        let gate = try GateLoader.parse("""
+            gateway: {url: "http://127.0.0.1:8000"}
+            stages: {25: stage-25.yaml}
+            consistency:
+              - {name: orders, source: "postgresql://u@db/orders", target: "postgres://u@db/monolith", table: orders,
+                 target_table: orders.orders, key: id, columns: [status, total], map: {total: total_amount}, target_may_have_more: true}
+              - {source: "postgresql://u@db/users", target: "postgresql://u@db/monolith", table: users}
+            """, file: "g.yaml")
+        let orders = try #require(gate.consistency.first)
+        #expect(orders.readsDatabases && orders.table == "orders" && orders.targetTable == "orders.orders" && orders.key == "id")
+        #expect(orders.columns == ["status", "total"] && orders.map == ["total": "total_amount"] && orders.targetMayHaveMore)
+        #expect(gate.consistency[1].name == "users" && gate.consistency[1].key == "id" && gate.consistency[1].targetTable == nil)
+        #expect {
+            _ = try GateLoader.parse("""
+                gateway: {url: "http://127.0.0.1:8000"}
+                stages: {25: stage-25.yaml}
+                consistency:
+                  - {source: "postgresql://u@db/users", target: "http://m/admin/export/users"}
+                  - {source: "http://s/admin/export/users", target: "http://m/admin/export/users", table: users, key: email}
+                """, file: "g.yaml")
+        } throws: { error in
+            let text = "\(error)"
+            let expected = ["g.yaml:4: consistency[0].target: needs a postgresql:// URL", "consistency[0].table: missing",
+                            "g.yaml:5: consistency[1].table: is for postgresql:// sources", "g.yaml:5: consistency[1].key"]
             for line in expected where !text.contains(line) { Issue.record("missing \(line) in:\n\(text)") }
             return true
         }

@@ -108,7 +108,8 @@ struct PostgresTests {
         let setup = try PostgresConnection(url: Self.url!)
         try freshTable(setup, "pg_pool")
         try setup.execute("INSERT INTO pg_pool (sku, price, stock) VALUES ('last-ten', 5, 10)")
-        let pool = PostgresPool(url: Self.url!, maximumConnections: 6)
+        // Correctness under contention, not the wait: a busy CI machine may take a while.
+        let pool = PostgresPool(url: Self.url!, maximumConnections: 6, acquireTimeout: 60)
         let sold = try await withThrowingTaskGroup(of: Int.self) { group in
             for _ in 0..<50 {
                 group.addTask {

@@ -20,14 +20,26 @@ public struct GateFile: Sendable {
         public var providers: [(name: String, url: String)]
     }
 
-    /// One table compared between the services and the monolith.
+    /// One table compared between the services and the monolith: two export endpoints
+    /// (http://…/admin/export/TABLE), or two PostgreSQL databases (postgresql://… with `table`).
     public struct ConsistencyCheck: Sendable {
         public var name: String
         public var source: String
         public var target: String
         public var columns: [String]?
+        /// Source column → target column, where the target names one differently.
+        public var map: [String: String]
         public var targetMayHaveMore: Bool
+        /// Databases only: `[schema.]table` on each side, and the key column.
+        public var table: String?
+        public var targetTable: String?
+        public var key: String
+        /// Whether both sides are PostgreSQL databases (else export endpoints).
+        public var readsDatabases: Bool { GateFile.isDatabaseURL(source) }
     }
+
+    static func isDatabaseURL(_ url: String) -> Bool { url.hasPrefix("postgresql://") || url.hasPrefix("postgres://") }
+    static func isExportURL(_ url: String) -> Bool { url.hasPrefix("http://") || url.hasPrefix("https://") }
 
     /// An error rate read from a service's Prometheus counters between the gate's start and the
     /// end of its load: what the service saw, even when retries hid it from the customers.
@@ -125,19 +137,40 @@ public enum GateLoader {
         var checks: [GateFile.ConsistencyCheck] = []
         for (index, node) in (reader.sequence(values["consistency"], "consistency") ?? []).enumerated() {
             let here = "consistency[\(index)]"
-            guard let entries = reader.mapping(node, here, allowed: ["name", "source", "target", "columns", "target_may_have_more"]) else { continue }
+            guard let entries = reader.mapping(node, here, allowed: ["name", "source", "target", "columns", "map", "target_may_have_more",
+                                                                     "table", "target_table", "key"]) else { continue }
             let fields = Dictionary(entries.map { ($0.key, $0.value) }, uniquingKeysWith: { a, _ in a })
             let source = reader.string(fields["source"], "\(here).source") ?? ""
             let target = reader.string(fields["target"], "\(here).target") ?? ""
-            for (field, url) in [("source", source), ("target", target)] where !(url.hasPrefix("http://") || url.hasPrefix("https://")) {
-                reader.problem(fields[field] ?? node, "\(here).\(field)", "needs an export endpoint URL (http://…/admin/export/TABLE)")
+            let databases = GateFile.isDatabaseURL(source)
+            for (field, url) in [("source", source), ("target", target)] {
+                if databases ? !GateFile.isDatabaseURL(url) : !GateFile.isExportURL(url) {
+                    reader.problem(fields[field] ?? node, "\(here).\(field)", databases
+                        ? "needs a postgresql:// URL, as the source"
+                        : "needs an export endpoint URL (http://…/admin/export/TABLE) or, on both sides, a postgresql:// URL")
+                }
+            }
+            let table = reader.string(fields["table"], "\(here).table")
+            let targetTable = reader.string(fields["target_table"], "\(here).target_table")
+            let key = reader.string(fields["key"], "\(here).key")
+            if databases, table == nil { reader.problem(node, "\(here).table", "missing: the [schema.]table compared in the databases") }
+            if !databases {
+                for (field, given) in [("table", table), ("target_table", targetTable), ("key", key)] where given != nil {
+                    reader.problem(fields[field] ?? node, "\(here).\(field)", "is for postgresql:// sources; an export URL names its table and key")
+                }
             }
             let columns = reader.sequence(fields["columns"], "\(here).columns").map { items in
                 items.enumerated().compactMap { reader.string($1, "\(here).columns[\($0)]") }
             }
-            checks.append(GateFile.ConsistencyCheck(name: reader.string(fields["name"], "\(here).name") ?? URL(string: source)?.lastPathComponent ?? "table \(index + 1)",
-                                                    source: source, target: target, columns: columns,
-                                                    targetMayHaveMore: reader.bool(fields["target_may_have_more"], "\(here).target_may_have_more") ?? false))
+            var map: [String: String] = [:]
+            for (column, renamed) in reader.mapping(fields["map"], "\(here).map") ?? [] {
+                if let renamed = reader.string(renamed, "\(here).map.\(column)") { map[column] = renamed }
+            }
+            let fallbackName = databases ? table : URL(string: source)?.lastPathComponent
+            checks.append(GateFile.ConsistencyCheck(name: reader.string(fields["name"], "\(here).name") ?? fallbackName ?? "table \(index + 1)",
+                                                    source: source, target: target, columns: columns, map: map,
+                                                    targetMayHaveMore: reader.bool(fields["target_may_have_more"], "\(here).target_may_have_more") ?? false,
+                                                    table: table, targetTable: targetTable, key: key ?? "id"))
         }
         var metrics: [GateFile.MetricCheck] = []
         for (index, node) in (reader.sequence(values["metrics"], "metrics") ?? []).enumerated() {

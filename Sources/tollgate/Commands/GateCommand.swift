@@ -141,8 +141,16 @@ struct GateCommand: AsyncParsableCommand {
                 let token = admin.token
                 do {
                     let comparison = try await BlockingWork.run {
-                        try ExportComparer.compare(source: check.source, target: check.target, token: token, columns: check.columns,
-                                                   targetMayHaveMore: check.targetMayHaveMore)
+                        if check.readsDatabases, let table = check.table {
+                            var request = ComparisonRequest(source: TableLocation(url: check.source, table: table),
+                                                            target: TableLocation(url: check.target, table: check.targetTable ?? table), key: check.key)
+                            request.columns = check.columns
+                            request.map = check.map
+                            request.targetMayHaveMore = check.targetMayHaveMore
+                            return try TableComparer.compare(request)
+                        }
+                        return try ExportComparer.compare(source: check.source, target: check.target, token: token, columns: check.columns,
+                                                          map: check.map, targetMayHaveMore: check.targetMayHaveMore)
                     }
                     print("  \(comparison.inconsistentRows == 0 ? "✓" : "✗") \(check.name): \(comparison.sourceRows) vs \(comparison.targetRows) rows, \(String(format: "%.4f", comparison.inconsistencyPercent)) % inconsistent")
                     parts.consistency.append((check.name, comparison))
