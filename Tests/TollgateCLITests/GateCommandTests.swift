@@ -289,7 +289,17 @@ import Testing
         // An unreachable gateway: exit 2 before any traffic, saying where.
         let unreachable = folder.appendingPathComponent("unreachable.yaml")
         try "gateway: {url: http://127.0.0.1:9}\nstages: {25: \(packageRoot.path)/loadprofiles/stage-25.yaml}\n".write(to: unreachable, atomically: true, encoding: .utf8)
-        let refused = try await runTollgateAsync(["gate", unreachable.path, "--stage", "25"])
+        let report = folder.appendingPathComponent("refused.json"), junit = folder.appendingPathComponent("refused.xml")
+        let refused = try await runTollgateAsync(["gate", unreachable.path, "--stage", "25", "--json", report.path, "--junit", junit.path])
         #expect(refused.status == 2 && refused.err.contains("cannot reach the gateway at http://127.0.0.1:9"), "\(refused.err)")
+        // The reports asked for are still written: not a proceed, marked aborted, saying why.
+        let json = try jsonObject(report)
+        #expect((json["verdict"] as? [String: Any])?["action"] as? String == "pause" && json["aborted"] as? Bool == true, "\(json)")
+        #expect((json["aborted_because"] as? String ?? "").contains("cannot reach the gateway"))
+        let xml = try String(contentsOf: junit, encoding: .utf8)
+        #expect(xml.contains("<failure") && xml.contains("cannot reach the gateway"), "\(xml)")
+        let broken = try await runTollgateAsync(["gate", file.path, "--stage", "25", "--json", report.path])
+        let brokenReport = try jsonObject(report)
+        #expect(broken.status == 2 && (brokenReport["aborted_because"] as? String ?? "").contains("gate.yaml:1: gateway.url"), "\(brokenReport)")
     }
 }

@@ -67,14 +67,14 @@ struct GateCommand: AsyncParsableCommand {
             profile = stageProfile
             flows = try gate.flows.map { try FlowLoader.load(file: $0, environment: environment) }
         } catch let error as ProfileError {
-            fail("the gate's files have \(error.problems.count) problem(s):\n\(error)")
+            cannotStart("the gate's files have \(error.problems.count) problem(s):\n\(error)", gate: nil, started: started)
         } catch {
-            fail("\(error)")
+            cannotStart("\(error)", gate: nil, started: started)
         }
         let brokers = kafkaBrokers ?? gate.kafkaBrokers
         let topics = Set(flows.flatMap(\.topics)).union(profile.eventTopics)
         if !topics.isEmpty, brokers == nil {
-            fail("the flows expect events on \(topics.sorted().joined(separator: ", ")): give --kafka-brokers HOST:PORT (tollgate services up prints it) or kafka_brokers in \(gateFile)")
+            cannotStart("the flows expect events on \(topics.sorted().joined(separator: ", ")): give --kafka-brokers HOST:PORT (tollgate services up prints it) or kafka_brokers in \(gateFile)", gate: gate, started: started)
         }
         let admin = GatewayAdmin(url: gate.gateway.url)
         // Catch SIGINT/SIGTERM before the rollout moves, so an early Ctrl-C still puts it back.
@@ -85,7 +85,7 @@ struct GateCommand: AsyncParsableCommand {
             before = try await admin.rollout()
             try await admin.setRollout(stage)
         } catch {
-            fail("\(error)")
+            cannotStart("\(error)", gate: gate, started: started)
         }
         print("Gate \(gate.name): stage \(stage) % (the gateway was at \(before) %, now \(stage) %)")
 
@@ -191,8 +191,29 @@ struct GateCommand: AsyncParsableCommand {
         return report
     }
 
-    private func fail(_ message: String) -> Never {
+    /// The gate could not start (its files, the broker setting, the gateway): says why, still
+    /// writes the reports asked for by name (verdict pause, marked aborted, the rollout untouched)
+    /// so a CI step that collects them finds them, and exits 2.
+    private func cannotStart(_ message: String, gate: GateFile?, started: Date) -> Never {
         FileHandle.standardError.write(Data("Error: \(message)\n".utf8))
+        if json != nil || html != nil || junit != nil {
+            var parts = GateParts()
+            parts.problems = [message]
+            let triggers = parts.triggers(objectives: [], inconsistencyThreshold: gate?.inconsistencyThreshold ?? 0.01)
+            let report = GateReport(gate: gate?.name ?? gateFile, source: gateFile, target: gate?.gateway.url ?? "", startedAt: started,
+                                    seconds: Date().timeIntervalSince(started),
+                                    rollout: GateReport.Rollout(before: nil, during: stage, after: nil, applied: false,
+                                                                note: "The gate could not start; it did not change the gateway's rollout."),
+                                    verdict: GateVerdict(stage: stage, triggers: triggers), triggers: triggers, verification: nil, flows: nil,
+                                    load: nil, consistency: [], problems: [message], abortedBecause: "could not start: \(message)")
+            do {
+                for file in try report.write(json: json, html: html, junit: junit, defaultStem: "\(reportDir)/gate-stage-\(stage)") {
+                    print("  report: \(file)")
+                }
+            } catch {
+                FileHandle.standardError.write(Data("Error: could not write the reports: \(error)\n".utf8))
+            }
+        }
         Foundation.exit(ExitStatus.error)
     }
 
