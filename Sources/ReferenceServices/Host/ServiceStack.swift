@@ -53,7 +53,7 @@ public final class ServiceStack: Sendable {
         let options = configuration.serviceOptions
         let bus = try EventBus.start(brokers: configuration.kafkaBrokers, fixedPort: configuration.kafkaPort, host: configuration.host, options: options)
         var stores = try await ServiceStores.make(databaseURL: configuration.databaseURL)
-        let monolithStores = configuration.legacyURL == nil ? try await MonolithStores.make(databaseURL: configuration.databaseURL) : nil
+        let monolithStores = configuration.legacyURL == nil ? try await ServiceStores.makeMonolith(databaseURL: configuration.databaseURL) : nil
         let dualWriter = monolithStores.map { DualWriter(monolith: $0, dropShare: configuration.dualWriteDrop) }
         let serviceStores = stores
         if let dualWriter { stores = stores.dualWriting(to: dualWriter) }
@@ -150,23 +150,37 @@ public final class ServiceStack: Sendable {
     }
 }
 
-/// The four services' stores: in memory, or one PostgreSQL database each.
-struct ServiceStores {
+/// The users, catalog, orders and payments stores: in memory, or on PostgreSQL — the services'
+/// one database each, the monolith's one database with a schema per module.
+struct ServiceStores: Sendable {
     let users: any UserStore
     let catalog: any CatalogStore
     let orders: any OrderStore
     let payments: any PaymentStore
 
+    /// The four services' stores.
     static func make(databaseURL: String?) async throws -> ServiceStores {
+        try await open(databaseURL) { base, module in try await PostgresDatabases.url(base, database: module) }
+    }
+
+    /// The monolith's stores: the database `monolith`, a schema per former module.
+    static func makeMonolith(databaseURL: String?) async throws -> ServiceStores {
+        try await open(databaseURL) { base, module in try await PostgresDatabases.url(base, database: "monolith", schema: module) }
+    }
+
+    /// In memory without a database; else each module's store at the URL `location` gives it.
+    private static func open(_ databaseURL: String?, location: (_ base: String, _ module: String) async throws -> String) async throws -> ServiceStores {
         guard let databaseURL else {
             return ServiceStores(users: InMemoryUserStore(), catalog: InMemoryCatalogStore(), orders: InMemoryOrderStore(), payments: InMemoryPaymentStore())
         }
-        return ServiceStores(
-            users: try await PostgresUserStore.open(try await PostgresDatabases.url(databaseURL, database: "users")),
-            catalog: try await PostgresCatalogStore.open(try await PostgresDatabases.url(databaseURL, database: "catalog")),
-            orders: try await PostgresOrderStore.open(try await PostgresDatabases.url(databaseURL, database: "orders")),
-            payments: try await PostgresPaymentStore.open(try await PostgresDatabases.url(databaseURL, database: "payments")))
+        return ServiceStores(users: try await PostgresUserStore.open(try await location(databaseURL, "users")),
+                             catalog: try await PostgresCatalogStore.open(try await location(databaseURL, "catalog")),
+                             orders: try await PostgresOrderStore.open(try await location(databaseURL, "orders")),
+                             payments: try await PostgresPaymentStore.open(try await location(databaseURL, "payments")))
     }
+
+    /// Every store (each keeps its module's outbox).
+    var all: [any OutboxStore] { [users, catalog, orders, payments] }
 
     /// The stores the services use while the migration is in progress: they also write into
     /// the monolith, and the user service imports users the monolith has and it has not.

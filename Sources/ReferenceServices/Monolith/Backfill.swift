@@ -14,7 +14,7 @@ public struct BackfillReport: Codable, Sendable, Equatable {
 enum Backfill {
     static let batch = 1_000
 
-    static func run(services: ServiceStores, monolith: MonolithStores) async throws -> BackfillReport {
+    static func run(services: ServiceStores, monolith: ServiceStores) async throws -> BackfillReport {
         var report = BackfillReport()
         report.usersToServices = try await copyUsers(from: monolith.users, to: services.users, updating: false)
         report.usersToMonolith = try await copyUsers(from: services.users, to: monolith.users, updating: true)

@@ -7,13 +7,13 @@ import Synchronization
 /// monolith keeps serving the users it still has. A write to the monolith never fails the
 /// service's own request: it is counted and logged, and the consistency check finds the gap.
 public final class DualWriter: Sendable {
-    let monolith: MonolithStores
+    let monolith: ServiceStores
     /// The share of dual writes dropped on purpose (`--break dual-write-drop=0.1`).
     let dropShare: Double
     private let state = Mutex(DropState())
     private let logger = Logger(label: "dual-write")
 
-    init(monolith: MonolithStores, dropShare: Double) {
+    init(monolith: ServiceStores, dropShare: Double) {
         self.monolith = monolith
         self.dropShare = dropShare
     }

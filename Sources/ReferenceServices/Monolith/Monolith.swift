@@ -2,38 +2,16 @@ import Foundation
 import Hummingbird
 import Logging
 
-/// The monolith's one database: users, catalog, orders and payments side by side — in memory,
-/// or on PostgreSQL in the database `monolith`, a schema per module.
-public struct MonolithStores: Sendable {
-    let users: any UserStore
-    let catalog: any CatalogStore
-    let orders: any OrderStore
-    let payments: any PaymentStore
-
-    static func make(databaseURL: String?) async throws -> MonolithStores {
-        guard let databaseURL else {
-            return MonolithStores(users: InMemoryUserStore(), catalog: InMemoryCatalogStore(), orders: InMemoryOrderStore(), payments: InMemoryPaymentStore())
-        }
-        func schema(_ name: String) async throws -> String { try await PostgresDatabases.url(databaseURL, database: "monolith", schema: name) }
-        return MonolithStores(users: try await PostgresUserStore.open(try await schema("users")),
-                              catalog: try await PostgresCatalogStore.open(try await schema("catalog")),
-                              orders: try await PostgresOrderStore.open(try await schema("orders")),
-                              payments: try await PostgresPaymentStore.open(try await schema("payments")))
-    }
-
-    var outboxStores: [any OutboxStore] { [users, catalog, orders, payments] }
-}
-
 /// The legacy monolith the strangler rollout carves the services out of: one process, one
 /// database, the same public API, and no events (it has no broker: what its modules would
 /// announce goes nowhere). Its modules are the services' own code, calling each other through
 /// the monolith's port.
 public final class Monolith: Sendable {
     public let server: RunningService
-    let stores: MonolithStores
+    let stores: ServiceStores
     let relays: [OutboxRelay]
 
-    init(server: RunningService, stores: MonolithStores, relays: [OutboxRelay]) {
+    init(server: RunningService, stores: ServiceStores, relays: [OutboxRelay]) {
         self.server = server
         self.stores = stores
         self.relays = relays
@@ -42,9 +20,9 @@ public final class Monolith: Sendable {
     public var url: String { server.url }
 
     /// Starts the monolith; its /metrics also counts the services' dual writes into it.
-    static func start(stores: MonolithStores, dualWriter: DualWriter?, signer: JWTSigner, providerURL: String, providerTimeout: Double, reconcileAfter: Double,
+    static func start(stores: ServiceStores, dualWriter: DualWriter?, signer: JWTSigner, providerURL: String, providerTimeout: Double, reconcileAfter: Double,
                       options: ServiceOptions, host: String, port: Int) async throws -> Monolith {
-        let relays = stores.outboxStores.map { OutboxRelay(store: $0, publisher: NoBrokerPublisher()) }
+        let relays = stores.all.map { OutboxRelay(store: $0, publisher: NoBrokerPublisher()) }
         for relay in relays { await relay.start() }
         let own = LateBoundURL()
         let credential = (signer: signer, caller: "monolith")
