@@ -21,29 +21,20 @@ public final class DualWriter: Sendable {
     /// Dual writes made, dropped on purpose, and failed since the start.
     public var counts: DualWriteCounts { state.withLock { $0.counts } }
 
-    /// Runs one write of `row` (in `table`) into the monolith unless it is dropped. Drops are
-    /// spread evenly over each table's writes and start with its first, so even a small share
-    /// shows on a short run (with 0.001 the 1st, 1001st, 2001st … write of users, of orders, of
-    /// products); a row whose write was dropped stays lost, its later writes dropped too, until
-    /// a backfill repairs it.
+    /// Runs one write of `row` (in `table`) into the monolith unless it is dropped. Drops are an
+    /// `EvenShare` of each table's writes (with 0.001 the 1st, 1001st … write of users, of
+    /// orders, of products); a row whose write was dropped stays lost, its later writes dropped
+    /// too, until a backfill repairs it.
     func write(_ table: String, _ row: String, _ operation: () async throws -> Void) async {
         let key = "\(table) \(row)"
         let drop = state.withLock { state in
-            state.counts.attempted += 1
-            if state.lostRows.contains(key) {
-                state.counts.dropped += 1
-                return true
+            var lost = state.lostRows.contains(key)
+            if !lost {
+                lost = state.drops[table, default: EvenShare(dropShare)].next()
+                if lost { state.lostRows.insert(key) }
             }
-            var schedule = state.schedules[table, default: DropSchedule()]
-            schedule.sampled += 1
-            let due = dropShare > 0 && Double(schedule.lost) < (Double(schedule.sampled) * dropShare).rounded(.up)
-            if due {
-                schedule.lost += 1
-                state.lostRows.insert(key)
-                state.counts.dropped += 1
-            }
-            state.schedules[table] = schedule
-            return due
+            if lost { state.counts.dropped += 1 }
+            return lost
         }
         if drop { return }
         do {
@@ -72,15 +63,10 @@ public final class DualWriter: Sendable {
 
     private struct DropState {
         var counts = DualWriteCounts()
-        /// Rows ("table id") whose writes are dropped; one per drop a schedule called for.
+        /// Rows ("table id") whose writes are dropped.
         var lostRows: Set<String> = []
-        var schedules: [String: DropSchedule] = [:]
-    }
-
-    /// One table's writes to rows not lost, over which the share is spread, and the drops so far.
-    private struct DropSchedule {
-        var sampled = 0
-        var lost = 0
+        /// Per table, which writes to rows not lost yet are dropped.
+        var drops: [String: EvenShare] = [:]
     }
 
     func user(_ user: User) async {
@@ -108,7 +94,7 @@ public final class DualWriter: Sendable {
 }
 
 public struct DualWriteCounts: Sendable, Equatable {
-    public var attempted = 0, written = 0, dropped = 0, failed = 0
+    public var written = 0, dropped = 0, failed = 0
 }
 
 /// A store that wraps another: its outbox is the wrapped store's.

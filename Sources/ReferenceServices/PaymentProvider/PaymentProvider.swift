@@ -3,8 +3,8 @@ import HTTPTypes
 import Hummingbird
 import Transport
 
-/// Injected faults: added latency and a share of requests answered with 500, spread evenly from
-/// the first request on (with 0.02 the 1st, 51st, 101st … fail), so a short run sees its share.
+/// Injected faults: added latency and a share of requests answered with 500 (an `EvenShare`:
+/// with 0.02 the 1st, 51st, 101st … fail).
 public struct ProviderFaults: Codable, Sendable, Equatable {
     public var latencyMs: Int
     public var failureRate: Double
@@ -29,8 +29,8 @@ public actor PaymentProviderState {
     }
 
     private(set) var faults: ProviderFaults
-    /// Requests that met the current faults, and how many of them were failed.
-    private var faultSchedule = (requests: 0, failed: 0)
+    /// Which requests under the current faults fail.
+    private var failures: EvenShare
     private var intents: [String: Intent] = [:]
     /// Per idempotency key: the request it was first used with and the one attempt made for it
     /// (finished or still running), so every later use gets the same answer.
@@ -44,20 +44,20 @@ public actor PaymentProviderState {
         case reusedWithDifferentRequest
     }
 
-    public init(faults: ProviderFaults = ProviderFaults()) { self.faults = faults }
+    public init(faults: ProviderFaults = ProviderFaults()) {
+        self.faults = faults
+        failures = EvenShare(faults.failureRate)
+    }
 
     /// Changes the injected faults while running (the demo's failing provider).
     public func setFaults(_ faults: ProviderFaults) {
         self.faults = faults
-        faultSchedule = (0, 0)
+        failures = EvenShare(faults.failureRate)
     }
 
     /// The current faults, and whether this request is one of the share that fails.
     func faultsForNextRequest() -> (faults: ProviderFaults, fail: Bool) {
-        faultSchedule.requests += 1
-        let fail = faults.failureRate > 0 && Double(faultSchedule.failed) < (Double(faultSchedule.requests) * faults.failureRate).rounded(.up)
-        if fail { faultSchedule.failed += 1 }
-        return (faults, fail)
+        (faults, failures.next())
     }
 
     /// Looks the key up and, when it is new, starts `operation` for it: one step, so concurrent
