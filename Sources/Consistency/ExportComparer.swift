@@ -89,6 +89,9 @@ final class ExportReader {
 
 /// Compares a table exported by two services (`tollgate consistency --source http://…`).
 public enum ExportComparer {
+    /// The most rows an export page holds.
+    public static let maxBatch = 5_000
+
     /// - Parameters:
     ///   - columns: the compared columns; nil: every column the source exports.
     public static func compare(source: String, target: String, token: String?, columns: [String]?, map: [String: String] = [:],

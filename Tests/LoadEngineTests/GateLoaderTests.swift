@@ -23,7 +23,6 @@ import Testing
         let objectives = try ["error_rate<=1%:rollback", "p95<=500ms:reduce", "p95{tag=checkout}<=500ms:reduce", "payment_failure_rate<=0.1%:rollback"]
             .map { try Objective(parsing: $0) }
         #expect(gate.objectives == objectives)
-        #expect(Objective.rolloutDefaults.allSatisfy(objectives.contains))
         let provider = try #require(gate.metrics.first)
         #expect(provider.name == "payment provider failures" && provider.url == "http://127.0.0.1:3005/metrics" && provider.threshold == 0.1)
         #expect(provider.rate == CounterErrorRate(counter: "http_requests_total", labels: ["route": "/v1/payment_intents"], errorLabel: "status", errorPrefix: "5"))
@@ -75,7 +74,7 @@ import Testing
               - {source: "postgresql://u@db/users", target: "postgresql://u@db/monolith", table: users}
             """, file: "g.yaml")
         let orders = try #require(gate.consistency.first)
-        #expect(orders.readsDatabases && orders.table == "orders" && orders.targetTable == "orders.orders" && orders.key == "id")
+        #expect(orders.source == "postgresql://u@db/orders" && orders.table == "orders" && orders.targetTable == "orders.orders" && orders.key == "id")
         #expect(orders.columns == ["status", "total"] && orders.map == ["total": "total_amount"] && orders.targetMayHaveMore)
         #expect(gate.consistency[1].name == "users" && gate.consistency[1].key == "id" && gate.consistency[1].targetTable == nil)
         #expect {

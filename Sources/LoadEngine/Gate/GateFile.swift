@@ -34,12 +34,11 @@ public struct GateFile: Sendable {
         public var table: String?
         public var targetTable: String?
         public var key: String
-        /// Whether both sides are PostgreSQL databases (else export endpoints).
-        public var readsDatabases: Bool { GateFile.isDatabaseURL(source) }
     }
 
-    static func isDatabaseURL(_ url: String) -> Bool { url.hasPrefix("postgresql://") || url.hasPrefix("postgres://") }
-    static func isExportURL(_ url: String) -> Bool { url.hasPrefix("http://") || url.hasPrefix("https://") }
+    /// The sides of a comparison, as `Consistency.TablePair` reads them.
+    fileprivate static func isDatabaseURL(_ url: String) -> Bool { url.hasPrefix("postgresql://") || url.hasPrefix("postgres://") }
+    fileprivate static func isExportURL(_ url: String) -> Bool { url.hasPrefix("http://") || url.hasPrefix("https://") }
 
     /// An error rate read from a service's Prometheus counters between the gate's start and the
     /// end of its load: what the service saw, even when retries hid it from the customers.

@@ -33,14 +33,12 @@ struct ConsistencyCommand: AsyncParsableCommand {
     @Option(help: "Admin token for export endpoints (env TOLLGATE_ADMIN_TOKEN).") var token: String?
     @Flag(help: "Rows only the target has are expected (a monolith keeps the rows of users never routed to the services).") var targetMayHaveMore = false
 
-    var readsExports: Bool { source.hasPrefix("http://") || source.hasPrefix("https://") }
+    var readsExports: Bool { TablePair.isExportURL(source) }
 
     func validate() throws {
         var problems: [String] = []
         for (flag, url) in [("--source", source), ("--target", target)] {
-            let database = url.hasPrefix("postgresql://") || url.hasPrefix("postgres://")
-            let export = url.hasPrefix("http://") || url.hasPrefix("https://")
-            if readsExports ? !export : !database {
+            if readsExports ? !TablePair.isExportURL(url) : !TablePair.isDatabaseURL(url) {
                 problems.append("\(flag) must be a \(readsExports ? "http(s)://…/admin/export/TABLE URL, as --source" : "postgresql:// URL (or both sides http(s):// export URLs)")")
             }
         }
@@ -59,31 +57,24 @@ struct ConsistencyCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let chosenColumns = columns.map { $0.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) } }
-        let renames = Dictionary(maps.map { map in
+        var pair = TablePair(source: source, target: target)
+        pair.table = table
+        pair.targetTable = targetTable
+        pair.key = key
+        pair.columns = columns.map { $0.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) } }
+        pair.map = Dictionary(maps.map { map in
             let parts = map.split(separator: "=").map { $0.trimmingCharacters(in: .whitespaces) }
             return (parts[0], parts[1])
         }, uniquingKeysWith: { _, last in last })
+        pair.filter = filter.flatMap(RowFilter.init(parsing:))
+        pair.batch = batch
+        pair.targetMayHaveMore = targetMayHaveMore
+        pair.token = token ?? ProcessInfo.processInfo.environment["TOLLGATE_ADMIN_TOKEN"]
         let started = Date()
         let result: TableComparison
         do {
-            if readsExports {
-                let (source, target, batch, mayHaveMore) = (source, target, min(batch, 5_000), targetMayHaveMore)
-                let token = token ?? ProcessInfo.processInfo.environment["TOLLGATE_ADMIN_TOKEN"]
-                result = try await BlockingWork.run {
-                    try ExportComparer.compare(source: source, target: target, token: token, columns: chosenColumns, map: renames,
-                                               targetMayHaveMore: mayHaveMore, batch: batch)
-                }
-            } else {
-                var request = ComparisonRequest(source: TableLocation(url: source, table: table!), target: TableLocation(url: target, table: targetTable ?? table!), key: key)
-                request.columns = chosenColumns
-                request.map = renames
-                request.filter = filter.flatMap(RowFilter.init(parsing:))
-                request.batch = batch
-                request.targetMayHaveMore = targetMayHaveMore
-                let prepared = request
-                result = try await BlockingWork.run { try TableComparer.compare(prepared) }
-            }
+            let prepared = pair
+            result = try await BlockingWork.run { try prepared.compare() }
         } catch {
             FileHandle.standardError.write(Data("Error: \(error)\n".utf8))
             throw ExitCode(ExitStatus.error)

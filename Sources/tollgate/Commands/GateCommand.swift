@@ -138,20 +138,17 @@ struct GateCommand: AsyncParsableCommand {
         if !abort.isAborted, !gate.consistency.isEmpty {
             print("\nData consistency:")
             for check in gate.consistency {
-                let token = admin.token
                 do {
-                    let comparison = try await BlockingWork.run {
-                        if check.readsDatabases, let table = check.table {
-                            var request = ComparisonRequest(source: TableLocation(url: check.source, table: table),
-                                                            target: TableLocation(url: check.target, table: check.targetTable ?? table), key: check.key)
-                            request.columns = check.columns
-                            request.map = check.map
-                            request.targetMayHaveMore = check.targetMayHaveMore
-                            return try TableComparer.compare(request)
-                        }
-                        return try ExportComparer.compare(source: check.source, target: check.target, token: token, columns: check.columns,
-                                                          map: check.map, targetMayHaveMore: check.targetMayHaveMore)
-                    }
+                    var pair = TablePair(source: check.source, target: check.target)
+                    pair.table = check.table
+                    pair.targetTable = check.targetTable
+                    pair.key = check.key
+                    pair.columns = check.columns
+                    pair.map = check.map
+                    pair.targetMayHaveMore = check.targetMayHaveMore
+                    pair.token = admin.token
+                    let prepared = pair
+                    let comparison = try await BlockingWork.run { try prepared.compare() }
                     print("  \(comparison.inconsistentRows == 0 ? "✓" : "✗") \(check.name): \(comparison.sourceRows) vs \(comparison.targetRows) rows, \(String(format: "%.4f", comparison.inconsistencyPercent)) % inconsistent")
                     parts.consistency.append((check.name, comparison))
                 } catch { parts.problems.append("consistency \(check.name): \(error)") }

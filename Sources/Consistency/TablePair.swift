@@ -1,0 +1,50 @@
+/// One table compared between two sides — two PostgreSQL databases (per-row digests computed
+/// in each database, through libpq) or two services' export endpoints — as `tollgate
+/// consistency` and gate files name it.
+public struct TablePair: Sendable {
+    public var source: String
+    public var target: String
+    /// Databases only: `[schema.]table` on the source, on the target when named differently, and the key.
+    public var table: String?
+    public var targetTable: String?
+    public var key = "id"
+    /// nil: every column the source has but the key.
+    public var columns: [String]?
+    /// Source column → target column, where the target names one differently.
+    public var map: [String: String] = [:]
+    /// Databases only: which rows.
+    public var filter: RowFilter?
+    /// Rows per batch (export pages hold at most `ExportComparer.maxBatch`).
+    public var batch = 10_000
+    /// Rows only the target has are expected, not inconsistent.
+    public var targetMayHaveMore = false
+    /// Export endpoints only: the admin token.
+    public var token: String?
+
+    public init(source: String, target: String) {
+        self.source = source
+        self.target = target
+    }
+
+    public static func isDatabaseURL(_ url: String) -> Bool { url.hasPrefix("postgresql://") || url.hasPrefix("postgres://") }
+    public static func isExportURL(_ url: String) -> Bool { url.hasPrefix("http://") || url.hasPrefix("https://") }
+
+    /// Both sides are read from export endpoints (else from databases).
+    public var readsExports: Bool { Self.isExportURL(source) }
+
+    /// Compares the two sides. Blocking network I/O: run it off the cooperative pool.
+    public func compare() throws -> TableComparison {
+        if readsExports {
+            return try ExportComparer.compare(source: source, target: target, token: token, columns: columns, map: map,
+                                              targetMayHaveMore: targetMayHaveMore, batch: min(batch, ExportComparer.maxBatch))
+        }
+        guard let table else { throw ConsistencyError("a database comparison needs the table") }
+        var request = ComparisonRequest(source: TableLocation(url: source, table: table), target: TableLocation(url: target, table: targetTable ?? table), key: key)
+        request.columns = columns
+        request.map = map
+        request.filter = filter
+        request.batch = batch
+        request.targetMayHaveMore = targetMayHaveMore
+        return try TableComparer.compare(request)
+    }
+}
