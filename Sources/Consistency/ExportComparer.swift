@@ -9,15 +9,17 @@ final class ExportReader {
     let url: String
     let description: String
     private let token: String?
-    private let columns: [String]
+    private let batch: Int
     private let client = HTTPClient()
+    /// The first page, read by `open` and handed out by the first `next`.
+    private var first: Page?
     private var after: String?
     private var done = false
 
-    init(url: String, token: String?, columns: [String]) {
+    init(url: String, token: String?, batch: Int) {
         self.url = url
         self.token = token
-        self.columns = columns
+        self.batch = batch
         description = Redaction.url(url)
     }
 
@@ -32,10 +34,18 @@ final class ExportReader {
         enum CodingKeys: String, CodingKey { case table, key, columns, keyOrder = "key_order", rows, nextAfter = "next_after" }
     }
 
-    /// The next page as digests (empty at the end).
-    func next(batch: Int) throws -> [RowDigest] {
+    /// Reads the first page: whether keys sort as numbers, and the columns the table offers.
+    func open() throws -> (numericKeys: Bool, columns: [String]) {
+        let page = try fetch()
+        first = page
+        return (page.keyOrder == "numeric", page.columns)
+    }
+
+    /// The next page as digests of `columns` (empty at the end).
+    func next(columns: [String]) throws -> [RowDigest] {
         guard !done else { return [] }
-        let page = try fetch(limit: batch)
+        let page = try first ?? fetch()
+        first = nil
         for column in columns where !page.columns.contains(column) {
             throw ConsistencyError("\(description) has no column '\(column)' (it has \(page.columns.joined(separator: ", ")))")
         }
@@ -46,16 +56,10 @@ final class ExportReader {
         }
     }
 
-    /// Whether keys sort as numbers, and the columns offered: the first row's page, read before the merge starts.
-    func probe() throws -> (numericKeys: Bool, columns: [String]) {
-        let page = try fetch(limit: 1)
-        return (page.keyOrder == "numeric", page.columns)
-    }
-
-    private func fetch(limit: Int) throws -> Page {
+    private func fetch() throws -> Page {
         guard var components = URLComponents(string: url) else { throw ConsistencyError("not a URL: \(description)") }
         var items = components.queryItems ?? []
-        items.append(URLQueryItem(name: "limit", value: String(limit)))
+        items.append(URLQueryItem(name: "limit", value: String(batch)))
         if let after { items.append(URLQueryItem(name: "after", value: after)) }
         components.queryItems = items
         var headers: [(name: String, value: String)] = [("Accept", "application/json")]
@@ -96,17 +100,18 @@ public enum ExportComparer {
     ///   - columns: the compared columns; nil: every column the source exports.
     public static func compare(source: String, target: String, token: String?, columns: [String]?, map: [String: String] = [:],
                                targetMayHaveMore: Bool = false, batch: Int = 1_000) throws -> TableComparison {
-        let offered = try ExportReader(url: source, token: token, columns: []).probe()
+        let sourceReader = ExportReader(url: source, token: token, batch: batch)
+        let targetReader = ExportReader(url: target, token: token, batch: batch)
+        // The first pages say how keys sort and what the source offers; the merge starts with them.
+        let offered = try sourceReader.open()
         let chosen = columns ?? offered.columns
         let targetColumns = chosen.map { map[$0] ?? $0 }
-        let sourceReader = ExportReader(url: source, token: token, columns: chosen)
-        let targetReader = ExportReader(url: target, token: token, columns: targetColumns)
         let numeric = offered.numericKeys
-        guard try targetReader.probe().numericKeys == numeric else {
+        guard try targetReader.open().numericKeys == numeric else {
             throw ConsistencyError("the keys sort differently: \(sourceReader.description) and \(targetReader.description)")
         }
         var merge = DigestMerge(source: sourceReader.description, target: targetReader.description, numericKeys: numeric)
-        try merge.run(nextSource: { try sourceReader.next(batch: batch) }, nextTarget: { try targetReader.next(batch: batch) })
+        try merge.run(nextSource: { try sourceReader.next(columns: chosen) }, nextTarget: { try targetReader.next(columns: targetColumns) })
         var result = merge.result
         result.targetMayHaveMore = targetMayHaveMore
         result.examples.differing = result.examples.differing.map { example in
