@@ -2,7 +2,7 @@ import Foundation
 import LoadEngine
 
 /// The results of `tollgate flow`: every run of every flow, step by step. Schema `tollgate.flow/v1`.
-public struct FlowReport: Sendable, Codable {
+public struct FlowReport: Sendable, Codable, JSONHTMLJUnitReport {
     public static let schema = "tollgate.flow/v1"
 
     public var schemaVersion = FlowReport.schema
@@ -71,14 +71,5 @@ public struct FlowReport: Sendable, Codable {
         if let request = step.request { lines.append("request:\n\(request)") }
         if let response = step.response { lines.append("response:\n\(response)") }
         return lines.joined(separator: "\n")
-    }
-
-    /// Writes the files asked for, or all three next to `defaultStem` when none was named.
-    public func write(json: String?, html: String?, junit: String?, defaultStem: String) throws -> [String] {
-        try ReportFile.writeRequested([
-            (json, ".json", { String(decoding: try self.json(), as: UTF8.self) + "\n" }),
-            (html, ".html", { self.html() }),
-            (junit, ".junit.xml", { self.junit().xml() }),
-        ], defaultStem: defaultStem)
     }
 }

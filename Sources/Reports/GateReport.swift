@@ -7,7 +7,7 @@ import Verifier
 /// Everything `tollgate gate` found for one rollout stage, and its one verdict. Schema
 /// `tollgate.gate/v1`: `verdict.action` is `proceed`, `reduce`, `pause` or `rollback`, and
 /// `triggers` lists each rollout trigger with its value, threshold and whether it was breached.
-public struct GateReport: Sendable {
+public struct GateReport: Sendable, JSONHTMLJUnitReport {
     public static let schema = "tollgate.gate/v1"
 
     /// What the gate did to the gateway's rollout.
@@ -214,13 +214,5 @@ public struct GateReport: Sendable {
         case "ms": return String(format: "%.1f ms", value)
         default: return value.rounded() == value ? String(format: "%.0f", value) + (unit.isEmpty ? "" : " " + unit) : String(format: "%.2f %@", value, unit)
         }
-    }
-
-    public func write(json: String?, html: String?, junit: String?, defaultStem: String) throws -> [String] {
-        try ReportFile.writeRequested([
-            (json, ".json", { String(decoding: try self.json(), as: UTF8.self) + "\n" }),
-            (html, ".html", { self.html() }),
-            (junit, ".junit.xml", { self.junit().xml() }),
-        ], defaultStem: defaultStem)
     }
 }

@@ -36,3 +36,21 @@ public struct ReportWriteError: Error, CustomStringConvertible {
     public let reason: String
     public var description: String { "cannot write \(path): \(reason)" }
 }
+
+/// A report written as JSON, one self-contained HTML page and JUnit XML (a flow run, a gate).
+public protocol JSONHTMLJUnitReport {
+    func json() throws -> Data
+    func html() -> String
+    func junit() -> JUnitReport
+}
+
+extension JSONHTMLJUnitReport {
+    /// Writes the files asked for, or all three next to `defaultStem` when none was named.
+    public func write(json: String?, html: String?, junit: String?, defaultStem: String) throws -> [String] {
+        try ReportFile.writeRequested([
+            (json, ".json", { String(decoding: try self.json(), as: UTF8.self) + "\n" }),
+            (html, ".html", { self.html() }),
+            (junit, ".junit.xml", { self.junit().xml() }),
+        ], defaultStem: defaultStem)
+    }
+}
