@@ -38,7 +38,6 @@ public struct Flow: Sendable {
     }
 }
 
-/// An event the flow expects on a topic within a time: every `match` path must hold its value.
 /// Where the strangler gateway sent a request: a response with `X-Routed-To: legacy` came from
 /// the monolith, which publishes no events, so that iteration's event expectations do not apply.
 public enum LegacyRouting {
@@ -47,6 +46,7 @@ public enum LegacyRouting {
     }
 }
 
+/// An event the flow expects on a topic within a time: every `match` path must hold its value.
 public struct EventExpectation: Sendable {
     public var name: String
     public var topic: String

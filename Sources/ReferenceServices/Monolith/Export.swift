@@ -25,12 +25,9 @@ struct ExportTable: Sendable {
 
     static func products(_ store: any CatalogStore) -> ExportTable {
         ExportTable(name: "products", key: "id", columns: ["sku", "name", "price", "currency", "active", "stock_quantity"], numericKey: true) { after, limit in
-            let start: Int?
-            if let after {
-                guard let id = Int(after) else { throw APIError.invalid("'after' must be a product id") }
-                start = id
-            } else {
-                start = nil
+            let start = try after.map { text in
+                guard let id = Int(text) else { throw APIError.invalid("'after' must be a product id") }
+                return id
             }
             return try await store.products(after: start, limit: limit).map {
                 ["id": String($0.id), "sku": $0.sku, "name": $0.name, "price": "\($0.price)", "currency": $0.currency,

@@ -17,24 +17,21 @@ public enum OpenAPIDocument {
     }
 
     static func document(for service: String) -> [String: Any]? {
-        let paths: [String: Any]
+        let parts: [[String: Any]]
         switch service {
-        case "user-service": paths = userPaths(proxied: false).merging(exportPaths(["users"])) { a, _ in a }
-        case "catalog-service": paths = catalogPaths(proxied: false).merging(internalCatalogPaths) { a, _ in a }.merging(exportPaths(["products"])) { a, _ in a }
-        case "order-service": paths = orderPaths(proxied: false).merging(exportPaths(["orders"])) { a, _ in a }
-        case "payment-service": paths = paymentPaths
-        case "payment-provider": paths = providerPaths
-        case "api-gateway":
-            paths = userPaths(proxied: true).merging(catalogPaths(proxied: true)) { a, _ in a }.merging(orderPaths(proxied: true)) { a, _ in a }
-                .merging(rolloutPaths) { a, _ in a }.merging(backfillPaths) { a, _ in a }
+        case "user-service": parts = [userPaths(proxied: false), exportPaths(["users"])]
+        case "catalog-service": parts = [catalogPaths(proxied: false), internalCatalogPaths, exportPaths(["products"])]
+        case "order-service": parts = [orderPaths(proxied: false), exportPaths(["orders"])]
+        case "payment-service": parts = [paymentPaths]
+        case "payment-provider": parts = [providerPaths]
+        case "api-gateway": parts = [userPaths(proxied: true), catalogPaths(proxied: true), orderPaths(proxied: true), rolloutPaths, backfillPaths]
         case "monolith":
             // One process with every module's API: the public one, the internal one, the exports.
-            paths = userPaths(proxied: false).merging(catalogPaths(proxied: false)) { a, _ in a }.merging(internalCatalogPaths) { a, _ in a }
-                .merging(orderPaths(proxied: false)) { a, _ in a }.merging(paymentPaths) { a, _ in a }
-                .merging(exportPaths(["users", "products", "orders"])) { a, _ in a }
+            parts = [userPaths(proxied: false), catalogPaths(proxied: false), internalCatalogPaths, orderPaths(proxied: false), paymentPaths,
+                     exportPaths(["users", "products", "orders"])]
         default: return nil
         }
-        let all = paths.merging(operationsPaths(service)) { a, _ in a }
+        let all = (parts + [operationsPaths(service)]).reduce(into: [String: Any]()) { all, part in all.merge(part) { first, _ in first } }
         return [
             "openapi": "3.1.0",
             "info": ["title": "Tollgate reference \(service)", "version": "1.0.0",
