@@ -4,17 +4,26 @@ import Transport
 /// One side of a comparison read from a service's export endpoint
 /// (`GET …/admin/export/TABLE?after=KEY&limit=N`, admin token): the reference services' way
 /// to compare stores that live in memory. Rows come in key order, page after page; each row's
-/// digest is its compared values themselves, so a differing row also shows its values.
-final class ExportReader {
+/// digest is its compared values themselves (encoded unambiguously). Re-checks ask for given
+/// keys (`?keys=K1,K2,…`, at most `ExportReader.keysPerRequest`).
+final class ExportReader: ComparedSide {
     let url: String
     let description: String
+    let keysPerLookup = ExportReader.keysPerRequest
     private let token: String?
     private let batch: Int
     private let client = HTTPClient()
-    /// The first page, read by `open` and handed out by the first `next`.
+    /// The compared columns as this side names them (set by `choose`).
+    private var columns: [String] = []
+    /// The first page, read by `open` and handed out by the first `nextBatch`.
     private var first: Page?
     private var after: String?
     private var done = false
+
+    /// The most keys one re-check request names (the reference services accept up to 1,000).
+    static let keysPerRequest = 200
+    /// The largest export page accepted, in bytes.
+    static let maxPageBytes = 64 << 20
 
     init(url: String, token: String?, batch: Int) {
         self.url = url
@@ -34,41 +43,61 @@ final class ExportReader {
         enum CodingKeys: String, CodingKey { case table, key, columns, keyOrder = "key_order", rows, nextAfter = "next_after" }
     }
 
-    /// Reads the first page: whether keys sort as numbers, and the columns the table offers.
-    func open() throws -> (numericKeys: Bool, columns: [String]) {
-        let page = try fetch()
+    /// Reads the first page: how keys sort, and the columns the table offers.
+    func open() throws -> (order: KeyOrder, columns: [String]) {
+        let page = try fetch(["limit": String(batch)])
         first = page
-        return (page.keyOrder == "numeric", page.columns)
+        return (page.keyOrder == "numeric" ? .numeric : .bytes, page.columns)
     }
 
-    /// The next page as digests of `columns` (empty at the end).
-    func next(columns: [String]) throws -> [RowDigest] {
+    /// Compares these columns (this side's names); each must be one the export offers.
+    func choose(_ columns: [String]) throws {
+        let offered = first?.columns ?? []
+        for column in columns where !offered.contains(column) {
+            throw ConsistencyError("\(description) has no column '\(column)' (it has \(offered.joined(separator: ", ")))")
+        }
+        self.columns = columns
+    }
+
+    func nextBatch() throws -> [RowDigest] {
         guard !done else { return [] }
-        let page = try first ?? fetch()
+        let page = try first ?? fetch(["limit": String(batch)].merging(after.map { ["after": $0] } ?? [:]) { a, _ in a })
         first = nil
-        for column in columns where !page.columns.contains(column) {
-            throw ConsistencyError("\(description) has no column '\(column)' (it has \(page.columns.joined(separator: ", ")))")
+        if let next = page.nextAfter {
+            // A page that does not move past where it started would be read forever.
+            guard !page.rows.isEmpty, next != after else {
+                throw ConsistencyError("\(description) does not advance: after '\(after ?? "")' it answered next_after '\(next)' again")
+            }
         }
         after = page.nextAfter
         done = page.nextAfter == nil
-        return page.rows.map { row in
-            RowDigest(key: (row[page.key] ?? nil) ?? "", digest: Self.digest(columns.map { row[$0] ?? nil }))
-        }
+        return page.rows.map { digest($0, key: page.key) }
     }
 
-    private func fetch() throws -> Page {
+    func digests(keys: [String]) throws -> [RowDigest] {
+        let page = try fetch(["keys": keys.joined(separator: ",")])
+        return page.rows.map { digest($0, key: page.key) }
+    }
+
+    func values(key: String) throws -> [String?]? {
+        guard let row = try fetch(["keys": key]).rows.first else { return nil }
+        return columns.map { row[$0] ?? nil }
+    }
+
+    private func digest(_ row: [String: String?], key: String) -> RowDigest {
+        RowDigest(key: (row[key] ?? nil) ?? "", digest: RowEncoding.encode(columns.map { row[$0] ?? nil }))
+    }
+
+    private func fetch(_ parameters: [String: String]) throws -> Page {
         guard var components = URLComponents(string: url) else { throw ConsistencyError("not a URL: \(description)") }
-        var items = components.queryItems ?? []
-        items.append(URLQueryItem(name: "limit", value: String(batch)))
-        if let after { items.append(URLQueryItem(name: "after", value: after)) }
-        components.queryItems = items
+        components.queryItems = (components.queryItems ?? []) + parameters.sorted { $0.key < $1.key }.map { URLQueryItem(name: $0.key, value: $0.value) }
         var headers: [(name: String, value: String)] = [("Accept", "application/json")]
         if let token { headers.append(("Authorization", "Bearer " + token)) }
         let response: HTTPClientResponse
         do {
-            response = try client.send(HTTPClientRequest(url: components.string!, headers: headers, timeout: 30))
+            response = try client.send(HTTPClientRequest(url: components.string!, headers: headers, timeout: 30, maxResponseBytes: Self.maxPageBytes))
         } catch {
-            throw ConsistencyError("cannot read \(description): \(error)")
+            throw ConsistencyError("cannot read \(description): \(Redaction.scrub("\(error)", url: url))")
         }
         guard response.status == 200 else {
             let body = String(decoding: response.body.prefix(300), as: UTF8.self)
@@ -80,15 +109,6 @@ final class ExportReader {
             throw ConsistencyError("\(description) did not answer an export page: \(error)")
         }
     }
-
-    static let separator: Character = "\u{1f}", null = "\u{0}"
-
-    static func digest(_ values: [String?]) -> String { values.map { $0 ?? null }.joined(separator: String(separator)) }
-
-    static func values(_ digest: String, count: Int) -> [String?] {
-        let parts = digest.split(separator: separator, omittingEmptySubsequences: false).map { $0 == null ? nil : String($0) }
-        return parts.count == count ? parts : Array(repeating: nil, count: count)
-    }
 }
 
 /// Compares a table exported by two services (`tollgate consistency --source http://…`).
@@ -99,30 +119,20 @@ public enum ExportComparer {
     /// - Parameters:
     ///   - columns: the compared columns; nil: every column the source exports.
     public static func compare(source: String, target: String, token: String?, columns: [String]?, map: [String: String] = [:],
-                               targetMayHaveMore: Bool = false, batch: Int = 1_000) throws -> TableComparison {
+                               targetMayHaveMore: Bool = false, batch: Int = 1_000, recheck: RecheckPolicy = RecheckPolicy()) throws -> TableComparison {
         let sourceReader = ExportReader(url: source, token: token, batch: batch)
         let targetReader = ExportReader(url: target, token: token, batch: batch)
         // The first pages say how keys sort and what the source offers; the merge starts with them.
         let offered = try sourceReader.open()
         let chosen = columns ?? offered.columns
         let targetColumns = chosen.map { map[$0] ?? $0 }
-        let numeric = offered.numericKeys
-        guard try targetReader.open().numericKeys == numeric else {
+        guard try targetReader.open().order == offered.order else {
             throw ConsistencyError("the keys sort differently: \(sourceReader.description) and \(targetReader.description)")
         }
-        var merge = DigestMerge(source: sourceReader.description, target: targetReader.description, numericKeys: numeric)
-        try merge.run(nextSource: { try sourceReader.next(columns: chosen) }, nextTarget: { try targetReader.next(columns: targetColumns) })
-        var result = merge.result
-        result.targetMayHaveMore = targetMayHaveMore
-        result.examples.differing = result.examples.differing.map { example in
-            guard let digests = merge.exampleDigests[example.key] else { return example }
-            let before = ExportReader.values(digests.source, count: chosen.count), after = ExportReader.values(digests.target, count: chosen.count)
-            let columns = chosen.indices.compactMap { i -> TableComparison.ColumnDifference? in
-                before[i] == after[i] ? nil : TableComparison.ColumnDifference(column: chosen[i] == targetColumns[i] ? chosen[i] : "\(chosen[i])→\(targetColumns[i])",
-                                                                              source: before[i], target: after[i])
-            }
-            return TableComparison.Difference(key: example.key, columns: columns)
-        }
-        return result
+        try sourceReader.choose(chosen)
+        try targetReader.choose(targetColumns)
+        return try RowComparer.compare(source: sourceReader, target: targetReader, order: offered.order,
+                                       columns: zip(chosen, targetColumns).map { $0 == $1 ? $0 : "\($0)→\($1)" },
+                                       targetMayHaveMore: targetMayHaveMore, policy: recheck)
     }
 }

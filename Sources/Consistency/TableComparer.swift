@@ -16,7 +16,7 @@ public struct TableLocation: Sendable, Equatable {
 }
 
 /// What to compare: two tables, the key, the columns (source names; `map` renames them on the
-/// target side), which rows, and how many rows per batch.
+/// target side), which rows, how many rows per batch, and when mismatched rows are re-checked.
 public struct ComparisonRequest: Sendable {
     public var source: TableLocation
     public var target: TableLocation
@@ -29,6 +29,7 @@ public struct ComparisonRequest: Sendable {
     public var batch = 10_000
     /// Rows only the target has are expected, not inconsistent.
     public var targetMayHaveMore = false
+    public var recheck = RecheckPolicy()
 
     public init(source: TableLocation, target: TableLocation, key: String) {
         self.source = source
@@ -39,7 +40,8 @@ public struct ComparisonRequest: Sendable {
 
 /// Compares two PostgreSQL tables row by row: each side's database computes a digest per row
 /// and sends them in key order, batch after batch (keyset pagination: `key > last`, never
-/// OFFSET), and the two streams are merged. Blocking (libpq): call it off the cooperative pool.
+/// OFFSET), the two streams are merged, and the mismatched keys are read again by key list
+/// (`= ANY($1)`) after `recheck.after` seconds. Blocking (libpq): call it off the cooperative pool.
 public enum TableComparer {
     public static func compare(_ request: ComparisonRequest) throws -> TableComparison {
         let columns = try request.columns ?? TableReader.columns(url: request.source.url, schema: request.source.schema, table: request.source.table)
@@ -47,27 +49,14 @@ public enum TableComparer {
         let targetColumns = columns.map { request.map[$0] ?? $0 }
         let targetFilter = request.filter.map { RowFilter(column: request.map[$0.column] ?? $0.column, comparison: $0.comparison, value: $0.value) }
         let source = try TableReader(url: request.source.url, schema: request.source.schema, table: request.source.table,
-                                     key: request.key, columns: columns, filter: request.filter)
+                                     key: request.key, columns: columns, filter: request.filter, batch: request.batch)
         let target = try TableReader(url: request.target.url, schema: request.target.schema, table: request.target.table,
-                                     key: request.map[request.key] ?? request.key, columns: targetColumns, filter: targetFilter)
-        guard source.keyIsNumeric == target.keyIsNumeric else {
-            throw ConsistencyError("the keys sort differently: \(source.description) has a \(source.keyIsNumeric ? "numeric" : "text") key, \(target.description) not")
+                                     key: request.map[request.key] ?? request.key, columns: targetColumns, filter: targetFilter, batch: request.batch)
+        guard source.keyOrder == target.keyOrder else {
+            throw ConsistencyError("the keys sort differently: \(source.description) has a \(source.keyOrder == .numeric ? "numeric" : "text") key, \(target.description) not")
         }
-        var merge = DigestMerge(source: source.description, target: target.description, numericKeys: source.keyIsNumeric)
-        try merge.run(nextSource: { try source.next(batch: request.batch) }, nextTarget: { try target.next(batch: request.batch) })
-        var result = merge.result
-        result.targetMayHaveMore = request.targetMayHaveMore
-        // Say what differs in the example rows.
-        result.examples.differing = try result.examples.differing.map { example in
-            let before = try source.values(key: example.key, columns: columns)
-            let after = try target.values(key: example.key, columns: targetColumns)
-            let differences = zip(columns, targetColumns).compactMap { sourceColumn, targetColumn -> TableComparison.ColumnDifference? in
-                let a = before[sourceColumn] ?? nil, b = after[targetColumn] ?? nil
-                return a == b ? nil : TableComparison.ColumnDifference(column: sourceColumn == targetColumn ? sourceColumn : "\(sourceColumn)→\(targetColumn)",
-                                                                       source: a, target: b)
-            }
-            return TableComparison.Difference(key: example.key, columns: differences)
-        }
-        return result
+        return try RowComparer.compare(source: source, target: target, order: source.keyOrder,
+                                       columns: zip(columns, targetColumns).map { $0 == $1 ? $0 : "\($0)→\($1)" },
+                                       targetMayHaveMore: request.targetMayHaveMore, policy: request.recheck)
     }
 }

@@ -1,7 +1,9 @@
 import Foundation
 
 /// What a comparison of two tables found: row counts, rows on one side only, rows whose
-/// columns differ, and a few examples of each. Pure: the comparison feeds it row digests.
+/// columns differ, and a few examples of each. The counts of inconsistent rows are the
+/// confirmed ones — rows still inconsistent after every re-check — and `firstPass` keeps what
+/// the single read of each side found. Pure: the comparison feeds it row digests.
 public struct TableComparison: Sendable, Codable, Equatable {
     public var source: String
     public var target: String
@@ -15,6 +17,30 @@ public struct TableComparison: Sendable, Codable, Equatable {
     public var targetMayHaveMore = false
     /// Keys of a few rows of each kind.
     public var examples = Examples()
+    /// What the first read of both sides found, before any re-check.
+    public var firstPass = Counts()
+    /// Re-check rounds made (0: the first pass found nothing to re-check, or re-checks are off).
+    public var recheckRounds = 0
+    /// Seconds waited before each re-check.
+    public var recheckAfter: Double = 0
+    /// More keys mismatched in the first pass than `MismatchedKeys.limit`: only the kept keys were
+    /// re-checked, so the confirmed counts are a lower bound ("at least").
+    public var atLeast = false
+
+    /// Inconsistent rows by kind.
+    public struct Counts: Sendable, Codable, Equatable {
+        public var missingInTarget = 0
+        public var missingInSource = 0
+        public var differing = 0
+
+        public init(missingInTarget: Int = 0, missingInSource: Int = 0, differing: Int = 0) {
+            self.missingInTarget = missingInTarget
+            self.missingInSource = missingInSource
+            self.differing = differing
+        }
+
+        enum CodingKeys: String, CodingKey { case missingInTarget = "missing_in_target", missingInSource = "missing_in_source", differing }
+    }
 
     public struct Examples: Sendable, Codable, Equatable {
         public var missingInTarget: [String] = []
@@ -55,8 +81,18 @@ public struct TableComparison: Sendable, Codable, Equatable {
         self.target = target
     }
 
-    /// Rows missing on either side or differing.
-    public var inconsistentRows: Int { missingInTarget + (targetMayHaveMore ? 0 : missingInSource) + differing }
+    /// The confirmed counts by kind.
+    public var confirmed: Counts { Counts(missingInTarget: missingInTarget, missingInSource: missingInSource, differing: differing) }
+
+    /// Rows missing on either side or differing (confirmed).
+    public var inconsistentRows: Int { inconsistent(confirmed) }
+
+    /// Rows the first pass found inconsistent, before the re-checks.
+    public var firstPassInconsistentRows: Int { inconsistent(firstPass) }
+
+    private func inconsistent(_ counts: Counts) -> Int {
+        counts.missingInTarget + (targetMayHaveMore ? 0 : counts.missingInSource) + counts.differing
+    }
 
     /// Inconsistent rows over the rows of the larger side (of the source when the target may
     /// have more), in percent.
@@ -65,9 +101,39 @@ public struct TableComparison: Sendable, Codable, Equatable {
         return base == 0 ? 0 : Double(inconsistentRows) / Double(base) * 100
     }
 
+    /// One line: "34 of 70 rows (11 missing in the target, 23 differing); first pass 40, 2 re-checks".
+    public var summary: String {
+        let base = targetMayHaveMore ? sourceRows : max(sourceRows, targetRows)
+        var text = "\(atLeast ? "at least " : "")\(inconsistentRows) of \(base) rows (\(missingInTarget) missing in the target, "
+            + (targetMayHaveMore ? "" : "\(missingInSource) missing in the source, ") + "\(differing) differing)"
+        if recheckRounds > 0 {
+            text += "; first pass \(firstPassInconsistentRows), confirmed after \(recheckRounds) re-check\(recheckRounds == 1 ? "" : "s")"
+                + " \(Int(recheckAfter.rounded())) s apart"
+        }
+        return text
+    }
+
     enum CodingKeys: String, CodingKey {
         case source, target, targetMayHaveMore = "target_may_have_more", sourceRows = "source_rows", targetRows = "target_rows", missingInTarget = "missing_in_target"
-        case missingInSource = "missing_in_source", differing, examples
+        case missingInSource = "missing_in_source", differing, examples, firstPass = "first_pass", recheckRounds = "recheck_rounds"
+        case recheckAfter = "recheck_after_s", atLeast = "at_least"
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        source = try c.decode(String.self, forKey: .source)
+        target = try c.decode(String.self, forKey: .target)
+        targetMayHaveMore = try c.decodeIfPresent(Bool.self, forKey: .targetMayHaveMore) ?? false
+        sourceRows = try c.decode(Int.self, forKey: .sourceRows)
+        targetRows = try c.decode(Int.self, forKey: .targetRows)
+        missingInTarget = try c.decode(Int.self, forKey: .missingInTarget)
+        missingInSource = try c.decode(Int.self, forKey: .missingInSource)
+        differing = try c.decode(Int.self, forKey: .differing)
+        examples = try c.decodeIfPresent(Examples.self, forKey: .examples) ?? Examples()
+        firstPass = try c.decodeIfPresent(Counts.self, forKey: .firstPass) ?? confirmed
+        recheckRounds = try c.decodeIfPresent(Int.self, forKey: .recheckRounds) ?? 0
+        recheckAfter = try c.decodeIfPresent(Double.self, forKey: .recheckAfter) ?? 0
+        atLeast = try c.decodeIfPresent(Bool.self, forKey: .atLeast) ?? false
     }
 }
 
@@ -82,24 +148,54 @@ public struct RowDigest: Sendable, Equatable {
     }
 }
 
+/// A row found inconsistent, and how.
+public struct Mismatch: Sendable, Equatable {
+    public enum Kind: Sendable, Equatable { case missingInTarget, missingInSource, differing }
+    public var key: String
+    public var kind: Kind
+
+    public init(key: String, kind: Kind) {
+        self.key = key
+        self.kind = kind
+    }
+}
+
+/// How keys order, as both sides sorted them: numeric keys by value, any other key byte by
+/// byte (databases sort them with `COLLATE "C"`, exports by their bytes).
+public enum KeyOrder: Sendable, Equatable {
+    case numeric, bytes
+
+    /// Whether `a` sorts before `b`.
+    public func precedes(_ a: String, _ b: String) -> Bool {
+        switch self {
+        case .bytes: return a.utf8.lexicographicallyPrecedes(b.utf8)
+        case .numeric:
+            if let x = Int64(a), let y = Int64(b) { return x < y }
+            return (Decimal(string: a) ?? 0) < (Decimal(string: b) ?? 0)
+        }
+    }
+}
+
 /// Walks two streams of row digests sorted by key (as the databases sorted them) in step,
-/// like a merge join, counting what differs. Memory holds one batch per side, whatever the size
-/// of the tables.
+/// like a merge join, counting what differs and keeping every mismatched key (up to
+/// `mismatchLimit`) for the re-checks. Memory holds one batch per side and the kept keys.
 public struct DigestMerge: Sendable {
     public private(set) var result: TableComparison
-    /// The two digests of each differing example row, by key.
-    public private(set) var exampleDigests: [String: (source: String, target: String)] = [:]
-    /// Keys compare as numbers (numeric key columns) or byte by byte (the databases sort text keys with `COLLATE "C"`).
-    private let numericKeys: Bool
+    /// Every mismatched key in key order, up to `mismatchLimit`.
+    public private(set) var mismatches: [Mismatch] = []
+    /// More keys mismatched than were kept.
+    public private(set) var mismatchesDropped = false
+    private let order: KeyOrder
+    private let mismatchLimit: Int
 
-    public init(source: String, target: String, numericKeys: Bool) {
+    /// The most mismatched keys one comparison keeps for re-checks (about 100 bytes each:
+    /// 10 MB at most); past it the confirmed result is a lower bound.
+    public static let defaultMismatchLimit = 100_000
+
+    public init(source: String, target: String, order: KeyOrder, mismatchLimit: Int = DigestMerge.defaultMismatchLimit) {
         result = TableComparison(source: source, target: target)
-        self.numericKeys = numericKeys
-    }
-
-    /// Whether `a` sorts before `b` as the databases sorted them.
-    func precedes(_ a: String, _ b: String) -> Bool {
-        numericKeys ? Self.numericallyPrecedes(a, b) : a.utf8.lexicographicallyPrecedes(b.utf8)
+        self.order = order
+        self.mismatchLimit = mismatchLimit
     }
 
     /// Compares what both batches hold until one runs out; returns how many rows of each were
@@ -115,23 +211,21 @@ public struct DigestMerge: Sendable {
                 if a.key == b.key {
                     result.sourceRows += 1
                     result.targetRows += 1
-                    if a.digest != b.digest {
-                        result.differing += 1
-                        if result.examples.differing.count < TableComparison.exampleLimit {
-                            result.examples.differing.append(.init(key: a.key))
-                            exampleDigests[a.key] = (a.digest, b.digest)
-                        }
-                    }
+                    if a.digest != b.digest { note(a.key, .differing) }
                     i += 1; j += 1
-                } else if precedes(a.key, b.key) {
-                    missingInTarget(a.key); i += 1
+                } else if order.precedes(a.key, b.key) {
+                    result.sourceRows += 1
+                    note(a.key, .missingInTarget); i += 1
                 } else {
-                    missingInSource(b.key); j += 1
+                    result.targetRows += 1
+                    note(b.key, .missingInSource); j += 1
                 }
             } else if hasSource && targetDone {
-                missingInTarget(source[i].key); i += 1
+                result.sourceRows += 1
+                note(source[i].key, .missingInTarget); i += 1
             } else if hasTarget && sourceDone {
-                missingInSource(target[j].key); j += 1
+                result.targetRows += 1
+                note(target[j].key, .missingInSource); j += 1
             } else {
                 break
             }
@@ -160,21 +254,12 @@ public struct DigestMerge: Sendable {
         }
     }
 
-    /// Whole numbers compare as integers; anything else as decimals.
-    static func numericallyPrecedes(_ a: String, _ b: String) -> Bool {
-        if let x = Int64(a), let y = Int64(b) { return x < y }
-        return (Decimal(string: a) ?? 0) < (Decimal(string: b) ?? 0)
-    }
-
-    private mutating func missingInTarget(_ key: String) {
-        result.sourceRows += 1
-        result.missingInTarget += 1
-        if result.examples.missingInTarget.count < TableComparison.exampleLimit { result.examples.missingInTarget.append(key) }
-    }
-
-    private mutating func missingInSource(_ key: String) {
-        result.targetRows += 1
-        result.missingInSource += 1
-        if result.examples.missingInSource.count < TableComparison.exampleLimit { result.examples.missingInSource.append(key) }
+    private mutating func note(_ key: String, _ kind: Mismatch.Kind) {
+        switch kind {
+        case .missingInTarget: result.missingInTarget += 1
+        case .missingInSource: result.missingInSource += 1
+        case .differing: result.differing += 1
+        }
+        if mismatches.count < mismatchLimit { mismatches.append(Mismatch(key: key, kind: kind)) } else { mismatchesDropped = true }
     }
 }

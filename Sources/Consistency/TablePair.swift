@@ -20,6 +20,8 @@ public struct TablePair: Sendable {
     public var targetMayHaveMore = false
     /// Export endpoints only: the admin token.
     public var token: String?
+    /// When mismatched rows are read again before they count.
+    public var recheck = RecheckPolicy()
 
     public init(source: String, target: String) {
         self.source = source
@@ -36,7 +38,7 @@ public struct TablePair: Sendable {
     public func compare() throws -> TableComparison {
         if readsExports {
             return try ExportComparer.compare(source: source, target: target, token: token, columns: columns, map: map,
-                                              targetMayHaveMore: targetMayHaveMore, batch: min(batch, ExportComparer.maxBatch))
+                                              targetMayHaveMore: targetMayHaveMore, batch: min(batch, ExportComparer.maxBatch), recheck: recheck)
         }
         guard let table else { throw ConsistencyError("a database comparison needs the table") }
         var request = ComparisonRequest(source: TableLocation(url: source, table: table), target: TableLocation(url: target, table: targetTable ?? table), key: key)
@@ -45,6 +47,7 @@ public struct TablePair: Sendable {
         request.filter = filter
         request.batch = batch
         request.targetMayHaveMore = targetMayHaveMore
+        request.recheck = recheck
         return try TableComparer.compare(request)
     }
 }

@@ -11,6 +11,9 @@ public struct RunMetrics: Sendable, Equatable, Codable {
     public var iterations = 0
     /// Open-model iterations that could not start because every allowed user was busy.
     public var droppedIterations = 0
+    /// Requests still in flight when the run ended (after the graceful stop): counted as
+    /// timeouts, never dropped.
+    public var unfinished = 0
     /// How late the open-model scheduler started iterations (microseconds).
     public var schedulerLateness = LatencyHistogram()
     public var timeSeries = TimeSeries()
@@ -26,6 +29,7 @@ public struct RunMetrics: Sendable, Equatable, Codable {
         for (check, tally) in other.checks { checks[check, default: CheckTally()].add(tally) }
         iterations += other.iterations
         droppedIterations += other.droppedIterations
+        unfinished += other.unfinished
         schedulerLateness.add(other.schedulerLateness)
         timeSeries.merge(other.timeSeries)
     }
@@ -38,7 +42,21 @@ public struct RunMetrics: Sendable, Equatable, Codable {
     }
 
     enum CodingKeys: String, CodingKey {
-        case total, byName = "by_name", byTag = "by_tag", errors, checks, iterations, droppedIterations = "dropped_iterations"
+        case total, byName = "by_name", byTag = "by_tag", errors, checks, iterations, droppedIterations = "dropped_iterations", unfinished
         case schedulerLateness = "scheduler_lateness_histogram", timeSeries = "time_series"
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        total = try c.decode(RequestStats.self, forKey: .total)
+        byName = try c.decode([String: RequestStats].self, forKey: .byName)
+        byTag = try c.decode([String: RequestStats].self, forKey: .byTag)
+        errors = try c.decode([ErrorClass: ErrorTally].self, forKey: .errors)
+        checks = try c.decode([String: CheckTally].self, forKey: .checks)
+        iterations = try c.decode(Int.self, forKey: .iterations)
+        droppedIterations = try c.decode(Int.self, forKey: .droppedIterations)
+        unfinished = try c.decodeIfPresent(Int.self, forKey: .unfinished) ?? 0
+        schedulerLateness = try c.decode(LatencyHistogram.self, forKey: .schedulerLateness)
+        timeSeries = try c.decode(TimeSeries.self, forKey: .timeSeries)
     }
 }

@@ -1,5 +1,6 @@
 import Consistency
 import Foundation
+import LoadEngine
 
 /// The result of consistency checks: each comparison with its inconsistency rate against the
 /// threshold. Schema `tollgate.consistency/v1`.
@@ -56,8 +57,12 @@ public struct ConsistencyReport: Sendable, Encodable {
         var lines: [String] = []
         for c in comparisons {
             let ok = c.inconsistencyPercent <= threshold
-            lines.append("\(ok ? "✓" : "✗") \(c.source) → \(c.target): \(c.sourceRows) vs \(c.targetRows) rows, "
+            lines.append("\(ok ? "✓" : "✗") \(c.source) → \(c.target): \(c.sourceRows) vs \(c.targetRows) rows, \(c.atLeast ? "at least " : "")"
                          + String(format: "%.4f %% inconsistent (threshold %.4f %%)", c.inconsistencyPercent, threshold))
+            if c.recheckRounds > 0 {
+                lines.append("    first pass        \(c.firstPassInconsistentRows) inconsistent; \(c.recheckRounds) re-check(s) \(DurationText.describe(c.recheckAfter)) apart confirmed \(c.inconsistentRows)"
+                             + (c.atLeast ? " (more keys mismatched than are kept: at least)" : ""))
+            }
             lines.append("    missing in target \(c.missingInTarget)\(c.examples.missingInTarget.isEmpty ? "" : " (e.g. \(c.examples.missingInTarget.joined(separator: ", ")))")")
             lines.append("    missing in source \(c.missingInSource)\(c.examples.missingInSource.isEmpty ? "" : " (e.g. \(c.examples.missingInSource.joined(separator: ", ")))")")
             lines.append("    differing         \(c.differing)")
@@ -70,3 +75,4 @@ public struct ConsistencyReport: Sendable, Encodable {
         return lines.joined(separator: "\n")
     }
 }
+

@@ -126,10 +126,11 @@ public struct GateReport: Sendable, JSONHTMLJUnitReport {
     public func junit() -> JUnitReport {
         var suites = [JUnitReport.TestSuite(name: "gate \(gate) stage \(verdict.stage) %: \(headline)", cases: triggers.map { trigger in
             JUnitReport.TestCase(className: "gate.triggers", name: "\(trigger.name) (\(trigger.action.phrase) if breached)", seconds: 0,
-                                 result: trigger.breached
+                                 result: trigger.inconclusive.map { .failed(message: "inconclusive: \($0): pause", details: trigger.evidence) }
+                                    ?? (trigger.breached
                                     ? .failed(message: "\(Self.figure(trigger.value, trigger.unit)) breaches \(Self.figure(trigger.threshold, trigger.unit)): \(trigger.action.phrase)",
                                               details: trigger.evidence)
-                                    : .passed)
+                                    : .passed))
         } + problems.map { JUnitReport.TestCase(className: "gate.problems", name: $0, seconds: 0, result: .error(message: $0)) })]
         if let verification { suites += VerificationJUnit.report(verification, error: nil).suites }
         if let flows { suites += flows.junit().suites }
@@ -141,15 +142,18 @@ public struct GateReport: Sendable, JSONHTMLJUnitReport {
         let bad = verdict.action != .proceed
         var page = HTMLPage(title: "Gate \(gate): stage \(verdict.stage) %", tiles: [
             ("verdict", verdict.action.phrase, bad), ("rollout now", rollout.after.map { "\($0) %" } ?? "?", false),
-            ("triggers breached", "\(triggers.filter(\.breached).count) of \(triggers.count)", bad),
+            ("triggers breached", "\(triggers.filter(\.breached).count) of \(triggers.count)"
+                + (triggers.contains { $0.inconclusive != nil } ? ", \(triggers.filter { $0.inconclusive != nil }.count) inconclusive" : ""), bad),
             ("time", String(format: "%.1f s", seconds), false),
         ], sections: [])
         page.banner = ("Verdict: \(headline)" + (abortedBecause.map { " — stopped early: \($0)" } ?? ""), bad)
         page.notes = [rollout.note] + problems.map { "could not run: \($0)" }
         page.sections.append(HTMLPage.Section(title: "Rollout triggers", columns: ["trigger", "value", "threshold", "breached", "action if breached", "evidence"],
                                               rows: triggers.map { trigger in
-            HTMLPage.Row(cells: [trigger.name, Self.figure(trigger.value, trigger.unit), Self.figure(trigger.threshold, trigger.unit),
-                                 trigger.breached ? "yes" : "no", trigger.action.phrase, trigger.evidence], bad: trigger.breached)
+            HTMLPage.Row(cells: [trigger.name, trigger.inconclusive == nil ? Self.figure(trigger.value, trigger.unit) : "no data",
+                                 Self.figure(trigger.threshold, trigger.unit),
+                                 trigger.inconclusive.map { "inconclusive: \($0) → pause" } ?? (trigger.breached ? "yes" : "no"), trigger.action.phrase, trigger.evidence],
+                         bad: trigger.demand != nil)
         }))
         if let verification {
             page.sections.append(HTMLPage.Section(title: "Contracts: \(verification.passed) of \(verification.results.count) interactions verified",
@@ -183,13 +187,16 @@ public struct GateReport: Sendable, JSONHTMLJUnitReport {
             }))
         }
         if !consistency.isEmpty {
-            page.sections.append(HTMLPage.Section(title: "Data consistency", columns: ["table", "source rows", "target rows", "missing in target", "differing", "inconsistent"],
+            page.sections.append(HTMLPage.Section(title: "Data consistency", columns: ["table", "source rows", "target rows", "first pass", "re-checks",
+                                                                                         "missing in target", "differing", "confirmed inconsistent"],
                                                   rows: consistency.map { entry in
                 let c = entry.comparison
                 var details = c.examples.missingInTarget.map { "missing in target: \($0)" }
                 details += c.examples.differing.map { d in "differs: \(d.key) " + d.columns.map { "\($0.column): \($0.source ?? "NULL") ≠ \($0.target ?? "NULL")" }.joined(separator: ", ") }
-                return HTMLPage.Row(cells: [entry.name, "\(c.sourceRows)", "\(c.targetRows)", "\(c.missingInTarget)", "\(c.differing)",
-                                            String(format: "%.4f %%", c.inconsistencyPercent)], bad: c.inconsistentRows > 0, details: details)
+                return HTMLPage.Row(cells: [entry.name, "\(c.sourceRows)", "\(c.targetRows)", "\(c.firstPassInconsistentRows)",
+                                            c.recheckRounds == 0 ? "none" : "\(c.recheckRounds) × \(Int(c.recheckAfter.rounded())) s",
+                                            "\(c.missingInTarget)", "\(c.differing)",
+                                            (c.atLeast ? "≥ " : "") + String(format: "%.4f %%", c.inconsistencyPercent)], bad: c.inconsistentRows > 0, details: details)
             }))
         }
         return page.html()
@@ -199,7 +206,12 @@ public struct GateReport: Sendable, JSONHTMLJUnitReport {
     public func summaryText() -> String {
         var lines = ["", "Gate \(gate), stage \(verdict.stage) %:"]
         for trigger in triggers {
-            lines.append("  \(trigger.breached ? "✗" : "✓") \(trigger.name.padding(toLength: 26, withPad: " ", startingAt: 0)) \(Self.figure(trigger.value, trigger.unit)) (limit \(Self.figure(trigger.threshold, trigger.unit)))\(trigger.breached ? " → \(trigger.action.phrase)" : "")")
+            let name = trigger.name.padding(toLength: 26, withPad: " ", startingAt: 0)
+            if let reason = trigger.inconclusive {
+                lines.append("  ? \(name) inconclusive: \(reason) → pause")
+                continue
+            }
+            lines.append("  \(trigger.breached ? "✗" : "✓") \(name) \(Self.figure(trigger.value, trigger.unit)) (limit \(Self.figure(trigger.threshold, trigger.unit)))\(trigger.breached ? " → \(trigger.action.phrase)" : "")")
             if trigger.breached { lines.append("      \(trigger.evidence)") }
         }
         for problem in problems { lines.append("  ✗ could not run: \(problem)") }

@@ -8,8 +8,9 @@ extension LoadResult {
         let results = slos
         let width = results.map(\.objective.expression.count).max() ?? 0
         return results.map { result in
-            "\(result.passed ? "✓" : "✗") \(result.objective.expression.padding(toLength: width, withPad: " ", startingAt: 0))  "
-                + Self.value(result.value, unit: result.objective.unit) + (result.passed ? "" : "  → \(result.objective.action.phrase)")
+            "\(result.passed ? "✓" : result.inconclusive != nil ? "?" : "✗") \(result.objective.expression.padding(toLength: width, withPad: " ", startingAt: 0))  "
+                + (result.inconclusive.map { "inconclusive: \($0)" } ?? Self.value(result.value, unit: result.objective.unit))
+                + (result.passed ? "" : "  → \(result.action.phrase)")
         }
     }
 
@@ -59,7 +60,7 @@ extension LoadResult {
         lines += sloLines().map { "    " + $0 }
         let verdict = self.verdict
         lines.append("")
-        lines.append("  verdict: \(verdict.passed ? "PASSED" : "FAILED") — \(verdict.action.phrase)")
+        lines.append("  verdict: \(verdict.passed ? "PASSED" : verdict.aborted ? "ABORTED" : "FAILED") — \(verdict.action.phrase)")
         return lines.joined(separator: "\n")
     }
 
@@ -82,7 +83,8 @@ extension LoadResult {
         let cases = slos.map { result in
             JUnitReport.TestCase(
                 className: "load.\(run.profile)", name: result.objective.expression, seconds: run.durationSeconds,
-                result: result.passed ? .passed : .failed(message: "\(result.objective.expression) breached: measured \(Self.value(result.value, unit: result.objective.unit)) → \(result.objective.action.phrase)",
+                result: result.passed ? .passed : .failed(message: result.inconclusive.map { "\(result.objective.expression) inconclusive: \($0) → \(result.action.phrase)" }
+                                                            ?? "\(result.objective.expression) breached: measured \(Self.value(result.value, unit: result.objective.unit)) → \(result.objective.action.phrase)",
                                                           details: "value \(result.value) \(result.objective.unit), threshold \(result.objective.comparison.rawValue) \(result.objective.threshold)"))
         }
         var suites = [JUnitReport.TestSuite(name: "objectives", cases: cases)]
@@ -107,7 +109,7 @@ extension LoadResult {
             ("dropped iterations", "\(m.droppedIterations)", m.droppedIterations > 0),
         ]
         var page = HTMLPage(title: "Load run: \(run.profile)", tiles: tiles, sections: [])
-        page.banner = ("Verdict: \(verdict.passed ? "passed" : "failed") — \(verdict.action.phrase)" + (run.aborted ? " (run aborted)" : ""), !verdict.passed || run.aborted)
+        page.banner = ("Verdict: \(verdict.passed ? "passed" : verdict.aborted ? "not passed (aborted)" : "failed") — \(verdict.action.phrase)" + (run.aborted ? " (run aborted)" : ""), !verdict.passed || run.aborted)
         let points = m.timeSeries.points
         func line(_ name: String, _ color: String, dashed: Bool = false, _ value: (IntervalPoint) -> Double) -> SVGChart.Series {
             SVGChart.Series(name: name, color: color, points: points.map { ($0.start + $0.length, value($0)) }, dashed: dashed)
@@ -130,7 +132,8 @@ extension LoadResult {
         ]
         page.notes = notes
         page.sections.append(HTMLPage.Section(title: "Objectives", columns: ["objective", "measured", "result", "action on breach"], rows: slos.map { result in
-            HTMLPage.Row(cells: [result.objective.expression, Self.value(result.value, unit: result.objective.unit), result.passed ? "✓ held" : "✗ breached", result.objective.action.phrase],
+            HTMLPage.Row(cells: [result.objective.expression, result.inconclusive ?? Self.value(result.value, unit: result.objective.unit),
+                                 result.passed ? "✓ held" : result.inconclusive != nil ? "? inconclusive" : "✗ breached", result.action.phrase],
                          bad: !result.passed)
         }))
         func percentileRow(_ label: String, _ h: LatencyHistogram) -> HTMLPage.Row {

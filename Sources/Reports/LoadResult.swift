@@ -84,7 +84,7 @@ public struct LoadResult: Sendable {
     /// Each objective with its value on these figures.
     public var slos: [SLOResult] { objectives.map { $0.evaluate(metrics, duration: run.durationSeconds) } }
 
-    public var verdict: Verdict { Verdict(slos) }
+    public var verdict: Verdict { Verdict(slos, aborted: run.aborted) }
 
     /// Shards of one run merged: histograms and counters add, time series align by second,
     /// and the objectives of the first are evaluated again on the sums.
@@ -189,7 +189,7 @@ extension LoadResult: Codable {
                              schedulerLatenessMax: metrics.schedulerLateness.maxMilliseconds), forKey: .summary)
         let results = slos
         try c.encode(results, forKey: .slos)
-        try c.encode(Verdict(results), forKey: .verdict)
+        try c.encode(Verdict(results, aborted: run.aborted), forKey: .verdict)
         try c.encode(metrics.byName.mapValues { GroupSummary($0, duration: duration) }, forKey: .byName)
         try c.encode(metrics.byTag.mapValues { GroupSummary($0, duration: duration) }, forKey: .byTag)
         try c.encode(metrics.total.statuses, forKey: .statuses)
@@ -207,6 +207,9 @@ extension LoadResult: Codable {
         }
         if metrics.droppedIterations > 0 {
             notes.append("\(metrics.droppedIterations) iterations were dropped: every allowed user was busy when they were due (raise max_vus, or the target is too slow for the rate).")
+        }
+        if metrics.unfinished > 0 {
+            notes.append("\(metrics.unfinished) requests were still waiting for an answer when the run ended: they count as timeouts.")
         }
         if run.aborted { notes.append("The run was aborted: \(run.abortedBecause ?? "stopped") — the figures cover what finished.") }
         return notes

@@ -17,20 +17,28 @@ public enum RolloutAction: String, Sendable, Codable, CaseIterable, Comparable {
     }
 }
 
-/// The outcome of a run: passed when no objective was breached, and the most severe action
-/// any breached objective asks for.
+/// The outcome of a run: passed when every objective held on evidence, and the most severe
+/// action a breached objective asks for (an inconclusive one asks for a pause).
 public struct Verdict: Sendable, Equatable, Codable {
     public var passed: Bool
     public var action: RolloutAction
+    /// The run stopped early: never a pass, at least a pause.
+    public var aborted: Bool
 
-    public init(passed: Bool, action: RolloutAction) {
-        self.passed = passed
-        self.action = action
+    public init(passed: Bool, action: RolloutAction, aborted: Bool = false) {
+        self.passed = passed && !aborted
+        self.action = aborted ? max(action, .pause) : action
+        self.aborted = aborted
     }
 
-    public init(_ results: [SLOResult]) {
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        self.init(passed: try c.decode(Bool.self, forKey: .passed), action: try c.decode(RolloutAction.self, forKey: .action),
+                  aborted: try c.decodeIfPresent(Bool.self, forKey: .aborted) ?? false)
+    }
+
+    public init(_ results: [SLOResult], aborted: Bool = false) {
         let breached = results.filter { !$0.passed }
-        passed = breached.isEmpty
-        action = breached.map(\.objective.action).max() ?? .proceed
+        self.init(passed: breached.isEmpty, action: breached.map(\.action).max() ?? .proceed, aborted: aborted)
     }
 }

@@ -1,17 +1,25 @@
 import LoadMetrics
 
-/// An objective with the value measured and whether it held.
+/// An objective with the value measured and whether it held. An objective with nothing to
+/// measure (no requests in its selection, no checks) is inconclusive: not passed, and it asks
+/// for a pause — never a pass without evidence.
 public struct SLOResult: Sendable, Equatable {
     public var objective: Objective
     /// In the objective's unit (milliseconds, percent, per second, count).
     public var value: Double
     public var passed: Bool
+    /// Why there was nothing to judge, when there was not.
+    public var inconclusive: String?
 
-    public init(objective: Objective, value: Double, passed: Bool) {
+    public init(objective: Objective, value: Double, passed: Bool, inconclusive: String? = nil) {
         self.objective = objective
         self.value = value
-        self.passed = passed
+        self.passed = inconclusive == nil && passed
+        self.inconclusive = inconclusive
     }
+
+    /// What a failed result asks for: the objective's action when breached, a pause when inconclusive.
+    public var action: RolloutAction { inconclusive != nil ? .pause : objective.action }
 }
 
 extension Objective {
@@ -40,18 +48,36 @@ extension Objective {
 
     public func evaluate(_ metrics: RunMetrics, duration: Double) -> SLOResult {
         let value = value(in: metrics, duration: duration)
-        return SLOResult(objective: self, value: value, passed: holds(for: value))
+        return SLOResult(objective: self, value: value, passed: holds(for: value), inconclusive: missingEvidence(in: metrics))
+    }
+
+    /// Why `metrics` hold nothing this objective can be judged on, or nil.
+    public func missingEvidence(in metrics: RunMetrics) -> String? {
+        guard metrics.total.requests > 0 else { return "no requests were made" }
+        switch (metric, scope) {
+        case (.checks, _):
+            return metrics.checks.isEmpty ? "no checks ran" : nil
+        case (.paymentFailureRate, _):
+            return (metrics.byTag[Self.paymentTag]?.requests ?? 0) == 0 ? "no requests tagged '\(Self.paymentTag)' were made" : nil
+        case (_, .name(let name)):
+            return (metrics.byName[name]?.requests ?? 0) == 0 ? "no requests named '\(name)' were made" : nil
+        case (_, .tag(let tag)):
+            return (metrics.byTag[tag]?.requests ?? 0) == 0 ? "no requests tagged '\(tag)' were made" : nil
+        default:
+            return nil
+        }
     }
 }
 
 extension SLOResult: Codable {
-    private enum Keys: String, CodingKey { case expression, value, unit, threshold, passed, action }
+    private enum Keys: String, CodingKey { case expression, value, unit, threshold, passed, action, inconclusive }
 
     public init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: Keys.self)
         objective = try Objective(parsing: try c.decode(String.self, forKey: .expression))
         value = try c.decode(Double.self, forKey: .value)
-        passed = try c.decode(Bool.self, forKey: .passed)
+        inconclusive = try c.decodeIfPresent(String.self, forKey: .inconclusive)
+        passed = try c.decode(Bool.self, forKey: .passed) && inconclusive == nil
     }
 
     public func encode(to encoder: any Encoder) throws {
@@ -62,5 +88,6 @@ extension SLOResult: Codable {
         try c.encode(objective.threshold, forKey: .threshold)
         try c.encode(passed, forKey: .passed)
         try c.encode(objective.action, forKey: .action)
+        try c.encodeIfPresent(inconclusive, forKey: .inconclusive)
     }
 }

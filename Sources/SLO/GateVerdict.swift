@@ -8,20 +8,28 @@ public struct GateTrigger: Sendable, Codable, Equatable {
     public var action: RolloutAction
     /// Where the value comes from, in words (which part of the gate, a few examples).
     public var evidence: String
+    /// Why there was nothing to judge (no requests selected, no data): the trigger neither held
+    /// nor breached, and the gate pauses.
+    public var inconclusive: String?
 
-    public init(name: String, value: Double, threshold: Double, unit: String, breached: Bool, action: RolloutAction, evidence: String) {
+    public init(name: String, value: Double, threshold: Double, unit: String, breached: Bool, action: RolloutAction, evidence: String,
+                inconclusive: String? = nil) {
         self.name = name
         self.value = value
         self.threshold = threshold
         self.unit = unit
-        self.breached = breached
+        self.breached = inconclusive == nil && breached
         self.action = action
         self.evidence = evidence
+        self.inconclusive = inconclusive
     }
+
+    /// What the trigger asks for: its action when breached, a pause when inconclusive, nil when it held.
+    public var demand: RolloutAction? { inconclusive != nil ? .pause : breached ? action : nil }
 }
 
-/// A gate's one verdict: the most severe action of the breached triggers (proceed when none),
-/// and where that leaves the rollout.
+/// A gate's one verdict: the most severe action of the breached triggers (a pause for an
+/// inconclusive one; proceed when none), and where that leaves the rollout.
 public struct GateVerdict: Sendable, Codable, Equatable {
     public var action: RolloutAction
     /// The stage the gate checked.
@@ -32,7 +40,7 @@ public struct GateVerdict: Sendable, Codable, Equatable {
 
     public init(stage: Int, triggers: [GateTrigger]) {
         self.stage = stage
-        action = triggers.filter(\.breached).map(\.action).max() ?? .proceed
+        action = triggers.compactMap(\.demand).max() ?? .proceed
         switch action {
         case .proceed, .pause: rolloutPercent = stage
         case .reduce: rolloutPercent = stage / 2

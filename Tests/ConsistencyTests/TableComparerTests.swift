@@ -39,6 +39,7 @@ struct TableComparerTests {
             try target.execute("UPDATE legacy_orders SET note = '' WHERE order_id = 30")             // NULL ≠ empty text
             try source.execute("UPDATE orders SET note = 'x' WHERE id = 40")
             var request = ComparisonRequest(source: TableLocation(url: sourceURL, table: "orders"), target: TableLocation(url: targetURL, table: "public.legacy_orders"), key: "id")
+            request.recheck = RecheckPolicy(after: 0.05, rounds: 1)
             request.map = ["id": "order_id"]
             request.batch = 64
             let result = try TableComparer.compare(request)
@@ -49,6 +50,7 @@ struct TableComparerTests {
             #expect(result.examples.differing.map(\.key) == ["10", "20", "30", "40"])
             #expect(result.examples.differing[0].columns == [.init(column: "status", source: "confirmed", target: "cancelled")])
             #expect(result.examples.differing[2].columns == [.init(column: "note", source: nil, target: "")])
+            #expect(result.firstPass == result.confirmed && result.recheckRounds == 1)
             #expect(abs(result.inconsistencyPercent - 0.9) < 1e-9)
 
             // Only some rows, and only some columns.
@@ -93,8 +95,8 @@ struct TableComparerTests {
 
 @Suite struct DigestMergeTests {
     /// Both sides read in batches of `size` rows.
-    static func merge(_ source: [RowDigest], _ target: [RowDigest], size: Int) -> TableComparison {
-        var merge = DigestMerge(source: "s", target: "t", numericKeys: true)
+    static func merge(_ source: [RowDigest], _ target: [RowDigest], size: Int) -> DigestMerge {
+        var merge = DigestMerge(source: "s", target: "t", order: .numeric)
         var next = (source: 0, target: 0)
         merge.run(nextSource: {
             defer { next.source += size }
@@ -103,23 +105,23 @@ struct TableComparerTests {
             defer { next.target += size }
             return Array(target[min(target.count, next.target)..<min(target.count, next.target + size)])
         })
-        return merge.result
+        return merge
     }
 
     @Test(arguments: [1, 3, 10, 100])
     func streamsCutAnywhereMergeTheSame(size: Int) {
         let source = (1...50).filter { $0 % 7 != 0 }.map { RowDigest(key: String($0), digest: $0 == 20 ? "x" : "d") }
         let target = (1...55).filter { $0 % 11 != 0 }.map { RowDigest(key: String($0), digest: "d") }
-        let r = Self.merge(source, target, size: size)
+        let merge = Self.merge(source, target, size: size), r = merge.result
         #expect(r.sourceRows == source.count && r.targetRows == target.count)
-        #expect(r.missingInTarget == 4 && r.examples.missingInTarget == ["11", "22", "33", "44"])
-        #expect(r.missingInSource == 11)
-        #expect(r.differing == 1 && r.examples.differing.first?.key == "20")
+        #expect(r.missingInTarget == 4 && merge.mismatches.filter { $0.kind == .missingInTarget }.map(\.key) == ["11", "22", "33", "44"])
+        #expect(r.missingInSource == 11 && merge.mismatches.count == 16)
+        #expect(r.differing == 1 && merge.mismatches.first { $0.kind == .differing }?.key == "20")
     }
 
     @Test func numericKeysSortAsNumbers() {
         let r = Self.merge([RowDigest(key: "9", digest: "d"), RowDigest(key: "10", digest: "d")],
-                           [RowDigest(key: "9", digest: "d"), RowDigest(key: "10", digest: "d")], size: 1)
+                           [RowDigest(key: "9", digest: "d"), RowDigest(key: "10", digest: "d")], size: 1).result
         #expect(r.inconsistentRows == 0)
     }
 }

@@ -34,6 +34,9 @@ public struct GateFile: Sendable {
         public var table: String?
         public var targetTable: String?
         public var key: String
+        /// Seconds before rows found inconsistent are read again, and how many times at most.
+        public var recheckAfter: Double
+        public var rechecks: Int
     }
 
     /// The sides of a comparison, as `Consistency.TablePair` reads them.
@@ -72,7 +75,7 @@ public struct GateFile: Sendable {
 /// Reads gate files, listing every problem with its file, line and field.
 public enum GateLoader {
     static let topFields: Set<String> = ["name", "description", "gateway", "kafka_brokers", "contracts", "flows", "flow_iterations", "stages",
-                                         "consistency", "metrics", "slos", "inconsistency_threshold"]
+                                         "consistency", "metrics", "slos", "inconsistency_threshold", "recheck_after", "rechecks"]
 
     public static func load(file: String, environment: [String: String] = ProcessInfo.processInfo.environment) throws -> GateFile {
         try parse(try ProfileLoader.readText(file), file: file, environment: environment)
@@ -133,11 +136,14 @@ public enum GateLoader {
         }
         if values["stages"] == nil { reader.problem(root, "stages", "missing: the load profile of each rollout stage (e.g. 25: stage-25.yaml)") }
 
+        let recheckAfter = values["recheck_after"].flatMap { reader.duration($0, "recheck_after") } ?? 5
+        if recheckAfter > 3_600 { reader.problem(values["recheck_after"], "recheck_after", "at most 1h") }
+        let rechecks = reader.integer(values["rechecks"], "rechecks", in: 0...100) ?? 3
         var checks: [GateFile.ConsistencyCheck] = []
         for (index, node) in (reader.sequence(values["consistency"], "consistency") ?? []).enumerated() {
             let here = "consistency[\(index)]"
             guard let entries = reader.mapping(node, here, allowed: ["name", "source", "target", "columns", "map", "target_may_have_more",
-                                                                     "table", "target_table", "key"]) else { continue }
+                                                                     "table", "target_table", "key", "recheck_after", "rechecks"]) else { continue }
             let fields = Dictionary(entries.map { ($0.key, $0.value) }, uniquingKeysWith: { a, _ in a })
             let source = reader.string(fields["source"], "\(here).source") ?? ""
             let target = reader.string(fields["target"], "\(here).target") ?? ""
@@ -169,7 +175,9 @@ public enum GateLoader {
             checks.append(GateFile.ConsistencyCheck(name: reader.string(fields["name"], "\(here).name") ?? fallbackName ?? "table \(index + 1)",
                                                     source: source, target: target, columns: columns, map: map,
                                                     targetMayHaveMore: reader.bool(fields["target_may_have_more"], "\(here).target_may_have_more") ?? false,
-                                                    table: table, targetTable: targetTable, key: key ?? "id"))
+                                                    table: table, targetTable: targetTable, key: key ?? "id",
+                                                    recheckAfter: min(3_600, fields["recheck_after"].flatMap { reader.duration($0, "\(here).recheck_after") } ?? recheckAfter),
+                                                    rechecks: reader.integer(fields["rechecks"], "\(here).rechecks", in: 0...100) ?? rechecks))
         }
         var metrics: [GateFile.MetricCheck] = []
         for (index, node) in (reader.sequence(values["metrics"], "metrics") ?? []).enumerated() {

@@ -1,10 +1,13 @@
 /// Durations as profiles and flags write them: `250ms`, `30s`, `5m`, `1h`, `1m30s`, `1.5s`, `500us`.
 public enum DurationText {
-    /// Seconds, or nil when `text` is not a duration. A bare number is seconds.
+    /// The longest duration anything takes: 366 days.
+    public static let maximum = 366.0 * 86_400
+
+    /// Seconds, or nil when `text` is not a duration of at most `maximum`. A bare number is seconds.
     public static func seconds(_ text: String) -> Double? {
         let trimmed = text.trimmingCharacters(in: .whitespaces)
         guard !trimmed.isEmpty else { return nil }
-        if let bare = Double(trimmed) { return bare.isFinite && bare >= 0 ? bare : nil }
+        if let bare = Double(trimmed) { return bare.isFinite && bare >= 0 && bare <= maximum ? bare : nil }
         var total = 0.0
         var rest = Substring(trimmed)
         while !rest.isEmpty {
@@ -17,7 +20,7 @@ public enum DurationText {
             guard let factor = factors[unit] else { return nil }
             total += number * factor
         }
-        return total.isFinite && total <= 366 * 86_400 ? total : nil
+        return total.isFinite && total <= maximum ? total : nil
     }
 
     /// `1m30s`, `250ms`, `2.5s`: for summaries.

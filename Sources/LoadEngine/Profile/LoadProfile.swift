@@ -28,6 +28,26 @@ public struct LoadProfile: Sendable {
         } })
     }
 
+    /// What each objective's selection names that no step of the profile has (a misspelt tag or
+    /// step name would otherwise select nothing), one message per objective.
+    public func unknownSelections(in objectives: [Objective]) -> [String] {
+        let steps = scenarios.flatMap { $0.mix.sequences.flatMap(\.steps) }
+        let names = Set(steps.map(\.name)), tags = Set(steps.flatMap(\.tags))
+        func listed(_ set: Set<String>) -> String { set.isEmpty ? "none" : set.sorted().joined(separator: ", ") }
+        return objectives.compactMap { objective in
+            switch (objective.metric, objective.scope) {
+            case (.paymentFailureRate, _) where !tags.contains(Objective.paymentTag):
+                return "\(objective.expression): payment_failure_rate reads requests tagged '\(Objective.paymentTag)', and no step has that tag (tags: \(listed(tags)))"
+            case (_, .name(let name)) where !names.contains(name):
+                return "\(objective.expression): no step is named '\(name)' (steps: \(listed(names)))"
+            case (_, .tag(let tag)) where !tags.contains(tag):
+                return "\(objective.expression): no step is tagged '\(tag)' (tags: \(listed(tags)))"
+            default:
+                return nil
+            }
+        }
+    }
+
     public var duration: Double { scenarios.map { $0.startTime + $0.executor.duration }.max() ?? 0 }
 
     /// The profile squeezed into `seconds` (start times and every duration scaled alike).

@@ -53,9 +53,16 @@ public enum ProfileLoader {
         } else if values["scenarios"] == nil {
             reader.problem(root, "scenarios", "a profile needs 'scenarios'")
         }
-        let objectives = self.objectives(values["slos"], reader: &reader) ?? Objective.rolloutDefaults
+        var profile = LoadProfile(name: name, description: description, target: target, scenarios: scenarios, objectives: [], source: file)
+        if let written = self.objectives(values["slos"], reader: &reader) {
+            for problem in profile.unknownSelections(in: written) { reader.problem(values["slos"], "slos", problem) }
+            profile.objectives = written
+        } else {
+            // The guide's defaults; the payment trigger only where some step is tagged payment.
+            profile.objectives = Objective.rolloutDefaults.filter { profile.unknownSelections(in: [$0]).isEmpty }
+        }
         guard reader.problems.isEmpty else { throw ProfileError(problems: reader.problems) }
-        return LoadProfile(name: name, description: description, target: target, scenarios: scenarios, objectives: objectives, source: file)
+        return profile
     }
 
     /// Replaces `${NAME:-default}` and `${NAME}` (NAME in upper case) from the environment.
@@ -211,16 +218,28 @@ public enum ProfileLoader {
             }
             return read(&reader, value, "\(field).\(key)")
         }
-        func rate(_ key: String) -> Double? {
-            guard let value = required(key, { $0.number($1, $2, in: 0...maximumRate) }) else { return nil }
+        /// `time_unit`: at least 1ms, so no rate per second grows past the cap through a tiny unit.
+        func timeUnit() -> Double? {
             let unit = values["time_unit"].flatMap { reader.duration($0, field + ".time_unit") } ?? 1
-            guard unit > 0 else { reader.problem(values["time_unit"], field + ".time_unit", "must be longer than 0"); return nil }
+            guard unit >= 0.001 else { reader.problem(values["time_unit"], field + ".time_unit", "must be at least 1ms"); return nil }
+            return unit
+        }
+        /// A rate per `time_unit` as iterations per second, within the cap.
+        func perSecond(_ value: Double, unit: Double, _ key: String) -> Double? {
+            guard value / unit <= maximumRate else {
+                reader.problem(values[key] ?? node, "\(field).\(key)", "is \(value / unit) iterations per second with time_unit; at most \(Int(maximumRate))")
+                return nil
+            }
             return value / unit
+        }
+        func rate(_ key: String) -> Double? {
+            guard let value = required(key, { $0.number($1, $2, in: 0...maximumRate) }), let unit = timeUnit() else { return nil }
+            return perSecond(value, unit: unit, key)
         }
         func stages(_ perTimeUnit: Bool) -> [Stage]? {
             guard let items = required("stages", { $0.sequence($1, $2) }) else { return nil }
             if items.isEmpty { reader.problem(values["stages"], field + ".stages", "needs at least one stage") }
-            let unit = perTimeUnit ? (values["time_unit"].flatMap { reader.duration($0, field + ".time_unit") } ?? 1) : 1
+            guard let unit = perTimeUnit ? timeUnit() : 1 else { return nil }
             var stages: [Stage] = []
             for (index, item) in items.enumerated() {
                 let here = "\(field).stages[\(index)]"
@@ -229,7 +248,9 @@ public enum ProfileLoader {
                 let target = fields["target"].flatMap { reader.number($0, here + ".target", in: 0...(perTimeUnit ? maximumRate : Double(maximumVUs))) }
                 let duration = fields["duration"].flatMap { reader.duration($0, here + ".duration") }
                 if fields["target"] == nil || fields["duration"] == nil { reader.problem(item, here, "a stage needs 'target' and 'duration'") }
-                if let target, let duration { stages.append(Stage(target: target / max(unit, 1e-9), duration: duration)) }
+                if let target, let duration, let perSecond = perTimeUnit ? perSecond(target, unit: unit, "stages") : target {
+                    stages.append(Stage(target: perSecond, duration: duration))
+                }
             }
             return stages
         }
@@ -249,10 +270,9 @@ public enum ProfileLoader {
             return .constantArrivalRate(rate: r, duration: d, preAllocatedVUs: pre, maxVUs: Swift.max(1, Swift.max(pre, max)))
         case "ramping-arrival-rate":
             let start = values["start_rate"].flatMap { reader.number($0, field + ".start_rate", in: 0...maximumRate) } ?? 0
-            let unit = values["time_unit"].flatMap { reader.duration($0, field + ".time_unit") } ?? 1
             let (s, pre, max) = (stages(true), vus("pre_allocated_vus", default: 1), vus("max_vus", default: 100))
-            guard let s, let pre, let max, unit > 0 else { return nil }
-            return .rampingArrivalRate(startRate: start / unit, stages: s, preAllocatedVUs: pre, maxVUs: Swift.max(1, Swift.max(pre, max)))
+            guard let s, let pre, let max, let unit = timeUnit(), let startRate = perSecond(start, unit: unit, "start_rate") else { return nil }
+            return .rampingArrivalRate(startRate: startRate, stages: s, preAllocatedVUs: pre, maxVUs: Swift.max(1, Swift.max(pre, max)))
         case "constant-vus":
             let (v, d) = (vus("vus"), positive("duration"))
             guard let v, let d else { return nil }

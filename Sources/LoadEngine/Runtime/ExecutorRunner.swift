@@ -202,15 +202,16 @@ final class ExecutorRunner: Sendable {
         halt()
     }
 
-    /// Abandons what is in flight, unrecorded, and closes every connection.
+    /// Ends what is in flight — requests waiting for an answer count as timeouts — and closes every connection.
     func halt() {
         runtime.stopping.store(true, ordering: .relaxed)
         runtime.halted.store(true, ordering: .relaxed)
         for sweep in sweeps.withLock({ $0 }) { sweep.cancel() }
+        let gracefulStop = runtime.scenario.gracefulStop
         for (index, loop) in loops.enumerated() {
             let local = users[index]
             loop.execute {
-                for vu in local.all { vu.close() }
+                for vu in local.all { vu.endRun(gracefulStop: gracefulStop) }
                 local.idle.removeAll()
             }
         }

@@ -34,6 +34,15 @@ final class LoopCollector: @unchecked Sendable {
 
     func iterationFinished() { metrics.iterations += 1 }
 
+    /// A request still in flight when the run was halted: a timeout, noted as unfinished.
+    func unfinished(step: Step, intended: UInt64, sent: UInt64, detail: String) {
+        var outcome = StepOutcome()
+        outcome.error = .timeout
+        outcome.errorDetail = detail
+        record(step: step, intended: intended, sent: sent, ended: MonotonicClock.now(), status: nil, outcome: outcome, correctionInterval: nil)
+        metrics.unfinished += 1
+    }
+
     /// An event expectation of a flow scenario: counted as a check (it is not a request).
     func eventChecked(_ check: String, passed: Bool) {
         if passed { metrics.checks[check, default: CheckTally()].passed += 1 } else { metrics.checks[check, default: CheckTally()].failed += 1 }

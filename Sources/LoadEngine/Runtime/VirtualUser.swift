@@ -15,7 +15,7 @@ final class ScenarioRuntime: Sendable {
     let closedModel: Bool
     /// No new iterations once set; iterations in flight finish.
     let stopping = Atomic(false)
-    /// In-flight requests are abandoned without being recorded once set.
+    /// Once set, requests in flight end as timeouts and nothing new starts.
     let halted = Atomic(false)
     let userAgent: String
     /// Feeders the scenario's templates read (one row of each per iteration).
@@ -129,6 +129,16 @@ final class VirtualUser: ResponseReceiver, @unchecked Sendable {
         handler = nil
     }
 
+    /// At the end of the run: a request still in flight is recorded as a timeout (the target did
+    /// not answer it in time), never dropped; then the connection closes.
+    func endRun(gracefulStop: Double) {
+        if deadline != 0, stepIndex < items.count, case .request(let step) = items[stepIndex] {
+            collector.unfinished(step: step, intended: stepIntended, sent: sentAt,
+                                 detail: "\(step.name): no response by the end of the run (graceful stop \(DurationText.describe(gracefulStop)))")
+        }
+        close()
+    }
+
     /// Called by the loop's sweep: ends the request in flight if its time is up.
     func expireIfLate(now: UInt64) {
         guard deadline != 0, now > deadline, let channel else { return }
@@ -237,12 +247,13 @@ final class VirtualUser: ResponseReceiver, @unchecked Sendable {
 
     private func responded(_ step: Step, sent: UInt64, _ collected: CollectedResponse) {
         let ended = MonotonicClock.now()
-        guard !runtime.isHalted else { return finishIteration() }
         let response = StepResponse(status: collected.status, headers: collected.headers, body: collected.body, latency: Double(ended &- sent) / 1e9)
         let outcome = step.evaluate(response, scope: &scope)
         if expectsEvents, LegacyRouting.servedByLegacy(collected.headers) { servedByLegacy = true }
         collector.record(step: step, intended: stepIntended, sent: sent, ended: ended, status: collected.status, outcome: outcome,
                          correctionInterval: runtime.closedModel ? MonotonicClock.nanoseconds(step.think) : nil)
+        // An answer that came as the run ended still counts; nothing follows it.
+        guard !runtime.isHalted else { return finishIteration() }
         if !(handler?.reusable ?? false) { close() }
         stepIndex += 1
         guard step.think > 0 else {
@@ -256,7 +267,6 @@ final class VirtualUser: ResponseReceiver, @unchecked Sendable {
     private func failed(_ step: Step, sent: UInt64, _ failure: RequestFailure) {
         let ended = MonotonicClock.now()
         close()
-        guard !runtime.isHalted else { return finishIteration() }
         let kind: ErrorClass
         switch failure.kind {
         case .connect: kind = .connect
@@ -268,6 +278,7 @@ final class VirtualUser: ResponseReceiver, @unchecked Sendable {
         outcome.error = kind
         outcome.errorDetail = "\(step.name): \(failure.message)"
         collector.record(step: step, intended: stepIntended, sent: sent, ended: ended, status: nil, outcome: outcome, correctionInterval: nil)
+        guard !runtime.isHalted else { return finishIteration() }
         // Without a response the captures later steps need are missing: the iteration ends here,
         // from a fresh call of the loop (a failure can come before any I/O: no recursion).
         loop.execute { self.finishIteration() }

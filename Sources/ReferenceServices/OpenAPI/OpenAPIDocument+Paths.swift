@@ -126,7 +126,8 @@ extension OpenAPIDocument {
     static func exportPaths(_ tables: [String]) -> [String: Any] {
         Dictionary(uniqueKeysWithValues: tables.map { table in
             ("/admin/export/\(table)", ["get": operation("Rows of \(table) in key order, for consistency checks (admin)", [200: reply("a page", S.ref("ExportPage"))],
-                                                         errors: [403, 422], parameters: [query("after", S.string(max: 64)), query("limit", S.integer(1, 5000))],
+                                                         errors: [403, 422], parameters: [query("after", S.string(max: 64)), query("limit", S.integer(1, 5000)),
+                                                                      query("keys", S.string(max: 65_000))],
                                                          secured: true)] as [String: Any])
         })
     }

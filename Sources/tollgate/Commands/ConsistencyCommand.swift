@@ -1,6 +1,7 @@
 import ArgumentParser
 import Consistency
 import Foundation
+import LoadEngine
 import Reports
 import Transport
 
@@ -16,6 +17,10 @@ struct ConsistencyCommand: AsyncParsableCommand {
             never OFFSET. Identifiers are checked against the catalog and quoted by the server; values are bound as parameters.
             With http:// URLs, both sides are read from the reference services' export endpoints
             (…/admin/export/TABLE, admin token from --token or TOLLGATE_ADMIN_TOKEN), in the same keyset-paginated way.
+            Live traffic writes one side before the other, so a row in flight differs for a moment: every row found
+            inconsistent is read again on both sides after --recheck-after, up to --rechecks times (by key lists, as AWS DMS
+            re-validates failed rows), and only rows still inconsistent at the last re-check count. Keys that are NULL or not
+            unique are refused (exit 2) before any row is read.
             Exit status: 0 the inconsistency rate is within --threshold, 1 it is above, 2 the comparison could not run.
             """)
 
@@ -29,6 +34,8 @@ struct ConsistencyCommand: AsyncParsableCommand {
     @Option(name: .customLong("where"), help: "Only rows where COLUMN OP VALUE (OP one of = != <> < <= > >=), on both sides.") var filter: String?
     @Option(help: "Rows per batch.") var batch = 10_000
     @Option(help: "The largest acceptable inconsistency rate, in percent (the guide's trigger: 0.01).") var threshold = 0.01
+    @Option(help: "Wait this long before reading inconsistent rows again (e.g. 5s).") var recheckAfter = "5s"
+    @Option(help: "Re-check inconsistent rows at most this many times (0: the first pass is the result).") var rechecks = 3
     @Option(help: "Write the JSON report (tollgate.consistency/v1) here.") var json: String?
     @Option(help: "Admin token for export endpoints (env TOLLGATE_ADMIN_TOKEN).") var token: String?
     @Flag(help: "Rows only the target has are expected (a monolith keeps the rows of users never routed to the services).") var targetMayHaveMore = false
@@ -48,6 +55,10 @@ struct ConsistencyCommand: AsyncParsableCommand {
             if filter != nil { problems.append("--where is for databases; export endpoints send every row") }
             if key != "id" { problems.append("--key is for databases; an export names its key") }
         }
+        if let seconds = DurationText.seconds(recheckAfter), seconds <= RecheckPolicy.maximumAfter {} else {
+            problems.append("--recheck-after '\(recheckAfter)' must be a duration of at most 1h (e.g. 5s)")
+        }
+        if !(0...RecheckPolicy.maximumRounds).contains(rechecks) { problems.append("--rechecks must be between 0 and \(RecheckPolicy.maximumRounds)") }
         if !(1...1_000_000).contains(batch) { problems.append("--batch must be between 1 and 1000000") }
         if !(threshold >= 0 && threshold <= 100) { problems.append("--threshold must be a percentage between 0 and 100") }
         for map in maps where map.split(separator: "=").count != 2 { problems.append("--map '\(map)' must be SOURCE_COLUMN=TARGET_COLUMN") }
@@ -70,6 +81,7 @@ struct ConsistencyCommand: AsyncParsableCommand {
         pair.batch = batch
         pair.targetMayHaveMore = targetMayHaveMore
         pair.token = token ?? ProcessInfo.processInfo.environment["TOLLGATE_ADMIN_TOKEN"]
+        pair.recheck = RecheckPolicy(after: DurationText.seconds(recheckAfter) ?? 5, rounds: rechecks)
         let started = Date()
         let result: TableComparison
         do {

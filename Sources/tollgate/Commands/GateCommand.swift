@@ -63,6 +63,10 @@ struct GateCommand: AsyncParsableCommand {
             var stageProfile = try ProfileLoader.load(file: profileFile, environment: environment)
             stageProfile.target = gate.gateway.url
             stageProfile.objectives = gate.objectives
+            let unknown = stageProfile.unknownSelections(in: gate.objectives)
+            guard unknown.isEmpty else {
+                throw GateSetupError("\(gateFile): slos: \(unknown.joined(separator: "; ")) in the stage profile \(profileFile)")
+            }
             if let duration, let seconds = DurationText.seconds(duration) { stageProfile = stageProfile.shortened(to: seconds) }
             profile = stageProfile
             flows = try gate.flows.map { try FlowLoader.load(file: $0, environment: environment) }
@@ -136,6 +140,12 @@ struct GateCommand: AsyncParsableCommand {
             }
         }
         if !abort.isAborted, !gate.consistency.isEmpty {
+            // Requests the load left unanswered may still be writing: give them their timeout (at most 30 s) before reading the tables.
+            if let load = parts.load, load.metrics.unfinished > 0 {
+                let wait = min(30, profile.scenarios.map(\.timeout).max() ?? 10)
+                print("\n\(load.metrics.unfinished) requests were unanswered when the load ended: waiting \(Int(wait)) s for them to settle before comparing…")
+                try? await Task.sleep(for: .seconds(wait))
+            }
             print("\nData consistency:")
             for check in gate.consistency {
                 do {
@@ -147,9 +157,12 @@ struct GateCommand: AsyncParsableCommand {
                     pair.map = check.map
                     pair.targetMayHaveMore = check.targetMayHaveMore
                     pair.token = admin.token
+                    pair.recheck = RecheckPolicy(after: check.recheckAfter, rounds: check.rechecks)
                     let prepared = pair
                     let comparison = try await BlockingWork.run { try prepared.compare() }
-                    print("  \(comparison.inconsistentRows == 0 ? "✓" : "✗") \(check.name): \(comparison.sourceRows) vs \(comparison.targetRows) rows, \(String(format: "%.4f", comparison.inconsistencyPercent)) % inconsistent")
+                    print("  \(comparison.inconsistentRows == 0 ? "✓" : "✗") \(check.name): \(comparison.sourceRows) vs \(comparison.targetRows) rows, "
+                          + "\(comparison.atLeast ? "at least " : "")\(String(format: "%.4f", comparison.inconsistencyPercent)) % inconsistent"
+                          + (comparison.recheckRounds > 0 ? " (first pass \(comparison.firstPassInconsistentRows) rows, \(comparison.recheckRounds) re-check(s))" : ""))
                     parts.consistency.append((check.name, comparison))
                 } catch { parts.problems.append("consistency \(check.name): \(error)") }
             }
@@ -284,7 +297,11 @@ struct GateParts {
                 let expression = slo.objective.expression
                 triggers.append(GateTrigger(name: String(expression.prefix { $0 != "<" && $0 != ">" }), value: slo.value, threshold: slo.objective.threshold,
                                             unit: slo.objective.unit, breached: !slo.passed, action: slo.objective.action,
-                                            evidence: Self.evidence(for: slo.objective, in: load)))
+                                            evidence: Self.evidence(for: slo.objective, in: load), inconclusive: slo.inconclusive))
+            }
+            if load.run.aborted {
+                triggers.append(GateTrigger(name: "load completed", value: 0, threshold: 0, unit: "", breached: true, action: .pause,
+                                            evidence: "the load stopped early: \(load.run.abortedBecause ?? "stopped")"))
             }
         }
         for (check, reading) in metrics {
@@ -292,16 +309,14 @@ struct GateParts {
             triggers.append(GateTrigger(name: check.name, value: reading.errorPercent, threshold: check.threshold, unit: "%",
                                         breached: reading.errorPercent > check.threshold, action: check.action,
                                         evidence: String(format: "%.0f of %.0f requests (%@) answered %@ at %@", reading.errors, reading.requests,
-                                                         selection, check.rate.errorSelection, check.url)))
+                                                         selection, check.rate.errorSelection, check.url),
+                                        inconclusive: reading.requests > 0 ? nil : "no requests (\(selection)) were counted at \(check.url) during the gate"))
         }
         if !consistency.isEmpty {
             let worst = consistency.max { $0.comparison.inconsistencyPercent < $1.comparison.inconsistencyPercent }!
             triggers.append(GateTrigger(name: "data inconsistency", value: worst.comparison.inconsistencyPercent, threshold: inconsistencyThreshold, unit: "%",
                                         breached: worst.comparison.inconsistencyPercent > inconsistencyThreshold, action: .pause,
-                                        evidence: consistency.map { entry in
-                                            let c = entry.comparison
-                                            return "\(entry.name): \(c.inconsistentRows) of \(max(c.sourceRows, 1)) rows (\(c.missingInTarget) missing in the target, \(c.differing) differing)"
-                                        }.joined(separator: "; ")))
+                                        evidence: consistency.map { "\($0.name): \($0.comparison.summary)" }.joined(separator: "; ")))
         }
         if !problems.isEmpty {
             triggers.append(GateTrigger(name: "parts that could not run", value: Double(problems.count), threshold: 0, unit: "", breached: true, action: .pause,

@@ -84,6 +84,11 @@ struct LoadCommand: AsyncParsableCommand {
         }
         if let duration, self.profile != nil, let seconds = DurationText.seconds(duration) { profile = profile.shortened(to: seconds) }
         if !objectives.isEmpty { profile.objectives = objectives.compactMap { try? Objective(parsing: $0) } }
+        let unknown = profile.unknownSelections(in: profile.objectives)
+        guard unknown.isEmpty else {
+            FileHandle.standardError.write(Data("Error: --slo selects nothing the load sends:\n\(unknown.map { "  " + $0 }.joined(separator: "\n"))\n".utf8))
+            throw ExitCode(ExitStatus.error)
+        }
         guard let target = TargetURL(self.target ?? profile.target) else {
             FileHandle.standardError.write(Data("Error: no target: the profile names none and --target was not given\n".utf8))
             throw ExitCode(ExitStatus.error)

@@ -1,0 +1,124 @@
+import Foundation
+
+/// One side of a comparison as the comparer reads it: batches of row digests in key order,
+/// then, for the re-checks, the digests of given keys as they are now.
+protocol ComparedSide: AnyObject {
+    /// Where the rows come from, for messages (credentials removed).
+    var description: String { get }
+    /// The next batch in key order; empty at the end.
+    func nextBatch() throws -> [RowDigest]
+    /// The rows with these keys that exist now (any order); at most `keysPerLookup` keys.
+    func digests(keys: [String]) throws -> [RowDigest]
+    /// The most keys one `digests(keys:)` call takes.
+    var keysPerLookup: Int { get }
+    /// The compared columns' values of one row, nil when it does not exist.
+    func values(key: String) throws -> [String?]?
+}
+
+/// When rows found inconsistent are read again (as AWS DMS re-validates failed rows): live
+/// traffic writes one side before the other, so a row in flight differs for a moment. Only rows
+/// still inconsistent at the last re-check count.
+public struct RecheckPolicy: Sendable, Equatable {
+    /// Seconds between the first pass (or the previous re-check) and a re-check.
+    public var after: Double
+    /// At most this many re-checks; they stop early when no row is left.
+    public var rounds: Int
+
+    public init(after: Double = 5, rounds: Int = 3) {
+        self.after = after
+        self.rounds = rounds
+    }
+
+    /// No re-checks: the first pass is the result.
+    public static let none = RecheckPolicy(after: 0, rounds: 0)
+    /// The longest wait and the most rounds a file or flag may ask for.
+    public static let maximumAfter = 3_600.0, maximumRounds = 100
+}
+
+/// Compares two sides: a merge of both in key order (the first pass), then re-checks of the
+/// mismatched keys only, and examples of what is still inconsistent.
+enum RowComparer {
+    /// - Parameters:
+    ///   - columns: the compared columns' names as reports show them (source→target where renamed).
+    ///   - sleep: waits the given seconds between passes (tests pass their own).
+    static func compare(source: some ComparedSide, target: some ComparedSide, order: KeyOrder, columns: [String], targetMayHaveMore: Bool,
+                        policy: RecheckPolicy, mismatchLimit: Int = DigestMerge.defaultMismatchLimit,
+                        sleep: (Double) -> Void = { Thread.sleep(forTimeInterval: $0) }) throws -> TableComparison {
+        var merge = DigestMerge(source: source.description, target: target.description, order: order, mismatchLimit: mismatchLimit)
+        try merge.run(nextSource: { try source.nextBatch() }, nextTarget: { try target.nextBatch() })
+        var result = merge.result
+        result.targetMayHaveMore = targetMayHaveMore
+        result.firstPass = result.confirmed
+        // Rows only the target has are expected when it may have more: nothing to confirm.
+        var pending = merge.mismatches.filter { !(targetMayHaveMore && $0.kind == .missingInSource) }
+        var rounds = 0
+        while rounds < policy.rounds, !pending.isEmpty {
+            sleep(policy.after)
+            rounds += 1
+            pending = try recheck(pending, source: source, target: target, targetMayHaveMore: targetMayHaveMore)
+        }
+        if rounds > 0 {
+            result.recheckRounds = rounds
+            result.recheckAfter = policy.after
+            result.atLeast = merge.mismatchesDropped
+            result.missingInTarget = pending.count { $0.kind == .missingInTarget }
+            result.differing = pending.count { $0.kind == .differing }
+            if !targetMayHaveMore { result.missingInSource = pending.count { $0.kind == .missingInSource } }
+        }
+        result.examples = try examples(of: rounds > 0 ? pending : merge.mismatches, source: source, target: target, columns: columns)
+        return result
+    }
+
+    /// Reads the pending keys on both sides again; returns those still inconsistent, in the same order.
+    static func recheck(_ pending: [Mismatch], source: some ComparedSide, target: some ComparedSide, targetMayHaveMore: Bool) throws -> [Mismatch] {
+        var still: [Mismatch] = []
+        let size = max(1, min(source.keysPerLookup, target.keysPerLookup))
+        var start = 0
+        while start < pending.count {
+            let chunk = pending[start..<min(pending.count, start + size)]
+            start += size
+            let keys = chunk.map(\.key)
+            let before = Dictionary(try source.digests(keys: keys).map { ($0.key, $0.digest) }, uniquingKeysWith: { a, _ in a })
+            let after = Dictionary(try target.digests(keys: keys).map { ($0.key, $0.digest) }, uniquingKeysWith: { a, _ in a })
+            for key in keys {
+                switch (before[key], after[key]) {
+                case (nil, nil): continue  // deleted on both sides meanwhile
+                case (.some, nil): still.append(Mismatch(key: key, kind: .missingInTarget))
+                case (nil, .some): if !targetMayHaveMore { still.append(Mismatch(key: key, kind: .missingInSource)) }
+                case (.some(let a), .some(let b)): if a != b { still.append(Mismatch(key: key, kind: .differing)) }
+                }
+            }
+        }
+        return still
+    }
+
+    /// The first few keys of each kind; differing rows with each differing column's two values.
+    static func examples(of mismatches: [Mismatch], source: some ComparedSide, target: some ComparedSide, columns: [String]) throws -> TableComparison.Examples {
+        var examples = TableComparison.Examples()
+        let limit = TableComparison.exampleLimit
+        examples.missingInTarget = Array(mismatches.lazy.filter { $0.kind == .missingInTarget }.map(\.key).prefix(limit))
+        examples.missingInSource = Array(mismatches.lazy.filter { $0.kind == .missingInSource }.map(\.key).prefix(limit))
+        for mismatch in mismatches.lazy.filter({ $0.kind == .differing }).prefix(limit) {
+            let before = try source.values(key: mismatch.key) ?? [], after = try target.values(key: mismatch.key) ?? []
+            let differences = columns.indices.compactMap { i -> TableComparison.ColumnDifference? in
+                let a = i < before.count ? before[i] : nil, b = i < after.count ? after[i] : nil
+                return a == b ? nil : TableComparison.ColumnDifference(column: columns[i], source: a, target: b)
+            }
+            examples.differing.append(TableComparison.Difference(key: mismatch.key, columns: differences))
+        }
+        return examples
+    }
+}
+
+/// An unambiguous text for a row's values: each value is `N` (NULL) or `V<length>:<value>`, so no
+/// two different rows encode alike (no separator a value could contain, NULL distinct from every
+/// text). The databases compute the same encoding in SQL before digesting it.
+enum RowEncoding {
+    static func encode(_ values: [String?]) -> String {
+        var out = ""
+        for value in values {
+            if let value { out += "V\(value.unicodeScalars.count):" + value } else { out += "N" }
+        }
+        return out
+    }
+}

@@ -1,0 +1,222 @@
+@testable import Consistency
+import Foundation
+import Synchronization
+import Testing
+import Transport
+
+/// Comparisons while rows are being written: a row in flight is not a lost row.
+@Suite(.enabled(if: ProcessInfo.processInfo.environment["TOLLGATE_TEST_DATABASE_URL"] != nil,
+                "needs PostgreSQL: TOLLGATE_TEST_DATABASE_URL is not set (make test starts a server)"))
+struct LiveTrafficTests {
+    /// A writer inserts and updates orders on the source and copies each change to the target 300 ms
+    /// later, for the whole comparison; one row is really lost (never copied), one is changed on
+    /// the target and repaired within the window.
+    @Test func rowsInFlightAreNotCountedAndALostRowIsFoundExactly() throws {
+        try withDatabases { sourceURL, targetURL in
+            for url in [sourceURL, targetURL] {
+                try PostgresConnection(url: url).execute("CREATE TABLE orders (id bigint PRIMARY KEY, status text NOT NULL, total numeric(12,2))")
+            }
+            let source = try PostgresConnection(url: sourceURL), target = try PostgresConnection(url: targetURL)
+            try source.execute("INSERT INTO orders SELECT n, 'pending', n FROM generate_series(1, 3000) n")
+            try target.execute("INSERT INTO orders SELECT n, 'pending', n FROM generate_series(1, 3000) n")
+            try source.execute("INSERT INTO orders VALUES (424242, 'confirmed', 1)")  // lost: never reaches the target
+            try target.execute("UPDATE orders SET status = 'garbled' WHERE id = 77")  // repaired below, inside the window
+
+            let stop = Atomic(false)
+            let writer = Thread {
+                guard let source = try? PostgresConnection(url: sourceURL), let target = try? PostgresConnection(url: targetURL) else { return }
+                var next = 5_000
+                var queue: [(due: Date, sql: String)] = [(Date().addingTimeInterval(0.3), "UPDATE orders SET status = 'pending' WHERE id = 77")]
+                while !stop.load(ordering: .relaxed) {
+                    // A new order and a status change on the source…
+                    next += 1
+                    let changed = Int.random(in: 1...3000)
+                    _ = try? source.execute("INSERT INTO orders VALUES ($1, 'pending', 10)", [next])
+                    _ = try? source.execute("UPDATE orders SET status = 'confirmed' WHERE id = $1", [changed])
+                    // …reach the target 300 ms later.
+                    let due = Date().addingTimeInterval(0.3)
+                    queue.append((due, "INSERT INTO orders VALUES (\(next), 'pending', 10)"))
+                    queue.append((due, "UPDATE orders SET status = 'confirmed' WHERE id = \(changed)"))
+                    while let first = queue.first, first.due <= Date() {
+                        _ = try? target.execute(first.sql)
+                        queue.removeFirst()
+                    }
+                    Thread.sleep(forTimeInterval: 0.005)
+                }
+            }
+            writer.start()
+            defer { stop.store(true, ordering: .relaxed) }
+            Thread.sleep(forTimeInterval: 0.4)
+            var request = ComparisonRequest(source: TableLocation(url: sourceURL, table: "orders"), target: TableLocation(url: targetURL, table: "orders"), key: "id")
+            request.batch = 200
+            request.recheck = RecheckPolicy(after: 1, rounds: 3)
+            let result = try TableComparer.compare(request)
+            stop.store(true, ordering: .relaxed)
+            #expect(result.firstPassInconsistentRows >= 1)
+            #expect(result.missingInTarget == 1 && result.examples.missingInTarget == ["424242"], "\(result)")
+            #expect(result.differing == 0 && result.missingInSource == 0, "rows in flight or repaired are not inconsistent: \(result)")
+            #expect(result.recheckRounds >= 1)
+
+            // Without re-checks the same traffic reads as inconsistent: the first pass alone is what the gate used to judge.
+            request.recheck = .none
+            let once = try TableComparer.compare(request)
+            #expect(once.recheckRounds == 0 && once.inconsistentRows == once.firstPassInconsistentRows)
+        }
+    }
+}
+
+/// Keys and values of every kind compare correctly.
+@Suite(.enabled(if: ProcessInfo.processInfo.environment["TOLLGATE_TEST_DATABASE_URL"] != nil,
+                "needs PostgreSQL: TOLLGATE_TEST_DATABASE_URL is not set (make test starts a server)"))
+struct ColumnAndKeyTests {
+    static func compare(_ sourceURL: String, _ targetURL: String, table: String = "t", key: String = "k", batch: Int = 1,
+                        filter: String? = nil) throws -> TableComparison {
+        var request = ComparisonRequest(source: TableLocation(url: sourceURL, table: table), target: TableLocation(url: targetURL, table: table), key: key)
+        request.batch = batch
+        request.recheck = RecheckPolicy(after: 0, rounds: 1)
+        request.filter = filter.flatMap(RowFilter.init(parsing:))
+        return try TableComparer.compare(request)
+    }
+
+    /// The key column sorts in an ICU collation: reading in byte order must also continue in byte order.
+    @Test func textKeysInAnICUCollationAreAllRead() throws {
+        try withDatabases { sourceURL, targetURL in
+            let keys = ["a", "B", "_x", "b", "A", "Z", "ä", "1", "a-b", "ab"]
+            for url in [sourceURL, targetURL] {
+                let db = try PostgresConnection(url: url)
+                try db.execute("CREATE TABLE t (k text COLLATE \"en-US-x-icu\" PRIMARY KEY, v text)")
+                for key in keys { try db.execute("INSERT INTO t VALUES ($1, 'same')", [key]) }
+            }
+            try PostgresConnection(url: sourceURL).execute("INSERT INTO t VALUES ('aa', 'only here')")
+            let result = try Self.compare(sourceURL, targetURL)
+            #expect(result.sourceRows == 11 && result.targetRows == 10, "\(result)")
+            #expect(result.missingInTarget == 1 && result.examples.missingInTarget == ["aa"] && result.differing == 0, "\(result)")
+        }
+    }
+
+    /// NULL differs from the text `\N`, and values cannot run into each other across columns.
+    @Test func digestsAreUnambiguous() throws {
+        try withDatabases { sourceURL, targetURL in
+            for url in [sourceURL, targetURL] { try PostgresConnection(url: url).execute("CREATE TABLE t (k int PRIMARY KEY, a text, b text)") }
+            try PostgresConnection(url: sourceURL).execute(#"INSERT INTO t VALUES (1, NULL, 'x'), (2, E'a\x1fb', 'c'), (3, 'N', NULL)"#)
+            try PostgresConnection(url: targetURL).execute(#"INSERT INTO t VALUES (1, E'\\N', 'x'), (2, 'a', E'b\x1fc'), (3, NULL, 'N')"#)
+            let result = try Self.compare(sourceURL, targetURL, batch: 10)
+            #expect(result.differing == 3, "\(result)")
+        }
+    }
+
+    @Test func nullOrRepeatedKeysAreRefusedUpFront() throws {
+        try withDatabases { sourceURL, targetURL in
+            for url in [sourceURL, targetURL] {
+                let db = try PostgresConnection(url: url)
+                try db.execute("CREATE TABLE n (k integer, v text)")
+                try db.execute("CREATE TABLE s (k text, v text)")
+                try db.execute("CREATE TABLE d (k integer, v text)")
+                try db.execute("INSERT INTO n VALUES (1, 'a'), (NULL, 'b')")
+                try db.execute("INSERT INTO s VALUES ('x', 'a'), (NULL, 'b')")
+                try db.execute("INSERT INTO d VALUES (1, 'a'), (2, 'b'), (2, 'c')")
+            }
+            for (table, words) in [("n", "is NULL in some rows"), ("s", "is NULL in some rows"), ("d", "is not unique (2 rows have k = 2)")] {
+                do {
+                    _ = try Self.compare(sourceURL, targetURL, table: table)
+                    Issue.record("\(table) was compared")
+                } catch let error as ConsistencyError {
+                    #expect(error.message.contains("public.\(table)") && error.message.contains(words), "\(error)")
+                }
+            }
+        }
+    }
+
+    /// bigint keys on one side, numeric on the other (1 and 1.0 are the same key).
+    @Test func numericKeysCompareByValueAcrossTypes() throws {
+        try withDatabases { sourceURL, targetURL in
+            try PostgresConnection(url: sourceURL).execute("CREATE TABLE t (k bigint PRIMARY KEY, v text)")
+            try PostgresConnection(url: targetURL).execute("CREATE TABLE t (k numeric(20,2) PRIMARY KEY, v text)")
+            try PostgresConnection(url: sourceURL).execute("INSERT INTO t SELECT n, 'v' FROM generate_series(1, 30) n")
+            try PostgresConnection(url: targetURL).execute("INSERT INTO t SELECT n, 'v' FROM generate_series(1, 30) n WHERE n <> 17")
+            try PostgresConnection(url: targetURL).execute("INSERT INTO t VALUES (2.5, 'v')")
+            let result = try Self.compare(sourceURL, targetURL, batch: 4)
+            #expect(result.sourceRows == 30 && result.targetRows == 30, "\(result)")
+            #expect(result.examples.missingInTarget == ["17"] && result.examples.missingInSource == ["2.5"] && result.differing == 0, "\(result)")
+        }
+    }
+
+    /// Enum keys, and a filter on an enum column, are cast by their real type.
+    @Test func enumKeysAndFiltersWork() throws {
+        try withDatabases { sourceURL, targetURL in
+            for url in [sourceURL, targetURL] {
+                let db = try PostgresConnection(url: url)
+                try db.execute("CREATE TYPE state AS ENUM ('pending', 'confirmed', 'cancelled')")
+                try db.execute("CREATE TABLE t (k state PRIMARY KEY, v text)")
+                try db.execute("INSERT INTO t VALUES ('pending', 'a'), ('confirmed', 'b'), ('cancelled', 'c')")
+            }
+            try PostgresConnection(url: targetURL).execute("UPDATE t SET v = 'changed' WHERE k = 'cancelled'")
+            let result = try Self.compare(sourceURL, targetURL)
+            #expect(result.sourceRows == 3 && result.differing == 1 && result.examples.differing.first?.key == "cancelled", "\(result)")
+            let filtered = try Self.compare(sourceURL, targetURL, filter: "k = confirmed")
+            #expect(filtered.sourceRows == 1 && filtered.inconsistentRows == 0, "\(filtered)")
+        }
+    }
+}
+
+/// The comparer's re-check logic on sides held in memory.
+@Suite struct RecheckTests {
+    /// A side whose rows can change between reads.
+    final class MemorySide: ComparedSide, @unchecked Sendable {
+        // Safe: each test uses it from one thread.
+        let description: String
+        var rows: [String: String]
+        let keysPerLookup = 2
+        private var read = false
+        init(_ name: String, _ rows: [String: String]) {
+            description = name
+            self.rows = rows
+        }
+        func nextBatch() throws -> [RowDigest] {
+            defer { read = true }
+            return read ? [] : rows.keys.sorted { Int($0)! < Int($1)! }.map { RowDigest(key: $0, digest: rows[$0]!) }
+        }
+        func digests(keys: [String]) throws -> [RowDigest] {
+            #expect(keys.count <= keysPerLookup)
+            return keys.compactMap { key in rows[key].map { RowDigest(key: key, digest: $0) } }
+        }
+        func values(key: String) throws -> [String?]? { rows[key].map { [$0] } }
+    }
+
+    @Test func onlyRowsStillInconsistentAtTheLastRecheckCount() throws {
+        let source = MemorySide("s", ["1": "a", "2": "b", "3": "c", "4": "d", "5": "e"])
+        let target = MemorySide("t", ["1": "a", "2": "old", "3": "c", "5": "e", "6": "f"])
+        var sleeps = 0
+        let result = try RowComparer.compare(source: source, target: target, order: .numeric, columns: ["v"], targetMayHaveMore: false,
+                                             policy: RecheckPolicy(after: 2, rounds: 3)) { seconds in
+            #expect(seconds == 2)
+            sleeps += 1
+            // The write to key 2 lands after the first re-check; key 6 was deleted on the target meanwhile.
+            if sleeps == 2 { target.rows["2"] = "b" }
+            target.rows["6"] = nil
+        }
+        #expect(result.firstPass == TableComparison.Counts(missingInTarget: 1, missingInSource: 1, differing: 1))
+        #expect(result.confirmed == TableComparison.Counts(missingInTarget: 1, missingInSource: 0, differing: 0), "\(result)")
+        #expect(result.recheckRounds == 3 && sleeps == 3 && result.examples.missingInTarget == ["4"] && !result.atLeast)
+    }
+
+    @Test func recheckingStopsWhenNothingIsLeft() throws {
+        let source = MemorySide("s", ["1": "a", "2": "new"]), target = MemorySide("t", ["1": "a", "2": "old"])
+        var sleeps = 0
+        let result = try RowComparer.compare(source: source, target: target, order: .numeric, columns: ["v"], targetMayHaveMore: false,
+                                             policy: RecheckPolicy(after: 5, rounds: 3)) { _ in
+            sleeps += 1
+            target.rows["2"] = "new"
+        }
+        #expect(sleeps == 1 && result.inconsistentRows == 0 && result.firstPassInconsistentRows == 1 && result.examples.differing.isEmpty)
+    }
+
+    @Test func pastTheKeptKeysTheResultIsALowerBound() throws {
+        let source = MemorySide("s", Dictionary(uniqueKeysWithValues: (1...10).map { (String($0), "a") }))
+        let target = MemorySide("t", [:])
+        let result = try RowComparer.compare(source: source, target: target, order: .numeric, columns: ["v"], targetMayHaveMore: false,
+                                             policy: RecheckPolicy(after: 0, rounds: 1), mismatchLimit: 4) { _ in }
+        #expect(result.firstPass.missingInTarget == 10 && result.missingInTarget == 4 && result.atLeast)
+        #expect(result.summary.hasPrefix("at least 4 of 10 rows"))
+    }
+}
