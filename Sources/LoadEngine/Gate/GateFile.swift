@@ -10,7 +10,7 @@ public struct GateFile: Sendable {
         /// Used as given; else obtained by logging in with `adminEmail`/`adminPassword`.
         public var adminToken: String?
         public var adminEmail: String
-        public var adminPassword: String
+        public var adminPassword: String?
     }
 
     /// Pacts to verify and where each provider runs.
@@ -91,14 +91,17 @@ public enum GateLoader {
         let name = reader.string(values["name"], "name") ?? URL(fileURLWithPath: file).deletingPathExtension().lastPathComponent
         let description = reader.string(values["description"], "description") ?? ""
 
-        var gateway = GateFile.Gateway(url: "", adminToken: nil, adminEmail: "admin@tollgate.local", adminPassword: "admin-password")
+        var gateway = GateFile.Gateway(url: "", adminToken: nil, adminEmail: "admin@tollgate.local", adminPassword: nil)
         if let entries = reader.mapping(values["gateway"], "gateway", allowed: ["url", "admin_token", "admin_email", "admin_password"]) {
             let fields = Dictionary(entries.map { ($0.key, $0.value) }, uniquingKeysWith: { a, _ in a })
             gateway.url = reader.string(fields["url"], "gateway.url") ?? ""
             if gateway.url.isEmpty || TargetURL(gateway.url) == nil { reader.problem(fields["url"] ?? values["gateway"], "gateway.url", "needs the gateway's http:// URL") }
             gateway.adminToken = reader.string(fields["admin_token"], "gateway.admin_token").flatMap { $0.isEmpty ? nil : $0 }
             gateway.adminEmail = reader.string(fields["admin_email"], "gateway.admin_email") ?? gateway.adminEmail
-            gateway.adminPassword = reader.string(fields["admin_password"], "gateway.admin_password") ?? gateway.adminPassword
+            gateway.adminPassword = reader.string(fields["admin_password"], "gateway.admin_password").flatMap { $0.isEmpty ? nil : $0 }
+            if gateway.adminToken == nil, gateway.adminPassword == nil {
+                reader.problem(values["gateway"], "gateway", "needs admin_token or admin_password (tollgate services up prints both)")
+            }
         } else if values["gateway"] == nil {
             reader.problem(root, "gateway", "missing: the gateway's url (and admin credentials) are needed to move the rollout")
         }

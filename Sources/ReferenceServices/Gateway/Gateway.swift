@@ -122,7 +122,8 @@ public struct Gateway: Sendable {
 
     static let hopByHop: Set<String> = ["connection", "keep-alive", "proxy-connection", "transfer-encoding", "te", "trailer", "upgrade", "host", "content-length", "expect"]
 
-    func forward(_ request: Request, context: ServiceContext, prefix: String, base: String) async throws -> Response {
+    /// Forwards `request` to `path` (the normalized path it was routed by) on the upstream.
+    func forward(_ request: Request, path: String, context: ServiceContext, prefix: String, base: String) async throws -> Response {
         let percent = await rollout.percent
         var target = base, side = "services"
         if let legacy, percent < 100, RolloutState.bucket(Self.stickyKey(request, remoteAddress: context.remoteAddress)) >= percent {
@@ -135,7 +136,7 @@ public struct Gateway: Sendable {
         }
         headers.append(("X-Correlation-ID", context.correlationID))
         if let address = context.remoteAddress { headers.append(("X-Forwarded-For", address)) }
-        let url = target + request.uri.path + (request.uri.query.map { "?" + $0 } ?? "")
+        let url = target + path + (request.uri.query.map { "?" + $0 } ?? "")
         let upstream: HTTPClientResponse
         do {
             upstream = try await pool.send(HTTPClientRequest(method: request.method.rawValue, url: url, headers: headers,
@@ -158,10 +159,17 @@ struct ProxyMiddleware: RouterMiddleware {
     let gateway: Gateway
 
     func handle(_ request: Request, context: ServiceContext, next: (Request, ServiceContext) async throws -> Response) async throws -> Response {
-        guard request.uri.path.hasPrefix("/api/") else { return try await next(request, context) }
-        guard let (prefix, base) = gateway.routes.upstream(for: request.uri.path) else {
-            throw APIError(.notFound, "not_found", "no service serves \(request.uri.path)")
+        guard let path = GatewayPath.normalize(request.uri.path) else {
+            throw APIError(.badRequest, "invalid_path", "the path cannot be routed (an encoded slash, a NUL, or '..' above the root)")
         }
-        return try await gateway.forward(request, context: context, prefix: prefix, base: base)
+        guard path.hasPrefix("/api/") else {
+            // A path that only resolves outside the API (…/../metrics) is refused, not served here.
+            guard path == request.uri.path else { throw APIError(.badRequest, "invalid_path", "the path leaves the API once '..' is resolved") }
+            return try await next(request, context)
+        }
+        guard let (prefix, base) = gateway.routes.upstream(for: path) else {
+            throw APIError(.notFound, "not_found", "no service serves \(path)")
+        }
+        return try await gateway.forward(request, path: path, context: context, prefix: prefix, base: base)
     }
 }

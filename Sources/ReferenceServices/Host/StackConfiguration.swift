@@ -21,7 +21,8 @@ public struct StackConfiguration: Sendable {
     public var jwtSecret = JWTSigner.randomSecret()
     public var seedProducts = 300
     public var adminEmail = "admin@tollgate.local"
-    public var adminPassword = "admin-password"
+    /// The seeded admin's password: random per run unless one is given.
+    public var adminPassword = JWTSigner.randomSecret()
     /// Another legacy upstream for the gateway instead of the reference monolith (which then
     /// does not start, and the services write to no monolith), and the share of users sent to
     /// the new services.

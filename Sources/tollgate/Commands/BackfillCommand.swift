@@ -12,7 +12,7 @@ struct BackfillCommand: AsyncParsableCommand {
     @Option(help: "The gateway (env TARGET).") var target: String?
     @Option(help: "An admin token (env TOLLGATE_ADMIN_TOKEN); else it logs in as the admin.") var token: String?
     @Option(help: "The admin's email, for logging in.") var adminEmail = "admin@tollgate.local"
-    @Option(help: "The admin's password, for logging in.") var adminPassword = "admin-password"
+    @Option(help: "The admin's password, for logging in (env TOLLGATE_ADMIN_PASSWORD).") var adminPassword: String?
 
     func run() async throws {
         let environment = ProcessInfo.processInfo.environment
@@ -23,7 +23,7 @@ struct BackfillCommand: AsyncParsableCommand {
         }
         let admin = GatewayAdmin(url: url)
         do {
-            try await admin.authenticate(token: token ?? environment["TOLLGATE_ADMIN_TOKEN"], email: adminEmail, password: adminPassword)
+            try await admin.authenticate(token: token ?? environment["TOLLGATE_ADMIN_TOKEN"], email: adminEmail, password: adminPassword ?? environment["TOLLGATE_ADMIN_PASSWORD"])
             let counts = try await admin.backfill()
             print("Backfill through \(url):")
             print("  to the services: \(counts["users_to_services"] ?? 0) user(s), \(counts["orders_to_services"] ?? 0) order(s)")

@@ -14,8 +14,9 @@ final class GatewayAdmin: Sendable {
     var token: String? { tokenBox.withLock { $0 } }
 
     /// Uses `token`, or logs in as the admin through the gateway.
-    func authenticate(token: String?, email: String, password: String) async throws {
+    func authenticate(token: String?, email: String, password: String?) async throws {
         if let token { tokenBox.withLock { $0 = token }; return }
+        guard let password else { throw GateSetupError("no admin token and no admin password: set gateway.admin_token (or TOLLGATE_ADMIN_TOKEN) or the admin's password") }
         let body = try JSONSerialization.data(withJSONObject: ["email": email, "password": password])
         let response = try await send("POST", "/api/v1/users/login", body: Array(body), authorized: false)
         guard response.status == 200, let object = try? JSONSerialization.jsonObject(with: Data(response.body)) as? [String: Any],
@@ -27,9 +28,13 @@ final class GatewayAdmin: Sendable {
 
     func rollout() async throws -> Int {
         let response = try await send("GET", "/admin/rollout", body: [], authorized: true)
-        guard response.status == 200, let object = try? JSONSerialization.jsonObject(with: Data(response.body)) as? [String: Any],
-              let percent = object["percent"] as? Int else {
+        struct Rollout: Decodable { let percent: Int }
+        guard response.status == 200 else {
             throw GateSetupError("GET \(url)/admin/rollout answered \(response.status): is \(url) a Tollgate gateway?")
+        }
+        // A whole number from 0 to 100: `true`, 1.5 or 2^63−1 are not a rollout.
+        guard let percent = try? JSONDecoder().decode(Rollout.self, from: Data(response.body)).percent, (0...100).contains(percent) else {
+            throw GateSetupError("GET \(url)/admin/rollout answered no rollout percentage from 0 to 100: \(String(decoding: response.body.prefix(200), as: UTF8.self))")
         }
         return percent
     }

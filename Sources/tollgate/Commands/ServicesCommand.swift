@@ -32,6 +32,7 @@ struct ServicesUpCommand: AsyncParsableCommand {
     @Option(help: "Use these Kafka brokers instead of the embedded one (env KAFKA_BROKERS).") var kafkaBrokers: String?
     @Option(help: "PostgreSQL server URL; each service gets its own database there (env DATABASE_URL). Default: in memory.") var databaseURL: String?
     @Option(help: "HS256 secret for JWTs (env JWT_SECRET).") var jwtSecret: String?
+    @Option(help: "The seeded admin's password (env TOLLGATE_ADMIN_PASSWORD; random per run when not given).") var adminPassword: String?
     @Option(help: "How many products to seed the catalog with.") var seedProducts = 300
     @Option(help: "Another legacy upstream for the gateway instead of the reference monolith (which then does not start).") var legacyURL: String?
     @Option(help: "Share of users (0-100) the gateway sends to the new services.") var rolloutPercent = 100
@@ -69,6 +70,14 @@ struct ServicesUpCommand: AsyncParsableCommand {
         let givenSecret = jwtSecret ?? env("JWT_SECRET")
         c.jwtSecret = givenSecret ?? c.jwtSecret
         warnAboutSecret(givenSecret)
+        let givenPassword = adminPassword ?? env("TOLLGATE_ADMIN_PASSWORD")
+        if let givenPassword {
+            guard givenPassword.count >= 12 else {
+                FileHandle.standardError.write(Data("tollgate services up: error: --admin-password must have at least 12 characters\n".utf8))
+                throw ExitCode(ExitStatus.error)
+            }
+            c.adminPassword = givenPassword
+        }
         c.seedProducts = seedProducts
         c.legacyURL = legacyURL
         c.rolloutPercent = rolloutPercent
@@ -87,10 +96,13 @@ struct ServicesUpCommand: AsyncParsableCommand {
         print("  \("kafka".padding(toLength: 18, withPad: " ", startingAt: 0)) \(stack.kafkaBootstrap)\(c.kafkaBrokers == nil ? " (embedded)" : "")")
         print("  \("storage".padding(toLength: 18, withPad: " ", startingAt: 0)) \(c.databaseURL == nil ? "in memory" : "PostgreSQL, one database per service (the monolith: database monolith)")")
         print("JWT secret: \(givenSecret == nil ? "random for this run (set JWT_SECRET to choose one)" : "as given")")
-        print("Admin: \(c.adminEmail) / \(c.adminPassword)")
+        print("Admin: \(c.adminEmail) / \(c.adminPassword)\(givenPassword == nil ? "   (random for this run; set TOLLGATE_ADMIN_PASSWORD to choose one)" : "")")
         print("Admin token: \(stack.adminToken)")
         print("Service token: \(stack.serviceToken)")
-        if c.providerStates { print("⚠ Provider states ON: POST /_pact/provider-states on each service can change data (for tollgate verify).") }
+        if c.providerStates {
+            print("⚠ Provider states ON: POST /_pact/provider-states on each service (never through the gateway) can change data and mint")
+            print("  any user's token, the admin's too — for tollgate verify only; keep the service ports private.")
+        }
         for breakage in c.breakages { print("⚠ Broken on purpose: \(breakage)") }
         print("Catalog seeded with \(c.seedProducts) products. Rollout: \(c.rolloutPercent)% of users to the new services, the rest to \(c.legacyURL ?? "the monolith"). Ctrl-C stops.")
         print("Try: tollgate flow flows/*.yaml --target \(stack.gatewayURL) --kafka-brokers \(stack.kafkaBootstrap)")
