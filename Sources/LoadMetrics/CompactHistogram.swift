@@ -18,6 +18,26 @@ public struct CompactHistogram: Sendable, Equatable, Codable {
 
     public var count: UInt64 { buckets.reduce(0) { $0 + $1[1] } }
 
+    private enum Keys: String, CodingKey { case buckets, min, max }
+
+    /// Each bucket `[micros, count ≥ 1]`, in rising order, counts totalling at most 2^53.
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: Keys.self)
+        buckets = try c.decode([[UInt64]].self, forKey: .buckets)
+        min = try c.decode(UInt64.self, forKey: .min)
+        max = try c.decode(UInt64.self, forKey: .max)
+        var total: UInt64 = 0, previous: UInt64 = 0
+        for (position, bucket) in buckets.enumerated() {
+            guard bucket.count == 2, bucket[1] >= 1, bucket[1] <= UInt64(DecodedFigures.maximumCount) - total, position == 0 || bucket[0] > previous else {
+                throw DecodingError.dataCorruptedError(forKey: .buckets, in: c,
+                                                       debugDescription: "bucket \(position) must be [micros, count ≥ 1] above the one before, counts totalling at most 2^53")
+            }
+            total += bucket[1]
+            previous = bucket[0]
+        }
+        guard min <= max else { throw DecodingError.dataCorruptedError(forKey: .min, in: c, debugDescription: "min is above max") }
+    }
+
     /// Adds another histogram's counts.
     public mutating func add(_ other: CompactHistogram) {
         guard !other.buckets.isEmpty else { return }

@@ -26,12 +26,31 @@ public struct RequestStats: Sendable, Equatable, Codable {
     enum CodingKeys: String, CodingKey {
         case requests, errors, latency = "latency_histogram", rawLatency = "raw_latency_histogram", statuses
     }
+
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        requests = try DecodedFigures.count(c, .requests)
+        errors = try DecodedFigures.count(c, .errors)
+        guard errors <= requests else { throw DecodingError.dataCorruptedError(forKey: .errors, in: c, debugDescription: "more errors than requests") }
+        latency = try c.decode(LatencyHistogram.self, forKey: .latency)
+        rawLatency = try c.decode(LatencyHistogram.self, forKey: .rawLatency)
+        statuses = try c.decode([String: Int].self, forKey: .statuses)
+        for count in statuses.values { _ = try DecodedFigures.check(count, c, .statuses) }
+    }
 }
 
 /// How many times a check passed and failed.
 public struct CheckTally: Sendable, Equatable, Codable {
     public var passed = 0
     public var failed = 0
+
+    enum CodingKeys: String, CodingKey { case passed, failed }
+
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        passed = try DecodedFigures.count(c, .passed)
+        failed = try DecodedFigures.count(c, .failed)
+    }
 
     public init(passed: Int = 0, failed: Int = 0) {
         self.passed = passed

@@ -53,9 +53,10 @@ public struct RunMetrics: Sendable, Equatable, Codable {
         byTag = try c.decode([String: RequestStats].self, forKey: .byTag)
         errors = try c.decode([ErrorClass: ErrorTally].self, forKey: .errors)
         checks = try c.decode([String: CheckTally].self, forKey: .checks)
-        iterations = try c.decode(Int.self, forKey: .iterations)
-        droppedIterations = try c.decode(Int.self, forKey: .droppedIterations)
-        unfinished = try c.decodeIfPresent(Int.self, forKey: .unfinished) ?? 0
+        iterations = try DecodedFigures.count(c, .iterations)
+        droppedIterations = try DecodedFigures.count(c, .droppedIterations)
+        unfinished = try DecodedFigures.check(c.decodeIfPresent(Int.self, forKey: .unfinished) ?? 0, c, .unfinished)
+        for tally in errors.values { _ = try DecodedFigures.check(tally.count, c, .errors) }
         schedulerLateness = try c.decode(LatencyHistogram.self, forKey: .schedulerLateness)
         timeSeries = try c.decode(TimeSeries.self, forKey: .timeSeries)
     }

@@ -57,14 +57,17 @@ extension IntervalPoint: Codable {
 
     public init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: Keys.self)
-        start = try c.decode(Double.self, forKey: .start)
-        length = try c.decode(Double.self, forKey: .length)
-        requests = try c.decode(Int.self, forKey: .requests)
-        errors = try c.decode(Int.self, forKey: .errors)
-        droppedIterations = try c.decode(Int.self, forKey: .droppedIterations)
-        iterations = try c.decodeIfPresent(Int.self, forKey: .iterations) ?? 0
+        start = try DecodedFigures.seconds(c, .start)
+        length = try DecodedFigures.seconds(c, .length)
+        requests = try DecodedFigures.count(c, .requests)
+        errors = try DecodedFigures.count(c, .errors)
+        droppedIterations = try DecodedFigures.count(c, .droppedIterations)
+        iterations = try DecodedFigures.check(c.decodeIfPresent(Int.self, forKey: .iterations) ?? 0, c, .iterations)
         targetRate = try c.decode(Double.self, forKey: .targetRate)
-        activeVUs = try c.decode(Int.self, forKey: .activeVUs)
+        guard targetRate.isFinite, targetRate >= 0 else {
+            throw DecodingError.dataCorruptedError(forKey: .targetRate, in: c, debugDescription: "target_rate_per_s must be a rate of 0 or more")
+        }
+        activeVUs = try DecodedFigures.count(c, .activeVUs)
         latency = try c.decode(CompactHistogram.self, forKey: .latency)
     }
 
@@ -95,6 +98,27 @@ public struct TimeSeries: Sendable, Equatable, Codable {
     public private(set) var points: [IntervalPoint] = []
 
     public init() {}
+
+    private enum Keys: String, CodingKey { case interval, points }
+
+    /// The interval is a whole power of two seconds (each coarsening doubles it), so merges end.
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: Keys.self)
+        interval = try DecodedFigures.seconds(c, .interval)
+        guard interval >= 1, interval == interval.rounded(), Int(interval).nonzeroBitCount == 1 else {
+            throw DecodingError.dataCorruptedError(forKey: .interval, in: c, debugDescription: "interval must be 1, 2, 4, … seconds (found \(interval))")
+        }
+        points = try c.decode([IntervalPoint].self, forKey: .points)
+        guard points.count <= 2 * Self.maximumPoints else {
+            throw DecodingError.dataCorruptedError(forKey: .points, in: c, debugDescription: "more than \(2 * Self.maximumPoints) points")
+        }
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: Keys.self)
+        try c.encode(interval, forKey: .interval)
+        try c.encode(points, forKey: .points)
+    }
 
     /// Adds the next interval of this run (`point.length` is the base interval, 1 s).
     public mutating func append(_ point: IntervalPoint) {

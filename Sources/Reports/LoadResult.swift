@@ -171,6 +171,9 @@ extension LoadResult: Codable {
             throw DecodingError.dataCorruptedError(forKey: .schemaVersion, in: c, debugDescription: "expected \(Self.schema), found \(schema)")
         }
         run = try c.decode(Run.self, forKey: .run)
+        guard run.durationSeconds.isFinite, (0...DurationText.maximum).contains(run.durationSeconds) else {
+            throw DecodingError.dataCorruptedError(forKey: .run, in: c, debugDescription: "run.duration_s must be seconds from 0 to 366 days")
+        }
         objectives = try c.decode([SLOResult].self, forKey: .slos).map(\.objective)
         metrics = try c.decode(RunMetrics.self, forKey: .metrics)
     }

@@ -57,7 +57,8 @@ import Testing
         let profile = try ProfileLoader.parse(yaml, file: "p.yaml", environment: ["RATE": "40"])
         #expect(profile.target == "http://127.0.0.1:9")
         #expect(profile.scenarios[0].executor == .constantArrivalRate(rate: 40, duration: 1, preAllocatedVUs: 1, maxVUs: 100))
-        #expect(profile.objectives == Objective.rolloutDefaults)
+        // The guide's triggers; the payment one only where a step is tagged payment (it would select nothing).
+        #expect(profile.objectives == Objective.rolloutDefaults.filter { $0.metric != .paymentFailureRate })
         do {
             _ = try ProfileLoader.parse("target: ${NOT_SET_ANYWHERE}\n", file: "p.yaml", environment: [:])
             Issue.record("an unset variable was accepted")
@@ -143,6 +144,30 @@ import Testing
         #expect(body.render(&scope) == .object(JSONObject([("id", .integer(42)), ("n", .integer(5)), ("note", .string("order 42"))])))
         for bad in ["${", "${nope!}", "${random_int(5,1)}", "${random_int(a,b)}"] {
             #expect(throws: TemplateError.self, "\(bad)") { try Template(bad) }
+        }
+    }
+
+    /// A tiny time_unit would make the rate per second unbounded; huge bare numbers are not durations.
+    @Test func timeUnitsAndBareDurationsAreBounded() {
+        let tiny = """
+            target: http://127.0.0.1:9
+            scenarios:
+              s: {executor: constant-arrival-rate, rate: 1, time_unit: 1e-300, duration: 1s, steps: [{path: /}]}
+            """
+        #expect(throws: ProfileError.self) { try ProfileLoader.parse(tiny, file: "p.yaml") }
+        let fast = """
+            target: http://127.0.0.1:9
+            scenarios:
+              s: {executor: constant-arrival-rate, rate: 1000000, time_unit: 100ms, duration: 1s, steps: [{path: /}]}
+            """
+        #expect(throws: ProfileError.self) { try ProfileLoader.parse(fast, file: "p.yaml") }
+        for field in ["timeout: 1e300", "graceful_stop: 1e300", "start_time: 1e300", "duration: 1e300"] {
+            let text = """
+                target: http://127.0.0.1:9
+                scenarios:
+                  s: {executor: constant-arrival-rate, rate: 1, duration: 1s, \(field), steps: [{path: /}]}
+                """.replacingOccurrences(of: "duration: 1s, duration: 1e300", with: "duration: 1e300")
+            #expect(throws: ProfileError.self, "\(field)") { try ProfileLoader.parse(text, file: "p.yaml") }
         }
     }
 }

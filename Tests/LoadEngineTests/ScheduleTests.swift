@@ -54,6 +54,7 @@ import Testing
         #expect(DurationText.seconds("1m30s") == 90)
         #expect(DurationText.seconds("250ms") == 0.25)
         #expect(DurationText.seconds("2") == 2)
-        for bad in ["", "5 parsecs", "-1s", "1e400s", "ms"] { #expect(DurationText.seconds(bad) == nil, "\(bad)") }
+        for bad in ["", "5 parsecs", "-1s", "1e400s", "ms", "1e300", "31708800.5", "inf", "nan"] { #expect(DurationText.seconds(bad) == nil, "\(bad)") }
+        #expect(DurationText.seconds("31622400") == 366.0 * 86_400, "a bare number is capped like any other duration")
     }
 }

@@ -60,3 +60,40 @@ import Testing
         #expect(result.value == 10 && result.passed)
     }
 }
+
+/// Objectives with nothing to judge are inconclusive: not passed, and a pause.
+@Suite struct InconclusiveObjectiveTests {
+    @Test func zeroRequestsPassNothing() throws {
+        let nothing = RunMetrics()
+        for expression in ["error_rate<1%", "p95<500ms", "checks>99%", "rate<1000", "dropped_iterations<=0"] {
+            let result = try Objective(parsing: expression).evaluate(nothing, duration: 3)
+            #expect(!result.passed && result.inconclusive == "no requests were made" && result.action == .pause, "\(expression)")
+        }
+        #expect(Verdict(try ["error_rate<1%"].map { try Objective(parsing: $0).evaluate(nothing, duration: 3) }) == Verdict(passed: false, action: .pause))
+    }
+
+    @Test func aSelectionThatMatchesNothingIsInconclusive() throws {
+        var metrics = RunMetrics()
+        metrics.total.requests = 100
+        metrics.total.errors = 100
+        metrics.byName["list"] = metrics.total
+        let tagged = try Objective(parsing: "error_rate{tag=paymnt}<0.1%").evaluate(metrics, duration: 1)
+        #expect(!tagged.passed && tagged.inconclusive == "no requests tagged 'paymnt' were made")
+        let named = try Objective(parsing: "p95{name=place-order}<1us").evaluate(metrics, duration: 1)
+        #expect(!named.passed && named.inconclusive != nil)
+        let payments = try Objective(parsing: "payment_failure_rate<0.1%").evaluate(metrics, duration: 1)
+        #expect(payments.inconclusive == "no requests tagged 'payment' were made")
+        let checks = try Objective(parsing: "checks>99%").evaluate(metrics, duration: 1)
+        #expect(checks.inconclusive == "no checks ran")
+        // A breach outranks the pause an inconclusive objective asks for.
+        let all = try ["error_rate<1%:rollback", "error_rate{tag=paymnt}<1%"].map { try Objective(parsing: $0).evaluate(metrics, duration: 1) }
+        #expect(Verdict(all) == Verdict(passed: false, action: .rollback))
+    }
+
+    @Test func aGateTriggerWithoutDataPauses() {
+        let trigger = GateTrigger(name: "service errors", value: 0, threshold: 1, unit: "%", breached: false, action: .rollback,
+                                  evidence: "0 of 0 requests", inconclusive: "no requests were counted")
+        #expect(trigger.demand == .pause && !trigger.breached)
+        #expect(GateVerdict(stage: 25, triggers: [trigger]).action == .pause)
+    }
+}

@@ -51,6 +51,35 @@ import Transport
         }
     }
 
+    /// At 0 % the monolith serves: after a backfill has copied its customer and order to the
+    /// services, a cancellation and a rename made on the legacy side are the newer writes, and a
+    /// second backfill keeps them on both sides instead of reverting them.
+    @Test(arguments: StoreKind.available)
+    func theBackfillKeepsTheNewerWriteInBothDirections(kind: StoreKind) async throws {
+        try await TestStack.with(kind, configure: { $0.rolloutPercent = 0 }) { t in
+            let (userID, token) = try await t.customer("owner")
+            let placed = try await t.order(token, items: [(6, 1)])
+            let orderID = try #require(placed.json["id"] as? String)
+            #expect(placed.json["status"] as? String == "confirmed" && placed.header("X-Routed-To") == "legacy")
+            #expect(try await t.call("POST", "/admin/backfill", token: t.stack.adminToken).status == 200)
+            #expect(try await Self.exported(t, "orders", from: "order-service")[orderID]?["status"] as? String == "confirmed", "copied to the services")
+            let cancelled = try await t.call("DELETE", "/api/v1/orders/\(orderID)", token: token)
+            #expect(cancelled.status == 200 && cancelled.header("X-Routed-To") == "legacy", "\(cancelled.status) \(String(decoding: cancelled.body, as: UTF8.self))")
+            let renamed = try await t.call("PUT", "/api/v1/users/profile", json: ["last_name": "renamed"], token: token)
+            #expect(renamed.status == 200 && renamed.header("X-Routed-To") == "legacy", "\(renamed.status)")
+            #expect(try await t.call("POST", "/admin/backfill", token: t.stack.adminToken).status == 200)
+            for service in ["monolith", "order-service"] {
+                #expect(try await Self.exported(t, "orders", from: service)[orderID]?["status"] as? String == "cancelled", "\(service)")
+            }
+            for service in ["monolith", "user-service"] {
+                #expect(try await Self.exported(t, "users", from: service)[userID]?["last_name"] as? String == "renamed", "\(service)")
+            }
+            // A third backfill finds nothing left to copy.
+            let again = try await t.call("POST", "/admin/backfill", token: t.stack.adminToken)
+            #expect((again.json.values.compactMap { $0 as? Int }).reduce(0, +) == 0, "\(again.json)")
+        }
+    }
+
     @Test(arguments: StoreKind.available)
     func aUserOfTheMonolithCanBuyFromTheServices(kind: StoreKind) async throws {
         try await TestStack.with(kind, configure: { $0.rolloutPercent = 0 }) { t in

@@ -31,3 +31,21 @@ import Transport
         #expect(!Crypto.constantTimeEqual(a, Array(a.prefix(31))))
     }
 }
+
+/// Credentials never reach what Tollgate prints or writes.
+@Suite struct RedactionTests {
+    @Test func credentialsInURLsAreRemoved() {
+        #expect(Redaction.url("postgresql://app:s3cret@db:5432/orders?sslmode=disable&password=hunter2") == "postgresql://***@db:5432/orders?sslmode=disable&password=***")
+        #expect(Redaction.url("http://127.0.0.1:3001/api?access_token=abc123&x=1#top") == "http://127.0.0.1:3001/api?access_token=***&x=1#top")
+        #expect(Redaction.url("postgresql://app:p@ss@word@db/x") == "postgresql://***@db/x")
+        #expect(Redaction.url("http://h/p?API-KEY=zzz") == "http://h/p?API-KEY=***")
+    }
+
+    @Test func errorsAreScrubbedOfTheURLsSecrets() {
+        // libpq splits at the first '@' of an unencoded password and names the rest as the host.
+        let url = "postgresql://app:p@ssw0rd-long@127.0.0.1/db"
+        let error = #"could not translate host name "ssw0rd-long@127.0.0.1" to address"#
+        let scrubbed = Redaction.scrub(error, url: url)
+        #expect(!scrubbed.contains("ssw0rd"), "\(scrubbed)")
+    }
+}

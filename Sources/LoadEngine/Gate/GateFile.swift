@@ -68,6 +68,8 @@ public struct GateFile: Sendable {
     public var metrics: [MetricCheck]
     /// The load's objectives (replacing the stage profile's); the rollback triggers by default.
     public var objectives: [Objective]
+    /// The file wrote no `slos`: `objectives` are the guide's defaults.
+    public var objectivesAreDefaults: Bool
     /// The largest acceptable inconsistency, in percent of rows (the guide's 0.01).
     public var inconsistencyThreshold: Double
 }
@@ -99,9 +101,6 @@ public enum GateLoader {
             gateway.adminToken = reader.string(fields["admin_token"], "gateway.admin_token").flatMap { $0.isEmpty ? nil : $0 }
             gateway.adminEmail = reader.string(fields["admin_email"], "gateway.admin_email") ?? gateway.adminEmail
             gateway.adminPassword = reader.string(fields["admin_password"], "gateway.admin_password").flatMap { $0.isEmpty ? nil : $0 }
-            if gateway.adminToken == nil, gateway.adminPassword == nil {
-                reader.problem(values["gateway"], "gateway", "needs admin_token or admin_password (tollgate services up prints both)")
-            }
         } else if values["gateway"] == nil {
             reader.problem(root, "gateway", "missing: the gateway's url (and admin credentials) are needed to move the rollout")
         }
@@ -216,11 +215,12 @@ public enum GateLoader {
                                                                        labels: labels, errorLabel: errorLabel, errorPrefix: errorPrefix),
                                                 threshold: threshold ?? 0, action: action))
         }
-        let objectives = ProfileLoader.objectives(values["slos"], reader: &reader) ?? Objective.rolloutDefaults
+        let written = ProfileLoader.objectives(values["slos"], reader: &reader)
+        let objectives = written ?? Objective.rolloutDefaults
         let threshold = reader.number(values["inconsistency_threshold"], "inconsistency_threshold", in: 0...100) ?? 0.01
         guard reader.problems.isEmpty else { throw ProfileError(problems: reader.problems) }
         return GateFile(name: name, description: description, source: file, gateway: gateway, kafkaBrokers: brokers, contracts: contracts,
                         flows: flows, flowIterations: iterations, stages: stages, consistency: checks, metrics: metrics, objectives: objectives,
-                        inconsistencyThreshold: threshold)
+                        objectivesAreDefaults: written == nil, inconsistencyThreshold: threshold)
     }
 }

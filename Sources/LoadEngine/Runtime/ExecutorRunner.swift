@@ -193,10 +193,17 @@ final class ExecutorRunner: Sendable {
 
     // MARK: Stopping
 
-    /// Lets iterations in flight finish for up to the scenario's graceful stop, then closes every connection.
+    /// Lets iterations in flight finish for up to the scenario's graceful stop; then those still
+    /// running start no new request and the requests they sent get their own timeout to be
+    /// answered (each counts: answered, or a timeout); then every connection closes.
     private func drain() {
         let deadline = MonotonicClock.now() + MonotonicClock.nanoseconds(runtime.scenario.gracefulStop)
         while activeVUs > 0, !runtime.isHalted, MonotonicClock.now() < deadline {
+            MonotonicClock.sleep(until: MonotonicClock.now() + 5_000_000)
+        }
+        runtime.winding.store(true, ordering: .relaxed)
+        let answerBy = MonotonicClock.now() + MonotonicClock.nanoseconds(runtime.longestTimeout) + 50_000_000
+        while runtime.inFlight.load(ordering: .relaxed) > 0, !runtime.isHalted, MonotonicClock.now() < answerBy {
             MonotonicClock.sleep(until: MonotonicClock.now() + 5_000_000)
         }
         halt()

@@ -17,6 +17,13 @@ final class ScenarioRuntime: Sendable {
     let stopping = Atomic(false)
     /// Once set, requests in flight end as timeouts and nothing new starts.
     let halted = Atomic(false)
+    /// Set when the graceful stop is over: iterations start no new request, and the requests in
+    /// flight get their own timeout to be answered.
+    let winding = Atomic(false)
+    /// Requests sent and not yet answered, failed or expired.
+    let inFlight = Atomic(0)
+    /// The longest any request of the scenario may take, seconds.
+    let longestTimeout: Double
     let userAgent: String
     /// Feeders the scenario's templates read (one row of each per iteration).
     let feeders: [Feeder]
@@ -40,6 +47,7 @@ final class ScenarioRuntime: Sendable {
         let read = Set(variables.compactMap { $0.split(separator: ".").first.map(String.init) })
         feeders = scenario.feeders.values.filter { read.contains($0.name) }.sorted { $0.name < $1.name }
         timeout = scenario.timeout
+        longestTimeout = scenario.mix.sequences.flatMap(\.steps).compactMap(\.timeout).reduce(scenario.timeout, max)
         requests = scenario.mix.sequences.map { sequence in
             sequence.items.map { item in
                 if case .request(let step) = item { return RequestBytes(step: step, target: target, userAgent: userAgent) }
@@ -50,6 +58,7 @@ final class ScenarioRuntime: Sendable {
 
     var isStopping: Bool { stopping.load(ordering: .relaxed) }
     var isHalted: Bool { halted.load(ordering: .relaxed) }
+    var isWinding: Bool { winding.load(ordering: .relaxed) }
 }
 
 /// One virtual user: runs iterations (a sequence of steps picked from the scenario's mix) on
@@ -122,7 +131,7 @@ final class VirtualUser: ResponseReceiver, @unchecked Sendable {
 
     /// Closes the connection (at the end of the run).
     func close() {
-        deadline = 0
+        clearDeadline()
         handler?.receiver = nil
         channel?.close(promise: nil)
         channel = nil
@@ -142,8 +151,15 @@ final class VirtualUser: ResponseReceiver, @unchecked Sendable {
     /// Called by the loop's sweep: ends the request in flight if its time is up.
     func expireIfLate(now: UInt64) {
         guard deadline != 0, now > deadline, let channel else { return }
-        deadline = 0
+        clearDeadline()
         handler?.abandon(RequestFailure(kind: .timeout, message: "no response within \(DurationText.describe(timeoutSeconds))"), channel: channel)
+    }
+
+    /// No request is in flight any more.
+    private func clearDeadline() {
+        guard deadline != 0 else { return }
+        deadline = 0
+        runtime.inFlight.subtract(1, ordering: .relaxed)
     }
 
     private func finishIteration() {
@@ -154,7 +170,7 @@ final class VirtualUser: ResponseReceiver, @unchecked Sendable {
     }
 
     private func runStep() {
-        guard stepIndex < items.count, !runtime.isHalted else { return finishIteration() }
+        guard stepIndex < items.count, !runtime.isHalted, !runtime.isWinding else { return finishIteration() }
         let step: Step
         switch items[stepIndex] {
         case .request(let request): step = request
@@ -201,12 +217,13 @@ final class VirtualUser: ResponseReceiver, @unchecked Sendable {
         handler.expect(methodIsHead: step.method == "HEAD", keepHeaders: step.readsHeaders || expectsEvents, keepBody: step.readsBody)
         let timeout = step.timeout ?? runtime.timeout
         deadline = sentAt + MonotonicClock.nanoseconds(timeout)
+        runtime.inFlight.add(1, ordering: .relaxed)
         timeoutSeconds = timeout
         channel.writeAndFlush(bytes, promise: nil)
     }
 
     func received(_ result: Result<CollectedResponse, RequestFailure>) {
-        deadline = 0
+        clearDeadline()
         guard case .request(let step) = items[stepIndex] else { return }
         switch result {
         case .success(let response): responded(step, sent: sentAt, response)

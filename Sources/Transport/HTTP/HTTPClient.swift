@@ -12,8 +12,11 @@ public struct HTTPClientRequest: Sendable {
     /// The largest response body accepted; a longer one ends the transfer with an error.
     public var maxResponseBytes: Int
 
+    /// The limit every response has unless a caller sets another: 64 MB.
+    public static let defaultMaxResponseBytes = 64 << 20
+
     public init(method: String = "GET", url: String, headers: [(name: String, value: String)] = [], body: [UInt8] = [], timeout: Double = 30,
-                maxResponseBytes: Int = Int.max) {
+                maxResponseBytes: Int = HTTPClientRequest.defaultMaxResponseBytes) {
         self.method = method
         self.url = url
         self.headers = headers

@@ -62,8 +62,9 @@ struct GateCommand: AsyncParsableCommand {
             }
             var stageProfile = try ProfileLoader.load(file: profileFile, environment: environment)
             stageProfile.target = gate.gateway.url
-            stageProfile.objectives = gate.objectives
-            let unknown = stageProfile.unknownSelections(in: gate.objectives)
+            // The guide's defaults keep the payment trigger only where some step is tagged payment.
+            stageProfile.objectives = gate.objectivesAreDefaults ? gate.objectives.filter { stageProfile.unknownSelections(in: [$0]).isEmpty } : gate.objectives
+            let unknown = stageProfile.unknownSelections(in: stageProfile.objectives)
             guard unknown.isEmpty else {
                 throw GateSetupError("\(gateFile): slos: \(unknown.joined(separator: "; ")) in the stage profile \(profileFile)")
             }
@@ -85,8 +86,8 @@ struct GateCommand: AsyncParsableCommand {
         let signalsReady = ShutdownSignals.shared
         let before: Int
         do {
-            try await admin.authenticate(token: gate.gateway.adminToken, email: gate.gateway.adminEmail, password: gate.gateway.adminPassword)
             before = try await admin.rollout()
+            try await admin.authenticate(token: gate.gateway.adminToken, email: gate.gateway.adminEmail, password: gate.gateway.adminPassword)
             try await admin.setRollout(stage)
         } catch {
             cannotStart("\(error)", gate: gate, started: started)
@@ -169,7 +170,7 @@ struct GateCommand: AsyncParsableCommand {
         }
         signals.cancel()
 
-        let triggers = parts.triggers(objectives: gate.objectives, inconsistencyThreshold: gate.inconsistencyThreshold)
+        let triggers = parts.triggers(objectives: profile.objectives, inconsistencyThreshold: gate.inconsistencyThreshold)
         let verdict = GateVerdict(stage: stage, triggers: triggers)
         var rollout = GateReport.Rollout(before: before, during: stage, after: stage, applied: false, note: "")
         do {

@@ -36,6 +36,7 @@ struct VerifyCommand: AsyncParsableCommand {
     func validate() throws {
         var problems: [String] = []
         for header in headers where !header.contains("=") { problems.append("--header '\(header)' must be K=V") }
+        for header in headers where Headers.breaksLine(header) { problems.append("--header \(header.debugDescription) must not contain CR, LF or NUL") }
         for (flag, pattern) in [("--filter-description", filterDescription), ("--filter-state", filterState)] {
             if let pattern, (try? NSRegularExpression(pattern: pattern)) == nil { problems.append("\(flag) '\(pattern)' is not a valid regular expression") }
         }

@@ -2,6 +2,10 @@
 #   GET /endless      200 with a chunked body that never ends
 #   GET /broken       500
 #   GET /slow         answers after 60 s
+#   GET /never        accepts the request and never answers
+#   GET /admin/rollout  {"percent": true}: not a rollout percentage
+#   GET /admin/export/loop   an export page whose next_after never moves on
+#   GET /admin/export/endless an export page that never ends
 #   POST /state       records each {state, action} to the file in argv[2]; the state
 #                     "garbage" answers text that is not JSON
 import http.server, json, sys, time
@@ -14,8 +18,22 @@ class Handler(http.server.BaseHTTPRequestHandler):
     def log_message(self, *args):
         pass
 
+    def reply(self, body):
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
     def do_GET(self):
-        if self.path == "/endless":
+        if self.path.startswith("/never"):
+            time.sleep(3600)
+        if self.path == "/admin/rollout":
+            return self.reply(b'{"percent": true}')
+        if self.path.startswith("/admin/export/loop"):
+            return self.reply(json.dumps({"table": "loop", "key": "id", "columns": ["v"], "key_order": "bytes",
+                                          "rows": [{"id": "a", "v": "1"}], "next_after": "a"}).encode())
+        if self.path == "/endless" or self.path.startswith("/admin/export/endless"):
             self.send_response(200)
             self.send_header("Content-Type", "application/json")
             self.send_header("Transfer-Encoding", "chunked")
