@@ -70,7 +70,7 @@ public struct PactLoader: Sendable {
         do {
             response = try await HTTPClientPool.shared.send(HTTPClientRequest(url: url, headers: headers, timeout: 30))
         } catch {
-            throw PactError(file: Redaction.url(url), path: "$", reason: "cannot fetch the pact: \(Redaction.url("\(error)"))")
+            throw PactError(file: Redaction.url(url), path: "$", reason: "cannot fetch the pact: \(Redaction.scrub("\(error)", url: url))")
         }
         let shown = Redaction.url(url)
         guard response.status == 200 else { throw PactError(file: shown, path: "$", reason: "fetching the pact answered HTTP \(response.status)") }

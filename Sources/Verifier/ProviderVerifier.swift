@@ -147,16 +147,16 @@ public struct ProviderVerifier: Sendable {
             response = try await client.send(HTTPClientRequest(method: "POST", url: url, headers: [("Content-Type", "application/json")],
                                                                body: Array(body.utf8), timeout: options.timeout))
         } catch let error as HTTPClientError {
-            throw VerifyError("provider state '\(state.name)' (\(action)) failed: the state-change URL \(url) did not answer: \(error.message)")
+            throw VerifyError("provider state '\(state.name)' (\(action)) failed: the state-change URL \(Redaction.url(url)) did not answer: \(Redaction.scrub(error.message, url: url))")
         }
         guard (200..<300).contains(response.status) else {
             let text = String(decoding: response.body.prefix(300), as: UTF8.self)
-            throw VerifyError("provider state '\(state.name)' (\(action)) failed: \(url) answered HTTP \(response.status)\(text.isEmpty ? "" : ": \(text)")")
+            throw VerifyError("provider state '\(state.name)' (\(action)) failed: \(Redaction.url(url)) answered HTTP \(response.status)\(text.isEmpty ? "" : ": \(text)")")
         }
         if response.body.allSatisfy({ $0 == 0x20 || $0 == 0x0A || $0 == 0x0D || $0 == 0x09 }) { return JSONObject() }
         guard let value = try? JSONParser.parse(response.body), case .object(let object) = value else {
             let text = String(decoding: response.body.prefix(120), as: UTF8.self)
-            throw VerifyError("provider state '\(state.name)' (\(action)): \(url) answered something that is not a JSON object: \(text)")
+            throw VerifyError("provider state '\(state.name)' (\(action)): \(Redaction.url(url)) answered something that is not a JSON object: \(text)")
         }
         return object
     }

@@ -52,3 +52,29 @@ import Testing
         #expect(StackConfiguration().adminPassword.count >= 32)
     }
 }
+
+/// The provider-state endpoint changes data and mints tokens: only a service or admin token opens it.
+@Suite struct ProviderStateDoorTests {
+    @Test func providerStatesNeedAServiceOrAdminToken() async throws {
+        try await TestStack.with(.memory, configure: { $0.providerStates = true }) { t in
+            let url = t.url("user-service") + "/_pact/provider-states"
+            let call = ["state": "a user exists", "params": ["email": "someone@example.com"]] as [String: Any]
+            let anonymous = try await t.call("POST", "/_pact/provider-states", json: call, base: t.url("user-service"))
+            #expect(anonymous.status == 401, "\(anonymous.status)")
+            let (_, customer) = try await t.customer("nosy")
+            let asCustomer = try await t.call("POST", "/_pact/provider-states", json: call, token: customer, base: t.url("user-service"))
+            #expect(asCustomer.status == 403, "\(asCustomer.status)")
+            let asService = try await t.call("POST", "/_pact/provider-states", json: call, token: t.stack.serviceToken, base: t.url("user-service"))
+            #expect(asService.status == 200, "\(asService.status)")
+            let byQuery = try await t.call("POST", "/_pact/provider-states?token=\(t.stack.adminToken)", json: call, base: t.url("user-service"))
+            #expect(byQuery.status == 200, "\(byQuery.status) at \(url)")
+        }
+    }
+
+    @Test func providerStatesAreOffUnlessAsked() async throws {
+        try await TestStack.with(.memory) { t in
+            let reply = try await t.call("POST", "/_pact/provider-states", json: ["state": "a user exists"], token: t.stack.adminToken, base: t.url("user-service"))
+            #expect(reply.status == 404)
+        }
+    }
+}

@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import Testing
 import Transport
 
@@ -82,5 +83,31 @@ struct ConsistencyCommandTests {
             #expect(comparison["first_pass"] as? [String: Int] == ["missing_in_target": 0, "missing_in_source": 1, "differing": 1])
             #expect(comparison["recheck_rounds"] as? Int == 1)
         }
+    }
+}
+
+/// Exports that live traffic keeps writing: a row in flight is not a lost row.
+@Suite struct LiveExportConsistencyTests {
+    @Test func rowsInFlightAreNotCountedAndALostRowIsFoundExactly() async throws {
+        let port = freePort()
+        let server = try ChildProcess("/usr/bin/python3", [packageRoot.appendingPathComponent("Tests/TollgateCLITests/Fixtures/live-export.py").path, "\(port)"],
+                                      captureOutput: false, captureError: false)
+        defer {
+            server.send(SIGTERM)
+            server.wait()
+        }
+        #expect(await eventually(timeout: 10) { acceptsConnections(port: port) }, "the export server listens")
+        let base = "http://127.0.0.1:\(port)/admin/export/"
+        let folder = try temporaryFolder("live-export")
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let report = folder.appendingPathComponent("c.json")
+        let result = try await runTollgateAsync(["consistency", "--source", base + "source", "--target", base + "target", "--token", "t",
+                                                 "--batch", "200", "--recheck-after", "1s", "--json", report.path])
+        #expect(result.status == 1, "the lost row is over the threshold: \(result.out)\(result.err)")
+        let comparison = try #require((try jsonObject(report)["comparisons"] as? [[String: Any]])?.first)
+        #expect(comparison["missing_in_target"] as? Int == 1 && comparison["differing"] as? Int == 0 && comparison["missing_in_source"] as? Int == 0, "\(comparison)")
+        #expect((comparison["examples"] as? [String: Any])?["missing_in_target"] as? [String] == ["lost-1"])
+        #expect(((comparison["first_pass"] as? [String: Int])?.values.reduce(0, +) ?? 0) >= 1)
+        #expect(result.out.contains("first pass"), "\(result.out)")
     }
 }

@@ -15,7 +15,8 @@ func withProviderStack(breakages: [Breakage] = [], _ body: (ServiceStack) async 
 /// `tollgate verify` for one provider of the stack, run as a separate process.
 func verify(_ stack: ServiceStack, provider: String, pacts: [String] = ["contracts"], extra: [String] = []) async throws -> (status: Int32, out: String, err: String) {
     let url = stack.url(provider)!
-    var arguments = ["verify"] + pacts + ["--provider", provider, "--state-change-url", url + "/_pact/provider-states", "--kafka-brokers", stack.kafkaBootstrap]
+    var arguments = ["verify"] + pacts + ["--provider", provider, "--state-change-url", url + "/_pact/provider-states?token=" + stack.serviceToken,
+                                        "--kafka-brokers", stack.kafkaBootstrap]
     if provider != "order-service" { arguments += ["--provider-base-url", url] }
     let command = arguments + extra
     return try await withCheckedThrowingContinuation { continuation in
@@ -97,7 +98,7 @@ func runTollgateAsync(_ arguments: [String]) async throws -> (status: Int32, out
     @Test func messagesVerifyThePactWayToo() async throws {
         try await withProviderStack { stack in
             let url = stack.url("payment-service")!
-            let result = try await runTollgateAsync(["verify", "contracts/order-service-payment-service-messages.json", "--messages-url", url + "/_pact/messages"])
+            let result = try await runTollgateAsync(["verify", "contracts/order-service-payment-service-messages.json", "--messages-url", url + "/_pact/messages?token=" + stack.serviceToken])
             #expect(result.status == 0, "\(result.out)")
             #expect(result.out.contains("2 interaction(s), 2 passed"))
         }

@@ -90,7 +90,7 @@ public struct CatalogService: Sendable {
             await outbox.publish(eventIDs: [eventID])
             return try JSON.response(reservation)
         }
-        if options.providerStates { providerStates().register(on: router, recorder: outbox.publisher.recorder) }
+        if options.providerStates { providerStates().register(on: router, recorder: outbox.publisher.recorder, signer: signer) }
     }
 
     /// The states the contracts with the catalog name.

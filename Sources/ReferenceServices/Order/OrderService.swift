@@ -77,7 +77,7 @@ public struct OrderService: Sendable {
         }
         orders.put("/:id/status") { request, context in try await changeStatus(request, context) }
         orders.delete("/:id") { request, context in try await cancel(request, context) }
-        if options.providerStates { providerStates().register(on: router, recorder: outbox.publisher.recorder) }
+        if options.providerStates { providerStates().register(on: router, recorder: outbox.publisher.recorder, signer: signer) }
     }
 
     /// The states the contracts with the order service name: a real purchase by a new customer.

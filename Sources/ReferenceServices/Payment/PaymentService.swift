@@ -53,7 +53,7 @@ public struct PaymentService: Sendable {
             return try JSON.response(payment)
         }
         payments.post("/:id/refund") { request, context in try await refund(request, context) }
-        if options.providerStates { providerStates().register(on: router, recorder: outbox.publisher.recorder) }
+        if options.providerStates { providerStates().register(on: router, recorder: outbox.publisher.recorder, signer: signer) }
     }
 
     /// The states the contracts with the payment service name: each makes a real payment

@@ -132,7 +132,7 @@ public struct PaymentProvider: Sendable {
             }
             // The test payment methods need no set-up.
             states.on(".*") { _, _ in [:] }
-            states.register(on: router)
+            states.register(on: router, signer: signer)
         }
         router.post("/v1/payment_intents") { request, _ in try await createIntent(request) }
         router.get("/v1/payment_intents/:id") { _, context in

@@ -167,9 +167,16 @@ struct ProviderStates: Sendable {
 
     /// Adds `POST /_pact/provider-states`, and with a recorder `POST /_pact/messages`: the
     /// Pact way of verifying messages (set up the states, answer with the event they caused,
-    /// its metadata base64-encoded in `Pact-Message-Metadata`).
-    func register(on router: Router<ServiceContext>, recorder: EventRecorder? = nil) {
+    /// its metadata base64-encoded in `Pact-Message-Metadata`). Both change data and can mint
+    /// tokens, so both need a service or admin token: `Authorization: Bearer …`, or `?token=…`
+    /// for verifiers that cannot add a header to state-change calls (the Pact CLI's `-s URL`).
+    func register(on router: Router<ServiceContext>, recorder: EventRecorder? = nil, signer: JWTSigner) {
+        @Sendable func authorize(_ request: Request) throws {
+            let authorization = request.header("Authorization") ?? request.uri.queryParameters["token"].map { "Bearer " + String($0) }
+            _ = try signer.claims(authorization, requiring: [Role.admin, Role.service])
+        }
         router.post("/_pact/provider-states") { request, _ in
+            try authorize(request)
             let call = try await request.decodeJSON(Call.self)
             // Teardowns need nothing; the Pact reference verifier also calls with no state at all.
             guard call.action != "teardown", let state = call.state, !state.isEmpty else { return try JSON.response([String: JSONField]()) }
@@ -177,6 +184,7 @@ struct ProviderStates: Sendable {
         }
         guard let recorder else { return }
         let messages: @Sendable (Request, ServiceContext) async throws -> Response = { request, _ in
+            try authorize(request)
             let call = try await request.decodeJSON(MessageCall.self)
             var key: String?
             for state in call.providerStates ?? [] {

@@ -54,7 +54,7 @@ public struct UserService: Sendable {
             guard let user = try await store.user(id: id) else { throw APIError.notFound("user \(id)") }
             return try JSON.response(user.publicView)
         }
-        if options.providerStates { providerStates().register(on: router, recorder: outbox.publisher.recorder) }
+        if options.providerStates { providerStates().register(on: router, recorder: outbox.publisher.recorder, signer: signer) }
     }
 
     /// The states the contracts with the user service name.

@@ -26,7 +26,8 @@ enum ProviderContracts {
             options.consumer = consumer
             if let credential, consumer.hasSuffix("-service"), provider != "payment-provider" { options.headers = [("Authorization", "Bearer \(credential)")] }
             options.providerBaseURL = url
-            options.stateChangeURL = url + "/_pact/provider-states"
+            // Provider states change data: the state-change endpoint needs a service or admin token.
+            options.stateChangeURL = url + "/_pact/provider-states" + (credential.map { "?token=" + $0 } ?? "")
             options.kafkaBrokers = kafkaBrokers
             combined.results += try await ProviderVerifier(options: options).verify(pacts, progress: progress).results
         }

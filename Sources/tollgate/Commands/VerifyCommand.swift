@@ -15,7 +15,7 @@ struct VerifyCommand: AsyncParsableCommand {
 
     @OptionGroup var source: PactSourceOptions
     @Option(help: "The provider's base URL.") var providerBaseURL: String?
-    @Option(help: "Where provider states are set up: POST {state, params, action}.") var stateChangeURL: String?
+    @Option(help: "Where provider states are set up: POST {state, params, action} (a token it needs may ride in the query: ?token=…).") var stateChangeURL: String?
     @Flag(help: "Also call the state-change URL with action teardown after each interaction.") var stateChangeTeardown = false
     @Option(help: "Only pacts with this provider.") var provider: String?
     @Option(help: "Only pacts from this consumer.") var consumer: String?
@@ -49,8 +49,10 @@ struct VerifyCommand: AsyncParsableCommand {
             guard let url else { continue }
             guard let components = URLComponents(string: url), ["http", "https"].contains(components.scheme?.lowercased() ?? ""),
                   let host = components.host, !host.isEmpty, components.user == nil, components.password == nil,
-                  components.query == nil, components.fragment == nil else {
-                problems.append("\(flag) '\(Redaction.url(url))' must be an http(s) URL with a host and no credentials, query or fragment")
+                  flag != "--provider-base-url" || components.query == nil, components.fragment == nil else {
+                // The state-change and messages URLs may carry a query (a token the endpoint needs: ?token=…).
+                problems.append("\(flag) '\(Redaction.url(url))' must be an http(s) URL with a host and no credentials or fragment"
+                                + (flag == "--provider-base-url" ? " or query" : ""))
                 continue
             }
         }
