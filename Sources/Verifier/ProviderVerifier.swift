@@ -50,6 +50,8 @@ public struct ProviderVerifier: Sendable {
             try await waitForProvider(messages)
         }
         for (loaded, interaction) in work {
+            // A caller that stopped waiting (Ctrl-C in a gate) ends the run between interactions.
+            try Task.checkCancellation()
             let began = Date()
             let (outcome, target) = await verify(interaction)
             let result = InteractionResult(

@@ -38,6 +38,8 @@ public struct GatewayRoutes: Sendable {
 /// goes to the new services, the rest to the legacy monolith.
 public actor RolloutState {
     public private(set) var percent: Int
+    /// The lease last granted (it may have run out: `lease(at:)` says whether it is in force).
+    var currentLease: RolloutLease?
 
     public init(percent: Int) { self.percent = min(100, max(0, percent)) }
 
@@ -76,7 +78,34 @@ public struct Gateway: Sendable {
     }
 
     struct RolloutBody: Codable { let percent: Int }
-    struct RolloutView: Codable { let percent: Int; let legacyUpstream: String?; let stages: [Int] }
+    struct RolloutView: Codable {
+        let percent: Int; let legacyUpstream: String?; let stages: [Int]
+        /// Who holds the rollout now (never the lease's id).
+        let lease: LeaseView?
+    }
+    struct LeaseView: Codable { let holder: String; let expiresAt: Date }
+    struct LeaseRequest: Codable { let holder: String?; let ttlS: Int }
+    struct GrantedLease: Codable { let id: String; let holder: String; let expiresAt: Date }
+
+    static let stages = [0, 10, 25, 50, 75, 100]
+
+    func view() async -> RolloutView {
+        let lease = await rollout.lease()
+        return RolloutView(percent: await rollout.percent, legacyUpstream: legacy, stages: Self.stages,
+                           lease: lease.map { LeaseView(holder: $0.holder, expiresAt: $0.expiresAt) })
+    }
+
+    static func held(_ lease: RolloutLease) -> APIError {
+        APIError(.conflict, "rollout_leased", "the rollout is held by \(lease.holder) until \(ISO8601DateFormatter().string(from: lease.expiresAt)); "
+                 + "it moves with that lease only (X-Rollout-Lease)")
+    }
+
+    static func leaseSeconds(_ body: LeaseRequest) throws -> Int {
+        guard (1...RolloutLease.maximumSeconds).contains(body.ttlS) else {
+            throw APIError.invalid("'ttl_s' must be between 1 and \(RolloutLease.maximumSeconds) seconds")
+        }
+        return body.ttlS
+    }
 
     public func router(metrics: MetricsRegistry, options: ServiceOptions = ServiceOptions()) -> Router<ServiceContext> {
         let upstreams = [routes.users, routes.catalog, routes.orders]
@@ -85,15 +114,39 @@ public struct Gateway: Sendable {
             (base, { @Sendable in ((try? await pool.send(HTTPClientRequest(url: base + "/health", timeout: 2)))?.status == 200) })
         }))
         router.add(middleware: ProxyMiddleware(gateway: self))
-        router.get("/admin/rollout") { _, _ in
-            try JSON.response(RolloutView(percent: await rollout.percent, legacyUpstream: legacy, stages: [0, 10, 25, 50, 75, 100]))
-        }
+        router.get("/admin/rollout") { _, _ in try JSON.response(await view()) }
         router.put("/admin/rollout") { request, _ in
             _ = try signer.claims(request.header("Authorization"), requiring: [Role.admin])
             let body = try await request.decodeJSON(RolloutBody.self)
             guard (0...100).contains(body.percent) else { throw APIError.invalid("'percent' must be between 0 and 100") }
-            await rollout.set(body.percent)
-            return try JSON.response(RolloutView(percent: body.percent, legacyUpstream: legacy, stages: [0, 10, 25, 50, 75, 100]))
+            if let held = await rollout.set(body.percent, leaseID: request.header("X-Rollout-Lease")) { throw Self.held(held) }
+            return try JSON.response(await view())
+        }
+        router.post("/admin/rollout/lease") { request, _ in
+            _ = try signer.claims(request.header("Authorization"), requiring: [Role.admin])
+            let body = try await request.decodeJSON(LeaseRequest.self)
+            let holder = (body.holder ?? "").trimmingCharacters(in: .whitespacesAndNewlines)
+            guard (1...200).contains(holder.count), !holder.contains(where: \.isNewline) else {
+                throw APIError.invalid("'holder' must say who takes the lease, in 1 to 200 characters on one line")
+            }
+            let (lease, granted) = await rollout.acquire(holder: holder, seconds: try Self.leaseSeconds(body))
+            guard granted else { throw Self.held(lease) }
+            return try JSON.response(GrantedLease(id: lease.id, holder: lease.holder, expiresAt: lease.expiresAt), status: .created)
+        }
+        router.put("/admin/rollout/lease/:id") { request, context in
+            _ = try signer.claims(request.header("Authorization"), requiring: [Role.admin])
+            let body = try await request.decodeJSON(LeaseRequest.self)
+            guard let lease = await rollout.renew(try context.parameters.require("id"), seconds: try Self.leaseSeconds(body)) else {
+                throw APIError(.notFound, "no_lease", "that lease is not in force (it was released or ran out)")
+            }
+            return try JSON.response(GrantedLease(id: lease.id, holder: lease.holder, expiresAt: lease.expiresAt))
+        }
+        router.delete("/admin/rollout/lease/:id") { request, context in
+            _ = try signer.claims(request.header("Authorization"), requiring: [Role.admin])
+            guard await rollout.release(try context.parameters.require("id")) else {
+                throw APIError(.notFound, "no_lease", "that lease is not in force (it was released or ran out)")
+            }
+            return try JSON.response(["released": true])
         }
         if let backfill {
             router.post("/admin/backfill") { request, _ in

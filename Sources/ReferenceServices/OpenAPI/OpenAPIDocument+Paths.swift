@@ -141,8 +141,18 @@ extension OpenAPIDocument {
         [
             "/admin/rollout": [
                 "get": operation("The strangler rollout", [200: reply("rollout", S.ref("Rollout"))], errors: []),
-                "put": operation("Set the share of users on the new services (admin)", [200: reply("set", S.ref("Rollout"))], errors: [403],
-                                 body: S.ref("RolloutChange"), secured: true),
+                "put": operation("Set the share of users on the new services (admin; with X-Rollout-Lease while a lease is in force)",
+                                 [200: reply("set", S.ref("Rollout"))], errors: [403, 409], body: S.ref("RolloutChange"), secured: true),
+            ],
+            "/admin/rollout/lease": [
+                "post": operation("Take the rollout for a while (admin): a second holder is refused", [201: reply("granted", S.ref("Lease"))],
+                                  errors: [403, 409], body: S.ref("LeaseRequest"), secured: true),
+            ],
+            "/admin/rollout/lease/{id}": [
+                "put": operation("Extend a lease (admin)", [200: reply("extended", S.ref("Lease"))], errors: [403, 404], body: S.ref("LeaseRequest"),
+                                 parameters: [pathParameter("id")], secured: true),
+                "delete": operation("Release a lease (admin)", [200: reply("released", S.object(["released": ["type": "boolean"]], required: ["released"]))],
+                                    errors: [403, 404], parameters: [pathParameter("id")], secured: true),
             ],
         ]
     }

@@ -74,6 +74,8 @@ struct FlowCommand: AsyncParsableCommand {
         var results: [FlowResult] = []
         for flow in flows {
             for iteration in 1...iterations {
+                // A caller that stopped waiting (Ctrl-C in a gate) ends the runs between iterations.
+                if Task.isCancelled { break }
                 let result = await runner.run(flow, iteration: iteration)
                 show(result)
                 results.append(result)

@@ -88,10 +88,24 @@ struct GateCommand: AsyncParsableCommand {
         do {
             before = try await admin.rollout()
             try await admin.authenticate(token: gate.gateway.adminToken, email: gate.gateway.adminEmail, password: gate.gateway.adminPassword)
+            // A second gate on this gateway is refused while this one holds the rollout.
+            try await admin.takeLease(holder: "gate \(gate.name) stage \(stage) (\(ProcessInfo.processInfo.hostName), pid \(ProcessInfo.processInfo.processIdentifier))")
             try await admin.setRollout(stage)
         } catch {
+            await admin.releaseLease()
             cannotStart("\(error)", gate: gate, started: started)
         }
+        let renewal = Task {
+            while !Task.isCancelled {
+                try? await Task.sleep(for: .seconds(GatewayAdmin.leaseSeconds / 3))
+                if !Task.isCancelled, !(await admin.renewLease()) {
+                    FileHandle.standardError.write(Data("Warning: the gate lost its lease on \(admin.url)'s rollout; another gate may move it.\n".utf8))
+                }
+            }
+        }
+        defer { renewal.cancel() }
+        // A second Ctrl-C exits at once, but not before the rollout is back where it was.
+        ShutdownSignals.shared.beforeExiting { admin.restoreNow(before) }
         print("Gate \(gate.name): stage \(stage) % (the gateway was at \(before) %, now \(stage) %)")
 
         let abort = GateAbort()
@@ -111,17 +125,20 @@ struct GateCommand: AsyncParsableCommand {
         }
         if let contracts = gate.contracts, !abort.isAborted {
             print("\nContracts (\(contracts.pacts.joined(separator: ", "))):")
-            do { parts.verification = try await verify(contracts, token: admin.token, brokers: brokers) } catch { parts.problems.append("contracts: \(error)") }
+            do { parts.verification = try await abort.unlessAborted { try await verify(contracts, token: admin.token, brokers: brokers) } } catch {
+                parts.problems.append("contracts: \(error)")
+            }
         }
         if !flows.isEmpty, !abort.isAborted {
             print("\nFlows through the gateway:")
             do {
-                parts.flows = try await FlowCommand.run(flows, target: TargetURL(gate.gateway.url)!, kafkaBrokers: brokers, iterations: gate.flowIterations) { run in
+                let target = TargetURL(gate.gateway.url)!, iterations = gate.flowIterations
+                parts.flows = try await abort.unlessAborted { try await FlowCommand.run(flows, target: target, kafkaBrokers: brokers, iterations: iterations) { run in
                     // One line per run; every step is in the reports.
                     let failed = run.steps.first { $0.status == .failed }
                     Swift.print("  \(run.passed ? "✓" : "✗") \(run.flow) #\(run.iteration)  \(String(format: "%.2f s", run.seconds))"
                                 + (failed.map { "  — \($0.failure ?? "\($0.name): a check failed")" } ?? ""))
-                }
+                } }
             } catch { parts.problems.append("flows: \(error)") }
         }
         if !abort.isAborted {
@@ -192,6 +209,9 @@ struct GateCommand: AsyncParsableCommand {
             rollout.after = nil
             rollout.note = "Could not set the gateway's rollout: \(error)"
         }
+        renewal.cancel()
+        await admin.releaseLease()
+        ShutdownSignals.shared.beforeExiting {}
         var report = GateReport(gate: gate.name, source: gateFile, target: gate.gateway.url, startedAt: started, seconds: Date().timeIntervalSince(started),
                                 rollout: rollout, verdict: verdict, triggers: triggers, verification: parts.verification, flows: parts.flows,
                                 load: parts.load, consistency: parts.consistency, problems: parts.problems, abortedBecause: abort.reason)
@@ -354,6 +374,29 @@ final class GateAbort: Sendable {
     var reason: String? { state.withLock { $0.reason } }
     var isAborted: Bool { reason != nil }
 
+    /// Runs `work`, but returns nil as soon as the gate is aborted: the work is cancelled (it
+    /// stops at its next check) and the gate goes on to put the rollout back and report.
+    func unlessAborted<T: Sendable>(_ work: @escaping @Sendable () async throws -> T) async throws -> T? {
+        let task = Task { try await work() }
+        let watcher = Task {
+            while !isAborted, !Task.isCancelled { try? await Task.sleep(for: .milliseconds(100)) }
+            if isAborted { task.cancel() }
+        }
+        defer { watcher.cancel() }
+        return try await withTaskCancellationHandler {
+            try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<T?, any Error>) in
+                let once = ResumeOnce(continuation)
+                Task { once.resume(with: await task.result.map { Optional($0) }) }
+                Task {
+                    await watcher.value
+                    if self.isAborted { once.resume(with: .success(nil)) }
+                }
+            }
+        } onCancel: {
+            task.cancel()
+        }
+    }
+
     func abort(_ reason: String) {
         let run = state.withLock { state -> LoadRun? in
             state.reason = state.reason ?? reason
@@ -369,6 +412,15 @@ final class GateAbort: Sendable {
         }
         if let reason { run?.stop(because: reason) }
     }
+}
+
+/// Resumes a continuation once, whichever of several tasks comes first.
+private final class ResumeOnce<T: Sendable>: Sendable {
+    private let continuation: Mutex<CheckedContinuation<T, any Error>?>
+
+    init(_ continuation: CheckedContinuation<T, any Error>) { self.continuation = Mutex(continuation) }
+
+    func resume(with result: Result<T, any Error>) { continuation.withLock { $0.take() }?.resume(with: result) }
 }
 
 struct GateSetupError: Error, CustomStringConvertible {

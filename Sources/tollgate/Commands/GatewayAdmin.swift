@@ -3,11 +3,16 @@ import SLO
 import Synchronization
 import Transport
 
-/// The gateway's admin API: an admin token, and the rollout percentage.
+/// The gateway's admin API: an admin token, the rollout percentage, and the lease that keeps
+/// a second gate from moving the rollout meanwhile.
 final class GatewayAdmin: Sendable {
     let url: String
     private let pool = HTTPClientPool()
     private let tokenBox = Mutex<String?>(nil)
+    /// The lease this gate holds, sent with every rollout change.
+    private let leaseBox = Mutex<String?>(nil)
+    /// How long a lease lasts; the gate renews it a third of the way through.
+    static let leaseSeconds = 120
 
     init(url: String) { self.url = url.hasSuffix("/") ? String(url.dropLast()) : url }
 
@@ -43,8 +48,60 @@ final class GatewayAdmin: Sendable {
         let body = try JSONSerialization.data(withJSONObject: ["percent": percent])
         let response = try await send("PUT", "/admin/rollout", body: Array(body), authorized: true)
         guard response.status == 200 else {
-            throw GateSetupError("PUT \(url)/admin/rollout answered \(response.status)\(response.status == 401 || response.status == 403 ? " (the token is not an admin's)" : "")")
+            throw GateSetupError("PUT \(url)/admin/rollout answered \(response.status)\(response.status == 401 || response.status == 403 ? " (the token is not an admin's)" : "")"
+                                 + (response.status == 409 ? ": \(Self.message(response))" : ""))
         }
+    }
+
+    /// Takes the rollout for this gate (`holder` says who in the gateway's refusals to others).
+    /// A gateway without leases (404) is used without one; a lease held by another is an error naming it.
+    func takeLease(holder: String) async throws {
+        let body = try JSONSerialization.data(withJSONObject: ["holder": holder, "ttl_s": Self.leaseSeconds])
+        let response = try await send("POST", "/admin/rollout/lease", body: Array(body), authorized: true)
+        switch response.status {
+        case 201:
+            guard let object = try? JSONSerialization.jsonObject(with: Data(response.body)) as? [String: Any], let id = object["id"] as? String else {
+                throw GateSetupError("POST \(url)/admin/rollout/lease answered no lease id")
+            }
+            leaseBox.withLock { $0 = id }
+        case 404, 405: return
+        case 409: throw GateSetupError("another gate is running on \(url): \(Self.message(response))")
+        default: throw GateSetupError("POST \(url)/admin/rollout/lease answered \(response.status): \(Self.message(response))")
+        }
+    }
+
+    /// Extends the lease (a long gate calls it every `leaseSeconds / 3`); false when it was lost.
+    func renewLease() async -> Bool {
+        guard let id = leaseBox.withLock({ $0 }) else { return true }
+        guard let body = try? JSONSerialization.data(withJSONObject: ["ttl_s": Self.leaseSeconds]),
+              let response = try? await send("PUT", "/admin/rollout/lease/\(id)", body: Array(body), authorized: true) else { return false }
+        return response.status == 200
+    }
+
+    /// Gives the rollout back.
+    func releaseLease() async {
+        guard let id = leaseBox.withLock({ $0 }) else { return }
+        _ = try? await send("DELETE", "/admin/rollout/lease/\(id)", body: [], authorized: true)
+        leaseBox.withLock { $0 = nil }
+    }
+
+    /// The same, blocking: for the second Ctrl-C, which cannot wait for the cooperative pool.
+    func restoreNow(_ percent: Int) {
+        let client = HTTPClient()
+        var headers: [(name: String, value: String)] = [("Content-Type", "application/json")]
+        if let token { headers.append(("Authorization", "Bearer " + token)) }
+        if let lease = leaseBox.withLock({ $0 }) { headers.append(("X-Rollout-Lease", lease)) }
+        _ = try? client.send(HTTPClientRequest(method: "PUT", url: url + "/admin/rollout", headers: headers, body: Array(#"{"percent": \#(percent)}"#.utf8), timeout: 3))
+        if let lease = leaseBox.withLock({ $0 }) {
+            _ = try? client.send(HTTPClientRequest(method: "DELETE", url: url + "/admin/rollout/lease/\(lease)", headers: headers, timeout: 3))
+        }
+    }
+
+    /// The error message of a JSON error answer, or its first bytes.
+    static func message(_ response: HTTPClientResponse) -> String {
+        if let object = try? JSONSerialization.jsonObject(with: Data(response.body)) as? [String: Any],
+           let error = object["error"] as? [String: Any], let message = error["message"] as? String { return message }
+        return String(decoding: response.body.prefix(200), as: UTF8.self)
     }
 
     /// Asks the gateway to copy what each side lacks (`POST /admin/backfill`); the counts it answers.
@@ -70,6 +127,7 @@ final class GatewayAdmin: Sendable {
     private func send(_ method: String, _ path: String, body: [UInt8], authorized: Bool) async throws -> HTTPClientResponse {
         var headers: [(name: String, value: String)] = [("Content-Type", "application/json"), ("Accept", "application/json")]
         if authorized, let token { headers.append(("Authorization", "Bearer " + token)) }
+        if authorized, let lease = leaseBox.withLock({ $0 }) { headers.append(("X-Rollout-Lease", lease)) }
         do {
             return try await pool.send(HTTPClientRequest(method: method, url: url + path, headers: headers, body: body, timeout: 10))
         } catch {

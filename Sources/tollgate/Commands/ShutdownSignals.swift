@@ -10,6 +10,8 @@ final class ShutdownSignals: Sendable {
     private struct State {
         var received = false
         var waiters: [CheckedContinuation<Void, Never>] = []
+        /// Runs on the second signal, before the process exits.
+        var lastWords: (@Sendable () -> Void)?
     }
     private let sources: SignalSources
 
@@ -29,15 +31,22 @@ final class ShutdownSignals: Sendable {
     }
 
     private func received() {
-        let (first, waiters) = state.withLock { state -> (Bool, [CheckedContinuation<Void, Never>]) in
+        let (first, waiters, lastWords) = state.withLock { state -> (Bool, [CheckedContinuation<Void, Never>], (@Sendable () -> Void)?) in
             defer { state.received = true; state.waiters = [] }
-            return (!state.received, state.waiters)
+            return (!state.received, state.waiters, state.lastWords)
         }
         guard first else {
             FileHandle.standardError.write(Data("\nSecond signal: exiting now.\n".utf8))
+            // On the signal queue, not the cooperative pool: blocking here is fine and brief.
+            lastWords?()
             exit(130)
         }
         waiters.forEach { $0.resume() }
+    }
+
+    /// What must still happen if a second signal ends the process at once (put a rollout back).
+    func beforeExiting(_ action: @escaping @Sendable () -> Void) {
+        state.withLock { $0.lastWords = action }
     }
 
     /// Returns when the first SIGINT or SIGTERM arrives (at once if one already did).
