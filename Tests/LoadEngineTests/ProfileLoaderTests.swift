@@ -170,4 +170,17 @@ import Testing
             #expect(throws: ProfileError.self, "\(field)") { try ProfileLoader.parse(text, file: "p.yaml") }
         }
     }
+
+    /// A file that is not a profile (a stage path of /etc/shadow) is refused without its contents.
+    @Test func aFileOfAnotherKindIsNeverEchoed() {
+        for text in ["root:$6$secrethash:19000:0:99999:7:::\nbin:*:19000:0:99999:7:::\n", "root:$6$secrethash: [unclosed\n", "$6$secrethash\n"] {
+            do {
+                _ = try ProfileLoader.parse(text, file: "/etc/shadow")
+                Issue.record("read as a profile")
+            } catch {
+                #expect(!"\(error)".contains("secrethash") && !"\(error)".contains("bin"), "\(error)")
+                #expect("\(error)".contains("/etc/shadow"))
+            }
+        }
+    }
 }

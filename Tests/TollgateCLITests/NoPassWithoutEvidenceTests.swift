@@ -75,3 +75,24 @@ import Testing
         #expect(result.status == 2 && result.err.contains("must not contain CR, LF or NUL"), "\(result.err)")
     }
 }
+
+/// Credentials in a gate file never reach its reports.
+@Suite struct GateSecretsTests {
+    @Test func databaseCredentialsStayOutOfEveryReport() async throws {
+        let folder = try temporaryFolder("gate-secrets")
+        defer { try? FileManager.default.removeItem(at: folder) }
+        try await withStack({ c in c.rolloutPercent = 10 }) { stack in
+            let database = "postgresql://tollgate:s3cr3t-pa55@word@127.0.0.1:1/orders?sslmode=disable&password=hunter2-long"
+            let consistency = """
+                  - {name: orders, source: "\(database)", target: "\(database)", table: orders}
+                """
+            let file = try GateCommandTests.gateFile(stack, in: folder, contracts: false, flows: [], consistency: consistency)
+            let json = folder.appendingPathComponent("g.json"), html = folder.appendingPathComponent("g.html"), junit = folder.appendingPathComponent("g.xml")
+            let result = try await runTollgateAsync(["gate", file, "--stage", "25", "--duration", "1s", "--json", json.path, "--html", html.path, "--junit", junit.path])
+            #expect(result.out.contains("consistency orders"), "the comparison could not run and says so: \(result.out)")
+            for text in [result.out, result.err] + [json, html, junit].map({ (try? String(contentsOf: $0, encoding: .utf8)) ?? "" }) {
+                #expect(!text.contains("hunter2") && !text.contains("s3cr3t") && !text.contains("pa55") && !text.contains("word@127"), "\(text.prefix(2000))")
+            }
+        }
+    }
+}

@@ -33,7 +33,18 @@ struct NodeReader {
         let substituted = ProfileLoader.substitute(text, environment: environment, reader: &self)
         let root: Node?
         do { root = try Yams.compose(yaml: substituted) } catch {
-            throw ProfileError(problems: problems + [ProfileProblem(file: file, line: nil, field: "", message: "not YAML: \(error)")])
+            // The parser's position and problem only: never the text around it (the file may not be ours to show).
+            let first = "\(error)".split(separator: "\n").first.map(String.init) ?? "unreadable"
+            throw ProfileError(problems: problems + [ProfileProblem(file: file, line: nil, field: "", message: "not YAML: \(first.prefix(200))")])
+        }
+        // A file none of whose top-level fields is known is not this kind of file at all: say so
+        // without echoing its contents (a stage path of /etc/shadow must not print the hashes).
+        if let root, case .mapping(let top) = root, !top.keys.contains(where: { $0.string.map(allowed.contains) ?? false }) {
+            throw ProfileError(problems: problems + [ProfileProblem(file: file, line: nil, field: "",
+                                                                    message: "not a file of this kind: none of its \(top.count) top-level fields is known (expected \(allowed.sorted().joined(separator: ", ")))")])
+        }
+        if let root, case .scalar = root {
+            throw ProfileError(problems: problems + [ProfileProblem(file: file, line: nil, field: "", message: "not a file of this kind: expected a mapping (key: value)")])
         }
         guard let root, let top = mapping(root, "", allowed: allowed) else {
             if root == nil { problem(nil, "", empty) }
