@@ -20,11 +20,23 @@ public struct RunMetrics: Sendable, Equatable, Codable {
 
     public init() {}
 
+    /// The most request names (and, apart, tags) kept apart: each costs two latency histograms
+    /// (about 400 KB), so a profile or a result with thousands of names would cost gigabytes.
+    /// Requests of further names count under `otherGroup`.
+    public static let maximumGroups = 100
+    /// Where the requests of names (or tags) past `maximumGroups` are counted.
+    public static let otherGroup = "(other)"
+
+    /// The group `name` counts under in `groups`: itself, or `otherGroup` once the groups are full.
+    public static func group(_ name: String, in groups: [String: RequestStats]) -> String {
+        groups[name] != nil || groups.count < maximumGroups ? name : otherGroup
+    }
+
     /// Adds another shard's (or another event loop's) figures.
     public mutating func merge(_ other: RunMetrics) {
         total.add(other.total)
-        for (name, stats) in other.byName { byName[name, default: RequestStats()].add(stats) }
-        for (tag, stats) in other.byTag { byTag[tag, default: RequestStats()].add(stats) }
+        for (name, stats) in other.byName { byName[Self.group(name, in: byName), default: RequestStats()].add(stats) }
+        for (tag, stats) in other.byTag { byTag[Self.group(tag, in: byTag), default: RequestStats()].add(stats) }
         for (kind, tally) in other.errors { errors[kind, default: ErrorTally()].add(tally) }
         for (check, tally) in other.checks { checks[check, default: CheckTally()].add(tally) }
         iterations += other.iterations
@@ -49,8 +61,8 @@ public struct RunMetrics: Sendable, Equatable, Codable {
     public init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
         total = try c.decode(RequestStats.self, forKey: .total)
-        byName = try c.decode([String: RequestStats].self, forKey: .byName)
-        byTag = try c.decode([String: RequestStats].self, forKey: .byTag)
+        byName = try Self.groups(c, .byName)
+        byTag = try Self.groups(c, .byTag)
         errors = try c.decode([ErrorClass: ErrorTally].self, forKey: .errors)
         checks = try c.decode([String: CheckTally].self, forKey: .checks)
         iterations = try DecodedFigures.count(c, .iterations)
@@ -59,5 +71,23 @@ public struct RunMetrics: Sendable, Equatable, Codable {
         for tally in errors.values { _ = try DecodedFigures.check(tally.count, c, .errors) }
         schedulerLateness = try c.decode(LatencyHistogram.self, forKey: .schedulerLateness)
         timeSeries = try c.decode(TimeSeries.self, forKey: .timeSeries)
+    }
+
+    private struct GroupKey: CodingKey {
+        let stringValue: String
+        init(stringValue: String) { self.stringValue = stringValue }
+        var intValue: Int? { nil }
+        init?(intValue: Int) { nil }
+    }
+
+    /// Request groups by name or tag, counted before any is decoded: too many is an error, not gigabytes.
+    private static func groups(_ c: KeyedDecodingContainer<CodingKeys>, _ key: CodingKeys) throws -> [String: RequestStats] {
+        let nested = try c.nestedContainer(keyedBy: GroupKey.self, forKey: key)
+        guard nested.allKeys.count <= maximumGroups + 1 else {
+            throw DecodingError.dataCorruptedError(forKey: key, in: c, debugDescription: "\(key.stringValue) has \(nested.allKeys.count) groups; at most \(maximumGroups + 1)")
+        }
+        var groups: [String: RequestStats] = [:]
+        for group in nested.allKeys { groups[group.stringValue] = try nested.decode(RequestStats.self, forKey: group) }
+        return groups
     }
 }

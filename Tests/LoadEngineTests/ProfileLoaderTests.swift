@@ -183,4 +183,15 @@ import Testing
             }
         }
     }
+
+    /// A feeder's size is checked before it is read: a sparse 2 GB file is refused at once.
+    @Test func aHugeFeederIsRefusedBeforeItIsRead() throws {
+        let file = FileManager.default.temporaryDirectory.appendingPathComponent("huge-\(UUID()).csv")
+        FileManager.default.createFile(atPath: file.path, contents: Data("id\n".utf8))
+        defer { try? FileManager.default.removeItem(at: file) }
+        let handle = try FileHandle(forWritingTo: file)
+        try handle.truncate(atOffset: 2 << 30)
+        try handle.close()
+        #expect(throws: FeederError.self) { try Feeder.load(name: "users", mode: .roundRobin, file: file) }
+    }
 }

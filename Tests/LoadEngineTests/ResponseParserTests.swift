@@ -31,6 +31,19 @@ import Testing
         #expect(parser.head.keepAlive)
     }
 
+    /// A chunk-size line that never ends is an error once it passes the line limit, not a buffer that grows forever.
+    @Test func anEndlessChunkSizeLineIsRefused() throws {
+        var parser = ResponseParser()
+        parser.expect(methodIsHead: false, keepHeaders: false, keepBody: false, bodyLimit: 0)
+        var pending = ByteBuffer(string: "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n")
+        var refused = false
+        for _ in 0..<100 {
+            pending.writeString(String(repeating: "0", count: 1_000))
+            do { _ = try parser.parse(&pending) } catch { refused = true; break }
+        }
+        #expect(refused && pending.readableBytes < 2 * ResponseParser.lineLimit)
+    }
+
     @Test func aLengthFramesTheBodyAndConnectionCloseIsHonoured() throws {
         let parser = try #require(try Self.read("HTTP/1.1 404 Not Found\r\ncontent-length: 4\r\nConnection: close\r\n\r\nnope", pieces: 5))
         #expect(parser.head.status == 404 && String(decoding: parser.body, as: UTF8.self) == "nope")

@@ -97,3 +97,19 @@ import Testing
         #expect(GateVerdict(stage: 25, triggers: [trigger]).action == .pause)
     }
 }
+
+/// Memory stays bounded however many request names a profile or a result has.
+@Suite struct GroupCapTests {
+    @Test func namesPastTheCapCountTogether() {
+        var merged = RunMetrics()
+        for n in 0..<300 {
+            var one = RunMetrics()
+            one.byName["step \(n)"] = RequestStats()
+            one.byName["step \(n)"]?.requests = 1
+            merged.merge(one)
+        }
+        #expect(merged.byName.count == RunMetrics.maximumGroups + 1)
+        #expect(merged.byName[RunMetrics.otherGroup]?.requests == 300 - RunMetrics.maximumGroups)
+        #expect(merged.byName.values.reduce(0) { $0 + $1.requests } == 300, "no request is lost")
+    }
+}

@@ -36,7 +36,7 @@ import Testing
 
     @Test(arguments: [
         "bucket without a count", "empty bucket", "count 2^64-1", "negative length", "interval 0", "interval -1", "requests Int.max",
-        "negative requests", "negative check count", "negative duration",
+        "negative requests", "negative check count", "negative duration", "2000 names",
     ])
     func aHostileFigureIsAnError(_ kind: String) throws {
         let data = try Self.edited { json in
@@ -58,6 +58,11 @@ import Testing
                     metrics["total"] = total
                 }
             case "negative check count": Self.metrics(&json) { $0["checks"] = ["status is 200": ["passed": -5, "failed": 0]] }
+            case "2000 names":
+                Self.metrics(&json) { metrics in
+                    let one = (metrics["by_name"] as! [String: Any])["list products"]!
+                    metrics["by_name"] = Dictionary(uniqueKeysWithValues: (0..<2000).map { ("name \($0)", one) })
+                }
             default:
                 var run = json["run"] as! [String: Any]
                 run["duration_s"] = -1e308

@@ -43,10 +43,24 @@ public final class Feeder: Sendable {
         return Feeder(name: name, mode: mode, rows: rows.enumerated().filter { $0.offset % shard.count == shard.index }.map(\.element))
     }
 
+    /// The largest feeder file.
+    static let maximumBytes = 64 * 1024 * 1024
+
+    /// At most `limit` bytes of `file`; more is an error (a device or pipe has no size to check first).
+    static func read(_ file: URL, atMost limit: Int) throws -> Data {
+        let handle = try FileHandle(forReadingFrom: file)
+        defer { try? handle.close() }
+        let data = try handle.read(upToCount: limit + 1) ?? Data()
+        guard data.count <= limit else { throw FeederError(file: file.path, reason: "larger than 64 MB") }
+        return data
+    }
+
     /// Reads a CSV file with a header row, or a JSON array of objects.
     public static func load(name: String, mode: Mode, file: URL) throws -> Feeder {
-        let data = try Data(contentsOf: file)
-        guard data.count <= 64 * 1024 * 1024 else { throw FeederError(file: file.path, reason: "larger than 64 MB") }
+        // The size is checked before anything is read: a 2 GB (or sparse) file costs no memory.
+        let size = (try? FileManager.default.attributesOfItem(atPath: file.path)[.size] as? Int) ?? 0
+        guard size <= maximumBytes else { throw FeederError(file: file.path, reason: "larger than 64 MB") }
+        let data = try Self.read(file, atMost: maximumBytes)
         if file.pathExtension.lowercased() == "json" {
             guard case .array(let items) = try JSONParser.parse(data) else { throw FeederError(file: file.path, reason: "expected a JSON array of objects") }
             var rows: [[String: JSONValue]] = []

@@ -24,8 +24,8 @@ final class LoopCollector: @unchecked Sendable {
             stats.rawLatency.record(micros: raw)
         }
         add(&metrics.total)
-        add(&metrics.byName[step.name, default: RequestStats()])
-        for tag in step.tags { add(&metrics.byTag[tag, default: RequestStats()]) }
+        add(&metrics.byName[RunMetrics.group(step.name, in: metrics.byName), default: RequestStats()])
+        for tag in step.tags { add(&metrics.byTag[RunMetrics.group(tag, in: metrics.byTag), default: RequestStats()]) }
         for check in outcome.checks {
             if check.passed { metrics.checks[check.description, default: CheckTally()].passed += 1 } else { metrics.checks[check.description, default: CheckTally()].failed += 1 }
         }

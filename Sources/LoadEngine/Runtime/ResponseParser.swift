@@ -29,6 +29,8 @@ struct ResponseParser {
 
     /// The largest response head accepted.
     static let headLimit = 64 * 1024
+    /// The longest chunk-size, chunk-end or trailer line accepted.
+    static let lineLimit = 8 * 1024
 
     private var state = State.head
     private(set) var head = Head()
@@ -74,7 +76,7 @@ struct ResponseParser {
                 if remaining - take > 0 { state = .fixed(remaining: remaining - take); return false }
                 return true
             case .chunkSize:
-                guard let line = Self.readLine(&buffer) else { return false }
+                guard let line = try Self.readLine(&buffer, limit: Self.lineLimit) else { return false }
                 let digits = line.prefix { $0 != UInt8(ascii: ";") }.filter { $0 != UInt8(ascii: " ") }
                 guard !digits.isEmpty, digits.count <= 15, let size = Int(String(decoding: digits, as: UTF8.self), radix: 16) else {
                     throw .malformed("a bad chunk size")
@@ -86,11 +88,11 @@ struct ResponseParser {
                 if remaining - take > 0 { state = .chunkData(remaining: remaining - take); return false }
                 state = .chunkEnd
             case .chunkEnd:
-                guard let line = Self.readLine(&buffer) else { return false }
+                guard let line = try Self.readLine(&buffer, limit: Self.lineLimit) else { return false }
                 guard line.isEmpty else { throw .malformed("a chunk not followed by CRLF") }
                 state = .chunkSize
             case .trailers:
-                guard let line = Self.readLine(&buffer) else { return false }
+                guard let line = try Self.readLine(&buffer, limit: Self.lineLimit) else { return false }
                 if line.isEmpty { return true }
             case .untilClose:
                 consumeBody(&buffer, buffer.readableBytes)
@@ -174,9 +176,13 @@ struct ResponseParser {
         }
     }
 
-    /// One line without its CRLF, or nil when the line has not fully arrived.
-    static func readLine(_ buffer: inout ByteBuffer) -> [UInt8]? {
-        guard let newline = buffer.readableBytesView.firstIndex(of: UInt8(ascii: "\n")) else { return nil }
+    /// One line without its CRLF, or nil when the line has not fully arrived; a line longer than
+    /// `limit` is malformed (an endless chunk-size line must not grow the buffer without end).
+    static func readLine(_ buffer: inout ByteBuffer, limit: Int) throws(ParseError) -> [UInt8]? {
+        guard let newline = buffer.readableBytesView.prefix(limit + 2).firstIndex(of: UInt8(ascii: "\n")) else {
+            if buffer.readableBytes > limit + 1 { throw .malformed("a line longer than \(limit) bytes in a chunked body") }
+            return nil
+        }
         let length = newline - buffer.readableBytesView.startIndex
         var line = buffer.readBytes(length: length + 1)!
         line.removeLast()
