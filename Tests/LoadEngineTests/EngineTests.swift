@@ -188,4 +188,32 @@ import Testing
             #expect(TargetURL(bad) == nil, "\(bad)")
         }
     }
+
+    /// A check whose regular expression takes long runs off the event loop: the other users'
+    /// requests are answered and measured as before, not charged with the stall.
+    @Test func aSlowPatternCheckDoesNotStallTheLoop() async throws {
+        try await withTarget { target in
+            let profile = try profile("""
+                scenarios:
+                  patterns:
+                    executor: constant-arrival-rate
+                    rate: 2
+                    duration: 2s
+                    steps: [{name: pattern, path: /redos, check: {json: {$.text: {matches: "^(a|aa)+$"}}}}]
+                  shoppers:
+                    executor: constant-arrival-rate
+                    rate: 50
+                    duration: 2s
+                    steps: [{name: fast, path: /fast}]
+                slos: ["p99{name=fast}<10s"]
+                """, target: target)
+            var options = RunOptions()
+            options.eventLoops = 1
+            let outcome = try await LoadRun(profile: profile, target: target.target, options: options).run()
+            let fast = try #require(outcome.metrics.byName["fast"])
+            #expect(fast.requests >= 90 && fast.errors == 0)
+            #expect(fast.latency.milliseconds(atPercentile: 99) < 500, "the fast requests waited for the pattern checks: p99 \(fast.latency.milliseconds(atPercentile: 99)) ms")
+            #expect(outcome.metrics.byName["pattern"]?.errors == outcome.metrics.byName["pattern"]?.requests, "the pattern does not match")
+        }
+    }
 }

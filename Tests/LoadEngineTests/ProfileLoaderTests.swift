@@ -187,7 +187,7 @@ import Testing
     /// A feeder's size is checked before it is read: a sparse 2 GB file is refused at once.
     @Test func aHugeFeederIsRefusedBeforeItIsRead() throws {
         let file = FileManager.default.temporaryDirectory.appendingPathComponent("huge-\(UUID()).csv")
-        FileManager.default.createFile(atPath: file.path, contents: Data("id\n".utf8))
+        try Data("id\n".utf8).write(to: file)
         defer { try? FileManager.default.removeItem(at: file) }
         let handle = try FileHandle(forWritingTo: file)
         try handle.truncate(atOffset: 2 << 30)

@@ -58,7 +58,8 @@ final class TargetBox: Sendable {
     func set(_ target: TestTarget) { value.withLock { $0 = target } }
 }
 
-/// Routes: /fast, /items/ID, /slow (200 ms), /status/CODE, /stall (held during the stall window).
+/// Routes: /fast, /items/ID, /slow (200 ms), /status/CODE, /stall (held during the stall window), /redos (text a
+/// regular expression like ^(a|aa)+$ takes long to reject).
 final class TestTargetHandler: ChannelInboundHandler {
     typealias InboundIn = HTTPServerRequestPart
     typealias OutboundOut = HTTPServerResponsePart
@@ -83,6 +84,7 @@ final class TestTargetHandler: ChannelInboundHandler {
         var body = ""
         switch parts.first {
         case "fast": body = #"{"id": 7, "status": "ok"}"#
+        case "redos": body = #"{"text": "\#(String(repeating: "a", count: 34))b"}"#
         case "items": body = #"{"id": "\#(parts.count > 1 ? parts[1] : "?")"}"#
         case "slow": delay = 0.2
         case "status": status = HTTPResponseStatus(statusCode: Int(parts.count > 1 ? parts[1] : "500") ?? 500)

@@ -78,24 +78,29 @@ public final class LoadRun: Sendable {
 
     public func run(progress: @Sendable (ProgressSnapshot) -> Void = { _ in }) async throws -> RunOutcome {
         let group = MultiThreadedEventLoopGroup(numberOfThreads: options.eventLoops)
+        // Checks with regular expressions run here, never on the loops.
+        let checkPool = NIOThreadPool(numberOfThreads: 2)
+        checkPool.start()
         do {
-            let outcome = try await run(on: group, progress: progress)
+            let outcome = try await run(on: group, checkPool: checkPool, progress: progress)
+            try? await checkPool.shutdownGracefully()
             try? await group.shutdownGracefully()
             return outcome
         } catch {
+            try? await checkPool.shutdownGracefully()
             try? await group.shutdownGracefully()
             throw error
         }
     }
 
-    private func run(on group: MultiThreadedEventLoopGroup, progress: @Sendable (ProgressSnapshot) -> Void) async throws -> RunOutcome {
+    private func run(on group: MultiThreadedEventLoopGroup, checkPool: NIOThreadPool, progress: @Sendable (ProgressSnapshot) -> Void) async throws -> RunOutcome {
         let loops = Array(group.makeIterator())
         try await probe(on: loops[0])
         let collectors = loops.map { _ in LoopCollector() }
         let sequence = RunSequence(shard: options.shard)
         let made = profile.scenarios.map { scenario in
             ExecutorRunner(runtime: ScenarioRuntime(scenario: scenario, target: target, collectors: collectors, sequence: sequence,
-                                                    userAgent: options.userAgent, events: options.events),
+                                                    userAgent: options.userAgent, events: options.events, checkPool: checkPool),
                            loops: loops)
         }
         runners.withLock { $0 = made }

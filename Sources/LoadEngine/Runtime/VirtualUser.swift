@@ -1,6 +1,7 @@
 import ContractCore
 import LoadMetrics
 import NIOCore
+import NIOPosix
 import Synchronization
 
 /// What every user of a scenario shares: the scenario, where requests go, the per-loop
@@ -34,8 +35,13 @@ final class ScenarioRuntime: Sendable {
     /// Where event expectations are answered; nil when the run has no broker.
     let events: (any EventSource)?
 
-    init(scenario: Scenario, target: TargetURL, collectors: [LoopCollector], sequence: RunSequence, userAgent: String, events: (any EventSource)?) {
+    /// Where checks with regular expressions run, off the event loops.
+    let checkPool: NIOThreadPool
+
+    init(scenario: Scenario, target: TargetURL, collectors: [LoopCollector], sequence: RunSequence, userAgent: String, events: (any EventSource)?,
+         checkPool: NIOThreadPool) {
         self.events = events
+        self.checkPool = checkPool
         self.scenario = scenario
         self.target = target
         connector = Connector(target: target, connectTimeout: .milliseconds(Int64(min(scenario.timeout, 10) * 1000)))
@@ -265,7 +271,31 @@ final class VirtualUser: ResponseReceiver, @unchecked Sendable {
     private func responded(_ step: Step, sent: UInt64, _ collected: CollectedResponse) {
         let ended = MonotonicClock.now()
         let response = StepResponse(status: collected.status, headers: collected.headers, body: collected.body, latency: Double(ended &- sent) / 1e9)
-        let outcome = step.evaluate(response, scope: &scope)
+        guard step.matchesPatterns else {
+            return evaluated(step, sent: sent, ended: ended, collected, step.evaluate(response, scope: &scope))
+        }
+        // A regular expression may take long on the wrong text: evaluated on the check pool, so the
+        // loop goes on serving the other users (and their latency is not charged with it).
+        let scope = self.scope
+        runtime.checkPool.runIfActive(eventLoop: loop) { () -> (StepOutcome, RenderScope) in
+            var evaluatedScope = scope
+            return (step.evaluate(response, scope: &evaluatedScope), evaluatedScope)
+        }.whenComplete { result in
+            switch result {
+            case .success(let (outcome, evaluatedScope)):
+                self.scope = evaluatedScope
+                self.evaluated(step, sent: sent, ended: ended, collected, outcome)
+            case .failure(let error):
+                var outcome = StepOutcome()
+                outcome.error = .other
+                outcome.errorDetail = "\(step.name): the checks could not run: \(error)"
+                self.evaluated(step, sent: sent, ended: ended, collected, outcome)
+            }
+        }
+    }
+
+    /// Records a response with its checks' outcome and goes on with the iteration.
+    private func evaluated(_ step: Step, sent: UInt64, ended: UInt64, _ collected: CollectedResponse, _ outcome: StepOutcome) {
         if expectsEvents, LegacyRouting.servedByLegacy(collected.headers) { servedByLegacy = true }
         collector.record(step: step, intended: stepIntended, sent: sent, ended: ended, status: collected.status, outcome: outcome,
                          correctionInterval: runtime.closedModel ? MonotonicClock.nanoseconds(step.think) : nil)

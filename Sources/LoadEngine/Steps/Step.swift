@@ -41,7 +41,17 @@ public final class Step: Sendable {
             || checks.contains { if case .json = $0.kind { return true } else { return false } }
         readsHeaders = captures.contains { if case .header = $0.source { return true } else { return false } }
             || checks.contains { if case .header = $0.kind { return true } else { return false } }
+        matchesPatterns = checks.contains { check in
+            switch check.kind {
+            case .json(_, .matches), .header(_, .matches): return true
+            default: return false
+            }
+        }
     }
+
+    /// True when a check runs a regular expression: the load engine evaluates such a step off
+    /// its event loop (a pattern like `^(a|aa)+$` can take seconds on the wrong text).
+    public let matchesPatterns: Bool
 
     /// True when a check or capture reads the response body.
     public let readsBody: Bool

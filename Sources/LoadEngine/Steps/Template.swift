@@ -115,7 +115,7 @@ public struct TemplateError: Error, Equatable, CustomStringConvertible {
 
 /// What a virtual user's templates see: its variables, its number and iteration, a random
 /// source, and the run-wide sequence.
-public struct RenderScope {
+public struct RenderScope: Sendable {
     public var variables: [String: JSONValue] = [:]
     public var vu = 0
     public var iteration = 0
