@@ -20,8 +20,8 @@ final class ExportReader: ComparedSide {
     private var after: String?
     private var done = false
 
-    /// The most keys one re-check request names (the reference services accept up to 1,000).
-    static let keysPerRequest = 200
+    /// The most keys one re-check request names (the reference services accept up to 100).
+    static let keysPerRequest = 100
     /// The largest export page accepted, in bytes.
     static let maxPageBytes = 64 << 20
 

@@ -23,8 +23,23 @@ public struct PactLoader: Sendable {
     /// Loads every source; the first unreadable or invalid pact is an error naming it.
     public func load(_ sources: [String]) async throws -> [LoadedPact] {
         let pacts = try await read(sources)
-        for loaded in pacts { try Self.checkPaths(loaded) }
+        for loaded in pacts {
+            try Self.checkPaths(loaded)
+            try Self.checkHeaders(loaded)
+        }
         return pacts
+    }
+
+    /// No request header the verifier would send holds a CR, LF or NUL: it would end the header
+    /// and add others on the wire (`X-Injected: yes`).
+    static func checkHeaders(_ loaded: LoadedPact) throws {
+        for (n, interaction) in loaded.pact.interactions.enumerated() {
+            guard case .http(let request, _) = interaction.kind else { continue }
+            for (name, value) in request.headers where Headers.breaksLine(name) || Headers.breaksLine(value) {
+                throw PactError(file: loaded.source, path: "$.interactions[\(n)].request.headers['\(name.debugDescription.dropFirst().dropLast())']",
+                                reason: "a header name or value must not contain CR, LF or NUL (interaction '\(interaction.description)')")
+            }
+        }
     }
 
     /// Every HTTP request path starts with `/`: a request goes only to the provider it is

@@ -73,6 +73,10 @@ import Testing
     @Test func headersWithLineBreaksAreRefused() async throws {
         let result = try await runTollgateAsync(["verify", "contracts", "--provider-base-url", "http://127.0.0.1:9", "--header", "X-A=1\r\nX-Injected: yes"])
         #expect(result.status == 2 && result.err.contains("must not contain CR, LF or NUL"), "\(result.err)")
+        let pact = try HostileProviderTests().pact(#"{"description": "injected", "request": {"method": "GET", "path": "/", "headers": {"X-A": "1\r\nX-Injected: yes"}}, "response": {"status": 200}}"#)
+        defer { try? FileManager.default.removeItem(at: pact) }
+        let loaded = try await runTollgateAsync(["verify", pact.path, "--provider-base-url", "http://127.0.0.1:9"])
+        #expect(loaded.status == 2 && loaded.err.contains("$.interactions[0].request.headers['X-A']") && loaded.err.contains("must not contain CR, LF or NUL"), "\(loaded.err)")
     }
 }
 

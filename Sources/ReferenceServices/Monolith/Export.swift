@@ -17,7 +17,8 @@ struct ExportTable: Sendable {
     let row: @Sendable (_ key: String) async throws -> [String: String?]?
 
     static let maxLimit = 5_000
-    static let maxKeys = 1_000
+    /// The most keys one `?keys=` names, and the longest list: a URL stays far below the server's header limit.
+    static let maxKeys = 100, maxKeysLength = 4_000
 
     static func users(_ store: any UserStore) -> ExportTable {
         @Sendable func row(_ user: User) -> [String: String?] {
@@ -85,8 +86,8 @@ struct ExportTable: Sendable {
             let query = request.uri.queryParameters
             if let list = query["keys"] {
                 let keys = list.split(separator: ",", omittingEmptySubsequences: false).map(String.init)
-                guard keys.count <= Self.maxKeys, keys.allSatisfy({ !$0.isEmpty && $0.count <= 64 }) else {
-                    throw APIError.invalid("'keys' must list 1 to \(Self.maxKeys) keys of at most 64 characters, separated by commas")
+                guard list.count <= Self.maxKeysLength, keys.count <= Self.maxKeys, keys.allSatisfy({ !$0.isEmpty && $0.count <= 64 }) else {
+                    throw APIError.invalid("'keys' must list 1 to \(Self.maxKeys) keys of at most 64 characters, separated by commas (\(Self.maxKeysLength) characters in all)")
                 }
                 var rows: [[String: String?]] = []
                 for wanted in Set(keys) { if let found = try await row(wanted) { rows.append(found) } }
