@@ -104,8 +104,16 @@ struct GateCommand: AsyncParsableCommand {
             }
         }
         defer { renewal.cancel() }
-        // A second Ctrl-C exits at once, but not before the rollout is back where it was.
-        ShutdownSignals.shared.beforeExiting { admin.restoreNow(before) }
+        // A second Ctrl-C exits at once, but not before the rollout is back where it was and the
+        // reports named on the command line say so.
+        let stopping = self, stopGate = gate
+        ShutdownSignals.shared.beforeExiting {
+            admin.restoreNow(before)
+            stopping.writeStopReports(problem: "stopped by a second signal before the gate finished", aborted: "interrupted twice (Ctrl-C or SIGTERM)",
+                                      gate: stopGate, started: started,
+                                      rollout: GateReport.Rollout(before: before, during: stage, after: before, applied: false,
+                                                                  note: "Stopped by a second signal: the gateway was put back at \(before) %."))
+        }
         print("Gate \(gate.name): stage \(stage) % (the gateway was at \(before) %, now \(stage) %)")
 
         let abort = GateAbort()
@@ -187,7 +195,7 @@ struct GateCommand: AsyncParsableCommand {
         }
         signals.cancel()
 
-        let triggers = parts.triggers(objectives: profile.objectives, inconsistencyThreshold: gate.inconsistencyThreshold)
+        let triggers = parts.triggers(inconsistencyThreshold: gate.inconsistencyThreshold)
         let verdict = GateVerdict(stage: stage, triggers: triggers)
         var rollout = GateReport.Rollout(before: before, during: stage, after: stage, applied: false, note: "")
         do {
@@ -227,25 +235,30 @@ struct GateCommand: AsyncParsableCommand {
     /// so a CI step that collects them finds them, and exits 2.
     private func cannotStart(_ message: String, gate: GateFile?, started: Date) -> Never {
         FileHandle.standardError.write(Data("Error: \(message)\n".utf8))
-        if json != nil || html != nil || junit != nil {
-            var parts = GateParts()
-            parts.problems = [message]
-            let triggers = parts.triggers(objectives: [], inconsistencyThreshold: gate?.inconsistencyThreshold ?? 0.01)
-            let report = GateReport(gate: gate?.name ?? gateFile, source: gateFile, target: gate?.gateway.url ?? "", startedAt: started,
-                                    seconds: Date().timeIntervalSince(started),
-                                    rollout: GateReport.Rollout(before: nil, during: stage, after: nil, applied: false,
-                                                                note: "The gate could not start; it did not change the gateway's rollout."),
-                                    verdict: GateVerdict(stage: stage, triggers: triggers), triggers: triggers, verification: nil, flows: nil,
-                                    load: nil, consistency: [], problems: [message], abortedBecause: "could not start: \(message)")
-            do {
-                for file in try report.write(json: json, html: html, junit: junit, defaultStem: "\(reportDir)/gate-stage-\(stage)") {
-                    print("  report: \(file)")
-                }
-            } catch {
-                FileHandle.standardError.write(Data("Error: could not write the reports: \(error)\n".utf8))
-            }
-        }
+        writeStopReports(problem: message, aborted: "could not start: \(message)", gate: gate, started: started,
+                         rollout: GateReport.Rollout(before: nil, during: stage, after: nil, applied: false,
+                                                     note: "The gate could not start; it did not change the gateway's rollout."))
         Foundation.exit(ExitStatus.error)
+    }
+
+    /// Writes the reports named by `--json`/`--html`/`--junit` for a gate that stops before it
+    /// has results (it could not start, or a second Ctrl-C ends it): verdict pause, aborted, why.
+    private func writeStopReports(problem: String, aborted: String, gate: GateFile?, started: Date, rollout: GateReport.Rollout) {
+        guard json != nil || html != nil || junit != nil else { return }
+        var parts = GateParts()
+        parts.problems = [problem]
+        let triggers = parts.triggers(inconsistencyThreshold: gate?.inconsistencyThreshold ?? 0.01)
+        let report = GateReport(gate: gate?.name ?? gateFile, source: gateFile, target: gate?.gateway.url ?? "", startedAt: started,
+                                seconds: Date().timeIntervalSince(started), rollout: rollout,
+                                verdict: GateVerdict(stage: stage, triggers: triggers), triggers: triggers, verification: nil, flows: nil,
+                                load: nil, consistency: [], problems: [problem], abortedBecause: aborted)
+        do {
+            for file in try report.write(json: json, html: html, junit: junit, defaultStem: "\(reportDir)/gate-stage-\(stage)") {
+                print("  report: \(file)")
+            }
+        } catch {
+            FileHandle.standardError.write(Data("Error: could not write the reports: \(error)\n".utf8))
+        }
     }
 
     /// Every pact of a provider the gate file maps, against that provider, with its provider states.
@@ -297,7 +310,7 @@ struct GateParts {
     var problems: [String] = []
 
     /// Every trigger, with its evidence: the parts' own (contracts, flows, data) and the load's objectives.
-    func triggers(objectives: [Objective], inconsistencyThreshold: Double) -> [GateTrigger] {
+    func triggers(inconsistencyThreshold: Double) -> [GateTrigger] {
         var triggers: [GateTrigger] = []
         if let verification {
             let failures = verification.failures
