@@ -46,6 +46,10 @@ let package = Package(
         .target(name: "SLO", dependencies: ["LoadMetrics"], swiftSettings: swiftSettings),
         .target(name: "Consistency", dependencies: ["Transport"], swiftSettings: swiftSettings),
         .target(name: "Flows", dependencies: ["LoadEngine", "ContractCore", "Transport"], swiftSettings: swiftSettings),
+        // The rollout gate: its file, the stage run, the trigger policy, rollout control and metric sources.
+        .target(name: "Gate", dependencies: ["LoadEngine", "SLO", "Reports", "Flows", "Verifier", "Consistency", "Transport", "ContractCore",
+                                             .product(name: "Yams", package: "Yams")],
+                swiftSettings: swiftSettings),
         .target(
             name: "LoadEngine",
             dependencies: [
@@ -102,6 +106,7 @@ let package = Package(
                 "SLO",
                 "Flows",
                 "Consistency",
+                "Gate",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: swiftSettings),
@@ -110,6 +115,8 @@ let package = Package(
         .testTarget(name: "TransportTests", dependencies: ["Transport", "TestSupport"],
                     swiftSettings: swiftSettings),
         .testTarget(name: "ConsistencyTests", dependencies: ["Consistency", "Transport"], swiftSettings: swiftSettings),
+        .testTarget(name: "GateTests", dependencies: ["Gate", "LoadEngine", "SLO", "Reports", "Consistency", "Verifier", "ContractCore", "TestSupport"],
+                    swiftSettings: swiftSettings),
         .testTarget(name: "LoadMetricsTests", dependencies: ["LoadMetrics", "SLO"], swiftSettings: swiftSettings),
         .testTarget(name: "LoadEngineTests", dependencies: ["LoadEngine", "LoadMetrics", "SLO", "TestSupport",
                                                        .product(name: "NIOCore", package: "swift-nio"),

@@ -102,8 +102,8 @@ struct ConsistencyCommandTests {
         defer { try? FileManager.default.removeItem(at: folder) }
         let report = folder.appendingPathComponent("c.json")
         let result = try await runTollgateAsync(["consistency", "--source", base + "source", "--target", base + "target", "--token", "t",
-                                                 "--batch", "200", "--recheck-after", "1s", "--json", report.path])
-        #expect(result.status == 1, "the lost row is over the threshold: \(result.out)\(result.err)")
+                                                 "--batch", "200", "--recheck-after", "1s", "--threshold", "0", "--json", report.path])
+        #expect(result.status == 1, "the lost row is over a threshold of 0: \(result.out)\(result.err)")
         let comparison = try #require((try jsonObject(report)["comparisons"] as? [[String: Any]])?.first)
         #expect(comparison["missing_in_target"] as? Int == 1 && comparison["differing"] as? Int == 0 && comparison["missing_in_source"] as? Int == 0, "\(comparison)")
         #expect((comparison["examples"] as? [String: Any])?["missing_in_target"] as? [String] == ["lost-1"])

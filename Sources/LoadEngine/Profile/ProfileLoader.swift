@@ -18,7 +18,7 @@ public enum ProfileLoader {
     }
 
     /// A profile's or flow's text; a file that cannot be read or is over 4 MB is a problem.
-    static func readText(_ file: String) throws -> String {
+    package static func readText(_ file: String) throws -> String {
         let data: Data
         do { data = try Data(contentsOf: URL(fileURLWithPath: file)) } catch {
             throw ProfileError(problems: [ProfileProblem(file: file, line: nil, field: "", message: "cannot be read: \(error.localizedDescription)")])
@@ -293,7 +293,7 @@ public enum ProfileLoader {
         }
     }
 
-    static func objectives(_ node: Node?, reader: inout NodeReader) -> [Objective]? {
+    package static func objectives(_ node: Node?, reader: inout NodeReader) -> [Objective]? {
         guard let items = reader.sequence(node, "slos") else { return nil }
         var objectives: [Objective] = []
         for (index, item) in items.enumerated() {

@@ -15,21 +15,26 @@ public struct ProfileProblem: Sendable, Equatable, CustomStringConvertible {
 /// Every problem found in a profile (all of them, not only the first).
 public struct ProfileError: Error, Sendable, CustomStringConvertible {
     public let problems: [ProfileProblem]
+
+    package init(problems: [ProfileProblem]) { self.problems = problems }
+
     public var description: String { problems.map(\.description).joined(separator: "\n") }
 }
 
 /// Reads YAML nodes while collecting problems with their line numbers.
-struct NodeReader {
-    let file: String
-    var problems: [ProfileProblem] = []
+package struct NodeReader {
+    package let file: String
+    package var problems: [ProfileProblem] = []
     /// How many more YAML values bodies and expected values may hold in all: aliases can make a
     /// small file describe an enormous document ("billion laughs"), which is refused, not built.
     var valueBudget = 200_000
 
+    package init(file: String) { self.file = file }
+
     /// Reads a whole file's text: `${NAME:-default}` filled from `environment`, then YAML whose
     /// root is a mapping of `allowed` fields; its root and its fields by name. A text that is not
     /// YAML, is empty (`empty` says what) or has unknown fields throws every problem found.
-    mutating func document(_ text: String, environment: [String: String], allowed: Set<String>, empty: String) throws -> (root: Node, values: [String: Node]) {
+    package mutating func document(_ text: String, environment: [String: String], allowed: Set<String>, empty: String) throws -> (root: Node, values: [String: Node]) {
         let substituted = ProfileLoader.substitute(text, environment: environment, reader: &self)
         let root: Node?
         do { root = try Yams.compose(yaml: substituted) } catch {
@@ -53,12 +58,12 @@ struct NodeReader {
         return (root, Dictionary(top.map { ($0.key, $0.value) }, uniquingKeysWith: { a, _ in a }))
     }
 
-    mutating func problem(_ node: Node?, _ field: String, _ message: String) {
+    package mutating func problem(_ node: Node?, _ field: String, _ message: String) {
         problems.append(ProfileProblem(file: file, line: node?.mark.map { $0.line }, field: field, message: message))
     }
 
     /// A mapping's entries with string keys; unknown keys are problems.
-    mutating func mapping(_ node: Node?, _ field: String, allowed: Set<String>? = nil) -> [(key: String, value: Node)]? {
+    package mutating func mapping(_ node: Node?, _ field: String, allowed: Set<String>? = nil) -> [(key: String, value: Node)]? {
         guard let node else { return nil }
         guard case .mapping(let mapping) = node else {
             problem(node, field, "expected a mapping (key: value)")
@@ -79,7 +84,7 @@ struct NodeReader {
         return entries
     }
 
-    mutating func sequence(_ node: Node?, _ field: String) -> [Node]? {
+    package mutating func sequence(_ node: Node?, _ field: String) -> [Node]? {
         guard let node else { return nil }
         guard case .sequence(let items) = node else {
             problem(node, field, "expected a list")
@@ -88,7 +93,7 @@ struct NodeReader {
         return Array(items)
     }
 
-    mutating func string(_ node: Node?, _ field: String) -> String? {
+    package mutating func string(_ node: Node?, _ field: String) -> String? {
         guard let node else { return nil }
         guard case .scalar(let scalar) = node else {
             problem(node, field, "expected text")
@@ -97,7 +102,7 @@ struct NodeReader {
         return scalar.string
     }
 
-    mutating func integer(_ node: Node?, _ field: String, in range: ClosedRange<Int>) -> Int? {
+    package mutating func integer(_ node: Node?, _ field: String, in range: ClosedRange<Int>) -> Int? {
         guard let node else { return nil }
         guard case .scalar = node, let value = node.int else {
             problem(node, field, "expected a whole number")
@@ -110,7 +115,7 @@ struct NodeReader {
         return value
     }
 
-    mutating func number(_ node: Node?, _ field: String, in range: ClosedRange<Double>) -> Double? {
+    package mutating func number(_ node: Node?, _ field: String, in range: ClosedRange<Double>) -> Double? {
         guard let node else { return nil }
         guard case .scalar = node, let value = node.float ?? node.int.map(Double.init), value.isFinite else {
             problem(node, field, "expected a number")
@@ -123,14 +128,14 @@ struct NodeReader {
         return value
     }
 
-    mutating func duration(_ node: Node?, _ field: String) -> Double? {
+    package mutating func duration(_ node: Node?, _ field: String) -> Double? {
         guard let node else { return nil }
         if case .scalar = node, let text = node.string, let seconds = DurationText.seconds(text) { return seconds }
         problem(node, field, "expected a duration such as 500ms, 30s, 5m, 1h")
         return nil
     }
 
-    mutating func bool(_ node: Node?, _ field: String) -> Bool? {
+    package mutating func bool(_ node: Node?, _ field: String) -> Bool? {
         guard let node else { return nil }
         guard case .scalar = node, let value = node.bool else {
             problem(node, field, "expected true or false")

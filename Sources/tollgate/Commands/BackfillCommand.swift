@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import Gate
 
 /// `tollgate backfill`: copies the users and orders one side of the migration lacks to the
 /// other — what the monolith has and the services do not, and dual writes that were lost.
@@ -21,7 +22,7 @@ struct BackfillCommand: AsyncParsableCommand {
             FileHandle.standardError.write(Data("Error: --target must be the gateway's http:// URL\n".utf8))
             throw ExitCode(ExitStatus.error)
         }
-        let admin = GatewayAdmin(url: url)
+        let admin = GatewayRollout(url: url)
         do {
             try await admin.authenticate(token: token ?? environment["TOLLGATE_ADMIN_TOKEN"], email: adminEmail, password: adminPassword ?? environment["TOLLGATE_ADMIN_PASSWORD"])
             let counts = try await admin.backfill()

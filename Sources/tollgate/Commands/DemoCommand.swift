@@ -1,7 +1,8 @@
 import ArgumentParser
 import ContractCore
-import LoadEngine
 import Foundation
+import Gate
+import LoadEngine
 import ReferenceServices
 import Reports
 import Verifier
@@ -98,13 +99,19 @@ struct DemoCommand: AsyncParsableCommand {
             "ORDER_SERVICE_URL": stack.url("order-service")!, "PAYMENT_SERVICE_URL": stack.url("payment-service")!,
             "PAYMENT_PROVIDER_URL": stack.url("payment-provider")!, "MONOLITH_URL": stack.url("monolith")!,
         ]) { _, demo in demo }
+        func options(stage: Int, autoRollback: Bool) -> GateOptions {
+            var options = GateOptions(stage: stage)
+            options.duration = 8
+            options.autoRollback = autoRollback
+            options.environment = environment
+            options.tollgateVersion = Tollgate.version
+            return options
+        }
         print("\n── Rollout gate (\(gateFile)), stage 25 %, everything healthy ──")
-        let healthy = try await GateCommand.parse([gateFile, "--stage", "25", "--duration", "8s", "--quiet", "--report-dir", reports])
-            .evaluate(environment: environment)
+        let healthy = await GateConsole(quiet: true, defaultStem: "\(reports)/gate-stage-25").check(file: gateFile, options: options(stage: 25, autoRollback: false))
         print("\n── Rollout gate, stage 50 %, the payment provider down (every charge fails), --auto-rollback ──")
         await stack.providerState.setFaults(ProviderFaults(latencyMs: 0, failureRate: 1))
-        let failing = try await GateCommand.parse([gateFile, "--stage", "50", "--duration", "8s", "--quiet", "--auto-rollback", "--report-dir", reports])
-            .evaluate(environment: environment)
+        let failing = await GateConsole(quiet: true, defaultStem: "\(reports)/gate-stage-50").check(file: gateFile, options: options(stage: 50, autoRollback: true))
         await stack.providerState.setFaults(ProviderFaults())
         return healthy.verdict.action != .proceed || failing.verdict.action != .rollback || failing.rollout.after != 0
     }

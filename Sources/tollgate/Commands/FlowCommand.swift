@@ -60,28 +60,12 @@ struct FlowCommand: AsyncParsableCommand {
         if failed > 0 { throw ExitCode(ExitStatus.failed) }
     }
 
-    /// Runs each flow `iterations` times, printing each run; events come from `kafkaBrokers`
-    /// (one consumer for every topic the flows name, started before the first step).
-    /// - Parameter show: prints each run as it ends (default: every step).
+    /// Runs each flow `iterations` times, printing each run (default: every step).
     static func run(_ flows: [Flow], target: TargetURL, kafkaBrokers: String?, iterations: Int = 1, timeout: Double = 10,
                     show: (FlowResult) -> Void = FlowCommand.print) async throws -> FlowReport {
-        let topics = Array(Set(flows.flatMap(\.topics))).sorted()
-        var events: KafkaEventSource?
-        if let kafkaBrokers { events = try await KafkaEventSource.start(brokers: kafkaBrokers, topics: topics) }
-        defer { events?.close() }
-        let runner = FlowRunner(target: target, events: events, userAgent: "tollgate/\(Tollgate.version)", timeout: timeout)
         let started = Date()
-        var results: [FlowResult] = []
-        for flow in flows {
-            for iteration in 1...iterations {
-                // A caller that stopped waiting (Ctrl-C in a gate) ends the runs between iterations.
-                if Task.isCancelled { break }
-                let result = await runner.run(flow, iteration: iteration)
-                show(result)
-                results.append(result)
-            }
-        }
-        await runner.shutdown()
+        let results = try await FlowSuite.run(flows, target: target, kafkaBrokers: kafkaBrokers, iterations: iterations, timeout: timeout,
+                                              userAgent: "tollgate/\(Tollgate.version)", each: show)
         return FlowReport(target: target.description, startedAt: started, runs: results)
     }
 

@@ -20,12 +20,14 @@ def writer():
         time.sleep(0.005)
         with lock:
             n += 1
+            # New orders for a while (the table stays small enough to page quickly), status changes always.
             new, changed = "%05d" % n, "%05d" % (n % 3000 + 1)
-            source[new] = "pending"
-            source[changed] = "confirmed"
             due = time.time() + 0.3
-            pending.append((due, new, "pending"))
-            pending.append((due, changed, "confirmed"))
+            if n < 12000:
+                source[new] = "pending"
+                pending.append((due, new, "pending"))
+            source[changed] = "confirmed" if source[changed] != "confirmed" else "shipped"
+            pending.append((due, changed, source[changed]))
             while pending and pending[0][0] <= time.time():
                 _, key, value = pending.pop(0)
                 target[key] = value

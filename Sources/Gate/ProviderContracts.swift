@@ -6,11 +6,11 @@ import Verifier
 /// base URL (pacts of providers without one are skipped), provider states at
 /// `BASE/_pact/provider-states`, calls between services with a credential, events read from
 /// the broker.
-enum ProviderContracts {
+public enum ProviderContracts {
     /// - Parameters:
     ///   - providerURL: the base URL of a provider, by name; nil skips its pacts (`skipped` says which).
     ///   - credential: a token service-to-service pacts carry (a Pact "custom header").
-    static func verify(_ pacts: [LoadedPact], providerURL: (String) -> String?, credential: String?, kafkaBrokers: String?,
+    public static func verify(_ pacts: [LoadedPact], providerURL: (String) -> String?, credential: String?, kafkaBrokers: String?,
                        progress: @escaping @Sendable (InteractionResult) -> Void, skipped: (String) -> Void = { _ in }) async throws -> VerificationReport {
         var combined = VerificationReport()
         let started = Date()

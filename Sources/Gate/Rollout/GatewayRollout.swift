@@ -3,10 +3,10 @@ import SLO
 import Synchronization
 import Transport
 
-/// The gateway's admin API: an admin token, the rollout percentage, and the lease that keeps
-/// a second gate from moving the rollout meanwhile.
-final class GatewayAdmin: Sendable {
-    let url: String
+/// The bundled gateway's admin API: an admin token, the rollout percentage (`/admin/rollout`),
+/// and the lease that keeps a second gate from moving the rollout meanwhile.
+public final class GatewayRollout: RolloutControl {
+    public let url: String
     private let pool = HTTPClientPool()
     private let tokenBox = Mutex<String?>(nil)
     /// The lease this gate holds, sent with every rollout change.
@@ -14,12 +14,15 @@ final class GatewayAdmin: Sendable {
     /// How long a lease lasts; the gate renews it a third of the way through.
     static let leaseSeconds = 120
 
-    init(url: String) { self.url = url.hasSuffix("/") ? String(url.dropLast()) : url }
+    public init(url: String) { self.url = url.hasSuffix("/") ? String(url.dropLast()) : url }
 
-    var token: String? { tokenBox.withLock { $0 } }
+    /// The admin token in use (the gate's other parts use it too: provider states, exports).
+    public var token: String? { tokenBox.withLock { $0 } }
+
+    public var renewEvery: Double { Double(Self.leaseSeconds) / 3 }
 
     /// Uses `token`, or logs in as the admin through the gateway.
-    func authenticate(token: String?, email: String, password: String?) async throws {
+    public func authenticate(token: String?, email: String, password: String?) async throws {
         if let token { tokenBox.withLock { $0 = token }; return }
         guard let password else { throw GateSetupError("no admin token and no admin password: set gateway.admin_token (or TOLLGATE_ADMIN_TOKEN) or the admin's password") }
         let body = try JSONSerialization.data(withJSONObject: ["email": email, "password": password])
@@ -31,7 +34,7 @@ final class GatewayAdmin: Sendable {
         tokenBox.withLock { $0 = issued }
     }
 
-    func rollout() async throws -> Int {
+    public func current() async throws -> Int {
         let response = try await send("GET", "/admin/rollout", body: [], authorized: true)
         struct Rollout: Decodable { let percent: Int }
         guard response.status == 200 else {
@@ -44,7 +47,7 @@ final class GatewayAdmin: Sendable {
         return percent
     }
 
-    func setRollout(_ percent: Int) async throws {
+    public func set(_ percent: Int) async throws {
         let body = try JSONSerialization.data(withJSONObject: ["percent": percent])
         let response = try await send("PUT", "/admin/rollout", body: Array(body), authorized: true)
         guard response.status == 200 else {
@@ -55,7 +58,7 @@ final class GatewayAdmin: Sendable {
 
     /// Takes the rollout for this gate (`holder` says who in the gateway's refusals to others).
     /// A gateway without leases (404) is used without one; a lease held by another is an error naming it.
-    func takeLease(holder: String) async throws {
+    public func acquire(holder: String) async throws {
         let body = try JSONSerialization.data(withJSONObject: ["holder": holder, "ttl_s": Self.leaseSeconds])
         let response = try await send("POST", "/admin/rollout/lease", body: Array(body), authorized: true)
         switch response.status {
@@ -71,7 +74,7 @@ final class GatewayAdmin: Sendable {
     }
 
     /// Extends the lease (a long gate calls it every `leaseSeconds / 3`); false when it was lost.
-    func renewLease() async -> Bool {
+    public func renew() async -> Bool {
         guard let id = leaseBox.withLock({ $0 }) else { return true }
         guard let body = try? JSONSerialization.data(withJSONObject: ["ttl_s": Self.leaseSeconds]),
               let response = try? await send("PUT", "/admin/rollout/lease/\(id)", body: Array(body), authorized: true) else { return false }
@@ -79,14 +82,14 @@ final class GatewayAdmin: Sendable {
     }
 
     /// Gives the rollout back.
-    func releaseLease() async {
+    public func release() async {
         guard let id = leaseBox.withLock({ $0 }) else { return }
         _ = try? await send("DELETE", "/admin/rollout/lease/\(id)", body: [], authorized: true)
         leaseBox.withLock { $0 = nil }
     }
 
     /// The same, blocking: for the second Ctrl-C, which cannot wait for the cooperative pool.
-    func restoreNow(_ percent: Int) {
+    public func restoreNow(_ percent: Int) {
         let client = HTTPClient()
         var headers: [(name: String, value: String)] = [("Content-Type", "application/json")]
         if let token { headers.append(("Authorization", "Bearer " + token)) }
@@ -105,23 +108,13 @@ final class GatewayAdmin: Sendable {
     }
 
     /// Asks the gateway to copy what each side lacks (`POST /admin/backfill`); the counts it answers.
-    func backfill() async throws -> [String: Int] {
+    public func backfill() async throws -> [String: Int] {
         let response = try await send("POST", "/admin/backfill", body: [], authorized: true)
         guard response.status == 200, let counts = try? JSONSerialization.jsonObject(with: Data(response.body)) as? [String: Int] else {
             let hint = response.status == 404 ? " (the gateway runs no monolith of its own to backfill)" : response.status == 401 || response.status == 403 ? " (an admin token is needed)" : ""
             throw GateSetupError("POST \(url)/admin/backfill answered \(response.status)\(hint)")
         }
         return counts
-    }
-
-    /// A service's Prometheus metrics.
-    func scrape(_ metricsURL: String) async throws -> [PrometheusSample] {
-        let response: HTTPClientResponse
-        do { response = try await pool.send(HTTPClientRequest(url: metricsURL, headers: [("Accept", "text/plain")], timeout: 10)) } catch {
-            throw GateSetupError("cannot read \(metricsURL): \(error)")
-        }
-        guard response.status == 200 else { throw GateSetupError("\(metricsURL) answered \(response.status)") }
-        return PrometheusText.samples(String(decoding: response.body, as: UTF8.self))
     }
 
     private func send(_ method: String, _ path: String, body: [UInt8], authorized: Bool) async throws -> HTTPClientResponse {
@@ -133,5 +126,21 @@ final class GatewayAdmin: Sendable {
         } catch {
             throw GateSetupError("cannot reach the gateway at \(url): \(error)")
         }
+    }
+}
+
+/// A service's own Prometheus `/metrics`, read over HTTP.
+public struct ServiceMetricsEndpoint: MetricSource {
+    private let pool = HTTPClientPool()
+
+    public init() {}
+
+    public func samples(at url: String) async throws -> [PrometheusSample] {
+        let response: HTTPClientResponse
+        do { response = try await pool.send(HTTPClientRequest(url: url, headers: [("Accept", "text/plain")], timeout: 10)) } catch {
+            throw GateSetupError("cannot read \(Redaction.url(url)): \(error)")
+        }
+        guard response.status == 200 else { throw GateSetupError("\(Redaction.url(url)) answered \(response.status)") }
+        return PrometheusText.samples(String(decoding: response.body, as: UTF8.self))
     }
 }

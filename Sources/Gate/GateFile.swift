@@ -1,4 +1,5 @@
 import Foundation
+import LoadEngine
 import SLO
 import Yams
 
@@ -7,6 +8,8 @@ public struct GateFile: Sendable {
     /// The gateway whose rollout is moved, and how to get an admin token for it.
     public struct Gateway: Sendable {
         public var url: String
+        /// `url`, read (the loader refuses a gate file whose url is not one).
+        public var target: TargetURL
         /// Used as given; else obtained by logging in with `adminEmail`/`adminPassword`.
         public var adminToken: String?
         public var adminEmail: String
@@ -93,11 +96,13 @@ public enum GateLoader {
         let name = reader.string(values["name"], "name") ?? URL(fileURLWithPath: file).deletingPathExtension().lastPathComponent
         let description = reader.string(values["description"], "description") ?? ""
 
-        var gateway = GateFile.Gateway(url: "", adminToken: nil, adminEmail: "admin@tollgate.local", adminPassword: nil)
+        var gateway = GateFile.Gateway(url: "", target: TargetURL("http://127.0.0.1")!, adminToken: nil, adminEmail: "admin@tollgate.local", adminPassword: nil)
         if let entries = reader.mapping(values["gateway"], "gateway", allowed: ["url", "admin_token", "admin_email", "admin_password"]) {
             let fields = Dictionary(entries.map { ($0.key, $0.value) }, uniquingKeysWith: { a, _ in a })
             gateway.url = reader.string(fields["url"], "gateway.url") ?? ""
-            if gateway.url.isEmpty || TargetURL(gateway.url) == nil { reader.problem(fields["url"] ?? values["gateway"], "gateway.url", "needs the gateway's http:// URL") }
+            if let target = TargetURL(gateway.url) { gateway.target = target } else {
+                reader.problem(fields["url"] ?? values["gateway"], "gateway.url", "needs the gateway's http:// URL")
+            }
             gateway.adminToken = reader.string(fields["admin_token"], "gateway.admin_token").flatMap { $0.isEmpty ? nil : $0 }
             gateway.adminEmail = reader.string(fields["admin_email"], "gateway.admin_email") ?? gateway.adminEmail
             gateway.adminPassword = reader.string(fields["admin_password"], "gateway.admin_password").flatMap { $0.isEmpty ? nil : $0 }

@@ -1,4 +1,5 @@
 import Foundation
+import Gate
 import LoadEngine
 import SLO
 import Testing

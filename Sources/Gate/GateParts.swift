@@ -1,0 +1,89 @@
+import Consistency
+import Foundation
+import LoadEngine
+import Reports
+import SLO
+import Verifier
+
+/// What each part of a gate produced, and the trigger policy that turns them into triggers:
+/// pure, so it is tested without any process.
+public struct GateParts: Sendable {
+    public var verification: VerificationReport?
+    public var flows: FlowReport?
+    public var load: LoadResult?
+    public var consistency: [(name: String, comparison: TableComparison)] = []
+    public var metrics: [(check: GateFile.MetricCheck, reading: GateReport.MetricReading)] = []
+    public var problems: [String] = []
+
+    /// Every trigger, with its evidence: the parts' own (contracts, flows, data) and the load's objectives.
+    public init() {}
+
+    public func triggers(inconsistencyThreshold: Double) -> [GateTrigger] {
+        var triggers: [GateTrigger] = []
+        if let verification {
+            let failures = verification.failures
+            triggers.append(GateTrigger(name: "contract failures", value: Double(failures.count), threshold: 0, unit: "", breached: !failures.isEmpty,
+                                        action: .rollback, evidence: failures.isEmpty ? "\(verification.results.count) interactions verified"
+                                            : failures.prefix(5).map { "\($0.consumer) → \($0.provider): \($0.description)" }.joined(separator: "; ")))
+        }
+        if let flows {
+            let failed = flows.runs.filter { !$0.passed }
+            triggers.append(GateTrigger(name: "flow failures", value: Double(failed.count), threshold: 0, unit: "", breached: !failed.isEmpty, action: .rollback,
+                                        evidence: failed.isEmpty ? "\(flows.runs.count) flow runs passed" : failed.prefix(5).map { run in
+                                            let step = run.steps.first { $0.status == .failed }
+                                            return "\(run.flow) #\(run.iteration): \(step?.failure ?? "\(step?.name ?? "a step"): a check failed")"
+                                        }.joined(separator: "; ")))
+        }
+        if let load {
+            for slo in load.slos {
+                let expression = slo.objective.expression
+                triggers.append(GateTrigger(name: String(expression.prefix { $0 != "<" && $0 != ">" }), value: slo.value, threshold: slo.objective.threshold,
+                                            unit: slo.objective.unit, breached: !slo.passed, action: slo.objective.action,
+                                            evidence: Self.evidence(for: slo.objective, in: load), inconclusive: slo.inconclusive))
+            }
+            if load.run.aborted {
+                triggers.append(GateTrigger(name: "load completed", value: 0, threshold: 0, unit: "", breached: true, action: .pause,
+                                            evidence: "the load stopped early: \(load.run.abortedBecause ?? "stopped")"))
+            }
+        }
+        for (check, reading) in metrics {
+            let selection = ([check.rate.counter] + check.rate.labels.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }).joined(separator: " ")
+            triggers.append(GateTrigger(name: check.name, value: reading.errorPercent, threshold: check.threshold, unit: "%",
+                                        breached: reading.errorPercent > check.threshold, action: check.action,
+                                        evidence: String(format: "%.0f of %.0f requests (%@) answered %@ at %@", reading.errors, reading.requests,
+                                                         selection, check.rate.errorSelection, check.url),
+                                        inconclusive: reading.requests > 0 ? nil : "no requests (\(selection)) were counted at \(check.url) during the gate"))
+        }
+        if !consistency.isEmpty {
+            let worst = consistency.max { $0.comparison.inconsistencyPercent < $1.comparison.inconsistencyPercent }!
+            triggers.append(GateTrigger(name: "data inconsistency", value: worst.comparison.inconsistencyPercent, threshold: inconsistencyThreshold, unit: "%",
+                                        breached: worst.comparison.inconsistencyPercent > inconsistencyThreshold, action: .pause,
+                                        evidence: consistency.map { "\($0.name): \($0.comparison.summary)" }.joined(separator: "; ")))
+        }
+        if !problems.isEmpty {
+            triggers.append(GateTrigger(name: "parts that could not run", value: Double(problems.count), threshold: 0, unit: "", breached: true, action: .pause,
+                                        evidence: problems.joined(separator: "; ")))
+        }
+        return triggers
+    }
+}
+
+extension GateParts {
+    /// What a load objective's value is made of: the slowest requests for latency, the error
+    /// classes (with an example each) for rates.
+    static func evidence(for objective: Objective, in load: LoadResult) -> String {
+        let metrics = load.metrics
+        let run = "load \(load.run.profile): \(metrics.total.requests) requests, \(metrics.total.errors) errors in \(Int(load.run.durationSeconds.rounded())) s"
+        switch objective.metric {
+        case .latency(let percentile):
+            let slowest = metrics.byName.map { ($0.key, $0.value.latency.milliseconds(atPercentile: percentile)) }.sorted { $0.1 > $1.1 }.prefix(3)
+            return run + "; slowest: " + slowest.map { String(format: "%@ %.0f ms", $0.0, $0.1) }.joined(separator: ", ")
+        case .errorRate, .paymentFailureRate:
+            let classes = metrics.errors.sorted { $0.value.count > $1.value.count }.prefix(3)
+            guard !classes.isEmpty else { return run }
+            return run + "; " + classes.map { "\($0.key.rawValue) \($0.value.count)\($0.value.examples.first.map { " (e.g. \($0))" } ?? "")" }.joined(separator: ", ")
+        default:
+            return run
+        }
+    }
+}

@@ -1,0 +1,336 @@
+import Consistency
+import Flows
+import Foundation
+import LoadEngine
+import Reports
+import SLO
+import Transport
+import Verifier
+
+/// How one stage is checked: which stage, whether the verdict is applied, and what the gate
+/// file's `${NAME:-default}` are filled from.
+public struct GateOptions: Sendable {
+    /// The rollout percentage to check: a stage the gate file lists.
+    public var stage: Int
+    /// Apply the verdict to the rollout (reduce → half the stage, roll back → 0 %).
+    public var autoRollback = false
+    /// Shorten the stage's load to this many seconds (its shape kept).
+    public var duration: Double?
+    /// Overrides the gate file's `kafka_brokers`.
+    public var kafkaBrokers: String?
+    public var environment: [String: String] = ProcessInfo.processInfo.environment
+    /// Sent as `User-Agent` by the flows and the load; the version is written into the results.
+    public var tollgateVersion = "dev"
+
+    public init(stage: Int) { self.stage = stage }
+}
+
+/// What a running gate tells its caller, as it happens (the command prints it).
+public enum GateEvent: Sendable {
+    /// The rollout was taken and set to the stage.
+    case started(gate: String, before: Int, stage: Int)
+    case contractsStarted(pacts: [String])
+    /// One interaction that failed (passing ones are in the report).
+    case contractFailed(InteractionResult)
+    case contractsFinished(VerificationReport)
+    case flowsStarted
+    case flowRun(FlowResult)
+    case loadStarted(LoadProfile, TargetURL)
+    case loadProgress(ProgressSnapshot)
+    case loadFinished(LoadResult)
+    case metricsStarted
+    case metric(GateFile.MetricCheck, GateReport.MetricReading)
+    case consistencyStarted
+    /// Requests of the load still unanswered: the comparison waits this long first.
+    case settling(unanswered: Int, seconds: Double)
+    case compared(name: String, TableComparison)
+    /// Something the operator should know that is not a result (a lost lease).
+    case warning(String)
+    /// Ctrl-C or SIGTERM: the gate stops the phase under way and puts the rollout back.
+    case stopping(backTo: Int)
+}
+
+/// One rollout stage checked from start to verdict: the rollout set to the stage → contracts →
+/// flows → the stage's load → service metrics → data consistency → triggers → verdict → the
+/// rollout applied or put back. Library type: `tollgate gate` and `tollgate demo` call it.
+public final class GateRun: Sendable {
+    public let file: String
+    public let options: GateOptions
+    public let gate: GateFile
+    public let profile: LoadProfile
+    let flows: [Flow]
+    let brokers: String?
+    let rollout: any RolloutControl
+    let metrics: any MetricSource
+    /// Where the rollout was when the gate began.
+    public let before: Int
+    /// A credential the parts use: the admin token (provider states, exports, service-to-service pacts).
+    let credential: String?
+    public let started: Date
+    private let abortState = GateAbort()
+
+    /// Reads the gate file and the stage's files, and takes and sets the rollout. Throws
+    /// `GateSetupError` when the gate cannot start (nothing is changed then); `GateStart.gate`
+    /// tells how far it got, for the report.
+    public static func start(file: String, options: GateOptions, metrics: any MetricSource = ServiceMetricsEndpoint(),
+                             rollout makeRollout: (GateFile) async throws -> (any RolloutControl, credential: String?) = GateRun.gatewayRollout)
+        async throws(GateStartError) -> GateRun {
+        let started = Date()
+        let gate: GateFile, profile: LoadProfile, flows: [Flow]
+        do {
+            gate = try GateLoader.load(file: file, environment: options.environment)
+        } catch let error as ProfileError {
+            throw GateStartError(message: "the gate's files have \(error.problems.count) problem(s):\n\(error)", gate: nil, started: started)
+        } catch {
+            throw GateStartError(message: "\(error)", gate: nil, started: started)
+        }
+        func fail(_ message: String) -> GateStartError { GateStartError(message: message, gate: gate, started: started) }
+        do {
+            (profile, flows) = try Self.stageFiles(gate, file: file, options: options)
+        } catch let error as ProfileError {
+            throw fail("the gate's files have \(error.problems.count) problem(s):\n\(error)")
+        } catch {
+            throw fail("\(error)")
+        }
+        let brokers = options.kafkaBrokers ?? gate.kafkaBrokers
+        let topics = Set(flows.flatMap(\.topics)).union(profile.eventTopics)
+        if !topics.isEmpty, brokers == nil {
+            throw fail("the flows expect events on \(topics.sorted().joined(separator: ", ")): give --kafka-brokers HOST:PORT (tollgate services up prints it) or kafka_brokers in \(file)")
+        }
+        let control: any RolloutControl, credential: String?, before: Int
+        do {
+            (control, credential) = try await makeRollout(gate)
+            before = try await control.current()
+            // A second gate on this gateway is refused while this one holds the rollout.
+            try await control.acquire(holder: "gate \(gate.name) stage \(options.stage) (\(ProcessInfo.processInfo.hostName), pid \(ProcessInfo.processInfo.processIdentifier))")
+            do { try await control.set(options.stage) } catch {
+                await control.release()
+                throw error
+            }
+        } catch {
+            throw fail("\(error)")
+        }
+        return GateRun(file: file, options: options, gate: gate, profile: profile, flows: flows, brokers: brokers, rollout: control, metrics: metrics,
+                       before: before, credential: credential, started: started)
+    }
+
+    /// The bundled gateway named by the gate file, logged in with its admin credentials.
+    @Sendable public static func gatewayRollout(_ gate: GateFile) async throws -> (any RolloutControl, credential: String?) {
+        let gateway = GatewayRollout(url: gate.gateway.url)
+        _ = try await gateway.current()  // reachable, before any credential is tried
+        try await gateway.authenticate(token: gate.gateway.adminToken, email: gate.gateway.adminEmail, password: gate.gateway.adminPassword)
+        return (gateway, gateway.token)
+    }
+
+    private init(file: String, options: GateOptions, gate: GateFile, profile: LoadProfile, flows: [Flow], brokers: String?, rollout: any RolloutControl,
+                 metrics: any MetricSource, before: Int, credential: String?, started: Date) {
+        self.file = file
+        self.options = options
+        self.gate = gate
+        self.profile = profile
+        self.flows = flows
+        self.brokers = brokers
+        self.rollout = rollout
+        self.metrics = metrics
+        self.before = before
+        self.credential = credential
+        self.started = started
+    }
+
+    /// The stage's load profile (aimed at the gateway, judged by the gate's objectives,
+    /// shortened as asked) and the flows.
+    static func stageFiles(_ gate: GateFile, file: String, options: GateOptions) throws -> (LoadProfile, [Flow]) {
+        guard let profileFile = gate.stages[options.stage] else {
+            throw GateSetupError("\(file): stages: no stage \(options.stage) (the file lists \(gate.stages.keys.sorted().map { "\($0)" }.joined(separator: ", ")))")
+        }
+        var profile = try ProfileLoader.load(file: profileFile, environment: options.environment)
+        profile.target = gate.gateway.url
+        // The guide's defaults keep the payment trigger only where some step is tagged payment.
+        profile.objectives = gate.objectivesAreDefaults ? gate.objectives.filter { profile.unknownSelections(in: [$0]).isEmpty } : gate.objectives
+        let unknown = profile.unknownSelections(in: profile.objectives)
+        guard unknown.isEmpty else { throw GateSetupError("\(file): slos: \(unknown.joined(separator: "; ")) in the stage profile \(profileFile)") }
+        if let seconds = options.duration { profile = profile.shortened(to: seconds) }
+        let flows = try gate.flows.map { try FlowLoader.load(file: $0, environment: options.environment) }
+        return (profile, flows)
+    }
+
+    /// Stops the gate: the phase under way ends within seconds, the rollout goes back where it
+    /// was, and the report says why.
+    public func abort(_ reason: String) { abortState.abort(reason) }
+
+    /// The last thing a process does when a second signal ends it at once: the rollout back
+    /// where it was and given back, blocking.
+    public func restoreNow() { rollout.restoreNow(before) }
+
+    /// Runs every part and returns the report, the rollout set as the verdict and the options say.
+    public func run(events: @escaping @Sendable (GateEvent) -> Void) async -> GateReport {
+        let stage = options.stage, abort = abortState
+        events(.started(gate: gate.name, before: before, stage: stage))
+        let renewal = Task { [rollout] in
+            while !Task.isCancelled {
+                try? await Task.sleep(for: .seconds(rollout.renewEvery))
+                if !Task.isCancelled, !(await rollout.renew()) {
+                    events(.warning("the gate lost its hold on the rollout; another gate may move it"))
+                }
+            }
+        }
+        var parts = GateParts()
+        // Service metrics: read now and after the load; the gate judges what happened in between.
+        var baselines: [[PrometheusSample]?] = []
+        for check in gate.metrics {
+            do { baselines.append(try await metrics.samples(at: check.url)) } catch {
+                baselines.append(nil)
+                parts.problems.append("metrics \(check.name): \(error)")
+            }
+        }
+        if let contracts = gate.contracts, !abort.isAborted {
+            events(.contractsStarted(pacts: contracts.pacts))
+            do {
+                let credential = credential, brokers = brokers
+                parts.verification = try await abort.unlessAborted {
+                    let pacts = try await PactLoader().load(contracts.pacts)
+                    return try await ProviderContracts.verify(pacts, providerURL: { name in contracts.providers.first { $0.name == name }?.url },
+                                                              credential: credential, kafkaBrokers: brokers) { result in
+                        if !result.outcome.isPassed, !result.pending { events(.contractFailed(result)) }
+                    }
+                }
+                if let verification = parts.verification { events(.contractsFinished(verification)) }
+            } catch { parts.problems.append("contracts: \(error)") }
+        }
+        if !flows.isEmpty, !abort.isAborted {
+            events(.flowsStarted)
+            do {
+                let flows = flows, target = gate.gateway.target, iterations = gate.flowIterations, brokers = brokers, agent = userAgent
+                let started = Date()
+                if let runs = try await abort.unlessAborted({
+                    try await FlowSuite.run(flows, target: target, kafkaBrokers: brokers, iterations: iterations, userAgent: agent) { events(.flowRun($0)) }
+                }) {
+                    parts.flows = FlowReport(target: target.description, startedAt: started, runs: runs)
+                }
+            } catch { parts.problems.append("flows: \(error)") }
+        }
+        if !abort.isAborted {
+            do { parts.load = try await runLoad(events: events) } catch { parts.problems.append("load: \(error)") }
+        }
+        if !abort.isAborted, !gate.metrics.isEmpty {
+            events(.metricsStarted)
+            for (check, baseline) in zip(gate.metrics, baselines) {
+                guard let baseline else { continue }
+                do {
+                    let delta = check.rate.delta(before: baseline, after: try await metrics.samples(at: check.url))
+                    let reading = GateReport.MetricReading(name: check.name, url: check.url, requests: delta.total, errors: delta.errors, errorPercent: delta.percent)
+                    events(.metric(check, reading))
+                    parts.metrics.append((check, reading))
+                } catch { parts.problems.append("metrics \(check.name): \(error)") }
+            }
+        }
+        if !abort.isAborted, !gate.consistency.isEmpty {
+            events(.consistencyStarted)
+            // Requests the load left unanswered may still be writing: give them their timeout (at most 30 s) before reading the tables.
+            if let load = parts.load, load.metrics.unfinished > 0 {
+                let wait = min(30, profile.scenarios.map(\.timeout).max() ?? 10)
+                events(.settling(unanswered: load.metrics.unfinished, seconds: wait))
+                try? await Task.sleep(for: .seconds(wait))
+            }
+            for check in gate.consistency where !abort.isAborted {
+                do {
+                    let comparison = try await compare(check)
+                    events(.compared(name: check.name, comparison))
+                    parts.consistency.append((check.name, comparison))
+                } catch { parts.problems.append("consistency \(check.name): \(error)") }
+            }
+        }
+        let triggers = parts.triggers(inconsistencyThreshold: gate.inconsistencyThreshold)
+        let verdict = GateVerdict(stage: stage, triggers: triggers)
+        let rolloutReport = await apply(verdict)
+        renewal.cancel()
+        await rollout.release()
+        var report = GateReport(gate: gate.name, source: file, target: gate.gateway.url, startedAt: started, seconds: Date().timeIntervalSince(started),
+                                rollout: rolloutReport, verdict: verdict, triggers: triggers, verification: parts.verification, flows: parts.flows,
+                                load: parts.load, consistency: parts.consistency, problems: parts.problems, abortedBecause: abort.reason)
+        report.metrics = parts.metrics.map(\.reading)
+        return report
+    }
+
+    private var userAgent: String { "tollgate/\(options.tollgateVersion)" }
+
+    /// Puts the rollout back (stopped early), applies the verdict (`autoRollback`), or leaves it at the stage.
+    private func apply(_ verdict: GateVerdict) async -> GateReport.Rollout {
+        let stage = options.stage
+        var result = GateReport.Rollout(before: before, during: stage, after: stage, applied: false, note: "")
+        do {
+            if let reason = abortState.reason {
+                try await rollout.set(before)
+                result.after = before
+                result.note = "Stopped early (\(reason)): the gateway is back at \(before) %."
+            } else if options.autoRollback && verdict.rolloutPercent != stage {
+                try await rollout.set(verdict.rolloutPercent)
+                result.after = verdict.rolloutPercent
+                result.applied = true
+                result.note = "--auto-rollback: the gateway now sends \(verdict.rolloutPercent) % of users to the new services."
+            } else if verdict.rolloutPercent != stage {
+                result.note = "The gateway stays at \(stage) %; the verdict asks for \(verdict.rolloutPercent) % (apply it with --auto-rollback or PUT /admin/rollout)."
+            } else {
+                result.note = "The gateway stays at \(stage) %."
+            }
+        } catch {
+            result.after = nil
+            result.note = "Could not set the gateway's rollout: \(error)"
+        }
+        return result
+    }
+
+    private func runLoad(events: @escaping @Sendable (GateEvent) -> Void) async throws -> LoadResult {
+        var runOptions = RunOptions()
+        runOptions.userAgent = userAgent
+        var source: KafkaEventSource?
+        let topics = profile.eventTopics
+        if !topics.isEmpty, let brokers { source = try await KafkaEventSource.start(brokers: brokers, topics: topics.sorted()) }
+        defer { source?.close() }
+        runOptions.events = source
+        let target = gate.gateway.target
+        let run = LoadRun(profile: profile, target: target, options: runOptions)
+        abortState.watch(run)
+        defer { abortState.watch(nil) }
+        events(.loadStarted(run.profile, target))
+        let outcome = try await run.run { events(.loadProgress($0)) }
+        let result = LoadResult(profile: run.profile, outcome: outcome, target: target.description, shard: .whole, tollgateVersion: options.tollgateVersion)
+        events(.loadFinished(result))
+        return result
+    }
+
+    /// One table pair of the gate file, compared off the cooperative pool.
+    private func compare(_ check: GateFile.ConsistencyCheck) async throws -> TableComparison {
+        var pair = TablePair(source: check.source, target: check.target)
+        pair.table = check.table
+        pair.targetTable = check.targetTable
+        pair.key = check.key
+        pair.columns = check.columns
+        pair.map = check.map
+        pair.targetMayHaveMore = check.targetMayHaveMore
+        pair.token = credential
+        pair.recheck = RecheckPolicy(after: check.recheckAfter, rounds: check.rechecks)
+        let prepared = pair
+        return try await BlockingWork.run { try prepared.compare() }
+    }
+
+    /// The report of a gate that stops before it has results (it could not start, or a second
+    /// signal ends it): verdict pause, marked aborted, why.
+    public static func stopReport(file: String, gate: GateFile?, stage: Int, started: Date, problem: String, aborted: String,
+                                  rollout: GateReport.Rollout) -> GateReport {
+        var parts = GateParts()
+        parts.problems = [problem]
+        let triggers = parts.triggers(inconsistencyThreshold: gate?.inconsistencyThreshold ?? 0.01)
+        return GateReport(gate: gate?.name ?? file, source: file, target: gate?.gateway.url ?? "", startedAt: started,
+                          seconds: Date().timeIntervalSince(started), rollout: rollout, verdict: GateVerdict(stage: stage, triggers: triggers),
+                          triggers: triggers, verification: nil, flows: nil, load: nil, consistency: [], problems: [problem], abortedBecause: aborted)
+    }
+}
+
+/// Why a gate could not start: in words, with as much of the gate file as was read (for the report).
+public struct GateStartError: Error, CustomStringConvertible {
+    public let message: String
+    public let gate: GateFile?
+    public let started: Date
+    public var description: String { message }
+}

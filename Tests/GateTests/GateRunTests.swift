@@ -1,0 +1,125 @@
+import Foundation
+import Gate
+import Reports
+import SLO
+import Synchronization
+import TestSupport
+import Testing
+
+/// A stage run from start to verdict against a rollout control that records what it was asked.
+@Suite struct GateRunTests {
+    /// Records every call; `acquire` refuses when told another holds the rollout.
+    final class RecordingRollout: RolloutControl {
+        let calls = Mutex<[String]>([])
+        let percent = Mutex(10)
+        let heldByAnother: Bool
+        init(heldByAnother: Bool = false) { self.heldByAnother = heldByAnother }
+        func current() async throws -> Int { record("current"); return percent.withLock { $0 } }
+        func acquire(holder: String) async throws {
+            record("acquire")
+            if heldByAnother { throw GateSetupError("the rollout is held by gate B") }
+        }
+        func renew() async -> Bool { true }
+        func release() async { record("release") }
+        func set(_ percent: Int) async throws { record("set \(percent)"); self.percent.withLock { $0 = percent } }
+        func restoreNow(_ percent: Int) { record("restore \(percent)") }
+        var renewEvery: Double { 60 }
+        func record(_ call: String) { calls.withLock { $0.append(call) } }
+        var log: [String] { calls.withLock { $0 } }
+    }
+
+    /// A folder with a gate file and its stage profile aimed at a local HTTP server (python's).
+    static func withGate(slos: String, _ body: (_ file: String) async throws -> Void) async throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("gate-run-\(UUID())")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        try Data("ok".utf8).write(to: folder.appendingPathComponent("ok.txt"))
+        let port = freePort()
+        let server = try ChildProcess("/usr/bin/python3", ["-m", "http.server", "--bind", "127.0.0.1", "--directory", folder.path, "\(port)"],
+                                      captureOutput: false, captureError: false)
+        defer {
+            server.send(SIGTERM)
+            server.wait()
+        }
+        #expect(await eventually(timeout: 10) { acceptsConnections(port: port) })
+        try """
+            scenarios:
+              s: {executor: constant-arrival-rate, rate: 10, duration: 1s, steps: [{name: page, path: /ok.txt}, {name: missing, path: /missing}]}
+            """.write(to: folder.appendingPathComponent("stage.yaml"), atomically: true, encoding: .utf8)
+        let file = folder.appendingPathComponent("gate.yaml")
+        try """
+            name: unit
+            gateway: {url: "http://127.0.0.1:\(port)", admin_token: t}
+            stages: {25: stage.yaml}
+            slos: \(slos)
+            """.write(to: file, atomically: true, encoding: .utf8)
+        try await body(file.path)
+    }
+
+    static func start(_ file: String, _ rollout: RecordingRollout, autoRollback: Bool = false) async throws(GateStartError) -> GateRun {
+        var options = GateOptions(stage: 25)
+        options.autoRollback = autoRollback
+        options.environment = [:]
+        return try await GateRun.start(file: file, options: options) { _ in (rollout, credential: "t") }
+    }
+
+    @Test func aHealthyStageProceedsAndTheRolloutStaysAtTheStage() async throws {
+        try await Self.withGate(slos: "[\"error_rate{name=page}<1%\"]") { file in
+            let rollout = RecordingRollout()
+            let run = try await Self.start(file, rollout)
+            let events = Mutex<[String]>([])
+            let report = await run.run { event in events.withLock { $0.append("\(event)".prefix { $0 != "(" }.description) } }
+            #expect(report.verdict.action == .proceed, "\(report.summaryText())")
+            #expect(rollout.log == ["current", "acquire", "set 25", "release"])
+            #expect(report.rollout.before == 10 && report.rollout.after == 25)
+            #expect(events.withLock { $0 }.starts(with: ["started", "loadStarted"]))
+        }
+    }
+
+    @Test func aBreachAppliedWithAutoRollbackMovesTheRollout() async throws {
+        try await Self.withGate(slos: "[\"error_rate<=1%:rollback\"]") { file in
+            let rollout = RecordingRollout()
+            let report = await (try Self.start(file, rollout, autoRollback: true)).run { _ in }
+            #expect(report.verdict.action == .rollback && report.rollout.applied && report.rollout.after == 0, "\(report.summaryText())")
+            #expect(rollout.log == ["current", "acquire", "set 25", "set 0", "release"])
+        }
+    }
+
+    @Test func anAbortedGatePutsTheRolloutBack() async throws {
+        try await Self.withGate(slos: "[\"error_rate<=1%\"]") { file in
+            let rollout = RecordingRollout()
+            let run = try await Self.start(file, rollout)
+            run.abort("interrupted (test)")
+            let report = await run.run { _ in }
+            #expect(report.abortedBecause == "interrupted (test)" && report.rollout.after == 10)
+            #expect(rollout.log == ["current", "acquire", "set 25", "set 10", "release"])
+            #expect(report.load == nil, "nothing ran after the abort")
+        }
+    }
+
+    @Test func aRolloutHeldByAnotherGateStopsBeforeAnythingMoves() async throws {
+        try await Self.withGate(slos: "[\"error_rate<=1%\"]") { file in
+            let rollout = RecordingRollout(heldByAnother: true)
+            do throws(GateStartError) {
+                _ = try await Self.start(file, rollout)
+                Issue.record("the gate started")
+            } catch {
+                #expect(error.message.contains("held by gate B") && error.gate?.name == "unit")
+            }
+            #expect(rollout.log == ["current", "acquire"], "nothing was set")
+        }
+    }
+
+    @Test func aSelectionTheStageDoesNotHaveIsRefusedAtTheStart() async throws {
+        try await Self.withGate(slos: "[\"p95{name=chekout}<500ms\"]") { file in
+            let rollout = RecordingRollout()
+            do throws(GateStartError) {
+                _ = try await Self.start(file, rollout)
+                Issue.record("the gate started")
+            } catch {
+                #expect(error.message.contains("no step is named 'chekout'"), "\(error)")
+            }
+            #expect(rollout.log.isEmpty)
+        }
+    }
+}
