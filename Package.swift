@@ -1,7 +1,7 @@
 // swift-tools-version:6.0
 import PackageDescription
 
-/// One settings list for every target (see STYLE.md).
+/// One settings list for every target, as Hummingbird 2 keeps one: Swift 6 mode, `any` spelled out.
 let swiftSettings: [SwiftSetting] = [
     .enableUpcomingFeature("ExistentialAny"),
     .swiftLanguageMode(.v6),
