@@ -119,7 +119,8 @@ public enum ExportComparer {
     /// - Parameters:
     ///   - columns: the compared columns; nil: every column the source exports.
     public static func compare(source: String, target: String, token: String?, columns: [String]?, map: [String: String] = [:],
-                               targetMayHaveMore: Bool = false, batch: Int = 1_000, recheck: RecheckPolicy = RecheckPolicy()) throws -> TableComparison {
+                               targetMayHaveMore: Bool = false, batch: Int = 1_000, recheck: RecheckPolicy = RecheckPolicy(),
+                               shouldStop: () -> Bool = { false }) throws -> TableComparison {
         let sourceReader = ExportReader(url: source, token: token, batch: batch)
         let targetReader = ExportReader(url: target, token: token, batch: batch)
         // The first pages say how keys sort and what the source offers; the merge starts with them.
@@ -133,6 +134,6 @@ public enum ExportComparer {
         try targetReader.choose(targetColumns)
         return try RowComparer.compare(source: sourceReader, target: targetReader, order: offered.order,
                                        columns: zip(chosen, targetColumns).map { $0 == $1 ? $0 : "\($0)→\($1)" },
-                                       targetMayHaveMore: targetMayHaveMore, policy: recheck)
+                                       targetMayHaveMore: targetMayHaveMore, policy: recheck, shouldStop: shouldStop)
     }
 }

@@ -40,12 +40,20 @@ public struct RecheckPolicy: Sendable, Equatable {
 enum RowComparer {
     /// - Parameters:
     ///   - columns: the compared columns' names as reports show them (source→target where renamed).
+    ///   - shouldStop: asked between batches and while waiting; true ends the comparison with an error (Ctrl-C in a gate).
     ///   - sleep: waits the given seconds between passes (tests pass their own).
     static func compare(source: some ComparedSide, target: some ComparedSide, order: KeyOrder, columns: [String], targetMayHaveMore: Bool,
-                        policy: RecheckPolicy, mismatchLimit: Int = DigestMerge.defaultMismatchLimit,
-                        sleep: (Double) -> Void = { Thread.sleep(forTimeInterval: $0) }) throws -> TableComparison {
+                        policy: RecheckPolicy, mismatchLimit: Int = DigestMerge.defaultMismatchLimit, shouldStop: () -> Bool = { false },
+                        sleep: ((Double) -> Void)? = nil) throws -> TableComparison {
+        func checkStop() throws { if shouldStop() { throw ConsistencyError("the comparison was stopped") } }
+        func wait(_ seconds: Double) {
+            if let sleep { return sleep(seconds) }
+            // In short slices, so a stop is honoured within a tenth of a second.
+            let end = Date().addingTimeInterval(seconds)
+            while !shouldStop(), Date() < end { Thread.sleep(forTimeInterval: min(0.1, max(0, end.timeIntervalSinceNow))) }
+        }
         var merge = DigestMerge(source: source.description, target: target.description, order: order, mismatchLimit: mismatchLimit)
-        try merge.run(nextSource: { try source.nextBatch() }, nextTarget: { try target.nextBatch() })
+        try merge.run(nextSource: { try checkStop(); return try source.nextBatch() }, nextTarget: { try checkStop(); return try target.nextBatch() })
         var result = merge.result
         result.targetMayHaveMore = targetMayHaveMore
         result.firstPass = result.confirmed
@@ -53,7 +61,8 @@ enum RowComparer {
         var pending = merge.mismatches.filter { !(targetMayHaveMore && $0.kind == .missingInSource) }
         var rounds = 0
         while rounds < policy.rounds, !pending.isEmpty {
-            sleep(policy.after)
+            wait(policy.after)
+            try checkStop()
             rounds += 1
             pending = try recheck(pending, source: source, target: target, targetMayHaveMore: targetMayHaveMore)
         }

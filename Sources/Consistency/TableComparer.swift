@@ -30,6 +30,8 @@ public struct ComparisonRequest: Sendable {
     /// Rows only the target has are expected, not inconsistent.
     public var targetMayHaveMore = false
     public var recheck = RecheckPolicy()
+    /// Asked between batches and while waiting: true stops the comparison (Ctrl-C in a gate).
+    public var shouldStop: @Sendable () -> Bool = { false }
 
     public init(source: TableLocation, target: TableLocation, key: String) {
         self.source = source
@@ -57,6 +59,6 @@ public enum TableComparer {
         }
         return try RowComparer.compare(source: source, target: target, order: source.keyOrder,
                                        columns: zip(columns, targetColumns).map { $0 == $1 ? $0 : "\($0)→\($1)" },
-                                       targetMayHaveMore: request.targetMayHaveMore, policy: request.recheck)
+                                       targetMayHaveMore: request.targetMayHaveMore, policy: request.recheck, shouldStop: request.shouldStop)
     }
 }

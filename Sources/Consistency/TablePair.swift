@@ -22,6 +22,8 @@ public struct TablePair: Sendable {
     public var token: String?
     /// When mismatched rows are read again before they count.
     public var recheck = RecheckPolicy()
+    /// Asked between batches and while waiting: true stops the comparison (Ctrl-C in a gate).
+    public var shouldStop: @Sendable () -> Bool = { false }
 
     public init(source: String, target: String) {
         self.source = source
@@ -38,7 +40,8 @@ public struct TablePair: Sendable {
     public func compare() throws -> TableComparison {
         if readsExports {
             return try ExportComparer.compare(source: source, target: target, token: token, columns: columns, map: map,
-                                              targetMayHaveMore: targetMayHaveMore, batch: min(batch, ExportComparer.maxBatch), recheck: recheck)
+                                              targetMayHaveMore: targetMayHaveMore, batch: min(batch, ExportComparer.maxBatch), recheck: recheck,
+                                              shouldStop: shouldStop)
         }
         guard let table else { throw ConsistencyError("a database comparison needs the table") }
         var request = ComparisonRequest(source: TableLocation(url: source, table: table), target: TableLocation(url: target, table: targetTable ?? table), key: key)
@@ -48,6 +51,7 @@ public struct TablePair: Sendable {
         request.batch = batch
         request.targetMayHaveMore = targetMayHaveMore
         request.recheck = recheck
+        request.shouldStop = shouldStop
         return try TableComparer.compare(request)
     }
 }

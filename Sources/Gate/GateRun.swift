@@ -310,6 +310,8 @@ public final class GateRun: Sendable {
         pair.targetMayHaveMore = check.targetMayHaveMore
         pair.token = credential
         pair.recheck = RecheckPolicy(after: check.recheckAfter, rounds: check.rechecks)
+        let abort = abortState
+        pair.shouldStop = { abort.isAborted }
         let prepared = pair
         return try await BlockingWork.run { try prepared.compare() }
     }

@@ -188,13 +188,13 @@ struct ColumnAndKeyTests {
         let target = MemorySide("t", ["1": "a", "2": "old", "3": "c", "5": "e", "6": "f"])
         var sleeps = 0
         let result = try RowComparer.compare(source: source, target: target, order: .numeric, columns: ["v"], targetMayHaveMore: false,
-                                             policy: RecheckPolicy(after: 2, rounds: 3)) { seconds in
+                                             policy: RecheckPolicy(after: 2, rounds: 3), sleep: { seconds in
             #expect(seconds == 2)
             sleeps += 1
             // The write to key 2 lands after the first re-check; key 6 was deleted on the target meanwhile.
             if sleeps == 2 { target.rows["2"] = "b" }
             target.rows["6"] = nil
-        }
+        })
         #expect(result.firstPass == TableComparison.Counts(missingInTarget: 1, missingInSource: 1, differing: 1))
         #expect(result.confirmed == TableComparison.Counts(missingInTarget: 1, missingInSource: 0, differing: 0), "\(result)")
         #expect(result.recheckRounds == 3 && sleeps == 3 && result.examples.missingInTarget == ["4"] && !result.atLeast)
@@ -204,10 +204,10 @@ struct ColumnAndKeyTests {
         let source = MemorySide("s", ["1": "a", "2": "new"]), target = MemorySide("t", ["1": "a", "2": "old"])
         var sleeps = 0
         let result = try RowComparer.compare(source: source, target: target, order: .numeric, columns: ["v"], targetMayHaveMore: false,
-                                             policy: RecheckPolicy(after: 5, rounds: 3)) { _ in
+                                             policy: RecheckPolicy(after: 5, rounds: 3), sleep: { _ in
             sleeps += 1
             target.rows["2"] = "new"
-        }
+        })
         #expect(sleeps == 1 && result.inconsistentRows == 0 && result.firstPassInconsistentRows == 1 && result.examples.differing.isEmpty)
     }
 
@@ -215,8 +215,19 @@ struct ColumnAndKeyTests {
         let source = MemorySide("s", Dictionary(uniqueKeysWithValues: (1...10).map { (String($0), "a") }))
         let target = MemorySide("t", [:])
         let result = try RowComparer.compare(source: source, target: target, order: .numeric, columns: ["v"], targetMayHaveMore: false,
-                                             policy: RecheckPolicy(after: 0, rounds: 1), mismatchLimit: 4) { _ in }
+                                             policy: RecheckPolicy(after: 0, rounds: 1), mismatchLimit: 4, sleep: { _ in })
         #expect(result.firstPass.missingInTarget == 10 && result.missingInTarget == 4 && result.atLeast)
         #expect(result.summary.hasPrefix("at least 4 of 10 rows"))
+    }
+
+    /// A stop (Ctrl-C in a gate) ends a comparison while it waits to re-check, within a tenth of a second.
+    @Test func aStopIsHonouredWhileWaitingToRecheck() {
+        let source = MemorySide("s", ["1": "a"]), target = MemorySide("t", ["1": "b"])
+        let asked = Date()
+        #expect(throws: ConsistencyError.self) {
+            try RowComparer.compare(source: source, target: target, order: .numeric, columns: ["v"], targetMayHaveMore: false,
+                                    policy: RecheckPolicy(after: 30, rounds: 3), shouldStop: { Date().timeIntervalSince(asked) > 0.2 })
+        }
+        #expect(Date().timeIntervalSince(asked) < 5)
     }
 }
