@@ -76,7 +76,7 @@ import Testing
             #expect(order["status"] as? String == "cancelled")
             #expect(try await t.stock(7) == stock)
             // The provider did charge, late; reconciliation finds it and voids it.
-            _ = try await eventually(timeout: 10) { try await !payments(t, order: order).isEmpty }
+            #expect(try await eventually(timeout: 10) { try await !payments(t, order: order).isEmpty }, "reconciliation recorded the late charge")
             let recorded = try await payments(t, order: order)
             let payment = try #require(recorded.first, "reconciliation recorded the late charge")
             #expect(payment["status"] as? String == "failed")

@@ -146,8 +146,13 @@ func jsonObject(_ file: URL) throws -> [String: Any] {
                                                          "--json", folder.appendingPathComponent("\(name).json").path] + shorten)
                 // Latency objectives depend on the machine (the services share it with the test
                 // run); errors and failed checks do not: every request must succeed.
-                #expect(result.status == 0 || result.status == 1, "\(name): \(result.out)\(result.err)")
-                let summary = try #require(try jsonObject(folder.appendingPathComponent("\(name).json"))["summary"] as? [String: Any])
+                let written = try jsonObject(folder.appendingPathComponent("\(name).json"))
+                let summary = try #require(written["summary"] as? [String: Any])
+                // The exit status is the verdict's, and only a latency objective may have failed it.
+                let failedObjectives = (written["slos"] as? [[String: Any]] ?? []).filter { $0["passed"] as? Bool == false }.compactMap { $0["expression"] as? String }
+                #expect(result.status == (failedObjectives.isEmpty ? 0 : 1), "\(name): \(result.out)\(result.err)")
+                #expect(failedObjectives.allSatisfy { $0.hasPrefix("max") || ($0.hasPrefix("p") && $0.dropFirst().first?.isNumber == true) },
+                        "\(name): \(failedObjectives)")
                 #expect((summary["requests"] as? Int ?? 0) > 0, "\(name)")
                 // The flows check latency and stock counts that other shoppers may move under load.
                 guard name != "peak-flows.yaml" else { continue }

@@ -16,10 +16,7 @@ struct FlowCommand: AsyncParsableCommand {
     @Option(help: "Kafka brokers (HOST:PORT) the event expectations read from.") var kafkaBrokers: String?
     @Option(help: "How many times each flow runs.") var iterations = 1
     @Option(help: "The longest a request may take.") var timeout = "10s"
-    @Option(help: "Write the JSON report here.") var json: String?
-    @Option(help: "Write the HTML report here.") var html: String?
-    @Option(help: "Write the JUnit XML report here.") var junit: String?
-    @Option(help: "Where reports go when no file is named (default reports/).") var reportDir = "reports"
+    @OptionGroup var reports: ReportOptions
 
     func validate() throws {
         var problems: [String] = []
@@ -53,8 +50,8 @@ struct FlowCommand: AsyncParsableCommand {
             throw ExitCode(ExitStatus.error)
         }
         let results = report.runs
-        let stem = "\(reportDir)/flow-" + (loaded.count == 1 ? LoadCommand.fileStem(loaded[0].name) : "all")
-        for file in try report.write(json: json, html: html, junit: junit, defaultStem: stem) { Swift.print("  report: \(file)") }
+        let stem = "\(reports.reportDir)/flow-" + (loaded.count == 1 ? LoadCommand.fileStem(loaded[0].name) : "all")
+        for file in try report.write(json: reports.json, html: reports.html, junit: reports.junit, defaultStem: stem) { Swift.print("  report: \(file)") }
         let failed = results.filter { !$0.passed }.count
         Swift.print(failed == 0 ? "✓ \(results.count) flow run(s) passed" : "✗ \(failed) of \(results.count) flow run(s) failed")
         if failed > 0 { throw ExitCode(ExitStatus.failed) }

@@ -25,10 +25,7 @@ struct GateCommand: AsyncParsableCommand {
     @Flag(help: "Apply the verdict to the gateway: reduce → half the stage, roll back → 0 %.") var autoRollback = false
     @Option(help: "Shorten the stage's load to this (its shape kept), e.g. 20s.") var duration: String?
     @Option(help: "Kafka brokers for the flows' event expectations (default: the gate file's kafka_brokers).") var kafkaBrokers: String?
-    @Option(help: "Write the JSON report (tollgate.gate/v1) here.") var json: String?
-    @Option(help: "Write the HTML report here.") var html: String?
-    @Option(help: "Write the JUnit XML report here.") var junit: String?
-    @Option(help: "Where reports go when none is named.") var reportDir = "reports"
+    @OptionGroup var reports: ReportOptions
     @Flag(help: "No live progress during the load.") var quiet = false
 
     func validate() throws {
@@ -44,7 +41,7 @@ struct GateCommand: AsyncParsableCommand {
         options.duration = duration.flatMap(DurationText.seconds)
         options.kafkaBrokers = kafkaBrokers
         options.tollgateVersion = Tollgate.version
-        let console = GateConsole(quiet: quiet, json: json, html: html, junit: junit, defaultStem: "\(reportDir)/gate-stage-\(stage)")
+        let console = GateConsole(quiet: quiet, json: reports.json, html: reports.html, junit: reports.junit, defaultStem: "\(reports.reportDir)/gate-stage-\(stage)")
         let report = await console.check(file: gateFile, options: options)
         throw ExitCode(report.abortedBecause != nil ? ExitStatus.error : report.verdict.exitCode)
     }

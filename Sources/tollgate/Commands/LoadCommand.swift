@@ -33,11 +33,8 @@ struct LoadCommand: AsyncParsableCommand {
     @Option(help: "Quick mode: the longest a request may take.") var timeout = "10s"
     @Option(name: .customLong("slo"), help: "An objective (repeatable); replaces the profile's.") var objectives: [String] = []
     @Option(help: "Run shard i of N (1-based): 1/N of the rate and users, every Nth feeder row.") var shard: String?
-    @Option(help: "Write the JSON result here.") var json: String?
-    @Option(help: "Write the HTML report here.") var html: String?
-    @Option(help: "Write the JUnit XML report here.") var junit: String?
     @Option(help: "Write the HdrHistogram interval log (.hlog) here.") var hlog: String?
-    @Option(help: "Where reports go when no file is named (default reports/).") var reportDir = "reports"
+    @OptionGroup var reports: ReportOptions
     @Option(help: "Threads (event loops) sending requests (default: one per core, at most 8).") var threads: Int?
     @Option(help: "Kafka brokers (HOST:PORT) for the event expectations of flow scenarios.") var kafkaBrokers: String?
     @Flag(help: "No progress display.") var quiet = false
@@ -134,8 +131,8 @@ struct LoadCommand: AsyncParsableCommand {
         let result = LoadResult(profile: run.profile, outcome: outcome, target: target.description, shard: options.shard,
                                 tollgateVersion: Tollgate.version)
         print(result.summaryText())
-        let written = try LoadReportFiles.write(result, json: json, html: html, junit: junit, hlog: hlog,
-                                                defaultStem: "\(reportDir)/load-\(Self.fileStem(run.profile.name))\(options.shard.count > 1 ? "-shard\(options.shard.index + 1)of\(options.shard.count)" : "")")
+        let written = try LoadReportFiles.write(result, json: reports.json, html: reports.html, junit: reports.junit, hlog: hlog,
+                                                defaultStem: "\(reports.reportDir)/load-\(Self.fileStem(run.profile.name))\(options.shard.count > 1 ? "-shard\(options.shard.index + 1)of\(options.shard.count)" : "")")
         for file in written { print("  report: \(file)") }
         let interrupted = outcome.abortedBecause?.hasPrefix("interrupted") ?? false
         if interrupted { throw ExitCode(ExitStatus.error) }

@@ -14,10 +14,8 @@ struct ReportCommand: AsyncParsableCommand {
             """)
 
     @Argument(help: "Load results (JSON) written by tollgate load.") var results: [String]
-    @Option(help: "Write the merged JSON result here.") var json: String?
-    @Option(help: "Write the HTML report here.") var html: String?
-    @Option(help: "Write the JUnit XML report here.") var junit: String?
     @Option(help: "Write the HdrHistogram interval log (.hlog) here.") var hlog: String?
+    @OptionGroup var reports: ReportOptions
 
     func validate() throws {
         if results.isEmpty { throw ValidationError("give at least one result file") }
@@ -42,8 +40,8 @@ struct ReportCommand: AsyncParsableCommand {
             throw ExitCode(ExitStatus.error)
         }
         print(result.summaryText())
-        let stem = results.count == 1 ? String(results[0].dropLast(results[0].hasSuffix(".json") ? 5 : 0)) + "-report" : "reports/load-merged"
-        for file in try LoadReportFiles.write(result, json: json, html: html, junit: junit, hlog: hlog, defaultStem: stem) { print("  report: \(file)") }
+        let stem = results.count == 1 ? String(results[0].dropLast(results[0].hasSuffix(".json") ? 5 : 0)) + "-report" : "\(reports.reportDir)/load-merged"
+        for file in try LoadReportFiles.write(result, json: reports.json, html: reports.html, junit: reports.junit, hlog: hlog, defaultStem: stem) { print("  report: \(file)") }
         if !result.verdict.passed { throw ExitCode(ExitStatus.failed) }
     }
 

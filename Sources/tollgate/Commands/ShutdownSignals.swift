@@ -9,7 +9,9 @@ final class ShutdownSignals: Sendable {
     private let state = Mutex<State>(State())
     private struct State {
         var received = false
-        var waiters: [CheckedContinuation<Void, Never>] = []
+        /// Waiting tasks by ticket, so a cancelled waiter leaves (and resumes) at once.
+        var waiters: [UInt64: CheckedContinuation<Void, Never>] = [:]
+        var nextTicket: UInt64 = 0
         /// Runs on the second signal, before the process exits.
         var lastWords: (@Sendable () -> Void)?
     }
@@ -32,8 +34,8 @@ final class ShutdownSignals: Sendable {
 
     private func received() {
         let (first, waiters, lastWords) = state.withLock { state -> (Bool, [CheckedContinuation<Void, Never>], (@Sendable () -> Void)?) in
-            defer { state.received = true; state.waiters = [] }
-            return (!state.received, state.waiters, state.lastWords)
+            defer { state.received = true; state.waiters = [:] }
+            return (!state.received, Array(state.waiters.values), state.lastWords)
         }
         guard first else {
             FileHandle.standardError.write(Data("\nSecond signal: exiting now.\n".utf8))
@@ -49,14 +51,25 @@ final class ShutdownSignals: Sendable {
         state.withLock { $0.lastWords = action }
     }
 
-    /// Returns when the first SIGINT or SIGTERM arrives (at once if one already did).
+    /// Returns when the first SIGINT or SIGTERM arrives (at once if one already did), or when
+    /// the waiting task is cancelled: a waiter never outlives its owner (the demo's first gate
+    /// leaves none behind for the second's signal).
     func wait() async {
-        await withCheckedContinuation { continuation in
-            let already = state.withLock { state in
-                if !state.received { state.waiters.append(continuation) }
-                return state.received
+        let ticket = state.withLock { state -> UInt64 in
+            defer { state.nextTicket += 1 }
+            return state.nextTicket
+        }
+        await withTaskCancellationHandler {
+            await withCheckedContinuation { continuation in
+                let resumeNow = state.withLock { state -> Bool in
+                    if state.received || Task.isCancelled { return true }
+                    state.waiters[ticket] = continuation
+                    return false
+                }
+                if resumeNow { continuation.resume() }
             }
-            if already { continuation.resume() }
+        } onCancel: {
+            state.withLock { $0.waiters.removeValue(forKey: ticket) }?.resume()
         }
     }
 }
