@@ -5,17 +5,28 @@ import Transport
 
 /// Two fresh databases on the test server (make test starts one), dropped afterwards.
 func withDatabases(_ body: (_ source: String, _ target: String) throws -> Void) throws {
+    let (maintenance, names, urls) = try createDatabases()
+    defer { for name in names { _ = try? maintenance.execute("DROP DATABASE IF EXISTS \(name) WITH (FORCE)") } }
+    try body(urls.source, urls.target)
+}
+
+/// The same for a test that waits: its blocking calls go through `BlockingWork`, so the
+/// cooperative pool (two threads here) keeps serving the other tests' services meanwhile.
+func withDatabasesAsync(_ body: (_ source: String, _ target: String) async throws -> Void) async throws {
+    let (maintenance, names, urls) = try createDatabases()
+    defer { for name in names { _ = try? maintenance.execute("DROP DATABASE IF EXISTS \(name) WITH (FORCE)") } }
+    try await body(urls.source, urls.target)
+}
+
+private func createDatabases() throws -> (PostgresConnection, [String], (source: String, target: String)) {
     guard let url = ProcessInfo.processInfo.environment["TOLLGATE_TEST_DATABASE_URL"] else {
         throw ConsistencySkip()
     }
     let maintenance = try PostgresConnection(url: url)
     let names = ["tg_cons_src_\(UInt32.random(in: 0...UInt32.max))", "tg_cons_dst_\(UInt32.random(in: 0...UInt32.max))"]
     for name in names { try maintenance.execute("CREATE DATABASE \(name)") }
-    defer { for name in names { _ = try? maintenance.execute("DROP DATABASE IF EXISTS \(name) WITH (FORCE)") } }
-    func database(_ name: String) -> String {
-        url.replacingOccurrences(of: "/postgres?", with: "/\(name)?")
-    }
-    try body(database(names[0]), database(names[1]))
+    func database(_ name: String) -> String { url.replacingOccurrences(of: "/postgres?", with: "/\(name)?") }
+    return (maintenance, names, (database(names[0]), database(names[1])))
 }
 
 struct ConsistencySkip: Error {}

@@ -2,6 +2,7 @@ import Foundation
 @testable import ReferenceServices
 import TestSupport
 import Testing
+import Transport
 
 /// Dot segments and encoded dots cannot walk past the gateway to a service's private endpoints.
 @Suite struct GatewayPathTests {
@@ -29,7 +30,8 @@ import Testing
             let port = try #require(URLComponents(string: t.gateway)?.port)
             func status(_ path: String, method: String = "GET", body: String = "") async -> (Int, String) {
                 let request = "\(method) \(path) HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: \(body.utf8.count)\r\nConnection: close\r\n\r\n\(body)"
-                let reply = await Task.detached { rawHTTPExchange(port: port, request) }.value
+                // A blocking socket read: off the cooperative pool, which the in-process services need to answer.
+                let reply = await BlockingWork.run { rawHTTPExchange(port: port, request) }
                 let code = reply.split(separator: " ").dropFirst().first.flatMap { Int($0) } ?? 0
                 return (code, reply)
             }
