@@ -1,6 +1,5 @@
 @testable import Consistency
 import Foundation
-import Synchronization
 import Testing
 import Transport
 
@@ -22,37 +21,16 @@ struct LiveTrafficTests {
             try source.execute("INSERT INTO orders VALUES (424242, 'confirmed', 1)")  // lost: never reaches the target
             try target.execute("UPDATE orders SET status = 'garbled' WHERE id = 77")  // repaired below, inside the window
 
-            let stop = Atomic(false)
-            let writer = Thread {
-                guard let source = try? PostgresConnection(url: sourceURL), let target = try? PostgresConnection(url: targetURL) else { return }
-                var next = 5_000
-                var queue: [(due: Date, sql: String)] = [(Date().addingTimeInterval(0.3), "UPDATE orders SET status = 'pending' WHERE id = 77")]
-                while !stop.load(ordering: .relaxed) {
-                    // A new order and a status change on the source…
-                    next += 1
-                    let changed = Int.random(in: 1...3000)
-                    _ = try? source.execute("INSERT INTO orders VALUES ($1, 'pending', 10)", [next])
-                    _ = try? source.execute("UPDATE orders SET status = 'confirmed' WHERE id = $1", [changed])
-                    // …reach the target 300 ms later.
-                    let due = Date().addingTimeInterval(0.3)
-                    queue.append((due, "INSERT INTO orders VALUES (\(next), 'pending', 10)"))
-                    queue.append((due, "UPDATE orders SET status = 'confirmed' WHERE id = \(changed)"))
-                    while let first = queue.first, first.due <= Date() {
-                        _ = try? target.execute(first.sql)
-                        queue.removeFirst()
-                    }
-                    Thread.sleep(forTimeInterval: 0.005)
-                }
-            }
+            let writer = DelayedReplica(sourceURL: sourceURL, targetURL: targetURL, delay: 0.3, pace: 0.005,
+                                        pending: [(Date().addingTimeInterval(0.3), "UPDATE orders SET status = 'pending' WHERE id = 77")])
             writer.start()
-            defer { stop.store(true, ordering: .relaxed) }
+            defer { writer.stop() }
             try await Task.sleep(for: .milliseconds(400))
             var request = ComparisonRequest(source: TableLocation(url: sourceURL, table: "orders"), target: TableLocation(url: targetURL, table: "orders"), key: "id")
             request.batch = 200
             request.recheck = RecheckPolicy(after: 1, rounds: 3)
             let first = request
             let result = try await BlockingWork.run { try TableComparer.compare(first) }
-            stop.store(true, ordering: .relaxed)
             #expect(result.firstPassInconsistentRows >= 1)
             #expect(result.missingInTarget == 1 && result.examples.missingInTarget == ["424242"], "\(result)")
             #expect(result.differing == 0 && result.missingInSource == 0, "rows in flight or repaired are not inconsistent: \(result)")
@@ -63,6 +41,58 @@ struct LiveTrafficTests {
             let second = request
             let once = try await BlockingWork.run { try TableComparer.compare(second) }
             #expect(once.recheckRounds == 0 && once.inconsistentRows == once.firstPassInconsistentRows)
+        }
+    }
+}
+
+/// Live traffic: a new order and a status change on the source every `pace` seconds, each copied to
+/// the target `delay` seconds later, until `stop` (which returns once the writer has finished).
+final class DelayedReplica: @unchecked Sendable {
+    // Safe: `stopping` and `finished` are read and written only under `condition`'s lock.
+    private let condition = NSCondition()
+    private var stopping = false
+    private var finished = false
+    private let sourceURL: String, targetURL: String, delay: TimeInterval, pace: TimeInterval
+    private let initiallyPending: [(due: Date, sql: String)]
+
+    init(sourceURL: String, targetURL: String, delay: TimeInterval, pace: TimeInterval, pending: [(due: Date, sql: String)]) {
+        (self.sourceURL, self.targetURL, self.delay, self.pace, initiallyPending) = (sourceURL, targetURL, delay, pace, pending)
+    }
+
+    func start() {
+        Thread { [self] in
+            defer { condition.withLock { finished = true; condition.broadcast() } }
+            guard let source = try? PostgresConnection(url: sourceURL), let target = try? PostgresConnection(url: targetURL) else { return }
+            var next = 5_000
+            var queue = initiallyPending
+            var tick = Date()
+            while true {
+                next += 1
+                let changed = Int.random(in: 1...3000)
+                _ = try? source.execute("INSERT INTO orders VALUES ($1, 'pending', 10)", [next])
+                _ = try? source.execute("UPDATE orders SET status = 'confirmed' WHERE id = $1", [changed])
+                let due = Date().addingTimeInterval(delay)
+                queue.append((due, "INSERT INTO orders VALUES (\(next), 'pending', 10)"))
+                queue.append((due, "UPDATE orders SET status = 'confirmed' WHERE id = \(changed)"))
+                while let first = queue.first, first.due <= Date() {
+                    _ = try? target.execute(first.sql)
+                    queue.removeFirst()
+                }
+                tick = max(tick.addingTimeInterval(pace), Date())
+                let stop = condition.withLock {
+                    while !stopping, condition.wait(until: tick) {}
+                    return stopping
+                }
+                if stop { return }
+            }
+        }.start()
+    }
+
+    func stop() {
+        condition.withLock {
+            stopping = true
+            condition.broadcast()
+            while !finished { condition.wait() }
         }
     }
 }
