@@ -96,16 +96,18 @@ public enum GateLoader {
         let name = reader.string(values["name"], "name") ?? URL(fileURLWithPath: file).deletingPathExtension().lastPathComponent
         let description = reader.string(values["description"], "description") ?? ""
 
-        var gateway = GateFile.Gateway(url: "", target: TargetURL("http://127.0.0.1")!, adminToken: nil, adminEmail: "admin@tollgate.local", adminPassword: nil)
+        var gateway: GateFile.Gateway?
         if let entries = reader.mapping(values["gateway"], "gateway", allowed: ["url", "admin_token", "admin_email", "admin_password"]) {
             let fields = Dictionary(entries.map { ($0.key, $0.value) }, uniquingKeysWith: { a, _ in a })
-            gateway.url = reader.string(fields["url"], "gateway.url") ?? ""
-            if let target = TargetURL(gateway.url) { gateway.target = target } else {
+            let url = reader.string(fields["url"], "gateway.url") ?? ""
+            let adminToken = reader.string(fields["admin_token"], "gateway.admin_token").flatMap { $0.isEmpty ? nil : $0 }
+            let adminEmail = reader.string(fields["admin_email"], "gateway.admin_email") ?? "admin@tollgate.local"
+            let adminPassword = reader.string(fields["admin_password"], "gateway.admin_password").flatMap { $0.isEmpty ? nil : $0 }
+            if let target = TargetURL(url) {
+                gateway = GateFile.Gateway(url: url, target: target, adminToken: adminToken, adminEmail: adminEmail, adminPassword: adminPassword)
+            } else {
                 reader.problem(fields["url"] ?? values["gateway"], "gateway.url", "needs the gateway's http:// URL")
             }
-            gateway.adminToken = reader.string(fields["admin_token"], "gateway.admin_token").flatMap { $0.isEmpty ? nil : $0 }
-            gateway.adminEmail = reader.string(fields["admin_email"], "gateway.admin_email") ?? gateway.adminEmail
-            gateway.adminPassword = reader.string(fields["admin_password"], "gateway.admin_password").flatMap { $0.isEmpty ? nil : $0 }
         } else if values["gateway"] == nil {
             reader.problem(root, "gateway", "missing: the gateway's url (and admin credentials) are needed to move the rollout")
         }
@@ -223,7 +225,7 @@ public enum GateLoader {
         let written = ProfileLoader.objectives(values["slos"], reader: &reader)
         let objectives = written ?? Objective.rolloutDefaults
         let threshold = reader.number(values["inconsistency_threshold"], "inconsistency_threshold", in: 0...100) ?? 0.01
-        guard reader.problems.isEmpty else { throw ProfileError(problems: reader.problems) }
+        guard reader.problems.isEmpty, let gateway else { throw ProfileError(problems: reader.problems) }
         return GateFile(name: name, description: description, source: file, gateway: gateway, kafkaBrokers: brokers, contracts: contracts,
                         flows: flows, flowIterations: iterations, stages: stages, consistency: checks, metrics: metrics, objectives: objectives,
                         objectivesAreDefaults: written == nil, inconsistencyThreshold: threshold)
