@@ -12,6 +12,8 @@ import Testing
         ["match"],
         ["services", "up", "--rollout-percent", "140"],
         ["services", "run", "inventory"],
+        ["services", "run", "gateway", "--rollout-percent", "500"],
+        ["services", "run", "user", "--port", "70000"],
         ["services", "up", "--shutdown-timeout", "-3"],
         ["demo", "--no-such-flag"],
         ["load"],
