@@ -50,7 +50,7 @@ struct FlowCommand: AsyncParsableCommand {
             throw ExitCode(ExitStatus.error)
         }
         let results = report.runs
-        let stem = "\(reports.reportDir)/flow-" + (loaded.count == 1 ? LoadCommand.fileStem(loaded[0].name) : "all")
+        let stem = reports.stem("flow", loaded.count == 1 ? loaded[0].name : "all")
         for file in try report.write(json: reports.json, html: reports.html, junit: reports.junit, defaultStem: stem) { Swift.print("  report: \(file)") }
         let failed = results.filter { !$0.passed }.count
         Swift.print(failed == 0 ? "✓ \(results.count) flow run(s) passed" : "✗ \(failed) of \(results.count) flow run(s) failed")

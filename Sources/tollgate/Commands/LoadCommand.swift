@@ -44,7 +44,7 @@ struct LoadCommand: AsyncParsableCommand {
         if profile == nil && url == nil { problems.append("give a load profile, or --url for quick mode") }
         if profile != nil && url != nil { problems.append("give a profile or --url, not both") }
         if let url {
-            if TargetURL(Self.base(of: url)) == nil { problems.append("--url '\(url)' must be an http:// URL with a host and no credentials") }
+            if TargetURL(QuickProfile.base(of: url)) == nil { problems.append("--url '\(url)' must be an http:// URL with a host and no credentials") }
             if rate == nil && vus == nil { problems.append("quick mode needs --rate N (open model) or --vus N (closed model)") }
             if rate != nil && vus != nil { problems.append("--rate and --vus exclude each other") }
             if duration == nil { problems.append("quick mode needs --duration (e.g. 30s)") }
@@ -132,7 +132,7 @@ struct LoadCommand: AsyncParsableCommand {
                                 tollgateVersion: Tollgate.version)
         print(result.summaryText())
         let written = try LoadReportFiles.write(result, json: reports.json, html: reports.html, junit: reports.junit, hlog: hlog,
-                                                defaultStem: "\(reports.reportDir)/load-\(Self.fileStem(run.profile.name))\(options.shard.count > 1 ? "-shard\(options.shard.index + 1)of\(options.shard.count)" : "")")
+                                                defaultStem: reports.stem("load", run.profile.name) + (options.shard.count > 1 ? "-shard\(options.shard.index + 1)of\(options.shard.count)" : ""))
         for file in written { print("  report: \(file)") }
         let interrupted = outcome.abortedBecause?.hasPrefix("interrupted") ?? false
         if interrupted { throw ExitCode(ExitStatus.error) }
@@ -142,61 +142,19 @@ struct LoadCommand: AsyncParsableCommand {
     private func loadProfile() throws -> LoadProfile {
         if let profile { return try ProfileLoader.load(file: profile) }
         guard let url else { throw ValidationError("no profile") }
-        let base = Self.base(of: url)
-        let path = String(url.dropFirst(base.count)).isEmpty ? "/" : String(url.dropFirst(base.count))
-        var yaml = "name: quick\nscenarios:\n  quick:\n"
-        let seconds = DurationText.seconds(duration ?? "10s") ?? 10
-        if let rate {
-            let cap = maxVUs ?? 1000
-            yaml += "    executor: constant-arrival-rate\n    rate: \(rate)\n    duration: \(seconds)s\n    pre_allocated_vus: \(min(cap, 50))\n    max_vus: \(cap)\n"
-        } else {
-            yaml += "    executor: constant-vus\n    vus: \(vus ?? 1)\n    duration: \(seconds)s\n"
+        var quick = QuickProfile(url: url)
+        quick.method = method
+        quick.headers = headers.map { header in
+            let parts = header.split(separator: ":", maxSplits: 1)
+            return (parts[0].trimmingCharacters(in: .whitespaces), parts.count > 1 ? parts[1].trimmingCharacters(in: .whitespaces) : "")
         }
-        yaml += "    steps:\n      - name: \(Self.quoted("\(method.uppercased()) \(path.split(separator: "?").first.map(String.init) ?? path)"))\n"
-        yaml += "        method: \(method.uppercased())\n        path: \(Self.quoted(path))\n        timeout: \(timeout)\n"
-        if let think { yaml += "        think: \(think)\n" }
-        if !headers.isEmpty {
-            yaml += "        headers:\n"
-            for header in headers {
-                let parts = header.split(separator: ":", maxSplits: 1)
-                yaml += "          \(Self.quoted(parts[0].trimmingCharacters(in: .whitespaces))): \(Self.quoted(parts.count > 1 ? parts[1].trimmingCharacters(in: .whitespaces) : ""))\n"
-            }
-        }
-        if let body {
-            let text = body.hasPrefix("@") ? try String(contentsOfFile: String(body.dropFirst()), encoding: .utf8) : body
-            yaml += "        body: \(Self.quoted(text))\n"
-        }
-        var profile = try ProfileLoader.parse(yaml, file: "--url", environment: [:])
-        profile.target = base
-        profile.source = nil
-        return profile
-    }
-
-    /// `http://host:port` of a URL.
-    static func base(of url: String) -> String {
-        guard url.hasPrefix("http://") else { return url }
-        let rest = url.dropFirst("http://".count)
-        let end = rest.firstIndex { $0 == "/" || $0 == "?" } ?? rest.endIndex
-        return "http://" + rest[..<end]
-    }
-
-    /// A YAML double-quoted scalar.
-    static func quoted(_ text: String) -> String {
-        var out = "\""
-        for scalar in text.unicodeScalars {
-            switch scalar {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\t": out += "\\t"
-            default:
-                if scalar.value < 0x20 { out += String(format: "\\x%02X", scalar.value) } else { out.unicodeScalars.append(scalar) }
-            }
-        }
-        return out + "\""
-    }
-
-    static func fileStem(_ name: String) -> String {
-        String(name.map { $0.isLetter || $0.isNumber || $0 == "-" || $0 == "_" ? $0 : "-" })
+        quick.body = try body.map { $0.hasPrefix("@") ? try String(contentsOfFile: String($0.dropFirst()), encoding: .utf8) : $0 }
+        quick.rate = rate
+        quick.vus = vus
+        quick.think = think
+        quick.seconds = DurationText.seconds(duration ?? "10s") ?? 10
+        quick.maxVUs = maxVUs
+        quick.timeout = timeout
+        return try quick.profile()
     }
 }

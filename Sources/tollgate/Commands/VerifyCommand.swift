@@ -1,7 +1,6 @@
 import ArgumentParser
 import ContractCore
 import Foundation
-import Synchronization
 import Transport
 import Reports
 import Verifier
@@ -160,69 +159,5 @@ extension VerifyCommand {
         guard !digits.isEmpty, digits.count <= 10, let value = Int(digits), value > 0 else { return nil }
         let (bytes, overflow) = value.multipliedReportingOverflow(by: unit)
         return overflow || bytes > 4 << 30 ? nil : bytes
-    }
-}
-
-/// Results as they finish, for a report when the run is cut short.
-final class FinishedResults: Sendable {
-    private let results = Mutex<[InteractionResult]>([])
-    func append(_ result: InteractionResult) { results.withLock { $0.append(result) } }
-    var all: [InteractionResult] { results.withLock { $0 } }
-}
-
-/// Prints results as a tree (consumer → provider, then interactions) as they arrive.
-final class TreePrinter: @unchecked Sendable {
-    // Safe: `currentSource` is only touched under `lock`.
-    private var currentSource: String?
-    private let lock = NSLock()
-
-    func print(_ result: InteractionResult) {
-        lock.lock()
-        defer { lock.unlock() }
-        if result.source != currentSource {
-            currentSource = result.source
-            Swift.print("\n\(result.consumer) → \(result.provider)  (\(result.source))")
-        }
-        let given = result.providerStates.isEmpty ? "" : " given \(result.providerStates.map { "'\($0)'" }.joined(separator: ", "))"
-        let pending = result.pending ? " [pending]" : ""
-        let time = String(format: "%.0f ms", result.duration * 1000)
-        switch result.outcome {
-        case .passed:
-            Swift.print("  ✓ \(result.description)\(given)\(pending)  \(time)")
-        case .failed(let mismatches):
-            Swift.print("  ✗ \(result.description)\(given)\(pending)  — \(result.target), \(mismatches.count) mismatch(es)")
-            for (m, alike) in Self.grouped(mismatches) {
-                Swift.print("      \(m.path): \(m.message)" + (alike > 0 ? "  (and \(alike) more element(s) like it)" : ""))
-                if let e = m.expected { Swift.print("        - \(Self.short(e))") }
-                if let a = m.actual { Swift.print("        + \(Self.short(a))") }
-            }
-        case .error(let message):
-            Swift.print("  ✗ \(result.description)\(given)\(pending)  — error: \(message)")
-        }
-    }
-
-    /// Mismatches that differ only in array indices and say the same, shown once with a count.
-    static func grouped(_ mismatches: [Mismatch]) -> [(Mismatch, Int)] {
-        let indices = try! NSRegularExpression(pattern: #"\[\d+\]"#)
-        var order: [String] = []
-        var groups: [String: (Mismatch, Int)] = [:]
-        for m in mismatches {
-            let shape = indices.stringByReplacingMatches(in: m.path, range: NSRange(m.path.startIndex..., in: m.path), withTemplate: "[*]")
-            let key = shape + "\u{0}" + m.message.replacingOccurrences(of: m.actual ?? "\u{1}", with: "")
-            if let existing = groups[key] { groups[key] = (existing.0, existing.1 + 1) } else { order.append(key); groups[key] = (m, 0) }
-        }
-        return order.map { groups[$0]! }
-    }
-
-    static func short(_ text: String) -> String {
-        let oneLine = text.replacingOccurrences(of: "\n", with: " ")
-        return oneLine.count > 120 ? String(oneLine.prefix(117)) + "..." : oneLine
-    }
-
-    func summary(_ report: VerificationReport) {
-        let failed = report.failures.count
-        var parts = ["\(report.results.count) interaction(s)", "\(report.passed) passed", "\(failed) failed"]
-        if report.pendingFailures > 0 { parts.append("\(report.pendingFailures) pending failed (not counted)") }
-        Swift.print("\n\(failed == 0 ? "✓ Verified" : "✗ Verification failed"): \(parts.joined(separator: ", ")) in \(String(format: "%.2f", report.duration)) s")
     }
 }

@@ -1,0 +1,71 @@
+import Foundation
+
+/// One endpoint under load without a profile file (`tollgate load --url`): an open model
+/// (`rate`) or a closed one (`vus`), read through the same loader as a profile so every
+/// limit a profile has applies to it too.
+public struct QuickProfile: Sendable {
+    public var url: String
+    public var method = "GET"
+    /// `(name, value)` pairs sent with every request.
+    public var headers: [(name: String, value: String)] = []
+    public var body: String?
+    public var rate: Double?
+    public var vus: Int?
+    public var think: String?
+    public var seconds: Double = 10
+    public var maxVUs: Int?
+    public var timeout = "10s"
+
+    public init(url: String) { self.url = url }
+
+    /// The profile, its target the URL's `http://host:port`.
+    public func profile() throws -> LoadProfile {
+        let base = Self.base(of: url)
+        let rest = String(url.dropFirst(base.count))
+        let path = rest.isEmpty ? "/" : rest
+        var yaml = "name: quick\nscenarios:\n  quick:\n"
+        if let rate {
+            let cap = maxVUs ?? 1000
+            yaml += "    executor: constant-arrival-rate\n    rate: \(rate)\n    duration: \(seconds)s\n    pre_allocated_vus: \(min(cap, 50))\n    max_vus: \(cap)\n"
+        } else {
+            yaml += "    executor: constant-vus\n    vus: \(vus ?? 1)\n    duration: \(seconds)s\n"
+        }
+        let name = "\(method.uppercased()) \(path.split(separator: "?").first.map(String.init) ?? path)"
+        yaml += "    steps:\n      - name: \(Self.quoted(name))\n"
+        yaml += "        method: \(method.uppercased())\n        path: \(Self.quoted(path))\n        timeout: \(Self.quoted(timeout))\n"
+        if let think { yaml += "        think: \(Self.quoted(think))\n" }
+        if !headers.isEmpty {
+            yaml += "        headers:\n"
+            for (name, value) in headers { yaml += "          \(Self.quoted(name)): \(Self.quoted(value))\n" }
+        }
+        if let body { yaml += "        body: \(Self.quoted(body))\n" }
+        var profile = try ProfileLoader.parse(yaml, file: "--url", environment: [:])
+        profile.target = base
+        profile.source = nil
+        return profile
+    }
+
+    /// `http://host:port` of a URL.
+    public static func base(of url: String) -> String {
+        guard url.hasPrefix("http://") else { return url }
+        let rest = url.dropFirst("http://".count)
+        let end = rest.firstIndex { $0 == "/" || $0 == "?" } ?? rest.endIndex
+        return "http://" + rest[..<end]
+    }
+
+    /// A YAML double-quoted scalar.
+    static func quoted(_ text: String) -> String {
+        var out = "\""
+        for scalar in text.unicodeScalars {
+            switch scalar {
+            case "\"": out += "\\\""
+            case "\\": out += "\\\\"
+            case "\n": out += "\\n"
+            case "\t": out += "\\t"
+            default:
+                if scalar.value < 0x20 { out += String(format: "\\x%02X", scalar.value) } else { out.unicodeScalars.append(scalar) }
+            }
+        }
+        return out + "\""
+    }
+}
