@@ -1,5 +1,6 @@
 import Foundation
 import Transport
+import TransportHTTP
 
 /// One side of a comparison read from a service's export endpoint
 /// (`GET …/admin/export/TABLE?after=KEY&limit=N`, admin token): the reference services' way

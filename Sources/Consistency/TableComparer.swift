@@ -1,5 +1,4 @@
 import Foundation
-import Transport
 
 /// One table of a database: `postgresql://…` and `[schema.]table`.
 public struct TableLocation: Sendable, Equatable {

@@ -1,5 +1,6 @@
 import Foundation
 import Transport
+import TransportPostgres
 
 /// Which rows of a table a comparison reads: `column OP value`, the value bound as a parameter.
 public struct RowFilter: Sendable, Equatable {

@@ -10,21 +10,20 @@ public enum FlowSuite {
     public static func run(_ flows: [Flow], target: TargetURL, kafkaBrokers: String?, iterations: Int = 1, timeout: Double = 10, userAgent: String,
                            each: (FlowResult) -> Void = { _ in }) async throws -> [FlowResult] {
         let topics = Array(Set(flows.flatMap(\.topics))).sorted()
-        var events: KafkaEventSource?
-        if let kafkaBrokers { events = try await KafkaEventSource.start(brokers: kafkaBrokers, topics: topics) }
-        defer { events?.close() }
-        let runner = FlowRunner(target: target, events: events, userAgent: userAgent, timeout: timeout)
-        var results: [FlowResult] = []
-        for flow in flows {
-            for iteration in 1...iterations {
-                // A caller that stopped waiting (Ctrl-C in a gate) ends the runs between iterations.
-                if Task.isCancelled { break }
-                let result = await runner.run(flow, iteration: iteration)
-                each(result)
-                results.append(result)
+        return try await KafkaEventSource.reading(brokers: kafkaBrokers, topics: topics) { events in
+            let runner = FlowRunner(target: target, events: events, userAgent: userAgent, timeout: timeout)
+            var results: [FlowResult] = []
+            for flow in flows {
+                for iteration in 1...iterations {
+                    // A caller that stopped waiting (Ctrl-C in a gate) ends the runs between iterations.
+                    if Task.isCancelled { break }
+                    let result = await runner.run(flow, iteration: iteration)
+                    each(result)
+                    results.append(result)
+                }
             }
+            await runner.shutdown()
+            return results
         }
-        await runner.shutdown()
-        return results
     }
 }

@@ -3,16 +3,28 @@ import Foundation
 import LoadEngine
 import Synchronization
 import Transport
+import TransportKafka
 
 /// Events of the given topics read from Kafka by one consumer started before the first step:
 /// every partition is assigned at its current end, so each event published from then on is
 /// seen, and none from before. A thread of its own polls (librdkafka's calls block), feeds the
 /// events to an `EventBuffer` (indexed, the last minute kept) and answers waiting expectations.
+/// `close` ends the thread and answers every waiter; use `reading` to have it closed for you.
 public final class KafkaEventSource: EventSource {
     private typealias Callback = @Sendable (JSONValue?, Int) -> Void
 
+    private struct State {
+        var buffer = EventBuffer()
+        var callbacks: [Int: Callback] = [:]
+        var next = 0
+        /// The poller has ended: an expectation from now on is answered at once.
+        var closed = false
+        var closeWaiters: [CheckedContinuation<Void, Never>] = []
+        var lastError: String?
+    }
+
     private let consumer: KafkaConsumer
-    private let state = Mutex<(buffer: EventBuffer, callbacks: [Int: Callback], next: Int)>((EventBuffer(), [:], 0))
+    private let state = Mutex(State())
     private let running = Atomic(true)
 
     /// Connects to `brokers` and starts reading `topics`; throws when a topic does not exist.
@@ -40,7 +52,12 @@ public final class KafkaEventSource: EventSource {
     private func poll() {
         var lastSweep = MonotonicClock.now()
         while running.load(ordering: .relaxed) {
-            if let message = try? consumer.poll(timeout: 0.05) {
+            let message: KafkaMessage?
+            do { message = try consumer.poll(timeout: 0.05) } catch {
+                state.withLock { $0.lastError = "\(error)" }
+                message = nil
+            }
+            if let message {
                 let event = (try? JSONParser.parse(message.value)) ?? .string(message.valueText)
                 let now = MonotonicClock.now()
                 let answered = state.withLock { state -> [(Callback, Int)] in
@@ -62,12 +79,14 @@ public final class KafkaEventSource: EventSource {
             }
         }
         consumer.close()
-        // Whoever still waits learns that no event will come.
-        let left = state.withLock { state -> [Callback] in
-            defer { state.callbacks = [:] }
-            return Array(state.callbacks.values)
+        // Whoever still waits learns that no event will come, and so does whoever asks later.
+        let (left, closers) = state.withLock { state in
+            state.closed = true
+            defer { state.callbacks = [:]; state.closeWaiters = [] }
+            return (Array(state.callbacks.values), state.closeWaiters)
         }
         for callback in left { callback(nil, 0) }
+        for closer in closers { closer.resume() }
     }
 
     public func expect(topic: String, matching expected: [(path: PathExpression, value: JSONValue)], within timeout: Double,
@@ -78,6 +97,7 @@ public final class KafkaEventSource: EventSource {
             state.next += 1
             let waiter = EventBuffer.Waiter(id: id, topic: topic, expected: expected, deadline: deadline)
             if let event = state.buffer.match(waiter) { return (event, state.buffer.seen(topic)) }
+            if state.closed { return (nil, state.buffer.seen(topic)) }
             state.callbacks[id] = then
             return nil
         }
@@ -91,8 +111,37 @@ public final class KafkaEventSource: EventSource {
         return try await BlockingWork.run { try KafkaEventSource(brokers: brokers, topics: topics) }
     }
 
-    /// Stops reading and closes the consumer.
-    public func close() { running.store(false, ordering: .relaxed) }
+    /// The consumer's last error while polling (nil when none): said with an expectation that
+    /// found no event, since a broken consumer and a missing event look alike from outside.
+    public var trouble: String? { state.withLock { $0.lastError } }
+
+    /// Stops reading, closes the consumer and answers every waiter; returns once the polling
+    /// thread has ended.
+    public func close() async {
+        running.store(false, ordering: .relaxed)
+        await withCheckedContinuation { continuation in
+            let done = state.withLock { state in
+                if !state.closed { state.closeWaiters.append(continuation) }
+                return state.closed
+            }
+            if done { continuation.resume() }
+        }
+    }
+
+    /// Runs `body` with a source for `topics` (nil without brokers or topics) and closes it
+    /// before returning, also when `body` throws.
+    public static func reading<T>(brokers: String?, topics: [String], _ body: (KafkaEventSource?) async throws -> T) async throws -> T {
+        var source: KafkaEventSource?
+        if let brokers { source = try await start(brokers: brokers, topics: topics) }
+        do {
+            let result = try await body(source)
+            await source?.close()
+            return result
+        } catch {
+            await source?.close()
+            throw error
+        }
+    }
 }
 
 public struct KafkaEventSourceError: Error, CustomStringConvertible {

@@ -283,20 +283,19 @@ public final class GateRun: Sendable {
     private func runLoad(events: @escaping @Sendable (GateEvent) -> Void) async throws -> LoadResult {
         var runOptions = RunOptions()
         runOptions.userAgent = userAgent
-        var source: KafkaEventSource?
-        let topics = profile.eventTopics
-        if !topics.isEmpty, let brokers { source = try await KafkaEventSource.start(brokers: brokers, topics: topics.sorted()) }
-        defer { source?.close() }
-        runOptions.events = source
-        let target = gate.gateway.target
-        let run = LoadRun(profile: profile, target: target, options: runOptions)
-        abortState.watch(run)
-        defer { abortState.watch(nil) }
-        events(.loadStarted(run.profile, target))
-        let outcome = try await run.run { events(.loadProgress($0)) }
-        let result = LoadResult(profile: run.profile, outcome: outcome, target: target.description, shard: .whole, tollgateVersion: options.tollgateVersion)
-        events(.loadFinished(result))
-        return result
+        let topics = profile.eventTopics.sorted()
+        return try await KafkaEventSource.reading(brokers: topics.isEmpty ? nil : brokers, topics: topics) { source in
+            runOptions.events = source
+            let target = gate.gateway.target
+            let run = LoadRun(profile: profile, target: target, options: runOptions)
+            abortState.watch(run)
+            defer { abortState.watch(nil) }
+            events(.loadStarted(run.profile, target))
+            let outcome = try await run.run { events(.loadProgress($0)) }
+            let result = LoadResult(profile: run.profile, outcome: outcome, target: target.description, shard: .whole, tollgateVersion: options.tollgateVersion)
+            events(.loadFinished(result))
+            return result
+        }
     }
 
     /// One table pair of the gate file, compared off the cooperative pool.

@@ -24,11 +24,10 @@ public final class RunningServer: Sendable {
     }
 
     /// Starts `router` on `host:port` (port 0 picks a free one) and returns once it listens.
-    /// Logs at warning level unless `LOG_LEVEL` says otherwise.
-    public static func start<Context>(name: String, router: Router<Context>, host: String, port: Int) async throws -> RunningServer
+    /// Logs at warning level unless `LOG_LEVEL` says otherwise, to `log` when given.
+    public static func start<Context>(name: String, router: Router<Context>, host: String, port: Int, log: LogDestination? = nil) async throws -> RunningServer
     where Context: InitializableFromSource<ApplicationRequestContextSource> {
-        var logger = Logger(label: name)
-        logger.logLevel = ProcessInfo.processInfo.environment["LOG_LEVEL"].flatMap(Logger.Level.init(rawValue:)) ?? .warning
+        let logger = LogDestination.logger(name, to: log)
         let (ports, continuation) = AsyncStream<Int>.makeStream()
         let app = Application(
             router: router,

@@ -1,6 +1,6 @@
 import ContractCore
 import Foundation
-import Transport
+import TransportKafka
 
 extension ProviderVerifier {
     /// Tollgate's way: the provider state made the service publish; read the topic named in

@@ -1,6 +1,7 @@
 import ContractCore
 import Foundation
 import Transport
+import TransportHTTP
 
 /// A pact and where it came from.
 public struct LoadedPact: Sendable {

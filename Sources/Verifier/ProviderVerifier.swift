@@ -1,6 +1,7 @@
 import ContractCore
 import Foundation
 import Transport
+import TransportHTTP
 
 /// Replays each interaction of the pacts against the provider and matches what comes back.
 public struct ProviderVerifier: Sendable {

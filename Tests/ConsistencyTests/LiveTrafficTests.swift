@@ -2,6 +2,7 @@
 import Foundation
 import Testing
 import Transport
+import TransportPostgres
 
 /// Comparisons while rows are being written: a row in flight is not a lost row.
 @Suite(.enabled(if: ProcessInfo.processInfo.environment["TOLLGATE_TEST_DATABASE_URL"] != nil,

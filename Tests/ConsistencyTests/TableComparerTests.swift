@@ -2,6 +2,7 @@ import Consistency
 import Foundation
 import Testing
 import Transport
+import TransportPostgres
 
 /// Two fresh databases on the test server (make test starts one), dropped afterwards.
 func withDatabases(_ body: (_ source: String, _ target: String) throws -> Void) throws {

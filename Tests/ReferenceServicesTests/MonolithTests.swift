@@ -1,7 +1,7 @@
 import Foundation
 import ReferenceServices
 import Testing
-import Transport
+import TransportPostgres
 
 /// The legacy monolith behind the gateway's rollout, and the services' dual writes into it.
 @Suite struct MonolithTests {

@@ -2,7 +2,7 @@ import Foundation
 import ReferenceServices
 import TestSupport
 import Testing
-import Transport
+import TransportHTTP
 
 @Suite struct UserAndCatalogTests {
     @Test(arguments: StoreKind.available)

@@ -1,7 +1,10 @@
 import Foundation
 import ReferenceServices
+import ServerRuntime
+import TestSupport
 import Testing
-import Transport
+import TransportHTTP
+import TransportKafka
 
 /// Which stores a test stack uses.
 enum StoreKind: String, CustomStringConvertible, CaseIterable {
@@ -24,19 +27,27 @@ final class TestStack: @unchecked Sendable {
     // Safe: every stored property is a constant of a thread-safe type.
     let stack: ServiceStack
     let client = HTTPClientPool()
+    /// What the stack's services log (see `ServiceLog`).
+    let log: ServiceLog
 
-    /// Runs `body` against a fresh stack and stops it afterwards, also when `body` fails.
+    /// Runs `body` against a fresh stack and stops it afterwards, also when `body` fails; the
+    /// services log to the test, not the terminal.
     static func with(_ kind: StoreKind, configure: (inout StackConfiguration) -> Void = { _ in }, _ body: (TestStack) async throws -> Void) async throws {
-        let test = try await TestStack(kind, configure: configure)
-        do { try await body(test) } catch {
+        let log = ServiceLog()
+        try await log.keep {
+            let test = try await TestStack(kind, log: log, configure: configure)
+            do { try await body(test) } catch {
+                await test.stack.stop()
+                throw error
+            }
             await test.stack.stop()
-            throw error
         }
-        await test.stack.stop()
     }
 
-    init(_ kind: StoreKind, configure: (inout StackConfiguration) -> Void = { _ in }) async throws {
+    private init(_ kind: StoreKind, log: ServiceLog, configure: (inout StackConfiguration) -> Void) async throws {
+        self.log = log
         var c = StackConfiguration.ephemeral()
+        c.log = LogDestination(log.append)
         if kind == .postgres && StoreKind.databaseURL == nil { try StoreKind.skipPostgres() }
         if kind == .postgres, let base = StoreKind.databaseURL, var components = URLComponents(string: base) {
             components.path = "/t" + UUID().uuidString.prefix(8).lowercased().replacingOccurrences(of: "-", with: "")
@@ -110,11 +121,7 @@ final class TestStack: @unchecked Sendable {
     /// Events read back from the broker by an independent consumer, filtered by aggregate id.
     func events(for aggregate: String, until expected: Set<String>, timeout: Double = 15) async throws -> [Event] {
         let bootstrap = stack.kafkaBootstrap
-        return try await withCheckedThrowingContinuation { continuation in
-            DispatchQueue.global().async {
-                continuation.resume(with: Result { try Self.readEvents(bootstrap, aggregate, expected, timeout) })
-            }
-        }
+        return try await offThePool { try Self.readEvents(bootstrap, aggregate, expected, timeout) }
     }
 
     struct Event: @unchecked Sendable {

@@ -1,10 +1,11 @@
 import ContractCore
 import Foundation
 import ReferenceServices
+import ServerRuntime
 import StubServer
 import TestSupport
 import Testing
-import Transport
+import TransportHTTP
 
 let packageRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
 
@@ -191,6 +192,8 @@ let charge = #"{"amount": 1250, "currency": "eur", "payment_method": "pm_card_vi
     @Test func thePaymentServiceRunsAgainstThePaymentProviderStub() async throws {
         try await withStub([try loadPact("stubs/payment-provider.json")]) { stub, client in
             var c = StackConfiguration.ephemeral()
+            let log = ServiceLog()
+            c.log = LogDestination(log.append)
             c.providerURL = stub.url
             let stack = try await ServiceStack.start(c)
             #expect(stack.url("payment-provider") == nil, "no reference provider started")

@@ -95,7 +95,7 @@ public final class ChildProcess: @unchecked Sendable {
         let group = DispatchGroup()
         if let errorFD {
             group.enter()
-            DispatchQueue.global().async {
+            DispatchQueue(label: "tollgate.tests.stderr").async {
                 errorText.set(Self.drain(errorFD))
                 group.leave()
             }
@@ -105,31 +105,25 @@ public final class ChildProcess: @unchecked Sendable {
         return (out, errorText.get())
     }
 
-    /// Reads both streams to their end and waits for the child, on a dispatch thread: async
+    /// Reads both streams to their end and waits for the child, on a thread of its own: async
     /// tests must not hold a thread of the cooperative pool while a child runs (the services
     /// under test run on that pool too).
     public func finish() async -> (out: String, err: String, code: Int32, signalled: Bool) {
-        await withCheckedContinuation { continuation in
-            DispatchQueue.global().async {
-                let (out, err) = self.readToEnd()
-                let status = self.wait()
-                continuation.resume(returning: (out, err, status.code, status.signalled))
-            }
+        await offThePool {
+            let (out, err) = self.readToEnd()
+            let status = self.wait()
+            return (out, err, status.code, status.signalled)
         }
     }
 
-    /// `readOutput(until:timeout:)` on a dispatch thread (see `finish`).
+    /// `readOutput(until:timeout:)` on a thread of its own (see `finish`).
     public func output(until marker: String, timeout: Double) async -> String {
-        await withCheckedContinuation { continuation in
-            DispatchQueue.global().async { continuation.resume(returning: self.readOutput(until: marker, timeout: timeout)) }
-        }
+        await offThePool { self.readOutput(until: marker, timeout: timeout) }
     }
 
-    /// `wait()` on a dispatch thread (see `finish`).
+    /// `wait()` on a thread of its own (see `finish`).
     public func ended() async -> (code: Int32, signalled: Bool) {
-        await withCheckedContinuation { continuation in
-            DispatchQueue.global().async { continuation.resume(returning: self.wait()) }
-        }
+        await offThePool { self.wait() }
     }
 
     /// Standard output until it contains `marker`, ends, or `timeout` seconds pass.

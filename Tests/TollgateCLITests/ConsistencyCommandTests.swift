@@ -1,12 +1,13 @@
 import Foundation
 import TestSupport
 import Testing
-import Transport
+import TransportHTTP
+import TransportPostgres
 
 @Suite(.enabled(if: ProcessInfo.processInfo.environment["TOLLGATE_TEST_DATABASE_URL"] != nil,
                 "needs PostgreSQL: TOLLGATE_TEST_DATABASE_URL is not set (make test starts a server)"))
 struct ConsistencyCommandTests {
-    @Test func differencesAboveTheThresholdExitOneWithExamplesAndAReport() throws {
+    @Test func differencesAboveTheThresholdExitOneWithExamplesAndAReport() async throws {
         let url = try #require(ProcessInfo.processInfo.environment["TOLLGATE_TEST_DATABASE_URL"])
         let maintenance = try PostgresConnection(url: url)
         let name = "tg_cons_cli_\(UInt32.random(in: 0...UInt32.max))"
@@ -20,17 +21,17 @@ struct ConsistencyCommandTests {
         try db.execute("INSERT INTO users_copy SELECT id, email FROM users WHERE id <> 1500")
         let report = FileManager.default.temporaryDirectory.appendingPathComponent("consistency-\(UUID()).json")
         defer { try? FileManager.default.removeItem(at: report) }
-        let result = try runTollgate(["consistency", "--source", database, "--target", database, "--table", "users", "--target-table", "users_copy",
+        let result = try await runTollgate(["consistency", "--source", database, "--target", database, "--table", "users", "--target-table", "users_copy",
                                       "--map", "email=mail", "--batch", "300", "--json", report.path])
         #expect(result.status == 1, "\(result.out)\(result.err)")
         #expect(result.out.contains("2000 vs 1999 rows, 0.0500 % inconsistent (threshold 0.0100 %)"), "\(result.out)")
         #expect(result.out.contains("missing in target 1 (e.g. 1500)"))
         let json = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: report)) as? [String: Any])
         #expect(json["schema_version"] as? String == "tollgate.consistency/v1" && json["passed"] as? Bool == false)
-        let lenient = try runTollgate(["consistency", "--source", database, "--target", database, "--table", "users", "--target-table", "users_copy",
+        let lenient = try await runTollgate(["consistency", "--source", database, "--target", database, "--table", "users", "--target-table", "users_copy",
                                        "--map", "email=mail", "--threshold", "0.1"])
         #expect(lenient.status == 0, "\(lenient.out)")
-        let missing = try runTollgate(["consistency", "--source", database, "--target", database, "--table", "nope"])
+        let missing = try await runTollgate(["consistency", "--source", database, "--target", database, "--table", "nope"])
         #expect(missing.status == 2 && missing.err.contains("no table public.nope"), "\(missing.err)")
         #expect(!missing.err.contains("password"))
     }
@@ -68,7 +69,7 @@ struct ConsistencyCommandTests {
             let folder = try temporaryFolder("export-consistency")
             defer { try? FileManager.default.removeItem(at: folder) }
             let report = folder.appendingPathComponent("c.json")
-            let result = try await runTollgateAsync(["consistency", "--source", try #require(stack.url("user-service")) + "/admin/export/users",
+            let result = try await runTollgate(["consistency", "--source", try #require(stack.url("user-service")) + "/admin/export/users",
                                                      "--target", monolith + "/admin/export/users", "--columns", "email,last_name",
                                                      "--target-may-have-more", "--token", stack.adminToken, "--recheck-after", "200ms", "--rechecks", "1",
                                                      "--json", report.path])
@@ -101,7 +102,7 @@ struct ConsistencyCommandTests {
         let folder = try temporaryFolder("live-export")
         defer { try? FileManager.default.removeItem(at: folder) }
         let report = folder.appendingPathComponent("c.json")
-        let result = try await runTollgateAsync(["consistency", "--source", base + "source", "--target", base + "target", "--token", "t",
+        let result = try await runTollgate(["consistency", "--source", base + "source", "--target", base + "target", "--token", "t",
                                                  "--batch", "200", "--recheck-after", "1s", "--threshold", "0", "--json", report.path])
         #expect(result.status == 1, "the lost row is over a threshold of 0: \(result.out)\(result.err)")
         let comparison = try #require((try jsonObject(report)["comparisons"] as? [[String: Any]])?.first)

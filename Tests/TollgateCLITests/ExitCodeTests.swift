@@ -40,15 +40,15 @@ import Testing
     ]
 
     @Test(arguments: badArguments)
-    func aBadArgumentExitsTwoWithTheUsage(arguments: [String]) throws {
-        let result = try runTollgate(arguments)
+    func aBadArgumentExitsTwoWithTheUsage(arguments: [String]) async throws {
+        let result = try await runTollgate(arguments)
         #expect(result.status == 2, "\(arguments): exit \(result.status)\n\(result.err)")
         #expect(result.err.contains("Usage:") || result.err.contains("Error:"), "\(arguments): \(result.err)")
     }
 
-    @Test func helpStatesTheExitCodesAndExitsZero() throws {
+    @Test func helpStatesTheExitCodesAndExitsZero() async throws {
         for command in [["verify"], ["stub"], ["match"], ["demo"], ["load"], ["report"], ["flow"], ["consistency"], ["gate"], ["backfill"], ["services", "up"], ["services", "run"]] {
-            let result = try runTollgate(command + ["--help"])
+            let result = try await runTollgate(command + ["--help"])
             #expect(result.status == 0)
             // Help text is wrapped: compare with the line breaks folded.
             let text = result.out.split(whereSeparator: \.isWhitespace).joined(separator: " ")
@@ -56,22 +56,22 @@ import Testing
         }
     }
 
-    @Test func aPactPathThatWouldLeaveTheProviderIsRefusedWhenItLoads() throws {
+    @Test func aPactPathThatWouldLeaveTheProviderIsRefusedWhenItLoads() async throws {
         let pact = FileManager.default.temporaryDirectory.appendingPathComponent("escape-\(UUID()).json")
         try Data(#"""
         {"consumer": {"name": "c"}, "provider": {"name": "p"}, "metadata": {"pactSpecification": {"version": "3.0.0"}},
          "interactions": [{"description": "steal", "request": {"method": "GET", "path": "@127.0.0.1:9/x"}, "response": {"status": 200}}]}
         """#.utf8).write(to: pact)
         defer { try? FileManager.default.removeItem(at: pact) }
-        let result = try runTollgate(["verify", pact.path, "--provider-base-url", "http://127.0.0.1:9", "--header", "Authorization=Bearer secret"])
+        let result = try await runTollgate(["verify", pact.path, "--provider-base-url", "http://127.0.0.1:9", "--header", "Authorization=Bearer secret"])
         #expect(result.status == 2)
         #expect(result.err.contains("$.interactions[0].request.path"), "\(result.err)")
         #expect(result.err.contains("must start with '/'"))
         #expect(!result.out.contains("secret") && !result.err.contains("secret"))
     }
 
-    @Test func credentialsInAPactURLNeverReachTheOutput() throws {
-        let result = try runTollgate(["verify", "--url", "http://alice:hunter2@127.0.0.1:9/pact.json", "--provider-base-url", "http://127.0.0.1:9"])
+    @Test func credentialsInAPactURLNeverReachTheOutput() async throws {
+        let result = try await runTollgate(["verify", "--url", "http://alice:hunter2@127.0.0.1:9/pact.json", "--provider-base-url", "http://127.0.0.1:9"])
         #expect(result.status == 2)
         #expect(!result.out.contains("hunter2") && !result.err.contains("hunter2"), "\(result.err)")
         #expect(result.err.contains("http://***@127.0.0.1:9/pact.json"), "\(result.err)")

@@ -6,7 +6,7 @@ import Testing
 /// `tollgate flow` against the reference services, events read back from their embedded broker.
 @Suite(.serialized) struct FlowCommandTests {
     static func flow(_ stack: ServiceStack, _ files: [String], _ extra: [String] = []) async throws -> (status: Int32, out: String, err: String) {
-        try await runTollgateAsync(["flow"] + files + ["--target", stack.gatewayURL, "--kafka-brokers", stack.kafkaBootstrap] + extra)
+        try await runTollgate(["flow"] + files + ["--target", stack.gatewayURL, "--kafka-brokers", stack.kafkaBootstrap] + extra)
     }
 
     @Test func everyShippedFlowPassesWithItsEvents() async throws {
@@ -71,13 +71,13 @@ import Testing
         }
     }
 
-    @Test func aBrokenFlowFileIsRefusedWithItsLine() throws {
+    @Test func aBrokenFlowFileIsRefusedWithItsLine() async throws {
         let folder = try temporaryFolder("bad-flow")
         defer { try? FileManager.default.removeItem(at: folder) }
         let file = folder.appendingPathComponent("bad.yaml")
         try "steps:\n  - path: /a/${missing}\n  - expect_event:\n      topic: orders created\n      within: never\n"
             .write(to: file, atomically: true, encoding: .utf8)
-        let result = try runTollgate(["flow", file.path, "--target", "http://127.0.0.1:9"])
+        let result = try await runTollgate(["flow", file.path, "--target", "http://127.0.0.1:9"])
         #expect(result.status == 2)
         #expect(result.err.contains("bad.yaml:2: steps[0]: '${missing}' is not captured"), "\(result.err)")
         #expect(result.err.contains("bad.yaml:4: steps[1].expect_event.topic: 'orders created' is not a Kafka topic name"), "\(result.err)")

@@ -44,7 +44,7 @@ import Testing
 
     static func gate(_ file: String, _ folder: URL, stage: Int = 25, duration: String = "4s", _ extra: [String] = []) async throws -> (status: Int32, out: String, err: String, json: [String: Any]) {
         let report = folder.appendingPathComponent("gate.json")
-        let result = try await runTollgateAsync(["gate", file, "--stage", "\(stage)", "--duration", duration, "--quiet", "--json", report.path,
+        let result = try await runTollgate(["gate", file, "--stage", "\(stage)", "--duration", duration, "--quiet", "--json", report.path,
                                                  "--html", folder.appendingPathComponent("gate.html").path,
                                                  "--junit", folder.appendingPathComponent("gate.xml").path] + extra)
         let json = (try? jsonObject(report)) ?? [:]
@@ -167,13 +167,13 @@ import Testing
             #expect((inconsistency["evidence"] as? String ?? "").contains("missing in the target"), "\(inconsistency)")
             #expect(stack.dualWriter?.counts.dropped ?? 0 > 0)
             // The backfill copies what the monolith lacks; the data is consistent again.
-            let backfill = try await runTollgateAsync(["backfill", "--target", stack.gatewayURL, "--token", stack.adminToken])
+            let backfill = try await runTollgate(["backfill", "--target", stack.gatewayURL, "--token", stack.adminToken])
             #expect(backfill.status == 0, "\(backfill.out)\(backfill.err)")
             let monolithLine = backfill.out.split(separator: "\n").first { $0.contains("to the monolith:") } ?? ""
             let copied = monolithLine.split(separator: " ").compactMap { Int($0) }.reduce(0, +)
             #expect(copied > 0, "the rows whose dual writes were dropped are copied: \(backfill.out)")
             for table in [("users", "user-service"), ("orders", "order-service")] {
-                let again = try await runTollgateAsync(["consistency", "--source", "\(stack.url(table.1)!)/admin/export/\(table.0)",
+                let again = try await runTollgate(["consistency", "--source", "\(stack.url(table.1)!)/admin/export/\(table.0)",
                                                         "--target", "\(stack.url("monolith")!)/admin/export/\(table.0)", "--target-may-have-more", "--token", stack.adminToken])
                 #expect(again.status == 0, "\(table.0): \(again.out)\(again.err)")
             }
@@ -214,7 +214,7 @@ import Testing
             // there and are imported on first read; the first order the services write is lost.
             #expect(evidence.contains("orders: 1 of") && evidence.contains("(1 missing in the target, 0 differing)"), "\(evidence)")
             #expect(evidence.contains("users: 0 of"), "\(evidence)")
-            let backfill = try await runTollgateAsync(["backfill", "--target", stack.gatewayURL, "--token", stack.adminToken])
+            let backfill = try await runTollgate(["backfill", "--target", stack.gatewayURL, "--token", stack.adminToken])
             #expect(backfill.status == 0, "\(backfill.out)\(backfill.err)")
             let again = try await Self.gate(file, folder, duration: "2s")
             #expect(Self.trigger(again.json, "data inconsistency")?["breached"] as? Bool == false, "\(again.out)")
@@ -284,19 +284,19 @@ import Testing
         let file = folder.appendingPathComponent("gate.yaml")
         try "gateway: {url: not-a-url}\nstages: {150: x.yaml}\nconsistency:\n  - {source: postgres://x, target: http://y/admin/export/users}\nflow_iterations: 0\n"
             .write(to: file, atomically: true, encoding: .utf8)
-        let result = try await runTollgateAsync(["gate", file.path, "--stage", "25"])
+        let result = try await runTollgate(["gate", file.path, "--stage", "25"])
         #expect(result.status == 2)
         for expected in ["gate.yaml:1: gateway.url", "gate.yaml:2: stages.150", "gate.yaml:4: consistency[0].target: needs a postgresql:// URL",
                          "gate.yaml:4: consistency[0].table: missing", "gate.yaml:5: flow_iterations"] {
             #expect(result.err.contains(expected), "\(expected) in \(result.err)")
         }
-        let unknownStage = try await runTollgateAsync(["gate", "loadprofiles/gate.yaml", "--stage", "33"])
+        let unknownStage = try await runTollgate(["gate", "loadprofiles/gate.yaml", "--stage", "33"])
         #expect(unknownStage.status == 2 && unknownStage.err.contains("no stage 33"), "\(unknownStage.err)")
         // An unreachable gateway: exit 2 before any traffic, saying where.
         let unreachable = folder.appendingPathComponent("unreachable.yaml")
         try "gateway: {url: http://127.0.0.1:9}\nstages: {25: \(packageRoot.path)/loadprofiles/stage-25.yaml}\n".write(to: unreachable, atomically: true, encoding: .utf8)
         let report = folder.appendingPathComponent("refused.json"), junit = folder.appendingPathComponent("refused.xml")
-        let refused = try await runTollgateAsync(["gate", unreachable.path, "--stage", "25", "--json", report.path, "--junit", junit.path])
+        let refused = try await runTollgate(["gate", unreachable.path, "--stage", "25", "--json", report.path, "--junit", junit.path])
         #expect(refused.status == 2 && refused.err.contains("cannot reach the gateway at http://127.0.0.1:9"), "\(refused.err)")
         // The reports asked for are still written: not a proceed, marked aborted, saying why.
         let json = try jsonObject(report)
@@ -304,7 +304,7 @@ import Testing
         #expect((json["aborted_because"] as? String ?? "").contains("cannot reach the gateway"))
         let xml = try String(contentsOf: junit, encoding: .utf8)
         #expect(xml.contains("<failure") && xml.contains("cannot reach the gateway"), "\(xml)")
-        let broken = try await runTollgateAsync(["gate", file.path, "--stage", "25", "--json", report.path])
+        let broken = try await runTollgate(["gate", file.path, "--stage", "25", "--json", report.path])
         let brokenReport = try jsonObject(report)
         #expect(broken.status == 2 && (brokenReport["aborted_because"] as? String ?? "").contains("gate.yaml:1: gateway.url"), "\(brokenReport)")
     }

@@ -2,7 +2,7 @@ import Foundation
 import ReferenceServices
 import TestSupport
 import Testing
-import Transport
+import TransportHTTP
 
 /// One gate at a time moves a gateway's rollout, and Ctrl-C is honoured in every phase.
 @Suite struct GateLeaseTests {
@@ -49,7 +49,7 @@ import Transport
                                            token: stack.adminToken)
             #expect(held.status == 201)
             let file = try GateCommandTests.gateFile(stack, in: folder, contracts: false, flows: [])
-            let result = try await runTollgateAsync(["gate", file, "--stage", "25", "--duration", "1s", "--json", folder.appendingPathComponent("g.json").path])
+            let result = try await runTollgate(["gate", file, "--stage", "25", "--duration", "1s", "--json", folder.appendingPathComponent("g.json").path])
             #expect(result.status == 2, "\(result.out)\(result.err)")
             #expect(result.err.contains("another gate is running") && result.err.contains("gate storefront stage 50 (runner-7)"), "\(result.err)")
             #expect(await stack.rollout.percent == 10, "the rollout stays where the holder put it")

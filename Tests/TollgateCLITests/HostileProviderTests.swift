@@ -32,7 +32,7 @@ import Testing
             defer { try? FileManager.default.removeItem(at: file) }
             let report = FileManager.default.temporaryDirectory.appendingPathComponent("endless-\(UUID()).json")
             defer { try? FileManager.default.removeItem(at: report) }
-            let result = try await runTollgateAsync(["verify", file.path, "--provider-base-url", base, "--max-body", "1M", "--json", report.path])
+            let result = try await runTollgate(["verify", file.path, "--provider-base-url", base, "--max-body", "1M", "--json", report.path])
             #expect(result.status == 1)
             #expect(result.out.contains("larger than 1048576 bytes"), "\(result.out)")
             let size = try FileManager.default.attributesOfItem(atPath: report.path)[.size] as? Int ?? .max
@@ -47,7 +47,7 @@ import Testing
                 {"description": "garbled state", "providerState": "garbage", "request": {"method": "GET", "path": "/broken"}, "response": {"status": 500}}
                 """#)
             defer { try? FileManager.default.removeItem(at: file) }
-            let result = try await runTollgateAsync(["verify", file.path, "--provider-base-url", base, "--state-change-url", base + "/state",
+            let result = try await runTollgate(["verify", file.path, "--provider-base-url", base, "--state-change-url", base + "/state",
                                                      "--state-change-teardown"])
             #expect(result.status == 1)
             #expect(result.out.contains("provider state 'garbage' (setup)"), "\(result.out)")
@@ -82,12 +82,12 @@ import Testing
         }
     }
 
-    @Test func aBadPactStillWritesTheReportsAskedFor() throws {
+    @Test func aBadPactStillWritesTheReportsAskedFor() async throws {
         let file = FileManager.default.temporaryDirectory.appendingPathComponent("bad-\(UUID()).json")
         let report = FileManager.default.temporaryDirectory.appendingPathComponent("bad-\(UUID()).json")
         defer { [file, report].forEach { try? FileManager.default.removeItem(at: $0) } }
         try Data(#"{"consumer": {"name": "c"}, "provider": {"name": "p"}, "interactions": [{"description": "x", "request": {"method": "GET", "path": "/"}, "response": {"status": 200, "matchingRules": {"body": {"$.a": {"matchers": [{"match": "no-such-matcher"}]}}}}}]}"#.utf8).write(to: file)
-        let result = try runTollgate(["verify", file.path, "--provider-base-url", "http://127.0.0.1:9", "--json", report.path])
+        let result = try await runTollgate(["verify", file.path, "--provider-base-url", "http://127.0.0.1:9", "--json", report.path])
         #expect(result.status == 2)
         let json = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: report)) as? [String: Any])
         #expect(json["result"] as? String == "error")

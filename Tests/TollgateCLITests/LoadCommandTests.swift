@@ -1,19 +1,25 @@
 import Foundation
 import ReferenceServices
+import ServerRuntime
 import TestSupport
 import Testing
-import Transport
+import TransportHTTP
 
-/// Starts the reference services (in memory, free ports), configured by `configure`, and stops them after `body`.
+/// Starts the reference services (in memory, free ports), configured by `configure`, and stops
+/// them after `body`; they log to the test (see `ServiceLog`), not the terminal.
 func withStack(_ configure: (inout StackConfiguration) -> Void, _ body: (ServiceStack) async throws -> Void) async throws {
-    var configuration = StackConfiguration.ephemeral()
-    configure(&configuration)
-    let stack = try await ServiceStack.start(configuration)
-    do { try await body(stack) } catch {
+    let log = ServiceLog()
+    try await log.keep {
+        var configuration = StackConfiguration.ephemeral()
+        configuration.log = LogDestination(log.append)
+        configure(&configuration)
+        let stack = try await ServiceStack.start(configuration)
+        do { try await body(stack) } catch {
+            await stack.stop()
+            throw error
+        }
         await stack.stop()
-        throw error
     }
-    await stack.stop()
 }
 
 /// The services as `tollgate services up` seeds them: the shipped profiles and flows read products 1…300.
@@ -37,13 +43,13 @@ func jsonObject(_ file: URL) throws -> [String: Any] {
 /// Serialized: each test loads services running in this process, and timing objectives should
 /// not measure the other tests.
 @Suite(.serialized) struct LoadCommandTests {
-    @Test func aBrokenProfileIsRefusedWithEveryProblem() throws {
+    @Test func aBrokenProfileIsRefusedWithEveryProblem() async throws {
         let folder = try temporaryFolder("broken-profile")
         defer { try? FileManager.default.removeItem(at: folder) }
         let file = folder.appendingPathComponent("broken.yaml")
         try "target: http://127.0.0.1:9\nscenarios:\n  s:\n    executor: constant-vus\n    vus: many\n    steps:\n      - path: /a\n        think: later\n"
             .write(to: file, atomically: true, encoding: .utf8)
-        let result = try runTollgate(["load", file.path])
+        let result = try await runTollgate(["load", file.path])
         #expect(result.status == 2)
         #expect(result.err.contains("\(file.path):5: scenarios.s.vus: expected a whole number"), "\(result.err)")
         #expect(result.err.contains("\(file.path):8: scenarios.s.steps[0].think: expected a duration"), "\(result.err)")
@@ -54,7 +60,7 @@ func jsonObject(_ file: URL) throws -> [String: Any] {
         let folder = try temporaryFolder("breach")
         defer { try? FileManager.default.removeItem(at: folder) }
         try await withServices { stack in
-            let result = try await runTollgateAsync([
+            let result = try await runTollgate([
                 "load", "--url", stack.gatewayURL + "/api/v1/products?per_page=5", "--rate", "20", "--duration", "2s",
                 "--slo", "p99<1us:reduce", "--slo", "error_rate<1%", "--quiet",
                 "--json", folder.appendingPathComponent("r.json").path, "--html", folder.appendingPathComponent("r.html").path,
@@ -84,12 +90,12 @@ func jsonObject(_ file: URL) throws -> [String: Any] {
         defer { try? FileManager.default.removeItem(at: folder) }
         try await withServices { stack in
             let url = stack.gatewayURL + "/api/v1/categories"
-            async let first = runTollgateAsync(["load", "--url", url, "--rate", "40", "--duration", "2s", "--shard", "1/2", "--slo", "error_rate<1%", "--quiet", "--json", folder.appendingPathComponent("1.json").path])
-            async let second = runTollgateAsync(["load", "--url", url, "--rate", "40", "--duration", "2s", "--shard", "2/2", "--slo", "error_rate<1%", "--quiet", "--json", folder.appendingPathComponent("2.json").path])
+            async let first = runTollgate(["load", "--url", url, "--rate", "40", "--duration", "2s", "--shard", "1/2", "--slo", "error_rate<1%", "--quiet", "--json", folder.appendingPathComponent("1.json").path])
+            async let second = runTollgate(["load", "--url", url, "--rate", "40", "--duration", "2s", "--shard", "2/2", "--slo", "error_rate<1%", "--quiet", "--json", folder.appendingPathComponent("2.json").path])
             let (a, b) = try await (first, second)
             #expect(a.status == 0 && b.status == 0, "\(a.err)\(b.err)")
             let merged = folder.appendingPathComponent("merged.json")
-            let result = try await runTollgateAsync(["report", folder.appendingPathComponent("1.json").path, folder.appendingPathComponent("2.json").path,
+            let result = try await runTollgate(["report", folder.appendingPathComponent("1.json").path, folder.appendingPathComponent("2.json").path,
                                                      "--json", merged.path])
             #expect(result.status == 0, "\(result.out)\(result.err)")
             let json = try jsonObject(merged)
@@ -98,7 +104,7 @@ func jsonObject(_ file: URL) throws -> [String: Any] {
             #expect(((json["run"] as? [String: Any])?["merged_from"] as? [String])?.count == 2)
             let broken = folder.appendingPathComponent("broken.json")
             try #"{"schema_version": "tollgate.load/v1", "run": {}}"#.write(to: broken, atomically: true, encoding: .utf8)
-            let refused = try await runTollgateAsync(["report", broken.path])
+            let refused = try await runTollgate(["report", broken.path])
             #expect(refused.status == 2)
             #expect(refused.err.contains("broken.json: not a tollgate load result"), "\(refused.err)")
         }
@@ -141,7 +147,7 @@ func jsonObject(_ file: URL) throws -> [String: Any] {
                 // The smoke profile runs in full; the others are shortened, their shape kept.
                 // A verdict on latency depends on how busy this machine is; errors and checks do not.
                 let shorten = name == "smoke.yaml" ? [] : ["--duration", "3s"]
-                let result = try await runTollgateAsync(["load", "loadprofiles/\(name)", "--target", stack.gatewayURL, "--quiet",
+                let result = try await runTollgate(["load", "loadprofiles/\(name)", "--target", stack.gatewayURL, "--quiet",
                                                          "--kafka-brokers", stack.kafkaBootstrap,
                                                          "--json", folder.appendingPathComponent("\(name).json").path] + shorten)
                 // Latency objectives depend on the machine (the services share it with the test
@@ -165,7 +171,7 @@ func jsonObject(_ file: URL) throws -> [String: Any] {
             let flows = try jsonObject(folder.appendingPathComponent("peak-flows.yaml.json"))
             let checks = try #require(flows["checks"] as? [String: [String: Int]])
             #expect((checks["event payment.completed"]?["passed"] ?? 0) > 0, "\(checks)")
-            let refused = try await runTollgateAsync(["load", "loadprofiles/peak-flows.yaml", "--target", stack.gatewayURL, "--duration", "1s"])
+            let refused = try await runTollgate(["load", "loadprofiles/peak-flows.yaml", "--target", stack.gatewayURL, "--duration", "1s"])
             #expect(refused.status == 2)
             #expect(refused.err.contains("give --kafka-brokers"), "\(refused.err)")
         }

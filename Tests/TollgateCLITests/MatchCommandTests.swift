@@ -2,11 +2,18 @@ import Foundation
 import TestSupport
 import Testing
 
-/// Runs the built `tollgate` binary and returns its exit status, standard output and error.
-func runTollgate(_ arguments: [String]) throws -> (status: Int32, out: String, err: String) {
+/// Runs the built `tollgate` binary and returns its exit status, standard output and error;
+/// waits off the cooperative pool (the services under test answer on it). A run still going
+/// after `limit` seconds is killed: a hung command fails its test instead of the whole suite.
+func runTollgate(_ arguments: [String], limit: Double = 300) async throws -> (status: Int32, out: String, err: String) {
     let child = try ChildProcess(tollgateBinary.path, arguments, directory: packageRoot.path)
-    let (out, err) = child.readToEnd()
-    return (child.wait().code, out, err)
+    let watchdog = Task {
+        try await Task.sleep(for: .seconds(limit))
+        child.send(SIGKILL)
+    }
+    defer { watchdog.cancel() }
+    let finished = await child.finish()
+    return (finished.code, finished.err.isEmpty && finished.signalled ? "killed after \(Int(limit)) s" : finished.out, finished.err)
 }
 
 let packageRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
@@ -25,14 +32,14 @@ let tollgateBinary: URL = {
 let specCases = packageRoot.appendingPathComponent("Tests/ContractCoreTests/Fixtures/pact-spec-testcases")
 
 @Suite struct MatchCommandTests {
-    @Test func matchingCaseExitsZero() throws {
-        let result = try runTollgate(["match", "--case", "examples/order-response-match.json"])
+    @Test func matchingCaseExitsZero() async throws {
+        let result = try await runTollgate(["match", "--case", "examples/order-response-match.json"])
         #expect(result.status == 0)
         #expect(result.out.hasPrefix("✓ response matches"))
     }
 
-    @Test func mismatchExitsOneAndSaysWhereAndWhy() throws {
-        let result = try runTollgate(["match", "--case", "examples/order-response-mismatch.json"])
+    @Test func mismatchExitsOneAndSaysWhereAndWhy() async throws {
+        let result = try await runTollgate(["match", "--case", "examples/order-response-mismatch.json"])
         #expect(result.status == 1)
         #expect(result.out.contains("✗ response does not match"))
         #expect(result.out.contains("$.items[1].product_id"))
@@ -40,8 +47,8 @@ let specCases = packageRoot.appendingPathComponent("Tests/ContractCoreTests/Fixt
         #expect(result.out.contains("Expected key 'status' but it was missing"))
     }
 
-    @Test func jsonOutputListsMismatches() throws {
-        let result = try runTollgate(["match", "--case", "examples/order-response-mismatch.json", "--json"])
+    @Test func jsonOutputListsMismatches() async throws {
+        let result = try await runTollgate(["match", "--case", "examples/order-response-mismatch.json", "--json"])
         #expect(result.status == 1)
         let json = try #require(try JSONSerialization.jsonObject(with: Data(result.out.utf8)) as? [String: Any])
         #expect(json["match"] as? Bool == false)
@@ -50,19 +57,19 @@ let specCases = packageRoot.appendingPathComponent("Tests/ContractCoreTests/Fixt
         #expect(mismatches.allSatisfy { $0["message"] is String && $0.keys.contains("expected") && $0.keys.contains("actual") })
     }
 
-    @Test func kindAndVersionComeFromTheSpecFolders() throws {
+    @Test func kindAndVersionComeFromTheSpecFolders() async throws {
         let file = specCases.appendingPathComponent("version-1/testcases/request/query/different param order.json").path
         // v1 compares query pairs in order, v2 does not.
-        #expect(try runTollgate(["match", "--case", file]).status == 1)
-        #expect(try runTollgate(["match", "--case", file, "--spec", "2"]).status == 0)
+        #expect(try await runTollgate(["match", "--case", file]).status == 1)
+        #expect(try await runTollgate(["match", "--case", file, "--spec", "2"]).status == 0)
         let message = specCases.appendingPathComponent("version-3/testcases/message/body/missing key.json").path
-        let result = try runTollgate(["match", "--case", message])
+        let result = try await runTollgate(["match", "--case", message])
         #expect(result.status == 1)
         #expect(result.out.contains("message does not match (Pact v3.0.0)"))
     }
 
-    @Test func errorsExitTwoAndNameTheFile() throws {
-        let missing = try runTollgate(["match", "--case", "examples/no-such-file.json"])
+    @Test func errorsExitTwoAndNameTheFile() async throws {
+        let missing = try await runTollgate(["match", "--case", "examples/no-such-file.json"])
         #expect(missing.status == 2)
         #expect(missing.err.contains("examples/no-such-file.json"))
 
@@ -71,16 +78,16 @@ let specCases = packageRoot.appendingPathComponent("Tests/ContractCoreTests/Fixt
         defer { try? FileManager.default.removeItem(at: directory) }
         let broken = directory.appendingPathComponent("broken.json")
         try Data(#"{"expected": {"status": 200, "body": {}, "matchingRules": {"body": {"$.a": {"matchers": [{"match": "sorta"}]}}}}, "actual": {"status": 200}}"#.utf8).write(to: broken)
-        let unknown = try runTollgate(["match", "--case", broken.path])
+        let unknown = try await runTollgate(["match", "--case", broken.path])
         #expect(unknown.status == 2)
         #expect(unknown.err.contains("broken.json: $.expected.matchingRules.body['$.a'].matchers[0].match: unknown matcher 'sorta'"))
 
         let notJSON = directory.appendingPathComponent("not.json")
         try Data("{ nope".utf8).write(to: notJSON)
-        let parse = try runTollgate(["match", "--case", notJSON.path])
+        let parse = try await runTollgate(["match", "--case", notJSON.path])
         #expect(parse.status == 2)
         #expect(parse.err.contains("line 1"))
 
-        #expect(try runTollgate(["match", "--case", broken.path, "--spec", "9"]).status == 2)
+        #expect(try await runTollgate(["match", "--case", broken.path, "--spec", "9"]).status == 2)
     }
 }

@@ -12,7 +12,7 @@ import Testing
             let folder = try temporaryFolder("never")
             defer { try? FileManager.default.removeItem(at: folder) }
             let report = folder.appendingPathComponent("never.json")
-            let result = try await runTollgateAsync(["load", "--url", base + "/never", "--rate", "20", "--duration", "2s", "--timeout", "3s",
+            let result = try await runTollgate(["load", "--url", base + "/never", "--rate", "20", "--duration", "2s", "--timeout", "3s",
                                                      "--quiet", "--json", report.path])
             #expect(result.status == 1, "\(result.out)\(result.err)")
             let json = try jsonObject(report)
@@ -28,7 +28,7 @@ import Testing
 
     @Test func aSelectionThatNamesNothingIsAnError() async throws {
         try await hostile.withHostileProvider { base, _ in
-            let result = try await runTollgateAsync(["load", "--url", base + "/broken", "--rate", "5", "--duration", "1s", "--quiet",
+            let result = try await runTollgate(["load", "--url", base + "/broken", "--rate", "5", "--duration", "1s", "--quiet",
                                                      "--slo", "error_rate{tag=paymnt}<0.1%", "--slo", "p95{name=place-order}<1us"])
             #expect(result.status == 2, "\(result.out)\(result.err)")
             #expect(result.err.contains("no step is tagged 'paymnt'") && result.err.contains("no step is named 'place-order'"), "\(result.err)")
@@ -40,7 +40,7 @@ import Testing
                   s: {executor: constant-arrival-rate, rate: 1, duration: 1s, steps: [{name: list, path: /broken, tags: [browse]}]}
                 slos: ["p95{name=lsit}<500ms", "payment_failure_rate<0.1%"]
                 """.write(to: profile, atomically: true, encoding: .utf8)
-            let loaded = try await runTollgateAsync(["load", profile.path])
+            let loaded = try await runTollgate(["load", profile.path])
             #expect(loaded.status == 2 && loaded.err.contains("no step is named 'lsit' (steps: list)") && loaded.err.contains("tagged 'payment'"), "\(loaded.err)")
         }
     }
@@ -55,7 +55,7 @@ import Testing
                 stages: {10: \(packageRoot.appendingPathComponent("loadprofiles/smoke.yaml").path)}
                 """.write(to: gate, atomically: true, encoding: .utf8)
             let report = folder.appendingPathComponent("g.json")
-            let result = try await runTollgateAsync(["gate", gate.path, "--stage", "10", "--json", report.path])
+            let result = try await runTollgate(["gate", gate.path, "--stage", "10", "--json", report.path])
             #expect(result.status == 2, "\(result.out)\(result.err)")
             #expect(result.err.contains("no rollout percentage from 0 to 100"), "\(result.err)")
         }
@@ -63,19 +63,19 @@ import Testing
 
     @Test func anExportThatNeverAdvancesOrNeverEndsIsAnError() async throws {
         try await hostile.withHostileProvider { base, _ in
-            let loop = try await runTollgateAsync(["consistency", "--source", base + "/admin/export/loop", "--target", base + "/admin/export/loop", "--token", "t"])
+            let loop = try await runTollgate(["consistency", "--source", base + "/admin/export/loop", "--target", base + "/admin/export/loop", "--token", "t"])
             #expect(loop.status == 2 && loop.err.contains("does not advance"), "\(loop.err)")
-            let endless = try await runTollgateAsync(["consistency", "--source", base + "/admin/export/endless", "--target", base + "/admin/export/endless", "--token", "t"])
+            let endless = try await runTollgate(["consistency", "--source", base + "/admin/export/endless", "--target", base + "/admin/export/endless", "--token", "t"])
             #expect(endless.status == 2 && endless.err.contains("larger than"), "\(endless.err)")
         }
     }
 
     @Test func headersWithLineBreaksAreRefused() async throws {
-        let result = try await runTollgateAsync(["verify", "contracts", "--provider-base-url", "http://127.0.0.1:9", "--header", "X-A=1\r\nX-Injected: yes"])
+        let result = try await runTollgate(["verify", "contracts", "--provider-base-url", "http://127.0.0.1:9", "--header", "X-A=1\r\nX-Injected: yes"])
         #expect(result.status == 2 && result.err.contains("must not contain CR, LF or NUL"), "\(result.err)")
         let pact = try HostileProviderTests().pact(#"{"description": "injected", "request": {"method": "GET", "path": "/", "headers": {"X-A": "1\r\nX-Injected: yes"}}, "response": {"status": 200}}"#)
         defer { try? FileManager.default.removeItem(at: pact) }
-        let loaded = try await runTollgateAsync(["verify", pact.path, "--provider-base-url", "http://127.0.0.1:9"])
+        let loaded = try await runTollgate(["verify", pact.path, "--provider-base-url", "http://127.0.0.1:9"])
         #expect(loaded.status == 2 && loaded.err.contains("$.interactions[0].request.headers['X-A']") && loaded.err.contains("must not contain CR, LF or NUL"), "\(loaded.err)")
     }
 }
@@ -92,7 +92,7 @@ import Testing
                 """
             let file = try GateCommandTests.gateFile(stack, in: folder, contracts: false, flows: [], consistency: consistency)
             let json = folder.appendingPathComponent("g.json"), html = folder.appendingPathComponent("g.html"), junit = folder.appendingPathComponent("g.xml")
-            let result = try await runTollgateAsync(["gate", file, "--stage", "25", "--duration", "1s", "--json", json.path, "--html", html.path, "--junit", junit.path])
+            let result = try await runTollgate(["gate", file, "--stage", "25", "--duration", "1s", "--json", json.path, "--html", html.path, "--junit", junit.path])
             #expect(result.out.contains("consistency orders"), "the comparison could not run and says so: \(result.out)")
             for text in [result.out, result.err] + [json, html, junit].map({ (try? String(contentsOf: $0, encoding: .utf8)) ?? "" }) {
                 #expect(!text.contains("hunter2") && !text.contains("s3cr3t") && !text.contains("pa55") && !text.contains("word@127"), "\(text.prefix(2000))")

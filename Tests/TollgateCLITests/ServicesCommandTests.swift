@@ -24,28 +24,27 @@ import Testing
         #expect(ended.code == 0 && !ended.signalled, "ended with \(ended)")
     }
 
-    @Test func badFlagsAreRejectedBeforeAnythingStarts() throws {
-        let result = try runTollgate(["services", "up", "--rollout-percent", "140", "--provider-failure-rate", "3"])
+    @Test func badFlagsAreRejectedBeforeAnythingStarts() async throws {
+        let result = try await runTollgate(["services", "up", "--rollout-percent", "140", "--provider-failure-rate", "3"])
         #expect(result.status == 2)
         #expect(result.err.contains("--rollout-percent must be 0-100"))
         #expect(result.err.contains("--provider-failure-rate must be between 0 and 1"))
-        let unknown = try runTollgate(["services", "run", "inventory"])
+        let unknown = try await runTollgate(["services", "run", "inventory"])
         #expect(unknown.status == 2)
         #expect(unknown.err.contains("unknown service 'inventory'"))
     }
 
-    @Test func aTakenPortIsOneClearError() throws {
+    @Test func aTakenPortIsOneClearError() async throws {
         let port = freePort()
-        let blocker = try ChildProcess("/usr/bin/python3", ["-c", "import socket,time; s=socket.socket(); s.bind(('127.0.0.1', \(port))); s.listen(); time.sleep(20)"],
+        let blocker = try ChildProcess("/usr/bin/python3", ["-c", "import socket,time; s=socket.socket(); s.bind(('127.0.0.1', \(port))); s.listen(); time.sleep(600)"],
                                        captureOutput: false, captureError: false)
-        defer {
-            blocker.send(SIGTERM)
-            blocker.wait()
-        }
-        #expect(eventuallyBlocking(timeout: 10) { acceptsConnections(port: port) }, "the blocker holds the port")
-        let result = try runTollgate(["services", "run", "payment-provider", "--port", "\(port)"])
+        defer { blocker.send(SIGKILL) }
+        #expect(await eventually(timeout: 10) { acceptsConnections(port: port) }, "the blocker holds the port")
+        let result = try await runTollgate(["services", "run", "payment-provider", "--port", "\(port)"], limit: 60)
         #expect(result.status == 2)
         #expect(result.err.contains("could not listen on 127.0.0.1:\(port)"))
+        blocker.send(SIGKILL)
+        _ = await blocker.ended()
     }
 
     /// `services up` with a 30 s payment provider and an order waiting on it.

@@ -1,5 +1,6 @@
 import Testing
 import Transport
+import TransportCrypto
 
 /// Published test vectors, so the libcrypto bridge is known to compute the real thing.
 @Suite struct CryptoTests {

@@ -1,6 +1,6 @@
 import Foundation
 import Testing
-import Transport
+import TransportHTTP
 
 @Suite struct HTTPClientTests {
     @Test func sendsMethodHeadersAndBodyAndReadsTheResponse() throws {

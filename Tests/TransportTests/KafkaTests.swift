@@ -2,6 +2,7 @@ import Foundation
 import TestSupport
 import Testing
 import Transport
+import TransportKafka
 
 @Suite(.serialized) struct KafkaTests {
     @Test func producedRecordIsReadByAnIndependentClientOverTCP() async throws {
@@ -18,7 +19,7 @@ import Transport
         let consumer = try KafkaConsumer(bootstrapServers: broker.bootstrapServers, groupId: "test-\(UUID())")
         defer { consumer.close() }
         try consumer.assign([("order.created", 0)], from: .beginning)
-        let message = try #require(try consumer.first(within: 10) { $0.keyText == "order-1" })
+        let message = try #require(try await BlockingWork.run { try consumer.first(within: 10) { $0.keyText == "order-1" } })
         #expect(message.valueText == #"{"order_id":"order-1"}"#)
         #expect(message.header("event_type") == "order.created")
         #expect(message.header("event_version") == "1")
@@ -26,38 +27,41 @@ import Transport
         #expect(message.timestamp != nil)
     }
 
-    @Test func consumerGroupSubscriptionReceivesEveryRecord() throws {
+    @Test func consumerGroupSubscriptionReceivesEveryRecord() async throws {
         let broker = try EmbeddedKafkaBroker()
         try broker.createTopic("payment.completed", partitions: 3)
         let producer = try KafkaProducer(bootstrapServers: broker.bootstrapServers)
         for i in 0..<30 {
-            try producer.sendAndWait(topic: "payment.completed", key: Array("p-\(i)".utf8), value: Array("\(i)".utf8))
+            try await producer.send(topic: "payment.completed", key: Array("p-\(i)".utf8), value: Array("\(i)".utf8))
         }
         let consumer = try KafkaConsumer(bootstrapServers: broker.bootstrapServers, groupId: "notifications")
         defer { consumer.close() }
         try consumer.subscribe(["payment.completed"])
-        var seen = Set<String>()
         // Joining a group takes a few seconds, more on a busy machine; the loop ends as soon as all arrive.
-        let deadline = Date().addingTimeInterval(60)
-        while seen.count < 30, Date() < deadline {
-            if let message = try consumer.poll(timeout: 0.5) { seen.insert(message.valueText) }
+        let seen = try await BlockingWork.run {
+            var seen = Set<String>()
+            let deadline = Date().addingTimeInterval(60)
+            while seen.count < 30, Date() < deadline {
+                if let message = try consumer.poll(timeout: 0.5) { seen.insert(message.valueText) }
+            }
+            return seen
         }
         #expect(seen == Set((0..<30).map(String.init)))
     }
 
-    @Test func deliveryFailsClearlyWhenTheBrokerStaysDown() throws {
+    @Test func deliveryFailsClearlyWhenTheBrokerStaysDown() async throws {
         let broker = try EmbeddedKafkaBroker()
         try broker.createTopic("inventory.reserved")
         let producer = try KafkaProducer(bootstrapServers: broker.bootstrapServers, settings: ["message.timeout.ms": "1500"])
-        try producer.sendAndWait(topic: "inventory.reserved", key: nil, value: [1])
+        try await producer.send(topic: "inventory.reserved", key: nil, value: [1])
         try broker.takeDown()
-        let error = #expect(throws: KafkaError.self) { try producer.sendAndWait(topic: "inventory.reserved", key: nil, value: [2]) }
+        let error = await #expect(throws: KafkaError.self) { try await producer.send(topic: "inventory.reserved", key: nil, value: [2]) }
         #expect(error?.description.contains("delivery failed") == true)
         try broker.bringUp()
         // The client reconnects by itself; a send succeeds again once it has.
         var recovered = false
         for _ in 0..<10 where !recovered {
-            recovered = (try? producer.sendAndWait(topic: "inventory.reserved", key: nil, value: [3])) != nil
+            recovered = (try? await producer.send(topic: "inventory.reserved", key: nil, value: [3])) != nil
         }
         #expect(recovered)
     }
@@ -66,10 +70,10 @@ import Transport
         let broker = try EmbeddedKafkaBroker()
         try broker.createTopic("order.shipped")
         let producer = try KafkaProducer(bootstrapServers: broker.bootstrapServers)
-        try producer.sendAndWait(topic: "order.shipped", key: nil, value: [0])
+        try await producer.send(topic: "order.shipped", key: nil, value: [0])
         try broker.setLatency(milliseconds: 300)
         let start = Date()
-        try producer.sendAndWait(topic: "order.shipped", key: nil, value: [1])
+        try await producer.send(topic: "order.shipped", key: nil, value: [1])
         #expect(Date().timeIntervalSince(start) >= 0.3)
         // A record in flight: flush returns only once the broker has acknowledged it.
         let sending = Task { try await producer.send(topic: "order.shipped", key: nil, value: [2]) }

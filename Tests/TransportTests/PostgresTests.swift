@@ -1,7 +1,7 @@
 import Foundation
-import Testing
 import TestSupport
-import Transport
+import Testing
+import TransportPostgres
 
 /// The server `make test` starts for the suite.
 let testDatabaseURL = ProcessInfo.processInfo.environment["TOLLGATE_TEST_DATABASE_URL"]

@@ -2,6 +2,7 @@ import Foundation
 import SLO
 import Synchronization
 import Transport
+import TransportHTTP
 
 /// The bundled gateway's admin API: an admin token, the rollout percentage (`/admin/rollout`),
 /// and the lease that keeps a second gate from moving the rollout meanwhile.

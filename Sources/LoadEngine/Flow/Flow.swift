@@ -88,9 +88,13 @@ public protocol EventSource: Sendable {
     /// and with how many events the topic has had.
     func expect(topic: String, matching expected: [(path: PathExpression, value: JSONValue)], within timeout: Double,
                 then: @escaping @Sendable (JSONValue?, Int) -> Void)
+    /// What went wrong reading events lately (nil when nothing did), told with a missing event.
+    var trouble: String? { get }
 }
 
 extension EventSource {
+    public var trouble: String? { nil }
+
     /// `expect` for async callers.
     public func first(topic: String, matching expected: [(path: PathExpression, value: JSONValue)], within timeout: Double) async -> (event: JSONValue?, seen: Int) {
         await withCheckedContinuation { continuation in

@@ -135,7 +135,8 @@ public final class FlowRunner: Sendable {
         let seconds = Date().timeIntervalSince(started)
         guard let found else {
             return FlowStepResult(name: expectation.name, kind: "event", status: .failed, seconds: seconds, request: nil, response: nil,
-                                  failure: "no event on \(expectation.topic) with \(wanted) within \(DurationText.describe(expectation.within)) (\(seen) event(s) seen on the topic)",
+                                  failure: "no event on \(expectation.topic) with \(wanted) within \(DurationText.describe(expectation.within)) (\(seen) event(s) seen on the topic)"
+                                      + (events.trouble.map { "; reading events failed: \($0)" } ?? ""),
                                   checks: [])
         }
         for capture in expectation.captures {

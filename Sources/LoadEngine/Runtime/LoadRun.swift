@@ -79,8 +79,7 @@ public final class LoadRun: Sendable {
     public func run(progress: @Sendable (ProgressSnapshot) -> Void = { _ in }) async throws -> RunOutcome {
         let group = MultiThreadedEventLoopGroup(numberOfThreads: options.eventLoops)
         // Checks with regular expressions run here, never on the loops.
-        let checkPool = NIOThreadPool(numberOfThreads: 2)
-        checkPool.start()
+        let checkPool = await CheckPool.start()
         do {
             let outcome = try await run(on: group, checkPool: checkPool, progress: progress)
             try? await checkPool.shutdownGracefully()

@@ -1,7 +1,7 @@
 import Foundation
 import HTTPTypes
 import Hummingbird
-import Transport
+import TransportHTTP
 
 /// Where the gateway sends each API prefix.
 public struct GatewayRoutes: Sendable {

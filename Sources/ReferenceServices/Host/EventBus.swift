@@ -1,5 +1,6 @@
 import Foundation
 import Transport
+import TransportKafka
 
 /// Where the services' events go: the given brokers, or a broker embedded in this process
 /// (behind a fixed port when one is asked for); and the publisher the services use.
@@ -8,6 +9,8 @@ struct EventBus: Sendable {
     let forwarder: TCPForwarder?
     let bootstrap: String
     let publisher: any EventPublisher
+    /// The producer under `publisher`, closed with the bus.
+    let kafka: KafkaEventPublisher
 
     static func start(brokers: String?, fixedPort: Int?, host: String, options: ServiceOptions) throws -> EventBus {
         var broker: EmbeddedKafkaBroker?
@@ -30,8 +33,14 @@ struct EventBus: Sendable {
         // Breakages change an event before it is recorded (for /_pact/messages) and sent.
         let recorded: any EventPublisher = options.providerStates ? RecordingEventPublisher(inner: kafka) : kafka
         let publisher: any EventPublisher = options.breakages.isEmpty ? recorded : BreakingEventPublisher(inner: recorded, breakages: options.breakages)
-        return EventBus(broker: broker, forwarder: forwarder, bootstrap: bootstrap, publisher: publisher)
+        return EventBus(broker: broker, forwarder: forwarder, bootstrap: bootstrap, publisher: publisher, kafka: kafka)
     }
 
-    func stop() { forwarder?.stop() }
+    /// Closes the producer, then the embedded broker and its forwarder: nothing of the bus runs
+    /// or listens when this returns.
+    func stop() async {
+        await kafka.close()
+        if let broker { await BlockingWork.run { broker.shutDown() } }
+        forwarder?.stop()
+    }
 }

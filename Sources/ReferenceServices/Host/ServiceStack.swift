@@ -1,5 +1,7 @@
 import Foundation
-import Transport
+import Logging
+import ServerRuntime
+import TransportKafka
 
 /// All reference services in one process: the embedded Kafka broker (unless brokers are
 /// given), the stores, the payment provider, user, catalog, payment and order services,
@@ -22,17 +24,34 @@ public final class ServiceStack: Sendable {
     /// The services' writes into the monolith's database (nil without the monolith).
     public let dualWriter: DualWriter?
     let bus: EventBus
+    /// Work the services started beside their requests (payment reconciliations).
+    let background: BackgroundTasks
 
     /// The broker this stack started itself (nil with `kafkaBrokers`), for fault tests.
     public var embeddedBroker: EmbeddedKafkaBroker? { bus.broker }
 
     public func url(_ name: String) -> String? { name == "monolith" ? monolith?.url : services.first { $0.name == name }?.url }
-    public var gatewayURL: String { url("api-gateway")! }
+    public var gatewayURL: String { gateway.url }
+    /// The API gateway (always started, always last).
+    let gateway: RunningService
+
+    /// Every address of the stack in the environment variables the guide's compose file uses
+    /// (`USER_SERVICE_URL`, …, `MONOLITH_URL`; those of parts not started are absent).
+    public var environment: [String: String] {
+        var variables = ["TARGET": gatewayURL, "KAFKA_BROKERS": kafkaBootstrap]
+        for (name, variable) in [("user-service", "USER_SERVICE_URL"), ("catalog-service", "CATALOG_SERVICE_URL"), ("order-service", "ORDER_SERVICE_URL"),
+                                 ("payment-service", "PAYMENT_SERVICE_URL"), ("payment-provider", "PAYMENT_PROVIDER_URL"), ("monolith", "MONOLITH_URL")] {
+            variables[variable] = url(name)
+        }
+        return variables
+    }
 
     init(configuration: StackConfiguration, services: [RunningService], outboxes: ServiceOutboxes, kafkaBootstrap: String, rollout: RolloutState,
-         providerState: PaymentProviderState, adminToken: String, serviceToken: String, monolith: Monolith?, dualWriter: DualWriter?, bus: EventBus) {
+         providerState: PaymentProviderState, adminToken: String, serviceToken: String, monolith: Monolith?, dualWriter: DualWriter?, bus: EventBus,
+         background: BackgroundTasks, gateway: RunningService) {
         self.configuration = configuration
         self.services = services
+        self.gateway = gateway
         self.outboxes = outboxes
         self.kafkaBootstrap = kafkaBootstrap
         self.rollout = rollout
@@ -42,6 +61,7 @@ public final class ServiceStack: Sendable {
         self.monolith = monolith
         self.dualWriter = dualWriter
         self.bus = bus
+        self.background = background
     }
 
     public static let topics = ["user.registered", "product.created", "product.updated", "inventory.reserved", "inventory.released",
@@ -54,42 +74,47 @@ public final class ServiceStack: Sendable {
         let bus = try EventBus.start(brokers: configuration.kafkaBrokers, fixedPort: configuration.kafkaPort, host: configuration.host, options: options)
         var stores = try await ServiceStores.make(databaseURL: configuration.databaseURL)
         let monolithStores = configuration.legacyURL == nil ? try await ServiceStores.makeMonolith(databaseURL: configuration.databaseURL) : nil
-        let dualWriter = monolithStores.map { DualWriter(monolith: $0, dropShare: configuration.dualWriteDrop) }
+        let log = configuration.log
+        let dualWriter = monolithStores.map { DualWriter(monolith: $0, dropShare: configuration.dualWriteDrop, logger: LogDestination.logger("dual-write", to: log)) }
         let serviceStores = stores
         if let dualWriter { stores = stores.dualWriting(to: dualWriter) }
-        let outboxes = await stores.outboxes(publishingTo: bus.publisher)
+        let outboxes = await stores.outboxes(publishingTo: bus.publisher, logger: LogDestination.logger("outbox", to: log))
         let signer = JWTSigner(secret: configuration.jwtSecret)
         let host = configuration.host
         var running: [RunningService] = []
         var monolith: Monolith?
+        let background = BackgroundTasks()
         do {
             let providerState = PaymentProviderState(faults: configuration.providerFaults)
-            var providerURL = configuration.providerURL
-            if providerURL == nil {
+            let providerURL: String
+            if let given = configuration.providerURL {
+                providerURL = given
+            } else {
                 let provider = try await RunningService.start(name: "payment-provider", router: PaymentProvider(state: providerState, signer: signer).router(metrics: MetricsRegistry(service: "payment-provider"), options: options),
-                                                              host: host, port: configuration.providerPort)
+                                                              host: host, port: configuration.providerPort, log: log)
                 running.append(provider)
                 providerURL = provider.url
             }
             let users = UserService(store: stores.users, outbox: outboxes.users, signer: signer)
-            let user = try await RunningService.start(name: "user-service", router: users.router(metrics: MetricsRegistry(service: "user-service"), options: options), host: host, port: configuration.userPort)
+            let user = try await RunningService.start(name: "user-service", router: users.router(metrics: MetricsRegistry(service: "user-service"), options: options), host: host, port: configuration.userPort, log: log)
             running.append(user)
             let catalogService = CatalogService(store: stores.catalog, outbox: outboxes.catalog, signer: signer)
-            let catalog = try await RunningService.start(name: "catalog-service", router: catalogService.router(metrics: MetricsRegistry(service: "catalog-service"), options: options), host: host, port: configuration.catalogPort)
+            let catalog = try await RunningService.start(name: "catalog-service", router: catalogService.router(metrics: MetricsRegistry(service: "catalog-service"), options: options), host: host, port: configuration.catalogPort, log: log)
             running.append(catalog)
             let paymentService = PaymentService(store: stores.payments, outbox: outboxes.payments,
-                                                provider: PeerClient(baseURL: providerURL!, timeout: configuration.providerTimeout), signer: signer,
-                                                reconcileAfter: configuration.reconcileAfter)
-            let payment = try await RunningService.start(name: "payment-service", router: paymentService.router(metrics: MetricsRegistry(service: "payment-service"), options: options), host: host, port: configuration.paymentPort)
+                                                provider: PeerClient(baseURL: providerURL, timeout: configuration.providerTimeout), signer: signer,
+                                                reconcileAfter: configuration.reconcileAfter, background: background)
+            let payment = try await RunningService.start(name: "payment-service", router: paymentService.router(metrics: MetricsRegistry(service: "payment-service"), options: options), host: host, port: configuration.paymentPort, log: log)
             running.append(payment)
             let credential = (signer: signer, caller: "order-service")
             let orderService = OrderService(store: stores.orders, outbox: outboxes.orders, signer: signer, catalog: PeerClient(baseURL: catalog.url, credential: credential),
                                             payments: PeerClient(baseURL: payment.url, credential: credential), users: PeerClient(baseURL: user.url, credential: credential))
-            let order = try await RunningService.start(name: "order-service", router: orderService.router(metrics: MetricsRegistry(service: "order-service"), options: options), host: host, port: configuration.orderPort)
+            let order = try await RunningService.start(name: "order-service", router: orderService.router(metrics: MetricsRegistry(service: "order-service"), options: options), host: host, port: configuration.orderPort, log: log)
             running.append(order)
             if let monolithStores {
-                monolith = try await Monolith.start(stores: monolithStores, dualWriter: dualWriter, signer: signer, providerURL: providerURL!, providerTimeout: configuration.providerTimeout,
-                                                    reconcileAfter: configuration.reconcileAfter, options: options, host: host, port: configuration.monolithPort)
+                monolith = try await Monolith.start(stores: monolithStores, dualWriter: dualWriter, signer: signer, providerURL: providerURL, providerTimeout: configuration.providerTimeout,
+                                                    reconcileAfter: configuration.reconcileAfter, background: background, options: options, host: host, port: configuration.monolithPort,
+                                                    log: log)
             }
             let rollout = RolloutState(percent: configuration.rolloutPercent)
             let backfill = monolithStores.map { legacy in
@@ -101,7 +126,9 @@ public final class ServiceStack: Sendable {
             }
             let gateway = Gateway(routes: GatewayRoutes(users: user.url, catalog: catalog.url, orders: order.url), signer: signer,
                                   legacy: configuration.legacyURL ?? monolith?.url, rollout: rollout, backfill: backfill)
-            running.append(try await RunningService.start(name: "api-gateway", router: gateway.router(metrics: MetricsRegistry(service: "api-gateway"), options: options), host: host, port: configuration.gatewayPort))
+            let gatewayServer = try await RunningService.start(name: "api-gateway", router: gateway.router(metrics: MetricsRegistry(service: "api-gateway"), options: options),
+                                                               host: host, port: configuration.gatewayPort, log: log)
+            running.append(gatewayServer)
 
             let admin: User
             if let existing = try await stores.users.user(email: configuration.adminEmail) {
@@ -122,18 +149,22 @@ public final class ServiceStack: Sendable {
             }
             return ServiceStack(configuration: configuration, services: running, outboxes: outboxes, kafkaBootstrap: bus.bootstrap, rollout: rollout,
                                 providerState: providerState, adminToken: signer.adminToken(subject: admin.id, email: admin.email),
-                                serviceToken: signer.serviceToken(for: "operator", lifetime: 30 * 86400), monolith: monolith, dualWriter: dualWriter, bus: bus)
+                                serviceToken: signer.serviceToken(for: "operator", lifetime: 30 * 86400), monolith: monolith, dualWriter: dualWriter, bus: bus,
+                                background: background, gateway: gatewayServer)
         } catch {
             for service in running.reversed() { await service.stop() }
             await monolith?.stop(within: 1)
+            await background.stop()
             await outboxes.stop()
-            bus.stop()
+            await bus.stop()
             throw error
         }
     }
 
     /// Stops the gateway first, then the monolith, then the services, and the provider last, so
     /// in-flight purchases finish; requests still running after `seconds` in all are cancelled.
+    /// Then the work they started in the background, the outbox relays and the broker: when this
+    /// returns, nothing of the stack runs or listens.
     public func stop(within seconds: Double = 5) async {
         let deadline = Date().addingTimeInterval(seconds)
         var remaining = Array(services.reversed())
@@ -145,8 +176,9 @@ public final class ServiceStack: Sendable {
         for service in remaining {
             await service.stop(within: max(0.05, deadline.timeIntervalSinceNow))
         }
+        await background.stop()
         await outboxes.stop()
-        bus.stop()
+        await bus.stop()
     }
 }
 
@@ -190,9 +222,9 @@ struct ServiceStores: Sendable {
     }
 
     /// One started relay per store, all publishing to `publisher`.
-    func outboxes(publishingTo publisher: any EventPublisher) async -> ServiceOutboxes {
-        let outboxes = ServiceOutboxes(users: OutboxRelay(store: users, publisher: publisher), catalog: OutboxRelay(store: catalog, publisher: publisher),
-                                       orders: OutboxRelay(store: orders, publisher: publisher), payments: OutboxRelay(store: payments, publisher: publisher))
+    func outboxes(publishingTo publisher: any EventPublisher, logger: Logger) async -> ServiceOutboxes {
+        func relay(_ store: any OutboxStore) -> OutboxRelay { OutboxRelay(store: store, publisher: publisher, logger: logger) }
+        let outboxes = ServiceOutboxes(users: relay(users), catalog: relay(catalog), orders: relay(orders), payments: relay(payments))
         for relay in outboxes.all { await relay.start() }
         return outboxes
     }

@@ -1,6 +1,6 @@
 import Foundation
 import Hummingbird
-import Transport
+import ServerRuntime
 
 /// One reference service on its own, its peers reached over HTTP (the guide's docker-compose
 /// layout: `DATABASE_URL`, `KAFKA_BROKERS`, `JWT_SECRET`, `CATALOG_SERVICE_URL`, …).
@@ -40,12 +40,15 @@ public struct StartedService: Sendable {
     public let kafkaBootstrap: String?
     let bus: EventBus?
     let outbox: OutboxRelay?
+    let background: BackgroundTasks
 
-    /// Stops the service; requests still running after `seconds` are cancelled.
+    /// Stops the service; requests still running after `seconds` are cancelled, then the work it
+    /// started in the background.
     public func stop(within seconds: Double = 5) async {
         await service.stop(within: seconds)
+        await background.stop()
         await outbox?.stop()
-        bus?.stop()
+        await bus?.stop()
     }
 }
 
@@ -69,6 +72,7 @@ public enum SingleService {
             return relay
         }
         var outbox: OutboxRelay?
+        let background = BackgroundTasks()
         let router: Router<ServiceContext>
         switch options.name {
         case "user":
@@ -94,7 +98,8 @@ public enum SingleService {
             let store: any PaymentStore
             if let url = options.databaseURL { store = try await PostgresPaymentStore.open(url) } else { store = InMemoryPaymentStore() }
             outbox = await relay(store)
-            router = PaymentService(store: store, outbox: outbox!, provider: PeerClient(baseURL: options.paymentProviderURL, timeout: 3), signer: signer)
+            router = PaymentService(store: store, outbox: outbox!, provider: PeerClient(baseURL: options.paymentProviderURL, timeout: 3), signer: signer,
+                                    background: background)
                 .router(metrics: metrics, options: serviceOptions)
         case "payment-provider":
             router = PaymentProvider(state: PaymentProviderState(faults: options.providerFaults), signer: signer).router(metrics: metrics, options: serviceOptions)
@@ -103,6 +108,6 @@ public enum SingleService {
                              signer: signer, legacy: options.legacyURL, rollout: RolloutState(percent: options.rolloutPercent)).router(metrics: metrics, options: serviceOptions)
         }
         let service = try await RunningService.start(name: options.name, router: router, host: options.host, port: port)
-        return StartedService(service: service, kafkaBootstrap: bus?.bootstrap, bus: bus, outbox: outbox)
+        return StartedService(service: service, kafkaBootstrap: bus?.bootstrap, bus: bus, outbox: outbox, background: background)
     }
 }

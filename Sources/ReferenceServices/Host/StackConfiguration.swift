@@ -1,4 +1,5 @@
 import Foundation
+import ServerRuntime
 
 /// How to run the reference services: ports, infrastructure, seed data, rollout.
 public struct StackConfiguration: Sendable {
@@ -39,6 +40,8 @@ public struct StackConfiguration: Sendable {
     public var providerStates = false
     /// Deliberate defects (see `Breakage`).
     public var breakages: [Breakage] = []
+    /// Where every service of the stack logs; nil for the process's logging system.
+    public var log: LogDestination?
 
     var serviceOptions: ServiceOptions { ServiceOptions(providerStates: providerStates, breakages: breakages) }
 

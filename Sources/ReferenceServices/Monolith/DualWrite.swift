@@ -11,11 +11,12 @@ public final class DualWriter: Sendable {
     /// The share of dual writes dropped on purpose (`--break dual-write-drop=0.1`).
     let dropShare: Double
     private let state = Mutex(DropState())
-    private let logger = Logger(label: "dual-write")
+    private let logger: Logger
 
-    init(monolith: ServiceStores, dropShare: Double) {
+    init(monolith: ServiceStores, dropShare: Double, logger: Logger = Logger(label: "dual-write")) {
         self.monolith = monolith
         self.dropShare = dropShare
+        self.logger = logger
     }
 
     /// Dual writes made, dropped on purpose, and failed since the start.

@@ -1,4 +1,5 @@
 import Foundation
+import ServerRuntime
 import Hummingbird
 import Logging
 
@@ -21,8 +22,8 @@ public final class Monolith: Sendable {
 
     /// Starts the monolith; its /metrics also counts the services' dual writes into it.
     static func start(stores: ServiceStores, dualWriter: DualWriter?, signer: JWTSigner, providerURL: String, providerTimeout: Double, reconcileAfter: Double,
-                      options: ServiceOptions, host: String, port: Int) async throws -> Monolith {
-        let relays = stores.all.map { OutboxRelay(store: $0, publisher: NoBrokerPublisher()) }
+                      background: BackgroundTasks, options: ServiceOptions, host: String, port: Int, log: LogDestination?) async throws -> Monolith {
+        let relays = stores.all.map { OutboxRelay(store: $0, publisher: NoBrokerPublisher(), logger: LogDestination.logger("outbox", to: log)) }
         for relay in relays { await relay.start() }
         let own = LateBoundURL()
         let credential = (signer: signer, caller: "monolith")
@@ -31,7 +32,7 @@ public final class Monolith: Sendable {
         let orders = OrderService(store: stores.orders, outbox: relays[2], signer: signer, catalog: PeerClient(lateBase: own, credential: credential),
                                   payments: PeerClient(lateBase: own, credential: credential), users: PeerClient(lateBase: own, credential: credential))
         let payments = PaymentService(store: stores.payments, outbox: relays[3], provider: PeerClient(baseURL: providerURL, timeout: providerTimeout),
-                                      signer: signer, reconcileAfter: reconcileAfter)
+                                      signer: signer, reconcileAfter: reconcileAfter, background: background)
         let router = makeServiceRouter(name: "monolith", metrics: MetricsRegistry(service: "monolith", extra: { dualWriter?.prometheusText() ?? "" }), options: options, readiness: [
             "database": { await stores.users.isReachable() },
         ])
@@ -43,7 +44,7 @@ public final class Monolith: Sendable {
         payments.addRoutes(to: router, options: moduleOptions)
         let server: RunningService
         do {
-            server = try await RunningService.start(name: "monolith", router: router, host: host, port: port)
+            server = try await RunningService.start(name: "monolith", router: router, host: host, port: port, log: log)
         } catch {
             for relay in relays { await relay.stop() }
             throw error

@@ -1,4 +1,5 @@
 import Foundation
+import ServerRuntime
 import Synchronization
 import HTTPTypes
 import Hummingbird
@@ -14,10 +15,15 @@ public struct PaymentService: Sendable {
     /// Seconds before an unanswered charge is replayed (see `reconcile`).
     let reconcileAfter: Double
     let gate = SingleFlight<String, StoredReply>()
+    /// Reconciliations under way; whoever runs the service stops them with it.
+    let background: BackgroundTasks
 
     /// Every operation is service-to-service: callers need a service (or admin) token.
-    public init(store: any PaymentStore, outbox: OutboxRelay, provider: PeerClient, signer: JWTSigner, reconcileAfter: Double = 5) {
+    /// Reconciliations run in `background`, which the caller stops after the server.
+    public init(store: any PaymentStore, outbox: OutboxRelay, provider: PeerClient, signer: JWTSigner, reconcileAfter: Double = 5,
+                background: BackgroundTasks) {
         self.reconcileAfter = reconcileAfter
+        self.background = background
         self.store = store
         self.outbox = outbox
         self.provider = provider
@@ -194,32 +200,33 @@ public struct PaymentService: Sendable {
         ])])
         logger?.warning("payment for order \(input.orderId): provider unavailable (\(detail)); reconciling later")
         let reconciliation = self
-        Task {
-            try? await Task.sleep(for: .seconds(reconcileAfter))
+        let started = background.spawn {
             await reconciliation.reconcile(input, key: key, correlationID: correlationID, logger: logger)
         }
+        if !started { logger?.warning("payment for order \(input.orderId) (key \(key)): not reconciled, the service is stopping; check the provider by hand") }
         throw APIError(.badGateway, "payment_provider_error", "the payment provider did not answer (\(detail)); nothing was charged — retry with the same Idempotency-Key")
     }
 
     /// Replays an unanswered charge once the provider has had time: a charge that went through
     /// is refunded at once and recorded as voided, a decline is recorded; a payment stored
     /// meanwhile (a retry that got through) is left as it is.
-    /// Tries a few times: a replay may join a retry that is itself cut short.
+    /// Tries a few times: a replay may join a retry that is itself cut short. Ends quietly when
+    /// cancelled (the service stops): the provider's idempotency key lets an operator finish it.
     func reconcile(_ input: ProcessRequest, key: String, correlationID: String, logger: Logger?) async {
         guard let cents = input.amount.cents else { return }
         let request = IntentRequest(amount: cents, currency: input.currency.lowercased(), paymentMethod: input.paymentMethod, metadata: ["order_id": input.orderId])
         var pause = reconcileAfter
         for attempt in 1...5 {
+            do { try await Task.sleep(for: .seconds(pause)) } catch { return }
+            if attempt > 1 { pause *= 2 }
             do {
                 try await reconcileOnce(input, request: request, key: key, correlationID: correlationID)
                 return
             } catch {
+                if Task.isCancelled { return }
                 if attempt == 5 {
                     logger?.error("payment for order \(input.orderId) (key \(key)): reconciliation failed, check the provider by hand: \(error)")
-                    return
                 }
-                try? await Task.sleep(for: .seconds(pause))
-                pause *= 2
             }
         }
     }

@@ -1,7 +1,7 @@
 import Foundation
 import HTTPTypes
 import Hummingbird
-import Transport
+import TransportCrypto
 
 /// Injected faults: added latency and a share of requests answered with 500 (an `EvenShare`:
 /// with 0.02 the 1st, 51st, 101st … fail).

@@ -1,5 +1,5 @@
 import Foundation
-import Transport
+import TransportPostgres
 
 /// The catalog on PostgreSQL: `categories`, `products`, `product_images`, `inventory`
 /// (stock ≥ 0 enforced by a CHECK constraint) and the saga's `reservations`.

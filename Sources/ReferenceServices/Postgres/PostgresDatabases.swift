@@ -1,5 +1,6 @@
 import Foundation
 import Transport
+import TransportPostgres
 
 /// One database per service on a PostgreSQL server, created when missing, with its schema
 /// migrated at start.

@@ -1,5 +1,5 @@
 import Foundation
-import Transport
+import TransportPostgres
 
 /// Orders on PostgreSQL: `orders`, `order_items`, `order_status_history`.
 public final class PostgresOrderStore: OrderStore, PostgresOutboxStore {

@@ -1,5 +1,5 @@
 import Foundation
-import Transport
+import TransportPostgres
 
 /// The `outbox` table every service database has, and the `OutboxStore` operations on it.
 enum PostgresOutbox {

@@ -1,5 +1,5 @@
 import Foundation
-import Transport
+import TransportPostgres
 
 /// Payments on PostgreSQL: `payments` (idempotency key unique), `payment_methods`, `refunds`.
 public final class PostgresPaymentStore: PaymentStore, PostgresOutboxStore {

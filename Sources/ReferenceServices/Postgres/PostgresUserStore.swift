@@ -1,5 +1,5 @@
 import Foundation
-import Transport
+import TransportPostgres
 
 /// Users on PostgreSQL: `users`, `addresses`, `sessions`.
 public final class PostgresUserStore: UserStore, PostgresOutboxStore {

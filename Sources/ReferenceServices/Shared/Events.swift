@@ -1,6 +1,7 @@
 import Foundation
 import Synchronization
 import Transport
+import TransportKafka
 
 /// A domain event as the migration guide defines it; the envelope written to Kafka is
 /// `{event_id, event_type, event_timestamp, correlation_id, aggregate_id, payload}`.
@@ -101,6 +102,9 @@ public final class KafkaEventPublisher: EventPublisher {
         Task { await BlockingWork.run { producer.prepare(topics: topics) } }
         self.init(producer: producer)
     }
+
+    /// Closes the producer (see `KafkaProducer.close`).
+    public func close() async { await producer.close() }
 
     public func publish(_ event: DomainEvent) async throws {
         try await producer.send(

@@ -104,14 +104,16 @@ public actor OutboxRelay {
         }
     }
 
-    /// Stops publishing; what is still pending stays in the outbox for the next start.
-    public func stop() {
-        loop?.cancel()
-        ticker?.cancel()
+    /// Stops publishing and returns once the relay's tasks have ended; what is still pending
+    /// stays in the outbox for the next start.
+    public func stop() async {
+        let running = [loop, ticker].compactMap { $0 }
+        for task in running { task.cancel() }
         loop = nil
         ticker = nil
         wake.yield()
         resolveAll(false)
+        for task in running { await task.value }
     }
 
     /// Wakes the relay for new events and waits until they are published. Returns at once
@@ -162,6 +164,7 @@ public actor OutboxRelay {
         while !Task.isCancelled {
             let batch: [DomainEvent]
             do { batch = try await store.claimPendingEvents(limit: Self.batchSize) } catch {
+                if Task.isCancelled { break }
                 logger.warning("outbox unreadable, retrying: \(error)")
                 await pause(&delay)
                 continue
@@ -191,6 +194,7 @@ public actor OutboxRelay {
             if let failure {
                 let unsent = batch.map(\.eventID).filter { !sent.contains($0) }
                 do { try await store.releaseClaims(unsent) } catch { logger.warning("could not release \(unsent.count) claim(s): \(error)") }
+                if Task.isCancelled { break }
                 logger.warning("broker unavailable, \(unsent.count) event(s) queued: \(failure)")
                 backingOff = true
                 resolveAll(false)

@@ -1,6 +1,6 @@
 import Foundation
 import Synchronization
-import Transport
+import TransportHTTP
 
 /// A base URL known only once a server is listening (the monolith's modules call each other
 /// through the monolith's own port, which the operating system may pick).

@@ -1,5 +1,6 @@
 import Foundation
-import Transport
+import TransportHTTP
+import TransportPostgres
 
 /// Retrying calls whose failure may be passing.
 enum Retry {

@@ -1,5 +1,6 @@
 import Foundation
 import Transport
+import TransportCrypto
 
 /// The claims of the services' HS256 JWTs.
 public struct TokenClaims: Codable, Sendable, Equatable {
@@ -119,12 +120,12 @@ public enum PasswordHasher {
 
     /// `hash` computed off the cooperative pool (PBKDF2 is deliberately slow).
     public static func hashOffPool(_ password: String) async -> String {
-        await BlockingWork.run { hash(password) }
+        await BlockingWork.compute { hash(password) }
     }
 
     /// `verify` computed off the cooperative pool.
     public static func verifyOffPool(_ password: String, against stored: String) async -> Bool {
-        await BlockingWork.run { verify(password, against: stored) }
+        await BlockingWork.compute { verify(password, against: stored) }
     }
 
     public static func hash(_ password: String) -> String {

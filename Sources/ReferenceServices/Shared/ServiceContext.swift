@@ -2,7 +2,7 @@ import Foundation
 import HTTPTypes
 import Hummingbird
 import NIOCore
-import Transport
+import TransportPostgres
 
 /// The request context every reference service uses: the correlation id that ties a purchase's
 /// calls and events together, and the caller's address (for sticky routing).

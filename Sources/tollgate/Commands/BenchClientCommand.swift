@@ -1,7 +1,7 @@
 import ArgumentParser
 import Foundation
 import LoadEngine
-import Transport
+import TransportHTTP
 
 /// `tollgate bench-client URL`: N users looping on Transport's libcurl client (HTTPClientPool), so
 /// benchmarks/load-engine.sh can set it against the load engine's SwiftNIO hot path.

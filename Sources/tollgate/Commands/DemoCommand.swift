@@ -93,12 +93,8 @@ struct DemoCommand: AsyncParsableCommand {
     /// a verdict was not the one expected.
     func runGates(_ stack: ServiceStack) async throws -> Bool {
         // The shipped gate file, its addresses pointed at this stack.
-        let environment = ProcessInfo.processInfo.environment.merging([
-            "TARGET": stack.gatewayURL, "TOLLGATE_ADMIN_TOKEN": stack.adminToken, "KAFKA_BROKERS": stack.kafkaBootstrap,
-            "USER_SERVICE_URL": stack.url("user-service")!, "CATALOG_SERVICE_URL": stack.url("catalog-service")!,
-            "ORDER_SERVICE_URL": stack.url("order-service")!, "PAYMENT_SERVICE_URL": stack.url("payment-service")!,
-            "PAYMENT_PROVIDER_URL": stack.url("payment-provider")!, "MONOLITH_URL": stack.url("monolith")!,
-        ]) { _, demo in demo }
+        let environment = ProcessInfo.processInfo.environment
+            .merging(stack.environment.merging(["TOLLGATE_ADMIN_TOKEN": stack.adminToken]) { _, token in token }) { _, demo in demo }
         func options(stage: Int, autoRollback: Bool) -> GateOptions {
             var options = GateOptions(stage: stage)
             options.duration = 8

@@ -106,7 +106,6 @@ struct LoadCommand: AsyncParsableCommand {
                 throw ExitCode(ExitStatus.error)
             }
         }
-        defer { events?.close() }
         options.events = events
         let run = LoadRun(profile: profile, target: target, options: options)
         let display = ProgressDisplay(quiet: quiet)
@@ -122,11 +121,13 @@ struct LoadCommand: AsyncParsableCommand {
             outcome = try await run.run { display.update($0) }
         } catch {
             signals.cancel()
+            await events?.close()
             display.finish()
             FileHandle.standardError.write(Data("Error: \(error)\n".utf8))
             throw ExitCode(ExitStatus.error)
         }
         signals.cancel()
+        await events?.close()
         display.finish()
         let result = LoadResult(profile: run.profile, outcome: outcome, target: target.description, shard: options.shard,
                                 tollgateVersion: Tollgate.version)

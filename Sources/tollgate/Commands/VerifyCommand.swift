@@ -1,8 +1,8 @@
 import ArgumentParser
 import ContractCore
 import Foundation
-import Transport
 import Reports
+import Transport
 import Verifier
 
 /// `tollgate verify PACT...`: replays the pacts' interactions against a provider.

@@ -1,3 +1,4 @@
+import Transport
 import CCurl
 import Foundation
 

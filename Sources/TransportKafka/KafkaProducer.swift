@@ -1,3 +1,4 @@
+import Transport
 import CRdKafka
 import Foundation
 
@@ -10,11 +11,14 @@ public struct DeliveryReport: Sendable {
 
 /// A librdkafka producer. `send` waits until the broker acknowledges the record.
 /// Safe to use from several threads and tasks: a background thread serves delivery reports,
-/// and that thread also flushes and destroys the client once the producer is released, so
-/// releasing it never blocks the caller.
+/// and that thread also flushes and destroys the client once the producer is closed or
+/// released, so releasing it never blocks the caller. `close` waits for it.
 public final class KafkaProducer: Sendable {
     private let handle: KafkaClientHandle
     private let running = LockedFlag(true)
+    /// Whether the client may still be used; checked and held around every call into it, so
+    /// the poll thread never destroys it under a caller.
+    private let client: RetiringClient
 
     /// - Parameters:
     ///   - bootstrapServers: `host:port[,host:port]`.
@@ -37,17 +41,26 @@ public final class KafkaProducer: Sendable {
         let handle = KafkaClientHandle(raw: try makeClient(RD_KAFKA_PRODUCER, conf))
         self.handle = handle
         let running = self.running
+        let client = RetiringClient()
+        self.client = client
         let pollThread = Thread {
             while running.value { rd_kafka_poll(handle.raw, 50) }
-            // Released: deliver what is still queued (bounded), then free the client.
-            rd_kafka_flush(handle.raw, 5000)
-            rd_kafka_destroy(handle.raw)
+            // Closed or released: deliver what is still queued (bounded), then free the client.
+            rd_kafka_flush(handle.raw, 2000)
+            client.retire { rd_kafka_destroy(handle.raw) }
         }
         pollThread.name = "tollgate.kafka.producer"
         pollThread.start()
     }
 
     deinit { running.value = false }
+
+    /// Delivers what is queued (for at most 2 s), frees the client and returns once it is gone;
+    /// a send after it fails. Idempotent.
+    public func close() async {
+        running.value = false
+        await client.retired()
+    }
 
     /// Produces one record and waits for the broker's acknowledgement.
     @discardableResult
@@ -62,21 +75,12 @@ public final class KafkaProducer: Sendable {
         }
     }
 
-    /// Blocking form of `send`, for code that is not async.
-    @discardableResult
-    public func sendAndWait(topic: String, key: [UInt8]?, value: [UInt8], headers: [(name: String, value: [UInt8])] = [],
-                            partition: Int32 = -1) throws -> DeliveryReport {
-        let done = DispatchSemaphore(value: 0)
-        let outcome = LockedValue<Result<DeliveryReport, any Error>?>(nil)
-        try enqueue(topic: topic, key: key, value: value, headers: headers, partition: partition) {
-            outcome.value = $0
-            done.signal()
-        }
-        done.wait()
-        return try outcome.value!.get()
+    private func enqueue(topic: String, key: [UInt8]?, value: [UInt8], headers: [(name: String, value: [UInt8])], partition: Int32,
+                         completion: @escaping @Sendable (Result<DeliveryReport, any Error>) -> Void) throws {
+        try client.using { try produce(topic: topic, key: key, value: value, headers: headers, partition: partition, completion: completion) }
     }
 
-    private func enqueue(topic: String, key: [UInt8]?, value: [UInt8], headers: [(name: String, value: [UInt8])], partition: Int32,
+    private func produce(topic: String, key: [UInt8]?, value: [UInt8], headers: [(name: String, value: [UInt8])], partition: Int32,
                          completion: @escaping @Sendable (Result<DeliveryReport, any Error>) -> Void) throws {
         let handle = self.handle.raw
         let box = DeliveryBox(completion: completion)
@@ -106,6 +110,10 @@ public final class KafkaProducer: Sendable {
     /// Looks topics up before the first send, so the first record to each does not wait for
     /// the client to learn where the topic lives.
     public func prepare(topics: [String], timeout: Double = 2) {
+        try? client.using { lookUp(topics: topics, timeout: timeout) }
+    }
+
+    private func lookUp(topics: [String], timeout: Double) {
         // Topic handles make the topics "locally known"; one metadata request covers them all.
         let handles = topics.compactMap { rd_kafka_topic_new(handle.raw, $0, nil) }
         var metadata: UnsafePointer<rd_kafka_metadata>?
@@ -116,6 +124,10 @@ public final class KafkaProducer: Sendable {
 
     /// Whether a broker answers a metadata request within `timeout` seconds (for readiness checks).
     public func isBrokerReachable(timeout: Double = 1) -> Bool {
+        (try? client.using { askForMetadata(timeout: timeout) }) ?? false
+    }
+
+    private func askForMetadata(timeout: Double) -> Bool {
         var metadata: UnsafePointer<rd_kafka_metadata>?
         let error = rd_kafka_metadata(handle.raw, 0, nil, &metadata, Int32(timeout * 1000))
         if let metadata { rd_kafka_metadata_destroy(metadata) }
@@ -123,11 +135,11 @@ public final class KafkaProducer: Sendable {
     }
 
     /// Records produced and not yet acknowledged (librdkafka's out-queue).
-    public var queuedCount: Int { Int(rd_kafka_outq_len(handle.raw)) }
+    public var queuedCount: Int { (try? client.using { Int(rd_kafka_outq_len(handle.raw)) }) ?? 0 }
 
     /// Waits until every queued record is delivered or `timeout` seconds pass.
     public func flush(timeout: Double = 10) throws {
-        let error = rd_kafka_flush(handle.raw, Int32(timeout * 1000))
+        let error = try client.using { rd_kafka_flush(handle.raw, Int32(timeout * 1000)) }
         if error != RD_KAFKA_RESP_ERR_NO_ERROR { throw KafkaError(error, context: "flush") }
     }
 }

@@ -1,3 +1,4 @@
+import Transport
 import Foundation
 
 /// A Swift value that can be sent as a query parameter (in PostgreSQL's text format).

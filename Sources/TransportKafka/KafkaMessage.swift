@@ -1,3 +1,4 @@
+import Transport
 import CRdKafka
 
 /// A record read from (or written to) a topic.

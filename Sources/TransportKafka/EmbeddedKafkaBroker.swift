@@ -1,3 +1,4 @@
+import Transport
 import CRdKafka
 import Foundation
 
@@ -9,6 +10,7 @@ public final class EmbeddedKafkaBroker: Sendable {
     /// `127.0.0.1:port[,…]`.
     public let bootstrapServers: String
     public let brokerCount: Int
+    private let client = RetiringClient()
 
     public init(brokers: Int = 1) throws {
         // The mock cluster lives inside a client handle that only owns it.
@@ -24,31 +26,38 @@ public final class EmbeddedKafkaBroker: Sendable {
         bootstrapServers = String(cString: rd_kafka_mock_cluster_bootstraps(cluster))
     }
 
-    deinit {
-        rd_kafka_mock_cluster_destroy(cluster.raw)
-        rd_kafka_destroy(owner.raw)
+    deinit { shutDown() }
+
+    /// Closes the listener and frees the cluster; calls after it fail. Idempotent. Blocks
+    /// briefly (librdkafka joins the cluster's thread).
+    public func shutDown() {
+        let (cluster, owner) = (self.cluster, self.owner)
+        client.retire {
+            rd_kafka_mock_cluster_destroy(cluster.raw)
+            rd_kafka_destroy(owner.raw)
+        }
     }
 
     /// Creates a topic up front (topics are also created on first use).
     public func createTopic(_ name: String, partitions: Int = 1) throws {
-        let error = rd_kafka_mock_topic_create(cluster.raw, name, Int32(partitions), Int32(min(brokerCount, 3)))
+        let error = try client.using { rd_kafka_mock_topic_create(cluster.raw, name, Int32(partitions), Int32(min(brokerCount, 3))) }
         if error != RD_KAFKA_RESP_ERR_NO_ERROR { throw KafkaError(error, context: "create topic '\(name)'") }
     }
 
     /// Takes broker `id` (1-based) away, as a crash would; `bringUp` restores it.
     public func takeDown(broker id: Int32 = 1) throws {
-        let error = rd_kafka_mock_broker_set_down(cluster.raw, id)
+        let error = try client.using { rd_kafka_mock_broker_set_down(cluster.raw, id) }
         if error != RD_KAFKA_RESP_ERR_NO_ERROR { throw KafkaError(error, context: "take broker \(id) down") }
     }
 
     public func bringUp(broker id: Int32 = 1) throws {
-        let error = rd_kafka_mock_broker_set_up(cluster.raw, id)
+        let error = try client.using { rd_kafka_mock_broker_set_up(cluster.raw, id) }
         if error != RD_KAFKA_RESP_ERR_NO_ERROR { throw KafkaError(error, context: "bring broker \(id) up") }
     }
 
     /// Adds `milliseconds` of round-trip time to broker `id`.
     public func setLatency(broker id: Int32 = 1, milliseconds: Int) throws {
-        let error = rd_kafka_mock_broker_set_rtt(cluster.raw, id, Int32(milliseconds))
+        let error = try client.using { rd_kafka_mock_broker_set_rtt(cluster.raw, id, Int32(milliseconds)) }
         if error != RD_KAFKA_RESP_ERR_NO_ERROR { throw KafkaError(error, context: "set latency on broker \(id)") }
     }
 }

@@ -1,3 +1,4 @@
+import Transport
 import CLibPQ
 import Foundation
 #if canImport(Glibc)

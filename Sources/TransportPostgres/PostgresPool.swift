@@ -1,3 +1,4 @@
+import Transport
 import Foundation
 
 /// A bounded pool of connections for Swift concurrency. Each call borrows a connection,

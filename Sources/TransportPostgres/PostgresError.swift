@@ -1,3 +1,4 @@
+import Transport
 /// A PostgreSQL failure; server errors carry the SQLSTATE code (e.g. `23505` unique violation).
 public struct PostgresError: Error, Sendable, CustomStringConvertible {
     public let sqlState: String?

@@ -1,3 +1,4 @@
+import Transport
 import CRdKafka
 import Foundation
 

@@ -1,0 +1,57 @@
+import Foundation
+import Hummingbird
+import ServerRuntime
+import Testing
+import TransportHTTP
+
+/// The server every reference service and the stub run on: it listens where asked, lets
+/// requests in flight finish when stopped, and leaves no listener behind.
+@Suite struct RunningServerTests {
+    static func router(slow seconds: Double) -> Router<BasicRequestContext> {
+        let router = Router()
+        router.get("/fast") { _, _ in "fast" }
+        router.get("/slow") { _, _ in
+            try await Task.sleep(for: .seconds(seconds))
+            return "slow"
+        }
+        return router
+    }
+
+    static func get(_ url: String, timeout: Double = 10) async throws -> HTTPClientResponse {
+        try await HTTPClientPool().send(HTTPClientRequest(method: "GET", url: url, headers: [], body: [], timeout: timeout))
+    }
+
+    @Test func aRequestInFlightFinishesAndThenNothingListens() async throws {
+        let server = try await RunningServer.start(name: "test", router: Self.router(slow: 1), host: "127.0.0.1", port: 0)
+        #expect(server.port > 0 && server.url == "http://127.0.0.1:\(server.port)")
+        #expect(try await Self.get(server.url + "/fast").status == 200)
+        let inFlight = Task { try await Self.get(server.url + "/slow") }
+        try await Task.sleep(for: .milliseconds(300))
+        await server.stop(within: 10)
+        let answered = try await inFlight.value
+        #expect(answered.status == 200 && String(decoding: answered.body, as: UTF8.self) == "slow")
+        await #expect(throws: (any Error).self, "the port is closed once stop returns") { try await Self.get(server.url + "/fast", timeout: 2) }
+    }
+
+    @Test func stopCutsRequestsThatOutlastItsDeadline() async throws {
+        let server = try await RunningServer.start(name: "test", router: Self.router(slow: 60), host: "127.0.0.1", port: 0)
+        let inFlight = Task { try await Self.get(server.url + "/slow", timeout: 90) }
+        try await Task.sleep(for: .milliseconds(300))
+        let started = Date()
+        await server.stop(within: 0.5)
+        #expect(Date().timeIntervalSince(started) < 10, "stop returned after its deadline, not after the request")
+        let outcome = await inFlight.result
+        if case .success(let response) = outcome { #expect(response.status != 200, "the cut request was not answered as if it had finished") }
+    }
+
+    @Test func aTakenPortIsAnErrorNamingIt() async throws {
+        let first = try await RunningServer.start(name: "first", router: Self.router(slow: 0), host: "127.0.0.1", port: 0)
+        do {
+            _ = try await RunningServer.start(name: "second", router: Self.router(slow: 0), host: "127.0.0.1", port: first.port)
+            Issue.record("a second server listened on \(first.port)")
+        } catch let error as ServerStartError {
+            #expect(error.description.contains("second could not listen on 127.0.0.1:\(first.port)"), "\(error)")
+        }
+        await first.stop()
+    }
+}
