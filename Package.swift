@@ -124,7 +124,7 @@ let package = Package(
                     exclude: ["Fixtures"], swiftSettings: swiftSettings),
         .testTarget(name: "TransportTests", dependencies: ["Transport", "TransportHTTP", "TransportKafka", "TransportPostgres", "TransportCrypto", "TestSupport"],
                     swiftSettings: swiftSettings),
-        .testTarget(name: "ConsistencyTests", dependencies: ["Consistency", "Transport", "TransportPostgres"], swiftSettings: swiftSettings),
+        .testTarget(name: "ConsistencyTests", dependencies: ["Consistency", "Transport", "TransportPostgres", "TestSupport"], swiftSettings: swiftSettings),
         .testTarget(name: "GateTests", dependencies: ["Gate", "LoadEngine", "SLO", "Reports", "Consistency", "Verifier", "ContractCore", "TestSupport"],
                     swiftSettings: swiftSettings),
         .testTarget(name: "LoadMetricsTests", dependencies: ["LoadMetrics"], swiftSettings: swiftSettings),

@@ -1,5 +1,6 @@
 @testable import Consistency
 import Foundation
+import TestSupport
 import Testing
 import Transport
 import TransportPostgres
@@ -112,82 +113,92 @@ struct ColumnAndKeyTests {
     }
 
     /// The key column sorts in an ICU collation: reading in byte order must also continue in byte order.
-    @Test func textKeysInAnICUCollationAreAllRead() throws {
-        try withDatabases { sourceURL, targetURL in
-            let keys = ["a", "B", "_x", "b", "A", "Z", "ä", "1", "a-b", "ab"]
-            for url in [sourceURL, targetURL] {
-                let db = try PostgresConnection(url: url)
-                try db.execute("CREATE TABLE t (k text COLLATE \"en-US-x-icu\" PRIMARY KEY, v text)")
-                for key in keys { try db.execute("INSERT INTO t VALUES ($1, 'same')", [key]) }
+    @Test func textKeysInAnICUCollationAreAllRead() async throws {
+        try await onItsOwnThread {
+            try withDatabases { sourceURL, targetURL in
+                let keys = ["a", "B", "_x", "b", "A", "Z", "ä", "1", "a-b", "ab"]
+                for url in [sourceURL, targetURL] {
+                    let db = try PostgresConnection(url: url)
+                    try db.execute("CREATE TABLE t (k text COLLATE \"en-US-x-icu\" PRIMARY KEY, v text)")
+                    for key in keys { try db.execute("INSERT INTO t VALUES ($1, 'same')", [key]) }
+                }
+                try PostgresConnection(url: sourceURL).execute("INSERT INTO t VALUES ('aa', 'only here')")
+                let result = try Self.compare(sourceURL, targetURL)
+                #expect(result.sourceRows == 11 && result.targetRows == 10, "\(result)")
+                #expect(result.missingInTarget == 1 && result.examples.missingInTarget == ["aa"] && result.differing == 0, "\(result)")
             }
-            try PostgresConnection(url: sourceURL).execute("INSERT INTO t VALUES ('aa', 'only here')")
-            let result = try Self.compare(sourceURL, targetURL)
-            #expect(result.sourceRows == 11 && result.targetRows == 10, "\(result)")
-            #expect(result.missingInTarget == 1 && result.examples.missingInTarget == ["aa"] && result.differing == 0, "\(result)")
         }
     }
 
     /// NULL differs from the text `\N`, and values cannot run into each other across columns.
-    @Test func digestsAreUnambiguous() throws {
-        try withDatabases { sourceURL, targetURL in
-            for url in [sourceURL, targetURL] { try PostgresConnection(url: url).execute("CREATE TABLE t (k int PRIMARY KEY, a text, b text)") }
-            try PostgresConnection(url: sourceURL).execute(#"INSERT INTO t VALUES (1, NULL, 'x'), (2, E'a\x1fb', 'c'), (3, 'N', NULL)"#)
-            try PostgresConnection(url: targetURL).execute(#"INSERT INTO t VALUES (1, E'\\N', 'x'), (2, 'a', E'b\x1fc'), (3, NULL, 'N')"#)
-            let result = try Self.compare(sourceURL, targetURL, batch: 10)
-            #expect(result.differing == 3, "\(result)")
+    @Test func digestsAreUnambiguous() async throws {
+        try await onItsOwnThread {
+            try withDatabases { sourceURL, targetURL in
+                for url in [sourceURL, targetURL] { try PostgresConnection(url: url).execute("CREATE TABLE t (k int PRIMARY KEY, a text, b text)") }
+                try PostgresConnection(url: sourceURL).execute(#"INSERT INTO t VALUES (1, NULL, 'x'), (2, E'a\x1fb', 'c'), (3, 'N', NULL)"#)
+                try PostgresConnection(url: targetURL).execute(#"INSERT INTO t VALUES (1, E'\\N', 'x'), (2, 'a', E'b\x1fc'), (3, NULL, 'N')"#)
+                let result = try Self.compare(sourceURL, targetURL, batch: 10)
+                #expect(result.differing == 3, "\(result)")
+            }
         }
     }
 
-    @Test func nullOrRepeatedKeysAreRefusedUpFront() throws {
-        try withDatabases { sourceURL, targetURL in
-            for url in [sourceURL, targetURL] {
-                let db = try PostgresConnection(url: url)
-                try db.execute("CREATE TABLE n (k integer, v text)")
-                try db.execute("CREATE TABLE s (k text, v text)")
-                try db.execute("CREATE TABLE d (k integer, v text)")
-                try db.execute("INSERT INTO n VALUES (1, 'a'), (NULL, 'b')")
-                try db.execute("INSERT INTO s VALUES ('x', 'a'), (NULL, 'b')")
-                try db.execute("INSERT INTO d VALUES (1, 'a'), (2, 'b'), (2, 'c')")
-            }
-            for (table, words) in [("n", "is NULL in some rows"), ("s", "is NULL in some rows"), ("d", "is not unique (2 rows have k = 2)")] {
-                do {
-                    _ = try Self.compare(sourceURL, targetURL, table: table)
-                    Issue.record("\(table) was compared")
-                } catch let error as ConsistencyError {
-                    #expect(error.message.contains("public.\(table)") && error.message.contains(words), "\(error)")
+    @Test func nullOrRepeatedKeysAreRefusedUpFront() async throws {
+        try await onItsOwnThread {
+            try withDatabases { sourceURL, targetURL in
+                for url in [sourceURL, targetURL] {
+                    let db = try PostgresConnection(url: url)
+                    try db.execute("CREATE TABLE n (k integer, v text)")
+                    try db.execute("CREATE TABLE s (k text, v text)")
+                    try db.execute("CREATE TABLE d (k integer, v text)")
+                    try db.execute("INSERT INTO n VALUES (1, 'a'), (NULL, 'b')")
+                    try db.execute("INSERT INTO s VALUES ('x', 'a'), (NULL, 'b')")
+                    try db.execute("INSERT INTO d VALUES (1, 'a'), (2, 'b'), (2, 'c')")
+                }
+                for (table, words) in [("n", "is NULL in some rows"), ("s", "is NULL in some rows"), ("d", "is not unique (2 rows have k = 2)")] {
+                    do {
+                        _ = try Self.compare(sourceURL, targetURL, table: table)
+                        Issue.record("\(table) was compared")
+                    } catch let error as ConsistencyError {
+                        #expect(error.message.contains("public.\(table)") && error.message.contains(words), "\(error)")
+                    }
                 }
             }
         }
     }
 
     /// bigint keys on one side, numeric on the other (1 and 1.0 are the same key).
-    @Test func numericKeysCompareByValueAcrossTypes() throws {
-        try withDatabases { sourceURL, targetURL in
-            try PostgresConnection(url: sourceURL).execute("CREATE TABLE t (k bigint PRIMARY KEY, v text)")
-            try PostgresConnection(url: targetURL).execute("CREATE TABLE t (k numeric(20,2) PRIMARY KEY, v text)")
-            try PostgresConnection(url: sourceURL).execute("INSERT INTO t SELECT n, 'v' FROM generate_series(1, 30) n")
-            try PostgresConnection(url: targetURL).execute("INSERT INTO t SELECT n, 'v' FROM generate_series(1, 30) n WHERE n <> 17")
-            try PostgresConnection(url: targetURL).execute("INSERT INTO t VALUES (2.5, 'v')")
-            let result = try Self.compare(sourceURL, targetURL, batch: 4)
-            #expect(result.sourceRows == 30 && result.targetRows == 30, "\(result)")
-            #expect(result.examples.missingInTarget == ["17"] && result.examples.missingInSource == ["2.5"] && result.differing == 0, "\(result)")
+    @Test func numericKeysCompareByValueAcrossTypes() async throws {
+        try await onItsOwnThread {
+            try withDatabases { sourceURL, targetURL in
+                try PostgresConnection(url: sourceURL).execute("CREATE TABLE t (k bigint PRIMARY KEY, v text)")
+                try PostgresConnection(url: targetURL).execute("CREATE TABLE t (k numeric(20,2) PRIMARY KEY, v text)")
+                try PostgresConnection(url: sourceURL).execute("INSERT INTO t SELECT n, 'v' FROM generate_series(1, 30) n")
+                try PostgresConnection(url: targetURL).execute("INSERT INTO t SELECT n, 'v' FROM generate_series(1, 30) n WHERE n <> 17")
+                try PostgresConnection(url: targetURL).execute("INSERT INTO t VALUES (2.5, 'v')")
+                let result = try Self.compare(sourceURL, targetURL, batch: 4)
+                #expect(result.sourceRows == 30 && result.targetRows == 30, "\(result)")
+                #expect(result.examples.missingInTarget == ["17"] && result.examples.missingInSource == ["2.5"] && result.differing == 0, "\(result)")
+            }
         }
     }
 
     /// Enum keys, and a filter on an enum column, are cast by their real type.
-    @Test func enumKeysAndFiltersWork() throws {
-        try withDatabases { sourceURL, targetURL in
-            for url in [sourceURL, targetURL] {
-                let db = try PostgresConnection(url: url)
-                try db.execute("CREATE TYPE state AS ENUM ('pending', 'confirmed', 'cancelled')")
-                try db.execute("CREATE TABLE t (k state PRIMARY KEY, v text)")
-                try db.execute("INSERT INTO t VALUES ('pending', 'a'), ('confirmed', 'b'), ('cancelled', 'c')")
+    @Test func enumKeysAndFiltersWork() async throws {
+        try await onItsOwnThread {
+            try withDatabases { sourceURL, targetURL in
+                for url in [sourceURL, targetURL] {
+                    let db = try PostgresConnection(url: url)
+                    try db.execute("CREATE TYPE state AS ENUM ('pending', 'confirmed', 'cancelled')")
+                    try db.execute("CREATE TABLE t (k state PRIMARY KEY, v text)")
+                    try db.execute("INSERT INTO t VALUES ('pending', 'a'), ('confirmed', 'b'), ('cancelled', 'c')")
+                }
+                try PostgresConnection(url: targetURL).execute("UPDATE t SET v = 'changed' WHERE k = 'cancelled'")
+                let result = try Self.compare(sourceURL, targetURL)
+                #expect(result.sourceRows == 3 && result.differing == 1 && result.examples.differing.first?.key == "cancelled", "\(result)")
+                let filtered = try Self.compare(sourceURL, targetURL, filter: "k = confirmed")
+                #expect(filtered.sourceRows == 1 && filtered.inconsistentRows == 0, "\(filtered)")
             }
-            try PostgresConnection(url: targetURL).execute("UPDATE t SET v = 'changed' WHERE k = 'cancelled'")
-            let result = try Self.compare(sourceURL, targetURL)
-            #expect(result.sourceRows == 3 && result.differing == 1 && result.examples.differing.first?.key == "cancelled", "\(result)")
-            let filtered = try Self.compare(sourceURL, targetURL, filter: "k = confirmed")
-            #expect(filtered.sourceRows == 1 && filtered.inconsistentRows == 0, "\(filtered)")
         }
     }
 }

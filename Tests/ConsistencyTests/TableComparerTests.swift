@@ -1,5 +1,6 @@
 import Consistency
 import Foundation
+import TestSupport
 import Testing
 import Transport
 import TransportPostgres
@@ -14,9 +15,12 @@ func withDatabases(_ body: (_ source: String, _ target: String) throws -> Void) 
 /// The same for a test that waits: its blocking calls go through `BlockingWork`, so the
 /// cooperative pool (two threads here) keeps serving the other tests' services meanwhile.
 func withDatabasesAsync(_ body: (_ source: String, _ target: String) async throws -> Void) async throws {
-    let (maintenance, names, urls) = try createDatabases()
-    defer { for name in names { _ = try? maintenance.execute("DROP DATABASE IF EXISTS \(name) WITH (FORCE)") } }
-    try await body(urls.source, urls.target)
+    let (maintenance, names, urls) = try await onItsOwnThread { try createDatabases() }
+    do { try await body(urls.source, urls.target) } catch {
+        try await onItsOwnThread { for name in names { _ = try? maintenance.execute("DROP DATABASE IF EXISTS \(name) WITH (FORCE)") } }
+        throw error
+    }
+    try await onItsOwnThread { for name in names { _ = try? maintenance.execute("DROP DATABASE IF EXISTS \(name) WITH (FORCE)") } }
 }
 
 private func createDatabases() throws -> (PostgresConnection, [String], (source: String, target: String)) {
@@ -36,71 +40,77 @@ struct ConsistencySkip: Error {}
                 "needs PostgreSQL: TOLLGATE_TEST_DATABASE_URL is not set (make test starts a server)"))
 struct TableComparerTests {
     /// 1,000 orders on each side, then every kind of difference seeded by hand.
-    @Test func seededDifferencesAreFoundExactly() throws {
-        try withDatabases { sourceURL, targetURL in
-            let source = try PostgresConnection(url: sourceURL), target = try PostgresConnection(url: targetURL)
-            try source.execute("CREATE TABLE orders (id bigint PRIMARY KEY, status text, total numeric(12,2), note text)")
-            try target.execute("CREATE TABLE legacy_orders (order_id bigint PRIMARY KEY, status varchar(20), total numeric, note text)")
-            try source.execute("INSERT INTO orders SELECT n, 'confirmed', n * 1.5, NULL FROM generate_series(1, 1000) n")
-            // The same values, numbers written with another scale (10.50 vs 10.5: not a difference).
-            try target.execute("INSERT INTO legacy_orders SELECT n, 'confirmed', (n * 1.5)::numeric(20,4), NULL FROM generate_series(1, 1000) n")
-            try target.execute("DELETE FROM legacy_orders WHERE order_id IN (7, 500, 1000)")          // missing in target
-            try target.execute("INSERT INTO legacy_orders VALUES (1001, 'confirmed', 1, NULL), (1002, 'pending', 2, NULL)")  // missing in source
-            try target.execute("UPDATE legacy_orders SET status = 'cancelled' WHERE order_id = 10")
-            try target.execute("UPDATE legacy_orders SET total = total + 0.01 WHERE order_id = 20")
-            try target.execute("UPDATE legacy_orders SET note = '' WHERE order_id = 30")             // NULL ≠ empty text
-            try source.execute("UPDATE orders SET note = 'x' WHERE id = 40")
-            var request = ComparisonRequest(source: TableLocation(url: sourceURL, table: "orders"), target: TableLocation(url: targetURL, table: "public.legacy_orders"), key: "id")
-            request.recheck = RecheckPolicy(after: 0.05, rounds: 1)
-            request.map = ["id": "order_id"]
-            request.batch = 64
-            let result = try TableComparer.compare(request)
-            #expect(result.sourceRows == 1000 && result.targetRows == 999)
-            #expect(result.missingInTarget == 3 && result.examples.missingInTarget == ["7", "500", "1000"])
-            #expect(result.missingInSource == 2 && result.examples.missingInSource == ["1001", "1002"])
-            #expect(result.differing == 4)
-            #expect(result.examples.differing.map(\.key) == ["10", "20", "30", "40"])
-            #expect(result.examples.differing[0].columns == [.init(column: "status", source: "confirmed", target: "cancelled")])
-            #expect(result.examples.differing[2].columns == [.init(column: "note", source: nil, target: "")])
-            #expect(result.firstPass == result.confirmed && result.recheckRounds == 1)
-            #expect(abs(result.inconsistencyPercent - 0.9) < 1e-9)
+    @Test func seededDifferencesAreFoundExactly() async throws {
+        try await onItsOwnThread {
+            try withDatabases { sourceURL, targetURL in
+                let source = try PostgresConnection(url: sourceURL), target = try PostgresConnection(url: targetURL)
+                try source.execute("CREATE TABLE orders (id bigint PRIMARY KEY, status text, total numeric(12,2), note text)")
+                try target.execute("CREATE TABLE legacy_orders (order_id bigint PRIMARY KEY, status varchar(20), total numeric, note text)")
+                try source.execute("INSERT INTO orders SELECT n, 'confirmed', n * 1.5, NULL FROM generate_series(1, 1000) n")
+                // The same values, numbers written with another scale (10.50 vs 10.5: not a difference).
+                try target.execute("INSERT INTO legacy_orders SELECT n, 'confirmed', (n * 1.5)::numeric(20,4), NULL FROM generate_series(1, 1000) n")
+                try target.execute("DELETE FROM legacy_orders WHERE order_id IN (7, 500, 1000)")          // missing in target
+                try target.execute("INSERT INTO legacy_orders VALUES (1001, 'confirmed', 1, NULL), (1002, 'pending', 2, NULL)")  // missing in source
+                try target.execute("UPDATE legacy_orders SET status = 'cancelled' WHERE order_id = 10")
+                try target.execute("UPDATE legacy_orders SET total = total + 0.01 WHERE order_id = 20")
+                try target.execute("UPDATE legacy_orders SET note = '' WHERE order_id = 30")             // NULL ≠ empty text
+                try source.execute("UPDATE orders SET note = 'x' WHERE id = 40")
+                var request = ComparisonRequest(source: TableLocation(url: sourceURL, table: "orders"), target: TableLocation(url: targetURL, table: "public.legacy_orders"), key: "id")
+                request.recheck = RecheckPolicy(after: 0.05, rounds: 1)
+                request.map = ["id": "order_id"]
+                request.batch = 64
+                let result = try TableComparer.compare(request)
+                #expect(result.sourceRows == 1000 && result.targetRows == 999)
+                #expect(result.missingInTarget == 3 && result.examples.missingInTarget == ["7", "500", "1000"])
+                #expect(result.missingInSource == 2 && result.examples.missingInSource == ["1001", "1002"])
+                #expect(result.differing == 4)
+                #expect(result.examples.differing.map(\.key) == ["10", "20", "30", "40"])
+                #expect(result.examples.differing[0].columns == [.init(column: "status", source: "confirmed", target: "cancelled")])
+                #expect(result.examples.differing[2].columns == [.init(column: "note", source: nil, target: "")])
+                #expect(result.firstPass == result.confirmed && result.recheckRounds == 1)
+                #expect(abs(result.inconsistencyPercent - 0.9) < 1e-9)
 
-            // Only some rows, and only some columns.
-            request.filter = RowFilter(parsing: "id <= 15")
-            request.columns = ["total"]
-            let partial = try TableComparer.compare(request)
-            #expect(partial.sourceRows == 15 && partial.missingInTarget == 1 && partial.differing == 0)
+                // Only some rows, and only some columns.
+                request.filter = RowFilter(parsing: "id <= 15")
+                request.columns = ["total"]
+                let partial = try TableComparer.compare(request)
+                #expect(partial.sourceRows == 15 && partial.missingInTarget == 1 && partial.differing == 0)
+            }
         }
     }
 
-    @Test func textKeysMergeInByteOrder() throws {
-        try withDatabases { sourceURL, targetURL in
-            for url in [sourceURL, targetURL] {
-                let c = try PostgresConnection(url: url)
-                try c.execute("CREATE TABLE users (email text PRIMARY KEY, name text)")
-                try c.execute("INSERT INTO users VALUES ('B@x', 'b'), ('a@x', 'a'), ('_@x', 'u'), ('Ä@x', 'ae')")
+    @Test func textKeysMergeInByteOrder() async throws {
+        try await onItsOwnThread {
+            try withDatabases { sourceURL, targetURL in
+                for url in [sourceURL, targetURL] {
+                    let c = try PostgresConnection(url: url)
+                    try c.execute("CREATE TABLE users (email text PRIMARY KEY, name text)")
+                    try c.execute("INSERT INTO users VALUES ('B@x', 'b'), ('a@x', 'a'), ('_@x', 'u'), ('Ä@x', 'ae')")
+                }
+                try PostgresConnection(url: targetURL).execute("UPDATE users SET name = 'A' WHERE email = 'a@x'")
+                var request = ComparisonRequest(source: TableLocation(url: sourceURL, table: "users"), target: TableLocation(url: targetURL, table: "users"), key: "email")
+                request.batch = 1
+                let result = try TableComparer.compare(request)
+                #expect(result.sourceRows == 4 && result.targetRows == 4 && result.missingInSource == 0 && result.missingInTarget == 0)
+                #expect(result.examples.differing.map(\.key) == ["a@x"])
             }
-            try PostgresConnection(url: targetURL).execute("UPDATE users SET name = 'A' WHERE email = 'a@x'")
-            var request = ComparisonRequest(source: TableLocation(url: sourceURL, table: "users"), target: TableLocation(url: targetURL, table: "users"), key: "email")
-            request.batch = 1
-            let result = try TableComparer.compare(request)
-            #expect(result.sourceRows == 4 && result.targetRows == 4 && result.missingInSource == 0 && result.missingInTarget == 0)
-            #expect(result.examples.differing.map(\.key) == ["a@x"])
         }
     }
 
-    @Test func identifiersAreCheckedAndNeverRunAsSQL() throws {
-        try withDatabases { sourceURL, targetURL in
-            try PostgresConnection(url: sourceURL).execute("CREATE TABLE t (id int PRIMARY KEY)")
-            try PostgresConnection(url: targetURL).execute("CREATE TABLE t (id int PRIMARY KEY)")
-            for (table, key) in [("t; DROP TABLE t", "id"), ("t", "id; DROP TABLE t"), ("missing", "id")] {
-                let request = ComparisonRequest(source: TableLocation(url: sourceURL, table: table), target: TableLocation(url: targetURL, table: "t"), key: key)
-                #expect(throws: ConsistencyError.self) { try TableComparer.compare(request) }
+    @Test func identifiersAreCheckedAndNeverRunAsSQL() async throws {
+        try await onItsOwnThread {
+            try withDatabases { sourceURL, targetURL in
+                try PostgresConnection(url: sourceURL).execute("CREATE TABLE t (id int PRIMARY KEY)")
+                try PostgresConnection(url: targetURL).execute("CREATE TABLE t (id int PRIMARY KEY)")
+                for (table, key) in [("t; DROP TABLE t", "id"), ("t", "id; DROP TABLE t"), ("missing", "id")] {
+                    let request = ComparisonRequest(source: TableLocation(url: sourceURL, table: table), target: TableLocation(url: targetURL, table: "t"), key: key)
+                    #expect(throws: ConsistencyError.self) { try TableComparer.compare(request) }
+                }
+                var request = ComparisonRequest(source: TableLocation(url: sourceURL, table: "t"), target: TableLocation(url: targetURL, table: "t"), key: "id")
+                request.filter = RowFilter(parsing: "id = 1 OR 1=1")
+                #expect(throws: (any Error).self) { try TableComparer.compare(request) }
+                #expect(try PostgresConnection(url: sourceURL).query("SELECT count(*) AS n FROM t").first?["n"] == "0", "t survived")
             }
-            var request = ComparisonRequest(source: TableLocation(url: sourceURL, table: "t"), target: TableLocation(url: targetURL, table: "t"), key: "id")
-            request.filter = RowFilter(parsing: "id = 1 OR 1=1")
-            #expect(throws: (any Error).self) { try TableComparer.compare(request) }
-            #expect(try PostgresConnection(url: sourceURL).query("SELECT count(*) AS n FROM t").first?["n"] == "0", "t survived")
         }
     }
 }
@@ -121,19 +131,23 @@ struct TableComparerTests {
     }
 
     @Test(arguments: [1, 3, 10, 100])
-    func streamsCutAnywhereMergeTheSame(size: Int) {
-        let source = (1...50).filter { $0 % 7 != 0 }.map { RowDigest(key: String($0), digest: $0 == 20 ? "x" : "d") }
-        let target = (1...55).filter { $0 % 11 != 0 }.map { RowDigest(key: String($0), digest: "d") }
-        let merge = Self.merge(source, target, size: size), r = merge.result
-        #expect(r.sourceRows == source.count && r.targetRows == target.count)
-        #expect(r.missingInTarget == 4 && merge.mismatches.filter { $0.kind == .missingInTarget }.map(\.key) == ["11", "22", "33", "44"])
-        #expect(r.missingInSource == 11 && merge.mismatches.count == 16)
-        #expect(r.differing == 1 && merge.mismatches.first { $0.kind == .differing }?.key == "20")
+    func streamsCutAnywhereMergeTheSame(size: Int) async throws {
+        try await onItsOwnThread {
+            let source = (1...50).filter { $0 % 7 != 0 }.map { RowDigest(key: String($0), digest: $0 == 20 ? "x" : "d") }
+            let target = (1...55).filter { $0 % 11 != 0 }.map { RowDigest(key: String($0), digest: "d") }
+            let merge = Self.merge(source, target, size: size), r = merge.result
+            #expect(r.sourceRows == source.count && r.targetRows == target.count)
+            #expect(r.missingInTarget == 4 && merge.mismatches.filter { $0.kind == .missingInTarget }.map(\.key) == ["11", "22", "33", "44"])
+            #expect(r.missingInSource == 11 && merge.mismatches.count == 16)
+            #expect(r.differing == 1 && merge.mismatches.first { $0.kind == .differing }?.key == "20")
+        }
     }
 
-    @Test func numericKeysSortAsNumbers() {
-        let r = Self.merge([RowDigest(key: "9", digest: "d"), RowDigest(key: "10", digest: "d")],
-                           [RowDigest(key: "9", digest: "d"), RowDigest(key: "10", digest: "d")], size: 1).result
-        #expect(r.inconsistentRows == 0)
+    @Test func numericKeysSortAsNumbers() async throws {
+        try await onItsOwnThread {
+            let r = Self.merge([RowDigest(key: "9", digest: "d"), RowDigest(key: "10", digest: "d")],
+                               [RowDigest(key: "9", digest: "d"), RowDigest(key: "10", digest: "d")], size: 1).result
+            #expect(r.inconsistentRows == 0)
+        }
     }
 }

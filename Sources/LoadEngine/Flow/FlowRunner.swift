@@ -162,19 +162,17 @@ public final class FlowRunner: Sendable {
     }
 }
 
-/// One keep-alive connection a flow uses step after step.
+/// The keep-alive connection a flow uses step after step, awaited one request at a time.
 final class FlowConnection: ResponseReceiver, @unchecked Sendable {
     // Safe: every mutable property is read and written on `loop` only.
     let loop: any EventLoop
-    let connector: Connector
-    private var channel: (any Channel)?
-    private var handler: ResponseCollector?
+    private let connection: KeptConnection
     private var waiting: CheckedContinuation<Result<CollectedResponse, RequestFailure>, Never>?
     private var timeoutTask: Scheduled<Void>?
 
     init(loop: any EventLoop, connector: Connector) {
         self.loop = loop
-        self.connector = connector
+        connection = KeptConnection(loop: loop, connector: connector)
     }
 
     func send(_ bytes: ByteBuffer, methodIsHead: Bool, timeout: Double) async -> Result<CollectedResponse, RequestFailure> {
@@ -186,38 +184,20 @@ final class FlowConnection: ResponseReceiver, @unchecked Sendable {
     private func start(_ bytes: ByteBuffer, methodIsHead: Bool, timeout: Double,
                        _ continuation: CheckedContinuation<Result<CollectedResponse, RequestFailure>, Never>) {
         waiting = continuation
-        if let channel, let handler, channel.isActive, handler.reusable {
-            write(bytes, methodIsHead: methodIsHead, timeout: timeout, channel, handler)
-            return
-        }
-        drop()
-        connector.connect(on: loop).whenComplete { result in
-            switch result {
-            case .success(let channel):
-                guard let handler = try? channel.pipeline.syncOperations.handler(type: ResponseCollector.self) else {
-                    channel.close(promise: nil)
-                    return self.finish(.failure(RequestFailure(kind: .other, message: "the connection has no HTTP handler")))
-                }
-                handler.receiver = self
-                self.channel = channel
-                self.handler = handler
-                self.write(bytes, methodIsHead: methodIsHead, timeout: timeout, channel, handler)
-            case .failure(let error):
-                self.finish(.failure(RequestFailure(kind: .connect, message: "\(self.connector.target): \(error)")))
-            }
-        }
+        connection.acquire(for: self, ready: { channel, handler in self.write(bytes, methodIsHead: methodIsHead, timeout: timeout, channel, handler) },
+                           failed: { failure in self.finish(.failure(failure)) })
     }
 
     private func write(_ bytes: ByteBuffer, methodIsHead: Bool, timeout: Double, _ channel: any Channel, _ handler: ResponseCollector) {
         handler.expect(methodIsHead: methodIsHead, keepHeaders: true, keepBody: true)
         timeoutTask = loop.scheduleTask(in: .nanoseconds(Int64(MonotonicClock.nanoseconds(timeout)))) {
-            self.handler?.abandon(RequestFailure(kind: .timeout, message: "no response within \(DurationText.describe(timeout))"), channel: channel)
+            self.connection.handler?.abandon(RequestFailure(kind: .timeout, message: "no response within \(DurationText.describe(timeout))"), channel: channel)
         }
         channel.writeAndFlush(bytes, promise: nil)
     }
 
     func received(_ result: Result<CollectedResponse, RequestFailure>) {
-        if case .failure = result { drop() } else if !(handler?.reusable ?? false) { drop() }
+        if case .failure = result { connection.drop() } else if !connection.isReusable { connection.drop() }
         finish(result)
     }
 
@@ -229,17 +209,10 @@ final class FlowConnection: ResponseReceiver, @unchecked Sendable {
         continuation?.resume(returning: result)
     }
 
-    private func drop() {
-        handler?.receiver = nil
-        channel?.close(promise: nil)
-        channel = nil
-        handler = nil
-    }
-
     func close() async {
         await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
             loop.execute {
-                self.drop()
+                self.connection.drop()
                 continuation.resume()
             }
         }

@@ -17,7 +17,7 @@ struct RequestFailure: Error {
 }
 
 /// Who is told when a response (or its failure) arrives.
-protocol ResponseReceiver: AnyObject {
+protocol ResponseReceiver: AnyObject, Sendable {
     func received(_ result: Result<CollectedResponse, RequestFailure>)
 }
 
@@ -111,5 +111,61 @@ struct Connector: Sendable {
                 }
             }
             .connect(host: target.host, port: target.port)
+    }
+}
+
+/// The keep-alive connection a virtual user or a flow sends through, request after request:
+/// reused while it is open and the last response allowed it, else replaced by a new one.
+final class KeptConnection: @unchecked Sendable {
+    // Safe: created for one event loop and only ever touched by code running on it.
+    private let loop: any EventLoop
+    private let connector: Connector
+    private(set) var channel: (any Channel)?
+    private(set) var handler: ResponseCollector?
+
+    init(loop: any EventLoop, connector: Connector) {
+        self.loop = loop
+        self.connector = connector
+    }
+
+    /// Whether the last response left the connection open for another request.
+    var isReusable: Bool { (channel?.isActive ?? false) && (handler?.reusable ?? false) }
+
+    /// Calls `ready` with a connection whose responses go to `receiver`: the kept one when it
+    /// may be reused, else a new one (the old one closed). Once connected, a connection nobody
+    /// wants any more (`wanted` false: the run halted meanwhile) is closed and `unwanted` called;
+    /// `failed` says why no connection could be had.
+    func acquire(for receiver: any ResponseReceiver, wanted: @escaping @Sendable () -> Bool = { true },
+                 ready: @escaping @Sendable (any Channel, ResponseCollector) -> Void, unwanted: @escaping @Sendable () -> Void = {},
+                 failed: @escaping @Sendable (RequestFailure) -> Void) {
+        if isReusable, let channel, let handler { return ready(channel, handler) }
+        drop()
+        connector.connect(on: loop).whenComplete { result in
+            switch result {
+            case .success(let channel):
+                guard let handler = try? channel.pipeline.syncOperations.handler(type: ResponseCollector.self) else {
+                    channel.close(promise: nil)
+                    return failed(RequestFailure(kind: .other, message: "the connection has no HTTP handler"))
+                }
+                guard wanted() else {
+                    channel.close(promise: nil)
+                    return unwanted()
+                }
+                handler.receiver = receiver
+                self.channel = channel
+                self.handler = handler
+                ready(channel, handler)
+            case .failure(let error):
+                failed(RequestFailure(kind: .connect, message: "\(self.connector.target): \(error)"))
+            }
+        }
+    }
+
+    /// Closes the connection; the next `acquire` opens a new one.
+    func drop() {
+        handler?.receiver = nil
+        channel?.close(promise: nil)
+        channel = nil
+        handler = nil
     }
 }

@@ -76,8 +76,7 @@ final class VirtualUser: ResponseReceiver, @unchecked Sendable {
     let loop: any EventLoop
     let loopIndex: Int
     let runtime: ScenarioRuntime
-    private var channel: (any Channel)?
-    private var handler: ResponseCollector?
+    private let connection: KeptConnection
     private var scope: RenderScope
     private(set) var iterations = 0
     /// Closed model: stop after the current iteration.
@@ -103,6 +102,7 @@ final class VirtualUser: ResponseReceiver, @unchecked Sendable {
         self.loop = loop
         self.loopIndex = loopIndex
         self.runtime = runtime
+        connection = KeptConnection(loop: loop, connector: runtime.connector)
         scope = RenderScope(sequence: runtime.sequence)
         scope.vu = id
     }
@@ -138,10 +138,7 @@ final class VirtualUser: ResponseReceiver, @unchecked Sendable {
     /// Closes the connection (at the end of the run).
     func close() {
         clearDeadline()
-        handler?.receiver = nil
-        channel?.close(promise: nil)
-        channel = nil
-        handler = nil
+        connection.drop()
     }
 
     /// At the end of the run: a request still in flight is recorded as a timeout (the target did
@@ -156,9 +153,9 @@ final class VirtualUser: ResponseReceiver, @unchecked Sendable {
 
     /// Called by the loop's sweep: ends the request in flight if its time is up.
     func expireIfLate(now: UInt64) {
-        guard deadline != 0, now > deadline, let channel else { return }
+        guard deadline != 0, now > deadline, let channel = connection.channel else { return }
         clearDeadline()
-        handler?.abandon(RequestFailure(kind: .timeout, message: "no response within \(DurationText.describe(timeoutSeconds))"), channel: channel)
+        connection.handler?.abandon(RequestFailure(kind: .timeout, message: "no response within \(DurationText.describe(timeoutSeconds))"), channel: channel)
     }
 
     /// No request is in flight any more.
@@ -182,30 +179,11 @@ final class VirtualUser: ResponseReceiver, @unchecked Sendable {
         case .request(let request): step = request
         case .event(let expectation): return awaitEvent(expectation)
         }
-        if let channel, let handler, channel.isActive, handler.reusable {
-            send(step, on: channel, handler)
-            return
-        }
-        close()
-        runtime.connector.connect(on: loop).whenComplete { result in
-            switch result {
-            case .success(let channel):
-                guard let handler = try? channel.pipeline.syncOperations.handler(type: ResponseCollector.self) else {
-                    channel.close(promise: nil)
-                    return self.failed(step, sent: MonotonicClock.now(), RequestFailure(kind: .other, message: "the connection has no HTTP handler"))
-                }
-                if self.runtime.isHalted {
-                    channel.close(promise: nil)
-                    return self.finishIteration()
-                }
-                self.channel = channel
-                self.handler = handler
-                handler.receiver = self
-                self.send(step, on: channel, handler)
-            case .failure(let error):
-                self.failed(step, sent: MonotonicClock.now(), RequestFailure(kind: .connect, message: "\(self.runtime.target): \(error)"))
-            }
-        }
+        if !connection.isReusable { clearDeadline() }
+        connection.acquire(for: self, wanted: { !self.runtime.isHalted },
+                           ready: { channel, handler in self.send(step, on: channel, handler) },
+                           unwanted: { self.finishIteration() },
+                           failed: { failure in self.failed(step, sent: MonotonicClock.now(), failure) })
     }
 
     private func send(_ step: Step, on channel: any Channel, _ handler: ResponseCollector) {
@@ -301,7 +279,7 @@ final class VirtualUser: ResponseReceiver, @unchecked Sendable {
                          correctionInterval: runtime.closedModel ? MonotonicClock.nanoseconds(step.think) : nil)
         // An answer that came as the run ended still counts; nothing follows it.
         guard !runtime.isHalted else { return finishIteration() }
-        if !(handler?.reusable ?? false) { close() }
+        if !connection.isReusable { close() }
         stepIndex += 1
         guard step.think > 0 else {
             stepIntended = ended
