@@ -75,12 +75,13 @@ public struct ProviderVerifier: Sendable {
         }
     }
 
-    /// Any HTTP answer means the provider is up; keeps trying for `waitFor` seconds.
+    /// Any HTTP answer means the provider is up; keeps trying for `waitFor` seconds. Each try
+    /// may take as long as a request may (`timeout`): a provider that is up but slow is up.
     func waitForProvider(_ base: String) async throws {
         let deadline = Date().addingTimeInterval(options.waitFor)
         while true {
             do {
-                _ = try await client.send(HTTPClientRequest(url: base, headers: [], timeout: 5))
+                _ = try await client.send(HTTPClientRequest(url: base, headers: [], timeout: options.timeout))
                 return
             } catch let error as HTTPClientError {
                 if Date() >= deadline {

@@ -7,6 +7,9 @@ import TransportHTTP
 /// The server every reference service and the stub run on: it listens where asked, lets
 /// requests in flight finish when stopped, and leaves no listener behind.
 @Suite struct RunningServerTests {
+    /// Where the servers of these tests log (a cut request is logged as an error by Hummingbird).
+    static let log = LogDestination { _ in }
+
     static func router(slow seconds: Double) -> Router<BasicRequestContext> {
         let router = Router()
         router.get("/fast") { _, _ in "fast" }
@@ -22,7 +25,7 @@ import TransportHTTP
     }
 
     @Test func aRequestInFlightFinishesAndThenNothingListens() async throws {
-        let server = try await RunningServer.start(name: "test", router: Self.router(slow: 1), host: "127.0.0.1", port: 0)
+        let server = try await RunningServer.start(name: "test", router: Self.router(slow: 1), host: "127.0.0.1", port: 0, log: Self.log)
         #expect(server.port > 0 && server.url == "http://127.0.0.1:\(server.port)")
         #expect(try await Self.get(server.url + "/fast").status == 200)
         let inFlight = Task { try await Self.get(server.url + "/slow") }
@@ -34,7 +37,7 @@ import TransportHTTP
     }
 
     @Test func stopCutsRequestsThatOutlastItsDeadline() async throws {
-        let server = try await RunningServer.start(name: "test", router: Self.router(slow: 60), host: "127.0.0.1", port: 0)
+        let server = try await RunningServer.start(name: "test", router: Self.router(slow: 60), host: "127.0.0.1", port: 0, log: Self.log)
         let inFlight = Task { try await Self.get(server.url + "/slow", timeout: 90) }
         try await Task.sleep(for: .milliseconds(300))
         let started = Date()
@@ -45,9 +48,9 @@ import TransportHTTP
     }
 
     @Test func aTakenPortIsAnErrorNamingIt() async throws {
-        let first = try await RunningServer.start(name: "first", router: Self.router(slow: 0), host: "127.0.0.1", port: 0)
+        let first = try await RunningServer.start(name: "first", router: Self.router(slow: 0), host: "127.0.0.1", port: 0, log: Self.log)
         do {
-            _ = try await RunningServer.start(name: "second", router: Self.router(slow: 0), host: "127.0.0.1", port: first.port)
+            _ = try await RunningServer.start(name: "second", router: Self.router(slow: 0), host: "127.0.0.1", port: first.port, log: Self.log)
             Issue.record("a second server listened on \(first.port)")
         } catch let error as ServerStartError {
             #expect(error.description.contains("second could not listen on 127.0.0.1:\(first.port)"), "\(error)")

@@ -4,7 +4,7 @@ import Synchronization
 /// SIGINT and SIGTERM for long-running commands: the first asks for a graceful stop, a second
 /// one exits at once (status 130), as users of servers expect from a second Ctrl-C.
 final class ShutdownSignals: Sendable {
-    static let shared = ShutdownSignals()
+    static let shared = ShutdownSignals(installingHandlers: true)
 
     private let state = Mutex<State>(State())
     private struct State {
@@ -15,14 +15,15 @@ final class ShutdownSignals: Sendable {
         /// Runs on the second signal, before the process exits.
         var lastWords: (@Sendable () -> Void)?
     }
-    private let sources: SignalSources
+    private let sources = SignalSources()
 
-    private init() {
+    /// `installingHandlers` false gives one that only a call to `received()` wakes (tests).
+    init(installingHandlers: Bool) {
+        guard installingHandlers else { return }
         signal(SIGINT, SIG_IGN)
         signal(SIGTERM, SIG_IGN)
         let queue = DispatchQueue(label: "tollgate.signals")
         var installed: [any DispatchSourceSignal] = []
-        sources = SignalSources()
         for number in [SIGINT, SIGTERM] {
             let source = DispatchSource.makeSignalSource(signal: number, queue: queue)
             source.setEventHandler { [weak self] in self?.received() }
@@ -32,7 +33,8 @@ final class ShutdownSignals: Sendable {
         sources.keep(installed)
     }
 
-    private func received() {
+    /// A signal arrived: the first wakes every waiter, a second exits at once.
+    func received() {
         let (first, waiters, lastWords) = state.withLock { state -> (Bool, [CheckedContinuation<Void, Never>], (@Sendable () -> Void)?) in
             defer { state.received = true; state.waiters = [:] }
             return (!state.received, Array(state.waiters.values), state.lastWords)
@@ -45,6 +47,9 @@ final class ShutdownSignals: Sendable {
         }
         waiters.forEach { $0.resume() }
     }
+
+    /// Tasks waiting in `wait()` now.
+    var waiterCount: Int { state.withLock { $0.waiters.count } }
 
     /// What must still happen if a second signal ends the process at once (put a rollout back).
     func beforeExiting(_ action: @escaping @Sendable () -> Void) {
