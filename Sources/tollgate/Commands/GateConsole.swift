@@ -16,6 +16,8 @@ struct GateConsole: Sendable {
 
     /// The report, or the stop report of a gate that could not start (`abortedBecause` set).
     func check(file: String, options: GateOptions) async -> GateReport {
+        // Before the gate moves the rollout (GateRun.start does): a signal from here on is handled.
+        ShutdownSignals.install()
         let run: GateRun
         do { run = try await GateRun.start(file: file, options: options) } catch {
             FileHandle.standardError.write(Data("Error: \(error.message)\n".utf8))

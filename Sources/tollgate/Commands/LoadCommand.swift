@@ -71,6 +71,7 @@ struct LoadCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
+        ShutdownSignals.install()
         var profile: LoadProfile
         do { profile = try loadProfile() } catch let error as ProfileError {
             FileHandle.standardError.write(Data("Error: the profile has \(error.problems.count) problem(s):\n\(error)\n".utf8))

@@ -6,6 +6,11 @@ import Synchronization
 final class ShutdownSignals: Sendable {
     static let shared = ShutdownSignals(installingHandlers: true)
 
+    /// Catches SIGINT and SIGTERM from now on (idempotent). A command calls it before its first
+    /// side effect: a Ctrl-C that came before the handlers would kill it on the spot — a gate that
+    /// had already moved the rollout would leave it moved.
+    static func install() { _ = shared }
+
     private let state = Mutex<State>(State())
     private struct State {
         var received = false

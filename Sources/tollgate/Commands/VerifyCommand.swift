@@ -59,6 +59,7 @@ struct VerifyCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
+        ShutdownSignals.install()
         var options = VerifyOptions()
         options.providerBaseURL = providerBaseURL
         options.stateChangeURL = stateChangeURL
