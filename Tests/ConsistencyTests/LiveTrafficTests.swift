@@ -27,7 +27,9 @@ struct LiveTrafficTests {
                                         pending: [(Date().addingTimeInterval(0.3), "UPDATE orders SET status = 'pending' WHERE id = 77")])
             writer.start()
             defer { writer.stop() }
-            try await Task.sleep(for: .milliseconds(400))
+            // Traffic is under way, and its first copies (and the repair of 77) have reached the target.
+            let flowing = try await onItsOwnThread { writer.waitUntilCopied(atLeast: 20, within: 30) }
+            #expect(flowing, "the writer copied its first changes")
             var request = ComparisonRequest(source: TableLocation(url: sourceURL, table: "orders"), target: TableLocation(url: targetURL, table: "orders"), key: "id")
             request.batch = 200
             request.recheck = RecheckPolicy(after: 1, rounds: 3)
@@ -54,6 +56,7 @@ final class DelayedReplica: @unchecked Sendable {
     private let condition = NSCondition()
     private var stopping = false
     private var finished = false
+    private var copied = 0
     private let sourceURL: String, targetURL: String, delay: TimeInterval, pace: TimeInterval
     private let initiallyPending: [(due: Date, sql: String)]
 
@@ -76,10 +79,13 @@ final class DelayedReplica: @unchecked Sendable {
                 let due = Date().addingTimeInterval(delay)
                 queue.append((due, "INSERT INTO orders VALUES (\(next), 'pending', 10)"))
                 queue.append((due, "UPDATE orders SET status = 'confirmed' WHERE id = \(changed)"))
+                var applied = 0
                 while let first = queue.first, first.due <= Date() {
                     _ = try? target.execute(first.sql)
                     queue.removeFirst()
+                    applied += 1
                 }
+                if applied > 0 { condition.withLock { copied += applied; condition.broadcast() } }
                 tick = max(tick.addingTimeInterval(pace), Date())
                 let stop = condition.withLock {
                     while !stopping, condition.wait(until: tick) {}
@@ -88,6 +94,15 @@ final class DelayedReplica: @unchecked Sendable {
                 if stop { return }
             }
         }.start()
+    }
+
+    /// Waits until `count` changes have reached the target, or `seconds` pass; whether they did.
+    func waitUntilCopied(atLeast count: Int, within seconds: Double) -> Bool {
+        let deadline = Date().addingTimeInterval(seconds)
+        return condition.withLock {
+            while copied < count, !finished, condition.wait(until: deadline) {}
+            return copied >= count
+        }
     }
 
     func stop() {

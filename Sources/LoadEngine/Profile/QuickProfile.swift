@@ -1,3 +1,4 @@
+import ContractCore
 import Foundation
 
 /// One endpoint under load without a profile file (`tollgate load --url`): an open model
@@ -53,19 +54,6 @@ public struct QuickProfile: Sendable {
         return "http://" + rest[..<end]
     }
 
-    /// A YAML double-quoted scalar.
-    static func quoted(_ text: String) -> String {
-        var out = "\""
-        for scalar in text.unicodeScalars {
-            switch scalar {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\t": out += "\\t"
-            default:
-                if scalar.value < 0x20 { out += String(format: "\\x%02X", scalar.value) } else { out.unicodeScalars.append(scalar) }
-            }
-        }
-        return out + "\""
-    }
+    /// A YAML double-quoted scalar: a JSON string is one (JSON is YAML's subset here).
+    static func quoted(_ text: String) -> String { JSONWriter.compact(.string(text)) }
 }
