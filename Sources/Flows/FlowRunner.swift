@@ -1,8 +1,10 @@
 import ContractCore
 import Foundation
+import LoadEngine
 import LoadMetrics
 import NIOCore
 import NIOPosix
+import Steps
 
 /// What happened at one step of a flow.
 public struct FlowStepResult: Sendable, Codable {
@@ -159,62 +161,5 @@ public final class FlowRunner: Sendable {
     static func quote(_ body: [UInt8]) -> String {
         let text = String(decoding: body.prefix(quoteLimit), as: UTF8.self)
         return body.count > quoteLimit ? text + "… (\(body.count) bytes)" : text
-    }
-}
-
-/// The keep-alive connection a flow uses step after step, awaited one request at a time.
-final class FlowConnection: ResponseReceiver, @unchecked Sendable {
-    // Safe: every mutable property is read and written on `loop` only.
-    let loop: any EventLoop
-    private let connection: KeptConnection
-    private var waiting: CheckedContinuation<Result<CollectedResponse, RequestFailure>, Never>?
-    private var timeoutTask: Scheduled<Void>?
-
-    init(loop: any EventLoop, connector: Connector) {
-        self.loop = loop
-        connection = KeptConnection(loop: loop, connector: connector)
-    }
-
-    func send(_ bytes: ByteBuffer, methodIsHead: Bool, timeout: Double) async -> Result<CollectedResponse, RequestFailure> {
-        await withCheckedContinuation { continuation in
-            loop.execute { self.start(bytes, methodIsHead: methodIsHead, timeout: timeout, continuation) }
-        }
-    }
-
-    private func start(_ bytes: ByteBuffer, methodIsHead: Bool, timeout: Double,
-                       _ continuation: CheckedContinuation<Result<CollectedResponse, RequestFailure>, Never>) {
-        waiting = continuation
-        connection.acquire(for: self, ready: { channel, handler in self.write(bytes, methodIsHead: methodIsHead, timeout: timeout, channel, handler) },
-                           failed: { failure in self.finish(.failure(failure)) })
-    }
-
-    private func write(_ bytes: ByteBuffer, methodIsHead: Bool, timeout: Double, _ channel: any Channel, _ handler: ResponseCollector) {
-        handler.expect(methodIsHead: methodIsHead, keepHeaders: true, keepBody: true)
-        timeoutTask = loop.scheduleTask(in: .nanoseconds(Int64(MonotonicClock.nanoseconds(timeout)))) {
-            self.connection.handler?.abandon(RequestFailure(kind: .timeout, message: "no response within \(DurationText.describe(timeout))"), channel: channel)
-        }
-        channel.writeAndFlush(bytes, promise: nil)
-    }
-
-    func received(_ result: Result<CollectedResponse, RequestFailure>) {
-        if case .failure = result { connection.drop() } else if !connection.isReusable { connection.drop() }
-        finish(result)
-    }
-
-    private func finish(_ result: Result<CollectedResponse, RequestFailure>) {
-        timeoutTask?.cancel()
-        timeoutTask = nil
-        let continuation = waiting
-        waiting = nil
-        continuation?.resume(returning: result)
-    }
-
-    func close() async {
-        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
-            loop.execute {
-                self.connection.drop()
-                continuation.resume()
-            }
-        }
     }
 }

@@ -1,6 +1,7 @@
 import ContractCore
 import Foundation
 import LoadEngine
+import Steps
 import Synchronization
 import Transport
 import TransportKafka

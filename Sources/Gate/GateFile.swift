@@ -1,6 +1,7 @@
 import Foundation
 import LoadEngine
 import SLO
+import Steps
 import Yams
 
 /// What `tollgate gate` checks before a rollout stage (a YAML file; see `loadprofiles/README.md`).
@@ -83,7 +84,7 @@ public enum GateLoader {
                                          "consistency", "metrics", "slos", "inconsistency_threshold", "recheck_after", "rechecks"]
 
     public static func load(file: String, environment: [String: String] = ProcessInfo.processInfo.environment) throws -> GateFile {
-        try parse(try ProfileLoader.readText(file), file: file, environment: environment)
+        try parse(try NodeReader.readText(file), file: file, environment: environment)
     }
 
     public static func parse(_ text: String, file: String, environment: [String: String] = [:]) throws -> GateFile {

@@ -4,6 +4,7 @@ import Foundation
 import LoadEngine
 import Reports
 import SLO
+import Steps
 import Transport
 import Verifier
 

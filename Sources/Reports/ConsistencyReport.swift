@@ -1,6 +1,7 @@
 import Consistency
 import Foundation
 import LoadEngine
+import Steps
 
 /// The result of consistency checks: each comparison with its inconsistency rate against the
 /// threshold. Schema `tollgate.consistency/v1`.

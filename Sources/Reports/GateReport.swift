@@ -1,5 +1,6 @@
 import ContractCore
 import Consistency
+import Flows
 import Foundation
 import SLO
 import Verifier

@@ -2,6 +2,7 @@ import Foundation
 import LoadEngine
 import LoadMetrics
 import SLO
+import Steps
 
 /// The result of a load run (or of merged shards): what ran, everything it measured, and
 /// the objectives with their verdict. Schema `tollgate.load/v1`, documented in reports/README.md.

@@ -1,3 +1,4 @@
+import Foundation
 import Yams
 
 /// One thing wrong with a profile: where (file, line, field) and what.
@@ -35,7 +36,7 @@ package struct NodeReader {
     /// root is a mapping of `allowed` fields; its root and its fields by name. A text that is not
     /// YAML, is empty (`empty` says what) or has unknown fields throws every problem found.
     package mutating func document(_ text: String, environment: [String: String], allowed: Set<String>, empty: String) throws -> (root: Node, values: [String: Node]) {
-        let substituted = ProfileLoader.substitute(text, environment: environment, reader: &self)
+        let substituted = Self.substitute(text, environment: environment, reader: &self)
         let root: Node?
         do { root = try Yams.compose(yaml: substituted) } catch {
             // The parser's position and problem only: never the text around it (the file may not be ours to show).
@@ -142,5 +143,48 @@ package struct NodeReader {
             return nil
         }
         return value
+    }
+}
+
+extension NodeReader {
+    /// A profile's or flow's text; a file that cannot be read or is over 4 MB is a problem.
+    package static func readText(_ file: String) throws -> String {
+        let data: Data
+        do { data = try Data(contentsOf: URL(fileURLWithPath: file)) } catch {
+            throw ProfileError(problems: [ProfileProblem(file: file, line: nil, field: "", message: "cannot be read: \(error.localizedDescription)")])
+        }
+        guard data.count <= 4 * 1024 * 1024 else {
+            throw ProfileError(problems: [ProfileProblem(file: file, line: nil, field: "", message: "larger than 4 MB")])
+        }
+        return String(decoding: data, as: UTF8.self)
+    }
+
+    /// Replaces `${NAME:-default}` and `${NAME}` (NAME in upper case) from the environment.
+    package static func substitute(_ text: String, environment: [String: String], reader: inout NodeReader) -> String {
+        var out = ""
+        var rest = Substring(text)
+        while let open = rest.range(of: "${") {
+            out += rest[..<open.lowerBound]
+            guard let close = rest[open.upperBound...].firstIndex(of: "}") else { break }
+            let inside = rest[open.upperBound..<close]
+            let parts = inside.components(separatedBy: ":-")
+            let name = parts[0]
+            let isEnvironment = !name.isEmpty && name.allSatisfy { $0.isASCII && ($0.isUppercase || $0.isNumber || $0 == "_") } && name.first!.isLetter
+            if isEnvironment {
+                if let value = environment[name], !value.isEmpty {
+                    out += value
+                } else if parts.count > 1 {
+                    out += parts.dropFirst().joined(separator: ":-")
+                } else {
+                    let line = text[..<open.lowerBound].filter { $0 == "\n" }.count + 1
+                    reader.problems.append(ProfileProblem(file: reader.file, line: line, field: "${\(name)}",
+                                                          message: "environment variable \(name) is not set and has no default (${\(name):-default})"))
+                }
+            } else {
+                out += rest[open.lowerBound...close]
+            }
+            rest = rest[rest.index(after: close)...]
+        }
+        return out + rest
     }
 }

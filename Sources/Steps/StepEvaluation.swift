@@ -38,6 +38,12 @@ public struct StepOutcome: Sendable {
     public var error: ErrorClass?
     /// A line describing the failure, for the report's examples.
     public var errorDetail: String?
+
+    package init(checks: [CheckResult] = [], error: ErrorClass? = nil, errorDetail: String? = nil) {
+        self.checks = checks
+        self.error = error
+        self.errorDetail = errorDetail
+    }
 }
 
 extension Step {

@@ -9,7 +9,7 @@ extension NodeReader {
 
     /// Reads a list of steps; `known` are the variables defined before the first step (feeder
     /// columns), and every variable a template reads must be known by then.
-    mutating func steps(_ node: Node?, _ field: String, known: Set<String>, defaultHeaders: [(name: String, value: Template)]) -> [Step]? {
+    package mutating func steps(_ node: Node?, _ field: String, known: Set<String>, defaultHeaders: [(name: String, value: Template)]) -> [Step]? {
         guard let items = sequence(node, field) else {
             if node == nil { problem(nil, field, "a sequence needs 'steps'") }
             return nil
@@ -32,7 +32,7 @@ extension NodeReader {
     /// The step as far as it could be read, and whether it was read without a problem.
     /// Headers `{Name: value}` (values templated); a name that is not a token or a value with a
     /// line break is a problem.
-    mutating func headers(_ node: Node?, _ field: String) -> [(name: String, value: Template)] {
+    package mutating func headers(_ node: Node?, _ field: String) -> [(name: String, value: Template)] {
         var headers: [(name: String, value: Template)] = []
         for (name, value) in mapping(node, field) ?? [] {
             guard let text = scalarText(value, "\(field).\(name)"), let template = template(text, value, "\(field).\(name)") else { continue }

@@ -2,6 +2,7 @@ import Foundation
 import Gate
 import LoadEngine
 import SLO
+import Steps
 import Testing
 
 @Suite struct GateLoaderTests {

@@ -2,6 +2,7 @@ import Foundation
 import LoadEngine
 import LoadMetrics
 import SLO
+import Steps
 import TestSupport
 import Testing
 

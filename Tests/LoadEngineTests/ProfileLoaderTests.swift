@@ -2,6 +2,7 @@ import ContractCore
 import Foundation
 import LoadEngine
 import SLO
+import Steps
 import Testing
 
 @Suite struct ProfileLoaderTests {
@@ -132,18 +133,6 @@ import Testing
             + "      - path: \"/a b\"\n        headers: {X-Evil: \"v\\r\\nInjected: 1\"}\n"
         #expect { try ProfileLoader.parse(yaml, file: "p.yaml") } throws: { error in
             "\(error)".contains("a path has no spaces") && "\(error)".contains("a header value has no line breaks")
-        }
-    }
-
-    @Test func templatesRenderBuiltInsAndVariables() throws {
-        var scope = RenderScope(sequence: RunSequence())
-        scope.variables["order_id"] = .integer(42)
-        let text = try Template("/orders/${order_id}?n=${random_int(3,3)}&s=${seq}&s2=${seq}")
-        #expect(text.render(&scope) == "/orders/42?n=3&s=1&s2=2")
-        let body = try JSONTemplate(.object(JSONObject([("id", .string("${order_id}")), ("n", .string("${random_int(5,5)}")), ("note", .string("order ${order_id}"))])))
-        #expect(body.render(&scope) == .object(JSONObject([("id", .integer(42)), ("n", .integer(5)), ("note", .string("order 42"))])))
-        for bad in ["${", "${nope!}", "${random_int(5,1)}", "${random_int(a,b)}"] {
-            #expect(throws: TemplateError.self, "\(bad)") { try Template(bad) }
         }
     }
 

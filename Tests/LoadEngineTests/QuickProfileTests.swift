@@ -1,4 +1,5 @@
 import LoadEngine
+import Steps
 import Testing
 
 /// `tollgate load --url`: one endpoint becomes a one-step profile, whatever the flags hold.

@@ -1,4 +1,5 @@
 import NIOCore
+import Steps
 import Testing
 
 @testable import LoadEngine

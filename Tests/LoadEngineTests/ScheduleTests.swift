@@ -1,4 +1,5 @@
 import LoadEngine
+import Steps
 import Testing
 
 /// Schedules are pure: iteration start times and user counts are checked with no clock at all.
@@ -48,13 +49,5 @@ import Testing
         #expect(users == [4, 3, 3])
         #expect(Shard(parsing: "2/3") == Shard(index: 1, count: 3))
         for bad in ["0/3", "4/3", "1/0", "x/2", "1/1001", "1"] { #expect(Shard(parsing: bad) == nil, "\(bad)") }
-    }
-
-    @Test func durationsAreRead() {
-        #expect(DurationText.seconds("1m30s") == 90)
-        #expect(DurationText.seconds("250ms") == 0.25)
-        #expect(DurationText.seconds("2") == 2)
-        for bad in ["", "5 parsecs", "-1s", "1e400s", "ms", "1e300", "31708800.5", "inf", "nan"] { #expect(DurationText.seconds(bad) == nil, "\(bad)") }
-        #expect(DurationText.seconds("31622400") == 366.0 * 86_400, "a bare number is capped like any other duration")
     }
 }

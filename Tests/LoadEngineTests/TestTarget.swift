@@ -1,5 +1,6 @@
 import Foundation
 import LoadEngine
+import Steps
 import NIOCore
 import NIOHTTP1
 import NIOPosix

@@ -1,5 +1,5 @@
 import ContractCore
-import LoadEngine
+import Steps
 import Testing
 
 @Suite struct EventBufferTests {

@@ -1,4 +1,5 @@
 import Foundation
+import Steps
 
 /// When an open-model executor starts each iteration: iteration k starts when the integral of
 /// the rate reaches k. Pure: the runner asks for times, and tests check them with no clock.

@@ -1,3 +1,5 @@
+import Steps
+
 /// How a scenario's iterations are started, as k6 names its executors. The open-model
 /// executors start iterations at a rate whatever the responses do; the closed-model ones keep
 /// a number of users looping.

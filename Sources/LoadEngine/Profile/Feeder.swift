@@ -1,5 +1,6 @@
 import ContractCore
 import Foundation
+import Steps
 import Synchronization
 
 /// Rows of test data (from CSV or JSON) handed to iterations: in turn, at random, or each row once.

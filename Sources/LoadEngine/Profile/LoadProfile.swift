@@ -1,4 +1,5 @@
 import SLO
+import Steps
 
 /// A load profile: where to send load, the scenarios that make it, and the objectives it is judged by.
 public struct LoadProfile: Sendable {

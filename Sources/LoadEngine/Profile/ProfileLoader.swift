@@ -1,6 +1,7 @@
 import ContractCore
 import Foundation
 import SLO
+import Steps
 import Yams
 
 /// Reads load profiles (YAML), reporting every problem with its file, line and field.
@@ -14,19 +15,7 @@ public enum ProfileLoader {
 
     /// Reads `file`; `environment` fills `${NAME}` and `${NAME:-default}` before the YAML is read.
     public static func load(file: String, environment: [String: String] = ProcessInfo.processInfo.environment) throws -> LoadProfile {
-        try parse(try readText(file), file: file, environment: environment)
-    }
-
-    /// A profile's or flow's text; a file that cannot be read or is over 4 MB is a problem.
-    package static func readText(_ file: String) throws -> String {
-        let data: Data
-        do { data = try Data(contentsOf: URL(fileURLWithPath: file)) } catch {
-            throw ProfileError(problems: [ProfileProblem(file: file, line: nil, field: "", message: "cannot be read: \(error.localizedDescription)")])
-        }
-        guard data.count <= 4 * 1024 * 1024 else {
-            throw ProfileError(problems: [ProfileProblem(file: file, line: nil, field: "", message: "larger than 4 MB")])
-        }
-        return String(decoding: data, as: UTF8.self)
+        try parse(try NodeReader.readText(file), file: file, environment: environment)
     }
 
     public static func parse(_ text: String, file: String, environment: [String: String] = [:]) throws -> LoadProfile {
@@ -63,35 +52,6 @@ public enum ProfileLoader {
         }
         guard reader.problems.isEmpty else { throw ProfileError(problems: reader.problems) }
         return profile
-    }
-
-    /// Replaces `${NAME:-default}` and `${NAME}` (NAME in upper case) from the environment.
-    static func substitute(_ text: String, environment: [String: String], reader: inout NodeReader) -> String {
-        var out = ""
-        var rest = Substring(text)
-        while let open = rest.range(of: "${") {
-            out += rest[..<open.lowerBound]
-            guard let close = rest[open.upperBound...].firstIndex(of: "}") else { break }
-            let inside = rest[open.upperBound..<close]
-            let parts = inside.components(separatedBy: ":-")
-            let name = parts[0]
-            let isEnvironment = !name.isEmpty && name.allSatisfy { $0.isASCII && ($0.isUppercase || $0.isNumber || $0 == "_") } && name.first!.isLetter
-            if isEnvironment {
-                if let value = environment[name], !value.isEmpty {
-                    out += value
-                } else if parts.count > 1 {
-                    out += parts.dropFirst().joined(separator: ":-")
-                } else {
-                    let line = text[..<open.lowerBound].filter { $0 == "\n" }.count + 1
-                    reader.problems.append(ProfileProblem(file: reader.file, line: line, field: "${\(name)}",
-                                                          message: "environment variable \(name) is not set and has no default (${\(name):-default})"))
-                }
-            } else {
-                out += rest[open.lowerBound...close]
-            }
-            rest = rest[rest.index(after: close)...]
-        }
-        return out + rest
     }
 
     static func feeders(_ node: Node?, base: URL, reader: inout NodeReader) -> [String: Feeder] {

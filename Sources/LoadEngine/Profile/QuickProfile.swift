@@ -1,5 +1,6 @@
 import ContractCore
 import Foundation
+import Steps
 
 /// One endpoint under load without a profile file (`tollgate load --url`): an open model
 /// (`rate`) or a closed one (`vus`), read through the same loader as a profile so every

@@ -2,6 +2,7 @@ import Foundation
 import NIOPosix
 #if canImport(Glibc)
 import Glibc
+import Steps
 #endif
 
 /// The threads that evaluate checks with regular expressions, off the event loops. They run at

@@ -1,5 +1,6 @@
 import Foundation
 import NIOCore
+import Steps
 import Synchronization
 
 /// The users of one scenario on one event loop. Loop-confined.

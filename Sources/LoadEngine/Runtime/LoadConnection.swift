@@ -1,19 +1,20 @@
 import NIOCore
 import NIOPosix
+import Steps
 
 /// A response as the connection collected it.
-struct CollectedResponse {
-    var status: Int
+package struct CollectedResponse {
+    package var status: Int
     /// Lower-case names; only when the step reads headers.
-    var headers: [(name: String, value: String)]
-    var body: [UInt8]
+    package var headers: [(name: String, value: String)]
+    package var body: [UInt8]
 }
 
 /// Why a request got no response.
-struct RequestFailure: Error {
-    enum Kind { case connect, timeout, reset, other }
-    let kind: Kind
-    let message: String
+package struct RequestFailure: Error {
+    package enum Kind { case connect, timeout, reset, other }
+    package let kind: Kind
+    package let message: String
 }
 
 /// Who is told when a response (or its failure) arrives.
@@ -97,9 +98,14 @@ final class ResponseCollector: ChannelInboundHandler, RemovableChannelHandler {
 }
 
 /// Opens keep-alive connections to the target on a given event loop.
-struct Connector: Sendable {
+package struct Connector: Sendable {
     let target: TargetURL
     let connectTimeout: TimeAmount
+
+    package init(target: TargetURL, connectTimeout: TimeAmount) {
+        self.target = target
+        self.connectTimeout = connectTimeout
+    }
 
     func connect(on loop: any EventLoop) -> EventLoopFuture<any Channel> {
         ClientBootstrap(group: loop)

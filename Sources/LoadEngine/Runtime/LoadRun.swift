@@ -3,6 +3,7 @@ import LoadMetrics
 import NIOCore
 import NIOPosix
 import SLO
+import Steps
 import Synchronization
 
 /// How a run is made.

@@ -1,4 +1,5 @@
 import LoadMetrics
+import Steps
 
 /// The figures one event loop measured since the coordinator last took them. Lock-free: only
 /// its loop records into it, and the coordinator takes it by running `take` on that loop.

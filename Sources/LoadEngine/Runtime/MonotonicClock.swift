@@ -1,4 +1,5 @@
 import Foundation
+import Steps
 
 /// Nanoseconds on the monotonic clock, and sleeping until one of them.
 public enum MonotonicClock {

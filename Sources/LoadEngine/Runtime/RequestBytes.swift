@@ -1,8 +1,9 @@
 import ContractCore
 import NIOCore
+import Steps
 
 /// A step's request as bytes on the wire (HTTP/1.1).
-struct RequestBytes {
+package struct RequestBytes {
     /// The whole request when nothing in it varies; nil when each request is rendered.
     let constant: ByteBuffer?
 
@@ -24,7 +25,7 @@ struct RequestBytes {
 
     /// Writes the request for `scope`; a header value or path that would break the request
     /// line or the headers (a line break, a space in the path) is an error.
-    static func render(_ step: Step, target: TargetURL, userAgent: String, scope: inout RenderScope) throws(RequestFailure) -> ByteBuffer {
+    package static func render(_ step: Step, target: TargetURL, userAgent: String, scope: inout RenderScope) throws(RequestFailure) -> ByteBuffer {
         let path = target.basePath + step.path.render(&scope)
         guard !path.utf8.contains(where: { $0 == 0x20 || $0 == 0x0D || $0 == 0x0A || $0 == 0 }) else {
             throw RequestFailure(kind: .other, message: "the path '\(path.prefix(200))' contains a space or a line break")

@@ -1,4 +1,5 @@
 import NIOCore
+import Steps
 
 /// Reads HTTP/1.1 responses from the bytes of a connection, one at a time, without building
 /// strings for headers nobody reads: the status, the framing headers (Content-Length,

@@ -2,6 +2,7 @@ import ContractCore
 import LoadMetrics
 import NIOCore
 import NIOPosix
+import Steps
 import Synchronization
 
 /// What every user of a scenario shares: the scenario, where requests go, the per-loop

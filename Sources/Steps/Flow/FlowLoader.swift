@@ -8,7 +8,7 @@ public enum FlowLoader {
     static let topFields: Set<String> = ["name", "description", "target", "headers", "steps"]
 
     public static func load(file: String, environment: [String: String] = ProcessInfo.processInfo.environment) throws -> Flow {
-        try parse(try ProfileLoader.readText(file), file: file, environment: environment)
+        try parse(try NodeReader.readText(file), file: file, environment: environment)
     }
 
     public static func parse(_ text: String, file: String, environment: [String: String] = [:]) throws -> Flow {

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import LoadEngine
+import Steps
 import TransportHTTP
 
 /// `tollgate bench-client URL`: N users looping on Transport's libcurl client (HTTPClientPool), so

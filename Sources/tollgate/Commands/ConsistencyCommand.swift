@@ -3,6 +3,7 @@ import Consistency
 import Foundation
 import LoadEngine
 import Reports
+import Steps
 import Transport
 
 /// `tollgate consistency`: compares a table between two PostgreSQL databases, or two services'

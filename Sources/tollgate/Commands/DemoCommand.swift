@@ -5,6 +5,7 @@ import Gate
 import LoadEngine
 import ReferenceServices
 import Reports
+import Steps
 import Verifier
 
 /// `tollgate demo`: no set-up. Starts the reference services in this process, verifies every

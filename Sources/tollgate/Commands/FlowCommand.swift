@@ -3,6 +3,7 @@ import Flows
 import Foundation
 import LoadEngine
 import Reports
+import Steps
 
 /// `tollgate flow FLOW...`: runs end-to-end flows step by step, with their event expectations.
 struct FlowCommand: AsyncParsableCommand {

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import Gate
 import LoadEngine
+import Steps
 
 /// `tollgate gate`: everything a rollout stage must pass, and one verdict — sets the gateway's
 /// rollout to the stage, verifies the contracts, runs the flows and the stage's load, compares

@@ -3,6 +3,7 @@ import Gate
 import LoadEngine
 import Reports
 import SLO
+import Steps
 
 /// A rollout gate run from the command line (`tollgate gate`, `tollgate demo`): its progress
 /// printed, Ctrl-C honoured (the first stops it and puts the rollout back; a second exits at

@@ -4,6 +4,7 @@ import Foundation
 import LoadEngine
 import Reports
 import SLO
+import Steps
 
 /// `tollgate load`: a load profile, or one endpoint in quick mode, with objectives and a verdict.
 struct LoadCommand: AsyncParsableCommand {

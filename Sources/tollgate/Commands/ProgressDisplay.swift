@@ -1,5 +1,6 @@
 import Foundation
 import LoadEngine
+import Steps
 import Synchronization
 
 /// Live progress on stderr: an updating panel on a terminal, a plain line every 5 seconds
