@@ -47,47 +47,54 @@ import Testing
             #expect(rest.json["status"] as? String == "refunded")
             #expect(try await t.internalCall("payment-service", "POST", "/api/v1/payments/\(id)/refund", json: ["amount": 5]).status == 200)
             #expect(try await t.internalCall("payment-service", "GET", "/api/v1/payments/pay_nope").status == 404)
-        }
-    }
-
-    @Test func paymentRequestsAreValidated() async throws {
-        try await TestStack.with(.memory) { t in
-            let good: [String: Any] = ["order_id": "o", "amount": 1, "currency": "USD", "payment_method": "pm_card_visa"]
-            #expect(try await t.internalCall("payment-service", "POST", "/api/v1/payments/process", json: good).status == 400)
-            var bad = good
-            bad["amount"] = -3
-            #expect(try await t.internalCall("payment-service", "POST", "/api/v1/payments/process", json: bad, headers: [("Idempotency-Key", "x")]).status == 422)
-            bad = good
-            bad["payment_method"] = "pm_card_unknown"
-            let unknown = try await t.internalCall("payment-service", "POST", "/api/v1/payments/process", json: bad, headers: [("Idempotency-Key", "y")])
+            // The provider knows the payment methods; the service passes its refusal on.
+            let unknown = try await t.internalCall("payment-service", "POST", "/api/v1/payments/process",
+                                                   json: ["order_id": "o-3", "amount": 1, "currency": "USD", "payment_method": "pm_card_unknown"],
+                                                   headers: [("Idempotency-Key", "u-3")])
             #expect(unknown.status == 422)
             #expect(unknown.errorMessage.contains("pm_card_unknown"))
         }
     }
 
+    @Test func paymentRequestsAreValidated() async throws {
+        try await InProcessService.paymentWithoutProvider { s in
+            let service = s.serviceToken
+            let good: [String: Any] = ["order_id": "o", "amount": 1, "currency": "USD", "payment_method": "pm_card_visa"]
+            #expect(try await s.call(.post, "/api/v1/payments/process", json: good, token: service).status == 400, "no Idempotency-Key")
+            #expect(try await s.call(.post, "/api/v1/payments/process", json: good, headers: [.idempotencyKey: "w"]).status == 401, "no service credential")
+            var bad = good
+            bad["amount"] = -3
+            #expect(try await s.call(.post, "/api/v1/payments/process", json: bad, token: service, headers: [.idempotencyKey: "x"]).status == 422)
+            bad = good
+            bad.removeValue(forKey: "currency")
+            let missing = try await s.call(.post, "/api/v1/payments/process", json: bad, token: service, headers: [.idempotencyKey: "y"])
+            #expect(missing.status == 422, "\(missing.status)")
+            #expect(missing.errorMessage.contains("currency"), "\(missing.errorMessage)")
+        }
+    }
+
     @Test func providerFaultsAreSetThroughItsAdminEndpoint() async throws {
-        try await TestStack.with(.memory) { t in
-            let provider = t.url("payment-provider")
-            let set = try await t.call("PUT", "/admin/faults", json: ["latency_ms": 150, "failure_rate": 0], token: t.stack.adminToken, base: provider)
+        try await InProcessService.paymentProvider { s in
+            let admin = s.adminToken
+            let intent: [String: Any] = ["amount": 500, "currency": "usd", "payment_method": "pm_card_visa"]
+            let set = try await s.call(.put, "/admin/faults", json: ["latency_ms": 150, "failure_rate": 0], token: admin)
             #expect(set.status == 200)
-            let start = Date()
-            let reply = try await t.call("POST", "/v1/payment_intents", json: ["amount": 500, "currency": "usd", "payment_method": "pm_card_visa"], base: provider)
+            #expect(try await s.call(.put, "/admin/faults", json: ["latency_ms": 0, "failure_rate": 0], token: s.customerToken()).status == 403)
+            let start = ContinuousClock.now
+            let reply = try await s.call(.post, "/v1/payment_intents", json: intent)
             #expect(reply.status == 200)
-            #expect(Date().timeIntervalSince(start) >= 0.15)
+            #expect(ContinuousClock.now - start >= .milliseconds(150))
             let intentID = try #require(reply.json["id"] as? String)
-            let fetched = try await t.call("GET", "/v1/payment_intents/\(intentID)", base: provider)
+            let fetched = try await s.call(.get, "/v1/payment_intents/\(intentID)")
             #expect(fetched.json["status"] as? String == "succeeded")
-            #expect(try await t.call("GET", "/v1/payment_intents/pi_missing", base: provider).status == 404)
-            _ = try await t.call("PUT", "/admin/faults", json: ["latency_ms": 0, "failure_rate": 1], token: t.stack.adminToken, base: provider)
-            #expect(try await t.call("POST", "/v1/payment_intents", json: ["amount": 500, "currency": "usd", "payment_method": "pm_card_visa"], base: provider).status == 500)
-            #expect(try await t.call("PUT", "/admin/faults", json: ["latency_ms": 0, "failure_rate": 2], token: t.stack.adminToken, base: provider).status == 422)
+            #expect(try await s.call(.get, "/v1/payment_intents/pi_missing").status == 404)
+            _ = try await s.call(.put, "/admin/faults", json: ["latency_ms": 0, "failure_rate": 1], token: admin)
+            #expect(try await s.call(.post, "/v1/payment_intents", json: intent).status == 500)
+            #expect(try await s.call(.put, "/admin/faults", json: ["latency_ms": 0, "failure_rate": 2], token: admin).status == 422)
             // 2 %: the share is spread evenly from the first request on, so a short run sees it.
-            _ = try await t.call("PUT", "/admin/faults", json: ["latency_ms": 0, "failure_rate": 0.02], token: t.stack.adminToken, base: provider)
+            _ = try await s.call(.put, "/admin/faults", json: ["latency_ms": 0, "failure_rate": 0.02], token: admin)
             var failed: [Int] = []
-            for i in 0..<60 {
-                let status = try await t.call("POST", "/v1/payment_intents", json: ["amount": 500, "currency": "usd", "payment_method": "pm_card_visa"], base: provider).status
-                if status == 500 { failed.append(i) }
-            }
+            for i in 0..<60 where try await s.call(.post, "/v1/payment_intents", json: intent).status == 500 { failed.append(i) }
             #expect(failed == [0, 50], "\(failed)")
         }
     }

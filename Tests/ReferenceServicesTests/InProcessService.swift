@@ -1,0 +1,150 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import HummingbirdTesting
+import Logging
+@testable import ReferenceServices
+import ServerRuntime
+import Synchronization
+import Testing
+
+/// One reference service answered through its router in this process (Hummingbird's testing
+/// framework): no socket, no broker, no other service, so a test of one service's requests and
+/// answers costs a store and a router. Its events are kept in memory as the outbox relays them.
+/// Tests about the stack (a saga across services, the outbox to Kafka, dual writes, shutdown)
+/// use `TestStack` instead.
+final class InProcessService: Sendable {
+    let client: any TestClientProtocol
+    let signer: JWTSigner
+    private let published: KeptEvents
+
+    /// An admin's token, a caller service's token and a new customer's token, signed as the
+    /// user service would sign them.
+    var adminToken: String { signer.adminToken(subject: UUID().uuidString.lowercased(), email: "admin@example.com") }
+    var serviceToken: String { signer.serviceToken(for: "order-service") }
+    func customerToken() -> String {
+        let now = Int(Date().timeIntervalSince1970)
+        return signer.sign(TokenClaims(sub: UUID().uuidString.lowercased(), email: "customer@example.com", role: "customer", iat: now, exp: now + 3600))
+    }
+
+    private init(client: any TestClientProtocol, signer: JWTSigner, published: KeptEvents) {
+        self.client = client
+        self.signer = signer
+        self.published = published
+    }
+
+    /// The catalog service on `kind`'s store, seeded with `products` products.
+    static func catalog(_ kind: StoreKind, products: Int = 20, _ body: @Sendable (InProcessService) async throws -> Void) async throws {
+        try await run(kind, body) { stores, outboxes, signer in
+            try await CatalogSeeder.seed(stores.catalog, products: products)
+            return CatalogService(store: stores.catalog, outbox: outboxes.catalog, signer: signer).router(metrics: MetricsRegistry(service: "catalog-service"))
+        }
+    }
+
+    /// The user service on `kind`'s store.
+    static func users(_ kind: StoreKind, _ body: @Sendable (InProcessService) async throws -> Void) async throws {
+        try await run(kind, body) { stores, outboxes, signer in
+            UserService(store: stores.users, outbox: outboxes.users, signer: signer).router(metrics: MetricsRegistry(service: "user-service"))
+        }
+    }
+
+    /// The payment service, its provider at an address nothing answers on: for what the
+    /// service decides before it calls the provider.
+    static func paymentWithoutProvider(_ body: @Sendable (InProcessService) async throws -> Void) async throws {
+        let background = BackgroundTasks()
+        try await run(.memory, body) { stores, outboxes, signer in
+            PaymentService(store: stores.payments, outbox: outboxes.payments, provider: PeerClient(baseURL: "http://127.0.0.1:9", timeout: 1),
+                           signer: signer, background: background).router(metrics: MetricsRegistry(service: "payment-service"))
+        }
+        await background.stop()
+    }
+
+    /// The payment provider simulator.
+    static func paymentProvider(_ body: @Sendable (InProcessService) async throws -> Void) async throws {
+        try await run(.memory, body) { _, _, signer in
+            PaymentProvider(state: PaymentProviderState(faults: ProviderFaults()), signer: signer).router(metrics: MetricsRegistry(service: "payment-provider"))
+        }
+    }
+
+    private static func run(_ kind: StoreKind, _ body: @Sendable (InProcessService) async throws -> Void,
+                            router make: (ServiceStores, ServiceOutboxes, JWTSigner) async throws -> Router<ServiceContext>) async throws {
+        var databaseURL: String?
+        if kind == .postgres {
+            guard let base = StoreKind.databaseURL, var components = URLComponents(string: base) else { try StoreKind.skipPostgres(); return }
+            components.path = "/t" + UUID().uuidString.prefix(8).lowercased().replacingOccurrences(of: "-", with: "")
+            databaseURL = components.string
+        }
+        let stores = try await ServiceStores.make(databaseURL: databaseURL)
+        let published = KeptEvents()
+        let outboxes = await stores.outboxes(publishingTo: published, logger: Logger(label: "outbox", factory: { _ in SwiftLogNoOpLogHandler() }))
+        let signer = JWTSigner(secret: JWTSigner.randomSecret())
+        do {
+            let app = Application(router: try await make(stores, outboxes, signer))
+            try await app.test(.router) { client in
+                try await body(InProcessService(client: client, signer: signer, published: published))
+            }
+        } catch {
+            await outboxes.stop()
+            throw error
+        }
+        await outboxes.stop()
+    }
+
+    struct Reply {
+        let status: Int
+        let headers: HTTPFields
+        let body: [UInt8]
+        var json: [String: Any] { (try? JSONSerialization.jsonObject(with: Data(body)) as? [String: Any]) ?? [:] }
+        var errorCode: String? { (json["error"] as? [String: Any])?["code"] as? String }
+        var errorMessage: String { (json["error"] as? [String: Any])?["message"] as? String ?? "" }
+    }
+
+    /// A request to the service, with a JSON body when `json` is given.
+    @discardableResult
+    func call(_ method: HTTPRequest.Method, _ path: String, json: Any? = nil, token: String? = nil, headers: HTTPFields = [:]) async throws -> Reply {
+        var fields = headers
+        if let token { fields[.authorization] = "Bearer \(token)" }
+        var body: ByteBuffer?
+        if let json {
+            body = ByteBuffer(bytes: try JSONSerialization.data(withJSONObject: json))
+            fields[.contentType] = "application/json"
+        }
+        return try await client.execute(uri: path, method: method, headers: fields, body: body) { response in
+            Reply(status: Int(response.status.code), headers: response.headers, body: Array(buffer: response.body))
+        }
+    }
+
+    /// The types of the events published for `aggregate` once `expected` are among them (the
+    /// outbox relays them in the background), or what there was after `timeout` seconds.
+    func events(for aggregate: String, until expected: Set<String>, timeout: Double = 10) async -> [DomainEvent] {
+        var found: [DomainEvent] = []
+        let deadline = ContinuousClock.now + .seconds(timeout)
+        while ContinuousClock.now < deadline {
+            found = published.events.withLock { $0.filter { $0.aggregateID == aggregate } }
+            if expected.isSubset(of: Set(found.map(\.type))) { break }
+            try? await Task.sleep(for: .milliseconds(20))
+        }
+        return found
+    }
+}
+
+/// Keeps every event the outbox relays publish.
+private final class KeptEvents: EventPublisher {
+    let events = Mutex<[DomainEvent]>([])
+    func publish(_ event: DomainEvent) async throws { events.withLock { $0.append(event) } }
+    func isReachable() async -> Bool { true }
+}
+
+extension InProcessService {
+    func stock(_ id: Int) async throws -> Int {
+        try #require(try await call(.get, "/api/v1/products/\(id)").json["stock_quantity"] as? Int)
+    }
+
+    func setStock(_ id: Int, _ stock: Int) async throws {
+        #expect(try await call(.post, "/api/v1/products/\(id)/inventory", json: ["stock_quantity": stock], token: adminToken).status == 200)
+    }
+}
+
+extension HTTPField.Name {
+    static let idempotencyKey = HTTPField.Name("Idempotency-Key")!
+}
