@@ -13,6 +13,8 @@ public struct GateParts: Sendable {
     public var load: LoadResult?
     public var consistency: [(name: String, comparison: TableComparison)] = []
     public var metrics: [(check: GateFile.MetricCheck, reading: GateReport.MetricReading)] = []
+    /// Each PromQL trigger with the query as sent and its measurements.
+    public var queries: [(check: QueryCheck, sent: String, measurements: [QueryMeasurement])] = []
     public var problems: [String] = []
 
     /// Every trigger, with its evidence: the parts' own (contracts, flows, data) and the load's objectives.
@@ -53,6 +55,12 @@ public struct GateParts: Sendable {
                                         evidence: String(format: "%.0f of %.0f requests (%@) answered %@ at %@", reading.errors, reading.requests,
                                                          selection, check.rate.errorSelection, check.url),
                                         inconclusive: reading.requests > 0 ? nil : "no requests (\(selection)) were counted at \(check.url) during the gate"))
+        }
+        for (check, sent, measurements) in queries {
+            let judgement = check.judge(measurements, filledQuery: sent)
+            triggers.append(GateTrigger(name: check.name, value: judgement.value.isFinite ? judgement.value : 0, threshold: check.threshold, unit: "",
+                                        breached: judgement.breached, action: check.action, evidence: judgement.evidence,
+                                        inconclusive: judgement.inconclusiveReason))
         }
         if !consistency.isEmpty {
             let worst = consistency.max { $0.comparison.inconsistencyPercent < $1.comparison.inconsistencyPercent }!

@@ -41,6 +41,8 @@ public enum GateEvent: Sendable {
     case loadFinished(LoadResult)
     case metricsStarted
     case metric(GateFile.MetricCheck, GateReport.MetricReading)
+    /// A PromQL trigger's measurement, as it is taken.
+    case measured(QueryCheck, QueryMeasurement)
     case consistencyStarted
     /// Requests of the load still unanswered: the comparison waits this long first.
     case settling(unanswered: Int, seconds: Double)
@@ -73,7 +75,7 @@ public final class GateRun: Sendable {
     /// Reads the gate file and the stage's files, and takes and sets the rollout. Throws
     /// `GateSetupError` when the gate cannot start (nothing is changed then); `GateStart.gate`
     /// tells how far it got, for the report.
-    public static func start(file: String, options: GateOptions, metrics: any MetricSource = ServiceMetricsEndpoint(),
+    public static func start(file: String, options: GateOptions, metrics: any MetricSource = HTTPMetricSource(),
                              rollout makeRollout: (GateFile) async throws -> (any RolloutControl, credential: String?) = GateRun.gatewayRollout)
         async throws(GateStartError) -> GateRun {
         let started = Date()
@@ -211,7 +213,18 @@ public final class GateRun: Sendable {
             } catch { parts.problems.append("flows: \(error)") }
         }
         if !abort.isAborted {
+            // PromQL triggers are measured while the load runs (those with an interval) and once it has ended.
+            let loadStart = ContinuousClock.now
+            let sampling = Task { [self] in await measureQueries(during: true, since: loadStart, events: events) }
             do { parts.load = try await runLoad(events: events) } catch { parts.problems.append("load: \(error)") }
+            if abort.isAborted { sampling.cancel() }
+            var measured = await sampling.value
+            if !abort.isAborted {
+                for (index, after) in await measureQueries(during: false, since: loadStart, events: events).enumerated() {
+                    measured[index].1 += after.1
+                }
+            }
+            parts.queries = zip(gate.queries, measured).map { check, entry in (check, entry.0, entry.1) }
         }
         if !abort.isAborted, !gate.metrics.isEmpty {
             events(.metricsStarted)
@@ -250,7 +263,50 @@ public final class GateRun: Sendable {
                                 rollout: rolloutReport, verdict: verdict, triggers: triggers, verification: parts.verification, flows: parts.flows,
                                 load: parts.load, consistency: parts.consistency, problems: parts.problems, abortedBecause: abort.reason)
         report.metrics = parts.metrics.map(\.reading)
+        report.queries = parts.queries.map { check, sent, measurements in
+            let judgement = check.judge(measurements, filledQuery: sent)
+            return GateReport.QueryReading(name: check.name, query: check.query, sent: sent, prometheus: check.prometheus, condition: check.condition,
+                                           measurements: measurements.map { .init(at: $0.at, value: $0.value, problem: $0.problem) },
+                                           failed: judgement.failed, inconclusive: judgement.inconclusive)
+        }
         return report
+    }
+
+    /// Measures the gate's PromQL triggers: `during` the load, those with an interval (the first
+    /// one interval after `since`, then every interval, `count` in all); after it, one
+    /// measurement of each without an interval. Returns each check's query as sent and its
+    /// measurements, in the gate file's order; a cancelled task returns what it has.
+    private func measureQueries(during: Bool, since start: ContinuousClock.Instant, events: @escaping @Sendable (GateEvent) -> Void)
+        async -> [(String, [QueryMeasurement])] {
+        let window = profile.duration, stage = options.stage, environment = options.environment, source = metrics
+        return await withTaskGroup(of: (Int, String, [QueryMeasurement]).self) { group in
+            for (index, check) in gate.queries.enumerated() {
+                let sent = check.filled(window: window, stage: stage)
+                guard during == (check.interval != nil) else {
+                    group.addTask { (index, sent, []) }
+                    continue
+                }
+                group.addTask {
+                    let authorization = check.credentials.authorization(from: environment)
+                    var taken: [QueryMeasurement] = []
+                    for round in 1...(during ? check.count : 1) {
+                        if let interval = check.interval {
+                            do { try await Task.sleep(until: start + .seconds(interval * Double(round)), clock: .continuous) } catch { break }
+                        }
+                        let answer = await source.query(sent, prometheus: check.prometheus, authorization: authorization)
+                        let elapsed = ContinuousClock.now - start
+                        let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+                        let measurement = QueryMeasurement(at: seconds, value: answer.value, problem: answer.problem)
+                        events(.measured(check, measurement))
+                        taken.append(measurement)
+                    }
+                    return (index, sent, taken)
+                }
+            }
+            var results = Array(repeating: ("", [QueryMeasurement]()), count: gate.queries.count)
+            for await (index, sent, taken) in group { results[index] = (sent, taken) }
+            return results
+        }
     }
 
     private var userAgent: String { "tollgate/\(options.tollgateVersion)" }

@@ -48,6 +48,44 @@ public struct GateReport: Sendable, JSONHTMLJUnitReport {
         enum CodingKeys: String, CodingKey { case name, url, requests, errors, errorPercent = "error_percent" }
     }
 
+    /// A PromQL trigger's measurements, as Prometheus answered them.
+    public struct QueryReading: Sendable, Codable, Equatable {
+        public struct Measurement: Sendable, Codable, Equatable {
+            /// Seconds after the load began.
+            public var at: Double
+            public var value: Double?
+            public var problem: String?
+
+            public init(at: Double, value: Double?, problem: String?) {
+                self.at = at
+                self.value = value
+                self.problem = problem
+            }
+        }
+
+        public var name: String
+        /// As the gate file writes it, and as it was sent (`${window}`, `${stage}` filled).
+        public var query: String
+        public var sent: String
+        public var prometheus: String
+        /// `result < 0.01`.
+        public var condition: String
+        public var measurements: [Measurement]
+        public var failed: Int
+        public var inconclusive: Int
+
+        public init(name: String, query: String, sent: String, prometheus: String, condition: String, measurements: [Measurement], failed: Int, inconclusive: Int) {
+            self.name = name
+            self.query = query
+            self.sent = sent
+            self.prometheus = prometheus
+            self.condition = condition
+            self.measurements = measurements
+            self.failed = failed
+            self.inconclusive = inconclusive
+        }
+    }
+
     public var gate: String
     public var source: String
     public var target: String
@@ -61,6 +99,7 @@ public struct GateReport: Sendable, JSONHTMLJUnitReport {
     public var load: LoadResult?
     public var consistency: [(name: String, comparison: TableComparison)]
     public var metrics: [MetricReading] = []
+    public var queries: [QueryReading] = []
     /// Parts that could not run, in words (they count as breached triggers).
     public var problems: [String]
     /// Why the gate stopped early (Ctrl-C), if it did.
@@ -114,6 +153,7 @@ public struct GateReport: Sendable, JSONHTMLJUnitReport {
         if let flows { document["flows"] = try object(flows.json()) }
         if let load { document["load"] = try object(load.json()) }
         document["metrics"] = try object(JSONEncoder().encode(metrics))
+        document["queries"] = try object(encoder.encode(queries))
         document["consistency"] = try consistency.map { entry -> Any in
             var item = try object(JSONEncoder().encode(entry.comparison)) as? [String: Any] ?? [:]
             item["name"] = entry.name
@@ -185,6 +225,15 @@ public struct GateReport: Sendable, JSONHTMLJUnitReport {
             page.sections.append(HTMLPage.Section(title: "Service metrics", columns: ["check", "requests", "errors", "error share", "source"], rows: metrics.map { reading in
                 HTMLPage.Row(cells: [reading.name, String(format: "%.0f", reading.requests), String(format: "%.0f", reading.errors),
                                      String(format: "%.2f %%", reading.errorPercent), reading.url], bad: reading.errors > 0)
+            }))
+        }
+        if !queries.isEmpty {
+            page.sections.append(HTMLPage.Section(title: "Prometheus queries", columns: ["trigger", "query", "condition", "measurements", "server"], rows: queries.map { reading in
+                let values = reading.measurements.map { m in
+                    String(format: "%.0fs ", m.at) + (m.value.map { String(format: "%g", $0) } ?? "— (\(m.problem ?? "no value"))")
+                }
+                return HTMLPage.Row(cells: [reading.name, reading.sent, reading.condition, values.joined(separator: "; "), reading.prometheus],
+                                    bad: reading.failed > 0 || reading.inconclusive > 0)
             }))
         }
         if !consistency.isEmpty {

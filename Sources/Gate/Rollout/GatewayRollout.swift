@@ -129,19 +129,3 @@ public final class GatewayRollout: RolloutControl {
         }
     }
 }
-
-/// A service's own Prometheus `/metrics`, read over HTTP.
-public struct ServiceMetricsEndpoint: MetricSource {
-    private let pool = HTTPClientPool()
-
-    public init() {}
-
-    public func samples(at url: String) async throws -> [PrometheusSample] {
-        let response: HTTPClientResponse
-        do { response = try await pool.send(HTTPClientRequest(url: url, headers: [("Accept", "text/plain")], timeout: 10)) } catch {
-            throw GateSetupError("cannot read \(Redaction.url(url)): \(error)")
-        }
-        guard response.status == 200 else { throw GateSetupError("\(Redaction.url(url)) answered \(response.status)") }
-        return PrometheusText.samples(String(decoding: response.body, as: UTF8.self))
-    }
-}

@@ -17,10 +17,3 @@ public protocol RolloutControl: Sendable {
     /// How often `renew` must be called.
     var renewEvery: Double { get }
 }
-
-/// Where a metric trigger's counters are read: a service's `/metrics` (`ServiceMetricsEndpoint`);
-/// a Prometheus query plugs in here too.
-public protocol MetricSource: Sendable {
-    /// The samples at `url` now.
-    func samples(at url: String) async throws -> [PrometheusSample]
-}

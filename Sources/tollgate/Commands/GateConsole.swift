@@ -94,6 +94,10 @@ struct GateConsole: Sendable {
         case .metric(let check, let reading):
             print(String(format: "  %@ %@: %.0f of %.0f requests failed (%.2f %%)", reading.errorPercent > check.threshold ? "✗" : "✓", check.name,
                          reading.errors, reading.requests, reading.errorPercent))
+        case .measured(let check, let measurement):
+            let value = measurement.value.map { String(format: "%g", $0) } ?? "no value (\(measurement.problem ?? "?"))"
+            let passed = measurement.value.map { check.comparison.holds($0, check.threshold) } ?? false
+            display.interject(String(format: "  %@ %@ at %.0fs: %@ (%@)", passed ? "✓" : "✗", check.name, measurement.at, value, check.condition))
         case .consistencyStarted:
             print("\nData consistency:")
         case .settling(let unanswered, let seconds):

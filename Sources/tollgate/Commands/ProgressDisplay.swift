@@ -43,6 +43,16 @@ final class ProgressDisplay: Sendable {
         }
     }
 
+    /// Prints `line` on standard output while the panel may be drawn: on a terminal the panel is
+    /// erased first and drawn again below the line at the next update.
+    func interject(_ line: String) {
+        if terminal, !quiet {
+            let drawn = state.withLock { s in defer { s.linesDrawn = 0 }; return s.linesDrawn }
+            if drawn > 0 { write("\u{1B}[\(drawn)A\u{1B}[0J") }
+        }
+        print(line)
+    }
+
     func finish() {
         guard !quiet else { return }
         if terminal { write("\n") }

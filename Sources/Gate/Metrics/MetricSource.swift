@@ -1,0 +1,48 @@
+import Foundation
+import Transport
+import TransportHTTP
+
+/// Where a gate's metric triggers are read: a service's own `/metrics` (counters compared
+/// before and after the load) and a Prometheus server's query API.
+public protocol MetricSource: Sendable {
+    /// The samples at `url` now.
+    func samples(at url: String) async throws -> [PrometheusSample]
+    /// `query` evaluated now by the Prometheus server at `prometheus`: one number, or why not.
+    func query(_ query: String, prometheus: String, authorization: String?) async -> (value: Double?, problem: String?)
+}
+
+/// Both over HTTP: a service's Prometheus text, and Prometheus' `/api/v1/query`.
+public struct HTTPMetricSource: MetricSource {
+    private let pool = HTTPClientPool()
+
+    public init() {}
+
+    public func samples(at url: String) async throws -> [PrometheusSample] {
+        let response: HTTPClientResponse
+        do { response = try await pool.send(HTTPClientRequest(url: url, headers: [("Accept", "text/plain")], timeout: 10)) } catch {
+            throw GateSetupError("cannot read \(Redaction.url(url)): \(error)")
+        }
+        guard response.status == 200 else { throw GateSetupError("\(Redaction.url(url)) answered \(response.status)") }
+        return PrometheusText.samples(String(decoding: response.body, as: UTF8.self))
+    }
+
+    public func query(_ query: String, prometheus: String, authorization: String?) async -> (value: Double?, problem: String?) {
+        let base = prometheus.hasSuffix("/") ? String(prometheus.dropLast()) : prometheus
+        // Everything but the unreserved characters escaped: PromQL's `+`, `&`, `=` are its own.
+        let unreserved = CharacterSet(charactersIn: "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~")
+        let body = "query=" + (query.addingPercentEncoding(withAllowedCharacters: unreserved) ?? "")
+        var headers = [("Content-Type", "application/x-www-form-urlencoded"), ("Accept", "application/json")]
+        if let authorization { headers.append(("Authorization", authorization)) }
+        let response: HTTPClientResponse
+        do {
+            response = try await pool.send(HTTPClientRequest(method: "POST", url: base + "/api/v1/query", headers: headers, body: Array(body.utf8),
+                                                             timeout: 10, maxResponseBytes: 8 << 20))
+        } catch {
+            return (nil, "cannot reach Prometheus at \(Redaction.url(base)): \(error)")
+        }
+        if response.status == 401 || response.status == 403 {
+            return (nil, "Prometheus at \(Redaction.url(base)) answered \(response.status): check the credential the gate file names")
+        }
+        return PrometheusAnswer.value(of: response.body, status: response.status)
+    }
+}

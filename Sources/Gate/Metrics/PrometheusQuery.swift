@@ -1,0 +1,186 @@
+import Foundation
+import SLO
+
+/// How a PromQL value passes: `value OP threshold`.
+public enum Comparison: String, Sendable, CaseIterable {
+    case below = "<", atMost = "<=", above = ">", atLeast = ">="
+
+    public func holds(_ value: Double, _ threshold: Double) -> Bool {
+        switch self {
+        case .below: return value < threshold
+        case .atMost: return value <= threshold
+        case .above: return value > threshold
+        case .atLeast: return value >= threshold
+        }
+    }
+}
+
+/// A gate trigger that is a PromQL query, judged as Argo Rollouts' AnalysisTemplates and
+/// Flagger's MetricTemplates judge theirs: `count` measurements `interval` seconds apart while
+/// the stage's load runs; more than `failureLimit` failed measurements breach the trigger, more
+/// than `inconclusiveLimit` inconclusive ones (no series, NaN, several series, an error) make it
+/// inconclusive — the gate pauses, it never passes on missing data.
+public struct QueryCheck: Sendable {
+    public var name: String
+    /// The Prometheus server's base URL (`http://host:9090`).
+    public var prometheus: String
+    /// As written in the gate file, with `${window}`, `${stage}` and `${percent}` unfilled.
+    public var query: String
+    public var comparison: Comparison
+    public var threshold: Double
+    /// Seconds between measurements; nil: one measurement when the load has ended.
+    public var interval: Double?
+    public var count: Int
+    public var failureLimit: Int
+    public var inconclusiveLimit: Int
+    public var action: RolloutAction
+    /// Where credentials come from: names of environment variables, never their values.
+    public var credentials: PrometheusCredentials
+
+    public init(name: String, prometheus: String, query: String, comparison: Comparison, threshold: Double, interval: Double?, count: Int,
+                failureLimit: Int, inconclusiveLimit: Int, action: RolloutAction, credentials: PrometheusCredentials) {
+        self.name = name
+        self.prometheus = prometheus
+        self.query = query
+        self.comparison = comparison
+        self.threshold = threshold
+        self.interval = interval
+        self.count = count
+        self.failureLimit = failureLimit
+        self.inconclusiveLimit = inconclusiveLimit
+        self.action = action
+        self.credentials = credentials
+    }
+
+    /// The query with the stage's values filled in: `${window}` is the load's duration as a
+    /// Prometheus duration (whole seconds, at least 1 s), `${stage}` and `${percent}` the stage.
+    public func filled(window seconds: Double, stage: Int) -> String {
+        query.replacingOccurrences(of: "${window}", with: "\(max(1, Int(seconds.rounded(.up))))s")
+            .replacingOccurrences(of: "${stage}", with: "\(stage)")
+            .replacingOccurrences(of: "${percent}", with: "\(stage)")
+    }
+
+    /// The condition as a reader sees it: `result < 0.01`.
+    public var condition: String { "result \(comparison.rawValue) \(Self.format(threshold))" }
+
+    static func format(_ value: Double) -> String {
+        value == value.rounded() && abs(value) < 1e15 ? String(Int(value)) : String(value)
+    }
+}
+
+/// Names of the environment variables that hold a Prometheus credential.
+public struct PrometheusCredentials: Sendable, Equatable {
+    public var bearerTokenVariable: String?
+    public var usernameVariable: String?
+    public var passwordVariable: String?
+
+    public init(bearerTokenVariable: String? = nil, usernameVariable: String? = nil, passwordVariable: String? = nil) {
+        self.bearerTokenVariable = bearerTokenVariable
+        self.usernameVariable = usernameVariable
+        self.passwordVariable = passwordVariable
+    }
+
+    /// The `Authorization` header these variables make, if any.
+    public func authorization(from environment: [String: String]) -> String? {
+        if let name = bearerTokenVariable, let token = environment[name], !token.isEmpty { return "Bearer \(token)" }
+        if let user = usernameVariable.flatMap({ environment[$0] }), let password = passwordVariable.flatMap({ environment[$0] }) {
+            return "Basic " + Data("\(user):\(password)".utf8).base64EncodedString()
+        }
+        return nil
+    }
+}
+
+/// One measurement of a query: its value, or why it has none.
+public struct QueryMeasurement: Sendable, Equatable, Codable {
+    /// Seconds after the load began.
+    public var at: Double
+    public var value: Double?
+    /// Why the measurement is inconclusive (nil when it has a value).
+    public var problem: String?
+
+    public init(at: Double, value: Double?, problem: String?) {
+        self.at = at
+        self.value = value
+        self.problem = problem
+    }
+}
+
+/// A query's measurements judged: the trigger's outcome and its evidence.
+public struct QueryJudgement: Sendable, Equatable {
+    public var failed: Int
+    public var inconclusive: Int
+    public var breached: Bool
+    /// Set when too many measurements had no value (and the trigger is not breached).
+    public var inconclusiveReason: String?
+    /// The value shown: the worst measured value (the one furthest on the failing side).
+    public var value: Double
+    public var evidence: String
+}
+
+extension QueryCheck {
+    /// Judges `measurements` as Argo does: failures over the limit breach, inconclusive
+    /// measurements over theirs (or none at all) make the trigger inconclusive.
+    public func judge(_ measurements: [QueryMeasurement], filledQuery: String) -> QueryJudgement {
+        let values = measurements.compactMap(\.value)
+        let failed = values.filter { !comparison.holds($0, threshold) }.count
+        let inconclusive = measurements.count - values.count
+        let breached = failed > failureLimit
+        var reason: String?
+        if !breached {
+            if measurements.isEmpty {
+                reason = "no measurement was taken"
+            } else if inconclusive > inconclusiveLimit {
+                let problems = Array(Set(measurements.compactMap(\.problem))).sorted()
+                reason = "\(inconclusive) of \(measurements.count) measurement(s) had no value (limit \(inconclusiveLimit)): \(problems.joined(separator: "; "))"
+            }
+        }
+        // The value furthest on the failing side (the highest for `<`, the lowest for `>`).
+        let worst: Double
+        switch comparison {
+        case .below, .atMost: worst = values.max() ?? .nan
+        case .above, .atLeast: worst = values.min() ?? .nan
+        }
+        let samples = measurements.map { m in
+            let when = String(format: "%.0fs", m.at)
+            if let value = m.value { return "\(when) \(Self.format(value))\(comparison.holds(value, threshold) ? "" : " ✗")" }
+            return "\(when) — (\(m.problem ?? "no value"))"
+        }
+        let evidence = "\(filledQuery) at \(prometheus): \(condition); \(failed) failed (limit \(failureLimit)), \(inconclusive) inconclusive (limit \(inconclusiveLimit)); measurements: "
+            + samples.joined(separator: ", ")
+        return QueryJudgement(failed: failed, inconclusive: inconclusive, breached: breached, inconclusiveReason: reason, value: worst, evidence: evidence)
+    }
+}
+
+/// What Prometheus' `/api/v1/query` answered, as one number or why there is none: one series
+/// (or a scalar) is a value; no series, several, NaN or ±Inf are not.
+public enum PrometheusAnswer {
+    /// Reads the JSON body of `/api/v1/query` (status 200 or an error document).
+    public static func value(of body: [UInt8], status: Int) -> (value: Double?, problem: String?) {
+        guard let object = try? JSONSerialization.jsonObject(with: Data(body)) as? [String: Any] else {
+            return (nil, "Prometheus answered \(status) with no JSON: \(String(decoding: body.prefix(200), as: UTF8.self))")
+        }
+        guard object["status"] as? String == "success", let data = object["data"] as? [String: Any] else {
+            let kind = object["errorType"] as? String ?? "error"
+            return (nil, "Prometheus answered \(status), \(kind): \(object["error"] as? String ?? "no reason given")")
+        }
+        let type = data["resultType"] as? String ?? ""
+        let text: String?
+        switch type {
+        case "scalar":
+            text = (data["result"] as? [Any])?.last as? String
+        case "vector":
+            let series = data["result"] as? [[String: Any]] ?? []
+            if series.isEmpty { return (nil, "the query returned no series") }
+            if series.count > 1 {
+                let names = series.prefix(3).map { ($0["metric"] as? [String: Any] ?? [:]).map { "\($0.key)=\($0.value)" }.sorted().joined(separator: ",") }
+                return (nil, "the query returned \(series.count) series where one was expected ({\(names.joined(separator: "}, {"))}…): aggregate it, e.g. sum(…)")
+            }
+            text = (series[0]["value"] as? [Any])?.last as? String
+        default:
+            return (nil, "the query returned a \(type.isEmpty ? "result of no type" : type), not one number: use an instant vector or a scalar")
+        }
+        guard let text, let value = Double(text) else { return (nil, "the answer holds no number") }
+        guard value.isFinite else { return (nil, "the query's value is \(text) (e.g. a ratio of nothing to nothing)") }
+        return (value, nil)
+    }
+}
