@@ -39,7 +39,7 @@ test: setup $(SCHEMATHESIS) $(HDR_PYTHON)
 	trap "TOLLGATE_TEST_PG_PORT=$$port scripts/test-postgres stop" EXIT; \
 	echo "PostgreSQL for tests: $$url"; \
 	export TOLLGATE_TEST_DATABASE_URL="$$url" TOLLGATE_SCHEMATHESIS="$(CURDIR)/$(SCHEMATHESIS)" \
-	  TOLLGATE_HDR_PYTHON="$(CURDIR)/$(HDR_PYTHON)"; \
+	  TOLLGATE_HDR_PYTHON="$(CURDIR)/$(HDR_PYTHON)" TOLLGATE_PROMETHEUS=/usr/bin/prometheus; \
 	$(SWIFT) build --build-tests || exit 1; \
 	status=0; \
 	$(SWIFT) test --skip-build --parallel --skip '$(TIMED_SUITES)' || status=1; \

@@ -264,8 +264,13 @@ extension NodeReader {
     }
 
     private mutating func prometheusURL(_ url: String, _ node: Node, _ field: String) -> Bool {
-        guard url.hasPrefix("http://") || url.hasPrefix("https://"), URL(string: url)?.host != nil else {
+        guard url.hasPrefix("http://") || url.hasPrefix("https://"), let parsed = URL(string: url), parsed.host != nil else {
             problem(node, field, "needs the Prometheus server's http(s):// URL, e.g. http://127.0.0.1:9090")
+            return false
+        }
+        // A credential in the URL would be printed with it: it is named by environment variable instead.
+        guard parsed.user == nil, parsed.password == nil else {
+            problem(node, field, "holds a credential: name the environment variables that hold it (bearer_token_env, or username_env and password_env)")
             return false
         }
         return true

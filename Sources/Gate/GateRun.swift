@@ -286,11 +286,18 @@ public final class GateRun: Sendable {
                     group.addTask { (index, sent, []) }
                     continue
                 }
+                // Measurements after the load has ended would see no traffic: those that do not fit are taken closer together.
+                var interval = check.interval
+                if during, let asked = interval, asked * Double(check.count) > window, window > 0 {
+                    interval = window / Double(check.count)
+                    events(.warning(String(format: "%@: %d measurements %@ apart do not fit in the %@ load; taken %.1fs apart", check.name, check.count,
+                                           DurationText.describe(asked), DurationText.describe(window), window / Double(check.count))))
+                }
                 group.addTask {
                     let authorization = check.credentials.authorization(from: environment)
                     var taken: [QueryMeasurement] = []
                     for round in 1...(during ? check.count : 1) {
-                        if let interval = check.interval {
+                        if let interval {
                             do { try await Task.sleep(until: start + .seconds(interval * Double(round)), clock: .continuous) } catch { break }
                         }
                         let answer = await source.query(sent, prometheus: check.prometheus, authorization: authorization)

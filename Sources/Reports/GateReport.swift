@@ -274,7 +274,10 @@ public struct GateReport: Sendable, JSONHTMLJUnitReport {
         switch unit {
         case "%": return value >= 0.1 || value == 0 ? String(format: "%.2f %%", value) : String(format: "%.4f %%", value)
         case "ms": return String(format: "%.1f ms", value)
-        default: return value.rounded() == value ? String(format: "%.0f", value) + (unit.isEmpty ? "" : " " + unit) : String(format: "%.2f %@", value, unit)
+        default:
+            // A PromQL value has no unit and may be small (an error ratio of 0.001): its significant digits.
+            let number = value.rounded() == value && abs(value) < 1e15 ? String(format: "%.0f", value) : String(format: unit.isEmpty ? "%.4g" : "%.2f", value)
+            return number + (unit.isEmpty ? "" : " " + unit)
         }
     }
 }

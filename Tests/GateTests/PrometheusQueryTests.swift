@@ -46,6 +46,17 @@ import Testing
         #expect(orders.comparison == .atLeast && orders.threshold == 10 && orders.interval == nil && orders.count == 1 && orders.action == .pause)
     }
 
+    @Test func theShippedPrometheusGateReadsWithTheGuidesFourTriggers() throws {
+        let file = GateLoaderTests.root.appendingPathComponent("loadprofiles/gate-prometheus.yaml").path
+        let gate = try GateLoader.load(file: file, environment: ["PROMETHEUS_URL": "http://prom:9090"])
+        #expect(gate.queries.map(\.name) == ["error rate", "order p95", "payment provider failures", "traffic split"])
+        #expect(gate.queries.allSatisfy { $0.prometheus == "http://prom:9090" && $0.credentials.bearerTokenVariable == "PROMETHEUS_TOKEN" })
+        #expect(gate.queries.map(\.action) == [.rollback, .reduce, .rollback, .pause])
+        #expect(gate.objectives.isEmpty && gate.metrics.isEmpty)
+        #expect(gate.queries[3].filled(window: 20, stage: 25).hasSuffix("[20s])) - (100 - 25) / 100)"))
+        for path in gate.stages.values { #expect(FileManager.default.fileExists(atPath: path), "\(path)") }
+    }
+
     @Test func brokenQueryEntriesAreEachNamed() {
         let text = """
             gateway: {url: "http://127.0.0.1:8000", admin_token: t}
@@ -63,6 +74,9 @@ import Testing
                 count: 3
               - prometheus: {url: "http://p:9090", username_env: U}
                 query: ""
+              - prometheus: http://admin:s3cret@p:9090
+                query: up
+                threshold: 1
             """
         do {
             _ = try GateLoader.parse(text, file: "gate.yaml")
@@ -72,9 +86,10 @@ import Testing
             for expected in ["metrics[0].prometheus: no Prometheus to ask", "metrics[1].prometheus: needs the Prometheus server's http(s):// URL",
                              "metrics[1].success_condition: write it as 'result OP NUMBER'", "metrics[2].comparison: one of <, <=, >, >=",
                              "metrics[2].count: several measurements need an interval", "metrics[3].prometheus: basic auth needs both",
-                             "metrics[3].query: an empty query"] {
+                             "metrics[3].query: an empty query", "metrics[4].prometheus: holds a credential"] {
                 #expect(all.contains(expected), "\(expected) in:\n\(all)")
             }
+            #expect(!all.contains("s3cret"), "a credential in a refused URL is not echoed")
         } catch {
             Issue.record("\(error)")
         }

@@ -159,6 +159,32 @@ import TransportHTTP
 }
 
 @Suite struct OperationsTests {
+    /// The migration guide's metrics (§13.1, §8): orders created and how long it took, charges
+    /// by outcome, and where the gateway sent each request, as Prometheus scrapes them.
+    @Test func theGuidesMetricsCountOrdersChargesAndWhereTheGatewaySentEachRequest() async throws {
+        try await TestStack.with(.memory) { t in
+            let (_, token) = try await t.customer("metrics")
+            #expect(try await t.order(token, items: [(1, 1)], key: "m-1").status == 201)
+            #expect(try await t.order(token, items: [(2, 1)], paymentMethod: "pm_card_chargeDeclined", key: "m-2").status == 402)
+            let orders = String(decoding: try await t.call("GET", "/metrics", base: t.url("order-service")).body, as: UTF8.self)
+            #expect(orders.contains(#"orders_created_total{service="order-service",status="success"} 1"#), "\(orders)")
+            #expect(orders.contains(#"orders_created_total{service="order-service",status="error"} 1"#))
+            for bound in ["0.1", "0.5", "1.0", "2.0", "5.0", "+Inf"] {
+                #expect(orders.contains(#"order_creation_duration_seconds_bucket{service="order-service",le="\#(bound)"}"#), "bucket \(bound)")
+            }
+            #expect(orders.contains(#"order_creation_duration_seconds_count{service="order-service"} 2"#))
+            let payments = String(decoding: try await t.call("GET", "/metrics", base: t.url("payment-service")).body, as: UTF8.self)
+            #expect(payments.contains(#"payments_total{service="payment-service",outcome="completed"} 1"#), "\(payments)")
+            #expect(payments.contains(#"payments_total{service="payment-service",outcome="declined"} 1"#))
+
+            #expect(try await t.call("PUT", "/admin/rollout", json: ["percent": 0], token: t.stack.adminToken).status == 200)
+            _ = try await t.call("GET", "/api/v1/products/1")
+            let gateway = String(decoding: try await t.call("GET", "/metrics").body, as: UTF8.self)
+            #expect(gateway.contains(#"gateway_requests_total{service="api-gateway",prefix="/api/v1/orders",target_service="order-service"} 2"#), "\(gateway)")
+            #expect(gateway.contains(#"gateway_requests_total{service="api-gateway",prefix="/api/v1/products",target_service="monolith"} 1"#))
+        }
+    }
+
     @Test func everyServiceAnswersHealthReadyAndMetrics() async throws {
         try await TestStack.with(.memory) { t in
             _ = try await t.call("GET", "/api/v1/products/1")

@@ -5,8 +5,12 @@ import Testing
 /// Runs the built `tollgate` binary and returns its exit status, standard output and error;
 /// waits off the cooperative pool (the services under test answer on it). A run still going
 /// after `limit` seconds is killed: a hung command fails its test instead of the whole suite.
-func runTollgate(_ arguments: [String], limit: Double = 300) async throws -> (status: Int32, out: String, err: String) {
-    let child = try ChildProcess(tollgateBinary.path, arguments, directory: packageRoot.path)
+/// `environment` is added to the test process's own.
+func runTollgate(_ arguments: [String], environment: [String: String] = [:], limit: Double = 300) async throws -> (status: Int32, out: String, err: String) {
+    let child = environment.isEmpty
+        ? try ChildProcess(tollgateBinary.path, arguments, directory: packageRoot.path)
+        : try ChildProcess("/usr/bin/env", environment.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" } + [tollgateBinary.path] + arguments,
+                           directory: packageRoot.path)
     let watchdog = Task {
         try await Task.sleep(for: .seconds(limit))
         child.send(SIGKILL)

@@ -19,6 +19,15 @@ public struct GatewayRoutes: Sendable {
          ("/api/v1/orders", orders)]
     }
 
+    /// The name of the service behind a prefix of `table`, as the gateway's metrics label it.
+    static func serviceName(prefix: String) -> String {
+        switch prefix {
+        case "/api/v1/users": return "user-service"
+        case "/api/v1/orders": return "order-service"
+        default: return "catalog-service"
+        }
+    }
+
     /// The public operations of the user service; `GET /api/v1/users/:id` is service-to-service.
     static let publicUserPaths: Set<String> = ["register", "login", "profile", "addresses"]
 
@@ -113,7 +122,7 @@ public struct Gateway: Sendable {
         let router = makeServiceRouter(name: "api-gateway", metrics: metrics, options: options, proxiedPrefixes: routes.table.map(\.prefix), readiness: Dictionary(uniqueKeysWithValues: Set(upstreams).map { base in
             (base, { @Sendable in ((try? await pool.send(HTTPClientRequest(url: base + "/health", timeout: 2)))?.status == 200) })
         }))
-        router.add(middleware: ProxyMiddleware(gateway: self))
+        router.add(middleware: ProxyMiddleware(gateway: self, metrics: metrics))
         router.get("/admin/rollout") { _, _ in try JSON.response(await view()) }
         router.put("/admin/rollout") { request, _ in
             _ = try signer.claims(request.header("Authorization"), requiring: [Role.admin])
@@ -176,13 +185,16 @@ public struct Gateway: Sendable {
     static let hopByHop: Set<String> = ["connection", "keep-alive", "proxy-connection", "transfer-encoding", "te", "trailer", "upgrade", "host", "content-length", "expect"]
 
     /// Forwards `request` to `path` (the normalized path it was routed by) on the upstream.
-    func forward(_ request: Request, path: String, context: ServiceContext, prefix: String, base: String) async throws -> Response {
+    /// `routed` is told where the request goes: `monolith` or the service's name.
+    func forward(_ request: Request, path: String, context: ServiceContext, prefix: String, base: String,
+                 routed: (String) -> Void = { _ in }) async throws -> Response {
         let percent = await rollout.percent
         var target = base, side = "services"
         if let legacy, percent < 100, RolloutState.bucket(Self.stickyKey(request, remoteAddress: context.remoteAddress)) >= percent {
             target = legacy
             side = "legacy"
         }
+        routed(side == "legacy" ? "monolith" : GatewayRoutes.serviceName(prefix: prefix))
         let body = try await request.body.collect(upTo: 8 * 1024 * 1024)
         var headers: [(name: String, value: String)] = request.headers.compactMap { field in
             Self.hopByHop.contains(field.name.canonicalName) || field.name.canonicalName == "x-correlation-id" ? nil : (field.name.rawName, field.value)
@@ -210,6 +222,11 @@ public struct Gateway: Sendable {
 /// Sends every `/api/…` request upstream; everything else (health, metrics, admin) stays here.
 struct ProxyMiddleware: RouterMiddleware {
     let gateway: Gateway
+    /// Counts requests by API prefix and where they were sent (`gateway_requests_total{prefix,
+    /// target_service}`), as the guide's rollback step looks for `target_service=monolith`.
+    let metrics: MetricsRegistry
+    static let routed = MetricName(metricName: "gateway_requests", unitName: "total",
+                                             helpText: "API requests the gateway sent on, by API prefix and target service (monolith or the new service).")
 
     func handle(_ request: Request, context: ServiceContext, next: (Request, ServiceContext) async throws -> Response) async throws -> Response {
         guard let path = GatewayPath.normalize(request.uri.path) else {
@@ -223,6 +240,8 @@ struct ProxyMiddleware: RouterMiddleware {
         guard let (prefix, base) = gateway.routes.upstream(for: path) else {
             throw APIError(.notFound, "not_found", "no service serves \(path)")
         }
-        return try await gateway.forward(request, path: path, context: context, prefix: prefix, base: base)
+        return try await gateway.forward(request, path: path, context: context, prefix: prefix, base: base) { target in
+            metrics.counter(Self.routed, labels: [("prefix", prefix), ("target_service", target)]).increment()
+        }
     }
 }

@@ -57,6 +57,12 @@ public struct OrderService: Sendable {
         let router = makeServiceRouter(name: "order-service", metrics: metrics, options: options, readiness: [
             "database": { await store.isReachable() }, "kafka": { await outbox.publisher.isReachable() },
         ])
+        // The guide's order metrics (§13.1): created orders by success or error, and how long creating one took.
+        router.add(middleware: OperationMetrics(method: .post, path: "/api/v1/orders", registry: metrics,
+                                                counter: MetricName(metricName: "orders_created", unitName: "total", helpText: "Orders created, by outcome."),
+                                                histogram: (MetricName(metricName: "order_creation_duration", unitName: "seconds", helpText: "Order creation duration."),
+                                                            [0.1, 0.5, 1, 2, 5]),
+                                                outcome: { (200..<300).contains($0) ? "success" : "error" }))
         addRoutes(to: router, options: options)
         return router
     }

@@ -42,8 +42,22 @@ public struct PaymentService: Sendable {
         let router = makeServiceRouter(name: "payment-service", metrics: metrics, options: options, readiness: [
             "database": { await store.isReachable() }, "kafka": { await outbox.publisher.isReachable() },
         ])
+        // Charges by outcome: completed, declined by the card, failed (the provider did not answer), rejected (bad input).
+        router.add(middleware: OperationMetrics(method: .post, path: "/api/v1/payments/process", registry: metrics,
+                                                counter: MetricName(metricName: "payments", unitName: "total", helpText: "Payments processed, by outcome."),
+                                                histogram: nil, label: "outcome", outcome: Self.outcome(status:)))
         addRoutes(to: router, options: options)
         return router
+    }
+
+    /// The `outcome` label of a charge answered with `status`.
+    static func outcome(status: Int) -> String {
+        switch status {
+        case 200..<300: return "completed"
+        case 402: return "declined"
+        case 500...: return "failed"
+        default: return "rejected"
+        }
     }
 
     /// The service's API on `router` (the monolith mounts every module's on its own).

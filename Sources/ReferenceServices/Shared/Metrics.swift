@@ -1,20 +1,22 @@
 import Foundation
 import HTTPTypes
 import Hummingbird
-import Synchronization
+import Prometheus
 
-/// Request counts and latency histograms by method, route and status, in Prometheus text format.
-/// Labels come from route patterns and a fixed method list, so clients cannot grow the
-/// number of series (and `/metrics`) by sending new paths or methods.
+/// A service's metrics in Prometheus text format, kept by swift-prometheus: request counts and
+/// latency histograms by method, route and status (`http_requests_total`,
+/// `http_request_duration_seconds`, and `http_errors_total` for 5xx answers, as the migration
+/// guide's rollback step queries them), and the service's own counters and histograms. Labels
+/// come from route patterns and a fixed method list, so clients cannot grow the number of
+/// series (and `/metrics`) by sending new paths or methods.
 public final class MetricsRegistry: Sendable {
-    private struct Key: Hashable { let method: String, route: String, status: Int }
-    private struct Series { var count = 0; var sum = 0.0; var buckets: [Int] }
-    /// Upper bounds in seconds.
-    static let bounds: [Double] = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10]
-    private let series = Mutex<[Key: Series]>([:])
+    private let registry = PrometheusCollectorRegistry()
     private let service: String
-    /// More exposition text appended to the request metrics (counters kept elsewhere).
+    /// More exposition text appended (counters kept elsewhere, e.g. the dual writer's).
     private let extra: @Sendable () -> String
+    /// Request latency buckets, in seconds.
+    static let bounds: [Double] = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10]
+    private static let buckets = bounds.map { Duration.nanoseconds(Int64(($0 * 1e9).rounded())) }
 
     public init(service: String, extra: @escaping @Sendable () -> String = { "" }) {
         self.service = service
@@ -22,43 +24,41 @@ public final class MetricsRegistry: Sendable {
     }
 
     func record(method: String, route: String, status: Int, seconds: Double) {
-        let key = Key(method: Self.standardMethods.contains(method) ? method : "OTHER", route: route, status: status)
-        series.withLock { series in
-            var entry = series[key] ?? Series(buckets: Array(repeating: 0, count: Self.bounds.count))
-            entry.count += 1
-            entry.sum += seconds
-            for (i, bound) in Self.bounds.enumerated() where seconds <= bound { entry.buckets[i] += 1 }
-            series[key] = entry
-        }
+        let labels = [("service", service), ("method", Self.standardMethods.contains(method) ? method : "OTHER"), ("route", route), ("status", String(status))]
+        registry.makeCounter(descriptor: Self.requests.descriptor, labels: labels).increment()
+        registry.makeDurationHistogram(descriptor: Self.duration.descriptor, labels: labels, buckets: Self.buckets)
+            .recordNanoseconds(Int64((max(0, seconds) * 1e9).rounded()))
+        if status >= 500 { registry.makeCounter(descriptor: Self.errors.descriptor, labels: labels).increment() }
+    }
+
+    /// A counter of this service's own (`name` ending in `_total`), by `labels`.
+    func counter(_ name: MetricName, labels: [(String, String)] = []) -> Counter {
+        registry.makeCounter(descriptor: name.descriptor, labels: [("service", service)] + labels)
+    }
+
+    /// A histogram of this service's own, in seconds, with the given upper bounds.
+    func histogram(_ name: MetricName, buckets: [Double], labels: [(String, String)] = []) -> DurationHistogram {
+        registry.makeDurationHistogram(descriptor: name.descriptor, labels: [("service", service)] + labels,
+                                       buckets: buckets.map { Duration.nanoseconds(Int64(($0 * 1e9).rounded())) })
     }
 
     /// The Prometheus exposition text.
-    public func render() -> String {
-        let snapshot = series.withLock { series in
-            series.sorted { ($0.key.route, $0.key.method, $0.key.status) < ($1.key.route, $1.key.method, $1.key.status) }
-        }
-        var out = "# HELP http_requests_total Requests handled, by method, route and status.\n# TYPE http_requests_total counter\n"
-        for (key, value) in snapshot {
-            out += "http_requests_total{\(labels(key))} \(value.count)\n"
-        }
-        out += "# HELP http_request_duration_seconds Time to handle a request.\n# TYPE http_request_duration_seconds histogram\n"
-        for (key, value) in snapshot {
-            let l = labels(key)
-            for (i, bound) in Self.bounds.enumerated() {
-                out += "http_request_duration_seconds_bucket{\(l),le=\"\(bound)\"} \(value.buckets[i])\n"
-            }
-            out += "http_request_duration_seconds_bucket{\(l),le=\"+Inf\"} \(value.count)\n"
-            out += "http_request_duration_seconds_sum{\(l)} \(value.sum)\n"
-            out += "http_request_duration_seconds_count{\(l)} \(value.count)\n"
-        }
-        return out + extra()
-    }
+    public func render() -> String { registry.emitToString() + extra() }
 
     static let standardMethods: Set<String> = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
+    static let requests = MetricName(metricName: "http_requests", unitName: "total", helpText: "Requests handled, by method, route and status.")
+    static let errors = MetricName(metricName: "http_errors", unitName: "total", helpText: "Requests answered with a 5xx status, by method, route and status.")
+    static let duration = MetricName(metricName: "http_request_duration", unitName: "seconds", helpText: "Time to handle a request.")
+}
 
-    private func labels(_ key: Key) -> String {
-        "service=\"\(service)\",method=\"\(key.method)\",route=\"\(key.route)\",status=\"\(key.status)\""
-    }
+/// A metric's name (`metricName_unitName`) and help text; swift-prometheus' own descriptor is
+/// not `Sendable`, so it is made where it is used.
+struct MetricName: Sendable {
+    let metricName: String
+    let unitName: String
+    let helpText: String
+
+    var descriptor: MetricNameDescriptor { MetricNameDescriptor(metricName: metricName, unitName: unitName, helpText: helpText) }
 }
 
 /// Records every request in a `MetricsRegistry`, by its route pattern (not the raw path).
@@ -77,6 +77,44 @@ struct MetricsMiddleware: RouterMiddleware {
         func record(_ status: Int) {
             let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
             registry.record(method: request.method.rawValue, route: context.endpointPath ?? label(unmatched: request.uri.path), status: status, seconds: seconds)
+        }
+        do {
+            let response = try await next(request, context)
+            record(response.status.code)
+            return response
+        } catch let error as any HTTPResponseError {
+            record(error.status.code)
+            throw error
+        } catch {
+            record(500)
+            throw error
+        }
+    }
+}
+
+/// Counts one operation's outcomes and times it, as the migration guide instruments order
+/// creation (`orders_created_total{status}`, `order_creation_duration_seconds`): requests other
+/// than `method path` pass through untouched.
+struct OperationMetrics: RouterMiddleware {
+    let method: HTTPRequest.Method
+    let path: String
+    let registry: MetricsRegistry
+    let counter: MetricName
+    let histogram: (name: MetricName, buckets: [Double])?
+    /// The counter's label for the outcome (`status` as the guide names it for orders).
+    var label = "status"
+    /// The outcome of an answer with this HTTP status.
+    let outcome: @Sendable (Int) -> String
+
+    func handle(_ request: Request, context: ServiceContext, next: (Request, ServiceContext) async throws -> Response) async throws -> Response {
+        guard request.method == method, request.uri.path == path else { return try await next(request, context) }
+        let start = ContinuousClock.now
+        func record(_ status: Int) {
+            registry.counter(counter, labels: [(label, outcome(status))]).increment()
+            if let histogram {
+                let elapsed = ContinuousClock.now - start
+                registry.histogram(histogram.name, buckets: histogram.buckets).record(elapsed)
+            }
         }
         do {
             let response = try await next(request, context)

@@ -1,0 +1,223 @@
+import Foundation
+import ReferenceServices
+import TestSupport
+import Testing
+import TransportHTTP
+
+/// Debian's `prometheus` on a loopback port, scraping the given targets every second, its data
+/// and log in a temporary folder removed when it stops.
+final class PrometheusServer: Sendable {
+    /// `TOLLGATE_PROMETHEUS` (make test sets it), else Debian's binary when it is installed.
+    static let binary: String? = {
+        let path = ProcessInfo.processInfo.environment["TOLLGATE_PROMETHEUS"] ?? "/usr/bin/prometheus"
+        return FileManager.default.isExecutableFile(atPath: path) ? path : nil
+    }()
+
+    let url: String
+    private let process: ChildProcess
+    private let folder: URL
+    private let client = HTTPClientPool()
+
+    private init(url: String, process: ChildProcess, folder: URL) {
+        self.url = url
+        self.process = process
+        self.folder = folder
+    }
+
+    /// Starts Prometheus scraping `targets` (job name → host:port) and waits until it has
+    /// scraped every one of them at least once.
+    static func start(scraping targets: [String: String]) async throws -> PrometheusServer {
+        let binary = try #require(binary)
+        let folder = try temporaryFolder("prometheus")
+        var config = "global: {scrape_interval: 1s, evaluation_interval: 1s}\nscrape_configs:\n"
+        for (job, address) in targets.sorted(by: { $0.key < $1.key }) {
+            config += "  - {job_name: \"\(job)\", static_configs: [{targets: [\"\(address)\"]}]}\n"
+        }
+        try config.write(to: folder.appendingPathComponent("prometheus.yml"), atomically: true, encoding: .utf8)
+        let port = freePort()
+        let command = "exec '\(binary)' --config.file=prometheus.yml --storage.tsdb.path=data --web.listen-address=127.0.0.1:\(port) 2> prometheus.log"
+        let process = try ChildProcess("/bin/sh", ["-c", command], directory: folder.path, captureOutput: false, captureError: false)
+        let server = PrometheusServer(url: "http://127.0.0.1:\(port)", process: process, folder: folder)
+        let scraped = await eventually(timeout: 60) { (try? await server.value("count(up == 1)")) == Double(targets.count) }
+        guard scraped else {
+            let log = (try? String(contentsOf: folder.appendingPathComponent("prometheus.log"), encoding: .utf8)) ?? ""
+            await server.stop()
+            throw ChildProcess.SpawnError(description: "Prometheus did not scrape its \(targets.count) targets within 60 s; its log ends:\n\(log.suffix(3000))")
+        }
+        return server
+    }
+
+    /// The value of an instant query with exactly one series.
+    func value(_ query: String) async throws -> Double? {
+        let unreserved = CharacterSet(charactersIn: "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~")
+        let response = try await client.send(HTTPClientRequest(url: url + "/api/v1/query?query=" + (query.addingPercentEncoding(withAllowedCharacters: unreserved) ?? ""),
+                                                               timeout: 5))
+        let object = try JSONSerialization.jsonObject(with: Data(response.body)) as? [String: Any]
+        let series = (object?["data"] as? [String: Any])?["result"] as? [[String: Any]] ?? []
+        guard series.count == 1, let text = (series[0]["value"] as? [Any])?.last as? String else { return nil }
+        return Double(text)
+    }
+
+    func stop() async {
+        process.send(SIGTERM)
+        _ = await process.ended()
+        try? FileManager.default.removeItem(at: folder)
+    }
+}
+
+/// A stack and a Prometheus scraping all its services.
+func withPrometheus(_ configure: (inout StackConfiguration) -> Void, _ body: (ServiceStack, PrometheusServer) async throws -> Void) async throws {
+    try await withStack(configure) { stack in
+        var targets: [String: String] = [:]
+        for service in stack.services { targets[service.name] = service.url.replacingOccurrences(of: "http://", with: "") }
+        let prometheus = try await PrometheusServer.start(scraping: targets)
+        do { try await body(stack, prometheus) } catch {
+            await prometheus.stop()
+            throw error
+        }
+        await prometheus.stop()
+    }
+}
+
+/// `tollgate gate` whose triggers are PromQL queries answered by a real Prometheus scraping the
+/// reference services, as Argo Rollouts' analyses are.
+@Suite(.serialized, .enabled(if: PrometheusServer.binary != nil, "needs Debian's prometheus: make test installs it"))
+struct PrometheusGateTests {
+    /// A gate for `stack` with the triggers of `loadprofiles/gate-prometheus.yaml` (its
+    /// `metrics:` section as shipped; the order p95 limit `p95Limit` seconds), `extra` entries
+    /// after them, and a stage of checkouts (every iteration places an order).
+    static func gateFile(_ stack: ServiceStack, _ prometheus: PrometheusServer, in folder: URL, p95Limit: String = "0.5", extra: String = "") throws -> String {
+        let profile = folder.appendingPathComponent("checkouts.yaml")
+        try GateCommandTests.checkouts.write(to: profile, atomically: true, encoding: .utf8)
+        let shipped = try String(contentsOf: packageRoot.appendingPathComponent("loadprofiles/gate-prometheus.yaml"), encoding: .utf8)
+        let metrics = try #require(shipped.range(of: "\nmetrics:\n")).lowerBound
+        let triggers = String(shipped[metrics...]).replacingOccurrences(of: "    threshold: 0.5\n", with: "    threshold: \(p95Limit)\n")
+        let yaml = """
+            name: prometheus-gate
+            gateway: {url: "\(stack.gatewayURL)", admin_token: "\(stack.adminToken)"}
+            stages: {25: "\(profile.path)"}
+            slos: []
+            prometheus: \(prometheus.url)
+            """ + triggers + extra
+        let file = folder.appendingPathComponent("gate.yaml")
+        try yaml.write(to: file, atomically: true, encoding: .utf8)
+        return file.path
+    }
+
+    static func trigger(_ json: [String: Any], _ name: String) -> [String: Any] {
+        GateCommandTests.trigger(json, name) ?? [:]
+    }
+
+    @Test func aHealthyStackProceedsOnItsPromQLTriggers() async throws {
+        let folder = try temporaryFolder("prom-healthy")
+        defer { try? FileManager.default.removeItem(at: folder) }
+        try await withPrometheus({ c in c.seedProducts = 300; c.rolloutPercent = 10 }) { stack, prometheus in
+            // The p95 limit relaxed: this test is about a healthy verdict, and shares the machine with the other suites.
+            let result = try await GateCommandTests.gate(try Self.gateFile(stack, prometheus, in: folder, p95Limit: "60"), folder, duration: "6s")
+            #expect(result.status == 0, "\(result.out)\(result.err)")
+            let queries = try #require(result.json["queries"] as? [[String: Any]])
+            #expect(queries.map { $0["name"] as? String } == ["error rate", "order p95", "payment provider failures", "traffic split"])
+            let p95 = try #require(queries.first { $0["name"] as? String == "order p95" })
+            #expect((p95["measurements"] as? [[String: Any]])?.count == 3, "three measurements during the load: \(p95)")
+            #expect((p95["sent"] as? String)?.contains("[6s]") == true, "${window} is the stage's load duration: \(p95)")
+            #expect(result.err.contains("order p95: 3 measurements 5s apart do not fit in the 6s load; taken 2.0s apart"), "\(result.err)")
+            let split = Self.trigger(result.json, "traffic split")
+            #expect(split["breached"] as? Bool == false && split["inconclusive"] == nil, "the gateway sends the stage's share to the new services: \(split)")
+            let payments = Self.trigger(result.json, "payment provider failures")
+            #expect(payments["breached"] as? Bool == false && payments["inconclusive"] == nil, "\(payments)")
+            #expect((payments["evidence"] as? String)?.contains("route=\"/v1/payment_intents\"") == true, "the query as sent is the evidence: \(payments)")
+        }
+    }
+
+    @Test func aProviderFailing3PercentOfChargesRollsBack() async throws {
+        let folder = try temporaryFolder("prom-failing")
+        defer { try? FileManager.default.removeItem(at: folder) }
+        try await withPrometheus({ c in
+            c.seedProducts = 300; c.rolloutPercent = 10; c.providerFaults = ProviderFaults(latencyMs: 0, failureRate: 0.03)
+        }) { stack, prometheus in
+            let result = try await GateCommandTests.gate(try Self.gateFile(stack, prometheus, in: folder), folder, duration: "6s")
+            #expect(result.status == 5, "\(result.out)\(result.err)")
+            #expect((result.json["verdict"] as? [String: Any])?["action"] as? String == "rollback")
+            let payments = Self.trigger(result.json, "payment provider failures")
+            #expect(payments["breached"] as? Bool == true && (payments["value"] as? Double ?? 0) > 0.001, "\(payments)")
+        }
+    }
+
+    @Test func aSlowProviderReducesOnTheOrderRoutesP95() async throws {
+        let folder = try temporaryFolder("prom-slow")
+        defer { try? FileManager.default.removeItem(at: folder) }
+        try await withPrometheus({ c in
+            c.seedProducts = 300; c.rolloutPercent = 10; c.providerFaults = ProviderFaults(latencyMs: 700, failureRate: 0)
+        }) { stack, prometheus in
+            let result = try await GateCommandTests.gate(try Self.gateFile(stack, prometheus, in: folder), folder, duration: "6s")
+            #expect(result.status == 3, "\(result.out)\(result.err)")
+            #expect((result.json["verdict"] as? [String: Any])?["action"] as? String == "reduce")
+            let p95 = Self.trigger(result.json, "order p95")
+            #expect(p95["breached"] as? Bool == true && (p95["value"] as? Double ?? 0) > 0.5, "\(p95)")
+        }
+    }
+
+    @Test func aQueryWithNoDataPausesAndSaysSo() async throws {
+        let folder = try temporaryFolder("prom-nodata")
+        defer { try? FileManager.default.removeItem(at: folder) }
+        try await withPrometheus({ c in c.seedProducts = 300; c.rolloutPercent = 10 }) { stack, prometheus in
+            let missing = """
+                  - name: checkout errors
+                    query: sum(rate(checkout_errors_total[${window}]))
+                    threshold: 0
+                    action: rollback
+
+                """
+            let result = try await GateCommandTests.gate(try Self.gateFile(stack, prometheus, in: folder, p95Limit: "60", extra: missing), folder, duration: "6s")
+            #expect(result.status == 4, "pause: \(result.out)\(result.err)")
+            let trigger = Self.trigger(result.json, "checkout errors")
+            #expect((trigger["inconclusive"] as? String)?.contains("the query returned no series") == true, "\(trigger)")
+            #expect(result.out.contains("checkout errors"), "\(result.out)")
+        }
+    }
+
+    /// The credential is read from the variable the gate file names, sent, and never shown.
+    @Test func theBearerTokenIsSentAndNeverWritten() async throws {
+        let folder = try temporaryFolder("prom-token")
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let token = "tok-" + UUID().uuidString
+        let port = freePort()
+        let server = try ChildProcess("/usr/bin/python3", [packageRoot.appendingPathComponent("Tests/TollgateCLITests/Fixtures/guarded-prometheus.py").path, "\(port)", token],
+                                      captureOutput: false, captureError: false)
+        defer {
+            server.send(SIGTERM)
+            server.wait()
+        }
+        #expect(await eventually(timeout: 10) { acceptsConnections(port: port) }, "the guarded Prometheus listens")
+        try await withStack({ c in c.seedProducts = 300 }) { stack in
+            let profile = folder.appendingPathComponent("checkouts.yaml")
+            try GateCommandTests.checkouts(rate: 5).write(to: profile, atomically: true, encoding: .utf8)
+            let yaml = """
+                name: token-gate
+                gateway: {url: "\(stack.gatewayURL)", admin_token: "\(stack.adminToken)"}
+                stages: {25: "\(profile.path)"}
+                slos: []
+                prometheus: {url: "http://127.0.0.1:\(port)", bearer_token_env: GATE_PROM_TOKEN}
+                metrics:
+                  - {name: guarded, query: "sum(rate(http_requests_total[${window}]))", threshold: 0.01}
+                """
+            let file = folder.appendingPathComponent("gate.yaml")
+            try yaml.write(to: file, atomically: true, encoding: .utf8)
+            let report = folder.appendingPathComponent("gate.json")
+            let arguments = ["gate", file.path, "--stage", "25", "--duration", "2s", "--json", report.path,
+                             "--html", folder.appendingPathComponent("gate.html").path, "--junit", folder.appendingPathComponent("gate.xml").path]
+            let denied = try await runTollgate(arguments)
+            #expect(denied.status == 4, "without the token Prometheus answers 401: inconclusive, pause: \(denied.out)\(denied.err)")
+            #expect(denied.out.contains("answered 401: check the credential the gate file names"), "\(denied.out)")
+
+            let result = try await runTollgate(arguments, environment: ["GATE_PROM_TOKEN": token])
+            #expect(result.status == 0, "\(result.out)\(result.err)")
+            #expect(result.out.contains("guarded at"), "\(result.out)")
+            for name in ["gate.json", "gate.html", "gate.xml"] {
+                let written = try String(contentsOf: folder.appendingPathComponent(name), encoding: .utf8)
+                #expect(!written.contains(token), "\(name) holds the token")
+            }
+            #expect(!result.out.contains(token) && !result.err.contains(token))
+        }
+    }
+}
