@@ -4,6 +4,7 @@ import FoundationNetworking
 #endif
 import TestSupport
 import Testing
+import TransportHTTP
 
 @Suite struct ServicesCommandTests {
     /// `tollgate services up` with every port chosen by the system when it binds (a port picked
@@ -35,6 +36,29 @@ import Testing
         process.send(SIGINT)
         let ended = await process.ended()
         #expect(ended.code == 0 && !ended.signalled, "ended with \(ended)")
+    }
+
+    @Test(.enabled(if: PrometheusServer.binary != nil, "needs Debian's prometheus: make test installs it"))
+    func prometheusScrapesEveryServiceAndStopsWithThem() async throws {
+        let port = freePort()
+        let (process, banner, _) = try await servicesUp(["--prometheus", "--prometheus-port", "\(port)"])
+        #expect(banner.contains("prometheus         http://127.0.0.1:\(port) (scraping every service every 5 s)"), "\(banner)")
+        let client = HTTPClientPool()
+        let scraped = await eventually(timeout: 30) {
+            let answer = try? await client.send(HTTPClientRequest(url: "http://127.0.0.1:\(port)/api/v1/query?query=count(up%3D%3D1)", timeout: 5))
+            return String(decoding: answer?.body ?? [], as: UTF8.self).contains(#""7"]"#)
+        }
+        #expect(scraped, "the six services and the monolith are up in Prometheus")
+        process.send(SIGINT)
+        let ended = await process.ended()
+        #expect(ended.code == 0 && !ended.signalled, "ended with \(ended)")
+        #expect(!acceptsConnections(port: port), "Prometheus stopped with the services")
+    }
+
+    @Test func prometheusWithoutTheBinarySaysHowToInstallIt() async throws {
+        let result = try await runTollgate(["services", "up", "--prometheus"], environment: ["PATH": "/nonexistent"])
+        #expect(result.status == 2)
+        #expect(result.err.contains("apt-get install --no-install-recommends prometheus"), "\(result.err)")
     }
 
     @Test func badFlagsAreRejectedBeforeAnythingStarts() async throws {

@@ -31,6 +31,8 @@ struct ServicesUpCommand: AsyncParsableCommand {
     @Flag(help: "Serve POST /_pact/provider-states on each service, for tollgate verify (never on by default).") var providerStates = false
     @Option(name: .customLong("break"), help: ArgumentHelp("Break a service on purpose (repeatable): \(Breakage.forms).")) var breaks: [String] = []
     @Option(help: "Seconds in-flight requests get to finish after SIGINT/SIGTERM before they are cancelled.") var shutdownTimeout = 5.0
+    @Flag(help: "Also start Debian's prometheus on 127.0.0.1, scraping every service every 5 s (for PromQL gate triggers).") var prometheus = false
+    @Option(help: "The port of the Prometheus --prometheus starts.") var prometheusPort = 9090
 
     func validate() throws {
         var problems: [String] = []
@@ -43,6 +45,7 @@ struct ServicesUpCommand: AsyncParsableCommand {
         if kafkaPort != nil && (kafkaBrokers ?? env("KAFKA_BROKERS")) != nil { problems.append("--kafka-port applies to the embedded broker only, not with --kafka-brokers") }
         for spec in breaks where Breakage(spec: spec) == nil { problems.append("--break '\(spec)' is not one of \(Breakage.forms)") }
         if !(0...300).contains(shutdownTimeout) { problems.append("--shutdown-timeout must be between 0 and 300 seconds") }
+        if !(1...65535).contains(prometheusPort) { problems.append("--prometheus-port must be 1-65535") }
         if !problems.isEmpty { throw ValidationError(problems.joined(separator: "\n")) }
     }
 
@@ -72,17 +75,33 @@ struct ServicesUpCommand: AsyncParsableCommand {
         c.rolloutPercent = rolloutPercent
         c.providerFaults = ProviderFaults(latencyMs: providerLatencyMs, failureRate: providerFailureRate)
         c.providerURL = paymentProviderURL
+        let prometheusBinary = LocalPrometheus.binary()
+        if prometheus, prometheusBinary == nil {
+            FileHandle.standardError.write(Data("tollgate services up: error: --prometheus needs the prometheus binary on the PATH: apt-get install --no-install-recommends prometheus (Debian), or leave --prometheus out\n".utf8))
+            throw ExitCode(ExitStatus.error)
+        }
         print("Starting the reference services…")
         let stack: ServiceStack
         do { stack = try await ServiceStack.start(c) } catch {
             FileHandle.standardError.write(Data("tollgate services up: error: \(error)\n".utf8))
             throw ExitCode(ExitStatus.error)
         }
+        var scraper: LocalPrometheus?
+        if prometheus, let prometheusBinary {
+            var targets = stack.services.map { (job: $0.name, address: $0.url.replacingOccurrences(of: "http://", with: "")) }
+            if let monolith = stack.monolith { targets.append((job: "monolith", address: monolith.url.replacingOccurrences(of: "http://", with: ""))) }
+            do { scraper = try await LocalPrometheus.start(binary: prometheusBinary, port: prometheusPort, targets: targets) } catch {
+                FileHandle.standardError.write(Data("tollgate services up: error: \(error)\n".utf8))
+                await stack.stop(within: 1)
+                throw ExitCode(ExitStatus.error)
+            }
+        }
         for service in stack.services { print("  \(service.name.padding(toLength: 18, withPad: " ", startingAt: 0)) \(service.url)") }
         if let monolith = stack.monolith {
             print("  \("monolith".padding(toLength: 18, withPad: " ", startingAt: 0)) \(monolith.url) (legacy; the services dual-write into it)")
         }
         print("  \("kafka".padding(toLength: 18, withPad: " ", startingAt: 0)) \(stack.kafkaBootstrap)\(c.kafkaBrokers == nil ? " (embedded)" : "")")
+        if let scraper { print("  \("prometheus".padding(toLength: 18, withPad: " ", startingAt: 0)) \(scraper.url) (scraping every service every 5 s)") }
         print("  \("storage".padding(toLength: 18, withPad: " ", startingAt: 0)) \(c.databaseURL == nil ? "in memory" : "PostgreSQL, one database per service (the monolith: database monolith)")")
         print("JWT secret: \(givenSecret == nil ? "random for this run (set JWT_SECRET to choose one)" : "as given")")
         print("Admin: \(c.adminEmail) / \(c.adminPassword)\(givenPassword == nil ? "   (random for this run; set TOLLGATE_ADMIN_PASSWORD to choose one)" : "")")
@@ -98,8 +117,10 @@ struct ServicesUpCommand: AsyncParsableCommand {
         print("     tollgate load loadprofiles/smoke.yaml --target \(stack.gatewayURL)")
         print("     tollgate gate loadprofiles/gate.yaml --stage 25 --duration 20s --kafka-brokers \(stack.kafkaBootstrap)"
               + (c.providerStates ? "" : "   (its contracts need --provider-states here)"))
+        if let scraper { print("     PROMETHEUS_URL=\(scraper.url) tollgate gate loadprofiles/gate-prometheus.yaml --stage 25 --duration 20s") }
         await waitForShutdownSignal()
         print("Stopping (at most \(formatSeconds(shutdownTimeout)); a second Ctrl-C exits at once)…")
+        await scraper?.stop()
         let timeout = shutdownTimeout
         if !(await stopWithin(timeout + 1) { await stack.stop(within: timeout) }) {
             print("Stopped waiting for in-flight requests after \(formatSeconds(timeout)).")
