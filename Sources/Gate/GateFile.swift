@@ -1,3 +1,4 @@
+import ContractCore
 import Foundation
 import LoadEngine
 import SLO
@@ -58,10 +59,19 @@ public struct GateFile: Sendable {
         public var action: RolloutAction
     }
 
+    /// How the stage's percentage is set and read back.
+    public enum Rollout: Sendable {
+        /// The bundled gateway's `/admin/rollout` (with its lease).
+        case gateway
+        case http(HTTPRollout.Spec)
+        case command(CommandRollout.Spec)
+    }
+
     public var name: String
     public var description: String
     public var source: String
     public var gateway: Gateway
+    public var rollout: Rollout
     public var kafkaBrokers: String?
     public var contracts: Contracts?
     public var flows: [String]
@@ -83,7 +93,7 @@ public struct GateFile: Sendable {
 /// Reads gate files, listing every problem with its file, line and field.
 public enum GateLoader {
     static let topFields: Set<String> = ["name", "description", "gateway", "kafka_brokers", "contracts", "flows", "flow_iterations", "stages",
-                                         "consistency", "metrics", "prometheus", "slos", "inconsistency_threshold", "recheck_after", "rechecks"]
+                                         "consistency", "metrics", "prometheus", "rollout", "slos", "inconsistency_threshold", "recheck_after", "rechecks"]
 
     public static func load(file: String, environment: [String: String] = ProcessInfo.processInfo.environment) throws -> GateFile {
         try parse(try NodeReader.readText(file), file: file, environment: environment)
@@ -115,6 +125,7 @@ public enum GateLoader {
             reader.problem(root, "gateway", "missing: the gateway's url (and admin credentials) are needed to move the rollout")
         }
         let brokers = reader.string(values["kafka_brokers"], "kafka_brokers").flatMap { $0.isEmpty ? nil : $0 }
+        let rollout = values["rollout"].map { reader.rollout($0, "rollout") } ?? .gateway
 
         var contracts: GateFile.Contracts?
         if let entries = reader.mapping(values["contracts"], "contracts", allowed: ["pacts", "providers"]) {
@@ -235,7 +246,7 @@ public enum GateLoader {
         let objectives = written ?? Objective.rolloutDefaults
         let threshold = reader.number(values["inconsistency_threshold"], "inconsistency_threshold", in: 0...100) ?? 0.01
         guard reader.problems.isEmpty, let gateway else { throw ProfileError(problems: reader.problems) }
-        return GateFile(name: name, description: description, source: file, gateway: gateway, kafkaBrokers: brokers, contracts: contracts,
+        return GateFile(name: name, description: description, source: file, gateway: gateway, rollout: rollout, kafkaBrokers: brokers, contracts: contracts,
                         flows: flows, flowIterations: iterations, stages: stages, consistency: checks, metrics: metrics, queries: queries, objectives: objectives,
                         objectivesAreDefaults: written == nil, inconsistencyThreshold: threshold)
     }
@@ -327,5 +338,93 @@ extension NodeReader {
         return QueryCheck(name: string(fields["name"], here + ".name") ?? "query \(index + 1)", prometheus: server.url, query: query, comparison: comparison,
                           threshold: threshold, interval: interval, count: count, failureLimit: failureLimit, inconclusiveLimit: inconclusiveLimit,
                           action: action, credentials: server.credentials)
+    }
+}
+
+extension NodeReader {
+    /// `rollout: {kind: tollgate-gateway | http | command, …}`.
+    mutating func rollout(_ node: Node, _ field: String) -> GateFile.Rollout {
+        guard let entries = mapping(node, field, allowed: ["kind", "set", "get", "scale", "timeout"]) else { return .gateway }
+        let fields = Dictionary(entries.map { ($0.key, $0.value) }, uniquingKeysWith: { a, _ in a })
+        let kind = string(fields["kind"], field + ".kind") ?? "tollgate-gateway"
+        let scale = number(fields["scale"], field + ".scale", in: 1e-6...1e9) ?? 1
+        switch kind {
+        case "tollgate-gateway":
+            for extra in ["set", "get", "scale", "timeout"] where fields[extra] != nil {
+                problem(fields[extra], "\(field).\(extra)", "the bundled gateway is moved through its own API: \(extra) is for kind http or command")
+            }
+            return .gateway
+        case "http":
+            let set = mapping(fields["set"], field + ".set", allowed: ["method", "url", "headers", "body"]).map { Dictionary($0.map { ($0.key, $0.value) }, uniquingKeysWith: { a, _ in a }) }
+            let get = mapping(fields["get"], field + ".get", allowed: ["url", "headers", "path"]).map { Dictionary($0.map { ($0.key, $0.value) }, uniquingKeysWith: { a, _ in a }) }
+            if set == nil { problem(fields["set"] ?? node, field + ".set", "missing: the request that sets the percentage (method, url, headers, body with ${percent})") }
+            if get == nil { problem(fields["get"] ?? node, field + ".get", "missing: the request that reads the percentage back (url, headers, path): the gate checks it and restores it") }
+            let method = set.flatMap { string($0["method"], field + ".set.method") }?.uppercased() ?? "PUT"
+            if !["PUT", "PATCH", "POST"].contains(method) { problem(set?["method"], field + ".set.method", "PUT, PATCH or POST") }
+            let setURL = set.flatMap { rolloutURL($0["url"], field + ".set.url") } ?? ""
+            let getURL = get.flatMap { rolloutURL($0["url"], field + ".get.url") } ?? ""
+            let pathText = get.flatMap { string($0["path"], field + ".get.path") } ?? ""
+            var path: PathExpression?
+            if get != nil {
+                do { path = try PathExpression(pathText) } catch { problem(get?["path"] ?? node, field + ".get.path", "a JSON path to the current value, e.g. $.percentage: \(error)") }
+            }
+            let body = set.flatMap { string($0["body"], field + ".set.body") } ?? ""
+            let setHeaders = plainHeaders(set?["headers"], field + ".set.headers")
+            let getHeaders = plainHeaders(get?["headers"], field + ".get.headers")
+            guard let path, set != nil, !setURL.isEmpty, !getURL.isEmpty else { return .gateway }
+            return .http(HTTPRollout.Spec(setMethod: method, setURL: setURL, setHeaders: setHeaders, setBody: body, getURL: getURL, getHeaders: getHeaders,
+                                          getPath: path, scale: scale))
+        case "command":
+            let set = arguments(fields["set"], field + ".set")
+            let get = arguments(fields["get"], field + ".get")
+            if fields["set"] == nil { problem(node, field + ".set", "missing: the command that sets the percentage, an argument list with ${percent}") }
+            if fields["get"] == nil { problem(node, field + ".get", "missing: the command that prints the current percentage: the gate checks it and restores it") }
+            let timeout = fields["timeout"].flatMap { duration($0, field + ".timeout") } ?? 30
+            if timeout < 1 || timeout > 600 { problem(fields["timeout"], field + ".timeout", "between 1s and 10m") }
+            guard let set, let get else { return .gateway }
+            return .command(CommandRollout.Spec(set: set, get: get, timeout: timeout, scale: scale))
+        default:
+            problem(fields["kind"], field + ".kind", "one of tollgate-gateway, http, command")
+            return .gateway
+        }
+    }
+
+    private mutating func rolloutURL(_ node: Node?, _ field: String) -> String? {
+        guard let url = string(node, field) else {
+            if node == nil { problem(nil, field, "missing: an http(s):// URL") }
+            return nil
+        }
+        guard url.hasPrefix("http://") || url.hasPrefix("https://"), URL(string: url.replacingOccurrences(of: "${percent}", with: "0"))?.host != nil else {
+            problem(node, field, "needs an http(s):// URL")
+            return nil
+        }
+        return url
+    }
+
+    /// Header names and values as written (`${percent}` filled when sent).
+    private mutating func plainHeaders(_ node: Node?, _ field: String) -> [(name: String, value: String)] {
+        var headers: [(name: String, value: String)] = []
+        for (name, value) in mapping(node, field) ?? [] {
+            guard let text = string(value, "\(field).\(name)") else { continue }
+            if name.isEmpty || !name.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || "-_".contains($0)) }) {
+                problem(value, field, "'\(name)' is not a header name")
+            } else if text.unicodeScalars.contains(where: { $0 == "\r" || $0 == "\n" || $0 == "\0" }) {
+                problem(value, "\(field).\(name)", "a header value has no line breaks")
+            } else {
+                headers.append((name, text))
+            }
+        }
+        return headers
+    }
+
+    /// A command as an argument list (no shell): a YAML sequence of strings.
+    private mutating func arguments(_ node: Node?, _ field: String) -> [String]? {
+        guard let node, let items = sequence(node, field) else { return nil }
+        let list = items.enumerated().compactMap { string($0.element, "\(field)[\($0.offset)]") }
+        guard !list.isEmpty, list.count == items.count else {
+            if list.isEmpty { problem(node, field, "an empty command") }
+            return nil
+        }
+        return list
     }
 }

@@ -76,7 +76,7 @@ public final class GateRun: Sendable {
     /// `GateSetupError` when the gate cannot start (nothing is changed then); `GateStart.gate`
     /// tells how far it got, for the report.
     public static func start(file: String, options: GateOptions, metrics: any MetricSource = HTTPMetricSource(),
-                             rollout makeRollout: (GateFile) async throws -> (any RolloutControl, credential: String?) = GateRun.gatewayRollout)
+                             rollout makeRollout: (GateFile) async throws -> (any RolloutControl, credential: String?) = GateRun.rolloutControl)
         async throws(GateStartError) -> GateRun {
         let started = Date()
         let gate: GateFile, profile: LoadProfile, flows: [Flow]
@@ -113,8 +113,32 @@ public final class GateRun: Sendable {
         } catch {
             throw fail("\(error)")
         }
+        // The value read back must be the stage: a flag service that ignored the change (or a
+        // gateway someone else moved) is no stage to judge.
+        let readBack: Int
+        do { readBack = try await control.current() } catch {
+            try? await control.set(before)
+            await control.release()
+            throw GateStartError(message: "could not set the rollout: reading it back failed: \(error)", gate: gate, started: started, pauses: true)
+        }
+        guard readBack == options.stage else {
+            try? await control.set(before)
+            await control.release()
+            throw GateStartError(message: "could not set the rollout: it was set to \(options.stage) % but reads back \(readBack) %; put back at \(before) %",
+                                 gate: gate, started: started, pauses: true)
+        }
         return GateRun(file: file, options: options, gate: gate, profile: profile, flows: flows, brokers: brokers, rollout: control, metrics: metrics,
                        before: before, credential: credential, started: started)
+    }
+
+    /// What the gate file's `rollout:` names: the bundled gateway (logged in with its admin
+    /// credentials), a flag service or API over HTTP, or commands.
+    @Sendable public static func rolloutControl(_ gate: GateFile) async throws -> (any RolloutControl, credential: String?) {
+        switch gate.rollout {
+        case .gateway: return try await gatewayRollout(gate)
+        case .http(let spec): return (HTTPRollout(spec), gate.gateway.adminToken)
+        case .command(let spec): return (CommandRollout(spec), gate.gateway.adminToken)
+        }
     }
 
     /// The bundled gateway named by the gate file, logged in with its admin credentials.
@@ -381,7 +405,7 @@ public final class GateRun: Sendable {
 
     /// The report of a gate that stops before it has results (it could not start, or a second
     /// signal ends it): verdict pause, marked aborted, why.
-    public static func stopReport(file: String, gate: GateFile?, stage: Int, started: Date, problem: String, aborted: String,
+    public static func stopReport(file: String, gate: GateFile?, stage: Int, started: Date, problem: String, aborted: String?,
                                   rollout: GateReport.Rollout) -> GateReport {
         var parts = GateParts()
         parts.problems = [problem]
@@ -397,5 +421,15 @@ public struct GateStartError: Error, CustomStringConvertible {
     public let message: String
     public let gate: GateFile?
     public let started: Date
+    /// The gate ran as far as setting the rollout, which did not take: its verdict is a pause
+    /// (exit 4), not "could not run".
+    public var pauses = false
     public var description: String { message }
+
+    public init(message: String, gate: GateFile?, started: Date, pauses: Bool = false) {
+        self.message = message
+        self.gate = gate
+        self.started = started
+        self.pauses = pauses
+    }
 }

@@ -13,7 +13,12 @@ import Testing
         let calls = Mutex<[String]>([])
         let percent = Mutex(10)
         let heldByAnother: Bool
-        init(heldByAnother: Bool = false) { self.heldByAnother = heldByAnother }
+        /// What the rollout reads back after a set, when it ignores the change (a flag service that did not take it).
+        let stuckAt: Int?
+        init(heldByAnother: Bool = false, stuckAt: Int? = nil) {
+            self.heldByAnother = heldByAnother
+            self.stuckAt = stuckAt
+        }
         func current() async throws -> Int { record("current"); return percent.withLock { $0 } }
         func acquire(holder: String) async throws {
             record("acquire")
@@ -21,7 +26,7 @@ import Testing
         }
         func renew() async -> Bool { true }
         func release() async { record("release") }
-        func set(_ percent: Int) async throws { record("set \(percent)"); self.percent.withLock { $0 = percent } }
+        func set(_ percent: Int) async throws { record("set \(percent)"); self.percent.withLock { $0 = stuckAt ?? percent } }
         func restoreNow(_ percent: Int) { record("restore \(percent)") }
         var renewEvery: Double { 60 }
         func record(_ call: String) { calls.withLock { $0.append(call) } }
@@ -70,7 +75,7 @@ import Testing
             let events = Mutex<[String]>([])
             let report = await run.run { event in events.withLock { $0.append("\(event)".prefix { $0 != "(" }.description) } }
             #expect(report.verdict.action == .proceed, "\(report.summaryText())")
-            #expect(rollout.log == ["current", "acquire", "set 25", "release"])
+            #expect(rollout.log == ["current", "acquire", "set 25", "current", "release"], "the stage is read back before the gate goes on")
             #expect(report.rollout.before == 10 && report.rollout.after == 25)
             #expect(events.withLock { $0 }.starts(with: ["started", "loadStarted"]))
         }
@@ -81,7 +86,7 @@ import Testing
             let rollout = RecordingRollout()
             let report = await (try Self.start(file, rollout, autoRollback: true)).run { _ in }
             #expect(report.verdict.action == .rollback && report.rollout.applied && report.rollout.after == 0, "\(report.summaryText())")
-            #expect(rollout.log == ["current", "acquire", "set 25", "set 0", "release"])
+            #expect(rollout.log == ["current", "acquire", "set 25", "current", "set 0", "release"])
         }
     }
 
@@ -92,8 +97,24 @@ import Testing
             run.abort("interrupted (test)")
             let report = await run.run { _ in }
             #expect(report.abortedBecause == "interrupted (test)" && report.rollout.after == 10)
-            #expect(rollout.log == ["current", "acquire", "set 25", "set 10", "release"])
+            #expect(rollout.log == ["current", "acquire", "set 25", "current", "set 10", "release"])
             #expect(report.load == nil, "nothing ran after the abort")
+        }
+    }
+
+    @Test func aRolloutThatDoesNotReadBackTheStagePausesAndIsPutBack() async throws {
+        try await Self.withGate(slos: "[\"error_rate<=1%\"]") { file in
+            let rollout = RecordingRollout(stuckAt: 10)
+            do {
+                _ = try await Self.start(file, rollout)
+                Issue.record("the gate went on with a rollout that reads back 10 %")
+            } catch let error as GateStartError {
+                #expect(error.pauses, "a pause, not 'could not run'")
+                #expect(error.message.contains("set to 25 % but reads back 10 %"), "\(error.message)")
+            } catch {
+                Issue.record("\(error)")
+            }
+            #expect(rollout.log == ["current", "acquire", "set 25", "current", "set 10", "release"])
         }
     }
 

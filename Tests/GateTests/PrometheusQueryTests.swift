@@ -156,3 +156,57 @@ import Testing
         #expect(basic.authorization(from: ["U": "u", "P": "p"]) == "Basic dTpw")
     }
 }
+
+/// The gate file's `rollout:` kinds, read.
+@Suite struct RolloutSectionTests {
+    static let header = """
+        gateway: {url: "http://127.0.0.1:8000"}
+        stages: {25: stage.yaml}
+
+        """
+
+    @Test func theKindsReadWithTheirRequestsAndCommands() throws {
+        let http = try GateLoader.parse(Self.header + """
+            rollout:
+              kind: http
+              scale: 1000
+              set:
+                method: patch
+                url: https://app.launchdarkly.com/api/v2/flags/default/new-services
+                headers: {Authorization: "${LD_API_TOKEN}", Content-Type: "application/json; domain-model=launchdarkly.semanticpatch"}
+                body: '{"instructions": [{"kind": "updateFallthroughVariationOrRollout", "rolloutWeights": {"on": ${percent}}}]}'
+              get:
+                url: https://app.launchdarkly.com/api/v2/flags/default/new-services
+                headers: {Authorization: "${LD_API_TOKEN}"}
+                path: $.environments.production.fallthrough.rollout.variations[0].weight
+            """, file: "gate.yaml", environment: ["LD_API_TOKEN": "api-123"])
+        guard case .http(let spec) = http.rollout else { Issue.record("not an http rollout"); return }
+        #expect(spec.setMethod == "PATCH" && spec.scale == 1000 && spec.setHeaders.first?.value == "api-123")
+        #expect(spec.getPath.description == "$.environments.production.fallthrough.rollout.variations[0].weight")
+
+        let command = try GateLoader.parse(Self.header + """
+            rollout: {kind: command, set: [kubectl, argo, rollouts, set, weight, storefront, "${percent}"], get: [sh, -c, "kubectl get rollout storefront -o jsonpath={.status.currentStepIndex}"], timeout: 45s}
+            """, file: "gate.yaml")
+        guard case .command(let spec) = command.rollout else { Issue.record("not a command rollout"); return }
+        #expect(spec.set.last == "${percent}" && spec.get.first == "sh" && spec.timeout == 45)
+
+        guard case .gateway = try GateLoader.parse(Self.header, file: "gate.yaml").rollout else { Issue.record("the default is the bundled gateway"); return }
+    }
+
+    @Test func brokenRolloutSectionsAreEachNamed() {
+        for (yaml, expected) in [
+            ("rollout: {kind: flagsmith}", "rollout.kind: one of tollgate-gateway, http, command"),
+            ("rollout: {kind: http, set: {url: \"ftp://x\"}, get: {url: \"http://x/flag\", path: \"nope\"}}", "rollout.set.url: needs an http(s):// URL"),
+            ("rollout: {kind: http, set: {url: \"http://x/flag\"}}", "rollout.get: missing"),
+            ("rollout: {kind: http, set: {url: \"http://x/flag\", method: DELETE}, get: {url: \"http://x/flag\", path: $.p}}", "rollout.set.method: PUT, PATCH or POST"),
+            ("rollout: {kind: command, set: []}", "rollout.set: an empty command"),
+            ("rollout: {kind: command, set: [x], get: [y], timeout: 1h}", "rollout.timeout: between 1s and 10m"),
+            ("rollout: {kind: tollgate-gateway, set: [x]}", "rollout.set: the bundled gateway is moved through its own API"),
+        ] {
+            #expect(throws: ProfileError.self, "\(yaml)") { try GateLoader.parse(Self.header + yaml, file: "gate.yaml") }
+            do { _ = try GateLoader.parse(Self.header + yaml, file: "gate.yaml") } catch {
+                #expect("\(error)".contains(expected), "\(expected) in: \(error)")
+            }
+        }
+    }
+}

@@ -23,9 +23,11 @@ struct GateConsole: Sendable {
         do { run = try await GateRun.start(file: file, options: options) } catch {
             FileHandle.standardError.write(Data("Error: \(error.message)\n".utf8))
             let report = GateRun.stopReport(file: file, gate: error.gate, stage: options.stage, started: error.started, problem: error.message,
-                                            aborted: "could not start: \(error.message)",
+                                            aborted: error.pauses ? nil : "could not start: \(error.message)",
                                             rollout: GateReport.Rollout(before: nil, during: options.stage, after: nil, applied: false,
-                                                                        note: "The gate could not start; it did not change the gateway's rollout."))
+                                                                        note: error.pauses ? "The rollout did not take the stage; the gate put it back and pauses."
+                                                                            : "The gate could not start; it did not change the gateway's rollout."))
+            if error.pauses { print(report.summaryText()) }
             if json != nil || html != nil || junit != nil { write(report) }
             return report
         }

@@ -1,0 +1,165 @@
+import ContractCore
+import Foundation
+import Steps
+import Transport
+import TransportHTTP
+
+/// A rollout percentage set and read back over HTTP: a feature-flag service (LaunchDarkly's flag
+/// PATCH, Unleash's strategy update), a gateway's canary weight (Kong's `config.percentage`), or
+/// any API that takes a number. `${percent}` in the URL, header values and body is the
+/// percentage times `scale` (LaunchDarkly's weights are thousandths: scale 1000).
+public final class HTTPRollout: RolloutControl {
+    public struct Spec: Sendable {
+        public var setMethod: String
+        public var setURL: String
+        public var setHeaders: [(name: String, value: String)]
+        /// The body with `${percent}` unfilled; empty for none.
+        public var setBody: String
+        public var getURL: String
+        public var getHeaders: [(name: String, value: String)]
+        /// Where the current value is in the JSON the read-back answers.
+        public var getPath: PathExpression
+        /// Value sent and read = percent × scale.
+        public var scale: Double
+    }
+
+    public let spec: Spec
+    private let pool = HTTPClientPool()
+
+    public init(_ spec: Spec) { self.spec = spec }
+
+    public var renewEvery: Double { 3600 }
+
+    public func current() async throws -> Int {
+        let response: HTTPClientResponse
+        do { response = try await pool.send(HTTPClientRequest(url: spec.getURL, headers: spec.getHeaders, timeout: 10, maxResponseBytes: 4 << 20)) } catch {
+            throw GateSetupError("rollout: cannot read \(Redaction.url(spec.getURL)): \(error)")
+        }
+        guard (200..<300).contains(response.status) else {
+            throw GateSetupError("rollout: GET \(Redaction.url(spec.getURL)) answered \(response.status)")
+        }
+        guard let document = try? JSONParser.parse(response.body) else {
+            throw GateSetupError("rollout: GET \(Redaction.url(spec.getURL)) answered no JSON")
+        }
+        guard let found = JSONQuery.first(spec.getPath, in: document) else {
+            throw GateSetupError("rollout: \(spec.getPath) is not in what GET \(Redaction.url(spec.getURL)) answered")
+        }
+        let number: Double?
+        switch found {
+        case .integer(let value): number = Double(value)
+        case .decimal(let value): number = value
+        case .string(let text): number = Double(text)
+        default: number = nil
+        }
+        guard let number else { throw GateSetupError("rollout: \(spec.getPath) in GET \(Redaction.url(spec.getURL)) is not a number") }
+        return try Self.percent(number, scale: spec.scale, source: "GET \(Redaction.url(spec.getURL)) \(spec.getPath)")
+    }
+
+    /// A value read back, as a whole percentage from 0 to 100.
+    static func percent(_ value: Double, scale: Double, source: String) throws -> Int {
+        let percent = value / scale
+        guard percent.isFinite, (0...100).contains(percent.rounded()), abs(percent - percent.rounded()) < 0.001 else {
+            throw GateSetupError("rollout: \(source) is \(QueryCheck.format(value)), not a whole percentage from 0 to 100\(scale == 1 ? "" : " times \(QueryCheck.format(scale))")")
+        }
+        return Int(percent.rounded())
+    }
+
+    public func set(_ percent: Int) async throws {
+        let request = fill(percent)
+        let response: HTTPClientResponse
+        do { response = try await pool.send(request) } catch {
+            throw GateSetupError("rollout: cannot reach \(Redaction.url(request.url)): \(error)")
+        }
+        guard (200..<300).contains(response.status) else {
+            throw GateSetupError("rollout: \(request.method) \(Redaction.url(request.url)) answered \(response.status): \(String(decoding: response.body.prefix(200), as: UTF8.self))")
+        }
+    }
+
+    /// Nothing to take: a flag service has no lease.
+    public func acquire(holder: String) async throws {}
+    public func renew() async -> Bool { true }
+    public func release() async {}
+
+    public func restoreNow(_ percent: Int) { _ = try? HTTPClient().send(fill(percent, timeout: 3)) }
+
+    private func fill(_ percent: Int, timeout: Double = 10) -> HTTPClientRequest {
+        let value = QueryCheck.format(Double(percent) * spec.scale)
+        func filled(_ text: String) -> String { text.replacingOccurrences(of: "${percent}", with: value) }
+        return HTTPClientRequest(method: spec.setMethod, url: filled(spec.setURL), headers: spec.setHeaders.map { ($0.name, filled($0.value)) },
+                                 body: Array(filled(spec.setBody).utf8), timeout: timeout)
+    }
+}
+
+/// A rollout percentage set (and read back) by commands: `kubectl argo rollouts set weight`,
+/// a deploy script, a CLI of a flag service. `${percent}` in an argument is the percentage
+/// times `scale`; the read-back command prints the current value.
+public final class CommandRollout: RolloutControl {
+    public struct Spec: Sendable {
+        public var set: [String]
+        public var get: [String]
+        public var timeout: Double
+        public var scale: Double
+    }
+
+    public let spec: Spec
+
+    public init(_ spec: Spec) { self.spec = spec }
+
+    public var renewEvery: Double { 3600 }
+
+    public func current() async throws -> Int {
+        let spec = self.spec
+        let result = try await BlockingWork.run { try Self.execute(spec.get, timeout: spec.timeout) }
+        let printed = result.out.trimmingCharacters(in: .whitespacesAndNewlines)
+        guard let value = Double(printed.split(separator: "\n").last.map(String.init) ?? "") else {
+            throw GateSetupError("rollout: \(spec.get.first ?? "") printed no number: '\(printed.prefix(200))'")
+        }
+        return try HTTPRollout.percent(value, scale: spec.scale, source: "what \(spec.get.first ?? "") printed")
+    }
+
+    public func set(_ percent: Int) async throws {
+        let spec = self.spec, arguments = fill(percent)
+        _ = try await BlockingWork.run { try Self.execute(arguments, timeout: spec.timeout) }
+    }
+
+    public func acquire(holder: String) async throws {}
+    public func renew() async -> Bool { true }
+    public func release() async {}
+
+    public func restoreNow(_ percent: Int) { _ = try? Self.execute(fill(percent), timeout: min(spec.timeout, 5)) }
+
+    private func fill(_ percent: Int) -> [String] {
+        let value = QueryCheck.format(Double(percent) * spec.scale)
+        return spec.set.map { $0.replacingOccurrences(of: "${percent}", with: value) }
+    }
+
+    /// Runs `arguments` (the first found on the PATH) and returns what it printed; a non-zero
+    /// exit, or a run longer than `timeout` seconds (then killed), throws with its error output.
+    static func execute(_ arguments: [String], timeout: Double) throws -> (out: String, err: String) {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("tollgate-rollout-\(UUID().uuidString.prefix(8))")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let outFile = folder.appendingPathComponent("out"), errFile = folder.appendingPathComponent("err")
+        _ = FileManager.default.createFile(atPath: outFile.path, contents: nil)
+        _ = FileManager.default.createFile(atPath: errFile.path, contents: nil)
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = arguments
+        process.standardInput = FileHandle.nullDevice
+        process.standardOutput = try FileHandle(forWritingTo: outFile)
+        process.standardError = try FileHandle(forWritingTo: errFile)
+        do { try process.run() } catch { throw GateSetupError("rollout: cannot run \(arguments.first ?? ""): \(error)") }
+        let deadline = Date().addingTimeInterval(timeout)
+        while process.isRunning, Date() < deadline { usleep(20_000) }
+        let timedOut = process.isRunning
+        if timedOut { process.terminate() }
+        process.waitUntilExit()
+        let out = (try? String(contentsOf: outFile, encoding: .utf8)) ?? ""
+        let err = (try? String(contentsOf: errFile, encoding: .utf8)) ?? ""
+        if timedOut { throw GateSetupError("rollout: \(arguments.first ?? "") did not finish within \(DurationText.describe(timeout)) (stopped)") }
+        guard process.terminationStatus == 0 else {
+            throw GateSetupError("rollout: \(arguments.first ?? "") exited \(process.terminationStatus): \(err.trimmingCharacters(in: .whitespacesAndNewlines).suffix(300))")
+        }
+        return (out, err)
+    }
+}
