@@ -117,6 +117,7 @@ let package = Package(
                 "ContractCore",
                 "ReferenceServices",
                 "Reports",
+                "ServerRuntime",
                 "StubServer",
                 "Verifier",
                 "Transport",

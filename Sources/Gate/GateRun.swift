@@ -246,6 +246,7 @@ public final class GateRun: Sendable {
             if !abort.isAborted {
                 for (index, after) in await measureQueries(during: false, since: loadStart, events: events).enumerated() {
                     measured[index].1 += after.1
+                    if !after.0.isEmpty { measured[index].0 = after.0 }
                 }
             }
             parts.queries = zip(gate.queries, measured).map { check, entry in (check, entry.0, entry.1) }
@@ -298,35 +299,37 @@ public final class GateRun: Sendable {
 
     /// Measures the gate's PromQL triggers: `during` the load, those with an interval (the first
     /// one interval after `since`, then every interval, `count` in all); after it, one
-    /// measurement of each without an interval. Returns each check's query as sent and its
+    /// measurement of each without an interval. Returns each check's query as last sent and its
     /// measurements, in the gate file's order; a cancelled task returns what it has.
     private func measureQueries(during: Bool, since start: ContinuousClock.Instant, events: @escaping @Sendable (GateEvent) -> Void)
         async -> [(String, [QueryMeasurement])] {
-        let window = profile.duration, stage = options.stage, environment = options.environment, source = metrics
+        let planned = profile.duration, stage = options.stage, environment = options.environment, source = metrics
         return await withTaskGroup(of: (Int, String, [QueryMeasurement]).self) { group in
             for (index, check) in gate.queries.enumerated() {
-                let sent = check.filled(window: window, stage: stage)
                 guard during == (check.interval != nil) else {
-                    group.addTask { (index, sent, []) }
+                    group.addTask { (index, "", []) }
                     continue
                 }
                 // Measurements after the load has ended would see no traffic: those that do not fit are taken closer together.
                 var interval = check.interval
-                if during, let asked = interval, asked * Double(check.count) > window, window > 0 {
-                    interval = window / Double(check.count)
+                if during, let asked = interval, asked * Double(check.count) > planned, planned > 0 {
+                    interval = planned / Double(check.count)
                     events(.warning(String(format: "%@: %d measurements %@ apart do not fit in the %@ load; taken %.1fs apart", check.name, check.count,
-                                           DurationText.describe(asked), DurationText.describe(window), window / Double(check.count))))
+                                           DurationText.describe(asked), DurationText.describe(planned), planned / Double(check.count))))
                 }
                 group.addTask {
                     let authorization = check.credentials.authorization(from: environment)
                     var taken: [QueryMeasurement] = []
+                    var sent = ""
                     for round in 1...(during ? check.count : 1) {
                         if let interval {
                             do { try await Task.sleep(until: start + .seconds(interval * Double(round)), clock: .continuous) } catch { break }
                         }
-                        let answer = await source.query(sent, prometheus: check.prometheus, authorization: authorization)
+                        // `${window}` is the load so far: the whole load, for the measurement after it.
                         let elapsed = ContinuousClock.now - start
                         let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+                        sent = check.filled(window: seconds, stage: stage)
+                        let answer = await source.query(sent, prometheus: check.prometheus, authorization: authorization)
                         let measurement = QueryMeasurement(at: seconds, value: answer.value, problem: answer.problem)
                         events(.measured(check, measurement))
                         taken.append(measurement)

@@ -52,8 +52,9 @@ public struct QueryCheck: Sendable {
         self.credentials = credentials
     }
 
-    /// The query with the stage's values filled in: `${window}` is the load's duration as a
-    /// Prometheus duration (whole seconds, at least 1 s), `${stage}` and `${percent}` the stage.
+    /// The query with the stage's values filled in: `${window}` is the time since the stage's
+    /// load began (the whole load, for a measurement after it) as a Prometheus duration (whole
+    /// seconds, rounded up, at least 1 s), `${stage}` and `${percent}` the stage.
     public func filled(window seconds: Double, stage: Int) -> String {
         query.replacingOccurrences(of: "${window}", with: "\(max(1, Int(seconds.rounded(.up))))s")
             .replacingOccurrences(of: "${stage}", with: "\(stage)")

@@ -35,6 +35,8 @@ public struct ProgressSnapshot: Sendable {
     public var requests: Int
     public var activeVUs: Int
     public var dropped: Int
+    /// Everything measured so far (what `--metrics-addr` serves).
+    public var metrics: RunMetrics
 }
 
 /// How a run ended.
@@ -146,7 +148,7 @@ public final class LoadRun: Sendable {
             progress(ProgressSnapshot(elapsed: elapsed, planned: profile.duration, scenarios: describeScenarios(made, elapsed: elapsed),
                                       rate: point.ratePerSecond, targetRate: point.targetRate, p95: point.latency.milliseconds(atPercentile: 95),
                                       errorRate: cumulative.total.errorRate, requests: cumulative.total.requests, activeVUs: point.activeVUs,
-                                      dropped: cumulative.droppedIterations))
+                                      dropped: cumulative.droppedIterations, metrics: cumulative))
             if done { break }
             for (index, objective) in profile.objectives.enumerated() where objective.abortOnFail {
                 if objective.evaluate(cumulative, duration: elapsed).passed {
