@@ -87,17 +87,22 @@ func withPrometheus(_ configure: (inout StackConfiguration) -> Void, _ body: (Se
 @Suite(.serialized, .enabled(if: PrometheusServer.binary != nil, "needs Debian's prometheus: make test installs it"))
 struct PrometheusGateTests {
     /// A gate for `stack` with the triggers of `loadprofiles/gate-prometheus.yaml` (its
-    /// `metrics:` section as shipped; the order p95 limit `p95Limit` seconds), `extra` entries
+    /// `metrics:` section as shipped; the order p95 limit `p95Limit` seconds, and with `relaxed`
+    /// two of its three measurements may have no value), `extra` entries
     /// after them, and a stage of checkouts (every iteration places an order).
     /// Checkouts at 20 a second (each one registers and logs in: password hashing is the costliest
     /// thing the services do, and the suite shares two cores), at `stage`.
     static func gateFile(_ stack: ServiceStack, _ prometheus: PrometheusServer, in folder: URL, stage: Int = 25, p95Limit: String = "0.5",
-                         extra: String = "") throws -> String {
+                         relaxed: Bool = false, extra: String = "") throws -> String {
         let profile = folder.appendingPathComponent("checkouts.yaml")
         try GateCommandTests.checkouts(rate: 20).write(to: profile, atomically: true, encoding: .utf8)
         let shipped = try String(contentsOf: packageRoot.appendingPathComponent("loadprofiles/gate-prometheus.yaml"), encoding: .utf8)
         let metrics = try #require(shipped.range(of: "\nmetrics:\n")).lowerBound
-        let triggers = String(shipped[metrics...]).replacingOccurrences(of: "    threshold: 0.5\n", with: "    threshold: \(p95Limit)\n")
+        var triggers = String(shipped[metrics...]).replacingOccurrences(of: "    threshold: 0.5\n", with: "    threshold: \(p95Limit)\n")
+        if relaxed {
+            // The first measurements may come before any order has completed on a busy machine.
+            triggers = triggers.replacingOccurrences(of: "    inconclusive_limit: 1\n", with: "    inconclusive_limit: 2\n")
+        }
         let yaml = """
             name: prometheus-gate
             gateway: {url: "\(stack.gatewayURL)", admin_token: "\(stack.adminToken)"}
@@ -120,7 +125,7 @@ struct PrometheusGateTests {
         try await withPrometheus({ c in c.seedProducts = 300; c.rolloutPercent = 0 }) { stack, prometheus in
             // The p95 limit relaxed: this test is about a healthy verdict, and shares the machine with the other suites.
             // Stage 10: about 120 orders, of which the monolith's share (0.9) is within the split's 0.1 by almost four standard deviations.
-            let result = try await GateCommandTests.gate(try Self.gateFile(stack, prometheus, in: folder, stage: 10, p95Limit: "60"), folder, stage: 10, duration: "6s")
+            let result = try await GateCommandTests.gate(try Self.gateFile(stack, prometheus, in: folder, stage: 10, p95Limit: "60", relaxed: true), folder, stage: 10, duration: "6s")
             #expect(result.status == 0, "\(result.out)\(result.err)")
             let queries = try #require(result.json["queries"] as? [[String: Any]])
             #expect(queries.map { $0["name"] as? String } == ["error rate", "order p95", "payment provider failures", "traffic split"])
@@ -176,7 +181,7 @@ struct PrometheusGateTests {
                     action: rollback
 
                 """
-            let result = try await GateCommandTests.gate(try Self.gateFile(stack, prometheus, in: folder, p95Limit: "60", extra: missing), folder, duration: "6s")
+            let result = try await GateCommandTests.gate(try Self.gateFile(stack, prometheus, in: folder, p95Limit: "60", relaxed: true, extra: missing), folder, duration: "6s")
             #expect(result.status == 4, "pause: \(result.out)\(result.err)")
             let trigger = Self.trigger(result.json, "checkout errors")
             #expect((trigger["inconclusive"] as? String)?.contains("the query returned no series") == true, "\(trigger)")
@@ -241,8 +246,10 @@ struct LoadMetricsExportTests {
         do {
             try await withServices { stack in
                 let report = folder.appendingPathComponent("load.json")
+                // Only the error rate judged: latency is not this test's subject, and the suite shares two cores.
                 let result = try await runTollgate(["load", "--url", stack.gatewayURL + "/api/v1/products?per_page=5", "--rate", "20", "--duration", "4s",
-                                                    "--metrics-addr", "127.0.0.1:\(port)", "--metrics-linger", "3s", "--quiet", "--json", report.path])
+                                                    "--slo", "error_rate<=1%", "--metrics-addr", "127.0.0.1:\(port)", "--metrics-linger", "3s", "--quiet",
+                                                    "--json", report.path])
                 #expect(result.status == 0, "\(result.out)\(result.err)")
                 let requests = try #require((try jsonObject(report)["summary"] as? [String: Any])?["requests"] as? Int)
                 #expect(requests > 50)
