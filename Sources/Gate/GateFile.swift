@@ -289,7 +289,7 @@ extension NodeReader {
 
     /// A `metrics:` entry with a `query`: PromQL judged as Argo Rollouts judges an analysis.
     mutating func queryCheck(_ node: Node, _ here: String, index: Int, prometheus gateWide: (url: String, credentials: PrometheusCredentials)?) -> QueryCheck? {
-        guard let entries = mapping(node, here, allowed: ["name", "query", "prometheus", "threshold", "comparison", "success_condition", "interval",
+        guard let entries = mapping(node, here, allowed: ["name", "query", "prometheus", "threshold", "comparison", "success_condition", "interval", "range_step",
                                                          "count", "failure_limit", "inconclusive_limit", "action"]) else { return nil }
         let fields = Dictionary(entries.map { ($0.key, $0.value) }, uniquingKeysWith: { a, _ in a })
         let before = problems.count
@@ -326,6 +326,11 @@ extension NodeReader {
         if let interval, interval < 1 || interval > 3_600 { problem(fields["interval"], here + ".interval", "between 1s and 1h") }
         let count = integer(fields["count"], here + ".count", in: 1...1_000) ?? 1
         if count > 1, interval == nil { problem(fields["count"], here + ".count", "several measurements need an interval between them") }
+        let rangeStep = fields["range_step"].flatMap { duration($0, here + ".range_step") }
+        if let rangeStep, rangeStep < 1 || rangeStep > 3_600 { problem(fields["range_step"], here + ".range_step", "between 1s and 1h") }
+        if rangeStep != nil, fields["interval"] != nil || fields["count"] != nil {
+            problem(fields["range_step"], here + ".range_step", "a series over the whole load (query_range) is measured once: no interval or count with it")
+        }
         let failureLimit = integer(fields["failure_limit"], here + ".failure_limit", in: 0...1_000) ?? 0
         let inconclusiveLimit = integer(fields["inconclusive_limit"], here + ".inconclusive_limit", in: 0...1_000) ?? 0
         var action = RolloutAction.rollback
@@ -336,7 +341,7 @@ extension NodeReader {
         }
         guard problems.count == before, let server, let threshold else { return nil }
         return QueryCheck(name: string(fields["name"], here + ".name") ?? "query \(index + 1)", prometheus: server.url, query: query, comparison: comparison,
-                          threshold: threshold, interval: interval, count: count, failureLimit: failureLimit, inconclusiveLimit: inconclusiveLimit,
+                          threshold: threshold, interval: interval, count: count, rangeStep: rangeStep, failureLimit: failureLimit, inconclusiveLimit: inconclusiveLimit,
                           action: action, credentials: server.credentials)
     }
 }

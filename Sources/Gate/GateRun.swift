@@ -241,7 +241,8 @@ public final class GateRun: Sendable {
             let loadStart = ContinuousClock.now
             let sampling = Task { [self] in await measureQueries(during: true, since: loadStart, events: events) }
             do { parts.load = try await runLoad(events: events) } catch { parts.problems.append("load: \(error)") }
-            if abort.isAborted { sampling.cancel() }
+            // No load (it could not start) or a stopped gate: measurements still to come would judge nothing.
+            if abort.isAborted || parts.load == nil { sampling.cancel() }
             var measured = await sampling.value
             if !abort.isAborted {
                 for (index, after) in await measureQueries(during: false, since: loadStart, events: events).enumerated() {
@@ -299,7 +300,8 @@ public final class GateRun: Sendable {
 
     /// Measures the gate's PromQL triggers: `during` the load, those with an interval (the first
     /// one interval after `since`, then every interval, `count` in all); after it, one
-    /// measurement of each without an interval. Returns each check's query as last sent and its
+    /// measurement of each without an interval (a `range_step` entry: one range query over the
+    /// whole load, each point a measurement). Returns each check's query as last sent and its
     /// measurements, in the gate file's order; a cancelled task returns what it has.
     private func measureQueries(during: Bool, since start: ContinuousClock.Instant, events: @escaping @Sendable (GateEvent) -> Void)
         async -> [(String, [QueryMeasurement])] {
@@ -329,6 +331,18 @@ public final class GateRun: Sendable {
                         let elapsed = ContinuousClock.now - start
                         let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
                         sent = check.filled(window: seconds, stage: stage)
+                        if let step = check.rangeStep {
+                            // One series over the whole load: each point a measurement.
+                            let now = Date()
+                            let range = await source.queryRange(sent, prometheus: check.prometheus, authorization: authorization,
+                                                                start: now.addingTimeInterval(-seconds), end: now, step: step)
+                            let began = now.timeIntervalSince1970 - seconds
+                            let points = range.problem.map { [QueryMeasurement(at: seconds, value: nil, problem: $0)] }
+                                ?? range.points.map { QueryMeasurement(at: max(0, $0.time - began), value: $0.value, problem: $0.value == nil ? "NaN or ±Inf at this point" : nil) }
+                            for measurement in points { events(.measured(check, measurement)) }
+                            taken += points
+                            continue
+                        }
                         let answer = await source.query(sent, prometheus: check.prometheus, authorization: authorization)
                         let measurement = QueryMeasurement(at: seconds, value: answer.value, problem: answer.problem)
                         events(.measured(check, measurement))

@@ -41,6 +41,7 @@ import Testing
         #expect(errors.comparison == .below && errors.threshold == 0.01 && errors.interval == 5 && errors.count == 4 && errors.failureLimit == 1)
         #expect(errors.condition == "result < 0.01")
         #expect(errors.filled(window: 19.2, stage: 25) == #"sum(rate(http_requests_total{status=~"5.."}[20s])) / sum(rate(http_requests_total[20s]))"#)
+        #expect(errors.rangeStep == nil)
         let orders = gate.queries[1]
         #expect(orders.prometheus == "http://prom.internal:9090" && orders.credentials == PrometheusCredentials(), "its own server, without the gate-wide credential")
         #expect(orders.comparison == .atLeast && orders.threshold == 10 && orders.interval == nil && orders.count == 1 && orders.action == .pause)
@@ -77,6 +78,11 @@ import Testing
               - prometheus: http://admin:s3cret@p:9090
                 query: up
                 threshold: 1
+              - prometheus: http://p:9090
+                query: up
+                threshold: 1
+                range_step: 5s
+                interval: 5s
             """
         do {
             _ = try GateLoader.parse(text, file: "gate.yaml")
@@ -86,7 +92,8 @@ import Testing
             for expected in ["metrics[0].prometheus: no Prometheus to ask", "metrics[1].prometheus: needs the Prometheus server's http(s):// URL",
                              "metrics[1].success_condition: write it as 'result OP NUMBER'", "metrics[2].comparison: one of <, <=, >, >=",
                              "metrics[2].count: several measurements need an interval", "metrics[3].prometheus: basic auth needs both",
-                             "metrics[3].query: an empty query", "metrics[4].prometheus: holds a credential"] {
+                             "metrics[3].query: an empty query", "metrics[4].prometheus: holds a credential",
+                             "metrics[5].range_step: a series over the whole load (query_range) is measured once"] {
                 #expect(all.contains(expected), "\(expected) in:\n\(all)")
             }
             #expect(!all.contains("s3cret"), "a credential in a refused URL is not echoed")
@@ -113,6 +120,16 @@ import Testing
         let bad = Self.answer(#"{"status":"error","errorType":"bad_data","error":"1:5: parse error: unexpected <EOF>"}"#, status: 400)
         #expect(bad.value == nil && bad.problem == "Prometheus answered 400, bad_data: 1:5: parse error: unexpected <EOF>")
         #expect(Self.answer("<html>gateway timeout</html>", status: 504).problem?.contains("504 with no JSON") == true)
+    }
+
+    @Test func aRangeAnswerIsTheOneSeriesPoints() {
+        let one = PrometheusAnswer.series(of: Array(#"{"status":"success","data":{"resultType":"matrix","result":[{"metric":{},"values":[[1700000000,"0.1"],[1700000005,"NaN"],[1700000010,"0.3"]]}]}}"#.utf8), status: 200)
+        #expect(one.problem == nil && one.points.map(\.time) == [1700000000, 1700000005, 1700000010])
+        #expect(one.points.map(\.value) == [0.1, nil, 0.3], "a NaN point has no value")
+        let two = PrometheusAnswer.series(of: Array(#"{"status":"success","data":{"resultType":"matrix","result":[{"metric":{"a":"1"},"values":[]},{"metric":{"a":"2"},"values":[]}]}}"#.utf8), status: 200)
+        #expect(two.points.isEmpty && two.problem?.contains("2 series where one was expected") == true)
+        let none = PrometheusAnswer.series(of: Array(#"{"status":"success","data":{"resultType":"matrix","result":[]}}"#.utf8), status: 200)
+        #expect(none.problem == "the query returned no series")
     }
 
     static let check = QueryCheck(name: "error rate", prometheus: "http://p:9090", query: "q", comparison: .below, threshold: 0.01, interval: 5, count: 4,

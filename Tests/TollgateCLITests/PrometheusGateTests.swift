@@ -119,21 +119,32 @@ struct PrometheusGateTests {
         GateCommandTests.trigger(json, name) ?? [:]
     }
 
+    /// The gateway's 5xx rate as one series over the whole load (`query_range`), a point a second.
+    static let errorSeries = """
+          - name: error series
+            query: sum(rate(http_requests_total{service="api-gateway",status=~"5.."}[5s])) or vector(0)
+            range_step: 1s
+            threshold: 0.5
+
+        """
+
     @Test func aHealthyStackProceedsOnItsPromQLTriggers() async throws {
         let folder = try temporaryFolder("prom-healthy")
         defer { try? FileManager.default.removeItem(at: folder) }
         try await withPrometheus({ c in c.seedProducts = 300; c.rolloutPercent = 0 }) { stack, prometheus in
             // The p95 limit relaxed: this test is about a healthy verdict, and shares the machine with the other suites.
             // Stage 10: about 120 orders, of which the monolith's share (0.9) is within the split's 0.1 by almost four standard deviations.
-            let result = try await GateCommandTests.gate(try Self.gateFile(stack, prometheus, in: folder, stage: 10, p95Limit: "60", relaxed: true), folder, stage: 10, duration: "6s")
+            let result = try await GateCommandTests.gate(try Self.gateFile(stack, prometheus, in: folder, stage: 10, p95Limit: "60", relaxed: true, extra: Self.errorSeries), folder, stage: 10, duration: "6s")
             #expect(result.status == 0, "\(result.out)\(result.err)")
             let queries = try #require(result.json["queries"] as? [[String: Any]])
-            #expect(queries.map { $0["name"] as? String } == ["error rate", "order p95", "payment provider failures", "traffic split"])
+            #expect(queries.map { $0["name"] as? String } == ["error rate", "order p95", "payment provider failures", "traffic split", "error series"])
             let p95 = try #require(queries.first { $0["name"] as? String == "order p95" })
             #expect((p95["measurements"] as? [[String: Any]])?.count == 3, "three measurements during the load: \(p95)")
             let window = (p95["sent"] as? String)?.firstMatch(of: /\[(\d+)s\]/).flatMap { Int($0.1) } ?? 0
             #expect((6...9).contains(window), "${window} is the load so far, at the last measurement 6 s in: \(p95)")
             #expect(result.err.contains("order p95: 3 measurements 5s apart do not fit in the 6s load; taken 2.0s apart"), "\(result.err)")
+            let series = try #require(queries.first { $0["name"] as? String == "error series" })
+            #expect(((series["measurements"] as? [[String: Any]])?.count ?? 0) >= 5, "a point a second over the 6 s load: \(series)")
             let split = Self.trigger(result.json, "traffic split")
             #expect(split["breached"] as? Bool == false && split["inconclusive"] == nil, "the gateway sends the stage's share to the new services: \(split)")
             let payments = Self.trigger(result.json, "payment provider failures")

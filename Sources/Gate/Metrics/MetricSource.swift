@@ -9,6 +9,9 @@ public protocol MetricSource: Sendable {
     func samples(at url: String) async throws -> [PrometheusSample]
     /// `query` evaluated now by the Prometheus server at `prometheus`: one number, or why not.
     func query(_ query: String, prometheus: String, authorization: String?) async -> (value: Double?, problem: String?)
+    /// `query` over `start…end` at `step` seconds: the points of its one series, or why none.
+    func queryRange(_ query: String, prometheus: String, authorization: String?, start: Date, end: Date, step: Double) async
+        -> (points: [(time: Double, value: Double?)], problem: String?)
 }
 
 /// Both over HTTP: a service's Prometheus text, and Prometheus' `/api/v1/query`.
@@ -27,22 +30,40 @@ public struct HTTPMetricSource: MetricSource {
     }
 
     public func query(_ query: String, prometheus: String, authorization: String?) async -> (value: Double?, problem: String?) {
+        switch await post("/api/v1/query", ["query": query], prometheus: prometheus, authorization: authorization) {
+        case .failure(let problem): return (nil, problem.description)
+        case .success(let response): return PrometheusAnswer.value(of: response.body, status: response.status)
+        }
+    }
+
+    public func queryRange(_ query: String, prometheus: String, authorization: String?, start: Date, end: Date, step: Double) async
+        -> (points: [(time: Double, value: Double?)], problem: String?) {
+        let form = ["query": query, "start": String(format: "%.3f", start.timeIntervalSince1970), "end": String(format: "%.3f", end.timeIntervalSince1970),
+                    "step": String(format: "%.3f", step)]
+        switch await post("/api/v1/query_range", form, prometheus: prometheus, authorization: authorization) {
+        case .failure(let problem): return ([], problem.description)
+        case .success(let response): return PrometheusAnswer.series(of: response.body, status: response.status)
+        }
+    }
+
+    /// A form POST to Prometheus' API: its answer, or why there is none.
+    private func post(_ path: String, _ form: [String: String], prometheus: String, authorization: String?) async -> Result<HTTPClientResponse, GateSetupError> {
         let base = prometheus.hasSuffix("/") ? String(prometheus.dropLast()) : prometheus
         // Everything but the unreserved characters escaped: PromQL's `+`, `&`, `=` are its own.
         let unreserved = CharacterSet(charactersIn: "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~")
-        let body = "query=" + (query.addingPercentEncoding(withAllowedCharacters: unreserved) ?? "")
+        let body = form.sorted { $0.key < $1.key }.map { "\($0.key)=" + ($0.value.addingPercentEncoding(withAllowedCharacters: unreserved) ?? "") }.joined(separator: "&")
         var headers = [("Content-Type", "application/x-www-form-urlencoded"), ("Accept", "application/json")]
         if let authorization { headers.append(("Authorization", authorization)) }
         let response: HTTPClientResponse
         do {
-            response = try await pool.send(HTTPClientRequest(method: "POST", url: base + "/api/v1/query", headers: headers, body: Array(body.utf8),
+            response = try await pool.send(HTTPClientRequest(method: "POST", url: base + path, headers: headers, body: Array(body.utf8),
                                                              timeout: 10, maxResponseBytes: 8 << 20))
         } catch {
-            return (nil, "cannot reach Prometheus at \(Redaction.url(base)): \(error)")
+            return .failure(GateSetupError("cannot reach Prometheus at \(Redaction.url(base)): \(error)"))
         }
         if response.status == 401 || response.status == 403 {
-            return (nil, "Prometheus at \(Redaction.url(base)) answered \(response.status): check the credential the gate file names")
+            return .failure(GateSetupError("Prometheus at \(Redaction.url(base)) answered \(response.status): check the credential the gate file names"))
         }
-        return PrometheusAnswer.value(of: response.body, status: response.status)
+        return .success(response)
     }
 }

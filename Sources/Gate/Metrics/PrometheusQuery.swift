@@ -31,6 +31,9 @@ public struct QueryCheck: Sendable {
     /// Seconds between measurements; nil: one measurement when the load has ended.
     public var interval: Double?
     public var count: Int
+    /// Set: after the load, one `query_range` over the whole load at this step, each point of
+    /// the one series a measurement (instead of instant queries).
+    public var rangeStep: Double?
     public var failureLimit: Int
     public var inconclusiveLimit: Int
     public var action: RolloutAction
@@ -38,7 +41,7 @@ public struct QueryCheck: Sendable {
     public var credentials: PrometheusCredentials
 
     public init(name: String, prometheus: String, query: String, comparison: Comparison, threshold: Double, interval: Double?, count: Int,
-                failureLimit: Int, inconclusiveLimit: Int, action: RolloutAction, credentials: PrometheusCredentials) {
+                rangeStep: Double? = nil, failureLimit: Int, inconclusiveLimit: Int, action: RolloutAction, credentials: PrometheusCredentials) {
         self.name = name
         self.prometheus = prometheus
         self.query = query
@@ -46,6 +49,7 @@ public struct QueryCheck: Sendable {
         self.threshold = threshold
         self.interval = interval
         self.count = count
+        self.rangeStep = rangeStep
         self.failureLimit = failureLimit
         self.inconclusiveLimit = inconclusiveLimit
         self.action = action
@@ -155,6 +159,26 @@ extension QueryCheck {
 /// What Prometheus' `/api/v1/query` answered, as one number or why there is none: one series
 /// (or a scalar) is a value; no series, several, NaN or ±Inf are not.
 public enum PrometheusAnswer {
+    /// Reads the JSON body of `/api/v1/query_range`: the points of its one series (Unix time,
+    /// value; nil where the value is NaN or ±Inf), or why there are none.
+    public static func series(of body: [UInt8], status: Int) -> (points: [(time: Double, value: Double?)], problem: String?) {
+        guard let object = try? JSONSerialization.jsonObject(with: Data(body)) as? [String: Any] else {
+            return ([], "Prometheus answered \(status) with no JSON: \(String(decoding: body.prefix(200), as: UTF8.self))")
+        }
+        guard object["status"] as? String == "success", let data = object["data"] as? [String: Any] else {
+            return ([], "Prometheus answered \(status), \(object["errorType"] as? String ?? "error"): \(object["error"] as? String ?? "no reason given")")
+        }
+        guard data["resultType"] as? String == "matrix" else { return ([], "the range query returned no series of points") }
+        let series = data["result"] as? [[String: Any]] ?? []
+        if series.isEmpty { return ([], "the query returned no series") }
+        if series.count > 1 { return ([], "the query returned \(series.count) series where one was expected: aggregate it, e.g. sum(…)") }
+        let points = (series[0]["values"] as? [[Any]] ?? []).compactMap { pair -> (time: Double, value: Double?)? in
+            guard pair.count == 2, let time = (pair[0] as? NSNumber)?.doubleValue, let text = pair[1] as? String else { return nil }
+            return (time, Double(text).flatMap { $0.isFinite ? $0 : nil })
+        }
+        return points.isEmpty ? ([], "the series has no points") : (points, nil)
+    }
+
     /// Reads the JSON body of `/api/v1/query` (status 200 or an error document).
     public static func value(of body: [UInt8], status: Int) -> (value: Double?, problem: String?) {
         guard let object = try? JSONSerialization.jsonObject(with: Data(body)) as? [String: Any] else {
