@@ -44,6 +44,8 @@ public struct LoadResult: Sendable {
         public var scenarios: [Scenario]
         public var aborted: Bool
         public var abortedBecause: String?
+        /// A merge of shards where some never reported (`3/3`): its figures are of the others only.
+        public var missingShards: [String]?
 
         public init(profile: String, profileSource: String?, target: String, startedAt: Date, endedAt: Date, durationSeconds: Double,
                     tollgateVersion: String, host: String, shard: String, mergedFrom: [String] = [], scenarios: [Scenario],
@@ -66,6 +68,7 @@ public struct LoadResult: Sendable {
         enum CodingKeys: String, CodingKey {
             case profile, profileSource = "profile_source", target, startedAt = "started_at", endedAt = "ended_at", durationSeconds = "duration_s"
             case tollgateVersion = "tollgate_version", host, shard, mergedFrom = "merged_from", scenarios, aborted, abortedBecause = "aborted_because"
+            case missingShards = "missing_shards"
         }
 
         /// True when any scenario is closed-model (its latency hides coordinated omission).
@@ -216,6 +219,9 @@ extension LoadResult: Codable {
             notes.append("\(metrics.unfinished) requests were still waiting for an answer when the run ended: they count as timeouts.")
         }
         if run.aborted { notes.append("The run was aborted: \(run.abortedBecause ?? "stopped") — the figures cover what finished.") }
+        if let missing = run.missingShards, !missing.isEmpty {
+            notes.append("INCOMPLETE: shard\(missing.count == 1 ? "" : "s") \(missing.joined(separator: ", ")) never reported — the figures are of the other \(run.mergedFrom.count) only, not of the whole run.")
+        }
         return notes
     }
 

@@ -25,15 +25,17 @@ import TransportHTTP
                 body: Array(#"{"order_id": "o-\#(key)", "amount": 10.00, "currency": "USD", "payment_method": "pm_card_visa"}"#.utf8)))
             #expect(reply.status == 502, "the provider did not answer in time: a reconciliation is scheduled")
         }
-        let ports = ([stack.gatewayURL] + ["user-service", "catalog-service", "order-service", "payment-service", "payment-provider", "monolith"]
-            .compactMap { stack.url($0) }).compactMap { URLComponents(string: $0)?.port }
-        let kafkaPort = Int(stack.kafkaBootstrap.split(separator: ":").last ?? "")
-        #expect(ports.count == 7 && kafkaPort != nil)
+        let urls: [(name: String, url: String)] = [("api-gateway", stack.gatewayURL)]
+            + ["user-service", "catalog-service", "order-service", "payment-service", "payment-provider", "monolith"].compactMap { name in stack.url(name).map { (name, $0) } }
+        var ports: [(name: String, port: Int)] = urls.compactMap { entry in URLComponents(string: entry.url)?.port.map { (entry.name, $0) } }
+        #expect(ports.count == 7)
+        if let kafka = Int(stack.kafkaBootstrap.split(separator: ":").last ?? "") { ports.append(("kafka", kafka)) } else { Issue.record("no Kafka port") }
 
         await stack.stop(within: 2)
         let linesAtStop = log.text
-        for port in ports + [kafkaPort].compactMap({ $0 }) {
-            #expect(!acceptsConnections(port: port), "port \(port) still accepts connections after stop")
+        // Run with the timing suites, alone: no other test binds a port meanwhile.
+        for (name, port) in ports {
+            #expect(!acceptsConnections(port: port), "\(name)'s port \(port) still accepts connections after stop")
         }
         // The reconciliations would have retried (0.2 s, 0.2 s, 0.4 s, 0.8 s, 1.6 s) and then logged
         // that they failed; the relays would have logged the broker gone.

@@ -40,8 +40,7 @@ struct LoadCommand: AsyncParsableCommand {
     @OptionGroup var reports: ReportOptions
     @Option(help: "Threads (event loops) sending requests (default: one per core, at most 8).") var threads: Int?
     @Option(help: "Kafka brokers (HOST:PORT) for the event expectations of flow scenarios.") var kafkaBrokers: String?
-    @Option(help: "Serve the running load's metrics in Prometheus format at http://HOST:PORT/metrics (e.g. 127.0.0.1:9464).") var metricsAddr: String?
-    @Option(help: "Keep serving --metrics-addr this long after the run, for a last scrape (e.g. 10s).") var metricsLinger = "0s"
+    @OptionGroup var distributed: DistributedRunOptions
     @Flag(help: "No progress display.") var quiet = false
 
     func validate() throws {
@@ -72,10 +71,7 @@ struct LoadCommand: AsyncParsableCommand {
         }
         if let threads, !(1...64).contains(threads) { problems.append("--threads must be between 1 and 64") }
         if let shard, Shard(parsing: shard) == nil { problems.append("--shard '\(shard)' must be i/N with 1 ≤ i ≤ N ≤ 1000") }
-        if let metricsAddr, Self.hostAndPort(metricsAddr) == nil { problems.append("--metrics-addr '\(metricsAddr)' must be HOST:PORT (e.g. 127.0.0.1:9464)") }
-        if !((DurationText.seconds(metricsLinger) ?? -1) >= 0 && (DurationText.seconds(metricsLinger) ?? 0) <= 3600) {
-            problems.append("--metrics-linger '\(metricsLinger)' is not a duration up to 1h")
-        }
+        problems += distributed.problems(shard: shard)
         if !problems.isEmpty { throw ValidationError(problems.joined(separator: "\n")) }
     }
 
@@ -118,15 +114,14 @@ struct LoadCommand: AsyncParsableCommand {
         }
         options.events = events
         let run = LoadRun(profile: profile, target: target, options: options)
-        var exporter: TextEndpoint?
-        if let address = metricsAddr.flatMap(Self.hostAndPort) {
-            do { exporter = try await TextEndpoint.start(host: address.host, port: address.port) } catch {
-                await events?.close()
-                FileHandle.standardError.write(Data("Error: --metrics-addr: \(error)\n".utf8))
-                throw ExitCode(ExitStatus.error)
-            }
-            exporter?.update(LoadExposition.text(RunMetrics(), activeVUs: 0, profile: run.profile.name))
-            if !quiet { FileHandle.standardError.write(Data("Metrics for Prometheus: \(exporter?.url ?? "")\n".utf8)) }
+        let exporter: TextEndpoint?
+        do {
+            exporter = try await distributed.startExporter(profile: run.profile.name, quiet: quiet)
+            try await distributed.waitForStart(shard: options.shard, quiet: quiet)
+        } catch {
+            await events?.close()
+            FileHandle.standardError.write(Data("Error: \(error)\n".utf8))
+            throw ExitCode(ExitStatus.error)
         }
         let display = ProgressDisplay(quiet: quiet)
         display.started(profile: run.profile, target: target)
@@ -160,22 +155,10 @@ struct LoadCommand: AsyncParsableCommand {
         let written = try LoadReportFiles.write(result, json: reports.json, html: reports.html, junit: reports.junit, hlog: hlog,
                                                 defaultStem: reports.stem("load", run.profile.name) + (options.shard.count > 1 ? "-shard\(options.shard.index + 1)of\(options.shard.count)" : ""))
         for file in written { print("  report: \(file)") }
-        if let exporter {
-            exporter.update(LoadExposition.text(outcome.metrics, activeVUs: 0, profile: run.profile.name))
-            if let linger = DurationText.seconds(metricsLinger), linger > 0 { try? await Task.sleep(for: .seconds(linger)) }
-            await exporter.stop()
-        }
+        await distributed.finish(exporter, outcome.metrics, profile: run.profile.name)
         let interrupted = outcome.abortedBecause?.hasPrefix("interrupted") ?? false
         if interrupted { throw ExitCode(ExitStatus.error) }
         if !result.verdict.passed { throw ExitCode(ExitStatus.failed) }
-    }
-
-    /// `HOST:PORT` (`[v6]:PORT` too) with a port from 1 to 65535.
-    static func hostAndPort(_ text: String) -> (host: String, port: Int)? {
-        guard let colon = text.lastIndex(of: ":"), let port = Int(text[text.index(after: colon)...]), (1...65535).contains(port) else { return nil }
-        var host = String(text[..<colon])
-        if host.hasPrefix("["), host.hasSuffix("]") { host = String(host.dropFirst().dropLast()) }
-        return host.isEmpty ? nil : (host, port)
     }
 
     private func loadProfile() throws -> LoadProfile {

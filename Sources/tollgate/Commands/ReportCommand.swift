@@ -9,11 +9,13 @@ struct ReportCommand: AsyncParsableCommand {
         abstract: "Re-render a load result, or merge the results of shards and judge the sum.",
         discussion: """
             Histograms add exactly, counters add, time series align by second, and the objectives are
-            evaluated again on the merged figures.
-            Exit status: 0 every objective held, 1 an objective was breached, 2 a result could not be read or written.
+            evaluated again on the merged figures. Shards must be of one profile and one run, each once;
+            a shard that never reported is named and the merge is marked incomplete.
+            Exit status: 0 every objective held, 1 an objective was breached, 2 a result could not be read
+            or written, or shards are missing (the reports are still written, marked incomplete).
             """)
 
-    @Argument(help: "Load results (JSON) written by tollgate load.") var results: [String]
+    @Argument(help: "Load results (JSON) written by tollgate load, or directories of them (the shards of one run).") var results: [String]
     @Option(help: "Write the HdrHistogram interval log (.hlog) here.") var hlog: String?
     @OptionGroup var reports: ReportOptions
 
@@ -22,27 +24,58 @@ struct ReportCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        var loaded: [LoadResult] = []
+        var loaded: [(file: String, result: LoadResult)] = []
         var problems: [String] = []
-        for file in results {
-            do {
-                let data = try Data(contentsOf: URL(fileURLWithPath: file))
-                guard data.count <= 512 * 1024 * 1024 else { problems.append("\(file): larger than 512 MB"); continue }
-                loaded.append(try LoadResult.read(data))
-            } catch let error as DecodingError {
-                problems.append("\(file): not a tollgate load result: \(Self.describe(error))")
+        for path in results {
+            var isDirectory: ObjCBool = false
+            if FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), isDirectory.boolValue {
+                // A shard directory: its load results; other JSON (a merge, another tool's) is skipped, and said so.
+                let files = ((try? FileManager.default.contentsOfDirectory(atPath: path)) ?? []).filter { $0.hasSuffix(".json") }.sorted()
+                for name in files {
+                    let file = (path as NSString).appendingPathComponent(name)
+                    guard let result = try? Self.read(file) else {
+                        FileHandle.standardError.write(Data("note: \(file) is not a tollgate load result: skipped\n".utf8))
+                        continue
+                    }
+                    if result.run.shard == "merged" {
+                        FileHandle.standardError.write(Data("note: \(file) is a merge, not a shard: skipped\n".utf8))
+                        continue
+                    }
+                    loaded.append((file, result))
+                }
+                if files.isEmpty { problems.append("\(path): no load results (*.json) in it") }
+                continue
+            }
+            do { loaded.append((path, try Self.read(path))) } catch let error as DecodingError {
+                problems.append("\(path): not a tollgate load result: \(Self.describe(error))")
             } catch {
-                problems.append("\(file): \(error.localizedDescription)")
+                problems.append("\(path): \(error.localizedDescription)")
             }
         }
-        guard problems.isEmpty, let result = LoadResult.merged(loaded) else {
-            FileHandle.standardError.write(Data(problems.map { "Error: \($0)\n" }.joined().utf8))
+        let result: LoadResult
+        do {
+            guard problems.isEmpty else { throw ShardMerge.Refusal(description: problems.joined(separator: "\nError: ")) }
+            result = try ShardMerge.merge(loaded)
+        } catch {
+            FileHandle.standardError.write(Data("Error: \(error)\n".utf8))
             throw ExitCode(ExitStatus.error)
         }
         print(result.summaryText())
-        let stem = results.count == 1 ? String(results[0].dropLast(results[0].hasSuffix(".json") ? 5 : 0)) + "-report" : "\(reports.reportDir)/load-merged"
+        let single = results.count == 1 && loaded.count == 1 && result.run.shard != "merged"
+        let stem = single ? String(results[0].dropLast(results[0].hasSuffix(".json") ? 5 : 0)) + "-report" : "\(reports.reportDir)/load-merged"
         for file in try LoadReportFiles.write(result, json: reports.json, html: reports.html, junit: reports.junit, hlog: hlog, defaultStem: stem) { print("  report: \(file)") }
+        if let missing = result.run.missingShards {
+            FileHandle.standardError.write(Data("Error: incomplete: shard\(missing.count == 1 ? "" : "s") \(missing.joined(separator: ", ")) never reported; the reports say so\n".utf8))
+            throw ExitCode(ExitStatus.error)
+        }
         if !result.verdict.passed { throw ExitCode(ExitStatus.failed) }
+    }
+
+    /// One result file (at most 512 MB).
+    static func read(_ file: String) throws -> LoadResult {
+        let attributes = try FileManager.default.attributesOfItem(atPath: file)
+        if let size = attributes[.size] as? Int, size > 512 * 1024 * 1024 { throw ShardMerge.Refusal(description: "larger than 512 MB") }
+        return try LoadResult.read(try Data(contentsOf: URL(fileURLWithPath: file)))
     }
 
     static func describe(_ error: DecodingError) -> String {

@@ -1,0 +1,46 @@
+import Steps
+
+/// Shard results checked before they are merged: one profile, one shard count, no shard twice;
+/// a shard that never reported is named and the merge marked incomplete, never silently smaller.
+public enum ShardMerge {
+    /// Why shard results cannot be merged, naming the files.
+    public struct Refusal: Error, CustomStringConvertible {
+        public let description: String
+        public init(description: String) { self.description = description }
+    }
+
+    /// Merges `results` (with the file each was read from); a single whole run (or merge) is
+    /// returned as it is, a single shard as an incomplete merge.
+    public static func merge(_ results: [(file: String, result: LoadResult)]) throws(Refusal) -> LoadResult {
+        guard let first = results.first else { throw Refusal(description: "no load result to report") }
+        if results.count == 1, (Shard(parsing: first.result.run.shard)?.count ?? 1) == 1 { return first.result }
+        let profiles = Dictionary(grouping: results, by: \.result.run.profile)
+        if profiles.count > 1 {
+            let named = profiles.sorted { $0.key < $1.key }.map { "'\($0.key)' (\($0.value.map(\.file).joined(separator: ", ")))" }
+            throw Refusal(description: "these results are of different profiles: \(named.joined(separator: "; ")) — merge the shards of one run")
+        }
+        var shards: [(file: String, shard: Shard)] = []
+        for entry in results {
+            guard let shard = Shard(parsing: entry.result.run.shard) else {
+                throw Refusal(description: "\(entry.file) is not a shard (\(entry.result.run.shard)): merge the results of `tollgate load --shard i/N`")
+            }
+            shards.append((entry.file, shard))
+        }
+        if Set(shards.map(\.shard.count)).count > 1 {
+            throw Refusal(description: "these shards are of different runs: " + shards.map { "\($0.file) is \($0.shard)" }.joined(separator: ", "))
+        }
+        let count = shards[0].shard.count
+        for (index, group) in Dictionary(grouping: shards, by: \.shard.index) where group.count > 1 {
+            throw Refusal(description: "shard \(index + 1)/\(count) is there twice: \(group.map(\.file).joined(separator: ", "))")
+        }
+        let present = Set(shards.map(\.shard.index))
+        let missing = (0..<count).filter { !present.contains($0) }.map { "\($0 + 1)/\(count)" }
+        guard var merged = LoadResult.merged(results.map(\.result)) else { throw Refusal(description: "no load result to report") }
+        if results.count == 1 {
+            merged.run.mergedFrom = ["\(first.result.run.shard)@\(first.result.run.host)"]
+            merged.run.shard = "merged"
+        }
+        merged.run.missingShards = missing.isEmpty ? nil : missing
+        return merged
+    }
+}
