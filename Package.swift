@@ -144,7 +144,7 @@ let package = Package(
         .testTarget(name: "StepsTests", dependencies: ["Steps", "ContractCore"], swiftSettings: swiftSettings),
         .testTarget(name: "FlowsTests", dependencies: ["Flows", "Steps", "LoadEngine", "ContractCore", "TransportKafka", "TestSupport"], swiftSettings: swiftSettings),
         .testTarget(name: "VerifierTests", dependencies: ["Verifier", "ContractCore", "StubServer"], swiftSettings: swiftSettings),
-        .testTarget(name: "ServerRuntimeTests", dependencies: ["ServerRuntime", "TransportHTTP", .product(name: "Hummingbird", package: "hummingbird")],
+        .testTarget(name: "ServerRuntimeTests", dependencies: ["ServerRuntime", "TransportHTTP", "TestSupport", .product(name: "Hummingbird", package: "hummingbird")],
                     swiftSettings: swiftSettings),
         .testTarget(name: "LoadEngineTests", dependencies: ["LoadEngine", "Steps", "LoadMetrics", "SLO", "TestSupport",
                                                        .product(name: "NIOCore", package: "swift-nio"),

@@ -112,6 +112,9 @@ public final class KafkaEventSource: EventSource {
         return try await BlockingWork.run { try KafkaEventSource(brokers: brokers, topics: topics) }
     }
 
+    /// How many expectations wait for their event now.
+    package var waitingCount: Int { state.withLock { $0.callbacks.count } }
+
     /// The consumer's last error while polling (nil when none): said with an expectation that
     /// found no event, since a broken consumer and a missing event look alike from outside.
     public var trouble: String? { state.withLock { $0.lastError } }

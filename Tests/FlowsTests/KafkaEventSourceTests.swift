@@ -3,6 +3,7 @@ import Flows
 import Foundation
 import LoadEngine
 import Synchronization
+import TestSupport
 import Testing
 import TransportKafka
 
@@ -37,7 +38,7 @@ import TransportKafka
         let expected = try Self.orderID("never")
         let started = Date()
         let waiter = Task { await source.first(topic: "payment.failed", matching: expected, within: 120) }
-        try await Task.sleep(for: .milliseconds(200))
+        #expect(await eventually(timeout: 10) { source.waitingCount == 1 }, "the expectation is registered before the source closes")
         await source.close()
         let answered = await waiter.value
         #expect(answered.event == nil && Date().timeIntervalSince(started) < 10, "the waiter was answered when the source closed")

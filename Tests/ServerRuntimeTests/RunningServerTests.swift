@@ -1,6 +1,8 @@
 import Foundation
 import Hummingbird
 import ServerRuntime
+import Synchronization
+import TestSupport
 import Testing
 import TransportHTTP
 
@@ -10,10 +12,17 @@ import TransportHTTP
     /// Where the servers of these tests log (a cut request is logged as an error by Hummingbird).
     static let log = LogDestination { _ in }
 
-    static func router(slow seconds: Double) -> Router<BasicRequestContext> {
+    /// Counts the slow requests the server has begun to handle.
+    final class Started: Sendable {
+        let count = Atomic(0)
+        var any: Bool { count.load(ordering: .relaxed) > 0 }
+    }
+
+    static func router(slow seconds: Double, started: Started = Started()) -> Router<BasicRequestContext> {
         let router = Router()
         router.get("/fast") { _, _ in "fast" }
         router.get("/slow") { _, _ in
+            started.count.add(1, ordering: .relaxed)
             try await Task.sleep(for: .seconds(seconds))
             return "slow"
         }
@@ -25,11 +34,12 @@ import TransportHTTP
     }
 
     @Test func aRequestInFlightFinishesAndThenNothingListens() async throws {
-        let server = try await RunningServer.start(name: "test", router: Self.router(slow: 1), host: "127.0.0.1", port: 0, log: Self.log)
+        let started = Started()
+        let server = try await RunningServer.start(name: "test", router: Self.router(slow: 1, started: started), host: "127.0.0.1", port: 0, log: Self.log)
         #expect(server.port > 0 && server.url == "http://127.0.0.1:\(server.port)")
         #expect(try await Self.get(server.url + "/fast").status == 200)
         let inFlight = Task { try await Self.get(server.url + "/slow") }
-        try await Task.sleep(for: .milliseconds(300))
+        #expect(await eventually(timeout: 10) { started.any }, "the slow request is in flight")
         await server.stop(within: 10)
         let answered = try await inFlight.value
         #expect(answered.status == 200 && String(decoding: answered.body, as: UTF8.self) == "slow")
@@ -37,12 +47,13 @@ import TransportHTTP
     }
 
     @Test func stopCutsRequestsThatOutlastItsDeadline() async throws {
-        let server = try await RunningServer.start(name: "test", router: Self.router(slow: 60), host: "127.0.0.1", port: 0, log: Self.log)
+        let started = Started()
+        let server = try await RunningServer.start(name: "test", router: Self.router(slow: 60, started: started), host: "127.0.0.1", port: 0, log: Self.log)
         let inFlight = Task { try await Self.get(server.url + "/slow", timeout: 90) }
-        try await Task.sleep(for: .milliseconds(300))
-        let started = Date()
+        #expect(await eventually(timeout: 10) { started.any }, "the slow request is in flight")
+        let stopping = Date()
         await server.stop(within: 0.5)
-        #expect(Date().timeIntervalSince(started) < 10, "stop returned after its deadline, not after the request")
+        #expect(Date().timeIntervalSince(stopping) < 10, "stop returned after its deadline, not after the request")
         let outcome = await inFlight.result
         if case .success(let response) = outcome { #expect(response.status != 200, "the cut request was not answered as if it had finished") }
     }
