@@ -292,7 +292,7 @@ public final class GateRun: Sendable {
         report.queries = parts.queries.map { check, sent, measurements in
             let judgement = check.judge(measurements, filledQuery: sent)
             return GateReport.QueryReading(name: check.name, query: check.query, sent: sent, prometheus: check.prometheus, condition: check.condition,
-                                           measurements: measurements.map { .init(at: $0.at, value: $0.value, problem: $0.problem) },
+                                           measurements: measurements,
                                            failed: judgement.failed, inconclusive: judgement.inconclusive)
         }
         return report

@@ -1,4 +1,5 @@
 import Foundation
+import Reports
 import SLO
 
 /// How a PromQL value passes: `value OP threshold`.
@@ -95,20 +96,8 @@ public struct PrometheusCredentials: Sendable, Equatable {
     }
 }
 
-/// One measurement of a query: its value, or why it has none.
-public struct QueryMeasurement: Sendable, Equatable, Codable {
-    /// Seconds after the load began.
-    public var at: Double
-    public var value: Double?
-    /// Why the measurement is inconclusive (nil when it has a value).
-    public var problem: String?
-
-    public init(at: Double, value: Double?, problem: String?) {
-        self.at = at
-        self.value = value
-        self.problem = problem
-    }
-}
+/// One measurement of a query: its value, or why it has none (as the gate report holds it).
+public typealias QueryMeasurement = GateReport.QueryReading.Measurement
 
 /// A query's measurements judged: the trigger's outcome and its evidence.
 public struct QueryJudgement: Sendable, Equatable {

@@ -78,17 +78,7 @@ struct MetricsMiddleware: RouterMiddleware {
             let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
             registry.record(method: request.method.rawValue, route: context.endpointPath ?? label(unmatched: request.uri.path), status: status, seconds: seconds)
         }
-        do {
-            let response = try await next(request, context)
-            record(response.status.code)
-            return response
-        } catch let error as any HTTPResponseError {
-            record(error.status.code)
-            throw error
-        } catch {
-            record(500)
-            throw error
-        }
+        return try await answering(request, context, next, record)
     }
 }
 
@@ -116,16 +106,23 @@ struct OperationMetrics: RouterMiddleware {
                 registry.histogram(histogram.name, buckets: histogram.buckets).record(elapsed)
             }
         }
-        do {
-            let response = try await next(request, context)
-            record(response.status.code)
-            return response
-        } catch let error as any HTTPResponseError {
-            record(error.status.code)
-            throw error
-        } catch {
-            record(500)
-            throw error
-        }
+        return try await answering(request, context, next, record)
+    }
+}
+
+/// Runs `next` and tells `record` the status of the answer: the response's, an HTTP error's, or
+/// 500 for any other error (which Hummingbird answers with 500).
+func answering(_ request: Request, _ context: ServiceContext, _ next: (Request, ServiceContext) async throws -> Response,
+               _ record: (Int) -> Void) async throws -> Response {
+    do {
+        let response = try await next(request, context)
+        record(response.status.code)
+        return response
+    } catch let error as any HTTPResponseError {
+        record(error.status.code)
+        throw error
+    } catch {
+        record(500)
+        throw error
     }
 }
