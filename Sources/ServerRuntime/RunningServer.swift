@@ -2,6 +2,7 @@ import Foundation
 import Hummingbird
 import Logging
 import NIOCore
+import NIOPosix
 import ServiceLifecycle
 
 /// A Hummingbird server listening on a port, started with `RunningServer.start` and
@@ -12,15 +13,17 @@ public final class RunningServer: Sendable {
     public let port: Int
     private let task: Task<Void, any Error>
     private let group: ServiceGroup
+    private let listener: any Channel
 
     public var url: String { "http://\(host):\(port)" }
 
-    private init(name: String, host: String, port: Int, task: Task<Void, any Error>, group: ServiceGroup) {
+    private init(name: String, host: String, port: Int, task: Task<Void, any Error>, group: ServiceGroup, listener: any Channel) {
         self.name = name
         self.host = host
         self.port = port
         self.task = task
         self.group = group
+        self.listener = listener
     }
 
     /// Starts `router` on `host:port` (port 0 picks a free one) and returns once it listens.
@@ -28,14 +31,15 @@ public final class RunningServer: Sendable {
     public static func start<Context>(name: String, router: Router<Context>, host: String, port: Int, log: LogDestination? = nil) async throws -> RunningServer
     where Context: InitializableFromSource<ApplicationRequestContextSource> {
         let logger = LogDestination.logger(name, to: log)
-        let (ports, continuation) = AsyncStream<Int>.makeStream()
+        let (listeners, continuation) = AsyncStream<any Channel>.makeStream()
         let app = Application(
             router: router,
             configuration: .init(address: .hostname(host, port: port), serverName: name),
             onServerRunning: { channel in
-                continuation.yield(channel.localAddress?.port ?? port)
+                continuation.yield(channel)
                 continuation.finish()
             },
+            eventLoopGroupProvider: .shared(eventLoops),
             logger: logger)
         let group = ServiceGroup(configuration: .init(services: [app], gracefulShutdownSignals: [], logger: logger))
         let task = Task {
@@ -44,25 +48,69 @@ public final class RunningServer: Sendable {
                 throw error
             }
         }
-        var iterator = ports.makeAsyncIterator()
-        guard let bound = await iterator.next() else {
+        var iterator = listeners.makeAsyncIterator()
+        guard let listener = await iterator.next() else {
             do { try await task.value } catch { throw ServerStartError(name: name, host: host, port: port, reason: "\(error)") }
             throw ServerStartError(name: name, host: host, port: port, reason: "the server stopped before listening")
         }
-        return RunningServer(name: name, host: host, port: bound, task: task, group: group)
+        return RunningServer(name: name, host: host, port: listener.localAddress?.port ?? port, task: task, group: group, listener: listener)
     }
 
     /// Stops accepting requests and lets in-flight ones finish for up to `seconds`; then cancels
-    /// the server, which ends the requests still running.
+    /// the server, which ends the requests still running. Whatever `seconds` says, the server
+    /// has `drain` after its listener closed to take up the connections it had accepted.
     public func stop(within seconds: Double = 5) async {
+        await stopAccepting()
         await group.triggerGracefulShutdown()
         let task = self.task
         let deadline = Task {
-            try await Task.sleep(for: .seconds(seconds))
+            try await Task.sleep(for: .seconds(max(seconds, Self.drain)))
             task.cancel()
         }
         _ = try? await task.value
         deadline.cancel()
+    }
+
+    /// Closes the listener with no connection caught half-way: a connection accepted while the
+    /// listener closes is dropped before the server takes it up, and SwiftNIO traps when it
+    /// becomes active ("Deinited NIOAsyncWriter without calling finish()", apple/swift-nio#2813
+    /// and #3481, both open). So a first handler on the listener turns away (closes) every
+    /// connection accepted from then on, before the server sets it up; the connections accepted
+    /// before finish their set-up; then the listener closes.
+    private func stopAccepting() async {
+        let listener = self.listener
+        let loop = listener.eventLoop
+        let loops = Array(Self.eventLoops.makeIterator())
+        // What was accepted before the handler went in reaches the server's queue after two
+        // round trips between the listener's event loop and its connection's (the channel's
+        // options, then the server's set-up, each on the connection's loop): a task on every
+        // loop, then one on the listener's, twice over, runs after all of it. One chain of
+        // futures, awaited once: a busy cooperative pool resumes this task late.
+        let roundTrip: @Sendable () -> EventLoopFuture<Void> = {
+            EventLoopFuture.andAllComplete(loops.map { $0.submit {} }, on: loop).flatMap { loop.submit {} }
+        }
+        let closed = listener.pipeline.addHandler(TurnAway(), position: .first)
+            .flatMap { roundTrip() }
+            .flatMap { roundTrip() }
+            .flatMap { listener.close() }
+        try? await closed.get()
+    }
+
+    /// How long a stopping server has, after its listener closed, to take up the connections
+    /// it had accepted before it may be cancelled.
+    public static let drain = 1.0
+
+    /// The event loops every server and its connections run on.
+    private static var eventLoops: MultiThreadedEventLoopGroup { .singleton }
+}
+
+/// The first handler of a stopping server's listener: closes each connection it accepts, so
+/// none reaches the server's set-up.
+private final class TurnAway: ChannelInboundHandler, Sendable {
+    typealias InboundIn = any Channel
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        Self.unwrapInboundIn(data).close(promise: nil)
     }
 }
 

@@ -46,11 +46,13 @@ struct SchemathesisTests {
         try await TestStack.with(kind) { t in
             let (_, customer) = try await t.customer("fuzz")
             // Each target with the token that reaches the most of it (the provider with none,
-            // so the fuzzer cannot slow it down through /admin/faults).
-            let targets: [(service: String, token: String?)] = [
-                ("api-gateway", t.stack.adminToken), ("user-service", customer), ("catalog-service", t.stack.adminToken),
-                ("order-service", customer), ("payment-service", t.stack.serviceToken), ("payment-provider", nil), ("monolith", t.stack.adminToken),
-            ]
+            // so the fuzzer cannot slow it down through /admin/faults). On PostgreSQL only the
+            // services with a store: the gateway and the provider keep nothing, and what they
+            // do is the same on both stores.
+            let targets: [(service: String, token: String?)] = (kind == .memory ? [("api-gateway", t.stack.adminToken)] : []) + [
+                ("user-service", customer), ("catalog-service", t.stack.adminToken), ("order-service", customer),
+                ("payment-service", t.stack.serviceToken), ("monolith", t.stack.adminToken),
+            ] + (kind == .memory ? [("payment-provider", nil)] : [])
             let work = FileManager.default.temporaryDirectory.appendingPathComponent("tollgate-st-\(UUID())")
             try FileManager.default.createDirectory(at: work, withIntermediateDirectories: true)
             defer { try? FileManager.default.removeItem(at: work) }
@@ -62,8 +64,7 @@ struct SchemathesisTests {
                 if let token = target.token { arguments += ["-H", "Authorization: Bearer \(token)"] }
                 let child = try ChildProcess(try #require(Schemathesis.binary), arguments, directory: work.path)
                 let status = await child.finish()
-                let (out, err) = (status.out, status.err)
-                #expect(status.code == 0 && !status.signalled, "schemathesis found problems in \(target.service) (\(kind)):\n\(out.suffix(6000))\(err.suffix(2000))")
+                #expect(status.code == 0 && !status.signalled, "schemathesis found problems in \(target.service) (\(kind)):\n\(status.out.suffix(6000))\(status.err.suffix(2000))")
                 #expect(try await t.call("GET", "/health", base: t.url(target.service)).status == 200, "\(target.service) is still up")
             }
         }

@@ -36,7 +36,7 @@ import Testing
 
     @Test(arguments: [
         "bucket without a count", "empty bucket", "count 2^64-1", "negative length", "interval 0", "interval -1", "requests Int.max",
-        "negative requests", "negative check count", "negative duration", "2000 names",
+        "negative requests", "negative check count", "negative duration", "names past the cap",
     ])
     func aHostileFigureIsAnError(_ kind: String) throws {
         let data = try Self.edited { json in
@@ -58,10 +58,10 @@ import Testing
                     metrics["total"] = total
                 }
             case "negative check count": Self.metrics(&json) { $0["checks"] = ["status is 200": ["passed": -5, "failed": 0]] }
-            case "2000 names":
+            case "names past the cap":
                 Self.metrics(&json) { metrics in
                     let one = (metrics["by_name"] as! [String: Any])["list products"]!
-                    metrics["by_name"] = Dictionary(uniqueKeysWithValues: (0..<2000).map { ("name \($0)", one) })
+                    metrics["by_name"] = Dictionary(uniqueKeysWithValues: (0...RunMetrics.maximumGroups + 1).map { ("name \($0)", one) })
                 }
             default:
                 var run = json["run"] as! [String: Any]

@@ -1,4 +1,5 @@
 import Foundation
+import Glibc
 import Hummingbird
 import ServerRuntime
 import Synchronization
@@ -67,5 +68,42 @@ import TransportHTTP
             #expect(error.description.contains("second could not listen on 127.0.0.1:\(first.port)"), "\(error)")
         }
         await first.stop()
+    }
+
+    /// Opens connections to `port` one after another on a thread of its own until stopped.
+    final class Knocker: Sendable {
+        private let stopped = Atomic(false)
+        let connections = Atomic(0)
+
+        init(port: Int) {
+            Thread { [self] in
+                while !stopped.load(ordering: .relaxed) {
+                    let socket = Glibc.socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+                    var address = sockaddr_in()
+                    address.sin_family = sa_family_t(AF_INET)
+                    address.sin_port = in_port_t(UInt16(port).bigEndian)
+                    address.sin_addr.s_addr = inet_addr("127.0.0.1")
+                    let connected = withUnsafePointer(to: &address) {
+                        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(socket, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+                    }
+                    if connected == 0 { connections.add(1, ordering: .relaxed) }
+                    close(socket)
+                }
+            }.start()
+        }
+
+        func stop() { stopped.store(true, ordering: .relaxed) }
+    }
+
+    /// A server stopped at once (its deadline already past) while a client keeps connecting:
+    /// no connection accepted in between may trap the process.
+    @Test func stoppingWhileClientsConnectNeverTraps() async throws {
+        for _ in 0..<10 {
+            let server = try await RunningServer.start(name: "test", router: Self.router(slow: 0), host: "127.0.0.1", port: 0, log: Self.log)
+            let knocker = Knocker(port: server.port)
+            #expect(await eventually(timeout: 10) { knocker.connections.load(ordering: .relaxed) > 3 }, "the client connects")
+            await server.stop(within: 0)
+            knocker.stop()
+        }
     }
 }

@@ -161,12 +161,14 @@ public final class ServiceStack: Sendable {
         }
     }
 
-    /// Stops the gateway first, then the monolith, then the services, and the provider last, so
-    /// in-flight purchases finish; requests still running after `seconds` in all are cancelled.
-    /// Then the work they started in the background, the outbox relays and the broker: when this
+    /// Stops the work the services started in the background (payment reconciliations: they
+    /// would open connections to a provider that is closing), then the gateway, the monolith,
+    /// the services, and the provider last, so in-flight purchases finish; requests still running
+    /// after `seconds` in all are cancelled. Then the outbox relays and the broker: when this
     /// returns, nothing of the stack runs or listens.
     public func stop(within seconds: Double = 5) async {
         let deadline = Date().addingTimeInterval(seconds)
+        await background.stop()
         var remaining = Array(services.reversed())
         if let gateway = remaining.first, gateway.name == "api-gateway" {
             await gateway.stop(within: max(0.05, deadline.timeIntervalSinceNow))
@@ -176,7 +178,6 @@ public final class ServiceStack: Sendable {
         for service in remaining {
             await service.stop(within: max(0.05, deadline.timeIntervalSinceNow))
         }
-        await background.stop()
         await outboxes.stop()
         await bus.stop()
     }
