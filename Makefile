@@ -37,13 +37,21 @@ empty :=
 space := $(empty) $(empty)
 TIMED_SUITES = LoadEngineTests.EngineTests TollgateCLITests.PrometheusGateTests TollgateCLITests.LoadMetricsExportTests ReferenceServicesTests.StackShutdownTests
 
-test: setup $(SCHEMATHESIS) $(HDR_PYTHON)
+# kubernetes-validate (PyPI) checks the Kubernetes manifests against the API's schemas, offline.
+KUBERNETES_VALIDATE = .venv-kubernetes/bin/kubernetes-validate
+
+$(KUBERNETES_VALIDATE):
+	python3 -m venv .venv-kubernetes
+	.venv-kubernetes/bin/pip install -q 'kubernetes-validate>=1.32,<2'
+
+test: setup $(SCHEMATHESIS) $(HDR_PYTHON) $(KUBERNETES_VALIDATE)
 	@url=$$(scripts/test-postgres start) || exit 1; \
 	port=$${url##*:}; port=$${port%%/*}; \
 	trap "TOLLGATE_TEST_PG_PORT=$$port scripts/test-postgres stop" EXIT; \
 	echo "PostgreSQL for tests: $$url"; \
 	export TOLLGATE_TEST_DATABASE_URL="$$url" TOLLGATE_SCHEMATHESIS="$(CURDIR)/$(SCHEMATHESIS)" \
-	  TOLLGATE_HDR_PYTHON="$(CURDIR)/$(HDR_PYTHON)" TOLLGATE_PROMETHEUS=/usr/bin/prometheus; \
+	  TOLLGATE_HDR_PYTHON="$(CURDIR)/$(HDR_PYTHON)" TOLLGATE_PROMETHEUS=/usr/bin/prometheus \
+	  TOLLGATE_KUBERNETES_VALIDATE="$(CURDIR)/$(KUBERNETES_VALIDATE)"; \
 	$(SWIFT) build --build-tests || exit 1; \
 	status=0; \
 	$(SWIFT) test --skip-build --parallel --skip '$(subst $(space),|,$(TIMED_SUITES))' || status=1; \

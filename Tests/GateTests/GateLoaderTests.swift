@@ -32,6 +32,20 @@ import Testing
         #expect(gate.inconsistencyThreshold == 0.01)
     }
 
+    /// The gate file of deploy/k8s/gate: the in-cluster addresses, and the image's files.
+    @Test func theClusterGateFileReads() throws {
+        let gate = try GateLoader.load(file: Self.root.appendingPathComponent("deploy/k8s/gate/gate.yaml").path, environment: [:])
+        #expect(gate.gateway.url == "http://api-gateway.ecommerce" && gate.contracts == nil)
+        #expect(Set(gate.stages.keys) == [10, 25, 50, 75, 100])
+        // The image puts the repository's flows and profiles in /usr/share/tollgate.
+        for path in gate.flows + Array(gate.stages.values) {
+            #expect(path.hasPrefix("/usr/share/tollgate/"), "\(path)")
+            let shipped = Self.root.appendingPathComponent(String(path.dropFirst("/usr/share/tollgate/".count))).path
+            #expect(FileManager.default.fileExists(atPath: shipped), "\(shipped)")
+        }
+        #expect(gate.consistency.map(\.target) == ["http://monolith.ecommerce/admin/export/users", "http://monolith.ecommerce/admin/export/orders"])
+    }
+
     @Test func theEnvironmentFillsTheGateFile() throws {
         let file = Self.root.appendingPathComponent("loadprofiles/gate.yaml").path
         let gate = try GateLoader.load(file: file, environment: ["TARGET": "http://10.0.0.5:8080", "TOLLGATE_ADMIN_TOKEN": "t0k", "KAFKA_BROKERS": "k:9092",

@@ -58,11 +58,22 @@ import Testing
             #expect((whole["summary"] as? [String: Any])?["requests"] as? Int == requests, "the merge adds the shards exactly")
             #expect(abs(requests - 90) <= 2, "30/s for 3 s in all: \(requests)")
 
-            try FileManager.default.removeItem(at: results.appendingPathComponent("shard-2.json"))
-            let partial = try await runTollgate(["report", results.path, "--json", merged.path])
+            let late = folder.appendingPathComponent("shard-2.late")
+            try FileManager.default.moveItem(at: results.appendingPathComponent("shard-2.json"), to: late)
+            let waited = Date()
+            let partial = try await runTollgate(["report", results.path, "--json", merged.path, "--wait", "2s"])
             #expect(partial.status == 2, "\(partial.out)\(partial.err)")
+            #expect(Date().timeIntervalSince(waited) >= 2, "--wait 2s waited for the missing shard")
             #expect(partial.err.contains("incomplete: shard 2/3 never reported"), "\(partial.err)")
             #expect((try jsonObject(merged)["run"] as? [String: Any])?["missing_shards"] as? [String] == ["2/3"], "the merged report says so")
+
+            // A merge started before the last shard is done takes it when it arrives.
+            let merging = try ChildProcess(tollgateBinary.path, ["report", results.path, "--json", merged.path, "--wait", "60s"], directory: packageRoot.path)
+            #expect(await merging.output(until: "Waiting up to 60s", timeout: 30).contains("Waiting up to 60s"), "the merge waits")
+            try FileManager.default.moveItem(at: late, to: results.appendingPathComponent("shard-2.json"))
+            let complete = await merging.finish()
+            #expect(complete.code == 0, "\(complete.out)\(complete.err)")
+            #expect((try jsonObject(merged)["summary"] as? [String: Any])?["requests"] as? Int == requests, "every shard merged")
         }
     }
 

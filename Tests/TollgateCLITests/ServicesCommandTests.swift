@@ -143,4 +143,47 @@ import TransportHTTP
         #expect(Date().timeIntervalSince(began) < 20)
         await order.value
     }
+
+    /// `services run NAME` with `NAME` and its flags as `args`; returns once it listens, with what it printed.
+    func servicesRun(_ args: [String]) async throws -> (process: ChildProcess, banner: String) {
+        let process = try ChildProcess(tollgateBinary.path, ["services", "run"] + args, captureError: false)
+        let banner = await process.output(until: "Ctrl-C stops", timeout: 60)
+        guard banner.contains("Ctrl-C stops") else {
+            process.send(SIGKILL)
+            let ended = await process.ended()
+            throw ChildProcess.SpawnError(description: "services run \(args) did not start (\(ended)); it printed:\n\(banner)")
+        }
+        return (process, banner)
+    }
+
+    /// The Kubernetes layout (one service per process, as deploy/k8s/services runs them): the
+    /// monolith on its database, the user service dual-writing into that database.
+    @Test(.enabled(if: ProcessInfo.processInfo.environment["TOLLGATE_TEST_DATABASE_URL"] != nil,
+                   "needs PostgreSQL: TOLLGATE_TEST_DATABASE_URL is not set (make test starts a server)"))
+    func oneServicePerProcessDualWritesIntoTheMonolithsDatabase() async throws {
+        let server = try #require(ProcessInfo.processInfo.environment["TOLLGATE_TEST_DATABASE_URL"])
+        var base = try #require(URLComponents(string: server))
+        base.path = "/k" + UUID().uuidString.prefix(8).lowercased()
+        let database = try #require(base.string)
+        let secret = ["--jwt-secret", "a-secret-the-two-processes-share-\(UUID())"]
+        let (monolithPort, userPort) = (freePort(), freePort())
+        let (monolith, banner) = try await servicesRun(["monolith", "--port", "\(monolithPort)", "--database-url", database, "--seed-products", "5"] + secret)
+        defer { monolith.send(SIGINT) }
+        let (user, userBanner) = try await servicesRun(["user", "--port", "\(userPort)", "--monolith-database-url", database] + secret)
+        defer { user.send(SIGINT) }
+        #expect(userBanner.contains("dual-writing into the monolith's database"), "\(userBanner)")
+        let token = try #require(banner.split(separator: "\n").first { $0.hasPrefix("Admin token: ") }?.dropFirst("Admin token: ".count))
+        let client = HTTPClientPool()
+        let email = "k8s-\(UUID().uuidString.prefix(6).lowercased())@example.com"
+        let registered = try await client.send(HTTPClientRequest(method: "POST", url: "http://127.0.0.1:\(userPort)/api/v1/users/register", headers: [("Content-Type", "application/json")],
+                                                                 body: Array(#"{"email": "\#(email)", "password": "password123", "first_name": "K", "last_name": "Eight"}"#.utf8), timeout: 10))
+        #expect(registered.status == 201, "\(String(decoding: registered.body, as: UTF8.self))")
+        let export = try await client.send(HTTPClientRequest(url: "http://127.0.0.1:\(monolithPort)/admin/export/users", headers: [("Authorization", "Bearer \(token)")], timeout: 10))
+        #expect(export.status == 200)
+        #expect(String(decoding: export.body, as: UTF8.self).contains(email), "the user the service registered is in the monolith's database")
+        user.send(SIGINT)
+        monolith.send(SIGINT)
+        let (userEnded, monolithEnded) = (await user.ended(), await monolith.ended())
+        #expect(userEnded.code == 0 && monolithEnded.code == 0, "\(userEnded) \(monolithEnded)")
+    }
 }

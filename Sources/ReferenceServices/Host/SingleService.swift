@@ -19,6 +19,9 @@ public struct SingleServiceOptions: Sendable {
     public var paymentServiceURL = "http://127.0.0.1:3004"
     public var paymentProviderURL = "http://127.0.0.1:3005"
     public var legacyURL: String?
+    /// The monolith's database: the user, catalog and order services dual-write into it while
+    /// the rollout is in progress (the guide's phase 2); nil writes nowhere else.
+    public var monolithDatabaseURL: String?
     public var rolloutPercent = 100
     public var providerFaults = ProviderFaults()
     public var seedProducts = 300
@@ -30,8 +33,8 @@ public struct SingleServiceOptions: Sendable {
         self.jwtSecret = jwtSecret
     }
 
-    public static let names = ["user", "catalog", "order", "payment", "payment-provider", "gateway"]
-    static let defaultPorts = ["user": 3001, "catalog": 3002, "order": 3003, "payment": 3004, "payment-provider": 3005, "gateway": 8000]
+    public static let names = ["user", "catalog", "order", "payment", "payment-provider", "gateway", "monolith"]
+    static let defaultPorts = ["user": 3001, "catalog": 3002, "order": 3003, "payment": 3004, "payment-provider": 3005, "gateway": 8000, "monolith": 3000]
 }
 
 /// A started single service and the embedded broker it brought, if any.
@@ -40,13 +43,14 @@ public struct StartedService: Sendable {
     public let kafkaBootstrap: String?
     let bus: EventBus?
     let outbox: OutboxRelay?
+    let monolith: Monolith?
     let background: BackgroundTasks
 
-    /// Stops the service; requests still running after `seconds` are cancelled, then the work it
-    /// started in the background.
+    /// Stops the work the service started in the background, then the service; requests still
+    /// running after `seconds` are cancelled.
     public func stop(within seconds: Double = 5) async {
-        await service.stop(within: seconds)
         await background.stop()
+        if let monolith { await monolith.stop(within: seconds) } else { await service.stop(within: seconds) }
         await outbox?.stop()
         await bus?.stop()
     }
@@ -73,22 +77,33 @@ public enum SingleService {
         }
         var outbox: OutboxRelay?
         let background = BackgroundTasks()
+        var dualWriter: DualWriter?
+        if let url = options.monolithDatabaseURL { dualWriter = DualWriter(monolith: try await ServiceStores.makeMonolith(databaseURL: url), dropShare: 0) }
         let router: Router<ServiceContext>
         switch options.name {
+        case "monolith":
+            let stores = try await ServiceStores.makeMonolith(databaseURL: options.databaseURL)
+            try await CatalogSeeder.seed(stores.catalog, products: options.seedProducts)
+            let monolith = try await Monolith.start(stores: stores, dualWriter: nil, signer: signer, providerURL: options.paymentProviderURL, providerTimeout: 3,
+                                                    reconcileAfter: 5, background: background, options: serviceOptions, host: options.host, port: port, log: nil)
+            return StartedService(service: monolith.server, kafkaBootstrap: nil, bus: nil, outbox: nil, monolith: monolith, background: background)
         case "user":
-            let store: any UserStore
+            var store: any UserStore
             if let url = options.databaseURL { store = try await PostgresUserStore.open(url) } else { store = InMemoryUserStore() }
+            if let dualWriter { store = MigratingUserStore(store, dualWriter: dualWriter) }
             outbox = await relay(store)
             router = UserService(store: store, outbox: outbox!, signer: signer).router(metrics: metrics, options: serviceOptions)
         case "catalog":
-            let store: any CatalogStore
+            var store: any CatalogStore
             if let url = options.databaseURL { store = try await PostgresCatalogStore.open(url) } else { store = InMemoryCatalogStore() }
             try await CatalogSeeder.seed(store, products: options.seedProducts)
+            if let dualWriter { store = DualWritingCatalogStore(store, dualWriter: dualWriter) }
             outbox = await relay(store)
             router = CatalogService(store: store, outbox: outbox!, signer: signer).router(metrics: metrics, options: serviceOptions)
         case "order":
-            let store: any OrderStore
+            var store: any OrderStore
             if let url = options.databaseURL { store = try await PostgresOrderStore.open(url) } else { store = InMemoryOrderStore() }
+            if let dualWriter { store = DualWritingOrderStore(store, dualWriter: dualWriter) }
             let credential = (signer: signer, caller: "order-service")
             outbox = await relay(store)
             router = OrderService(store: store, outbox: outbox!, signer: signer, catalog: PeerClient(baseURL: options.catalogServiceURL, credential: credential),
@@ -108,6 +123,6 @@ public enum SingleService {
                              signer: signer, legacy: options.legacyURL, rollout: RolloutState(percent: options.rolloutPercent)).router(metrics: metrics, options: serviceOptions)
         }
         let service = try await RunningService.start(name: options.name, router: router, host: options.host, port: port)
-        return StartedService(service: service, kafkaBootstrap: bus?.bootstrap, bus: bus, outbox: outbox, background: background)
+        return StartedService(service: service, kafkaBootstrap: bus?.bootstrap, bus: bus, outbox: outbox, monolith: nil, background: background)
     }
 }

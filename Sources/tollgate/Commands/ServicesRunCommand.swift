@@ -21,6 +21,7 @@ struct ServicesRunCommand: AsyncParsableCommand {
     @Option(help: "env PAYMENT_SERVICE_URL") var paymentServiceURL: String?
     @Option(help: "env PAYMENT_PROVIDER_URL") var paymentProviderURL: String?
     @Option(help: "Gateway: the legacy monolith (env LEGACY_URL).") var legacyURL: String?
+    @Option(help: "User, catalog, order: the monolith's database, dual-written while the rollout runs (env MONOLITH_DATABASE_URL).") var monolithDatabaseURL: String?
     @Option(help: "Gateway: share of users (0-100) for the new services (env ROLLOUT_PERCENT).") var rolloutPercent: Int?
     @Option(help: "Payment provider: added latency in milliseconds.") var providerLatencyMs = 0
     @Option(help: "Payment provider: share (0-1) of requests failing with 500.") var providerFailureRate = 0.0
@@ -60,6 +61,7 @@ struct ServicesRunCommand: AsyncParsableCommand {
         o.paymentServiceURL = paymentServiceURL ?? env("PAYMENT_SERVICE_URL") ?? o.paymentServiceURL
         o.paymentProviderURL = paymentProviderURL ?? env("PAYMENT_PROVIDER_URL") ?? o.paymentProviderURL
         o.legacyURL = legacyURL ?? env("LEGACY_URL")
+        o.monolithDatabaseURL = monolithDatabaseURL ?? env("MONOLITH_DATABASE_URL")
         o.rolloutPercent = try rolloutPercent ?? Self.environmentInteger("ROLLOUT_PERCENT", in: 0...100) ?? 100
         o.providerFaults = ProviderFaults(latencyMs: providerLatencyMs, failureRate: providerFailureRate)
         o.seedProducts = seedProducts
@@ -76,6 +78,7 @@ struct ServicesRunCommand: AsyncParsableCommand {
         if o.providerStates { print("⚠ Provider states ON: POST /_pact/provider-states can change data (for tollgate verify).") }
         for breakage in o.breakages { print("⚠ Broken on purpose: \(breakage)") }
         if let kafka = started.kafkaBootstrap { print("kafka \(kafka)\(o.kafkaBrokers == nil ? " (embedded)" : "")") }
+        if o.monolithDatabaseURL != nil { print("dual-writing into the monolith's database") }
         print("storage \(o.databaseURL == nil ? "in memory" : "PostgreSQL"). Ctrl-C stops.")
         await waitForShutdownSignal()
         let timeout = shutdownTimeout
