@@ -30,12 +30,13 @@ $(HDR_PYTHON):
 	.venv-hdrhistogram/bin/pip install -q 'hdrhistogram>=0.10,<1'
 
 # Suites whose assertions are timings (the load engine's rates held, a stall seen, a loop not
-# blocked; a gate's Prometheus measurements taken while its load runs), or that no port of a
+# blocked; a gate's Prometheus measurements taken while its load runs; shards on three hosts holding the planned rate), or that no port of a
 # stopped stack still listens (in the parallel phase another test may bind a port it just freed):
 # they run after the rest, one suite at a time, from the same build.
 empty :=
 space := $(empty) $(empty)
-TIMED_SUITES = LoadEngineTests.EngineTests TollgateCLITests.PrometheusGateTests TollgateCLITests.LoadMetricsExportTests ReferenceServicesTests.StackShutdownTests
+TIMED_SUITES = LoadEngineTests.EngineTests TollgateCLITests.PrometheusGateTests TollgateCLITests.LoadMetricsExportTests ReferenceServicesTests.StackShutdownTests \
+  TollgateCLITests.MultiHostLoadTests
 
 # kubernetes-validate (PyPI) checks the Kubernetes manifests against the API's schemas, offline.
 KUBERNETES_VALIDATE = .venv-kubernetes/bin/kubernetes-validate

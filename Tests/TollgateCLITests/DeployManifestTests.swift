@@ -92,11 +92,16 @@ import Testing
             return String(parts[arrow + 1])
         }
         #expect(libraries.count > 10, "ldd found the binary's libraries")
-        for library in libraries where !library.contains("/swift") && !library.contains("/opt/") {
+        let system = libraries.filter { !$0.contains("/swift") && !$0.contains("/opt/") }
+        // One dpkg for all of them: each line is "package:arch: /path" (the path as dpkg knows it).
+        let paths = system.flatMap { [$0, URL(fileURLWithPath: $0).resolvingSymlinksInPath().path] }
+        let owners = try await Self.run("/usr/bin/dpkg", ["-S"] + paths).out.split(separator: "\n").compactMap { line -> (path: String, package: String)? in
+            guard let colon = line.range(of: ": ") else { return nil }
+            return (String(line[colon.upperBound...]), String(line[..<colon.lowerBound].split(separator: ":").first ?? ""))
+        }
+        for library in system {
             let resolved = URL(fileURLWithPath: library).resolvingSymlinksInPath().path
-            var owner = try await Self.run("/usr/bin/dpkg", ["-S", resolved])
-            if owner.code != 0 { owner = try await Self.run("/usr/bin/dpkg", ["-S", library]) }
-            let package = owner.out.split(separator: ":").first.map(String.init) ?? ""
+            let package = owners.first { $0.path == resolved || $0.path == library }?.package ?? ""
             #expect(!package.isEmpty && installed.contains(package), "\(library) (package \(package.isEmpty ? "unknown" : package)) is not installed by the image")
         }
     }
