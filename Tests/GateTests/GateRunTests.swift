@@ -39,26 +39,20 @@ import Testing
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: folder) }
         try Data("ok".utf8).write(to: folder.appendingPathComponent("ok.txt"))
-        let port = freePort()
-        let server = try ChildProcess("/usr/bin/python3", ["-m", "http.server", "--bind", "127.0.0.1", "--directory", folder.path, "\(port)"],
-                                      captureOutput: false, captureError: false)
-        defer {
-            server.send(SIGTERM)
-            server.wait()
+        try await withStaticServer(serving: folder) { port in
+            try """
+                scenarios:
+                  s: {executor: constant-arrival-rate, rate: 10, duration: 1s, steps: [{name: page, path: /ok.txt}, {name: missing, path: /missing}]}
+                """.write(to: folder.appendingPathComponent("stage.yaml"), atomically: true, encoding: .utf8)
+            let file = folder.appendingPathComponent("gate.yaml")
+            try """
+                name: unit
+                gateway: {url: "http://127.0.0.1:\(port)", admin_token: t}
+                stages: {25: stage.yaml}
+                slos: \(slos)
+                """.write(to: file, atomically: true, encoding: .utf8)
+            try await body(file.path)
         }
-        #expect(await eventually(timeout: 10) { acceptsConnections(port: port) })
-        try """
-            scenarios:
-              s: {executor: constant-arrival-rate, rate: 10, duration: 1s, steps: [{name: page, path: /ok.txt}, {name: missing, path: /missing}]}
-            """.write(to: folder.appendingPathComponent("stage.yaml"), atomically: true, encoding: .utf8)
-        let file = folder.appendingPathComponent("gate.yaml")
-        try """
-            name: unit
-            gateway: {url: "http://127.0.0.1:\(port)", admin_token: t}
-            stages: {25: stage.yaml}
-            slos: \(slos)
-            """.write(to: file, atomically: true, encoding: .utf8)
-        try await body(file.path)
     }
 
     static func start(_ file: String, _ rollout: RecordingRollout, autoRollback: Bool = false) async throws(GateStartError) -> GateRun {

@@ -114,25 +114,74 @@ final class InProcessService: Sendable {
         }
     }
 
-    /// The types of the events published for `aggregate` once `expected` are among them (the
-    /// outbox relays them in the background), or what there was after `timeout` seconds.
+    /// The events published for `aggregate` once `expected` are among their types (the outbox
+    /// relays them in the background), or what there was after `timeout` seconds.
     func events(for aggregate: String, until expected: Set<String>, timeout: Double = 10) async -> [DomainEvent] {
-        var found: [DomainEvent] = []
-        let deadline = ContinuousClock.now + .seconds(timeout)
-        while ContinuousClock.now < deadline {
-            found = published.events.withLock { $0.filter { $0.aggregateID == aggregate } }
-            if expected.isSubset(of: Set(found.map(\.type))) { break }
-            try? await Task.sleep(for: .milliseconds(20))
-        }
-        return found
+        let ofAggregate: @Sendable ([DomainEvent]) -> [DomainEvent] = { $0.filter { $0.aggregateID == aggregate } }
+        await published.wait(timeout: timeout) { expected.isSubset(of: Set(ofAggregate($0).map(\.type))) }
+        return ofAggregate(published.all)
     }
 }
 
-/// Keeps every event the outbox relays publish.
+/// Keeps every event the outbox relays publish, and wakes who waits for some.
 private final class KeptEvents: EventPublisher {
-    let events = Mutex<[DomainEvent]>([])
-    func publish(_ event: DomainEvent) async throws { events.withLock { $0.append(event) } }
+    private struct Waiter {
+        let satisfied: @Sendable ([DomainEvent]) -> Bool
+        let continuation: CheckedContinuation<Void, Never>
+    }
+    private struct State {
+        var events: [DomainEvent] = []
+        var waiters: [UUID: Waiter] = [:]
+        /// Waits whose time ran out before they were registered.
+        var expired: Set<UUID> = []
+    }
+    private let state = Mutex(State())
+
+    var all: [DomainEvent] { state.withLock { $0.events } }
+
+    func publish(_ event: DomainEvent) async throws {
+        let woken = state.withLock { state -> [Waiter] in
+            state.events.append(event)
+            let events = state.events
+            let ready = state.waiters.filter { $0.value.satisfied(events) }
+            for id in ready.keys { state.waiters[id] = nil }
+            return Array(ready.values)
+        }
+        for waiter in woken { waiter.continuation.resume() }
+    }
+
     func isReachable() async -> Bool { true }
+
+    /// Returns once `satisfied` holds for the events kept, or after `timeout` seconds.
+    func wait(timeout: Double, until satisfied: @escaping @Sendable ([DomainEvent]) -> Bool) async {
+        let id = UUID()
+        await withTaskGroup(of: Void.self) { group in
+            group.addTask {
+                await withCheckedContinuation { continuation in
+                    let now = self.state.withLock { state -> Bool in
+                        if state.expired.remove(id) != nil || satisfied(state.events) { return true }
+                        state.waiters[id] = Waiter(satisfied: satisfied, continuation: continuation)
+                        return false
+                    }
+                    if now { continuation.resume() }
+                }
+            }
+            group.addTask {
+                try? await Task.sleep(for: .seconds(timeout))
+                let waiter = self.state.withLock { state -> Waiter? in
+                    guard let waiter = state.waiters.removeValue(forKey: id) else {
+                        state.expired.insert(id)
+                        return nil
+                    }
+                    return waiter
+                }
+                waiter?.continuation.resume()
+            }
+            await group.next()
+            group.cancelAll()
+        }
+        _ = state.withLock { $0.expired.remove(id) }
+    }
 }
 
 extension InProcessService {

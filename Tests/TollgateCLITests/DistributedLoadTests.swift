@@ -12,15 +12,7 @@ import Testing
         let site = folder.appendingPathComponent("site")
         try FileManager.default.createDirectory(at: site, withIntermediateDirectories: true)
         try Data("ok".utf8).write(to: site.appendingPathComponent("ok.txt"))
-        let port = freePort()
-        let server = try ChildProcess("/usr/bin/python3", ["-m", "http.server", "--bind", "127.0.0.1", "--directory", site.path, "\(port)"],
-                                      captureOutput: false, captureError: false)
-        defer {
-            server.send(SIGTERM)
-            server.wait()
-        }
-        #expect(await eventually(timeout: 10) { acceptsConnections(port: port) })
-        try await body("http://127.0.0.1:\(port)/ok.txt", folder)
+        try await withStaticServer(serving: site) { port in try await body("http://127.0.0.1:\(port)/ok.txt", folder) }
     }
 
     static func shardArguments(_ url: String, _ shard: String, _ extra: [String]) -> [String] {
