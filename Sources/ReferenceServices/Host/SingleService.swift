@@ -77,15 +77,20 @@ public enum SingleService {
         }
         var outbox: OutboxRelay?
         let background = BackgroundTasks()
+        // Only the services whose data the monolith also keeps dual-write into it.
         var dualWriter: DualWriter?
-        if let url = options.monolithDatabaseURL { dualWriter = DualWriter(monolith: try await ServiceStores.makeMonolith(databaseURL: url), dropShare: 0) }
+        if let url = options.monolithDatabaseURL, ["user", "catalog", "order"].contains(options.name) {
+            dualWriter = DualWriter(monolith: try await ServiceStores.makeMonolith(databaseURL: url), dropShare: 0)
+        }
         let router: Router<ServiceContext>
         switch options.name {
         case "monolith":
             let stores = try await ServiceStores.makeMonolith(databaseURL: options.databaseURL)
             try await CatalogSeeder.seed(stores.catalog, products: options.seedProducts)
-            let monolith = try await Monolith.start(stores: stores, dualWriter: nil, signer: signer, providerURL: options.paymentProviderURL, providerTimeout: 3,
-                                                    reconcileAfter: 5, background: background, options: serviceOptions, host: options.host, port: port, log: nil)
+            let defaults = StackConfiguration()
+            let monolith = try await Monolith.start(stores: stores, dualWriter: nil, signer: signer, providerURL: options.paymentProviderURL,
+                                                    providerTimeout: defaults.providerTimeout, reconcileAfter: defaults.reconcileAfter, background: background,
+                                                    options: serviceOptions, host: options.host, port: port, log: nil)
             return StartedService(service: monolith.server, kafkaBootstrap: nil, bus: nil, outbox: nil, monolith: monolith, background: background)
         case "user":
             var store: any UserStore
