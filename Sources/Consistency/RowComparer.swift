@@ -46,14 +46,22 @@ enum RowComparer {
                         policy: RecheckPolicy, mismatchLimit: Int = DigestMerge.defaultMismatchLimit, shouldStop: () -> Bool = { false },
                         sleep: ((Double) -> Void)? = nil) throws -> TableComparison {
         func checkStop() throws { if shouldStop() { throw ConsistencyError("the comparison was stopped") } }
+        var merge = DigestMerge(source: source.description, target: target.description, order: order, mismatchLimit: mismatchLimit)
+        try merge.run(nextSource: { try checkStop(); return try source.nextBatch() }, nextTarget: { try checkStop(); return try target.nextBatch() })
+        return try confirm(merge, source: source, target: target, columns: columns, targetMayHaveMore: targetMayHaveMore, policy: policy,
+                           shouldStop: shouldStop, sleep: sleep)
+    }
+
+    /// Re-checks what a first pass (`merge`) found and takes examples: the result of the comparison.
+    static func confirm(_ merge: DigestMerge, source: some ComparedSide, target: some ComparedSide, columns: [String], targetMayHaveMore: Bool,
+                        policy: RecheckPolicy, shouldStop: () -> Bool, sleep: ((Double) -> Void)? = nil) throws -> TableComparison {
+        func checkStop() throws { if shouldStop() { throw ConsistencyError("the comparison was stopped") } }
         func wait(_ seconds: Double) {
             if let sleep { return sleep(seconds) }
             // In short slices, so a stop is honoured within a tenth of a second.
             let end = Date().addingTimeInterval(seconds)
             while !shouldStop(), Date() < end { Thread.sleep(forTimeInterval: min(0.1, max(0, end.timeIntervalSinceNow))) }
         }
-        var merge = DigestMerge(source: source.description, target: target.description, order: order, mismatchLimit: mismatchLimit)
-        try merge.run(nextSource: { try checkStop(); return try source.nextBatch() }, nextTarget: { try checkStop(); return try target.nextBatch() })
         var result = merge.result
         result.targetMayHaveMore = targetMayHaveMore
         result.firstPass = result.confirmed
@@ -119,9 +127,10 @@ enum RowComparer {
     }
 }
 
-/// An unambiguous text for a row's values: each value is `N` (NULL) or `V<length>:<value>`, so no
-/// two different rows encode alike (no separator a value could contain, NULL distinct from every
-/// text). The databases compute the same encoding in SQL before digesting it.
+/// An unambiguous text for a row's values read from an export: each value is `N` (NULL) or
+/// `V<length>:<value>`, so no two different rows encode alike (no separator a value could
+/// contain, NULL distinct from every text). Databases digest a record's text instead, which is
+/// as unambiguous; the two are never compared with each other.
 enum RowEncoding {
     static func encode(_ values: [String?]) -> String {
         var out = ""

@@ -17,6 +17,13 @@ public struct TableLocation: Sendable, Equatable {
 /// What to compare: two tables, the key, the columns (source names; `map` renames them on the
 /// target side), which rows, how many rows per batch, and when mismatched rows are re-checked.
 public struct ComparisonRequest: Sendable {
+    /// Half this machine's cores, 1 to 8 (each worker keeps a statement running on both sides):
+    /// PostgreSQL tells no client the server's cores, and the tool usually runs beside the
+    /// database it checks.
+    public static let defaultParallel = min(8, max(1, ProcessInfo.processInfo.activeProcessorCount / 2))
+    /// The most connections per side a comparison may open.
+    public static let maximumParallel = 64
+
     public var source: TableLocation
     public var target: TableLocation
     public var key: String
@@ -26,6 +33,10 @@ public struct ComparisonRequest: Sendable {
     public var map: [String: String] = [:]
     public var filter: RowFilter?
     public var batch = 10_000
+    /// Workers comparing buckets at once, each with one connection per side.
+    public var parallel = ComparisonRequest.defaultParallel
+    /// Rows a checksum bucket is planned to hold; nil: by the table's size (1,000 to 50,000).
+    public var bucketRows: Int?
     /// Rows only the target has are expected, not inconsistent.
     public var targetMayHaveMore = false
     public var recheck = RecheckPolicy()
@@ -39,25 +50,33 @@ public struct ComparisonRequest: Sendable {
     }
 }
 
-/// Compares two PostgreSQL tables row by row: each side's database computes a digest per row
-/// and sends them in key order, batch after batch (keyset pagination: `key > last`, never
-/// OFFSET), the two streams are merged, and the mismatched keys are read again by key list
-/// (`= ANY($1)`) after `recheck.after` seconds. Blocking (libpq): call it off the cooperative pool.
+/// Compares two PostgreSQL tables: a first pass by key buckets (`BucketedFirstPass`: each
+/// database checksums buckets of keys, and only buckets that differ are read as (key, digest)
+/// rows in key order — keyset pagination, `key > last`, never OFFSET — and merged), then the
+/// mismatched keys read again by key list (`= ANY($1)`) after `recheck.after` seconds.
+/// Blocking (libpq): call it off the cooperative pool.
 public enum TableComparer {
     public static func compare(_ request: ComparisonRequest) throws -> TableComparison {
         let columns = try request.columns ?? TableReader.columns(url: request.source.url, schema: request.source.schema, table: request.source.table)
             .filter { $0 != request.key }
         let targetColumns = columns.map { request.map[$0] ?? $0 }
         let targetFilter = request.filter.map { RowFilter(column: request.map[$0.column] ?? $0.column, comparison: $0.comparison, value: $0.value) }
-        let source = try TableReader(url: request.source.url, schema: request.source.schema, table: request.source.table,
-                                     key: request.key, columns: columns, filter: request.filter, batch: request.batch)
-        let target = try TableReader(url: request.target.url, schema: request.target.schema, table: request.target.table,
-                                     key: request.map[request.key] ?? request.key, columns: targetColumns, filter: targetFilter, batch: request.batch)
+        let sourceConnection = try TableReader.connect(request.source.url), targetConnection = try TableReader.connect(request.target.url)
+        var source = try TableShape(connection: sourceConnection, url: request.source.url, schema: request.source.schema, table: request.source.table,
+                                    key: request.key, columns: columns, filter: request.filter)
+        var target = try TableShape(connection: targetConnection, url: request.target.url, schema: request.target.schema, table: request.target.table,
+                                    key: request.map[request.key] ?? request.key, columns: targetColumns, filter: targetFilter)
         guard source.keyOrder == target.keyOrder else {
             throw ConsistencyError("the keys sort differently: \(source.description) has a \(source.keyOrder == .numeric ? "numeric" : "text") key, \(target.description) not")
         }
-        return try RowComparer.compare(source: source, target: target, order: source.keyOrder,
-                                       columns: zip(columns, targetColumns).map { $0 == $1 ? $0 : "\($0)→\($1)" },
+        source.agree(with: target)
+        target.agree(with: source)
+        let sourceReader = TableReader(shape: source, connection: sourceConnection, batch: request.batch)
+        let targetReader = TableReader(shape: target, connection: targetConnection, batch: request.batch)
+        let firstPass = BucketedFirstPass(source: source, target: target, batch: request.batch, parallel: request.parallel, bucketRows: request.bucketRows,
+                                          mismatchLimit: DigestMerge.defaultMismatchLimit, shouldStop: request.shouldStop)
+        let merge = try firstPass.run(sourceReader: sourceReader, targetReader: targetReader)
+        return try RowComparer.confirm(merge, source: sourceReader, target: targetReader, columns: zip(columns, targetColumns).map { $0 == $1 ? $0 : "\($0)→\($1)" },
                                        targetMayHaveMore: request.targetMayHaveMore, policy: request.recheck, shouldStop: request.shouldStop)
     }
 }

@@ -12,6 +12,8 @@ public struct TableComparison: Sendable, Codable, Equatable {
     public var missingInTarget = 0
     public var missingInSource = 0
     public var differing = 0
+    /// Rows the first pass read one by one, both sides together; the others agreed by bucket checksums.
+    public var rowsRead = 0
     /// Rows only the target has are expected (the monolith keeps rows of users never routed
     /// to the services): they are counted but not inconsistent.
     public var targetMayHaveMore = false
@@ -116,7 +118,7 @@ public struct TableComparison: Sendable, Codable, Equatable {
     enum CodingKeys: String, CodingKey {
         case source, target, targetMayHaveMore = "target_may_have_more", sourceRows = "source_rows", targetRows = "target_rows", missingInTarget = "missing_in_target"
         case missingInSource = "missing_in_source", differing, examples, firstPass = "first_pass", recheckRounds = "recheck_rounds"
-        case recheckAfter = "recheck_after_s", atLeast = "at_least"
+        case recheckAfter = "recheck_after_s", atLeast = "at_least", rowsRead = "rows_read"
     }
 
     public init(from decoder: any Decoder) throws {
@@ -134,6 +136,7 @@ public struct TableComparison: Sendable, Codable, Equatable {
         recheckRounds = try c.decodeIfPresent(Int.self, forKey: .recheckRounds) ?? 0
         recheckAfter = try c.decodeIfPresent(Double.self, forKey: .recheckAfter) ?? 0
         atLeast = try c.decodeIfPresent(Bool.self, forKey: .atLeast) ?? false
+        rowsRead = try c.decodeIfPresent(Int.self, forKey: .rowsRead) ?? sourceRows + targetRows
     }
 }
 
@@ -242,16 +245,39 @@ public struct DigestMerge: Sendable {
             if sourceRows.isEmpty && !sourceDone {
                 sourceRows = try nextSource()
                 sourceDone = sourceRows.isEmpty
+                result.rowsRead += sourceRows.count
             }
             if targetRows.isEmpty && !targetDone {
                 targetRows = try nextTarget()
                 targetDone = targetRows.isEmpty
+                result.rowsRead += targetRows.count
             }
             if sourceDone && targetDone && sourceRows.isEmpty && targetRows.isEmpty { return }
             let used = consume(sourceRows[...], targetRows[...], sourceDone: sourceDone, targetDone: targetDone)
             sourceRows.removeFirst(used.source)
             targetRows.removeFirst(used.target)
         }
+    }
+
+    /// Counts `rows` rows found alike on both sides without reading them one by one (a bucket
+    /// whose checksums agree).
+    mutating func countAlike(rows: Int) {
+        result.sourceRows += rows
+        result.targetRows += rows
+    }
+
+    /// Adds what `later` found — a merge of keys that all sort after this one's — keeping the
+    /// mismatched keys in key order, up to the limit.
+    mutating func append(_ later: DigestMerge) {
+        result.sourceRows += later.result.sourceRows
+        result.targetRows += later.result.targetRows
+        result.missingInTarget += later.result.missingInTarget
+        result.missingInSource += later.result.missingInSource
+        result.differing += later.result.differing
+        result.rowsRead += later.result.rowsRead
+        let room = max(0, mismatchLimit - mismatches.count)
+        mismatches += later.mismatches.prefix(room)
+        mismatchesDropped = mismatchesDropped || later.mismatchesDropped || later.mismatches.count > room
     }
 
     private mutating func note(_ key: String, _ kind: Mismatch.Kind) {

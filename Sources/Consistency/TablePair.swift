@@ -16,6 +16,8 @@ public struct TablePair: Sendable {
     public var filter: RowFilter?
     /// Rows per batch (export pages hold at most `ExportComparer.maxBatch`).
     public var batch = 10_000
+    /// Databases only: connections per side comparing buckets at once.
+    public var parallel = ComparisonRequest.defaultParallel
     /// Rows only the target has are expected, not inconsistent.
     public var targetMayHaveMore = false
     /// Export endpoints only: the admin token.
@@ -49,6 +51,7 @@ public struct TablePair: Sendable {
         request.map = map
         request.filter = filter
         request.batch = batch
+        request.parallel = parallel
         request.targetMayHaveMore = targetMayHaveMore
         request.recheck = recheck
         request.shouldStop = shouldStop

@@ -67,6 +67,9 @@ public struct ConsistencyReport: Sendable, Encodable {
             lines.append("    missing in target \(c.missingInTarget)\(c.examples.missingInTarget.isEmpty ? "" : " (e.g. \(c.examples.missingInTarget.joined(separator: ", ")))")")
             lines.append("    missing in source \(c.missingInSource)\(c.examples.missingInSource.isEmpty ? "" : " (e.g. \(c.examples.missingInSource.joined(separator: ", ")))")")
             lines.append("    differing         \(c.differing)")
+            if c.rowsRead < c.sourceRows + c.targetRows {
+                lines.append("    read row by row   \(c.rowsRead) of \(c.sourceRows + c.targetRows) (the rest agreed by bucket checksums)")
+            }
             for difference in c.examples.differing {
                 let detail = difference.columns.map { "\($0.column): \($0.source ?? "NULL") ≠ \($0.target ?? "NULL")" }.joined(separator: "; ")
                 lines.append("      key \(difference.key): \(detail.isEmpty ? "values differ" : detail)")

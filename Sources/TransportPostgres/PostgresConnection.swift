@@ -45,6 +45,53 @@ public final class PostgresConnection {
     public func query(_ sql: String, _ parameters: [(any PostgresEncodable)?] = []) throws -> [PostgresRow] {
         let result = try run(sql, parameters)
         defer { PQclear(result) }
+        return rows(of: result)
+    }
+
+    /// Runs a statement and returns how many rows it changed.
+    @discardableResult
+    public func execute(_ sql: String, _ parameters: [(any PostgresEncodable)?] = []) throws -> Int {
+        let result = try run(sql, parameters)
+        defer { PQclear(result) }
+        return Int(String(cString: PQcmdTuples(result))) ?? 0
+    }
+
+    /// Sends a statement without waiting for it: the server works on it while the caller does
+    /// something else (sends one on another connection); `receive` waits for its rows. One
+    /// statement at a time per connection.
+    public func send(_ sql: String, _ parameters: [(any PostgresEncodable)?] = []) throws {
+        let sent = try withParameters(parameters) { count, values in PQsendQueryParams(connection, sql, count, nil, values, nil, nil, 0) }
+        guard sent == 1 else {
+            throw PostgresError(sqlState: PQstatus(connection) == CONNECTION_OK ? nil : "08006",
+                                message: String(cString: PQerrorMessage(connection)).trimmingCharacters(in: .whitespacesAndNewlines), detail: nil)
+        }
+    }
+
+    /// The rows of the statement `send` sent, once the server has them.
+    public func receive() throws -> [PostgresRow] {
+        var rows: [PostgresRow] = []
+        var failure: (any Error)?
+        var answered = false
+        // Every result of the statement is read, so the connection is ready for the next one.
+        while let result = PQgetResult(connection) {
+            answered = true
+            defer { PQclear(result) }
+            do {
+                try check(result)
+                rows = self.rows(of: result)
+            } catch {
+                if failure == nil { failure = error }
+            }
+        }
+        if let failure { throw failure }
+        guard answered else {
+            // No result at all: the connection is gone (08006, connection failure).
+            throw PostgresError(sqlState: "08006", message: String(cString: PQerrorMessage(connection)).trimmingCharacters(in: .whitespacesAndNewlines), detail: nil)
+        }
+        return rows
+    }
+
+    private func rows(of result: OpaquePointer) -> [PostgresRow] {
         let rowCount = PQntuples(result), columnCount = PQnfields(result)
         var columns: [String: Int] = [:]
         for c in 0..<columnCount { columns[String(cString: PQfname(result, c))] = Int(c) }
@@ -61,15 +108,8 @@ public final class PostgresConnection {
         return rows
     }
 
-    /// Runs a statement and returns how many rows it changed.
-    @discardableResult
-    public func execute(_ sql: String, _ parameters: [(any PostgresEncodable)?] = []) throws -> Int {
-        let result = try run(sql, parameters)
-        defer { PQclear(result) }
-        return Int(String(cString: PQcmdTuples(result))) ?? 0
-    }
-
-    private func run(_ sql: String, _ parameters: [(any PostgresEncodable)?]) throws -> OpaquePointer {
+    /// Calls `body` with the parameters as C strings (nil for NULL), refusing a NUL inside one.
+    private func withParameters<T>(_ parameters: [(any PostgresEncodable)?], _ body: (Int32, UnsafePointer<UnsafePointer<CChar>?>?) -> T) throws -> T {
         let texts = parameters.map { $0?.postgresText }
         // libpq takes C strings: a NUL would silently cut the value short.
         if let index = texts.firstIndex(where: { $0?.utf8.contains(0) == true }) {
@@ -77,29 +117,40 @@ public final class PostgresConnection {
         }
         let cStrings: [UnsafeMutablePointer<CChar>?] = texts.map { $0.map { strdup($0)! } }
         defer { cStrings.forEach { free($0) } }
-        let result: OpaquePointer? = cStrings.withUnsafeBufferPointer { buffer in
-            buffer.withMemoryRebound(to: UnsafePointer<CChar>?.self) { values in
-                PQexecParams(connection, sql, Int32(parameters.count), nil, values.baseAddress, nil, nil, 0)
-            }
+        return cStrings.withUnsafeBufferPointer { buffer in
+            buffer.withMemoryRebound(to: UnsafePointer<CChar>?.self) { values in body(Int32(parameters.count), values.baseAddress) }
+        }
+    }
+
+    private func run(_ sql: String, _ parameters: [(any PostgresEncodable)?]) throws -> OpaquePointer {
+        let result: OpaquePointer? = try withParameters(parameters) { count, values in
+            PQexecParams(connection, sql, count, nil, values, nil, nil, 0)
         }
         guard let result else {
             // No result at all: the connection is gone (08006, connection failure).
             throw PostgresError(sqlState: "08006", message: String(cString: PQerrorMessage(connection)).trimmingCharacters(in: .whitespacesAndNewlines), detail: nil)
         }
+        do { try check(result) } catch {
+            PQclear(result)
+            throw error
+        }
+        return result
+    }
+
+    /// Throws the error a failed result carries.
+    private func check(_ result: OpaquePointer) throws {
         switch PQresultStatus(result) {
         case PGRES_COMMAND_OK, PGRES_TUPLES_OK, PGRES_EMPTY_QUERY:
-            return result
+            return
         default:
             func field(_ code: UInt8) -> String? {
                 PQresultErrorField(result, Int32(code)).map { String(cString: $0) }
             }
-            let error = PostgresError(
+            throw PostgresError(
                 // A client-side failure has no SQLSTATE; a dropped connection is 08006.
                 sqlState: field(UInt8(ascii: "C")) ?? (PQstatus(connection) == CONNECTION_OK ? nil : "08006"),
                 message: field(UInt8(ascii: "M")) ?? String(cString: PQresultErrorMessage(result)).trimmingCharacters(in: .whitespacesAndNewlines),
                 detail: field(UInt8(ascii: "D")))
-            PQclear(result)
-            throw error
         }
     }
 

@@ -118,13 +118,22 @@ final class DelayedReplica: @unchecked Sendable {
 @Suite(.enabled(if: ProcessInfo.processInfo.environment["TOLLGATE_TEST_DATABASE_URL"] != nil,
                 "needs PostgreSQL: TOLLGATE_TEST_DATABASE_URL is not set (make test starts a server)"))
 struct ColumnAndKeyTests {
+    /// Compares with one bucket per table and with buckets of two rows (sampled boundaries,
+    /// checksums per bucket, cuts, on three connections): both must find the same.
     static func compare(_ sourceURL: String, _ targetURL: String, table: String = "t", key: String = "k", batch: Int = 1,
                         filter: String? = nil) throws -> TableComparison {
         var request = ComparisonRequest(source: TableLocation(url: sourceURL, table: table), target: TableLocation(url: targetURL, table: table), key: key)
         request.batch = batch
         request.recheck = RecheckPolicy(after: 0, rounds: 1)
         request.filter = filter.flatMap(RowFilter.init(parsing:))
-        return try TableComparer.compare(request)
+        let whole = try TableComparer.compare(request)
+        request.bucketRows = 2
+        request.parallel = 3
+        var bucketed = try TableComparer.compare(request)
+        #expect(bucketed.rowsRead <= whole.rowsRead, "buckets read no more rows than one bucket")
+        bucketed.rowsRead = whole.rowsRead
+        #expect(bucketed == whole, "small buckets find what one bucket finds")
+        return whole
     }
 
     /// The key column sorts in an ICU collation: reading in byte order must also continue in byte order.
@@ -194,6 +203,32 @@ struct ColumnAndKeyTests {
                 let result = try Self.compare(sourceURL, targetURL, batch: 4)
                 #expect(result.sourceRows == 30 && result.targetRows == 30, "\(result)")
                 #expect(result.examples.missingInTarget == ["17"] && result.examples.missingInSource == ["2.5"] && result.differing == 0, "\(result)")
+            }
+        }
+    }
+
+    /// uuid keys bucket in their own order, which is their text's in byte order: against the same
+    /// keys stored as text on the other side, buckets agree key for key.
+    @Test func uuidKeysBucketInByteOrder() async throws {
+        try await onItsOwnThread {
+            try withDatabases { sourceURL, targetURL in
+                try PostgresConnection(url: sourceURL).execute("CREATE TABLE t (k uuid PRIMARY KEY, v text)")
+                try PostgresConnection(url: targetURL).execute("CREATE TABLE u (k uuid PRIMARY KEY, v text)")
+                try PostgresConnection(url: targetURL).execute("CREATE TABLE t (k text PRIMARY KEY, v text)")
+                try PostgresConnection(url: sourceURL).execute("INSERT INTO t SELECT md5(n::text)::uuid, 'v' FROM generate_series(1, 200) n")
+                for table in ["t", "u"] {
+                    let db = try PostgresConnection(url: targetURL)
+                    try db.execute("INSERT INTO \(table) SELECT md5(n::text)::uuid, 'v' FROM generate_series(1, 200) n WHERE n <> 50")
+                    try db.execute("UPDATE \(table) SET v = 'w' WHERE k = md5('60')::uuid\(table == "t" ? "::text" : "")")
+                }
+                let lost = try PostgresConnection(url: sourceURL).query("SELECT md5('50')::uuid::text AS k, md5('60')::uuid::text AS c").first!
+                let asText = try Self.compare(sourceURL, targetURL, batch: 7)
+                #expect(asText.sourceRows == 200 && asText.targetRows == 199, "\(asText)")
+                #expect(asText.examples.missingInTarget == [lost["k"]!] && asText.examples.differing.map(\.key) == [lost["c"]!], "\(asText)")
+                // uuid on both sides: the native order.
+                try PostgresConnection(url: sourceURL).execute("ALTER TABLE t RENAME TO u")
+                let native = try Self.compare(sourceURL, targetURL, table: "u", batch: 7)
+                #expect(native.examples.missingInTarget == [lost["k"]!] && native.examples.differing.map(\.key) == [lost["c"]!], "\(native)")
             }
         }
     }

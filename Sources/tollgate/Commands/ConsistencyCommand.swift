@@ -13,9 +13,10 @@ struct ConsistencyCommand: AsyncParsableCommand {
         commandName: "consistency",
         abstract: "Compare a table between two PostgreSQL databases (or two services' export endpoints): counts, rows missing on either side, rows that differ.",
         discussion: """
-            Each database computes an md5 per row over the compared columns (numbers compared by value, NULL distinct
-            from every text) and sends (key, digest) in key order, in batches that continue after the last key read —
-            never OFFSET. Identifiers are checked against the catalog and quoted by the server; values are bound as parameters.
+            Each database checksums buckets of a few thousand keys (a count and the sum of a 64-bit hash per row over the key
+            and the compared columns: numbers compared by value, NULL distinct from every text), on --parallel connections per
+            side; only buckets that differ are read as (key, md5) rows in key order, in batches that continue after the last
+            key read — never OFFSET — and merged. Identifiers are checked against the catalog and quoted by the server; values are bound as parameters.
             With http:// URLs, both sides are read from the reference services' export endpoints
             (…/admin/export/TABLE, admin token from --token or TOLLGATE_ADMIN_TOKEN), in the same keyset-paginated way.
             Live traffic writes one side before the other, so a row in flight differs for a moment: every row found
@@ -34,6 +35,8 @@ struct ConsistencyCommand: AsyncParsableCommand {
     @Option(name: .customLong("map"), help: "SOURCE_COLUMN=TARGET_COLUMN where the target names a column differently (repeatable).") var maps: [String] = []
     @Option(name: .customLong("where"), help: "Only rows where COLUMN OP VALUE (OP one of = != <> < <= > >=), on both sides.") var filter: String?
     @Option(help: "Rows per batch.") var batch = 10_000
+    @Option(help: "Connections per database comparing buckets at once (default: this machine's cores, at most 8).")
+    var parallel = ComparisonRequest.defaultParallel
     @Option(help: "The largest acceptable inconsistency rate, in percent (the guide's trigger: 0.01).") var threshold = 0.01
     @Option(help: "Wait this long before reading inconsistent rows again (e.g. 5s).") var recheckAfter = "5s"
     @Option(help: "Re-check inconsistent rows at most this many times (0: the first pass is the result).") var rechecks = 3
@@ -60,6 +63,7 @@ struct ConsistencyCommand: AsyncParsableCommand {
             problems.append("--recheck-after '\(recheckAfter)' must be a duration of at most 1h (e.g. 5s)")
         }
         if !(0...RecheckPolicy.maximumRounds).contains(rechecks) { problems.append("--rechecks must be between 0 and \(RecheckPolicy.maximumRounds)") }
+        if !(1...ComparisonRequest.maximumParallel).contains(parallel) { problems.append("--parallel must be between 1 and \(ComparisonRequest.maximumParallel)") }
         if !(1...1_000_000).contains(batch) { problems.append("--batch must be between 1 and 1000000") }
         if !(threshold >= 0 && threshold <= 100) { problems.append("--threshold must be a percentage between 0 and 100") }
         for map in maps where map.split(separator: "=").count != 2 { problems.append("--map '\(map)' must be SOURCE_COLUMN=TARGET_COLUMN") }
@@ -80,6 +84,7 @@ struct ConsistencyCommand: AsyncParsableCommand {
         }, uniquingKeysWith: { _, last in last })
         pair.filter = filter.flatMap(RowFilter.init(parsing:))
         pair.batch = batch
+        pair.parallel = parallel
         pair.targetMayHaveMore = targetMayHaveMore
         pair.token = token ?? ProcessInfo.processInfo.environment["TOLLGATE_ADMIN_TOKEN"]
         pair.recheck = RecheckPolicy(after: DurationText.seconds(recheckAfter) ?? 5, rounds: rechecks)
