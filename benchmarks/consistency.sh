@@ -12,7 +12,8 @@
 # PEERS="reladiff" (default) chooses the peers; PEERS="reladiff data-diff" adds data-diff where it
 # installs (its dbt-core dependency downloads a wheel from GitHub while installing); PEERS=""
 # runs tollgate alone.
-# RELADIFF_THREADS (default 1, reladiff's own default) is reladiff's and data-diff's --threads.
+# RELADIFF_THREADS (default 1, reladiff's own default) is reladiff's and data-diff's --threads;
+# TOLLGATE_ARGS adds arguments to tollgate's (e.g. "--parallel 2").
 set -euo pipefail
 cd "$(dirname "$0")/.."
 rows=${1:-1000000}
@@ -46,10 +47,10 @@ run_sql bench_source "INSERT INTO orders SELECT n, md5(n::text)::uuid, 'confirme
 run_sql bench_source "VACUUM ANALYZE orders"
 echo "seeded $rows rows in $(python3 -c "print(f'{$(date +%s.%N) - $started:.1f}')") s; $(nproc) cores; peers: ${peers:-none} (threads $threads)"
 
-python3 - "$tollgate" "$base" "$rows" "$runs" "$threads" "$peers" $cases <<'PY'
+python3 - "$tollgate" "$base" "$rows" "$runs" "$threads" "$peers" "${TOLLGATE_ARGS:-}" $cases <<'PY'
 import json, os, subprocess, sys, tempfile, time
-tollgate, base, rows, runs, threads, peers = sys.argv[1:7]
-rows, runs, cases, peers = int(rows), int(runs), sys.argv[7:], peers.split()
+tollgate, base, rows, runs, threads, peers, extra = sys.argv[1:8]
+rows, runs, cases, peers, extra = int(rows), int(runs), sys.argv[8:], peers.split(), extra.split()
 src, dst = f"{base}/bench_source?sslmode=disable", f"{base}/bench_target?sslmode=disable"
 
 def sql(db, statement):
@@ -112,7 +113,7 @@ def timed(command):
 def tollgate_run():
     report = "/tmp/tollgate-consistency-bench.json"
     done, figures = timed([tollgate, "consistency", "--source", src, "--target", dst, "--table", "orders", "--key", "id",
-                            "--rechecks", "0", "--json", report])
+                            "--rechecks", "0", "--json", report] + extra)
     if done.returncode not in (0, 1):
         sys.exit(f"tollgate failed: {done.stderr}")
     c = json.load(open(report))["comparisons"][0]

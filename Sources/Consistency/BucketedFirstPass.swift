@@ -33,7 +33,7 @@ struct BucketedFirstPass: Sendable {
         let plan = try plan(sourceReader: sourceReader, targetReader: targetReader)
         let indexed = source.rangesReadAnIndex && target.rangesReadAnIndex
         // Where a range is a scan of the whole table, one statement covers every bucket.
-        let runs = indexed ? Self.runs(buckets: plan.boundaries.count + 1, count: parallel * 4) : [0..<(plan.boundaries.count + 1)]
+        let runs = indexed ? Self.runs(buckets: plan.boundaries.count + 1, count: max(8, parallel * 4)) : [0..<(plan.boundaries.count + 1)]
         let combined = OrderedResults(count: runs.count,
                                       first: DigestMerge(source: source.description, target: target.description, order: source.keyOrder, mismatchLimit: mismatchLimit))
         let failed = Failure()
