@@ -214,12 +214,12 @@ private final class OrderedResults: @unchecked Sendable {
     var result: DigestMerge { lock.withLock { combined } }
 }
 
-/// How many of the buckets checksummed so far differ: once most do (after at least two runs'
-/// worth), the remaining runs are read row by row without checksums.
+/// How many of the buckets checksummed so far differ: once most of at least 64 do, the
+/// remaining runs are read row by row without checksums.
 private final class Density: @unchecked Sendable {
     // Safe: the counts are read and written under `lock`.
     private let lock = NSLock()
-    private var buckets = 0, differing = 0, runs = 0
+    private var buckets = 0, differing = 0
 
     /// More than three in four buckets differ.
     static func isDense(buckets: Int, differing: Int) -> Bool { differing * 4 > buckets * 3 }
@@ -228,11 +228,10 @@ private final class Density: @unchecked Sendable {
         lock.withLock {
             self.buckets += buckets
             self.differing += differing
-            runs += 1
         }
     }
 
-    var isDense: Bool { lock.withLock { runs >= 2 && Self.isDense(buckets: buckets, differing: differing) } }
+    var isDense: Bool { lock.withLock { buckets >= 64 && Self.isDense(buckets: buckets, differing: differing) } }
 }
 
 /// The first error any worker met; the others stop at their next step.

@@ -13,6 +13,8 @@ public struct StubConfiguration: Sendable {
     public var stateHeader: String?
     /// The status of a request no interaction matches.
     public var unmatchedStatus = 500
+    /// The largest request body read; a larger one is answered 413.
+    public var maxBodyBytes = 16 * 1024 * 1024
     /// Reload pact files when they change.
     public var watch = false
     /// Where one line per request goes; nil builds no line at all.

@@ -2,6 +2,7 @@ import ContractCore
 import Foundation
 import HTTPTypes
 import NIOCore
+import NIOHTTP1
 import Synchronization
 
 /// One HTTP interaction a stub can answer with, with everything that does not change per
@@ -49,18 +50,19 @@ struct StubEntry: Sendable {
 
 /// A response converted once into what the server writes.
 struct PreparedResponse: Sendable {
-    let status: HTTPTypes.HTTPResponse.Status
-    let fields: HTTPFields
+    let status: Int
+    let headers: HTTPHeaders
     let body: ByteBuffer
 
     init(_ response: ContractCore.HTTPResponse) {
-        var fields = HTTPFields()
+        var headers = HTTPHeaders()
+        // Names and values HTTP cannot carry are left out (the server sets the length itself).
         for header in response.headers where header.name.lowercased() != "content-length" {
-            if let name = HTTPField.Name(header.name) { fields.append(HTTPField(name: name, value: header.value)) }
+            if let name = HTTPField.Name(header.name), HTTPField.isValidValue(header.value) { headers.add(name: name.rawName, value: header.value) }
         }
-        if fields[.contentType] == nil, !response.body.isEmpty, let type = response.contentType { fields[.contentType] = type.description }
-        status = .init(code: response.status)
-        self.fields = fields
+        if !headers.contains(name: "content-type"), !response.body.isEmpty, let type = response.contentType { headers.add(name: "content-type", value: type.description) }
+        status = response.status
+        self.headers = headers
         body = ByteBuffer(bytes: response.body.bytes)
     }
 }

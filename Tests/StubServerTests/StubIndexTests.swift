@@ -52,7 +52,7 @@ import Testing
     @Test func responsesWithoutGeneratorsArePreparedOnce() throws {
         let entry = try #require(try Self.index().entries.first)
         #expect(entry.generators.isEmpty)
-        #expect(entry.prepared.status.code == 200)
+        #expect(entry.prepared.status == 200)
     }
 
     @Test func theRequestLogKeepsTheLatestInOrder() {
