@@ -153,7 +153,7 @@ for case in cases:
             walls.append(wall); cpus.append(cpu); mems.append(mem); servers.append(server); found.add(counts)
         exact = found == {expected}
         lowest[name] = min(walls)
-        print(f"| {rows:,} | {case} | {name} | {' / '.join(f'{w:.2f}' for w in walls)} | {min(cpus):.2f} | {max(mems):.0f} | {min(servers):.1f} | "
+        print(f"| {rows:,} | {case} | {name} | {' / '.join(f'{w:.2f}' for w in walls)} | {min(cpus):.2f} | {max(mems):.1f} | {min(servers):.1f} | "
               f"{'exactly ' if exact else 'WRONG: '}{sorted(found)} |", flush=True)
     ratios = ", ".join(f"{lowest['tollgate'] / lowest[p]:.2f}× {p}'s" for p in peers)
     print(f"|  | {case} | floor | {floor():.2f} (hashing both tables once ÷ cores) | | | | tollgate's best wall time: {ratios or '—'} |", flush=True)

@@ -18,36 +18,38 @@ python3 benchmarks/make-pacts.py "$work"
 command -v wrk >/dev/null || { echo "wrk is missing: apt-get install wrk" >&2; exit 2; }
 wait_port() { for _ in $(seq 1 100); do curl -s -o /dev/null "http://127.0.0.1:$1/" && return; sleep 0.1; done; echo "nothing on port $1" >&2; exit 2; }
 cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
-# Runs wrk against a stub (port, pid, extra wrk args) and prints "requests/s CPU-µs-per-request".
+# Runs wrk against a stub (port, pid, wrk threads, extra wrk args) and prints "requests/s CPU-µs-per-request".
 measure() {
-  local port=$1 pid=$2; shift 2
+  local port=$1 pid=$2 threads=$3; shift 3
   local before; before=$(cpu_ticks "$pid")
-  local out; out=$(wrk -t2 -c50 -d"${duration}s" "$@" "http://127.0.0.1:$port/api/v1/items/1")
+  local out; out=$(wrk -t"$threads" -c50 -d"${duration}s" "$@" "http://127.0.0.1:$port/api/v1/items/1")
   local after; after=$(cpu_ticks "$pid")
   if grep -q "Non-2xx" <<<"$out"; then echo "non-2xx answers on port $port:" >&2; echo "$out" >&2; exit 1; fi
   local rps; rps=$(awk '/Requests\/sec/ {print $2}' <<<"$out")
   local requests; requests=$(awk '/requests in/ {print $1}' <<<"$out")
   python3 -c "print($rps, round(($after - $before) / $(getconf CLK_TCK) * 1e6 / $requests, 1))"
 }
-# Serves PACT with tollgate stub and with pact stub, one after the other, under the same load.
+# Serves PACT with tollgate stub and with pact stub, one after the other, under the same load
+# (wrk with THREADS threads, 50 connections).
 compare() {
-  local label=$1 pact_file=$2; shift 2
-  echo "== stub: $label, wrk -t2 -c50 -d${duration}s"
+  local label=$1 pact_file=$2 threads=$3; shift 3
+  echo "== stub: $label, wrk -t$threads -c50 -d${duration}s"
   $tollgate stub "$pact_file" --port 19301 --quiet >/dev/null &
   local ours_pid=$!; pids+=("$ours_pid"); wait_port 19301
-  read -r ours ours_cpu < <(measure 19301 "$ours_pid" "$@")
+  read -r ours ours_cpu < <(measure 19301 "$ours_pid" "$threads" "$@")
   kill "$ours_pid"
   # pact stub listens on every interface: keep it short-lived.
   $pact stub -p 19302 -f "$pact_file" >/dev/null 2>&1 &
   local their_pid=$!; pids+=("$their_pid"); wait_port 19302
-  read -r theirs theirs_cpu < <(measure 19302 "$their_pid" "$@")
+  read -r theirs theirs_cpu < <(measure 19302 "$their_pid" "$threads" "$@")
   kill "$their_pid"
-  printf "tollgate stub   %10s req/s %8s µs CPU/request\npact stub       %10s req/s %8s µs CPU/request\nratio           %10.2f x\n" \
-    "$ours" "$ours_cpu" "$theirs" "$theirs_cpu" "$(python3 -c "print($ours/$theirs)")"
+  printf "tollgate stub   %10s req/s %8s µs CPU/request\npact stub       %10s req/s %8s µs CPU/request\nratio           %10.2f x requests/s, %.2f x CPU per request\n" \
+    "$ours" "$ours_cpu" "$theirs" "$theirs_cpu" "$(python3 -c "print($ours/$theirs)")" "$(python3 -c "print($ours_cpu/$theirs_cpu)")"
 }
 
-compare "1 interaction (GET /api/v1/items/1)" "$work/stub-1.json"
-compare "50 interactions, requests spread over all of them" "$work/stub-50.json" -s benchmarks/stub-random.lua
+compare "1 interaction (GET /api/v1/items/1)" "$work/stub-1.json" 1
+compare "1 interaction (GET /api/v1/items/1)" "$work/stub-1.json" 2
+compare "50 interactions, requests spread over all of them" "$work/stub-50.json" 2 -s benchmarks/stub-random.lua
 
 echo "== verify: 1,000 interactions against the reference catalog service"
 $tollgate services run catalog --port 19303 --seed-products 50 >/dev/null 2>&1 &

@@ -32,7 +32,7 @@ public struct ComparisonRequest: Sendable {
     /// Source column → target column, where they are named differently.
     public var map: [String: String] = [:]
     public var filter: RowFilter?
-    public var batch = 10_000
+    public var batch = 5_000
     /// Workers comparing buckets at once, each with one connection per side.
     public var parallel = ComparisonRequest.defaultParallel
     /// Rows a checksum bucket is planned to hold; nil: by the table's size (1,000 to 50,000).

@@ -15,7 +15,7 @@ public struct TablePair: Sendable {
     /// Databases only: which rows.
     public var filter: RowFilter?
     /// Rows per batch (export pages hold at most `ExportComparer.maxBatch`).
-    public var batch = 10_000
+    public var batch = 5_000
     /// Databases only: connections per side comparing buckets at once.
     public var parallel = ComparisonRequest.defaultParallel
     /// Rows only the target has are expected, not inconsistent.

@@ -379,7 +379,8 @@ final class TableReader: ComparedSide {
         guard !done else { return [] }
         if !batchInFlight { try sendBatch() }
         batchInFlight = false
-        let digests = try connection.receive().map { RowDigest(key: $0[TableShape.keyAlias] ?? "", digest: $0[TableShape.digestAlias] ?? "") }
+        // The batch statement's columns are the key, then the digest.
+        let digests = try connection.receive { column in RowDigest(key: column(0) ?? "", digest: column(1) ?? "") }
         if let last = digests.last { lastKey = last.key }
         done = digests.count < batchSize
         if !done { try sendBatch() }
@@ -438,7 +439,7 @@ final class TableReader: ComparedSide {
     func cuts(in range: KeyRange, step: Int) throws -> [String] {
         try settle()
         let (sql, parameters) = shape.cuts(in: range, step: step)
-        return try connection.query(sql, parameters).compactMap { $0["k"] }
+        return try keys(sql, parameters)
     }
 
     /// About how many rows the table has: the planner's estimate, or a count when it has none.
@@ -453,7 +454,14 @@ final class TableReader: ComparedSide {
     func sample(percent: Double) throws -> [String] {
         try settle()
         let (sql, parameters) = shape.sample(percent: percent)
-        return try connection.query(sql, parameters).compactMap { $0["k"] }
+        return try keys(sql, parameters)
+    }
+
+    /// The first column of every row of a statement of keys, read straight into strings (a
+    /// sample of a large table holds tens of thousands).
+    private func keys(_ sql: String, _ parameters: [(any PostgresEncodable)?]) throws -> [String] {
+        try connection.send(sql, parameters)
+        return try connection.receive { column in column(0) }.compactMap { $0 }
     }
 
     /// All columns of the table (for the default column list).

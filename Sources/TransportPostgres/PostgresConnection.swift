@@ -70,15 +70,38 @@ public final class PostgresConnection {
     /// The rows of the statement `send` sent, once the server has them.
     public func receive() throws -> [PostgresRow] {
         var rows: [PostgresRow] = []
+        try receiveResults { rows = self.rows(of: $0) }
+        return rows
+    }
+
+    /// The rows of the statement `send` sent, each made into a `T` by `row` from its column
+    /// texts (by position, nil for NULL) as it is read: no intermediate row values.
+    public func receive<T>(_ row: (_ column: (Int) -> String?) -> T) throws -> [T] {
+        var values: [T] = []
+        try receiveResults { result in
+            let count = PQntuples(result), columns = Int(PQnfields(result))
+            values.reserveCapacity(Int(count))
+            for r in 0..<count {
+                values.append(row { c in
+                    guard c < columns, PQgetisnull(result, r, Int32(c)) == 0 else { return nil }
+                    return String(cString: PQgetvalue(result, r, Int32(c)))
+                })
+            }
+        }
+        return values
+    }
+
+    /// Reads every result of the statement `send` sent (so the connection is ready for the next
+    /// one), handing each successful one to `body`; throws the first failure.
+    private func receiveResults(_ body: (OpaquePointer) -> Void) throws {
         var failure: (any Error)?
         var answered = false
-        // Every result of the statement is read, so the connection is ready for the next one.
         while let result = PQgetResult(connection) {
             answered = true
             defer { PQclear(result) }
             do {
                 try check(result)
-                rows = self.rows(of: result)
+                body(result)
             } catch {
                 if failure == nil { failure = error }
             }
@@ -88,7 +111,6 @@ public final class PostgresConnection {
             // No result at all: the connection is gone (08006, connection failure).
             throw PostgresError(sqlState: "08006", message: String(cString: PQerrorMessage(connection)).trimmingCharacters(in: .whitespacesAndNewlines), detail: nil)
         }
-        return rows
     }
 
     private func rows(of result: OpaquePointer) -> [PostgresRow] {

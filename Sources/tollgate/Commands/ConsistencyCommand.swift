@@ -34,8 +34,8 @@ struct ConsistencyCommand: AsyncParsableCommand {
     @Option(help: "The columns compared (comma-separated; default every column of the source table but the key).") var columns: String?
     @Option(name: .customLong("map"), help: "SOURCE_COLUMN=TARGET_COLUMN where the target names a column differently (repeatable).") var maps: [String] = []
     @Option(name: .customLong("where"), help: "Only rows where COLUMN OP VALUE (OP one of = != <> < <= > >=), on both sides.") var filter: String?
-    @Option(help: "Rows per batch.") var batch = 10_000
-    @Option(help: "Connections per database comparing buckets at once (default: this machine's cores, at most 8).")
+    @Option(help: "Rows per batch.") var batch = 5_000
+    @Option(help: "Workers comparing buckets at once, each with a connection per database (default: half this machine's cores, 1 to 8).")
     var parallel = ComparisonRequest.defaultParallel
     @Option(help: "The largest acceptable inconsistency rate, in percent (the guide's trigger: 0.01).") var threshold = 0.01
     @Option(help: "Wait this long before reading inconsistent rows again (e.g. 5s).") var recheckAfter = "5s"
