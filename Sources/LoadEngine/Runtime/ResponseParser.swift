@@ -110,47 +110,11 @@ struct ResponseParser {
     }
 
     private mutating func readHead(_ slice: ByteBuffer) throws(ParseError) {
-        let bytes = slice.readableBytesView
-        // "HTTP/1.1 200 OK\r\n"
-        guard bytes.count >= 12, bytes.starts(with: "HTTP/1.".utf8) else { throw .malformed("no HTTP/1.x status line") }
-        let start = bytes.startIndex
-        let minor = bytes[start + 7]
-        var status = 0
-        for index in (start + 9)..<(start + 12) {
-            let digit = bytes[index]
-            guard digit >= UInt8(ascii: "0"), digit <= UInt8(ascii: "9") else { throw .malformed("a bad status code") }
-            status = status * 10 + Int(digit - UInt8(ascii: "0"))
-        }
-        head.status = status
-        head.keepAlive = minor == UInt8(ascii: "1")
-        var length: Int?
-        var chunked = false
-        var lineStart = bytes.firstIndex(of: UInt8(ascii: "\n")).map { $0 + 1 } ?? bytes.endIndex
-        while lineStart < bytes.endIndex {
-            guard let lineEnd = bytes[lineStart...].firstIndex(of: UInt8(ascii: "\n")) else { break }
-            var line = bytes[lineStart..<lineEnd]
-            if line.last == UInt8(ascii: "\r") { line = line.dropLast() }
-            lineStart = lineEnd + 1
-            if line.isEmpty { break }
-            guard let colon = line.firstIndex(of: UInt8(ascii: ":")) else { throw .malformed("a header line without ':'") }
-            let name = line[..<colon]
-            var value = line[(colon + 1)...]
-            while value.first == UInt8(ascii: " ") || value.first == UInt8(ascii: "\t") { value = value.dropFirst() }
-            while value.last == UInt8(ascii: " ") || value.last == UInt8(ascii: "\t") { value = value.dropLast() }
-            if Self.equalsIgnoringCase(name, "content-length") {
-                guard value.count <= 18, let parsed = Int(String(decoding: value, as: UTF8.self)), parsed >= 0 else { throw .malformed("a bad Content-Length") }
-                if let length, length != parsed { throw .malformed("conflicting Content-Length headers") }
-                length = parsed
-            } else if Self.equalsIgnoringCase(name, "transfer-encoding") {
-                chunked = Self.containsIgnoringCase(value, "chunked")
-            } else if Self.equalsIgnoringCase(name, "connection") {
-                if Self.containsIgnoringCase(value, "close") { head.keepAlive = false }
-                if Self.containsIgnoringCase(value, "keep-alive") { head.keepAlive = true }
-            }
-            if keepHeaders {
-                head.headers.append((String(decoding: name, as: UTF8.self).lowercased(), String(decoding: value, as: UTF8.self)))
-            }
-        }
+        // Over the raw bytes: slices of a buffer view would retain and release its storage per header.
+        let keepHeaders = self.keepHeaders
+        let (read, length, chunked) = try slice.withUnsafeReadableBytes { bytes in Self.readHead(bytes, keepHeaders: keepHeaders) }.get()
+        head = read
+        let status = read.status
         if responseToHead || status == 204 || status == 304 || (status >= 100 && status < 200) {
             state = .fixed(remaining: 0)
         } else if chunked {
@@ -161,6 +125,54 @@ struct ResponseParser {
             head.keepAlive = false
             state = .untilClose
         }
+    }
+
+    /// The status line and headers of a response head (its bytes up to the blank line): the
+    /// head, its Content-Length, and whether its body is chunked.
+    static func readHead(_ bytes: UnsafeRawBufferPointer, keepHeaders: Bool) -> Result<(Head, Int?, Bool), ParseError> {
+        // "HTTP/1.1 200 OK\r\n"
+        guard bytes.count >= 12, bytes.starts(with: "HTTP/1.".utf8) else { return .failure(.malformed("no HTTP/1.x status line")) }
+        var head = Head()
+        for index in 9..<12 {
+            let digit = bytes[index]
+            guard digit >= UInt8(ascii: "0"), digit <= UInt8(ascii: "9") else { return .failure(.malformed("a bad status code")) }
+            head.status = head.status * 10 + Int(digit - UInt8(ascii: "0"))
+        }
+        head.keepAlive = bytes[7] == UInt8(ascii: "1")
+        var length: Int?
+        var chunked = false
+        var lineStart = (bytes.firstIndex(of: UInt8(ascii: "\n")) ?? bytes.count - 1) + 1
+        while lineStart < bytes.count {
+            var lineEnd = lineStart
+            while lineEnd < bytes.count, bytes[lineEnd] != UInt8(ascii: "\n") { lineEnd += 1 }
+            guard lineEnd < bytes.count else { break }
+            let next = lineEnd + 1
+            if lineEnd > lineStart, bytes[lineEnd - 1] == UInt8(ascii: "\r") { lineEnd -= 1 }
+            defer { lineStart = next }
+            if lineEnd == lineStart { break }
+            var colon = lineStart
+            while colon < lineEnd, bytes[colon] != UInt8(ascii: ":") { colon += 1 }
+            guard colon < lineEnd else { return .failure(.malformed("a header line without ':'")) }
+            var valueStart = colon + 1, valueEnd = lineEnd
+            while valueStart < valueEnd, bytes[valueStart] == UInt8(ascii: " ") || bytes[valueStart] == UInt8(ascii: "\t") { valueStart += 1 }
+            while valueEnd > valueStart, bytes[valueEnd - 1] == UInt8(ascii: " ") || bytes[valueEnd - 1] == UInt8(ascii: "\t") { valueEnd -= 1 }
+            let name = UnsafeRawBufferPointer(rebasing: bytes[lineStart..<colon])
+            let value = UnsafeRawBufferPointer(rebasing: bytes[valueStart..<valueEnd])
+            if equalsIgnoringCase(name, "content-length") {
+                guard let parsed = decimal(value) else { return .failure(.malformed("a bad Content-Length")) }
+                if let length, length != parsed { return .failure(.malformed("conflicting Content-Length headers")) }
+                length = parsed
+            } else if equalsIgnoringCase(name, "transfer-encoding") {
+                chunked = containsIgnoringCase(value, "chunked")
+            } else if equalsIgnoringCase(name, "connection") {
+                if containsIgnoringCase(value, "close") { head.keepAlive = false }
+                if containsIgnoringCase(value, "keep-alive") { head.keepAlive = true }
+            }
+            if keepHeaders {
+                head.headers.append((String(decoding: name, as: UTF8.self).lowercased(), String(decoding: value, as: UTF8.self)))
+            }
+        }
+        return .success((head, length, chunked))
     }
 
     /// The offset of the first "\r\n\r\n" in the readable bytes.
@@ -201,7 +213,33 @@ struct ResponseParser {
         return true
     }
 
-    static func containsIgnoringCase(_ bytes: some Collection<UInt8>, _ word: String) -> Bool {
-        String(decoding: bytes, as: UTF8.self).lowercased().contains(word)
+    /// Whether `bytes` contain `lowercase` (ASCII letters compared without case), without
+    /// building a string: every response's Connection header is read with it.
+    static func containsIgnoringCase(_ bytes: some Collection<UInt8>, _ lowercase: StaticString) -> Bool {
+        let word = UnsafeBufferPointer(start: lowercase.utf8Start, count: lowercase.utf8CodeUnitCount)
+        var start = bytes.startIndex
+        while bytes.distance(from: start, to: bytes.endIndex) >= word.count {
+            var index = start, offset = 0
+            while offset < word.count {
+                let byte = bytes[index]
+                if ((byte >= 65 && byte <= 90) ? byte | 0x20 : byte) != word[offset] { break }
+                index = bytes.index(after: index)
+                offset += 1
+            }
+            if offset == word.count { return true }
+            start = bytes.index(after: start)
+        }
+        return false
+    }
+
+    /// A decimal number of at most 18 digits, nil for anything else.
+    static func decimal(_ bytes: some Collection<UInt8>) -> Int? {
+        guard !bytes.isEmpty, bytes.count <= 18 else { return nil }
+        var value = 0
+        for byte in bytes {
+            guard byte >= UInt8(ascii: "0"), byte <= UInt8(ascii: "9") else { return nil }
+            value = value * 10 + Int(byte - UInt8(ascii: "0"))
+        }
+        return value
     }
 }
