@@ -40,25 +40,28 @@ struct BucketedFirstPass: Sendable {
         let density = Density()
         let stop: @Sendable () -> Bool = { [shouldStop] in failed.happened || shouldStop() }
         let workers = min(parallel, runs.count)
+        let work: @Sendable (TableReader, TableReader) -> Void = { [self] sourceSide, targetSide in
+            do {
+                // The workers are the parallelism: a statement's own parallel workers would only compete with them.
+                for side in [sourceSide, targetSide] { try side.connection.execute("SET max_parallel_workers_per_gather = 0") }
+                while let index = combined.take(), !stop() {
+                    let merge = try compare(buckets: runs[index], of: plan, sides: (sourceSide, targetSide), indexed: indexed, density: density, stop: stop)
+                    combined.finish(index, merge)
+                }
+            } catch {
+                failed.record(error)
+            }
+        }
+        // The calling thread is the first worker, on the comparison's own connections; the others open theirs.
         let group = DispatchGroup()
-        for _ in 0..<workers {
+        for _ in 1..<max(1, workers) {
             group.enter()
             Thread.detachNewThread { [self] in
                 defer { group.leave() }
-                do {
-                    let sides = (try TableReader(shape: source, batch: batch), try TableReader(shape: target, batch: batch))
-                    // The workers are the parallelism: a statement's own parallel workers would only compete with them.
-                    for side in [sides.0, sides.1] { try side.connection.execute("SET max_parallel_workers_per_gather = 0") }
-                    while let index = combined.take(), !stop() {
-                        let run = runs[index]
-                        let merge = try compare(buckets: run, of: plan, sides: sides, indexed: indexed, density: density, stop: stop)
-                        combined.finish(index, merge)
-                    }
-                } catch {
-                    failed.record(error)
-                }
+                do { try work(TableReader(shape: source, batch: batch), TableReader(shape: target, batch: batch)) } catch { failed.record(error) }
             }
         }
+        work(sourceReader, targetReader)
         group.wait()
         if let error = failed.error { throw error }
         if shouldStop() { throw ConsistencyError("the comparison was stopped") }
@@ -87,9 +90,9 @@ struct BucketedFirstPass: Sendable {
         return (0..<runs).map { i in (buckets * i / runs)..<(buckets * (i + 1) / runs) }
     }
 
-    /// The key range of bucket `i` of `boundaries.count + 1` buckets.
-    static func range(ofBucket i: Int, _ boundaries: [String]) -> KeyRange {
-        KeyRange(lower: i == 0 ? nil : boundaries[i - 1], upper: i == boundaries.count ? nil : boundaries[i])
+    /// The key range of bucket `i` of the `boundaries.count + 1` buckets `boundaries` cut `range` into.
+    static func range(ofBucket i: Int, _ boundaries: [String], within range: KeyRange = .all) -> KeyRange {
+        KeyRange(lower: i == 0 ? range.lower : boundaries[i - 1], upper: i == boundaries.count ? range.upper : boundaries[i])
     }
 
     /// Compares a run of the plan's buckets: one checksum statement per side, then the buckets
@@ -140,8 +143,7 @@ struct BucketedFirstPass: Sendable {
             if a == b {
                 merge.countAlike(rows: a?.rows ?? 0)
             } else {
-                let bucket = KeyRange(lower: j == 0 ? range.lower : boundaries[j - 1], upper: j == boundaries.count ? range.upper : boundaries[j])
-                differing.append(DifferingBucket(range: bucket, rows: (a?.rows ?? 0, b?.rows ?? 0)))
+                differing.append(DifferingBucket(range: Self.range(ofBucket: j, boundaries, within: range), rows: (a?.rows ?? 0, b?.rows ?? 0)))
             }
         }
         return differing

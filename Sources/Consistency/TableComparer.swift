@@ -57,11 +57,11 @@ public struct ComparisonRequest: Sendable {
 /// Blocking (libpq): call it off the cooperative pool.
 public enum TableComparer {
     public static func compare(_ request: ComparisonRequest) throws -> TableComparison {
-        let columns = try request.columns ?? TableReader.columns(url: request.source.url, schema: request.source.schema, table: request.source.table)
+        let sourceConnection = try TableReader.connect(request.source.url), targetConnection = try TableReader.connect(request.target.url)
+        let columns = try request.columns ?? TableShape.columns(sourceConnection, url: request.source.url, schema: request.source.schema, table: request.source.table)
             .filter { $0 != request.key }
         let targetColumns = columns.map { request.map[$0] ?? $0 }
         let targetFilter = request.filter.map { RowFilter(column: request.map[$0.column] ?? $0.column, comparison: $0.comparison, value: $0.value) }
-        let sourceConnection = try TableReader.connect(request.source.url), targetConnection = try TableReader.connect(request.target.url)
         var source = try TableShape(connection: sourceConnection, url: request.source.url, schema: request.source.schema, table: request.source.table,
                                     key: request.key, columns: columns, filter: request.filter)
         var target = try TableShape(connection: targetConnection, url: request.target.url, schema: request.target.schema, table: request.target.table,

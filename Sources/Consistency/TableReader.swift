@@ -300,6 +300,11 @@ struct TableShape: Sendable {
         return types
     }
 
+    /// All columns of the table in their order (for the default column list).
+    static func columns(_ db: PostgresConnection, url: String, schema: String, table: String) throws -> [String] {
+        try columnTypes(db, schema: schema, table: table, url: url).sorted { $0.value.number < $1.value.number }.map(\.key)
+    }
+
     /// The collation of a unique index on the key alone.
     struct IndexCollation {
         /// The index orders text byte by byte ("C", "POSIX", or a database default that is one of them).
@@ -464,10 +469,6 @@ final class TableReader: ComparedSide {
         return try connection.receive { column in column(0) }.compactMap { $0 }
     }
 
-    /// All columns of the table (for the default column list).
-    static func columns(url: String, schema: String, table: String) throws -> [String] {
-        try TableShape.columnTypes(connect(url), schema: schema, table: table, url: url).sorted { $0.value.number < $1.value.number }.map(\.key)
-    }
 }
 
 /// The rows of one bucket on one side: how many, and the sum of their 64-bit hashes (exact, as

@@ -89,9 +89,16 @@ struct StubResponder: Sendable {
 
     /// `GET /__tollgate/interactions` (what is served) and `GET /__tollgate/requests` (the request log).
     private func own(_ request: StubRequest) -> StubAnswer {
+        guard ["/__tollgate/interactions", "/__tollgate/requests"].contains(request.path) else {
+            return Self.json(.object(JSONObject([("error", .string("no such endpoint: \(request.path)"))])), status: 404)
+        }
+        guard request.method == "GET" || request.method == "HEAD" else {
+            var answer = Self.json(.object(JSONObject([("error", .string("\(request.path) answers GET only"))])), status: 405)
+            answer.headers.add(name: "allow", value: "GET, HEAD")
+            return answer
+        }
         let list: JSONValue
-        switch request.path {
-        case "/__tollgate/interactions":
+        if request.path == "/__tollgate/interactions" {
             list = .object(JSONObject([("interactions", .array(registry.all.map { e in
                 JSONValue.object(JSONObject([
                     ("consumer", .string(e.consumer)), ("provider", .string(e.provider)), ("source", .string(e.source)),
@@ -99,7 +106,7 @@ struct StubResponder: Sendable {
                     ("method", .string(e.request.method.uppercased())), ("path", .string(e.request.path)),
                 ]))
             }))]))
-        case "/__tollgate/requests":
+        } else {
             let iso = ISO8601DateFormatter()
             list = .object(JSONObject([("requests", .array(registry.requests.map { r in
                 JSONValue.object(JSONObject([
@@ -108,13 +115,6 @@ struct StubResponder: Sendable {
                     ("status", .integer(Int64(r.status))),
                 ]))
             }))]))
-        default:
-            return Self.json(.object(JSONObject([("error", .string("no such endpoint: \(request.path)"))])), status: 404)
-        }
-        guard request.method == "GET" || request.method == "HEAD" else {
-            var answer = Self.json(.object(JSONObject([("error", .string("\(request.path) answers GET only"))])), status: 405)
-            answer.headers.add(name: "allow", value: "GET, HEAD")
-            return answer
         }
         return Self.json(list)
     }

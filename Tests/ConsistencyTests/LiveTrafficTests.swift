@@ -212,21 +212,21 @@ struct ColumnAndKeyTests {
     @Test func uuidKeysBucketInByteOrder() async throws {
         try await onItsOwnThread {
             try withDatabases { sourceURL, targetURL in
-                try PostgresConnection(url: sourceURL).execute("CREATE TABLE t (k uuid PRIMARY KEY, v text)")
-                try PostgresConnection(url: targetURL).execute("CREATE TABLE u (k uuid PRIMARY KEY, v text)")
-                try PostgresConnection(url: targetURL).execute("CREATE TABLE t (k text PRIMARY KEY, v text)")
-                try PostgresConnection(url: sourceURL).execute("INSERT INTO t SELECT md5(n::text)::uuid, 'v' FROM generate_series(1, 200) n")
+                let source = try PostgresConnection(url: sourceURL), target = try PostgresConnection(url: targetURL)
+                try source.execute("CREATE TABLE t (k uuid PRIMARY KEY, v text)")
+                try source.execute("INSERT INTO t SELECT md5(n::text)::uuid, 'v' FROM generate_series(1, 200) n")
+                try target.execute("CREATE TABLE u (k uuid PRIMARY KEY, v text)")
+                try target.execute("CREATE TABLE t (k text PRIMARY KEY, v text)")
                 for table in ["t", "u"] {
-                    let db = try PostgresConnection(url: targetURL)
-                    try db.execute("INSERT INTO \(table) SELECT md5(n::text)::uuid, 'v' FROM generate_series(1, 200) n WHERE n <> 50")
-                    try db.execute("UPDATE \(table) SET v = 'w' WHERE k = md5('60')::uuid\(table == "t" ? "::text" : "")")
+                    try target.execute("INSERT INTO \(table) SELECT md5(n::text)::uuid, 'v' FROM generate_series(1, 200) n WHERE n <> 50")
+                    try target.execute("UPDATE \(table) SET v = 'w' WHERE k = md5('60')::uuid\(table == "t" ? "::text" : "")")
                 }
-                let lost = try PostgresConnection(url: sourceURL).query("SELECT md5('50')::uuid::text AS k, md5('60')::uuid::text AS c").first!
+                let lost = try source.query("SELECT md5('50')::uuid::text AS k, md5('60')::uuid::text AS c").first!
                 let asText = try Self.compare(sourceURL, targetURL, batch: 7)
                 #expect(asText.sourceRows == 200 && asText.targetRows == 199, "\(asText)")
                 #expect(asText.examples.missingInTarget == [lost["k"]!] && asText.examples.differing.map(\.key) == [lost["c"]!], "\(asText)")
                 // uuid on both sides: the native order.
-                try PostgresConnection(url: sourceURL).execute("ALTER TABLE t RENAME TO u")
+                try source.execute("ALTER TABLE t RENAME TO u")
                 let native = try Self.compare(sourceURL, targetURL, table: "u", batch: 7)
                 #expect(native.examples.missingInTarget == [lost["k"]!] && native.examples.differing.map(\.key) == [lost["c"]!], "\(native)")
             }

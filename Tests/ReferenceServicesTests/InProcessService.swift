@@ -155,6 +155,7 @@ private final class KeptEvents: EventPublisher {
     /// Returns once `satisfied` holds for the events kept, or after `timeout` seconds.
     func wait(timeout: Double, until satisfied: @escaping @Sendable ([DomainEvent]) -> Bool) async {
         let id = UUID()
+        let deadline = ContinuousClock.now + .seconds(timeout)
         await withTaskGroup(of: Void.self) { group in
             group.addTask {
                 await withCheckedContinuation { continuation in
@@ -167,7 +168,8 @@ private final class KeptEvents: EventPublisher {
                 }
             }
             group.addTask {
-                try? await Task.sleep(for: .seconds(timeout))
+                // The deadline: a publish that satisfies the wait resumes it before (and this is cancelled).
+                try? await Task.sleep(until: deadline, clock: .continuous)
                 let waiter = self.state.withLock { state -> Waiter? in
                     guard let waiter = state.waiters.removeValue(forKey: id) else {
                         state.expired.insert(id)

@@ -79,16 +79,10 @@ import TransportHTTP
         init(port: Int) {
             Thread { [self] in
                 while !stopped.load(ordering: .relaxed) {
-                    let socket = Glibc.socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-                    var address = sockaddr_in()
-                    address.sin_family = sa_family_t(AF_INET)
-                    address.sin_port = in_port_t(UInt16(port).bigEndian)
-                    address.sin_addr.s_addr = inet_addr("127.0.0.1")
-                    let connected = withUnsafePointer(to: &address) {
-                        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(socket, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+                    if let socket = connectLoopback(port: port) {
+                        connections.add(1, ordering: .relaxed)
+                        close(socket)
                     }
-                    if connected == 0 { connections.add(1, ordering: .relaxed) }
-                    close(socket)
                 }
             }.start()
         }
