@@ -14,8 +14,8 @@ final class StubHTTPServer: Sendable {
     private let listener: any Channel
     private let connections: OpenConnections
 
-    /// Bodies this large are matched off the event loop, so one large request does not hold up
-    /// the other connections on its loop.
+    /// Bodies this large are matched on SwiftNIO's blocking pool, so one large request does not
+    /// hold up the other connections on its loop.
     static let offLoopBodyBytes = 64 * 1024
 
     private init(port: Int, listener: any Channel, connections: OpenConnections) {
@@ -112,14 +112,15 @@ private final class StubChannelHandler: ChannelInboundHandler {
             if (request.body?.readableBytes ?? 0) < StubHTTPServer.offLoopBodyBytes {
                 write(responder.answer(request), for: head, keepAlive: head.isKeepAlive, context: context)
             } else {
-                // A large body's matching runs on the cooperative pool; the answer is written back on the loop.
+                // A large body is matched on SwiftNIO's blocking pool (never waiting for a busy
+                // cooperative pool); the answer is written back on the connection's loop.
                 let responder = self.responder, loop = context.eventLoop
                 let bound = NIOLoopBound((self, context), eventLoop: loop)
-                Task {
-                    let answer = responder.answer(request)
-                    loop.execute {
-                        let (handler, context) = bound.value
-                        handler.write(answer, for: head, keepAlive: head.isKeepAlive, context: context)
+                NIOThreadPool.singleton.runIfActive(eventLoop: loop) { responder.answer(request) }.whenComplete { result in
+                    let (handler, context) = bound.value
+                    switch result {
+                    case .success(let answer): handler.write(answer, for: head, keepAlive: head.isKeepAlive, context: context)
+                    case .failure: context.close(promise: nil)
                     }
                 }
             }

@@ -92,13 +92,17 @@ struct PrometheusGateTests {
     /// after them, and a stage of checkouts (every iteration places an order).
     /// Checkouts at 20 a second (each one registers and logs in: password hashing is the costliest
     /// thing the services do, and the suite shares two cores), at `stage`.
+    /// `splitTolerance` replaces the traffic split's 0.1 where a test is about another trigger: about
+    /// 120 users are routed per 6 s gate, so at 25 % the split's standard deviation is 0.04 and the
+    /// shipped tolerance pauses about one run in eighty by chance (a pause outranks a reduce).
     static func gateFile(_ stack: ServiceStack, _ prometheus: PrometheusServer, in folder: URL, stage: Int = 25, p95Limit: String = "0.5",
-                         relaxed: Bool = false, extra: String = "") throws -> String {
+                         splitTolerance: String = "0.1", relaxed: Bool = false, extra: String = "") throws -> String {
         let profile = folder.appendingPathComponent("checkouts.yaml")
         try GateCommandTests.checkouts(rate: 20).write(to: profile, atomically: true, encoding: .utf8)
         let shipped = try String(contentsOf: packageRoot.appendingPathComponent("loadprofiles/gate-prometheus.yaml"), encoding: .utf8)
         let metrics = try #require(shipped.range(of: "\nmetrics:\n")).lowerBound
         var triggers = String(shipped[metrics...]).replacingOccurrences(of: "    threshold: 0.5\n", with: "    threshold: \(p95Limit)\n")
+            .replacingOccurrences(of: "    threshold: 0.1\n", with: "    threshold: \(splitTolerance)\n")
         if relaxed {
             // The first measurements may come before any order has completed on a busy machine.
             triggers = triggers.replacingOccurrences(of: "    inconclusive_limit: 1\n", with: "    inconclusive_limit: 2\n")
@@ -173,7 +177,7 @@ struct PrometheusGateTests {
         try await withPrometheus({ c in
             c.seedProducts = 300; c.rolloutPercent = 10; c.providerFaults = ProviderFaults(latencyMs: 700, failureRate: 0)
         }) { stack, prometheus in
-            let result = try await GateCommandTests.gate(try Self.gateFile(stack, prometheus, in: folder), folder, duration: "6s")
+            let result = try await GateCommandTests.gate(try Self.gateFile(stack, prometheus, in: folder, splitTolerance: "0.25"), folder, duration: "6s")
             #expect(result.status == 3, "\(result.out)\(result.err)")
             #expect((result.json["verdict"] as? [String: Any])?["action"] as? String == "reduce")
             let p95 = Self.trigger(result.json, "order p95")
