@@ -21,7 +21,9 @@ import TransportHTTP
 
     static func router(slow seconds: Double, started: Started = Started()) -> Router<BasicRequestContext> {
         let router = Router()
+        let name = UUID().uuidString
         router.get("/fast") { _, _ in "fast" }
+        router.get("/name") { _, _ in name }
         router.get("/slow") { _, _ in
             started.count.add(1, ordering: .relaxed)
             try await Task.sleep(for: .seconds(seconds))
@@ -39,12 +41,15 @@ import TransportHTTP
         let server = try await RunningServer.start(name: "test", router: Self.router(slow: 1, started: started), host: "127.0.0.1", port: 0, log: Self.log)
         #expect(server.port > 0 && server.url == "http://127.0.0.1:\(server.port)")
         #expect(try await Self.get(server.url + "/fast").status == 200)
+        let name = try await Self.get(server.url + "/name").body
         let inFlight = Task { try await Self.get(server.url + "/slow") }
         #expect(await eventually(timeout: 10) { started.any }, "the slow request is in flight")
         await server.stop(within: 10)
         let answered = try await inFlight.value
         #expect(answered.status == 200 && String(decoding: answered.body, as: UTF8.self) == "slow")
-        await #expect(throws: (any Error).self, "the port is closed once stop returns") { try await Self.get(server.url + "/fast", timeout: 2) }
+        // Nothing of this server answers once stop returns (another test's server may have taken the freed port).
+        let after = try? await Self.get(server.url + "/name", timeout: 2)
+        #expect(after == nil || after?.body != name, "the server still answered after stop")
     }
 
     @Test func stopCutsRequestsThatOutlastItsDeadline() async throws {
