@@ -46,7 +46,11 @@ let package = Package(
         .target(name: "TransportKafka", dependencies: ["Transport", "CRdKafka"], swiftSettings: swiftSettings),
         .target(name: "TransportPostgres", dependencies: ["Transport", "CLibPQ"], swiftSettings: swiftSettings),
         .target(name: "TransportCrypto", dependencies: ["COpenSSL"], swiftSettings: swiftSettings),
-        .target(name: "Verifier", dependencies: ["ContractCore", "Transport", "TransportHTTP", "TransportKafka"], swiftSettings: swiftSettings),
+        // YAML nodes as JSON values (profile and flow bodies, OpenAPI documents in YAML).
+        .target(name: "YAMLValues", dependencies: ["ContractCore", .product(name: "Yams", package: "Yams")], swiftSettings: swiftSettings),
+        // Pacts against a provider's OpenAPI document: reading it (JSON or YAML), JSON Schema, matching rules against schemas.
+        .target(name: "OpenAPICheck", dependencies: ["ContractCore", "YAMLValues", .product(name: "Yams", package: "Yams")], swiftSettings: swiftSettings),
+        .target(name: "Verifier", dependencies: ["ContractCore", "OpenAPICheck", "Transport", "TransportHTTP", "TransportKafka"], swiftSettings: swiftSettings),
         .target(name: "Reports", dependencies: ["ContractCore", "Verifier", "LoadMetrics", "SLO", "Steps", "LoadEngine", "Flows", "Consistency"],
                 swiftSettings: swiftSettings),
         .target(name: "LoadMetrics", dependencies: [.product(name: "Histogram", package: "hdrhistogram-swift")], swiftSettings: swiftSettings),
@@ -54,13 +58,13 @@ let package = Package(
         .target(name: "Consistency", dependencies: ["Transport", "TransportPostgres", "TransportHTTP"], swiftSettings: swiftSettings),
         // The step language both flows and load profiles are written in: requests, checks, templates,
         // event expectations, the flow model and its loader, and the YAML reader that locates problems.
-        .target(name: "Steps", dependencies: ["ContractCore", "LoadMetrics", .product(name: "Yams", package: "Yams")], swiftSettings: swiftSettings),
+        .target(name: "Steps", dependencies: ["ContractCore", "LoadMetrics", "YAMLValues", .product(name: "Yams", package: "Yams")], swiftSettings: swiftSettings),
         // Flows run end to end: the runner, its results, and the Kafka consumer that answers event expectations.
         .target(name: "Flows", dependencies: ["Steps", "LoadEngine", "LoadMetrics", "ContractCore", "Transport", "TransportKafka",
                                               .product(name: "NIOCore", package: "swift-nio"),
                                               .product(name: "NIOPosix", package: "swift-nio")], swiftSettings: swiftSettings),
         // The rollout gate: its file, the stage run, the trigger policy, rollout control and metric sources.
-        .target(name: "Gate", dependencies: ["Steps", "LoadEngine", "SLO", "Reports", "Flows", "Verifier", "Consistency", "Transport", "TransportHTTP",
+        .target(name: "Gate", dependencies: ["Steps", "LoadEngine", "SLO", "Reports", "Flows", "Verifier", "OpenAPICheck", "Consistency", "Transport", "TransportHTTP",
                                              "ContractCore", .product(name: "Yams", package: "Yams")],
                 swiftSettings: swiftSettings),
         .target(
@@ -122,6 +126,7 @@ let package = Package(
                 "ServerRuntime",
                 "StubServer",
                 "Verifier",
+                "OpenAPICheck",
                 "Transport",
                 "TransportHTTP",
                 "Steps",
@@ -145,6 +150,8 @@ let package = Package(
         .testTarget(name: "SLOTests", dependencies: ["SLO", "LoadMetrics"], swiftSettings: swiftSettings),
         .testTarget(name: "StepsTests", dependencies: ["Steps", "ContractCore"], swiftSettings: swiftSettings),
         .testTarget(name: "FlowsTests", dependencies: ["Flows", "Steps", "LoadEngine", "ContractCore", "TransportKafka", "TestSupport"], swiftSettings: swiftSettings),
+        .testTarget(name: "YAMLValuesTests", dependencies: ["YAMLValues", "ContractCore", .product(name: "Yams", package: "Yams")], swiftSettings: swiftSettings),
+        .testTarget(name: "OpenAPICheckTests", dependencies: ["OpenAPICheck", "ContractCore", "TestSupport"], swiftSettings: swiftSettings),
         .testTarget(name: "VerifierTests", dependencies: ["Verifier", "ContractCore", "StubServer"], swiftSettings: swiftSettings),
         .testTarget(name: "ServerRuntimeTests", dependencies: ["ServerRuntime", "TransportHTTP", "TestSupport", .product(name: "Hummingbird", package: "hummingbird")],
                     swiftSettings: swiftSettings),

@@ -18,11 +18,14 @@ public struct GateFile: Sendable {
         public var adminPassword: String?
     }
 
-    /// Pacts to verify and where each provider runs.
+    /// Pacts to verify and where each provider runs, or the OpenAPI document it publishes.
     public struct Contracts: Sendable {
         public var pacts: [String]
-        /// Provider name → base URL; pacts of other providers are not this gate's.
+        /// Provider name → base URL: its pacts are replayed against it.
         public var providers: [(name: String, url: String)]
+        /// Provider name → OpenAPI document (a file or URL): its pacts are checked against it.
+        /// Pacts of providers in neither list are not this gate's.
+        public var openapi: [(name: String, document: String)] = []
     }
 
     /// One table compared between the services and the monolith: two export endpoints
@@ -128,7 +131,7 @@ public enum GateLoader {
         let rollout = values["rollout"].map { reader.rollout($0, "rollout") } ?? .gateway
 
         var contracts: GateFile.Contracts?
-        if let entries = reader.mapping(values["contracts"], "contracts", allowed: ["pacts", "providers"]) {
+        if let entries = reader.mapping(values["contracts"], "contracts", allowed: ["pacts", "providers", "openapi"]) {
             let fields = Dictionary(entries.map { ($0.key, $0.value) }, uniquingKeysWith: { a, _ in a })
             let pacts = (reader.sequence(fields["pacts"], "contracts.pacts") ?? []).enumerated().compactMap { index, node in
                 reader.string(node, "contracts.pacts[\(index)]").map(resolve)
@@ -140,8 +143,21 @@ public enum GateLoader {
                 if TargetURL(url) == nil { reader.problem(node, "contracts.providers.\(provider)", "not an http:// URL: '\(url)'") }
                 providers.append((provider, url))
             }
-            if providers.isEmpty { reader.problem(fields["providers"] ?? values["contracts"], "contracts.providers", "map each provider to its base URL") }
-            contracts = GateFile.Contracts(pacts: pacts, providers: providers)
+            var documents: [(name: String, document: String)] = []
+            for (provider, node) in reader.mapping(fields["openapi"], "contracts.openapi") ?? [] {
+                guard let document = reader.string(node, "contracts.openapi.\(provider)") else { continue }
+                if document.isEmpty { reader.problem(node, "contracts.openapi.\(provider)", "name the provider's OpenAPI document (a file or an http(s) URL)"); continue }
+                let isURL = document.hasPrefix("http://") || document.hasPrefix("https://")
+                if isURL, URLComponents(string: document)?.host?.isEmpty ?? true {
+                    reader.problem(node, "contracts.openapi.\(provider)", "not a valid http(s) URL: '\(document)'")
+                }
+                documents.append((provider, isURL ? document : resolve(document)))
+            }
+            if providers.isEmpty && documents.isEmpty {
+                reader.problem(fields["providers"] ?? values["contracts"], "contracts.providers",
+                               "map each provider to its base URL (providers) or its OpenAPI document (openapi)")
+            }
+            contracts = GateFile.Contracts(pacts: pacts, providers: providers, openapi: documents)
         }
 
         let flows = (reader.sequence(values["flows"], "flows") ?? []).enumerated().compactMap { index, node in

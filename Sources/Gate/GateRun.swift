@@ -216,10 +216,16 @@ public final class GateRun: Sendable {
                 let credential = credential, brokers = brokers
                 parts.verification = try await abort.unlessAborted {
                     let pacts = try await PactLoader().load(contracts.pacts)
-                    return try await ProviderContracts.verify(pacts, providerURL: { name in contracts.providers.first { $0.name == name }?.url },
-                                                              credential: credential, kafkaBrokers: brokers) { result in
+                    let reportFailure: @Sendable (InteractionResult) -> Void = { result in
                         if !result.outcome.isPassed, !result.pending { events(.contractFailed(result)) }
                     }
+                    var verification = contracts.providers.isEmpty ? VerificationReport()
+                        : try await ProviderContracts.verify(pacts, providerURL: { name in contracts.providers.first { $0.name == name }?.url },
+                                                             credential: credential, kafkaBrokers: brokers, progress: reportFailure)
+                    for (provider, source) in contracts.openapi {
+                        verification.results += try await ProviderContracts.check(pacts, provider: provider, against: source, progress: reportFailure).results
+                    }
+                    return verification
                 }
                 if let verification = parts.verification { events(.contractsFinished(verification)) }
             } catch { parts.problems.append("contracts: \(error)") }

@@ -35,4 +35,18 @@ public enum ProviderContracts {
         combined.duration = Date().timeIntervalSince(started)
         return combined
     }
+
+    /// The HTTP interactions of `provider`'s pacts checked against its OpenAPI document (a file or
+    /// URL), nothing replayed. An unreadable document, or no interaction to check, is an error.
+    public static func check(_ pacts: [LoadedPact], provider: String, against source: String,
+                             progress: @escaping @Sendable (InteractionResult) -> Void) async throws -> VerificationReport {
+        let document = try await OpenAPIVerification.loadDocument(source)
+        var options = VerifyOptions()
+        options.provider = provider
+        let report = try OpenAPIVerification.check(pacts, against: document, options: options, progress: progress)
+        if report.results.isEmpty {
+            throw VerifyError("no HTTP interaction of the pacts has the provider '\(provider)' named in contracts.openapi")
+        }
+        return report
+    }
 }

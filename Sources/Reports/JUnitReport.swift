@@ -13,12 +13,15 @@ public struct JUnitReport: Sendable {
         public var name: String
         public var seconds: Double
         public var result: Result
+        /// Shown as the case's `system-out` (warnings that did not fail it).
+        public var output: String?
 
-        public init(className: String, name: String, seconds: Double, result: Result) {
+        public init(className: String, name: String, seconds: Double, result: Result, output: String? = nil) {
             self.className = className
             self.name = name
             self.seconds = seconds
             self.result = result
+            self.output = output
         }
     }
 
@@ -53,15 +56,18 @@ public struct JUnitReport: Sendable {
             out += #"  <testsuite name="\#(escape(suite.name))" tests="\#(suite.cases.count)" failures="\#(count(suite.cases, isFailure))" errors="\#(count(suite.cases, isError))" skipped="\#(count(suite.cases, isSkipped))" time="\#(seconds(time))">"# + "\n"
             for test in suite.cases {
                 out += #"    <testcase classname="\#(escape(test.className))" name="\#(escape(test.name))" time="\#(seconds(test.seconds))""#
+                var body = ""
                 switch test.result {
-                case .passed: out += "/>\n"
+                case .passed: break
                 case .failed(let message, let details):
-                    out += ">\n      <failure message=\"\(escape(message))\" type=\"mismatch\">\(escape(details))</failure>\n    </testcase>\n"
+                    body += "      <failure message=\"\(escape(message))\" type=\"mismatch\">\(escape(details))</failure>\n"
                 case .error(let message):
-                    out += ">\n      <error message=\"\(escape(message))\" type=\"error\">\(escape(message))</error>\n    </testcase>\n"
+                    body += "      <error message=\"\(escape(message))\" type=\"error\">\(escape(message))</error>\n"
                 case .skipped(let message):
-                    out += ">\n      <skipped message=\"\(escape(message))\"/>\n    </testcase>\n"
+                    body += "      <skipped message=\"\(escape(message))\"/>\n"
                 }
+                if let output = test.output { body += "      <system-out>\(escape(output))</system-out>\n" }
+                out += body.isEmpty ? "/>\n" : ">\n" + body + "    </testcase>\n"
             }
             out += "  </testsuite>\n"
         }

@@ -21,7 +21,9 @@ public enum VerificationHTML {
                         status = r.pending ? "✗ error (pending)" : "✗ error"
                         details = [message]
                     }
-                    return HTMLPage.Row(cells: [r.description, r.providerStates.joined(separator: "; "), r.target, status,
+                    details += r.warnings.map { "warning: " + $0.explanation }
+                    return HTMLPage.Row(cells: [r.description, r.providerStates.joined(separator: "; "), r.target,
+                                                status + (r.warnings.isEmpty ? "" : " (\(r.warnings.count) warning\(r.warnings.count == 1 ? "" : "s"))"),
                                                 String(format: "%.0f ms", r.duration * 1000)],
                                         bad: !r.outcome.isPassed && !r.pending, details: details)
                 })
@@ -33,6 +35,7 @@ public enum VerificationHTML {
             ("failed", "\(report.failures.count)", !report.failures.isEmpty),
         ]
         if report.pendingFailures > 0 { tiles.append(("pending failed (not counted)", "\(report.pendingFailures)", false)) }
+        if report.warnings > 0 { tiles.append(("warnings", "\(report.warnings)", false)) }
         var all = sections
         if let error { all.insert(HTMLPage.Section(title: "The run could not be done", columns: ["error"], rows: [HTMLPage.Row(cells: [error], bad: true)]), at: 0) }
         return HTMLPage(title: "Contract verification", tiles: tiles, sections: all)
@@ -56,7 +59,8 @@ public enum VerificationJUnit {
                                      details: mismatches.map(\.explanation).joined(separator: "\n"))
                 case .error(let message): result = .error(message: message)
                 }
-                return JUnitReport.TestCase(className: "\(r.consumer).\(r.provider)", name: r.description + given, seconds: r.duration, result: result)
+                return JUnitReport.TestCase(className: "\(r.consumer).\(r.provider)", name: r.description + given, seconds: r.duration, result: result,
+                                            output: r.warnings.isEmpty ? nil : r.warnings.map { "warning: " + $0.explanation }.joined(separator: "\n"))
             })
         }
         if let error { suites.append(JUnitReport.TestSuite(name: "verification", cases: [JUnitReport.TestCase(className: "tollgate", name: "run", seconds: 0, result: .error(message: error))])) }
@@ -82,7 +86,7 @@ public enum VerificationJSON {
             ("summary", .object(JSONObject([
                 ("interactions", .integer(Int64(report.results.count))), ("passed", .integer(Int64(report.passed))),
                 ("failed", .integer(Int64(report.failures.count))), ("pending_failed", .integer(Int64(report.pendingFailures))),
-                ("errors", .integer(Int64(report.errors))),
+                ("errors", .integer(Int64(report.errors))), ("warnings", .integer(Int64(report.warnings))),
             ]))),
             ("pacts", .array(pacts)),
         ]
@@ -105,6 +109,7 @@ public enum VerificationJSON {
             o["status"] = "error"
             o["error"] = .string(message)
         }
+        if !r.warnings.isEmpty { o["warnings"] = .array(r.warnings.map(\.json)) }
         return .object(o)
     }
 }

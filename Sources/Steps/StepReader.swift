@@ -1,5 +1,6 @@
 import ContractCore
 import Foundation
+import YAMLValues
 import Yams
 
 /// Reads steps (the model shared by load profiles and flows) from YAML nodes.
@@ -221,38 +222,21 @@ extension NodeReader {
         return scalar.string
     }
 
-    /// A YAML node as JSON: mappings, lists, and scalars typed as YAML reads them.
+    /// A YAML node as JSON: mappings, lists, and scalars typed as YAML reads them; a problem
+    /// (an alias, a key that is not a string, the value budget spent) is reported once.
     mutating func jsonValue(_ node: Node, _ field: String) -> JSONValue? {
-        valueBudget -= 1
-        guard valueBudget >= 0 else {
-            if valueBudget == -1 { problem(node, field, "more than 200,000 values in bodies and checks (YAML aliases expanding?)") }
-            return nil
-        }
-        switch node {
-        case .scalar(let scalar):
-            if scalar.style == .plain {
-                if node.null != nil { return .null }
-                if let b = node.bool { return .bool(b) }
-                if let i = node.int { return .integer(Int64(i)) }
-                if let d = node.float, d.isFinite { return .decimal(d) }
-            }
-            return .string(scalar.string)
-        case .sequence(let items):
-            var array: [JSONValue] = []
-            for (i, item) in items.enumerated() { guard let value = jsonValue(item, "\(field)[\(i)]") else { return nil }; array.append(value) }
-            return .array(array)
-        case .mapping(let mapping):
-            var object = JSONObject()
-            for (key, value) in mapping {
-                guard let name = key.string, let converted = jsonValue(value, "\(field).\(name)") else { return nil }
-                object[name] = converted
-            }
-            return .object(object)
-        case .alias:
-            problem(node, field, "YAML aliases are not supported")
+        do {
+            return try YAMLValues.value(node, at: field, style: Self.fieldPaths, budget: &valueBudget,
+                                        exhausted: "more than 200,000 values in bodies and checks (YAML aliases expanding?)")
+        } catch {
+            // Once the budget is spent every later value fails too: the first says why.
+            if valueBudget >= -1 { problems.append(ProfileProblem(file: file, line: error.mark?.line, field: error.path, message: error.reason)) }
             return nil
         }
     }
+
+    /// `a.b[0]`, as problems in profiles and flows name their fields.
+    static let fieldPaths = YAMLValues.PathStyle(key: { "\($0).\($1)" }, index: { "\($0)[\($1)]" })
 }
 
 extension Template {

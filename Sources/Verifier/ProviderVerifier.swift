@@ -15,21 +15,26 @@ public struct ProviderVerifier: Sendable {
 
     /// The interactions the filters select, with their pact.
     public func selected(_ pacts: [LoadedPact]) throws -> [(LoadedPact, Interaction)] {
+        try Self.selection(pacts, options).map { ($0.pact, $0.interaction) }
+    }
+
+    /// The interactions `options`' filters select, with their pact and their index in it.
+    static func selection(_ pacts: [LoadedPact], _ options: VerifyOptions) throws -> [(pact: LoadedPact, index: Int, interaction: Interaction)] {
         let description = try options.descriptionFilter.map { try NSRegularExpression(pattern: $0) }
         let state = try options.stateFilter.map { try NSRegularExpression(pattern: $0) }
         func matches(_ regex: NSRegularExpression?, _ text: String) -> Bool {
             guard let regex else { return true }
             return regex.firstMatch(in: text, range: NSRange(text.startIndex..., in: text)) != nil
         }
-        var selected: [(LoadedPact, Interaction)] = []
+        var selected: [(pact: LoadedPact, index: Int, interaction: Interaction)] = []
         for loaded in pacts {
             if let provider = options.provider, loaded.pact.provider != provider { continue }
             if let consumer = options.consumer, loaded.pact.consumer != consumer { continue }
-            for interaction in loaded.pact.interactions {
+            for (index, interaction) in loaded.pact.interactions.enumerated() {
                 guard matches(description, interaction.description) else { continue }
                 if options.noStateOnly && !interaction.providerStates.isEmpty { continue }
                 if state != nil && !interaction.providerStates.contains(where: { matches(state, $0.name) }) { continue }
-                selected.append((loaded, interaction))
+                selected.append((loaded, index, interaction))
             }
         }
         return selected

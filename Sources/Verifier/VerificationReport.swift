@@ -24,6 +24,8 @@ public struct InteractionResult: Sendable {
     public let duration: Double
     /// `GET /path` or `topic order.created`.
     public let target: String
+    /// What is worth knowing but does not fail the interaction (checks against an OpenAPI document).
+    public var warnings: [Mismatch] = []
 }
 
 /// The results of a verification run, in the order interactions were verified.
@@ -40,6 +42,8 @@ public struct VerificationReport: Sendable {
     public var pendingFailures: Int { results.filter { !$0.outcome.isPassed && $0.pending }.count }
     public var errors: Int { results.filter { if case .error = $0.outcome { return true } else { return false } }.count }
     public var succeeded: Bool { failures.isEmpty }
+    /// Warnings over all results (they fail nothing).
+    public var warnings: Int { results.map(\.warnings.count).reduce(0, +) }
 
     /// The results grouped by pact source, in the order the sources were verified.
     public var bySource: [(source: String, results: [InteractionResult])] {

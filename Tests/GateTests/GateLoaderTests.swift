@@ -54,6 +54,35 @@ import Testing
         #expect(gate.consistency[0].target == "http://legacy:3000/admin/export/users")
     }
 
+    @Test func openAPIDocumentsStandBesideOrInsteadOfProviderURLs() throws {
+        let gate = try GateLoader.parse("""
+            gateway: {url: "http://127.0.0.1:8000"}
+            stages: {25: s.yaml}
+            contracts:
+              pacts: [pacts]
+              openapi: {catalog-service: api/catalog.yaml, user-service: "https://docs.example/user/openapi.json"}
+            """, file: "/gates/g.yaml")
+        #expect(gate.contracts?.providers.isEmpty == true)
+        #expect(gate.contracts?.openapi.map(\.name) == ["catalog-service", "user-service"])
+        #expect(gate.contracts?.openapi.map(\.document) == ["/gates/api/catalog.yaml", "https://docs.example/user/openapi.json"])
+        #expect {
+            _ = try GateLoader.parse("""
+                gateway: {url: "http://127.0.0.1:8000"}
+                stages: {25: s.yaml}
+                contracts: {pacts: [p], openapi: {a: "", b: "http://", c: [x]}}
+                """, file: "g.yaml")
+        } throws: { error in
+            let text = "\((error as? ProfileError)?.description ?? "")"
+            for line in ["contracts.openapi.a: name the provider's OpenAPI document", "contracts.openapi.b: not a valid http(s) URL", "contracts.openapi.c"] where !text.contains(line) {
+                Issue.record("missing \(line) in:\n\(text)")
+            }
+            return true
+        }
+        #expect(throws: ProfileError.self) {
+            _ = try GateLoader.parse("gateway: {url: \"http://127.0.0.1:8000\"}\nstages: {25: s.yaml}\ncontracts: {pacts: [p]}\n", file: "g.yaml")
+        }
+    }
+
     @Test func everyProblemIsListedWithItsLine() {
         let yaml = """
             gateway: {url: ftp://x}

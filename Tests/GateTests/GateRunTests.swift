@@ -34,7 +34,7 @@ import Testing
     }
 
     /// A folder with a gate file and its stage profile aimed at a local HTTP server (python's).
-    static func withGate(slos: String, _ body: (_ file: String) async throws -> Void) async throws {
+    static func withGate(slos: String, extra: String = "", _ body: (_ file: String) async throws -> Void) async throws {
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("gate-run-\(UUID())")
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: folder) }
@@ -50,6 +50,7 @@ import Testing
                 gateway: {url: "http://127.0.0.1:\(port)", admin_token: t}
                 stages: {25: stage.yaml}
                 slos: \(slos)
+                \(extra)
                 """.write(to: file, atomically: true, encoding: .utf8)
             try await body(file.path)
         }
@@ -72,6 +73,38 @@ import Testing
             #expect(rollout.log == ["current", "acquire", "set 25", "current", "release"], "the stage is read back before the gate goes on")
             #expect(report.rollout.before == 10 && report.rollout.after == 25)
             #expect(events.withLock { $0 }.starts(with: ["started", "loadStarted"]))
+        }
+    }
+
+    /// `contracts.openapi`: the provider's pacts checked against its document as part of the contract trigger.
+    @Test func pactsCheckedAgainstTheProvidersDocumentDecideTheContractTrigger() async throws {
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        let contracts = root.appendingPathComponent("contracts")
+        let document = contracts.appendingPathComponent("openapi/user-service.json").path
+        let pact = contracts.appendingPathComponent("order-service-user-service.json").path
+        try await Self.withGate(slos: "[\"error_rate{name=page}<1%\"]", extra: "contracts: {pacts: [\"\(pact)\"], openapi: {user-service: \"\(document)\"}}") { file in
+            let report = try await Self.start(file, RecordingRollout()).run { _ in }
+            #expect(report.verdict.action == .proceed, "\(report.summaryText())")
+            #expect(report.verification?.results.map(\.kind) == ["openapi"])
+            #expect(report.triggers.first { $0.name == "contract failures" }?.evidence == "1 interactions verified")
+        }
+        // The same pact expecting a status the document does not have for the operation.
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("gate-openapi-\(UUID())")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let broken = folder.appendingPathComponent("broken.json")
+        try Data(String(contentsOfFile: pact, encoding: .utf8).replacingOccurrences(of: #""status": 200"#, with: #""status": 418"#).utf8).write(to: broken)
+        try await Self.withGate(slos: "[\"error_rate{name=page}<1%\"]", extra: "contracts: {pacts: [\"\(broken.path)\"], openapi: {user-service: \"\(document)\"}}") { file in
+            let rollout = RecordingRollout()
+            let report = try await Self.start(file, rollout, autoRollback: true).run { _ in }
+            #expect(report.verdict.action == .rollback, "\(report.summaryText())")
+            #expect(report.triggers.first { $0.name == "contract failures" }?.breached == true)
+        }
+        // A document that cannot be read is a problem the gate names, never a pass.
+        try await Self.withGate(slos: "[\"error_rate{name=page}<1%\"]", extra: "contracts: {pacts: [\"\(pact)\"], openapi: {user-service: /no/such/api.json}}") { file in
+            let report = try await Self.start(file, RecordingRollout()).run { _ in }
+            #expect(report.verdict.action != .proceed)
+            #expect(report.problems.contains { $0.contains("/no/such/api.json at #: no such file") }, "\(report.problems)")
         }
     }
 

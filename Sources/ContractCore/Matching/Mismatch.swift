@@ -12,23 +12,30 @@ public struct Mismatch: Sendable, Equatable, CustomStringConvertible {
     public var actual: String?
     /// Why, in words a person can act on.
     public var message: String
+    /// The place in the other document the contract was checked against, when there is one
+    /// (an OpenAPI document: `#/paths/~1orders/post/responses/201/…`).
+    public var documentPath: String?
 
-    public init(kind: Kind, path: String, expected: String?, actual: String?, message: String) {
+    public init(kind: Kind, path: String, expected: String?, actual: String?, message: String, documentPath: String? = nil) {
         self.kind = kind
         self.path = path
         self.expected = expected
         self.actual = actual
         self.message = message
+        self.documentPath = documentPath
     }
 
-    public var description: String { "\(Self.quoted(path)): \(Self.quoted(message))" }
+    public var description: String { "\(Self.quoted(path))\(documentPath.map { " ↔ \($0)" } ?? ""): \(Self.quoted(message))" }
 
     /// `{"kind", "path", "expected", "actual", "message"}`, as every JSON output of Tollgate writes a mismatch.
     /// Values are quoted up to `quoteLimit` characters, so a huge body cannot make a huge report.
+    /// With `document_path` when the mismatch has one.
     public var json: JSONValue {
-        .object(JSONObject([("kind", .string(kind.rawValue)), ("path", .string(Self.quoted(path))),
-                            ("expected", expected.map { .string(Self.quoted($0)) } ?? .null), ("actual", actual.map { .string(Self.quoted($0)) } ?? .null),
-                            ("message", .string(Self.quoted(message)))]))
+        var fields: [(String, JSONValue)] = [("kind", .string(kind.rawValue)), ("path", .string(Self.quoted(path)))]
+        if let documentPath { fields.append(("document_path", .string(Self.quoted(documentPath)))) }
+        fields += [("expected", expected.map { .string(Self.quoted($0)) } ?? .null), ("actual", actual.map { .string(Self.quoted($0)) } ?? .null),
+                   ("message", .string(Self.quoted(message)))]
+        return .object(JSONObject(fields))
     }
 
     /// Where and why, then the expected and actual values on their own lines.

@@ -1,16 +1,16 @@
 import Foundation
 
 /// Compiled regular expressions, shared across matches (compiling dominates otherwise).
-final class RegexCache: @unchecked Sendable {
+public final class RegexCache: @unchecked Sendable {
     // Safe: `compiled` and `invalid` are only touched under `lock`; compiled expressions are immutable.
-    static let shared = RegexCache()
+    public static let shared = RegexCache()
     /// Longer patterns are refused: pacts come from outside, and a pattern's cost grows with it.
     static let maximumPatternLength = 4_096
     private let lock = NSLock()
     private var compiled: [String: NSRegularExpression] = [:]
     private var invalid: Set<String> = []
 
-    func regex(_ pattern: String) -> NSRegularExpression? {
+    public func regex(_ pattern: String) -> NSRegularExpression? {
         lock.lock()
         defer { lock.unlock() }
         if let hit = compiled[pattern] { return hit }
@@ -25,13 +25,13 @@ final class RegexCache: @unchecked Sendable {
     }
 
     /// Whether `pattern` is found anywhere in `text` (as the Pact reference implementation matches).
-    func contains(_ pattern: String, in text: String) -> Bool {
+    public func contains(_ pattern: String, in text: String) -> Bool {
         guard let regex = regex(pattern) else { return false }
         return regex.firstMatch(in: text, range: NSRange(text.startIndex..., in: text)) != nil
     }
 
     /// Whether the whole of `text` matches `pattern`.
-    func matchesWhole(_ pattern: String, _ text: String) -> Bool {
+    public func matchesWhole(_ pattern: String, _ text: String) -> Bool {
         contains("^(?:" + pattern + ")$", in: text)
     }
 }

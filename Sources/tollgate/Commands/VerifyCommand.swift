@@ -1,18 +1,25 @@
 import ArgumentParser
 import ContractCore
 import Foundation
+import OpenAPICheck
 import Reports
 import Transport
 import Verifier
 
-/// `tollgate verify PACT...`: replays the pacts' interactions against a provider.
+/// `tollgate verify PACT...`: replays the pacts' interactions against a provider, or with
+/// `--openapi` checks them against the provider's OpenAPI document.
 struct VerifyCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "verify",
-        abstract: "Verify a provider against Pact files (HTTP interactions, and messages over Kafka or HTTP).",
-        discussion: "Exit status: 0 every interaction verified (pending ones may fail), 1 a failure, 2 the run could not be done.")
+        abstract: "Verify a provider against Pact files (HTTP interactions, and messages over Kafka or HTTP), or check them against its OpenAPI document.",
+        discussion: """
+            With --openapi nothing is replayed: every HTTP interaction of the provider is checked against the document             (operation, parameters, bodies, status, headers; matching rules widen what the consumer sends or accepts).
+            Exit status: 0 every interaction verified (pending ones may fail), 1 a failure, 2 the run could not be done.
+            """)
 
     @OptionGroup var source: PactSourceOptions
+    @Option(help: "The provider's OpenAPI 3.0/3.1 document (JSON or YAML, a file or an http(s) URL): check the pacts against it instead of replaying them.")
+    var openapi: String?
     @Option(help: "The provider's base URL.") var providerBaseURL: String?
     @Option(help: "Where provider states are set up: POST {state, params, action} (a token it needs may ride in the query: ?token=…).") var stateChangeURL: String?
     @Flag(help: "Also call the state-change URL with action teardown after each interaction.") var stateChangeTeardown = false
@@ -55,12 +62,23 @@ struct VerifyCommand: AsyncParsableCommand {
                 continue
             }
         }
+        if openapi != nil {
+            let replaying = [("--provider-base-url", providerBaseURL), ("--state-change-url", stateChangeURL), ("--messages-url", messagesURL),
+                             ("--kafka-brokers", kafkaBrokers)].filter { $0.1 != nil }.map(\.0)
+            if !replaying.isEmpty {
+                problems.append("--openapi checks the pacts against the document and calls no provider: drop \(replaying.joined(separator: ", "))")
+            }
+            if let openapi, openapi.isEmpty || openapi.utf8.count > 4096 || Headers.breaksLine(openapi) {
+                problems.append("--openapi must name a file or an http(s) URL")
+            }
+        }
         if !problems.isEmpty { throw ValidationError(problems.joined(separator: "\n")) }
     }
 
     func run() async throws {
         ShutdownSignals.install()
-        var options = VerifyOptions()
+        if let openapi { try await checkAgainst(openapi) }
+        var options = filters
         options.providerBaseURL = providerBaseURL
         options.stateChangeURL = stateChangeURL
         options.stateChangeTeardown = stateChangeTeardown
@@ -74,11 +92,6 @@ struct VerifyCommand: AsyncParsableCommand {
         options.kafkaBrokers = kafkaBrokers
         options.messageTimeout = messageTimeout
         options.waitFor = waitFor
-        options.provider = provider
-        options.consumer = consumer
-        options.descriptionFilter = filterDescription
-        options.stateFilter = filterState
-        options.noStateOnly = filterNoState
 
         let loaded: [LoadedPact]
         do {
@@ -131,6 +144,46 @@ struct VerifyCommand: AsyncParsableCommand {
         printer.summary(report)
         writeReports(report, error: nil)
         throw ExitCode(report.succeeded ? ExitStatus.passed : ExitStatus.failed)
+    }
+
+    /// `--openapi`: the pacts against the document, no provider called.
+    private func checkAgainst(_ documentSource: String) async throws -> Never {
+        let loaded: [LoadedPact]
+        let document: OpenAPIDocument
+        do {
+            loaded = try await source.loader.load(source.sources)
+            document = try await OpenAPIVerification.loadDocument(documentSource)
+        } catch {
+            writeReports(VerificationReport(), error: "\(error)")
+            fail("\(error)")
+        }
+        let printer = TreePrinter()
+        let report: VerificationReport
+        do {
+            report = try OpenAPIVerification.check(loaded, against: document, options: filters) { printer.print($0) }
+        } catch {
+            writeReports(VerificationReport(), error: "\(error)")
+            fail("\(error)")
+        }
+        if report.results.isEmpty {
+            let message = "nothing to check: no HTTP interaction of \(loaded.count) pact(s) matches --provider, --consumer and the filters"
+            writeReports(report, error: message)
+            fail(message)
+        }
+        printer.summary(report, against: document.source)
+        writeReports(report, error: nil)
+        throw ExitCode(report.succeeded ? ExitStatus.passed : ExitStatus.failed)
+    }
+
+    /// The selection options alone (which pacts and interactions).
+    private var filters: VerifyOptions {
+        var options = VerifyOptions()
+        options.provider = provider
+        options.consumer = consumer
+        options.descriptionFilter = filterDescription
+        options.stateFilter = filterState
+        options.noStateOnly = filterNoState
+        return options
     }
 
     private func writeReports(_ report: VerificationReport, error: String?) {

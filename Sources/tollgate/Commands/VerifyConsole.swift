@@ -28,17 +28,26 @@ final class TreePrinter: @unchecked Sendable {
         let time = String(format: "%.0f ms", result.duration * 1000)
         switch result.outcome {
         case .passed:
-            Swift.print("  ✓ \(result.description)\(given)\(pending)  \(time)")
+            // A check against a document takes no time worth showing; the operation it found is.
+            Swift.print("  ✓ \(result.description)\(given)\(pending)  \(result.kind == "openapi" ? "— " + result.target : time)")
         case .failed(let mismatches):
             Swift.print("  ✗ \(result.description)\(given)\(pending)  — \(result.target), \(mismatches.count) mismatch(es)")
             for (m, alike) in Self.grouped(mismatches) {
-                Swift.print("      \(m.path): \(m.message)" + (alike > 0 ? "  (and \(alike) more element(s) like it)" : ""))
+                Swift.print("      \(Self.place(m)): \(m.message)" + (alike > 0 ? "  (and \(alike) more element(s) like it)" : ""))
                 if let e = m.expected { Swift.print("        - \(Self.short(e))") }
                 if let a = m.actual { Swift.print("        + \(Self.short(a))") }
             }
         case .error(let message):
             Swift.print("  ✗ \(result.description)\(given)\(pending)  — error: \(message)")
         }
+        for (warning, alike) in Self.grouped(result.warnings) {
+            Swift.print("      ⚠ \(Self.place(warning)): \(warning.message)" + (alike > 0 ? "  (and \(alike) more element(s) like it)" : ""))
+        }
+    }
+
+    /// Where in the pact, and where in the document it was checked against when there is one.
+    static func place(_ mismatch: Mismatch) -> String {
+        mismatch.path + (mismatch.documentPath.map { "\n        ↔ \($0)" } ?? "")
     }
 
     /// Mismatches that differ only in array indices and say the same, shown once with a count.
@@ -59,10 +68,12 @@ final class TreePrinter: @unchecked Sendable {
         return oneLine.count > 120 ? String(oneLine.prefix(117)) + "..." : oneLine
     }
 
-    func summary(_ report: VerificationReport) {
+    /// - Parameter against: the OpenAPI document the pacts were checked against, if that was the run.
+    func summary(_ report: VerificationReport, against document: String? = nil) {
         let failed = report.failures.count
         var parts = ["\(report.results.count) interaction(s)", "\(report.passed) passed", "\(failed) failed"]
         if report.pendingFailures > 0 { parts.append("\(report.pendingFailures) pending failed (not counted)") }
-        Swift.print("\n\(failed == 0 ? "✓ Verified" : "✗ Verification failed"): \(parts.joined(separator: ", ")) in \(String(format: "%.2f", report.duration)) s")
+        if report.warnings > 0 { parts.append("\(report.warnings) warning(s)") }
+        Swift.print("\n\(failed == 0 ? "✓ Verified" : "✗ Verification failed")\(document.map { " against \($0)" } ?? ""): \(parts.joined(separator: ", ")) in \(String(format: "%.2f", report.duration)) s")
     }
 }
