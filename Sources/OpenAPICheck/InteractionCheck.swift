@@ -121,7 +121,12 @@ public struct OpenAPICompatibility: Sendable {
                 continue
             }
             guard let (schemaNode, schemaPlace) = schema else { continue }
-            switch typed(values, schema: schemaNode) {
+            // A parameter described by `content` (application/json) carries its value as JSON text.
+            let conversion = parameter["schema"] == nil && values.count == 1
+                ? (try? JSONParser.parse(values[0])).map { Result<JSONValue, ConversionFailure>.success($0) }
+                    ?? .failure(ConversionFailure(message: "'\(values[0].prefix(80))' is not the JSON the document's content describes"))
+                : typed(values, schema: schemaNode)
+            switch conversion {
             case .success(let value):
                 add(requestCheck(rules).check(value, schema: schemaNode, at: schemaPlace), part, under: pactPath)
             case .failure(let reason):

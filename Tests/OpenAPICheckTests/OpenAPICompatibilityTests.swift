@@ -204,6 +204,24 @@ let placed = #"{"status": 201, "headers": {"Content-Type": "application/json"}, 
         #expect(bodyOn204.map(\.pactPath) == ["$.interactions[0].response.body"])
     }
 
+    @Test func queryParametersAreTypedRepeatedAndJSONByContent() throws {
+        let document = ordersDocument.replacingOccurrences(of: ##"{"in": "query", "name": "status", "schema": {"$ref": "#/components/schemas/Status"}}"##, with: ##"""
+            {"in": "query", "name": "status", "schema": {"type": "array", "items": {"$ref": "#/components/schemas/Status"}}},
+            {"in": "query", "name": "filter", "content": {"application/json": {"schema": {"type": "object", "properties": {"min": {"type": "integer"}}}}}}
+            """##)
+        func query(_ text: String) throws -> [CompatibilityProblem] {
+            try problems(pact(request: #"{"method": "GET", "path": "/api/v1/orders", "query": \#(text)}"#, response: #"{"status": 200}"#), document: document)
+        }
+        #expect(try query(#"{"limit": ["5"], "status": ["pending", "cancelled"], "filter": ["{\"min\": 2}"]}"#) == [])
+        let wrong = try query(#"{"limit": ["five"], "status": ["pending", "lost"], "filter": ["{\"min\": \"two\"}"]}"#)
+        #expect(Set(wrong.map(\.pactPath)) == ["$.interactions[0].request.query.limit", "$.interactions[0].request.query.status[1]",
+                                               "$.interactions[0].request.query.filter.min"])
+        let twice = try query(#"{"limit": ["5", "6"]}"#)
+        #expect(twice.first?.message == "given 2 times; the document takes one value")
+        let extra = try query(#"{"limit": ["5"], "colour": ["red"]}"#)
+        #expect(extra.map(\.severity) == [.warning])
+    }
+
     @Test func serverBasePathsArePartOfThePath() throws {
         let withServer = ordersDocument.replacingOccurrences(of: #""paths": {"#, with: #""servers": [{"url": "https://shop.example/shop"}], "paths": {"#)
         #expect(try problems(pact(request: placeOrder.replacingOccurrences(of: "/api/v1", with: "/shop/api/v1"), response: placed), document: withServer) == [])
