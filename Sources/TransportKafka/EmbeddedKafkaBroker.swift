@@ -26,6 +26,17 @@ public final class EmbeddedKafkaBroker: Sendable {
         bootstrapServers = String(cString: rd_kafka_mock_cluster_bootstraps(cluster))
     }
 
+    /// A broker with `topics` created, started off the cooperative pool: creating a topic waits
+    /// for the cluster's thread (stacks starting together once blocked both of the pool's threads
+    /// that way, and everything else with them).
+    public static func start(brokers: Int = 1, topics: [String], partitions: Int = 1) async throws -> EmbeddedKafkaBroker {
+        try await BlockingWork.run {
+            let broker = try EmbeddedKafkaBroker(brokers: brokers)
+            for topic in topics { try broker.createTopic(topic, partitions: partitions) }
+            return broker
+        }
+    }
+
     deinit { shutDown() }
 
     /// Closes the listener and frees the cluster; calls after it fail. Idempotent. Blocks
@@ -38,7 +49,8 @@ public final class EmbeddedKafkaBroker: Sendable {
         }
     }
 
-    /// Creates a topic up front (topics are also created on first use).
+    /// Creates a topic up front (topics are also created on first use). Waits for the cluster's
+    /// thread: call it off the cooperative pool (`BlockingWork.run`).
     public func createTopic(_ name: String, partitions: Int = 1) throws {
         let error = try client.using { rd_kafka_mock_topic_create(cluster.raw, name, Int32(partitions), Int32(min(brokerCount, 3))) }
         if error != RD_KAFKA_RESP_ERR_NO_ERROR { throw KafkaError(error, context: "create topic '\(name)'") }

@@ -15,8 +15,7 @@ import TransportKafka
     }
 
     @Test func anEventPublishedAfterTheStartAnswersTheExpectationWaitingForIt() async throws {
-        let broker = try EmbeddedKafkaBroker()
-        try broker.createTopic("order.created", partitions: 2)
+        let broker = try await EmbeddedKafkaBroker.start(topics: ["order.created"], partitions: 2)
         let producer = try KafkaProducer(bootstrapServers: broker.bootstrapServers)
         try await producer.send(topic: "order.created", key: nil, value: Array(#"{"order_id": "before"}"#.utf8))
         let expected = try Self.orderID("o-2"), before = try Self.orderID("before")
@@ -32,8 +31,7 @@ import TransportKafka
     }
 
     @Test func closingAnswersEveryWaiterAndEveryLaterExpectationAtOnce() async throws {
-        let broker = try EmbeddedKafkaBroker()
-        try broker.createTopic("payment.failed")
+        let broker = try await EmbeddedKafkaBroker.start(topics: ["payment.failed"])
         let source = try #require(try await KafkaEventSource.start(brokers: broker.bootstrapServers, topics: ["payment.failed"]))
         let expected = try Self.orderID("never")
         let started = Date()
@@ -49,8 +47,7 @@ import TransportKafka
 
     @Test func readingClosesTheSourceAlsoWhenItsBodyThrows() async throws {
         struct Broken: Error {}
-        let broker = try EmbeddedKafkaBroker()
-        try broker.createTopic("order.cancelled")
+        let broker = try await EmbeddedKafkaBroker.start(topics: ["order.cancelled"])
         let kept = Mutex<KafkaEventSource?>(nil)
         await #expect(throws: Broken.self) {
             try await KafkaEventSource.reading(brokers: broker.bootstrapServers, topics: ["order.cancelled"]) { source in

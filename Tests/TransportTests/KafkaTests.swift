@@ -6,9 +6,8 @@ import TransportKafka
 
 @Suite(.serialized) struct KafkaTests {
     @Test func producedRecordIsReadByAnIndependentClientOverTCP() async throws {
-        let broker = try EmbeddedKafkaBroker()
+        let broker = try await EmbeddedKafkaBroker.start(topics: ["order.created"])
         #expect(broker.bootstrapServers.hasPrefix("127.0.0.1:"))
-        try broker.createTopic("order.created", partitions: 1)
         let producer = try KafkaProducer(bootstrapServers: broker.bootstrapServers)
         let report = try await producer.send(
             topic: "order.created", key: Array("order-1".utf8), value: Array(#"{"order_id":"order-1"}"#.utf8),
@@ -28,8 +27,7 @@ import TransportKafka
     }
 
     @Test func consumerGroupSubscriptionReceivesEveryRecord() async throws {
-        let broker = try EmbeddedKafkaBroker()
-        try broker.createTopic("payment.completed", partitions: 3)
+        let broker = try await EmbeddedKafkaBroker.start(topics: ["payment.completed"], partitions: 3)
         let producer = try KafkaProducer(bootstrapServers: broker.bootstrapServers)
         for i in 0..<30 {
             try await producer.send(topic: "payment.completed", key: Array("p-\(i)".utf8), value: Array("\(i)".utf8))
@@ -50,8 +48,7 @@ import TransportKafka
     }
 
     @Test func deliveryFailsClearlyWhenTheBrokerStaysDown() async throws {
-        let broker = try EmbeddedKafkaBroker()
-        try broker.createTopic("inventory.reserved")
+        let broker = try await EmbeddedKafkaBroker.start(topics: ["inventory.reserved"])
         let producer = try KafkaProducer(bootstrapServers: broker.bootstrapServers, settings: ["message.timeout.ms": "1500"])
         try await producer.send(topic: "inventory.reserved", key: nil, value: [1])
         try broker.takeDown()
@@ -67,8 +64,7 @@ import TransportKafka
     }
 
     @Test func addedBrokerLatencyDelaysDeliveryAndFlushWaitsForIt() async throws {
-        let broker = try EmbeddedKafkaBroker()
-        try broker.createTopic("order.shipped")
+        let broker = try await EmbeddedKafkaBroker.start(topics: ["order.shipped"])
         let producer = try KafkaProducer(bootstrapServers: broker.bootstrapServers)
         try await producer.send(topic: "order.shipped", key: nil, value: [0])
         try broker.setLatency(milliseconds: 300)

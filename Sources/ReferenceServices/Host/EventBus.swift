@@ -12,15 +12,14 @@ struct EventBus: Sendable {
     /// The producer under `publisher`, closed with the bus.
     let kafka: KafkaEventPublisher
 
-    static func start(brokers: String?, fixedPort: Int?, host: String, options: ServiceOptions) throws -> EventBus {
+    static func start(brokers: String?, fixedPort: Int?, host: String, options: ServiceOptions) async throws -> EventBus {
         var broker: EmbeddedKafkaBroker?
         var forwarder: TCPForwarder?
         var bootstrap: String
         if let brokers {
             bootstrap = brokers
         } else {
-            let embedded = try EmbeddedKafkaBroker()
-            for topic in ServiceStack.topics { try embedded.createTopic(topic, partitions: 3) }
+            let embedded = try await EmbeddedKafkaBroker.start(topics: ServiceStack.topics, partitions: 3)
             broker = embedded
             bootstrap = embedded.bootstrapServers
             if let fixedPort {

@@ -71,7 +71,7 @@ public final class ServiceStack: Sendable {
     /// Starts everything and seeds the catalog and an admin user.
     public static func start(_ configuration: StackConfiguration) async throws -> ServiceStack {
         let options = configuration.serviceOptions
-        let bus = try EventBus.start(brokers: configuration.kafkaBrokers, fixedPort: configuration.kafkaPort, host: configuration.host, options: options)
+        let bus = try await EventBus.start(brokers: configuration.kafkaBrokers, fixedPort: configuration.kafkaPort, host: configuration.host, options: options)
         var stores = try await ServiceStores.make(databaseURL: configuration.databaseURL)
         let monolithStores = configuration.legacyURL == nil ? try await ServiceStores.makeMonolith(databaseURL: configuration.databaseURL) : nil
         let log = configuration.log

@@ -68,7 +68,7 @@ public enum SingleService {
         let serviceOptions = ServiceOptions(providerStates: options.providerStates, breakages: options.breakages)
         // Only the services that publish events need Kafka.
         let bus = ["user", "catalog", "order", "payment"].contains(options.name)
-            ? try EventBus.start(brokers: options.kafkaBrokers, fixedPort: nil, host: options.host, options: serviceOptions) : nil
+            ? try await EventBus.start(brokers: options.kafkaBrokers, fixedPort: nil, host: options.host, options: serviceOptions) : nil
         /// A relay for the store of a service that publishes events, started.
         func relay(_ store: any OutboxStore) async -> OutboxRelay {
             let relay = OutboxRelay(store: store, publisher: bus!.publisher)
