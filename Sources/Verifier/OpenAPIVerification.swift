@@ -25,6 +25,11 @@ public enum OpenAPIVerification {
         guard FileManager.default.fileExists(atPath: source, isDirectory: &isDirectory), !isDirectory.boolValue else {
             throw OpenAPIDocumentError(file: source, place: "#", reason: isDirectory.boolValue ? "a directory, not an OpenAPI document" : "no such file")
         }
+        // The same limit a document fetched over HTTP has.
+        let size = (try? FileManager.default.attributesOfItem(atPath: source)[.size] as? Int) ?? 0
+        guard size <= HTTPClientRequest.defaultMaxResponseBytes else {
+            throw OpenAPIDocumentError(file: source, place: "#", reason: "\(size >> 20) MB: larger than the \(HTTPClientRequest.defaultMaxResponseBytes >> 20) MB a document may have")
+        }
         guard let data = FileManager.default.contents(atPath: source) else {
             throw OpenAPIDocumentError(file: source, place: "#", reason: "cannot read the file")
         }
