@@ -142,7 +142,10 @@ extension SchemaCheck {
             if let constant = node["const"], !regexStaysWithin(admitted, [constant]) {
                 note(.error, place.appending("const"), "the consumer may send any \(admittedText(admitted, what)) (\(rule)); the provider takes only \(Self.short(constant))")
             }
-            if case .pattern = admitted { continue }
+            if case .pattern(let regex) = admitted {
+                if let regex, case .string = value { findings += regexWidening(regex, node: node, place: place, path: path, value: value) }
+                continue
+            }
             switch value {
             case .string:
                 // An error when an ordinary string shows the provider refusing what the rule allows
@@ -180,6 +183,36 @@ extension SchemaCheck {
         }
         return findings
     }
+
+    /// Strings the consumer's regex admits, sampled the same every run, against the provider's
+    /// pattern, format and lengths: one it refuses is the example a person needs to see.
+    private func regexWidening(_ regex: String, node: JSONObject, place: DocumentPlace, path: DocumentPath, value: JSONValue) -> [SchemaFinding] {
+        let samples = RegexSampler.samples(regex, count: 16, seed: Self.samplingSeed)
+        var findings: [SchemaFinding] = []
+        func refuse(_ severity: SchemaFinding.Severity, _ keyword: String, _ sample: String, _ what: String) {
+            findings.append(SchemaFinding(severity: severity, path: path, place: place.appending(keyword),
+                                          message: "the consumer's regex '\(regex)' admits '\(sample.prefix(80))', which \(what)",
+                                          expected: node[keyword].map { JSONWriter.compact($0) }, actual: JSONWriter.compact(value)))
+        }
+        if let pattern = node["pattern"]?.stringValue, RegexCache.shared.regex(pattern) != nil,
+           let sample = samples.first(where: { !RegexCache.shared.contains(pattern, in: $0) }) {
+            refuse(.error, "pattern", sample, "the provider's pattern '\(pattern)' refuses")
+        }
+        if let format = node["format"]?.stringValue, SchemaFormats.checkedStringFormats.contains(format),
+           let sample = samples.first(where: { !SchemaFormats.isValid($0, format: format) }) {
+            refuse(.error, "format", sample, "is not a \(format)")
+        }
+        if let maximum = node["maxLength"]?.intValue, let sample = samples.first(where: { $0.unicodeScalars.count > maximum }) {
+            refuse(.warning, "maxLength", sample, "is longer than the provider's maxLength \(maximum)")
+        }
+        if let minimum = node["minLength"]?.intValue, let sample = samples.first(where: { $0.unicodeScalars.count < minimum }) {
+            refuse(.warning, "minLength", sample, "is shorter than the provider's minLength \(minimum)")
+        }
+        return findings
+    }
+
+    /// Any fixed number: the same samples, the same findings, every run.
+    static let samplingSeed: UInt64 = 0x7061_6374
 
     /// A value the consumer expects under its rule, against what the provider may send.
     private func responseLeaf(_ value: JSONValue, _ admitted: AdmittedValues,

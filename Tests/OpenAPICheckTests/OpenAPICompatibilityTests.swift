@@ -178,6 +178,28 @@ let placed = #"{"status": 201, "headers": {"Content-Type": "application/json"}, 
         #expect(refused.first?.message.contains("\"cancelled\"") == true)
     }
 
+    @Test func aRequestRegexIsSampledAgainstThePatternAndFormat() throws {
+        // A uuid rule where the document wants a uuid: every sample fits.
+        let document = ordersDocument.replacingOccurrences(of: #""note": {"type": ["string", "null"], "maxLength": 200}"#,
+                                                           with: #""note": {"type": "string", "format": "uuid"}, "code": {"type": "string", "pattern": "^[A-Z]{3}$"}"#)
+        func request(_ field: String, _ value: String, _ regex: String) -> String {
+            String(placeOrder.dropLast(2)) + #", "\#(field)": "\#(value)"}, "matchingRules": {"body": {"$.\#(field)": {"matchers": [{"match": "regex", "regex": "\#(regex)"}]}}}}"#
+        }
+        #expect(try problems(pact(request: request("note", "6f1c2a4e-8b1d-4c3e-9f7a-2d5b8c9e0f11", "[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"), response: placed),
+                             document: document) == [])
+        // Any hex string is not a uuid; lower-case letters are not the three capitals the pattern wants.
+        let notUUID = try problems(pact(request: request("note", "6f1c2a4e-8b1d-4c3e-9f7a-2d5b8c9e0f11", "[0-9a-f-]+"), response: placed), document: document)
+        #expect(notUUID.count == 1, "\(notUUID)")
+        #expect(notUUID.first?.documentPlace.hasSuffix("/properties/note/format)") == true)
+        #expect(notUUID.first?.message.hasPrefix("the consumer's regex '[0-9a-f-]+' admits '") == true, "\(notUUID)")
+        let lower = try problems(pact(request: request("code", "ABC", "[A-Za-z]{3}"), response: placed), document: document)
+        #expect(lower.map(\.severity) == [.error], "\(lower)")
+        #expect(lower.first?.documentPlace.hasSuffix("/properties/code/pattern)") == true)
+        // The same findings every run: the samples come from a fixed seed.
+        #expect(try problems(pact(request: request("code", "ABC", "[A-Za-z]{3}"), response: placed), document: document) == lower)
+        #expect(try problems(pact(request: request("code", "ABC", "[A-C]{3}"), response: placed), document: document) == [])
+    }
+
     @Test func eachLikeMinimumsMeetMinItems() throws {
         let noneAllowed = placeOrder.dropLast() + #", "matchingRules": {"body": {"$.items": {"matchers": [{"match": "type", "min": 0}]}}}}"#
         let found = try problems(pact(request: String(noneAllowed), response: placed))
