@@ -1,20 +1,19 @@
 import Foundation
 import HTTPTypes
 import Hummingbird
-import HummingbirdTesting
 import Logging
 @testable import ReferenceServices
 import ServerRuntime
 import Synchronization
 import Testing
 
-/// One reference service answered through its router in this process (Hummingbird's testing
-/// framework): no socket, no broker, no other service, so a test of one service's requests and
+/// One reference service answered through its router in this process (`RouterClient`, as
+/// Hummingbird's router test mode does): no socket, no broker, no other service, so a test of one service's requests and
 /// answers costs a store and a router. Its events are kept in memory as the outbox relays them.
 /// Tests about the stack (a saga across services, the outbox to Kafka, dual writes, shutdown)
 /// use `TestStack` instead.
 final class InProcessService: Sendable {
-    let client: any TestClientProtocol
+    let client: RouterClient
     let signer: JWTSigner
     private let published: KeptEvents
 
@@ -27,7 +26,7 @@ final class InProcessService: Sendable {
         return signer.sign(TokenClaims(sub: UUID().uuidString.lowercased(), email: "customer@example.com", role: "customer", iat: now, exp: now + 3600))
     }
 
-    private init(client: any TestClientProtocol, signer: JWTSigner, published: KeptEvents) {
+    private init(client: RouterClient, signer: JWTSigner, published: KeptEvents) {
         self.client = client
         self.signer = signer
         self.published = published
@@ -79,10 +78,8 @@ final class InProcessService: Sendable {
         let outboxes = await stores.outboxes(publishingTo: published, logger: Logger(label: "outbox", factory: { _ in SwiftLogNoOpLogHandler() }))
         let signer = JWTSigner(secret: JWTSigner.randomSecret())
         do {
-            let app = Application(router: try await make(stores, outboxes, signer))
-            try await app.test(.router) { client in
-                try await body(InProcessService(client: client, signer: signer, published: published))
-            }
+            let client = RouterClient(responder: try await make(stores, outboxes, signer).buildResponder())
+            try await body(InProcessService(client: client, signer: signer, published: published))
         } catch {
             await outboxes.stop()
             throw error
@@ -109,9 +106,8 @@ final class InProcessService: Sendable {
             body = ByteBuffer(bytes: try JSONSerialization.data(withJSONObject: json))
             fields[.contentType] = "application/json"
         }
-        return try await client.execute(uri: path, method: method, headers: fields, body: body) { response in
-            Reply(status: Int(response.status.code), headers: response.headers, body: Array(buffer: response.body))
-        }
+        let answer = try await client.execute(uri: path, method: method, headers: fields, body: body)
+        return Reply(status: answer.status.code, headers: answer.headers, body: Array(buffer: answer.body))
     }
 
     /// The events published for `aggregate` once `expected` are among their types (the outbox
