@@ -45,18 +45,15 @@ $(KUBERNETES_VALIDATE):
 	python3 -m venv .venv-kubernetes
 	.venv-kubernetes/bin/pip install -q 'kubernetes-validate>=1.32,<2'
 
-# The PyPI tools install while Swift builds (about 30 s of a fresh clone's set-up otherwise spent waiting).
-test: setup
-	@$(MAKE) --no-print-directory $(SCHEMATHESIS) $(HDR_PYTHON) $(KUBERNETES_VALIDATE) & tools=$$!; \
-	$(SWIFT) build --build-tests || { wait $$tools; exit 1; }; \
-	wait $$tools || { echo "installing the test tools from PyPI failed"; exit 1; }; \
-	url=$$(scripts/test-postgres start) || exit 1; \
+test: setup $(SCHEMATHESIS) $(HDR_PYTHON) $(KUBERNETES_VALIDATE)
+	@url=$$(scripts/test-postgres start) || exit 1; \
 	port=$${url##*:}; port=$${port%%/*}; \
 	trap "TOLLGATE_TEST_PG_PORT=$$port scripts/test-postgres stop" EXIT; \
 	echo "PostgreSQL for tests: $$url"; \
 	export TOLLGATE_TEST_DATABASE_URL="$$url" TOLLGATE_SCHEMATHESIS="$(CURDIR)/$(SCHEMATHESIS)" \
 	  TOLLGATE_HDR_PYTHON="$(CURDIR)/$(HDR_PYTHON)" TOLLGATE_PROMETHEUS=/usr/bin/prometheus \
 	  TOLLGATE_KUBERNETES_VALIDATE="$(CURDIR)/$(KUBERNETES_VALIDATE)"; \
+	$(SWIFT) build --build-tests || exit 1; \
 	status=0; \
 	$(SWIFT) test --skip-build --parallel --skip '$(subst $(space),|,$(TIMED_SUITES))' || status=1; \
 	echo "The timing tests, one suite at a time (their figures must measure the engine and the services, not the suite's load):"; \
