@@ -1,5 +1,6 @@
 import Foundation
 import ReferenceServices
+import ServerRuntime
 import TestSupport
 import Testing
 import TransportHTTP
@@ -208,6 +209,13 @@ import TransportHTTP
         options.port = 0
         options.seedProducts = 1
         options.kafkaBrokers = "127.0.0.1:1"
+        // The relay's "broker unavailable" warnings go with the test, not to the terminal.
+        let log = ServiceLog()
+        options.log = LogDestination(log.append)
+        try await log.keep { try await readyReportsAnUnreachableBroker(options) }
+    }
+
+    func readyReportsAnUnreachableBroker(_ options: SingleServiceOptions) async throws {
         let started = try await SingleService.start(options)
         let client = HTTPClientPool()
         #expect(try await client.send(HTTPClientRequest(url: started.service.url + "/health")).status == 200)

@@ -27,6 +27,8 @@ public struct SingleServiceOptions: Sendable {
     public var seedProducts = 300
     public var providerStates = false
     public var breakages: [Breakage] = []
+    /// Where the service's own logs go (the outbox relay, the dual writes, the monolith); nil: standard error.
+    public var log: LogDestination?
 
     public init(name: String, jwtSecret: String = JWTSigner.randomSecret()) {
         self.name = name
@@ -71,7 +73,7 @@ public enum SingleService {
             ? try await EventBus.start(brokers: options.kafkaBrokers, fixedPort: nil, host: options.host, options: serviceOptions) : nil
         /// A relay for the store of a service that publishes events, started.
         func relay(_ store: any OutboxStore) async -> OutboxRelay {
-            let relay = OutboxRelay(store: store, publisher: bus!.publisher)
+            let relay = OutboxRelay(store: store, publisher: bus!.publisher, logger: LogDestination.logger("outbox", to: options.log))
             await relay.start()
             return relay
         }
@@ -80,7 +82,8 @@ public enum SingleService {
         // Only the services whose data the monolith also keeps dual-write into it.
         var dualWriter: DualWriter?
         if let url = options.monolithDatabaseURL, ["user", "catalog", "order"].contains(options.name) {
-            dualWriter = DualWriter(monolith: try await ServiceStores.makeMonolith(databaseURL: url), dropShare: 0)
+            dualWriter = DualWriter(monolith: try await ServiceStores.makeMonolith(databaseURL: url), dropShare: 0,
+                                    logger: LogDestination.logger("dual-write", to: options.log))
         }
         let router: Router<ServiceContext>
         switch options.name {
@@ -90,7 +93,7 @@ public enum SingleService {
             let defaults = StackConfiguration()
             let monolith = try await Monolith.start(stores: stores, dualWriter: nil, signer: signer, providerURL: options.paymentProviderURL,
                                                     providerTimeout: defaults.providerTimeout, reconcileAfter: defaults.reconcileAfter, background: background,
-                                                    options: serviceOptions, host: options.host, port: port, log: nil)
+                                                    options: serviceOptions, host: options.host, port: port, log: options.log)
             return StartedService(service: monolith.server, kafkaBootstrap: nil, bus: nil, outbox: nil, monolith: monolith, background: background)
         case "user":
             var store: any UserStore
