@@ -38,7 +38,7 @@ public enum OpenAPIVerification {
 
     /// Checks every HTTP interaction the filters of `options` select (its `provider`, `consumer`,
     /// description and state filters) against `document`, calling `progress` after each.
-    /// Message interactions are left out: an OpenAPI document describes HTTP.
+    /// Message interactions are left out: an OpenAPI document describes HTTP. Nothing selected is an error.
     public static func check(_ pacts: [LoadedPact], against document: OpenAPIDocument, options: VerifyOptions,
                              progress: (InteractionResult) -> Void = { _ in }) throws -> VerificationReport {
         let started = Date()
@@ -62,6 +62,10 @@ public enum OpenAPIVerification {
             result.warnings = found.warnings.map(mismatch)
             report.results.append(result)
             progress(result)
+        }
+        // A check of nothing must not pass: a typo in --provider or a filter would hide every problem.
+        if report.results.isEmpty {
+            throw VerifyError("nothing to check: no HTTP interaction of \(pacts.count) pact(s) matches the provider, consumer and filters")
         }
         report.startedAt = started
         report.duration = Date().timeIntervalSince(started)

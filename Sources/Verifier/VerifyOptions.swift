@@ -28,6 +28,20 @@ public struct VerifyOptions: Sendable {
     public var noStateOnly = false
 
     public init() {}
+
+    /// `512`, `512K`, `10M`, `1G` as bytes (`--max-body`); nil when malformed, zero or above 4G.
+    public static func byteCount(_ text: String) -> Int? {
+        let units: [Character: Int] = ["K": 1 << 10, "M": 1 << 20, "G": 1 << 30]
+        var digits = Substring(text.uppercased())
+        var unit = 1
+        if let last = digits.last, let scale = units[last] {
+            unit = scale
+            digits = digits.dropLast()
+        }
+        guard !digits.isEmpty, digits.count <= 10, let value = Int(digits), value > 0 else { return nil }
+        let (bytes, overflow) = value.multipliedReportingOverflow(by: unit)
+        return overflow || bytes > 4 << 30 ? nil : bytes
+    }
 }
 
 /// A run that could not be done at all (as opposed to a failed verification).

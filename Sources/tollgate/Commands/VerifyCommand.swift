@@ -47,7 +47,7 @@ struct VerifyCommand: AsyncParsableCommand {
             if let pattern, (try? NSRegularExpression(pattern: pattern)) == nil { problems.append("\(flag) '\(pattern)' is not a valid regular expression") }
         }
         if filterNoState && filterState != nil { problems.append("--filter-no-state and --filter-state exclude each other") }
-        if Self.byteCount(maxBody) == nil { problems.append("--max-body '\(maxBody)' must be a size such as 512K, 10M or 1G (at most 4G)") }
+        if VerifyOptions.byteCount(maxBody) == nil { problems.append("--max-body '\(maxBody)' must be a size such as 512K, 10M or 1G (at most 4G)") }
         if !(timeout > 0 && timeout <= 3600) { problems.append("--timeout must be between 0 and 3600 seconds") }
         if !(messageTimeout > 0 && messageTimeout <= 3600) { problems.append("--message-timeout must be between 0 and 3600 seconds") }
         if !(waitFor >= 0 && waitFor <= 3600) { problems.append("--wait-for must be between 0 and 3600 seconds") }
@@ -87,7 +87,7 @@ struct VerifyCommand: AsyncParsableCommand {
             return (String(parts[0]), parts.count > 1 ? String(parts[1]) : "")
         }
         options.timeout = timeout
-        options.maxBody = Self.byteCount(maxBody) ?? options.maxBody
+        options.maxBody = VerifyOptions.byteCount(maxBody) ?? options.maxBody
         options.messagesURL = messagesURL
         options.kafkaBrokers = kafkaBrokers
         options.messageTimeout = messageTimeout
@@ -148,27 +148,17 @@ struct VerifyCommand: AsyncParsableCommand {
 
     /// `--openapi`: the pacts against the document, no provider called.
     private func checkAgainst(_ documentSource: String) async throws -> Never {
-        let loaded: [LoadedPact]
-        let document: OpenAPIDocument
-        do {
-            loaded = try await source.loader.load(source.sources)
-            document = try await OpenAPIVerification.loadDocument(documentSource)
-        } catch {
-            writeReports(VerificationReport(), error: "\(error)")
-            fail("\(error)")
-        }
         let printer = TreePrinter()
+        let document: OpenAPIDocument
         let report: VerificationReport
         do {
+            let loaded = try await source.loader.load(source.sources)
+            document = try await OpenAPIVerification.loadDocument(documentSource)
             report = try OpenAPIVerification.check(loaded, against: document, options: filters) { printer.print($0) }
         } catch {
+            // The reports asked for are written also now, with why nothing was checked.
             writeReports(VerificationReport(), error: "\(error)")
             fail("\(error)")
-        }
-        if report.results.isEmpty {
-            let message = "nothing to check: no HTTP interaction of \(loaded.count) pact(s) matches --provider, --consumer and the filters"
-            writeReports(report, error: message)
-            fail(message)
         }
         printer.summary(report, against: document.source)
         writeReports(report, error: nil)
@@ -197,21 +187,5 @@ struct VerifyCommand: AsyncParsableCommand {
     private func fail(_ message: String) -> Never {
         FileHandle.standardError.write(Data("tollgate verify: error: \(message)\n".utf8))
         Foundation.exit(ExitStatus.error)
-    }
-}
-
-extension VerifyCommand {
-    /// `512`, `512K`, `10M`, `1G` as bytes; nil when malformed, zero or above 4G.
-    static func byteCount(_ text: String) -> Int? {
-        let units: [Character: Int] = ["K": 1 << 10, "M": 1 << 20, "G": 1 << 30]
-        var digits = Substring(text.uppercased())
-        var unit = 1
-        if let last = digits.last, let scale = units[last] {
-            unit = scale
-            digits = digits.dropLast()
-        }
-        guard !digits.isEmpty, digits.count <= 10, let value = Int(digits), value > 0 else { return nil }
-        let (bytes, overflow) = value.multipliedReportingOverflow(by: unit)
-        return overflow || bytes > 4 << 30 ? nil : bytes
     }
 }
