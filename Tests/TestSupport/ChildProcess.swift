@@ -24,9 +24,10 @@ public final class ChildProcess: @unchecked Sendable {
     }
 
     /// Starts `executable` with `arguments` in `directory`; standard output and error are
-    /// readable from this object when captured, else they go to /dev/null.
+    /// readable from this object when captured, else they go to /dev/null — or standard error
+    /// to `errorFile` when one is named (a long-running child's log, read when it fails).
     public init(_ executable: String, _ arguments: [String], directory: String? = nil,
-                captureOutput: Bool = true, captureError: Bool = true) throws {
+                captureOutput: Bool = true, captureError: Bool = true, errorFile: String? = nil) throws {
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
         defer { posix_spawn_file_actions_destroy(&actions) }
@@ -44,7 +45,12 @@ public final class ChildProcess: @unchecked Sendable {
         }
         posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
         outputFD = redirect(captureOutput, to: 1)
-        errorFD = redirect(captureError, to: 2)
+        if let errorFile {
+            posix_spawn_file_actions_addopen(&actions, 2, errorFile, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
+            errorFD = nil
+        } else {
+            errorFD = redirect(captureError, to: 2)
+        }
         if let directory { _ = Self.addChdir(&actions, directory) }
         _ = Self.addCloseFrom(&actions, 3)
         let argv: [UnsafeMutablePointer<CChar>?] = ([executable] + arguments).map { strdup($0) } + [nil]

@@ -2,89 +2,10 @@ import Foundation
 import ReferenceServices
 import TestSupport
 import Testing
-import TransportHTTP
-
-/// Debian's `prometheus` on a loopback port, scraping the given targets every second, its data
-/// and log in a temporary folder removed when it stops.
-final class PrometheusServer: Sendable {
-    /// `TOLLGATE_PROMETHEUS` (make test sets it), else Debian's binary when it is installed.
-    static let binary: String? = {
-        let path = ProcessInfo.processInfo.environment["TOLLGATE_PROMETHEUS"] ?? "/usr/bin/prometheus"
-        return FileManager.default.isExecutableFile(atPath: path) ? path : nil
-    }()
-
-    let url: String
-    private let process: ChildProcess
-    private let folder: URL
-    private let client = HTTPClientPool()
-
-    private init(url: String, process: ChildProcess, folder: URL) {
-        self.url = url
-        self.process = process
-        self.folder = folder
-    }
-
-    /// Starts Prometheus scraping `targets` (job name → host:port) and waits until it has
-    /// scraped every one of them at least once.
-    /// `waitForTargets` false: return once Prometheus answers (targets that start later are scraped when they do).
-    static func start(scraping targets: [String: String], waitForTargets: Bool = true) async throws -> PrometheusServer {
-        let binary = try #require(binary)
-        let folder = try temporaryFolder("prometheus")
-        var config = "global: {scrape_interval: 1s, evaluation_interval: 1s}\nscrape_configs:\n"
-        for (job, address) in targets.sorted(by: { $0.key < $1.key }) {
-            config += "  - {job_name: \"\(job)\", static_configs: [{targets: [\"\(address)\"]}]}\n"
-        }
-        try config.write(to: folder.appendingPathComponent("prometheus.yml"), atomically: true, encoding: .utf8)
-        let port = freePort()
-        let command = "exec '\(binary)' --config.file=prometheus.yml --storage.tsdb.path=data --web.listen-address=127.0.0.1:\(port) 2> prometheus.log"
-        let process = try ChildProcess("/bin/sh", ["-c", command], directory: folder.path, captureOutput: false, captureError: false)
-        let server = PrometheusServer(url: "http://127.0.0.1:\(port)", process: process, folder: folder)
-        let scraped = await eventually(timeout: 60) {
-            waitForTargets ? (try? await server.value("count(up == 1)")) == Double(targets.count) : (try? await server.value("vector(1)")) == 1
-        }
-        guard scraped else {
-            let log = (try? String(contentsOf: folder.appendingPathComponent("prometheus.log"), encoding: .utf8)) ?? ""
-            await server.stop()
-            throw ChildProcess.SpawnError(description: "Prometheus did not scrape its \(targets.count) targets within 60 s; its log ends:\n\(log.suffix(3000))")
-        }
-        return server
-    }
-
-    /// The value of an instant query with exactly one series.
-    func value(_ query: String) async throws -> Double? {
-        let unreserved = CharacterSet(charactersIn: "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~")
-        let response = try await client.send(HTTPClientRequest(url: url + "/api/v1/query?query=" + (query.addingPercentEncoding(withAllowedCharacters: unreserved) ?? ""),
-                                                               timeout: 5))
-        let object = try JSONSerialization.jsonObject(with: Data(response.body)) as? [String: Any]
-        let series = (object?["data"] as? [String: Any])?["result"] as? [[String: Any]] ?? []
-        guard series.count == 1, let text = (series[0]["value"] as? [Any])?.last as? String else { return nil }
-        return Double(text)
-    }
-
-    func stop() async {
-        process.send(SIGTERM)
-        _ = await process.ended()
-        try? FileManager.default.removeItem(at: folder)
-    }
-}
-
-/// A stack and a Prometheus scraping all its services.
-func withPrometheus(_ configure: (inout StackConfiguration) -> Void, _ body: (ServiceStack, PrometheusServer) async throws -> Void) async throws {
-    try await withStack(configure) { stack in
-        var targets: [String: String] = [:]
-        for service in stack.services { targets[service.name] = service.url.replacingOccurrences(of: "http://", with: "") }
-        let prometheus = try await PrometheusServer.start(scraping: targets)
-        do { try await body(stack, prometheus) } catch {
-            await prometheus.stop()
-            throw error
-        }
-        await prometheus.stop()
-    }
-}
 
 /// `tollgate gate` whose triggers are PromQL queries answered by a real Prometheus scraping the
 /// reference services, as Argo Rollouts' analyses are.
-@Suite(.serialized, .enabled(if: PrometheusServer.binary != nil, "needs Debian's prometheus: make test installs it"))
+@Suite(.serialized, .enabled(if: PrometheusServer.binary != nil, "needs Debian's prometheus: make test installs it"), .sharedPrometheus)
 struct PrometheusGateTests {
     /// A gate for `stack` with the triggers of `loadprofiles/gate-prometheus.yaml` (its
     /// `metrics:` section as shipped; the order p95 limit `p95Limit` seconds, and with `relaxed`
@@ -154,34 +75,6 @@ struct PrometheusGateTests {
             let payments = Self.trigger(result.json, "payment provider failures")
             #expect(payments["breached"] as? Bool == false && payments["inconclusive"] == nil, "\(payments)")
             #expect((payments["evidence"] as? String)?.contains("route=\"/v1/payment_intents\"") == true, "the query as sent is the evidence: \(payments)")
-        }
-    }
-
-    @Test func aProviderFailing3PercentOfChargesRollsBack() async throws {
-        let folder = try temporaryFolder("prom-failing")
-        defer { try? FileManager.default.removeItem(at: folder) }
-        try await withPrometheus({ c in
-            c.seedProducts = 300; c.rolloutPercent = 10; c.providerFaults = ProviderFaults(latencyMs: 0, failureRate: 0.03)
-        }) { stack, prometheus in
-            let result = try await GateCommandTests.gate(try Self.gateFile(stack, prometheus, in: folder), folder, duration: "6s")
-            #expect(result.status == 5, "\(result.out)\(result.err)")
-            #expect((result.json["verdict"] as? [String: Any])?["action"] as? String == "rollback")
-            let payments = Self.trigger(result.json, "payment provider failures")
-            #expect(payments["breached"] as? Bool == true && (payments["value"] as? Double ?? 0) > 0.001, "\(payments)")
-        }
-    }
-
-    @Test func aSlowProviderReducesOnTheOrderRoutesP95() async throws {
-        let folder = try temporaryFolder("prom-slow")
-        defer { try? FileManager.default.removeItem(at: folder) }
-        try await withPrometheus({ c in
-            c.seedProducts = 300; c.rolloutPercent = 10; c.providerFaults = ProviderFaults(latencyMs: 700, failureRate: 0)
-        }) { stack, prometheus in
-            let result = try await GateCommandTests.gate(try Self.gateFile(stack, prometheus, in: folder, splitTolerance: "0.25"), folder, duration: "6s")
-            #expect(result.status == 3, "\(result.out)\(result.err)")
-            #expect((result.json["verdict"] as? [String: Any])?["action"] as? String == "reduce")
-            let p95 = Self.trigger(result.json, "order p95")
-            #expect(p95["breached"] as? Bool == true && (p95["value"] as? Double ?? 0) > 0.5, "\(p95)")
         }
     }
 

@@ -12,14 +12,17 @@ import TransportHTTP
     /// says where each service landed. Returns the process, its banner and the gateway's URL.
     func servicesUp(_ extra: [String]) async throws -> (process: ChildProcess, banner: String, gateway: String) {
         let ports = ["--gateway-port", "--user-port", "--catalog-port", "--order-port", "--payment-port", "--provider-port", "--monolith-port"].flatMap { [$0, "0"] }
-        let process = try ChildProcess(tollgateBinary.path, ["services", "up"] + ports + ["--seed-products", "5"] + extra, captureError: false)
+        let log = FileManager.default.temporaryDirectory.appendingPathComponent("services-up-\(UUID()).log")
+        defer { try? FileManager.default.removeItem(at: log) }
+        let process = try ChildProcess(tollgateBinary.path, ["services", "up"] + ports + ["--seed-products", "5"] + extra, errorFile: log.path)
         let banner = await process.output(until: "Ctrl-C stops", timeout: 60)
         guard banner.contains("Ctrl-C stops"),
               let line = banner.split(separator: "\n").first(where: { $0.contains("api-gateway") }),
               let url = line.split(separator: " ").last.map(String.init), url.hasPrefix("http://127.0.0.1:") else {
             process.send(SIGKILL)
             let ended = await process.ended()
-            throw ChildProcess.SpawnError(description: "services up did not start (\(ended)); it printed:\n\(banner)")
+            let said = (try? String(contentsOf: log, encoding: .utf8)) ?? ""
+            throw ChildProcess.SpawnError(description: "services up did not start (\(ended)); it printed:\n\(banner)\nand on standard error:\n\(said.suffix(3000))")
         }
         return (process, banner, url)
     }

@@ -8,13 +8,16 @@ public enum OpenAPIDocument {
     public static let services = ["user-service", "catalog-service", "order-service", "payment-service", "payment-provider", "api-gateway", "monolith"]
 
     /// The document of `service`, as stable JSON (sorted keys, pretty-printed).
-    public static func json(for service: String) -> [UInt8]? {
+    public static func json(for service: String) -> [UInt8]? { rendered[service] }
+
+    /// Every service's document, rendered once per process (each router serves its service's).
+    private static let rendered: [String: [UInt8]] = Dictionary(uniqueKeysWithValues: services.compactMap { service in
         guard let document = document(for: service),
               let data = try? JSONSerialization.data(withJSONObject: document, options: [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes]) else {
             return nil
         }
-        return Array(data) + [UInt8(ascii: "\n")]
-    }
+        return (service, Array(data) + [UInt8(ascii: "\n")])
+    })
 
     static func document(for service: String) -> [String: Any]? {
         let parts: [[String: Any]]
