@@ -160,6 +160,41 @@ import Testing
         }
     }
 
+    /// Shards that agreed on a start begin their schedules at it: the loops, the target's probe and
+    /// the scenarios are made before it, not after.
+    @Test func theScheduleBeginsAtTheAgreedInstant() async throws {
+        try await withTarget { target in
+            var options = RunOptions()
+            options.eventLoops = 2
+            let startAt = Date().addingTimeInterval(1.5)
+            options.startAt = startAt
+            let outcome = try await LoadRun(profile: try profile(Self.openProfile(rate: 50, duration: "1s", path: "/fast"), target: target), target: target.target,
+                                            options: options).run()
+            let late = outcome.startedAt.timeIntervalSince(startAt)
+            #expect(late >= 0 && late < 0.25, "began \(late) s after the agreed instant")
+            #expect(outcome.metrics.total.requests == 50)
+        }
+    }
+
+    @Test func aStopBeforeTheAgreedInstantEndsTheRunUnstarted() async throws {
+        try await withTarget { target in
+            var options = RunOptions()
+            options.startAt = Date().addingTimeInterval(30)
+            let run = LoadRun(profile: try profile(Self.openProfile(rate: 50, duration: "5s", path: "/fast"), target: target), target: target.target, options: options)
+            // Whether the stop comes before the run waits or while it does, the run ends unstarted.
+            let stopper = Task {
+                try? await Task.sleep(for: .milliseconds(300))
+                run.stop(because: "interrupted")
+            }
+            let began = Date()
+            let outcome = try await run.run()
+            await stopper.value
+            #expect(Date().timeIntervalSince(began) < 10, "the stop ended the wait for the start")
+            #expect(outcome.abortedBecause == "interrupted")
+            #expect(outcome.metrics.total.requests == 0)
+        }
+    }
+
     @Test func shardsAddUpToTheWholeRun() async throws {
         try await withTarget { target in
             let yaml = Self.openProfile(rate: 100, duration: "2s", path: "/fast", maxVUs: 400)

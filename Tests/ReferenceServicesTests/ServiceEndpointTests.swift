@@ -237,6 +237,12 @@ import TransportHTTP
     @Test func gatewayRollsOutStickyPerUser() async throws {
         var legacyOptions = SingleServiceOptions(name: "payment-provider")
         legacyOptions.port = 0
+        let log = ServiceLog()
+        legacyOptions.log = LogDestination(log.append)
+        try await log.keep { try await gatewayRollsOutStickyPerUser(legacyOptions) }
+    }
+
+    func gatewayRollsOutStickyPerUser(_ legacyOptions: SingleServiceOptions) async throws {
         let legacy = try await SingleService.start(legacyOptions)
         try await TestStack.with(.memory, configure: { $0.legacyURL = legacy.service.url; $0.rolloutPercent = 0 }) { t in
             func side(_ address: String, token: String? = nil) async throws -> String? {

@@ -14,6 +14,9 @@ public struct RunOptions: Sendable {
     public var userAgent = "tollgate"
     /// Where flow scenarios' event expectations are answered.
     public var events: (any EventSource)?
+    /// The instant the schedule starts (shards that start together): the event loops, the
+    /// target's probe and the scenarios are made before it, so that none of them delays it.
+    public var startAt: Date?
 
     public init() {}
 }
@@ -108,6 +111,14 @@ public final class LoadRun: Sendable {
         runners.withLock { $0 = made }
         if stopReason.withLock({ $0 }) != nil { for runner in made { runner.runtime.stopping.store(true, ordering: .relaxed) } }
 
+        if let startAt = options.startAt {
+            // In slices, so that a stop meanwhile ends the wait.
+            while stopReason.withLock({ $0 }) == nil {
+                let wait = startAt.timeIntervalSinceNow
+                if wait <= 0 { break }
+                try? await Task.sleep(for: .seconds(min(wait, 0.1)))
+            }
+        }
         let startedAt = Date()
         let runStart = MonotonicClock.now()
         for runner in made { runner.start(runStart: runStart) }

@@ -10,7 +10,7 @@ public struct ShardBarrier: Sendable {
     public let shard: Shard
     /// The longest a shard waits for the others, in seconds.
     public let timeout: Double
-    /// Seconds between the last shard's arrival and the common start: time for every shard to see it.
+    /// Seconds between the last shard's arrival and the common start: time for every shard to see it and make its run ready.
     public var lead: Double = 2
 
     public init(directory: String, shard: Shard, timeout: Double) {

@@ -130,7 +130,7 @@ public enum SingleService {
             router = Gateway(routes: GatewayRoutes(users: options.userServiceURL, catalog: options.catalogServiceURL, orders: options.orderServiceURL),
                              signer: signer, legacy: options.legacyURL, rollout: RolloutState(percent: options.rolloutPercent)).router(metrics: metrics, options: serviceOptions)
         }
-        let service = try await RunningService.start(name: options.name, router: router, host: options.host, port: port)
+        let service = try await RunningService.start(name: options.name, router: router, host: options.host, port: port, log: options.log)
         return StartedService(service: service, kafkaBootstrap: bus?.bootstrap, bus: bus, outbox: outbox, monolith: nil, background: background)
     }
 }

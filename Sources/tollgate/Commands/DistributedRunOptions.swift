@@ -32,9 +32,10 @@ struct DistributedRunOptions: ParsableArguments {
         return problems
     }
 
-    /// Waits until the run may start: the other shards at the barrier, or `--start-at`. Throws
-    /// (saying why) when a shard never came or the start time has passed.
-    func waitForStart(shard: Shard, quiet: Bool) async throws {
+    /// When the run starts: once the other shards are at the barrier, or `--start-at`; nil
+    /// for a run that starts at once. Throws (saying why) when a shard never came or the start
+    /// time has passed.
+    func startTime(shard: Shard, quiet: Bool) async throws -> Date? {
         var start: Date?
         if let barrier {
             let gate = ShardBarrier(directory: barrier, shard: shard, timeout: DurationText.seconds(barrierTimeout) ?? 300)
@@ -44,10 +45,10 @@ struct DistributedRunOptions: ParsableArguments {
             guard at.timeIntervalSinceNow > -1 else { throw ValidationError("--start-at \(text) has passed: the shards would not start together") }
             start = at
         }
-        guard let start else { return }
-        if !quiet { FileHandle.standardError.write(Data("Starting at \(ISO8601DateFormatter().string(from: start)) (in \(String(format: "%.1f", max(0, start.timeIntervalSinceNow))) s)\n".utf8)) }
-        let wait = start.timeIntervalSinceNow
-        if wait > 0 { try await Task.sleep(for: .seconds(wait)) }
+        if let start, !quiet {
+            FileHandle.standardError.write(Data("Starting at \(ISO8601DateFormatter().string(from: start)) (in \(String(format: "%.1f", max(0, start.timeIntervalSinceNow))) s)\n".utf8))
+        }
+        return start
     }
 
     /// The Prometheus endpoint of `--metrics-addr`, serving an empty run until the first update.

@@ -113,16 +113,16 @@ struct LoadCommand: AsyncParsableCommand {
             }
         }
         options.events = events
-        let run = LoadRun(profile: profile, target: target, options: options)
         let exporter: TextEndpoint?
         do {
-            exporter = try await distributed.startExporter(profile: run.profile.name, quiet: quiet)
-            try await distributed.waitForStart(shard: options.shard, quiet: quiet)
+            exporter = try await distributed.startExporter(profile: profile.name, quiet: quiet)
+            options.startAt = try await distributed.startTime(shard: options.shard, quiet: quiet)
         } catch {
             await events?.close()
             FileHandle.standardError.write(Data("Error: \(error)\n".utf8))
             throw ExitCode(ExitStatus.error)
         }
+        let run = LoadRun(profile: profile, target: target, options: options)
         let display = ProgressDisplay(quiet: quiet)
         display.started(profile: run.profile, target: target)
         let exposition = exporter
