@@ -4,7 +4,7 @@
 # Swift from the PATH, else where this machine kind installs it.
 SWIFT ?= $(shell command -v swift 2>/dev/null || echo /opt/swift/usr/bin/swift)
 
-.PHONY: demo test build setup
+.PHONY: demo test build setup python-tools
 
 setup:
 	@scripts/setup-system
@@ -45,7 +45,11 @@ $(KUBERNETES_VALIDATE):
 	python3 -m venv .venv-kubernetes
 	.venv-kubernetes/bin/pip install -q 'kubernetes-validate>=1.32,<2'
 
-test: setup $(SCHEMATHESIS) $(HDR_PYTHON) $(KUBERNETES_VALIDATE)
+# The three PyPI tools install side by side (each mostly unpacks and compiles Python).
+python-tools:
+	@$(MAKE) --no-print-directory -j3 $(SCHEMATHESIS) $(HDR_PYTHON) $(KUBERNETES_VALIDATE)
+
+test: setup python-tools
 	@url=$$(scripts/test-postgres start) || exit 1; \
 	port=$${url##*:}; port=$${port%%/*}; \
 	trap "TOLLGATE_TEST_PG_PORT=$$port scripts/test-postgres stop" EXIT; \

@@ -96,7 +96,11 @@ struct PrometheusGateTests {
             #expect(result.out.contains("checkout errors"), "\(result.out)")
         }
     }
+}
 
+/// A Prometheus that wants a bearer token (a stand-in answering fixed values, so no timing is
+/// judged: this suite runs with the rest).
+@Suite struct PrometheusCredentialTests {
     /// The credential is read from the variable the gate file names, sent, and never shown.
     @Test func theBearerTokenIsSentAndNeverWritten() async throws {
         let folder = try temporaryFolder("prom-token")
