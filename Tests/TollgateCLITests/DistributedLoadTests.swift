@@ -77,6 +77,21 @@ import Testing
         }
     }
 
+    @Test func ctrlCAtTheBarrierEndsTheWait() async throws {
+        try await Self.withTarget { url, folder in
+            let barrier = folder.appendingPathComponent("barrier")
+            let shard = try ChildProcess(tollgateBinary.path, Self.shardArguments(url, "1/2", ["--barrier", barrier.path]), directory: packageRoot.path)
+            #expect(await eventually(timeout: 20) { FileManager.default.fileExists(atPath: barrier.appendingPathComponent("shard-1-of-2.json").path) },
+                    "the shard announced itself")
+            shard.send(SIGINT)
+            let began = Date()
+            let ended = await shard.finish()
+            #expect(Date().timeIntervalSince(began) < 10, "one Ctrl-C ends the wait (the barrier waits 5 minutes)")
+            #expect(ended.code == 2 && !ended.signalled, "\(ended)")
+            #expect(ended.err.contains("interrupted while waiting for shard 2/2"), "\(ended.err)")
+        }
+    }
+
     @Test func startAtStartsTheScheduleThen() async throws {
         try await Self.withTarget { url, folder in
             let at = Date(timeIntervalSinceNow: 4).timeIntervalSince1970.rounded(.down)

@@ -26,9 +26,10 @@ public struct ShardBarrier: Sendable {
 
     func file(_ index: Int) -> String { "\(directory)/shard-\(index + 1)-of-\(shard.count).json" }
 
-    /// Announces this shard, waits for the others, and returns the common start time.
-    /// Blocking (file reads and sleeps): call it off the cooperative pool.
-    public func waitBlocking() throws(Failure) -> Date {
+    /// Announces this shard, waits for the others, and returns the common start time; gives up
+    /// when `stopped` says so (Ctrl-C). Blocking (file reads and sleeps): call it off the
+    /// cooperative pool.
+    public func waitBlocking(stopped: () -> Bool = { false }) throws(Failure) -> Date {
         let started = Date()
         let announcement = "{\"announced_at\": \(started.timeIntervalSince1970), \"host\": \"\(ProcessInfo.processInfo.hostName)\", \"pid\": \(ProcessInfo.processInfo.processIdentifier)}\n"
         let temporary = "\(file(shard.index)).\(ProcessInfo.processInfo.processIdentifier).tmp"
@@ -46,9 +47,11 @@ public struct ShardBarrier: Sendable {
             if arrivals.allSatisfy({ $0 != nil }) {
                 return Date(timeIntervalSince1970: arrivals.compactMap { $0 }.max()! + lead)
             }
+            let missing = arrivals.indices.filter { arrivals[$0] == nil }.map { "\($0 + 1)/\(shard.count)" }
+            let shards = "shard\(missing.count == 1 ? "" : "s") \(missing.joined(separator: ", "))"
+            if stopped() { throw Failure(description: "--barrier \(directory): interrupted while waiting for \(shards)") }
             if Date().timeIntervalSince(started) > timeout {
-                let missing = arrivals.indices.filter { arrivals[$0] == nil }.map { "\($0 + 1)/\(shard.count)" }
-                throw Failure(description: "--barrier \(directory): shard\(missing.count == 1 ? "" : "s") \(missing.joined(separator: ", ")) never came within \(DurationText.describe(timeout))")
+                throw Failure(description: "--barrier \(directory): \(shards) never came within \(DurationText.describe(timeout))")
             }
             usleep(100_000)
         }

@@ -40,7 +40,7 @@ struct DistributedRunOptions: ParsableArguments {
         if let barrier {
             let gate = ShardBarrier(directory: barrier, shard: shard, timeout: DurationText.seconds(barrierTimeout) ?? 300)
             if !quiet { FileHandle.standardError.write(Data("Shard \(shard) waiting at \(barrier) for the other \(shard.count - 1)…\n".utf8)) }
-            start = try await BlockingWork.run { try gate.waitBlocking() }
+            start = try await BlockingWork.run { try gate.waitBlocking(stopped: { ShutdownSignals.shared.hasReceived }) }
         } else if let text = startAt, let at = Self.time(text) {
             guard at.timeIntervalSinceNow > -1 else { throw ValidationError("--start-at \(text) has passed: the shards would not start together") }
             start = at

@@ -53,6 +53,9 @@ final class ShutdownSignals: Sendable {
         waiters.forEach { $0.resume() }
     }
 
+    /// Whether a SIGINT or SIGTERM has arrived (for blocking waits that poll).
+    var hasReceived: Bool { state.withLock { $0.received } }
+
     /// Tasks waiting in `wait()` now.
     var waiterCount: Int { state.withLock { $0.waiters.count } }
 
