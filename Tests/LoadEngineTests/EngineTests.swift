@@ -181,14 +181,15 @@ import Testing
             var options = RunOptions()
             options.startAt = Date().addingTimeInterval(30)
             let run = LoadRun(profile: try profile(Self.openProfile(rate: 50, duration: "5s", path: "/fast"), target: target), target: target.target, options: options)
-            // Whether the stop comes before the run waits or while it does, the run ends unstarted.
+            // Stopped once the run has probed the target: it is then waiting for the instant.
             let stopper = Task {
-                try? await Task.sleep(for: .milliseconds(300))
+                let probed = await eventually(timeout: 20, interval: .milliseconds(10)) { target.connections.load(ordering: .relaxed) >= 1 }
                 run.stop(because: "interrupted")
+                return probed
             }
             let began = Date()
             let outcome = try await run.run()
-            await stopper.value
+            #expect(await stopper.value, "the run probed the target")
             #expect(Date().timeIntervalSince(began) < 10, "the stop ended the wait for the start")
             #expect(outcome.abortedBecause == "interrupted")
             #expect(outcome.metrics.total.requests == 0)

@@ -13,6 +13,8 @@ final class TestTarget: Sendable {
     let group: MultiThreadedEventLoopGroup
     let channel: any Channel
     let answered = Atomic(0)
+    /// Connections accepted (a run's probe connects before its schedule starts).
+    let connections = Atomic(0)
     /// While set, /stall holds every request arriving in this window (seconds since the first
     /// /stall request, so a run that starts late on a busy machine still meets the stall).
     let stall = Mutex<ClosedRange<Double>?>(nil)
@@ -35,7 +37,8 @@ final class TestTarget: Sendable {
         let channel = try await ServerBootstrap(group: group)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
             .childChannelInitializer { channel in
-                channel.eventLoop.makeCompletedFuture {
+                box.target?.connections.add(1, ordering: .relaxed)
+                return channel.eventLoop.makeCompletedFuture {
                     try channel.pipeline.syncOperations.configureHTTPServerPipeline()
                     try channel.pipeline.syncOperations.addHandler(TestTargetHandler(box: box))
                 }

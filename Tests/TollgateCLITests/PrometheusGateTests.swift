@@ -154,7 +154,7 @@ struct LoadMetricsExportTests {
         let folder = try temporaryFolder("load-metrics")
         defer { try? FileManager.default.removeItem(at: folder) }
         let port = freePort()
-        let prometheus = try await PrometheusServer.start(scraping: ["tollgate-load": "127.0.0.1:\(port)"], waitForTargets: false)
+        let prometheus = try await PrometheusServer.start(scraping: ["tollgate-load": "127.0.0.1:\(port)"])
         do {
             try await withServices { stack in
                 let report = folder.appendingPathComponent("load.json")

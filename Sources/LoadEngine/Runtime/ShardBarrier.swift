@@ -47,11 +47,12 @@ public struct ShardBarrier: Sendable {
             if arrivals.allSatisfy({ $0 != nil }) {
                 return Date(timeIntervalSince1970: arrivals.compactMap { $0 }.max()! + lead)
             }
-            let missing = arrivals.indices.filter { arrivals[$0] == nil }.map { "\($0 + 1)/\(shard.count)" }
-            let shards = "shard\(missing.count == 1 ? "" : "s") \(missing.joined(separator: ", "))"
-            if stopped() { throw Failure(description: "--barrier \(directory): interrupted while waiting for \(shards)") }
-            if Date().timeIntervalSince(started) > timeout {
-                throw Failure(description: "--barrier \(directory): \(shards) never came within \(DurationText.describe(timeout))")
+            let interrupted = stopped()
+            if interrupted || Date().timeIntervalSince(started) > timeout {
+                let missing = arrivals.indices.filter { arrivals[$0] == nil }.map { "\($0 + 1)/\(shard.count)" }
+                let shards = "shard\(missing.count == 1 ? "" : "s") \(missing.joined(separator: ", "))"
+                throw Failure(description: interrupted ? "--barrier \(directory): interrupted while waiting for \(shards)"
+                                                       : "--barrier \(directory): \(shards) never came within \(DurationText.describe(timeout))")
             }
             usleep(100_000)
         }
