@@ -42,7 +42,7 @@ let package = Package(
         .systemLibrary(name: "CStdio"),
         .target(name: "ContractCore", swiftSettings: swiftSettings),
         // Transport: one target per native library, so each library links only what it uses;
-        // `Transport` itself holds what they share (blocking work off the pool, redaction, a TCP forwarder).
+        // `Transport` itself holds what they share (blocking work off the pool, redaction, a TCP forwarder, output files).
         .target(name: "Transport", dependencies: ["CStdio"], swiftSettings: swiftSettings),
         .target(name: "TransportHTTP", dependencies: ["Transport", "CCurl"], swiftSettings: swiftSettings),
         .target(name: "TransportKafka", dependencies: ["Transport", "CRdKafka"], swiftSettings: swiftSettings),
@@ -53,7 +53,7 @@ let package = Package(
         // Pacts against a provider's OpenAPI document: reading it (JSON or YAML), JSON Schema, matching rules against schemas.
         .target(name: "OpenAPICheck", dependencies: ["ContractCore", "YAMLValues", .product(name: "Yams", package: "Yams")], swiftSettings: swiftSettings),
         .target(name: "Verifier", dependencies: ["ContractCore", "OpenAPICheck", "Transport", "TransportHTTP", "TransportKafka"], swiftSettings: swiftSettings),
-        .target(name: "Reports", dependencies: ["ContractCore", "Verifier", "LoadMetrics", "SLO", "Steps", "LoadEngine", "Flows", "Consistency"],
+        .target(name: "Reports", dependencies: ["ContractCore", "Transport", "Verifier", "LoadMetrics", "SLO", "Steps", "LoadEngine", "Flows", "Consistency"],
                 swiftSettings: swiftSettings),
         .target(name: "LoadMetrics", dependencies: [.product(name: "Histogram", package: "hdrhistogram-swift")], swiftSettings: swiftSettings),
         .target(name: "SLO", dependencies: ["LoadMetrics"], swiftSettings: swiftSettings),
@@ -66,7 +66,7 @@ let package = Package(
                                               .product(name: "NIOCore", package: "swift-nio"),
                                               .product(name: "NIOPosix", package: "swift-nio")], swiftSettings: swiftSettings),
         // The rollout gate: its file, the stage run, the trigger policy, rollout control and metric sources.
-        .target(name: "Gate", dependencies: ["Steps", "LoadEngine", "SLO", "Reports", "Flows", "Verifier", "OpenAPICheck", "Consistency", "Transport", "TransportHTTP",
+        .target(name: "Gate", dependencies: ["Steps", "LoadEngine", "LoadMetrics", "SLO", "Reports", "Flows", "Verifier", "OpenAPICheck", "Consistency", "Transport", "TransportHTTP",
                                              "ContractCore", .product(name: "Yams", package: "Yams")],
                 swiftSettings: swiftSettings),
         .target(
@@ -76,6 +76,7 @@ let package = Package(
                 "ContractCore",
                 "LoadMetrics",
                 "SLO",
+                "Transport",
                 .product(name: "Yams", package: "Yams"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),

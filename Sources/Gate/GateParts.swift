@@ -1,5 +1,6 @@
 import Consistency
 import Foundation
+import LoadMetrics
 import LoadEngine
 import Reports
 import SLO
@@ -86,7 +87,10 @@ extension GateParts {
         case .latency(let percentile):
             let slowest = metrics.byName.map { ($0.key, $0.value.latency.milliseconds(atPercentile: percentile)) }.sorted { $0.1 > $1.1 }.prefix(3)
             return run + "; slowest: " + slowest.map { String(format: "%@ %.0f ms", $0.0, $0.1) }.joined(separator: ", ")
-        case .errorRate, .paymentFailureRate:
+        case .paymentFailureRate:
+            let payments = metrics.byTag[Objective.paymentTag] ?? RequestStats()
+            return run + "; payments: \(payments.requests), failed \(payments.errors - payments.unanswered), unknown (no answer) \(payments.unanswered)"
+        case .errorRate:
             let classes = metrics.errors.sorted { $0.value.count > $1.value.count }.prefix(3)
             guard !classes.isEmpty else { return run }
             return run + "; " + classes.map { "\($0.key.rawValue) \($0.value.count)\($0.value.examples.first.map { " (e.g. \($0))" } ?? "")" }.joined(separator: ", ")

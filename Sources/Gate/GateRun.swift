@@ -1,6 +1,7 @@
 import Consistency
 import Flows
 import Foundation
+import Synchronization
 import LoadEngine
 import Reports
 import SLO
@@ -71,6 +72,8 @@ public final class GateRun: Sendable {
     let credential: String?
     public let started: Date
     private let abortState = GateAbort()
+    /// Why the gate no longer holds the rollout (its lease ran out or was taken), once it does not.
+    private let leaseLost = Mutex<String?>(nil)
 
     /// Reads the gate file and the stage's files, and takes and sets the rollout. Throws
     /// `GateSetupError` when the gate cannot start (nothing is changed then); `GateStart.gate`
@@ -187,17 +190,28 @@ public final class GateRun: Sendable {
 
     /// The last thing a process does when a second signal ends it at once: the rollout back
     /// where it was and given back, blocking.
-    public func restoreNow() { rollout.restoreNow(before) }
+    public func restoreNow() {
+        // A gate that lost the rollout to another leaves it where the other put it.
+        guard leaseLost.withLock({ $0 }) == nil else { return }
+        rollout.restoreNow(before)
+    }
+
+    /// Notes that the rollout is no longer this gate's; the first reason is kept.
+    private func loseLease(_ reason: String) {
+        leaseLost.withLock { if $0 == nil { $0 = reason } }
+    }
 
     /// Runs every part and returns the report, the rollout set as the verdict and the options say.
     public func run(events: @escaping @Sendable (GateEvent) -> Void) async -> GateReport {
         let stage = options.stage, abort = abortState
         events(.started(gate: gate.name, before: before, stage: stage))
-        let renewal = Task { [rollout] in
+        let renewal = Task { [rollout, self] in
             while !Task.isCancelled {
                 try? await Task.sleep(for: .seconds(rollout.renewEvery))
                 if !Task.isCancelled, !(await rollout.renew()) {
-                    events(.warning("the gate lost its hold on the rollout; another gate may move it"))
+                    loseLease("a renewal at \(Self.clockTime()) was refused: the lease had run out or been taken")
+                    events(.warning("the gate lost its hold on the rollout; another gate may move it — this gate will not set it again"))
+                    return
                 }
             }
         }
@@ -286,10 +300,21 @@ public final class GateRun: Sendable {
                 } catch { parts.problems.append("consistency \(check.name): \(error)") }
             }
         }
-        let triggers = parts.triggers(inconsistencyThreshold: gate.inconsistencyThreshold)
+        renewal.cancel()
+        // A gate stopped for longer than its lease (SIGSTOP, a frozen VM) may wake after another
+        // gate moved the rollout: it asks once more before it judges or sets anything.
+        if leaseLost.withLock({ $0 }) == nil, !(await rollout.renew()) {
+            loseLease("the last renewal, at \(Self.clockTime()), was refused: the lease had run out or been taken")
+        }
+        var triggers = parts.triggers(inconsistencyThreshold: gate.inconsistencyThreshold)
+        if let lost = leaseLost.withLock({ $0 }) {
+            let now = (try? await rollout.current()).map { "; it reads \($0) % now" } ?? ""
+            triggers.append(GateTrigger(name: "rollout lease", value: 1, threshold: 0, unit: "", breached: true, action: .pause,
+                                        evidence: "the gate no longer holds the rollout (\(lost))\(now): another gate may have moved it, "
+                                            + "so this stage's figures may not be of \(stage) %"))
+        }
         let verdict = GateVerdict(stage: stage, triggers: triggers)
         let rolloutReport = await apply(verdict)
-        renewal.cancel()
         await rollout.release()
         var report = GateReport(gate: gate.name, source: file, target: gate.gateway.url, startedAt: started, seconds: Date().timeIntervalSince(started),
                                 rollout: rolloutReport, verdict: verdict, triggers: triggers, verification: parts.verification, flows: parts.flows,
@@ -366,9 +391,23 @@ public final class GateRun: Sendable {
     private var userAgent: String { "tollgate/\(options.tollgateVersion)" }
 
     /// Puts the rollout back (stopped early), applies the verdict (`autoRollback`), or leaves it at the stage.
+    /// `14:02:07`, for the report's account of a lost lease.
+    static func clockTime() -> String {
+        let formatter = DateFormatter()
+        formatter.dateFormat = "HH:mm:ss"
+        formatter.locale = Locale(identifier: "en_US_POSIX")
+        return formatter.string(from: Date())
+    }
+
     private func apply(_ verdict: GateVerdict) async -> GateReport.Rollout {
         let stage = options.stage
         var result = GateReport.Rollout(before: before, during: stage, after: stage, applied: false, note: "")
+        if let lost = leaseLost.withLock({ $0 }) {
+            result.after = try? await rollout.current()
+            result.note = "The gate lost its lease on the rollout (\(lost)): it does not set the rollout again"
+                + (result.after.map { "; it is at \($0) %." } ?? ".")
+            return result
+        }
         do {
             if let reason = abortState.reason {
                 try await rollout.set(before)

@@ -3,6 +3,9 @@ public struct RequestStats: Sendable, Equatable, Codable {
     public var requests = 0
     /// Requests that failed: no response, a failed check, or a status ≥ 400 no check expected.
     public var errors = 0
+    /// Failed requests that got no response at all (refused, timed out, reset, unfinished): what
+    /// they did on the server is unknown. Part of `errors`.
+    public var unanswered = 0
     /// Latency from each request's intended start (scheduler and queueing included).
     public var latency = LatencyHistogram()
     /// Latency from the moment each request was sent.
@@ -15,6 +18,7 @@ public struct RequestStats: Sendable, Equatable, Codable {
     public mutating func add(_ other: RequestStats) {
         requests += other.requests
         errors += other.errors
+        unanswered += other.unanswered
         latency.add(other.latency)
         rawLatency.add(other.rawLatency)
         statuses.merge(other.statuses, uniquingKeysWith: +)
@@ -23,8 +27,15 @@ public struct RequestStats: Sendable, Equatable, Codable {
     /// Errors per request, 0–1.
     public var errorRate: Double { requests == 0 ? 0 : Double(errors) / Double(requests) }
 
+    /// Requests that got a response (whose outcome is known).
+    public var answered: Int { requests - unanswered }
+
+    /// Failed requests among those answered, 0–1: what the server said went wrong, without the
+    /// requests whose outcome nobody knows.
+    public var answeredErrorRate: Double { answered == 0 ? 0 : Double(errors - unanswered) / Double(answered) }
+
     enum CodingKeys: String, CodingKey {
-        case requests, errors, latency = "latency_histogram", rawLatency = "raw_latency_histogram", statuses
+        case requests, errors, unanswered, latency = "latency_histogram", rawLatency = "raw_latency_histogram", statuses
     }
 
     public init(from decoder: any Decoder) throws {
@@ -32,6 +43,8 @@ public struct RequestStats: Sendable, Equatable, Codable {
         requests = try DecodedFigures.count(c, .requests)
         errors = try DecodedFigures.count(c, .errors)
         guard errors <= requests else { throw DecodingError.dataCorruptedError(forKey: .errors, in: c, debugDescription: "more errors than requests") }
+        unanswered = try DecodedFigures.check(c.decodeIfPresent(Int.self, forKey: .unanswered) ?? 0, c, .unanswered)
+        guard unanswered <= errors else { throw DecodingError.dataCorruptedError(forKey: .unanswered, in: c, debugDescription: "more unanswered requests than errors") }
         latency = try c.decode(LatencyHistogram.self, forKey: .latency)
         rawLatency = try c.decode(LatencyHistogram.self, forKey: .rawLatency)
         statuses = try c.decode([String: Int].self, forKey: .statuses)

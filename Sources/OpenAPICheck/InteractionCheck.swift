@@ -35,7 +35,19 @@ public struct OpenAPICompatibility: Sendable {
     public init(document: OpenAPIDocument) { self.document = document }
 
     /// The findings for an HTTP interaction that is `pact.interactions[index]`; nil for a message.
-    public func check(_ interaction: Interaction, index: Int) -> InteractionCompatibility? {
+    /// Throws `SchemaCheckStopped` when its schemas cost more than a budget to evaluate, or
+    /// `stopped` (looked at every few thousand steps) says the run was interrupted.
+    public func check(_ interaction: Interaction, index: Int, stopped: @escaping () -> Bool = { false }) throws(SchemaCheckStopped) -> InteractionCompatibility? {
+        let budget = SchemaBudget(stopped: stopped)
+        let found = check(interaction, index: index, budget: budget)
+        if budget.exhausted {
+            throw SchemaCheckStopped(document: document.source, interaction: "$.interactions[\(index)] (\(interaction.description.prefix(120)))",
+                                     interrupted: budget.interrupted)
+        }
+        return found
+    }
+
+    private func check(_ interaction: Interaction, index: Int, budget: SchemaBudget) -> InteractionCompatibility? {
         guard case .http(let request, let response) = interaction.kind else { return nil }
         var problems: [CompatibilityProblem] = []
         let base = "$.interactions[\(index)]"
@@ -80,7 +92,7 @@ public struct OpenAPICompatibility: Sendable {
 
         // Parameters.
         let requestCheck = { (rules: RuleList?) in
-            SchemaCheck(document: document, side: .request, rules: { path in path == .root ? rules.map { ($0, false) } : nil })
+            SchemaCheck(document: document, side: .request, rules: { path in path == .root ? rules.map { ($0, false) } : nil }, budget: budget)
         }
         var documentedQuery: Set<String> = []
         for (parameter, pointer) in operation.parameters {
@@ -154,7 +166,7 @@ public struct OpenAPICompatibility: Sendable {
             if let (key, media) = Self.media(for: type, in: content) {
                 let place = DocumentPlace(requestBodyPointer).following(requestBody.pointer).appending("content").appending(key).appending("schema")
                 if case .json(let value) = request.body, let schema = media["schema"] {
-                    let check = SchemaCheck(document: document, side: .request, rules: { request.matchingRules.body.best(for: $0) })
+                    let check = SchemaCheck(document: document, side: .request, rules: { request.matchingRules.body.best(for: $0) }, budget: budget)
                     add(check.check(value, schema: schema, at: place), .body, under: base + ".request.body")
                 }
             } else {
@@ -187,7 +199,7 @@ public struct OpenAPICompatibility: Sendable {
                 problem(.error, .body, base + ".response.body", documented.pointer, "the consumer expects a body; the document describes none for status \(statusKey)")
             } else if let (key, media) = Self.media(for: type, in: content) {
                 if case .json(let value) = response.body, let schema = media["schema"] {
-                    let check = SchemaCheck(document: document, side: .response, rules: { response.matchingRules.body.best(for: $0) })
+                    let check = SchemaCheck(document: document, side: .response, rules: { response.matchingRules.body.best(for: $0) }, budget: budget)
                     add(check.check(value, schema: schema, at: responsePlace.appending("content").appending(key).appending("schema")), .body, under: base + ".response.body")
                 }
             } else {
@@ -208,7 +220,7 @@ public struct OpenAPICompatibility: Sendable {
                   let schema = resolved.value["schema"] else { continue }
             switch typed([value], schema: schema) {
             case .success(let typedValue):
-                let check = SchemaCheck(document: document, side: .response, rules: { path in path == .root ? response.matchingRules.header(headerName).map { ($0, false) } : nil })
+                let check = SchemaCheck(document: document, side: .response, rules: { path in path == .root ? response.matchingRules.header(headerName).map { ($0, false) } : nil }, budget: budget)
                 add(check.check(typedValue, schema: schema, at: DocumentPlace(headerPointer).following(resolved.pointer).appending("schema")), .header, under: pactPath)
             case .failure(let reason):
                 problem(.error, .header, pactPath, resolved.pointer + "/schema", reason.message, actual: value)

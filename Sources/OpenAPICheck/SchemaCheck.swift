@@ -31,6 +31,8 @@ struct SchemaCheck {
     let side: ExchangeSide
     /// The matching rules at a place of the value, and whether they were written for a parent.
     let rules: (DocumentPath) -> (rules: RuleList, cascaded: Bool)?
+    /// Shared by every check of one interaction: stops a document too costly to evaluate.
+    let budget: SchemaBudget
 
     /// What validating one value against one schema found: `invalid` makes the value fail the
     /// schema (and a branch of `anyOf`/`oneOf` not match); `notes` are kept only where it matches.
@@ -61,6 +63,7 @@ struct SchemaCheck {
             outcome.invalid.append(SchemaFinding(severity: .error, path: at ?? path, place: where_ ?? place, message: message,
                                                  expected: expected, actual: JSONWriter.compact(value)))
         }
+        guard budget.spend() else { return outcome }
         guard depth < Self.maximumDepth else {
             invalid("the schema nests deeper than \(Self.maximumDepth) levels (do its $refs go round?)")
             return outcome
@@ -283,7 +286,7 @@ extension SchemaCheck {
         var found: [(node: JSONObject, place: DocumentPlace)] = []
         var seen: Set<String> = []
         func visit(_ schema: JSONValue, _ place: DocumentPlace, _ level: Int) {
-            guard level < 64, case .object(let node) = schema, seen.insert(place.written).inserted else { return }
+            guard level < 64, budget.spend(), case .object(let node) = schema, seen.insert(place.written).inserted else { return }
             found.append((node, place))
             if let reference = node["$ref"]?.stringValue, let target = document.node(at: reference) {
                 visit(target, place.following(reference), level + 1)

@@ -25,6 +25,10 @@ extension LoadResult {
         lines.append("  requests .......... \(m.total.requests)  \(String(format: "%.1f/s", duration > 0 ? Double(m.total.requests) / duration : 0))")
         lines.append("  iterations ........ \(m.iterations)  dropped \(m.droppedIterations)")
         lines.append("  errors ............ \(m.total.errors)  \(String(format: "%.2f %%", m.total.errorRate * 100))")
+        if let payments = m.byTag[Objective.paymentTag], payments.requests > 0 {
+            lines.append("  payments .......... \(payments.requests)  failed \(payments.errors - payments.unanswered) (\(String(format: "%.2f %%", payments.answeredErrorRate * 100)) of answered)"
+                         + "  unknown \(payments.unanswered) (no answer)")
+        }
         if !m.checks.isEmpty {
             let passed = m.checks.values.reduce(0) { $0 + $1.passed }, failed = m.checks.values.reduce(0) { $0 + $1.failed }
             lines.append("  checks ............ \(String(format: "%.2f %%", m.checkPassRate * 100))  ✓ \(passed)  ✗ \(failed)")
@@ -153,6 +157,12 @@ extension LoadResult {
         let groupColumns = ["", "requests", "errors", "error rate", "p50 ms", "p95 ms", "p99 ms", "max ms"]
         page.sections.append(HTMLPage.Section(title: "Requests by name", columns: groupColumns, rows: groupRows(m.byName)))
         if !m.byTag.isEmpty { page.sections.append(HTMLPage.Section(title: "Requests by tag", columns: groupColumns, rows: groupRows(m.byTag))) }
+        if let payments = m.byTag[Objective.paymentTag], payments.requests > 0 {
+            page.sections.append(HTMLPage.Section(title: "Payments", columns: ["requests", "failed (the answer said so)", "failure rate of answered", "unknown (no answer)"], rows: [
+                HTMLPage.Row(cells: ["\(payments.requests)", "\(payments.errors - payments.unanswered)", String(format: "%.2f %%", payments.answeredErrorRate * 100),
+                                     "\(payments.unanswered)"], bad: payments.errors > 0),
+            ]))
+        }
         page.sections.append(HTMLPage.Section(title: "Status codes", columns: ["status", "responses"],
                                               rows: m.total.statuses.sorted { $0.key < $1.key }.map { HTMLPage.Row(cells: [$0.key, "\($0.value)"], bad: ($0.key.first ?? "0") >= "4") }))
         if !m.checks.isEmpty {

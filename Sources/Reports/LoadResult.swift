@@ -111,6 +111,8 @@ public struct LoadResult: Sendable {
 public struct GroupSummary: Sendable, Encodable {
     public let requests: Int
     public let errors: Int
+    /// Errors with no response at all: their outcome on the server is unknown.
+    public let unanswered: Int
     public let errorRatePercent: Double
     public let ratePerSecond: Double
     public let latency: Percentiles
@@ -120,6 +122,7 @@ public struct GroupSummary: Sendable, Encodable {
     public init(_ stats: RequestStats, duration: Double) {
         requests = stats.requests
         errors = stats.errors
+        unanswered = stats.unanswered
         errorRatePercent = stats.errorRate * 100
         ratePerSecond = duration > 0 ? Double(stats.requests) / duration : 0
         latency = Percentiles(stats.latency)
@@ -128,7 +131,7 @@ public struct GroupSummary: Sendable, Encodable {
     }
 
     enum CodingKeys: String, CodingKey {
-        case requests, errors, errorRatePercent = "error_rate_percent", ratePerSecond = "rate_per_s", latency = "latency_ms", rawLatency = "raw_latency_ms", statuses
+        case requests, errors, unanswered, errorRatePercent = "error_rate_percent", ratePerSecond = "rate_per_s", latency = "latency_ms", rawLatency = "raw_latency_ms", statuses
     }
 }
 
@@ -160,12 +163,28 @@ extension LoadResult: Codable {
         let durationSeconds, ratePerSecond, errorRatePercent, checksPassedPercent: Double
         let latency, rawLatency: Percentiles
         let schedulerLatenessP99, schedulerLatenessMax: Double
+        let payments: Payments?
 
         enum CodingKeys: String, CodingKey {
             case requests, errors, iterations, droppedIterations = "dropped_iterations", durationSeconds = "duration_s", ratePerSecond = "rate_per_s"
             case errorRatePercent = "error_rate_percent", checksPassedPercent = "checks_passed_percent", latency = "latency_ms", rawLatency = "raw_latency_ms"
-            case schedulerLatenessP99 = "scheduler_lateness_p99_ms", schedulerLatenessMax = "scheduler_lateness_max_ms"
+            case schedulerLatenessP99 = "scheduler_lateness_p99_ms", schedulerLatenessMax = "scheduler_lateness_max_ms", payments
         }
+    }
+
+    /// Requests tagged `payment`: failed (the answer said so) and unknown (no answer) apart.
+    private struct Payments: Encodable {
+        let requests, failed, unknown: Int
+        let failureRatePercent: Double
+
+        init(_ stats: RequestStats) {
+            requests = stats.requests
+            failed = stats.errors - stats.unanswered
+            unknown = stats.unanswered
+            failureRatePercent = stats.answeredErrorRate * 100
+        }
+
+        enum CodingKeys: String, CodingKey { case requests, failed, unknown, failureRatePercent = "failure_rate_percent" }
     }
 
     public init(from decoder: any Decoder) throws {
@@ -193,7 +212,8 @@ extension LoadResult: Codable {
                              errorRatePercent: metrics.total.errorRate * 100, checksPassedPercent: metrics.checkPassRate * 100,
                              latency: Percentiles(metrics.total.latency), rawLatency: Percentiles(metrics.total.rawLatency),
                              schedulerLatenessP99: metrics.schedulerLateness.milliseconds(atPercentile: 99),
-                             schedulerLatenessMax: metrics.schedulerLateness.maxMilliseconds), forKey: .summary)
+                             schedulerLatenessMax: metrics.schedulerLateness.maxMilliseconds,
+                             payments: metrics.byTag[Objective.paymentTag].map(Payments.init)), forKey: .summary)
         let results = slos
         try c.encode(results, forKey: .slos)
         try c.encode(Verdict(results, aborted: run.aborted), forKey: .verdict)

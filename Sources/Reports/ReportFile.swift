@@ -1,15 +1,15 @@
 import ContractCore
 import Foundation
+import Transport
 
-/// Writes report files, creating their folder; a failure names the file.
+/// Writes report files, creating their folder; a failure names the file. A path that names a
+/// device or a FIFO (`--html /dev/null`) is written through, never replaced (`OutputFile`).
 public enum ReportFile {
     public static func write(_ text: String, to path: String) throws {
-        let url = URL(fileURLWithPath: path)
         do {
-            try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
-            try Data(text.utf8).write(to: url, options: .atomic)
+            try OutputFile.write(Data(text.utf8), to: path)
         } catch {
-            throw ReportWriteError(path: path, reason: error.localizedDescription)
+            throw ReportWriteError(path: path, reason: error.reason)
         }
     }
 

@@ -36,14 +36,16 @@ extension Objective {
         case .latency(let percentile):
             return percentile == 100 ? stats.latency.maxMilliseconds : stats.latency.milliseconds(atPercentile: percentile)
         case .errorRate: return stats.errorRate * 100
-        case .paymentFailureRate: return (metrics.byTag[Self.paymentTag]?.errorRate ?? 0) * 100
+        case .paymentFailureRate: return (metrics.byTag[Self.paymentTag]?.answeredErrorRate ?? 0) * 100
         case .rate: return duration > 0 ? Double(metrics.total.requests) / duration : 0
         case .checks: return metrics.checkPassRate * 100
         case .droppedIterations: return Double(metrics.droppedIterations)
         }
     }
 
-    /// Requests tagged this count toward `payment_failure_rate`.
+    /// Requests tagged this count toward `payment_failure_rate`: those answered with a failure
+    /// over those answered. A payment request with no answer (a client timeout) has an unknown
+    /// outcome — an error and a latency, never a payment failure.
     public static let paymentTag = "payment"
 
     public func evaluate(_ metrics: RunMetrics, duration: Double) -> SLOResult {
@@ -58,7 +60,8 @@ extension Objective {
         case (.checks, _):
             return metrics.checks.isEmpty ? "no checks ran" : nil
         case (.paymentFailureRate, _):
-            return (metrics.byTag[Self.paymentTag]?.requests ?? 0) == 0 ? "no requests tagged '\(Self.paymentTag)' were made" : nil
+            guard let payments = metrics.byTag[Self.paymentTag], payments.requests > 0 else { return "no requests tagged '\(Self.paymentTag)' were made" }
+            return payments.answered == 0 ? "none of the \(payments.requests) requests tagged '\(Self.paymentTag)' was answered: every outcome is unknown" : nil
         case (_, .name(let name)):
             return (metrics.byName[name]?.requests ?? 0) == 0 ? "no requests named '\(name)' were made" : nil
         case (_, .tag(let tag)):

@@ -39,7 +39,11 @@ public enum OpenAPIVerification {
     /// Checks every HTTP interaction the filters of `options` select (its `provider`, `consumer`,
     /// description and state filters) against `document`, calling `progress` after each.
     /// Message interactions are left out: an OpenAPI document describes HTTP. Nothing selected is an error.
+    /// A document too costly to evaluate, or `stopped` turning true (looked at every few thousand
+    /// schema steps: Ctrl-C answered within a second), ends the check with `OpenAPICheckStopped`,
+    /// which carries the results so far.
     public static func check(_ pacts: [LoadedPact], against document: OpenAPIDocument, options: VerifyOptions,
+                             stopped: @escaping () -> Bool = { Task.isCancelled },
                              progress: (InteractionResult) -> Void = { _ in }) throws -> VerificationReport {
         let started = Date()
         let selected = try ProviderVerifier.selection(pacts, options).filter { if case .http = $0.interaction.kind { return true } else { return false } }
@@ -52,7 +56,15 @@ public enum OpenAPIVerification {
         var report = VerificationReport()
         for (loaded, index, interaction) in selected {
             let began = Date()
-            guard let found = compatibility.check(interaction, index: index) else { continue }
+            let checked: InteractionCompatibility?
+            do {
+                checked = try compatibility.check(interaction, index: index, stopped: stopped)
+            } catch {
+                report.startedAt = started
+                report.duration = Date().timeIntervalSince(started)
+                throw OpenAPICheckStopped(reason: error, partial: report)
+            }
+            guard let found = checked else { continue }
             let errors = found.errors.map(mismatch)
             var result = InteractionResult(
                 consumer: loaded.pact.consumer, provider: loaded.pact.provider, source: loaded.source, description: interaction.description,
@@ -70,6 +82,13 @@ public enum OpenAPIVerification {
         report.startedAt = started
         report.duration = Date().timeIntervalSince(started)
         return report
+    }
+
+    /// Why the check ended early, and what it had checked by then (for the reports).
+    public struct OpenAPICheckStopped: Error, CustomStringConvertible {
+        public let reason: SchemaCheckStopped
+        public let partial: VerificationReport
+        public var description: String { reason.description }
     }
 
     static func mismatch(_ problem: CompatibilityProblem) -> Mismatch {

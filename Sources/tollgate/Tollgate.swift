@@ -17,6 +17,8 @@ struct Tollgate: AsyncParsableCommand {
     static func main() async {
         // Progress lines reach pipes and CI logs as they happen, not when the buffer fills.
         StandardOutput.flushEachLine()
+        // A report written to a pipe whose reader left is an error to report (EPIPE), not a death by signal.
+        signal(SIGPIPE, SIG_IGN)
         do {
             var command = try parseAsRoot()
             if var asyncCommand = command as? any AsyncParsableCommand {

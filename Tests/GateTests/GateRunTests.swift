@@ -15,16 +15,19 @@ import Testing
         let heldByAnother: Bool
         /// What the rollout reads back after a set, when it ignores the change (a flag service that did not take it).
         let stuckAt: Int?
-        init(heldByAnother: Bool = false, stuckAt: Int? = nil) {
+        /// Renewals are refused: the lease ran out (the gate was stopped past it) or another took it.
+        let leaseLost: Bool
+        init(heldByAnother: Bool = false, stuckAt: Int? = nil, leaseLost: Bool = false) {
             self.heldByAnother = heldByAnother
             self.stuckAt = stuckAt
+            self.leaseLost = leaseLost
         }
         func current() async throws -> Int { record("current"); return percent.withLock { $0 } }
         func acquire(holder: String) async throws {
             record("acquire")
             if heldByAnother { throw GateSetupError("the rollout is held by gate B") }
         }
-        func renew() async -> Bool { true }
+        func renew() async -> Bool { record("renew"); return !leaseLost }
         func release() async { record("release") }
         func set(_ percent: Int) async throws { record("set \(percent)"); self.percent.withLock { $0 = stuckAt ?? percent } }
         func restoreNow(_ percent: Int) { record("restore \(percent)") }
@@ -70,7 +73,7 @@ import Testing
             let events = Mutex<[String]>([])
             let report = await run.run { event in events.withLock { $0.append("\(event)".prefix { $0 != "(" }.description) } }
             #expect(report.verdict.action == .proceed, "\(report.summaryText())")
-            #expect(rollout.log == ["current", "acquire", "set 25", "current", "release"], "the stage is read back before the gate goes on")
+            #expect(rollout.log == ["current", "acquire", "set 25", "current", "renew", "release"], "the stage is read back before the gate goes on, the lease before the verdict")
             #expect(report.rollout.before == 10 && report.rollout.after == 25)
             #expect(events.withLock { $0 }.starts(with: ["started", "loadStarted"]))
         }
@@ -113,7 +116,24 @@ import Testing
             let rollout = RecordingRollout()
             let report = await (try Self.start(file, rollout, autoRollback: true)).run { _ in }
             #expect(report.verdict.action == .rollback && report.rollout.applied && report.rollout.after == 0, "\(report.summaryText())")
-            #expect(rollout.log == ["current", "acquire", "set 25", "current", "set 0", "release"])
+            #expect(rollout.log == ["current", "acquire", "set 25", "current", "renew", "set 0", "release"])
+        }
+    }
+
+    /// Gate A stopped past its lease while gate B moved the rollout: A pauses, says so, and never sets it.
+    @Test func aGateThatLostItsLeasePausesAndNeverSetsTheRollout() async throws {
+        try await Self.withGate(slos: "[\"error_rate<=1%:rollback\"]") { file in
+            let rollout = RecordingRollout(leaseLost: true)
+            let run = try await Self.start(file, rollout, autoRollback: true)
+            rollout.percent.withLock { $0 = 50 }   // gate B's stage
+            let report = await run.run { _ in }
+            let lease = try #require(report.triggers.first { $0.name == "rollout lease" })
+            #expect(lease.breached && lease.action == .pause && lease.evidence.contains("it reads 50 % now"), "\(lease.evidence)")
+            #expect(report.verdict.action == .rollback, "the error trigger still asks for it")
+            #expect(!report.rollout.applied && report.rollout.after == 50 && report.rollout.note.contains("lost its lease"), "\(report.rollout.note)")
+            #expect(!rollout.log.contains("set 0"), "\(rollout.log)")
+            run.restoreNow()
+            #expect(!rollout.log.contains { $0.hasPrefix("restore") }, "a second Ctrl-C does not put back what another gate set")
         }
     }
 
@@ -124,7 +144,7 @@ import Testing
             run.abort("interrupted (test)")
             let report = await run.run { _ in }
             #expect(report.abortedBecause == "interrupted (test)" && report.rollout.after == 10)
-            #expect(rollout.log == ["current", "acquire", "set 25", "current", "set 10", "release"])
+            #expect(rollout.log == ["current", "acquire", "set 25", "current", "renew", "set 10", "release"])
             #expect(report.load == nil, "nothing ran after the abort")
         }
     }

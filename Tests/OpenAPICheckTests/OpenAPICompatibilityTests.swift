@@ -71,7 +71,53 @@ func pact(request: String, response: String) throws -> Pact {
 
 func problems(_ pact: Pact, document text: String = ordersDocument) throws -> [CompatibilityProblem] {
     let document = try OpenAPIDocument(bytes: Array(text.utf8), source: "orders.json")
-    return OpenAPICompatibility(document: document).check(pact.interactions[0], index: 0)?.problems ?? []
+    return try OpenAPICompatibility(document: document).check(pact.interactions[0], index: 0)?.problems ?? []
+}
+
+/// 4 KB that doubles the work at each of `levels` levels: every level's `anyOf` (or `allOf`)
+/// has two `$ref`s to the same next level.
+func doublingDocument(levels: Int, keyword: String = "anyOf") -> String {
+    var schemas = (0..<levels).map { ##""L\##($0)": {"\##(keyword)": [{"$ref": "#/components/schemas/L\##($0 + 1)"}, {"$ref": "#/components/schemas/L\##($0 + 1)"}]}"## }
+    schemas.append(##""L\##(levels)": {"type": "object"}"##)
+    return ##"{"openapi": "3.1.0", "info": {"title": "t", "version": "1"}, "paths": {"/things": {"get": {"responses": {"200": {"description": "ok", "##
+        + ##""content": {"application/json": {"schema": {"$ref": "#/components/schemas/L0"}}}}}}}}, "components": {"schemas": {"##
+        + schemas.joined(separator: ", ") + "}}}"
+}
+
+/// A document too costly to evaluate stops the check, naming it; so does an interruption.
+@Suite struct SchemaBudgetTests {
+    let getThings = #"{"method": "GET", "path": "/things"}"#
+    let things = #"{"status": 200, "headers": {"Content-Type": "application/json"}, "body": {"a": 1}}"#
+
+    @Test(arguments: ["anyOf", "allOf"]) func fortyDoublingLevelsAreTooCostly(keyword: String) throws {
+        let document = try OpenAPIDocument(bytes: Array(doublingDocument(levels: 40, keyword: keyword).utf8), source: "doubling.json")
+        let interaction = try pact(request: getThings, response: things).interactions[0]
+        #expect {
+            try OpenAPICompatibility(document: document).check(interaction, index: 0)
+        } throws: { error in
+            let stopped = error as? SchemaCheckStopped
+            return stopped?.interrupted == false && stopped?.description.hasPrefix("doubling.json: checking $.interactions[0] (the interaction) took more than") == true
+        }
+    }
+
+    @Test func aFewDoublingLevelsAreStillChecked() throws {
+        let document = doublingDocument(levels: 6)
+        #expect(try problems(pact(request: getThings, response: things), document: document) == [])
+        let wrong = try problems(pact(request: getThings, response: #"{"status": 200, "headers": {"Content-Type": "application/json"}, "body": [1]}"#), document: document)
+        #expect(wrong.contains { $0.severity == .error && $0.part == .body }, "\(wrong)")
+    }
+
+    @Test func anInterruptionStopsTheCheckAtOnce() throws {
+        let document = try OpenAPIDocument(bytes: Array(doublingDocument(levels: 40).utf8), source: "doubling.json")
+        let interaction = try pact(request: getThings, response: things).interactions[0]
+        var asked = 0
+        #expect {
+            try OpenAPICompatibility(document: document).check(interaction, index: 0, stopped: { asked += 1; return true })
+        } throws: { error in
+            (error as? SchemaCheckStopped)?.interrupted == true
+        }
+        #expect(asked == 1, "stopped at the first look")
+    }
 }
 
 let placeOrder = #"{"method": "POST", "path": "/api/v1/orders", "headers": {"Content-Type": "application/json"}, "body": {"items": [{"product_id": 42, "quantity": 2}], "payment_method": "card"}}"#
@@ -355,7 +401,7 @@ let placed = #"{"status": 201, "headers": {"Content-Type": "application/json"}, 
             let document = try OpenAPIDocument(bytes: Array(try Data(contentsOf: documentFile)), source: documentFile.lastPathComponent)
             let compatibility = OpenAPICompatibility(document: document)
             for (index, interaction) in pact.interactions.enumerated() {
-                guard let found = compatibility.check(interaction, index: index) else { continue }
+                guard let found = try compatibility.check(interaction, index: index) else { continue }
                 checked += 1
                 #expect(found.operation != nil, "\(file) \(interaction.description)")
                 #expect(found.errors.isEmpty, "\(file) \(interaction.description): \(found.errors)")
@@ -370,7 +416,7 @@ let placed = #"{"status": 201, "headers": {"Content-Type": "application/json"}, 
         let pact = try Pact(contentsOf: repositoryRoot.appendingPathComponent("contracts/pact-python/python-storefront-catalog-service.json"))
         let documentFile = repositoryRoot.appendingPathComponent("contracts/openapi/catalog-service.json")
         let compatibility = OpenAPICompatibility(document: try OpenAPIDocument(bytes: Array(try Data(contentsOf: documentFile)), source: "catalog-service.json"))
-        let results = pact.interactions.enumerated().compactMap { compatibility.check($1, index: $0) }
+        let results = try pact.interactions.enumerated().compactMap { try compatibility.check($1, index: $0) }
         #expect(results.count == pact.interactions.count)
         #expect(results.allSatisfy { $0.errors.isEmpty }, "\(results.flatMap(\.errors))")
         #expect(results.compactMap(\.operation) == ["GET /api/v1/products/{id}", "GET /api/v1/products"])

@@ -1,3 +1,4 @@
+import Foundation
 import LoadMetrics
 import SLO
 import Testing
@@ -58,6 +59,52 @@ import Testing
     @Test func rateIsRequestsOverTheRunsDuration() throws {
         let result = try Objective(parsing: "rate>=10").evaluate(Self.metrics(latencies: Array(repeating: 1000, count: 100), errors: 0), duration: 10)
         #expect(result.value == 10 && result.passed)
+    }
+}
+
+/// A payment the load generator gave up on has an unknown outcome: an error, never a payment failure.
+@Suite struct PaymentOutcomeTests {
+    static func metrics(payments: Int, failed: Int, unanswered: Int) -> RunMetrics {
+        var metrics = RunMetrics()
+        var stats = RequestStats()
+        stats.requests = payments
+        stats.errors = failed + unanswered
+        stats.unanswered = unanswered
+        metrics.byTag["payment"] = stats
+        metrics.total = stats
+        return metrics
+    }
+
+    @Test func timeoutsAreErrorsButNotPaymentFailures() throws {
+        // 28 checkouts, 5 of which the client gave up on (the demo's busy-machine stage 25).
+        let metrics = Self.metrics(payments: 28, failed: 0, unanswered: 5)
+        let payments = try Objective(parsing: "payment_failure_rate<=0.1%:rollback").evaluate(metrics, duration: 8)
+        #expect(payments.passed && payments.value == 0, "\(payments)")
+        let errors = try Objective(parsing: "error_rate<=1%:rollback").evaluate(metrics, duration: 8)
+        #expect(!errors.passed && abs(errors.value - 500.0 / 28) < 1e-9)
+    }
+
+    @Test func answeredFailuresCountAgainstAnsweredPayments() throws {
+        // 3 declined-by-failure answers among 100 answered, 20 more unanswered: 3 %, not 2.5 %.
+        let metrics = Self.metrics(payments: 120, failed: 3, unanswered: 20)
+        let payments = try Objective(parsing: "payment_failure_rate<=0.1%:rollback").evaluate(metrics, duration: 8)
+        #expect(!payments.passed && abs(payments.value - 3) < 1e-9 && payments.action == .rollback)
+    }
+
+    @Test func paymentsNoneOfWhichWereAnsweredAreInconclusive() throws {
+        let payments = try Objective(parsing: "payment_failure_rate<=0.1%").evaluate(Self.metrics(payments: 4, failed: 0, unanswered: 4), duration: 8)
+        #expect(!payments.passed && payments.inconclusive == "none of the 4 requests tagged 'payment' was answered: every outcome is unknown")
+    }
+
+    @Test func unansweredCountsSurviveAMergeAndAFile() throws {
+        var merged = Self.metrics(payments: 10, failed: 1, unanswered: 2)
+        merged.merge(Self.metrics(payments: 5, failed: 0, unanswered: 3))
+        #expect(merged.byTag["payment"]?.unanswered == 5 && merged.byTag["payment"]?.answered == 10)
+        let decoded = try JSONDecoder().decode(RequestStats.self, from: JSONEncoder().encode(merged.byTag["payment"]!))
+        #expect(decoded.unanswered == 5)
+        var bad = merged.byTag["payment"]!
+        bad.unanswered = bad.errors + 1
+        #expect(throws: DecodingError.self) { try JSONDecoder().decode(RequestStats.self, from: JSONEncoder().encode(bad)) }
     }
 }
 

@@ -58,6 +58,62 @@ import Testing
         }
     }
 
+    /// Checkouts slower than some customers wait (a healthy provider answering in 800 ms, half
+    /// the buyers giving up at 300 ms): errors and latency, not payment failures.
+    @Test func checkoutsTheClientGaveUpOnAreUnknownPaymentsNotFailures() async throws {
+        let folder = try temporaryFolder("gate-payment-unknown")
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let profile = folder.appendingPathComponent("checkouts.yaml")
+        let buyers = { (name: String, timeout: String) in
+            Self.checkoutScenario(name: name, rate: 6, timeout: timeout)
+        }
+        try ("name: patient-and-impatient-buyers\nscenarios:\n" + buyers("patient", "5s") + buyers("impatient", "300ms"))
+            .write(to: profile, atomically: true, encoding: .utf8)
+        try await withStack({ c in c.seedProducts = 300; c.rolloutPercent = 0; c.providerFaults = ProviderFaults(latencyMs: 800, failureRate: 0) }) { stack in
+            let file = try GateCommandTests.gateFile(stack, in: folder, contracts: false, flows: ["purchase"],
+                                                     slos: #"["error_rate<=1%:rollback", "p95{tag=payment}<=500ms:reduce", "payment_failure_rate<=0.1%:rollback"]"#,
+                                                     stage25Profile: profile.path)
+            let result = try await GateCommandTests.gate(file, folder, duration: "6s")
+            #expect(result.status == 5, "\(result.out)\(result.err)")
+            #expect(GateCommandTests.trigger(result.json, "error_rate")?["breached"] as? Bool == true, "\(result.out)")
+            #expect(GateCommandTests.trigger(result.json, "p95{tag=payment}")?["breached"] as? Bool == true, "\(result.out)")
+            let payments = try #require(GateCommandTests.trigger(result.json, "payment_failure_rate"))
+            #expect(payments["breached"] as? Bool == false && payments["inconclusive"] == nil && payments["value"] as? Double == 0, "\(payments)")
+            let evidence = payments["evidence"] as? String ?? ""
+            #expect(evidence.contains("failed 0, unknown (no answer) ") && !evidence.contains("unknown (no answer) 0"), "\(evidence)")
+            // The charges the impatient buyers left behind completed at the provider: the services' own counters say so.
+            #expect(GateCommandTests.trigger(result.json, "payment provider failures")?["breached"] as? Bool == false, "\(result.out)")
+        }
+    }
+
+    /// A scenario of buyers who register, log in and place an order, waiting at most `timeout` for each answer.
+    static func checkoutScenario(name: String, rate: Int, timeout: String) -> String { """
+          \(name):
+            executor: constant-arrival-rate
+            rate: \(rate)
+            duration: 6s
+            pre_allocated_vus: 10
+            max_vus: 100
+            steps:
+              - {name: register, method: POST, path: /api/v1/users/register, check: {status: 201}, capture: {user_email: $.email},
+                 body: {email: "${email}", password: "load-test-password-1", first_name: Load, last_name: Buyer}}
+              - {name: log in, method: POST, path: /api/v1/users/login, check: {status: 200}, capture: {token: $.token},
+                 body: {email: "${user_email}", password: "load-test-password-1"}}
+              - name: place order
+                method: POST
+                path: /api/v1/orders
+                tags: [payment]
+                timeout: \(timeout)
+                headers: {Authorization: "Bearer ${token}", Idempotency-Key: "${uuid}"}
+                body:
+                  items: [{product_id: "${random_int(1,300)}", quantity: 1}]
+                  shipping_address: {street: 1 Load Street, city: Springfield, state: IL, zip_code: "62701", country: US}
+                  payment_method: pm_card_visa
+                check: {status: 201}
+
+        """
+    }
+
     @Test func aPaymentProviderFailing2PercentRollsBackToZero() async throws {
         let folder = try temporaryFolder("gate-provider")
         defer { try? FileManager.default.removeItem(at: folder) }

@@ -147,6 +147,40 @@ import TransportHTTP
         await order.value
     }
 
+    /// A pod's log holds no credential (every `services run` printed a 30-day admin token); an
+    /// operator mints a short-lived one on purpose, and the gateway takes it.
+    @Test func servicesRunPrintsNoTokenAndAnOperatorMintsAShortLivedOne() async throws {
+        let secret = "a-shared-secret-for-this-test-\(UUID())"
+        let process = try ChildProcess(tollgateBinary.path, ["services", "run", "gateway", "--port", "0", "--jwt-secret", secret], captureError: false)
+        let banner = await process.output(until: "Ctrl-C stops", timeout: 60)
+        defer { process.send(SIGKILL) }
+        #expect(banner.contains("Ctrl-C stops"), "\(banner)")
+        #expect(!banner.contains("token:") && !banner.contains("eyJ"), "\(banner)")
+        let url = try #require(banner.split(separator: "\n").first { $0.contains("listening on") }.flatMap { $0.split(separator: " ").last }.map(String.init))
+
+        let minted = try await runTollgate(["services", "token", "--lifetime", "10m", "--subject", "ci-gate"], environment: ["JWT_SECRET": secret])
+        #expect(minted.status == 0, "\(minted.err)")
+        let token = minted.out.trimmingCharacters(in: .whitespacesAndNewlines)
+        let payload = try #require(token.split(separator: ".").dropFirst().first.map(String.init))
+        let padded = payload.replacingOccurrences(of: "-", with: "+").replacingOccurrences(of: "_", with: "/") + String(repeating: "=", count: (4 - payload.count % 4) % 4)
+        let decoded = try #require(Data(base64Encoded: padded))
+        let claims = try #require(try JSONSerialization.jsonObject(with: decoded) as? [String: Any])
+        #expect(claims["role"] as? String == "admin" && claims["sub"] as? String == "ci-gate")
+        #expect((claims["exp"] as? Int ?? 0) - (claims["iat"] as? Int ?? 0) == 600)
+        var request = URLRequest(url: try #require(URL(string: url + "/admin/rollout")))
+        request.httpMethod = "PUT"
+        request.httpBody = Data(#"{"percent": 50}"#.utf8)
+        request.setValue("application/json", forHTTPHeaderField: "Content-Type")
+        request.setValue("Bearer \(token)", forHTTPHeaderField: "Authorization")
+        let (body, response) = try await URLSession.shared.data(for: request)
+        #expect((response as? HTTPURLResponse)?.statusCode == 200, "\(String(decoding: body, as: UTF8.self))")
+
+        let noSecret = try await runTollgate(["services", "token"], environment: ["JWT_SECRET": ""])
+        #expect(noSecret.status == 2 && noSecret.err.contains("no secret: set JWT_SECRET"), "\(noSecret.err)")
+        let tooLong = try await runTollgate(["services", "token", "--lifetime", "90d"], environment: ["JWT_SECRET": secret])
+        #expect(tooLong.status == 2 && tooLong.err.contains("--lifetime"), "\(tooLong.err)")
+    }
+
     /// `services run NAME` with `NAME` and its flags as `args`; returns once it listens, with what it printed.
     func servicesRun(_ args: [String]) async throws -> (process: ChildProcess, banner: String) {
         let process = try ChildProcess(tollgateBinary.path, ["services", "run"] + args, captureError: false)

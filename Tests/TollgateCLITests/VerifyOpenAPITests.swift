@@ -85,3 +85,25 @@ import Testing
         #expect(messagesOnly.err.contains("nothing to check: no HTTP interaction"))
     }
 }
+
+extension VerifyOpenAPITests {
+    /// 4 KB of `anyOf` pairs 40 levels deep held `verify --openapi` for hours: now exit 2 naming
+    /// the document, with the reports written.
+    @Test func aDocumentTooCostlyToEvaluateIsExitTwoNamingIt() async throws {
+        let dir = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        var schemas = (0..<40).map { ##""L\##($0)": {"anyOf": [{"$ref": "#/components/schemas/L\##($0 + 1)"}, {"$ref": "#/components/schemas/L\##($0 + 1)"}]}"## }
+        schemas.append(##""L40": {"type": "object"}"##)
+        let document = dir.appendingPathComponent("doubling.json")
+        try Data((##"{"openapi": "3.1.0", "info": {"title": "t", "version": "1"}, "paths": {"/things": {"get": {"responses": {"200": {"description": "ok", "##
+            + ##""content": {"application/json": {"schema": {"$ref": "#/components/schemas/L0"}}}}}}}}, "components": {"schemas": {"##
+            + schemas.joined(separator: ", ") + "}}}").utf8).write(to: document)
+        let pact = dir.appendingPathComponent("pact.json")
+        try Data(##"{"consumer": {"name": "web"}, "provider": {"name": "things"}, "metadata": {"pactSpecification": {"version": "3.0.0"}}, "interactions": [{"description": "the things", "request": {"method": "GET", "path": "/things"}, "response": {"status": 200, "headers": {"Content-Type": "application/json"}, "body": {"a": 1}}}]}"##.utf8).write(to: pact)
+        let json = dir.appendingPathComponent("v.json")
+        let result = try await runTollgate(["verify", pact.path, "--openapi", document.path, "--json", json.path], limit: 120)
+        #expect(result.status == 2, "\(result.err)")
+        #expect(result.err.contains("doubling.json: checking $.interactions[0] (the things) took more than"), "\(result.err)")
+        #expect(try String(contentsOf: json, encoding: .utf8).contains("too costly"))
+    }
+}

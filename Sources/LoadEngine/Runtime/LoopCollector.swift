@@ -14,6 +14,7 @@ final class LoopCollector: @unchecked Sendable {
         func add(_ stats: inout RequestStats) {
             stats.requests += 1
             if outcome.error != nil { stats.errors += 1 }
+            if outcome.error != nil && status == nil { stats.unanswered += 1 }
             if let status { stats.statuses[Self.statusText(status), default: 0] += 1 }
             // A connection that never opened has no latency to show.
             guard outcome.error != .connect else { return }

@@ -1,5 +1,6 @@
 import Foundation
 import Steps
+import Transport
 
 /// The shards of one distributed run starting together: each announces itself with a file in a
 /// directory they share (a volume, NFS), waits until every shard of `i/N` has, and all start at
@@ -32,15 +33,11 @@ public struct ShardBarrier: Sendable {
     public func waitBlocking(stopped: () -> Bool = { false }) throws(Failure) -> Date {
         let started = Date()
         let announcement = "{\"announced_at\": \(started.timeIntervalSince1970), \"host\": \"\(ProcessInfo.processInfo.hostName)\", \"pid\": \(ProcessInfo.processInfo.processIdentifier)}\n"
-        let temporary = "\(file(shard.index)).\(ProcessInfo.processInfo.processIdentifier).tmp"
         do {
-            try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-            try Data(announcement.utf8).write(to: URL(fileURLWithPath: temporary))
             // Seen whole or not at all: written beside, then renamed into place.
-            _ = try? FileManager.default.removeItem(atPath: file(shard.index))
-            try FileManager.default.moveItem(atPath: temporary, toPath: file(shard.index))
+            try OutputFile.write(Data(announcement.utf8), to: file(shard.index))
         } catch {
-            throw Failure(description: "--barrier \(directory): cannot announce shard \(shard): \(error.localizedDescription)")
+            throw Failure(description: "--barrier \(directory): cannot announce shard \(shard): \(error.reason)")
         }
         while true {
             let arrivals = (0..<shard.count).map { announced($0, after: started.addingTimeInterval(-timeout)) }

@@ -2,12 +2,12 @@ import ArgumentParser
 import Foundation
 import ReferenceServices
 
-/// `tollgate services up|run NAME`: the reference services under test.
+/// `tollgate services up|run NAME|token`: the reference services under test.
 struct ServicesCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "services",
         abstract: "Run the reference services (user, catalog, order, payment, payment provider, API gateway).",
-        subcommands: [ServicesUpCommand.self, ServicesRunCommand.self])
+        subcommands: [ServicesUpCommand.self, ServicesRunCommand.self, ServicesTokenCommand.self])
 }
 
 func env(_ name: String) -> String? {

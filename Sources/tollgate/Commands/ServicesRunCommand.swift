@@ -74,7 +74,7 @@ struct ServicesRunCommand: AsyncParsableCommand {
         }
         print("\(name) listening on \(started.service.url)")
         if givenSecret == nil { print("JWT secret: random for this process; peers must share one: set JWT_SECRET") }
-        print("Admin token: \(JWTSigner(secret: o.jwtSecret).adminToken(subject: "operator", email: "admin@tollgate.local"))")
+        // No credential in the log: an operator mints a short-lived one on purpose (`tollgate services token`).
         if o.providerStates { print("⚠ Provider states ON: POST /_pact/provider-states can change data (for tollgate verify).") }
         for breakage in o.breakages { print("⚠ Broken on purpose: \(breakage)") }
         if let kafka = started.kafkaBootstrap { print("kafka \(kafka)\(o.kafkaBrokers == nil ? " (embedded)" : "")") }

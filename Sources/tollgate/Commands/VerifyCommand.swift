@@ -154,7 +154,11 @@ struct VerifyCommand: AsyncParsableCommand {
         do {
             let loaded = try await source.loader.load(source.sources)
             document = try await OpenAPIVerification.loadDocument(documentSource)
-            report = try OpenAPIVerification.check(loaded, against: document, options: filters) { printer.print($0) }
+            report = try OpenAPIVerification.check(loaded, against: document, options: filters, stopped: { ShutdownSignals.shared.hasReceived }) { printer.print($0) }
+        } catch let stopped as OpenAPIVerification.OpenAPICheckStopped {
+            // What was checked before the document proved too costly (or a signal came) is kept.
+            writeReports(stopped.partial, error: stopped.description)
+            fail(stopped.description)
         } catch {
             // The reports asked for are written also now, with why nothing was checked.
             writeReports(VerificationReport(), error: "\(error)")
