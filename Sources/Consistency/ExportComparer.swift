@@ -20,6 +20,8 @@ final class ExportReader: ComparedSide {
     private var first: Page?
     private var after: String?
     private var done = false
+    /// How the export sorts its keys (read from the first page).
+    private var order: KeyOrder = .bytes
 
     /// The most keys one re-check request names (the reference services accept up to 100).
     static let keysPerRequest = 100
@@ -48,7 +50,8 @@ final class ExportReader: ComparedSide {
     func open() throws -> (order: KeyOrder, columns: [String]) {
         let page = try fetch(["limit": String(batch)])
         first = page
-        return (page.keyOrder == "numeric" ? .numeric : .bytes, page.columns)
+        order = page.keyOrder == "numeric" ? .numeric : .bytes
+        return (order, page.columns)
     }
 
     /// Compares these columns (this side's names); each must be one the export offers.
@@ -64,10 +67,19 @@ final class ExportReader: ComparedSide {
         guard !done else { return [] }
         let page = try first ?? fetch(["limit": String(batch)].merging(after.map { ["after": $0] } ?? [:]) { a, _ in a })
         first = nil
+        // Keys must rise, page after page: a page that does not move past where it started (or
+        // pages that go round, a → b → a) would be read forever.
+        let keys = page.rows.map { ($0[page.key] ?? nil) ?? "" }
+        var previous = after
+        for key in keys {
+            if let previous, !order.precedes(previous, key) {
+                throw ConsistencyError("\(description) does not advance: after '\(previous.prefix(100))' it answered the key '\(key.prefix(100))' (keys must rise)")
+            }
+            previous = key
+        }
         if let next = page.nextAfter {
-            // A page that does not move past where it started would be read forever.
-            guard !page.rows.isEmpty, next != after else {
-                throw ConsistencyError("\(description) does not advance: after '\(after ?? "")' it answered next_after '\(next)' again")
+            guard !page.rows.isEmpty, after.map({ order.precedes($0, next) }) ?? true else {
+                throw ConsistencyError("\(description) does not advance: after '\(after?.prefix(100) ?? "")' it answered next_after '\(next.prefix(100))'")
             }
         }
         after = page.nextAfter

@@ -43,6 +43,8 @@ struct ColumnType: Sendable {
 
     var isNumeric: Bool { category == "N" }
     var isInteger: Bool { ["smallint", "integer", "bigint"].contains(sql) }
+    /// Binary floating point: `::numeric` keeps only 6 (real) or 15 (double) significant digits.
+    var isFloat: Bool { sql == "real" || sql == "double precision" }
     /// text and varchar compare with text parameters directly (an index on them serves).
     var isPlainText: Bool { sql == "text" || sql.hasPrefix("character varying") }
 }
@@ -149,11 +151,14 @@ struct TableShape: Sendable {
         }
     }
 
-    /// A column as text that reads alike for equal values whatever the type: numbers by value
-    /// (10.50 = 10.5; an integer's own text is already that, without a numeric conversion),
-    /// instants in UTC.
+    /// A column as text that reads alike for equal values whatever the type: numbers by exact
+    /// value (10.50 = 10.5; an integer's own text is already that, without a numeric conversion;
+    /// a float by its shortest text that reads back as the same float — 12345.67 and 12345.72 as
+    /// `real`, 1.0000000000000002 and 1 as `double`, differ — then as a decimal, so that 1e+17 and
+    /// a numeric 100000000000000000 agree), instants in UTC.
     static func comparableText(_ column: String, _ type: ColumnType) -> String {
         if type.isInteger { return "\(column)::text" }
+        if type.isFloat { return "trim_scale((\(column)::text)::numeric)::text" }
         if type.isNumeric { return "trim_scale(\(column)::numeric)::text" }
         if type.sql == "timestamp with time zone" { return "(\(column) AT TIME ZONE 'UTC')::text" }
         return "\(column)::text"

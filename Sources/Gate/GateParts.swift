@@ -73,6 +73,12 @@ public struct GateParts: Sendable {
             triggers.append(GateTrigger(name: "parts that could not run", value: Double(problems.count), threshold: 0, unit: "", breached: true, action: .pause,
                                         evidence: problems.joined(separator: "; ")))
         }
+        // A gate with nothing to judge (no objective, metric, query, contract, flow or table) has no evidence: never a pass.
+        if triggers.isEmpty {
+            triggers.append(GateTrigger(name: "evidence", value: 0, threshold: 0, unit: "", breached: false, action: .pause,
+                                        evidence: "no trigger: the gate file names no slos, metrics, queries, contracts, flows or consistency checks",
+                                        inconclusive: "the gate judged nothing"))
+        }
         return triggers
     }
 }

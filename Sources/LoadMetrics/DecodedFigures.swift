@@ -18,6 +18,18 @@ enum DecodedFigures {
         return value
     }
 
+    /// Checks that `values` (each already a count) add up to at most 2^53: figures that are added
+    /// together later (a time series coarsened, check tallies summed) must not overflow there.
+    static func total<K: CodingKey>(_ values: some Sequence<Int>, _ container: KeyedDecodingContainer<K>, _ key: K, what: String) throws {
+        var total = 0
+        for value in values {
+            total += value
+            guard total <= maximumCount else {
+                throw DecodingError.dataCorruptedError(forKey: key, in: container, debugDescription: "\(key.stringValue): the \(what) add up to more than 2^53")
+            }
+        }
+    }
+
     static func seconds<K: CodingKey>(_ container: KeyedDecodingContainer<K>, _ key: K) throws -> Double {
         let value = try container.decode(Double.self, forKey: key)
         guard value.isFinite, (0...maximumSeconds).contains(value) else {

@@ -69,6 +69,8 @@ public struct RunMetrics: Sendable, Equatable, Codable {
         droppedIterations = try DecodedFigures.count(c, .droppedIterations)
         unfinished = try DecodedFigures.check(c.decodeIfPresent(Int.self, forKey: .unfinished) ?? 0, c, .unfinished)
         for tally in errors.values { _ = try DecodedFigures.check(tally.count, c, .errors) }
+        // Reports add every check's tallies together.
+        try DecodedFigures.total(checks.values.flatMap { [$0.passed, $0.failed] }, c, .checks, what: "checks' passes and failures")
         schedulerLateness = try c.decode(LatencyHistogram.self, forKey: .schedulerLateness)
         timeSeries = try c.decode(TimeSeries.self, forKey: .timeSeries)
     }

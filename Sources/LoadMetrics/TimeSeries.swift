@@ -112,6 +112,12 @@ public struct TimeSeries: Sendable, Equatable, Codable {
         guard points.count <= 2 * Self.maximumPoints else {
             throw DecodingError.dataCorruptedError(forKey: .points, in: c, debugDescription: "more than \(2 * Self.maximumPoints) points")
         }
+        // Points are joined when a long run is coarsened or shards are merged: their sums must not overflow.
+        for (figure, values) in [("requests", points.map(\.requests)), ("errors", points.map(\.errors)), ("dropped iterations", points.map(\.droppedIterations)),
+                                 ("iterations", points.map(\.iterations)), ("active users", points.map(\.activeVUs)),
+                                 ("latency counts", points.map { Int($0.latency.count) })] {
+            try DecodedFigures.total(values, c, .points, what: "points' \(figure)")
+        }
     }
 
     public func encode(to encoder: any Encoder) throws {

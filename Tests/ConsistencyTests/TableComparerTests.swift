@@ -143,6 +143,41 @@ struct TableComparerTests {
         }
     }
 
+    /// Every PostgreSQL numeric type, on both paths (row digests, bucket checksums): floats
+    /// compare exactly (`col::numeric` kept 6 / 15 significant digits and missed these), other
+    /// numbers by exact value, and equal values of different types agree.
+    @Test func everyNumericTypeComparesByExactValue() async throws {
+        try await onItsOwnThread {
+            try withDatabases { sourceURL, targetURL in
+                let source = try PostgresConnection(url: sourceURL), target = try PostgresConnection(url: targetURL)
+                try source.execute("CREATE TABLE t (id bigint PRIMARY KEY, s smallint, i integer, b bigint, n numeric, r real, d double precision, m money)")
+                try target.execute("CREATE TABLE t (id bigint PRIMARY KEY, s integer, i bigint, b numeric, n double precision, r real, d double precision, m money)")
+                let same = "(1, 7, 70000, 9000000000, 10.50, 0.1, 0.1, 12.34), (2, -1, 0, 1, 100000000000000000, 1, 1e300, 0)"
+                try source.execute("INSERT INTO t VALUES \(same)")
+                try target.execute("INSERT INTO t VALUES (1, 7, 70000, 9000000000, 10.5, 0.1, 0.1, 12.34), (2, -1, 0, 1, 1e17, 1, 1e300, 0)")
+                // One difference per row, each where a 6- or 15-digit conversion saw none.
+                try source.execute("""
+                    INSERT INTO t VALUES (3, 0, 0, 0, 0, 12345.67, 0, 0), (4, 0, 0, 0, 0, 0, 1.0000000000000002, 0),
+                                         (5, 0, 0, 0, 0, 0, 1.2345678901234568e17, 0), (6, 0, 0, 0, 1.00000000000000000001, 0, 0, 0),
+                                         (7, 0, 0, 9223372036854775807, 0, 0, 0, 0), (8, 0, 0, 0, 0, 0, 0, 0.01)
+                    """)
+                try target.execute("""
+                    INSERT INTO t VALUES (3, 0, 0, 0, 0, 12345.72, 0, 0), (4, 0, 0, 0, 0, 0, 1, 0),
+                                         (5, 0, 0, 0, 0, 0, 1.234567890123456e17, 0), (6, 0, 0, 0, 1, 0, 0, 0),
+                                         (7, 0, 0, 9223372036854775806, 0, 0, 0, 0), (8, 0, 0, 0, 0, 0, 0, 0.02)
+                    """)
+                for bucketRows in [nil, 1] as [Int?] {
+                    var request = ComparisonRequest(source: TableLocation(url: sourceURL, table: "t"), target: TableLocation(url: targetURL, table: "t"), key: "id")
+                    request.bucketRows = bucketRows
+                    request.recheck = .none
+                    let result = try TableComparer.compare(request)
+                    #expect(result.differing == 6 && result.missingInTarget == 0 && result.missingInSource == 0, "buckets \(String(describing: bucketRows)): \(result)")
+                    #expect(result.examples.differing.map(\.key) == ["3", "4", "5", "6", "7"], "buckets \(String(describing: bucketRows)): \(result)")
+                }
+            }
+        }
+    }
+
     @Test func identifiersAreCheckedAndNeverRunAsSQL() async throws {
         try await onItsOwnThread {
             try withDatabases { sourceURL, targetURL in

@@ -30,6 +30,20 @@ import Testing
         #expect(breached[0].breached && breached[0].inconclusive == nil && GateVerdict(stage: 25, triggers: breached).action == .rollback)
     }
 
+    /// `slos: []` and no other part: nothing was judged, so the gate pauses (it proceeded, exit 0).
+    @Test func aGateWithNothingToJudgePauses() throws {
+        var load = LoadResult(run: LoadResult.Run(profile: "p", profileSource: nil, target: "http://127.0.0.1:9", startedAt: Date(), endedAt: Date(),
+                                                  durationSeconds: 1, tollgateVersion: "test", host: "h", shard: "1/1", scenarios: [],
+                                                  aborted: false, abortedBecause: nil),
+                              objectives: [], metrics: RunMetrics())
+        load.metrics.total.requests = 10
+        var parts = GateParts()
+        parts.load = load
+        let triggers = parts.triggers(inconsistencyThreshold: 0.01)
+        #expect(triggers.count == 1 && triggers[0].inconclusive == "the gate judged nothing", "\(triggers)")
+        #expect(GateVerdict(stage: 25, triggers: triggers).action == .pause)
+    }
+
     @Test func theConfirmedInconsistencyIsJudgedAndTheFirstPassShown() {
         var comparison = TableComparison(source: "order-service", target: "monolith")
         comparison.sourceRows = 1000

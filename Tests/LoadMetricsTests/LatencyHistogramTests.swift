@@ -114,3 +114,32 @@ import Testing
         #expect(decoded == one)
     }
 }
+
+/// Figures read from a file that are each within 2^53 but add up past it (1,100 checks of 2^53
+/// passes, 2,048 points of 2^53 requests) are refused when read, never a trap when added.
+@Suite struct DecodedSumsTests {
+    @Test func checkTalliesThatAddUpPastTheLimitAreRefused() throws {
+        var metrics = RunMetrics()
+        for n in 0..<1_100 { metrics.checks["check \(n)"] = CheckTally(passed: 1 << 53) }
+        let data = try JSONEncoder().encode(metrics)
+        #expect(throws: DecodingError.self) { try JSONDecoder().decode(RunMetrics.self, from: data) }
+        metrics.checks = ["one": CheckTally(passed: 1 << 52), "two": CheckTally(passed: 1 << 52)]
+        #expect(try JSONDecoder().decode(RunMetrics.self, from: JSONEncoder().encode(metrics)).checks.count == 2)
+    }
+
+    @Test func seriesPointsThatAddUpPastTheLimitAreRefused() throws {
+        var series = TimeSeries()
+        for _ in 0..<2_048 {
+            var point = IntervalPoint(start: 0, length: 1)
+            point.requests = 1 << 53
+            series.append(point)
+        }
+        let data = try JSONEncoder().encode(series)
+        do {
+            _ = try JSONDecoder().decode(TimeSeries.self, from: data)
+            Issue.record("2,048 points of 2^53 requests were read")
+        } catch let DecodingError.dataCorrupted(context) {
+            #expect(context.debugDescription == "points: the points' requests add up to more than 2^53")
+        }
+    }
+}

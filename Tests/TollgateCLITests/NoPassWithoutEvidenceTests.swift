@@ -65,6 +65,9 @@ import Testing
         try await hostile.withHostileProvider { base, _ in
             let loop = try await runTollgate(["consistency", "--source", base + "/admin/export/loop", "--target", base + "/admin/export/loop", "--token", "t"])
             #expect(loop.status == 2 && loop.err.contains("does not advance"), "\(loop.err)")
+            // Pages that go round (after a comes b, after b comes a) were read forever.
+            let cycle = try await runTollgate(["consistency", "--source", base + "/admin/export/cycle", "--target", base + "/admin/export/cycle", "--token", "t"], limit: 60)
+            #expect(cycle.status == 2 && cycle.err.contains("does not advance: after 'b' it answered the key 'a'"), "\(cycle.err)")
             let endless = try await runTollgate(["consistency", "--source", base + "/admin/export/endless", "--target", base + "/admin/export/endless", "--token", "t"])
             #expect(endless.status == 2 && endless.err.contains("larger than"), "\(endless.err)")
         }

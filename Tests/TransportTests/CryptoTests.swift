@@ -40,6 +40,22 @@ import TransportCrypto
         #expect(Redaction.url("http://127.0.0.1:3001/api?access_token=abc123&x=1#top") == "http://127.0.0.1:3001/api?access_token=***&x=1#top")
         #expect(Redaction.url("postgresql://app:p@ss@word@db/x") == "postgresql://***@db/x")
         #expect(Redaction.url("http://h/p?API-KEY=zzz") == "http://h/p?API-KEY=***")
+        // The common token parameter names (an http rollout's URL carried them into every report).
+        for name in ["api_token", "private_token", "auth_token", "client-secret", "x_api_key"] {
+            #expect(Redaction.url("https://flags.example/v1/flag?\(name)=s3cr3t-value&env=prod") == "https://flags.example/v1/flag?\(name)=***&env=prod", "\(name)")
+        }
+    }
+
+    /// Text from outside that echoes the request: the values the run knows go, and so does
+    /// whatever looks like a credential.
+    @Test func textFromOutsideLosesEverySecretTheRunKnows() {
+        let echoed = #"{"error": "bad request", "request": {"url": "https://flags.example/api?private_token=pt-9f8e7d6c&env=prod", "headers": {"Authorization": "Bearer eyJhbGciOi.payload.sig", "X-Api-Key": "k-12345678"}}}"#
+        let scrubbed = Redaction.text(echoed, secrets: ["Bearer eyJhbGciOi.payload.sig", "k-12345678"])
+        for secret in ["pt-9f8e7d6c", "eyJhbGciOi", "k-12345678"] { #expect(!scrubbed.contains(secret), "\(scrubbed)") }
+        #expect(scrubbed.contains("env=prod") && scrubbed.contains("bad request"))
+        // Unknown to the run, still a credential by its form.
+        #expect(Redaction.text("upstream said: Authorization: Bearer abcdefghijkl", secrets: []) == "upstream said: Authorization: Bearer ***")
+        #expect(Redaction.text("the token is not an admin's; Basic auth failed", secrets: []) == "the token is not an admin's; Basic auth failed")
     }
 
     @Test func errorsAreScrubbedOfTheURLsSecrets() {

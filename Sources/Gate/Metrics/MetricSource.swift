@@ -23,7 +23,7 @@ public struct HTTPMetricSource: MetricSource {
     public func samples(at url: String) async throws -> [PrometheusSample] {
         let response: HTTPClientResponse
         do { response = try await pool.send(HTTPClientRequest(url: url, headers: [("Accept", "text/plain")], timeout: 10)) } catch {
-            throw GateSetupError("cannot read \(Redaction.url(url)): \(error)")
+            throw GateSetupError("cannot read \(Redaction.url(url)): \(Redaction.scrub("\(error)", url: url))")
         }
         guard response.status == 200 else { throw GateSetupError("\(Redaction.url(url)) answered \(response.status)") }
         return PrometheusText.samples(String(decoding: response.body, as: UTF8.self))
@@ -32,7 +32,10 @@ public struct HTTPMetricSource: MetricSource {
     public func query(_ query: String, prometheus: String, authorization: String?) async -> (value: Double?, problem: String?) {
         switch await post("/api/v1/query", ["query": query], prometheus: prometheus, authorization: authorization) {
         case .failure(let problem): return (nil, problem.description)
-        case .success(let response): return PrometheusAnswer.value(of: response.body, status: response.status)
+        case .success(let response):
+            // Prometheus' error text may echo what it was sent (a proxy in front of it, the credential).
+            let answer = PrometheusAnswer.value(of: response.body, status: response.status)
+            return (answer.value, answer.problem.map { Redaction.text($0, secrets: [authorization].compactMap { $0 }) })
         }
     }
 
@@ -42,7 +45,9 @@ public struct HTTPMetricSource: MetricSource {
                     "step": String(format: "%.3f", step)]
         switch await post("/api/v1/query_range", form, prometheus: prometheus, authorization: authorization) {
         case .failure(let problem): return ([], problem.description)
-        case .success(let response): return PrometheusAnswer.series(of: response.body, status: response.status)
+        case .success(let response):
+            let answer = PrometheusAnswer.series(of: response.body, status: response.status)
+            return (answer.points, answer.problem.map { Redaction.text($0, secrets: [authorization].compactMap { $0 }) })
         }
     }
 
@@ -59,7 +64,7 @@ public struct HTTPMetricSource: MetricSource {
             response = try await pool.send(HTTPClientRequest(method: "POST", url: base + path, headers: headers, body: Array(body.utf8),
                                                              timeout: 10, maxResponseBytes: 8 << 20))
         } catch {
-            return .failure(GateSetupError("cannot reach Prometheus at \(Redaction.url(base)): \(error)"))
+            return .failure(GateSetupError("cannot reach Prometheus at \(Redaction.url(base)): \(Redaction.text("\(error)", secrets: [authorization].compactMap { $0 } + Redaction.secrets(in: base)))"))
         }
         if response.status == 401 || response.status == 403 {
             return .failure(GateSetupError("Prometheus at \(Redaction.url(base)) answered \(response.status): check the credential the gate file names"))

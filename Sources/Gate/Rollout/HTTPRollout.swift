@@ -30,10 +30,15 @@ public final class HTTPRollout: RolloutControl {
 
     public var renewEvery: Double { 3600 }
 
+    /// What must never appear in a message: the header values sent (credentials) and the URLs' credentials.
+    private var secrets: [String] {
+        (spec.setHeaders + spec.getHeaders).map(\.value) + Redaction.secrets(in: spec.setURL) + Redaction.secrets(in: spec.getURL)
+    }
+
     public func current() async throws -> Int {
         let response: HTTPClientResponse
         do { response = try await pool.send(HTTPClientRequest(url: spec.getURL, headers: spec.getHeaders, timeout: 10, maxResponseBytes: 4 << 20)) } catch {
-            throw GateSetupError("rollout: cannot read \(Redaction.url(spec.getURL)): \(error)")
+            throw GateSetupError("rollout: cannot read \(Redaction.url(spec.getURL)): \(Redaction.text("\(error)", secrets: secrets))")
         }
         guard (200..<300).contains(response.status) else {
             throw GateSetupError("rollout: GET \(Redaction.url(spec.getURL)) answered \(response.status)")
@@ -68,10 +73,10 @@ public final class HTTPRollout: RolloutControl {
         let request = fill(percent)
         let response: HTTPClientResponse
         do { response = try await pool.send(request) } catch {
-            throw GateSetupError("rollout: cannot reach \(Redaction.url(request.url)): \(error)")
+            throw GateSetupError("rollout: cannot reach \(Redaction.url(request.url)): \(Redaction.text("\(error)", secrets: secrets))")
         }
         guard (200..<300).contains(response.status) else {
-            throw GateSetupError("rollout: \(request.method) \(Redaction.url(request.url)) answered \(response.status): \(String(decoding: response.body.prefix(200), as: UTF8.self))")
+            throw GateSetupError("rollout: \(request.method) \(Redaction.url(request.url)) answered \(response.status): \(Redaction.text(String(decoding: response.body.prefix(200), as: UTF8.self), secrets: secrets))")
         }
     }
 

@@ -52,12 +52,14 @@ enum PostgresDatabases {
     }
 
     /// Applies `migrations` (version, SQL) not yet recorded in `schema_migrations`, each in a
-    /// transaction, serialised across processes with an advisory lock.
+    /// transaction, serialised across processes with an advisory lock — the bookkeeping table
+    /// too: two processes creating it at once on a fresh database collided in PostgreSQL's
+    /// catalog (`duplicate key … pg_type_typname_nsp_index`) and one crashed.
     static func migrate(_ pool: PostgresPool, _ migrations: [(version: Int, sql: String)]) async throws {
         try await pool.withConnection { connection in
-            try connection.execute("CREATE TABLE IF NOT EXISTS schema_migrations (version INT PRIMARY KEY, applied_at TIMESTAMPTZ NOT NULL DEFAULT now())")
             try connection.transaction { tx in
                 try tx.execute("SELECT pg_advisory_xact_lock(7412001)")
+                try tx.execute("CREATE TABLE IF NOT EXISTS schema_migrations (version INT PRIMARY KEY, applied_at TIMESTAMPTZ NOT NULL DEFAULT now())")
                 let applied = Set(try tx.query("SELECT version FROM schema_migrations").map { try $0.decode("version", as: Int.self) })
                 for migration in migrations where !applied.contains(migration.version) {
                     for statement in migration.sql.components(separatedBy: ";\n") where !statement.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty {

@@ -36,10 +36,45 @@ public enum Redaction {
         return String(text[...question]) + pairs.joined(separator: "&") + String(text[fragmentStart...])
     }
 
+    /// Endings that make a parameter name a credential's (`api_token`, `private_token`,
+    /// `auth_token`, `client-secret`, `db_password`, `x_api_key`).
+    static let credentialSuffixes = ["token", "secret", "password", "passwd", "_key", "apikey", "credential", "credentials", "signature"]
+
     static func isCredential(_ name: String) -> Bool {
-        credentialParameters.contains(name.lowercased().replacingOccurrences(of: "-", with: "_"))
-            || credentialParameters.contains(name.lowercased())
+        let normal = name.lowercased().replacingOccurrences(of: "-", with: "_")
+        return credentialParameters.contains(normal) || credentialParameters.contains(name.lowercased())
+            || credentialSuffixes.contains { normal.hasSuffix($0) }
     }
+
+    /// Text from outside (an error body that echoes the request, a library's message) with
+    /// every secret the run knows (`secrets`: tokens, header values, a URL's credentials)
+    /// replaced by `***`, and what looks like one whatever it is: an `Authorization` scheme's
+    /// credential (`Bearer …`, `Basic …`) and credential query parameters of URLs in it.
+    public static func text(_ text: String, secrets: [String]) -> String {
+        var out = text
+        var known: [String] = []
+        for secret in secrets {
+            known.append(secret)
+            // A header value `Bearer xyz`: the credential alone may be echoed too.
+            if let space = secret.firstIndex(of: " ") { known.append(String(secret[secret.index(after: space)...]).trimmingCharacters(in: .whitespaces)) }
+        }
+        for secret in known.filter({ $0.count >= 4 }).sorted(by: { $0.count > $1.count }) {
+            out = out.replacingOccurrences(of: secret, with: "***")
+        }
+        out = out.replacingOccurrences(of: #"(?i)\b(bearer\s+)[A-Za-z0-9._~+/=-]{8,}"#, with: "$1***", options: .regularExpression)
+        out = out.replacingOccurrences(of: #"(?i)\b(basic\s+)[A-Za-z0-9+/]{8,}={0,2}"#, with: "$1***", options: .regularExpression)
+        // Query parameters of URLs in the text: the value goes when the name is a credential's.
+        let matches = queryParameter.matches(in: out, range: NSRange(out.startIndex..., in: out))
+        for match in matches.reversed() {
+            guard let nameRange = Range(match.range(at: 1), in: out), let valueRange = Range(match.range(at: 2), in: out) else { continue }
+            let name = String(out[nameRange])
+            if isCredential(name.removingPercentEncoding ?? name) { out.replaceSubrange(valueRange, with: "***") }
+        }
+        return out
+    }
+
+    /// `?name=value` or `&name=value` in running text.
+    private static let queryParameter = try! NSRegularExpression(pattern: #"[?&;]([A-Za-z0-9_.~%-]+)=([^&\s"'#<>]+)"#)
 
     /// The secrets a URL carries: its password (and, for a password with an unencoded `@`, each
     /// piece a parser may have taken for a host), and the values of credential query parameters.

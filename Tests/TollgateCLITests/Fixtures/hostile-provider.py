@@ -6,6 +6,7 @@
 #   GET /admin/rollout  {"percent": true}: not a rollout percentage
 #   GET /admin/export/loop   an export page whose next_after never moves on
 #   GET /admin/export/endless an export page that never ends
+#   GET /admin/export/cycle  export pages that go round: after a comes b, after b comes a
 #   POST /state       records each {state, action} to the file in argv[2]; the state
 #                     "garbage" answers text that is not JSON
 import http.server, json, sys, time
@@ -33,6 +34,11 @@ class Handler(http.server.BaseHTTPRequestHandler):
         if self.path.startswith("/admin/export/loop"):
             return self.reply(json.dumps({"table": "loop", "key": "id", "columns": ["v"], "key_order": "bytes",
                                           "rows": [{"id": "a", "v": "1"}], "next_after": "a"}).encode())
+        if self.path.startswith("/admin/export/cycle"):
+            after_b = "after=b" in self.path
+            row, following = ({"id": "a", "v": "1"}, "a") if after_b else ({"id": "b", "v": "2"}, "b")
+            return self.reply(json.dumps({"table": "cycle", "key": "id", "columns": ["v"], "key_order": "bytes",
+                                          "rows": [row], "next_after": following}).encode())
         if self.path == "/endless" or self.path.startswith("/admin/export/endless"):
             self.send_response(200)
             self.send_header("Content-Type", "application/json")
