@@ -53,7 +53,7 @@ let package = Package(
         // Pacts against a provider's OpenAPI document: reading it (JSON or YAML), JSON Schema, matching rules against schemas.
         .target(name: "OpenAPICheck", dependencies: ["ContractCore", "YAMLValues", .product(name: "Yams", package: "Yams")], swiftSettings: swiftSettings),
         .target(name: "Verifier", dependencies: ["ContractCore", "OpenAPICheck", "Transport", "TransportHTTP", "TransportKafka"], swiftSettings: swiftSettings),
-        .target(name: "Reports", dependencies: ["ContractCore", "Transport", "Verifier", "LoadMetrics", "SLO", "Steps", "LoadEngine", "Flows", "Consistency"],
+        .target(name: "Reports", dependencies: ["ContractCore", "Transport", "Verifier", "LoadMetrics", "SLO", "Steps", "LoadEngine", "Flows", "Consistency", "Gate"],
                 swiftSettings: swiftSettings),
         .target(name: "LoadMetrics", dependencies: [.product(name: "Histogram", package: "hdrhistogram-swift")], swiftSettings: swiftSettings),
         .target(name: "SLO", dependencies: ["LoadMetrics"], swiftSettings: swiftSettings),
@@ -62,16 +62,22 @@ let package = Package(
         // event expectations, the flow model and its loader, and the YAML reader that locates problems.
         .target(name: "Steps", dependencies: ["ContractCore", "LoadMetrics", "YAMLValues", .product(name: "Yams", package: "Yams")], swiftSettings: swiftSettings),
         // Flows run end to end: the runner, its results, and the Kafka consumer that answers event expectations.
-        .target(name: "Flows", dependencies: ["Steps", "LoadEngine", "LoadMetrics", "ContractCore", "Transport", "TransportKafka",
+        .target(name: "Flows", dependencies: ["Steps", "HTTPWire", "LoadMetrics", "ContractCore", "Transport", "TransportKafka",
                                               .product(name: "NIOCore", package: "swift-nio"),
                                               .product(name: "NIOPosix", package: "swift-nio")], swiftSettings: swiftSettings),
         // The rollout gate: its file, the stage run, the trigger policy, rollout control and metric sources.
-        .target(name: "Gate", dependencies: ["Steps", "LoadEngine", "LoadMetrics", "SLO", "Reports", "Flows", "Verifier", "OpenAPICheck", "Consistency", "Transport", "TransportHTTP",
+        .target(name: "Gate", dependencies: ["Steps", "LoadEngine", "LoadMetrics", "SLO", "Flows", "Verifier", "Consistency", "Transport", "TransportHTTP",
                                              "ContractCore", .product(name: "Yams", package: "Yams")],
                 swiftSettings: swiftSettings),
+        // The HTTP/1.1 wire both the load engine and the flows send on: request bytes, the response
+        // parser, kept connections, the monotonic clock.
+        .target(name: "HTTPWire", dependencies: ["Steps", "ContractCore",
+                                                 .product(name: "NIOCore", package: "swift-nio"),
+                                                 .product(name: "NIOPosix", package: "swift-nio")], swiftSettings: swiftSettings),
         .target(
             name: "LoadEngine",
             dependencies: [
+                "HTTPWire",
                 "Steps",
                 "ContractCore",
                 "LoadMetrics",
@@ -80,7 +86,6 @@ let package = Package(
                 .product(name: "Yams", package: "Yams"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
-                .product(name: "NIOHTTP1", package: "swift-nio"),
             ],
             swiftSettings: swiftSettings),
         .target(
@@ -158,12 +163,13 @@ let package = Package(
         .testTarget(name: "VerifierTests", dependencies: ["Verifier", "ContractCore", "StubServer"], swiftSettings: swiftSettings),
         .testTarget(name: "ServerRuntimeTests", dependencies: ["ServerRuntime", "TransportHTTP", "TestSupport", .product(name: "Hummingbird", package: "hummingbird")],
                     swiftSettings: swiftSettings),
-        .testTarget(name: "LoadEngineTests", dependencies: ["LoadEngine", "Steps", "LoadMetrics", "SLO", "TestSupport",
+        .testTarget(name: "HTTPWireTests", dependencies: ["HTTPWire", "Steps", .product(name: "NIOCore", package: "swift-nio")], swiftSettings: swiftSettings),
+        .testTarget(name: "LoadEngineTests", dependencies: ["LoadEngine", "HTTPWire", "Steps", "LoadMetrics", "SLO", "TestSupport",
                                                        .product(name: "NIOCore", package: "swift-nio"),
                                                        .product(name: "NIOPosix", package: "swift-nio"),
                                                        .product(name: "NIOHTTP1", package: "swift-nio")],
                     swiftSettings: swiftSettings),
-        .testTarget(name: "ReportsTests", dependencies: ["Reports", "ContractCore", "Verifier", "LoadMetrics", "SLO", "Steps", "LoadEngine", "Flows", "Consistency", "TestSupport"],
+        .testTarget(name: "ReportsTests", dependencies: ["Reports", "Gate", "ContractCore", "Verifier", "LoadMetrics", "SLO", "Steps", "LoadEngine", "Flows", "Consistency", "TestSupport"],
                     swiftSettings: swiftSettings),
         // Helpers the test targets share (not a test target itself).
         .target(name: "TestSupport", path: "Tests/TestSupport", swiftSettings: swiftSettings),

@@ -1,6 +1,6 @@
 import ContractCore
 import Foundation
-import LoadEngine
+import HTTPWire
 import LoadMetrics
 import NIOCore
 import NIOPosix

@@ -1,5 +1,5 @@
 import Foundation
-import LoadEngine
+import HTTPWire
 import Steps
 
 /// Runs flows end to end, each `iterations` times, one after another, as `tollgate flow`, the

@@ -1,6 +1,6 @@
 import ContractCore
 import Foundation
-import LoadEngine
+import HTTPWire
 import Steps
 import Synchronization
 import Transport

@@ -1,8 +1,8 @@
 import Consistency
+import Flows
 import Foundation
 import LoadMetrics
 import LoadEngine
-import Reports
 import SLO
 import Verifier
 

@@ -3,7 +3,6 @@ import Flows
 import Foundation
 import Synchronization
 import LoadEngine
-import Reports
 import SLO
 import Steps
 import Transport

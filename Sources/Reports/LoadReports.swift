@@ -1,4 +1,5 @@
 import Foundation
+import LoadEngine
 import LoadMetrics
 import SLO
 

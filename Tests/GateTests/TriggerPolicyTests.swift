@@ -1,6 +1,7 @@
 import Consistency
 import Foundation
 import Gate
+import LoadEngine
 import LoadMetrics
 import Reports
 import SLO

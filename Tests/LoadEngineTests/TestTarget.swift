@@ -1,9 +1,10 @@
 import Foundation
+import HTTPWire
 import LoadEngine
-import Steps
 import NIOCore
 import NIOHTTP1
 import NIOPosix
+import Steps
 import Synchronization
 
 /// A local HTTP server for engine tests: fast, slow and stalling endpoints, and a count of the

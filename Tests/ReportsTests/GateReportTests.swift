@@ -1,5 +1,6 @@
 import Consistency
 import Foundation
+import Gate
 import Reports
 import SLO
 import Testing

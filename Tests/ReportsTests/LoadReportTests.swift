@@ -1,9 +1,10 @@
 import Foundation
+import LoadEngine
 import LoadMetrics
 import Reports
 import SLO
-import TestSupport
 import Testing
+import TestSupport
 
 /// A load result with a minute of figures, a breach and every kind of section filled.
 func sampleLoadResult() throws -> LoadResult {

@@ -1,4 +1,5 @@
 import Foundation
+import LoadEngine
 import Reports
 import Testing
 

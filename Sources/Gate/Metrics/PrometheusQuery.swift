@@ -1,5 +1,4 @@
 import Foundation
-import Reports
 import SLO
 
 /// How a PromQL value passes: `value OP threshold`.

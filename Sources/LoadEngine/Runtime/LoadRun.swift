@@ -1,4 +1,5 @@
 import Foundation
+import HTTPWire
 import LoadMetrics
 import NIOCore
 import NIOPosix

@@ -1,3 +1,4 @@
+import HTTPWire
 import LoadMetrics
 import Steps
 

@@ -1,4 +1,5 @@
 import ContractCore
+import HTTPWire
 import LoadMetrics
 import NIOCore
 import NIOPosix

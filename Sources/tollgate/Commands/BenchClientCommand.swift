@@ -1,6 +1,5 @@
 import ArgumentParser
 import Foundation
-import LoadEngine
 import Steps
 import TransportHTTP
 

@@ -1,7 +1,6 @@
 import ArgumentParser
 import Consistency
 import Foundation
-import LoadEngine
 import Reports
 import Steps
 import Transport

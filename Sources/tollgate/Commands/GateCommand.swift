@@ -1,7 +1,6 @@
 import ArgumentParser
 import Foundation
 import Gate
-import LoadEngine
 import Steps
 
 /// `tollgate gate`: everything a rollout stage must pass, and one verdict — sets the gateway's

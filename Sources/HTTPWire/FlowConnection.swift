@@ -35,7 +35,7 @@ package final class FlowConnection: ResponseReceiver, @unchecked Sendable {
         channel.writeAndFlush(bytes, promise: nil)
     }
 
-    func received(_ result: Result<CollectedResponse, RequestFailure>) {
+    package func received(_ result: Result<CollectedResponse, RequestFailure>) {
         if case .failure = result { connection.drop() } else if !connection.isReusable { connection.drop() }
         finish(result)
     }

@@ -2,7 +2,7 @@ import NIOCore
 import Steps
 import Testing
 
-@testable import LoadEngine
+@testable import HTTPWire
 
 /// The engine's HTTP/1.1 response reader, fed byte streams cut in every place.
 @Suite struct ResponseParserTests {

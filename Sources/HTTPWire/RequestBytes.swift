@@ -5,9 +5,9 @@ import Steps
 /// A step's request as bytes on the wire (HTTP/1.1).
 package struct RequestBytes {
     /// The whole request when nothing in it varies; nil when each request is rendered.
-    let constant: ByteBuffer?
+    package let constant: ByteBuffer?
 
-    init(step: Step, target: TargetURL, userAgent: String) {
+    package init(step: Step, target: TargetURL, userAgent: String) {
         let fixed = step.path.isConstant && step.headers.allSatisfy { $0.value.isConstant } && {
             switch step.body {
             case nil: return true

@@ -1,5 +1,4 @@
 import Foundation
-import LoadEngine
 import LoadMetrics
 import SLO
 import Steps

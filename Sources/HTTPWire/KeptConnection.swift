@@ -15,20 +15,25 @@ package struct RequestFailure: Error {
     package enum Kind { case connect, timeout, reset, other }
     package let kind: Kind
     package let message: String
+
+    package init(kind: Kind, message: String) {
+        self.kind = kind
+        self.message = message
+    }
 }
 
 /// Who is told when a response (or its failure) arrives.
-protocol ResponseReceiver: AnyObject, Sendable {
+package protocol ResponseReceiver: AnyObject, Sendable {
     func received(_ result: Result<CollectedResponse, RequestFailure>)
 }
 
 /// Reads one response at a time on a keep-alive HTTP/1.1 connection and hands it to its
 /// receiver (no closure per request). Lives on its channel's event loop.
-final class ResponseCollector: ChannelInboundHandler, RemovableChannelHandler {
-    typealias InboundIn = ByteBuffer
+package final class ResponseCollector: ChannelInboundHandler, RemovableChannelHandler {
+    package typealias InboundIn = ByteBuffer
 
     /// Set by the user of the connection; cleared when it lets the connection go.
-    var receiver: (any ResponseReceiver)?
+    package var receiver: (any ResponseReceiver)?
     private var waiting = false
     private var parser = ResponseParser()
     /// Bytes of a response not parsed yet (a head or chunk line cut across reads).
@@ -38,13 +43,13 @@ final class ResponseCollector: ChannelInboundHandler, RemovableChannelHandler {
     /// False once the server said `Connection: close` or the channel went away.
     private(set) var reusable = true
 
-    func expect(methodIsHead: Bool, keepHeaders: Bool, keepBody: Bool) {
+    package func expect(methodIsHead: Bool, keepHeaders: Bool, keepBody: Bool) {
         parser.expect(methodIsHead: methodIsHead, keepHeaders: keepHeaders, keepBody: keepBody, bodyLimit: Self.bodyLimit)
         pending = nil
         waiting = true
     }
 
-    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+    package func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         var buffer = unwrapInboundIn(data)
         guard waiting else { return }  // bytes nobody asked for are dropped
         if var earlier = pending {
@@ -67,7 +72,7 @@ final class ResponseCollector: ChannelInboundHandler, RemovableChannelHandler {
         complete(.success(CollectedResponse(status: parser.head.status, headers: parser.head.headers, body: parser.body)))
     }
 
-    func channelInactive(context: ChannelHandlerContext) {
+    package func channelInactive(context: ChannelHandlerContext) {
         reusable = false
         if waiting, parser.endsAtClose {
             complete(.success(CollectedResponse(status: parser.head.status, headers: parser.head.headers, body: parser.body)))
@@ -77,14 +82,14 @@ final class ResponseCollector: ChannelInboundHandler, RemovableChannelHandler {
         context.fireChannelInactive()
     }
 
-    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+    package func errorCaught(context: ChannelHandlerContext, error: any Error) {
         reusable = false
         complete(.failure(RequestFailure(kind: .reset, message: "\(error)")))
         context.close(promise: nil)
     }
 
     /// Ends the waiting request with `failure` (a timeout) and closes the connection.
-    func abandon(_ failure: RequestFailure, channel: any Channel) {
+    package func abandon(_ failure: RequestFailure, channel: any Channel) {
         reusable = false
         complete(.failure(failure))
         channel.close(promise: nil)
@@ -107,7 +112,7 @@ package struct Connector: Sendable {
         self.connectTimeout = connectTimeout
     }
 
-    func connect(on loop: any EventLoop) -> EventLoopFuture<any Channel> {
+    package func connect(on loop: any EventLoop) -> EventLoopFuture<any Channel> {
         ClientBootstrap(group: loop)
             .channelOption(.socketOption(.tcp_nodelay), value: 1)
             .connectTimeout(connectTimeout)
@@ -122,26 +127,26 @@ package struct Connector: Sendable {
 
 /// The keep-alive connection a virtual user or a flow sends through, request after request:
 /// reused while it is open and the last response allowed it, else replaced by a new one.
-final class KeptConnection: @unchecked Sendable {
+package final class KeptConnection: @unchecked Sendable {
     // Safe: created for one event loop and only ever touched by code running on it.
     private let loop: any EventLoop
     private let connector: Connector
-    private(set) var channel: (any Channel)?
-    private(set) var handler: ResponseCollector?
+    package private(set) var channel: (any Channel)?
+    package private(set) var handler: ResponseCollector?
 
-    init(loop: any EventLoop, connector: Connector) {
+    package init(loop: any EventLoop, connector: Connector) {
         self.loop = loop
         self.connector = connector
     }
 
     /// Whether the last response left the connection open for another request.
-    var isReusable: Bool { (channel?.isActive ?? false) && (handler?.reusable ?? false) }
+    package var isReusable: Bool { (channel?.isActive ?? false) && (handler?.reusable ?? false) }
 
     /// Calls `ready` with a connection whose responses go to `receiver`: the kept one when it
     /// may be reused, else a new one (the old one closed). Once connected, a connection nobody
     /// wants any more (`wanted` false: the run halted meanwhile) is closed and `unwanted` called;
     /// `failed` says why no connection could be had.
-    func acquire(for receiver: any ResponseReceiver, wanted: @escaping @Sendable () -> Bool = { true },
+    package func acquire(for receiver: any ResponseReceiver, wanted: @escaping @Sendable () -> Bool = { true },
                  ready: @escaping @Sendable (any Channel, ResponseCollector) -> Void, unwanted: @escaping @Sendable () -> Void = {},
                  failed: @escaping @Sendable (RequestFailure) -> Void) {
         if isReusable, let channel, let handler { return ready(channel, handler) }
@@ -168,7 +173,7 @@ final class KeptConnection: @unchecked Sendable {
     }
 
     /// Closes the connection; the next `acquire` opens a new one.
-    func drop() {
+    package func drop() {
         handler?.receiver = nil
         channel?.close(promise: nil)
         channel = nil
