@@ -20,9 +20,29 @@ public struct GateFile: Sendable {
 
     /// Pacts to verify and where each provider runs, or the OpenAPI document it publishes.
     public struct Contracts: Sendable {
+        /// Where a provider's pacts are replayed, and how: nothing of any stack's conventions is
+        /// assumed — the gate file says where states are set and which headers go along.
+        public struct Provider: Sendable {
+            public var name: String
+            public var url: String
+            /// Where provider states are set (a full URL); nil: they are not set.
+            public var stateChangeURL: String?
+            /// Added to each replayed request that does not carry the header itself (a
+            /// credential service-to-service pacts leave out). `${credential}` is the credential
+            /// the gate holds for the rollout.
+            public var headers: [(name: String, value: String)] = []
+            /// Sent with each state change (`headers` when the gate file names none).
+            public var stateChangeHeaders: [(name: String, value: String)] = []
+
+            public init(name: String, url: String) {
+                self.name = name
+                self.url = url
+            }
+        }
+
         public var pacts: [String]
-        /// Provider name → base URL: its pacts are replayed against it.
-        public var providers: [(name: String, url: String)]
+        /// Each provider whose pacts are replayed.
+        public var providers: [Provider]
         /// Provider name → OpenAPI document (a file or URL): its pacts are checked against it.
         /// Pacts of providers in neither list are not this gate's.
         public var openapi: [(name: String, document: String)] = []
@@ -137,11 +157,9 @@ public enum GateLoader {
                 reader.string(node, "contracts.pacts[\(index)]").map(resolve)
             }
             if pacts.isEmpty { reader.problem(fields["pacts"] ?? values["contracts"], "contracts.pacts", "name at least one pact file or folder") }
-            var providers: [(name: String, url: String)] = []
+            var providers: [GateFile.Contracts.Provider] = []
             for (provider, node) in reader.mapping(fields["providers"], "contracts.providers") ?? [] {
-                guard let url = reader.string(node, "contracts.providers.\(provider)") else { continue }
-                if TargetURL(url) == nil { reader.problem(node, "contracts.providers.\(provider)", "not an http:// URL: '\(url)'") }
-                providers.append((provider, url))
+                if let found = reader.contractProvider(provider, node) { providers.append(found) }
             }
             var documents: [(name: String, document: String)] = []
             for (provider, node) in reader.mapping(fields["openapi"], "contracts.openapi") ?? [] {
@@ -247,7 +265,7 @@ public enum GateLoader {
             }
             let threshold = reader.number(fields["threshold"], "\(here).threshold", in: 0...100)
             if fields["threshold"] == nil { reader.problem(node, "\(here).threshold", "missing: the largest acceptable error share, in percent") }
-            var action = RolloutAction.rollback
+            var action = TriggerKind.serviceMetric.defaultAction
             if let text = reader.string(fields["action"], "\(here).action") {
                 if let chosen = RolloutAction(rawValue: text) { action = chosen } else {
                     reader.problem(fields["action"], "\(here).action", "one of \(RolloutAction.allCases.map(\.rawValue).joined(separator: ", "))")
@@ -349,7 +367,7 @@ extension NodeReader {
         }
         let failureLimit = integer(fields["failure_limit"], here + ".failure_limit", in: 0...1_000) ?? 0
         let inconclusiveLimit = integer(fields["inconclusive_limit"], here + ".inconclusive_limit", in: 0...1_000) ?? 0
-        var action = RolloutAction.rollback
+        var action = TriggerKind.query.defaultAction
         if let text = string(fields["action"], here + ".action") {
             if let chosen = RolloutAction(rawValue: text) { action = chosen } else {
                 problem(fields["action"], here + ".action", "one of \(RolloutAction.allCases.map(\.rawValue).joined(separator: ", "))")
@@ -420,6 +438,36 @@ extension NodeReader {
             return nil
         }
         return url
+    }
+
+    /// `contracts.providers.NAME`: a base URL, or `{url, state_change_url, headers, state_change_headers}`.
+    mutating func contractProvider(_ name: String, _ node: Node) -> GateFile.Contracts.Provider? {
+        let field = "contracts.providers.\(name)"
+        if case .scalar = node {
+            guard let url = string(node, field) else { return nil }
+            if TargetURL(url) == nil { problem(node, field, "not an http:// URL: '\(url)'") }
+            return GateFile.Contracts.Provider(name: name, url: url)
+        }
+        guard let entries = mapping(node, field, allowed: ["url", "state_change_url", "headers", "state_change_headers"]) else { return nil }
+        let fields = Dictionary(entries.map { ($0.key, $0.value) }, uniquingKeysWith: { a, _ in a })
+        guard let url = string(fields["url"], field + ".url") else {
+            problem(node, field + ".url", "missing: the provider's base URL")
+            return nil
+        }
+        if TargetURL(url) == nil { problem(fields["url"], field + ".url", "not an http:// URL: '\(url)'") }
+        var provider = GateFile.Contracts.Provider(name: name, url: url)
+        if let state = string(fields["state_change_url"], field + ".state_change_url") {
+            // A path is on the provider's base URL.
+            let full = state.hasPrefix("/") ? (url.hasSuffix("/") ? String(url.dropLast()) : url) + state : state
+            if TargetURL(full) == nil { problem(fields["state_change_url"], field + ".state_change_url", "not an http:// URL or a path starting with '/': '\(state)'") }
+            if URLComponents(string: full)?.query != nil {
+                problem(fields["state_change_url"], field + ".state_change_url", "no query string: a credential goes in state_change_headers, never in a URL (access logs keep URLs)")
+            }
+            provider.stateChangeURL = full
+        }
+        provider.headers = plainHeaders(fields["headers"], field + ".headers")
+        provider.stateChangeHeaders = fields["state_change_headers"] == nil ? provider.headers : plainHeaders(fields["state_change_headers"], field + ".state_change_headers")
+        return provider
     }
 
     /// Header names and values as written (`${percent}` filled when sent).

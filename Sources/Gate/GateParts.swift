@@ -14,8 +14,8 @@ public struct GateParts: Sendable {
     public var load: LoadResult?
     public var consistency: [(name: String, comparison: TableComparison)] = []
     public var metrics: [(check: GateFile.MetricCheck, reading: GateReport.MetricReading)] = []
-    /// Each PromQL trigger with the query as sent and its measurements.
-    public var queries: [(check: QueryCheck, sent: String, measurements: [QueryMeasurement])] = []
+    /// Each PromQL trigger with the query as sent, its measurements, and their judgement (made once).
+    public var queries: [JudgedQuery] = []
     public var problems: [String] = []
 
     /// Every trigger, with its evidence: the parts' own (contracts, flows, data) and the load's objectives.
@@ -26,12 +26,12 @@ public struct GateParts: Sendable {
         if let verification {
             let failures = verification.failures
             triggers.append(GateTrigger(name: "contract failures", value: Double(failures.count), threshold: 0, unit: "", breached: !failures.isEmpty,
-                                        action: .rollback, evidence: failures.isEmpty ? "\(verification.results.count) interactions verified"
+                                        action: TriggerKind.contracts.defaultAction, evidence: failures.isEmpty ? "\(verification.results.count) interactions verified"
                                             : failures.prefix(5).map { "\($0.consumer) → \($0.provider): \($0.description)" }.joined(separator: "; ")))
         }
         if let flows {
             let failed = flows.runs.filter { !$0.passed }
-            triggers.append(GateTrigger(name: "flow failures", value: Double(failed.count), threshold: 0, unit: "", breached: !failed.isEmpty, action: .rollback,
+            triggers.append(GateTrigger(name: "flow failures", value: Double(failed.count), threshold: 0, unit: "", breached: !failed.isEmpty, action: TriggerKind.flows.defaultAction,
                                         evidence: failed.isEmpty ? "\(flows.runs.count) flow runs passed" : failed.prefix(5).map { run in
                                             let step = run.steps.first { $0.status == .failed }
                                             return "\(run.flow) #\(run.iteration): \(step?.failure ?? "\(step?.name ?? "a step"): a check failed")"
@@ -45,7 +45,7 @@ public struct GateParts: Sendable {
                                             evidence: Self.evidence(for: slo.objective, in: load), inconclusive: slo.inconclusive))
             }
             if load.run.aborted {
-                triggers.append(GateTrigger(name: "load completed", value: 0, threshold: 0, unit: "", breached: true, action: .pause,
+                triggers.append(GateTrigger(name: "load completed", value: 0, threshold: 0, unit: "", breached: true, action: TriggerKind.loadCompleted.defaultAction,
                                             evidence: "the load stopped early: \(load.run.abortedBecause ?? "stopped")"))
             }
         }
@@ -57,8 +57,8 @@ public struct GateParts: Sendable {
                                                          selection, check.rate.errorSelection, check.url),
                                         inconclusive: reading.requests > 0 ? nil : "no requests (\(selection)) were counted at \(check.url) during the gate"))
         }
-        for (check, sent, measurements) in queries {
-            let judgement = check.judge(measurements, filledQuery: sent)
+        for query in queries {
+            let (check, judgement) = (query.check, query.judgement)
             triggers.append(GateTrigger(name: check.name, value: judgement.value.isFinite ? judgement.value : 0, threshold: check.threshold, unit: "",
                                         breached: judgement.breached, action: check.action, evidence: judgement.evidence,
                                         inconclusive: judgement.inconclusiveReason))
@@ -66,16 +66,16 @@ public struct GateParts: Sendable {
         if !consistency.isEmpty {
             let worst = consistency.max { $0.comparison.inconsistencyPercent < $1.comparison.inconsistencyPercent }!
             triggers.append(GateTrigger(name: "data inconsistency", value: worst.comparison.inconsistencyPercent, threshold: inconsistencyThreshold, unit: "%",
-                                        breached: worst.comparison.inconsistencyPercent > inconsistencyThreshold, action: .pause,
+                                        breached: worst.comparison.inconsistencyPercent > inconsistencyThreshold, action: TriggerKind.consistency.defaultAction,
                                         evidence: consistency.map { "\($0.name): \($0.comparison.summary)" }.joined(separator: "; ")))
         }
         if !problems.isEmpty {
-            triggers.append(GateTrigger(name: "parts that could not run", value: Double(problems.count), threshold: 0, unit: "", breached: true, action: .pause,
+            triggers.append(GateTrigger(name: "parts that could not run", value: Double(problems.count), threshold: 0, unit: "", breached: true, action: TriggerKind.partFailed.defaultAction,
                                         evidence: problems.joined(separator: "; ")))
         }
         // A gate with nothing to judge (no objective, metric, query, contract, flow or table) has no evidence: never a pass.
         if triggers.isEmpty {
-            triggers.append(GateTrigger(name: "evidence", value: 0, threshold: 0, unit: "", breached: false, action: .pause,
+            triggers.append(GateTrigger(name: "evidence", value: 0, threshold: 0, unit: "", breached: false, action: TriggerKind.noEvidence.defaultAction,
                                         evidence: "no trigger: the gate file names no slos, metrics, queries, contracts, flows or consistency checks",
                                         inconclusive: "the gate judged nothing"))
         }

@@ -233,7 +233,7 @@ public final class GateRun: Sendable {
                         if !result.outcome.isPassed, !result.pending { events(.contractFailed(result)) }
                     }
                     var verification = contracts.providers.isEmpty ? VerificationReport()
-                        : try await ProviderContracts.verify(pacts, providerURL: { name in contracts.providers.first { $0.name == name }?.url },
+                        : try await ProviderContracts.verify(pacts, providers: contracts.providers,
                                                              credential: credential, kafkaBrokers: brokers, progress: reportFailure)
                     for (provider, source) in contracts.openapi {
                         verification.results += try await ProviderContracts.check(pacts, provider: provider, against: source, progress: reportFailure).results
@@ -269,7 +269,7 @@ public final class GateRun: Sendable {
                     if !after.0.isEmpty { measured[index].0 = after.0 }
                 }
             }
-            parts.queries = zip(gate.queries, measured).map { check, entry in (check, entry.0, entry.1) }
+            parts.queries = zip(gate.queries, measured).map { check, entry in JudgedQuery(check: check, sent: entry.0, measurements: entry.1) }
         }
         if !abort.isAborted, !gate.metrics.isEmpty {
             events(.metricsStarted)
@@ -308,7 +308,7 @@ public final class GateRun: Sendable {
         var triggers = parts.triggers(inconsistencyThreshold: gate.inconsistencyThreshold)
         if let lost = leaseLost.withLock({ $0 }) {
             let now = (try? await rollout.current()).map { "; it reads \($0) % now" } ?? ""
-            triggers.append(GateTrigger(name: "rollout lease", value: 1, threshold: 0, unit: "", breached: true, action: .pause,
+            triggers.append(GateTrigger(name: "rollout lease", value: 1, threshold: 0, unit: "", breached: true, action: TriggerKind.leaseLost.defaultAction,
                                         evidence: "the gate no longer holds the rollout (\(lost))\(now): another gate may have moved it, "
                                             + "so this stage's figures may not be of \(stage) %"))
         }
@@ -319,12 +319,7 @@ public final class GateRun: Sendable {
                                 rollout: rolloutReport, verdict: verdict, triggers: triggers, verification: parts.verification, flows: parts.flows,
                                 load: parts.load, consistency: parts.consistency, problems: parts.problems, abortedBecause: abort.reason)
         report.metrics = parts.metrics.map(\.reading)
-        report.queries = parts.queries.map { check, sent, measurements in
-            let judgement = check.judge(measurements, filledQuery: sent)
-            return GateReport.QueryReading(name: check.name, query: check.query, sent: sent, prometheus: check.prometheus, condition: check.condition,
-                                           measurements: measurements,
-                                           failed: judgement.failed, inconclusive: judgement.inconclusive)
-        }
+        report.queries = parts.queries.map(\.reading)
         return report
     }
 

@@ -2,32 +2,34 @@ import ContractCore
 import Foundation
 import Verifier
 
-/// Every pact verified against its provider, as the demo and the gate do: each provider at a
-/// base URL (pacts of providers without one are skipped), provider states at
-/// `BASE/_pact/provider-states`, calls between services with a credential, events read from
-/// the broker.
+/// Every pact verified against its provider, as the demo and the gate do: each provider as
+/// the gate file describes it (base URL, state-change URL, headers; pacts of providers without
+/// one are skipped), events read from the broker.
 public enum ProviderContracts {
     /// - Parameters:
-    ///   - providerURL: the base URL of a provider, by name; nil skips its pacts (`skipped` says which).
-    ///   - credential: a token service-to-service pacts carry (a Pact "custom header").
-    public static func verify(_ pacts: [LoadedPact], providerURL: (String) -> String?, credential: String?, kafkaBrokers: String?,
-                       progress: @escaping @Sendable (InteractionResult) -> Void, skipped: (String) -> Void = { _ in }) async throws -> VerificationReport {
+    ///   - providers: where and how each provider's pacts are replayed; providers not listed are skipped (`skipped` says which).
+    ///   - credential: what `${credential}` in a provider's headers stands for (the credential the gate holds for the rollout).
+    public static func verify(_ pacts: [LoadedPact], providers: [GateFile.Contracts.Provider], credential: String?, kafkaBrokers: String?,
+                              progress: @escaping @Sendable (InteractionResult) -> Void, skipped: (String) -> Void = { _ in }) async throws -> VerificationReport {
         var combined = VerificationReport()
         let started = Date()
         let pairs = Set(pacts.map { [$0.pact.provider, $0.pact.consumer] }).sorted { $0.lexicographicallyPrecedes($1) }
+        func filled(_ headers: [(name: String, value: String)]) -> [(name: String, value: String)] {
+            headers.map { ($0.name, $0.value.replacingOccurrences(of: "${credential}", with: credential ?? "")) }
+        }
         for pair in pairs {
             let (provider, consumer) = (pair[0], pair[1])
-            guard let url = providerURL(provider) else {
+            guard let described = providers.first(where: { $0.name == provider }) else {
                 skipped(provider)
                 continue
             }
             var options = VerifyOptions()
             options.provider = provider
             options.consumer = consumer
-            if let credential, consumer.hasSuffix("-service"), provider != "payment-provider" { options.headers = [("Authorization", "Bearer \(credential)")] }
-            options.providerBaseURL = url
-            // Provider states change data: the state-change endpoint needs a service or admin token.
-            options.stateChangeURL = url + "/_pact/provider-states" + (credential.map { "?token=" + $0 } ?? "")
+            options.providerBaseURL = described.url
+            options.defaultHeaders = filled(described.headers)
+            options.stateChangeURL = described.stateChangeURL
+            options.stateChangeHeaders = filled(described.stateChangeHeaders)
             options.kafkaBrokers = kafkaBrokers
             combined.results += try await ProviderVerifier(options: options).verify(pacts, progress: progress).results
         }

@@ -25,7 +25,7 @@ public struct GateTrigger: Sendable, Codable, Equatable {
     }
 
     /// What the trigger asks for: its action when breached, a pause when inconclusive, nil when it held.
-    public var demand: RolloutAction? { inconclusive != nil ? .pause : breached ? action : nil }
+    public var demand: RolloutAction? { inconclusive != nil ? TriggerKind.whenInconclusive : breached ? action : nil }
 }
 
 /// A gate's one verdict: the most severe action of the breached triggers (a pause for an

@@ -15,7 +15,7 @@ extension Objective {
         var rest = Substring(text.trimmingCharacters(in: .whitespaces))
         guard !rest.isEmpty else { throw fail("an objective is empty") }
 
-        var action = RolloutAction.rollback
+        var action = TriggerKind.objective.defaultAction
         if let colon = rest.lastIndex(of: ":") {
             let word = rest[rest.index(after: colon)...].trimmingCharacters(in: .whitespaces)
             guard let parsed = RolloutAction(rawValue: word) else {

@@ -153,13 +153,13 @@ public struct ProviderVerifier: Sendable {
         let body = JSONWriter.compact(.object(JSONObject([("state", .string(state.name)), ("params", .object(state.params)), ("action", .string(action))])))
         let response: HTTPClientResponse
         do {
-            response = try await client.send(HTTPClientRequest(method: "POST", url: url, headers: [("Content-Type", "application/json")],
+            response = try await client.send(HTTPClientRequest(method: "POST", url: url, headers: [("Content-Type", "application/json")] + options.stateChangeHeaders,
                                                                body: Array(body.utf8), timeout: options.timeout))
         } catch let error as HTTPClientError {
             throw VerifyError("provider state '\(state.name)' (\(action)) failed: the state-change URL \(Redaction.url(url)) did not answer: \(Redaction.scrub(error.message, url: url))")
         }
         guard (200..<300).contains(response.status) else {
-            let text = String(decoding: response.body.prefix(300), as: UTF8.self)
+            let text = Redaction.text(String(decoding: response.body.prefix(300), as: UTF8.self), secrets: options.stateChangeHeaders.map(\.value))
             throw VerifyError("provider state '\(state.name)' (\(action)) failed: \(Redaction.url(url)) answered HTTP \(response.status)\(text.isEmpty ? "" : ": \(text)")")
         }
         if response.body.allSatisfy({ $0 == 0x20 || $0 == 0x0A || $0 == 0x0D || $0 == 0x09 }) { return JSONObject() }
@@ -175,6 +175,9 @@ public struct ProviderVerifier: Sendable {
             return .error("the path '\(request.path.prefix(80))' cannot be sent to \(options.providerBaseURL!): it must start with '/'")
         }
         var headers = request.headers.entries
+        for extra in options.defaultHeaders where !headers.contains(where: { $0.name.lowercased() == extra.name.lowercased() }) {
+            headers.append(extra)
+        }
         for extra in options.headers {
             headers.removeAll { $0.name.lowercased() == extra.name.lowercased() }
             headers.append(extra)

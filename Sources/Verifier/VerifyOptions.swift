@@ -6,8 +6,13 @@ public struct VerifyOptions: Sendable {
     public var stateChangeURL: String?
     /// Also call the state-change URL with `"action": "teardown"` after each interaction.
     public var stateChangeTeardown = false
-    /// Headers added to every request (authentication).
+    /// Headers added to every request (authentication), replacing the pact's own.
     public var headers: [(name: String, value: String)] = []
+    /// Headers added to each request that does not carry them itself (a credential
+    /// service-to-service pacts leave out, while others carry their own).
+    public var defaultHeaders: [(name: String, value: String)] = []
+    /// Headers sent with each state change (a credential the state-change endpoint needs).
+    public var stateChangeHeaders: [(name: String, value: String)] = []
     /// Seconds a request may take.
     public var timeout: Double = 30
     /// The largest response body read from the provider (10 MB by default).

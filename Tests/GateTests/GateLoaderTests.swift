@@ -83,6 +83,36 @@ import Testing
         }
     }
 
+    /// Each provider says where its states are set and which headers go along; a credential in a
+    /// state URL's query string (access logs keep URLs) is refused.
+    @Test func providersSayTheirStateURLAndHeaders() throws {
+        let gate = try GateLoader.parse("""
+            gateway: {url: "http://127.0.0.1:8000"}
+            stages: {25: s.yaml}
+            contracts:
+              pacts: [p]
+              providers:
+                orders: {url: "http://127.0.0.1:3003/", state_change_url: /_pact/states, headers: {Authorization: "Bearer ${credential}"}}
+                payments: {url: "http://127.0.0.1:3005", state_change_url: "http://127.0.0.1:9999/states", state_change_headers: {X-Key: k}}
+                plain: "http://127.0.0.1:3001"
+            """, file: "g.yaml")
+        let providers = try #require(gate.contracts?.providers)
+        #expect(providers.map(\.name) == ["orders", "payments", "plain"])
+        #expect(providers[0].stateChangeURL == "http://127.0.0.1:3003/_pact/states")
+        #expect(providers[0].headers.map(\.value) == ["Bearer ${credential}"] && providers[0].stateChangeHeaders.map(\.name) == ["Authorization"])
+        #expect(providers[1].stateChangeURL == "http://127.0.0.1:9999/states" && providers[1].headers.isEmpty && providers[1].stateChangeHeaders.map(\.value) == ["k"])
+        #expect(providers[2].stateChangeURL == nil && providers[2].headers.isEmpty)
+        #expect {
+            _ = try GateLoader.parse("""
+                gateway: {url: "http://127.0.0.1:8000"}
+                stages: {25: s.yaml}
+                contracts: {pacts: [p], providers: {orders: {url: "http://127.0.0.1:3003", state_change_url: "/states?token=abc"}}}
+                """, file: "g.yaml")
+        } throws: { error in
+            "\(error)".contains("g.yaml:3: contracts.providers.orders.state_change_url: no query string")
+        }
+    }
+
     @Test func everyProblemIsListedWithItsLine() {
         let yaml = """
             gateway: {url: ftp://x}

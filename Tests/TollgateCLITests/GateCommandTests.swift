@@ -32,9 +32,11 @@ import Testing
 
             """
         if contracts {
+            // The reference services' conventions, as the shipped gate file writes them.
             yaml += "contracts:\n  pacts: [\"\(root)/contracts\"]\n  providers:\n"
             for name in ["user-service", "catalog-service", "order-service", "payment-service", "payment-provider"] {
-                yaml += "    \(name): \"\(stack.url(name)!)\"\n"
+                let headers = name == "payment-provider" ? "state_change_headers" : "headers"
+                yaml += "    \(name): {url: \"\(stack.url(name)!)\", state_change_url: /_pact/provider-states, \(headers): {Authorization: \"Bearer ${credential}\"}}\n"
             }
         }
         let file = folder.appendingPathComponent("gate.yaml")

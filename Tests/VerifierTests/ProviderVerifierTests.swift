@@ -47,6 +47,41 @@ import Verifier
         }
     }
 
+    /// Default headers (the gate's credential for service-to-service pacts) fill in only what a
+    /// request leaves out: a pact that carries its own Authorization keeps it.
+    @Test func defaultHeadersFillInWithoutReplacingThePactsOwn() async throws {
+        func pact(_ interactions: String) -> String {
+            #"{"consumer": {"name": "web"}, "provider": {"name": "api"}, "metadata": {"pactSpecification": {"version": "3.0.0"}}, "interactions": [\#(interactions)]}"#
+        }
+        let served = pact(#"""
+            {"description": "a", "request": {"method": "GET", "path": "/a", "headers": {"Authorization": "Bearer service-token"}}, "response": {"status": 200}},
+            {"description": "b", "request": {"method": "GET", "path": "/b", "headers": {"Authorization": "Bearer users-own"}}, "response": {"status": 200}}
+            """#)
+        let consumer = pact(#"""
+            {"description": "a", "request": {"method": "GET", "path": "/a"}, "response": {"status": 200}},
+            {"description": "b", "request": {"method": "GET", "path": "/b", "headers": {"Authorization": "Bearer users-own"}}, "response": {"status": 200}}
+            """#)
+        let loader = PactLoader()
+        let expected = try await loader.load([try Self.write(consumer)])
+        let provider = try await loader.load([try Self.write(served)])
+        var configuration = StubConfiguration()
+        configuration.port = 0
+        let stub = try await StubServer.start(pacts: provider.map { ($0.pact, $0.source) }, configuration: configuration)
+        defer { Task { await stub.stop() } }
+        var options = VerifyOptions()
+        options.providerBaseURL = stub.url
+        options.waitFor = 60
+        options.timeout = 60
+        options.defaultHeaders = [("Authorization", "Bearer service-token")]
+        let filled = try await ProviderVerifier(options: options).verify(expected)
+        #expect(filled.results.map(\.outcome.isPassed) == [true, true], "\(filled.results.map(\.outcome))")
+        // The same header as a replacing --header: the pact's own is lost, and b fails.
+        options.defaultHeaders = []
+        options.headers = [("Authorization", "Bearer service-token")]
+        let replaced = try await ProviderVerifier(options: options).verify(expected)
+        #expect(replaced.results.map(\.outcome.isPassed) == [true, false], "\(replaced.results.map(\.outcome))")
+    }
+
     @Test func aProviderAnsweringAsThePactSaysPassesWithOtherValuesOfTheSameType() async throws {
         let report = try await Self.verify(consumer: Self.pact(product: #"{"id": 1, "name": "Phone", "price": 10.5}"#),
                                            against: Self.pact(product: #"{"id": 1, "name": "Laptop", "price": 999.99}"#))

@@ -110,6 +110,28 @@ public struct QueryJudgement: Sendable, Equatable {
     public var evidence: String
 }
 
+/// A PromQL trigger once its measurements are in: judged once, for the trigger and the report alike.
+public struct JudgedQuery: Sendable {
+    public let check: QueryCheck
+    /// The query as last sent (`${window}`, `${stage}` filled).
+    public let sent: String
+    public let measurements: [QueryMeasurement]
+    public let judgement: QueryJudgement
+
+    public init(check: QueryCheck, sent: String, measurements: [QueryMeasurement]) {
+        self.check = check
+        self.sent = sent
+        self.measurements = measurements
+        judgement = check.judge(measurements, filledQuery: sent)
+    }
+
+    /// What the report shows of it.
+    public var reading: GateReport.QueryReading {
+        GateReport.QueryReading(name: check.name, query: check.query, sent: sent, prometheus: check.prometheus, condition: check.condition,
+                                measurements: measurements, failed: judgement.failed, inconclusive: judgement.inconclusive)
+    }
+}
+
 extension QueryCheck {
     /// Judges `measurements` as Argo does: failures over the limit breach, inconclusive
     /// measurements over theirs (or none at all) make the trigger inconclusive.

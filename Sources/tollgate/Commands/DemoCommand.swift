@@ -64,17 +64,24 @@ struct DemoCommand: AsyncParsableCommand {
         throw ExitCode(failed ? ExitStatus.failed : ExitStatus.passed)
     }
 
-    /// Every pact in `contracts`, each against its provider.
+    /// Every pact in `contracts`, each against its provider as the shipped gate file describes it
+    /// (its state-change URL and headers), the gate file's addresses pointed at this stack.
     func verifyContracts(_ stack: ServiceStack) async throws -> VerificationReport {
         print("\nVerifying \(contracts)/ against the services…")
+        let gate = try GateLoader.load(file: gateFile, environment: environment(stack))
         let pacts = try await PactLoader().load([contracts])
         let printer = TreePrinter()
-        // Between services, calls carry a service credential.
-        let combined = try await ProviderContracts.verify(pacts, providerURL: stack.url, credential: stack.serviceToken, kafkaBrokers: stack.kafkaBootstrap,
-                                                          progress: { printer.print($0) },
-                                                          skipped: { print("  (no reference service is called \($0); its pacts are skipped)") })
+        let combined = try await ProviderContracts.verify(pacts, providers: gate.contracts?.providers ?? [], credential: stack.adminToken,
+                                                          kafkaBrokers: stack.kafkaBootstrap, progress: { printer.print($0) },
+                                                          skipped: { print("  (\(gateFile) names no provider \($0); its pacts are skipped)") })
         printer.summary(combined)
         return combined
+    }
+
+    /// The environment the shipped gate file is read with: its addresses pointed at `stack`.
+    func environment(_ stack: ServiceStack) -> [String: String] {
+        ProcessInfo.processInfo.environment
+            .merging(stack.environment.merging(["TOLLGATE_ADMIN_TOKEN": stack.adminToken]) { _, token in token }) { _, demo in demo }
     }
 
     /// Every shipped flow through the gateway, events read back from the embedded broker;
@@ -94,8 +101,7 @@ struct DemoCommand: AsyncParsableCommand {
     /// a verdict was not the one expected.
     func runGates(_ stack: ServiceStack) async throws -> Bool {
         // The shipped gate file, its addresses pointed at this stack.
-        let environment = ProcessInfo.processInfo.environment
-            .merging(stack.environment.merging(["TOLLGATE_ADMIN_TOKEN": stack.adminToken]) { _, token in token }) { _, demo in demo }
+        let environment = environment(stack)
         func options(stage: Int, autoRollback: Bool) -> GateOptions {
             var options = GateOptions(stage: stage)
             options.duration = 8

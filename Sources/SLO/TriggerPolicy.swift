@@ -1,0 +1,40 @@
+/// The rollout trigger policy in one table: every kind of trigger a gate evaluates, what it asks
+/// for when breached (unless the gate file says otherwise, where it may) and when it has
+/// nothing to judge. The migration guide's own triggers are `Objective.rolloutDefaults`.
+public enum TriggerKind: String, Sendable, CaseIterable {
+    /// A pact that failed (replayed, or against the provider's OpenAPI document).
+    case contracts
+    /// A purchase flow that failed.
+    case flows
+    /// A load objective (`slos:`): its own action, the guide's defaults without one.
+    case objective
+    /// The load stopped before its end.
+    case loadCompleted
+    /// A service's own counters (`metrics:`).
+    case serviceMetric
+    /// A PromQL query (`queries:`).
+    case query
+    /// Data inconsistency between the old and the new stores.
+    case consistency
+    /// A part of the gate that could not run.
+    case partFailed
+    /// The gate had no trigger at all.
+    case noEvidence
+    /// The gate lost its lease on the rollout while it ran.
+    case leaseLost
+
+    /// What a breach asks for when the gate file names no action.
+    public var defaultAction: RolloutAction {
+        switch self {
+        case .contracts, .flows, .objective, .serviceMetric, .query: return .rollback
+        case .loadCompleted, .consistency, .partFailed, .noEvidence, .leaseLost: return .pause
+        }
+    }
+
+    /// Whether the gate file may choose another action for triggers of this kind.
+    public var actionConfigurable: Bool { self == .objective || self == .serviceMetric || self == .query }
+
+    /// What a trigger of any kind asks for when it has nothing to judge (no requests selected,
+    /// no data, no measurement): never a pass, never more than a pause.
+    public static let whenInconclusive = RolloutAction.pause
+}
