@@ -431,12 +431,11 @@ public final class GateRun: Sendable {
         return try await KafkaEventSource.reading(brokers: topics.isEmpty ? nil : brokers, topics: topics) { source in
             runOptions.events = source
             let target = gate.gateway.target
-            let run = LoadRun(profile: profile, target: target, options: runOptions)
-            abortState.watch(run)
+            let session = try LoadSession(profile: profile, target: target, options: runOptions, tollgateVersion: options.tollgateVersion)
+            abortState.watch(session.run)
             defer { abortState.watch(nil) }
-            events(.loadStarted(run.profile, target))
-            let outcome = try await run.run { events(.loadProgress($0)) }
-            let result = LoadResult(profile: run.profile, outcome: outcome, target: target.description, shard: .whole, tollgateVersion: options.tollgateVersion)
+            events(.loadStarted(session.run.profile, target))
+            let result = try await session.result { events(.loadProgress($0)) }
             events(.loadFinished(result))
             return result
         }

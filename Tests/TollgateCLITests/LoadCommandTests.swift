@@ -66,6 +66,7 @@ func jsonObject(_ file: URL) throws -> [String: Any] {
                 "--json", folder.appendingPathComponent("r.json").path, "--html", folder.appendingPathComponent("r.html").path,
                 "--junit", folder.appendingPathComponent("r.xml").path])
             #expect(result.status == 1, "\(result.out)\(result.err)")
+            #expect(!result.err.contains("Stopping"), "no signal came: nothing to stop (\(result.err))")
             #expect(result.out.contains("✗ p99<0.001ms:reduce"), "\(result.out)")
             #expect(result.out.contains("verdict: FAILED — reduce traffic"))
             let json = try jsonObject(folder.appendingPathComponent("r.json"))
@@ -129,6 +130,7 @@ func jsonObject(_ file: URL) throws -> [String: Any] {
             let ended = await child.finish()
             #expect(ended.code == 2 && !ended.signalled, "\(ended.out)\(ended.err)")
             #expect(ended.out.contains("aborted: interrupted"), "\(ended.out)")
+            #expect(ended.err.contains("Stopping: letting iterations in flight finish"), "\(ended.err)")
             #expect(ended.err.contains("/60s] "), "progress lines on stderr when it is not a terminal: \(ended.err)")
             let run = try #require(try jsonObject(report)["run"] as? [String: Any])
             #expect(run["aborted"] as? Bool == true)

@@ -124,9 +124,7 @@ struct DemoCommand: AsyncParsableCommand {
         var profile = try ProfileLoader.load(file: smokeProfile, environment: [:])
         profile.target = stack.gatewayURL
         print("\nLoad: \(profile.name) (\(DurationText.describe(profile.duration))) against the gateway…")
-        let run = LoadRun(profile: profile, target: TargetURL(stack.gatewayURL)!)
-        let outcome = try await run.run()
-        let result = LoadResult(profile: profile, outcome: outcome, target: stack.gatewayURL, shard: .whole, tollgateVersion: Tollgate.version)
+        let result = try await LoadSession(profile: profile, target: TargetURL(stack.gatewayURL)!, tollgateVersion: Tollgate.version).result()
         print(result.summaryText())
         let written = try LoadReportFiles.write(result, json: nil, html: nil, junit: nil, defaultStem: "\(reports)/demo-load")
         print("Reports: " + written.joined(separator: ", "))

@@ -87,11 +87,6 @@ struct LoadCommand: AsyncParsableCommand {
         }
         if let duration, self.profile != nil, let seconds = DurationText.seconds(duration) { profile = profile.shortened(to: seconds) }
         if !objectives.isEmpty { profile.objectives = objectives.compactMap { try? Objective(parsing: $0) } }
-        let unknown = profile.unknownSelections(in: profile.objectives)
-        guard unknown.isEmpty else {
-            FileHandle.standardError.write(Data("Error: --slo selects nothing the load sends:\n\(unknown.map { "  " + $0 }.joined(separator: "\n"))\n".utf8))
-            throw ExitCode(ExitStatus.error)
-        }
         guard let target = TargetURL(self.target ?? profile.target) else {
             FileHandle.standardError.write(Data("Error: no target: the profile names none and --target was not given\n".utf8))
             throw ExitCode(ExitStatus.error)
@@ -122,19 +117,28 @@ struct LoadCommand: AsyncParsableCommand {
             FileHandle.standardError.write(Data("Error: \(error)\n".utf8))
             throw ExitCode(ExitStatus.error)
         }
-        let run = LoadRun(profile: profile, target: target, options: options)
+        let session: LoadSession
+        do { session = try LoadSession(profile: profile, target: target, options: options, tollgateVersion: Tollgate.version) } catch {
+            await exporter?.stop()
+            await events?.close()
+            FileHandle.standardError.write(Data("Error: \(error)\n".utf8))
+            throw ExitCode(ExitStatus.error)
+        }
+        let run = session.run
         let display = ProgressDisplay(quiet: quiet)
         display.started(profile: run.profile, target: target)
         let exposition = exporter
 
         let signals = Task {
             await ShutdownSignals.shared.wait()
+            // Cancelled at the end of a run no signal stopped: nothing to say.
+            guard !Task.isCancelled else { return }
             run.stop(because: "interrupted (Ctrl-C or SIGTERM)")
             FileHandle.standardError.write(Data("\nStopping: letting iterations in flight finish (Ctrl-C again exits at once)…\n".utf8))
         }
-        let outcome: RunOutcome
+        let result: LoadResult
         do {
-            outcome = try await run.run { snapshot in
+            result = try await session.result { snapshot in
                 display.update(snapshot)
                 exposition?.update(LoadExposition.text(snapshot.metrics, activeVUs: snapshot.activeVUs, profile: run.profile.name))
             }
@@ -149,14 +153,12 @@ struct LoadCommand: AsyncParsableCommand {
         signals.cancel()
         await events?.close()
         display.finish()
-        let result = LoadResult(profile: run.profile, outcome: outcome, target: target.description, shard: options.shard,
-                                tollgateVersion: Tollgate.version)
         print(result.summaryText())
         let written = try LoadReportFiles.write(result, json: reports.json, html: reports.html, junit: reports.junit, hlog: hlog,
                                                 defaultStem: reports.stem("load", run.profile.name) + (options.shard.count > 1 ? "-shard\(options.shard.index + 1)of\(options.shard.count)" : ""))
         for file in written { print("  report: \(file)") }
-        await distributed.finish(exporter, outcome.metrics, profile: run.profile.name)
-        let interrupted = outcome.abortedBecause?.hasPrefix("interrupted") ?? false
+        await distributed.finish(exporter, result.metrics, profile: run.profile.name)
+        let interrupted = result.run.abortedBecause?.hasPrefix("interrupted") ?? false
         if interrupted { throw ExitCode(ExitStatus.error) }
         if !result.verdict.passed { throw ExitCode(ExitStatus.failed) }
     }
