@@ -60,7 +60,7 @@ let package = Package(
         .target(name: "Consistency", dependencies: ["Transport", "TransportPostgres", "TransportHTTP"], swiftSettings: swiftSettings),
         // The step language both flows and load profiles are written in: requests, checks, templates,
         // event expectations, the flow model and its loader, and the YAML reader that locates problems.
-        .target(name: "Steps", dependencies: ["ContractCore", "LoadMetrics", "YAMLValues", .product(name: "Yams", package: "Yams")], swiftSettings: swiftSettings),
+        .target(name: "Steps", dependencies: ["ContractCore", "LoadMetrics", "SLO", "YAMLValues", .product(name: "Yams", package: "Yams")], swiftSettings: swiftSettings),
         // Flows run end to end: the runner, its results, and the Kafka consumer that answers event expectations.
         .target(name: "Flows", dependencies: ["Steps", "HTTPWire", "LoadMetrics", "ContractCore", "Transport", "TransportKafka",
                                               .product(name: "NIOCore", package: "swift-nio"),

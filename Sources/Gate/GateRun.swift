@@ -84,7 +84,7 @@ public final class GateRun: Sendable {
         let gate: GateFile, profile: LoadProfile, flows: [Flow]
         do {
             gate = try GateLoader.load(file: file, environment: options.environment)
-        } catch let error as ProfileError {
+        } catch let error as FileProblems {
             throw GateStartError(message: "the gate's files have \(error.problems.count) problem(s):\n\(error)", gate: nil, started: started)
         } catch {
             throw GateStartError(message: "\(error)", gate: nil, started: started)
@@ -92,7 +92,7 @@ public final class GateRun: Sendable {
         func fail(_ message: String) -> GateStartError { GateStartError(message: message, gate: gate, started: started) }
         do {
             (profile, flows) = try Self.stageFiles(gate, file: file, options: options)
-        } catch let error as ProfileError {
+        } catch let error as FileProblems {
             throw fail("the gate's files have \(error.problems.count) problem(s):\n\(error)")
         } catch {
             throw fail("\(error)")

@@ -1,8 +1,8 @@
 import Foundation
 import Yams
 
-/// One thing wrong with a profile: where (file, line, field) and what.
-public struct ProfileProblem: Sendable, Equatable, CustomStringConvertible {
+/// One problem in a file Tollgate reads (a load profile, a flow, a gate file): where, which field, what.
+public struct FileProblem: Sendable, Equatable, CustomStringConvertible {
     public let file: String
     public let line: Int?
     public let field: String
@@ -13,11 +13,11 @@ public struct ProfileProblem: Sendable, Equatable, CustomStringConvertible {
     }
 }
 
-/// Every problem found in a profile (all of them, not only the first).
-public struct ProfileError: Error, Sendable, CustomStringConvertible {
-    public let problems: [ProfileProblem]
+/// Every problem found in a profile, flow or gate file (all of them, not only the first).
+public struct FileProblems: Error, Sendable, CustomStringConvertible {
+    public let problems: [FileProblem]
 
-    package init(problems: [ProfileProblem]) { self.problems = problems }
+    package init(problems: [FileProblem]) { self.problems = problems }
 
     public var description: String { problems.map(\.description).joined(separator: "\n") }
 }
@@ -25,7 +25,7 @@ public struct ProfileError: Error, Sendable, CustomStringConvertible {
 /// Reads YAML nodes while collecting problems with their line numbers.
 package struct NodeReader {
     package let file: String
-    package var problems: [ProfileProblem] = []
+    package var problems: [FileProblem] = []
     /// How many more YAML values bodies and expected values may hold in all: aliases can make a
     /// small file describe an enormous document ("billion laughs"), which is refused, not built.
     var valueBudget = 200_000
@@ -41,26 +41,26 @@ package struct NodeReader {
         do { root = try Yams.compose(yaml: substituted) } catch {
             // The parser's position and problem only: never the text around it (the file may not be ours to show).
             let first = "\(error)".split(separator: "\n").first.map(String.init) ?? "unreadable"
-            throw ProfileError(problems: problems + [ProfileProblem(file: file, line: nil, field: "", message: "not YAML: \(first.prefix(200))")])
+            throw FileProblems(problems: problems + [FileProblem(file: file, line: nil, field: "", message: "not YAML: \(first.prefix(200))")])
         }
         // A file none of whose top-level fields is known is not this kind of file at all: say so
         // without echoing its contents (a stage path of /etc/shadow must not print the hashes).
         if let root, case .mapping(let top) = root, !top.keys.contains(where: { $0.string.map(allowed.contains) ?? false }) {
-            throw ProfileError(problems: problems + [ProfileProblem(file: file, line: nil, field: "",
+            throw FileProblems(problems: problems + [FileProblem(file: file, line: nil, field: "",
                                                                     message: "not a file of this kind: none of its \(top.count) top-level fields is known (expected \(allowed.sorted().joined(separator: ", ")))")])
         }
         if let root, case .scalar = root {
-            throw ProfileError(problems: problems + [ProfileProblem(file: file, line: nil, field: "", message: "not a file of this kind: expected a mapping (key: value)")])
+            throw FileProblems(problems: problems + [FileProblem(file: file, line: nil, field: "", message: "not a file of this kind: expected a mapping (key: value)")])
         }
         guard let root, let top = mapping(root, "", allowed: allowed) else {
             if root == nil { problem(nil, "", empty) }
-            throw ProfileError(problems: problems)
+            throw FileProblems(problems: problems)
         }
         return (root, Dictionary(top.map { ($0.key, $0.value) }, uniquingKeysWith: { a, _ in a }))
     }
 
     package mutating func problem(_ node: Node?, _ field: String, _ message: String) {
-        problems.append(ProfileProblem(file: file, line: node?.mark.map { $0.line }, field: field, message: message))
+        problems.append(FileProblem(file: file, line: node?.mark.map { $0.line }, field: field, message: message))
     }
 
     /// A mapping's entries with string keys; unknown keys are problems.
@@ -151,10 +151,10 @@ extension NodeReader {
     package static func readText(_ file: String) throws -> String {
         let data: Data
         do { data = try Data(contentsOf: URL(fileURLWithPath: file)) } catch {
-            throw ProfileError(problems: [ProfileProblem(file: file, line: nil, field: "", message: "cannot be read: \(error.localizedDescription)")])
+            throw FileProblems(problems: [FileProblem(file: file, line: nil, field: "", message: "cannot be read: \(error.localizedDescription)")])
         }
         guard data.count <= 4 * 1024 * 1024 else {
-            throw ProfileError(problems: [ProfileProblem(file: file, line: nil, field: "", message: "larger than 4 MB")])
+            throw FileProblems(problems: [FileProblem(file: file, line: nil, field: "", message: "larger than 4 MB")])
         }
         return String(decoding: data, as: UTF8.self)
     }
@@ -177,7 +177,7 @@ extension NodeReader {
                     out += parts.dropFirst().joined(separator: ":-")
                 } else {
                     let line = text[..<open.lowerBound].filter { $0 == "\n" }.count + 1
-                    reader.problems.append(ProfileProblem(file: reader.file, line: line, field: "${\(name)}",
+                    reader.problems.append(FileProblem(file: reader.file, line: line, field: "${\(name)}",
                                                           message: "environment variable \(name) is not set and has no default (${\(name):-default})"))
                 }
             } else {

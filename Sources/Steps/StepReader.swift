@@ -230,7 +230,7 @@ extension NodeReader {
                                         exhausted: "more than 200,000 values in bodies and checks (YAML aliases expanding?)")
         } catch {
             // Once the budget is spent every later value fails too: the first says why.
-            if valueBudget >= -1 { problems.append(ProfileProblem(file: file, line: error.mark?.line, field: error.path, message: error.reason)) }
+            if valueBudget >= -1 { problems.append(FileProblem(file: file, line: error.mark?.line, field: error.path, message: error.reason)) }
             return nil
         }
     }

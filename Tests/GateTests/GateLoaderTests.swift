@@ -72,13 +72,13 @@ import Testing
                 contracts: {pacts: [p], openapi: {a: "", b: "http://", c: [x]}}
                 """, file: "g.yaml")
         } throws: { error in
-            let text = "\((error as? ProfileError)?.description ?? "")"
+            let text = "\((error as? FileProblems)?.description ?? "")"
             for line in ["contracts.openapi.a: name the provider's OpenAPI document", "contracts.openapi.b: not a valid http(s) URL", "contracts.openapi.c"] where !text.contains(line) {
                 Issue.record("missing \(line) in:\n\(text)")
             }
             return true
         }
-        #expect(throws: ProfileError.self) {
+        #expect(throws: FileProblems.self) {
             _ = try GateLoader.parse("gateway: {url: \"http://127.0.0.1:8000\"}\nstages: {25: s.yaml}\ncontracts: {pacts: [p]}\n", file: "g.yaml")
         }
     }
@@ -129,7 +129,7 @@ import Testing
         #expect {
             _ = try GateLoader.parse(yaml, file: "g.yaml")
         } throws: { error in
-            let text = "\((error as? ProfileError)?.description ?? "")"
+            let text = "\((error as? FileProblems)?.description ?? "")"
             let expected = ["g.yaml:1: gateway.url", "g.yaml:2: contracts.pacts", "g.yaml:2: contracts.providers.user-service", "g.yaml:3: stages.0",
                             "g.yaml:3: stages.25", "g.yaml:5: consistency[0].target", "consistency[0].colour", "g.yaml:6: slos[0]",
                             "g.yaml:7: inconsistency_threshold", "g.yaml:8: extra",

@@ -87,7 +87,7 @@ import Testing
         do {
             _ = try GateLoader.parse(text, file: "gate.yaml")
             Issue.record("accepted")
-        } catch let error as ProfileError {
+        } catch let error as FileProblems {
             let all = error.description
             for expected in ["metrics[0].prometheus: no Prometheus to ask", "metrics[1].prometheus: needs the Prometheus server's http(s):// URL",
                              "metrics[1].success_condition: write it as 'result OP NUMBER'", "metrics[2].comparison: one of <, <=, >, >=",
@@ -220,7 +220,7 @@ import Testing
             ("rollout: {kind: command, set: [x], get: [y], timeout: 1h}", "rollout.timeout: between 1s and 10m"),
             ("rollout: {kind: tollgate-gateway, set: [x]}", "rollout.set: the bundled gateway is moved through its own API"),
         ] {
-            #expect(throws: ProfileError.self, "\(yaml)") { try GateLoader.parse(Self.header + yaml, file: "gate.yaml") }
+            #expect(throws: FileProblems.self, "\(yaml)") { try GateLoader.parse(Self.header + yaml, file: "gate.yaml") }
             do { _ = try GateLoader.parse(Self.header + yaml, file: "gate.yaml") } catch {
                 #expect("\(error)".contains(expected), "\(expected) in: \(error)")
             }

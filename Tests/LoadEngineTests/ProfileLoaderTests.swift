@@ -32,7 +32,7 @@ import Testing
         do {
             _ = try ProfileLoader.parse(yaml, file: "broken.yaml")
             Issue.record("the profile loaded")
-        } catch let error as ProfileError {
+        } catch let error as FileProblems {
             let text = error.description
             for (line, fragment) in [(2, "targt: unknown field"), (5, "unknown executor 'constant-arrival-rat'"), (11, "vus: must be between 0"),
                                      (12, "duration: expected a duration"), (14, "a path starts with '/'"), (15, "unknown method 'FETCH'"),
@@ -63,7 +63,7 @@ import Testing
         do {
             _ = try ProfileLoader.parse("target: ${NOT_SET_ANYWHERE}\n", file: "p.yaml", environment: [:])
             Issue.record("an unset variable was accepted")
-        } catch let error as ProfileError {
+        } catch let error as FileProblems {
             #expect(error.description.contains("p.yaml:1: ${NOT_SET_ANYWHERE}: environment variable NOT_SET_ANYWHERE is not set"), "\(error)")
         }
     }
@@ -143,20 +143,20 @@ import Testing
             scenarios:
               s: {executor: constant-arrival-rate, rate: 1, time_unit: 1e-300, duration: 1s, steps: [{path: /}]}
             """
-        #expect(throws: ProfileError.self) { try ProfileLoader.parse(tiny, file: "p.yaml") }
+        #expect(throws: FileProblems.self) { try ProfileLoader.parse(tiny, file: "p.yaml") }
         let fast = """
             target: http://127.0.0.1:9
             scenarios:
               s: {executor: constant-arrival-rate, rate: 1000000, time_unit: 100ms, duration: 1s, steps: [{path: /}]}
             """
-        #expect(throws: ProfileError.self) { try ProfileLoader.parse(fast, file: "p.yaml") }
+        #expect(throws: FileProblems.self) { try ProfileLoader.parse(fast, file: "p.yaml") }
         for field in ["timeout: 1e300", "graceful_stop: 1e300", "start_time: 1e300", "duration: 1e300"] {
             let text = """
                 target: http://127.0.0.1:9
                 scenarios:
                   s: {executor: constant-arrival-rate, rate: 1, duration: 1s, \(field), steps: [{path: /}]}
                 """.replacingOccurrences(of: "duration: 1s, duration: 1e300", with: "duration: 1e300")
-            #expect(throws: ProfileError.self, "\(field)") { try ProfileLoader.parse(text, file: "p.yaml") }
+            #expect(throws: FileProblems.self, "\(field)") { try ProfileLoader.parse(text, file: "p.yaml") }
         }
     }
 

@@ -38,6 +38,6 @@ import Testing
         var quick = QuickProfile(url: "http://127.0.0.1:1/x")
         quick.rate = 1
         quick.timeout = "10s\n        think: 5s"
-        #expect(throws: ProfileError.self) { try quick.profile() }
+        #expect(throws: FileProblems.self) { try quick.profile() }
     }
 }

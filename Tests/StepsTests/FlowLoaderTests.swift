@@ -47,7 +47,7 @@ import Testing
         do {
             _ = try FlowLoader.parse(yaml, file: "broken.yaml")
             Issue.record("a broken flow was accepted")
-        } catch let error as ProfileError {
+        } catch let error as FileProblems {
             let text = error.description
             for expected in ["broken.yaml:3: stepz", "target: not an http:// URL", "steps[0]: '${order_id}' is not captured by an earlier step",
                              "steps[1].expect_event.topic: 'bad topic!' is not a Kafka topic name", "steps[1].expect_event.within: must be between 0 and 10m",
@@ -60,6 +60,6 @@ import Testing
     }
 
     @Test func aMissingFileIsAProblemNamingIt() {
-        #expect(throws: ProfileError.self) { try FlowLoader.load(file: "/nonexistent/flow.yaml", environment: [:]) }
+        #expect(throws: FileProblems.self) { try FlowLoader.load(file: "/nonexistent/flow.yaml", environment: [:]) }
     }
 }

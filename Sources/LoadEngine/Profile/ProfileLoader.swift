@@ -43,14 +43,14 @@ public enum ProfileLoader {
             reader.problem(root, "scenarios", "a profile needs 'scenarios'")
         }
         var profile = LoadProfile(name: name, description: description, target: target, scenarios: scenarios, objectives: [], source: file)
-        if let written = self.objectives(values["slos"], reader: &reader) {
+        if let written = reader.objectives(values["slos"]) {
             for problem in profile.unknownSelections(in: written) { reader.problem(values["slos"], "slos", problem) }
             profile.objectives = written
         } else {
             // The guide's defaults; the payment trigger only where some step is tagged payment.
             profile.objectives = Objective.rolloutDefaults.filter { profile.unknownSelections(in: [$0]).isEmpty }
         }
-        guard reader.problems.isEmpty else { throw ProfileError(problems: reader.problems) }
+        guard reader.problems.isEmpty else { throw FileProblems(problems: reader.problems) }
         return profile
     }
 
@@ -157,7 +157,7 @@ public enum ProfileLoader {
         let path = file.hasPrefix("/") ? file : base.appendingPathComponent(file).path
         do {
             return try FlowLoader.load(file: path, environment: environment)
-        } catch let error as ProfileError {
+        } catch let error as FileProblems {
             reader.problem(node, field, "the flow \(file) has \(error.problems.count) problem(s)")
             reader.problems += error.problems
         } catch {
@@ -251,39 +251,5 @@ public enum ProfileLoader {
             reader.problem(values["executor"], field + ".executor", "unknown executor '\(kind)' (\(Executor.names.joined(separator: ", ")))")
             return nil
         }
-    }
-
-    package static func objectives(_ node: Node?, reader: inout NodeReader) -> [Objective]? {
-        guard let items = reader.sequence(node, "slos") else { return nil }
-        var objectives: [Objective] = []
-        for (index, item) in items.enumerated() {
-            let here = "slos[\(index)]"
-            var expression: String?
-            var action: String?
-            var abortOnFail = false
-            var abortAfter = 0.0
-            if case .scalar = item {
-                expression = item.string
-            } else if let entries = reader.mapping(item, here, allowed: ["expression", "action", "abort_on_fail", "abort_after"]) {
-                let fields = Dictionary(entries.map { ($0.key, $0.value) }, uniquingKeysWith: { a, _ in a })
-                expression = reader.string(fields["expression"], here + ".expression")
-                if fields["expression"] == nil { reader.problem(item, here, "an objective needs an 'expression'") }
-                action = reader.string(fields["action"], here + ".action")
-                abortOnFail = fields["abort_on_fail"].flatMap { reader.bool($0, here + ".abort_on_fail") } ?? false
-                abortAfter = fields["abort_after"].flatMap { reader.duration($0, here + ".abort_after") } ?? 0
-            }
-            guard let expression else { continue }
-            do {
-                var objective = try Objective(parsing: action.map { "\(expression):\($0)" } ?? expression)
-                objective.abortOnFail = abortOnFail
-                objective.abortAfter = abortAfter
-                objectives.append(objective)
-            } catch let error as ObjectiveError {
-                reader.problem(item, here, error.reason)
-            } catch {
-                reader.problem(item, here, "\(error)")
-            }
-        }
-        return objectives
     }
 }

@@ -41,7 +41,7 @@ public enum FlowLoader {
             for capture in step.captures { defined.insert(capture.variable) }
             if complete { items.append(.request(step)) }
         }
-        guard reader.problems.isEmpty else { throw ProfileError(problems: reader.problems) }
+        guard reader.problems.isEmpty else { throw FileProblems(problems: reader.problems) }
         return Flow(name: name, description: description, target: target, items: items, source: file)
     }
 }

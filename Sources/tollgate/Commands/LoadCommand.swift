@@ -78,7 +78,7 @@ struct LoadCommand: AsyncParsableCommand {
     func run() async throws {
         ShutdownSignals.install()
         var profile: LoadProfile
-        do { profile = try loadProfile() } catch let error as ProfileError {
+        do { profile = try loadProfile() } catch let error as FileProblems {
             FileHandle.standardError.write(Data("Error: the profile has \(error.problems.count) problem(s):\n\(error)\n".utf8))
             throw ExitCode(ExitStatus.error)
         } catch {

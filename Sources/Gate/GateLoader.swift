@@ -1,0 +1,425 @@
+import ContractCore
+import Foundation
+import SLO
+import Steps
+import Yams
+
+/// Reads gate files, listing every problem with its file, line and field.
+public enum GateLoader {
+    static let topFields: Set<String> = ["name", "description", "gateway", "kafka_brokers", "contracts", "flows", "flow_iterations", "stages",
+                                         "consistency", "metrics", "prometheus", "rollout", "slos", "inconsistency_threshold", "recheck_after", "rechecks"]
+
+    public static func load(file: String, environment: [String: String] = ProcessInfo.processInfo.environment) throws -> GateFile {
+        try parse(try NodeReader.readText(file), file: file, environment: environment)
+    }
+
+    public static func parse(_ text: String, file: String, environment: [String: String] = [:]) throws -> GateFile {
+        var reader = NodeReader(file: file)
+        let (root, values) = try reader.document(text, environment: environment, allowed: topFields, empty: "the gate file is empty")
+        let folder = (file as NSString).deletingLastPathComponent
+        func resolve(_ path: String) -> String {
+            path.hasPrefix("/") || folder.isEmpty ? path : ((folder as NSString).appendingPathComponent(path) as NSString).standardizingPath
+        }
+        let name = reader.string(values["name"], "name") ?? URL(fileURLWithPath: file).deletingPathExtension().lastPathComponent
+        let description = reader.string(values["description"], "description") ?? ""
+
+        let gateway = reader.gateway(values["gateway"], root: root)
+        let brokers = reader.string(values["kafka_brokers"], "kafka_brokers").flatMap { $0.isEmpty ? nil : $0 }
+        let rollout = values["rollout"].map { reader.rollout($0, "rollout") } ?? .gateway
+
+        let contracts = reader.contracts(values["contracts"], resolve: resolve)
+
+        let flows = (reader.sequence(values["flows"], "flows") ?? []).enumerated().compactMap { index, node in
+            reader.string(node, "flows[\(index)]").map(resolve)
+        }
+        let iterations = reader.integer(values["flow_iterations"], "flow_iterations", in: 1...1000) ?? 1
+
+        let stages = reader.stages(values["stages"], root: root, resolve: resolve)
+
+        let checks = reader.consistencyChecks(values, resolve: resolve)
+        let prometheus = reader.prometheus(values["prometheus"], "prometheus")
+        let (metrics, queries) = reader.metricChecks(values["metrics"], prometheus: prometheus)
+        let written = reader.objectives(values["slos"])
+        let objectives = written ?? Objective.rolloutDefaults
+        let threshold = reader.number(values["inconsistency_threshold"], "inconsistency_threshold", in: 0...100) ?? 0.01
+        guard reader.problems.isEmpty, let gateway else { throw FileProblems(problems: reader.problems) }
+        return GateFile(name: name, description: description, source: file, gateway: gateway, rollout: rollout, kafkaBrokers: brokers, contracts: contracts,
+                        flows: flows, flowIterations: iterations, stages: stages, consistency: checks, metrics: metrics, queries: queries, objectives: objectives,
+                        objectivesAreDefaults: written == nil, inconsistencyThreshold: threshold)
+    }
+}
+
+/// The gate file's sections, one function each.
+extension NodeReader {
+    /// `gateway:` — the bundled gateway's URL and admin credentials (required today).
+    mutating func gateway(_ node: Node?, root: Node) -> GateFile.Gateway? {
+        var gateway: GateFile.Gateway?
+        if let entries = mapping(node, "gateway", allowed: ["url", "admin_token", "admin_email", "admin_password"]) {
+            let fields = Dictionary(entries.map { ($0.key, $0.value) }, uniquingKeysWith: { a, _ in a })
+            let url = string(fields["url"], "gateway.url") ?? ""
+            let adminToken = string(fields["admin_token"], "gateway.admin_token").flatMap { $0.isEmpty ? nil : $0 }
+            let adminEmail = string(fields["admin_email"], "gateway.admin_email") ?? "admin@tollgate.local"
+            let adminPassword = string(fields["admin_password"], "gateway.admin_password").flatMap { $0.isEmpty ? nil : $0 }
+            if let target = TargetURL(url) {
+                gateway = GateFile.Gateway(url: url, target: target, adminToken: adminToken, adminEmail: adminEmail, adminPassword: adminPassword)
+            } else {
+                problem(fields["url"] ?? node, "gateway.url", "needs the gateway's http:// URL")
+            }
+        } else if node == nil {
+            problem(root, "gateway", "missing: the gateway's url (and admin credentials) are needed to move the rollout")
+        }
+        return gateway
+    }
+
+    /// `contracts:` — the pacts, and each provider's base URL or OpenAPI document.
+    mutating func contracts(_ node: Node?, resolve: (String) -> String) -> GateFile.Contracts? {
+        var contracts: GateFile.Contracts?
+        if let entries = mapping(node, "contracts", allowed: ["pacts", "providers", "openapi"]) {
+            let fields = Dictionary(entries.map { ($0.key, $0.value) }, uniquingKeysWith: { a, _ in a })
+            let pacts = (sequence(fields["pacts"], "contracts.pacts") ?? []).enumerated().compactMap { index, node in
+                string(node, "contracts.pacts[\(index)]").map(resolve)
+            }
+            if pacts.isEmpty { problem(fields["pacts"] ?? node, "contracts.pacts", "name at least one pact file or folder") }
+            var providers: [GateFile.Contracts.Provider] = []
+            for (provider, node) in mapping(fields["providers"], "contracts.providers") ?? [] {
+                if let found = contractProvider(provider, node) { providers.append(found) }
+            }
+            var documents: [(name: String, document: String)] = []
+            for (provider, node) in mapping(fields["openapi"], "contracts.openapi") ?? [] {
+                guard let document = string(node, "contracts.openapi.\(provider)") else { continue }
+                if document.isEmpty { problem(node, "contracts.openapi.\(provider)", "name the provider's OpenAPI document (a file or an http(s) URL)"); continue }
+                let isURL = document.hasPrefix("http://") || document.hasPrefix("https://")
+                if isURL, URLComponents(string: document)?.host?.isEmpty ?? true {
+                    problem(node, "contracts.openapi.\(provider)", "not a valid http(s) URL: '\(document)'")
+                }
+                documents.append((provider, isURL ? document : resolve(document)))
+            }
+            if providers.isEmpty && documents.isEmpty {
+                problem(fields["providers"] ?? node, "contracts.providers",
+                               "map each provider to its base URL (providers) or its OpenAPI document (openapi)")
+            }
+            contracts = GateFile.Contracts(pacts: pacts, providers: providers, openapi: documents)
+        }
+
+        return contracts
+    }
+
+    /// `stages:` — rollout percentage → the stage's load profile.
+    mutating func stages(_ node: Node?, root: Node, resolve: (String) -> String) -> [Int: String] {
+        var stages: [Int: String] = [:]
+        for (key, node) in mapping(node, "stages") ?? [] {
+            guard let percent = Int(key), (1...100).contains(percent) else {
+                problem(node, "stages.\(key)", "a stage is a rollout percentage from 1 to 100")
+                continue
+            }
+            if let profile = string(node, "stages.\(key)") { stages[percent] = resolve(profile) }
+        }
+        if node == nil { problem(root, "stages", "missing: the load profile of each rollout stage (e.g. 25: stage-25.yaml)") }
+
+        return stages
+    }
+
+    /// `consistency:` — the tables compared, with the gate-wide `recheck_after` and `rechecks` as their defaults.
+    mutating func consistencyChecks(_ values: [String: Node], resolve: (String) -> String) -> [GateFile.ConsistencyCheck] {
+        let recheckAfter = values["recheck_after"].flatMap { duration($0, "recheck_after") } ?? 5
+        if recheckAfter > 3_600 { problem(values["recheck_after"], "recheck_after", "at most 1h") }
+        let rechecks = integer(values["rechecks"], "rechecks", in: 0...100) ?? 3
+        var checks: [GateFile.ConsistencyCheck] = []
+        for (index, node) in (sequence(values["consistency"], "consistency") ?? []).enumerated() {
+            let here = "consistency[\(index)]"
+            guard let entries = mapping(node, here, allowed: ["name", "source", "target", "columns", "map", "target_may_have_more",
+                                                                     "table", "target_table", "key", "recheck_after", "rechecks"]) else { continue }
+            let fields = Dictionary(entries.map { ($0.key, $0.value) }, uniquingKeysWith: { a, _ in a })
+            let source = string(fields["source"], "\(here).source") ?? ""
+            let target = string(fields["target"], "\(here).target") ?? ""
+            let databases = GateFile.isDatabaseURL(source)
+            for (field, url) in [("source", source), ("target", target)] {
+                if databases ? !GateFile.isDatabaseURL(url) : !GateFile.isExportURL(url) {
+                    problem(fields[field] ?? node, "\(here).\(field)", databases
+                        ? "needs a postgresql:// URL, as the source"
+                        : "needs an export endpoint URL (http://…/admin/export/TABLE) or, on both sides, a postgresql:// URL")
+                }
+            }
+            let table = string(fields["table"], "\(here).table")
+            let targetTable = string(fields["target_table"], "\(here).target_table")
+            let key = string(fields["key"], "\(here).key")
+            if databases, table == nil { problem(node, "\(here).table", "missing: the [schema.]table compared in the databases") }
+            if !databases {
+                for (field, given) in [("table", table), ("target_table", targetTable), ("key", key)] where given != nil {
+                    problem(fields[field] ?? node, "\(here).\(field)", "is for postgresql:// sources; an export URL names its table and key")
+                }
+            }
+            let columns = sequence(fields["columns"], "\(here).columns").map { items in
+                items.enumerated().compactMap { string($1, "\(here).columns[\($0)]") }
+            }
+            var map: [String: String] = [:]
+            for (column, renamed) in mapping(fields["map"], "\(here).map") ?? [] {
+                if let renamed = string(renamed, "\(here).map.\(column)") { map[column] = renamed }
+            }
+            let fallbackName = databases ? table : URL(string: source)?.lastPathComponent
+            checks.append(GateFile.ConsistencyCheck(name: string(fields["name"], "\(here).name") ?? fallbackName ?? "table \(index + 1)",
+                                                    source: source, target: target, columns: columns, map: map,
+                                                    targetMayHaveMore: bool(fields["target_may_have_more"], "\(here).target_may_have_more") ?? false,
+                                                    table: table, targetTable: targetTable, key: key ?? "id",
+                                                    recheckAfter: min(3_600, fields["recheck_after"].flatMap { duration($0, "\(here).recheck_after") } ?? recheckAfter),
+                                                    rechecks: integer(fields["rechecks"], "\(here).rechecks", in: 0...100) ?? rechecks))
+        }
+        return checks
+    }
+
+    /// `metrics:` — a service's own counters, or PromQL queries (entries with `query`).
+    mutating func metricChecks(_ node: Node?, prometheus: (url: String, credentials: PrometheusCredentials)?) -> ([GateFile.MetricCheck], [QueryCheck]) {
+        var metrics: [GateFile.MetricCheck] = []
+        var queries: [QueryCheck] = []
+        for (index, node) in (sequence(node, "metrics") ?? []).enumerated() {
+            let here = "metrics[\(index)]"
+            if case .mapping(let mapping) = node, mapping.keys.contains(where: { $0.string == "query" }) {
+                if let check = queryCheck(node, here, index: index, prometheus: prometheus) { queries.append(check) }
+                continue
+            }
+            guard let entries = mapping(node, here, allowed: ["name", "url", "counter", "labels", "errors", "threshold", "action"]) else { continue }
+            let fields = Dictionary(entries.map { ($0.key, $0.value) }, uniquingKeysWith: { a, _ in a })
+            let url = string(fields["url"], "\(here).url") ?? ""
+            if TargetURL(url) == nil { problem(fields["url"] ?? node, "\(here).url", "needs the service's http:// metrics URL") }
+            var labels: [String: String] = [:]
+            for (label, value) in mapping(fields["labels"], "\(here).labels") ?? [] {
+                if let text = string(value, "\(here).labels.\(label)") { labels[label] = text }
+            }
+            // `errors: {status: 5xx}`: a label, and the prefix (before the x's) its value starts with on errors.
+            var errorLabel = "status", errorPrefix = "5"
+            if let errors = mapping(fields["errors"], "\(here).errors") {
+                if errors.count != 1 { problem(fields["errors"], "\(here).errors", "one label and the value errors have, e.g. {status: 5xx}") }
+                if let (label, value) = errors.first, let text = string(value, "\(here).errors.\(label)") {
+                    errorLabel = label
+                    errorPrefix = String(text.prefix { $0 != "x" && $0 != "X" })
+                    if errorPrefix.isEmpty { problem(value, "\(here).errors.\(label)", "give the value's start, e.g. 5xx") }
+                }
+            }
+            let threshold = number(fields["threshold"], "\(here).threshold", in: 0...100)
+            if fields["threshold"] == nil { problem(node, "\(here).threshold", "missing: the largest acceptable error share, in percent") }
+            var action = TriggerKind.serviceMetric.defaultAction
+            if let text = string(fields["action"], "\(here).action") {
+                if let chosen = RolloutAction(rawValue: text) { action = chosen } else {
+                    problem(fields["action"], "\(here).action", "one of \(RolloutAction.allCases.map(\.rawValue).joined(separator: ", "))")
+                }
+            }
+            metrics.append(GateFile.MetricCheck(name: string(fields["name"], "\(here).name") ?? "metric \(index + 1)", url: url,
+                                                rate: CounterErrorRate(counter: string(fields["counter"], "\(here).counter") ?? "http_requests_total",
+                                                                       labels: labels, errorLabel: errorLabel, errorPrefix: errorPrefix),
+                                                threshold: threshold ?? 0, action: action))
+        }
+        return (metrics, queries)
+    }
+}
+
+extension NodeReader {
+    /// The gate-wide Prometheus: a URL, or `{url, bearer_token_env, username_env, password_env}`
+    /// (the names of environment variables holding the credential, never the credential).
+    mutating func prometheus(_ node: Node?, _ field: String) -> (url: String, credentials: PrometheusCredentials)? {
+        guard let node else { return nil }
+        if case .scalar = node {
+            guard let url = string(node, field) else { return nil }
+            return prometheusURL(url, node, field) ? (url, PrometheusCredentials()) : nil
+        }
+        guard let entries = mapping(node, field, allowed: ["url", "bearer_token_env", "username_env", "password_env"]) else { return nil }
+        let fields = Dictionary(entries.map { ($0.key, $0.value) }, uniquingKeysWith: { a, _ in a })
+        let url = string(fields["url"], field + ".url") ?? ""
+        guard prometheusURL(url, fields["url"] ?? node, field + ".url") else { return nil }
+        let credentials = PrometheusCredentials(bearerTokenVariable: string(fields["bearer_token_env"], field + ".bearer_token_env"),
+                                                usernameVariable: string(fields["username_env"], field + ".username_env"),
+                                                passwordVariable: string(fields["password_env"], field + ".password_env"))
+        if (credentials.usernameVariable == nil) != (credentials.passwordVariable == nil) {
+            problem(node, field, "basic auth needs both username_env and password_env")
+        }
+        return (url, credentials)
+    }
+
+    private mutating func prometheusURL(_ url: String, _ node: Node, _ field: String) -> Bool {
+        guard url.hasPrefix("http://") || url.hasPrefix("https://"), let parsed = URL(string: url), parsed.host != nil else {
+            problem(node, field, "needs the Prometheus server's http(s):// URL, e.g. http://127.0.0.1:9090")
+            return false
+        }
+        // A credential in the URL would be printed with it: it is named by environment variable instead.
+        guard parsed.user == nil, parsed.password == nil else {
+            problem(node, field, "holds a credential: name the environment variables that hold it (bearer_token_env, or username_env and password_env)")
+            return false
+        }
+        return true
+    }
+
+    /// A `metrics:` entry with a `query`: PromQL judged as Argo Rollouts judges an analysis.
+    mutating func queryCheck(_ node: Node, _ here: String, index: Int, prometheus gateWide: (url: String, credentials: PrometheusCredentials)?) -> QueryCheck? {
+        guard let entries = mapping(node, here, allowed: ["name", "query", "prometheus", "threshold", "comparison", "success_condition", "interval", "range_step",
+                                                         "count", "failure_limit", "inconclusive_limit", "action"]) else { return nil }
+        let fields = Dictionary(entries.map { ($0.key, $0.value) }, uniquingKeysWith: { a, _ in a })
+        let before = problems.count
+        let query = string(fields["query"], here + ".query") ?? ""
+        if query.trimmingCharacters(in: .whitespaces).isEmpty { problem(fields["query"] ?? node, here + ".query", "an empty query") }
+        let server = fields["prometheus"].map { prometheus($0, here + ".prometheus") } ?? gateWide
+        if server == nil, fields["prometheus"] == nil {
+            problem(node, here + ".prometheus", "no Prometheus to ask: give prometheus: URL here or at the top of the gate file")
+        }
+        var comparison = Comparison.atMost
+        var threshold: Double?
+        if let text = string(fields["success_condition"], here + ".success_condition") {
+            if fields["threshold"] != nil || fields["comparison"] != nil {
+                problem(fields["success_condition"], here + ".success_condition", "give either success_condition or threshold (with comparison), not both")
+            }
+            // `result < 0.01`: the measured value on the left, a number on the right.
+            let parts = text.split(separator: " ", omittingEmptySubsequences: true)
+            if parts.count == 3, parts[0] == "result", let chosen = Comparison(rawValue: String(parts[1])), let number = Double(parts[2]), number.isFinite {
+                comparison = chosen
+                threshold = number
+            } else {
+                problem(fields["success_condition"], here + ".success_condition", "write it as 'result OP NUMBER' with OP one of <, <=, >, >= (e.g. result < 0.01)")
+            }
+        } else {
+            threshold = number(fields["threshold"], here + ".threshold", in: -1e15...1e15)
+            if fields["threshold"] == nil { problem(node, here + ".threshold", "missing: the value the query is compared with (or a success_condition)") }
+            if let text = string(fields["comparison"], here + ".comparison") {
+                if let chosen = Comparison(rawValue: text) { comparison = chosen } else {
+                    problem(fields["comparison"], here + ".comparison", "one of <, <=, >, >= (how the value passes: value OP threshold)")
+                }
+            }
+        }
+        let interval = fields["interval"].flatMap { duration($0, here + ".interval") }
+        if let interval, interval < 1 || interval > 3_600 { problem(fields["interval"], here + ".interval", "between 1s and 1h") }
+        let count = integer(fields["count"], here + ".count", in: 1...1_000) ?? 1
+        if count > 1, interval == nil { problem(fields["count"], here + ".count", "several measurements need an interval between them") }
+        let rangeStep = fields["range_step"].flatMap { duration($0, here + ".range_step") }
+        if let rangeStep, rangeStep < 1 || rangeStep > 3_600 { problem(fields["range_step"], here + ".range_step", "between 1s and 1h") }
+        if rangeStep != nil, fields["interval"] != nil || fields["count"] != nil {
+            problem(fields["range_step"], here + ".range_step", "a series over the whole load (query_range) is measured once: no interval or count with it")
+        }
+        let failureLimit = integer(fields["failure_limit"], here + ".failure_limit", in: 0...1_000) ?? 0
+        let inconclusiveLimit = integer(fields["inconclusive_limit"], here + ".inconclusive_limit", in: 0...1_000) ?? 0
+        var action = TriggerKind.query.defaultAction
+        if let text = string(fields["action"], here + ".action") {
+            if let chosen = RolloutAction(rawValue: text) { action = chosen } else {
+                problem(fields["action"], here + ".action", "one of \(RolloutAction.allCases.map(\.rawValue).joined(separator: ", "))")
+            }
+        }
+        guard problems.count == before, let server, let threshold else { return nil }
+        return QueryCheck(name: string(fields["name"], here + ".name") ?? "query \(index + 1)", prometheus: server.url, query: query, comparison: comparison,
+                          threshold: threshold, interval: interval, count: count, rangeStep: rangeStep, failureLimit: failureLimit, inconclusiveLimit: inconclusiveLimit,
+                          action: action, credentials: server.credentials)
+    }
+}
+
+extension NodeReader {
+    /// `rollout: {kind: tollgate-gateway | http | command, …}`.
+    mutating func rollout(_ node: Node, _ field: String) -> GateFile.Rollout {
+        guard let entries = mapping(node, field, allowed: ["kind", "set", "get", "scale", "timeout"]) else { return .gateway }
+        let fields = Dictionary(entries.map { ($0.key, $0.value) }, uniquingKeysWith: { a, _ in a })
+        let kind = string(fields["kind"], field + ".kind") ?? "tollgate-gateway"
+        let scale = number(fields["scale"], field + ".scale", in: 1e-6...1e9) ?? 1
+        switch kind {
+        case "tollgate-gateway":
+            for extra in ["set", "get", "scale", "timeout"] where fields[extra] != nil {
+                problem(fields[extra], "\(field).\(extra)", "the bundled gateway is moved through its own API: \(extra) is for kind http or command")
+            }
+            return .gateway
+        case "http":
+            let set = mapping(fields["set"], field + ".set", allowed: ["method", "url", "headers", "body"]).map { Dictionary($0.map { ($0.key, $0.value) }, uniquingKeysWith: { a, _ in a }) }
+            let get = mapping(fields["get"], field + ".get", allowed: ["url", "headers", "path"]).map { Dictionary($0.map { ($0.key, $0.value) }, uniquingKeysWith: { a, _ in a }) }
+            if set == nil { problem(fields["set"] ?? node, field + ".set", "missing: the request that sets the percentage (method, url, headers, body with ${percent})") }
+            if get == nil { problem(fields["get"] ?? node, field + ".get", "missing: the request that reads the percentage back (url, headers, path): the gate checks it and restores it") }
+            let method = set.flatMap { string($0["method"], field + ".set.method") }?.uppercased() ?? "PUT"
+            if !["PUT", "PATCH", "POST"].contains(method) { problem(set?["method"], field + ".set.method", "PUT, PATCH or POST") }
+            let setURL = set.flatMap { rolloutURL($0["url"], field + ".set.url") } ?? ""
+            let getURL = get.flatMap { rolloutURL($0["url"], field + ".get.url") } ?? ""
+            let pathText = get.flatMap { string($0["path"], field + ".get.path") } ?? ""
+            var path: PathExpression?
+            if get != nil {
+                do { path = try PathExpression(pathText) } catch { problem(get?["path"] ?? node, field + ".get.path", "a JSON path to the current value, e.g. $.percentage: \(error)") }
+            }
+            let body = set.flatMap { string($0["body"], field + ".set.body") } ?? ""
+            let setHeaders = plainHeaders(set?["headers"], field + ".set.headers")
+            let getHeaders = plainHeaders(get?["headers"], field + ".get.headers")
+            guard let path, set != nil, !setURL.isEmpty, !getURL.isEmpty else { return .gateway }
+            return .http(HTTPRollout.Spec(setMethod: method, setURL: setURL, setHeaders: setHeaders, setBody: body, getURL: getURL, getHeaders: getHeaders,
+                                          getPath: path, scale: scale))
+        case "command":
+            let set = arguments(fields["set"], field + ".set")
+            let get = arguments(fields["get"], field + ".get")
+            if fields["set"] == nil { problem(node, field + ".set", "missing: the command that sets the percentage, an argument list with ${percent}") }
+            if fields["get"] == nil { problem(node, field + ".get", "missing: the command that prints the current percentage: the gate checks it and restores it") }
+            let timeout = fields["timeout"].flatMap { duration($0, field + ".timeout") } ?? 30
+            if timeout < 1 || timeout > 600 { problem(fields["timeout"], field + ".timeout", "between 1s and 10m") }
+            guard let set, let get else { return .gateway }
+            return .command(CommandRollout.Spec(set: set, get: get, timeout: timeout, scale: scale))
+        default:
+            problem(fields["kind"], field + ".kind", "one of tollgate-gateway, http, command")
+            return .gateway
+        }
+    }
+
+    private mutating func rolloutURL(_ node: Node?, _ field: String) -> String? {
+        guard let url = string(node, field) else {
+            if node == nil { problem(nil, field, "missing: an http(s):// URL") }
+            return nil
+        }
+        guard url.hasPrefix("http://") || url.hasPrefix("https://"), URL(string: url.replacingOccurrences(of: "${percent}", with: "0"))?.host != nil else {
+            problem(node, field, "needs an http(s):// URL")
+            return nil
+        }
+        return url
+    }
+
+    /// `contracts.providers.NAME`: a base URL, or `{url, state_change_url, headers, state_change_headers}`.
+    mutating func contractProvider(_ name: String, _ node: Node) -> GateFile.Contracts.Provider? {
+        let field = "contracts.providers.\(name)"
+        if case .scalar = node {
+            guard let url = string(node, field) else { return nil }
+            if TargetURL(url) == nil { problem(node, field, "not an http:// URL: '\(url)'") }
+            return GateFile.Contracts.Provider(name: name, url: url)
+        }
+        guard let entries = mapping(node, field, allowed: ["url", "state_change_url", "headers", "state_change_headers"]) else { return nil }
+        let fields = Dictionary(entries.map { ($0.key, $0.value) }, uniquingKeysWith: { a, _ in a })
+        guard let url = string(fields["url"], field + ".url") else {
+            problem(node, field + ".url", "missing: the provider's base URL")
+            return nil
+        }
+        if TargetURL(url) == nil { problem(fields["url"], field + ".url", "not an http:// URL: '\(url)'") }
+        var provider = GateFile.Contracts.Provider(name: name, url: url)
+        if let state = string(fields["state_change_url"], field + ".state_change_url") {
+            // A path is on the provider's base URL.
+            let full = state.hasPrefix("/") ? (url.hasSuffix("/") ? String(url.dropLast()) : url) + state : state
+            if TargetURL(full) == nil { problem(fields["state_change_url"], field + ".state_change_url", "not an http:// URL or a path starting with '/': '\(state)'") }
+            if URLComponents(string: full)?.query != nil {
+                problem(fields["state_change_url"], field + ".state_change_url", "no query string: a credential goes in state_change_headers, never in a URL (access logs keep URLs)")
+            }
+            provider.stateChangeURL = full
+        }
+        provider.headers = plainHeaders(fields["headers"], field + ".headers")
+        provider.stateChangeHeaders = fields["state_change_headers"] == nil ? provider.headers : plainHeaders(fields["state_change_headers"], field + ".state_change_headers")
+        return provider
+    }
+
+    /// Header names and values as written (`${percent}` filled when sent).
+    private mutating func plainHeaders(_ node: Node?, _ field: String) -> [(name: String, value: String)] {
+        var headers: [(name: String, value: String)] = []
+        for (name, value) in mapping(node, field) ?? [] {
+            guard let text = string(value, "\(field).\(name)") else { continue }
+            if name.isEmpty || !name.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || "-_".contains($0)) }) {
+                problem(value, field, "'\(name)' is not a header name")
+            } else if text.unicodeScalars.contains(where: { $0 == "\r" || $0 == "\n" || $0 == "\0" }) {
+                problem(value, "\(field).\(name)", "a header value has no line breaks")
+            } else {
+                headers.append((name, text))
+            }
+        }
+        return headers
+    }
+
+    /// A command as an argument list (no shell): a YAML sequence of strings.
+    private mutating func arguments(_ node: Node?, _ field: String) -> [String]? {
+        guard let node, let items = sequence(node, field) else { return nil }
+        let list = items.enumerated().compactMap { string($0.element, "\(field)[\($0.offset)]") }
+        guard !list.isEmpty, list.count == items.count else {
+            if list.isEmpty { problem(node, field, "an empty command") }
+            return nil
+        }
+        return list
+    }
+}
