@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 
 /// The first pass of a database comparison, by key buckets. Each side's database counts and
 /// hashes the rows of every bucket of a few thousand keys (`count(*)` and the sum of 64-bit row
@@ -180,69 +181,66 @@ struct BucketedFirstPass: Sendable {
 
 /// Runs of buckets handed out in key order, and their merges appended in key order as they
 /// finish: at most the runs finished ahead of a slower earlier one wait in memory.
-private final class OrderedResults: @unchecked Sendable {
-    // Safe: every stored property is read and written under `lock`.
-    private let lock = NSLock()
+private final class OrderedResults: Sendable {
+    private struct State {
+        var next = 0
+        var appended = 0
+        var waiting: [Int: DigestMerge] = [:]
+        var combined: DigestMerge
+    }
     private let count: Int
-    private var next = 0
-    private var appended = 0
-    private var waiting: [Int: DigestMerge] = [:]
-    private var combined: DigestMerge
+    private let state: Mutex<State>
 
     init(count: Int, first: DigestMerge) {
         self.count = count
-        combined = first
+        state = Mutex(State(combined: first))
     }
 
     /// The next run to compare, nil when none is left.
     func take() -> Int? {
-        lock.withLock {
-            guard next < count else { return nil }
-            defer { next += 1 }
-            return next
+        state.withLock { state in
+            guard state.next < count else { return nil }
+            defer { state.next += 1 }
+            return state.next
         }
     }
 
     func finish(_ index: Int, _ merge: DigestMerge) {
-        lock.withLock {
-            waiting[index] = merge
-            while let ready = waiting.removeValue(forKey: appended) {
-                combined.append(ready)
-                appended += 1
+        state.withLock { state in
+            state.waiting[index] = merge
+            while let ready = state.waiting.removeValue(forKey: state.appended) {
+                state.combined.append(ready)
+                state.appended += 1
             }
         }
     }
 
-    var result: DigestMerge { lock.withLock { combined } }
+    var result: DigestMerge { state.withLock { $0.combined } }
 }
 
 /// How many of the buckets checksummed so far differ: once most of at least 64 do, the
 /// remaining runs are read row by row without checksums.
-private final class Density: @unchecked Sendable {
-    // Safe: the counts are read and written under `lock`.
-    private let lock = NSLock()
-    private var buckets = 0, differing = 0
+private final class Density: Sendable {
+    private let counts = Mutex((buckets: 0, differing: 0))
 
     /// More than three in four buckets differ.
     static func isDense(buckets: Int, differing: Int) -> Bool { differing * 4 > buckets * 3 }
 
     func record(buckets: Int, differing: Int) {
-        lock.withLock {
-            self.buckets += buckets
-            self.differing += differing
+        counts.withLock {
+            $0.buckets += buckets
+            $0.differing += differing
         }
     }
 
-    var isDense: Bool { lock.withLock { buckets >= 64 && Self.isDense(buckets: buckets, differing: differing) } }
+    var isDense: Bool { counts.withLock { $0.buckets >= 64 && Self.isDense(buckets: $0.buckets, differing: $0.differing) } }
 }
 
 /// The first error any worker met; the others stop at their next step.
-private final class Failure: @unchecked Sendable {
-    // Safe: `stored` is read and written under `lock`.
-    private let lock = NSLock()
-    private var stored: (any Error)?
+private final class Failure: Sendable {
+    private let stored = Mutex<(any Error)?>(nil)
 
-    func record(_ error: any Error) { lock.withLock { if stored == nil { stored = error } } }
-    var error: (any Error)? { lock.withLock { stored } }
+    func record(_ error: any Error) { stored.withLock { if $0 == nil { $0 = error } } }
+    var error: (any Error)? { stored.withLock { $0 } }
     var happened: Bool { error != nil }
 }

@@ -1,21 +1,19 @@
-import Foundation
+import Synchronization
 
 /// A value behind a lock, shared between threads and tasks.
-final class LockedValue<Value>: @unchecked Sendable {
-    // Safe: every access to `stored` goes through `lock`.
-    private let lock = NSLock()
-    private var stored: Value
+final class LockedValue<Value: Sendable>: Sendable {
+    private let stored: Mutex<Value>
 
-    init(_ value: Value) { stored = value }
+    init(_ value: Value) { stored = Mutex(value) }
 
     var value: Value {
-        get { lock.withLock { stored } }
-        set { lock.withLock { stored = newValue } }
+        get { stored.withLock { $0 } }
+        set { stored.withLock { $0 = newValue } }
     }
 
     /// Changes the value in place while holding the lock; returns what `body` returns.
-    func withValue<T>(_ body: (inout Value) throws -> T) rethrows -> T {
-        try lock.withLock { try body(&stored) }
+    func withValue<T: Sendable>(_ body: (inout Value) throws -> T) rethrows -> T {
+        try stored.withLock { try body(&$0) }
     }
 }
 

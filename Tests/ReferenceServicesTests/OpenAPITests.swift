@@ -18,8 +18,8 @@ let repositoryRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
         let directory = repositoryRoot.appendingPathComponent("contracts/openapi")
         let update = ProcessInfo.processInfo.environment["TOLLGATE_UPDATE_OPENAPI"] == "1"
         try await TestStack.with(.memory) { t in
-            for service in OpenAPIDocument.services {
-                let expected = try #require(OpenAPIDocument.json(for: service))
+            for service in ServiceAPIDocument.services {
+                let expected = try #require(ServiceAPIDocument.json(for: service))
                 let served = try await t.call("GET", "/openapi.json", base: t.url(service))
                 #expect(served.status == 200)
                 #expect(served.body == expected, "\(service) serves its document")

@@ -218,7 +218,7 @@ struct ServiceStores: Sendable {
     /// The stores the services use while the migration is in progress: they also write into
     /// the monolith, and the user service imports users the monolith has and it has not.
     func dualWriting(to writer: DualWriter) -> ServiceStores {
-        ServiceStores(users: MigratingUserStore(users, dualWriter: writer), catalog: DualWritingCatalogStore(catalog, dualWriter: writer),
+        ServiceStores(users: DualWritingUserStore(users, dualWriter: writer), catalog: DualWritingCatalogStore(catalog, dualWriter: writer),
                       orders: DualWritingOrderStore(orders, dualWriter: writer), payments: payments)
     }
 

@@ -98,7 +98,7 @@ public enum SingleService {
         case "user":
             var store: any UserStore
             if let url = options.databaseURL { store = try await PostgresUserStore.open(url) } else { store = InMemoryUserStore() }
-            if let dualWriter { store = MigratingUserStore(store, dualWriter: dualWriter) }
+            if let dualWriter { store = DualWritingUserStore(store, dualWriter: dualWriter) }
             outbox = await relay(store)
             router = UserService(store: store, outbox: outbox!, signer: signer).router(metrics: metrics, options: serviceOptions)
         case "catalog":

@@ -114,7 +114,7 @@ extension OutboxForwarding {
 /// The user service's store during the migration: what it writes is also written to the
 /// monolith, and a user it does not know yet but the monolith does is imported on first read
 /// (registered there before the user was routed to the services).
-final class MigratingUserStore: UserStore, OutboxForwarding {
+final class DualWritingUserStore: UserStore, OutboxForwarding {
     let inner: any UserStore
     let dualWriter: DualWriter
     var outboxStore: any OutboxStore { inner }

@@ -22,7 +22,7 @@ func makeServiceRouter(name: String, metrics: MetricsRegistry, options: ServiceO
         return try JSON.response(ReadyBody(status: ready ? "ready" : "not_ready", service: name, checks: checks),
                                  status: ready ? .ok : .serviceUnavailable)
     }
-    if let document = OpenAPIDocument.json(for: name) {
+    if let document = ServiceAPIDocument.json(for: name) {
         router.get("/openapi.json") { _, _ in
             Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(bytes: document)))
         }

@@ -11,18 +11,21 @@ final class FinishedResults: Sendable {
 }
 
 /// Prints results as a tree (consumer → provider, then interactions) as they arrive.
-final class TreePrinter: @unchecked Sendable {
-    // Safe: `currentSource` is only touched under `lock`.
-    private var currentSource: String?
-    private let lock = NSLock()
+final class TreePrinter: Sendable {
+    /// The pact file the last result came from; held while a result prints, so results print whole.
+    private let currentSource = Mutex<String?>(nil)
 
     func print(_ result: InteractionResult) {
-        lock.lock()
-        defer { lock.unlock() }
-        if result.source != currentSource {
-            currentSource = result.source
-            Swift.print("\n\(result.consumer) → \(result.provider)  (\(result.source))")
+        currentSource.withLock { currentSource in
+            if result.source != currentSource {
+                currentSource = result.source
+                Swift.print("\n\(result.consumer) → \(result.provider)  (\(result.source))")
+            }
+            printLines(result)
         }
+    }
+
+    private func printLines(_ result: InteractionResult) {
         let given = result.providerStates.isEmpty ? "" : " given \(result.providerStates.map { "'\($0)'" }.joined(separator: ", "))"
         let pending = result.pending ? " [pending]" : ""
         let time = String(format: "%.0f ms", result.duration * 1000)

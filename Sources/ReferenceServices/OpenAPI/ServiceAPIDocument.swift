@@ -3,7 +3,7 @@ import Foundation
 /// The OpenAPI 3.1 document each reference service publishes at `GET /openapi.json` (also
 /// checked in under `contracts/openapi/`). Every status an operation can answer is listed, so
 /// a fuzzer's `status_code_conformance` check holds the services to it.
-public enum OpenAPIDocument {
+public enum ServiceAPIDocument {
     /// The services that publish a document, by their server names.
     public static let services = ["user-service", "catalog-service", "order-service", "payment-service", "payment-provider", "api-gateway", "monolith"]
 

@@ -2,7 +2,7 @@ import Foundation
 
 /// The operations of each service. `proxied` marks the gateway's copy of a public operation
 /// (it may also answer 502/504 when the service behind it does not).
-extension OpenAPIDocument {
+extension ServiceAPIDocument {
     typealias S = OpenAPISchemas
 
     static func userPaths(proxied: Bool) -> [String: Any] {
