@@ -136,7 +136,7 @@ extension SchemaCheck {
         }
         for (node, place) in view {
             if let options = node["enum"]?.arrayValue, !regexStaysWithin(admitted, options) {
-                note(.error, place.appending("enum"), "the consumer may send any \(admittedText(admitted, what)) (\(rule)); the provider takes only \(options.map(Self.short).joined(separator: ", "))",
+                note(.error, place.appending("enum"), "the consumer may send any \(admittedText(admitted, what)) (\(rule)); the provider takes only \(Self.shortList(options))",
                      expected: JSONWriter.compact(.array(options)))
             }
             if let constant = node["const"], !regexStaysWithin(admitted, [constant]) {
@@ -220,10 +220,14 @@ extension SchemaCheck {
         var findings: [SchemaFinding] = []
         for (node, place) in view {
             if case .pattern(let pattern?) = admitted, let options = node["enum"]?.arrayValue {
-                for (index, option) in options.enumerated() {
-                    guard case .string(let text) = option, !RegexCache.shared.matchesWhole(pattern, text) else { continue }
+                let refused = options.enumerated().filter { _, option in
+                    guard case .string(let text) = option else { return false }
+                    return !RegexCache.shared.matchesWhole(pattern, text)
+                }
+                for (index, option) in refused.prefix(Self.listedOptions) {
+                    let more = refused.count > Self.listedOptions && index == refused[Self.listedOptions - 1].offset ? " (and \(refused.count - Self.listedOptions) more options)" : ""
                     findings.append(SchemaFinding(severity: .error, path: path, place: place.appending("enum").appending(String(index)),
-                                                  message: "the provider may send \(Self.short(option)), which the consumer's regex '\(pattern)' refuses",
+                                                  message: "the provider may send \(Self.short(option)), which the consumer's regex '\(pattern)' refuses\(more)",
                                                   expected: pattern, actual: JSONWriter.compact(value)))
                 }
             }

@@ -109,8 +109,8 @@ struct SchemaCheck {
         }
         if value == .null && nullable { return outcome }
         if let options = node["enum"]?.arrayValue, !options.contains(where: { Self.same($0, value) }) {
-            invalid("\(Self.short(value)) is not one of \(options.map(Self.short).joined(separator: ", "))", at: place.appending("enum"),
-                    expected: JSONWriter.compact(.array(options)))
+            invalid("\(Self.short(value)) is not one of \(Self.shortList(options))", at: place.appending("enum"),
+                    expected: Self.short(.array(options)))
         }
         if let constant = node["const"], !Self.same(constant, value) {
             invalid("\(Self.short(value)) is not the constant \(Self.short(constant))", at: place.appending("const"), expected: JSONWriter.compact(constant))
@@ -386,5 +386,14 @@ extension SchemaCheck {
     static func short(_ value: JSONValue) -> String {
         let text = JSONWriter.compact(value)
         return text.count > 60 ? String(text.prefix(57)) + "..." : text
+    }
+
+    /// How many options a message lists: an enum of a million values is no message.
+    static let listedOptions = 10
+
+    /// `a, b, c` — the first `listedOptions`, then how many more there are.
+    static func shortList(_ options: [JSONValue]) -> String {
+        let shown = options.prefix(listedOptions).map(short).joined(separator: ", ")
+        return options.count > listedOptions ? shown + " … (\(options.count - listedOptions) more)" : shown
     }
 }

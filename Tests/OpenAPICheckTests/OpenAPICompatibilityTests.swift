@@ -107,6 +107,16 @@ func doublingDocument(levels: Int, keyword: String = "anyOf") -> String {
         #expect(wrong.contains { $0.severity == .error && $0.part == .body }, "\(wrong)")
     }
 
+    /// An enum of 100,000 values named in full made a 16 MB line per mismatch: ten, then how many more.
+    @Test func aHugeEnumIsNamedInShort() throws {
+        let options = (0..<100_000).map { "\"v\($0)\"" }.joined(separator: ",")
+        let document = ##"{"openapi": "3.1.0", "info": {"title": "t", "version": "1"}, "paths": {"/things": {"get": {"responses": {"200": {"description": "ok", "content": {"application/json": {"schema": {"type": "object", "properties": {"kind": {"type": "string", "enum": ["## + options + ##"]}}}}}}}}}}}"##
+        let found = try problems(pact(request: getThings, response: #"{"status": 200, "headers": {"Content-Type": "application/json"}, "body": {"kind": "other"}}"#), document: document)
+        let error = try #require(found.first { $0.severity == .error })
+        #expect(error.message.hasSuffix("is not one of \"v0\", \"v1\", \"v2\", \"v3\", \"v4\", \"v5\", \"v6\", \"v7\", \"v8\", \"v9\" … (99990 more)"), "\(error.message.prefix(300))")
+        #expect(error.message.count + (error.expected?.count ?? 0) < 1_000)
+    }
+
     @Test func anInterruptionStopsTheCheckAtOnce() throws {
         let document = try OpenAPIDocument(bytes: Array(doublingDocument(levels: 40).utf8), source: "doubling.json")
         let interaction = try pact(request: getThings, response: things).interactions[0]

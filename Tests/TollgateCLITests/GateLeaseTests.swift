@@ -38,6 +38,8 @@ import TransportHTTP
             #expect(try await Self.call("POST", base + "/admin/rollout/lease", ["holder": "gate D", "ttl_s": 60], token: admin).status == 201)
             #expect(try await Self.call("POST", base + "/admin/rollout/lease", ["holder": "", "ttl_s": 60], token: admin).status == 422)
             #expect(try await Self.call("POST", base + "/admin/rollout/lease", ["holder": "x", "ttl_s": 1_000_000], token: admin).status == 422)
+            // Other gates print the holder: terminal escapes are refused.
+            #expect(try await Self.call("POST", base + "/admin/rollout/lease", ["holder": "gate \u{1B}[2J\u{1B}[31mE", "ttl_s": 60], token: admin).status == 422)
         }
     }
 

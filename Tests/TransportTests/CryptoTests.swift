@@ -34,6 +34,15 @@ import TransportCrypto
 }
 
 /// Credentials never reach what Tollgate prints or writes.
+/// Text from outside printed on an operator's terminal: no escapes, bounded.
+@Suite struct OutsideTextTests {
+    @Test func controlCharactersBecomeQuestionMarksAndLongTextIsCut() {
+        #expect(OutsideText.printable("held by gate \u{1B}[2J\u{1B}[31mB\r\u{9B}x") == "held by gate ?[2J?[31mB??x")
+        #expect(OutsideText.printable("tab\tkept, café ok") == "tab\tkept, café ok")
+        #expect(OutsideText.printable(String(repeating: "a", count: 1_000), limit: 10) == "aaaaaaaaaa… (990 more characters)")
+    }
+}
+
 @Suite struct RedactionTests {
     @Test func credentialsInURLsAreRemoved() {
         #expect(Redaction.url("postgresql://app:s3cret@db:5432/orders?sslmode=disable&password=hunter2") == "postgresql://***@db:5432/orders?sslmode=disable&password=***")

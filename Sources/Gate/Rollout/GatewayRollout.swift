@@ -102,10 +102,11 @@ public final class GatewayRollout: RolloutControl {
     }
 
     /// The error message of a JSON error answer, or its first bytes.
+    /// Printable: a holder's name from another gate may carry terminal escapes.
     static func message(_ response: HTTPClientResponse) -> String {
         if let object = try? JSONSerialization.jsonObject(with: Data(response.body)) as? [String: Any],
-           let error = object["error"] as? [String: Any], let message = error["message"] as? String { return message }
-        return String(decoding: response.body.prefix(200), as: UTF8.self)
+           let error = object["error"] as? [String: Any], let message = error["message"] as? String { return OutsideText.printable(message) }
+        return OutsideText.printable(String(decoding: response.body.prefix(200), as: UTF8.self))
     }
 
     /// Asks the gateway to copy what each side lacks (`POST /admin/backfill`); the counts it answers.

@@ -135,8 +135,9 @@ public struct Gateway: Sendable {
             _ = try signer.claims(request.header("Authorization"), requiring: [Role.admin])
             let body = try await request.decodeJSON(LeaseRequest.self)
             let holder = (body.holder ?? "").trimmingCharacters(in: .whitespacesAndNewlines)
-            guard (1...200).contains(holder.count), !holder.contains(where: \.isNewline) else {
-                throw APIError.invalid("'holder' must say who takes the lease, in 1 to 200 characters on one line")
+            // Other gates print the holder: no control characters (terminal escapes), one line.
+            guard (1...200).contains(holder.count), !holder.unicodeScalars.contains(where: { $0.value < 0x20 || (0x7F...0x9F).contains($0.value) }) else {
+                throw APIError.invalid("'holder' must say who takes the lease, in 1 to 200 printable characters on one line")
             }
             let (lease, granted) = await rollout.acquire(holder: holder, seconds: try Self.leaseSeconds(body))
             guard granted else { throw Self.held(lease) }
