@@ -46,32 +46,17 @@ public final class CommandRollout: RolloutControl {
     }
 
     /// Runs `arguments` (the first found on the PATH) and returns what it printed; a non-zero
-    /// exit, or a run longer than `timeout` seconds (then killed), throws with its error output.
+    /// exit, a run longer than `timeout` seconds (then ended, SIGKILL after 2 s) or more than
+    /// 1 MB printed throws with its error output. It never outlives the gate (`BoundedCommand`).
     static func execute(_ arguments: [String], timeout: Double) throws -> (out: String, err: String) {
-        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("tollgate-rollout-\(UUID().uuidString.prefix(8))")
-        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: folder) }
-        let outFile = folder.appendingPathComponent("out"), errFile = folder.appendingPathComponent("err")
-        _ = FileManager.default.createFile(atPath: outFile.path, contents: nil)
-        _ = FileManager.default.createFile(atPath: errFile.path, contents: nil)
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = arguments
-        process.standardInput = FileHandle.nullDevice
-        process.standardOutput = try FileHandle(forWritingTo: outFile)
-        process.standardError = try FileHandle(forWritingTo: errFile)
-        do { try process.run() } catch { throw GateSetupError("rollout: cannot run \(arguments.first ?? ""): \(error)") }
-        let deadline = Date().addingTimeInterval(timeout)
-        while process.isRunning, Date() < deadline { usleep(20_000) }
-        let timedOut = process.isRunning
-        if timedOut { process.terminate() }
-        process.waitUntilExit()
-        let out = (try? String(contentsOf: outFile, encoding: .utf8)) ?? ""
-        let err = (try? String(contentsOf: errFile, encoding: .utf8)) ?? ""
-        if timedOut { throw GateSetupError("rollout: \(arguments.first ?? "") did not finish within \(DurationText.describe(timeout)) (stopped)") }
-        guard process.terminationStatus == 0 else {
-            throw GateSetupError("rollout: \(arguments.first ?? "") exited \(process.terminationStatus): \(err.trimmingCharacters(in: .whitespacesAndNewlines).suffix(300))")
+        let name = arguments.first ?? ""
+        let result: BoundedCommand.Output
+        do { result = try BoundedCommand.run(arguments, timeout: timeout) } catch {
+            throw GateSetupError("rollout: \(name): \(error)")
         }
-        return (out, err)
+        guard result.status == 0 else {
+            throw GateSetupError("rollout: \(name) exited \(result.status): \(OutsideText.printable(String(result.err.trimmingCharacters(in: .whitespacesAndNewlines).suffix(300))))")
+        }
+        return (result.out, result.err)
     }
 }

@@ -4,6 +4,7 @@ import LoadEngine
 import Reports
 import SLO
 import Steps
+import Transport
 
 /// A rollout gate run from the command line (`tollgate gate`, `tollgate demo`): its progress
 /// printed, Ctrl-C honoured (the first stops it and puts the rollout back; a second exits at
@@ -33,6 +34,8 @@ struct GateConsole: Sendable {
         }
         let console = self
         ShutdownSignals.shared.beforeExiting {
+            // Commands the gate was running (a read-back, a set) end first: none outlives it.
+            BoundedCommand.endAll()
             run.restoreNow()
             console.write(GateRun.stopReport(file: file, gate: run.gate, stage: options.stage, started: run.started,
                                              problem: "stopped by a second signal before the gate finished", aborted: "interrupted twice (Ctrl-C or SIGTERM)",
