@@ -1,6 +1,7 @@
 import Foundation
 import LoadEngine
 import Reports
+import SLO
 import Testing
 
 /// Shards are merged only when they are one run's, each once; a missing one is named.
@@ -42,5 +43,39 @@ import Testing
             #expect(throws: ShardMerge.Refusal.self) { try ShardMerge.merge(inputs) }
             do { _ = try ShardMerge.merge(inputs) } catch { #expect(error.description.contains(expected), "\(expected) in: \(error)") }
         }
+    }
+
+    /// A shard of another run (from 2020, from another host) merged, and the first file chose the
+    /// objectives; now the run must be one: run id, profile text, objectives, and, without ids, time.
+    @Test func shardsMustBeOfOneRun() throws {
+        var stale = try Self.shard("2/2")
+        stale.run.startedAt = Date(timeIntervalSince1970: 1_580_000_000)
+        stale.run.endedAt = stale.run.startedAt.addingTimeInterval(60)
+        var lenient = try Self.shard("2/2")
+        lenient.objectives = [try Objective(parsing: "error_rate<100%:proceed")]
+        var otherRun = try Self.shard("2/2")
+        otherRun.run.runID = "run-b"
+        var first = try Self.shard("1/2")
+        first.run.runID = "run-a"
+        var edited = try Self.shard("2/2")
+        edited.run.profileDigest = "0123456789abcdef"
+        var original = try Self.shard("1/2")
+        original.run.profileDigest = "fedcba9876543210"
+        for (inputs, expected) in [
+            ([("a.json", try Self.shard("1/2")), ("old.json", stale)], "did not run together"),
+            ([("a.json", try Self.shard("1/2")), ("lenient.json", lenient)], "objectives differ"),
+            ([("a.json", first), ("b.json", otherRun)], "run ids differ: a.json (run run-a); b.json (run run-b)"),
+            ([("a.json", first), ("b.json", try Self.shard("2/2"))], "run ids differ"),
+            ([("a.json", original), ("b.json", edited)], "profiles differ"),
+        ] {
+            do {
+                _ = try ShardMerge.merge(inputs)
+                Issue.record("merged: \(expected)")
+            } catch { #expect(error.description.contains(expected), "\(expected) in: \(error)") }
+        }
+        var second = try Self.shard("2/2")
+        second.run.runID = "run-a"
+        second.run.startedAt = Date(timeIntervalSince1970: 1_580_000_000)
+        #expect(try ShardMerge.merge([("a.json", first), ("b.json", second)]).run.missingShards == nil, "one run id: one run, whenever its shards started")
     }
 }

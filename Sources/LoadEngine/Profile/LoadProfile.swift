@@ -11,6 +11,9 @@ public struct LoadProfile: Sendable {
     public var objectives: [Objective]
     /// Where it was read from (for reports); nil for quick mode.
     public var source: String?
+    /// What the profile's text was (FNV-1a 64 of it, its variables filled): the shards of one
+    /// run carry the same digest, so a merge refuses shards of another version of the profile.
+    public var digest: String?
 
     public init(name: String, description: String = "", target: String, scenarios: [Scenario], objectives: [Objective], source: String? = nil) {
         self.name = name
@@ -80,6 +83,19 @@ public struct LoadProfile: Sendable {
 }
 
 /// One scenario: an executor and the weighted sequences its users run.
+extension LoadProfile {
+    /// FNV-1a 64 of `text`, in hex: an identity, not a defence (a result file can say anything).
+    public static func digest(of text: String) -> String {
+        var hash: UInt64 = 0xcbf29ce484222325
+        for byte in text.utf8 {
+            hash ^= UInt64(byte)
+            hash = hash &* 0x100000001b3
+        }
+        let hex = String(hash, radix: 16)
+        return String(repeating: "0", count: 16 - hex.count) + hex
+    }
+}
+
 public struct Scenario: Sendable {
     public var name: String
     public var executor: Executor

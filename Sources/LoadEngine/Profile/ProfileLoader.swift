@@ -43,6 +43,8 @@ public enum ProfileLoader {
             reader.problem(root, "scenarios", "a profile needs 'scenarios'")
         }
         var profile = LoadProfile(name: name, description: description, target: target, scenarios: scenarios, objectives: [], source: file)
+        var scratch = NodeReader(file: file)
+        profile.digest = LoadProfile.digest(of: NodeReader.substitute(text, environment: environment, reader: &scratch))
         if let written = reader.objectives(values["slos"]) {
             for problem in profile.unknownSelections(in: written) { reader.problem(values["slos"], "slos", problem) }
             profile.objectives = written

@@ -45,6 +45,10 @@ public struct LoadResult: Sendable {
         public var abortedBecause: String?
         /// A merge of shards where some never reported (`3/3`): its figures are of the others only.
         public var missingShards: [String]?
+        /// The run the shards share (`RunOptions.runID`), if it has one.
+        public var runID: String?
+        /// The profile's digest (`LoadProfile.digest`): shards of one run have the same.
+        public var profileDigest: String?
 
         public init(profile: String, profileSource: String?, target: String, startedAt: Date, endedAt: Date, durationSeconds: Double,
                     tollgateVersion: String, host: String, shard: String, mergedFrom: [String] = [], scenarios: [Scenario],
@@ -67,7 +71,7 @@ public struct LoadResult: Sendable {
         enum CodingKeys: String, CodingKey {
             case profile, profileSource = "profile_source", target, startedAt = "started_at", endedAt = "ended_at", durationSeconds = "duration_s"
             case tollgateVersion = "tollgate_version", host, shard, mergedFrom = "merged_from", scenarios, aborted, abortedBecause = "aborted_because"
-            case missingShards = "missing_shards"
+            case missingShards = "missing_shards", runID = "run_id", profileDigest = "profile_digest"
         }
 
         /// True when any scenario is closed-model (its latency hides coordinated omission).
@@ -263,13 +267,15 @@ extension LoadResult: Codable {
 
 extension LoadResult {
     /// The result of a run of `profile` (as run: sharded, shortened) against `target`.
-    public init(profile: LoadProfile, outcome: RunOutcome, target: String, shard: Shard, tollgateVersion: String) {
-        let run = Run(profile: profile.name, profileSource: profile.source, target: target, startedAt: outcome.startedAt, endedAt: outcome.endedAt,
+    public init(profile: LoadProfile, outcome: RunOutcome, target: String, shard: Shard, tollgateVersion: String, runID: String? = nil) {
+        var run = Run(profile: profile.name, profileSource: profile.source, target: target, startedAt: outcome.startedAt, endedAt: outcome.endedAt,
                       durationSeconds: outcome.duration, tollgateVersion: tollgateVersion, host: ProcessInfo.processInfo.hostName,
                       shard: shard.description,
                       scenarios: profile.scenarios.map { Scenario(name: $0.name, executor: $0.executor.name, model: $0.executor.isOpen ? "open" : "closed",
                                                                   startSeconds: $0.startTime, durationSeconds: $0.executor.duration) },
                       aborted: outcome.abortedBecause != nil, abortedBecause: outcome.abortedBecause)
+        run.runID = runID
+        run.profileDigest = profile.digest
         self.init(run: run, objectives: profile.objectives, metrics: outcome.metrics)
     }
 }

@@ -18,6 +18,9 @@ public struct RunOptions: Sendable {
     /// The instant the schedule starts (shards that start together): the event loops, the
     /// target's probe and the scenarios are made before it, so that none of them delays it.
     public var startAt: Date?
+    /// What the shards of one run share (`--run-id`, or the start their barrier agreed on): a
+    /// merge refuses shards of different runs.
+    public var runID: String?
 
     public init() {}
 }

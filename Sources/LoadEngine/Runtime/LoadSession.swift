@@ -28,6 +28,7 @@ public struct LoadSession: Sendable {
     /// its objectives judged on everything measured.
     public func result(progress: @escaping @Sendable (ProgressSnapshot) -> Void = { _ in }) async throws -> LoadResult {
         let outcome = try await run.run(progress: progress)
-        return LoadResult(profile: run.profile, outcome: outcome, target: run.target.description, shard: run.options.shard, tollgateVersion: tollgateVersion)
+        return LoadResult(profile: run.profile, outcome: outcome, target: run.target.description, shard: run.options.shard, tollgateVersion: tollgateVersion,
+                          runID: run.options.runID)
     }
 }

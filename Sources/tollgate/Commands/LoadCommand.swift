@@ -112,6 +112,7 @@ struct LoadCommand: AsyncParsableCommand {
         do {
             exporter = try await distributed.startExporter(profile: profile.name, quiet: quiet)
             options.startAt = try await distributed.startTime(shard: options.shard, quiet: quiet)
+            options.runID = distributed.runID(agreedStart: options.startAt)
         } catch {
             await events?.close()
             FileHandle.standardError.write(Data("Error: \(error)\n".utf8))
@@ -153,6 +154,8 @@ struct LoadCommand: AsyncParsableCommand {
         signals.cancel()
         await events?.close()
         display.finish()
+        // The announcement at the barrier is this run's only: the next run in the directory must not count it.
+        distributed.shardBarrier(options.shard)?.withdraw()
         print(result.summaryText())
         let written = try LoadReportFiles.write(result, json: reports.json, html: reports.html, junit: reports.junit, hlog: hlog,
                                                 defaultStem: reports.stem("load", run.profile.name) + (options.shard.count > 1 ? "-shard\(options.shard.index + 1)of\(options.shard.count)" : ""))

@@ -59,11 +59,13 @@ struct ReportCommand: AsyncParsableCommand {
         if !result.verdict.passed { throw ExitCode(ExitStatus.failed) }
     }
 
-    /// Whether the results read so far are short of a whole run: nothing read, a problem, or a
-    /// shard of the run not among them.
+    /// Whether the results read so far are short of a whole run: nothing read, a problem, a
+    /// shard of the run not among them, or a set that is not of one run (a stale shard from an
+    /// earlier run, a forged one: the real one may still replace it).
     static func incomplete(_ loaded: [(file: String, result: LoadResult)], _ problems: [String]) -> Bool {
         if loaded.isEmpty || !problems.isEmpty { return true }
-        return (try? ShardMerge.merge(loaded))?.run.missingShards != nil
+        guard let merged = try? ShardMerge.merge(loaded) else { return true }
+        return merged.run.missingShards != nil
     }
 
     /// The results named, directories read for the shards in them; what could not be read, and

@@ -13,6 +13,7 @@ struct DistributedRunOptions: ParsableArguments {
     @Option(help: "A directory the shards share: each of --shard i/N announces itself there and all start together once all N have.") var barrier: String?
     @Option(help: "The longest a shard waits at --barrier for the others (then exit 2 naming them).") var barrierTimeout = "5m"
     @Option(help: "Start the schedule at this time (RFC 3339, e.g. 2026-12-04T10:00:00Z), for shards that share a clock.") var startAt: String?
+    @Option(help: "An id the shards of one run share (env TOLLGATE_RUN_ID; default: the start --barrier or --start-at agreed): only its announcements count at the barrier, and a merge refuses shards of other runs.") var runID: String?
     @Option(help: "Serve the running load's metrics in Prometheus format at http://HOST:PORT/metrics (e.g. 127.0.0.1:9464).") var metricsAddr: String?
     @Option(help: "Keep serving --metrics-addr this long after the run, for a last scrape (e.g. 10s).") var metricsLinger = "0s"
 
@@ -29,7 +30,28 @@ struct DistributedRunOptions: ParsableArguments {
         }
         if barrier != nil, startAt != nil { problems.append("--barrier and --start-at exclude each other: the barrier chooses the start") }
         if let startAt, Self.time(startAt) == nil { problems.append("--start-at '\(startAt)' is not an RFC 3339 time (e.g. 2026-12-04T10:00:00Z)") }
+        if let id = givenRunID, !Self.isRunID(id) { problems.append("--run-id '\(id.prefix(40))' must be 1 to 128 letters, digits, '.', '_', ':' or '-'") }
         return problems
+    }
+
+    /// `--run-id`, else `TOLLGATE_RUN_ID`.
+    var givenRunID: String? { runID ?? ProcessInfo.processInfo.environment["TOLLGATE_RUN_ID"].flatMap { $0.isEmpty ? nil : $0 } }
+
+    static func isRunID(_ id: String) -> Bool {
+        (1...128).contains(id.count) && id.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber || "._:-".contains($0)) }
+    }
+
+    /// The run's id: the one given, else the start the shards agreed on (every shard computes the
+    /// same), else none (a single run, or shards started by hand).
+    func runID(agreedStart start: Date?) -> String? {
+        if let id = givenRunID { return id }
+        guard let start else { return nil }
+        return (barrier != nil ? "barrier-" : "start-") + String(Int64((start.timeIntervalSince1970 * 1000).rounded()))
+    }
+
+    /// The barrier of `--barrier`, for this shard and run.
+    func shardBarrier(_ shard: Shard) -> ShardBarrier? {
+        barrier.map { ShardBarrier(directory: $0, shard: shard, timeout: DurationText.seconds(barrierTimeout) ?? 300, runID: givenRunID) }
     }
 
     /// When the run starts: once the other shards are at the barrier, or `--start-at`; nil
@@ -37,8 +59,7 @@ struct DistributedRunOptions: ParsableArguments {
     /// time has passed.
     func startTime(shard: Shard, quiet: Bool) async throws -> Date? {
         var start: Date?
-        if let barrier {
-            let gate = ShardBarrier(directory: barrier, shard: shard, timeout: DurationText.seconds(barrierTimeout) ?? 300)
+        if let barrier, let gate = shardBarrier(shard) {
             if !quiet { FileHandle.standardError.write(Data("Shard \(shard) waiting at \(barrier) for the other \(shard.count - 1)…\n".utf8)) }
             start = try await BlockingWork.run { try gate.waitBlocking(stopped: { ShutdownSignals.shared.hasReceived }) }
         } else if let text = startAt, let at = Self.time(text) {
