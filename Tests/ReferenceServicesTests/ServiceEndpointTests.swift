@@ -244,7 +244,8 @@ import TransportHTTP
 
     func gatewayRollsOutStickyPerUser(_ legacyOptions: SingleServiceOptions) async throws {
         let legacy = try await SingleService.start(legacyOptions)
-        try await TestStack.with(.memory, configure: { $0.legacyURL = legacy.service.url; $0.rolloutPercent = 0 }) { t in
+        // The test client is the proxy here: its X-Forwarded-For stands for the users' addresses.
+        try await TestStack.with(.memory, configure: { $0.legacyURL = legacy.service.url; $0.rolloutPercent = 0; $0.trustedProxies = TrustedProxies(parsing: "127.0.0.1, ::1")! }) { t in
             func side(_ address: String, token: String? = nil) async throws -> String? {
                 try await t.call("GET", "/api/v1/products/1", token: token, headers: [("X-Forwarded-For", address)]).header("X-Routed-To")
             }

@@ -67,6 +67,17 @@ import Testing
         }
         #expect(documents("Service").count == 7 && documents("PodDisruptionBudget").count == 4 && documents("HorizontalPodAutoscaler").count == 2)
         #expect(documents("Ingress").first?.contains("name: api-gateway") == true, "the ingress sends /api to the gateway")
+        // Default deny, then only the paths the stack uses: no pod reaches a service's /admin, /_pact or /metrics past the gateway.
+        let policies = documents("NetworkPolicy")
+        #expect(policies.count == 8, "default deny and one per workload")
+        #expect(policies.contains { $0.contains("name: default-deny-ingress") && $0.contains("podSelector: {}") && !$0.contains("ingress:") })
+        let selected = Set(policies.compactMap { policy in policy.range(of: "podSelector:\n    matchLabels:\n      app: ").map { String(policy[$0.upperBound...].prefix { $0 != "\n" }) } })
+        for deployment in deployments {
+            let app = deployment.range(of: "\n      app: ").map { String(deployment[$0.upperBound...].prefix { $0 != "\n" }) } ?? ""
+            #expect(selected.contains(app), "a policy lets traffic reach \(app)")
+        }
+        let payment = try #require(policies.first { $0.contains("name: payment-service-ingress") })
+        #expect(payment.contains("app: order-service") && !payment.contains("app: api-gateway"), "only the order service (and the gate, Prometheus) reach payments")
         let config = try #require(documents("ConfigMap").first)
         #expect(!config.lowercased().contains("secret") && !config.contains("postgresql://"), "no secret in the ConfigMap")
     }

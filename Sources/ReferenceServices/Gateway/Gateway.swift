@@ -74,10 +74,14 @@ public struct Gateway: Sendable {
     let signer: JWTSigner
     /// Copies between the services' and the monolith's stores (`POST /admin/backfill`), when both run here.
     let backfill: (@Sendable () async throws -> BackfillReport)?
+    /// Who a request comes from, for sticky routing.
+    let identity: ClientIdentity
 
     public init(routes: GatewayRoutes, signer: JWTSigner, legacy: String? = nil, rollout: RolloutState = RolloutState(percent: 100),
-                pool: HTTPClientPool = HTTPClientPool(), timeout: Double = 30, backfill: (@Sendable () async throws -> BackfillReport)? = nil) {
+                pool: HTTPClientPool = HTTPClientPool(), timeout: Double = 30, backfill: (@Sendable () async throws -> BackfillReport)? = nil,
+                trustedProxies: TrustedProxies = TrustedProxies()) {
         self.backfill = backfill
+        identity = ClientIdentity(signer: signer, trustedProxies: trustedProxies)
         self.routes = routes
         self.signer = signer
         self.legacy = legacy
@@ -167,20 +171,9 @@ public struct Gateway: Sendable {
         return router
     }
 
-    /// The key that keeps a user on one side of the rollout: the JWT subject, else the client address.
-    static func stickyKey(_ request: Request, remoteAddress: String?) -> String {
-        if let auth = request.header("Authorization"), auth.lowercased().hasPrefix("bearer ") {
-            let parts = auth.dropFirst(7).split(separator: ".")
-            if parts.count == 3 {
-                var payload = parts[1].replacingOccurrences(of: "-", with: "+").replacingOccurrences(of: "_", with: "/")
-                while payload.count % 4 != 0 { payload += "=" }
-                if let data = Data(base64Encoded: payload), let claims = try? JSONSerialization.jsonObject(with: data) as? [String: Any],
-                   let subject = claims["sub"] as? String {
-                    return "user:" + subject
-                }
-            }
-        }
-        return "addr:" + (request.header("X-Forwarded-For")?.split(separator: ",").first.map { $0.trimmingCharacters(in: .whitespaces) } ?? remoteAddress ?? "unknown")
+    /// The key that keeps a user on one side of the rollout (`ClientIdentity`).
+    func stickyKey(_ request: Request, remoteAddress: String?) -> String {
+        identity.key(authorization: request.header("Authorization"), forwardedFor: request.header("X-Forwarded-For"), peer: remoteAddress)
     }
 
     static let hopByHop: Set<String> = ["connection", "keep-alive", "proxy-connection", "transfer-encoding", "te", "trailer", "upgrade", "host", "content-length", "expect"]
@@ -191,7 +184,7 @@ public struct Gateway: Sendable {
                  routed: (String) -> Void = { _ in }) async throws -> Response {
         let percent = await rollout.percent
         var target = base, side = "services"
-        if let legacy, percent < 100, RolloutState.bucket(Self.stickyKey(request, remoteAddress: context.remoteAddress)) >= percent {
+        if let legacy, percent < 100, RolloutState.bucket(stickyKey(request, remoteAddress: context.remoteAddress)) >= percent {
             target = legacy
             side = "legacy"
         }

@@ -23,6 +23,8 @@ public struct SingleServiceOptions: Sendable {
     /// the rollout is in progress (the guide's phase 2); nil writes nowhere else.
     public var monolithDatabaseURL: String?
     public var rolloutPercent = 100
+    /// Gateway: proxies whose `X-Forwarded-For` it believes (`TRUSTED_PROXIES`).
+    public var trustedProxies = TrustedProxies()
     public var providerFaults = ProviderFaults()
     public var seedProducts = 300
     public var providerStates = false
@@ -128,7 +130,8 @@ public enum SingleService {
             router = PaymentProvider(state: PaymentProviderState(faults: options.providerFaults), signer: signer).router(metrics: metrics, options: serviceOptions)
         default:
             router = Gateway(routes: GatewayRoutes(users: options.userServiceURL, catalog: options.catalogServiceURL, orders: options.orderServiceURL),
-                             signer: signer, legacy: options.legacyURL, rollout: RolloutState(percent: options.rolloutPercent)).router(metrics: metrics, options: serviceOptions)
+                             signer: signer, legacy: options.legacyURL, rollout: RolloutState(percent: options.rolloutPercent),
+                             trustedProxies: options.trustedProxies).router(metrics: metrics, options: serviceOptions)
         }
         let service = try await RunningService.start(name: options.name, router: router, host: options.host, port: port, log: options.log)
         return StartedService(service: service, kafkaBootstrap: bus?.bootstrap, bus: bus, outbox: outbox, monolith: nil, background: background)

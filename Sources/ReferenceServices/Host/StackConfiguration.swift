@@ -29,6 +29,8 @@ public struct StackConfiguration: Sendable {
     /// the new services.
     public var legacyURL: String?
     public var rolloutPercent = 100
+    /// Proxies whose `X-Forwarded-For` the gateway believes for sticky routing (none by default).
+    public var trustedProxies = TrustedProxies()
     public var providerFaults = ProviderFaults()
     /// Seconds the payment service waits for the provider per attempt (it tries three times).
     public var providerTimeout: Double = 3

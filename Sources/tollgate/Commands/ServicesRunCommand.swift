@@ -23,6 +23,7 @@ struct ServicesRunCommand: AsyncParsableCommand {
     @Option(help: "Gateway: the legacy monolith (env LEGACY_URL).") var legacyURL: String?
     @Option(help: "User, catalog, order: the monolith's database, dual-written while the rollout runs (env MONOLITH_DATABASE_URL).") var monolithDatabaseURL: String?
     @Option(help: "Gateway: share of users (0-100) for the new services (env ROLLOUT_PERCENT).") var rolloutPercent: Int?
+    @Option(help: "Gateway: proxies whose X-Forwarded-For it believes for sticky routing, comma-separated addresses or IPv4 ranges (env TRUSTED_PROXIES; default none).") var trustedProxies: String?
     @Option(help: "Payment provider: added latency in milliseconds.") var providerLatencyMs = 0
     @Option(help: "Payment provider: share (0-1) of requests failing with 500.") var providerFailureRate = 0.0
     @Option(help: "Catalog: products to seed when the catalog is empty.") var seedProducts = 300
@@ -40,6 +41,7 @@ struct ServicesRunCommand: AsyncParsableCommand {
         var problems: [String] = []
         if let port, !(0...65535).contains(port) { problems.append("--port must be 0-65535") }
         if let rolloutPercent, !(0...100).contains(rolloutPercent) { problems.append("--rollout-percent must be 0-100") }
+        if let trustedProxies, TrustedProxies(parsing: trustedProxies) == nil { problems.append("--trusted-proxies '\(trustedProxies.prefix(80))' must list addresses or IPv4 ranges (10.0.0.0/8)") }
         if !(0...1).contains(providerFailureRate) { problems.append("--provider-failure-rate must be between 0 and 1") }
         if providerLatencyMs < 0 { problems.append("--provider-latency-ms must not be negative") }
         if seedProducts < 0 { problems.append("--seed-products must not be negative") }
@@ -63,6 +65,12 @@ struct ServicesRunCommand: AsyncParsableCommand {
         o.legacyURL = legacyURL ?? env("LEGACY_URL")
         o.monolithDatabaseURL = monolithDatabaseURL ?? env("MONOLITH_DATABASE_URL")
         o.rolloutPercent = try rolloutPercent ?? Self.environmentInteger("ROLLOUT_PERCENT", in: 0...100) ?? 100
+        let proxies = trustedProxies ?? env("TRUSTED_PROXIES") ?? ""
+        guard let trusted = TrustedProxies(parsing: proxies) else {
+            FileHandle.standardError.write(Data("tollgate services run: error: TRUSTED_PROXIES '\(proxies.prefix(80))' must list addresses or IPv4 ranges (10.0.0.0/8)\n".utf8))
+            throw ExitCode(ExitStatus.error)
+        }
+        o.trustedProxies = trusted
         o.providerFaults = ProviderFaults(latencyMs: providerLatencyMs, failureRate: providerFailureRate)
         o.seedProducts = seedProducts
         o.providerStates = providerStates
