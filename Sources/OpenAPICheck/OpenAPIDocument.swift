@@ -153,18 +153,44 @@ public struct OpenAPIDocument: Sendable {
 
 /// YAML read as JSON values, as OpenAPI documents are written in either.
 enum YAMLDocument {
+    /// The most values a document may hold.
+    static let maximumValues = 2_000_000
+
     static func json(_ text: String, source: String) throws -> JSONValue {
+        // Composed, 60 MB of tiny values took more than 4 GB before the value budget could be
+        // spent: the places a value can start are counted first, in one pass over the bytes.
+        let starts = Self.valueStarts(text)
+        guard starts <= 2 * maximumValues else {
+            throw OpenAPIDocumentError(file: source, place: "#", reason: "\(starts) places where a value starts: more than the \(maximumValues) values a document may hold")
+        }
         let node: Node?
         do { node = try Yams.compose(yaml: text) } catch let error as YamlError {
             throw OpenAPIDocumentError(file: source, place: Self.place(of: error), reason: "not valid YAML: \(Self.reason(of: error))")
         }
         guard let node else { throw OpenAPIDocumentError(file: source, place: "#", reason: "the document is empty") }
-        var budget = 2_000_000
+        var budget = maximumValues
         do {
             return try YAMLValues.value(node, at: "#", style: pointers, budget: &budget, exhausted: "more than 2,000,000 values in the document")
         } catch {
             throw OpenAPIDocumentError(file: source, place: error.mark.map { "\(error.path) (line \($0.line))" } ?? error.path, reason: error.reason)
         }
+    }
+
+    /// The places a value of a YAML text can start — a new line, after `,`, `[` or `{`, after a
+    /// sequence's `- ` or a mapping's `: ` — about one per value or more (block lists count two):
+    /// a count far past the budget is refused without composing anything.
+    static func valueStarts(_ text: String) -> Int {
+        var count = 0
+        var previous: UInt8 = 0
+        for byte in text.utf8 {
+            switch byte {
+            case 0x0A, 0x2C, 0x5B, 0x7B: count += 1
+            case 0x20 where previous == 0x2D || previous == 0x3A: count += 1
+            default: break
+            }
+            previous = byte
+        }
+        return count
     }
 
     /// `#/a/b/0`, as JSON pointers name places.

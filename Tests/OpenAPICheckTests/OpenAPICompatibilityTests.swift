@@ -117,6 +117,17 @@ func doublingDocument(levels: Int, keyword: String = "anyOf") -> String {
         #expect(error.message.count + (error.expected?.count ?? 0) < 1_000)
     }
 
+    /// 60 MB of tiny YAML values took more than 4 GB before the value budget was spent: they are
+    /// counted before the text is composed.
+    @Test func aYAMLDocumentOfMillionsOfTinyValuesIsRefusedBeforeItIsBuilt() throws {
+        let text = "openapi: 3.1.0\nx-values:\n" + String(repeating: "- 1\n", count: 4_100_000)
+        #expect {
+            _ = try OpenAPIDocument(bytes: Array(text.utf8), source: "tiny.yaml")
+        } throws: { error in
+            "\(error)".hasPrefix("tiny.yaml at #: 82") && "\(error)".hasSuffix("places where a value starts: more than the 2000000 values a document may hold")
+        }
+    }
+
     @Test func anInterruptionStopsTheCheckAtOnce() throws {
         let document = try OpenAPIDocument(bytes: Array(doublingDocument(levels: 40).utf8), source: "doubling.json")
         let interaction = try pact(request: getThings, response: things).interactions[0]
