@@ -156,6 +156,8 @@ import TransportHTTP
         defer { process.send(SIGKILL) }
         #expect(banner.contains("Ctrl-C stops"), "\(banner)")
         #expect(!banner.contains("token:") && !banner.contains("eyJ"), "\(banner)")
+        // The rollout lives in the process: its start says so, and the API says since when.
+        #expect(banner.contains("Rollout: 100 % of users to the new services, from the default — kept in this process only"), "\(banner)")
         let url = try #require(banner.split(separator: "\n").first { $0.contains("listening on") }.flatMap { $0.split(separator: " ").last }.map(String.init))
 
         let minted = try await runTollgate(["services", "token", "--lifetime", "10m", "--subject", "ci-gate"], environment: ["JWT_SECRET": secret])
@@ -174,6 +176,7 @@ import TransportHTTP
         request.setValue("Bearer \(token)", forHTTPHeaderField: "Authorization")
         let (body, response) = try await URLSession.shared.data(for: request)
         #expect((response as? HTTPURLResponse)?.statusCode == 200, "\(String(decoding: body, as: UTF8.self))")
+        #expect(String(decoding: body, as: UTF8.self).contains("\"kept_since\""), "\(String(decoding: body, as: UTF8.self))")
 
         let noSecret = try await runTollgate(["services", "token"], environment: ["JWT_SECRET": ""])
         #expect(noSecret.status == 2 && noSecret.err.contains("no secret: set JWT_SECRET"), "\(noSecret.err)")

@@ -50,6 +50,9 @@ public actor RolloutState {
     /// The lease last granted (it may have run out: `lease(at:)` says whether it is in force).
     var currentLease: RolloutLease?
 
+    /// When this process began keeping the rollout (it is kept nowhere else).
+    public nonisolated let keptSince = Date()
+
     public init(percent: Int) { self.percent = min(100, max(0, percent)) }
 
     func set(_ percent: Int) { self.percent = percent }
@@ -93,6 +96,8 @@ public struct Gateway: Sendable {
     struct RolloutBody: Codable { let percent: Int }
     struct RolloutView: Codable {
         let percent: Int; let legacyUpstream: String?; let stages: [Int]
+        /// When this gateway process began keeping the rollout: a later start means it was reset.
+        let keptSince: Date
         /// Who holds the rollout now (never the lease's id).
         let lease: LeaseView?
     }
@@ -104,7 +109,7 @@ public struct Gateway: Sendable {
 
     func view() async -> RolloutView {
         let lease = await rollout.lease()
-        return RolloutView(percent: await rollout.percent, legacyUpstream: legacy, stages: Self.stages,
+        return RolloutView(percent: await rollout.percent, legacyUpstream: legacy, stages: Self.stages, keptSince: rollout.keptSince,
                            lease: lease.map { LeaseView(holder: $0.holder, expiresAt: $0.expiresAt) })
     }
 

@@ -81,6 +81,11 @@ struct ServicesRunCommand: AsyncParsableCommand {
             throw ExitCode(ExitStatus.error)
         }
         print("\(name) listening on \(started.service.url)")
+        if name == "gateway" {
+            // The rollout lives in this process: say so, so a rescheduled pod's reset is seen in its log.
+            print("Rollout: \(o.rolloutPercent) % of users to the new services, from \(rolloutPercent != nil ? "--rollout-percent" : env("ROLLOUT_PERCENT") != nil ? "ROLLOUT_PERCENT" : "the default")"
+                  + " — kept in this process only: a restarted or second replica starts here, not where a gate left it")
+        }
         if givenSecret == nil { print("JWT secret: random for this process; peers must share one: set JWT_SECRET") }
         // No credential in the log: an operator mints a short-lived one on purpose (`tollgate services token`).
         if o.providerStates { print("⚠ Provider states ON: POST /_pact/provider-states can change data (for tollgate verify).") }
