@@ -18,6 +18,14 @@ final class StubHTTPServer: Sendable {
     /// hold up the other connections on its loop.
     static let offLoopBodyBytes = 64 * 1024
 
+    /// Where requests are matched off the event loops: wider than the cores, so a few requests
+    /// that make a regex backtrack for seconds leave threads for everyone else.
+    static let matching: NIOThreadPool = {
+        let pool = NIOThreadPool(numberOfThreads: 16)
+        pool.start()
+        return pool
+    }()
+
     private init(port: Int, listener: any Channel, connections: OpenConnections) {
         self.port = port
         self.listener = listener
@@ -109,14 +117,15 @@ private final class StubChannelHandler: ChannelInboundHandler {
             let (path, query) = Self.split(head.uri)
             let request = StubRequest(method: head.method.rawValue, path: path, query: query, headers: head.headers, body: body)
             body = nil
-            if (request.body?.readableBytes ?? 0) < StubHTTPServer.offLoopBodyBytes {
+            if (request.body?.readableBytes ?? 0) < StubHTTPServer.offLoopBodyBytes, !responder.registry.current.matchesByRegex {
                 write(responder.answer(request), for: head, keepAlive: head.isKeepAlive, context: context)
             } else {
-                // A large body is matched on SwiftNIO's blocking pool (never waiting for a busy
-                // cooperative pool); the answer is written back on the connection's loop.
+                // A large body, or any request when regexes match requests, is matched on the stub's
+                // own pool (never the event loop, never a busy cooperative pool); the answer is
+                // written back on the connection's loop, in order (the pipelining handler holds the next).
                 let responder = self.responder, loop = context.eventLoop
                 let bound = NIOLoopBound((self, context), eventLoop: loop)
-                NIOThreadPool.singleton.runIfActive(eventLoop: loop) { responder.answer(request) }.whenComplete { result in
+                StubHTTPServer.matching.runIfActive(eventLoop: loop) { responder.answer(request) }.whenComplete { result in
                     let (handler, context) = bound.value
                     switch result {
                     case .success(let answer): handler.write(answer, for: head, keepAlive: head.isKeepAlive, context: context)

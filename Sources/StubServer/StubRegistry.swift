@@ -76,6 +76,9 @@ struct StubIndex: Sendable {
     }
 
     let entries: [StubEntry]
+    /// Some request is matched by a regular expression: matching may take a client-chosen time
+    /// (`^(a+)+$` on `aaaa…!`), so it runs off the event loops.
+    let matchesByRegex: Bool
     /// Interactions compared by equality of method and path, in pact order.
     private let byRoute: [Route: [Int]]
     /// Interactions whose method or path has matching rules: candidates for every request.
@@ -83,6 +86,11 @@ struct StubIndex: Sendable {
 
     init(_ entries: [StubEntry]) {
         self.entries = entries
+        matchesByRegex = entries.contains { entry in
+            let rules = entry.request.matchingRules
+            let lists = [rules.method, rules.path].compactMap { $0 } + rules.headers.map(\.rules) + rules.query.map(\.rules) + rules.body.entries.map(\.rules)
+            return lists.contains { list in list.rules.contains { if case .regex = $0 { return true } else { return false } } }
+        }
         var byRoute: [Route: [Int]] = [:]
         var byRules: [Int] = []
         for (position, entry) in entries.enumerated() {

@@ -28,6 +28,16 @@ import Testing
         #expect(index.candidates(method: "DELETE", path: "/nothing") == [1])
     }
 
+    /// A regex a client can make backtrack (`^(a+)+$` on `aaaa…!`) is never run on an event loop:
+    /// an index that matches by regex has its requests matched on the stub's own pool.
+    @Test func anIndexKnowsWhetherItMatchesByRegex() throws {
+        #expect(try Self.index().matchesByRegex)
+        let plain = #"{"consumer": {"name": "c"}, "provider": {"name": "p"}, "metadata": {"pactSpecification": {"version": "3.0.0"}}, "interactions": [{"description": "one", "request": {"method": "GET", "path": "/items/1", "matchingRules": {"header": {"Accept": {"matchers": [{"match": "type"}]}}}}, "response": {"status": 200}}]}"#
+        #expect(!StubIndex(StubRegistry.entries([(try Pact(json: Array(plain.utf8)), "plain.json")])).matchesByRegex)
+        let bodyRegex = #"{"consumer": {"name": "c"}, "provider": {"name": "p"}, "metadata": {"pactSpecification": {"version": "3.0.0"}}, "interactions": [{"description": "one", "request": {"method": "POST", "path": "/items", "body": {"name": "aaa"}, "matchingRules": {"body": {"$.name": {"matchers": [{"match": "regex", "regex": "^(a+)+$"}]}}}}, "response": {"status": 200}}]}"#
+        #expect(StubIndex(StubRegistry.entries([(try Pact(json: Array(bodyRegex.utf8)), "body.json")])).matchesByRegex)
+    }
+
     @Test func theFirstMatchingInteractionInPactOrderAnswers() throws {
         let index = try Self.index()
         func answer(_ method: String, _ path: String) -> String? {
