@@ -66,14 +66,19 @@ enum RowComparer {
         result.targetMayHaveMore = targetMayHaveMore
         result.firstPass = result.confirmed
         // Rows only the target has are expected when it may have more: nothing to confirm.
-        var pending = merge.mismatches.filter { !(targetMayHaveMore && $0.kind == .missingInSource) }
+        // A difference whose two sides read the same as at the previous read is settled (a row in
+        // flight changes between reads): confirmed, and not read again; the others are.
+        var rows = merge.mismatches.filter { !(targetMayHaveMore && $0.kind == .missingInSource) }.map { (mismatch: $0, settled: false) }
         var rounds = 0
-        while rounds < policy.rounds, !pending.isEmpty {
+        while rounds < policy.rounds, rows.contains(where: { !$0.settled }) {
             wait(policy.after)
             try checkStop()
             rounds += 1
-            pending = try recheck(pending, source: source, target: target, targetMayHaveMore: targetMayHaveMore)
+            let reread = try recheck(rows.filter { !$0.settled }.map(\.mismatch), source: source, target: target, targetMayHaveMore: targetMayHaveMore)
+            let byKey = Dictionary(reread.map { ($0.mismatch.key, $0) }, uniquingKeysWith: { a, _ in a })
+            rows = rows.compactMap { row in row.settled ? row : byKey[row.mismatch.key] }
         }
+        let pending = rows.map(\.mismatch)
         if rounds > 0 {
             result.recheckRounds = rounds
             result.recheckAfter = policy.after
@@ -86,9 +91,11 @@ enum RowComparer {
         return result
     }
 
-    /// Reads the pending keys on both sides again; returns those still inconsistent, in the same order.
-    static func recheck(_ pending: [Mismatch], source: some ComparedSide, target: some ComparedSide, targetMayHaveMore: Bool) throws -> [Mismatch] {
-        var still: [Mismatch] = []
+    /// Reads the pending keys on both sides again; returns those still inconsistent, in the same
+    /// order, each with its sides as read now and whether they read as before (settled).
+    static func recheck(_ pending: [Mismatch], source: some ComparedSide, target: some ComparedSide,
+                        targetMayHaveMore: Bool) throws -> [(mismatch: Mismatch, settled: Bool)] {
+        var still: [(mismatch: Mismatch, settled: Bool)] = []
         let size = max(1, min(source.keysPerLookup, target.keysPerLookup))
         var start = 0
         while start < pending.count {
@@ -97,13 +104,22 @@ enum RowComparer {
             let keys = chunk.map(\.key)
             let before = Dictionary(try source.digests(keys: keys).map { ($0.key, $0.digest) }, uniquingKeysWith: { a, _ in a })
             let after = Dictionary(try target.digests(keys: keys).map { ($0.key, $0.digest) }, uniquingKeysWith: { a, _ in a })
-            for key in keys {
-                switch (before[key], after[key]) {
+            for previous in chunk {
+                let key = previous.key
+                let (a, b) = (before[key], after[key])
+                let kind: Mismatch.Kind
+                switch (a, b) {
                 case (nil, nil): continue  // deleted on both sides meanwhile
-                case (.some, nil): still.append(Mismatch(key: key, kind: .missingInTarget))
-                case (nil, .some): if !targetMayHaveMore { still.append(Mismatch(key: key, kind: .missingInSource)) }
-                case (.some(let a), .some(let b)): if a != b { still.append(Mismatch(key: key, kind: .differing)) }
+                case (.some, nil): kind = .missingInTarget
+                case (nil, .some):
+                    if targetMayHaveMore { continue }
+                    kind = .missingInSource
+                case (.some(let x), .some(let y)):
+                    if x == y { continue }
+                    kind = .differing
                 }
+                let settled = a == previous.sourceDigest && b == previous.targetDigest
+                still.append((Mismatch(key: key, kind: kind, sourceDigest: a, targetDigest: b), settled))
             }
         }
         return still

@@ -156,10 +156,16 @@ public struct Mismatch: Sendable, Equatable {
     public enum Kind: Sendable, Equatable { case missingInTarget, missingInSource, differing }
     public var key: String
     public var kind: Kind
+    /// Each side's digest of the row as last read (nil: the row was not there): a re-check that
+    /// reads both the same again has seen a lasting difference, not a row in flight.
+    public var sourceDigest: String?
+    public var targetDigest: String?
 
-    public init(key: String, kind: Kind) {
+    public init(key: String, kind: Kind, sourceDigest: String? = nil, targetDigest: String? = nil) {
         self.key = key
         self.kind = kind
+        self.sourceDigest = sourceDigest
+        self.targetDigest = targetDigest
     }
 }
 
@@ -214,21 +220,21 @@ public struct DigestMerge: Sendable {
                 if a.key == b.key {
                     result.sourceRows += 1
                     result.targetRows += 1
-                    if a.digest != b.digest { note(a.key, .differing) }
+                    if a.digest != b.digest { note(a.key, .differing, a.digest, b.digest) }
                     i += 1; j += 1
                 } else if order.precedes(a.key, b.key) {
                     result.sourceRows += 1
-                    note(a.key, .missingInTarget); i += 1
+                    note(a.key, .missingInTarget, a.digest, nil); i += 1
                 } else {
                     result.targetRows += 1
-                    note(b.key, .missingInSource); j += 1
+                    note(b.key, .missingInSource, nil, b.digest); j += 1
                 }
             } else if hasSource && targetDone {
                 result.sourceRows += 1
-                note(source[i].key, .missingInTarget); i += 1
+                note(source[i].key, .missingInTarget, source[i].digest, nil); i += 1
             } else if hasTarget && sourceDone {
                 result.targetRows += 1
-                note(target[j].key, .missingInSource); j += 1
+                note(target[j].key, .missingInSource, nil, target[j].digest); j += 1
             } else {
                 break
             }
@@ -280,12 +286,16 @@ public struct DigestMerge: Sendable {
         mismatchesDropped = mismatchesDropped || later.mismatchesDropped || later.mismatches.count > room
     }
 
-    private mutating func note(_ key: String, _ kind: Mismatch.Kind) {
+    private mutating func note(_ key: String, _ kind: Mismatch.Kind, _ sourceDigest: String?, _ targetDigest: String?) {
         switch kind {
         case .missingInTarget: result.missingInTarget += 1
         case .missingInSource: result.missingInSource += 1
         case .differing: result.differing += 1
         }
-        if mismatches.count < mismatchLimit { mismatches.append(Mismatch(key: key, kind: kind)) } else { mismatchesDropped = true }
+        if mismatches.count < mismatchLimit {
+            mismatches.append(Mismatch(key: key, kind: kind, sourceDigest: sourceDigest, targetDigest: targetDigest))
+        } else {
+            mismatchesDropped = true
+        }
     }
 }

@@ -285,13 +285,27 @@ struct ColumnAndKeyTests {
                                              policy: RecheckPolicy(after: 2, rounds: 3), sleep: { seconds in
             #expect(seconds == 2)
             sleeps += 1
-            // The write to key 2 lands after the first re-check; key 6 was deleted on the target meanwhile.
-            if sleeps == 2 { target.rows["2"] = "b" }
+            // Key 2 is in flight: written again before the first re-check, caught up before the
+            // second. Key 6 was deleted on the target meanwhile. Key 4 never changes.
+            target.rows["2"] = sleeps == 1 ? "newer" : "b"
             target.rows["6"] = nil
         })
         #expect(result.firstPass == TableComparison.Counts(missingInTarget: 1, missingInSource: 1, differing: 1))
         #expect(result.confirmed == TableComparison.Counts(missingInTarget: 1, missingInSource: 0, differing: 0), "\(result)")
-        #expect(result.recheckRounds == 3 && sleeps == 3 && result.examples.missingInTarget == ["4"] && !result.atLeast)
+        // Key 4 read the same at the first re-check: settled, not read again; key 2 changed, so it was.
+        #expect(result.recheckRounds == 2 && sleeps == 2 && result.examples.missingInTarget == ["4"] && !result.atLeast, "\(result)")
+    }
+
+    /// Lasting differences (the same on both sides read after read) are confirmed at the first
+    /// re-check, not after every round: 300 of them took three waits with the defaults.
+    @Test func lastingDifferencesAreConfirmedAtTheFirstRecheck() throws {
+        let keys = (1...1_000).map(String.init)
+        let source = MemorySide("s", Dictionary(uniqueKeysWithValues: keys.map { ($0, "v") }))
+        let target = MemorySide("t", Dictionary(uniqueKeysWithValues: keys.map { ($0, Int($0)! <= 300 ? "stale" : "v") }))
+        var sleeps = 0
+        let result = try RowComparer.compare(source: source, target: target, order: .numeric, columns: ["v"], targetMayHaveMore: false,
+                                             policy: RecheckPolicy(after: 5, rounds: 3), sleep: { _ in sleeps += 1 })
+        #expect(sleeps == 1 && result.recheckRounds == 1 && result.differing == 300 && result.firstPass.differing == 300, "\(result)")
     }
 
     @Test func recheckingStopsWhenNothingIsLeft() throws {
