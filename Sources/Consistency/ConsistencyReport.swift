@@ -2,19 +2,19 @@ import Foundation
 
 /// The result of consistency checks: each comparison with its inconsistency rate against the
 /// threshold. Schema `tollgate.consistency/v1`.
-public struct ConsistencyReport: Sendable, Encodable {
-    public var comparisons: [TableComparison]
+package struct ConsistencyReport: Sendable, Encodable {
+    package var comparisons: [TableComparison]
     /// Percent.
-    public var threshold: Double
-    public var seconds: Double
+    package var threshold: Double
+    package var seconds: Double
 
-    public init(comparisons: [TableComparison], threshold: Double, seconds: Double) {
+    package init(comparisons: [TableComparison], threshold: Double, seconds: Double) {
         self.comparisons = comparisons
         self.threshold = threshold
         self.seconds = seconds
     }
 
-    public var passed: Bool { comparisons.allSatisfy { $0.inconsistencyPercent <= threshold } }
+    package var passed: Bool { comparisons.allSatisfy { $0.inconsistencyPercent <= threshold } }
 
     private struct Entry: Encodable {
         let comparison: TableComparison
@@ -34,7 +34,7 @@ public struct ConsistencyReport: Sendable, Encodable {
 
     private enum Keys: String, CodingKey { case schemaVersion = "schema_version", thresholdPercent = "threshold_percent", seconds, passed, comparisons }
 
-    public func encode(to encoder: any Encoder) throws {
+    package func encode(to encoder: any Encoder) throws {
         var c = encoder.container(keyedBy: Keys.self)
         try c.encode("tollgate.consistency/v1", forKey: .schemaVersion)
         try c.encode(threshold, forKey: .thresholdPercent)
@@ -44,7 +44,7 @@ public struct ConsistencyReport: Sendable, Encodable {
                      forKey: .comparisons)
     }
 
-    public func json() throws -> Data {
+    package func json() throws -> Data {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
         return try encoder.encode(self)

@@ -125,13 +125,13 @@ final class ExportReader: ComparedSide {
 }
 
 /// Compares a table exported by two services (`tollgate consistency --source http://…`).
-public enum ExportComparer {
+package enum ExportComparer {
     /// The most rows an export page holds.
-    public static let maxBatch = 5_000
+    package static let maxBatch = 5_000
 
     /// - Parameters:
     ///   - columns: the compared columns; nil: every column the source exports.
-    public static func compare(source: String, target: String, token: String?, columns: [String]?, map: [String: String] = [:],
+    package static func compare(source: String, target: String, token: String?, columns: [String]?, map: [String: String] = [:],
                                targetMayHaveMore: Bool = false, batch: Int = 1_000, recheck: RecheckPolicy = RecheckPolicy(),
                                shouldStop: () -> Bool = { false }) throws -> TableComparison {
         let sourceReader = ExportReader(url: source, token: token, batch: batch)

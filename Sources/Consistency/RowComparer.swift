@@ -18,21 +18,21 @@ protocol ComparedSide: AnyObject {
 /// When rows found inconsistent are read again (as AWS DMS re-validates failed rows): live
 /// traffic writes one side before the other, so a row in flight differs for a moment. Only rows
 /// still inconsistent at the last re-check count.
-public struct RecheckPolicy: Sendable, Equatable {
+package struct RecheckPolicy: Sendable, Equatable {
     /// Seconds between the first pass (or the previous re-check) and a re-check.
-    public var after: Double
+    package var after: Double
     /// At most this many re-checks; they stop early when no row is left.
-    public var rounds: Int
+    package var rounds: Int
 
-    public init(after: Double = 5, rounds: Int = 3) {
+    package init(after: Double = 5, rounds: Int = 3) {
         self.after = after
         self.rounds = rounds
     }
 
     /// No re-checks: the first pass is the result.
-    public static let none = RecheckPolicy(after: 0, rounds: 0)
+    package static let none = RecheckPolicy(after: 0, rounds: 0)
     /// The longest wait and the most rounds a file or flag may ask for.
-    public static let maximumAfter = 3_600.0, maximumRounds = 100
+    package static let maximumAfter = 3_600.0, maximumRounds = 100
 }
 
 /// Compares two sides: a merge of both in key order (the first pass), then re-checks of the

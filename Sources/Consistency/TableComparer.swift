@@ -1,12 +1,12 @@
 import Foundation
 
 /// One table of a database: `postgresql://…` and `[schema.]table`.
-public struct TableLocation: Sendable, Equatable {
-    public var url: String
-    public var schema: String
-    public var table: String
+package struct TableLocation: Sendable, Equatable {
+    package var url: String
+    package var schema: String
+    package var table: String
 
-    public init(url: String, table: String) {
+    package init(url: String, table: String) {
         self.url = url
         let parts = table.split(separator: ".", maxSplits: 1).map(String.init)
         schema = parts.count == 2 ? parts[0] : "public"
@@ -16,34 +16,34 @@ public struct TableLocation: Sendable, Equatable {
 
 /// What to compare: two tables, the key, the columns (source names; `map` renames them on the
 /// target side), which rows, how many rows per batch, and when mismatched rows are re-checked.
-public struct ComparisonRequest: Sendable {
+package struct ComparisonRequest: Sendable {
     /// Half this machine's cores, 1 to 8 (each worker keeps a statement running on both sides):
     /// PostgreSQL tells no client the server's cores, and the tool usually runs beside the
     /// database it checks.
-    public static let defaultParallel = min(8, max(1, ProcessInfo.processInfo.activeProcessorCount / 2))
+    package static let defaultParallel = min(8, max(1, ProcessInfo.processInfo.activeProcessorCount / 2))
     /// The most connections per side a comparison may open.
-    public static let maximumParallel = 64
+    package static let maximumParallel = 64
 
-    public var source: TableLocation
-    public var target: TableLocation
-    public var key: String
+    package var source: TableLocation
+    package var target: TableLocation
+    package var key: String
     /// nil: every column of the source table but the key.
-    public var columns: [String]?
+    package var columns: [String]?
     /// Source column → target column, where they are named differently.
-    public var map: [String: String] = [:]
-    public var filter: RowFilter?
-    public var batch = 5_000
+    package var map: [String: String] = [:]
+    package var filter: RowFilter?
+    package var batch = 5_000
     /// Workers comparing buckets at once, each with one connection per side.
-    public var parallel = ComparisonRequest.defaultParallel
+    package var parallel = ComparisonRequest.defaultParallel
     /// Rows a checksum bucket is planned to hold; nil: by the table's size (1,000 to 50,000).
-    public var bucketRows: Int?
+    package var bucketRows: Int?
     /// Rows only the target has are expected, not inconsistent.
-    public var targetMayHaveMore = false
-    public var recheck = RecheckPolicy()
+    package var targetMayHaveMore = false
+    package var recheck = RecheckPolicy()
     /// Asked between batches and while waiting: true stops the comparison (Ctrl-C in a gate).
-    public var shouldStop: @Sendable () -> Bool = { false }
+    package var shouldStop: @Sendable () -> Bool = { false }
 
-    public init(source: TableLocation, target: TableLocation, key: String) {
+    package init(source: TableLocation, target: TableLocation, key: String) {
         self.source = source
         self.target = target
         self.key = key
@@ -55,8 +55,8 @@ public struct ComparisonRequest: Sendable {
 /// rows in key order — keyset pagination, `key > last`, never OFFSET — and merged), then the
 /// mismatched keys read again by key list (`= ANY($1)`) after `recheck.after` seconds.
 /// Blocking (libpq): call it off the cooperative pool.
-public enum TableComparer {
-    public static func compare(_ request: ComparisonRequest) throws -> TableComparison {
+package enum TableComparer {
+    package static func compare(_ request: ComparisonRequest) throws -> TableComparison {
         let sourceConnection = try TableReader.connect(request.source.url), targetConnection = try TableReader.connect(request.target.url)
         let columns = try request.columns ?? TableShape.columns(sourceConnection, url: request.source.url, schema: request.source.schema, table: request.source.table)
             .filter { $0 != request.key }

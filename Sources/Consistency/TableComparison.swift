@@ -4,38 +4,38 @@ import Foundation
 /// columns differ, and a few examples of each. The counts of inconsistent rows are the
 /// confirmed ones — rows still inconsistent after every re-check — and `firstPass` keeps what
 /// the single read of each side found. Pure: the comparison feeds it row digests.
-public struct TableComparison: Sendable, Codable, Equatable {
-    public var source: String
-    public var target: String
-    public var sourceRows = 0
-    public var targetRows = 0
-    public var missingInTarget = 0
-    public var missingInSource = 0
-    public var differing = 0
+package struct TableComparison: Sendable, Codable, Equatable {
+    package var source: String
+    package var target: String
+    package var sourceRows = 0
+    package var targetRows = 0
+    package var missingInTarget = 0
+    package var missingInSource = 0
+    package var differing = 0
     /// Rows the first pass read one by one, both sides together; the others agreed by bucket checksums.
-    public var rowsRead = 0
+    package var rowsRead = 0
     /// Rows only the target has are expected (the monolith keeps rows of users never routed
     /// to the services): they are counted but not inconsistent.
-    public var targetMayHaveMore = false
+    package var targetMayHaveMore = false
     /// Keys of a few rows of each kind.
-    public var examples = Examples()
+    package var examples = Examples()
     /// What the first read of both sides found, before any re-check.
-    public var firstPass = Counts()
+    package var firstPass = Counts()
     /// Re-check rounds made (0: the first pass found nothing to re-check, or re-checks are off).
-    public var recheckRounds = 0
+    package var recheckRounds = 0
     /// Seconds waited before each re-check.
-    public var recheckAfter: Double = 0
+    package var recheckAfter: Double = 0
     /// More keys mismatched in the first pass than `MismatchedKeys.limit`: only the kept keys were
     /// re-checked, so the confirmed counts are a lower bound ("at least").
-    public var atLeast = false
+    package var atLeast = false
 
     /// Inconsistent rows by kind.
-    public struct Counts: Sendable, Codable, Equatable {
-        public var missingInTarget = 0
-        public var missingInSource = 0
-        public var differing = 0
+    package struct Counts: Sendable, Codable, Equatable {
+        package var missingInTarget = 0
+        package var missingInSource = 0
+        package var differing = 0
 
-        public init(missingInTarget: Int = 0, missingInSource: Int = 0, differing: Int = 0) {
+        package init(missingInTarget: Int = 0, missingInSource: Int = 0, differing: Int = 0) {
             self.missingInTarget = missingInTarget
             self.missingInSource = missingInSource
             self.differing = differing
@@ -44,31 +44,31 @@ public struct TableComparison: Sendable, Codable, Equatable {
         enum CodingKeys: String, CodingKey { case missingInTarget = "missing_in_target", missingInSource = "missing_in_source", differing }
     }
 
-    public struct Examples: Sendable, Codable, Equatable {
-        public var missingInTarget: [String] = []
-        public var missingInSource: [String] = []
-        public var differing: [Difference] = []
+    package struct Examples: Sendable, Codable, Equatable {
+        package var missingInTarget: [String] = []
+        package var missingInSource: [String] = []
+        package var differing: [Difference] = []
 
         enum CodingKeys: String, CodingKey { case missingInTarget = "missing_in_target", missingInSource = "missing_in_source", differing }
     }
 
     /// One row whose columns differ: its key and each differing column's two values.
-    public struct Difference: Sendable, Codable, Equatable {
-        public var key: String
-        public var columns: [ColumnDifference]
+    package struct Difference: Sendable, Codable, Equatable {
+        package var key: String
+        package var columns: [ColumnDifference]
 
-        public init(key: String, columns: [ColumnDifference] = []) {
+        package init(key: String, columns: [ColumnDifference] = []) {
             self.key = key
             self.columns = columns
         }
     }
 
-    public struct ColumnDifference: Sendable, Codable, Equatable {
-        public var column: String
-        public var source: String?
-        public var target: String?
+    package struct ColumnDifference: Sendable, Codable, Equatable {
+        package var column: String
+        package var source: String?
+        package var target: String?
 
-        public init(column: String, source: String?, target: String?) {
+        package init(column: String, source: String?, target: String?) {
             self.column = column
             self.source = source
             self.target = target
@@ -76,21 +76,21 @@ public struct TableComparison: Sendable, Codable, Equatable {
     }
 
     /// How many examples of each kind are kept.
-    public static let exampleLimit = 5
+    package static let exampleLimit = 5
 
-    public init(source: String, target: String) {
+    package init(source: String, target: String) {
         self.source = source
         self.target = target
     }
 
     /// The confirmed counts by kind.
-    public var confirmed: Counts { Counts(missingInTarget: missingInTarget, missingInSource: missingInSource, differing: differing) }
+    package var confirmed: Counts { Counts(missingInTarget: missingInTarget, missingInSource: missingInSource, differing: differing) }
 
     /// Rows missing on either side or differing (confirmed).
-    public var inconsistentRows: Int { inconsistent(confirmed) }
+    package var inconsistentRows: Int { inconsistent(confirmed) }
 
     /// Rows the first pass found inconsistent, before the re-checks.
-    public var firstPassInconsistentRows: Int { inconsistent(firstPass) }
+    package var firstPassInconsistentRows: Int { inconsistent(firstPass) }
 
     private func inconsistent(_ counts: Counts) -> Int {
         counts.missingInTarget + (targetMayHaveMore ? 0 : counts.missingInSource) + counts.differing
@@ -98,13 +98,13 @@ public struct TableComparison: Sendable, Codable, Equatable {
 
     /// Inconsistent rows over the rows of the larger side (of the source when the target may
     /// have more), in percent.
-    public var inconsistencyPercent: Double {
+    package var inconsistencyPercent: Double {
         let base = targetMayHaveMore ? sourceRows : max(sourceRows, targetRows)
         return base == 0 ? 0 : Double(inconsistentRows) / Double(base) * 100
     }
 
     /// One line: "34 of 70 rows (11 missing in the target, 23 differing); first pass 40, 2 re-checks".
-    public var summary: String {
+    package var summary: String {
         let base = targetMayHaveMore ? sourceRows : max(sourceRows, targetRows)
         var text = "\(atLeast ? "at least " : "")\(inconsistentRows) of \(base) rows (\(missingInTarget) missing in the target, "
             + (targetMayHaveMore ? "" : "\(missingInSource) missing in the source, ") + "\(differing) differing)"
@@ -121,7 +121,7 @@ public struct TableComparison: Sendable, Codable, Equatable {
         case recheckAfter = "recheck_after_s", atLeast = "at_least", rowsRead = "rows_read"
     }
 
-    public init(from decoder: any Decoder) throws {
+    package init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
         source = try c.decode(String.self, forKey: .source)
         target = try c.decode(String.self, forKey: .target)
@@ -141,27 +141,27 @@ public struct TableComparison: Sendable, Codable, Equatable {
 }
 
 /// One row as the comparison sees it: its key and a digest of its compared columns.
-public struct RowDigest: Sendable, Equatable {
-    public var key: String
-    public var digest: String
+package struct RowDigest: Sendable, Equatable {
+    package var key: String
+    package var digest: String
 
-    public init(key: String, digest: String) {
+    package init(key: String, digest: String) {
         self.key = key
         self.digest = digest
     }
 }
 
 /// A row found inconsistent, and how.
-public struct Mismatch: Sendable, Equatable {
-    public enum Kind: Sendable, Equatable { case missingInTarget, missingInSource, differing }
-    public var key: String
-    public var kind: Kind
+package struct Mismatch: Sendable, Equatable {
+    package enum Kind: Sendable, Equatable { case missingInTarget, missingInSource, differing }
+    package var key: String
+    package var kind: Kind
     /// Each side's digest of the row as last read (nil: the row was not there): a re-check that
     /// reads both the same again has seen a lasting difference, not a row in flight.
-    public var sourceDigest: String?
-    public var targetDigest: String?
+    package var sourceDigest: String?
+    package var targetDigest: String?
 
-    public init(key: String, kind: Kind, sourceDigest: String? = nil, targetDigest: String? = nil) {
+    package init(key: String, kind: Kind, sourceDigest: String? = nil, targetDigest: String? = nil) {
         self.key = key
         self.kind = kind
         self.sourceDigest = sourceDigest
@@ -171,11 +171,11 @@ public struct Mismatch: Sendable, Equatable {
 
 /// How keys order, as both sides sorted them: numeric keys by value, any other key byte by
 /// byte (databases sort them with `COLLATE "C"`, exports by their bytes).
-public enum KeyOrder: Sendable, Equatable {
+package enum KeyOrder: Sendable, Equatable {
     case numeric, bytes
 
     /// Whether `a` sorts before `b`.
-    public func precedes(_ a: String, _ b: String) -> Bool {
+    package func precedes(_ a: String, _ b: String) -> Bool {
         switch self {
         case .bytes: return a.utf8.lexicographicallyPrecedes(b.utf8)
         case .numeric:
@@ -188,20 +188,20 @@ public enum KeyOrder: Sendable, Equatable {
 /// Walks two streams of row digests sorted by key (as the databases sorted them) in step,
 /// like a merge join, counting what differs and keeping every mismatched key (up to
 /// `mismatchLimit`) for the re-checks. Memory holds one batch per side and the kept keys.
-public struct DigestMerge: Sendable {
-    public private(set) var result: TableComparison
+package struct DigestMerge: Sendable {
+    package private(set) var result: TableComparison
     /// Every mismatched key in key order, up to `mismatchLimit`.
-    public private(set) var mismatches: [Mismatch] = []
+    package private(set) var mismatches: [Mismatch] = []
     /// More keys mismatched than were kept.
-    public private(set) var mismatchesDropped = false
+    package private(set) var mismatchesDropped = false
     private let order: KeyOrder
     private let mismatchLimit: Int
 
     /// The most mismatched keys one comparison keeps for re-checks (about 100 bytes each:
     /// 10 MB at most); past it the confirmed result is a lower bound.
-    public static let defaultMismatchLimit = 100_000
+    package static let defaultMismatchLimit = 100_000
 
-    public init(source: String, target: String, order: KeyOrder, mismatchLimit: Int = DigestMerge.defaultMismatchLimit) {
+    package init(source: String, target: String, order: KeyOrder, mismatchLimit: Int = DigestMerge.defaultMismatchLimit) {
         result = TableComparison(source: source, target: target)
         self.order = order
         self.mismatchLimit = mismatchLimit
@@ -244,7 +244,7 @@ public struct DigestMerge: Sendable {
 
     /// Merges two sides read batch by batch (`nextSource`/`nextTarget` return the next batch in
     /// key order, empty at the end), holding one batch per side.
-    public mutating func run(nextSource: () throws -> [RowDigest], nextTarget: () throws -> [RowDigest]) rethrows {
+    package mutating func run(nextSource: () throws -> [RowDigest], nextTarget: () throws -> [RowDigest]) rethrows {
         var sourceRows: [RowDigest] = [], targetRows: [RowDigest] = []
         var sourceDone = false, targetDone = false
         while true {

@@ -1,45 +1,45 @@
 /// One table compared between two sides — two PostgreSQL databases (per-row digests computed
 /// in each database, through libpq) or two services' export endpoints — as `tollgate
 /// consistency` and gate files name it.
-public struct TablePair: Sendable {
-    public var source: String
-    public var target: String
+package struct TablePair: Sendable {
+    package var source: String
+    package var target: String
     /// Databases only: `[schema.]table` on the source, on the target when named differently, and the key.
-    public var table: String?
-    public var targetTable: String?
-    public var key = "id"
+    package var table: String?
+    package var targetTable: String?
+    package var key = "id"
     /// nil: every column the source has but the key.
-    public var columns: [String]?
+    package var columns: [String]?
     /// Source column → target column, where the target names one differently.
-    public var map: [String: String] = [:]
+    package var map: [String: String] = [:]
     /// Databases only: which rows.
-    public var filter: RowFilter?
+    package var filter: RowFilter?
     /// Rows per batch (export pages hold at most `ExportComparer.maxBatch`).
-    public var batch = 5_000
+    package var batch = 5_000
     /// Databases only: connections per side comparing buckets at once.
-    public var parallel = ComparisonRequest.defaultParallel
+    package var parallel = ComparisonRequest.defaultParallel
     /// Rows only the target has are expected, not inconsistent.
-    public var targetMayHaveMore = false
+    package var targetMayHaveMore = false
     /// Export endpoints only: the admin token.
-    public var token: String?
+    package var token: String?
     /// When mismatched rows are read again before they count.
-    public var recheck = RecheckPolicy()
+    package var recheck = RecheckPolicy()
     /// Asked between batches and while waiting: true stops the comparison (Ctrl-C in a gate).
-    public var shouldStop: @Sendable () -> Bool = { false }
+    package var shouldStop: @Sendable () -> Bool = { false }
 
-    public init(source: String, target: String) {
+    package init(source: String, target: String) {
         self.source = source
         self.target = target
     }
 
-    public static func isDatabaseURL(_ url: String) -> Bool { url.hasPrefix("postgresql://") || url.hasPrefix("postgres://") }
-    public static func isExportURL(_ url: String) -> Bool { url.hasPrefix("http://") || url.hasPrefix("https://") }
+    package static func isDatabaseURL(_ url: String) -> Bool { url.hasPrefix("postgresql://") || url.hasPrefix("postgres://") }
+    package static func isExportURL(_ url: String) -> Bool { url.hasPrefix("http://") || url.hasPrefix("https://") }
 
     /// Both sides are read from export endpoints (else from databases).
-    public var readsExports: Bool { Self.isExportURL(source) }
+    package var readsExports: Bool { Self.isExportURL(source) }
 
     /// Compares the two sides. Blocking network I/O: run it off the cooperative pool.
-    public func compare() throws -> TableComparison {
+    package func compare() throws -> TableComparison {
         if readsExports {
             return try ExportComparer.compare(source: source, target: target, token: token, columns: columns, map: map,
                                               targetMayHaveMore: targetMayHaveMore, batch: min(batch, ExportComparer.maxBatch), recheck: recheck,

@@ -3,20 +3,20 @@ import Transport
 import TransportPostgres
 
 /// Which rows of a table a comparison reads: `column OP value`, the value bound as a parameter.
-public struct RowFilter: Sendable, Equatable {
-    public static let operators = ["=", "!=", "<>", "<=", ">=", "<", ">"]
-    public var column: String
-    public var comparison: String
-    public var value: String
+package struct RowFilter: Sendable, Equatable {
+    package static let operators = ["=", "!=", "<>", "<=", ">=", "<", ">"]
+    package var column: String
+    package var comparison: String
+    package var value: String
 
-    public init(column: String, comparison: String, value: String) {
+    package init(column: String, comparison: String, value: String) {
         self.column = column
         self.comparison = comparison
         self.value = value
     }
 
     /// Reads `status = confirmed`, `created_at >= 2026-01-01`.
-    public init?(parsing text: String) {
+    package init?(parsing text: String) {
         for op in ["!=", "<>", "<=", ">=", "=", "<", ">"] {
             guard let range = text.range(of: op) else { continue }
             let column = text[..<range.lowerBound].trimmingCharacters(in: .whitespaces)
@@ -484,8 +484,8 @@ struct BucketSum: Equatable {
 }
 
 /// Why a comparison could not run.
-public struct ConsistencyError: Error, CustomStringConvertible {
-    public let message: String
+package struct ConsistencyError: Error, CustomStringConvertible {
+    package let message: String
     init(_ message: String) { self.message = message }
-    public var description: String { message }
+    package var description: String { message }
 }

@@ -1,16 +1,16 @@
 import Foundation
 
 /// The results of `tollgate flow`: every run of every flow, step by step. Schema `tollgate.flow/v1`.
-public struct FlowReport: Sendable, Codable {
-    public static let schema = "tollgate.flow/v1"
+package struct FlowReport: Sendable, Codable {
+    package static let schema = "tollgate.flow/v1"
 
-    public var schemaVersion = FlowReport.schema
-    public var target: String
-    public var startedAt: Date
-    public var passed: Bool
-    public var runs: [FlowResult]
+    package var schemaVersion = FlowReport.schema
+    package var target: String
+    package var startedAt: Date
+    package var passed: Bool
+    package var runs: [FlowResult]
 
-    public init(target: String, startedAt: Date, runs: [FlowResult]) {
+    package init(target: String, startedAt: Date, runs: [FlowResult]) {
         self.target = target
         self.startedAt = startedAt
         self.runs = runs
@@ -19,7 +19,7 @@ public struct FlowReport: Sendable, Codable {
 
     enum CodingKeys: String, CodingKey { case schemaVersion = "schema_version", target, startedAt = "started_at", passed, runs }
 
-    public func json() throws -> Data {
+    package func json() throws -> Data {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
         encoder.dateEncodingStrategy = .iso8601

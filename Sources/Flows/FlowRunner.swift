@@ -7,49 +7,49 @@ import NIOPosix
 import Steps
 
 /// What happened at one step of a flow.
-public struct FlowStepResult: Sendable, Codable {
-    public enum Status: String, Sendable, Codable { case passed, failed, skipped }
-    public struct CheckRecord: Sendable, Codable {
-        public let description: String
-        public let passed: Bool
-        public let detail: String?
+package struct FlowStepResult: Sendable, Codable {
+    package enum Status: String, Sendable, Codable { case passed, failed, skipped }
+    package struct CheckRecord: Sendable, Codable {
+        package let description: String
+        package let passed: Bool
+        package let detail: String?
     }
 
-    public var name: String
+    package var name: String
     /// "request" or "event".
-    public var kind: String
-    public var status: Status
-    public var seconds: Double
+    package var kind: String
+    package var status: Status
+    package var seconds: Double
     /// `POST /api/v1/orders` and the body sent (credentials never shown).
-    public var request: String?
+    package var request: String?
     /// The status and body received, or the event found.
-    public var response: String?
-    public var failure: String?
-    public var checks: [CheckRecord]
+    package var response: String?
+    package var failure: String?
+    package var checks: [CheckRecord]
     /// Why a step was skipped, when not because an earlier one failed.
-    public var note: String? = nil
+    package var note: String? = nil
 }
 
 /// One run of a flow.
-public struct FlowResult: Sendable, Codable {
-    public var flow: String
-    public var source: String
-    public var iteration: Int
-    public var passed: Bool
-    public var seconds: Double
-    public var steps: [FlowStepResult]
+package struct FlowResult: Sendable, Codable {
+    package var flow: String
+    package var source: String
+    package var iteration: Int
+    package var passed: Bool
+    package var seconds: Double
+    package var steps: [FlowStepResult]
 }
 
 /// Runs flows step by step over one keep-alive connection of the load engine's HTTP layer,
 /// waiting for events from an `EventSource`. A failed step ends the run; the rest are skipped.
-public final class FlowRunner: Sendable {
+package final class FlowRunner: Sendable {
     let target: TargetURL
     let events: (any EventSource)?
     let userAgent: String
     let timeout: Double
     private let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
 
-    public init(target: TargetURL, events: (any EventSource)?, userAgent: String = "tollgate", timeout: Double = 10) {
+    package init(target: TargetURL, events: (any EventSource)?, userAgent: String = "tollgate", timeout: Double = 10) {
         self.target = target
         self.events = events
         self.userAgent = userAgent
@@ -57,12 +57,12 @@ public final class FlowRunner: Sendable {
     }
 
     /// Stops the runner's event loop.
-    public func shutdown() async { try? await group.shutdownGracefully() }
+    package func shutdown() async { try? await group.shutdownGracefully() }
 
     /// How much of a body or request a result quotes.
     static let quoteLimit = 2000
 
-    public func run(_ flow: Flow, iteration: Int = 1) async -> FlowResult {
+    package func run(_ flow: Flow, iteration: Int = 1) async -> FlowResult {
         let connection = FlowConnection(loop: group.next(), connector: Connector(target: target, connectTimeout: .seconds(Int64(min(timeout, 10)))))
         var scope = RenderScope(sequence: RunSequence())
         scope.iteration = iteration

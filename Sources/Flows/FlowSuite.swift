@@ -5,10 +5,10 @@ import Steps
 /// Runs flows end to end, each `iterations` times, one after another, as `tollgate flow`, the
 /// demo and the gate do: events come from one consumer for every topic the flows name, started
 /// before the first step.
-public enum FlowSuite {
+package enum FlowSuite {
     /// - Parameter each: called with each run as it ends.
     /// - Returns: every run, in order; fewer when the calling task is cancelled (between runs).
-    public static func run(_ flows: [Flow], target: TargetURL, kafkaBrokers: String?, iterations: Int = 1, timeout: Double = 10, userAgent: String,
+    package static func run(_ flows: [Flow], target: TargetURL, kafkaBrokers: String?, iterations: Int = 1, timeout: Double = 10, userAgent: String,
                            each: (FlowResult) -> Void = { _ in }) async throws -> [FlowResult] {
         let topics = Array(Set(flows.flatMap(\.topics))).sorted()
         return try await KafkaEventSource.reading(brokers: kafkaBrokers, topics: topics) { events in

@@ -11,7 +11,7 @@ import TransportKafka
 /// seen, and none from before. A thread of its own polls (librdkafka's calls block), feeds the
 /// events to an `EventBuffer` (indexed, the last minute kept) and answers waiting expectations.
 /// `close` ends the thread and answers every waiter; use `reading` to have it closed for you.
-public final class KafkaEventSource: EventSource {
+package final class KafkaEventSource: EventSource {
     private typealias Callback = @Sendable (JSONValue?, Int) -> Void
 
     private struct State {
@@ -29,7 +29,7 @@ public final class KafkaEventSource: EventSource {
     private let running = Atomic(true)
 
     /// Connects to `brokers` and starts reading `topics`; throws when a topic does not exist.
-    public init(brokers: String, topics: [String]) throws {
+    package init(brokers: String, topics: [String]) throws {
         consumer = try KafkaConsumer(bootstrapServers: brokers, groupId: "tollgate-flow-\(UUID().uuidString)")
         var positions: [(topic: String, partition: Int32, start: KafkaConsumer.StartOffset)] = []
         do {
@@ -90,7 +90,7 @@ public final class KafkaEventSource: EventSource {
         for closer in closers { closer.resume() }
     }
 
-    public func expect(topic: String, matching expected: [(path: PathExpression, value: JSONValue)], within timeout: Double,
+    package func expect(topic: String, matching expected: [(path: PathExpression, value: JSONValue)], within timeout: Double,
                        then: @escaping @Sendable (JSONValue?, Int) -> Void) {
         let deadline = MonotonicClock.now() + UInt64(max(0, timeout) * 1e9)
         let found = state.withLock { state -> (JSONValue?, Int)? in
@@ -107,7 +107,7 @@ public final class KafkaEventSource: EventSource {
 
     /// A source for `topics` started off the cooperative pool (librdkafka's metadata calls
     /// block); nil when there are no topics to read.
-    public static func start(brokers: String, topics: [String]) async throws -> KafkaEventSource? {
+    package static func start(brokers: String, topics: [String]) async throws -> KafkaEventSource? {
         guard !topics.isEmpty else { return nil }
         return try await BlockingWork.run { try KafkaEventSource(brokers: brokers, topics: topics) }
     }
@@ -117,11 +117,11 @@ public final class KafkaEventSource: EventSource {
 
     /// The consumer's last error while polling (nil when none): said with an expectation that
     /// found no event, since a broken consumer and a missing event look alike from outside.
-    public var trouble: String? { state.withLock { $0.lastError } }
+    package var trouble: String? { state.withLock { $0.lastError } }
 
     /// Stops reading, closes the consumer and answers every waiter; returns once the polling
     /// thread has ended.
-    public func close() async {
+    package func close() async {
         running.store(false, ordering: .relaxed)
         await withCheckedContinuation { continuation in
             let done = state.withLock { state in
@@ -134,7 +134,7 @@ public final class KafkaEventSource: EventSource {
 
     /// Runs `body` with a source for `topics` (nil without brokers or topics) and closes it
     /// before returning, also when `body` throws.
-    public static func reading<T>(brokers: String?, topics: [String], _ body: (KafkaEventSource?) async throws -> T) async throws -> T {
+    package static func reading<T>(brokers: String?, topics: [String], _ body: (KafkaEventSource?) async throws -> T) async throws -> T {
         var source: KafkaEventSource?
         if let brokers { source = try await start(brokers: brokers, topics: topics) }
         do {
@@ -148,7 +148,7 @@ public final class KafkaEventSource: EventSource {
     }
 }
 
-public struct KafkaEventSourceError: Error, CustomStringConvertible {
-    public let message: String
-    public var description: String { message }
+package struct KafkaEventSourceError: Error, CustomStringConvertible {
+    package let message: String
+    package var description: String { message }
 }

@@ -3,11 +3,11 @@ import LoadEngine
 import Synchronization
 
 /// Why a gate stopped early, and the load run to stop with it.
-public final class GateAbort: Sendable {
+package final class GateAbort: Sendable {
     private let state = Mutex<(reason: String?, run: LoadRun?)>((nil, nil))
 
-    public var reason: String? { state.withLock { $0.reason } }
-    public var isAborted: Bool { reason != nil }
+    package var reason: String? { state.withLock { $0.reason } }
+    package var isAborted: Bool { reason != nil }
 
     /// Runs `work`, but returns nil as soon as the gate is aborted: the work is cancelled (it
     /// stops at its next check) and the gate goes on to put the rollout back and report.
@@ -32,10 +32,10 @@ public final class GateAbort: Sendable {
         }
     }
 
-    public init() {}
+    package init() {}
 
     /// Stops the gate: the phase under way ends within seconds, the rollout goes back, the report says why.
-    public func abort(_ reason: String) {
+    package func abort(_ reason: String) {
         let run = state.withLock { state -> LoadRun? in
             state.reason = state.reason ?? reason
             return state.run

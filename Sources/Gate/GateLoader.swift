@@ -5,15 +5,15 @@ import Steps
 import Yams
 
 /// Reads gate files, listing every problem with its file, line and field.
-public enum GateLoader {
+package enum GateLoader {
     static let topFields: Set<String> = ["name", "description", "gateway", "kafka_brokers", "contracts", "flows", "flow_iterations", "stages",
                                          "consistency", "metrics", "prometheus", "rollout", "slos", "inconsistency_threshold", "recheck_after", "rechecks"]
 
-    public static func load(file: String, environment: [String: String] = ProcessInfo.processInfo.environment) throws -> GateFile {
+    package static func load(file: String, environment: [String: String] = ProcessInfo.processInfo.environment) throws -> GateFile {
         try parse(try NodeReader.readText(file), file: file, environment: environment)
     }
 
-    public static func parse(_ text: String, file: String, environment: [String: String] = [:]) throws -> GateFile {
+    package static func parse(_ text: String, file: String, environment: [String: String] = [:]) throws -> GateFile {
         var reader = NodeReader(file: file)
         let (root, values) = try reader.document(text, environment: environment, allowed: topFields, empty: "the gate file is empty")
         let folder = (file as NSString).deletingLastPathComponent

@@ -8,20 +8,20 @@ import Verifier
 
 /// What each part of a gate produced, and the trigger policy that turns them into triggers:
 /// pure, so it is tested without any process.
-public struct GateParts: Sendable {
-    public var verification: VerificationReport?
-    public var flows: FlowReport?
-    public var load: LoadResult?
-    public var consistency: [(name: String, comparison: TableComparison)] = []
-    public var metrics: [(check: GateFile.MetricCheck, reading: GateReport.MetricReading)] = []
+package struct GateParts: Sendable {
+    package var verification: VerificationReport?
+    package var flows: FlowReport?
+    package var load: LoadResult?
+    package var consistency: [(name: String, comparison: TableComparison)] = []
+    package var metrics: [(check: GateFile.MetricCheck, reading: GateReport.MetricReading)] = []
     /// Each PromQL trigger with the query as sent, its measurements, and their judgement (made once).
-    public var queries: [JudgedQuery] = []
-    public var problems: [String] = []
+    package var queries: [JudgedQuery] = []
+    package var problems: [String] = []
 
     /// Every trigger, with its evidence: the parts' own (contracts, flows, data) and the load's objectives.
-    public init() {}
+    package init() {}
 
-    public func triggers(inconsistencyThreshold: Double) -> [GateTrigger] {
+    package func triggers(inconsistencyThreshold: Double) -> [GateTrigger] {
         var triggers: [GateTrigger] = []
         if let verification {
             let failures = verification.failures

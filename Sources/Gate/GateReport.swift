@@ -9,19 +9,19 @@ import Verifier
 /// Everything `tollgate gate` found for one rollout stage, and its one verdict. Schema
 /// `tollgate.gate/v1`: `verdict.action` is `proceed`, `reduce`, `pause` or `rollback`, and
 /// `triggers` lists each rollout trigger with its value, threshold and whether it was breached.
-public struct GateReport: Sendable {
-    public static let schema = "tollgate.gate/v1"
+package struct GateReport: Sendable {
+    package static let schema = "tollgate.gate/v1"
 
     /// What the gate did to the gateway's rollout.
-    public struct Rollout: Sendable {
-        public var before: Int?
-        public var during: Int
-        public var after: Int?
+    package struct Rollout: Sendable {
+        package var before: Int?
+        package var during: Int
+        package var after: Int?
         /// `--auto-rollback` applied the verdict.
-        public var applied: Bool
-        public var note: String
+        package var applied: Bool
+        package var note: String
 
-        public init(before: Int?, during: Int, after: Int?, applied: Bool, note: String) {
+        package init(before: Int?, during: Int, after: Int?, applied: Bool, note: String) {
             self.before = before
             self.during = during
             self.after = after
@@ -31,14 +31,14 @@ public struct GateReport: Sendable {
     }
 
     /// One service-metric check: requests counted between the gate's start and the end of its load, errors among them.
-    public struct MetricReading: Sendable, Codable, Equatable {
-        public var name: String
-        public var url: String
-        public var requests: Double
-        public var errors: Double
-        public var errorPercent: Double
+    package struct MetricReading: Sendable, Codable, Equatable {
+        package var name: String
+        package var url: String
+        package var requests: Double
+        package var errors: Double
+        package var errorPercent: Double
 
-        public init(name: String, url: String, requests: Double, errors: Double, errorPercent: Double) {
+        package init(name: String, url: String, requests: Double, errors: Double, errorPercent: Double) {
             self.name = name
             self.url = url
             self.requests = requests
@@ -50,32 +50,32 @@ public struct GateReport: Sendable {
     }
 
     /// A PromQL trigger's measurements, as Prometheus answered them.
-    public struct QueryReading: Sendable, Codable, Equatable {
-        public struct Measurement: Sendable, Codable, Equatable {
+    package struct QueryReading: Sendable, Codable, Equatable {
+        package struct Measurement: Sendable, Codable, Equatable {
             /// Seconds after the load began.
-            public var at: Double
-            public var value: Double?
-            public var problem: String?
+            package var at: Double
+            package var value: Double?
+            package var problem: String?
 
-            public init(at: Double, value: Double?, problem: String?) {
+            package init(at: Double, value: Double?, problem: String?) {
                 self.at = at
                 self.value = value
                 self.problem = problem
             }
         }
 
-        public var name: String
+        package var name: String
         /// As the gate file writes it, and as it was sent (`${window}`, `${stage}` filled).
-        public var query: String
-        public var sent: String
-        public var prometheus: String
+        package var query: String
+        package var sent: String
+        package var prometheus: String
         /// `result < 0.01`.
-        public var condition: String
-        public var measurements: [Measurement]
-        public var failed: Int
-        public var inconclusive: Int
+        package var condition: String
+        package var measurements: [Measurement]
+        package var failed: Int
+        package var inconclusive: Int
 
-        public init(name: String, query: String, sent: String, prometheus: String, condition: String, measurements: [Measurement], failed: Int, inconclusive: Int) {
+        package init(name: String, query: String, sent: String, prometheus: String, condition: String, measurements: [Measurement], failed: Int, inconclusive: Int) {
             self.name = name
             self.query = query
             self.sent = sent
@@ -87,26 +87,26 @@ public struct GateReport: Sendable {
         }
     }
 
-    public var gate: String
-    public var source: String
-    public var target: String
-    public var startedAt: Date
-    public var seconds: Double
-    public var rollout: Rollout
-    public var verdict: GateVerdict
-    public var triggers: [GateTrigger]
-    public var verification: VerificationReport?
-    public var flows: FlowReport?
-    public var load: LoadResult?
-    public var consistency: [(name: String, comparison: TableComparison)]
-    public var metrics: [MetricReading] = []
-    public var queries: [QueryReading] = []
+    package var gate: String
+    package var source: String
+    package var target: String
+    package var startedAt: Date
+    package var seconds: Double
+    package var rollout: Rollout
+    package var verdict: GateVerdict
+    package var triggers: [GateTrigger]
+    package var verification: VerificationReport?
+    package var flows: FlowReport?
+    package var load: LoadResult?
+    package var consistency: [(name: String, comparison: TableComparison)]
+    package var metrics: [MetricReading] = []
+    package var queries: [QueryReading] = []
     /// Parts that could not run, in words (they count as breached triggers).
-    public var problems: [String]
+    package var problems: [String]
     /// Why the gate stopped early (Ctrl-C), if it did.
-    public var abortedBecause: String?
+    package var abortedBecause: String?
 
-    public init(gate: String, source: String, target: String, startedAt: Date, seconds: Double, rollout: Rollout, verdict: GateVerdict,
+    package init(gate: String, source: String, target: String, startedAt: Date, seconds: Double, rollout: Rollout, verdict: GateVerdict,
                 triggers: [GateTrigger], verification: VerificationReport?, flows: FlowReport?, load: LoadResult?,
                 consistency: [(name: String, comparison: TableComparison)], problems: [String], abortedBecause: String?) {
         self.gate = gate
@@ -126,7 +126,7 @@ public struct GateReport: Sendable {
     }
 
     /// The verdict in a sentence: "roll back to 0 %".
-    public var headline: String {
+    package var headline: String {
         switch verdict.action {
         case .proceed: return "proceed: stage \(verdict.stage) % holds"
         case .reduce: return "reduce traffic to \(verdict.rolloutPercent) %"

@@ -10,24 +10,24 @@ import Verifier
 
 /// How one stage is checked: which stage, whether the verdict is applied, and what the gate
 /// file's `${NAME:-default}` are filled from.
-public struct GateOptions: Sendable {
+package struct GateOptions: Sendable {
     /// The rollout percentage to check: a stage the gate file lists.
-    public var stage: Int
+    package var stage: Int
     /// Apply the verdict to the rollout (reduce → half the stage, roll back → 0 %).
-    public var autoRollback = false
+    package var autoRollback = false
     /// Shorten the stage's load to this many seconds (its shape kept).
-    public var duration: Double?
+    package var duration: Double?
     /// Overrides the gate file's `kafka_brokers`.
-    public var kafkaBrokers: String?
-    public var environment: [String: String] = ProcessInfo.processInfo.environment
+    package var kafkaBrokers: String?
+    package var environment: [String: String] = ProcessInfo.processInfo.environment
     /// Sent as `User-Agent` by the flows and the load; the version is written into the results.
-    public var tollgateVersion = "dev"
+    package var tollgateVersion = "dev"
 
-    public init(stage: Int) { self.stage = stage }
+    package init(stage: Int) { self.stage = stage }
 }
 
 /// What a running gate tells its caller, as it happens (the command prints it).
-public enum GateEvent: Sendable {
+package enum GateEvent: Sendable {
     /// The rollout was taken and set to the stage.
     case started(gate: String, before: Int, stage: Int)
     case contractsStarted(pacts: [String])
@@ -56,20 +56,20 @@ public enum GateEvent: Sendable {
 /// One rollout stage checked from start to verdict: the rollout set to the stage → contracts →
 /// flows → the stage's load → service metrics → data consistency → triggers → verdict → the
 /// rollout applied or put back. Library type: `tollgate gate` and `tollgate demo` call it.
-public final class GateRun: Sendable {
-    public let file: String
-    public let options: GateOptions
-    public let gate: GateFile
-    public let profile: LoadProfile
+package final class GateRun: Sendable {
+    package let file: String
+    package let options: GateOptions
+    package let gate: GateFile
+    package let profile: LoadProfile
     let flows: [Flow]
     let brokers: String?
     let rollout: any RolloutControl
     let metrics: any MetricSource
     /// Where the rollout was when the gate began.
-    public let before: Int
+    package let before: Int
     /// A credential the parts use: the admin token (provider states, exports, service-to-service pacts).
     let credential: String?
-    public let started: Date
+    package let started: Date
     private let abortState = GateAbort()
     /// Why the gate no longer holds the rollout (its lease ran out or was taken), once it does not.
     private let leaseLost = Mutex<String?>(nil)
@@ -77,7 +77,7 @@ public final class GateRun: Sendable {
     /// Reads the gate file and the stage's files, and takes and sets the rollout. Throws
     /// `GateSetupError` when the gate cannot start (nothing is changed then); `GateStart.gate`
     /// tells how far it got, for the report.
-    public static func start(file: String, options: GateOptions, metrics: any MetricSource = HTTPMetricSource(),
+    package static func start(file: String, options: GateOptions, metrics: any MetricSource = HTTPMetricSource(),
                              rollout makeRollout: (GateFile) async throws -> (any RolloutControl, credential: String?) = GateRun.rolloutControl)
         async throws(GateStartError) -> GateRun {
         let started = Date()
@@ -135,7 +135,7 @@ public final class GateRun: Sendable {
 
     /// What the gate file's `rollout:` names: the bundled gateway (logged in with its admin
     /// credentials), a flag service or API over HTTP, or commands.
-    @Sendable public static func rolloutControl(_ gate: GateFile) async throws -> (any RolloutControl, credential: String?) {
+    @Sendable package static func rolloutControl(_ gate: GateFile) async throws -> (any RolloutControl, credential: String?) {
         switch gate.rollout {
         case .gateway: return try await gatewayRollout(gate)
         case .http(let spec): return (HTTPRollout(spec), gate.gateway.adminToken)
@@ -144,7 +144,7 @@ public final class GateRun: Sendable {
     }
 
     /// The bundled gateway named by the gate file, logged in with its admin credentials.
-    @Sendable public static func gatewayRollout(_ gate: GateFile) async throws -> (any RolloutControl, credential: String?) {
+    @Sendable package static func gatewayRollout(_ gate: GateFile) async throws -> (any RolloutControl, credential: String?) {
         let gateway = GatewayRollout(url: gate.gateway.url)
         _ = try await gateway.current()  // reachable, before any credential is tried
         try await gateway.authenticate(token: gate.gateway.adminToken, email: gate.gateway.adminEmail, password: gate.gateway.adminPassword)
@@ -185,11 +185,11 @@ public final class GateRun: Sendable {
 
     /// Stops the gate: the phase under way ends within seconds, the rollout goes back where it
     /// was, and the report says why.
-    public func abort(_ reason: String) { abortState.abort(reason) }
+    package func abort(_ reason: String) { abortState.abort(reason) }
 
     /// The last thing a process does when a second signal ends it at once: the rollout back
     /// where it was and given back, blocking.
-    public func restoreNow() {
+    package func restoreNow() {
         // A gate that lost the rollout to another leaves it where the other put it.
         guard leaseLost.withLock({ $0 }) == nil else { return }
         rollout.restoreNow(before)
@@ -201,7 +201,7 @@ public final class GateRun: Sendable {
     }
 
     /// Runs every part and returns the report, the rollout set as the verdict and the options say.
-    public func run(events: @escaping @Sendable (GateEvent) -> Void) async -> GateReport {
+    package func run(events: @escaping @Sendable (GateEvent) -> Void) async -> GateReport {
         let stage = options.stage, abort = abortState
         events(.started(gate: gate.name, before: before, stage: stage))
         let renewal = Task { [rollout, self] in
@@ -460,7 +460,7 @@ public final class GateRun: Sendable {
 
     /// The report of a gate that stops before it has results (it could not start, or a second
     /// signal ends it): verdict pause, marked aborted, why.
-    public static func stopReport(file: String, gate: GateFile?, stage: Int, started: Date, problem: String, aborted: String?,
+    package static func stopReport(file: String, gate: GateFile?, stage: Int, started: Date, problem: String, aborted: String?,
                                   rollout: GateReport.Rollout) -> GateReport {
         var parts = GateParts()
         parts.problems = [problem]
@@ -472,16 +472,16 @@ public final class GateRun: Sendable {
 }
 
 /// Why a gate could not start: in words, with as much of the gate file as was read (for the report).
-public struct GateStartError: Error, CustomStringConvertible {
-    public let message: String
-    public let gate: GateFile?
-    public let started: Date
+package struct GateStartError: Error, CustomStringConvertible {
+    package let message: String
+    package let gate: GateFile?
+    package let started: Date
     /// The gate ran as far as setting the rollout, which did not take: its verdict is a pause
     /// (exit 4), not "could not run".
-    public var pauses = false
-    public var description: String { message }
+    package var pauses = false
+    package var description: String { message }
 
-    public init(message: String, gate: GateFile?, started: Date, pauses: Bool = false) {
+    package init(message: String, gate: GateFile?, started: Date, pauses: Bool = false) {
         self.message = message
         self.gate = gate
         self.started = started

@@ -1,5 +1,5 @@
 /// Why a gate could not start or a part of it could not run, in words a person can act on.
-public struct GateSetupError: Error, CustomStringConvertible {
-    public let description: String
-    public init(_ description: String) { self.description = description }
+package struct GateSetupError: Error, CustomStringConvertible {
+    package let description: String
+    package init(_ description: String) { self.description = description }
 }

@@ -5,11 +5,11 @@ import Verifier
 /// Every pact verified against its provider, as the demo and the gate do: each provider as
 /// the gate file describes it (base URL, state-change URL, headers; pacts of providers without
 /// one are skipped), events read from the broker.
-public enum ProviderContracts {
+package enum ProviderContracts {
     /// - Parameters:
     ///   - providers: where and how each provider's pacts are replayed; providers not listed are skipped (`skipped` says which).
     ///   - credential: what `${credential}` in a provider's headers stands for (the credential the gate holds for the rollout).
-    public static func verify(_ pacts: [LoadedPact], providers: [GateFile.Contracts.Provider], credential: String?, kafkaBrokers: String?,
+    package static func verify(_ pacts: [LoadedPact], providers: [GateFile.Contracts.Provider], credential: String?, kafkaBrokers: String?,
                               progress: @escaping @Sendable (InteractionResult) -> Void, skipped: (String) -> Void = { _ in }) async throws -> VerificationReport {
         var combined = VerificationReport()
         let started = Date()
@@ -40,7 +40,7 @@ public enum ProviderContracts {
 
     /// The HTTP interactions of `provider`'s pacts checked against its OpenAPI document (a file or
     /// URL), nothing replayed. An unreadable document, or no interaction to check, is an error.
-    public static func check(_ pacts: [LoadedPact], provider: String, against source: String,
+    package static func check(_ pacts: [LoadedPact], provider: String, against source: String,
                              progress: @escaping @Sendable (InteractionResult) -> Void) async throws -> VerificationReport {
         let document = try await OpenAPIVerification.loadDocument(source)
         var options = VerifyOptions()

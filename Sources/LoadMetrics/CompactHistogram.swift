@@ -1,27 +1,27 @@
 /// A latency histogram kept as its non-empty buckets only (a few hundred pairs instead of
 /// HdrHistogram's ~23,000 counters), for the many small per-interval histograms of a time series.
 /// Exact: built from a `LatencyHistogram`'s buckets and merged bucket by bucket.
-public struct CompactHistogram: Sendable, Equatable, Codable {
+package struct CompactHistogram: Sendable, Equatable, Codable {
     /// Each bucket's highest equivalent value (µs) and its count, lowest first.
-    public private(set) var buckets: [[UInt64]] = []
+    package private(set) var buckets: [[UInt64]] = []
     /// The exact smallest and largest values (µs); 0 when empty.
-    public private(set) var min: UInt64 = 0
-    public private(set) var max: UInt64 = 0
+    package private(set) var min: UInt64 = 0
+    package private(set) var max: UInt64 = 0
 
-    public init() {}
+    package init() {}
 
-    public init(_ histogram: LatencyHistogram) {
+    package init(_ histogram: LatencyHistogram) {
         buckets = histogram.buckets.map { [$0.micros, $0.count] }
         min = histogram.minMicros
         max = histogram.maxMicros
     }
 
-    public var count: UInt64 { buckets.reduce(0) { $0 + $1[1] } }
+    package var count: UInt64 { buckets.reduce(0) { $0 + $1[1] } }
 
     private enum Keys: String, CodingKey { case buckets, min, max }
 
     /// Each bucket `[micros, count ≥ 1]`, in rising order, counts totalling at most 2^53.
-    public init(from decoder: any Decoder) throws {
+    package init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: Keys.self)
         buckets = try c.decode([[UInt64]].self, forKey: .buckets)
         min = try c.decode(UInt64.self, forKey: .min)
@@ -39,7 +39,7 @@ public struct CompactHistogram: Sendable, Equatable, Codable {
     }
 
     /// Adds another histogram's counts.
-    public mutating func add(_ other: CompactHistogram) {
+    package mutating func add(_ other: CompactHistogram) {
         guard !other.buckets.isEmpty else { return }
         min = buckets.isEmpty ? other.min : Swift.min(min, other.min)
         max = Swift.max(max, other.max)
@@ -59,7 +59,7 @@ public struct CompactHistogram: Sendable, Equatable, Codable {
     }
 
     /// The latency at `percentile` (0–100) in milliseconds, as HdrHistogram reports it; 0 when empty.
-    public func milliseconds(atPercentile percentile: Double) -> Double {
+    package func milliseconds(atPercentile percentile: Double) -> Double {
         let total = count
         guard total > 0 else { return 0 }
         if percentile <= 0 { return Double(min) / 1000 }

@@ -3,54 +3,54 @@ import Histogram
 /// A latency distribution in microseconds, 1 µs to 1 hour at 3 significant digits (HdrHistogram).
 /// Encodes sparsely — each non-empty bucket as `[value, count]` — and losslessly: decoding and
 /// adding give exactly the counts recorded, so shard results merge exactly.
-public struct LatencyHistogram: Sendable, Equatable {
+package struct LatencyHistogram: Sendable, Equatable {
     /// The longest latency tracked; longer ones are recorded as this value.
-    public static let highestMicros: UInt64 = 3_600_000_000
+    package static let highestMicros: UInt64 = 3_600_000_000
 
     /// The most values one decoded histogram may hold (exact in a JSON number).
     static let maximumCount: UInt64 = 1 << 53
 
-    public private(set) var histogram: Histogram<UInt64>
+    package private(set) var histogram: Histogram<UInt64>
 
-    public init() {
+    package init() {
         histogram = Histogram(lowestDiscernibleValue: 1, highestTrackableValue: Self.highestMicros, numberOfSignificantValueDigits: .three)
     }
 
-    public var count: UInt64 { histogram.totalCount }
+    package var count: UInt64 { histogram.totalCount }
 
     /// Records one latency.
-    public mutating func record(micros: UInt64) {
+    package mutating func record(micros: UInt64) {
         histogram.record(min(max(micros, 1), Self.highestMicros))
     }
 
     /// Records one latency and, when it exceeds `expectedInterval`, the latencies of the requests a
     /// blocked user would have sent meanwhile (HdrHistogram's coordinated-omission correction).
-    public mutating func record(micros: UInt64, expectedInterval: UInt64) {
+    package mutating func record(micros: UInt64, expectedInterval: UInt64) {
         histogram.recordCorrectedValue(min(max(micros, 1), Self.highestMicros), expectedInterval: expectedInterval)
     }
 
-    public mutating func add(_ other: LatencyHistogram) { histogram.add(other.histogram) }
+    package mutating func add(_ other: LatencyHistogram) { histogram.add(other.histogram) }
 
-    public mutating func reset() { histogram.reset() }
+    package mutating func reset() { histogram.reset() }
 
     /// The latency at `percentile` (0–100) in milliseconds; 0 when nothing was recorded.
-    public func milliseconds(atPercentile percentile: Double) -> Double {
+    package func milliseconds(atPercentile percentile: Double) -> Double {
         count == 0 ? 0 : Double(histogram.valueAtPercentile(percentile)) / 1000
     }
 
-    public var maxMilliseconds: Double { count == 0 ? 0 : Double(histogram.maxRecorded) / 1000 }
+    package var maxMilliseconds: Double { count == 0 ? 0 : Double(histogram.maxRecorded) / 1000 }
 
     /// The exact smallest and largest values recorded (µs); 0 when empty.
-    public var minMicros: UInt64 { count == 0 ? 0 : histogram.min }
-    public var maxMicros: UInt64 { count == 0 ? 0 : histogram.maxRecorded }
-    public var meanMilliseconds: Double { count == 0 ? 0 : histogram.mean / 1000 }
+    package var minMicros: UInt64 { count == 0 ? 0 : histogram.min }
+    package var maxMicros: UInt64 { count == 0 ? 0 : histogram.maxRecorded }
+    package var meanMilliseconds: Double { count == 0 ? 0 : histogram.mean / 1000 }
 
     /// The non-empty buckets, lowest first: each bucket's highest equivalent value and its count.
-    public var buckets: [(micros: UInt64, count: UInt64)] {
+    package var buckets: [(micros: UInt64, count: UInt64)] {
         histogram.recordedValues().map { ($0.value, UInt64($0.count)) }
     }
 
-    public static func == (lhs: LatencyHistogram, rhs: LatencyHistogram) -> Bool {
+    package static func == (lhs: LatencyHistogram, rhs: LatencyHistogram) -> Bool {
         lhs.count == rhs.count && lhs.minMicros == rhs.minMicros && lhs.maxMicros == rhs.maxMicros
             && lhs.buckets.elementsEqual(rhs.buckets) { $0.micros == $1.micros && $0.count == $1.count }
     }
@@ -59,7 +59,7 @@ public struct LatencyHistogram: Sendable, Equatable {
 extension LatencyHistogram: Codable {
     private enum Keys: String, CodingKey { case unit, digits, min, max, buckets }
 
-    public init(from decoder: any Decoder) throws {
+    package init(from decoder: any Decoder) throws {
         self.init()
         let container = try decoder.container(keyedBy: Keys.self)
         let pairs = try container.decode([[UInt64]].self, forKey: .buckets)
@@ -93,7 +93,7 @@ extension LatencyHistogram: Codable {
         }
     }
 
-    public func encode(to encoder: any Encoder) throws {
+    package func encode(to encoder: any Encoder) throws {
         var container = encoder.container(keyedBy: Keys.self)
         try container.encode("us", forKey: .unit)
         try container.encode(3, forKey: .digits)

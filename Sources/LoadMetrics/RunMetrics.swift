@@ -1,39 +1,39 @@
 /// Everything a load run measured, in a form that merges exactly with another shard's.
-public struct RunMetrics: Sendable, Equatable, Codable {
-    public var total = RequestStats()
+package struct RunMetrics: Sendable, Equatable, Codable {
+    package var total = RequestStats()
     /// By step name.
-    public var byName: [String: RequestStats] = [:]
+    package var byName: [String: RequestStats] = [:]
     /// By tag.
-    public var byTag: [String: RequestStats] = [:]
-    public var errors: [ErrorClass: ErrorTally] = [:]
+    package var byTag: [String: RequestStats] = [:]
+    package var errors: [ErrorClass: ErrorTally] = [:]
     /// By check description.
-    public var checks: [String: CheckTally] = [:]
-    public var iterations = 0
+    package var checks: [String: CheckTally] = [:]
+    package var iterations = 0
     /// Open-model iterations that could not start because every allowed user was busy.
-    public var droppedIterations = 0
+    package var droppedIterations = 0
     /// Requests still in flight when the run ended (after the graceful stop): counted as
     /// timeouts, never dropped.
-    public var unfinished = 0
+    package var unfinished = 0
     /// How late the open-model scheduler started iterations (microseconds).
-    public var schedulerLateness = LatencyHistogram()
-    public var timeSeries = TimeSeries()
+    package var schedulerLateness = LatencyHistogram()
+    package var timeSeries = TimeSeries()
 
-    public init() {}
+    package init() {}
 
     /// The most request names (and, apart, tags) kept apart: each costs two latency histograms
     /// (about 400 KB), so a profile or a result with thousands of names would cost gigabytes.
     /// Requests of further names count under `otherGroup`.
-    public static let maximumGroups = 100
+    package static let maximumGroups = 100
     /// Where the requests of names (or tags) past `maximumGroups` are counted.
-    public static let otherGroup = "(other)"
+    package static let otherGroup = "(other)"
 
     /// The group `name` counts under in `groups`: itself, or `otherGroup` once the groups are full.
-    public static func group(_ name: String, in groups: [String: RequestStats]) -> String {
+    package static func group(_ name: String, in groups: [String: RequestStats]) -> String {
         groups[name] != nil || groups.count < maximumGroups ? name : otherGroup
     }
 
     /// Adds another shard's (or another event loop's) figures.
-    public mutating func merge(_ other: RunMetrics) {
+    package mutating func merge(_ other: RunMetrics) {
         total.add(other.total)
         for (name, stats) in other.byName { byName[Self.group(name, in: byName), default: RequestStats()].add(stats) }
         for (tag, stats) in other.byTag { byTag[Self.group(tag, in: byTag), default: RequestStats()].add(stats) }
@@ -47,7 +47,7 @@ public struct RunMetrics: Sendable, Equatable, Codable {
     }
 
     /// Passed checks over all checks, 0–1 (1 when there were none).
-    public var checkPassRate: Double {
+    package var checkPassRate: Double {
         let passed = checks.values.reduce(0) { $0 + $1.passed }
         let all = passed + checks.values.reduce(0) { $0 + $1.failed }
         return all == 0 ? 1 : Double(passed) / Double(all)
@@ -58,7 +58,7 @@ public struct RunMetrics: Sendable, Equatable, Codable {
         case schedulerLateness = "scheduler_lateness_histogram", timeSeries = "time_series"
     }
 
-    public init(from decoder: any Decoder) throws {
+    package init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
         total = try c.decode(RequestStats.self, forKey: .total)
         byName = try Self.groups(c, .byName)

@@ -1,31 +1,31 @@
 /// One interval of a run: what was sent, how fast it came back, and how many users were busy.
-public struct IntervalPoint: Sendable, Equatable {
+package struct IntervalPoint: Sendable, Equatable {
     /// Seconds from the start of the run.
-    public var start: Double
+    package var start: Double
     /// Seconds this point covers (1 unless a long run was coarsened).
-    public var length: Double
-    public var requests = 0
-    public var errors = 0
-    public var droppedIterations = 0
+    package var length: Double
+    package var requests = 0
+    package var errors = 0
+    package var droppedIterations = 0
     /// Iterations that finished in the interval (compare with `targetRate`).
-    public var iterations = 0
+    package var iterations = 0
     /// Iterations per second the open-model executors aimed at (0 for closed-model scenarios).
-    public var targetRate = 0.0
+    package var targetRate = 0.0
     /// The most virtual users busy at once during the interval.
-    public var activeVUs = 0
+    package var activeVUs = 0
     /// Corrected latency of the requests that finished in the interval.
-    public var latency = CompactHistogram()
+    package var latency = CompactHistogram()
 
-    public init(start: Double, length: Double) {
+    package init(start: Double, length: Double) {
         self.start = start
         self.length = length
     }
 
-    public var ratePerSecond: Double { length > 0 ? Double(requests) / length : 0 }
-    public var iterationsPerSecond: Double { length > 0 ? Double(iterations) / length : 0 }
+    package var ratePerSecond: Double { length > 0 ? Double(requests) / length : 0 }
+    package var iterationsPerSecond: Double { length > 0 ? Double(iterations) / length : 0 }
 
     /// Adds what another load generator measured in the same interval.
-    public mutating func add(_ other: IntervalPoint) {
+    package mutating func add(_ other: IntervalPoint) {
         requests += other.requests
         errors += other.errors
         droppedIterations += other.droppedIterations
@@ -55,7 +55,7 @@ extension IntervalPoint: Codable {
         case activeVUs = "active_vus", latency = "latency_histogram", rate = "rate_per_s", p50 = "p50_ms", p95 = "p95_ms", p99 = "p99_ms"
     }
 
-    public init(from decoder: any Decoder) throws {
+    package init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: Keys.self)
         start = try DecodedFigures.seconds(c, .start)
         length = try DecodedFigures.seconds(c, .length)
@@ -71,7 +71,7 @@ extension IntervalPoint: Codable {
         latency = try c.decode(CompactHistogram.self, forKey: .latency)
     }
 
-    public func encode(to encoder: any Encoder) throws {
+    package func encode(to encoder: any Encoder) throws {
         var c = encoder.container(keyedBy: Keys.self)
         try c.encode(start, forKey: .start)
         try c.encode(length, forKey: .length)
@@ -91,18 +91,18 @@ extension IntervalPoint: Codable {
 
 /// A run's intervals, one per second; a long run keeps at most `maximumPoints` by joining
 /// neighbouring intervals (the interval doubles), so memory stays bounded however long it runs.
-public struct TimeSeries: Sendable, Equatable, Codable {
-    public static let maximumPoints = 3_600
+package struct TimeSeries: Sendable, Equatable, Codable {
+    package static let maximumPoints = 3_600
 
-    public private(set) var interval: Double = 1
-    public private(set) var points: [IntervalPoint] = []
+    package private(set) var interval: Double = 1
+    package private(set) var points: [IntervalPoint] = []
 
-    public init() {}
+    package init() {}
 
     private enum Keys: String, CodingKey { case interval, points }
 
     /// The interval is a whole power of two seconds (each coarsening doubles it), so merges end.
-    public init(from decoder: any Decoder) throws {
+    package init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: Keys.self)
         interval = try DecodedFigures.seconds(c, .interval)
         guard interval >= 1, interval == interval.rounded(), Int(interval).nonzeroBitCount == 1 else {
@@ -120,14 +120,14 @@ public struct TimeSeries: Sendable, Equatable, Codable {
         }
     }
 
-    public func encode(to encoder: any Encoder) throws {
+    package func encode(to encoder: any Encoder) throws {
         var c = encoder.container(keyedBy: Keys.self)
         try c.encode(interval, forKey: .interval)
         try c.encode(points, forKey: .points)
     }
 
     /// Adds the next interval of this run (`point.length` is the base interval, 1 s).
-    public mutating func append(_ point: IntervalPoint) {
+    package mutating func append(_ point: IntervalPoint) {
         if let last = points.last, last.length < interval {
             points[points.count - 1].append(point)
         } else {
@@ -139,7 +139,7 @@ public struct TimeSeries: Sendable, Equatable, Codable {
     }
 
     /// Adds another generator's series of the same run, interval by interval.
-    public mutating func merge(_ other: TimeSeries) {
+    package mutating func merge(_ other: TimeSeries) {
         var other = other
         while other.interval < interval { other.coarsen() }
         while interval < other.interval { coarsen() }

@@ -1,11 +1,11 @@
 /// A place in an OpenAPI document, twice: as the check reached it from the operation (through
 /// `$ref`s: `#/paths/~1orders/post/responses/201/content/application~1json/schema/properties/total`)
 /// and where that schema is written (`#/components/schemas/Order/properties/total`).
-public struct DocumentPlace: Sendable, Equatable, CustomStringConvertible {
-    public var reached: String
-    public var written: String
+package struct DocumentPlace: Sendable, Equatable, CustomStringConvertible {
+    package var reached: String
+    package var written: String
 
-    public init(_ pointer: String) {
+    package init(_ pointer: String) {
         reached = pointer
         written = pointer
     }
@@ -26,5 +26,5 @@ public struct DocumentPlace: Sendable, Equatable, CustomStringConvertible {
         return copy
     }
 
-    public var description: String { reached == written ? reached : "\(reached) (written at \(written))" }
+    package var description: String { reached == written ? reached : "\(reached) (written at \(written))" }
 }

@@ -2,42 +2,42 @@ import ContractCore
 import Foundation
 
 /// One problem of an interaction against the document, located in both.
-public struct CompatibilityProblem: Sendable, Equatable {
-    public enum Part: String, Sendable { case method, path, query, header, body, status }
+package struct CompatibilityProblem: Sendable, Equatable {
+    package enum Part: String, Sendable { case method, path, query, header, body, status }
 
-    public var severity: SchemaFinding.Severity
-    public var part: Part
+    package var severity: SchemaFinding.Severity
+    package var part: Part
     /// Where in the pact: `$.interactions[3].response.body.total`.
-    public var pactPath: String
+    package var pactPath: String
     /// Where in the document: `#/paths/~1api~1v1~1orders/post/responses/201/…/properties/total`.
-    public var documentPlace: String
-    public var message: String
-    public var expected: String?
-    public var actual: String?
+    package var documentPlace: String
+    package var message: String
+    package var expected: String?
+    package var actual: String?
 }
 
 /// What checking one HTTP interaction against the document found.
-public struct InteractionCompatibility: Sendable {
+package struct InteractionCompatibility: Sendable {
     /// `POST /api/v1/orders/{id}` when an operation was found.
-    public var operation: String?
-    public var problems: [CompatibilityProblem]
+    package var operation: String?
+    package var problems: [CompatibilityProblem]
 
-    public var errors: [CompatibilityProblem] { problems.filter { $0.severity == .error } }
-    public var warnings: [CompatibilityProblem] { problems.filter { $0.severity == .warning } }
+    package var errors: [CompatibilityProblem] { problems.filter { $0.severity == .error } }
+    package var warnings: [CompatibilityProblem] { problems.filter { $0.severity == .warning } }
 }
 
 /// Checks HTTP interactions against an OpenAPI document without calling the provider: the
 /// operation (server base path, path template, method), its parameters, request body, status,
 /// response body and headers, with the consumer's matching rules widening what it sends or accepts.
-public struct OpenAPICompatibility: Sendable {
-    public let document: OpenAPIDocument
+package struct OpenAPICompatibility: Sendable {
+    package let document: OpenAPIDocument
 
-    public init(document: OpenAPIDocument) { self.document = document }
+    package init(document: OpenAPIDocument) { self.document = document }
 
     /// The findings for an HTTP interaction that is `pact.interactions[index]`; nil for a message.
     /// Throws `SchemaCheckStopped` when its schemas cost more than a budget to evaluate, or
     /// `stopped` (looked at every few thousand steps) says the run was interrupted.
-    public func check(_ interaction: Interaction, index: Int, stopped: @escaping () -> Bool = { false }) throws(SchemaCheckStopped) -> InteractionCompatibility? {
+    package func check(_ interaction: Interaction, index: Int, stopped: @escaping () -> Bool = { false }) throws(SchemaCheckStopped) -> InteractionCompatibility? {
         let budget = SchemaBudget(stopped: stopped)
         let found = check(interaction, index: index, budget: budget)
         if budget.exhausted {

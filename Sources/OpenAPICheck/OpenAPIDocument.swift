@@ -4,53 +4,53 @@ import YAMLValues
 import Yams
 
 /// A problem that keeps a document from being read at all: the file and the place in it.
-public struct OpenAPIDocumentError: Error, Sendable, CustomStringConvertible {
-    public let file: String
+package struct OpenAPIDocumentError: Error, Sendable, CustomStringConvertible {
+    package let file: String
     /// A JSON pointer (`#/paths/~1orders/get`) or `line N, column M`.
-    public let place: String
-    public let reason: String
+    package let place: String
+    package let reason: String
 
-    public init(file: String, place: String, reason: String) {
+    package init(file: String, place: String, reason: String) {
         self.file = file
         self.place = place
         self.reason = reason
     }
 
-    public var description: String { "\(file) at \(place): \(reason)" }
+    package var description: String { "\(file) at \(place): \(reason)" }
 }
 
 /// An OpenAPI 3.0 or 3.1 document, read from JSON or YAML, with every `$ref` checked to lead
 /// somewhere inside it. Nodes are addressed by JSON pointers, so every problem can name its place.
-public struct OpenAPIDocument: Sendable {
-    public enum Version: Sendable, Equatable { case v3_0, v3_1 }
+package struct OpenAPIDocument: Sendable {
+    package enum Version: Sendable, Equatable { case v3_0, v3_1 }
 
     /// One operation: a path template and a method.
-    public struct Operation: Sendable {
+    package struct Operation: Sendable {
         /// `/api/v1/orders/{id}`, as written under `paths`.
-        public let template: String
+        package let template: String
         /// Lower case, as the document writes it: `get`, `post`…
-        public let method: String
+        package let method: String
         /// The operation object, `$ref`s not yet followed.
-        public let node: JSONValue
+        package let node: JSONValue
         /// `#/paths/~1api~1v1~1orders~1{id}/get`.
-        public let pointer: String
+        package let pointer: String
         /// Parameters of the path item and of the operation (the operation's win), each resolved, with its place.
-        public let parameters: [(node: JSONObject, pointer: String)]
+        package let parameters: [(node: JSONObject, pointer: String)]
         /// The security requirements that apply (the operation's, else the document's); empty: none.
-        public let security: [JSONObject]
+        package let security: [JSONObject]
     }
 
-    public let source: String
-    public let version: Version
-    public let root: JSONValue
+    package let source: String
+    package let version: Version
+    package let root: JSONValue
     /// The path parts of `servers[].url` (`/v1`), or `[""]` when none is given.
-    public let basePaths: [String]
-    public let operations: [Operation]
+    package let basePaths: [String]
+    package let operations: [Operation]
 
     static let methods = ["get", "put", "post", "delete", "options", "head", "patch", "trace"]
 
     /// Reads a document from its bytes: JSON when it starts with `{`, YAML otherwise.
-    public init(bytes: [UInt8], source: String) throws {
+    package init(bytes: [UInt8], source: String) throws {
         let first = bytes.first { ![0x20, 0x09, 0x0A, 0x0D].contains($0) }
         let root: JSONValue
         if first == UInt8(ascii: "{") {
@@ -66,7 +66,7 @@ public struct OpenAPIDocument: Sendable {
         try self.init(root: root, source: source)
     }
 
-    public init(root: JSONValue, source: String) throws {
+    package init(root: JSONValue, source: String) throws {
         func fail(_ place: String, _ reason: String) -> OpenAPIDocumentError { OpenAPIDocumentError(file: source, place: place, reason: reason) }
         guard case .object(let top) = root else { throw fail("#", "an OpenAPI document is a JSON or YAML object") }
         // YAML reads an unquoted `openapi: 3.1` as a number.
@@ -148,7 +148,7 @@ public struct OpenAPIDocument: Sendable {
     }
 
     /// The node a local reference (`#/components/schemas/Order`) points at.
-    public func node(at pointer: String) -> JSONValue? { JSONPointer.resolve(pointer, in: root) }
+    package func node(at pointer: String) -> JSONValue? { JSONPointer.resolve(pointer, in: root) }
 }
 
 /// YAML read as JSON values, as OpenAPI documents are written in either.

@@ -32,12 +32,12 @@ final class SchemaBudget {
 }
 
 /// A check that stopped before it was done: the document is too costly to evaluate, or the run was interrupted.
-public struct SchemaCheckStopped: Error, Sendable, CustomStringConvertible {
-    public let document: String
-    public let interaction: String
-    public let interrupted: Bool
+package struct SchemaCheckStopped: Error, Sendable, CustomStringConvertible {
+    package let document: String
+    package let interaction: String
+    package let interrupted: Bool
 
-    public var description: String {
+    package var description: String {
         interrupted
             ? "interrupted while checking \(interaction) against \(document)"
             : "\(document): checking \(interaction) took more than \(SchemaBudget.defaultSteps) schema evaluations — too costly "

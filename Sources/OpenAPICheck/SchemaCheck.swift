@@ -3,21 +3,21 @@ import Foundation
 
 /// One thing a check found: where in the pact (`$.items[0].price`, relative to the part checked),
 /// where in the document, and what is wrong.
-public struct SchemaFinding: Sendable, Equatable {
-    public enum Severity: String, Sendable { case error, warning }
+package struct SchemaFinding: Sendable, Equatable {
+    package enum Severity: String, Sendable { case error, warning }
 
-    public var severity: Severity
-    public var path: DocumentPath
-    public var place: DocumentPlace
-    public var message: String
+    package var severity: Severity
+    package var path: DocumentPath
+    package var place: DocumentPlace
+    package var message: String
     /// What the document allows, and what the pact has, when one value says it.
-    public var expected: String?
-    public var actual: String?
+    package var expected: String?
+    package var actual: String?
 }
 
 /// Which way a body travels: a consumer sends requests and expects responses, and a matching
 /// rule widens what it sends (the provider must take all of it) or what it accepts.
-public enum ExchangeSide: Sendable { case request, response }
+package enum ExchangeSide: Sendable { case request, response }
 
 /// Checks a pact's example value and its matching rules against a schema of an OpenAPI document
 /// (JSON Schema as OpenAPI 3.0 and 3.1 write it: `$ref`, `allOf`/`anyOf`/`oneOf`/`not`, `nullable`

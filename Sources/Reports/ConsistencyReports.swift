@@ -4,7 +4,7 @@ import Steps
 
 extension ConsistencyReport {
     /// What the command prints.
-    public func text() -> String {
+    package func text() -> String {
         var lines: [String] = []
         for c in comparisons {
             let ok = c.inconsistencyPercent <= threshold

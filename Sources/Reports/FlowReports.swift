@@ -3,7 +3,7 @@ import Foundation
 
 extension FlowReport: JSONHTMLJUnitReport {
     /// One suite per run, one test case per step (skipped steps as skipped).
-    public func junit() -> JUnitReport {
+    package func junit() -> JUnitReport {
         JUnitReport(name: "tollgate flow", suites: runs.map { run in
             JUnitReport.TestSuite(name: "\(run.flow) #\(run.iteration)", cases: run.steps.map { step in
                 let result: JUnitReport.TestCase.Result
@@ -18,7 +18,7 @@ extension FlowReport: JSONHTMLJUnitReport {
     }
 
     /// The self-contained HTML page.
-    public func html() -> String {
+    package func html() -> String {
         let steps = runs.flatMap(\.steps)
         var page = HTMLPage(title: "Flows against \(target)", tiles: [
             ("flow runs", "\(runs.count)", false), ("passed", "\(runs.filter(\.passed).count)", false),
@@ -37,7 +37,7 @@ extension FlowReport: JSONHTMLJUnitReport {
     }
 
     /// What a failed step sent, got, and why it failed.
-    public static func details(_ step: FlowStepResult) -> String {
+    package static func details(_ step: FlowStepResult) -> String {
         var lines: [String] = []
         if let failure = step.failure { lines.append("why: \(failure)") }
         if step.failure == nil {

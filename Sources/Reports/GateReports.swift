@@ -8,7 +8,7 @@ import SLO
 import Verifier
 
 extension GateReport: JSONHTMLJUnitReport {
-    public func json() throws -> Data {
+    package func json() throws -> Data {
         func object(_ data: Data) throws -> Any { try JSONSerialization.jsonObject(with: data) }
         let encoder = JSONEncoder()
         encoder.keyEncodingStrategy = .convertToSnakeCase
@@ -38,7 +38,7 @@ extension GateReport: JSONHTMLJUnitReport {
     }
 
     /// One suite of the triggers (a breached trigger is a failure), then each part's own cases.
-    public func junit() -> JUnitReport {
+    package func junit() -> JUnitReport {
         var suites = [JUnitReport.TestSuite(name: "gate \(gate) stage \(verdict.stage) %: \(headline)", cases: triggers.map { trigger in
             JUnitReport.TestCase(className: "gate.triggers", name: "\(trigger.name) (\(trigger.action.phrase) if breached)", seconds: 0,
                                  result: trigger.inconclusive.map { .failed(message: "inconclusive: \($0): pause", details: trigger.evidence) }
@@ -53,7 +53,7 @@ extension GateReport: JSONHTMLJUnitReport {
         return JUnitReport(name: "tollgate gate", suites: suites)
     }
 
-    public func html() -> String {
+    package func html() -> String {
         let bad = verdict.action != .proceed
         var page = HTMLPage(title: "Gate \(gate): stage \(verdict.stage) %", tiles: [
             ("verdict", verdict.action.phrase, bad), ("rollout now", rollout.after.map { "\($0) %" } ?? "?", false),
@@ -127,7 +127,7 @@ extension GateReport: JSONHTMLJUnitReport {
     }
 
     /// The plain-text summary the command prints.
-    public func summaryText() -> String {
+    package func summaryText() -> String {
         var lines = ["", "Gate \(gate), stage \(verdict.stage) %:"]
         for trigger in triggers {
             let name = trigger.name.padding(toLength: 26, withPad: " ", startingAt: 0)

@@ -2,48 +2,48 @@ import Foundation
 
 /// A self-contained HTML report page: inline CSS, no scripts or fonts from elsewhere, so it
 /// opens offline from a CI artifact.
-public struct HTMLPage: Sendable {
-    public var title: String
+package struct HTMLPage: Sendable {
+    package var title: String
     /// Headline numbers shown as tiles: label, value, and whether the value is bad news.
-    public var tiles: [(label: String, value: String, bad: Bool)]
-    public var sections: [Section]
+    package var tiles: [(label: String, value: String, bad: Bool)]
+    package var sections: [Section]
     /// A banner above everything (the verdict), and whether it is bad news.
-    public var banner: (text: String, bad: Bool)?
+    package var banner: (text: String, bad: Bool)?
     /// Charts shown after the tiles.
-    public var charts: [SVGChart] = []
+    package var charts: [SVGChart] = []
     /// Short paragraphs shown under the charts (how to read the figures).
-    public var notes: [String] = []
+    package var notes: [String] = []
 
     /// A titled table; rows with `bad` are highlighted, `details` folds out under a row.
-    public struct Section: Sendable {
-        public var title: String
-        public var columns: [String]
-        public var rows: [Row]
-        public init(title: String, columns: [String], rows: [Row]) {
+    package struct Section: Sendable {
+        package var title: String
+        package var columns: [String]
+        package var rows: [Row]
+        package init(title: String, columns: [String], rows: [Row]) {
             self.title = title
             self.columns = columns
             self.rows = rows
         }
     }
 
-    public struct Row: Sendable {
-        public var cells: [String]
-        public var bad: Bool
-        public var details: [String]
-        public init(cells: [String], bad: Bool = false, details: [String] = []) {
+    package struct Row: Sendable {
+        package var cells: [String]
+        package var bad: Bool
+        package var details: [String]
+        package init(cells: [String], bad: Bool = false, details: [String] = []) {
             self.cells = cells
             self.bad = bad
             self.details = details
         }
     }
 
-    public init(title: String, tiles: [(label: String, value: String, bad: Bool)], sections: [Section]) {
+    package init(title: String, tiles: [(label: String, value: String, bad: Bool)], sections: [Section]) {
         self.title = title
         self.tiles = tiles
         self.sections = sections
     }
 
-    public func html() -> String {
+    package func html() -> String {
         var out = """
             <!DOCTYPE html>
             <html lang="en"><head><meta charset="utf-8"><title>\(escape(title))</title>

@@ -5,8 +5,8 @@ import LoadMetrics
 /// HdrHistogram's interval log (`.hlog`, log format 1.3): one line per interval with its
 /// histogram in the standard V2 compressed encoding, base64 — what HistogramLogAnalyzer and
 /// `hdr-plot` read. Values are microseconds; `Interval_Max` is in milliseconds.
-public enum HdrLog {
-    public static func text(_ result: LoadResult) -> String {
+package enum HdrLog {
+    package static func text(_ result: LoadResult) -> String {
         let start = result.run.startedAt.timeIntervalSince1970
         var out = "#[Histogram log format version 1.3]\n"
         out += String(format: "#[StartTime: %.3f (seconds since epoch), %@]\n", start, ISO8601DateFormatter().string(from: result.run.startedAt))

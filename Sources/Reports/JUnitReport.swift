@@ -1,22 +1,22 @@
 import Foundation
 
 /// A JUnit XML report, as CI systems show in their test tabs.
-public struct JUnitReport: Sendable {
-    public struct TestCase: Sendable {
-        public enum Result: Sendable {
+package struct JUnitReport: Sendable {
+    package struct TestCase: Sendable {
+        package enum Result: Sendable {
             case passed
             case failed(message: String, details: String)
             case error(message: String)
             case skipped(message: String)
         }
-        public var className: String
-        public var name: String
-        public var seconds: Double
-        public var result: Result
+        package var className: String
+        package var name: String
+        package var seconds: Double
+        package var result: Result
         /// Shown as the case's `system-out` (warnings that did not fail it).
-        public var output: String?
+        package var output: String?
 
-        public init(className: String, name: String, seconds: Double, result: Result, output: String? = nil) {
+        package init(className: String, name: String, seconds: Double, result: Result, output: String? = nil) {
             self.className = className
             self.name = name
             self.seconds = seconds
@@ -25,25 +25,25 @@ public struct JUnitReport: Sendable {
         }
     }
 
-    public struct TestSuite: Sendable {
-        public var name: String
-        public var cases: [TestCase]
-        public init(name: String, cases: [TestCase]) {
+    package struct TestSuite: Sendable {
+        package var name: String
+        package var cases: [TestCase]
+        package init(name: String, cases: [TestCase]) {
             self.name = name
             self.cases = cases
         }
     }
 
-    public var name: String
-    public var suites: [TestSuite]
+    package var name: String
+    package var suites: [TestSuite]
 
-    public init(name: String, suites: [TestSuite]) {
+    package init(name: String, suites: [TestSuite]) {
         self.name = name
         self.suites = suites
     }
 
     /// The XML document.
-    public func xml() -> String {
+    package func xml() -> String {
         func count(_ cases: [TestCase], _ test: (TestCase.Result) -> Bool) -> Int { cases.filter { test($0.result) }.count }
         func isFailure(_ r: TestCase.Result) -> Bool { if case .failed = r { return true } else { return false } }
         func isError(_ r: TestCase.Result) -> Bool { if case .error = r { return true } else { return false } }

@@ -4,11 +4,11 @@ import LoadMetrics
 /// serves them for a Prometheus to scrape — what k6's Prometheus output gives a Grafana: requests,
 /// failed requests and latency by request name and by tag, errors by class, iterations, dropped
 /// iterations and active virtual users. Every counter is the run's total so far.
-public enum LoadExposition {
+package enum LoadExposition {
     /// Latency bucket bounds, in seconds.
     static let bounds: [Double] = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60]
 
-    public static func text(_ metrics: RunMetrics, activeVUs: Int, profile: String) -> String {
+    package static func text(_ metrics: RunMetrics, activeVUs: Int, profile: String) -> String {
         let run = "profile=\"\(escape(profile))\""
         var out = ""
         func family(_ name: String, _ type: String, _ help: String) { out += "# HELP \(name) \(help)\n# TYPE \(name) \(type)\n" }

@@ -5,7 +5,7 @@ import SLO
 
 extension LoadResult {
     /// A line per objective: `✓ p95<500ms:reduce  312.4 ms`.
-    public func sloLines() -> [String] {
+    package func sloLines() -> [String] {
         let results = slos
         let width = results.map(\.objective.expression.count).max() ?? 0
         return results.map { result in
@@ -16,7 +16,7 @@ extension LoadResult {
     }
 
     /// The end-of-run summary, as k6 prints one.
-    public func summaryText() -> String {
+    package func summaryText() -> String {
         let m = metrics
         let duration = run.durationSeconds
         var lines: [String] = []
@@ -84,7 +84,7 @@ extension LoadResult {
     }
 
     /// One test case per objective.
-    public func junit() -> JUnitReport {
+    package func junit() -> JUnitReport {
         let cases = slos.map { result in
             JUnitReport.TestCase(
                 className: "load.\(run.profile)", name: result.objective.expression, seconds: run.durationSeconds,
@@ -101,7 +101,7 @@ extension LoadResult {
     }
 
     /// The self-contained HTML page.
-    public func html() -> String {
+    package func html() -> String {
         let m = metrics
         let verdict = self.verdict
         let duration = run.durationSeconds

@@ -4,8 +4,8 @@ import Transport
 
 /// Writes report files, creating their folder; a failure names the file. A path that names a
 /// device or a FIFO (`--html /dev/null`) is written through, never replaced (`OutputFile`).
-public enum ReportFile {
-    public static func write(_ text: String, to path: String) throws {
+package enum ReportFile {
+    package static func write(_ text: String, to path: String) throws {
         do {
             try OutputFile.write(Data(text.utf8), to: path)
         } catch {
@@ -15,7 +15,7 @@ public enum ReportFile {
 
     /// Writes the reports whose path was given or, when none was, every one of them as
     /// `defaultStem` + its suffix. Returns the paths written.
-    public static func writeRequested(_ reports: [(path: String?, suffix: String, render: () throws -> String)], defaultStem: String) throws -> [String] {
+    package static func writeRequested(_ reports: [(path: String?, suffix: String, render: () throws -> String)], defaultStem: String) throws -> [String] {
         let none = reports.allSatisfy { $0.path == nil }
         var written: [String] = []
         for report in reports {
@@ -26,19 +26,19 @@ public enum ReportFile {
         return written
     }
 
-    public static func writeJSON(_ value: JSONValue, to path: String) throws {
+    package static func writeJSON(_ value: JSONValue, to path: String) throws {
         try write(JSONWriter.pretty(value) + "\n", to: path)
     }
 }
 
-public struct ReportWriteError: Error, CustomStringConvertible {
-    public let path: String
-    public let reason: String
-    public var description: String { "cannot write \(path): \(reason)" }
+package struct ReportWriteError: Error, CustomStringConvertible {
+    package let path: String
+    package let reason: String
+    package var description: String { "cannot write \(path): \(reason)" }
 }
 
 /// A report written as JSON, one self-contained HTML page and JUnit XML (a flow run, a gate).
-public protocol JSONHTMLJUnitReport {
+package protocol JSONHTMLJUnitReport {
     func json() throws -> Data
     func html() -> String
     func junit() -> JUnitReport
@@ -46,7 +46,7 @@ public protocol JSONHTMLJUnitReport {
 
 extension JSONHTMLJUnitReport {
     /// Writes the files asked for, or all three next to `defaultStem` when none was named.
-    public func write(json: String?, html: String?, junit: String?, defaultStem: String) throws -> [String] {
+    package func write(json: String?, html: String?, junit: String?, defaultStem: String) throws -> [String] {
         try ReportFile.writeRequested([
             (json, ".json", { String(decoding: try self.json(), as: UTF8.self) + "\n" }),
             (html, ".html", { self.html() }),

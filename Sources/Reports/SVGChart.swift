@@ -1,14 +1,14 @@
 import Foundation
 
 /// A line chart drawn as inline SVG (no script, nothing fetched), for self-contained reports.
-public struct SVGChart: Sendable {
-    public struct Series: Sendable {
-        public var name: String
-        public var color: String
-        public var points: [(x: Double, y: Double)]
-        public var dashed: Bool
+package struct SVGChart: Sendable {
+    package struct Series: Sendable {
+        package var name: String
+        package var color: String
+        package var points: [(x: Double, y: Double)]
+        package var dashed: Bool
 
-        public init(name: String, color: String, points: [(x: Double, y: Double)], dashed: Bool = false) {
+        package init(name: String, color: String, points: [(x: Double, y: Double)], dashed: Bool = false) {
             self.name = name
             self.color = color
             self.points = points
@@ -16,14 +16,14 @@ public struct SVGChart: Sendable {
         }
     }
 
-    public var title: String
-    public var xLabel: String
-    public var yLabel: String
-    public var series: [Series]
+    package var title: String
+    package var xLabel: String
+    package var yLabel: String
+    package var series: [Series]
     /// Labels the x axis with these positions instead of evenly spaced numbers.
-    public var xTicks: [(x: Double, label: String)]?
+    package var xTicks: [(x: Double, label: String)]?
 
-    public init(title: String, xLabel: String, yLabel: String, series: [Series], xTicks: [(x: Double, label: String)]? = nil) {
+    package init(title: String, xLabel: String, yLabel: String, series: [Series], xTicks: [(x: Double, label: String)]? = nil) {
         self.title = title
         self.xLabel = xLabel
         self.yLabel = yLabel
@@ -31,7 +31,7 @@ public struct SVGChart: Sendable {
         self.xTicks = xTicks
     }
 
-    public func svg(width: Double = 640, height: Double = 220) -> String {
+    package func svg(width: Double = 640, height: Double = 220) -> String {
         let (left, right, top, bottom) = (56.0, 12.0, 40.0, 34.0)
         let all = series.flatMap(\.points)
         let xMin = all.map(\.x).min() ?? 0, xMax = max(all.map(\.x).max() ?? 1, xMin + 1e-9)

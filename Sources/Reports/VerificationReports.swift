@@ -3,8 +3,8 @@ import Foundation
 import Verifier
 
 /// Verification results as an HTML page: headline tiles, one table per pact.
-public enum VerificationHTML {
-    public static func page(_ report: VerificationReport, error: String?) -> HTMLPage {
+package enum VerificationHTML {
+    package static func page(_ report: VerificationReport, error: String?) -> HTMLPage {
         let sections = report.bySource.map { source, results in
             HTMLPage.Section(
                 title: "\(results[0].consumer) → \(results[0].provider) (\(source))",
@@ -43,8 +43,8 @@ public enum VerificationHTML {
 }
 
 /// Verification results as JUnit: one suite per pact, one case per interaction.
-public enum VerificationJUnit {
-    public static func report(_ report: VerificationReport, error: String?) -> JUnitReport {
+package enum VerificationJUnit {
+    package static func report(_ report: VerificationReport, error: String?) -> JUnitReport {
         var suites = report.bySource.map { _, results in
             JUnitReport.TestSuite(name: "\(results[0].consumer) → \(results[0].provider)", cases: results.map { r in
                 let given = r.providerStates.isEmpty ? "" : " given \(r.providerStates.joined(separator: ", "))"
@@ -69,9 +69,9 @@ public enum VerificationJUnit {
 }
 
 /// Verification results as the JSON report, schema `tollgate.verification/v1` (see contracts/README.md).
-public enum VerificationJSON {
+package enum VerificationJSON {
     /// The document; with `error`, the run could not be done: `result` is `error` and `error` says why.
-    public static func document(_ report: VerificationReport, error: String?) -> JSONValue {
+    package static func document(_ report: VerificationReport, error: String?) -> JSONValue {
         let pacts: [JSONValue] = report.bySource.map { group in
             .object(JSONObject([
                 ("consumer", .string(group.results[0].consumer)), ("provider", .string(group.results[0].provider)), ("source", .string(group.source)),
@@ -115,9 +115,9 @@ public enum VerificationJSON {
 }
 
 /// The verification reports a run asked for, written together.
-public enum VerificationReportFiles {
+package enum VerificationReportFiles {
     /// Writes each report whose path is given; the first that cannot be written is the error.
-    public static func write(_ report: VerificationReport, error: String?, json: String?, junit: String?, html: String?) throws {
+    package static func write(_ report: VerificationReport, error: String?, json: String?, junit: String?, html: String?) throws {
         if let json { try ReportFile.writeJSON(VerificationJSON.document(report, error: error), to: json) }
         if let junit { try ReportFile.write(VerificationJUnit.report(report, error: error).xml(), to: junit) }
         if let html { try ReportFile.write(VerificationHTML.page(report, error: error).html(), to: html) }

@@ -3,15 +3,15 @@ import LoadMetrics
 /// An objective with the value measured and whether it held. An objective with nothing to
 /// measure (no requests in its selection, no checks) is inconclusive: not passed, and it asks
 /// for a pause — never a pass without evidence.
-public struct SLOResult: Sendable, Equatable {
-    public var objective: Objective
+package struct SLOResult: Sendable, Equatable {
+    package var objective: Objective
     /// In the objective's unit (milliseconds, percent, per second, count).
-    public var value: Double
-    public var passed: Bool
+    package var value: Double
+    package var passed: Bool
     /// Why there was nothing to judge, when there was not.
-    public var inconclusive: String?
+    package var inconclusive: String?
 
-    public init(objective: Objective, value: Double, passed: Bool, inconclusive: String? = nil) {
+    package init(objective: Objective, value: Double, passed: Bool, inconclusive: String? = nil) {
         self.objective = objective
         self.value = value
         self.passed = inconclusive == nil && passed
@@ -19,13 +19,13 @@ public struct SLOResult: Sendable, Equatable {
     }
 
     /// What a failed result asks for: the objective's action when breached, a pause when inconclusive.
-    public var action: RolloutAction { inconclusive != nil ? .pause : objective.action }
+    package var action: RolloutAction { inconclusive != nil ? .pause : objective.action }
 }
 
 extension Objective {
     /// The objective's value in `metrics` of a run that lasted `duration` seconds; a group with
     /// no requests measures 0.
-    public func value(in metrics: RunMetrics, duration: Double) -> Double {
+    package func value(in metrics: RunMetrics, duration: Double) -> Double {
         let stats: RequestStats
         switch scope {
         case .all: stats = metrics.total
@@ -46,15 +46,15 @@ extension Objective {
     /// Requests tagged this count toward `payment_failure_rate`: those answered with a failure
     /// over those answered. A payment request with no answer (a client timeout) has an unknown
     /// outcome — an error and a latency, never a payment failure.
-    public static let paymentTag = "payment"
+    package static let paymentTag = "payment"
 
-    public func evaluate(_ metrics: RunMetrics, duration: Double) -> SLOResult {
+    package func evaluate(_ metrics: RunMetrics, duration: Double) -> SLOResult {
         let value = value(in: metrics, duration: duration)
         return SLOResult(objective: self, value: value, passed: holds(for: value), inconclusive: missingEvidence(in: metrics))
     }
 
     /// Why `metrics` hold nothing this objective can be judged on, or nil.
-    public func missingEvidence(in metrics: RunMetrics) -> String? {
+    package func missingEvidence(in metrics: RunMetrics) -> String? {
         guard metrics.total.requests > 0 else { return "no requests were made" }
         switch (metric, scope) {
         case (.checks, _):
@@ -75,7 +75,7 @@ extension Objective {
 extension SLOResult: Codable {
     private enum Keys: String, CodingKey { case expression, value, unit, threshold, passed, action, inconclusive }
 
-    public init(from decoder: any Decoder) throws {
+    package init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: Keys.self)
         objective = try Objective(parsing: try c.decode(String.self, forKey: .expression))
         value = try c.decode(Double.self, forKey: .value)
@@ -83,7 +83,7 @@ extension SLOResult: Codable {
         passed = try c.decode(Bool.self, forKey: .passed) && inconclusive == nil
     }
 
-    public func encode(to encoder: any Encoder) throws {
+    package func encode(to encoder: any Encoder) throws {
         var c = encoder.container(keyedBy: Keys.self)
         try c.encode(objective.expression, forKey: .expression)
         try c.encode(value, forKey: .value)

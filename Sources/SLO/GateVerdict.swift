@@ -1,18 +1,18 @@
 /// One rollout trigger a gate evaluated: what was measured, against what, and what a breach asks for.
-public struct GateTrigger: Sendable, Codable, Equatable {
-    public var name: String
-    public var value: Double
-    public var threshold: Double
-    public var unit: String
-    public var breached: Bool
-    public var action: RolloutAction
+package struct GateTrigger: Sendable, Codable, Equatable {
+    package var name: String
+    package var value: Double
+    package var threshold: Double
+    package var unit: String
+    package var breached: Bool
+    package var action: RolloutAction
     /// Where the value comes from, in words (which part of the gate, a few examples).
-    public var evidence: String
+    package var evidence: String
     /// Why there was nothing to judge (no requests selected, no data): the trigger neither held
     /// nor breached, and the gate pauses.
-    public var inconclusive: String?
+    package var inconclusive: String?
 
-    public init(name: String, value: Double, threshold: Double, unit: String, breached: Bool, action: RolloutAction, evidence: String,
+    package init(name: String, value: Double, threshold: Double, unit: String, breached: Bool, action: RolloutAction, evidence: String,
                 inconclusive: String? = nil) {
         self.name = name
         self.value = value
@@ -25,20 +25,20 @@ public struct GateTrigger: Sendable, Codable, Equatable {
     }
 
     /// What the trigger asks for: its action when breached, a pause when inconclusive, nil when it held.
-    public var demand: RolloutAction? { inconclusive != nil ? TriggerKind.whenInconclusive : breached ? action : nil }
+    package var demand: RolloutAction? { inconclusive != nil ? TriggerKind.whenInconclusive : breached ? action : nil }
 }
 
 /// A gate's one verdict: the most severe action of the breached triggers (a pause for an
 /// inconclusive one; proceed when none), and where that leaves the rollout.
-public struct GateVerdict: Sendable, Codable, Equatable {
-    public var action: RolloutAction
+package struct GateVerdict: Sendable, Codable, Equatable {
+    package var action: RolloutAction
     /// The stage the gate checked.
-    public var stage: Int
+    package var stage: Int
     /// The rollout percentage the verdict asks for: the stage (proceed, pause), half of it
     /// (reduce), 0 (roll back).
-    public var rolloutPercent: Int
+    package var rolloutPercent: Int
 
-    public init(stage: Int, triggers: [GateTrigger]) {
+    package init(stage: Int, triggers: [GateTrigger]) {
         self.stage = stage
         action = triggers.compactMap(\.demand).max() ?? .proceed
         switch action {
@@ -50,7 +50,7 @@ public struct GateVerdict: Sendable, Codable, Equatable {
 
     /// The process exit status of each verdict: 0 proceed, 3 reduce, 4 pause, 5 roll back
     /// (1 is never a verdict; 2 means the gate could not run).
-    public var exitCode: Int32 {
+    package var exitCode: Int32 {
         switch action {
         case .proceed: return 0
         case .reduce: return 3

@@ -1,7 +1,7 @@
 /// One service-level objective: `p95<500ms`, `error_rate<1%:rollback`, `p99{name=checkout}<800ms`,
 /// `payment_failure_rate<0.1%`, `rate>100`, `checks>99%`, `dropped_iterations<=0`.
-public struct Objective: Sendable, Equatable, Codable {
-    public enum Metric: Sendable, Equatable, Codable {
+package struct Objective: Sendable, Equatable, Codable {
+    package enum Metric: Sendable, Equatable, Codable {
         /// A latency percentile (0–100; 100 is the maximum).
         case latency(percentile: Double)
         case errorRate
@@ -23,25 +23,25 @@ public struct Objective: Sendable, Equatable, Codable {
     }
 
     /// Which requests a latency or error-rate objective looks at.
-    public enum Scope: Sendable, Equatable, Codable {
+    package enum Scope: Sendable, Equatable, Codable {
         case all
         case name(String)
         case tag(String)
     }
 
-    public enum Comparison: String, Sendable, Codable { case less = "<", lessOrEqual = "<=", greater = ">", greaterOrEqual = ">=" }
+    package enum Comparison: String, Sendable, Codable { case less = "<", lessOrEqual = "<=", greater = ">", greaterOrEqual = ">=" }
 
-    public var metric: Metric
-    public var scope: Scope
-    public var comparison: Comparison
+    package var metric: Metric
+    package var scope: Scope
+    package var comparison: Comparison
     /// In the metric's unit: milliseconds, percent, requests per second, or a count.
-    public var threshold: Double
-    public var action: RolloutAction
+    package var threshold: Double
+    package var action: RolloutAction
     /// Stop the run early when this objective stays breached for `abortAfter` seconds.
-    public var abortOnFail = false
-    public var abortAfter: Double = 0
+    package var abortOnFail = false
+    package var abortAfter: Double = 0
 
-    public init(metric: Metric, scope: Scope = .all, comparison: Comparison, threshold: Double, action: RolloutAction) {
+    package init(metric: Metric, scope: Scope = .all, comparison: Comparison, threshold: Double, action: RolloutAction) {
         self.metric = metric
         self.scope = scope
         self.comparison = comparison
@@ -51,14 +51,14 @@ public struct Objective: Sendable, Equatable, Codable {
 
     /// The migration guide's rollback triggers: error rate > 1 % → roll back, p95 > 500 ms →
     /// reduce traffic, payment failures > 0.1 % → roll back.
-    public static let rolloutDefaults: [Objective] = [
+    package static let rolloutDefaults: [Objective] = [
         Objective(metric: .errorRate, comparison: .lessOrEqual, threshold: 1, action: .rollback),
         Objective(metric: .latency(percentile: 95), comparison: .lessOrEqual, threshold: 500, action: .reduce),
         Objective(metric: .paymentFailureRate, comparison: .lessOrEqual, threshold: 0.1, action: .rollback),
     ]
 
     /// The expression as it is written back: `p95{name=checkout}<500ms:reduce`.
-    public var expression: String {
+    package var expression: String {
         var text = metric.name
         switch scope {
         case .all: break
@@ -69,7 +69,7 @@ public struct Objective: Sendable, Equatable, Codable {
     }
 
     /// The unit thresholds and values are given in.
-    public var unit: String {
+    package var unit: String {
         switch metric {
         case .latency: return "ms"
         case .errorRate, .paymentFailureRate, .checks: return "%"
@@ -79,7 +79,7 @@ public struct Objective: Sendable, Equatable, Codable {
     }
 
     /// Whether `value` meets the objective.
-    public func holds(for value: Double) -> Bool {
+    package func holds(for value: Double) -> Bool {
         switch comparison {
         case .less: return value < threshold
         case .lessOrEqual: return value <= threshold

@@ -1,16 +1,16 @@
 import Foundation
 
 /// Why an objective expression could not be read.
-public struct ObjectiveError: Error, Equatable, CustomStringConvertible {
-    public let expression: String
-    public let reason: String
+package struct ObjectiveError: Error, Equatable, CustomStringConvertible {
+    package let expression: String
+    package let reason: String
 
-    public var description: String { "'\(expression)': \(reason)" }
+    package var description: String { "'\(expression)': \(reason)" }
 }
 
 extension Objective {
     /// Reads `METRIC[{name=N|tag=T}] (<|<=|>|>=) VALUE[UNIT][:ACTION]`; without an action a breach rolls back.
-    public init(parsing text: String) throws {
+    package init(parsing text: String) throws {
         func fail(_ reason: String) -> ObjectiveError { ObjectiveError(expression: text, reason: reason) }
         var rest = Substring(text.trimmingCharacters(in: .whitespaces))
         guard !rest.isEmpty else { throw fail("an objective is empty") }

@@ -1,7 +1,7 @@
 /// The rollout trigger policy in one table: every kind of trigger a gate evaluates, what it asks
 /// for when breached (unless the gate file says otherwise, where it may) and when it has
 /// nothing to judge. The migration guide's own triggers are `Objective.rolloutDefaults`.
-public enum TriggerKind: String, Sendable, CaseIterable {
+package enum TriggerKind: String, Sendable, CaseIterable {
     /// A pact that failed (replayed, or against the provider's OpenAPI document).
     case contracts
     /// A purchase flow that failed.
@@ -24,7 +24,7 @@ public enum TriggerKind: String, Sendable, CaseIterable {
     case leaseLost
 
     /// What a breach asks for when the gate file names no action.
-    public var defaultAction: RolloutAction {
+    package var defaultAction: RolloutAction {
         switch self {
         case .contracts, .flows, .objective, .serviceMetric, .query: return .rollback
         case .loadCompleted, .consistency, .partFailed, .noEvidence, .leaseLost: return .pause
@@ -32,9 +32,9 @@ public enum TriggerKind: String, Sendable, CaseIterable {
     }
 
     /// Whether the gate file may choose another action for triggers of this kind.
-    public var actionConfigurable: Bool { self == .objective || self == .serviceMetric || self == .query }
+    package var actionConfigurable: Bool { self == .objective || self == .serviceMetric || self == .query }
 
     /// What a trigger of any kind asks for when it has nothing to judge (no requests selected,
     /// no data, no measurement): never a pass, never more than a pause.
-    public static let whenInconclusive = RolloutAction.pause
+    package static let whenInconclusive = RolloutAction.pause
 }

@@ -3,7 +3,7 @@ import Synchronization
 /// Work a service starts beside its requests (a reconciliation after a timeout, a retry later):
 /// owned here, so `stop` cancels what still runs and returns once all of it has ended — no
 /// task outlives the service that started it.
-public final class BackgroundTasks: Sendable {
+package final class BackgroundTasks: Sendable {
     private struct State {
         var running: [UInt64: Task<Void, Never>] = [:]
         var next: UInt64 = 0
@@ -11,12 +11,12 @@ public final class BackgroundTasks: Sendable {
     }
     private let state = Mutex(State())
 
-    public init() {}
+    package init() {}
 
     /// Starts `work` unless `stop` was called; `work` should end soon after it is cancelled.
     /// Returns false when the work was not started.
     @discardableResult
-    public func spawn(_ work: @escaping @Sendable () async -> Void) -> Bool {
+    package func spawn(_ work: @escaping @Sendable () async -> Void) -> Bool {
         state.withLock { state in
             guard !state.stopped else { return false }
             let id = state.next
@@ -32,10 +32,10 @@ public final class BackgroundTasks: Sendable {
     private func finished(_ id: UInt64) { _ = state.withLock { $0.running.removeValue(forKey: id) } }
 
     /// How many tasks are still running.
-    public var count: Int { state.withLock { $0.running.count } }
+    package var count: Int { state.withLock { $0.running.count } }
 
     /// Starts nothing more, cancels what runs, and waits until every task has ended.
-    public func stop() async {
+    package func stop() async {
         let tasks = state.withLock { state in
             state.stopped = true
             return Array(state.running.values)

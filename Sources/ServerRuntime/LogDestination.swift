@@ -4,15 +4,15 @@ import Logging
 /// Where a server's log lines go instead of the process's logging system: a test's buffer, so
 /// a green run prints only the test runner's lines and a failing test can show what its
 /// services said.
-public struct LogDestination: Sendable {
+package struct LogDestination: Sendable {
     private let write: @Sendable (String) -> Void
 
     /// `write` gets one line per message, `LEVEL LABEL: message [metadata]`; it may be called
     /// from any thread.
-    public init(_ write: @escaping @Sendable (String) -> Void) { self.write = write }
+    package init(_ write: @escaping @Sendable (String) -> Void) { self.write = write }
 
     /// A logger labelled `label` that writes here, at `LOG_LEVEL` (warning unless set).
-    public func logger(_ label: String) -> Logger {
+    package func logger(_ label: String) -> Logger {
         let write = self.write
         var logger = Logger(label: label) { label in LineHandler(label: label, write: write) }
         logger.logLevel = LogDestination.level
@@ -20,14 +20,14 @@ public struct LogDestination: Sendable {
     }
 
     /// A logger labelled `label` writing to `destination`, or to the logging system without one.
-    public static func logger(_ label: String, to destination: LogDestination?) -> Logger {
+    package static func logger(_ label: String, to destination: LogDestination?) -> Logger {
         var logger = destination?.logger(label) ?? Logger(label: label)
         logger.logLevel = level
         return logger
     }
 
     /// `LOG_LEVEL` from the environment, else warning.
-    public static var level: Logger.Level {
+    package static var level: Logger.Level {
         ProcessInfo.processInfo.environment["LOG_LEVEL"].flatMap(Logger.Level.init(rawValue:)) ?? .warning
     }
 }

@@ -7,15 +7,15 @@ import ServiceLifecycle
 
 /// A Hummingbird server listening on a port, started with `RunningServer.start` and
 /// stopped gracefully with `stop()`. The reference services and the stub server both run on it.
-public final class RunningServer: Sendable {
-    public let name: String
-    public let host: String
-    public let port: Int
+package final class RunningServer: Sendable {
+    package let name: String
+    package let host: String
+    package let port: Int
     private let task: Task<Void, any Error>
     private let group: ServiceGroup
     private let listener: any Channel
 
-    public var url: String { "http://\(host):\(port)" }
+    package var url: String { "http://\(host):\(port)" }
 
     private init(name: String, host: String, port: Int, task: Task<Void, any Error>, group: ServiceGroup, listener: any Channel) {
         self.name = name
@@ -28,7 +28,7 @@ public final class RunningServer: Sendable {
 
     /// Starts `router` on `host:port` (port 0 picks a free one) and returns once it listens.
     /// Logs at warning level unless `LOG_LEVEL` says otherwise, to `log` when given.
-    public static func start<Context>(name: String, router: Router<Context>, host: String, port: Int, log: LogDestination? = nil) async throws -> RunningServer
+    package static func start<Context>(name: String, router: Router<Context>, host: String, port: Int, log: LogDestination? = nil) async throws -> RunningServer
     where Context: InitializableFromSource<ApplicationRequestContextSource> {
         let logger = LogDestination.logger(name, to: log)
         let (listeners, continuation) = AsyncStream<any Channel>.makeStream()
@@ -59,7 +59,7 @@ public final class RunningServer: Sendable {
     /// Stops accepting requests and lets in-flight ones finish for up to `seconds`; then cancels
     /// the server, which ends the requests still running. Whatever `seconds` says, the server
     /// has `drain` after its listener closed to take up the connections it had accepted.
-    public func stop(within seconds: Double = 5) async {
+    package func stop(within seconds: Double = 5) async {
         await stopAccepting()
         await group.triggerGracefulShutdown()
         let task = self.task
@@ -98,7 +98,7 @@ public final class RunningServer: Sendable {
 
     /// How long a stopping server has, after its listener closed, to take up the connections
     /// it had accepted before it may be cancelled.
-    public static let drain = 1.0
+    package static let drain = 1.0
 
     /// The event loops every server and its connections run on.
     private static var eventLoops: MultiThreadedEventLoopGroup { .singleton }
@@ -115,15 +115,15 @@ private final class TurnAway: ChannelInboundHandler, Sendable {
 }
 
 /// A server that could not start (typically: the port is taken).
-public struct ServerStartError: Error, CustomStringConvertible {
-    public let name: String, host: String, port: Int, reason: String
+package struct ServerStartError: Error, CustomStringConvertible {
+    package let name: String, host: String, port: Int, reason: String
 
-    public init(name: String, host: String, port: Int, reason: String) {
+    package init(name: String, host: String, port: Int, reason: String) {
         self.name = name
         self.host = host
         self.port = port
         self.reason = reason
     }
 
-    public var description: String { "\(name) could not listen on \(host):\(port): \(reason)" }
+    package var description: String { "\(name) could not listen on \(host):\(port): \(reason)" }
 }

@@ -3,7 +3,7 @@ import Synchronization
 
 /// One text document served at `GET /metrics`, replaced whenever its owner has a newer one:
 /// how `tollgate load --metrics-addr` lets a Prometheus scrape a running load.
-public final class TextEndpoint: Sendable {
+package final class TextEndpoint: Sendable {
     /// The document served; the router reads it, `update` replaces it.
     private final class Document: Sendable {
         let text = Mutex("")
@@ -12,7 +12,7 @@ public final class TextEndpoint: Sendable {
     private let document: Document
     private let server: RunningServer
 
-    public var url: String { server.url + "/metrics" }
+    package var url: String { server.url + "/metrics" }
 
     private init(document: Document, server: RunningServer) {
         self.document = document
@@ -20,7 +20,7 @@ public final class TextEndpoint: Sendable {
     }
 
     /// Starts serving on `host:port` (port 0 picks a free one), an empty document until `update`.
-    public static func start(host: String, port: Int, contentType: String = "text/plain; version=0.0.4; charset=utf-8") async throws -> TextEndpoint {
+    package static func start(host: String, port: Int, contentType: String = "text/plain; version=0.0.4; charset=utf-8") async throws -> TextEndpoint {
         let document = Document()
         let router = Router()
         router.get("/metrics") { _, _ in
@@ -29,7 +29,7 @@ public final class TextEndpoint: Sendable {
         return TextEndpoint(document: document, server: try await RunningServer.start(name: "metrics", router: router, host: host, port: port))
     }
 
-    public func update(_ text: String) { document.text.withLock { $0 = text } }
+    package func update(_ text: String) { document.text.withLock { $0 = text } }
 
-    public func stop() async { await server.stop(within: 1) }
+    package func stop() async { await server.stop(within: 1) }
 }

@@ -1,10 +1,10 @@
 /// Durations as profiles and flags write them: `250ms`, `30s`, `5m`, `1h`, `1m30s`, `1.5s`, `500us`.
-public enum DurationText {
+package enum DurationText {
     /// The longest duration anything takes: 366 days.
-    public static let maximum = 366.0 * 86_400
+    package static let maximum = 366.0 * 86_400
 
     /// Seconds, or nil when `text` is not a duration of at most `maximum`. A bare number is seconds.
-    public static func seconds(_ text: String) -> Double? {
+    package static func seconds(_ text: String) -> Double? {
         let trimmed = text.trimmingCharacters(in: .whitespaces)
         guard !trimmed.isEmpty else { return nil }
         if let bare = Double(trimmed) { return bare.isFinite && bare >= 0 && bare <= maximum ? bare : nil }
@@ -24,7 +24,7 @@ public enum DurationText {
     }
 
     /// `1m30s`, `250ms`, `2.5s`: for summaries.
-    public static func describe(_ seconds: Double) -> String {
+    package static func describe(_ seconds: Double) -> String {
         if seconds < 1 { return "\(Int((seconds * 1000).rounded()))ms" }
         if seconds < 60 { return seconds == seconds.rounded() ? "\(Int(seconds))s" : String(format: "%.1fs", seconds) }
         let whole = Int(seconds.rounded())

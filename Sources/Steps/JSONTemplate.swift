@@ -2,13 +2,13 @@ import ContractCore
 
 /// A JSON body or expected value whose strings may hold placeholders. A string that is exactly
 /// one variable (`"${product_id}"`) takes the variable's value with its JSON type.
-public indirect enum JSONTemplate: Sendable, Equatable {
+package indirect enum JSONTemplate: Sendable, Equatable {
     case constant(JSONValue)
     case string(Template)
     case array([JSONTemplate])
     case object([(String, JSONTemplate)])
 
-    public static func == (lhs: JSONTemplate, rhs: JSONTemplate) -> Bool {
+    package static func == (lhs: JSONTemplate, rhs: JSONTemplate) -> Bool {
         switch (lhs, rhs) {
         case (.constant(let a), .constant(let b)): return a == b
         case (.string(let a), .string(let b)): return a == b
@@ -19,7 +19,7 @@ public indirect enum JSONTemplate: Sendable, Equatable {
     }
 
     /// Reads the placeholders of every string in `value`.
-    public init(_ value: JSONValue) throws(TemplateError) {
+    package init(_ value: JSONValue) throws(TemplateError) {
         switch value {
         case .string(let text):
             let template = try Template(text)
@@ -37,7 +37,7 @@ public indirect enum JSONTemplate: Sendable, Equatable {
         }
     }
 
-    public var variables: [String] {
+    package var variables: [String] {
         switch self {
         case .constant: return []
         case .string(let template): return template.variables
@@ -46,7 +46,7 @@ public indirect enum JSONTemplate: Sendable, Equatable {
         }
     }
 
-    public func render(_ scope: inout RenderScope) -> JSONValue {
+    package func render(_ scope: inout RenderScope) -> JSONValue {
         switch self {
         case .constant(let value): return value
         case .string(let template):

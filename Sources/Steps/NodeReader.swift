@@ -2,24 +2,24 @@ import Foundation
 import Yams
 
 /// One problem in a file Tollgate reads (a load profile, a flow, a gate file): where, which field, what.
-public struct FileProblem: Sendable, Equatable, CustomStringConvertible {
-    public let file: String
-    public let line: Int?
-    public let field: String
-    public let message: String
+package struct FileProblem: Sendable, Equatable, CustomStringConvertible {
+    package let file: String
+    package let line: Int?
+    package let field: String
+    package let message: String
 
-    public var description: String {
+    package var description: String {
         "\(file)\(line.map { ":\($0)" } ?? ""): \(field.isEmpty ? "" : field + ": ")\(message)"
     }
 }
 
 /// Every problem found in a profile, flow or gate file (all of them, not only the first).
-public struct FileProblems: Error, Sendable, CustomStringConvertible {
-    public let problems: [FileProblem]
+package struct FileProblems: Error, Sendable, CustomStringConvertible {
+    package let problems: [FileProblem]
 
     package init(problems: [FileProblem]) { self.problems = problems }
 
-    public var description: String { problems.map(\.description).joined(separator: "\n") }
+    package var description: String { problems.map(\.description).joined(separator: "\n") }
 }
 
 /// Reads YAML nodes while collecting problems with their line numbers.

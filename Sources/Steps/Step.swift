@@ -4,28 +4,28 @@ import Foundation
 /// One request of a sequence, as load profiles and flows describe it: what to send, what to
 /// remember from the answer (captures), what the answer must be (checks), and how long the
 /// user waits afterwards. A class: read on every request, shared, never changed.
-public final class Step: Sendable {
-    public enum BodyTemplate: Sendable, Equatable {
+package final class Step: Sendable {
+    package enum BodyTemplate: Sendable, Equatable {
         case text(Template)
         case json(JSONTemplate)
     }
 
     /// Groups the step's requests in reports (defaults to `METHOD path`).
-    public let name: String
-    public let method: String
+    package let name: String
+    package let method: String
     /// Relative to the target: always starts with `/`.
-    public let path: Template
-    public let headers: [(name: String, value: Template)]
-    public let body: BodyTemplate?
-    public let tags: [String]
-    public let captures: [Capture]
-    public let checks: [Check]
+    package let path: Template
+    package let headers: [(name: String, value: Template)]
+    package let body: BodyTemplate?
+    package let tags: [String]
+    package let captures: [Capture]
+    package let checks: [Check]
     /// Seconds the user waits after this step.
-    public let think: Double
+    package let think: Double
     /// Seconds the request may take; nil for the run's default.
-    public let timeout: Double?
+    package let timeout: Double?
 
-    public init(name: String, method: String, path: Template, headers: [(name: String, value: Template)] = [], body: BodyTemplate? = nil,
+    package init(name: String, method: String, path: Template, headers: [(name: String, value: Template)] = [], body: BodyTemplate? = nil,
                 tags: [String] = [], captures: [Capture] = [], checks: [Check] = [], think: Double = 0, timeout: Double? = nil) {
         self.name = name
         self.method = method
@@ -51,15 +51,15 @@ public final class Step: Sendable {
 
     /// True when a check runs a regular expression: the load engine evaluates such a step off
     /// its event loop (a pattern like `^(a|aa)+$` can take seconds on the wrong text).
-    public let matchesPatterns: Bool
+    package let matchesPatterns: Bool
 
     /// True when a check or capture reads the response body.
-    public let readsBody: Bool
+    package let readsBody: Bool
     /// True when a check or capture reads a response header.
-    public let readsHeaders: Bool
+    package let readsHeaders: Bool
 
     /// Variables the step's templates read.
-    public var variables: [String] {
+    package var variables: [String] {
         var names = path.variables + headers.flatMap(\.value.variables)
         switch body {
         case .text(let template): names += template.variables
@@ -78,25 +78,25 @@ public final class Step: Sendable {
 }
 
 /// A value remembered from a response for later steps: `${variable}`.
-public struct Capture: Sendable {
-    public enum Source: Sendable {
+package struct Capture: Sendable {
+    package enum Source: Sendable {
         case json(PathExpression)
         case header(String)
         case status
     }
 
-    public var variable: String
-    public var source: Source
+    package var variable: String
+    package var source: Source
 
-    public init(variable: String, source: Source) {
+    package init(variable: String, source: Source) {
         self.variable = variable
         self.source = source
     }
 }
 
 /// A condition on a response; a failed check makes the request an error (class `check_failed`).
-public struct Check: Sendable {
-    public enum Expectation: Sendable {
+package struct Check: Sendable {
+    package enum Expectation: Sendable {
         case equals(JSONTemplate)
         case matches(NSRegularExpression)
         case exists(Bool)
@@ -106,7 +106,7 @@ public struct Check: Sendable {
         case above(JSONTemplate)
     }
 
-    public enum Kind: Sendable {
+    package enum Kind: Sendable {
         /// One of these status codes.
         case status([Int])
         case json(PathExpression, Expectation)
@@ -115,11 +115,11 @@ public struct Check: Sendable {
         case latency(Double)
     }
 
-    public var kind: Kind
+    package var kind: Kind
     /// How reports name the check: `status is 200`, `$.status equals "confirmed"`.
-    public var description: String
+    package var description: String
 
-    public init(kind: Kind, description: String) {
+    package init(kind: Kind, description: String) {
         self.kind = kind
         self.description = description
     }
@@ -127,19 +127,19 @@ public struct Check: Sendable {
 
 /// A named list of steps run one after another by one user; a scenario picks sequences by
 /// weight. A sequence from a flow also holds its event expectations (counted as checks).
-public struct RequestSequence: Sendable {
-    public var name: String
-    public var weight: Int
-    public let items: [Flow.Item]
+package struct RequestSequence: Sendable {
+    package var name: String
+    package var weight: Int
+    package let items: [Flow.Item]
     /// Some item is an event expectation (responses then keep their headers, to see where the
     /// gateway routed the run).
-    public let expectsEvents: Bool
+    package let expectsEvents: Bool
 
-    public init(name: String, weight: Int = 1, steps: [Step]) {
+    package init(name: String, weight: Int = 1, steps: [Step]) {
         self.init(name: name, weight: weight, items: steps.map(Flow.Item.request))
     }
 
-    public init(name: String, weight: Int = 1, items: [Flow.Item]) {
+    package init(name: String, weight: Int = 1, items: [Flow.Item]) {
         self.name = name
         self.weight = weight
         self.items = items
@@ -147,21 +147,21 @@ public struct RequestSequence: Sendable {
     }
 
     /// The request steps.
-    public var steps: [Step] { items.compactMap { if case .request(let step) = $0 { return step } else { return nil } } }
+    package var steps: [Step] { items.compactMap { if case .request(let step) = $0 { return step } else { return nil } } }
 }
 
 /// Picks sequences in proportion to their weights.
-public struct WeightedMix: Sendable {
-    public let sequences: [RequestSequence]
+package struct WeightedMix: Sendable {
+    package let sequences: [RequestSequence]
     private let cumulative: [Int]
 
-    public init(_ sequences: [RequestSequence]) {
+    package init(_ sequences: [RequestSequence]) {
         self.sequences = sequences
         var running = 0
         cumulative = sequences.map { running += max(0, $0.weight); return running }
     }
 
-    public func pick(using random: inout some RandomNumberGenerator) -> Int {
+    package func pick(using random: inout some RandomNumberGenerator) -> Int {
         guard let total = cumulative.last, total > 0, sequences.count > 1 else { return 0 }
         let ticket = Int.random(in: 0..<total, using: &random)
         return cumulative.firstIndex { ticket < $0 } ?? 0

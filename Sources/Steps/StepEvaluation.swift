@@ -3,41 +3,41 @@ import Foundation
 import LoadMetrics
 
 /// A response as checks and captures see it.
-public struct StepResponse: Sendable {
-    public var status: Int
+package struct StepResponse: Sendable {
+    package var status: Int
     /// Header names in lower case.
-    public var headers: [(name: String, value: String)]
-    public var body: [UInt8]
+    package var headers: [(name: String, value: String)]
+    package var body: [UInt8]
     /// Seconds from sending the request to the end of the response.
-    public var latency: Double
+    package var latency: Double
 
-    public init(status: Int, headers: [(name: String, value: String)], body: [UInt8], latency: Double) {
+    package init(status: Int, headers: [(name: String, value: String)], body: [UInt8], latency: Double) {
         self.status = status
         self.headers = headers
         self.body = body
         self.latency = latency
     }
 
-    public func header(_ name: String) -> String? {
+    package func header(_ name: String) -> String? {
         let lower = name.lowercased()
         return headers.first { $0.name == lower }?.value
     }
 }
 
 /// What a step's checks and captures made of a response.
-public struct StepOutcome: Sendable {
-    public struct CheckResult: Sendable {
-        public let description: String
-        public let passed: Bool
+package struct StepOutcome: Sendable {
+    package struct CheckResult: Sendable {
+        package let description: String
+        package let passed: Bool
         /// Why it failed: what was found.
-        public let detail: String?
+        package let detail: String?
     }
 
-    public var checks: [CheckResult] = []
+    package var checks: [CheckResult] = []
     /// Set when the request counts as failed.
-    public var error: ErrorClass?
+    package var error: ErrorClass?
     /// A line describing the failure, for the report's examples.
-    public var errorDetail: String?
+    package var errorDetail: String?
 
     package init(checks: [CheckResult] = [], error: ErrorClass? = nil, errorDetail: String? = nil) {
         self.checks = checks
@@ -48,7 +48,7 @@ public struct StepOutcome: Sendable {
 
 extension Step {
     /// Runs the checks on `response` and stores the captures in `scope`.
-    public func evaluate(_ response: StepResponse, scope: inout RenderScope) -> StepOutcome {
+    package func evaluate(_ response: StepResponse, scope: inout RenderScope) -> StepOutcome {
         var outcome = StepOutcome()
         if checks.isEmpty && captures.isEmpty {
             if response.status >= 400 {
@@ -129,8 +129,8 @@ extension Check {
 }
 
 /// Reads the first value a JSON path expression selects (`$.items[0].id`, `$.items[*].id`).
-public enum JSONQuery {
-    public static func first(_ path: PathExpression, in document: JSONValue) -> JSONValue? {
+package enum JSONQuery {
+    package static func first(_ path: PathExpression, in document: JSONValue) -> JSONValue? {
         var current: [JSONValue] = [document]
         for token in path.tokens {
             var next: [JSONValue] = []

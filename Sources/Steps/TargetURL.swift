@@ -1,11 +1,11 @@
 /// The base URL load is sent to: `http://host[:port][/base]`.
-public struct TargetURL: Sendable, Equatable, CustomStringConvertible {
-    public let host: String
-    public let port: Int
+package struct TargetURL: Sendable, Equatable, CustomStringConvertible {
+    package let host: String
+    package let port: Int
     /// A path prefix without a trailing slash ("" for none).
-    public let basePath: String
+    package let basePath: String
 
-    public init?(_ text: String) {
+    package init?(_ text: String) {
         guard text.hasPrefix("http://") else { return nil }
         var rest = text.dropFirst("http://".count)
         var base = ""
@@ -34,7 +34,7 @@ public struct TargetURL: Sendable, Equatable, CustomStringConvertible {
     }
 
     /// The Host header's value.
-    public var hostHeader: String { (host.contains(":") ? "[\(host)]" : host) + (port == 80 ? "" : ":\(port)") }
+    package var hostHeader: String { (host.contains(":") ? "[\(host)]" : host) + (port == 80 ? "" : ":\(port)") }
 
-    public var description: String { "http://\(hostHeader)\(basePath)" }
+    package var description: String { "http://\(hostHeader)\(basePath)" }
 }

@@ -5,7 +5,7 @@ import Synchronization
 /// Text with `${…}` placeholders, read once when a profile loads and rendered per request:
 /// variables (`${order_id}`, from captures and feeders) and built-ins (`${uuid}`, `${seq}`,
 /// `${random_int(1,100)}`, `${email}`, `${vu}`, `${iteration}`).
-public struct Template: Sendable, Equatable {
+package struct Template: Sendable, Equatable {
     enum Part: Sendable, Equatable {
         case text(String)
         case variable(String)
@@ -18,7 +18,7 @@ public struct Template: Sendable, Equatable {
     init(parts: [Part]) { self.parts = parts }
 
     /// Reads `text`; a placeholder that is neither a variable name nor a known built-in is an error.
-    public init(_ text: String) throws(TemplateError) {
+    package init(_ text: String) throws(TemplateError) {
         var parts: [Part] = []
         var literal = ""
         var rest = Substring(text)
@@ -65,12 +65,12 @@ public struct Template: Sendable, Equatable {
     }
 
     /// The variables the template reads.
-    public var variables: [String] {
+    package var variables: [String] {
         parts.compactMap { if case .variable(let name) = $0 { return name } else { return nil } }
     }
 
     /// True when rendering always gives the same text.
-    public var isConstant: Bool { parts.allSatisfy { if case .text = $0 { return true } else { return false } } }
+    package var isConstant: Bool { parts.allSatisfy { if case .text = $0 { return true } else { return false } } }
 
     /// When the template is exactly one variable: its name (its value keeps its JSON type in bodies).
     var soleVariable: String? {
@@ -87,7 +87,7 @@ public struct Template: Sendable, Equatable {
         }
     }
 
-    public func render(_ scope: inout RenderScope) -> String {
+    package func render(_ scope: inout RenderScope) -> String {
         if parts.count == 1, case .text(let text) = parts[0] { return text }
         var out = ""
         for part in parts {
@@ -107,33 +107,33 @@ public struct Template: Sendable, Equatable {
 }
 
 /// A placeholder that cannot be read.
-public struct TemplateError: Error, Equatable, CustomStringConvertible {
-    public let text: String
-    public let reason: String
-    public var description: String { reason }
+package struct TemplateError: Error, Equatable, CustomStringConvertible {
+    package let text: String
+    package let reason: String
+    package var description: String { reason }
 }
 
 /// What a virtual user's templates see: its variables, its number and iteration, a random
 /// source, and the run-wide sequence.
-public struct RenderScope: Sendable {
-    public var variables: [String: JSONValue] = [:]
-    public var vu = 0
-    public var iteration = 0
-    public var random = SystemRandomNumberGenerator()
+package struct RenderScope: Sendable {
+    package var variables: [String: JSONValue] = [:]
+    package var vu = 0
+    package var iteration = 0
+    package var random = SystemRandomNumberGenerator()
     let sequence: RunSequence
 
-    public init(sequence: RunSequence) { self.sequence = sequence }
+    package init(sequence: RunSequence) { self.sequence = sequence }
 
     mutating func nextSequence() -> Int { sequence.next() }
 }
 
 /// The run-wide `${seq}` counter (distinct per shard: shard i of N counts i, i+N, i+2N, …).
-public final class RunSequence: Sendable {
+package final class RunSequence: Sendable {
     private let counter = Mutex(0)
     private let stride: Int
     private let offset: Int
 
-    public init(shard: Shard = .whole) {
+    package init(shard: Shard = .whole) {
         stride = shard.count
         offset = shard.index
     }

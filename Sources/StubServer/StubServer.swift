@@ -2,15 +2,15 @@ import ContractCore
 import Foundation
 
 /// Serves the HTTP interactions of pacts, as a provider that does not exist yet would answer.
-public final class StubServer: Sendable {
-    public let url: String
-    public let port: Int
+package final class StubServer: Sendable {
+    package let url: String
+    package let port: Int
     let registry: StubRegistry
     private let server: StubHTTPServer
     private let watcher: Task<Void, Never>?
 
     /// Starts serving; `reload` re-reads the pacts when `--watch` sees a change.
-    public static func start(pacts: [(pact: Pact, source: String)], configuration: StubConfiguration,
+    package static func start(pacts: [(pact: Pact, source: String)], configuration: StubConfiguration,
                              reload: (@Sendable () async throws -> [(pact: Pact, source: String)])? = nil) async throws -> StubServer {
         let registry = StubRegistry(pacts: pacts)
         let state = try configuration.stateFilter.map { try NSRegularExpression(pattern: $0) }
@@ -42,9 +42,9 @@ public final class StubServer: Sendable {
     }
 
     /// How many interactions are being served.
-    public var interactionCount: Int { registry.all.count }
+    package var interactionCount: Int { registry.all.count }
 
-    public func stop() async {
+    package func stop() async {
         watcher?.cancel()
         await server.stop()
     }
@@ -83,8 +83,8 @@ final class BaseURL: @unchecked Sendable {
     func get() -> String? { lock.lock(); defer { lock.unlock() }; return value }
 }
 
-public struct StubError: Error, CustomStringConvertible {
-    public let message: String
+package struct StubError: Error, CustomStringConvertible {
+    package let message: String
     init(_ message: String) { self.message = message }
-    public var description: String { message }
+    package var description: String { message }
 }

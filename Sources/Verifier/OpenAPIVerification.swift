@@ -6,9 +6,9 @@ import TransportHTTP
 
 /// Pacts checked against the provider's OpenAPI document instead of replayed against the
 /// provider (bi-directional contract testing): nothing is called but the document's URL.
-public enum OpenAPIVerification {
+package enum OpenAPIVerification {
     /// Reads a document from a file or an http(s) URL; an unreadable one is an error naming the place.
-    public static func loadDocument(_ source: String) async throws -> OpenAPIDocument {
+    package static func loadDocument(_ source: String) async throws -> OpenAPIDocument {
         if source.hasPrefix("http://") || source.hasPrefix("https://") {
             let shown = Redaction.url(source)
             let response: HTTPClientResponse
@@ -42,7 +42,7 @@ public enum OpenAPIVerification {
     /// A document too costly to evaluate, or `stopped` turning true (looked at every few thousand
     /// schema steps: Ctrl-C answered within a second), ends the check with `OpenAPICheckStopped`,
     /// which carries the results so far.
-    public static func check(_ pacts: [LoadedPact], against document: OpenAPIDocument, options: VerifyOptions,
+    package static func check(_ pacts: [LoadedPact], against document: OpenAPIDocument, options: VerifyOptions,
                              stopped: @escaping () -> Bool = { Task.isCancelled },
                              progress: (InteractionResult) -> Void = { _ in }) throws -> VerificationReport {
         let started = Date()
@@ -85,10 +85,10 @@ public enum OpenAPIVerification {
     }
 
     /// Why the check ended early, and what it had checked by then (for the reports).
-    public struct OpenAPICheckStopped: Error, CustomStringConvertible {
-        public let reason: SchemaCheckStopped
-        public let partial: VerificationReport
-        public var description: String { reason.description }
+    package struct OpenAPICheckStopped: Error, CustomStringConvertible {
+        package let reason: SchemaCheckStopped
+        package let partial: VerificationReport
+        package var description: String { reason.description }
     }
 
     static func mismatch(_ problem: CompatibilityProblem) -> Mismatch {

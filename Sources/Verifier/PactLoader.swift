@@ -4,25 +4,25 @@ import Transport
 import TransportHTTP
 
 /// A pact and where it came from.
-public struct LoadedPact: Sendable {
-    public let pact: Pact
+package struct LoadedPact: Sendable {
+    package let pact: Pact
     /// The file path or URL, for messages and reports.
-    public let source: String
+    package let source: String
 }
 
 /// Reads pacts from files, directories (every `*.json` inside, sorted) and URLs.
-public struct PactLoader: Sendable {
+package struct PactLoader: Sendable {
     /// `Authorization` for URLs: a bearer token or `user:password` for basic auth.
-    public var token: String?
-    public var basicAuth: String?
+    package var token: String?
+    package var basicAuth: String?
 
-    public init(token: String? = nil, basicAuth: String? = nil) {
+    package init(token: String? = nil, basicAuth: String? = nil) {
         self.token = token
         self.basicAuth = basicAuth
     }
 
     /// Loads every source; the first unreadable or invalid pact is an error naming it.
-    public func load(_ sources: [String]) async throws -> [LoadedPact] {
+    package func load(_ sources: [String]) async throws -> [LoadedPact] {
         let pacts = try await read(sources)
         for loaded in pacts {
             try Self.checkPaths(loaded)
@@ -96,5 +96,5 @@ public struct PactLoader: Sendable {
 
 extension HTTPClientPool {
     /// One client for the command line's own requests.
-    public static let shared = HTTPClientPool()
+    package static let shared = HTTPClientPool()
 }

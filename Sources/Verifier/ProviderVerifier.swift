@@ -4,17 +4,17 @@ import Transport
 import TransportHTTP
 
 /// Replays each interaction of the pacts against the provider and matches what comes back.
-public struct ProviderVerifier: Sendable {
+package struct ProviderVerifier: Sendable {
     let options: VerifyOptions
     let client: HTTPClientPool
 
-    public init(options: VerifyOptions, client: HTTPClientPool = HTTPClientPool()) {
+    package init(options: VerifyOptions, client: HTTPClientPool = HTTPClientPool()) {
         self.options = options
         self.client = client
     }
 
     /// The interactions the filters select, with their pact.
-    public func selected(_ pacts: [LoadedPact]) throws -> [(LoadedPact, Interaction)] {
+    package func selected(_ pacts: [LoadedPact]) throws -> [(LoadedPact, Interaction)] {
         try Self.selection(pacts, options).map { ($0.pact, $0.interaction) }
     }
 
@@ -42,7 +42,7 @@ public struct ProviderVerifier: Sendable {
 
     /// Verifies every selected interaction, calling `progress` after each.
     /// Throws `VerifyError` only when the run cannot be done (provider unreachable, bad options).
-    public func verify(_ pacts: [LoadedPact], progress: @Sendable (InteractionResult) -> Void = { _ in }) async throws -> VerificationReport {
+    package func verify(_ pacts: [LoadedPact], progress: @Sendable (InteractionResult) -> Void = { _ in }) async throws -> VerificationReport {
         var report = VerificationReport()
         let start = Date()
         let work = try selected(pacts)

@@ -5,21 +5,21 @@ import Yams
 /// YAML are read: mappings with string keys, sequences, and scalars typed as YAML resolves a
 /// plain one (quoted scalars stay strings). An alias is the value it names, counted again: a
 /// budget bounds how many values one text may describe ("billion laughs" are refused, not built).
-public enum YAMLValues {
+package enum YAMLValues {
     /// Why a node could not be read, and where.
-    public struct Problem: Error {
-        public let mark: Mark?
+    package struct Problem: Error {
+        package let mark: Mark?
         /// The place as the caller writes places (`steps[0].body.items`, `#/paths/~1a`).
-        public let path: String
-        public let reason: String
+        package let path: String
+        package let reason: String
     }
 
     /// How a child's place is written from its parent's.
-    public struct PathStyle: Sendable {
+    package struct PathStyle: Sendable {
         let key: @Sendable (String, String) -> String
         let index: @Sendable (String, Int) -> String
 
-        public init(key: @escaping @Sendable (String, String) -> String, index: @escaping @Sendable (String, Int) -> String) {
+        package init(key: @escaping @Sendable (String, String) -> String, index: @escaping @Sendable (String, Int) -> String) {
             self.key = key
             self.index = index
         }
@@ -27,7 +27,7 @@ public enum YAMLValues {
 
     /// The JSON value of `node`, one value of `budget` spent per node; `exhausted` says why a
     /// text whose budget runs out is refused.
-    public static func value(_ node: Node, at path: String, style: PathStyle, budget: inout Int, exhausted: String) throws(Problem) -> JSONValue {
+    package static func value(_ node: Node, at path: String, style: PathStyle, budget: inout Int, exhausted: String) throws(Problem) -> JSONValue {
         budget -= 1
         guard budget >= 0 else { throw Problem(mark: node.mark, path: path, reason: exhausted) }
         switch node {

@@ -4,7 +4,7 @@ import TransportHTTP
 
 /// Where a gate's metric triggers are read: a service's own `/metrics` (counters compared
 /// before and after the load) and a Prometheus server's query API.
-public protocol MetricSource: Sendable {
+package protocol MetricSource: Sendable {
     /// The samples at `url` now.
     func samples(at url: String) async throws -> [PrometheusSample]
     /// `query` evaluated now by the Prometheus server at `prometheus`: one number, or why not.
@@ -15,12 +15,12 @@ public protocol MetricSource: Sendable {
 }
 
 /// Both over HTTP: a service's Prometheus text, and Prometheus' `/api/v1/query`.
-public struct HTTPMetricSource: MetricSource {
+package struct HTTPMetricSource: MetricSource {
     private let pool = HTTPClientPool()
 
-    public init() {}
+    package init() {}
 
-    public func samples(at url: String) async throws -> [PrometheusSample] {
+    package func samples(at url: String) async throws -> [PrometheusSample] {
         let response: HTTPClientResponse
         do { response = try await pool.send(HTTPClientRequest(url: url, headers: [("Accept", "text/plain")], timeout: 10)) } catch {
             throw GateSetupError("cannot read \(Redaction.url(url)): \(Redaction.scrub("\(error)", url: url))")
@@ -29,7 +29,7 @@ public struct HTTPMetricSource: MetricSource {
         return PrometheusText.samples(String(decoding: response.body, as: UTF8.self))
     }
 
-    public func query(_ query: String, prometheus: String, authorization: String?) async -> (value: Double?, problem: String?) {
+    package func query(_ query: String, prometheus: String, authorization: String?) async -> (value: Double?, problem: String?) {
         switch await post("/api/v1/query", ["query": query], prometheus: prometheus, authorization: authorization) {
         case .failure(let problem): return (nil, problem.description)
         case .success(let response):
@@ -39,7 +39,7 @@ public struct HTTPMetricSource: MetricSource {
         }
     }
 
-    public func queryRange(_ query: String, prometheus: String, authorization: String?, start: Date, end: Date, step: Double) async
+    package func queryRange(_ query: String, prometheus: String, authorization: String?, start: Date, end: Date, step: Double) async
         -> (points: [(time: Double, value: Double?)], problem: String?) {
         let form = ["query": query, "start": String(format: "%.3f", start.timeIntervalSince1970), "end": String(format: "%.3f", end.timeIntervalSince1970),
                     "step": String(format: "%.3f", step)]

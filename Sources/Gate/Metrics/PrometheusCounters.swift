@@ -1,10 +1,10 @@
 /// One sample of a Prometheus text exposition: `name{label="value",…} 42`.
-public struct PrometheusSample: Sendable, Equatable {
-    public var name: String
-    public var labels: [String: String]
-    public var value: Double
+package struct PrometheusSample: Sendable, Equatable {
+    package var name: String
+    package var labels: [String: String]
+    package var value: Double
 
-    public init(name: String, labels: [String: String], value: Double) {
+    package init(name: String, labels: [String: String], value: Double) {
         self.name = name
         self.labels = labels
         self.value = value
@@ -13,8 +13,8 @@ public struct PrometheusSample: Sendable, Equatable {
 
 /// Reads the Prometheus text format (version 0.0.4): comments and malformed lines are skipped,
 /// label values are unescaped (`\"`, `\\`, `\n`).
-public enum PrometheusText {
-    public static func samples(_ text: String) -> [PrometheusSample] {
+package enum PrometheusText {
+    package static func samples(_ text: String) -> [PrometheusSample] {
         text.split(separator: "\n").compactMap { sample(Substring($0)) }
     }
 
@@ -65,13 +65,13 @@ public enum PrometheusText {
 /// The share of a counter's increments that were errors, between two scrapes: which series
 /// count (`counter` with `labels`), and which of them are errors (a label whose value starts
 /// with a prefix, e.g. `status` starting with `5`).
-public struct CounterErrorRate: Sendable, Equatable {
-    public var counter: String
-    public var labels: [String: String]
-    public var errorLabel: String
-    public var errorPrefix: String
+package struct CounterErrorRate: Sendable, Equatable {
+    package var counter: String
+    package var labels: [String: String]
+    package var errorLabel: String
+    package var errorPrefix: String
 
-    public init(counter: String, labels: [String: String], errorLabel: String, errorPrefix: String) {
+    package init(counter: String, labels: [String: String], errorLabel: String, errorPrefix: String) {
         self.counter = counter
         self.labels = labels
         self.errorLabel = errorLabel
@@ -79,13 +79,13 @@ public struct CounterErrorRate: Sendable, Equatable {
     }
 
     /// Which increments are errors, as a gate file writes it: `status=5xx`, `outcome=fail…`.
-    public var errorSelection: String {
+    package var errorSelection: String {
         let numeric = !errorPrefix.isEmpty && errorPrefix.allSatisfy(\.isNumber) && errorPrefix.count < 3
         return "\(errorLabel)=" + (numeric ? errorPrefix.padding(toLength: 3, withPad: "x", startingAt: 0) : errorPrefix + "…")
     }
 
     /// Matching increments and error increments in one scrape.
-    public func totals(_ samples: [PrometheusSample]) -> (total: Double, errors: Double) {
+    package func totals(_ samples: [PrometheusSample]) -> (total: Double, errors: Double) {
         var total = 0.0, errors = 0.0
         for sample in samples where sample.name == counter && labels.allSatisfy({ sample.labels[$0.key] == $0.value }) {
             total += sample.value
@@ -96,7 +96,7 @@ public struct CounterErrorRate: Sendable, Equatable {
 
     /// What happened between two scrapes: requests counted, errors among them, and their
     /// share in percent (0 with no requests). A counter that went down (a restart) counts from 0.
-    public func delta(before: [PrometheusSample], after: [PrometheusSample]) -> (total: Double, errors: Double, percent: Double) {
+    package func delta(before: [PrometheusSample], after: [PrometheusSample]) -> (total: Double, errors: Double, percent: Double) {
         let start = totals(before), end = totals(after)
         let total = end.total >= start.total ? end.total - start.total : end.total
         let errors = end.errors >= start.errors ? end.errors - start.errors : end.errors

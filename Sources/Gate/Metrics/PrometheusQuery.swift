@@ -2,10 +2,10 @@ import Foundation
 import SLO
 
 /// How a PromQL value passes: `value OP threshold`.
-public enum Comparison: String, Sendable, CaseIterable {
+package enum Comparison: String, Sendable, CaseIterable {
     case below = "<", atMost = "<=", above = ">", atLeast = ">="
 
-    public func holds(_ value: Double, _ threshold: Double) -> Bool {
+    package func holds(_ value: Double, _ threshold: Double) -> Bool {
         switch self {
         case .below: return value < threshold
         case .atMost: return value <= threshold
@@ -20,27 +20,27 @@ public enum Comparison: String, Sendable, CaseIterable {
 /// the stage's load runs; more than `failureLimit` failed measurements breach the trigger, more
 /// than `inconclusiveLimit` inconclusive ones (no series, NaN, several series, an error) make it
 /// inconclusive — the gate pauses, it never passes on missing data.
-public struct QueryCheck: Sendable {
-    public var name: String
+package struct QueryCheck: Sendable {
+    package var name: String
     /// The Prometheus server's base URL (`http://host:9090`).
-    public var prometheus: String
+    package var prometheus: String
     /// As written in the gate file, with `${window}`, `${stage}` and `${percent}` unfilled.
-    public var query: String
-    public var comparison: Comparison
-    public var threshold: Double
+    package var query: String
+    package var comparison: Comparison
+    package var threshold: Double
     /// Seconds between measurements; nil: one measurement when the load has ended.
-    public var interval: Double?
-    public var count: Int
+    package var interval: Double?
+    package var count: Int
     /// Set: after the load, one `query_range` over the whole load at this step, each point of
     /// the one series a measurement (instead of instant queries).
-    public var rangeStep: Double?
-    public var failureLimit: Int
-    public var inconclusiveLimit: Int
-    public var action: RolloutAction
+    package var rangeStep: Double?
+    package var failureLimit: Int
+    package var inconclusiveLimit: Int
+    package var action: RolloutAction
     /// Where credentials come from: names of environment variables, never their values.
-    public var credentials: PrometheusCredentials
+    package var credentials: PrometheusCredentials
 
-    public init(name: String, prometheus: String, query: String, comparison: Comparison, threshold: Double, interval: Double?, count: Int,
+    package init(name: String, prometheus: String, query: String, comparison: Comparison, threshold: Double, interval: Double?, count: Int,
                 rangeStep: Double? = nil, failureLimit: Int, inconclusiveLimit: Int, action: RolloutAction, credentials: PrometheusCredentials) {
         self.name = name
         self.prometheus = prometheus
@@ -59,14 +59,14 @@ public struct QueryCheck: Sendable {
     /// The query with the stage's values filled in: `${window}` is the time since the stage's
     /// load began (the whole load, for a measurement after it) as a Prometheus duration (whole
     /// seconds, rounded up, at least 1 s), `${stage}` and `${percent}` the stage.
-    public func filled(window seconds: Double, stage: Int) -> String {
+    package func filled(window seconds: Double, stage: Int) -> String {
         query.replacingOccurrences(of: "${window}", with: "\(max(1, Int(seconds.rounded(.up))))s")
             .replacingOccurrences(of: "${stage}", with: "\(stage)")
             .replacingOccurrences(of: "${percent}", with: "\(stage)")
     }
 
     /// The condition as a reader sees it: `result < 0.01`.
-    public var condition: String { "result \(comparison.rawValue) \(Self.format(threshold))" }
+    package var condition: String { "result \(comparison.rawValue) \(Self.format(threshold))" }
 
     static func format(_ value: Double) -> String {
         value == value.rounded() && abs(value) < 1e15 ? String(Int(value)) : String(value)
@@ -74,19 +74,19 @@ public struct QueryCheck: Sendable {
 }
 
 /// Names of the environment variables that hold a Prometheus credential.
-public struct PrometheusCredentials: Sendable, Equatable {
-    public var bearerTokenVariable: String?
-    public var usernameVariable: String?
-    public var passwordVariable: String?
+package struct PrometheusCredentials: Sendable, Equatable {
+    package var bearerTokenVariable: String?
+    package var usernameVariable: String?
+    package var passwordVariable: String?
 
-    public init(bearerTokenVariable: String? = nil, usernameVariable: String? = nil, passwordVariable: String? = nil) {
+    package init(bearerTokenVariable: String? = nil, usernameVariable: String? = nil, passwordVariable: String? = nil) {
         self.bearerTokenVariable = bearerTokenVariable
         self.usernameVariable = usernameVariable
         self.passwordVariable = passwordVariable
     }
 
     /// The `Authorization` header these variables make, if any.
-    public func authorization(from environment: [String: String]) -> String? {
+    package func authorization(from environment: [String: String]) -> String? {
         if let name = bearerTokenVariable, let token = environment[name], !token.isEmpty { return "Bearer \(token)" }
         if let user = usernameVariable.flatMap({ environment[$0] }), let password = passwordVariable.flatMap({ environment[$0] }) {
             return "Basic " + Data("\(user):\(password)".utf8).base64EncodedString()
@@ -96,29 +96,29 @@ public struct PrometheusCredentials: Sendable, Equatable {
 }
 
 /// One measurement of a query: its value, or why it has none (as the gate report holds it).
-public typealias QueryMeasurement = GateReport.QueryReading.Measurement
+package typealias QueryMeasurement = GateReport.QueryReading.Measurement
 
 /// A query's measurements judged: the trigger's outcome and its evidence.
-public struct QueryJudgement: Sendable, Equatable {
-    public var failed: Int
-    public var inconclusive: Int
-    public var breached: Bool
+package struct QueryJudgement: Sendable, Equatable {
+    package var failed: Int
+    package var inconclusive: Int
+    package var breached: Bool
     /// Set when too many measurements had no value (and the trigger is not breached).
-    public var inconclusiveReason: String?
+    package var inconclusiveReason: String?
     /// The value shown: the worst measured value (the one furthest on the failing side).
-    public var value: Double
-    public var evidence: String
+    package var value: Double
+    package var evidence: String
 }
 
 /// A PromQL trigger once its measurements are in: judged once, for the trigger and the report alike.
-public struct JudgedQuery: Sendable {
-    public let check: QueryCheck
+package struct JudgedQuery: Sendable {
+    package let check: QueryCheck
     /// The query as last sent (`${window}`, `${stage}` filled).
-    public let sent: String
-    public let measurements: [QueryMeasurement]
-    public let judgement: QueryJudgement
+    package let sent: String
+    package let measurements: [QueryMeasurement]
+    package let judgement: QueryJudgement
 
-    public init(check: QueryCheck, sent: String, measurements: [QueryMeasurement]) {
+    package init(check: QueryCheck, sent: String, measurements: [QueryMeasurement]) {
         self.check = check
         self.sent = sent
         self.measurements = measurements
@@ -126,7 +126,7 @@ public struct JudgedQuery: Sendable {
     }
 
     /// What the report shows of it.
-    public var reading: GateReport.QueryReading {
+    package var reading: GateReport.QueryReading {
         GateReport.QueryReading(name: check.name, query: check.query, sent: sent, prometheus: check.prometheus, condition: check.condition,
                                 measurements: measurements, failed: judgement.failed, inconclusive: judgement.inconclusive)
     }
@@ -135,7 +135,7 @@ public struct JudgedQuery: Sendable {
 extension QueryCheck {
     /// Judges `measurements` as Argo does: failures over the limit breach, inconclusive
     /// measurements over theirs (or none at all) make the trigger inconclusive.
-    public func judge(_ measurements: [QueryMeasurement], filledQuery: String) -> QueryJudgement {
+    package func judge(_ measurements: [QueryMeasurement], filledQuery: String) -> QueryJudgement {
         let values = measurements.compactMap(\.value)
         let failed = values.filter { !comparison.holds($0, threshold) }.count
         let inconclusive = measurements.count - values.count
@@ -168,10 +168,10 @@ extension QueryCheck {
 
 /// What Prometheus' `/api/v1/query` answered, as one number or why there is none: one series
 /// (or a scalar) is a value; no series, several, NaN or ±Inf are not.
-public enum PrometheusAnswer {
+package enum PrometheusAnswer {
     /// Reads the JSON body of `/api/v1/query_range`: the points of its one series (Unix time,
     /// value; nil where the value is NaN or ±Inf), or why there are none.
-    public static func series(of body: [UInt8], status: Int) -> (points: [(time: Double, value: Double?)], problem: String?) {
+    package static func series(of body: [UInt8], status: Int) -> (points: [(time: Double, value: Double?)], problem: String?) {
         guard let object = try? JSONSerialization.jsonObject(with: Data(body)) as? [String: Any] else {
             return ([], "Prometheus answered \(status) with no JSON: \(String(decoding: body.prefix(200), as: UTF8.self))")
         }
@@ -190,7 +190,7 @@ public enum PrometheusAnswer {
     }
 
     /// Reads the JSON body of `/api/v1/query` (status 200 or an error document).
-    public static func value(of body: [UInt8], status: Int) -> (value: Double?, problem: String?) {
+    package static func value(of body: [UInt8], status: Int) -> (value: Double?, problem: String?) {
         guard let object = try? JSONSerialization.jsonObject(with: Data(body)) as? [String: Any] else {
             return (nil, "Prometheus answered \(status) with no JSON: \(String(decoding: body.prefix(200), as: UTF8.self))")
         }

@@ -5,21 +5,21 @@ import Transport
 /// A rollout percentage set (and read back) by commands: `kubectl argo rollouts set weight`,
 /// a deploy script, a CLI of a flag service. `${percent}` in an argument is the percentage
 /// times `scale`; the read-back command prints the current value.
-public final class CommandRollout: RolloutControl {
-    public struct Spec: Sendable {
-        public var set: [String]
-        public var get: [String]
-        public var timeout: Double
-        public var scale: Double
+package final class CommandRollout: RolloutControl {
+    package struct Spec: Sendable {
+        package var set: [String]
+        package var get: [String]
+        package var timeout: Double
+        package var scale: Double
     }
 
-    public let spec: Spec
+    package let spec: Spec
 
-    public init(_ spec: Spec) { self.spec = spec }
+    package init(_ spec: Spec) { self.spec = spec }
 
-    public var renewEvery: Double { 3600 }
+    package var renewEvery: Double { 3600 }
 
-    public func current() async throws -> Int {
+    package func current() async throws -> Int {
         let spec = self.spec
         let result = try await BlockingWork.run { try Self.execute(spec.get, timeout: spec.timeout) }
         let printed = result.out.trimmingCharacters(in: .whitespacesAndNewlines)
@@ -29,16 +29,16 @@ public final class CommandRollout: RolloutControl {
         return try HTTPRollout.percent(value, scale: spec.scale, source: "what \(spec.get.first ?? "") printed")
     }
 
-    public func set(_ percent: Int) async throws {
+    package func set(_ percent: Int) async throws {
         let spec = self.spec, arguments = fill(percent)
         _ = try await BlockingWork.run { try Self.execute(arguments, timeout: spec.timeout) }
     }
 
-    public func acquire(holder: String) async throws {}
-    public func renew() async -> Bool { true }
-    public func release() async {}
+    package func acquire(holder: String) async throws {}
+    package func renew() async -> Bool { true }
+    package func release() async {}
 
-    public func restoreNow(_ percent: Int) { _ = try? Self.execute(fill(percent), timeout: min(spec.timeout, 5)) }
+    package func restoreNow(_ percent: Int) { _ = try? Self.execute(fill(percent), timeout: min(spec.timeout, 5)) }
 
     private func fill(_ percent: Int) -> [String] {
         let value = QueryCheck.format(Double(percent) * spec.scale)

@@ -6,8 +6,8 @@ import TransportHTTP
 
 /// The bundled gateway's admin API: an admin token, the rollout percentage (`/admin/rollout`),
 /// and the lease that keeps a second gate from moving the rollout meanwhile.
-public final class GatewayRollout: RolloutControl {
-    public let url: String
+package final class GatewayRollout: RolloutControl {
+    package let url: String
     private let pool = HTTPClientPool()
     private let tokenBox = Mutex<String?>(nil)
     /// The lease this gate holds, sent with every rollout change.
@@ -15,15 +15,15 @@ public final class GatewayRollout: RolloutControl {
     /// How long a lease lasts; the gate renews it a third of the way through.
     static let leaseSeconds = 120
 
-    public init(url: String) { self.url = url.hasSuffix("/") ? String(url.dropLast()) : url }
+    package init(url: String) { self.url = url.hasSuffix("/") ? String(url.dropLast()) : url }
 
     /// The admin token in use (the gate's other parts use it too: provider states, exports).
-    public var token: String? { tokenBox.withLock { $0 } }
+    package var token: String? { tokenBox.withLock { $0 } }
 
-    public var renewEvery: Double { Double(Self.leaseSeconds) / 3 }
+    package var renewEvery: Double { Double(Self.leaseSeconds) / 3 }
 
     /// Uses `token`, or logs in as the admin through the gateway.
-    public func authenticate(token: String?, email: String, password: String?) async throws {
+    package func authenticate(token: String?, email: String, password: String?) async throws {
         if let token { tokenBox.withLock { $0 = token }; return }
         guard let password else { throw GateSetupError("no admin token and no admin password: set gateway.admin_token (or TOLLGATE_ADMIN_TOKEN) or the admin's password") }
         let body = try JSONSerialization.data(withJSONObject: ["email": email, "password": password])
@@ -35,7 +35,7 @@ public final class GatewayRollout: RolloutControl {
         tokenBox.withLock { $0 = issued }
     }
 
-    public func current() async throws -> Int {
+    package func current() async throws -> Int {
         let response = try await send("GET", "/admin/rollout", body: [], authorized: true)
         struct Rollout: Decodable { let percent: Int }
         guard response.status == 200 else {
@@ -48,7 +48,7 @@ public final class GatewayRollout: RolloutControl {
         return percent
     }
 
-    public func set(_ percent: Int) async throws {
+    package func set(_ percent: Int) async throws {
         let body = try JSONSerialization.data(withJSONObject: ["percent": percent])
         let response = try await send("PUT", "/admin/rollout", body: Array(body), authorized: true)
         guard response.status == 200 else {
@@ -59,7 +59,7 @@ public final class GatewayRollout: RolloutControl {
 
     /// Takes the rollout for this gate (`holder` says who in the gateway's refusals to others).
     /// A gateway without leases (404) is used without one; a lease held by another is an error naming it.
-    public func acquire(holder: String) async throws {
+    package func acquire(holder: String) async throws {
         let body = try JSONSerialization.data(withJSONObject: ["holder": holder, "ttl_s": Self.leaseSeconds])
         let response = try await send("POST", "/admin/rollout/lease", body: Array(body), authorized: true)
         switch response.status {
@@ -75,7 +75,7 @@ public final class GatewayRollout: RolloutControl {
     }
 
     /// Extends the lease (a long gate calls it every `leaseSeconds / 3`); false when it was lost.
-    public func renew() async -> Bool {
+    package func renew() async -> Bool {
         guard let id = leaseBox.withLock({ $0 }) else { return true }
         guard let body = try? JSONSerialization.data(withJSONObject: ["ttl_s": Self.leaseSeconds]),
               let response = try? await send("PUT", "/admin/rollout/lease/\(id)", body: Array(body), authorized: true) else { return false }
@@ -83,14 +83,14 @@ public final class GatewayRollout: RolloutControl {
     }
 
     /// Gives the rollout back.
-    public func release() async {
+    package func release() async {
         guard let id = leaseBox.withLock({ $0 }) else { return }
         _ = try? await send("DELETE", "/admin/rollout/lease/\(id)", body: [], authorized: true)
         leaseBox.withLock { $0 = nil }
     }
 
     /// The same, blocking: for the second Ctrl-C, which cannot wait for the cooperative pool.
-    public func restoreNow(_ percent: Int) {
+    package func restoreNow(_ percent: Int) {
         let client = HTTPClient()
         var headers: [(name: String, value: String)] = [("Content-Type", "application/json")]
         if let token { headers.append(("Authorization", "Bearer " + token)) }
@@ -110,7 +110,7 @@ public final class GatewayRollout: RolloutControl {
     }
 
     /// Asks the gateway to copy what each side lacks (`POST /admin/backfill`); the counts it answers.
-    public func backfill() async throws -> [String: Int] {
+    package func backfill() async throws -> [String: Int] {
         let response = try await send("POST", "/admin/backfill", body: [], authorized: true)
         guard response.status == 200, let counts = try? JSONSerialization.jsonObject(with: Data(response.body)) as? [String: Int] else {
             let hint = response.status == 404 ? " (the gateway runs no monolith of its own to backfill)" : response.status == 401 || response.status == 403 ? " (an admin token is needed)" : ""

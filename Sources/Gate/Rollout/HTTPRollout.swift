@@ -8,34 +8,34 @@ import TransportHTTP
 /// PATCH, Unleash's strategy update), a gateway's canary weight (Kong's `config.percentage`), or
 /// any API that takes a number. `${percent}` in the URL, header values and body is the
 /// percentage times `scale` (LaunchDarkly's weights are thousandths: scale 1000).
-public final class HTTPRollout: RolloutControl {
-    public struct Spec: Sendable {
-        public var setMethod: String
-        public var setURL: String
-        public var setHeaders: [(name: String, value: String)]
+package final class HTTPRollout: RolloutControl {
+    package struct Spec: Sendable {
+        package var setMethod: String
+        package var setURL: String
+        package var setHeaders: [(name: String, value: String)]
         /// The body with `${percent}` unfilled; empty for none.
-        public var setBody: String
-        public var getURL: String
-        public var getHeaders: [(name: String, value: String)]
+        package var setBody: String
+        package var getURL: String
+        package var getHeaders: [(name: String, value: String)]
         /// Where the current value is in the JSON the read-back answers.
-        public var getPath: PathExpression
+        package var getPath: PathExpression
         /// Value sent and read = percent × scale.
-        public var scale: Double
+        package var scale: Double
     }
 
-    public let spec: Spec
+    package let spec: Spec
     private let pool = HTTPClientPool()
 
-    public init(_ spec: Spec) { self.spec = spec }
+    package init(_ spec: Spec) { self.spec = spec }
 
-    public var renewEvery: Double { 3600 }
+    package var renewEvery: Double { 3600 }
 
     /// What must never appear in a message: the header values sent (credentials) and the URLs' credentials.
     private var secrets: [String] {
         (spec.setHeaders + spec.getHeaders).map(\.value) + Redaction.secrets(in: spec.setURL) + Redaction.secrets(in: spec.getURL)
     }
 
-    public func current() async throws -> Int {
+    package func current() async throws -> Int {
         let response: HTTPClientResponse
         do { response = try await pool.send(HTTPClientRequest(url: spec.getURL, headers: spec.getHeaders, timeout: 10, maxResponseBytes: 4 << 20)) } catch {
             throw GateSetupError("rollout: cannot read \(Redaction.url(spec.getURL)): \(Redaction.text("\(error)", secrets: secrets))")
@@ -69,7 +69,7 @@ public final class HTTPRollout: RolloutControl {
         return Int(percent.rounded())
     }
 
-    public func set(_ percent: Int) async throws {
+    package func set(_ percent: Int) async throws {
         let request = fill(percent)
         let response: HTTPClientResponse
         do { response = try await pool.send(request) } catch {
@@ -81,11 +81,11 @@ public final class HTTPRollout: RolloutControl {
     }
 
     /// Nothing to take: a flag service has no lease.
-    public func acquire(holder: String) async throws {}
-    public func renew() async -> Bool { true }
-    public func release() async {}
+    package func acquire(holder: String) async throws {}
+    package func renew() async -> Bool { true }
+    package func release() async {}
 
-    public func restoreNow(_ percent: Int) { _ = try? HTTPClient().send(fill(percent, timeout: 3)) }
+    package func restoreNow(_ percent: Int) { _ = try? HTTPClient().send(fill(percent, timeout: 3)) }
 
     private func fill(_ percent: Int, timeout: Double = 10) -> HTTPClientRequest {
         let value = QueryCheck.format(Double(percent) * spec.scale)

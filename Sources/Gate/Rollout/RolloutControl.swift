@@ -1,6 +1,6 @@
 /// Where a gate sets the rollout: the bundled gateway's admin API today (`GatewayRollout`);
 /// a flag service or a command plug in here too.
-public protocol RolloutControl: Sendable {
+package protocol RolloutControl: Sendable {
     /// Where the rollout is now, in percent.
     func current() async throws -> Int
     /// Takes the rollout for this gate: a second gate is refused while it holds it.

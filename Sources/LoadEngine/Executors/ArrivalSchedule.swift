@@ -3,7 +3,7 @@ import Steps
 
 /// When an open-model executor starts each iteration: iteration k starts when the integral of
 /// the rate reaches k. Pure: the runner asks for times, and tests check them with no clock.
-public struct ArrivalSchedule: Sendable {
+package struct ArrivalSchedule: Sendable {
     private struct Segment {
         let start: Double
         let duration: Double
@@ -17,7 +17,7 @@ public struct ArrivalSchedule: Sendable {
     private var position = 0
     private var next = 0
 
-    public init(_ executor: Executor) {
+    package init(_ executor: Executor) {
         var legs: [(duration: Double, from: Double, to: Double)] = []
         switch executor {
         case .constantArrivalRate(let rate, let duration, _, _): legs = [(duration, rate, rate)]
@@ -41,7 +41,7 @@ public struct ArrivalSchedule: Sendable {
 
     /// The start of the next iteration in seconds from the executor's start, or nil when the
     /// schedule is over.
-    public mutating func nextStart() -> Double? {
+    package mutating func nextStart() -> Double? {
         let target = Double(next)
         while position < segments.count {
             let segment = segments[position]

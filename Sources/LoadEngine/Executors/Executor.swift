@@ -3,7 +3,7 @@ import Steps
 /// How a scenario's iterations are started, as k6 names its executors. The open-model
 /// executors start iterations at a rate whatever the responses do; the closed-model ones keep
 /// a number of users looping.
-public enum Executor: Sendable, Equatable {
+package enum Executor: Sendable, Equatable {
     /// `rate` iterations per second for `duration` seconds.
     case constantArrivalRate(rate: Double, duration: Double, preAllocatedVUs: Int, maxVUs: Int)
     /// From `startRate` iterations per second through each stage's target rate, linearly.
@@ -16,9 +16,9 @@ public enum Executor: Sendable, Equatable {
     case perVUIterations(vus: Int, iterations: Int, maxDuration: Double)
 
     /// The names profiles use.
-    public static let names = ["constant-arrival-rate", "ramping-arrival-rate", "constant-vus", "ramping-vus", "per-vu-iterations"]
+    package static let names = ["constant-arrival-rate", "ramping-arrival-rate", "constant-vus", "ramping-vus", "per-vu-iterations"]
 
-    public var name: String {
+    package var name: String {
         switch self {
         case .constantArrivalRate: return "constant-arrival-rate"
         case .rampingArrivalRate: return "ramping-arrival-rate"
@@ -29,7 +29,7 @@ public enum Executor: Sendable, Equatable {
     }
 
     /// True for the open model (arrival rates).
-    public var isOpen: Bool {
+    package var isOpen: Bool {
         switch self {
         case .constantArrivalRate, .rampingArrivalRate: return true
         default: return false
@@ -37,7 +37,7 @@ public enum Executor: Sendable, Equatable {
     }
 
     /// Seconds the executor starts iterations for.
-    public var duration: Double {
+    package var duration: Double {
         switch self {
         case .constantArrivalRate(_, let duration, _, _), .constantVUs(_, let duration): return duration
         case .rampingArrivalRate(_, let stages, _, _), .rampingVUs(_, let stages): return stages.reduce(0) { $0 + $1.duration }
@@ -46,7 +46,7 @@ public enum Executor: Sendable, Equatable {
     }
 
     /// The most users the executor may have at once.
-    public var maxVUs: Int {
+    package var maxVUs: Int {
         switch self {
         case .constantArrivalRate(_, _, _, let maxVUs), .rampingArrivalRate(_, _, _, let maxVUs): return maxVUs
         case .constantVUs(let vus, _), .perVUIterations(let vus, _, _): return vus
@@ -55,7 +55,7 @@ public enum Executor: Sendable, Equatable {
     }
 
     /// This shard's part: rates divided, users split.
-    public func sharded(_ shard: Shard) -> Executor {
+    package func sharded(_ shard: Shard) -> Executor {
         guard shard.count > 1 else { return self }
         func stages(_ list: [Stage]) -> [Stage] { list.map { Stage(target: shard.share(of: $0.target), duration: $0.duration) } }
         func vuStages(_ list: [Stage]) -> [Stage] { list.map { Stage(target: Double(shard.share(of: Int($0.target))), duration: $0.duration) } }
@@ -71,7 +71,7 @@ public enum Executor: Sendable, Equatable {
     }
 
     /// The executor with every duration multiplied by `factor` (a shortened run keeps its shape).
-    public func scaled(by factor: Double) -> Executor {
+    package func scaled(by factor: Double) -> Executor {
         func stages(_ list: [Stage]) -> [Stage] { list.map { Stage(target: $0.target, duration: $0.duration * factor) } }
         switch self {
         case .constantArrivalRate(let rate, let duration, let pre, let max): return .constantArrivalRate(rate: rate, duration: duration * factor, preAllocatedVUs: pre, maxVUs: max)
@@ -83,7 +83,7 @@ public enum Executor: Sendable, Equatable {
     }
 
     /// Iterations per second the executor aims at `seconds` into its run (0 for the closed model).
-    public func targetRate(at seconds: Double) -> Double {
+    package func targetRate(at seconds: Double) -> Double {
         switch self {
         case .constantArrivalRate(let rate, let duration, _, _): return seconds < duration ? rate : 0
         case .rampingArrivalRate(let start, let stages, _, _): return Ramp(start: start, stages: stages).value(at: seconds)
@@ -92,7 +92,7 @@ public enum Executor: Sendable, Equatable {
     }
 
     /// Users the executor wants `seconds` into its run.
-    public func targetVUs(at seconds: Double) -> Int {
+    package func targetVUs(at seconds: Double) -> Int {
         switch self {
         case .constantVUs(let vus, let duration): return seconds < duration ? vus : 0
         case .rampingVUs(let start, let stages): return Int(Ramp(start: Double(start), stages: stages).value(at: seconds).rounded())
@@ -103,11 +103,11 @@ public enum Executor: Sendable, Equatable {
 }
 
 /// One leg of a ramp: reach `target` over `duration` seconds.
-public struct Stage: Sendable, Equatable {
-    public var target: Double
-    public var duration: Double
+package struct Stage: Sendable, Equatable {
+    package var target: Double
+    package var duration: Double
 
-    public init(target: Double, duration: Double) {
+    package init(target: Double, duration: Double) {
         self.target = target
         self.duration = duration
     }

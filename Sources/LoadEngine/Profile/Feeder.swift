@@ -4,30 +4,30 @@ import Steps
 import Synchronization
 
 /// Rows of test data (from CSV or JSON) handed to iterations: in turn, at random, or each row once.
-public final class Feeder: Sendable {
-    public enum Mode: String, Sendable, CaseIterable {
+package final class Feeder: Sendable {
+    package enum Mode: String, Sendable, CaseIterable {
         case roundRobin = "round-robin"
         case random
         case unique
     }
 
-    public let name: String
-    public let mode: Mode
-    public let columns: Set<String>
+    package let name: String
+    package let mode: Mode
+    package let columns: Set<String>
     let rows: [[String: JSONValue]]
     private let position = Mutex(0)
 
-    public init(name: String, mode: Mode, rows: [[String: JSONValue]]) {
+    package init(name: String, mode: Mode, rows: [[String: JSONValue]]) {
         self.name = name
         self.mode = mode
         self.rows = rows
         columns = Set(rows.flatMap(\.keys))
     }
 
-    public var count: Int { rows.count }
+    package var count: Int { rows.count }
 
     /// The next row; nil when a `unique` feeder has handed out every row (or there are none).
-    public func next() -> [String: JSONValue]? {
+    package func next() -> [String: JSONValue]? {
         guard !rows.isEmpty else { return nil }
         switch mode {
         case .random: return rows.randomElement()
@@ -57,7 +57,7 @@ public final class Feeder: Sendable {
     }
 
     /// Reads a CSV file with a header row, or a JSON array of objects.
-    public static func load(name: String, mode: Mode, file: URL) throws -> Feeder {
+    package static func load(name: String, mode: Mode, file: URL) throws -> Feeder {
         // The size is checked before anything is read: a 2 GB (or sparse) file costs no memory.
         let size = (try? FileManager.default.attributesOfItem(atPath: file.path)[.size] as? Int) ?? 0
         guard size <= maximumBytes else { throw FeederError(file: file.path, reason: "larger than 64 MB") }
@@ -86,10 +86,10 @@ public final class Feeder: Sendable {
     }
 }
 
-public struct FeederError: Error, CustomStringConvertible {
-    public let file: String
-    public let reason: String
-    public var description: String { "\(file): \(reason)" }
+package struct FeederError: Error, CustomStringConvertible {
+    package let file: String
+    package let reason: String
+    package var description: String { "\(file): \(reason)" }
 }
 
 /// Splits one CSV line (RFC 4180 quoting; no newlines inside fields).

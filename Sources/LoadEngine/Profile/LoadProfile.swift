@@ -2,20 +2,20 @@ import SLO
 import Steps
 
 /// A load profile: where to send load, the scenarios that make it, and the objectives it is judged by.
-public struct LoadProfile: Sendable {
-    public var name: String
-    public var description: String
+package struct LoadProfile: Sendable {
+    package var name: String
+    package var description: String
     /// The base URL every step's path is relative to.
-    public var target: String
-    public var scenarios: [Scenario]
-    public var objectives: [Objective]
+    package var target: String
+    package var scenarios: [Scenario]
+    package var objectives: [Objective]
     /// Where it was read from (for reports); nil for quick mode.
-    public var source: String?
+    package var source: String?
     /// What the profile's text was (FNV-1a 64 of it, its variables filled): the shards of one
     /// run carry the same digest, so a merge refuses shards of another version of the profile.
-    public var digest: String?
+    package var digest: String?
 
-    public init(name: String, description: String = "", target: String, scenarios: [Scenario], objectives: [Objective], source: String? = nil) {
+    package init(name: String, description: String = "", target: String, scenarios: [Scenario], objectives: [Objective], source: String? = nil) {
         self.name = name
         self.description = description
         self.target = target
@@ -26,7 +26,7 @@ public struct LoadProfile: Sendable {
 
     /// Seconds from the start until the last scenario stops starting iterations.
     /// The topics the profile's flows expect events on.
-    public var eventTopics: Set<String> {
+    package var eventTopics: Set<String> {
         Set(scenarios.flatMap { $0.mix.sequences.flatMap { sequence in
             sequence.items.compactMap { if case .event(let expectation) = $0 { return expectation.topic } else { return nil } }
         } })
@@ -34,7 +34,7 @@ public struct LoadProfile: Sendable {
 
     /// What each objective's selection names that no step of the profile has (a misspelt tag or
     /// step name would otherwise select nothing), one message per objective.
-    public func unknownSelections(in objectives: [Objective]) -> [String] {
+    package func unknownSelections(in objectives: [Objective]) -> [String] {
         let steps = scenarios.flatMap { $0.mix.sequences.flatMap(\.steps) }
         let names = Set(steps.map(\.name)), tags = Set(steps.flatMap(\.tags))
         func listed(_ set: Set<String>) -> String { set.isEmpty ? "none" : set.sorted().joined(separator: ", ") }
@@ -52,10 +52,10 @@ public struct LoadProfile: Sendable {
         }
     }
 
-    public var duration: Double { scenarios.map { $0.startTime + $0.executor.duration }.max() ?? 0 }
+    package var duration: Double { scenarios.map { $0.startTime + $0.executor.duration }.max() ?? 0 }
 
     /// The profile squeezed into `seconds` (start times and every duration scaled alike).
-    public func shortened(to seconds: Double) -> LoadProfile {
+    package func shortened(to seconds: Double) -> LoadProfile {
         let total = duration
         guard total > seconds, total > 0 else { return self }
         let factor = seconds / total
@@ -70,7 +70,7 @@ public struct LoadProfile: Sendable {
     }
 
     /// This shard's part of the profile.
-    public func sharded(_ shard: Shard) -> LoadProfile {
+    package func sharded(_ shard: Shard) -> LoadProfile {
         var copy = self
         copy.scenarios = scenarios.map { scenario in
             var scenario = scenario
@@ -85,7 +85,7 @@ public struct LoadProfile: Sendable {
 /// One scenario: an executor and the weighted sequences its users run.
 extension LoadProfile {
     /// FNV-1a 64 of `text`, in hex: an identity, not a defence (a result file can say anything).
-    public static func digest(of text: String) -> String {
+    package static func digest(of text: String) -> String {
         var hash: UInt64 = 0xcbf29ce484222325
         for byte in text.utf8 {
             hash ^= UInt64(byte)
@@ -96,20 +96,20 @@ extension LoadProfile {
     }
 }
 
-public struct Scenario: Sendable {
-    public var name: String
-    public var executor: Executor
+package struct Scenario: Sendable {
+    package var name: String
+    package var executor: Executor
     /// Seconds after the run starts.
-    public var startTime: Double
+    package var startTime: Double
     /// Seconds in-flight iterations may finish after the executor's end.
-    public var gracefulStop: Double
-    public var mix: WeightedMix
+    package var gracefulStop: Double
+    package var mix: WeightedMix
     /// Data the scenario's templates read as `${feeder.column}`.
-    public var feeders: [String: Feeder]
+    package var feeders: [String: Feeder]
     /// Default per-request timeout in seconds.
-    public var timeout: Double
+    package var timeout: Double
 
-    public init(name: String, executor: Executor, startTime: Double = 0, gracefulStop: Double = 5, mix: WeightedMix,
+    package init(name: String, executor: Executor, startTime: Double = 0, gracefulStop: Double = 5, mix: WeightedMix,
                 feeders: [String: Feeder] = [:], timeout: Double = 10) {
         self.name = name
         self.executor = executor

@@ -5,7 +5,7 @@ import Steps
 import Yams
 
 /// Reads load profiles (YAML), reporting every problem with its file, line and field.
-public enum ProfileLoader {
+package enum ProfileLoader {
     static let topFields: Set<String> = ["name", "description", "target", "timeout", "headers", "data", "scenarios", "slos"]
     static let scenarioFields: Set<String> = ["executor", "start_time", "graceful_stop", "rate", "time_unit", "duration", "pre_allocated_vus",
                                               "max_vus", "start_rate", "stages", "vus", "start_vus", "iterations", "max_duration", "mix", "steps", "flow"]
@@ -14,11 +14,11 @@ public enum ProfileLoader {
     static let maximumRate = 1_000_000.0
 
     /// Reads `file`; `environment` fills `${NAME}` and `${NAME:-default}` before the YAML is read.
-    public static func load(file: String, environment: [String: String] = ProcessInfo.processInfo.environment) throws -> LoadProfile {
+    package static func load(file: String, environment: [String: String] = ProcessInfo.processInfo.environment) throws -> LoadProfile {
         try parse(try NodeReader.readText(file), file: file, environment: environment)
     }
 
-    public static func parse(_ text: String, file: String, environment: [String: String] = [:]) throws -> LoadProfile {
+    package static func parse(_ text: String, file: String, environment: [String: String] = [:]) throws -> LoadProfile {
         var reader = NodeReader(file: file)
         let (root, values) = try reader.document(text, environment: environment, allowed: topFields, empty: "the profile is empty")
         let name = reader.string(values["name"], "name") ?? URL(fileURLWithPath: file).deletingPathExtension().lastPathComponent

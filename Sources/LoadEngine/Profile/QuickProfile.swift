@@ -5,23 +5,23 @@ import Steps
 /// One endpoint under load without a profile file (`tollgate load --url`): an open model
 /// (`rate`) or a closed one (`vus`), read through the same loader as a profile so every
 /// limit a profile has applies to it too.
-public struct QuickProfile: Sendable {
-    public var url: String
-    public var method = "GET"
+package struct QuickProfile: Sendable {
+    package var url: String
+    package var method = "GET"
     /// `(name, value)` pairs sent with every request.
-    public var headers: [(name: String, value: String)] = []
-    public var body: String?
-    public var rate: Double?
-    public var vus: Int?
-    public var think: String?
-    public var seconds: Double = 10
-    public var maxVUs: Int?
-    public var timeout = "10s"
+    package var headers: [(name: String, value: String)] = []
+    package var body: String?
+    package var rate: Double?
+    package var vus: Int?
+    package var think: String?
+    package var seconds: Double = 10
+    package var maxVUs: Int?
+    package var timeout = "10s"
 
-    public init(url: String) { self.url = url }
+    package init(url: String) { self.url = url }
 
     /// The profile, its target the URL's `http://host:port`.
-    public func profile() throws -> LoadProfile {
+    package func profile() throws -> LoadProfile {
         let base = Self.base(of: url)
         let rest = String(url.dropFirst(base.count))
         let path = rest.isEmpty ? "/" : rest
@@ -48,7 +48,7 @@ public struct QuickProfile: Sendable {
     }
 
     /// `http://host:port` of a URL.
-    public static func base(of url: String) -> String {
+    package static func base(of url: String) -> String {
         guard url.hasPrefix("http://") else { return url }
         let rest = url.dropFirst("http://".count)
         let end = rest.firstIndex { $0 == "/" || $0 == "?" } ?? rest.endIndex

@@ -5,18 +5,18 @@ import Steps
 
 /// The result of a load run (or of merged shards): what ran, everything it measured, and
 /// the objectives with their verdict. Schema `tollgate.load/v1`, documented in reports/README.md.
-public struct LoadResult: Sendable {
-    public static let schema = "tollgate.load/v1"
+package struct LoadResult: Sendable {
+    package static let schema = "tollgate.load/v1"
 
-    public struct Scenario: Sendable, Codable, Equatable {
-        public var name: String
-        public var executor: String
+    package struct Scenario: Sendable, Codable, Equatable {
+        package var name: String
+        package var executor: String
         /// "open" or "closed".
-        public var model: String
-        public var startSeconds: Double
-        public var durationSeconds: Double
+        package var model: String
+        package var startSeconds: Double
+        package var durationSeconds: Double
 
-        public init(name: String, executor: String, model: String, startSeconds: Double, durationSeconds: Double) {
+        package init(name: String, executor: String, model: String, startSeconds: Double, durationSeconds: Double) {
             self.name = name
             self.executor = executor
             self.model = model
@@ -28,29 +28,29 @@ public struct LoadResult: Sendable {
     }
 
     /// What ran, where, when, and by whom.
-    public struct Run: Sendable, Codable, Equatable {
-        public var profile: String
-        public var profileSource: String?
-        public var target: String
-        public var startedAt: Date
-        public var endedAt: Date
-        public var durationSeconds: Double
-        public var tollgateVersion: String
-        public var host: String
+    package struct Run: Sendable, Codable, Equatable {
+        package var profile: String
+        package var profileSource: String?
+        package var target: String
+        package var startedAt: Date
+        package var endedAt: Date
+        package var durationSeconds: Double
+        package var tollgateVersion: String
+        package var host: String
         /// `i/N`; "merged" lists the shards a merge was made from.
-        public var shard: String
-        public var mergedFrom: [String]
-        public var scenarios: [Scenario]
-        public var aborted: Bool
-        public var abortedBecause: String?
+        package var shard: String
+        package var mergedFrom: [String]
+        package var scenarios: [Scenario]
+        package var aborted: Bool
+        package var abortedBecause: String?
         /// A merge of shards where some never reported (`3/3`): its figures are of the others only.
-        public var missingShards: [String]?
+        package var missingShards: [String]?
         /// The run the shards share (`RunOptions.runID`), if it has one.
-        public var runID: String?
+        package var runID: String?
         /// The profile's digest (`LoadProfile.digest`): shards of one run have the same.
-        public var profileDigest: String?
+        package var profileDigest: String?
 
-        public init(profile: String, profileSource: String?, target: String, startedAt: Date, endedAt: Date, durationSeconds: Double,
+        package init(profile: String, profileSource: String?, target: String, startedAt: Date, endedAt: Date, durationSeconds: Double,
                     tollgateVersion: String, host: String, shard: String, mergedFrom: [String] = [], scenarios: [Scenario],
                     aborted: Bool, abortedBecause: String?) {
             self.profile = profile
@@ -75,27 +75,27 @@ public struct LoadResult: Sendable {
         }
 
         /// True when any scenario is closed-model (its latency hides coordinated omission).
-        public var hasClosedModel: Bool { scenarios.contains { $0.model == "closed" } }
+        package var hasClosedModel: Bool { scenarios.contains { $0.model == "closed" } }
     }
 
-    public var run: Run
-    public var objectives: [Objective]
-    public var metrics: RunMetrics
+    package var run: Run
+    package var objectives: [Objective]
+    package var metrics: RunMetrics
 
-    public init(run: Run, objectives: [Objective], metrics: RunMetrics) {
+    package init(run: Run, objectives: [Objective], metrics: RunMetrics) {
         self.run = run
         self.objectives = objectives
         self.metrics = metrics
     }
 
     /// Each objective with its value on these figures.
-    public var slos: [SLOResult] { objectives.map { $0.evaluate(metrics, duration: run.durationSeconds) } }
+    package var slos: [SLOResult] { objectives.map { $0.evaluate(metrics, duration: run.durationSeconds) } }
 
-    public var verdict: Verdict { Verdict(slos, aborted: run.aborted) }
+    package var verdict: Verdict { Verdict(slos, aborted: run.aborted) }
 
     /// Shards of one run merged: histograms and counters add, time series align by second,
     /// and the objectives of the first are evaluated again on the sums.
-    public static func merged(_ results: [LoadResult]) -> LoadResult? {
+    package static func merged(_ results: [LoadResult]) -> LoadResult? {
         guard var merged = results.first else { return nil }
         guard results.count > 1 else { return merged }
         for other in results.dropFirst() { merged.metrics.merge(other.metrics) }
@@ -111,18 +111,18 @@ public struct LoadResult: Sendable {
 }
 
 /// The figures of one group of requests as reports show them.
-public struct GroupSummary: Sendable, Encodable {
-    public let requests: Int
-    public let errors: Int
+package struct GroupSummary: Sendable, Encodable {
+    package let requests: Int
+    package let errors: Int
     /// Errors with no response at all: their outcome on the server is unknown.
-    public let unanswered: Int
-    public let errorRatePercent: Double
-    public let ratePerSecond: Double
-    public let latency: Percentiles
-    public let rawLatency: Percentiles
-    public let statuses: [String: Int]
+    package let unanswered: Int
+    package let errorRatePercent: Double
+    package let ratePerSecond: Double
+    package let latency: Percentiles
+    package let rawLatency: Percentiles
+    package let statuses: [String: Int]
 
-    public init(_ stats: RequestStats, duration: Double) {
+    package init(_ stats: RequestStats, duration: Double) {
         requests = stats.requests
         errors = stats.errors
         unanswered = stats.unanswered
@@ -139,10 +139,10 @@ public struct GroupSummary: Sendable, Encodable {
 }
 
 /// Latency percentiles in milliseconds.
-public struct Percentiles: Sendable, Encodable {
-    public let p50, p90, p95, p99, p999, max, mean: Double
+package struct Percentiles: Sendable, Encodable {
+    package let p50, p90, p95, p99, p999, max, mean: Double
 
-    public init(_ histogram: LatencyHistogram) {
+    package init(_ histogram: LatencyHistogram) {
         p50 = histogram.milliseconds(atPercentile: 50)
         p90 = histogram.milliseconds(atPercentile: 90)
         p95 = histogram.milliseconds(atPercentile: 95)
@@ -190,7 +190,7 @@ extension LoadResult: Codable {
         enum CodingKeys: String, CodingKey { case requests, failed, unknown, failureRatePercent = "failure_rate_percent" }
     }
 
-    public init(from decoder: any Decoder) throws {
+    package init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: Keys.self)
         let schema = try c.decode(String.self, forKey: .schemaVersion)
         guard schema == Self.schema else {
@@ -204,7 +204,7 @@ extension LoadResult: Codable {
         metrics = try c.decode(RunMetrics.self, forKey: .metrics)
     }
 
-    public func encode(to encoder: any Encoder) throws {
+    package func encode(to encoder: any Encoder) throws {
         var c = encoder.container(keyedBy: Keys.self)
         let duration = run.durationSeconds
         try c.encode(Self.schema, forKey: .schemaVersion)
@@ -230,7 +230,7 @@ extension LoadResult: Codable {
     }
 
     /// What a reader should know to read the figures right.
-    public var notes: [String] {
+    package var notes: [String] {
         var notes: [String] = []
         if run.hasClosedModel {
             notes.append("Closed-model scenarios: users wait for each response before the next request, so their latency hides coordinated omission (a slow server also slows the load). Their corrected latency fills in the requests a user would have sent during a stall, using the step's think time as the expected interval.")
@@ -249,7 +249,7 @@ extension LoadResult: Codable {
     }
 
     /// The JSON document.
-    public func json() throws -> Data {
+    package func json() throws -> Data {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
         encoder.dateEncodingStrategy = .iso8601
@@ -258,7 +258,7 @@ extension LoadResult: Codable {
     }
 
     /// Reads a result written by `json()`.
-    public static func read(_ data: Data) throws -> LoadResult {
+    package static func read(_ data: Data) throws -> LoadResult {
         let decoder = JSONDecoder()
         decoder.dateDecodingStrategy = .iso8601
         return try decoder.decode(LoadResult.self, from: data)
@@ -267,7 +267,7 @@ extension LoadResult: Codable {
 
 extension LoadResult {
     /// The result of a run of `profile` (as run: sharded, shortened) against `target`.
-    public init(profile: LoadProfile, outcome: RunOutcome, target: String, shard: Shard, tollgateVersion: String, runID: String? = nil) {
+    package init(profile: LoadProfile, outcome: RunOutcome, target: String, shard: Shard, tollgateVersion: String, runID: String? = nil) {
         var run = Run(profile: profile.name, profileSource: profile.source, target: target, startedAt: outcome.startedAt, endedAt: outcome.endedAt,
                       durationSeconds: outcome.duration, tollgateVersion: tollgateVersion, host: ProcessInfo.processInfo.hostName,
                       shard: shard.description,

@@ -3,16 +3,16 @@ import Steps
 
 /// Shard results checked before they are merged: one profile, one shard count, no shard twice;
 /// a shard that never reported is named and the merge marked incomplete, never silently smaller.
-public enum ShardMerge {
+package enum ShardMerge {
     /// Why shard results cannot be merged, naming the files.
-    public struct Refusal: Error, CustomStringConvertible {
-        public let description: String
-        public init(description: String) { self.description = description }
+    package struct Refusal: Error, CustomStringConvertible {
+        package let description: String
+        package init(description: String) { self.description = description }
     }
 
     /// Merges `results` (with the file each was read from); a single whole run (or merge) is
     /// returned as it is, a single shard as an incomplete merge.
-    public static func merge(_ results: [(file: String, result: LoadResult)]) throws(Refusal) -> LoadResult {
+    package static func merge(_ results: [(file: String, result: LoadResult)]) throws(Refusal) -> LoadResult {
         guard let first = results.first else { throw Refusal(description: "no load result to report") }
         if results.count == 1, (Shard(parsing: first.result.run.shard)?.count ?? 1) == 1 { return first.result }
         let profiles = Dictionary(grouping: results, by: \.result.run.profile)

@@ -8,85 +8,85 @@ import Steps
 import Synchronization
 
 /// How a run is made.
-public struct RunOptions: Sendable {
-    public var shard = Shard.whole
+package struct RunOptions: Sendable {
+    package var shard = Shard.whole
     /// Event loops (threads) sending requests.
-    public var eventLoops = max(1, min(System.coreCount, 8))
-    public var userAgent = "tollgate"
+    package var eventLoops = max(1, min(System.coreCount, 8))
+    package var userAgent = "tollgate"
     /// Where flow scenarios' event expectations are answered.
-    public var events: (any EventSource)?
+    package var events: (any EventSource)?
     /// The instant the schedule starts (shards that start together): the event loops, the
     /// target's probe and the scenarios are made before it, so that none of them delays it.
-    public var startAt: Date?
+    package var startAt: Date?
     /// What the shards of one run share (`--run-id`, or the start their barrier agreed on): a
     /// merge refuses shards of different runs.
-    public var runID: String?
+    package var runID: String?
 
-    public init() {}
+    package init() {}
 }
 
 /// What the progress display shows, once a second.
-public struct ProgressSnapshot: Sendable {
-    public var elapsed: Double
-    public var planned: Double
+package struct ProgressSnapshot: Sendable {
+    package var elapsed: Double
+    package var planned: Double
     /// Per scenario: name, executor and stage.
-    public var scenarios: [String]
+    package var scenarios: [String]
     /// Requests per second in the last second.
-    public var rate: Double
+    package var rate: Double
     /// Iterations per second the open-model executors aim at now.
-    public var targetRate: Double
+    package var targetRate: Double
     /// p95 of the last second, milliseconds.
-    public var p95: Double
+    package var p95: Double
     /// Errors over requests so far, 0–1.
-    public var errorRate: Double
-    public var requests: Int
-    public var activeVUs: Int
-    public var dropped: Int
+    package var errorRate: Double
+    package var requests: Int
+    package var activeVUs: Int
+    package var dropped: Int
     /// Everything measured so far (what `--metrics-addr` serves).
-    public var metrics: RunMetrics
+    package var metrics: RunMetrics
 }
 
 /// How a run ended.
-public struct RunOutcome: Sendable {
-    public var metrics: RunMetrics
-    public var startedAt: Date
-    public var endedAt: Date
+package struct RunOutcome: Sendable {
+    package var metrics: RunMetrics
+    package var startedAt: Date
+    package var endedAt: Date
     /// Seconds from the first iteration to the last response.
-    public var duration: Double
+    package var duration: Double
     /// Why the run stopped early (Ctrl-C, an objective's abort), if it did.
-    public var abortedBecause: String?
+    package var abortedBecause: String?
 }
 
 /// The target refused or did not answer the connection tried before the run.
-public struct TargetUnreachable: Error, CustomStringConvertible {
-    public let target: String
-    public let reason: String
-    public var description: String { "the target \(target) is unreachable: \(reason)" }
+package struct TargetUnreachable: Error, CustomStringConvertible {
+    package let target: String
+    package let reason: String
+    package var description: String { "the target \(target) is unreachable: \(reason)" }
 }
 
 /// One load run: starts every scenario on a shared set of event loops, gathers their figures
 /// once a second into the time series, reports progress, and stops early when asked or when
 /// an `abort_on_fail` objective stays breached.
-public final class LoadRun: Sendable {
-    public let profile: LoadProfile
-    public let target: TargetURL
+package final class LoadRun: Sendable {
+    package let profile: LoadProfile
+    package let target: TargetURL
     let options: RunOptions
     private let runners: Mutex<[ExecutorRunner]> = Mutex([])
     private let stopReason = Mutex<String?>(nil)
 
-    public init(profile: LoadProfile, target: TargetURL, options: RunOptions = RunOptions()) {
+    package init(profile: LoadProfile, target: TargetURL, options: RunOptions = RunOptions()) {
         self.profile = profile.sharded(options.shard)
         self.target = target
         self.options = options
     }
 
     /// Stops starting iterations; those in flight finish within each scenario's graceful stop.
-    public func stop(because reason: String) {
+    package func stop(because reason: String) {
         stopReason.withLock { if $0 == nil { $0 = reason } }
         for runner in runners.withLock({ $0 }) { runner.runtime.stopping.store(true, ordering: .relaxed) }
     }
 
-    public func run(progress: @Sendable (ProgressSnapshot) -> Void = { _ in }) async throws -> RunOutcome {
+    package func run(progress: @Sendable (ProgressSnapshot) -> Void = { _ in }) async throws -> RunOutcome {
         let group = MultiThreadedEventLoopGroup(numberOfThreads: options.eventLoops)
         // Checks with regular expressions run here, never on the loops.
         let checkPool = await CheckPool.start()

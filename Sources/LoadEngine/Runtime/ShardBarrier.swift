@@ -6,19 +6,19 @@ import Transport
 /// directory they share (a volume, NFS), waits until every shard of `i/N` has, and all start at
 /// the same moment — the latest announcement plus `lead` seconds, which every shard computes
 /// alike from the same files. An announcement older than the timeout is another run's.
-public struct ShardBarrier: Sendable {
-    public let directory: String
-    public let shard: Shard
+package struct ShardBarrier: Sendable {
+    package let directory: String
+    package let shard: Shard
     /// The longest a shard waits for the others, in seconds.
-    public let timeout: Double
+    package let timeout: Double
     /// Seconds between the last shard's arrival and the common start: time for every shard to see it and make its run ready.
-    public var lead: Double = 2
+    package var lead: Double = 2
     /// The run's id (`--run-id`): only announcements of the same run count.
-    public let runID: String?
+    package let runID: String?
     /// How far ahead of this host's clock an announcement may be (clocks of one cluster agree to within this).
-    public static let clockSkew = 5.0
+    package static let clockSkew = 5.0
 
-    public init(directory: String, shard: Shard, timeout: Double, runID: String? = nil) {
+    package init(directory: String, shard: Shard, timeout: Double, runID: String? = nil) {
         self.directory = directory
         self.shard = shard
         self.timeout = timeout
@@ -26,8 +26,8 @@ public struct ShardBarrier: Sendable {
     }
 
     /// Why the barrier could not be passed.
-    public struct Failure: Error, CustomStringConvertible {
-        public let description: String
+    package struct Failure: Error, CustomStringConvertible {
+        package let description: String
     }
 
     func file(_ index: Int) -> String { "\(directory)/shard-\(index + 1)-of-\(shard.count).json" }
@@ -35,7 +35,7 @@ public struct ShardBarrier: Sendable {
     /// Announces this shard, waits for the others, and returns the common start time; gives up
     /// when `stopped` says so (Ctrl-C). Blocking (file reads and sleeps): call it off the
     /// cooperative pool.
-    public func waitBlocking(stopped: () -> Bool = { false }) throws(Failure) -> Date {
+    package func waitBlocking(stopped: () -> Bool = { false }) throws(Failure) -> Date {
         let started = Date()
         var fields: [String: Any] = ["announced_at": started.timeIntervalSince1970, "host": ProcessInfo.processInfo.hostName,
                                      "pid": Int(ProcessInfo.processInfo.processIdentifier)]
@@ -85,7 +85,7 @@ public struct ShardBarrier: Sendable {
 
     /// Takes this shard's announcement back once its run is over, so the next run in the
     /// directory never counts it.
-    public func withdraw() {
+    package func withdraw() {
         try? FileManager.default.removeItem(atPath: file(shard.index))
     }
 }

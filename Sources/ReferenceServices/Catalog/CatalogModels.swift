@@ -1,43 +1,43 @@
 import Foundation
 
-public struct Product: Codable, Sendable, Equatable {
-    public var id: Int
-    public var sku: String
-    public var name: String
-    public var description: String
-    public var price: Decimal
-    public var currency: String
-    public var categoryId: Int?
+package struct Product: Codable, Sendable, Equatable {
+    package var id: Int
+    package var sku: String
+    package var name: String
+    package var description: String
+    package var price: Decimal
+    package var currency: String
+    package var categoryId: Int?
     /// Units in stock (`stock_quantity`, as the migration guide's `products` table names it).
-    public var stockQuantity: Int
-    public var images: [String]
-    public var active: Bool
-    public var createdAt: Date
-    public var updatedAt: Date
+    package var stockQuantity: Int
+    package var images: [String]
+    package var active: Bool
+    package var createdAt: Date
+    package var updatedAt: Date
 }
 
-public struct Category: Codable, Sendable, Equatable {
-    public var id: Int
-    public var name: String
-    public var slug: String
-    public var parentId: Int?
+package struct Category: Codable, Sendable, Equatable {
+    package var id: Int
+    package var name: String
+    package var slug: String
+    package var parentId: Int?
 }
 
-public struct ReservationItem: Codable, Sendable, Equatable {
-    public var productId: Int
-    public var quantity: Int
+package struct ReservationItem: Codable, Sendable, Equatable {
+    package var productId: Int
+    package var quantity: Int
 }
 
 /// Stock held for an order until it is confirmed or released.
-public struct Reservation: Codable, Sendable, Equatable {
-    public var orderId: String
-    public var items: [ReservationItem]
-    public var status: String
-    public var createdAt: Date
+package struct Reservation: Codable, Sendable, Equatable {
+    package var orderId: String
+    package var items: [ReservationItem]
+    package var status: String
+    package var createdAt: Date
 }
 
 /// What a reservation attempt came to.
-public enum ReservationOutcome: Sendable, Equatable {
+package enum ReservationOutcome: Sendable, Equatable {
     case reserved(Reservation)
     /// Not enough stock for these products: nothing was reserved.
     case outOfStock([Int])
@@ -45,14 +45,14 @@ public enum ReservationOutcome: Sendable, Equatable {
 }
 
 /// A product before it has an id.
-public struct NewProduct: Sendable {
-    public var sku: String, name: String, description: String
-    public var price: Decimal
-    public var categoryId: Int?
-    public var stockQuantity: Int
-    public var images: [String]
+package struct NewProduct: Sendable {
+    package var sku: String, name: String, description: String
+    package var price: Decimal
+    package var categoryId: Int?
+    package var stockQuantity: Int
+    package var images: [String]
 
-    public init(sku: String, name: String, description: String, price: Decimal, categoryId: Int?, stockQuantity: Int, images: [String] = []) {
+    package init(sku: String, name: String, description: String, price: Decimal, categoryId: Int?, stockQuantity: Int, images: [String] = []) {
         self.sku = sku
         self.name = name
         self.description = description
@@ -64,17 +64,17 @@ public struct NewProduct: Sendable {
 }
 
 /// A page of the product listing.
-public struct ProductQuery: Sendable {
-    public var page = 1, perPage = 20
+package struct ProductQuery: Sendable {
+    package var page = 1, perPage = 20
     /// Category ids to include (a category and its descendants).
-    public var categoryIDs: [Int]?
-    public var search: String?
+    package var categoryIDs: [Int]?
+    package var search: String?
 }
 
 /// The catalog database: `products`, `categories`, `product_images`, `inventory`.
 /// Every change that announces itself takes the events to commit with it; where the event
 /// needs what the store decides (a new id, the stock after a change), it takes a function.
-public protocol CatalogStore: OutboxStore {
+package protocol CatalogStore: OutboxStore {
     func products(_ query: ProductQuery) async throws -> (products: [Product], total: Int)
     func product(id: Int) async throws -> Product?
     /// Throws `StoreError.duplicate` for a taken SKU.
@@ -96,7 +96,7 @@ public protocol CatalogStore: OutboxStore {
 }
 
 /// The default catalog store: in memory; an actor, so reservations are serialised.
-public actor InMemoryCatalogStore: CatalogStore, InMemoryOutboxStore {
+package actor InMemoryCatalogStore: CatalogStore, InMemoryOutboxStore {
     var outbox = InMemoryOutbox()
     private var productsByID: [Int: Product] = [:]
     private var categoriesByID: [Int: Category] = [:]
@@ -104,9 +104,9 @@ public actor InMemoryCatalogStore: CatalogStore, InMemoryOutboxStore {
     private var nextProductID = 1
     private var nextCategoryID = 1
 
-    public init() {}
+    package init() {}
 
-    public func products(_ query: ProductQuery) -> (products: [Product], total: Int) {
+    package func products(_ query: ProductQuery) -> (products: [Product], total: Int) {
         var all = productsByID.values.filter(\.active).sorted { $0.id < $1.id }
         if let ids = query.categoryIDs { all = all.filter { $0.categoryId.map(ids.contains) ?? false } }
         // Plain substring search, case-insensitive: no character is a wildcard.
@@ -117,9 +117,9 @@ public actor InMemoryCatalogStore: CatalogStore, InMemoryOutboxStore {
         return (Array(all[start..<min(start + query.perPage, all.count)]), all.count)
     }
 
-    public func product(id: Int) -> Product? { productsByID[id] }
+    package func product(id: Int) -> Product? { productsByID[id] }
 
-    public func insert(_ new: NewProduct, events: @escaping @Sendable (Product) -> [DomainEvent]) throws -> Product {
+    package func insert(_ new: NewProduct, events: @escaping @Sendable (Product) -> [DomainEvent]) throws -> Product {
         guard !productsByID.values.contains(where: { $0.sku == new.sku }) else { throw StoreError.duplicate("sku") }
         let now = Date()
         let product = Product(id: nextProductID, sku: new.sku, name: new.name, description: new.description, price: new.price, currency: "USD",
@@ -130,7 +130,7 @@ public actor InMemoryCatalogStore: CatalogStore, InMemoryOutboxStore {
         return product
     }
 
-    public func update(_ product: Product, events: [DomainEvent]) throws {
+    package func update(_ product: Product, events: [DomainEvent]) throws {
         guard let stored = productsByID[product.id] else { throw StoreError.notFound("product") }
         if productsByID.values.contains(where: { $0.sku == product.sku && $0.id != product.id }) { throw StoreError.duplicate("sku") }
         var updated = product
@@ -139,9 +139,9 @@ public actor InMemoryCatalogStore: CatalogStore, InMemoryOutboxStore {
         outbox.append(events)
     }
 
-    public func categories() -> [Category] { categoriesByID.values.sorted { $0.id < $1.id } }
+    package func categories() -> [Category] { categoriesByID.values.sorted { $0.id < $1.id } }
 
-    public func insertCategory(name: String, slug: String, parentID: Int?) throws -> Category {
+    package func insertCategory(name: String, slug: String, parentID: Int?) throws -> Category {
         guard !categoriesByID.values.contains(where: { $0.slug == slug }) else { throw StoreError.duplicate("slug") }
         let category = Category(id: nextCategoryID, name: name, slug: slug, parentId: parentID)
         nextCategoryID += 1
@@ -149,7 +149,7 @@ public actor InMemoryCatalogStore: CatalogStore, InMemoryOutboxStore {
         return category
     }
 
-    public func setStock(productID: Int, to stock: Int?, adjustBy delta: Int?, events: @escaping @Sendable (Product) -> [DomainEvent]) throws -> Product {
+    package func setStock(productID: Int, to stock: Int?, adjustBy delta: Int?, events: @escaping @Sendable (Product) -> [DomainEvent]) throws -> Product {
         guard var product = productsByID[productID] else { throw StoreError.notFound("product") }
         let (target, overflow) = stock.map { ($0, false) } ?? product.stockQuantity.addingReportingOverflow(delta ?? 0)
         guard !overflow, (0...InputLimits.maxStock).contains(target) else {
@@ -162,7 +162,7 @@ public actor InMemoryCatalogStore: CatalogStore, InMemoryOutboxStore {
         return product
     }
 
-    public func reserve(orderID: String, items: [ReservationItem], events: [DomainEvent]) -> ReservationOutcome {
+    package func reserve(orderID: String, items: [ReservationItem], events: [DomainEvent]) -> ReservationOutcome {
         if let existing = reservations[orderID], existing.status == "reserved" { return .reserved(existing) }
         let unknown = items.map(\.productId).filter { productsByID[$0] == nil }
         if !unknown.isEmpty { return .unknownProducts(unknown) }
@@ -176,7 +176,7 @@ public actor InMemoryCatalogStore: CatalogStore, InMemoryOutboxStore {
         return .reserved(reservation)
     }
 
-    public func release(orderID: String, events: @escaping @Sendable (Reservation) -> [DomainEvent]) -> Reservation? {
+    package func release(orderID: String, events: @escaping @Sendable (Reservation) -> [DomainEvent]) -> Reservation? {
         guard var reservation = reservations[orderID] else { return nil }
         if reservation.status == "reserved" {
             for item in reservation.items { productsByID[item.productId]?.stockQuantity += item.quantity }
@@ -187,11 +187,11 @@ public actor InMemoryCatalogStore: CatalogStore, InMemoryOutboxStore {
         return reservation
     }
 
-    public func products(after id: Int?, limit: Int) -> [Product] {
+    package func products(after id: Int?, limit: Int) -> [Product] {
         Array(productsByID.values.filter { $0.id > (id ?? Int.min) }.sorted { $0.id < $1.id }.prefix(limit))
     }
 
-    public func isReachable() -> Bool { true }
+    package func isReachable() -> Bool { true }
 
     /// Why a stock change was refused (the same words from every store).
     nonisolated static func stockRangeMessage(_ productID: Int, now: Int) -> String {

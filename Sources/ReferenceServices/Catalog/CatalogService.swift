@@ -3,13 +3,13 @@ import HTTPTypes
 import Hummingbird
 
 /// The catalog service: products, categories, stock, and the saga's inventory reservations.
-public struct CatalogService: Sendable {
+package struct CatalogService: Sendable {
     let store: any CatalogStore
     /// Publishes the events the store commits with each change.
     let outbox: OutboxRelay
     let signer: JWTSigner
 
-    public init(store: any CatalogStore, outbox: OutboxRelay, signer: JWTSigner) {
+    package init(store: any CatalogStore, outbox: OutboxRelay, signer: JWTSigner) {
         self.store = store
         self.outbox = outbox
         self.signer = signer
@@ -46,7 +46,7 @@ public struct CatalogService: Sendable {
         }
     }
 
-    public func router(metrics: MetricsRegistry, options: ServiceOptions = ServiceOptions()) -> Router<ServiceContext> {
+    package func router(metrics: MetricsRegistry, options: ServiceOptions = ServiceOptions()) -> Router<ServiceContext> {
         let router = makeServiceRouter(name: "catalog-service", metrics: metrics, options: options, readiness: [
             "database": { await store.isReachable() }, "kafka": { await outbox.publisher.isReachable() },
         ])

@@ -29,18 +29,18 @@ struct ClientIdentity: Sendable {
 
 /// The proxies whose `X-Forwarded-For` the gateway believes: addresses and IPv4 ranges
 /// (`10.0.0.0/8`), as `TRUSTED_PROXIES` lists them (comma-separated). None by default.
-public struct TrustedProxies: Sendable, Equatable {
+package struct TrustedProxies: Sendable, Equatable {
     private var addresses: Set<String> = []
     private var ranges: [(base: UInt32, mask: UInt32)] = []
 
-    public static func == (a: TrustedProxies, b: TrustedProxies) -> Bool {
+    package static func == (a: TrustedProxies, b: TrustedProxies) -> Bool {
         a.addresses == b.addresses && a.ranges.map(\.base) == b.ranges.map(\.base) && a.ranges.map(\.mask) == b.ranges.map(\.mask)
     }
 
-    public init() {}
+    package init() {}
 
     /// Reads `list`; nil when an entry is neither an address nor an IPv4 range.
-    public init?(parsing list: String) {
+    package init?(parsing list: String) {
         for entry in list.split(separator: ",").map({ $0.trimmingCharacters(in: .whitespaces) }) where !entry.isEmpty {
             if let slash = entry.firstIndex(of: "/") {
                 guard let base = Self.ipv4(String(entry[..<slash])), let bits = Int(entry[entry.index(after: slash)...]), (0...32).contains(bits) else { return nil }

@@ -4,10 +4,10 @@ import Hummingbird
 import TransportHTTP
 
 /// Where the gateway sends each API prefix.
-public struct GatewayRoutes: Sendable {
-    public var users: String, catalog: String, orders: String
+package struct GatewayRoutes: Sendable {
+    package var users: String, catalog: String, orders: String
 
-    public init(users: String, catalog: String, orders: String) {
+    package init(users: String, catalog: String, orders: String) {
         self.users = users
         self.catalog = catalog
         self.orders = orders
@@ -45,15 +45,15 @@ public struct GatewayRoutes: Sendable {
 
 /// The strangler-fig rollout: a share of users (sticky, by JWT subject or client address)
 /// goes to the new services, the rest to the legacy monolith.
-public actor RolloutState {
-    public private(set) var percent: Int
+package actor RolloutState {
+    package private(set) var percent: Int
     /// The lease last granted (it may have run out: `lease(at:)` says whether it is in force).
     var currentLease: RolloutLease?
 
     /// When this process began keeping the rollout (it is kept nowhere else).
-    public nonisolated let keptSince = Date()
+    package nonisolated let keptSince = Date()
 
-    public init(percent: Int) { self.percent = min(100, max(0, percent)) }
+    package init(percent: Int) { self.percent = min(100, max(0, percent)) }
 
     func set(_ percent: Int) { self.percent = percent }
 
@@ -67,7 +67,7 @@ public actor RolloutState {
 
 /// The API gateway: routes `/api/v1/…` to the services (or the legacy upstream, per the
 /// rollout), propagates `X-Correlation-ID`, and exposes `/admin/rollout`.
-public struct Gateway: Sendable {
+package struct Gateway: Sendable {
     let routes: GatewayRoutes
     let legacy: String?
     let rollout: RolloutState
@@ -80,7 +80,7 @@ public struct Gateway: Sendable {
     /// Who a request comes from, for sticky routing.
     let identity: ClientIdentity
 
-    public init(routes: GatewayRoutes, signer: JWTSigner, legacy: String? = nil, rollout: RolloutState = RolloutState(percent: 100),
+    package init(routes: GatewayRoutes, signer: JWTSigner, legacy: String? = nil, rollout: RolloutState = RolloutState(percent: 100),
                 pool: HTTPClientPool = HTTPClientPool(), timeout: Double = 30, backfill: (@Sendable () async throws -> BackfillReport)? = nil,
                 trustedProxies: TrustedProxies = TrustedProxies()) {
         self.backfill = backfill
@@ -125,7 +125,7 @@ public struct Gateway: Sendable {
         return body.ttlS
     }
 
-    public func router(metrics: MetricsRegistry, options: ServiceOptions = ServiceOptions()) -> Router<ServiceContext> {
+    package func router(metrics: MetricsRegistry, options: ServiceOptions = ServiceOptions()) -> Router<ServiceContext> {
         let upstreams = [routes.users, routes.catalog, routes.orders]
         let pool = self.pool
         let router = makeServiceRouter(name: "api-gateway", metrics: metrics, options: options, proxiedPrefixes: routes.table.map(\.prefix), readiness: Dictionary(uniqueKeysWithValues: Set(upstreams).map { base in

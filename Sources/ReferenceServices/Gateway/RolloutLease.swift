@@ -4,15 +4,15 @@ import Foundation
 /// second gate on the same gateway is refused (and told who holds it) instead of silently
 /// moving the rollout under the first. A lease ends when released or when its time runs out
 /// (a gate that died does not block the next one for long).
-public struct RolloutLease: Sendable, Equatable {
+package struct RolloutLease: Sendable, Equatable {
     /// The secret a holder shows (`X-Rollout-Lease`) to move the rollout.
-    public let id: String
+    package let id: String
     /// Who holds it, in words: "gate storefront stage 25 (ci-runner-3, pid 4242)".
-    public let holder: String
-    public var expiresAt: Date
+    package let holder: String
+    package var expiresAt: Date
 
     /// The longest lease one request asks for; a holder renews before it runs out.
-    public static let maximumSeconds = 3_600
+    package static let maximumSeconds = 3_600
 }
 
 extension RolloutState {

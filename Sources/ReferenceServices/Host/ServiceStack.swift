@@ -6,38 +6,38 @@ import TransportKafka
 /// All reference services in one process: the embedded Kafka broker (unless brokers are
 /// given), the stores, the payment provider, user, catalog, payment and order services,
 /// and the API gateway in front of them.
-public final class ServiceStack: Sendable {
-    public let configuration: StackConfiguration
-    public let services: [RunningService]
+package final class ServiceStack: Sendable {
+    package let configuration: StackConfiguration
+    package let services: [RunningService]
     /// The outbox relays of the four services that publish events.
-    public let outboxes: ServiceOutboxes
-    public let kafkaBootstrap: String
-    public let rollout: RolloutState
-    public let providerState: PaymentProviderState
+    package let outboxes: ServiceOutboxes
+    package let kafkaBootstrap: String
+    package let rollout: RolloutState
+    package let providerState: PaymentProviderState
     /// The seeded admin and its token, for scripts and tests.
-    public let adminToken: String
+    package let adminToken: String
     /// A service credential (`role: service`) for calling service-to-service operations directly
     /// (verifying the contracts between services, scripts, tests).
-    public let serviceToken: String
+    package let serviceToken: String
     /// The legacy monolith (nil when the gateway's legacy upstream is another one).
-    public let monolith: Monolith?
+    package let monolith: Monolith?
     /// The services' writes into the monolith's database (nil without the monolith).
-    public let dualWriter: DualWriter?
+    package let dualWriter: DualWriter?
     let bus: EventBus
     /// Work the services started beside their requests (payment reconciliations).
     let background: BackgroundTasks
 
     /// The broker this stack started itself (nil with `kafkaBrokers`), for fault tests.
-    public var embeddedBroker: EmbeddedKafkaBroker? { bus.broker }
+    package var embeddedBroker: EmbeddedKafkaBroker? { bus.broker }
 
-    public func url(_ name: String) -> String? { name == "monolith" ? monolith?.url : services.first { $0.name == name }?.url }
-    public var gatewayURL: String { gateway.url }
+    package func url(_ name: String) -> String? { name == "monolith" ? monolith?.url : services.first { $0.name == name }?.url }
+    package var gatewayURL: String { gateway.url }
     /// The API gateway (always started, always last).
     let gateway: RunningService
 
     /// Every address of the stack in the environment variables the guide's compose file uses
     /// (`USER_SERVICE_URL`, …, `MONOLITH_URL`; those of parts not started are absent).
-    public var environment: [String: String] {
+    package var environment: [String: String] {
         var variables = ["TARGET": gatewayURL, "KAFKA_BROKERS": kafkaBootstrap]
         for (name, variable) in [("user-service", "USER_SERVICE_URL"), ("catalog-service", "CATALOG_SERVICE_URL"), ("order-service", "ORDER_SERVICE_URL"),
                                  ("payment-service", "PAYMENT_SERVICE_URL"), ("payment-provider", "PAYMENT_PROVIDER_URL"), ("monolith", "MONOLITH_URL")] {
@@ -64,12 +64,12 @@ public final class ServiceStack: Sendable {
         self.background = background
     }
 
-    public static let topics = ["user.registered", "product.created", "product.updated", "inventory.reserved", "inventory.released",
+    package static let topics = ["user.registered", "product.created", "product.updated", "inventory.reserved", "inventory.released",
                                 "order.created", "order.confirmed", "order.cancelled", "order.shipped", "order.delivered",
                                 "payment.completed", "payment.failed", "payment.refunded"]
 
     /// Starts everything and seeds the catalog and an admin user.
-    public static func start(_ configuration: StackConfiguration) async throws -> ServiceStack {
+    package static func start(_ configuration: StackConfiguration) async throws -> ServiceStack {
         let options = configuration.serviceOptions
         let bus = try await EventBus.start(brokers: configuration.kafkaBrokers, fixedPort: configuration.kafkaPort, host: configuration.host, options: options)
         var stores = try await ServiceStores.make(databaseURL: configuration.databaseURL)
@@ -167,7 +167,7 @@ public final class ServiceStack: Sendable {
     /// the services, and the provider last, so in-flight purchases finish; requests still running
     /// after `seconds` in all are cancelled. Then the outbox relays and the broker: when this
     /// returns, nothing of the stack runs or listens.
-    public func stop(within seconds: Double = 5) async {
+    package func stop(within seconds: Double = 5) async {
         let deadline = Date().addingTimeInterval(seconds)
         await background.stop()
         var remaining = Array(services.reversed())
@@ -233,13 +233,13 @@ struct ServiceStores: Sendable {
 }
 
 /// The outbox relays of the services that publish events.
-public struct ServiceOutboxes: Sendable {
-    public let users: OutboxRelay, catalog: OutboxRelay, orders: OutboxRelay, payments: OutboxRelay
+package struct ServiceOutboxes: Sendable {
+    package let users: OutboxRelay, catalog: OutboxRelay, orders: OutboxRelay, payments: OutboxRelay
 
-    public var all: [OutboxRelay] { [users, catalog, orders, payments] }
+    package var all: [OutboxRelay] { [users, catalog, orders, payments] }
 
     /// Events not yet published, in all four outboxes.
-    public func pendingEvents() async throws -> Int {
+    package func pendingEvents() async throws -> Int {
         var total = 0
         for relay in all { total += try await relay.store.pendingEventCount() }
         return total

@@ -4,47 +4,47 @@ import ServerRuntime
 
 /// One reference service on its own, its peers reached over HTTP (the guide's docker-compose
 /// layout: `DATABASE_URL`, `KAFKA_BROKERS`, `JWT_SECRET`, `CATALOG_SERVICE_URL`, …).
-public struct SingleServiceOptions: Sendable {
-    public var name: String
-    public var host = "127.0.0.1"
-    public var port: Int?
+package struct SingleServiceOptions: Sendable {
+    package var name: String
+    package var host = "127.0.0.1"
+    package var port: Int?
     /// This service's own database; nil keeps data in memory.
-    public var databaseURL: String?
-    public var kafkaBrokers: String?
+    package var databaseURL: String?
+    package var kafkaBrokers: String?
     /// The HS256 secret every service shares; `services run` makes a random one when none is given.
-    public var jwtSecret: String
-    public var userServiceURL = "http://127.0.0.1:3001"
-    public var catalogServiceURL = "http://127.0.0.1:3002"
-    public var orderServiceURL = "http://127.0.0.1:3003"
-    public var paymentServiceURL = "http://127.0.0.1:3004"
-    public var paymentProviderURL = "http://127.0.0.1:3005"
-    public var legacyURL: String?
+    package var jwtSecret: String
+    package var userServiceURL = "http://127.0.0.1:3001"
+    package var catalogServiceURL = "http://127.0.0.1:3002"
+    package var orderServiceURL = "http://127.0.0.1:3003"
+    package var paymentServiceURL = "http://127.0.0.1:3004"
+    package var paymentProviderURL = "http://127.0.0.1:3005"
+    package var legacyURL: String?
     /// The monolith's database: the user, catalog and order services dual-write into it while
     /// the rollout is in progress (the guide's phase 2); nil writes nowhere else.
-    public var monolithDatabaseURL: String?
-    public var rolloutPercent = 100
+    package var monolithDatabaseURL: String?
+    package var rolloutPercent = 100
     /// Gateway: proxies whose `X-Forwarded-For` it believes (`TRUSTED_PROXIES`).
-    public var trustedProxies = TrustedProxies()
-    public var providerFaults = ProviderFaults()
-    public var seedProducts = 300
-    public var providerStates = false
-    public var breakages: [Breakage] = []
+    package var trustedProxies = TrustedProxies()
+    package var providerFaults = ProviderFaults()
+    package var seedProducts = 300
+    package var providerStates = false
+    package var breakages: [Breakage] = []
     /// Where the service's own logs go (the outbox relay, the dual writes, the monolith); nil: standard error.
-    public var log: LogDestination?
+    package var log: LogDestination?
 
-    public init(name: String, jwtSecret: String = JWTSigner.randomSecret()) {
+    package init(name: String, jwtSecret: String = JWTSigner.randomSecret()) {
         self.name = name
         self.jwtSecret = jwtSecret
     }
 
-    public static let names = ["user", "catalog", "order", "payment", "payment-provider", "gateway", "monolith"]
+    package static let names = ["user", "catalog", "order", "payment", "payment-provider", "gateway", "monolith"]
     static let defaultPorts = ["user": 3001, "catalog": 3002, "order": 3003, "payment": 3004, "payment-provider": 3005, "gateway": 8000, "monolith": 3000]
 }
 
 /// A started single service and the embedded broker it brought, if any.
-public struct StartedService: Sendable {
-    public let service: RunningService
-    public let kafkaBootstrap: String?
+package struct StartedService: Sendable {
+    package let service: RunningService
+    package let kafkaBootstrap: String?
     let bus: EventBus?
     let outbox: OutboxRelay?
     let monolith: Monolith?
@@ -52,7 +52,7 @@ public struct StartedService: Sendable {
 
     /// Stops the work the service started in the background, then the service; requests still
     /// running after `seconds` are cancelled.
-    public func stop(within seconds: Double = 5) async {
+    package func stop(within seconds: Double = 5) async {
         await background.stop()
         if let monolith { await monolith.stop(within: seconds) } else { await service.stop(within: seconds) }
         await outbox?.stop()
@@ -60,8 +60,8 @@ public struct StartedService: Sendable {
     }
 }
 
-public enum SingleService {
-    public static func start(_ options: SingleServiceOptions) async throws -> StartedService {
+package enum SingleService {
+    package static func start(_ options: SingleServiceOptions) async throws -> StartedService {
         guard let defaultPort = SingleServiceOptions.defaultPorts[options.name] else {
             throw ServiceStartError(name: options.name, host: options.host, port: 0,
                                     reason: "unknown service; one of \(SingleServiceOptions.names.joined(separator: ", "))")

@@ -2,48 +2,48 @@ import Foundation
 import ServerRuntime
 
 /// How to run the reference services: ports, infrastructure, seed data, rollout.
-public struct StackConfiguration: Sendable {
-    public var host = "127.0.0.1"
-    public var gatewayPort = 8000
+package struct StackConfiguration: Sendable {
+    package var host = "127.0.0.1"
+    package var gatewayPort = 8000
     /// The legacy monolith's port (started unless `legacyURL` names another legacy upstream).
-    public var monolithPort = 3000
-    public var userPort = 3001
-    public var catalogPort = 3002
-    public var orderPort = 3003
-    public var paymentPort = 3004
-    public var providerPort = 3005
+    package var monolithPort = 3000
+    package var userPort = 3001
+    package var catalogPort = 3002
+    package var orderPort = 3003
+    package var paymentPort = 3004
+    package var providerPort = 3005
     /// Kafka bootstrap servers; nil starts the embedded broker.
-    public var kafkaBrokers: String?
+    package var kafkaBrokers: String?
     /// A fixed bootstrap port for the embedded broker (forwarded to the port it picked).
-    public var kafkaPort: Int?
+    package var kafkaPort: Int?
     /// A PostgreSQL server URL; each service gets its own database there. nil keeps data in memory.
-    public var databaseURL: String?
+    package var databaseURL: String?
     /// The HS256 secret the services share; random per run unless one is given.
-    public var jwtSecret = JWTSigner.randomSecret()
-    public var seedProducts = 300
-    public var adminEmail = "admin@tollgate.local"
+    package var jwtSecret = JWTSigner.randomSecret()
+    package var seedProducts = 300
+    package var adminEmail = "admin@tollgate.local"
     /// The seeded admin's password: random per run unless one is given.
-    public var adminPassword = JWTSigner.randomSecret()
+    package var adminPassword = JWTSigner.randomSecret()
     /// Another legacy upstream for the gateway instead of the reference monolith (which then
     /// does not start, and the services write to no monolith), and the share of users sent to
     /// the new services.
-    public var legacyURL: String?
-    public var rolloutPercent = 100
+    package var legacyURL: String?
+    package var rolloutPercent = 100
     /// Proxies whose `X-Forwarded-For` the gateway believes for sticky routing (none by default).
-    public var trustedProxies = TrustedProxies()
-    public var providerFaults = ProviderFaults()
+    package var trustedProxies = TrustedProxies()
+    package var providerFaults = ProviderFaults()
     /// Seconds the payment service waits for the provider per attempt (it tries three times).
-    public var providerTimeout: Double = 3
+    package var providerTimeout: Double = 3
     /// Seconds before the payment service replays a charge the provider did not answer.
-    public var reconcileAfter: Double = 5
+    package var reconcileAfter: Double = 5
     /// Use this payment provider (e.g. a `tollgate stub`) instead of starting the reference one.
-    public var providerURL: String?
+    package var providerURL: String?
     /// Serve the contracts' provider-state endpoint (`POST /_pact/provider-states`); never on by default.
-    public var providerStates = false
+    package var providerStates = false
     /// Deliberate defects (see `Breakage`).
-    public var breakages: [Breakage] = []
+    package var breakages: [Breakage] = []
     /// Where every service of the stack logs; nil for the process's logging system.
-    public var log: LogDestination?
+    package var log: LogDestination?
 
     var serviceOptions: ServiceOptions { ServiceOptions(providerStates: providerStates, breakages: breakages) }
 
@@ -52,10 +52,10 @@ public struct StackConfiguration: Sendable {
         breakages.reduce(0) { if case .dualWriteDrop(let share) = $1 { return share } else { return $0 } }
     }
 
-    public init() {}
+    package init() {}
 
     /// Every port 0: the operating system picks free ones (tests).
-    public static func ephemeral() -> StackConfiguration {
+    package static func ephemeral() -> StackConfiguration {
         var c = StackConfiguration()
         c.gatewayPort = 0; c.monolithPort = 0; c.userPort = 0; c.catalogPort = 0; c.orderPort = 0; c.paymentPort = 0; c.providerPort = 0
         c.seedProducts = 20

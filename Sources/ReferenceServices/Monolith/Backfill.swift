@@ -2,9 +2,9 @@ import Foundation
 
 /// What a backfill copied: users and orders the services lacked (from the monolith), and
 /// those the monolith lacked or had out of date (dual writes that were lost).
-public struct BackfillReport: Codable, Sendable, Equatable {
-    public var usersToServices = 0, ordersToServices = 0
-    public var usersToMonolith = 0, ordersToMonolith = 0
+package struct BackfillReport: Codable, Sendable, Equatable {
+    package var usersToServices = 0, ordersToServices = 0
+    package var usersToMonolith = 0, ordersToMonolith = 0
 }
 
 /// The migration guide's backfill: walks both sides' users and orders in key order and copies

@@ -6,7 +6,7 @@ import Synchronization
 /// write what they change (users, orders, product data) into the monolith's database, so the
 /// monolith keeps serving the users it still has. A write to the monolith never fails the
 /// service's own request: it is counted and logged, and the consistency check finds the gap.
-public final class DualWriter: Sendable {
+package final class DualWriter: Sendable {
     let monolith: ServiceStores
     /// The share of dual writes dropped on purpose (`--break dual-write-drop=0.1`).
     let dropShare: Double
@@ -20,7 +20,7 @@ public final class DualWriter: Sendable {
     }
 
     /// Dual writes made, dropped on purpose, and failed since the start.
-    public var counts: DualWriteCounts { state.withLock { $0.counts } }
+    package var counts: DualWriteCounts { state.withLock { $0.counts } }
 
     /// Runs one write of `row` (in `table`) into the monolith unless it is dropped. Drops are an
     /// `EvenShare` of each table's writes (with 0.001 the 1st, 1001st … write of users, of
@@ -94,8 +94,8 @@ public final class DualWriter: Sendable {
     }
 }
 
-public struct DualWriteCounts: Sendable, Equatable {
-    public var written = 0, dropped = 0, failed = 0
+package struct DualWriteCounts: Sendable, Equatable {
+    package var written = 0, dropped = 0, failed = 0
 }
 
 /// A store that wraps another: its outbox is the wrapped store's.

@@ -7,8 +7,8 @@ import Logging
 /// database, the same public API, and no events (it has no broker: what its modules would
 /// announce goes nowhere). Its modules are the services' own code, calling each other through
 /// the monolith's port.
-public final class Monolith: Sendable {
-    public let server: RunningService
+package final class Monolith: Sendable {
+    package let server: RunningService
     let stores: ServiceStores
     let relays: [OutboxRelay]
 
@@ -18,7 +18,7 @@ public final class Monolith: Sendable {
         self.relays = relays
     }
 
-    public var url: String { server.url }
+    package var url: String { server.url }
 
     /// Starts the monolith; its /metrics also counts the services' dual writes into it.
     static func start(stores: ServiceStores, dualWriter: DualWriter?, signer: JWTSigner, providerURL: String, providerTimeout: Double, reconcileAfter: Double,

@@ -3,12 +3,12 @@ import Foundation
 /// The OpenAPI 3.1 document each reference service publishes at `GET /openapi.json` (also
 /// checked in under `contracts/openapi/`). Every status an operation can answer is listed, so
 /// a fuzzer's `status_code_conformance` check holds the services to it.
-public enum ServiceAPIDocument {
+package enum ServiceAPIDocument {
     /// The services that publish a document, by their server names.
-    public static let services = ["user-service", "catalog-service", "order-service", "payment-service", "payment-provider", "api-gateway", "monolith"]
+    package static let services = ["user-service", "catalog-service", "order-service", "payment-service", "payment-provider", "api-gateway", "monolith"]
 
     /// The document of `service`, as stable JSON (sorted keys, pretty-printed).
-    public static func json(for service: String) -> [UInt8]? { rendered[service] }
+    package static func json(for service: String) -> [UInt8]? { rendered[service] }
 
     /// Every service's document, rendered once per process (each router serves its service's).
     private static let rendered: [String: [UInt8]] = Dictionary(uniqueKeysWithValues: services.compactMap { service in

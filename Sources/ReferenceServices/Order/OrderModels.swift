@@ -1,7 +1,7 @@
 import Foundation
 
-public struct ShippingAddress: Codable, Sendable, Equatable {
-    public var street: String, city: String, state: String, zipCode: String, country: String
+package struct ShippingAddress: Codable, Sendable, Equatable {
+    package var street: String, city: String, state: String, zipCode: String, country: String
 
     /// Every field present, single-line and within its length; `prefix` names the enclosing field.
     func validate(prefix: String) throws {
@@ -11,21 +11,21 @@ public struct ShippingAddress: Codable, Sendable, Equatable {
     }
 }
 
-public struct OrderItem: Codable, Sendable, Equatable {
-    public var productId: Int
-    public var name: String
-    public var quantity: Int
-    public var unitPrice: Decimal
-    public var lineTotal: Decimal
+package struct OrderItem: Codable, Sendable, Equatable {
+    package var productId: Int
+    package var name: String
+    package var quantity: Int
+    package var unitPrice: Decimal
+    package var lineTotal: Decimal
 }
 
 /// Where an order is in its life, and where it may go from there.
-public enum OrderStatus: String, Codable, Sendable, CaseIterable {
+package enum OrderStatus: String, Codable, Sendable, CaseIterable {
     case pending, confirmed, shipped, delivered, cancelled
 
     /// The allowed moves: pending → confirmed | cancelled, confirmed → shipped | cancelled,
     /// shipped → delivered; delivered and cancelled are final.
-    public func canMove(to next: OrderStatus) -> Bool {
+    package func canMove(to next: OrderStatus) -> Bool {
         switch (self, next) {
         case (.pending, .confirmed), (.pending, .cancelled), (.confirmed, .shipped), (.confirmed, .cancelled), (.shipped, .delivered): return true
         default: return false
@@ -33,34 +33,34 @@ public enum OrderStatus: String, Codable, Sendable, CaseIterable {
     }
 }
 
-public struct StatusChange: Codable, Sendable, Equatable {
-    public var from: OrderStatus?
-    public var to: OrderStatus
-    public var note: String?
-    public var at: Date
+package struct StatusChange: Codable, Sendable, Equatable {
+    package var from: OrderStatus?
+    package var to: OrderStatus
+    package var note: String?
+    package var at: Date
 }
 
-public struct Order: Codable, Sendable, Equatable {
-    public var id: String
-    public var userId: String
-    public var status: OrderStatus
-    public var items: [OrderItem]
-    public var subtotal: Decimal
-    public var tax: Decimal
-    public var shipping: Decimal
-    public var total: Decimal
-    public var currency: String
-    public var shippingAddress: ShippingAddress
-    public var paymentMethod: String
-    public var paymentId: String?
-    public var cancellationReason: String?
+package struct Order: Codable, Sendable, Equatable {
+    package var id: String
+    package var userId: String
+    package var status: OrderStatus
+    package var items: [OrderItem]
+    package var subtotal: Decimal
+    package var tax: Decimal
+    package var shipping: Decimal
+    package var total: Decimal
+    package var currency: String
+    package var shippingAddress: ShippingAddress
+    package var paymentMethod: String
+    package var paymentId: String?
+    package var cancellationReason: String?
     /// What the saga could not undo when it cancelled the order (a refund, a release), for
     /// an operator to finish by hand.
-    public var compensationFailures: [String] = []
-    public var idempotencyKey: String?
-    public var createdAt: Date
-    public var updatedAt: Date
-    public var statusHistory: [StatusChange]
+    package var compensationFailures: [String] = []
+    package var idempotencyKey: String?
+    package var createdAt: Date
+    package var updatedAt: Date
+    package var statusHistory: [StatusChange]
 
     mutating func move(to status: OrderStatus, note: String?, at date: Date = Date()) {
         statusHistory.append(StatusChange(from: self.status, to: status, note: note, at: date))
@@ -70,7 +70,7 @@ public struct Order: Codable, Sendable, Equatable {
 }
 
 /// The orders database: `orders`, `order_items`, `order_status_history`.
-public protocol OrderStore: OutboxStore {
+package protocol OrderStore: OutboxStore {
     /// Throws `StoreError.duplicate` when the user already used the idempotency key.
     func insert(_ order: Order, events: [DomainEvent]) async throws
     func order(id: String) async throws -> Order?
@@ -83,14 +83,14 @@ public protocol OrderStore: OutboxStore {
     func isReachable() async -> Bool
 }
 
-public actor InMemoryOrderStore: OrderStore, InMemoryOutboxStore {
+package actor InMemoryOrderStore: OrderStore, InMemoryOutboxStore {
     var outbox = InMemoryOutbox()
     private var orders: [String: Order] = [:]
     private var byKey: [String: String] = [:]
 
-    public init() {}
+    package init() {}
 
-    public func insert(_ order: Order, events: [DomainEvent]) throws {
+    package func insert(_ order: Order, events: [DomainEvent]) throws {
         if let key = order.idempotencyKey {
             guard byKey[order.userId + "\u{0}" + key] == nil else { throw StoreError.duplicate("idempotency_key") }
             byKey[order.userId + "\u{0}" + key] = order.id
@@ -99,20 +99,20 @@ public actor InMemoryOrderStore: OrderStore, InMemoryOutboxStore {
         outbox.append(events)
     }
 
-    public func order(id: String) -> Order? { orders[id] }
-    public func order(userID: String, idempotencyKey: String) -> Order? { byKey[userID + "\u{0}" + idempotencyKey].flatMap { orders[$0] } }
-    public func orders(userID: String) -> [Order] { orders.values.filter { $0.userId == userID }.sorted { $0.createdAt > $1.createdAt } }
+    package func order(id: String) -> Order? { orders[id] }
+    package func order(userID: String, idempotencyKey: String) -> Order? { byKey[userID + "\u{0}" + idempotencyKey].flatMap { orders[$0] } }
+    package func orders(userID: String) -> [Order] { orders.values.filter { $0.userId == userID }.sorted { $0.createdAt > $1.createdAt } }
 
-    public func update(_ order: Order, events: [DomainEvent]) throws {
+    package func update(_ order: Order, events: [DomainEvent]) throws {
         guard orders[order.id] != nil else { throw StoreError.notFound("order") }
         orders[order.id] = order
         outbox.append(events)
     }
 
-    public func orders(after id: String?, limit: Int) -> [Order] {
+    package func orders(after id: String?, limit: Int) -> [Order] {
         Array(orders.values.filter { id == nil || id!.utf8.lexicographicallyPrecedes($0.id.utf8) }
             .sorted { $0.id.utf8.lexicographicallyPrecedes($1.id.utf8) }.prefix(limit))
     }
 
-    public func isReachable() -> Bool { true }
+    package func isReachable() -> Bool { true }
 }

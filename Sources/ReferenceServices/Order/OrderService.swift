@@ -6,7 +6,7 @@ import Logging
 /// The order service. Creating an order is the guide's saga: order.created → reserve stock
 /// at the catalog (409 → cancelled) → charge at the payment service (402 → release the
 /// reservation, cancelled) → confirmed.
-public struct OrderService: Sendable {
+package struct OrderService: Sendable {
     let store: any OrderStore
     /// Publishes the events the store commits with each change.
     let outbox: OutboxRelay
@@ -21,7 +21,7 @@ public struct OrderService: Sendable {
     static let shippingFee = Decimal(string: "5.99")!
     static let freeShippingFrom = Decimal(50)
 
-    public init(store: any OrderStore, outbox: OutboxRelay, signer: JWTSigner, catalog: PeerClient, payments: PeerClient, users: PeerClient) {
+    package init(store: any OrderStore, outbox: OutboxRelay, signer: JWTSigner, catalog: PeerClient, payments: PeerClient, users: PeerClient) {
         self.store = store
         self.outbox = outbox
         self.signer = signer
@@ -53,7 +53,7 @@ public struct OrderService: Sendable {
     struct CatalogProduct: Decodable { let id: Int; let name: String; let price: Decimal; let active: Bool }
     struct PaymentReply: Decodable { let id: String; let status: String }
 
-    public func router(metrics: MetricsRegistry, options: ServiceOptions = ServiceOptions()) -> Router<ServiceContext> {
+    package func router(metrics: MetricsRegistry, options: ServiceOptions = ServiceOptions()) -> Router<ServiceContext> {
         let router = makeServiceRouter(name: "order-service", metrics: metrics, options: options, readiness: [
             "database": { await store.isReachable() }, "kafka": { await outbox.publisher.isReachable() },
         ])

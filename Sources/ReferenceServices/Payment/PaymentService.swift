@@ -6,7 +6,7 @@ import Hummingbird
 import Logging
 
 /// The payment service: charges through the payment provider, exactly once per idempotency key.
-public struct PaymentService: Sendable {
+package struct PaymentService: Sendable {
     let store: any PaymentStore
     /// Publishes the events the store commits with each change.
     let outbox: OutboxRelay
@@ -20,7 +20,7 @@ public struct PaymentService: Sendable {
 
     /// Every operation is service-to-service: callers need a service (or admin) token.
     /// Reconciliations run in `background`, which the caller stops after the server.
-    public init(store: any PaymentStore, outbox: OutboxRelay, provider: PeerClient, signer: JWTSigner, reconcileAfter: Double = 5,
+    package init(store: any PaymentStore, outbox: OutboxRelay, provider: PeerClient, signer: JWTSigner, reconcileAfter: Double = 5,
                 background: BackgroundTasks) {
         self.reconcileAfter = reconcileAfter
         self.background = background
@@ -38,7 +38,7 @@ public struct PaymentService: Sendable {
         let payment: Payment
     }
 
-    public func router(metrics: MetricsRegistry, options: ServiceOptions = ServiceOptions()) -> Router<ServiceContext> {
+    package func router(metrics: MetricsRegistry, options: ServiceOptions = ServiceOptions()) -> Router<ServiceContext> {
         let router = makeServiceRouter(name: "payment-service", metrics: metrics, options: options, readiness: [
             "database": { await store.isReachable() }, "kafka": { await outbox.publisher.isReachable() },
         ])

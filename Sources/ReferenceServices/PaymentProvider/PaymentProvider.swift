@@ -5,11 +5,11 @@ import TransportCrypto
 
 /// Injected faults: added latency and a share of requests answered with 500 (an `EvenShare`:
 /// with 0.02 the 1st, 51st, 101st … fail).
-public struct ProviderFaults: Codable, Sendable, Equatable {
-    public var latencyMs: Int
-    public var failureRate: Double
+package struct ProviderFaults: Codable, Sendable, Equatable {
+    package var latencyMs: Int
+    package var failureRate: Double
 
-    public init(latencyMs: Int = 0, failureRate: Double = 0) {
+    package init(latencyMs: Int = 0, failureRate: Double = 0) {
         self.latencyMs = latencyMs
         self.failureRate = failureRate
     }
@@ -18,7 +18,7 @@ public struct ProviderFaults: Codable, Sendable, Equatable {
 /// A Stripe-like payment provider with Stripe's test payment methods:
 /// `pm_card_visa`, `pm_card_mastercard` succeed; `pm_card_chargeDeclined` and
 /// `pm_card_chargeDeclinedInsufficientFunds` are declined (402).
-public actor PaymentProviderState {
+package actor PaymentProviderState {
     struct Intent: Codable, Sendable {
         let id: String, object: String
         let amount: Int, currency: String, paymentMethod: String
@@ -44,13 +44,13 @@ public actor PaymentProviderState {
         case reusedWithDifferentRequest
     }
 
-    public init(faults: ProviderFaults = ProviderFaults()) {
+    package init(faults: ProviderFaults = ProviderFaults()) {
         self.faults = faults
         failures = EvenShare(faults.failureRate)
     }
 
     /// Changes the injected faults while running (the demo's failing provider).
-    public func setFaults(_ faults: ProviderFaults) {
+    package func setFaults(_ faults: ProviderFaults) {
         self.faults = faults
         failures = EvenShare(faults.failureRate)
     }
@@ -93,12 +93,12 @@ public actor PaymentProviderState {
     }
 }
 
-public struct PaymentProvider: Sendable {
+package struct PaymentProvider: Sendable {
     let state: PaymentProviderState
     /// Verifies the admin token `PUT /admin/faults` needs.
     let signer: JWTSigner
 
-    public init(state: PaymentProviderState = PaymentProviderState(), signer: JWTSigner) {
+    package init(state: PaymentProviderState = PaymentProviderState(), signer: JWTSigner) {
         self.state = state
         self.signer = signer
     }
@@ -118,7 +118,7 @@ public struct PaymentProvider: Sendable {
     }
     struct RefundRequest: Decodable { let paymentIntent: String; let amount: Int? }
 
-    public func router(metrics: MetricsRegistry, options: ServiceOptions = ServiceOptions()) -> Router<ServiceContext> {
+    package func router(metrics: MetricsRegistry, options: ServiceOptions = ServiceOptions()) -> Router<ServiceContext> {
         let router = makeServiceRouter(name: "payment-provider", metrics: metrics, options: options, readiness: [:])
         if options.providerStates {
             var states = ProviderStates()

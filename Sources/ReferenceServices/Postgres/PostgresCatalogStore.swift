@@ -3,12 +3,12 @@ import TransportPostgres
 
 /// The catalog on PostgreSQL: `categories`, `products`, `product_images`, `inventory`
 /// (stock ≥ 0 enforced by a CHECK constraint) and the saga's `reservations`.
-public final class PostgresCatalogStore: CatalogStore, PostgresOutboxStore {
+package final class PostgresCatalogStore: CatalogStore, PostgresOutboxStore {
     let pool: PostgresPool
 
     init(pool: PostgresPool) { self.pool = pool }
 
-    public static func open(_ url: String) async throws -> PostgresCatalogStore {
+    package static func open(_ url: String) async throws -> PostgresCatalogStore {
         let pool = PostgresPool(url: url, maximumConnections: 12)
         try await PostgresDatabases.migrate(pool, [(1, """
             CREATE TABLE categories (
@@ -48,7 +48,7 @@ public final class PostgresCatalogStore: CatalogStore, PostgresOutboxStore {
                 createdAt: try row.decode("created_at"), updatedAt: try row.decode("updated_at"))
     }
 
-    public func products(_ query: ProductQuery) async throws -> (products: [Product], total: Int) {
+    package func products(_ query: ProductQuery) async throws -> (products: [Product], total: Int) {
         // strpos, not ILIKE: a search for `%` or `_` is a plain substring, as in memory.
         let filter = "WHERE p.active AND ($1::int[] IS NULL OR p.category_id = ANY($1)) AND ($2::text IS NULL OR strpos(lower(p.name), lower($2)) > 0 OR strpos(lower(p.description), lower($2)) > 0)"
         let parameters: [(any PostgresEncodable)?] = [query.categoryIDs, query.search.flatMap { $0.isEmpty ? nil : $0 }]
@@ -60,15 +60,15 @@ public final class PostgresCatalogStore: CatalogStore, PostgresOutboxStore {
         }
     }
 
-    public func products(after id: Int?, limit: Int) async throws -> [Product] {
+    package func products(after id: Int?, limit: Int) async throws -> [Product] {
         try await pool.query("\(Self.select) WHERE ($1::int IS NULL OR p.id > $1) ORDER BY p.id LIMIT $2", [id, limit]).map(Self.product)
     }
 
-    public func product(id: Int) async throws -> Product? {
+    package func product(id: Int) async throws -> Product? {
         try await pool.query("\(Self.select) WHERE p.id = $1", [id]).first.map(Self.product)
     }
 
-    public func insert(_ new: NewProduct, events: @escaping @Sendable (Product) -> [DomainEvent]) async throws -> Product {
+    package func insert(_ new: NewProduct, events: @escaping @Sendable (Product) -> [DomainEvent]) async throws -> Product {
         do {
             let id = try await pool.withConnection { c in
                 try c.transaction { tx -> Int in
@@ -92,7 +92,7 @@ public final class PostgresCatalogStore: CatalogStore, PostgresOutboxStore {
         }
     }
 
-    public func update(_ product: Product, events: [DomainEvent]) async throws {
+    package func update(_ product: Product, events: [DomainEvent]) async throws {
         do {
             let changed = try await pool.withConnection { c in
                 try c.transaction { tx -> Int in
@@ -114,13 +114,13 @@ public final class PostgresCatalogStore: CatalogStore, PostgresOutboxStore {
         }
     }
 
-    public func categories() async throws -> [Category] {
+    package func categories() async throws -> [Category] {
         try await pool.query("SELECT * FROM categories ORDER BY id").map { row in
             Category(id: try row.decode("id"), name: try row.decode("name"), slug: try row.decode("slug"), parentId: try row.decodeIfPresent("parent_id"))
         }
     }
 
-    public func insertCategory(name: String, slug: String, parentID: Int?) async throws -> Category {
+    package func insertCategory(name: String, slug: String, parentID: Int?) async throws -> Category {
         do {
             let id = try await pool.query("INSERT INTO categories (name, slug, parent_id) VALUES ($1, $2, $3) RETURNING id", [name, slug, parentID])[0]
                 .decode("id", as: Int.self)
@@ -130,7 +130,7 @@ public final class PostgresCatalogStore: CatalogStore, PostgresOutboxStore {
         }
     }
 
-    public func setStock(productID: Int, to stock: Int?, adjustBy delta: Int?, events: @escaping @Sendable (Product) -> [DomainEvent]) async throws -> Product {
+    package func setStock(productID: Int, to stock: Int?, adjustBy delta: Int?, events: @escaping @Sendable (Product) -> [DomainEvent]) async throws -> Product {
         let changed = try await pool.withConnection { c in
             try c.transaction { tx -> Product? in
                 let changed = try tx.execute("""
@@ -148,7 +148,7 @@ public final class PostgresCatalogStore: CatalogStore, PostgresOutboxStore {
         throw StoreError.conflict(InMemoryCatalogStore.stockRangeMessage(productID, now: product.stockQuantity))
     }
 
-    public func reserve(orderID: String, items: [ReservationItem], events: [DomainEvent]) async throws -> ReservationOutcome {
+    package func reserve(orderID: String, items: [ReservationItem], events: [DomainEvent]) async throws -> ReservationOutcome {
         let wanted = Dictionary(items.map { ($0.productId, $0.quantity) }, uniquingKeysWith: +).sorted { $0.key < $1.key }
         do {
             return try await pool.withConnection { c in
@@ -195,7 +195,7 @@ public final class PostgresCatalogStore: CatalogStore, PostgresOutboxStore {
         return Reservation(orderId: orderID, items: items, status: try row.decode("status"), createdAt: try row.decode("created_at"))
     }
 
-    public func release(orderID: String, events: @escaping @Sendable (Reservation) -> [DomainEvent]) async throws -> Reservation? {
+    package func release(orderID: String, events: @escaping @Sendable (Reservation) -> [DomainEvent]) async throws -> Reservation? {
         try await pool.withConnection { c in
             try c.transaction { tx -> Reservation? in
                 let released = try tx.execute("UPDATE reservations SET status = 'released' WHERE order_id = $1 AND status = 'reserved'", [orderID])
@@ -211,5 +211,5 @@ public final class PostgresCatalogStore: CatalogStore, PostgresOutboxStore {
         }
     }
 
-    public func isReachable() async -> Bool { await PostgresDatabases.ping(pool) }
+    package func isReachable() async -> Bool { await PostgresDatabases.ping(pool) }
 }

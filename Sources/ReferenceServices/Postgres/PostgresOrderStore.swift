@@ -2,12 +2,12 @@ import Foundation
 import TransportPostgres
 
 /// Orders on PostgreSQL: `orders`, `order_items`, `order_status_history`.
-public final class PostgresOrderStore: OrderStore, PostgresOutboxStore {
+package final class PostgresOrderStore: OrderStore, PostgresOutboxStore {
     let pool: PostgresPool
 
     init(pool: PostgresPool) { self.pool = pool }
 
-    public static func open(_ url: String) async throws -> PostgresOrderStore {
+    package static func open(_ url: String) async throws -> PostgresOrderStore {
         let pool = PostgresPool(url: url, maximumConnections: 12)
         try await PostgresDatabases.migrate(pool, [(1, """
             CREATE TABLE orders (
@@ -31,7 +31,7 @@ public final class PostgresOrderStore: OrderStore, PostgresOutboxStore {
         return PostgresOrderStore(pool: pool)
     }
 
-    public func insert(_ order: Order, events: [DomainEvent]) async throws {
+    package func insert(_ order: Order, events: [DomainEvent]) async throws {
         do {
             try await pool.withConnection { c in
                 try c.transaction { tx in
@@ -92,26 +92,26 @@ public final class PostgresOrderStore: OrderStore, PostgresOutboxStore {
         try await pool.withConnection { c in try c.query(sql, parameters).map { try Self.load(c, $0) } }
     }
 
-    public func order(id: String) async throws -> Order? {
+    package func order(id: String) async throws -> Order? {
         guard UUID(uuidString: id) != nil else { return nil }
         return try await fetch("SELECT * FROM orders WHERE id = $1", [id]).first
     }
 
-    public func order(userID: String, idempotencyKey: String) async throws -> Order? {
+    package func order(userID: String, idempotencyKey: String) async throws -> Order? {
         guard UUID(uuidString: userID) != nil else { return nil }
         return try await fetch("SELECT * FROM orders WHERE user_id = $1 AND idempotency_key = $2", [userID, idempotencyKey]).first
     }
 
-    public func orders(userID: String) async throws -> [Order] {
+    package func orders(userID: String) async throws -> [Order] {
         guard UUID(uuidString: userID) != nil else { return [] }
         return try await fetch("SELECT * FROM orders WHERE user_id = $1 ORDER BY created_at DESC", [userID])
     }
 
-    public func orders(after id: String?, limit: Int) async throws -> [Order] {
+    package func orders(after id: String?, limit: Int) async throws -> [Order] {
         try await fetch("SELECT * FROM orders WHERE ($1::text IS NULL OR id::text COLLATE \"C\" > $1) ORDER BY id::text COLLATE \"C\" LIMIT $2", [id, limit])
     }
 
-    public func update(_ order: Order, events: [DomainEvent]) async throws {
+    package func update(_ order: Order, events: [DomainEvent]) async throws {
         try await pool.withConnection { c in
             try c.transaction { tx in
                 let changed = try tx.execute("""
@@ -126,5 +126,5 @@ public final class PostgresOrderStore: OrderStore, PostgresOutboxStore {
         }
     }
 
-    public func isReachable() async -> Bool { await PostgresDatabases.ping(pool) }
+    package func isReachable() async -> Bool { await PostgresDatabases.ping(pool) }
 }

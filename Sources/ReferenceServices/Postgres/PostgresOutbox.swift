@@ -65,11 +65,11 @@ protocol PostgresOutboxStore: OutboxStore {
 }
 
 extension PostgresOutboxStore {
-    public func claimPendingEvents(limit: Int) async throws -> [DomainEvent] { try await PostgresOutbox.claim(pool, limit: limit) }
-    public func markSent(_ eventIDs: [String]) async throws { try await PostgresOutbox.markSent(pool, eventIDs) }
-    public func enqueue(_ events: [DomainEvent]) async throws { try await PostgresOutbox.enqueue(pool, events) }
-    public func releaseClaims(_ eventIDs: [String]) async throws { try await PostgresOutbox.releaseClaims(pool, eventIDs) }
-    public func pendingEventCount() async throws -> Int { try await PostgresOutbox.pendingCount(pool) }
+    package func claimPendingEvents(limit: Int) async throws -> [DomainEvent] { try await PostgresOutbox.claim(pool, limit: limit) }
+    package func markSent(_ eventIDs: [String]) async throws { try await PostgresOutbox.markSent(pool, eventIDs) }
+    package func enqueue(_ events: [DomainEvent]) async throws { try await PostgresOutbox.enqueue(pool, events) }
+    package func releaseClaims(_ eventIDs: [String]) async throws { try await PostgresOutbox.releaseClaims(pool, eventIDs) }
+    package func pendingEventCount() async throws -> Int { try await PostgresOutbox.pendingCount(pool) }
 }
 
 /// An in-memory store that keeps its outbox in its actor.
@@ -78,9 +78,9 @@ protocol InMemoryOutboxStore: OutboxStore, Actor {
 }
 
 extension InMemoryOutboxStore {
-    public func claimPendingEvents(limit: Int) -> [DomainEvent] { outbox.claim(limit: limit) }
-    public func markSent(_ eventIDs: [String]) { outbox.markSent(eventIDs) }
-    public func enqueue(_ events: [DomainEvent]) { outbox.append(events) }
-    public func releaseClaims(_ eventIDs: [String]) { outbox.releaseClaims(eventIDs) }
-    public func pendingEventCount() -> Int { outbox.count }
+    package func claimPendingEvents(limit: Int) -> [DomainEvent] { outbox.claim(limit: limit) }
+    package func markSent(_ eventIDs: [String]) { outbox.markSent(eventIDs) }
+    package func enqueue(_ events: [DomainEvent]) { outbox.append(events) }
+    package func releaseClaims(_ eventIDs: [String]) { outbox.releaseClaims(eventIDs) }
+    package func pendingEventCount() -> Int { outbox.count }
 }

@@ -2,12 +2,12 @@ import Foundation
 import TransportPostgres
 
 /// Payments on PostgreSQL: `payments` (idempotency key unique), `payment_methods`, `refunds`.
-public final class PostgresPaymentStore: PaymentStore, PostgresOutboxStore {
+package final class PostgresPaymentStore: PaymentStore, PostgresOutboxStore {
     let pool: PostgresPool
 
     init(pool: PostgresPool) { self.pool = pool }
 
-    public static func open(_ url: String) async throws -> PostgresPaymentStore {
+    package static func open(_ url: String) async throws -> PostgresPaymentStore {
         let pool = PostgresPool(url: url, maximumConnections: 12)
         try await PostgresDatabases.migrate(pool, [(1, """
             CREATE TABLE payment_methods (
@@ -35,7 +35,7 @@ public final class PostgresPaymentStore: PaymentStore, PostgresOutboxStore {
                 idempotencyKey: try row.decode("idempotency_key"), createdAt: try row.decode("created_at"), updatedAt: try row.decode("updated_at"))
     }
 
-    public func insert(_ payment: Payment, events: [DomainEvent]) async throws {
+    package func insert(_ payment: Payment, events: [DomainEvent]) async throws {
         do {
             try await pool.withConnection { c in
                 try c.transaction { tx in
@@ -55,19 +55,19 @@ public final class PostgresPaymentStore: PaymentStore, PostgresOutboxStore {
         }
     }
 
-    public func payment(id: String) async throws -> Payment? {
+    package func payment(id: String) async throws -> Payment? {
         try await pool.query("SELECT * FROM payments WHERE id = $1", [id]).first.map(Self.payment)
     }
 
-    public func payment(idempotencyKey: String) async throws -> Payment? {
+    package func payment(idempotencyKey: String) async throws -> Payment? {
         try await pool.query("SELECT * FROM payments WHERE idempotency_key = $1", [idempotencyKey]).first.map(Self.payment)
     }
 
-    public func payments(orderID: String) async throws -> [Payment] {
+    package func payments(orderID: String) async throws -> [Payment] {
         try await pool.query("SELECT * FROM payments WHERE order_id = $1 ORDER BY created_at", [orderID]).map(Self.payment)
     }
 
-    public func record(_ refund: Refund, updating payment: Payment, events: [DomainEvent]) async throws {
+    package func record(_ refund: Refund, updating payment: Payment, events: [DomainEvent]) async throws {
         try await pool.withConnection { c in
             try c.transaction { tx in
                 try tx.execute("INSERT INTO refunds (id, payment_id, amount, reason, provider_refund_id, created_at) VALUES ($1, $2, $3, $4, $5, $6)",
@@ -79,5 +79,5 @@ public final class PostgresPaymentStore: PaymentStore, PostgresOutboxStore {
         }
     }
 
-    public func isReachable() async -> Bool { await PostgresDatabases.ping(pool) }
+    package func isReachable() async -> Bool { await PostgresDatabases.ping(pool) }
 }

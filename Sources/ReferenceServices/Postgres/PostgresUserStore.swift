@@ -2,12 +2,12 @@ import Foundation
 import TransportPostgres
 
 /// Users on PostgreSQL: `users`, `addresses`, `sessions`.
-public final class PostgresUserStore: UserStore, PostgresOutboxStore {
+package final class PostgresUserStore: UserStore, PostgresOutboxStore {
     let pool: PostgresPool
 
     init(pool: PostgresPool) { self.pool = pool }
 
-    public static func open(_ url: String) async throws -> PostgresUserStore {
+    package static func open(_ url: String) async throws -> PostgresUserStore {
         let pool = PostgresPool(url: url, maximumConnections: 8)
         try await PostgresDatabases.migrate(pool, [(1, """
             CREATE TABLE users (
@@ -33,7 +33,7 @@ public final class PostgresUserStore: UserStore, PostgresOutboxStore {
              role: try row.decode("role"), createdAt: try row.decode("created_at"), updatedAt: try row.decode("updated_at"))
     }
 
-    public func insert(_ user: User, events: [DomainEvent]) async throws {
+    package func insert(_ user: User, events: [DomainEvent]) async throws {
         do {
             try await pool.withConnection { c in
                 try c.transaction { tx in
@@ -49,16 +49,16 @@ public final class PostgresUserStore: UserStore, PostgresOutboxStore {
         }
     }
 
-    public func user(id: String) async throws -> User? {
+    package func user(id: String) async throws -> User? {
         guard UUID(uuidString: id) != nil else { return nil }
         return try await pool.query("SELECT * FROM users WHERE id = $1", [id]).first.map(Self.user)
     }
 
-    public func user(email: String) async throws -> User? {
+    package func user(email: String) async throws -> User? {
         try await pool.query("SELECT * FROM users WHERE email = $1", [email.lowercased()]).first.map(Self.user)
     }
 
-    public func update(_ user: User) async throws {
+    package func update(_ user: User) async throws {
         let changed = try await pool.withConnection { c in
             try c.execute("UPDATE users SET first_name = $2, last_name = $3, phone = $4, role = $5, updated_at = $6 WHERE id = $1",
                           [user.id, user.firstName, user.lastName, user.phone, user.role, user.updatedAt])
@@ -66,7 +66,7 @@ public final class PostgresUserStore: UserStore, PostgresOutboxStore {
         if changed == 0 { throw StoreError.notFound("user") }
     }
 
-    public func addresses(userID: String) async throws -> [Address] {
+    package func addresses(userID: String) async throws -> [Address] {
         try await pool.query("SELECT * FROM addresses WHERE user_id = $1 ORDER BY created_at", [userID]).map { row in
             Address(id: try row.decode("id"), userId: try row.decode("user_id"), street: try row.decode("street"), city: try row.decode("city"),
                     state: try row.decode("state"), zipCode: try row.decode("zip_code"), country: try row.decode("country"),
@@ -74,7 +74,7 @@ public final class PostgresUserStore: UserStore, PostgresOutboxStore {
         }
     }
 
-    public func insert(_ address: Address) async throws {
+    package func insert(_ address: Address) async throws {
         try await pool.withConnection { c in
             try c.transaction { tx in
                 if address.isDefault { try tx.execute("UPDATE addresses SET is_default = false WHERE user_id = $1", [address.userId]) }
@@ -86,16 +86,16 @@ public final class PostgresUserStore: UserStore, PostgresOutboxStore {
         }
     }
 
-    public func recordSession(userID: String, tokenID: String, expiresAt: Date) async throws {
+    package func recordSession(userID: String, tokenID: String, expiresAt: Date) async throws {
         try await pool.withConnection { c in
             try c.execute("INSERT INTO sessions (user_id, token_id, expires_at) VALUES ($1, $2, $3)", [userID, tokenID, expiresAt])
         }
     }
 
-    public func users(after id: String?, limit: Int) async throws -> [User] {
+    package func users(after id: String?, limit: Int) async throws -> [User] {
         try await pool.query("SELECT * FROM users WHERE ($1::text IS NULL OR id::text COLLATE \"C\" > $1) ORDER BY id::text COLLATE \"C\" LIMIT $2",
                              [id, limit]).map(Self.user)
     }
 
-    public func isReachable() async -> Bool { await PostgresDatabases.ping(pool) }
+    package func isReachable() async -> Bool { await PostgresDatabases.ping(pool) }
 }

@@ -3,23 +3,23 @@ import HTTPTypes
 import Hummingbird
 
 /// An API failure rendered as `{"error": {"code": "...", "message": "..."}}` with its status.
-public struct APIError: HTTPResponseError, CustomStringConvertible {
-    public let status: HTTPResponse.Status
-    public let code: String
-    public let message: String
+package struct APIError: HTTPResponseError, CustomStringConvertible {
+    package let status: HTTPResponse.Status
+    package let code: String
+    package let message: String
     /// Extra fields placed inside `error` (e.g. the products that are out of stock).
-    public var details: [String: JSONField] = [:]
+    package var details: [String: JSONField] = [:]
 
-    public init(_ status: HTTPResponse.Status, _ code: String, _ message: String, details: [String: JSONField] = [:]) {
+    package init(_ status: HTTPResponse.Status, _ code: String, _ message: String, details: [String: JSONField] = [:]) {
         self.status = status
         self.code = code
         self.message = message
         self.details = details
     }
 
-    public var description: String { "\(status.code) \(code): \(message)" }
+    package var description: String { "\(status.code) \(code): \(message)" }
 
-    public func response(from request: Request, context: some RequestContext) throws -> Response {
+    package func response(from request: Request, context: some RequestContext) throws -> Response {
         var body: [String: JSONField] = ["code": .string(code), "message": .string(message)]
         body.merge(details) { _, new in new }
         return try JSON.response(["error": JSONField.object(body)], status: status)
@@ -34,7 +34,7 @@ public struct APIError: HTTPResponseError, CustomStringConvertible {
 }
 
 /// A loosely typed JSON value for error details and event payloads.
-public enum JSONField: Codable, Sendable, Equatable {
+package enum JSONField: Codable, Sendable, Equatable {
     case string(String)
     case int(Int)
     case decimal(Decimal)
@@ -43,7 +43,7 @@ public enum JSONField: Codable, Sendable, Equatable {
     case object([String: JSONField])
     case null
 
-    public func encode(to encoder: any Encoder) throws {
+    package func encode(to encoder: any Encoder) throws {
         var container = encoder.singleValueContainer()
         switch self {
         case .string(let v): try container.encode(v)
@@ -56,7 +56,7 @@ public enum JSONField: Codable, Sendable, Equatable {
         }
     }
 
-    public init(from decoder: any Decoder) throws {
+    package init(from decoder: any Decoder) throws {
         let container = try decoder.singleValueContainer()
         if container.decodeNil() { self = .null } else if let v = try? container.decode(Bool.self) { self = .bool(v) } else if let v = try? container.decode(Int.self) { self = .int(v) } else if let v = try? container.decode(Decimal.self) { self = .decimal(v) } else if let v = try? container.decode(String.self) { self = .string(v) } else if let v = try? container.decode([JSONField].self) { self = .array(v) } else { self = .object(try container.decode([String: JSONField].self)) }
     }

@@ -5,17 +5,17 @@ import TransportKafka
 
 /// A domain event as the migration guide defines it; the envelope written to Kafka is
 /// `{event_id, event_type, event_timestamp, correlation_id, aggregate_id, payload}`.
-public struct DomainEvent: Sendable {
-    public var eventID: String
+package struct DomainEvent: Sendable {
+    package var eventID: String
     /// Also the topic: `order.created`, `payment.completed`, …
-    public var type: String
-    public var aggregateID: String
-    public var correlationID: String
-    public var payload: [String: JSONField]
-    public var timestamp = Date()
-    public var version = 1
+    package var type: String
+    package var aggregateID: String
+    package var correlationID: String
+    package var payload: [String: JSONField]
+    package var timestamp = Date()
+    package var version = 1
 
-    public init(id: String = DomainEvent.newID(), type: String, aggregateID: String, correlationID: String, payload: [String: JSONField]) {
+    package init(id: String = DomainEvent.newID(), type: String, aggregateID: String, correlationID: String, payload: [String: JSONField]) {
         self.eventID = id
         self.type = type
         self.aggregateID = aggregateID
@@ -24,10 +24,10 @@ public struct DomainEvent: Sendable {
     }
 
     /// A fresh event id (a lowercase UUID).
-    public static func newID() -> String { UUID().uuidString.lowercased() }
+    package static func newID() -> String { UUID().uuidString.lowercased() }
 
     /// The Kafka record value.
-    public func envelope() throws -> [UInt8] {
+    package func envelope() throws -> [UInt8] {
         struct Envelope: Encodable {
             let eventId, eventType, eventTimestamp, correlationId, aggregateId: String
             let payload: [String: JSONField]
@@ -38,7 +38,7 @@ public struct DomainEvent: Sendable {
 }
 
 /// Where services send their events.
-public protocol EventPublisher: Sendable {
+package protocol EventPublisher: Sendable {
     func publish(_ event: DomainEvent) async throws
     /// Whether events can be delivered right now (for `/ready`).
     func isReachable() async -> Bool
@@ -47,15 +47,15 @@ public protocol EventPublisher: Sendable {
 }
 
 extension EventPublisher {
-    public var recorder: EventRecorder? { nil }
+    package var recorder: EventRecorder? { nil }
 }
 
 /// Keeps the last events published, so a provider can answer the Pact way of verifying
 /// messages (describe a message, get it back).
-public final class EventRecorder: Sendable {
+package final class EventRecorder: Sendable {
     private let events = Mutex<[DomainEvent]>([])
 
-    public init() {}
+    package init() {}
 
     func record(_ event: DomainEvent) {
         events.withLock { events in
@@ -72,30 +72,30 @@ public final class EventRecorder: Sendable {
 }
 
 /// Records every event, then hands it on.
-public struct RecordingEventPublisher: EventPublisher {
+package struct RecordingEventPublisher: EventPublisher {
     let inner: any EventPublisher
     let store = EventRecorder()
 
-    public init(inner: any EventPublisher) { self.inner = inner }
+    package init(inner: any EventPublisher) { self.inner = inner }
 
-    public func publish(_ event: DomainEvent) async throws {
+    package func publish(_ event: DomainEvent) async throws {
         store.record(event)
         try await inner.publish(event)
     }
 
-    public func isReachable() async -> Bool { await inner.isReachable() }
-    public var recorder: EventRecorder? { store }
+    package func isReachable() async -> Bool { await inner.isReachable() }
+    package var recorder: EventRecorder? { store }
 }
 
 /// Publishes to Kafka: topic = event type, key = aggregate id, headers event_type,
 /// event_version, correlation_id. Waits for the broker's acknowledgement.
-public final class KafkaEventPublisher: EventPublisher {
+package final class KafkaEventPublisher: EventPublisher {
     private let producer: KafkaProducer
 
-    public init(producer: KafkaProducer) { self.producer = producer }
+    package init(producer: KafkaProducer) { self.producer = producer }
 
     /// A producer for the services' events; `topics` are looked up at once (see `KafkaProducer.prepare`).
-    public convenience init(bootstrapServers: String, topics: [String] = []) throws {
+    package convenience init(bootstrapServers: String, topics: [String] = []) throws {
         // A delivery not acknowledged within 2 s fails, and the outbox relay tries again later.
         let producer = try KafkaProducer(bootstrapServers: bootstrapServers, settings: ["message.timeout.ms": "2000", "acks": "all"])
         // Looking the topics up waits for the broker: not on the caller's thread.
@@ -104,16 +104,16 @@ public final class KafkaEventPublisher: EventPublisher {
     }
 
     /// Closes the producer (see `KafkaProducer.close`).
-    public func close() async { await producer.close() }
+    package func close() async { await producer.close() }
 
-    public func publish(_ event: DomainEvent) async throws {
+    package func publish(_ event: DomainEvent) async throws {
         try await producer.send(
             topic: event.type, key: Array(event.aggregateID.utf8), value: try event.envelope(),
             headers: [("event_type", Array(event.type.utf8)), ("event_version", Array(String(event.version).utf8)),
                       ("correlation_id", Array(event.correlationID.utf8))])
     }
 
-    public func isReachable() async -> Bool {
+    package func isReachable() async -> Bool {
         let producer = self.producer
         return await BlockingWork.run { producer.isBrokerReachable(timeout: 1) }
     }

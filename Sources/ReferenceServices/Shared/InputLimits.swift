@@ -2,19 +2,19 @@ import Foundation
 
 /// The limits every service enforces on what clients send, the same for the in-memory and
 /// the PostgreSQL stores (the README lists them). Anything outside is a 422 naming the field.
-public enum InputLimits {
+package enum InputLimits {
     /// The largest amount of money anywhere (prices, payments, refunds): 1,000,000.00.
-    public static let maxMoney = Decimal(1_000_000)
+    package static let maxMoney = Decimal(1_000_000)
     /// The same in the payment provider's minor units (cents).
-    public static let maxCents = 100_000_000
-    public static let maxQuantity = 1_000
-    public static let maxOrderLines = 100
-    public static let maxStock = 1_000_000
-    public static let maxPage = 100_000
+    package static let maxCents = 100_000_000
+    package static let maxQuantity = 1_000
+    package static let maxOrderLines = 100
+    package static let maxStock = 1_000_000
+    package static let maxPage = 100_000
     /// Ids are 32-bit in every store.
-    public static let maxID = Int(Int32.max)
-    public static let maxImages = 20
-    public static let maxLatencyMs = 60_000
+    package static let maxID = Int(Int32.max)
+    package static let maxImages = 20
+    package static let maxLatencyMs = 60_000
 }
 
 /// Checks for values from outside; each failure is an `APIError` 422 that names the field.

@@ -3,8 +3,8 @@ import HTTPTypes
 import Hummingbird
 
 /// JSON for the services' API: snake_case fields, ISO 8601 dates, decimals kept exact.
-public enum JSON {
-    public static let encoder: JSONEncoder = {
+package enum JSON {
+    package static let encoder: JSONEncoder = {
         let encoder = JSONEncoder()
         encoder.keyEncodingStrategy = .convertToSnakeCase
         encoder.dateEncodingStrategy = .custom { date, encoder in
@@ -15,7 +15,7 @@ public enum JSON {
         return encoder
     }()
 
-    public static let decoder: JSONDecoder = {
+    package static let decoder: JSONDecoder = {
         let decoder = JSONDecoder()
         decoder.keyDecodingStrategy = .convertFromSnakeCase
         decoder.dateDecodingStrategy = .custom { decoder in
@@ -33,17 +33,17 @@ public enum JSON {
     private static let timestampStyle = Date.ISO8601FormatStyle(includingFractionalSeconds: true)
 
     /// A date as the services write it.
-    public static func timestamp(_ date: Date) -> String { date.formatted(timestampStyle) }
+    package static func timestamp(_ date: Date) -> String { date.formatted(timestampStyle) }
 
     /// A date in ISO 8601, with or without fractional seconds.
     static func parseTimestamp(_ text: String) -> Date? {
         (try? timestampStyle.parse(text)) ?? (try? Date.ISO8601FormatStyle().parse(text))
     }
 
-    public static func encode<T: Encodable>(_ value: T) throws -> [UInt8] { Array(try encoder.encode(value)) }
+    package static func encode<T: Encodable>(_ value: T) throws -> [UInt8] { Array(try encoder.encode(value)) }
 
     /// A JSON response.
-    public static func response<T: Encodable>(_ value: T, status: HTTPResponse.Status = .ok, headers: HTTPFields = [:]) throws -> Response {
+    package static func response<T: Encodable>(_ value: T, status: HTTPResponse.Status = .ok, headers: HTTPFields = [:]) throws -> Response {
         var fields = headers
         fields[.contentType] = "application/json"
         let data = try encoder.encode(value)
@@ -52,7 +52,7 @@ public enum JSON {
 
     /// Decodes `bytes`, turning decoding failures into 400 (not JSON) or 422 (wrong shape) errors
     /// that name the field.
-    public static func decode<T: Decodable>(_ type: T.Type, from bytes: [UInt8]) throws -> T {
+    package static func decode<T: Decodable>(_ type: T.Type, from bytes: [UInt8]) throws -> T {
         guard !bytes.isEmpty else { throw APIError.badRequest("the request needs a JSON body") }
         do {
             return try decoder.decode(T.self, from: Data(bytes))

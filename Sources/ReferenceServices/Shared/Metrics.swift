@@ -9,7 +9,7 @@ import Prometheus
 /// guide's rollback step queries them), and the service's own counters and histograms. Labels
 /// come from route patterns and a fixed method list, so clients cannot grow the number of
 /// series (and `/metrics`) by sending new paths or methods.
-public final class MetricsRegistry: Sendable {
+package final class MetricsRegistry: Sendable {
     private let registry = PrometheusCollectorRegistry()
     private let service: String
     /// More exposition text appended (counters kept elsewhere, e.g. the dual writer's).
@@ -18,7 +18,7 @@ public final class MetricsRegistry: Sendable {
     static let bounds: [Double] = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10]
     private static let buckets = bounds.map { Duration.nanoseconds(Int64(($0 * 1e9).rounded())) }
 
-    public init(service: String, extra: @escaping @Sendable () -> String = { "" }) {
+    package init(service: String, extra: @escaping @Sendable () -> String = { "" }) {
         self.service = service
         self.extra = extra
     }
@@ -43,7 +43,7 @@ public final class MetricsRegistry: Sendable {
     }
 
     /// The Prometheus exposition text.
-    public func render() -> String { registry.emitToString() + extra() }
+    package func render() -> String { registry.emitToString() + extra() }
 
     static let standardMethods: Set<String> = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
     static let requests = MetricName(metricName: "http_requests", unitName: "total", helpText: "Requests handled, by method, route and status.")

@@ -4,7 +4,7 @@ import Logging
 /// The transactional outbox of one service's store: events are written in the same
 /// transaction (or actor step) as the state change that caused them, and published later by
 /// an `OutboxRelay`, so a change is never without its event and an event never without its change.
-public protocol OutboxStore: Sendable {
+package protocol OutboxStore: Sendable {
     /// Events to publish, oldest first, claimed for a while so a second relay on the same
     /// database does not publish them too.
     func claimPendingEvents(limit: Int) async throws -> [DomainEvent]
@@ -53,7 +53,7 @@ struct InMemoryOutbox: Sendable {
 /// acknowledged it. While the broker is away it retries with exponential backoff (one task
 /// for the whole outbox, not one per event); requests that want their event out wait only
 /// while the broker answers.
-public actor OutboxRelay {
+package actor OutboxRelay {
     /// How long a claim on an event lasts before another relay may take it.
     static let claimSeconds: TimeInterval = 30
     static let batchSize = 100
@@ -83,7 +83,7 @@ public actor OutboxRelay {
     private let wake: AsyncStream<Void>.Continuation
     private let wakes: AsyncStream<Void>
 
-    public init(store: any OutboxStore, publisher: any EventPublisher, logger: Logger = Logger(label: "outbox")) {
+    package init(store: any OutboxStore, publisher: any EventPublisher, logger: Logger = Logger(label: "outbox")) {
         self.store = store
         self.publisher = publisher
         self.logger = logger
@@ -91,7 +91,7 @@ public actor OutboxRelay {
     }
 
     /// Starts publishing; idempotent.
-    public func start() {
+    package func start() {
         guard loop == nil else { return }
         loop = Task { await run() }
         // Now and then, look again: other writers to the same database, expired claims.
@@ -106,7 +106,7 @@ public actor OutboxRelay {
 
     /// Stops publishing and returns once the relay's tasks have ended; what is still pending
     /// stays in the outbox for the next start.
-    public func stop() async {
+    package func stop() async {
         let running = [loop, ticker].compactMap { $0 }
         for task in running { task.cancel() }
         loop = nil
@@ -119,13 +119,13 @@ public actor OutboxRelay {
     /// Wakes the relay for new events and waits until they are published. Returns at once
     /// (false) while the broker is away: the events stay queued and go out when it is back.
     @discardableResult
-    public func publish(_ events: [DomainEvent]) async -> Bool {
+    package func publish(_ events: [DomainEvent]) async -> Bool {
         await publish(eventIDs: events.map(\.eventID))
     }
 
     /// `publish`, for events known by id (built inside a store step).
     @discardableResult
-    public func publish(eventIDs: [String]) async -> Bool {
+    package func publish(eventIDs: [String]) async -> Bool {
         guard !eventIDs.isEmpty else { return true }
         wake.yield()
         guard !backingOff, loop != nil else { return false }
@@ -150,7 +150,7 @@ public actor OutboxRelay {
 
     /// Adds events that go with no state change, then publishes them.
     @discardableResult
-    public func enqueueAndPublish(_ events: [DomainEvent]) async -> Bool {
+    package func enqueueAndPublish(_ events: [DomainEvent]) async -> Bool {
         do { try await store.enqueue(events) } catch {
             logger.error("could not queue \(events.map(\.type)): \(error)")
             return false

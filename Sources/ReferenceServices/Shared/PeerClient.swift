@@ -12,8 +12,8 @@ final class LateBoundURL: Sendable {
 
 /// JSON over HTTP to another service (libcurl, kept-alive connections), passing the
 /// correlation id and, for the reference services, a service credential.
-public struct PeerClient: Sendable {
-    public var baseURL: String { lateBase?.url ?? fixedBase }
+package struct PeerClient: Sendable {
+    package var baseURL: String { lateBase?.url ?? fixedBase }
     private let fixedBase: String
     private let lateBase: LateBoundURL?
     let pool: HTTPClientPool
@@ -21,7 +21,7 @@ public struct PeerClient: Sendable {
     /// Signs the caller's service token (`role: service`); nil for external peers.
     let credential: (signer: JWTSigner, caller: String)?
 
-    public init(baseURL: String, pool: HTTPClientPool = HTTPClientPool(), timeout: Double = 10, credential: (signer: JWTSigner, caller: String)? = nil) {
+    package init(baseURL: String, pool: HTTPClientPool = HTTPClientPool(), timeout: Double = 10, credential: (signer: JWTSigner, caller: String)? = nil) {
         fixedBase = baseURL.hasSuffix("/") ? String(baseURL.dropLast()) : baseURL
         lateBase = nil
         self.pool = pool

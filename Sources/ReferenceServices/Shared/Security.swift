@@ -3,14 +3,14 @@ import Transport
 import TransportCrypto
 
 /// The claims of the services' HS256 JWTs.
-public struct TokenClaims: Codable, Sendable, Equatable {
-    public var sub: String
-    public var email: String
-    public var role: String
-    public var iat: Int
-    public var exp: Int
+package struct TokenClaims: Codable, Sendable, Equatable {
+    package var sub: String
+    package var email: String
+    package var role: String
+    package var iat: Int
+    package var exp: Int
 
-    public init(sub: String, email: String, role: String, iat: Int, exp: Int) {
+    package init(sub: String, email: String, role: String, iat: Int, exp: Int) {
         self.sub = sub
         self.email = email
         self.role = role
@@ -20,33 +20,33 @@ public struct TokenClaims: Codable, Sendable, Equatable {
 }
 
 /// Signs and verifies HS256 JSON Web Tokens.
-public struct JWTSigner: Sendable {
+package struct JWTSigner: Sendable {
     let secret: [UInt8]
 
-    public init(secret: String) { self.secret = Array(secret.utf8) }
+    package init(secret: String) { self.secret = Array(secret.utf8) }
 
     /// The example secret the documentation shows; accepted, with a warning, never a default.
-    public static let documentedExample = "tollgate-reference-secret"
+    package static let documentedExample = "tollgate-reference-secret"
 
     /// A fresh random secret (256 bits, base64url), for runs that were given none.
-    public static func randomSecret() -> String {
+    package static func randomSecret() -> String {
         Data(Crypto.randomBytes(32)).base64EncodedString().replacingOccurrences(of: "+", with: "-")
             .replacingOccurrences(of: "/", with: "_").replacingOccurrences(of: "=", with: "")
     }
 
     /// A token for one service to call another's internal operations (`role: service`).
-    public func serviceToken(for service: String, lifetime: TimeInterval = 3600, now: Date = Date()) -> String {
+    package func serviceToken(for service: String, lifetime: TimeInterval = 3600, now: Date = Date()) -> String {
         let issued = Int(now.timeIntervalSince1970)
         return sign(TokenClaims(sub: "service:" + service, email: "", role: Role.service, iat: issued, exp: issued + Int(lifetime)))
     }
 
     /// An admin token (for `PUT /admin/…` and the operator's scripts).
-    public func adminToken(subject: String, email: String, lifetime: TimeInterval = 30 * 86400, now: Date = Date()) -> String {
+    package func adminToken(subject: String, email: String, lifetime: TimeInterval = 30 * 86400, now: Date = Date()) -> String {
         let issued = Int(now.timeIntervalSince1970)
         return sign(TokenClaims(sub: subject, email: email, role: Role.admin, iat: issued, exp: issued + Int(lifetime)))
     }
 
-    public func sign(_ claims: TokenClaims) -> String {
+    package func sign(_ claims: TokenClaims) -> String {
         let header = base64URL(Array(#"{"alg":"HS256","typ":"JWT"}"#.utf8))
         let payload = base64URL(Array((try? JSONEncoder().encode(claims)) ?? Data()))
         let signature = base64URL(Crypto.hmacSHA256(key: secret, message: Array("\(header).\(payload)".utf8)))
@@ -54,7 +54,7 @@ public struct JWTSigner: Sendable {
     }
 
     /// The claims of a valid, unexpired token; throws `APIError` 401 otherwise.
-    public func verify(_ token: String, now: Date = Date()) throws -> TokenClaims {
+    package func verify(_ token: String, now: Date = Date()) throws -> TokenClaims {
         let parts = token.split(separator: ".", omittingEmptySubsequences: false)
         guard parts.count == 3, let headerBytes = fromBase64URL(String(parts[0])), let payloadBytes = fromBase64URL(String(parts[1])),
               let signature = fromBase64URL(String(parts[2])) else {
@@ -105,36 +105,36 @@ public struct JWTSigner: Sendable {
 }
 
 /// The roles tokens carry.
-public enum Role {
-    public static let customer = "customer"
-    public static let admin = "admin"
+package enum Role {
+    package static let customer = "customer"
+    package static let admin = "admin"
     /// Another reference service, for service-to-service operations.
-    public static let service = "service"
+    package static let service = "service"
     /// Who may call service-to-service operations: services, and operators with an admin token.
     static let internalCallers: Set<String> = [service, admin]
 }
 
 /// Password storage: PBKDF2-SHA256 with a random salt, `pbkdf2$iterations$salt$hash`.
-public enum PasswordHasher {
+package enum PasswordHasher {
     static let iterations = 20_000
 
     /// `hash` computed off the cooperative pool (PBKDF2 is deliberately slow).
-    public static func hashOffPool(_ password: String) async -> String {
+    package static func hashOffPool(_ password: String) async -> String {
         await BlockingWork.compute { hash(password) }
     }
 
     /// `verify` computed off the cooperative pool.
-    public static func verifyOffPool(_ password: String, against stored: String) async -> Bool {
+    package static func verifyOffPool(_ password: String, against stored: String) async -> Bool {
         await BlockingWork.compute { verify(password, against: stored) }
     }
 
-    public static func hash(_ password: String) -> String {
+    package static func hash(_ password: String) -> String {
         let salt = Crypto.randomBytes(16)
         let hash = Crypto.pbkdf2SHA256(password: Array(password.utf8), salt: salt, iterations: iterations)
         return "pbkdf2$\(iterations)$\(Data(salt).base64EncodedString())$\(Data(hash).base64EncodedString())"
     }
 
-    public static func verify(_ password: String, against stored: String) -> Bool {
+    package static func verify(_ password: String, against stored: String) -> Bool {
         let parts = stored.split(separator: "$").map(String.init)
         guard parts.count == 4, parts[0] == "pbkdf2", let iterations = Int(parts[1]),
               let salt = Data(base64Encoded: parts[2]), let hash = Data(base64Encoded: parts[3]) else { return false }

@@ -6,12 +6,12 @@ import TransportPostgres
 
 /// The request context every reference service uses: the correlation id that ties a purchase's
 /// calls and events together, and the caller's address (for sticky routing).
-public struct ServiceContext: RequestContext {
-    public var coreContext: CoreRequestContextStorage
-    public var correlationID: String = ""
-    public let remoteAddress: String?
+package struct ServiceContext: RequestContext {
+    package var coreContext: CoreRequestContextStorage
+    package var correlationID: String = ""
+    package let remoteAddress: String?
 
-    public init(source: ApplicationRequestContextSource) {
+    package init(source: ApplicationRequestContextSource) {
         coreContext = .init(source: source)
         remoteAddress = source.channel.remoteAddress?.ipAddress
     }

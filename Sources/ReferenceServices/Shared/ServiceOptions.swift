@@ -7,7 +7,7 @@ import Synchronization
 /// A deliberate defect, so a team can watch Tollgate catch it:
 /// `rename-field:SERVICE:FROM=TO`, `drop-event-field:EVENT:FIELD`, `fail-route:SERVICE:PATH-PREFIX`,
 /// `dual-write-drop=SHARE`.
-public enum Breakage: Sendable, Equatable, CustomStringConvertible {
+package enum Breakage: Sendable, Equatable, CustomStringConvertible {
     /// Renames a key wherever it appears in the service's JSON responses.
     case renameField(service: String, from: String, to: String)
     /// Leaves a field out of an event's payload.
@@ -18,9 +18,9 @@ public enum Breakage: Sendable, Equatable, CustomStringConvertible {
     case dualWriteDrop(share: Double)
 
     /// The spellings `init(spec:)` accepts, for help and error texts.
-    public static let forms = "rename-field:SERVICE:FROM=TO, drop-event-field:EVENT:FIELD, fail-route:SERVICE:PATH, dual-write-drop=SHARE (0.001 or 0.1%)"
+    package static let forms = "rename-field:SERVICE:FROM=TO, drop-event-field:EVENT:FIELD, fail-route:SERVICE:PATH, dual-write-drop=SHARE (0.001 or 0.1%)"
 
-    public init?(spec: String) {
+    package init?(spec: String) {
         if spec.hasPrefix("dual-write-drop=") {
             // A share (0.001) or a percentage (0.1%).
             let value = spec.dropFirst("dual-write-drop=".count)
@@ -44,7 +44,7 @@ public enum Breakage: Sendable, Equatable, CustomStringConvertible {
         }
     }
 
-    public var description: String {
+    package var description: String {
         switch self {
         case .renameField(let s, let f, let t): return "rename-field:\(s):\(f)=\(t)"
         case .dropEventField(let e, let f): return "drop-event-field:\(e):\(f)"
@@ -55,12 +55,12 @@ public enum Breakage: Sendable, Equatable, CustomStringConvertible {
 }
 
 /// Switches that change how a service behaves for testing: provider states and breakages.
-public struct ServiceOptions: Sendable {
+package struct ServiceOptions: Sendable {
     /// Serve `POST /_pact/provider-states` (never on by default).
-    public var providerStates = false
-    public var breakages: [Breakage] = []
+    package var providerStates = false
+    package var breakages: [Breakage] = []
 
-    public init(providerStates: Bool = false, breakages: [Breakage] = []) {
+    package init(providerStates: Bool = false, breakages: [Breakage] = []) {
         self.providerStates = providerStates
         self.breakages = breakages
     }

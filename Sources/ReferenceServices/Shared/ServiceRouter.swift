@@ -48,7 +48,7 @@ struct InternalCallersOnly: RouterMiddleware {
 struct ReadyBody: Codable { let status: String; let service: String; let checks: [String: String] }
 
 /// A reference service listening on a port.
-public typealias RunningService = RunningServer
+package typealias RunningService = RunningServer
 
 /// A service that could not start (typically: the port is taken).
-public typealias ServiceStartError = ServerStartError
+package typealias ServiceStartError = ServerStartError

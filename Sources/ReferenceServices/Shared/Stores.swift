@@ -1,7 +1,7 @@
 import Foundation
 
 /// Failures a store reports to its service.
-public enum StoreError: Error, Sendable, Equatable {
+package enum StoreError: Error, Sendable, Equatable {
     /// A unique value (email, idempotency key, SKU) is already taken.
     case duplicate(String)
     /// A change would break an invariant (stock below zero, …).

@@ -4,7 +4,7 @@ import Hummingbird
 import Logging
 
 /// The user service: registration, login (JWT), profile and addresses.
-public struct UserService: Sendable {
+package struct UserService: Sendable {
     let store: any UserStore
     /// Publishes the events the store commits with each change.
     let outbox: OutboxRelay
@@ -12,7 +12,7 @@ public struct UserService: Sendable {
     /// How long issued tokens live.
     let tokenLifetime: TimeInterval
 
-    public init(store: any UserStore, outbox: OutboxRelay, signer: JWTSigner, tokenLifetime: TimeInterval = 3600) {
+    package init(store: any UserStore, outbox: OutboxRelay, signer: JWTSigner, tokenLifetime: TimeInterval = 3600) {
         self.store = store
         self.outbox = outbox
         self.signer = signer
@@ -25,7 +25,7 @@ public struct UserService: Sendable {
     struct NewAddress: Decodable { let street: String; let city: String; let state: String; let zipCode: String; let country: String; let isDefault: Bool? }
     struct LoginResult: Encodable { let token: String; let tokenType = "Bearer"; let expiresAt: Date; let user: PublicUser }
 
-    public func router(metrics: MetricsRegistry, options: ServiceOptions = ServiceOptions()) -> Router<ServiceContext> {
+    package func router(metrics: MetricsRegistry, options: ServiceOptions = ServiceOptions()) -> Router<ServiceContext> {
         let router = makeServiceRouter(name: "user-service", metrics: metrics, options: options, readiness: [
             "database": { await store.isReachable() }, "kafka": { await outbox.publisher.isReachable() },
         ])
@@ -96,7 +96,7 @@ public struct UserService: Sendable {
 
     /// Creates a user directly (seeding an admin, tests); with a correlation id, it is announced
     /// with `user.registered` as a registration is.
-    public func createUser(id: String? = nil, email: String, password: String, firstName: String, lastName: String, role: String,
+    package func createUser(id: String? = nil, email: String, password: String, firstName: String, lastName: String, role: String,
                            announcedWith correlation: String? = nil) async throws -> User {
         let now = Date()
         let user = User(id: id?.lowercased() ?? UUID().uuidString.lowercased(), email: email.lowercased(), passwordHash: await PasswordHasher.hashOffPool(password),

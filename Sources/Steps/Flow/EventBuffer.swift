@@ -2,16 +2,16 @@ import ContractCore
 
 /// Recent events by topic, indexed by the values expectations look for, and the expectations
 /// still waiting. Pure (no clock, no lock): an event source feeds it events and time.
-public struct EventBuffer: Sendable {
+package struct EventBuffer: Sendable {
     /// An expectation waiting for its event; `id` is the caller's.
-    public struct Waiter: Sendable {
-        public let id: Int
-        public let topic: String
-        public let expected: [(path: PathExpression, value: JSONValue)]
+    package struct Waiter: Sendable {
+        package let id: Int
+        package let topic: String
+        package let expected: [(path: PathExpression, value: JSONValue)]
         /// Monotonic nanoseconds.
-        public let deadline: UInt64
+        package let deadline: UInt64
 
-        public init(id: Int, topic: String, expected: [(path: PathExpression, value: JSONValue)], deadline: UInt64) {
+        package init(id: Int, topic: String, expected: [(path: PathExpression, value: JSONValue)], deadline: UInt64) {
             self.id = id
             self.topic = topic
             self.expected = expected
@@ -31,15 +31,15 @@ public struct EventBuffer: Sendable {
 
     private var topics: [String: Topic] = [:]
     /// Events older than this many nanoseconds may be dropped.
-    public let retention: UInt64
+    package let retention: UInt64
 
-    public init(retention seconds: Double = 60) { retention = UInt64(seconds * 1e9) }
+    package init(retention seconds: Double = 60) { retention = UInt64(seconds * 1e9) }
 
     /// How many events `topic` has had.
-    public func seen(_ topic: String) -> Int { topics[topic]?.total ?? 0 }
+    package func seen(_ topic: String) -> Int { topics[topic]?.total ?? 0 }
 
     /// Adds an event; returns the waiters it satisfies (they stop waiting).
-    public mutating func add(_ event: JSONValue, topic name: String, at now: UInt64) -> [Waiter] {
+    package mutating func add(_ event: JSONValue, topic name: String, at now: UInt64) -> [Waiter] {
         var topic = topics[name] ?? Topic()
         let position = topic.total
         topic.events.append((now, event))
@@ -57,7 +57,7 @@ public struct EventBuffer: Sendable {
     }
 
     /// The event already seen that `expected` describes, or nil after registering `waiter` to wait for it.
-    public mutating func match(_ waiter: Waiter) -> JSONValue? {
+    package mutating func match(_ waiter: Waiter) -> JSONValue? {
         var topic = topics[waiter.topic] ?? Topic()
         defer { topics[waiter.topic] = topic }
         if let (path, value) = waiter.expected.first {
@@ -81,7 +81,7 @@ public struct EventBuffer: Sendable {
     }
 
     /// Removes and returns the waiters whose deadline has passed; drops events older than the retention.
-    public mutating func expire(now: UInt64) -> [Waiter] {
+    package mutating func expire(now: UInt64) -> [Waiter] {
         var expired: [Waiter] = []
         for name in topics.keys {
             var topic = topics[name]!

@@ -2,12 +2,12 @@ import ContractCore
 
 /// An end-to-end flow: request steps (the load engine's step model) and expectations on the
 /// events the services publish, run in order by one user.
-public struct Flow: Sendable {
-    public enum Item: Sendable {
+package struct Flow: Sendable {
+    package enum Item: Sendable {
         case request(Step)
         case event(EventExpectation)
 
-        public var name: String {
+        package var name: String {
             switch self {
             case .request(let step): return step.name
             case .event(let expectation): return expectation.name
@@ -15,14 +15,14 @@ public struct Flow: Sendable {
         }
     }
 
-    public var name: String
-    public var description: String
+    package var name: String
+    package var description: String
     /// The base URL requests go to, unless `--target` says otherwise.
-    public var target: String
-    public var items: [Item]
-    public var source: String
+    package var target: String
+    package var items: [Item]
+    package var source: String
 
-    public init(name: String, description: String = "", target: String = "", items: [Item], source: String) {
+    package init(name: String, description: String = "", target: String = "", items: [Item], source: String) {
         self.name = name
         self.description = description
         self.target = target
@@ -31,7 +31,7 @@ public struct Flow: Sendable {
     }
 
     /// The topics the flow's expectations read (a consumer is started for them before the first step).
-    public var topics: [String] {
+    package var topics: [String] {
         var seen: [String] = []
         for case .event(let expectation) in items where !seen.contains(expectation.topic) { seen.append(expectation.topic) }
         return seen
@@ -40,24 +40,24 @@ public struct Flow: Sendable {
 
 /// Where the strangler gateway sent a request: a response with `X-Routed-To: legacy` came from
 /// the monolith, which publishes no events, so that iteration's event expectations do not apply.
-public enum LegacyRouting {
-    public static func servedByLegacy(_ headers: [(name: String, value: String)]) -> Bool {
+package enum LegacyRouting {
+    package static func servedByLegacy(_ headers: [(name: String, value: String)]) -> Bool {
         headers.contains { $0.name.lowercased() == "x-routed-to" && $0.value.trimmingCharacters(in: .whitespaces).lowercased() == "legacy" }
     }
 }
 
 /// An event the flow expects on a topic within a time: every `match` path must hold its value.
-public struct EventExpectation: Sendable {
-    public var name: String
-    public var topic: String
+package struct EventExpectation: Sendable {
+    package var name: String
+    package var topic: String
     /// JSON paths into the event (`$.payload.order_id`) and the values they must equal.
-    public var match: [(path: PathExpression, value: JSONTemplate)]
+    package var match: [(path: PathExpression, value: JSONTemplate)]
     /// Seconds from when the expectation is reached (earlier events count: the consumer reads
     /// from the start of the flow).
-    public var within: Double
-    public var captures: [Capture]
+    package var within: Double
+    package var captures: [Capture]
 
-    public init(name: String, topic: String, match: [(path: PathExpression, value: JSONTemplate)], within: Double, captures: [Capture] = []) {
+    package init(name: String, topic: String, match: [(path: PathExpression, value: JSONTemplate)], within: Double, captures: [Capture] = []) {
         self.name = name
         self.topic = topic
         self.match = match
@@ -66,12 +66,12 @@ public struct EventExpectation: Sendable {
     }
 
     /// The values each `match` path must hold, rendered from `scope`.
-    public func expectedValues(_ scope: inout RenderScope) -> [(path: PathExpression, value: JSONValue)] {
+    package func expectedValues(_ scope: inout RenderScope) -> [(path: PathExpression, value: JSONValue)] {
         match.map { ($0.path, $0.value.render(&scope)) }
     }
 
     /// Whether `event` holds every expected value (numbers compare by value).
-    public static func accepts(_ event: JSONValue, _ expected: [(path: PathExpression, value: JSONValue)]) -> Bool {
+    package static func accepts(_ event: JSONValue, _ expected: [(path: PathExpression, value: JSONValue)]) -> Bool {
         expected.allSatisfy { path, value in
             guard let found = JSONQuery.first(path, in: event) else { return false }
             if found == value { return true }
@@ -82,7 +82,7 @@ public struct EventExpectation: Sendable {
 }
 
 /// Where flows and load runs read events from (Kafka in the CLI; anything in tests).
-public protocol EventSource: Sendable {
+package protocol EventSource: Sendable {
     /// Calls `then` once: with the first event on `topic` holding every expected value — one
     /// seen since the source started, or one arriving within `timeout` seconds — or with nil,
     /// and with how many events the topic has had.
@@ -93,10 +93,10 @@ public protocol EventSource: Sendable {
 }
 
 extension EventSource {
-    public var trouble: String? { nil }
+    package var trouble: String? { nil }
 
     /// `expect` for async callers.
-    public func first(topic: String, matching expected: [(path: PathExpression, value: JSONValue)], within timeout: Double) async -> (event: JSONValue?, seen: Int) {
+    package func first(topic: String, matching expected: [(path: PathExpression, value: JSONValue)], within timeout: Double) async -> (event: JSONValue?, seen: Int) {
         await withCheckedContinuation { continuation in
             expect(topic: topic, matching: expected, within: timeout) { event, seen in continuation.resume(returning: (event, seen)) }
         }

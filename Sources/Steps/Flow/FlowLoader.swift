@@ -4,14 +4,14 @@ import Yams
 
 /// Reads flow files (YAML): `name`, `description`, `target`, and `steps` — request steps as in
 /// load profiles, and `expect_event` items.
-public enum FlowLoader {
+package enum FlowLoader {
     static let topFields: Set<String> = ["name", "description", "target", "headers", "steps"]
 
-    public static func load(file: String, environment: [String: String] = ProcessInfo.processInfo.environment) throws -> Flow {
+    package static func load(file: String, environment: [String: String] = ProcessInfo.processInfo.environment) throws -> Flow {
         try parse(try NodeReader.readText(file), file: file, environment: environment)
     }
 
-    public static func parse(_ text: String, file: String, environment: [String: String] = [:]) throws -> Flow {
+    package static func parse(_ text: String, file: String, environment: [String: String] = [:]) throws -> Flow {
         var reader = NodeReader(file: file)
         let (root, values) = try reader.document(text, environment: environment, allowed: topFields, empty: "the flow is empty")
         let name = reader.string(values["name"], "name") ?? URL(fileURLWithPath: file).deletingPathExtension().lastPathComponent
