@@ -51,6 +51,35 @@ import TransportPostgres
         }
     }
 
+    /// The guide's roll back loses nothing. An order paid through the services at 100 % is
+    /// cancelled after the roll back to 0 %: the monolith refunds it (it answered 502
+    /// refund_failed, knowing no payment the services made). A rename made on the monolith at
+    /// 0 % survives a phone change made through the services at 100 % (a whole-row dual write
+    /// put the old name back).
+    @Test(arguments: StoreKind.available)
+    func aRollBackLosesNothingTheOtherSideBegan(kind: StoreKind) async throws {
+        try await TestStack.with(kind, configure: { $0.rolloutPercent = 100 }) { t in
+            let admin = t.stack.adminToken
+            let (userID, token) = try await t.customer("both-sides")
+            let placed = try await t.order(token, items: [(5, 1)])
+            #expect(placed.status == 201 && placed.header("X-Routed-To") == "services", "\(placed.status)")
+            let orderID = try #require(placed.json["id"] as? String)
+            #expect(try await t.call("PUT", "/admin/rollout", json: ["percent": 0], token: admin).status == 200)
+            let cancelled = try await t.call("DELETE", "/api/v1/orders/\(orderID)", token: token)
+            #expect(cancelled.status == 200 && cancelled.header("X-Routed-To") == "legacy", "\(cancelled.status) \(String(decoding: cancelled.body, as: UTF8.self))")
+            #expect(cancelled.json["status"] as? String == "cancelled")
+
+            let renamed = try await t.call("PUT", "/api/v1/users/profile", json: ["first_name": "Renamed"], token: token)
+            #expect(renamed.status == 200 && renamed.header("X-Routed-To") == "legacy", "\(renamed.status) \(String(decoding: renamed.body, as: UTF8.self))")
+            #expect(try await t.call("PUT", "/admin/rollout", json: ["percent": 100], token: admin).status == 200)
+            let phoned = try await t.call("PUT", "/api/v1/users/profile", json: ["phone": "+15550100"], token: token)
+            #expect(phoned.status == 200 && phoned.header("X-Routed-To") == "services", "\(phoned.status) \(String(decoding: phoned.body, as: UTF8.self))")
+            let legacyUser = try #require(try await Self.exported(t, "users", from: "monolith")[userID])
+            #expect(legacyUser["first_name"] as? String == "Renamed", "the monolith's rename survives: \(legacyUser)")
+            #expect(t.stack.dualWriter?.counts.failed == 0)
+        }
+    }
+
     /// At 0 % the monolith serves: after a backfill has copied its customer and order to the
     /// services, a cancellation and a rename made on the legacy side are the newer writes, and a
     /// second backfill keeps them on both sides instead of reverting them.

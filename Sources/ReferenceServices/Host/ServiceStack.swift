@@ -220,7 +220,7 @@ struct ServiceStores: Sendable {
     /// the monolith, and the user service imports users the monolith has and it has not.
     func dualWriting(to writer: DualWriter) -> ServiceStores {
         ServiceStores(users: DualWritingUserStore(users, dualWriter: writer), catalog: DualWritingCatalogStore(catalog, dualWriter: writer),
-                      orders: DualWritingOrderStore(orders, dualWriter: writer), payments: payments)
+                      orders: DualWritingOrderStore(orders, dualWriter: writer), payments: DualWritingPaymentStore(payments, dualWriter: writer))
     }
 
     /// One started relay per store, all publishing to `publisher`.

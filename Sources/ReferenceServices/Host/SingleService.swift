@@ -83,7 +83,7 @@ package enum SingleService {
         let background = BackgroundTasks()
         // Only the services whose data the monolith also keeps dual-write into it.
         var dualWriter: DualWriter?
-        if let url = options.monolithDatabaseURL, ["user", "catalog", "order"].contains(options.name) {
+        if let url = options.monolithDatabaseURL, ["user", "catalog", "order", "payment"].contains(options.name) {
             dualWriter = DualWriter(monolith: try await ServiceStores.makeMonolith(databaseURL: url), dropShare: 0,
                                     logger: LogDestination.logger("dual-write", to: options.log))
         }
@@ -120,8 +120,9 @@ package enum SingleService {
                                   payments: PeerClient(baseURL: options.paymentServiceURL, credential: credential),
                                   users: PeerClient(baseURL: options.userServiceURL, credential: credential)).router(metrics: metrics, options: serviceOptions)
         case "payment":
-            let store: any PaymentStore
+            var store: any PaymentStore
             if let url = options.databaseURL { store = try await PostgresPaymentStore.open(url) } else { store = InMemoryPaymentStore() }
+            if let dualWriter { store = DualWritingPaymentStore(store, dualWriter: dualWriter) }
             outbox = await relay(store)
             router = PaymentService(store: store, outbox: outbox!, provider: PeerClient(baseURL: options.paymentProviderURL, timeout: 3), signer: signer,
                                     background: background)

@@ -70,26 +70,58 @@ package final class DualWriter: Sendable {
         var drops: [String: EvenShare] = [:]
     }
 
-    func user(_ user: User) async {
+    /// Writes what the services changed in `user` (from `previous`, nil for a new row) into the
+    /// monolith's row: fields the monolith changed meanwhile survive (`ChangedFields`).
+    func user(_ user: User, previous: User?) async {
         await write("user", user.id) {
-            do { try await monolith.users.insert(user, events: []) } catch StoreError.duplicate { try await monolith.users.update(user) }
-        }
-    }
-
-    func order(_ order: Order) async {
-        await write("order", order.id) {
-            if try await monolith.orders.order(id: order.id) == nil {
-                try await monolith.orders.insert(order, events: [])
-            } else {
-                try await monolith.orders.update(order, events: [])
+            guard let current = try await monolith.users.user(id: user.id) else {
+                do { try await monolith.users.insert(user, events: []) } catch StoreError.duplicate { try await monolith.users.update(user) }
+                return
             }
+            let carried = previous.map { ChangedFields.user.carry(from: $0, to: user, onto: current) } ?? user
+            if carried != current { try await monolith.users.update(carried) }
         }
     }
 
-    func product(_ product: Product) async {
+    func order(_ order: Order, previous: Order?) async {
+        await write("order", order.id) {
+            guard let current = try await monolith.orders.order(id: order.id) else {
+                try await monolith.orders.insert(order, events: [])
+                return
+            }
+            let carried = previous.map { ChangedFields.order.carry(from: $0, to: order, onto: current) } ?? order
+            if carried != current { try await monolith.orders.update(carried, events: []) }
+        }
+    }
+
+    func product(_ product: Product, previous: Product?) async {
         await write("product", String(product.id)) {
-            try await monolith.catalog.update(product, events: [])
-            _ = try await monolith.catalog.setStock(productID: product.id, to: product.stockQuantity, adjustBy: nil) { _ in [] }
+            let current = try await monolith.catalog.product(id: product.id)
+            let carried = current.flatMap { current in previous.map { ChangedFields.product.carry(from: $0, to: product, onto: current) } } ?? product
+            try await monolith.catalog.update(carried, events: [])
+            _ = try await monolith.catalog.setStock(productID: carried.id, to: carried.stockQuantity, adjustBy: nil) { _ in [] }
+        }
+    }
+
+    /// A payment the services took, kept in the monolith too: after a roll back the monolith
+    /// refunds it when the customer cancels.
+    func payment(_ payment: Payment) async {
+        await write("payment", payment.id) {
+            guard try await monolith.payments.payment(id: payment.id) == nil else { return }
+            do { try await monolith.payments.insert(payment, events: []) } catch StoreError.duplicate {}
+        }
+    }
+
+    /// A refund the services made, and the payment's new state, kept in the monolith too.
+    func refund(_ refund: Refund, payment: Payment) async {
+        await write("payment", payment.id) {
+            if try await monolith.payments.payment(id: payment.id) == nil {
+                var original = payment
+                original.status = "completed"
+                original.refundedAmount = 0
+                do { try await monolith.payments.insert(original, events: []) } catch StoreError.duplicate {}
+            }
+            try await monolith.payments.record(refund, updating: payment, events: [])
         }
     }
 }
@@ -126,7 +158,7 @@ final class DualWritingUserStore: UserStore, OutboxForwarding {
 
     func insert(_ user: User, events: [DomainEvent]) async throws {
         try await inner.insert(user, events: events)
-        await dualWriter.user(user)
+        await dualWriter.user(user, previous: nil)
     }
 
     func user(id: String) async throws -> User? {
@@ -147,8 +179,9 @@ final class DualWritingUserStore: UserStore, OutboxForwarding {
     }
 
     func update(_ user: User) async throws {
+        let previous = try await inner.user(id: user.id)
         try await inner.update(user)
-        await dualWriter.user(user)
+        await dualWriter.user(user, previous: previous)
     }
 
     func addresses(userID: String) async throws -> [Address] { try await inner.addresses(userID: userID) }
@@ -174,12 +207,13 @@ final class DualWritingOrderStore: OrderStore, OutboxForwarding {
 
     func insert(_ order: Order, events: [DomainEvent]) async throws {
         try await inner.insert(order, events: events)
-        await dualWriter.order(order)
+        await dualWriter.order(order, previous: nil)
     }
 
     func update(_ order: Order, events: [DomainEvent]) async throws {
+        let previous = try await inner.order(id: order.id)
         try await inner.update(order, events: events)
-        await dualWriter.order(order)
+        await dualWriter.order(order, previous: previous)
     }
 
     func order(id: String) async throws -> Order? { try await inner.order(id: id) }
@@ -203,13 +237,15 @@ final class DualWritingCatalogStore: CatalogStore, OutboxForwarding {
     }
 
     func update(_ product: Product, events: [DomainEvent]) async throws {
+        let previous = try await inner.product(id: product.id)
         try await inner.update(product, events: events)
-        if let saved = try await inner.product(id: product.id) { await dualWriter.product(saved) }
+        if let saved = try await inner.product(id: product.id) { await dualWriter.product(saved, previous: previous) }
     }
 
     func setStock(productID: Int, to stock: Int?, adjustBy delta: Int?, events: @escaping @Sendable (Product) -> [DomainEvent]) async throws -> Product {
+        let previous = try await inner.product(id: productID)
         let product = try await inner.setStock(productID: productID, to: stock, adjustBy: delta, events: events)
-        await dualWriter.product(product)
+        await dualWriter.product(product, previous: previous)
         return product
     }
 
@@ -229,5 +265,42 @@ final class DualWritingCatalogStore: CatalogStore, OutboxForwarding {
         try await inner.release(orderID: orderID, events: events)
     }
     func products(after id: Int?, limit: Int) async throws -> [Product] { try await inner.products(after: id, limit: limit) }
+    func isReachable() async -> Bool { await inner.isReachable() }
+}
+
+/// The payment service's store during the migration: every payment and refund it records is
+/// also recorded in the monolith's `payments`, and a payment it does not know but the monolith
+/// does (taken before the user was routed to the services) is imported when asked for — so
+/// either side refunds what the other charged.
+final class DualWritingPaymentStore: PaymentStore, OutboxForwarding {
+    let inner: any PaymentStore
+    let dualWriter: DualWriter
+    var outboxStore: any OutboxStore { inner }
+
+    init(_ inner: any PaymentStore, dualWriter: DualWriter) {
+        self.inner = inner
+        self.dualWriter = dualWriter
+    }
+
+    func insert(_ payment: Payment, events: [DomainEvent]) async throws {
+        try await inner.insert(payment, events: events)
+        await dualWriter.payment(payment)
+    }
+
+    func payment(id: String) async throws -> Payment? {
+        if let payment = try await inner.payment(id: id) { return payment }
+        guard let legacy = try await dualWriter.monolith.payments.payment(id: id) else { return nil }
+        do { try await inner.insert(legacy, events: []) } catch StoreError.duplicate {}
+        return try await inner.payment(id: id)
+    }
+
+    func payment(idempotencyKey: String) async throws -> Payment? { try await inner.payment(idempotencyKey: idempotencyKey) }
+    func payments(orderID: String) async throws -> [Payment] { try await inner.payments(orderID: orderID) }
+
+    func record(_ refund: Refund, updating payment: Payment, events: [DomainEvent]) async throws {
+        try await inner.record(refund, updating: payment, events: events)
+        await dualWriter.refund(refund, payment: payment)
+    }
+
     func isReachable() async -> Bool { await inner.isReachable() }
 }
