@@ -188,7 +188,7 @@ package actor InMemoryCatalogStore: CatalogStore, InMemoryOutboxStore {
     }
 
     package func products(after id: Int?, limit: Int) -> [Product] {
-        Array(productsByID.values.filter { $0.id > (id ?? Int.min) }.sorted { $0.id < $1.id }.prefix(limit))
+        KeysetPage.page(productsByID.values, after: id, limit: limit) { $0.id }
     }
 
     package func isReachable() -> Bool { true }

@@ -106,9 +106,8 @@ package final class ServiceStack: Sendable {
                                                 reconcileAfter: configuration.reconcileAfter, background: background)
             let payment = try await RunningService.start(name: "payment-service", router: paymentService.router(metrics: MetricsRegistry(service: "payment-service"), options: options), host: host, port: configuration.paymentPort, log: log)
             running.append(payment)
-            let credential = (signer: signer, caller: "order-service")
-            let orderService = OrderService(store: stores.orders, outbox: outboxes.orders, signer: signer, catalog: PeerClient(baseURL: catalog.url, credential: credential),
-                                            payments: PeerClient(baseURL: payment.url, credential: credential), users: PeerClient(baseURL: user.url, credential: credential))
+            let orderService = ServiceAssembly.orderService(store: stores.orders, outbox: outboxes.orders, signer: signer,
+                                                            catalog: catalog.url, payments: payment.url, users: user.url)
             let order = try await RunningService.start(name: "order-service", router: orderService.router(metrics: MetricsRegistry(service: "order-service"), options: options), host: host, port: configuration.orderPort, log: log)
             running.append(order)
             if let monolithStores {
@@ -219,8 +218,8 @@ struct ServiceStores: Sendable {
     /// The stores the services use while the migration is in progress: they also write into
     /// the monolith, and the user service imports users the monolith has and it has not.
     func dualWriting(to writer: DualWriter) -> ServiceStores {
-        ServiceStores(users: DualWritingUserStore(users, dualWriter: writer), catalog: DualWritingCatalogStore(catalog, dualWriter: writer),
-                      orders: DualWritingOrderStore(orders, dualWriter: writer), payments: DualWritingPaymentStore(payments, dualWriter: writer))
+        ServiceStores(users: ServiceAssembly.users(users, dualWriter: writer), catalog: ServiceAssembly.catalog(catalog, dualWriter: writer),
+                      orders: ServiceAssembly.orders(orders, dualWriter: writer), payments: ServiceAssembly.payments(payments, dualWriter: writer))
     }
 
     /// One started relay per store, all publishing to `publisher`.

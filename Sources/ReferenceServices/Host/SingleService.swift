@@ -100,29 +100,27 @@ package enum SingleService {
         case "user":
             var store: any UserStore
             if let url = options.databaseURL { store = try await PostgresUserStore.open(url) } else { store = InMemoryUserStore() }
-            if let dualWriter { store = DualWritingUserStore(store, dualWriter: dualWriter) }
+            store = ServiceAssembly.users(store, dualWriter: dualWriter)
             outbox = await relay(store)
             router = UserService(store: store, outbox: outbox!, signer: signer).router(metrics: metrics, options: serviceOptions)
         case "catalog":
             var store: any CatalogStore
             if let url = options.databaseURL { store = try await PostgresCatalogStore.open(url) } else { store = InMemoryCatalogStore() }
             try await CatalogSeeder.seed(store, products: options.seedProducts)
-            if let dualWriter { store = DualWritingCatalogStore(store, dualWriter: dualWriter) }
+            store = ServiceAssembly.catalog(store, dualWriter: dualWriter)
             outbox = await relay(store)
             router = CatalogService(store: store, outbox: outbox!, signer: signer).router(metrics: metrics, options: serviceOptions)
         case "order":
             var store: any OrderStore
             if let url = options.databaseURL { store = try await PostgresOrderStore.open(url) } else { store = InMemoryOrderStore() }
-            if let dualWriter { store = DualWritingOrderStore(store, dualWriter: dualWriter) }
-            let credential = (signer: signer, caller: "order-service")
+            store = ServiceAssembly.orders(store, dualWriter: dualWriter)
             outbox = await relay(store)
-            router = OrderService(store: store, outbox: outbox!, signer: signer, catalog: PeerClient(baseURL: options.catalogServiceURL, credential: credential),
-                                  payments: PeerClient(baseURL: options.paymentServiceURL, credential: credential),
-                                  users: PeerClient(baseURL: options.userServiceURL, credential: credential)).router(metrics: metrics, options: serviceOptions)
+            router = ServiceAssembly.orderService(store: store, outbox: outbox!, signer: signer, catalog: options.catalogServiceURL,
+                                                  payments: options.paymentServiceURL, users: options.userServiceURL).router(metrics: metrics, options: serviceOptions)
         case "payment":
             var store: any PaymentStore
             if let url = options.databaseURL { store = try await PostgresPaymentStore.open(url) } else { store = InMemoryPaymentStore() }
-            if let dualWriter { store = DualWritingPaymentStore(store, dualWriter: dualWriter) }
+            store = ServiceAssembly.payments(store, dualWriter: dualWriter)
             outbox = await relay(store)
             router = PaymentService(store: store, outbox: outbox!, provider: PeerClient(baseURL: options.paymentProviderURL, timeout: 3), signer: signer,
                                     background: background)

@@ -110,8 +110,7 @@ package actor InMemoryOrderStore: OrderStore, InMemoryOutboxStore {
     }
 
     package func orders(after id: String?, limit: Int) -> [Order] {
-        Array(orders.values.filter { id == nil || id!.utf8.lexicographicallyPrecedes($0.id.utf8) }
-            .sorted { $0.id.utf8.lexicographicallyPrecedes($1.id.utf8) }.prefix(limit))
+        KeysetPage.page(orders.values, after: id, limit: limit) { $0.id }
     }
 
     package func isReachable() -> Bool { true }

@@ -71,6 +71,14 @@ enum PostgresDatabases {
         }
     }
 
+    /// A pool on `url` (at most `connections` open) whose database has `schema` (migration 1), the
+    /// outbox (2) and the `later` migrations applied: how every service's PostgreSQL store opens.
+    static func migratedPool(_ url: String, connections: Int, schema: String, later: [(version: Int, sql: String)] = []) async throws -> PostgresPool {
+        let pool = PostgresPool(url: url, maximumConnections: connections)
+        try await migrate(pool, [(1, schema), PostgresOutbox.migration] + later)
+        return pool
+    }
+
     static func ping(_ pool: PostgresPool) async -> Bool {
         (try? await pool.query("SELECT 1 AS ok").isEmpty == false) ?? false
     }

@@ -93,8 +93,7 @@ package actor InMemoryUserStore: UserStore, InMemoryOutboxStore {
     }
 
     package func users(after id: String?, limit: Int) -> [User] {
-        Array(users.values.filter { id == nil || id!.utf8.lexicographicallyPrecedes($0.id.utf8) }
-            .sorted { $0.id.utf8.lexicographicallyPrecedes($1.id.utf8) }.prefix(limit))
+        KeysetPage.page(users.values, after: id, limit: limit) { $0.id }
     }
 
     package func isReachable() -> Bool { true }

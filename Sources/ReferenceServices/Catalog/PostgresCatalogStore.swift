@@ -9,8 +9,7 @@ package final class PostgresCatalogStore: CatalogStore, PostgresOutboxStore {
     init(pool: PostgresPool) { self.pool = pool }
 
     package static func open(_ url: String) async throws -> PostgresCatalogStore {
-        let pool = PostgresPool(url: url, maximumConnections: 12)
-        try await PostgresDatabases.migrate(pool, [(1, """
+        let pool = try await PostgresDatabases.migratedPool(url, connections: 12, schema: """
             CREATE TABLE categories (
               id SERIAL PRIMARY KEY, name TEXT NOT NULL, slug TEXT NOT NULL UNIQUE, parent_id INT REFERENCES categories(id));
             CREATE TABLE products (
@@ -31,7 +30,7 @@ package final class PostgresCatalogStore: CatalogStore, PostgresOutboxStore {
             CREATE TABLE reservation_items (
               order_id TEXT NOT NULL REFERENCES reservations(order_id) ON DELETE CASCADE, product_id INT NOT NULL REFERENCES products(id),
               quantity INT NOT NULL CHECK (quantity > 0), PRIMARY KEY (order_id, product_id))
-            """), PostgresOutbox.migration])
+            """)
         return PostgresCatalogStore(pool: pool)
     }
 

@@ -8,8 +8,7 @@ package final class PostgresUserStore: UserStore, PostgresOutboxStore {
     init(pool: PostgresPool) { self.pool = pool }
 
     package static func open(_ url: String) async throws -> PostgresUserStore {
-        let pool = PostgresPool(url: url, maximumConnections: 8)
-        try await PostgresDatabases.migrate(pool, [(1, """
+        let pool = try await PostgresDatabases.migratedPool(url, connections: 8, schema: """
             CREATE TABLE users (
               id UUID PRIMARY KEY, email TEXT NOT NULL UNIQUE, password_hash TEXT NOT NULL,
               first_name TEXT NOT NULL, last_name TEXT NOT NULL, phone TEXT,
@@ -23,7 +22,7 @@ package final class PostgresUserStore: UserStore, PostgresOutboxStore {
             CREATE TABLE sessions (
               id BIGSERIAL PRIMARY KEY, user_id UUID NOT NULL REFERENCES users(id) ON DELETE CASCADE,
               token_id TEXT NOT NULL, expires_at TIMESTAMPTZ NOT NULL, created_at TIMESTAMPTZ NOT NULL DEFAULT now())
-            """), PostgresOutbox.migration])
+            """)
         return PostgresUserStore(pool: pool)
     }
 

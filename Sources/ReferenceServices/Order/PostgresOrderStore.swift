@@ -8,8 +8,7 @@ package final class PostgresOrderStore: OrderStore, PostgresOutboxStore {
     init(pool: PostgresPool) { self.pool = pool }
 
     package static func open(_ url: String) async throws -> PostgresOrderStore {
-        let pool = PostgresPool(url: url, maximumConnections: 12)
-        try await PostgresDatabases.migrate(pool, [(1, """
+        let pool = try await PostgresDatabases.migratedPool(url, connections: 12, schema: """
             CREATE TABLE orders (
               id UUID PRIMARY KEY, user_id UUID NOT NULL,
               status TEXT NOT NULL CHECK (status IN ('pending', 'confirmed', 'shipped', 'delivered', 'cancelled')),
@@ -26,8 +25,7 @@ package final class PostgresOrderStore: OrderStore, PostgresOutboxStore {
             CREATE TABLE order_status_history (
               id BIGSERIAL PRIMARY KEY, order_id UUID NOT NULL REFERENCES orders(id) ON DELETE CASCADE,
               from_status TEXT, to_status TEXT NOT NULL, note TEXT, changed_at TIMESTAMPTZ NOT NULL)
-            """), PostgresOutbox.migration,
-            (3, "ALTER TABLE orders ADD COLUMN compensation_failures JSONB NOT NULL DEFAULT '[]'")])
+            """, later: [(3, "ALTER TABLE orders ADD COLUMN compensation_failures JSONB NOT NULL DEFAULT '[]'")])
         return PostgresOrderStore(pool: pool)
     }
 

@@ -8,8 +8,7 @@ package final class PostgresPaymentStore: PaymentStore, PostgresOutboxStore {
     init(pool: PostgresPool) { self.pool = pool }
 
     package static func open(_ url: String) async throws -> PostgresPaymentStore {
-        let pool = PostgresPool(url: url, maximumConnections: 12)
-        try await PostgresDatabases.migrate(pool, [(1, """
+        let pool = try await PostgresDatabases.migratedPool(url, connections: 12, schema: """
             CREATE TABLE payment_methods (
               id TEXT PRIMARY KEY, first_used_at TIMESTAMPTZ NOT NULL DEFAULT now());
             CREATE TABLE payments (
@@ -23,7 +22,7 @@ package final class PostgresPaymentStore: PaymentStore, PostgresOutboxStore {
             CREATE TABLE refunds (
               id TEXT PRIMARY KEY, payment_id TEXT NOT NULL REFERENCES payments(id), amount NUMERIC(10,2) NOT NULL CHECK (amount > 0),
               reason TEXT, provider_refund_id TEXT NOT NULL, created_at TIMESTAMPTZ NOT NULL)
-            """), PostgresOutbox.migration])
+            """)
         return PostgresPaymentStore(pool: pool)
     }
 
