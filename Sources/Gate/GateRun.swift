@@ -215,14 +215,12 @@ package final class GateRun: Sendable {
             }
         }
         var parts = GateParts()
-        // Service metrics: read now and after the load; the gate judges what happened in between.
-        var baselines: [[PrometheusSample]?] = []
-        for check in gate.metrics {
-            do { baselines.append(try await metrics.samples(at: check.url)) } catch {
-                baselines.append(nil)
-                parts.problems.append("metrics \(check.name): \(error)")
-            }
-        }
+        // Metric triggers: read now, during and after the load; the gate judges what happened in between.
+        let providers: [any MetricProvider] = [
+            ServiceCounterProvider(checks: gate.metrics, source: metrics, events: events),
+            PromQLProvider(checks: gate.queries, source: metrics, planned: profile.duration, stage: stage, environment: options.environment, events: events),
+        ]
+        for provider in providers { parts.problems += await provider.begin() }
         if let contracts = gate.contracts, !abort.isAborted {
             events(.contractsStarted(pacts: contracts.pacts))
             do {
@@ -256,32 +254,20 @@ package final class GateRun: Sendable {
             } catch { parts.problems.append("flows: \(error)") }
         }
         if !abort.isAborted {
-            // PromQL triggers are measured while the load runs (those with an interval) and once it has ended.
             let loadStart = ContinuousClock.now
-            let sampling = Task { [self] in await measureQueries(during: true, since: loadStart, events: events) }
+            let sampling = Task {
+                await withTaskGroup(of: Void.self) { group in
+                    for provider in providers { group.addTask { await provider.measureDuringLoad(since: loadStart) } }
+                }
+            }
             do { parts.load = try await runLoad(events: events) } catch { parts.problems.append("load: \(error)") }
             // No load (it could not start) or a stopped gate: measurements still to come would judge nothing.
             if abort.isAborted || parts.load == nil { sampling.cancel() }
-            var measured = await sampling.value
+            await sampling.value
             if !abort.isAborted {
-                for (index, after) in await measureQueries(during: false, since: loadStart, events: events).enumerated() {
-                    measured[index].1 += after.1
-                    if !after.0.isEmpty { measured[index].0 = after.0 }
-                }
+                for provider in providers { parts.problems += await provider.finish(since: loadStart) }
             }
-            parts.queries = zip(gate.queries, measured).map { check, entry in JudgedQuery(check: check, sent: entry.0, measurements: entry.1) }
-        }
-        if !abort.isAborted, !gate.metrics.isEmpty {
-            events(.metricsStarted)
-            for (check, baseline) in zip(gate.metrics, baselines) {
-                guard let baseline else { continue }
-                do {
-                    let delta = check.rate.delta(before: baseline, after: try await metrics.samples(at: check.url))
-                    let reading = GateReport.MetricReading(name: check.name, url: check.url, requests: delta.total, errors: delta.errors, errorPercent: delta.percent)
-                    events(.metric(check, reading))
-                    parts.metrics.append((check, reading))
-                } catch { parts.problems.append("metrics \(check.name): \(error)") }
-            }
+            for provider in providers { provider.contribute(to: &parts) }
         }
         if !abort.isAborted, !gate.consistency.isEmpty {
             events(.consistencyStarted)
@@ -321,65 +307,6 @@ package final class GateRun: Sendable {
         report.metrics = parts.metrics.map(\.reading)
         report.queries = parts.queries.map(\.reading)
         return report
-    }
-
-    /// Measures the gate's PromQL triggers: `during` the load, those with an interval (the first
-    /// one interval after `since`, then every interval, `count` in all); after it, one
-    /// measurement of each without an interval (a `range_step` entry: one range query over the
-    /// whole load, each point a measurement). Returns each check's query as last sent and its
-    /// measurements, in the gate file's order; a cancelled task returns what it has.
-    private func measureQueries(during: Bool, since start: ContinuousClock.Instant, events: @escaping @Sendable (GateEvent) -> Void)
-        async -> [(String, [QueryMeasurement])] {
-        let planned = profile.duration, stage = options.stage, environment = options.environment, source = metrics
-        return await withTaskGroup(of: (Int, String, [QueryMeasurement]).self) { group in
-            for (index, check) in gate.queries.enumerated() {
-                guard during == (check.interval != nil) else {
-                    group.addTask { (index, "", []) }
-                    continue
-                }
-                // Measurements after the load has ended would see no traffic: those that do not fit are taken closer together.
-                var interval = check.interval
-                if during, let asked = interval, asked * Double(check.count) > planned, planned > 0 {
-                    interval = planned / Double(check.count)
-                    events(.warning(String(format: "%@: %d measurements %@ apart do not fit in the %@ load; taken %.1fs apart", check.name, check.count,
-                                           DurationText.describe(asked), DurationText.describe(planned), planned / Double(check.count))))
-                }
-                group.addTask {
-                    let authorization = check.credentials.authorization(from: environment)
-                    var taken: [QueryMeasurement] = []
-                    var sent = ""
-                    for round in 1...(during ? check.count : 1) {
-                        if let interval {
-                            do { try await Task.sleep(until: start + .seconds(interval * Double(round)), clock: .continuous) } catch { break }
-                        }
-                        // `${window}` is the load so far: the whole load, for the measurement after it.
-                        let elapsed = ContinuousClock.now - start
-                        let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
-                        sent = check.filled(window: seconds, stage: stage)
-                        if let step = check.rangeStep {
-                            // One series over the whole load: each point a measurement.
-                            let now = Date()
-                            let range = await source.queryRange(sent, prometheus: check.prometheus, authorization: authorization,
-                                                                start: now.addingTimeInterval(-seconds), end: now, step: step)
-                            let began = now.timeIntervalSince1970 - seconds
-                            let points = range.problem.map { [QueryMeasurement(at: seconds, value: nil, problem: $0)] }
-                                ?? range.points.map { QueryMeasurement(at: max(0, $0.time - began), value: $0.value, problem: $0.value == nil ? "NaN or ±Inf at this point" : nil) }
-                            for measurement in points { events(.measured(check, measurement)) }
-                            taken += points
-                            continue
-                        }
-                        let answer = await source.query(sent, prometheus: check.prometheus, authorization: authorization)
-                        let measurement = QueryMeasurement(at: seconds, value: answer.value, problem: answer.problem)
-                        events(.measured(check, measurement))
-                        taken.append(measurement)
-                    }
-                    return (index, sent, taken)
-                }
-            }
-            var results = Array(repeating: ("", [QueryMeasurement]()), count: gate.queries.count)
-            for await (index, sent, taken) in group { results[index] = (sent, taken) }
-            return results
-        }
     }
 
     private var userAgent: String { "tollgate/\(options.tollgateVersion)" }
