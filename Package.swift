@@ -4,6 +4,7 @@ import PackageDescription
 /// One settings list for every target, as Hummingbird 2 keeps one: Swift 6 mode, `any` spelled out.
 let swiftSettings: [SwiftSetting] = [
     .enableUpcomingFeature("ExistentialAny"),
+    .enableUpcomingFeature("MemberImportVisibility"),
     .swiftLanguageMode(.v6),
 ]
 

@@ -1,5 +1,6 @@
 import Foundation
 import Synchronization
+import TransportPostgres
 
 /// The first pass of a database comparison, by key buckets. Each side's database counts and
 /// hashes the rows of every bucket of a few thousand keys (`count(*)` and the sum of 64-bit row

@@ -1,10 +1,11 @@
 import Consistency
 import Flows
 import Foundation
-import Synchronization
 import LoadEngine
+import LoadMetrics
 import SLO
 import Steps
+import Synchronization
 import Transport
 import Verifier
 

@@ -1,4 +1,5 @@
 import ContractCore
+import Foundation
 
 /// JSON pointers within one document (`#/components/schemas/Order`), as `$ref` and every
 /// problem the check reports use them.

@@ -1,9 +1,10 @@
-import ContractCore
 import Consistency
+import ContractCore
 import Flows
 import Foundation
 import Gate
 import LoadEngine
+import LoadMetrics
 import SLO
 import Verifier
 

@@ -1,3 +1,4 @@
+import Foundation
 import LoadMetrics
 
 /// A running load's figures in Prometheus text format (0.0.4), as `tollgate load --metrics-addr`

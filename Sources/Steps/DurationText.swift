@@ -1,3 +1,4 @@
+import Foundation
 /// Durations as profiles and flags write them: `250ms`, `30s`, `5m`, `1h`, `1m30s`, `1.5s`, `500us`.
 package enum DurationText {
     /// The longest duration anything takes: 366 days.

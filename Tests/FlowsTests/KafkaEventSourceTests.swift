@@ -2,9 +2,10 @@ import ContractCore
 import Flows
 import Foundation
 import LoadEngine
+import Steps
 import Synchronization
-import TestSupport
 import Testing
+import TestSupport
 import TransportKafka
 
 /// The event source flows and load profiles read Kafka through: what it answers, and that

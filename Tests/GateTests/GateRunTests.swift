@@ -3,8 +3,9 @@ import Gate
 import Reports
 import SLO
 import Synchronization
-import TestSupport
 import Testing
+import TestSupport
+import Verifier
 
 /// A stage run from start to verdict against a rollout control that records what it was asked.
 @Suite struct GateRunTests {

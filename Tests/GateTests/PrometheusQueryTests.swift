@@ -1,3 +1,4 @@
+import ContractCore
 import Foundation
 import Gate
 import SLO

@@ -3,8 +3,9 @@ import LoadEngine
 import LoadMetrics
 import SLO
 import Steps
-import TestSupport
+import Synchronization
 import Testing
+import TestSupport
 
 /// The engine over real sockets against a local server.
 @Suite struct EngineTests {

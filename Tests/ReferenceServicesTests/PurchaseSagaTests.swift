@@ -1,6 +1,7 @@
 import Foundation
 import ReferenceServices
 import Testing
+import TransportKafka
 
 /// The order saga end to end, through the gateway, with events read back from the broker.
 @Suite struct PurchaseSagaTests {

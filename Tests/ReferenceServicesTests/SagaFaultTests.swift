@@ -1,7 +1,8 @@
 import Foundation
 import ReferenceServices
-import TestSupport
 import Testing
+import TestSupport
+import TransportKafka
 
 /// A failure injected at each step of the purchase saga; every store's final state is checked:
 /// no order left pending, no stock held, no customer charged for a cancelled order.

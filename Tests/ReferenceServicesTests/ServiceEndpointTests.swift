@@ -1,8 +1,9 @@
 import Foundation
+import HTTPTypes
 import ReferenceServices
 import ServerRuntime
-import TestSupport
 import Testing
+import TestSupport
 import TransportHTTP
 
 @Suite struct UserAndCatalogTests {

@@ -1,5 +1,6 @@
 import Foundation
 import LoadEngine
+import LoadMetrics
 import Reports
 import SLO
 import Testing

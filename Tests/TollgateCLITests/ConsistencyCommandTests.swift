@@ -1,6 +1,7 @@
 import Foundation
-import TestSupport
+import ReferenceServices
 import Testing
+import TestSupport
 import TransportHTTP
 import TransportPostgres
 

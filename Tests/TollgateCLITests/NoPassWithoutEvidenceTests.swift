@@ -1,6 +1,7 @@
 import Foundation
-import TestSupport
+import ReferenceServices
 import Testing
+import TestSupport
 
 /// A verdict needs evidence: a silent server, a selection that matches nothing, a rollout answer
 /// that is not a percentage, an export that never advances or never ends are never a pass.

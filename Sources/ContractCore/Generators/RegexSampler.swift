@@ -1,3 +1,4 @@
+import Foundation
 /// Produces a string that matches a (simple) regular expression, for Regex generators:
 /// literals, escapes (\d \w \s), classes ([a-z0-9_]), groups with alternatives, and the
 /// quantifiers ? * + {n} {n,m}. Returns nil for what it does not understand, and for a pattern

@@ -1,3 +1,4 @@
+import Foundation
 /// Matches actual requests, responses and messages against a contract's expectations,
 /// following the Pact specification of the given version.
 public enum ContractMatcher {

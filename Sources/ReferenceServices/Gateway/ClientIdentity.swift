@@ -1,3 +1,4 @@
+import Foundation
 /// Who a request comes from, for sticky routing, from what no client can choose: the subject of
 /// a token the gateway verified, else the client's address — the TCP peer's, or, when the peer
 /// is a proxy the operator trusts (`TRUSTED_PROXIES`), the last address in `X-Forwarded-For`

@@ -1,6 +1,7 @@
 import Foundation
 import HTTPTypes
 import Hummingbird
+import Prometheus
 import TransportHTTP
 
 /// Where the gateway sends each API prefix.

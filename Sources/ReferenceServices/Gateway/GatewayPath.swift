@@ -1,3 +1,4 @@
+import Foundation
 /// A request path as the gateway routes it: percent-encoded dots decoded and dot segments
 /// resolved first, so `/api/v1/products/../../../metrics` is seen as `/metrics` — outside every
 /// route — and never reaches a service's private endpoints. Paths that cannot be read one way

@@ -1,4 +1,5 @@
 import ContractCore
+import Foundation
 
 /// An end-to-end flow: request steps (the load engine's step model) and expectations on the
 /// events the services publish, run in order by one user.

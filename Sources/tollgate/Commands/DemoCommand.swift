@@ -1,10 +1,13 @@
 import ArgumentParser
 import ContractCore
+import Flows
 import Foundation
 import Gate
 import LoadEngine
 import ReferenceServices
 import Reports
+import ServerRuntime
+import SLO
 import Steps
 import Verifier
 

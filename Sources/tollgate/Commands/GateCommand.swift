@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Gate
+import SLO
 import Steps
 
 /// `tollgate gate`: everything a rollout stage must pass, and one verdict — sets the gateway's

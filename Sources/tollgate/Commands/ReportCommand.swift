@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import LoadEngine
 import Reports
+import SLO
 import Steps
 
 /// `tollgate report RESULT.json...`: re-renders one load result, or merges shards exactly.

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import ReferenceServices
+import ServerRuntime
 
 /// `tollgate services run NAME`: one reference service, its peers elsewhere.
 struct ServicesRunCommand: AsyncParsableCommand {

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import ReferenceServices
+import ServerRuntime
 
 /// `tollgate services up`: every reference service in this process.
 struct ServicesUpCommand: AsyncParsableCommand {

@@ -1,10 +1,14 @@
+import Consistency
+import Flows
 import Foundation
 import Gate
 import LoadEngine
+import LoadMetrics
 import Reports
 import SLO
 import Steps
 import Transport
+import Verifier
 
 /// A rollout gate run from the command line (`tollgate gate`, `tollgate demo`): its progress
 /// printed, Ctrl-C honoured (the first stops it and puts the rollout back; a second exits at

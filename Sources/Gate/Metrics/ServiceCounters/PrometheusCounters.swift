@@ -1,3 +1,4 @@
+import Foundation
 /// One sample of a Prometheus text exposition: `name{label="value",…} 42`.
 package struct PrometheusSample: Sendable, Equatable {
     package var name: String
