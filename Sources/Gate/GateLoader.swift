@@ -112,7 +112,13 @@ extension NodeReader {
                 problem(node, "stages.\(key)", "a stage is a rollout percentage from 1 to 100")
                 continue
             }
-            if let profile = string(node, "stages.\(key)") { stages[percent] = resolve(profile) }
+            guard let profile = string(node, "stages.\(key)") else { continue }
+            // `10:` with nothing after it is YAML's null: say which stage, not a file error later.
+            guard !profile.isEmpty, profile != "~", profile.lowercased() != "null" else {
+                problem(node, "stages.\(key)", "name the stage's load profile (a YAML file, relative to the gate file)")
+                continue
+            }
+            stages[percent] = resolve(profile)
         }
         if node == nil { problem(root, "stages", "missing: the load profile of each rollout stage (e.g. 25: stage-25.yaml)") }
 

@@ -113,6 +113,15 @@ import Testing
         }
     }
 
+    /// `stages: {10: }` failed later with `NSCocoaErrorDomain error 256`, no field, no line.
+    @Test func aStageWithNoProfileIsNamedWithItsLine() {
+        #expect {
+            _ = try GateLoader.parse("gateway: {url: \"http://127.0.0.1:8000\"}\nstages:\n  10:\n  25: s.yaml\n", file: "g.yaml")
+        } throws: { error in
+            "\(error)".contains("g.yaml:3: stages.10: name the stage's load profile")
+        }
+    }
+
     @Test func everyProblemIsListedWithItsLine() {
         let yaml = """
             gateway: {url: ftp://x}
