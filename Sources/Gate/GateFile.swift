@@ -43,6 +43,8 @@ package struct GateFile: Sendable {
         /// Provider name → OpenAPI document (a file or URL): its pacts are checked against it.
         /// Pacts of providers in neither list are not this gate's.
         package var openapi: [(name: String, document: String)] = []
+        /// `openapi_strict`: what a document leaves open for a consumer fails the contract trigger (`verify --openapi --strict`).
+        package var openapiStrict = false
     }
 
     /// One table compared between the services and the monolith: two export endpoints

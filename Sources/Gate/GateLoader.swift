@@ -74,7 +74,7 @@ extension NodeReader {
     /// `contracts:` — the pacts, and each provider's base URL or OpenAPI document.
     mutating func contracts(_ node: Node?, resolve: (String) -> String) -> GateFile.Contracts? {
         var contracts: GateFile.Contracts?
-        if let entries = mapping(node, "contracts", allowed: ["pacts", "providers", "openapi"]) {
+        if let entries = mapping(node, "contracts", allowed: ["pacts", "providers", "openapi", "openapi_strict"]) {
             let fields = Dictionary(entries.map { ($0.key, $0.value) }, uniquingKeysWith: { a, _ in a })
             let pacts = (sequence(fields["pacts"], "contracts.pacts") ?? []).enumerated().compactMap { index, node in
                 string(node, "contracts.pacts[\(index)]").map(resolve)
@@ -99,6 +99,7 @@ extension NodeReader {
                                "map each provider to its base URL (providers) or its OpenAPI document (openapi)")
             }
             contracts = GateFile.Contracts(pacts: pacts, providers: providers, openapi: documents)
+            contracts?.openapiStrict = bool(fields["openapi_strict"], "contracts.openapi_strict") ?? false
         }
 
         return contracts

@@ -235,7 +235,8 @@ package final class GateRun: Sendable {
                         : try await ProviderContracts.verify(pacts, providers: contracts.providers,
                                                              credential: credential, kafkaBrokers: brokers, progress: reportFailure)
                     for (provider, source) in contracts.openapi {
-                        verification.results += try await ProviderContracts.check(pacts, provider: provider, against: source, progress: reportFailure).results
+                        verification.results += try await ProviderContracts.check(pacts, provider: provider, against: source, strict: contracts.openapiStrict,
+                                                                              progress: reportFailure).results
                     }
                     return verification
                 }

@@ -40,11 +40,12 @@ package enum ProviderContracts {
 
     /// The HTTP interactions of `provider`'s pacts checked against its OpenAPI document (a file or
     /// URL), nothing replayed. An unreadable document, or no interaction to check, is an error.
-    package static func check(_ pacts: [LoadedPact], provider: String, against source: String,
+    package static func check(_ pacts: [LoadedPact], provider: String, against source: String, strict: Bool = false,
                              progress: @escaping @Sendable (InteractionResult) -> Void) async throws -> VerificationReport {
         let document = try await OpenAPIVerification.loadDocument(source)
         var options = VerifyOptions()
         options.provider = provider
+        options.strict = strict
         return try OpenAPIVerification.check(pacts, against: document, options: options, progress: progress)
     }
 }

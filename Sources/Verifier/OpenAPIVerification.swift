@@ -65,13 +65,13 @@ package enum OpenAPIVerification {
                 throw OpenAPICheckStopped(reason: error, partial: report)
             }
             guard let found = checked else { continue }
-            let errors = found.errors.map(mismatch)
+            let errors = (options.strict ? found.problems : found.errors).map(mismatch)
             var result = InteractionResult(
                 consumer: loaded.pact.consumer, provider: loaded.pact.provider, source: loaded.source, description: interaction.description,
                 providerStates: interaction.providerStates.map(\.name), kind: "openapi", pending: interaction.pending,
                 outcome: errors.isEmpty ? .passed : .failed(errors), duration: Date().timeIntervalSince(began),
                 target: found.operation.map { "\($0) in \(document.source)" } ?? "\(Self.requestLine(interaction)) in \(document.source)")
-            result.warnings = found.warnings.map(mismatch)
+            result.warnings = options.strict ? [] : found.warnings.map(mismatch)
             report.results.append(result)
             progress(result)
         }

@@ -31,6 +31,10 @@ package struct VerifyOptions: Sendable {
     package var descriptionFilter: String?
     package var stateFilter: String?
     package var noStateOnly = false
+    /// `--openapi --strict`: what the document leaves open for a consumer (a field it needs that the
+    /// document does not describe or marks optional, a parameter it sends undocumented) fails
+    /// the check instead of warning.
+    package var strict = false
 
     package init() {}
 

@@ -107,3 +107,21 @@ extension VerifyOpenAPITests {
         #expect(try String(contentsOf: json, encoding: .utf8).contains("too costly"))
     }
 }
+
+extension VerifyOpenAPITests {
+    /// A consumer that needs a field the provider's document never describes passed with a warning
+    /// (replaying the same pact fails); `--strict` makes it fail here too.
+    @Test func strictFailsWhatTheDocumentLeavesOpen() async throws {
+        let dir = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let pact = dir.appendingPathComponent("needs-nickname.json")
+        let text = try String(contentsOf: packageRoot.appendingPathComponent("contracts/order-service-user-service.json"), encoding: .utf8)
+        try Data(text.replacingOccurrences(of: #""role": "customer"}"#, with: #""role": "customer", "nickname": "dee"}"#).utf8).write(to: pact)
+        let lenient = try await runTollgate(["verify", pact.path, "--openapi", "contracts/openapi/user-service.json"])
+        #expect(lenient.status == 0 && lenient.out.contains("nickname"), "\(lenient.out)\(lenient.err)")
+        let strict = try await runTollgate(["verify", pact.path, "--openapi", "contracts/openapi/user-service.json", "--strict"])
+        #expect(strict.status == 1 && strict.out.contains("nickname"), "\(strict.out)\(strict.err)")
+        let misplaced = try await runTollgate(["verify", pact.path, "--provider-base-url", "http://127.0.0.1:9", "--strict"])
+        #expect(misplaced.status == 2 && misplaced.err.contains("--strict is for --openapi"), "\(misplaced.err)")
+    }
+}

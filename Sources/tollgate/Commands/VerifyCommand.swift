@@ -20,6 +20,8 @@ struct VerifyCommand: AsyncParsableCommand {
     @OptionGroup var source: PactSourceOptions
     @Option(help: "The provider's OpenAPI 3.0/3.1 document (JSON or YAML, a file or an http(s) URL): check the pacts against it instead of replaying them.")
     var openapi: String?
+    @Flag(help: "With --openapi: what the document leaves open for a consumer (a field it needs that the document does not describe or marks optional) fails instead of warning.")
+    var strict = false
     @Option(help: "The provider's base URL.") var providerBaseURL: String?
     @Option(help: "Where provider states are set up: POST {state, params, action} (a token it needs may ride in the query: ?token=…).") var stateChangeURL: String?
     @Flag(help: "Also call the state-change URL with action teardown after each interaction.") var stateChangeTeardown = false
@@ -62,6 +64,7 @@ struct VerifyCommand: AsyncParsableCommand {
                 continue
             }
         }
+        if strict, openapi == nil { problems.append("--strict is for --openapi: a replay fails on any mismatch already") }
         if openapi != nil {
             let replaying = [("--provider-base-url", providerBaseURL), ("--state-change-url", stateChangeURL), ("--messages-url", messagesURL),
                              ("--kafka-brokers", kafkaBrokers)].filter { $0.1 != nil }.map(\.0)
@@ -177,6 +180,7 @@ struct VerifyCommand: AsyncParsableCommand {
         options.descriptionFilter = filterDescription
         options.stateFilter = filterState
         options.noStateOnly = filterNoState
+        options.strict = strict
         return options
     }
 
