@@ -126,6 +126,24 @@ extension NodeReader {
         return stages
     }
 
+    /// `a="1", b=~"x,y"` → each matcher (commas inside quotes kept).
+    static func splitMatchers(_ text: String) -> [String] {
+        var parts: [String] = [], current = "", quoted = false, escaped = false
+        for character in text {
+            if escaped { current.append(character); escaped = false; continue }
+            if character == "\\" { escaped = true; current.append(character); continue }
+            if character == "\"" { quoted.toggle() }
+            if character == ",", !quoted {
+                parts.append(current)
+                current = ""
+            } else {
+                current.append(character)
+            }
+        }
+        parts.append(current)
+        return parts.filter { !$0.trimmingCharacters(in: .whitespaces).isEmpty }
+    }
+
     /// `consistency:` — the tables compared, with the gate-wide `recheck_after` and `rechecks` as their defaults.
     mutating func consistencyChecks(_ values: [String: Node], resolve: (String) -> String) -> [GateFile.ConsistencyCheck] {
         let recheckAfter = values["recheck_after"].flatMap { duration($0, "recheck_after") } ?? 5
@@ -184,13 +202,23 @@ extension NodeReader {
                 if let check = queryCheck(node, here, index: index, prometheus: prometheus) { queries.append(check) }
                 continue
             }
-            guard let entries = mapping(node, here, allowed: ["name", "url", "counter", "labels", "errors", "threshold", "action"]) else { continue }
+            guard let entries = mapping(node, here, allowed: ["name", "url", "counter", "labels", "selector", "errors", "threshold", "action"]) else { continue }
             let fields = Dictionary(entries.map { ($0.key, $0.value) }, uniquingKeysWith: { a, _ in a })
             let url = string(fields["url"], "\(here).url") ?? ""
             if TargetURL(url) == nil { problem(fields["url"] ?? node, "\(here).url", "needs the service's http:// metrics URL") }
             var labels: [String: String] = [:]
             for (label, value) in mapping(fields["labels"], "\(here).labels") ?? [] {
                 if let text = string(value, "\(here).labels.\(label)") { labels[label] = text }
+            }
+            // `selector: 'route!="/metrics", status=~"2.."'`: PromQL's label matchers.
+            var matchers: [LabelMatcher] = []
+            if let selector = string(fields["selector"], "\(here).selector") {
+                for part in Self.splitMatchers(selector) {
+                    switch LabelMatcher.parse(part) {
+                    case .success(let matcher): matchers.append(matcher)
+                    case .failure(let problem): self.problem(fields["selector"], "\(here).selector", problem.reason)
+                    }
+                }
             }
             // `errors: {status: 5xx}`: a label, and the prefix (before the x's) its value starts with on errors.
             var errorLabel = "status", errorPrefix = "5"
@@ -212,7 +240,7 @@ extension NodeReader {
             }
             metrics.append(GateFile.MetricCheck(name: string(fields["name"], "\(here).name") ?? "metric \(index + 1)", url: url,
                                                 rate: CounterErrorRate(counter: string(fields["counter"], "\(here).counter") ?? "http_requests_total",
-                                                                       labels: labels, errorLabel: errorLabel, errorPrefix: errorPrefix),
+                                                                       labels: labels, errorLabel: errorLabel, errorPrefix: errorPrefix, matchers: matchers),
                                                 threshold: threshold ?? 0, action: action))
         }
         return (metrics, queries)

@@ -50,7 +50,8 @@ package struct GateParts: Sendable {
             }
         }
         for (check, reading) in metrics {
-            let selection = ([check.rate.counter] + check.rate.labels.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }).joined(separator: " ")
+            let selection = ([check.rate.counter] + check.rate.labels.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }
+                             + check.rate.matchers.map(\.description)).joined(separator: " ")
             triggers.append(GateTrigger(name: check.name, value: reading.errorPercent, threshold: check.threshold, unit: "%",
                                         breached: reading.errorPercent > check.threshold, action: check.action,
                                         evidence: String(format: "%.0f of %.0f requests (%@) answered %@ at %@", reading.errors, reading.requests,

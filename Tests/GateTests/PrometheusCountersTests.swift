@@ -1,5 +1,6 @@
 import Gate
 import SLO
+import Steps
 import Testing
 
 struct PrometheusCountersTests {
@@ -40,5 +41,29 @@ struct PrometheusCountersTests {
         #expect(rate.errorSelection == "status=5xx")
         #expect(CounterErrorRate(counter: "c", labels: [:], errorLabel: "status", errorPrefix: "50").errorSelection == "status=50x")
         #expect(CounterErrorRate(counter: "c", labels: [:], errorLabel: "outcome", errorPrefix: "fail").errorSelection == "outcome=fail…")
+    }
+
+    /// "Every route but /metrics" could not be said: exact label values only. PromQL's matchers now.
+    @Test func selectorsTakePromQLMatchers() throws {
+        let gate = try GateLoader.parse("""
+            gateway: {url: "http://127.0.0.1:8000"}
+            stages: {25: s.yaml}
+            metrics:
+              - {name: api errors, url: "http://127.0.0.1:9/metrics", counter: http_requests_total, selector: 'route!="/metrics", method=~"GET|POST"', errors: {status: 5xx}, threshold: 1}
+            """, file: "g.yaml")
+        let rate = try #require(gate.metrics.first).rate
+        let samples = PrometheusText.samples("""
+            http_requests_total{route="/metrics",method="GET",status="200"} 1000
+            http_requests_total{route="/orders",method="POST",status="500"} 3
+            http_requests_total{route="/orders",method="POST",status="201"} 97
+            http_requests_total{route="/orders",method="DELETE",status="500"} 50
+            """)
+        let totals = rate.totals(samples)
+        #expect(totals.total == 100 && totals.errors == 3, "\(totals)")
+        for bad in ["route~=\"x\"", "route=x", "=\"x\"", "route=~\"(\""] {
+            #expect(throws: FileProblems.self) {
+                _ = try GateLoader.parse("gateway: {url: \"http://127.0.0.1:8000\"}\nstages: {25: s.yaml}\nmetrics:\n  - {url: \"http://127.0.0.1:9/metrics\", selector: '\(bad)', threshold: 1}\n", file: "g.yaml")
+            }
+        }
     }
 }

@@ -63,6 +63,60 @@ package enum PrometheusText {
     }
 }
 
+/// One label matcher of a counter selection, as PromQL writes them: `route!="/metrics"`,
+/// `status=~"2.."` — a regex is anchored (it matches the whole value) and at most 256 bytes.
+package struct LabelMatcher: Sendable, Equatable {
+    package enum Operator: String, Sendable, CaseIterable { case equal = "=", notEqual = "!=", matches = "=~", notMatches = "!~" }
+    package let label: String
+    package let op: Operator
+    package let value: String
+
+    package static let maximumPattern = 256
+
+    /// Reads `route!="/metrics"`; nil (with why) when it is not one matcher.
+    package static func parse(_ text: String) -> Result<LabelMatcher, MatcherProblem> {
+        let trimmed = text.trimmingCharacters(in: .whitespaces)
+        guard let start = trimmed.firstIndex(where: { "=!".contains($0) }) else { return .failure(MatcherProblem("'\(trimmed)' has no =, !=, =~ or !~")) }
+        let label = String(trimmed[..<start]).trimmingCharacters(in: .whitespaces)
+        let rest = trimmed[start...]
+        guard let op = [Operator.notMatches, .matches, .notEqual, .equal].first(where: { rest.hasPrefix($0.rawValue) }) else {
+            return .failure(MatcherProblem("'\(trimmed)': the operator is one of =, !=, =~, !~"))
+        }
+        var value = rest.dropFirst(op.rawValue.count).trimmingCharacters(in: .whitespaces)
+        guard !label.isEmpty, label.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "_") }) else {
+            return .failure(MatcherProblem("'\(trimmed)': '\(label)' is not a label name"))
+        }
+        guard value.count >= 2, value.hasPrefix("\""), value.hasSuffix("\"") else { return .failure(MatcherProblem("'\(trimmed)': quote the value (\"…\")")) }
+        value = String(value.dropFirst().dropLast())
+        if op == .matches || op == .notMatches {
+            guard value.utf8.count <= maximumPattern, (try? NSRegularExpression(pattern: "^(?:\(value))$")) != nil else {
+                return .failure(MatcherProblem("'\(trimmed)': not a regular expression of at most \(maximumPattern) bytes"))
+            }
+        }
+        return .success(LabelMatcher(label: label, op: op, value: value))
+    }
+
+    /// Whether a series with these labels is selected (a missing label reads as "").
+    package func matches(_ labels: [String: String]) -> Bool {
+        let actual = labels[label] ?? ""
+        switch op {
+        case .equal: return actual == value
+        case .notEqual: return actual != value
+        case .matches, .notMatches:
+            let whole = (try? NSRegularExpression(pattern: "^(?:\(value))$"))?
+                .firstMatch(in: actual, range: NSRange(actual.startIndex..., in: actual)) != nil
+            return op == .matches ? whole : !whole
+        }
+    }
+
+    package var description: String { "\(label)\(op.rawValue)\"\(value)\"" }
+}
+
+package struct MatcherProblem: Error, Sendable {
+    package let reason: String
+    package init(_ reason: String) { self.reason = reason }
+}
+
 /// The share of a counter's increments that were errors, between two scrapes: which series
 /// count (`counter` with `labels`), and which of them are errors (a label whose value starts
 /// with a prefix, e.g. `status` starting with `5`).
@@ -71,12 +125,15 @@ package struct CounterErrorRate: Sendable, Equatable {
     package var labels: [String: String]
     package var errorLabel: String
     package var errorPrefix: String
+    /// `selector:` matchers (`=`, `!=`, `=~`, `!~`), all of which a counted series meets, with `labels`.
+    package var matchers: [LabelMatcher] = []
 
-    package init(counter: String, labels: [String: String], errorLabel: String, errorPrefix: String) {
+    package init(counter: String, labels: [String: String], errorLabel: String, errorPrefix: String, matchers: [LabelMatcher] = []) {
         self.counter = counter
         self.labels = labels
         self.errorLabel = errorLabel
         self.errorPrefix = errorPrefix
+        self.matchers = matchers
     }
 
     /// Which increments are errors, as a gate file writes it: `status=5xx`, `outcome=fail…`.
@@ -88,7 +145,8 @@ package struct CounterErrorRate: Sendable, Equatable {
     /// Matching increments and error increments in one scrape.
     package func totals(_ samples: [PrometheusSample]) -> (total: Double, errors: Double) {
         var total = 0.0, errors = 0.0
-        for sample in samples where sample.name == counter && labels.allSatisfy({ sample.labels[$0.key] == $0.value }) {
+        for sample in samples where sample.name == counter && labels.allSatisfy({ sample.labels[$0.key] == $0.value })
+            && matchers.allSatisfy({ $0.matches(sample.labels) }) {
             total += sample.value
             if sample.labels[errorLabel]?.hasPrefix(errorPrefix) == true { errors += sample.value }
         }
