@@ -1,12 +1,14 @@
 import ContractCore
 import Foundation
 
-/// Picks the interaction that answers a request: the first interaction, in pact order, among
-/// those the index names for its method and path, whose request matches; when none does,
-/// every interaction's mismatches explain why.
+/// Picks the interaction that answers a request: among those the index names for its method and
+/// path whose request matches, the most specific (`Specificity`), the first in pact order of
+/// equally specific ones — said in a warning; when none matches, every interaction's mismatches
+/// explain why.
 struct StubMatcher {
     enum Outcome {
-        case matched(StubEntry)
+        /// `tie` names the other interactions that matched as specifically, when there were any.
+        case matched(StubEntry, tie: [String])
         case unmatched(candidates: [(entry: StubEntry, mismatches: [Mismatch])])
     }
 
@@ -18,11 +20,26 @@ struct StubMatcher {
         let entries = index.entries
         let candidates = index.candidates(method: request.method.uppercased(), path: request.path)
         var explained: [(entry: StubEntry, mismatches: [Mismatch])] = []
+        var best: (entry: StubEntry, specificity: Specificity, tie: [String])?
         for position in candidates where selected(entries[position]) {
-            let result = ContractMatcher.match(expected: entries[position].request, actual: request)
-            if result.matched { return .matched(entries[position]) }
-            explained.append((entries[position], result.mismatches))
+            let entry = entries[position]
+            let result = ContractMatcher.match(expected: entry.request, actual: request)
+            guard result.matched else {
+                explained.append((entry, result.mismatches))
+                continue
+            }
+            let specificity = entry.specificity
+            if let current = best {
+                if current.specificity < specificity {
+                    best = (entry, specificity, [])
+                } else if !(specificity < current.specificity) {
+                    best?.tie.append(entry.description)
+                }
+            } else {
+                best = (entry, specificity, [])
+            }
         }
+        if let best { return .matched(best.entry, tie: best.tie) }
         // No match: explain the other interactions too (each matched once only).
         let tried = Set(candidates)
         for (position, entry) in entries.enumerated() where !tried.contains(position) && selected(entry) {

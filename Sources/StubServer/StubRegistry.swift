@@ -25,6 +25,8 @@ struct StubEntry: Sendable {
     let generatorProblem: String?
     /// The response as it goes out when no generator applies: status, header fields, body bytes.
     let prepared: PreparedResponse
+    /// How specifically the request is described: the most specific matching interaction answers.
+    let specificity: Specificity
 
     init(consumer: String, provider: String, source: String, description: String, states: [ProviderState],
          request: ContractCore.HTTPRequest, response: ContractCore.HTTPResponse) {
@@ -37,6 +39,7 @@ struct StubEntry: Sendable {
         self.response = response
         method = request.method.uppercased()
         matchedByRules = request.matchingRules.method != nil || request.matchingRules.path != nil
+        specificity = Specificity(request)
         do {
             generators = try Generators.decode(response.generators, at: "generators")
             generatorProblem = nil
@@ -131,6 +134,8 @@ struct RecordedRequest: Sendable {
     let query: String?
     let matched: String?
     let status: Int
+    /// Why another interaction could have answered as well (equally specific, chosen by pact order).
+    var warning: String? = nil
 }
 
 /// The interactions being served and the last requests seen; reloadable while serving.

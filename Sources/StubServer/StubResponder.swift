@@ -54,7 +54,7 @@ struct StubResponder: Sendable {
         if let stateField, let value = request.headers.first(name: stateField) { stateFilter = .name(value) }
         let log = configuration.log
         switch StubMatcher.match(actual, in: registry.current, state: stateFilter) {
-        case .matched(let entry):
+        case .matched(let entry, let tie):
             var prepared = entry.prepared
             if !entry.generators.isEmpty {
                 var providerState = JSONObject()
@@ -69,8 +69,13 @@ struct StubResponder: Sendable {
                 log?("\(request.line): a generator of '\(entry.description)' failed, answering the example as written: \(problem)")
                 headers.replaceOrAdd(name: "X-Tollgate-Warning", value: "generator failed: \(problem.prefix(200))")
             }
-            registry.record(RecordedRequest(at: Date(), method: request.method, path: request.path, query: request.query,
-                                            matched: entry.description, status: prepared.status))
+            var recorded = RecordedRequest(at: Date(), method: request.method, path: request.path, query: request.query,
+                                           matched: entry.description, status: prepared.status)
+            if !tie.isEmpty {
+                recorded.warning = "as specific: \(tie.prefix(3).map { "'\($0)'" }.joined(separator: ", "))\(tie.count > 3 ? " and \(tie.count - 3) more" : ""); the first in pact order answered"
+                log?("\(request.line): \(recorded.warning!)")
+            }
+            registry.record(recorded)
             log?("\(request.line) → \(prepared.status) '\(entry.description)'")
             return StubAnswer(status: prepared.status, headers: headers, body: prepared.body)
         case .unmatched(let candidates):
@@ -112,7 +117,7 @@ struct StubResponder: Sendable {
                 JSONValue.object(JSONObject([
                     ("at", .string(iso.string(from: r.at))), ("method", .string(r.method)), ("path", .string(r.path)),
                     ("query", r.query.map { .string($0) } ?? .null), ("matched", r.matched.map { .string($0) } ?? .null),
-                    ("status", .integer(Int64(r.status))),
+                    ("status", .integer(Int64(r.status))), ("warning", r.warning.map { .string($0) } ?? .null),
                 ]))
             }))]))
         }

@@ -38,10 +38,36 @@ import Testing
         #expect(StubIndex(StubRegistry.entries([(try Pact(json: Array(bodyRegex.utf8)), "body.json")])).matchesByRegex)
     }
 
+    /// pact-python sorts interactions by description and puts a `type` rule on a generated path:
+    /// "a request for an existing order" (any path) came first and answered GET /api/v1/products/7.
+    @Test func theMostSpecificMatchingInteractionAnswers() throws {
+        let pact = #"""
+        {"consumer": {"name": "c"}, "provider": {"name": "p"}, "metadata": {"pactSpecification": {"version": "3.0.0"}},
+         "interactions": [
+          {"description": "a request for an existing order", "request": {"method": "GET", "path": "/api/v1/orders/1",
+            "matchingRules": {"path": {"matchers": [{"match": "type"}]}}}, "response": {"status": 200}},
+          {"description": "a request for a product", "request": {"method": "GET", "path": "/api/v1/products/7"}, "response": {"status": 201}},
+          {"description": "a search", "request": {"method": "GET", "path": "/api/v1/products", "query": {"q": ["shoe"]},
+            "matchingRules": {"query": {"q": {"matchers": [{"match": "type"}]}}}}, "response": {"status": 202}},
+          {"description": "a search for shoes", "request": {"method": "GET", "path": "/api/v1/products", "query": {"q": ["shoe"]}}, "response": {"status": 203}}
+         ]}
+        """#
+        let index = StubIndex(StubRegistry.entries([(try Pact(json: Array(pact.utf8)), "python.json")]))
+        func answer(_ path: String, query: String? = nil) -> (String, [String])? {
+            let request = HTTPRequest(method: "GET", path: path, query: query.map { Query(parsing: $0) })
+            guard case .matched(let entry, let tie) = StubMatcher.match(request, in: index, state: nil) else { return nil }
+            return (entry.description, tie)
+        }
+        #expect(answer("/api/v1/products/7")?.0 == "a request for a product", "a literal path over a rule-matched one")
+        #expect(answer("/api/v1/orders/3")?.0 == "a request for an existing order")
+        #expect(answer("/api/v1/products", query: "q=shoe")?.0 == "a search for shoes", "an exact value over a rule-matched one")
+        #expect(answer("/api/v1/products", query: "q=boot")?.0 == "a search")
+    }
+
     @Test func theFirstMatchingInteractionInPactOrderAnswers() throws {
         let index = try Self.index()
         func answer(_ method: String, _ path: String) -> String? {
-            guard case .matched(let entry) = StubMatcher.match(HTTPRequest(method: method, path: path), in: index, state: nil) else { return nil }
+            guard case .matched(let entry, _) = StubMatcher.match(HTTPRequest(method: method, path: path), in: index, state: nil) else { return nil }
             return entry.description
         }
         #expect(answer("GET", "/items/1") == "item one")
