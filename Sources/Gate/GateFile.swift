@@ -87,6 +87,9 @@ package struct GateFile: Sendable {
         case gateway
         case http(HTTPRollout.Spec)
         case command(CommandRollout.Spec)
+
+        /// The bundled gateway, whose messages may speak of "the new services".
+        package var isGateway: Bool { if case .gateway = self { return true } else { return false } }
     }
 
     package var name: String

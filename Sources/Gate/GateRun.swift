@@ -322,6 +322,15 @@ package final class GateRun: Sendable {
         return formatter.string(from: Date())
     }
 
+    /// What the gate moves, in words: the bundled gateway, or the rollout the gate file's `rollout:` names.
+    private var rolloutSubject: String {
+        switch gate.rollout {
+        case .gateway: return "the gateway"
+        case .http(let spec): return "the rollout (\(spec.setMethod) \(Redaction.url(spec.setURL)))"
+        case .command(let spec): return "the rollout (\(spec.set.first ?? "command"))"
+        }
+    }
+
     private func apply(_ verdict: GateVerdict) async -> GateReport.Rollout {
         let stage = options.stage
         var result = GateReport.Rollout(before: before, during: stage, after: stage, applied: false, note: "")
@@ -335,20 +344,23 @@ package final class GateRun: Sendable {
             if let reason = abortState.reason {
                 try await rollout.set(before)
                 result.after = before
-                result.note = "Stopped early (\(reason)): the gateway is back at \(before) %."
+                result.note = "Stopped early (\(reason)): \(rolloutSubject) is back at \(before) %."
             } else if options.autoRollback && verdict.rolloutPercent != stage {
                 try await rollout.set(verdict.rolloutPercent)
                 result.after = verdict.rolloutPercent
                 result.applied = true
-                result.note = "--auto-rollback: the gateway now sends \(verdict.rolloutPercent) % of users to the new services."
+                result.note = gate.rollout.isGateway
+                    ? "--auto-rollback: the gateway now sends \(verdict.rolloutPercent) % of users to the new services."
+                    : "--auto-rollback: \(rolloutSubject) is now at \(verdict.rolloutPercent) %."
             } else if verdict.rolloutPercent != stage {
-                result.note = "The gateway stays at \(stage) %; the verdict asks for \(verdict.rolloutPercent) % (apply it with --auto-rollback or PUT /admin/rollout)."
+                result.note = "\(rolloutSubject.prefix(1).uppercased() + rolloutSubject.dropFirst()) stays at \(stage) %; the verdict asks for \(verdict.rolloutPercent) % (apply it with --auto-rollback"
+                    + (gate.rollout.isGateway ? " or PUT /admin/rollout)." : ").")
             } else {
-                result.note = "The gateway stays at \(stage) %."
+                result.note = "\(rolloutSubject.prefix(1).uppercased() + rolloutSubject.dropFirst()) stays at \(stage) %."
             }
         } catch {
             result.after = nil
-            result.note = "Could not set the gateway's rollout: \(error)"
+            result.note = "Could not set \(rolloutSubject): \(error)"
         }
         return result
     }

@@ -130,8 +130,9 @@ extension GateReport: JSONHTMLJUnitReport {
     /// The plain-text summary the command prints.
     package func summaryText() -> String {
         var lines = ["", "Gate \(gate), stage \(verdict.stage) %:"]
+        // Names line up to 26 characters; a longer one is shown whole (it was cut).
         for trigger in triggers {
-            let name = trigger.name.padding(toLength: 26, withPad: " ", startingAt: 0)
+            let name = trigger.name.count >= 26 ? trigger.name : trigger.name.padding(toLength: 26, withPad: " ", startingAt: 0)
             if let reason = trigger.inconclusive {
                 lines.append("  ? \(name) inconclusive: \(reason) → pause")
                 continue

@@ -159,7 +159,10 @@ package struct ProviderVerifier: Sendable {
             throw VerifyError("provider state '\(state.name)' (\(action)) failed: the state-change URL \(Redaction.url(url)) did not answer: \(Redaction.scrub(error.message, url: url))")
         }
         guard (200..<300).contains(response.status) else {
-            let text = Redaction.text(String(decoding: response.body.prefix(300), as: UTF8.self), secrets: options.stateChangeHeaders.map(\.value))
+            // One line: the status and the start of the answer (an HTML error page is no message).
+            let oneLine = String(decoding: response.body.prefix(600), as: UTF8.self).split(whereSeparator: \.isNewline)
+                .map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }.joined(separator: " ")
+            let text = OutsideText.printable(Redaction.text(oneLine, secrets: options.stateChangeHeaders.map(\.value)), limit: 200)
             throw VerifyError("provider state '\(state.name)' (\(action)) failed: \(Redaction.url(url)) answered HTTP \(response.status)\(text.isEmpty ? "" : ": \(text)")")
         }
         if response.body.allSatisfy({ $0 == 0x20 || $0 == 0x0A || $0 == 0x0D || $0 == 0x09 }) { return JSONObject() }

@@ -52,4 +52,12 @@ struct GateReportTests {
         #expect(junit.contains(#"name="p95 (reduce traffic if breached)""#))
         #expect(report.summaryText().contains("Verdict: Roll back to 0 %  (exit 5)"))
     }
+
+    /// Trigger names were cut at 26 characters in the console.
+    @Test func longTriggerNamesAreShownWhole() {
+        var report = Self.sample()
+        let name = "payment provider failures (its own counters, route /v1/payment_intents)"
+        report.triggers.append(GateTrigger(name: name, value: 0, threshold: 0.1, unit: "%", breached: false, action: .rollback, evidence: ""))
+        #expect(report.summaryText().contains("✓ \(name) "), "\(report.summaryText())")
+    }
 }
