@@ -82,6 +82,14 @@ package struct GateFile: Sendable {
     }
 
     /// How the stage's percentage is set and read back.
+    /// A lock the gate takes before it moves the rollout (the bundled gateway leases its own).
+    package enum Lock: Sendable {
+        /// A lock file on the runner (`flock`).
+        case file(path: String)
+        /// A session-held advisory lock in a PostgreSQL database the team names.
+        case postgres(database: String, name: String)
+    }
+
     package enum Rollout: Sendable {
         /// The bundled gateway's `/admin/rollout` (with its lease).
         case gateway
@@ -97,6 +105,8 @@ package struct GateFile: Sendable {
     package var source: String
     package var gateway: Gateway
     package var rollout: Rollout
+    /// `lock:` — what keeps a second gate off a rollout that has no lease of its own.
+    package var lock: Lock?
     package var kafkaBrokers: String?
     package var contracts: Contracts?
     package var flows: [String]

@@ -7,7 +7,7 @@ import Yams
 /// Reads gate files, listing every problem with its file, line and field.
 package enum GateLoader {
     static let topFields: Set<String> = ["name", "description", "gateway", "kafka_brokers", "contracts", "flows", "flow_iterations", "stages",
-                                         "consistency", "metrics", "prometheus", "rollout", "slos", "inconsistency_threshold", "recheck_after", "rechecks"]
+                                         "consistency", "metrics", "prometheus", "rollout", "lock", "slos", "inconsistency_threshold", "recheck_after", "rechecks"]
 
     package static func load(file: String, environment: [String: String] = ProcessInfo.processInfo.environment) throws -> GateFile {
         try parse(try NodeReader.readText(file), file: file, environment: environment)
@@ -42,10 +42,13 @@ package enum GateLoader {
         let written = reader.objectives(values["slos"])
         let objectives = written ?? Objective.rolloutDefaults
         let threshold = reader.number(values["inconsistency_threshold"], "inconsistency_threshold", in: 0...100) ?? 0.01
+        let lock = values["lock"].flatMap { reader.lock($0, gate: name, resolve: resolve) }
         guard reader.problems.isEmpty, let gateway else { throw FileProblems(problems: reader.problems) }
-        return GateFile(name: name, description: description, source: file, gateway: gateway, rollout: rollout, kafkaBrokers: brokers, contracts: contracts,
+        var gateFile = GateFile(name: name, description: description, source: file, gateway: gateway, rollout: rollout, kafkaBrokers: brokers, contracts: contracts,
                         flows: flows, flowIterations: iterations, stages: stages, consistency: checks, metrics: metrics, queries: queries, objectives: objectives,
                         objectivesAreDefaults: written == nil, inconsistencyThreshold: threshold)
+        gateFile.lock = lock
+        return gateFile
     }
 }
 
@@ -69,6 +72,33 @@ extension NodeReader {
             problem(root, "gateway", "missing: the gateway's url (and admin credentials) are needed to move the rollout")
         }
         return gateway
+    }
+
+    /// `lock:` — `{kind: file, path: FILE}` or `{kind: postgres, database: URL[, name: NAME]}` (the name defaults to the gate's).
+    mutating func lock(_ node: Node, gate: String, resolve: (String) -> String) -> GateFile.Lock? {
+        guard let entries = mapping(node, "lock", allowed: ["kind", "path", "database", "name"]) else { return nil }
+        let fields = Dictionary(entries.map { ($0.key, $0.value) }, uniquingKeysWith: { a, _ in a })
+        switch string(fields["kind"], "lock.kind") {
+        case "file":
+            guard let path = string(fields["path"], "lock.path"), !path.isEmpty else {
+                problem(node, "lock.path", "missing: the lock file (on the machine the gates run on)")
+                return nil
+            }
+            return .file(path: resolve(path))
+        case "postgres":
+            guard let database = string(fields["database"], "lock.database"), database.hasPrefix("postgres://") || database.hasPrefix("postgresql://") else {
+                problem(fields["database"] ?? node, "lock.database", "needs the postgresql:// URL of a database the gates share")
+                return nil
+            }
+            let name = string(fields["name"], "lock.name") ?? gate
+            return .postgres(database: database, name: name)
+        case let other?:
+            problem(fields["kind"], "lock.kind", "'\(other)' is not a lock kind (file, postgres)")
+            return nil
+        case nil:
+            problem(node, "lock.kind", "missing: file or postgres")
+            return nil
+        }
     }
 
     /// `contracts:` — the pacts, and each provider's base URL or OpenAPI document.

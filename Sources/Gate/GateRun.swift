@@ -105,7 +105,10 @@ package final class GateRun: Sendable {
         }
         let control: any RolloutControl, credential: String?, before: Int
         do {
-            (control, credential) = try await makeRollout(gate)
+            var made = try await makeRollout(gate)
+            // A lock the gate file names is taken with the rollout (the gateway's lease besides).
+            if let lock = gate.lock { made.0 = LockedRollout(made.0, lock: Self.rolloutLock(lock)) }
+            (control, credential) = made
             before = try await control.current()
             // A second gate on this gateway is refused while this one holds the rollout.
             try await control.acquire(holder: "gate \(gate.name) stage \(options.stage) (\(ProcessInfo.processInfo.hostName), pid \(ProcessInfo.processInfo.processIdentifier))")
@@ -113,6 +116,10 @@ package final class GateRun: Sendable {
                 await control.release()
                 throw error
             }
+        } catch let holder as RolloutHeld {
+            var error = GateStartError(message: "\(holder)", gate: gate, started: started, pauses: true)
+            error.held = true
+            throw error
         } catch {
             throw fail("\(error)")
         }
@@ -141,6 +148,14 @@ package final class GateRun: Sendable {
         case .gateway: return try await gatewayRollout(gate)
         case .http(let spec): return (HTTPRollout(spec), gate.gateway.adminToken)
         case .command(let spec): return (CommandRollout(spec), gate.gateway.adminToken)
+        }
+    }
+
+    /// The lock the gate file's `lock:` names.
+    static func rolloutLock(_ lock: GateFile.Lock) -> any RolloutLock {
+        switch lock {
+        case .file(let path): return FileRolloutLock(path: path)
+        case .postgres(let database, let name): return PostgresRolloutLock(url: database, name: name)
         }
     }
 
@@ -420,6 +435,8 @@ package struct GateStartError: Error, CustomStringConvertible {
     /// The gate ran as far as setting the rollout, which did not take: its verdict is a pause
     /// (exit 4), not "could not run".
     package var pauses = false
+    /// Another gate holds the rollout (its lease, the gate file's lock): nothing was moved.
+    package var held = false
     package var description: String { message }
 
     package init(message: String, gate: GateFile?, started: Date, pauses: Bool = false) {

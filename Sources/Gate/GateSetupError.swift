@@ -3,3 +3,10 @@ package struct GateSetupError: Error, CustomStringConvertible {
     package let description: String
     package init(_ description: String) { self.description = description }
 }
+
+/// The rollout is held by another gate (its lease, or the gate file's lock): this gate waits its
+/// turn — a pause, with nothing moved — and says who holds it.
+package struct RolloutHeld: Error, CustomStringConvertible {
+    package let description: String
+    package init(_ description: String) { self.description = description }
+}

@@ -122,6 +122,18 @@ import Testing
         }
     }
 
+    @Test func aLockIsAFileOrAnAdvisoryLock() throws {
+        let base = "gateway: {url: \"http://127.0.0.1:8000\"}\nstages: {25: s.yaml}\n"
+        let file = try GateLoader.parse(base + "lock: {kind: file, path: rollout.lock}\n", file: "/ci/gates/g.yaml")
+        guard case .file(let path)? = file.lock else { Issue.record("\(String(describing: file.lock))"); return }
+        #expect(path == "/ci/gates/rollout.lock")
+        let postgres = try GateLoader.parse(base + "lock: {kind: postgres, database: \"postgresql://ci@db/locks\"}\nname: storefront\n", file: "g.yaml")
+        guard case .postgres(let database, let name)? = postgres.lock else { Issue.record("\(String(describing: postgres.lock))"); return }
+        #expect(database == "postgresql://ci@db/locks" && name == "storefront")
+        #expect { _ = try GateLoader.parse(base + "lock: {kind: redis}\n", file: "g.yaml") } throws: { "\($0)".contains("g.yaml:3: lock.kind: 'redis' is not a lock kind") }
+        #expect { _ = try GateLoader.parse(base + "lock: {kind: postgres, database: mysql://x}\n", file: "g.yaml") } throws: { "\($0)".contains("lock.database") }
+    }
+
     @Test func everyProblemIsListedWithItsLine() {
         let yaml = """
             gateway: {url: ftp://x}

@@ -52,8 +52,9 @@ import TransportHTTP
             #expect(held.status == 201)
             let file = try GateCommandTests.gateFile(stack, in: folder, contracts: false, flows: [])
             let result = try await runTollgate(["gate", file, "--stage", "25", "--duration", "1s", "--json", folder.appendingPathComponent("g.json").path])
-            #expect(result.status == 2, "\(result.out)\(result.err)")
-            #expect(result.err.contains("another gate is running") && result.err.contains("gate storefront stage 50 (runner-7)"), "\(result.err)")
+            // Another gate's turn: a pause (exit 4), nothing moved, the holder named.
+            #expect(result.status == 4, "\(result.out)\(result.err)")
+            #expect((result.out + result.err).contains("another gate is running") && (result.out + result.err).contains("gate storefront stage 50 (runner-7)"), "\(result.err)")
             #expect(await stack.rollout.percent == 10, "the rollout stays where the holder put it")
         }
     }

@@ -69,7 +69,7 @@ package final class GatewayRollout: RolloutControl {
             }
             leaseBox.withLock { $0 = id }
         case 404, 405: return
-        case 409: throw GateSetupError("another gate is running on \(url): \(Self.message(response))")
+        case 409: throw RolloutHeld("another gate is running on \(url): \(Self.message(response))")
         default: throw GateSetupError("POST \(url)/admin/rollout/lease answered \(response.status): \(Self.message(response))")
         }
     }

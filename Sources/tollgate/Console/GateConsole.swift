@@ -30,7 +30,8 @@ struct GateConsole: Sendable {
             let report = GateRun.stopReport(file: file, gate: error.gate, stage: options.stage, started: error.started, problem: error.message,
                                             aborted: error.pauses ? nil : "could not start: \(error.message)",
                                             rollout: GateReport.Rollout(before: nil, during: options.stage, after: nil, applied: false,
-                                                                        note: error.pauses ? "The rollout did not take the stage; the gate put it back and pauses."
+                                                                        note: error.held ? "Another gate holds the rollout: this one moved nothing and pauses."
+                                                                            : error.pauses ? "The rollout did not take the stage; the gate put it back and pauses."
                                                                             : "The gate could not start; it did not change the gateway's rollout."))
             if error.pauses { print(report.summaryText()) }
             if json != nil || html != nil || junit != nil { write(report) }
