@@ -15,8 +15,9 @@ func withProviderStack(breakages: [Breakage] = [], _ body: (ServiceStack) async 
 /// `tollgate verify` for one provider of the stack, run as a separate process.
 func verify(_ stack: ServiceStack, provider: String, pacts: [String] = ["contracts"], extra: [String] = []) async throws -> (status: Int32, out: String, err: String) {
     let url = stack.url(provider)!
-    var arguments = ["verify"] + pacts + ["--provider", provider, "--state-change-url", url + "/_pact/provider-states?token=" + stack.serviceToken,
-                                        "--kafka-brokers", stack.kafkaBootstrap]
+    // The state-change credential as a header (--state-change-header), never in the URL.
+    var arguments = ["verify"] + pacts + ["--provider", provider, "--state-change-url", url + "/_pact/provider-states",
+                                        "--state-change-header", "Authorization=Bearer " + stack.serviceToken, "--kafka-brokers", stack.kafkaBootstrap]
     if provider != "order-service" { arguments += ["--provider-base-url", url] }
     let command = arguments + extra
     return try await runTollgate(command)

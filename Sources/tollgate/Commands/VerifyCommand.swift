@@ -23,7 +23,9 @@ struct VerifyCommand: AsyncParsableCommand {
     @Flag(help: "With --openapi: what the document leaves open for a consumer (a field it needs that the document does not describe or marks optional) fails instead of warning.")
     var strict = false
     @Option(help: "The provider's base URL.") var providerBaseURL: String?
-    @Option(help: "Where provider states are set up: POST {state, params, action} (a token it needs may ride in the query: ?token=…).") var stateChangeURL: String?
+    @Option(help: "Where provider states are set up: POST {state, params, action}.") var stateChangeURL: String?
+    @Option(name: .customLong("state-change-header"), help: "K=V header sent with each state change (repeatable): a token the endpoint needs, never in its URL.")
+    var stateChangeHeaders: [String] = []
     @Flag(help: "Also call the state-change URL with action teardown after each interaction.") var stateChangeTeardown = false
     @Option(help: "Only pacts with this provider.") var provider: String?
     @Option(help: "Only pacts from this consumer.") var consumer: String?
@@ -45,6 +47,9 @@ struct VerifyCommand: AsyncParsableCommand {
         var problems: [String] = []
         for header in headers where !header.contains("=") { problems.append("--header '\(header)' must be K=V") }
         for header in headers where Headers.breaksLine(header) { problems.append("--header \(header.debugDescription) must not contain CR, LF or NUL") }
+        for header in stateChangeHeaders where Headers.breaksLine(header) || !header.contains("=") {
+            problems.append("--state-change-header must be K=V on one line")
+        }
         for (flag, pattern) in [("--filter-description", filterDescription), ("--filter-state", filterState)] {
             if let pattern, (try? NSRegularExpression(pattern: pattern)) == nil { problems.append("\(flag) '\(pattern)' is not a valid regular expression") }
         }
@@ -85,10 +90,14 @@ struct VerifyCommand: AsyncParsableCommand {
         options.providerBaseURL = providerBaseURL
         options.stateChangeURL = stateChangeURL
         options.stateChangeTeardown = stateChangeTeardown
-        options.headers = headers.map { header in
-            let parts = header.split(separator: "=", maxSplits: 1)
-            return (String(parts[0]), parts.count > 1 ? String(parts[1]) : "")
+        func pairs(_ given: [String]) -> [(name: String, value: String)] {
+            given.map { header in
+                let parts = header.split(separator: "=", maxSplits: 1)
+                return (String(parts[0]), parts.count > 1 ? String(parts[1]) : "")
+            }
         }
+        options.headers = pairs(headers)
+        options.stateChangeHeaders = pairs(stateChangeHeaders)
         options.timeout = timeout
         options.maxBody = VerifyOptions.byteCount(maxBody) ?? options.maxBody
         options.messagesURL = messagesURL
