@@ -103,7 +103,10 @@ package struct GateFile: Sendable {
     package var name: String
     package var description: String
     package var source: String
-    package var gateway: Gateway
+    /// The bundled gateway, when the gate moves it (`rollout.kind: tollgate-gateway`, the default).
+    package var gateway: Gateway?
+    /// Where the flows and the load are sent: `target:`, else the gateway's URL.
+    package var target: TargetURL
     package var rollout: Rollout
     /// `lock:` — what keeps a second gate off a rollout that has no lease of its own.
     package var lock: Lock?

@@ -7,7 +7,7 @@ import Yams
 /// Reads gate files, listing every problem with its file, line and field.
 package enum GateLoader {
     static let topFields: Set<String> = ["name", "description", "gateway", "kafka_brokers", "contracts", "flows", "flow_iterations", "stages",
-                                         "consistency", "metrics", "prometheus", "rollout", "lock", "slos", "inconsistency_threshold", "recheck_after", "rechecks"]
+                                         "consistency", "metrics", "prometheus", "rollout", "lock", "target", "slos", "inconsistency_threshold", "recheck_after", "rechecks"]
 
     package static func load(file: String, environment: [String: String] = ProcessInfo.processInfo.environment) throws -> GateFile {
         try parse(try NodeReader.readText(file), file: file, environment: environment)
@@ -23,9 +23,16 @@ package enum GateLoader {
         let name = reader.string(values["name"], "name") ?? URL(fileURLWithPath: file).deletingPathExtension().lastPathComponent
         let description = reader.string(values["description"], "description") ?? ""
 
-        let gateway = reader.gateway(values["gateway"], root: root)
-        let brokers = reader.string(values["kafka_brokers"], "kafka_brokers").flatMap { $0.isEmpty ? nil : $0 }
         let rollout = values["rollout"].map { reader.rollout($0, "rollout") } ?? .gateway
+        // Only the bundled gateway's rollout needs the gateway; any rollout kind works without it.
+        let gateway = reader.gateway(values["gateway"], root: root, required: rollout.isGateway)
+        let brokers = reader.string(values["kafka_brokers"], "kafka_brokers").flatMap { $0.isEmpty ? nil : $0 }
+        var target = gateway?.target
+        if let text = reader.string(values["target"], "target") {
+            if let given = TargetURL(text) { target = given } else { reader.problem(values["target"], "target", "not an http:// URL: '\(text)'") }
+        } else if gateway == nil, values["gateway"] == nil {
+            reader.problem(root, "target", "missing: the base URL the flows and the load are sent to (or gateway.url)")
+        }
 
         let contracts = reader.contracts(values["contracts"], resolve: resolve)
 
@@ -43,8 +50,8 @@ package enum GateLoader {
         let objectives = written ?? Objective.rolloutDefaults
         let threshold = reader.number(values["inconsistency_threshold"], "inconsistency_threshold", in: 0...100) ?? 0.01
         let lock = values["lock"].flatMap { reader.lock($0, gate: name, resolve: resolve) }
-        guard reader.problems.isEmpty, let gateway else { throw FileProblems(problems: reader.problems) }
-        var gateFile = GateFile(name: name, description: description, source: file, gateway: gateway, rollout: rollout, kafkaBrokers: brokers, contracts: contracts,
+        guard reader.problems.isEmpty, let target else { throw FileProblems(problems: reader.problems) }
+        var gateFile = GateFile(name: name, description: description, source: file, gateway: gateway, target: target, rollout: rollout, kafkaBrokers: brokers, contracts: contracts,
                         flows: flows, flowIterations: iterations, stages: stages, consistency: checks, metrics: metrics, queries: queries, objectives: objectives,
                         objectivesAreDefaults: written == nil, inconsistencyThreshold: threshold)
         gateFile.lock = lock
@@ -54,8 +61,8 @@ package enum GateLoader {
 
 /// The gate file's sections, one function each.
 extension NodeReader {
-    /// `gateway:` — the bundled gateway's URL and admin credentials (required today).
-    mutating func gateway(_ node: Node?, root: Node) -> GateFile.Gateway? {
+    /// `gateway:` — the bundled gateway's URL and admin credentials (`required` when the gate moves it).
+    mutating func gateway(_ node: Node?, root: Node, required: Bool) -> GateFile.Gateway? {
         var gateway: GateFile.Gateway?
         if let entries = mapping(node, "gateway", allowed: ["url", "admin_token", "admin_email", "admin_password"]) {
             let fields = Dictionary(entries.map { ($0.key, $0.value) }, uniquingKeysWith: { a, _ in a })
@@ -68,8 +75,8 @@ extension NodeReader {
             } else {
                 problem(fields["url"] ?? node, "gateway.url", "needs the gateway's http:// URL")
             }
-        } else if node == nil {
-            problem(root, "gateway", "missing: the gateway's url (and admin credentials) are needed to move the rollout")
+        } else if node == nil, required {
+            problem(root, "gateway", "missing: the gateway's url (and admin credentials) are needed to move its rollout (or name another rollout: kind http or command)")
         }
         return gateway
     }

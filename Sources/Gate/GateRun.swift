@@ -146,8 +146,8 @@ package final class GateRun: Sendable {
     @Sendable package static func rolloutControl(_ gate: GateFile) async throws -> (any RolloutControl, credential: String?) {
         switch gate.rollout {
         case .gateway: return try await gatewayRollout(gate)
-        case .http(let spec): return (HTTPRollout(spec), gate.gateway.adminToken)
-        case .command(let spec): return (CommandRollout(spec), gate.gateway.adminToken)
+        case .http(let spec): return (HTTPRollout(spec), gate.gateway?.adminToken)
+        case .command(let spec): return (CommandRollout(spec), gate.gateway?.adminToken)
         }
     }
 
@@ -161,9 +161,10 @@ package final class GateRun: Sendable {
 
     /// The bundled gateway named by the gate file, logged in with its admin credentials.
     @Sendable package static func gatewayRollout(_ gate: GateFile) async throws -> (any RolloutControl, credential: String?) {
-        let gateway = GatewayRollout(url: gate.gateway.url)
+        guard let settings = gate.gateway else { throw GateSetupError("the rollout is the gateway's, and the gate file names no gateway") }
+        let gateway = GatewayRollout(url: settings.url)
         _ = try await gateway.current()  // reachable, before any credential is tried
-        try await gateway.authenticate(token: gate.gateway.adminToken, email: gate.gateway.adminEmail, password: gate.gateway.adminPassword)
+        try await gateway.authenticate(token: settings.adminToken, email: settings.adminEmail, password: settings.adminPassword)
         return (gateway, gateway.token)
     }
 
@@ -189,7 +190,7 @@ package final class GateRun: Sendable {
             throw GateSetupError("\(file): stages: no stage \(options.stage) (the file lists \(gate.stages.keys.sorted().map { "\($0)" }.joined(separator: ", ")))")
         }
         var profile = try ProfileLoader.load(file: profileFile, environment: options.environment)
-        profile.target = gate.gateway.url
+        profile.target = gate.target.description
         // The guide's defaults keep the payment trigger only where some step is tagged payment.
         profile.objectives = gate.objectivesAreDefaults ? gate.objectives.filter { profile.unknownSelections(in: [$0]).isEmpty } : gate.objectives
         let unknown = profile.unknownSelections(in: profile.objectives)
@@ -261,7 +262,7 @@ package final class GateRun: Sendable {
         if !flows.isEmpty, !abort.isAborted {
             events(.flowsStarted)
             do {
-                let flows = flows, target = gate.gateway.target, iterations = gate.flowIterations, brokers = brokers, agent = userAgent
+                let flows = flows, target = gate.target, iterations = gate.flowIterations, brokers = brokers, agent = userAgent
                 let started = Date()
                 if let runs = try await abort.unlessAborted({
                     try await FlowSuite.run(flows, target: target, kafkaBrokers: brokers, iterations: iterations, userAgent: agent) { events(.flowRun($0)) }
@@ -318,7 +319,7 @@ package final class GateRun: Sendable {
         let verdict = GateVerdict(stage: stage, triggers: triggers)
         let rolloutReport = await apply(verdict)
         await rollout.release()
-        var report = GateReport(gate: gate.name, source: file, target: gate.gateway.url, startedAt: started, seconds: Date().timeIntervalSince(started),
+        var report = GateReport(gate: gate.name, source: file, target: gate.target.description, startedAt: started, seconds: Date().timeIntervalSince(started),
                                 rollout: rolloutReport, verdict: verdict, triggers: triggers, verification: parts.verification, flows: parts.flows,
                                 load: parts.load, consistency: parts.consistency, problems: parts.problems, abortedBecause: abort.reason)
         report.metrics = parts.metrics.map(\.reading)
@@ -386,7 +387,7 @@ package final class GateRun: Sendable {
         let topics = profile.eventTopics.sorted()
         return try await KafkaEventSource.reading(brokers: topics.isEmpty ? nil : brokers, topics: topics) { source in
             runOptions.events = source
-            let target = gate.gateway.target
+            let target = gate.target
             let session = try LoadSession(profile: profile, target: target, options: runOptions, tollgateVersion: options.tollgateVersion)
             abortState.watch(session.run)
             defer { abortState.watch(nil) }
@@ -421,7 +422,7 @@ package final class GateRun: Sendable {
         var parts = GateParts()
         parts.problems = [problem]
         let triggers = parts.triggers(inconsistencyThreshold: gate?.inconsistencyThreshold ?? 0.01)
-        return GateReport(gate: gate?.name ?? file, source: file, target: gate?.gateway.url ?? "", startedAt: started,
+        return GateReport(gate: gate?.name ?? file, source: file, target: gate?.target.description ?? "", startedAt: started,
                           seconds: Date().timeIntervalSince(started), rollout: rollout, verdict: GateVerdict(stage: stage, triggers: triggers),
                           triggers: triggers, verification: nil, flows: nil, load: nil, consistency: [], problems: [problem], abortedBecause: aborted)
     }

@@ -11,7 +11,8 @@ import Testing
     @Test func theShippedGateFileReadsWithItsDefaults() throws {
         let file = Self.root.appendingPathComponent("loadprofiles/gate.yaml").path
         let gate = try GateLoader.load(file: file, environment: [:])
-        #expect(gate.gateway.url == "http://127.0.0.1:8000" && gate.gateway.adminToken == nil && gate.gateway.adminEmail == "admin@tollgate.local")
+        #expect(gate.gateway?.url == "http://127.0.0.1:8000" && gate.gateway?.adminToken == nil && gate.gateway?.adminEmail == "admin@tollgate.local")
+        #expect(gate.target.description == "http://127.0.0.1:8000", "the flows and the load go to the gateway when no target is named")
         #expect(gate.kafkaBrokers == nil)
         #expect(Set(gate.stages.keys) == [10, 25, 50, 75, 100])
         // Relative paths are resolved against the gate file, and exist.
@@ -35,7 +36,7 @@ import Testing
     /// The gate file of deploy/k8s/gate: the in-cluster addresses, and the image's files.
     @Test func theClusterGateFileReads() throws {
         let gate = try GateLoader.load(file: Self.root.appendingPathComponent("deploy/k8s/gate/gate.yaml").path, environment: [:])
-        #expect(gate.gateway.url == "http://api-gateway.ecommerce" && gate.contracts == nil)
+        #expect(gate.gateway?.url == "http://api-gateway.ecommerce" && gate.contracts == nil)
         #expect(Set(gate.stages.keys) == [10, 25, 50, 75, 100])
         // The image puts the repository's flows and profiles in /usr/share/tollgate.
         for path in gate.flows + Array(gate.stages.values) {
@@ -50,7 +51,7 @@ import Testing
         let file = Self.root.appendingPathComponent("loadprofiles/gate.yaml").path
         let gate = try GateLoader.load(file: file, environment: ["TARGET": "http://10.0.0.5:8080", "TOLLGATE_ADMIN_TOKEN": "t0k", "KAFKA_BROKERS": "k:9092",
                                                                   "MONOLITH_URL": "http://legacy:3000"])
-        #expect(gate.gateway.url == "http://10.0.0.5:8080" && gate.gateway.adminToken == "t0k" && gate.kafkaBrokers == "k:9092")
+        #expect(gate.gateway?.url == "http://10.0.0.5:8080" && gate.gateway?.adminToken == "t0k" && gate.kafkaBrokers == "k:9092")
         #expect(gate.consistency[0].target == "http://legacy:3000/admin/export/users")
     }
 
@@ -119,6 +120,17 @@ import Testing
             _ = try GateLoader.parse("gateway: {url: \"http://127.0.0.1:8000\"}\nstages:\n  10:\n  25: s.yaml\n", file: "g.yaml")
         } throws: { error in
             "\(error)".contains("g.yaml:3: stages.10: name the stage's load profile")
+        }
+    }
+
+    /// `gateway:` was required even with an http or command rollout, and became the load's target.
+    @Test func aGateWithAnotherRolloutNeedsNoGateway() throws {
+        let command = "rollout: {kind: command, set: [set-weight, \"${percent}\"], get: [get-weight]}\nstages: {25: s.yaml}\n"
+        let gate = try GateLoader.parse(command + "target: \"http://10.0.0.9:8080\"\n", file: "g.yaml")
+        #expect(gate.gateway == nil && gate.target.description == "http://10.0.0.9:8080")
+        #expect { _ = try GateLoader.parse(command, file: "g.yaml") } throws: { "\($0)".contains("target: missing: the base URL the flows and the load are sent to") }
+        #expect { _ = try GateLoader.parse("stages: {25: s.yaml}\ntarget: \"http://10.0.0.9:8080\"\n", file: "g.yaml") } throws: {
+            "\($0)".contains("gateway: missing: the gateway's url")
         }
     }
 
