@@ -88,6 +88,8 @@ package struct GateFile: Sendable {
         case file(path: String)
         /// A session-held advisory lock in a PostgreSQL database the team names.
         case postgres(database: String, name: String)
+        /// The team's own commands: acquire (exit 0 taken), renew, release.
+        case command(acquire: [String], renew: [String]?, release: [String], timeout: Double)
     }
 
     package enum Rollout: Sendable {

@@ -83,7 +83,7 @@ extension NodeReader {
 
     /// `lock:` — `{kind: file, path: FILE}` or `{kind: postgres, database: URL[, name: NAME]}` (the name defaults to the gate's).
     mutating func lock(_ node: Node, gate: String, resolve: (String) -> String) -> GateFile.Lock? {
-        guard let entries = mapping(node, "lock", allowed: ["kind", "path", "database", "name"]) else { return nil }
+        guard let entries = mapping(node, "lock", allowed: ["kind", "path", "database", "name", "acquire", "renew", "release", "timeout"]) else { return nil }
         let fields = Dictionary(entries.map { ($0.key, $0.value) }, uniquingKeysWith: { a, _ in a })
         switch string(fields["kind"], "lock.kind") {
         case "file":
@@ -99,11 +99,20 @@ extension NodeReader {
             }
             let name = string(fields["name"], "lock.name") ?? gate
             return .postgres(database: database, name: name)
+        case "command":
+            let acquire = arguments(fields["acquire"], "lock.acquire"), release = arguments(fields["release"], "lock.release")
+            let renew = fields["renew"] == nil ? nil : arguments(fields["renew"], "lock.renew")
+            let timeout = fields["timeout"].flatMap { duration($0, "lock.timeout") } ?? 30
+            guard let acquire, let release else {
+                problem(node, "lock", "a command lock needs acquire and release (argument lists; renew is optional)")
+                return nil
+            }
+            return .command(acquire: acquire, renew: renew, release: release, timeout: timeout)
         case let other?:
-            problem(fields["kind"], "lock.kind", "'\(other)' is not a lock kind (file, postgres)")
+            problem(fields["kind"], "lock.kind", "'\(other)' is not a lock kind (file, postgres, command)")
             return nil
         case nil:
-            problem(node, "lock.kind", "missing: file or postgres")
+            problem(node, "lock.kind", "missing: file, postgres or command")
             return nil
         }
     }

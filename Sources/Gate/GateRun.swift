@@ -156,6 +156,7 @@ package final class GateRun: Sendable {
         switch lock {
         case .file(let path): return FileRolloutLock(path: path)
         case .postgres(let database, let name): return PostgresRolloutLock(url: database, name: name)
+        case .command(let acquire, let renew, let release, let timeout): return CommandRolloutLock(acquire: acquire, renew: renew, release: release, timeout: timeout)
         }
     }
 

@@ -142,6 +142,9 @@ import Testing
         let postgres = try GateLoader.parse(base + "lock: {kind: postgres, database: \"postgresql://ci@db/locks\"}\nname: storefront\n", file: "g.yaml")
         guard case .postgres(let database, let name)? = postgres.lock else { Issue.record("\(String(describing: postgres.lock))"); return }
         #expect(database == "postgresql://ci@db/locks" && name == "storefront")
+        let command = try GateLoader.parse(base + "lock: {kind: command, acquire: [lockctl, take, \"${holder}\"], release: [lockctl, give]}\n", file: "g.yaml")
+        guard case .command(let acquire, let renew, let release, let timeout)? = command.lock else { Issue.record("\(String(describing: command.lock))"); return }
+        #expect(acquire == ["lockctl", "take", "${holder}"] && renew == nil && release == ["lockctl", "give"] && timeout == 30)
         #expect { _ = try GateLoader.parse(base + "lock: {kind: redis}\n", file: "g.yaml") } throws: { "\($0)".contains("g.yaml:3: lock.kind: 'redis' is not a lock kind") }
         #expect { _ = try GateLoader.parse(base + "lock: {kind: postgres, database: mysql://x}\n", file: "g.yaml") } throws: { "\($0)".contains("lock.database") }
     }

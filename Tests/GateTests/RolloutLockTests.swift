@@ -58,4 +58,30 @@ import Testing
         #expect(rollout.log == ["acquire"])
         await locked.release()
     }
+
+    /// The team's own lock commands: acquire exits 0 when taken, else its output names the holder.
+    @Test func commandLocksTakeRenewAndGiveBack() async throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("lock-commands-\(UUID())").path
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        let state = folder + "/held"
+        func lock() -> CommandRolloutLock {
+            CommandRolloutLock(acquire: ["sh", "-c", "if [ -e \(state) ]; then echo held by $(cat \(state)); exit 1; fi; echo \"$0\" > \(state)", "${holder}"],
+                               renew: ["test", "-e", state], release: ["rm", "-f", state], timeout: 5)
+        }
+        let first = lock(), second = lock()
+        try await first.acquire(holder: "gate-A")
+        #expect(await first.renew())
+        do {
+            try await second.acquire(holder: "gate-B")
+            Issue.record("two gates held one command lock")
+        } catch let held as RolloutHeld {
+            #expect(held.description.contains("held by gate-A"), "\(held)")
+        }
+        await first.release()
+        #expect(!FileManager.default.fileExists(atPath: state))
+        try await second.acquire(holder: "gate-B")
+        second.releaseNow()
+        #expect(!FileManager.default.fileExists(atPath: state))
+    }
 }

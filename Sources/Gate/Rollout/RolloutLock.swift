@@ -120,6 +120,58 @@ package final class PostgresRolloutLock: RolloutLock {
     package func releaseNow() { session.withLock { $0 = nil } }
 }
 
+/// A lock the team's own commands keep (a lock service's CLI, `kubectl annotate` with a holder):
+/// `acquire` exits 0 when the lock is taken (anything else: held, its output naming the holder),
+/// `renew` exits 0 while it is still held, `release` gives it back. `${holder}` in an argument is
+/// this gate. Each command is bounded as the rollout's commands are (`BoundedCommand`).
+package final class CommandRolloutLock: RolloutLock {
+    let acquireCommand: [String], renewCommand: [String]?, releaseCommand: [String]
+    let timeout: Double
+    private let holder = Mutex<String?>(nil)
+
+    package init(acquire: [String], renew: [String]?, release: [String], timeout: Double) {
+        acquireCommand = acquire
+        renewCommand = renew
+        releaseCommand = release
+        self.timeout = timeout
+    }
+
+    private func filled(_ arguments: [String], _ holder: String) -> [String] {
+        arguments.map { $0.replacingOccurrences(of: "${holder}", with: holder) }
+    }
+
+    package func acquire(holder: String) async throws {
+        let arguments = filled(acquireCommand, holder), timeout = self.timeout
+        let result: BoundedCommand.Output
+        do { result = try await BlockingWork.run { try BoundedCommand.run(arguments, timeout: timeout) } } catch {
+            throw GateSetupError("lock: \(arguments.first ?? ""): \(error)")
+        }
+        guard result.status == 0 else {
+            let said = (result.out + result.err).trimmingCharacters(in: .whitespacesAndNewlines)
+            throw RolloutHeld("the rollout is locked (\(arguments.first ?? "")): \(OutsideText.printable(said.isEmpty ? "exit \(result.status)" : said, limit: 300))")
+        }
+        self.holder.withLock { $0 = holder }
+    }
+
+    package func renew() async -> Bool {
+        guard let holder = self.holder.withLock({ $0 }) else { return false }
+        guard let renewCommand else { return true }
+        let arguments = filled(renewCommand, holder), timeout = self.timeout
+        return ((try? await BlockingWork.run { try BoundedCommand.run(arguments, timeout: timeout) })?.status ?? 1) == 0
+    }
+
+    package func release() async {
+        guard let holder = self.holder.withLock({ value -> String? in defer { value = nil }; return value }) else { return }
+        let arguments = filled(releaseCommand, holder), timeout = self.timeout
+        _ = try? await BlockingWork.run { try BoundedCommand.run(arguments, timeout: timeout) }
+    }
+
+    package func releaseNow() {
+        guard let holder = self.holder.withLock({ value -> String? in defer { value = nil }; return value }) else { return }
+        _ = try? BoundedCommand.run(filled(releaseCommand, holder), timeout: min(timeout, 5))
+    }
+}
+
 /// A rollout control whose changes happen under a `RolloutLock` as well as its own lease (if any).
 package final class LockedRollout: RolloutControl {
     let inner: any RolloutControl
