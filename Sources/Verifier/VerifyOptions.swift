@@ -1,3 +1,4 @@
+import ContractCore
 import Foundation
 
 /// How to verify a provider.
@@ -39,6 +40,23 @@ package struct VerifyOptions: Sendable {
     package init() {}
 
     /// `512`, `512K`, `10M`, `1G` as bytes (`--max-body`); nil when malformed, zero or above 4G.
+    /// `K=V` flags (`--header`, `--state-change-header`) as header pairs.
+    package static func headerPairs(_ given: [String]) -> [(name: String, value: String)] {
+        given.map { header in
+            let parts = header.split(separator: "=", maxSplits: 1)
+            return (String(parts[0]), parts.count > 1 ? String(parts[1]) : "")
+        }
+    }
+
+    /// What is wrong with `K=V` header flags given as `flag`: no `=`, or a line break (header injection).
+    package static func headerProblems(_ given: [String], flag: String) -> [String] {
+        given.compactMap { header in
+            if !header.contains("=") { return "\(flag) '\(header)' must be K=V" }
+            if Headers.breaksLine(header) { return "\(flag) \(header.debugDescription) must not contain CR, LF or NUL" }
+            return nil
+        }
+    }
+
     package static func byteCount(_ text: String) -> Int? {
         let units: [Character: Int] = ["K": 1 << 10, "M": 1 << 20, "G": 1 << 30]
         var digits = Substring(text.uppercased())

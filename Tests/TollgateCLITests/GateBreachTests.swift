@@ -65,7 +65,7 @@ import Testing
         defer { try? FileManager.default.removeItem(at: folder) }
         let profile = folder.appendingPathComponent("checkouts.yaml")
         let buyers = { (name: String, timeout: String) in
-            Self.checkoutScenario(name: name, rate: 6, timeout: timeout)
+            GateCommandTests.checkoutScenario(name: name, rate: 6, timeout: timeout, duration: "6s", preAllocated: 10, maxVUs: 100)
         }
         try ("name: patient-and-impatient-buyers\nscenarios:\n" + buyers("patient", "5s") + buyers("impatient", "300ms"))
             .write(to: profile, atomically: true, encoding: .utf8)
@@ -84,34 +84,6 @@ import Testing
             // The charges the impatient buyers left behind completed at the provider: the services' own counters say so.
             #expect(GateCommandTests.trigger(result.json, "payment provider failures")?["breached"] as? Bool == false, "\(result.out)")
         }
-    }
-
-    /// A scenario of buyers who register, log in and place an order, waiting at most `timeout` for each answer.
-    static func checkoutScenario(name: String, rate: Int, timeout: String) -> String { """
-          \(name):
-            executor: constant-arrival-rate
-            rate: \(rate)
-            duration: 6s
-            pre_allocated_vus: 10
-            max_vus: 100
-            steps:
-              - {name: register, method: POST, path: /api/v1/users/register, check: {status: 201}, capture: {user_email: $.email},
-                 body: {email: "${email}", password: "load-test-password-1", first_name: Load, last_name: Buyer}}
-              - {name: log in, method: POST, path: /api/v1/users/login, check: {status: 200}, capture: {token: $.token},
-                 body: {email: "${user_email}", password: "load-test-password-1"}}
-              - name: place order
-                method: POST
-                path: /api/v1/orders
-                tags: [payment]
-                timeout: \(timeout)
-                headers: {Authorization: "Bearer ${token}", Idempotency-Key: "${uuid}"}
-                body:
-                  items: [{product_id: "${random_int(1,300)}", quantity: 1}]
-                  shipping_address: {street: 1 Load Street, city: Springfield, state: IL, zip_code: "62701", country: US}
-                  payment_method: pm_card_visa
-                check: {status: 201}
-
-        """
     }
 
     @Test func aPaymentProviderFailing2PercentRollsBackToZero() async throws {

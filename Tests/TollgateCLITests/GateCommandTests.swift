@@ -88,15 +88,19 @@ import Testing
     static let checkouts = checkouts(rate: 60)
 
     /// Customers who register, log in and buy, `rate` a second (each registration and login hashes a password).
-    static func checkouts(rate: Int) -> String { """
-        name: checkouts
-        scenarios:
-          buyers:
+    static func checkouts(rate: Int) -> String {
+        "name: checkouts\nscenarios:\n" + checkoutScenario(name: "buyers", rate: rate, duration: "7s", preAllocated: 20, maxVUs: 200)
+    }
+
+    /// A scenario of buyers who register, log in and place an order (tagged `payment`), waiting at
+    /// most `timeout` for the order's answer when one is given.
+    static func checkoutScenario(name: String, rate: Int, timeout: String? = nil, duration: String, preAllocated: Int, maxVUs: Int) -> String { """
+          \(name):
             executor: constant-arrival-rate
             rate: \(rate)
-            duration: 7s
-            pre_allocated_vus: 20
-            max_vus: 200
+            duration: \(duration)
+            pre_allocated_vus: \(preAllocated)
+            max_vus: \(maxVUs)
             steps:
               - {name: register, method: POST, path: /api/v1/users/register, check: {status: 201}, capture: {user_email: $.email},
                  body: {email: "${email}", password: "load-test-password-1", first_name: Load, last_name: Buyer}}
@@ -105,13 +109,14 @@ import Testing
               - name: place order
                 method: POST
                 path: /api/v1/orders
-                tags: [payment]
+                tags: [payment]\(timeout.map { "\n        timeout: \($0)" } ?? "")
                 headers: {Authorization: "Bearer ${token}", Idempotency-Key: "${uuid}"}
                 body:
                   items: [{product_id: "${random_int(1,300)}", quantity: 1}]
                   shipping_address: {street: 1 Load Street, city: Springfield, state: IL, zip_code: "62701", country: US}
                   payment_method: pm_card_visa
                 check: {status: 201}
+
         """
     }
 

@@ -31,12 +31,11 @@ struct ClientIdentity: Sendable {
 /// The proxies whose `X-Forwarded-For` the gateway believes: addresses and IPv4 ranges
 /// (`10.0.0.0/8`), as `TRUSTED_PROXIES` lists them (comma-separated). None by default.
 package struct TrustedProxies: Sendable, Equatable {
-    private var addresses: Set<String> = []
-    private var ranges: [(base: UInt32, mask: UInt32)] = []
-
-    package static func == (a: TrustedProxies, b: TrustedProxies) -> Bool {
-        a.addresses == b.addresses && a.ranges.map(\.base) == b.ranges.map(\.base) && a.ranges.map(\.mask) == b.ranges.map(\.mask)
+    private struct Range: Sendable, Equatable {
+        let base: UInt32, mask: UInt32
     }
+    private var addresses: Set<String> = []
+    private var ranges: [Range] = []
 
     package init() {}
 
@@ -46,7 +45,7 @@ package struct TrustedProxies: Sendable, Equatable {
             if let slash = entry.firstIndex(of: "/") {
                 guard let base = Self.ipv4(String(entry[..<slash])), let bits = Int(entry[entry.index(after: slash)...]), (0...32).contains(bits) else { return nil }
                 let mask: UInt32 = bits == 0 ? 0 : ~UInt32(0) << UInt32(32 - bits)
-                ranges.append((base & mask, mask))
+                ranges.append(Range(base: base & mask, mask: mask))
             } else if Self.ipv4(entry) != nil || entry.contains(":") {
                 addresses.insert(entry)
             } else {

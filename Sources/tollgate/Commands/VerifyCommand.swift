@@ -44,12 +44,7 @@ struct VerifyCommand: AsyncParsableCommand {
     @Option(help: "Write a self-contained HTML report here.") var html: String?
 
     func validate() throws {
-        var problems: [String] = []
-        for header in headers where !header.contains("=") { problems.append("--header '\(header)' must be K=V") }
-        for header in headers where Headers.breaksLine(header) { problems.append("--header \(header.debugDescription) must not contain CR, LF or NUL") }
-        for header in stateChangeHeaders where Headers.breaksLine(header) || !header.contains("=") {
-            problems.append("--state-change-header must be K=V on one line")
-        }
+        var problems = VerifyOptions.headerProblems(headers, flag: "--header") + VerifyOptions.headerProblems(stateChangeHeaders, flag: "--state-change-header")
         for (flag, pattern) in [("--filter-description", filterDescription), ("--filter-state", filterState)] {
             if let pattern, (try? NSRegularExpression(pattern: pattern)) == nil { problems.append("\(flag) '\(pattern)' is not a valid regular expression") }
         }
@@ -63,7 +58,7 @@ struct VerifyCommand: AsyncParsableCommand {
             guard let components = URLComponents(string: url), ["http", "https"].contains(components.scheme?.lowercased() ?? ""),
                   let host = components.host, !host.isEmpty, components.user == nil, components.password == nil,
                   flag != "--provider-base-url" || components.query == nil, components.fragment == nil else {
-                // The state-change and messages URLs may carry a query (a token the endpoint needs: ?token=…).
+                // The state-change and messages URLs may carry a query (the Pact CLI's way to pass a token).
                 problems.append("\(flag) '\(Redaction.url(url))' must be an http(s) URL with a host and no credentials or fragment"
                                 + (flag == "--provider-base-url" ? " or query" : ""))
                 continue
@@ -90,14 +85,8 @@ struct VerifyCommand: AsyncParsableCommand {
         options.providerBaseURL = providerBaseURL
         options.stateChangeURL = stateChangeURL
         options.stateChangeTeardown = stateChangeTeardown
-        func pairs(_ given: [String]) -> [(name: String, value: String)] {
-            given.map { header in
-                let parts = header.split(separator: "=", maxSplits: 1)
-                return (String(parts[0]), parts.count > 1 ? String(parts[1]) : "")
-            }
-        }
-        options.headers = pairs(headers)
-        options.stateChangeHeaders = pairs(stateChangeHeaders)
+        options.headers = VerifyOptions.headerPairs(headers)
+        options.stateChangeHeaders = VerifyOptions.headerPairs(stateChangeHeaders)
         options.timeout = timeout
         options.maxBody = VerifyOptions.byteCount(maxBody) ?? options.maxBody
         options.messagesURL = messagesURL

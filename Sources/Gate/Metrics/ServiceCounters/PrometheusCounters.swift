@@ -70,6 +70,17 @@ package struct LabelMatcher: Sendable, Equatable {
     package let label: String
     package let op: Operator
     package let value: String
+    /// `value` anchored, compiled once when read (not for every sample it is matched against).
+    private let regex: NSRegularExpression?
+
+    init(label: String, op: Operator, value: String, regex: NSRegularExpression?) {
+        self.label = label
+        self.op = op
+        self.value = value
+        self.regex = regex
+    }
+
+    package static func == (a: LabelMatcher, b: LabelMatcher) -> Bool { a.label == b.label && a.op == b.op && a.value == b.value }
 
     package static let maximumPattern = 256
 
@@ -88,12 +99,12 @@ package struct LabelMatcher: Sendable, Equatable {
         }
         guard value.count >= 2, value.hasPrefix("\""), value.hasSuffix("\"") else { return .failure(MatcherProblem("'\(trimmed)': quote the value (\"…\")")) }
         value = String(value.dropFirst().dropLast())
+        var regex: NSRegularExpression?
         if op == .matches || op == .notMatches {
-            guard value.utf8.count <= maximumPattern, (try? NSRegularExpression(pattern: "^(?:\(value))$")) != nil else {
-                return .failure(MatcherProblem("'\(trimmed)': not a regular expression of at most \(maximumPattern) bytes"))
-            }
+            regex = value.utf8.count <= maximumPattern ? try? NSRegularExpression(pattern: "^(?:\(value))$") : nil
+            guard regex != nil else { return .failure(MatcherProblem("'\(trimmed)': not a regular expression of at most \(maximumPattern) bytes")) }
         }
-        return .success(LabelMatcher(label: label, op: op, value: value))
+        return .success(LabelMatcher(label: label, op: op, value: value, regex: regex))
     }
 
     /// Whether a series with these labels is selected (a missing label reads as "").
@@ -103,8 +114,7 @@ package struct LabelMatcher: Sendable, Equatable {
         case .equal: return actual == value
         case .notEqual: return actual != value
         case .matches, .notMatches:
-            let whole = (try? NSRegularExpression(pattern: "^(?:\(value))$"))?
-                .firstMatch(in: actual, range: NSRange(actual.startIndex..., in: actual)) != nil
+            let whole = regex?.firstMatch(in: actual, range: NSRange(actual.startIndex..., in: actual)) != nil
             return op == .matches ? whole : !whole
         }
     }
