@@ -40,6 +40,13 @@ DEMO_SUITE = TollgateCLITests.DemoCommandTests
 TIMED_SUITES = LoadEngineTests.EngineTests TollgateCLITests.PrometheusGateTests TollgateCLITests.PrometheusBreachTests \
   TollgateCLITests.LoadMetricsExportTests TollgateCLITests.MultiHostLoadTests
 
+# scipy (PyPI) is the oracle the canary judge's statistics are checked against.
+SCIPY_PYTHON = .venv-scipy/bin/python
+
+$(SCIPY_PYTHON):
+	python3 -m venv .venv-scipy
+	.venv-scipy/bin/pip install -q 'scipy>=1.11,<2'
+
 # kubernetes-validate (PyPI) checks the Kubernetes manifests against the API's schemas, offline.
 KUBERNETES_VALIDATE = .venv-kubernetes/bin/kubernetes-validate
 
@@ -47,9 +54,9 @@ $(KUBERNETES_VALIDATE):
 	python3 -m venv .venv-kubernetes
 	.venv-kubernetes/bin/pip install -q 'kubernetes-validate>=1.32,<2'
 
-# The three PyPI tools install side by side (each mostly unpacks and compiles Python).
+# The PyPI tools install side by side (each mostly unpacks and compiles Python).
 python-tools:
-	@$(MAKE) --no-print-directory -j3 $(SCHEMATHESIS) $(HDR_PYTHON) $(KUBERNETES_VALIDATE)
+	@$(MAKE) --no-print-directory -j4 $(SCHEMATHESIS) $(HDR_PYTHON) $(KUBERNETES_VALIDATE) $(SCIPY_PYTHON)
 
 test: setup python-tools
 	@url=$$(scripts/test-postgres start) || exit 1; \
@@ -58,7 +65,7 @@ test: setup python-tools
 	echo "PostgreSQL for tests: $$url"; \
 	export TOLLGATE_TEST_DATABASE_URL="$$url" TOLLGATE_SCHEMATHESIS="$(CURDIR)/$(SCHEMATHESIS)" \
 	  TOLLGATE_HDR_PYTHON="$(CURDIR)/$(HDR_PYTHON)" TOLLGATE_PROMETHEUS=/usr/bin/prometheus \
-	  TOLLGATE_KUBERNETES_VALIDATE="$(CURDIR)/$(KUBERNETES_VALIDATE)"; \
+	  TOLLGATE_KUBERNETES_VALIDATE="$(CURDIR)/$(KUBERNETES_VALIDATE)" TOLLGATE_SCIPY_PYTHON="$(CURDIR)/$(SCIPY_PYTHON)"; \
 	$(SWIFT) build --build-tests || exit 1; \
 	status=0; \
 	$(SWIFT) test --skip-build --parallel --skip '$(subst $(space),|,$(TIMED_SUITES) $(DEMO_SUITE))' || status=1; \

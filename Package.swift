@@ -58,6 +58,7 @@ let package = Package(
                 swiftSettings: swiftSettings),
         .target(name: "LoadMetrics", dependencies: [.product(name: "Histogram", package: "hdrhistogram-swift")], swiftSettings: swiftSettings),
         .target(name: "SLO", dependencies: ["LoadMetrics"], swiftSettings: swiftSettings),
+        .target(name: "CanaryJudge", dependencies: ["LoadMetrics", "SLO"], swiftSettings: swiftSettings),
         .target(name: "Consistency", dependencies: ["Transport", "TransportPostgres", "TransportHTTP"], swiftSettings: swiftSettings),
         // The step language both flows and load profiles are written in: requests, checks, templates,
         // event expectations, the flow model and its loader, and the YAML reader that locates problems.
@@ -157,6 +158,7 @@ let package = Package(
                     swiftSettings: swiftSettings),
         .testTarget(name: "LoadMetricsTests", dependencies: ["LoadMetrics"], swiftSettings: swiftSettings),
         .testTarget(name: "SLOTests", dependencies: ["SLO", "LoadMetrics"], swiftSettings: swiftSettings),
+        .testTarget(name: "CanaryJudgeTests", dependencies: ["CanaryJudge", "LoadMetrics", "SLO"], swiftSettings: swiftSettings),
         .testTarget(name: "StepsTests", dependencies: ["Steps", "ContractCore"], swiftSettings: swiftSettings),
         .testTarget(name: "FlowsTests", dependencies: ["Flows", "Steps", "LoadEngine", "ContractCore", "TransportKafka", "TestSupport"], swiftSettings: swiftSettings),
         .testTarget(name: "YAMLValuesTests", dependencies: ["YAMLValues", "ContractCore", .product(name: "Yams", package: "Yams")], swiftSettings: swiftSettings),

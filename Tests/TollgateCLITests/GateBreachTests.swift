@@ -102,8 +102,9 @@ import Testing
             #expect(provider["breached"] as? Bool == true && (provider["value"] as? Double ?? 0) > 0.1, "\(provider)")
             #expect((provider["evidence"] as? String ?? "").contains("route=/v1/payment_intents"), "\(provider)")
             let reading = try #require((result.json["metrics"] as? [[String: Any]])?.first)
-            // Enough charges that 2 % is several failures (a busy machine drops some iterations of the 420 planned).
-            #expect((reading["requests"] as? Double ?? 0) >= 250, "\(reading)")
+            // The provider fails every 50th charge (an even share, not a draw), so 100 charges are two
+            // failures whatever the luck; a busy machine drops many of the 420 iterations planned.
+            #expect((reading["requests"] as? Double ?? 0) >= 100, "\(reading)")
             #expect(await stack.rollout.percent == 0, "--auto-rollback applied the verdict")
             let rollout = try #require(result.json["rollout"] as? [String: Any])
             #expect(rollout["applied"] as? Bool == true && rollout["before"] as? Int == 10 && rollout["after"] as? Int == 0)
