@@ -54,7 +54,7 @@ let package = Package(
         // Pacts against a provider's OpenAPI document: reading it (JSON or YAML), JSON Schema, matching rules against schemas.
         .target(name: "OpenAPICheck", dependencies: ["ContractCore", "YAMLValues", .product(name: "Yams", package: "Yams")], swiftSettings: swiftSettings),
         .target(name: "Verifier", dependencies: ["ContractCore", "OpenAPICheck", "Transport", "TransportHTTP", "TransportKafka"], swiftSettings: swiftSettings),
-        .target(name: "Reports", dependencies: ["ContractCore", "Transport", "Verifier", "LoadMetrics", "SLO", "Steps", "LoadEngine", "Flows", "Consistency", "Gate"],
+        .target(name: "Reports", dependencies: ["ContractCore", "Transport", "Verifier", "LoadMetrics", "SLO", "CanaryJudge", "Steps", "LoadEngine", "Flows", "Consistency", "Gate"],
                 swiftSettings: swiftSettings),
         .target(name: "LoadMetrics", dependencies: [.product(name: "Histogram", package: "hdrhistogram-swift")], swiftSettings: swiftSettings),
         .target(name: "SLO", dependencies: ["LoadMetrics"], swiftSettings: swiftSettings),
@@ -62,7 +62,7 @@ let package = Package(
         .target(name: "Consistency", dependencies: ["Transport", "TransportPostgres", "TransportHTTP"], swiftSettings: swiftSettings),
         // The step language both flows and load profiles are written in: requests, checks, templates,
         // event expectations, the flow model and its loader, and the YAML reader that locates problems.
-        .target(name: "Steps", dependencies: ["ContractCore", "LoadMetrics", "SLO", "YAMLValues", .product(name: "Yams", package: "Yams")], swiftSettings: swiftSettings),
+        .target(name: "Steps", dependencies: ["ContractCore", "LoadMetrics", "SLO", "CanaryJudge", "YAMLValues", .product(name: "Yams", package: "Yams")], swiftSettings: swiftSettings),
         // Flows run end to end: the runner, its results, and the Kafka consumer that answers event expectations.
         .target(name: "Flows", dependencies: ["Steps", "HTTPWire", "LoadMetrics", "ContractCore", "Transport", "TransportKafka",
                                               .product(name: "NIOCore", package: "swift-nio"),
@@ -143,6 +143,7 @@ let package = Package(
                 "LoadEngine",
                 "LoadMetrics",
                 "SLO",
+                "CanaryJudge",
                 "Flows",
                 "Consistency",
                 "Gate",
@@ -159,7 +160,7 @@ let package = Package(
         .testTarget(name: "LoadMetricsTests", dependencies: ["LoadMetrics"], swiftSettings: swiftSettings),
         .testTarget(name: "SLOTests", dependencies: ["SLO", "LoadMetrics"], swiftSettings: swiftSettings),
         .testTarget(name: "CanaryJudgeTests", dependencies: ["CanaryJudge", "LoadMetrics", "SLO"], swiftSettings: swiftSettings),
-        .testTarget(name: "StepsTests", dependencies: ["Steps", "ContractCore"], swiftSettings: swiftSettings),
+        .testTarget(name: "StepsTests", dependencies: ["Steps", "ContractCore", "CanaryJudge", "SLO"], swiftSettings: swiftSettings),
         .testTarget(name: "FlowsTests", dependencies: ["Flows", "Steps", "LoadEngine", "ContractCore", "TransportKafka", "TestSupport"], swiftSettings: swiftSettings),
         .testTarget(name: "YAMLValuesTests", dependencies: ["YAMLValues", "ContractCore", .product(name: "Yams", package: "Yams")], swiftSettings: swiftSettings),
         .testTarget(name: "OpenAPICheckTests", dependencies: ["OpenAPICheck", "ContractCore", "TestSupport"], swiftSettings: swiftSettings),

@@ -130,11 +130,11 @@ package enum CanaryJudge {
         let shown = unit == "ms" ? "\(text(shift)) ms" : "\(text(shift * 100)) points"
         let allowed = unit == "ms" ? "\(text(tolerance)) ms" : "\(text(tolerance * 100)) points"
         switch judged.classification {
-        case .pass where !significant: judged.reason = "no significant difference (p = \(pText(judged.pValue)))"
+        case .pass where !significant: judged.reason = "no significant difference (\(pText(judged.pValue)))"
         case .pass: judged.reason = "a significant shift of \(shown) within the \(allowed) allowed"
         default:
             let way = judged.classification == .high ? "higher" : "lower"
-            judged.reason = "canary \(way) by \(shown) (p = \(pText(judged.pValue))), beyond the \(allowed) allowed\(judged.passed ? ", in the harmless direction" : "")"
+            judged.reason = "canary \(way) by \(shown) (\(pText(judged.pValue))), beyond the \(allowed) allowed\(judged.passed ? ", in the harmless direction" : "")"
         }
     }
 
@@ -149,7 +149,7 @@ package enum CanaryJudge {
         return rounded == rounded.rounded() ? String(Int(rounded)) : String(rounded)
     }
 
-    private static func pText(_ p: Double) -> String { p < 0.0001 ? "< 0.0001" : String((p * 10_000).rounded() / 10_000) }
+    private static func pText(_ p: Double) -> String { p < 0.0001 ? "p < 0.0001" : "p = \(String((p * 10_000).rounded() / 10_000))" }
 }
 
 extension RequestGroup {
@@ -159,6 +159,24 @@ extension RequestGroup {
         case .all: return "made"
         case .name(let name): return "named '\(name)'"
         case .tag(let tag): return "tagged '\(tag)'"
+        }
+    }
+}
+
+extension JudgeSettings {
+    /// The metrics that name a request, tag or check found in none of `results`, by position, each
+    /// with what is missing: a judge file's mistake, said before anything is judged.
+    package func absentMeasures(in results: [RunMetrics]) -> [(index: Int, reason: String)] {
+        metrics.enumerated().compactMap { index, metric in
+            switch metric.measure {
+            case .latency(.all), .errorRate(.all), .paymentFailureRate: return nil
+            case .latency(.name(let name)), .errorRate(.name(let name)):
+                return results.contains { $0.byName[name] != nil } ? nil : (index, "no request is named '\(name)' in either result")
+            case .latency(.tag(let tag)), .errorRate(.tag(let tag)):
+                return results.contains { $0.byTag[tag] != nil } ? nil : (index, "no request is tagged '\(tag)' in either result")
+            case .checkPassRate(let check):
+                return results.contains { $0.checks[check] != nil } ? nil : (index, "no check is named '\(check)' in either result")
+            }
         }
     }
 }

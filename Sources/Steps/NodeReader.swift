@@ -8,6 +8,13 @@ package struct FileProblem: Sendable, Equatable, CustomStringConvertible {
     package let field: String
     package let message: String
 
+    package init(file: String, line: Int?, field: String, message: String) {
+        self.file = file
+        self.line = line
+        self.field = field
+        self.message = message
+    }
+
     package var description: String {
         "\(file)\(line.map { ":\($0)" } ?? ""): \(field.isEmpty ? "" : field + ": ")\(message)"
     }

@@ -1,4 +1,5 @@
 import Foundation
+import SLO
 import Steps
 
 /// Shard results checked before they are merged: one profile, one shard count, no shard twice;
