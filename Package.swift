@@ -68,7 +68,7 @@ let package = Package(
                                               .product(name: "NIOCore", package: "swift-nio"),
                                               .product(name: "NIOPosix", package: "swift-nio")], swiftSettings: swiftSettings),
         // The rollout gate: its file, the stage run, the trigger policy, rollout control and metric sources.
-        .target(name: "Gate", dependencies: ["Steps", "LoadEngine", "LoadMetrics", "SLO", "Flows", "Verifier", "Consistency", "Transport", "TransportHTTP", "TransportPostgres",
+        .target(name: "Gate", dependencies: ["Steps", "LoadEngine", "LoadMetrics", "SLO", "CanaryJudge", "Flows", "Verifier", "Consistency", "Transport", "TransportHTTP", "TransportPostgres",
                                              "ContractCore", .product(name: "Yams", package: "Yams")],
                 swiftSettings: swiftSettings),
         // The HTTP/1.1 wire both the load engine and the flows send on: request bytes, the response
@@ -155,7 +155,7 @@ let package = Package(
         .testTarget(name: "TransportTests", dependencies: ["Transport", "TransportHTTP", "TransportKafka", "TransportPostgres", "TransportCrypto", "TestSupport"],
                     swiftSettings: swiftSettings),
         .testTarget(name: "ConsistencyTests", dependencies: ["Consistency", "Transport", "TransportPostgres", "TestSupport"], swiftSettings: swiftSettings),
-        .testTarget(name: "GateTests", dependencies: ["Gate", "Steps", "LoadEngine", "Flows", "SLO", "Reports", "Consistency", "Verifier", "ContractCore", "TestSupport"],
+        .testTarget(name: "GateTests", dependencies: ["Gate", "CanaryJudge", "Steps", "LoadEngine", "Flows", "SLO", "Reports", "Consistency", "Verifier", "ContractCore", "TestSupport"],
                     swiftSettings: swiftSettings),
         .testTarget(name: "LoadMetricsTests", dependencies: ["LoadMetrics"], swiftSettings: swiftSettings),
         .testTarget(name: "SLOTests", dependencies: ["SLO", "LoadMetrics"], swiftSettings: swiftSettings),

@@ -5,7 +5,7 @@ import SLO
 /// each metric tested for a significant difference beyond its tolerance, then a score.
 package enum CanaryJudge {
     /// Compares `canary` with `baseline` on every metric of `settings`.
-    package static func judge(_ settings: JudgeSettings, baseline: RunMetrics, canary: RunMetrics) -> Judgement {
+    package static func judge(_ settings: JudgeSettings, baseline: PathMetrics, canary: PathMetrics) -> Judgement {
         let metrics = settings.metrics.map { judge($0, settings: settings, baseline: baseline, canary: canary) }
         return conclude(metrics, settings: settings)
     }
@@ -36,7 +36,7 @@ package enum CanaryJudge {
                          passed: action == .proceed && missing.isEmpty, action: action, reason: reason)
     }
 
-    static func judge(_ metric: JudgedMetric, settings: JudgeSettings, baseline: RunMetrics, canary: RunMetrics) -> MetricJudgement {
+    static func judge(_ metric: JudgedMetric, settings: JudgeSettings, baseline: PathMetrics, canary: PathMetrics) -> MetricJudgement {
         switch metric.measure {
         case .latency(let group):
             let before = stats(group, baseline), after = stats(group, canary)
@@ -62,7 +62,7 @@ package enum CanaryJudge {
         }
     }
 
-    private static func stats(_ group: RequestGroup, _ metrics: RunMetrics) -> RequestStats? {
+    private static func stats(_ group: RequestGroup, _ metrics: PathMetrics) -> RequestStats? {
         switch group {
         case .all: return metrics.total
         case .name(let name): return metrics.byName[name]
@@ -166,7 +166,7 @@ extension RequestGroup {
 extension JudgeSettings {
     /// The metrics that name a request, tag or check found in none of `results`, by position, each
     /// with what is missing: a judge file's mistake, said before anything is judged.
-    package func absentMeasures(in results: [RunMetrics]) -> [(index: Int, reason: String)] {
+    package func absentMeasures(in results: [PathMetrics]) -> [(index: Int, reason: String)] {
         metrics.enumerated().compactMap { index, metric in
             switch metric.measure {
             case .latency(.all), .errorRate(.all), .paymentFailureRate: return nil

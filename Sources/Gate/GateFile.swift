@@ -1,3 +1,4 @@
+import CanaryJudge
 import Foundation
 import SLO
 import Steps
@@ -128,4 +129,8 @@ package struct GateFile: Sendable {
     package var objectivesAreDefaults: Bool
     /// The largest acceptable inconsistency, in percent of rows (the guide's 0.01).
     package var inconsistencyThreshold: Double
+    /// How a response names the path that served it (`split:`; the bundled gateway's by default).
+    package var split: PathSplit?
+    /// `judge:` — the canary compared with the baseline on the stage's own traffic.
+    package var judge: JudgeSettings?
 }

@@ -7,7 +7,8 @@ import Yams
 /// Reads gate files, listing every problem with its file, line and field.
 package enum GateLoader {
     static let topFields: Set<String> = ["name", "description", "gateway", "kafka_brokers", "contracts", "flows", "flow_iterations", "stages",
-                                         "consistency", "metrics", "prometheus", "rollout", "lock", "target", "slos", "inconsistency_threshold", "recheck_after", "rechecks"]
+                                         "consistency", "metrics", "prometheus", "rollout", "lock", "target", "slos", "inconsistency_threshold", "recheck_after", "rechecks",
+                                         "split", "judge"]
 
     package static func load(file: String, environment: [String: String] = ProcessInfo.processInfo.environment) throws -> GateFile {
         try parse(try NodeReader.readText(file), file: file, environment: environment)
@@ -50,11 +51,14 @@ package enum GateLoader {
         let objectives = written ?? Objective.rolloutDefaults
         let threshold = reader.number(values["inconsistency_threshold"], "inconsistency_threshold", in: 0...100) ?? 0.01
         let lock = values["lock"].flatMap { reader.lock($0, gate: name, resolve: resolve) }
+        let (split, judge) = reader.canarySplit(values, rollout: rollout, root: root)
         guard reader.problems.isEmpty, let target else { throw FileProblems(problems: reader.problems) }
         var gateFile = GateFile(name: name, description: description, source: file, gateway: gateway, target: target, rollout: rollout, kafkaBrokers: brokers, contracts: contracts,
                         flows: flows, flowIterations: iterations, stages: stages, consistency: checks, metrics: metrics, queries: queries, objectives: objectives,
                         objectivesAreDefaults: written == nil, inconsistencyThreshold: threshold)
         gateFile.lock = lock
+        gateFile.split = split
+        gateFile.judge = judge
         return gateFile
     }
 }

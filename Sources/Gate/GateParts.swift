@@ -1,3 +1,4 @@
+import CanaryJudge
 import Consistency
 import Flows
 import Foundation
@@ -17,6 +18,12 @@ package struct GateParts: Sendable {
     /// Each PromQL trigger with the query as sent, its measurements, and their judgement (made once).
     package var queries: [JudgedQuery] = []
     package var problems: [String] = []
+    /// The gate file's `judge:`: absolute triggers are attributed by path, and the canary judged.
+    package var judge: JudgeSettings?
+    /// The canary judged against the baseline on the stage's load (nil: no judge, or no split at this stage).
+    package var judgement: Judgement?
+    /// Why the judge did not run at this stage (0 % or 100 %: one path only).
+    package var judgeSkipped: String?
 
     /// Every trigger, with its evidence: the parts' own (contracts, flows, data) and the load's objectives.
     package init() {}
@@ -40,14 +47,30 @@ package struct GateParts: Sendable {
         if let load {
             for slo in load.slos {
                 let expression = slo.objective.expression
-                triggers.append(GateTrigger(name: String(expression.prefix { $0 != "<" && $0 != ">" }), value: slo.value, threshold: slo.objective.threshold,
-                                            unit: slo.objective.unit, breached: !slo.passed, action: slo.objective.action,
-                                            evidence: Self.evidence(for: slo.objective, in: load), inconclusive: slo.inconclusive))
+                var trigger = GateTrigger(name: String(expression.prefix { $0 != "<" && $0 != ">" }), value: slo.value, threshold: slo.objective.threshold,
+                                          unit: slo.objective.unit, breached: !slo.passed, action: slo.objective.action,
+                                          evidence: Self.evidence(for: slo.objective, in: load), inconclusive: slo.inconclusive)
+                if let judge, judgement != nil, let attribution = CanaryAttribution.attribute(slo, in: load, judge: judge) {
+                    trigger.action = attribution.action
+                    trigger.evidence += "; \(attribution.evidence)"
+                }
+                triggers.append(trigger)
             }
             if load.run.aborted {
                 triggers.append(GateTrigger(name: "load completed", value: 0, threshold: 0, unit: "", breached: true, action: TriggerKind.loadCompleted.defaultAction,
                                             evidence: "the load stopped early: \(load.run.abortedBecause ?? "stopped")"))
             }
+        }
+        if let judgement {
+            let failing = judgement.metrics.filter { !$0.passed && $0.classification != .noData }
+            let missing = judgement.metrics.filter { $0.classification == .noData }
+            let evidence = failing.isEmpty ? "\(judgement.metrics.count) metrics compared canary vs baseline: \(judgement.reason)"
+                : failing.prefix(3).map { "\($0.name): \($0.classification.rawValue), \($0.reason)" }.joined(separator: "; ") + " — \(judgement.reason)"
+            triggers.append(GateTrigger(name: "canary judge", value: judgement.score, threshold: judgement.passScore, unit: "",
+                                        breached: judgement.action != .proceed,
+                                        action: judgement.action == .proceed ? TriggerKind.canaryJudge.defaultAction : judgement.action, evidence: evidence,
+                                        inconclusive: judgement.inconclusive && failing.isEmpty
+                                            ? missing.prefix(3).map { "\($0.name): \($0.reason)" }.joined(separator: "; ") : nil))
         }
         for (check, reading) in metrics {
             let selection = ([check.rate.counter] + check.rate.labels.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }

@@ -1,3 +1,4 @@
+import CanaryJudge
 import ContractCore
 import Consistency
 import Flows
@@ -101,6 +102,10 @@ package struct GateReport: Sendable {
     package var consistency: [(name: String, comparison: TableComparison)]
     package var metrics: [MetricReading] = []
     package var queries: [QueryReading] = []
+    /// The canary judged against the baseline on the stage's load (`judge:`).
+    package var judgement: Judgement?
+    /// Why the judge did not run (one path only at this stage).
+    package var judgeSkipped: String?
     /// Parts that could not run, in words (they count as breached triggers).
     package var problems: [String]
     /// Why the gate stopped early (Ctrl-C), if it did.

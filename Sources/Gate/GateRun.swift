@@ -1,3 +1,4 @@
+import CanaryJudge
 import Consistency
 import Flows
 import Foundation
@@ -48,6 +49,8 @@ package enum GateEvent: Sendable {
     /// Requests of the load still unanswered: the comparison waits this long first.
     case settling(unanswered: Int, seconds: Double)
     case compared(name: String, TableComparison)
+    /// The canary judged against the baseline on the stage's load.
+    case judged(Judgement)
     /// Something the operator should know that is not a result (a lost lease).
     case warning(String)
     /// Ctrl-C or SIGTERM: the gate stops the phase under way and puts the rollout back.
@@ -280,6 +283,15 @@ package final class GateRun: Sendable {
                 }
             }
             do { parts.load = try await runLoad(events: events) } catch { parts.problems.append("load: \(error)") }
+            if let judge = gate.judge, let load = parts.load {
+                parts.judge = judge
+                if stage >= 100 {
+                    parts.judgeSkipped = "at \(stage) % every user takes the new path: there is no baseline to judge the canary against"
+                } else {
+                    parts.judgement = CanaryJudge.judge(judge, baseline: load.metrics.byPath[.baseline] ?? PathMetrics(), canary: load.metrics.byPath[.canary] ?? PathMetrics())
+                    if let judgement = parts.judgement { events(.judged(judgement)) }
+                }
+            }
             // No load (it could not start) or a stopped gate: measurements still to come would judge nothing.
             if abort.isAborted || parts.load == nil { sampling.cancel() }
             await sampling.value
@@ -325,6 +337,8 @@ package final class GateRun: Sendable {
                                 load: parts.load, consistency: parts.consistency, problems: parts.problems, abortedBecause: abort.reason)
         report.metrics = parts.metrics.map(\.reading)
         report.queries = parts.queries.map(\.reading)
+        report.judgement = parts.judgement
+        report.judgeSkipped = parts.judgeSkipped
         return report
     }
 
@@ -385,6 +399,8 @@ package final class GateRun: Sendable {
     private func runLoad(events: @escaping @Sendable (GateEvent) -> Void) async throws -> LoadResult {
         var runOptions = RunOptions()
         runOptions.userAgent = userAgent
+        // Each path's figures apart, for the judge.
+        if gate.judge != nil { runOptions.split = gate.split }
         let topics = profile.eventTopics.sorted()
         return try await KafkaEventSource.reading(brokers: topics.isEmpty ? nil : brokers, topics: topics) { source in
             runOptions.events = source

@@ -17,6 +17,9 @@ package struct RunMetrics: Sendable, Equatable, Codable {
     /// How late the open-model scheduler started iterations (microseconds).
     package var schedulerLateness = LatencyHistogram()
     package var timeSeries = TimeSeries()
+    /// Under a canary split: the requests each path served (requests no path could be told for
+    /// count in the figures above only).
+    package var byPath: [TrafficPath: PathMetrics] = [:]
 
     package init() {}
 
@@ -44,6 +47,7 @@ package struct RunMetrics: Sendable, Equatable, Codable {
         unfinished += other.unfinished
         schedulerLateness.add(other.schedulerLateness)
         timeSeries.merge(other.timeSeries)
+        for (path, figures) in other.byPath { byPath[path, default: PathMetrics()].merge(figures) }
     }
 
     /// Passed checks over all checks, 0–1 (1 when there were none).
@@ -55,7 +59,7 @@ package struct RunMetrics: Sendable, Equatable, Codable {
 
     enum CodingKeys: String, CodingKey {
         case total, byName = "by_name", byTag = "by_tag", errors, checks, iterations, droppedIterations = "dropped_iterations", unfinished
-        case schedulerLateness = "scheduler_lateness_histogram", timeSeries = "time_series"
+        case schedulerLateness = "scheduler_lateness_histogram", timeSeries = "time_series", byPath = "by_path"
     }
 
     package init(from decoder: any Decoder) throws {
@@ -73,9 +77,25 @@ package struct RunMetrics: Sendable, Equatable, Codable {
         try DecodedFigures.total(checks.values.flatMap { [$0.passed, $0.failed] }, c, .checks, what: "checks' passes and failures")
         schedulerLateness = try c.decode(LatencyHistogram.self, forKey: .schedulerLateness)
         timeSeries = try c.decode(TimeSeries.self, forKey: .timeSeries)
+        byPath = try c.decodeIfPresent([TrafficPath: PathMetrics].self, forKey: .byPath) ?? [:]
     }
 
-    private struct GroupKey: CodingKey {
+    package func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(total, forKey: .total)
+        try c.encode(byName, forKey: .byName)
+        try c.encode(byTag, forKey: .byTag)
+        try c.encode(errors, forKey: .errors)
+        try c.encode(checks, forKey: .checks)
+        try c.encode(iterations, forKey: .iterations)
+        try c.encode(droppedIterations, forKey: .droppedIterations)
+        try c.encode(unfinished, forKey: .unfinished)
+        try c.encode(schedulerLateness, forKey: .schedulerLateness)
+        try c.encode(timeSeries, forKey: .timeSeries)
+        if !byPath.isEmpty { try c.encode(byPath, forKey: .byPath) }
+    }
+
+    struct GroupKey: CodingKey {
         let stringValue: String
         init(stringValue: String) { self.stringValue = stringValue }
         var intValue: Int? { nil }
@@ -83,7 +103,7 @@ package struct RunMetrics: Sendable, Equatable, Codable {
     }
 
     /// Request groups by name or tag, counted before any is decoded: too many is an error, not gigabytes.
-    private static func groups(_ c: KeyedDecodingContainer<CodingKeys>, _ key: CodingKeys) throws -> [String: RequestStats] {
+    static func groups<Key: CodingKey>(_ c: KeyedDecodingContainer<Key>, _ key: Key) throws -> [String: RequestStats] {
         let nested = try c.nestedContainer(keyedBy: GroupKey.self, forKey: key)
         guard nested.allKeys.count <= maximumGroups + 1 else {
             throw DecodingError.dataCorruptedError(forKey: key, in: c, debugDescription: "\(key.stringValue) has \(nested.allKeys.count) groups; at most \(maximumGroups + 1)")

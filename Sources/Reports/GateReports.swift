@@ -1,3 +1,4 @@
+import CanaryJudge
 import Consistency
 import ContractCore
 import Flows
@@ -28,6 +29,8 @@ extension GateReport: JSONHTMLJUnitReport {
         if let flows { document["flows"] = try object(flows.json()) }
         if let load { document["load"] = try object(load.json()) }
         document["metrics"] = try object(JSONEncoder().encode(metrics))
+        if let judgement { document["judge"] = try object(JSONEncoder().encode(judgement)) }
+        if let judgeSkipped { document["judge_skipped"] = judgeSkipped }
         document["queries"] = try object(encoder.encode(queries))
         document["consistency"] = try consistency.map { entry -> Any in
             var item = try object(JSONEncoder().encode(entry.comparison)) as? [String: Any] ?? [:]
@@ -50,6 +53,7 @@ extension GateReport: JSONHTMLJUnitReport {
         } + problems.map { JUnitReport.TestCase(className: "gate.problems", name: $0, seconds: 0, result: .error(message: $0)) })]
         if let verification { suites += VerificationJUnit.report(verification, error: nil).suites }
         if let flows { suites += flows.junit().suites }
+        if let judgement { suites += JudgeReport.junitSuites(judgement) }
         if let load { suites += load.junit().suites }
         return JUnitReport(name: "tollgate gate", suites: suites)
     }
@@ -95,6 +99,24 @@ extension GateReport: JSONHTMLJUnitReport {
                                      String(format: "%.1f ms", total.latency.p50), String(format: "%.1f ms", total.latency.p95),
                                      String(format: "%.1f ms", total.latency.p99)], bad: !load.verdict.passed),
             ]))
+        }
+        if let load, !load.metrics.byPath.isEmpty {
+            page.sections.append(HTMLPage.Section(title: "Paths: the same load, split between the baseline and the canary",
+                                                  columns: ["path", "requests", "errors", "p50", "p95", "p99"], rows: TrafficPath.allCases.map { path in
+                let stats = GroupSummary(load.metrics.byPath[path]?.total ?? RequestStats(), duration: load.run.durationSeconds)
+                return HTMLPage.Row(cells: [path.rawValue, "\(stats.requests)", String(format: "%.2f %%", stats.errorRatePercent), String(format: "%.1f ms", stats.latency.p50),
+                                            String(format: "%.1f ms", stats.latency.p95), String(format: "%.1f ms", stats.latency.p99)])
+            }))
+        }
+        if let judgement {
+            page.sections += judgement.sections.map { section in
+                var titled = section
+                titled.title = "Canary judge: \(judgement.action.phrase) — \(judgement.reason)"
+                return titled
+            }
+            page.charts += judgement.charts
+        } else if let judgeSkipped {
+            page.notes.append("Canary judge: not run — \(judgeSkipped).")
         }
         if !metrics.isEmpty {
             page.sections.append(HTMLPage.Section(title: "Service metrics", columns: ["check", "requests", "errors", "error share", "source"], rows: metrics.map { reading in

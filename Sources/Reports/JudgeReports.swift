@@ -45,12 +45,15 @@ extension JudgeReport: JSONHTMLJUnitReport {
     }
 
     /// One test case per metric: failed when the canary is worse, skipped when there was no data.
-    package func junit() -> JUnitReport {
-        JUnitReport(name: "tollgate judge", suites: [JUnitReport.TestSuite(name: "canary vs baseline", cases: judgement.metrics.map { metric in
+    package func junit() -> JUnitReport { JUnitReport(name: "tollgate judge", suites: Self.junitSuites(judgement)) }
+
+    /// The judgement's suite (the gate's report adds it to its own).
+    package static func junitSuites(_ judgement: Judgement) -> [JUnitReport.TestSuite] {
+        [JUnitReport.TestSuite(name: "canary vs baseline", cases: judgement.metrics.map { metric in
             let result: JUnitReport.TestCase.Result = metric.classification == .noData ? .skipped(message: metric.reason)
                 : metric.passed ? .passed : .failed(message: metric.reason, details: metric.figuresText)
             return JUnitReport.TestCase(className: "judge", name: metric.name, seconds: 0, result: result, output: metric.passed ? metric.figuresText : nil)
-        })])
+        })]
     }
 
     /// The page: the verdict, a table of metrics, and each latency metric's two distributions overlaid.

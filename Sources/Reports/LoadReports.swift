@@ -52,6 +52,18 @@ extension LoadResult {
                              + String(format: "%8d %8d %10.2f %10.2f", stats.requests, stats.errors, stats.latency.milliseconds(atPercentile: 95), stats.latency.milliseconds(atPercentile: 99)))
             }
         }
+        if !m.byPath.isEmpty {
+            lines.append("")
+            lines.append("  path (canary split)     count   errors     p50 ms     p95 ms     p99 ms")
+            for path in TrafficPath.allCases {
+                let stats = m.byPath[path]?.total ?? RequestStats()
+                lines.append("  " + path.rawValue.padding(toLength: 20, withPad: " ", startingAt: 0)
+                             + String(format: "%9d %8d %10.2f %10.2f %10.2f", stats.requests, stats.errors, stats.latency.milliseconds(atPercentile: 50),
+                                      stats.latency.milliseconds(atPercentile: 95), stats.latency.milliseconds(atPercentile: 99)))
+            }
+            let told = m.byPath.values.reduce(0) { $0 + $1.total.requests }
+            if told < m.total.requests { lines.append("  (\(m.total.requests - told) requests named no path)") }
+        }
         if !m.errors.isEmpty {
             lines.append("")
             lines.append("  errors by class")

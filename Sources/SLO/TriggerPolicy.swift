@@ -22,12 +22,17 @@ package enum TriggerKind: String, Sendable, CaseIterable {
     case noEvidence
     /// The gate lost its lease on the rollout while it ran.
     case leaseLost
+    /// The canary judge (`judge:`): the action its score or a failing metric asks for.
+    case canaryJudge
+    /// An absolute trigger breached on both paths alike, the canary no worse: the environment's
+    /// fault (a busy machine), never the canary's: a pause, never a reduction or a roll back.
+    case environment
 
     /// What a breach asks for when the gate file names no action.
     package var defaultAction: RolloutAction {
         switch self {
-        case .contracts, .flows, .objective, .serviceMetric, .query: return .rollback
-        case .loadCompleted, .consistency, .partFailed, .noEvidence, .leaseLost: return .pause
+        case .contracts, .flows, .objective, .serviceMetric, .query, .canaryJudge: return .rollback
+        case .loadCompleted, .consistency, .partFailed, .noEvidence, .leaseLost, .environment: return .pause
         }
     }
 

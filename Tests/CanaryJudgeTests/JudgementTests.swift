@@ -4,12 +4,12 @@ import SLO
 import Testing
 
 /// Run metrics with one request name whose latencies and errors are given.
-func metrics(_ name: String, latencies: [Double], errors: Int = 0, tag: String? = nil) -> RunMetrics {
+func metrics(_ name: String, latencies: [Double], errors: Int = 0, tag: String? = nil) -> PathMetrics {
     var stats = RequestStats()
     for latency in latencies { stats.latency.record(micros: UInt64(latency * 1000)) }
     stats.requests = latencies.count
     stats.errors = errors
-    var metrics = RunMetrics()
+    var metrics = PathMetrics()
     metrics.total = stats
     metrics.byName[name] = stats
     if let tag { metrics.byTag[tag] = stats }
@@ -88,12 +88,12 @@ struct JudgementTests {
     }
 
     @Test mutating func aLowerPassRateIsWorseForAChecksMetric() {
-        var baseline = RunMetrics(), canary = RunMetrics()
+        var baseline = PathMetrics(), canary = PathMetrics()
         baseline.checks["status is 200"] = CheckTally(passed: 995, failed: 5)
         canary.checks["status is 200"] = CheckTally(passed: 940, failed: 60)
         let metric = JudgedMetric(name: "status", measure: .checkPassRate("status is 200"), direction: .decrease, allowedIncrease: 0.01)
         let judgement = CanaryJudge.judge(JudgeSettings(metrics: [metric]), baseline: baseline, canary: canary)
         #expect(judgement.metrics[0].classification == .low && !judgement.metrics[0].passed, "\(judgement.metrics[0].reason)")
-        #expect(JudgeSettings(metrics: [metric]).absentMeasures(in: [RunMetrics()]).map(\.reason) == ["no check is named 'status is 200' in either result"])
+        #expect(JudgeSettings(metrics: [metric]).absentMeasures(in: [PathMetrics()]).map(\.reason) == ["no check is named 'status is 200' in either result"])
     }
 }

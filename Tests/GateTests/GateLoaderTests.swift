@@ -1,3 +1,4 @@
+import CanaryJudge
 import Foundation
 import Gate
 import LoadEngine
@@ -212,5 +213,42 @@ import Testing
             let text = "\(error)"
             return text.contains("gateway: missing") && text.contains("stages: missing")
         }
+    }
+}
+
+struct GateJudgeSectionTests {
+    @Test func theGatewaysSplitIsTheDefaultAndOtherRolloutsMustNameOne() throws {
+        let gate = try GateLoader.parse("""
+            gateway: {url: "http://127.0.0.1:9", admin_token: t}
+            stages: {25: stage.yaml}
+            judge:
+              metrics: [{latency: all}]
+            """, file: "gate.yaml")
+        #expect(gate.split == .gateway && gate.judge?.metrics.count == 1)
+        let problems: [String]
+        do {
+            _ = try GateLoader.parse("""
+                target: http://127.0.0.1:9
+                rollout: {kind: command, set: [set-weight, "${percent}"], get: [get-weight]}
+                stages: {25: stage.yaml}
+                judge:
+                  confidence: 1.2
+                  metrics: [{latency: all}]
+                """, file: "gate.yaml")
+            problems = []
+        } catch let error as FileProblems {
+            problems = error.problems.map(\.description)
+        }
+        #expect(problems.contains { $0.hasPrefix("gate.yaml:5: judge: name the split:") }, "\(problems)")
+        #expect(problems.contains("gate.yaml:5: judge.confidence: must be between 0.0 and 1.0, found 1.2"), "\(problems)")
+        let own = try GateLoader.parse("""
+            target: http://127.0.0.1:9
+            rollout: {kind: command, set: [set-weight, "${percent}"], get: [get-weight]}
+            stages: {25: stage.yaml}
+            split: {header: X-Served-By, baseline: monolith, canary: orders-api}
+            judge:
+              metrics: [{error_rate: all}]
+            """, file: "gate.yaml")
+        #expect(own.split == PathSplit(header: "x-served-by", baseline: "monolith", canary: "orders-api"))
     }
 }

@@ -113,6 +113,22 @@ import Testing
         let decoded = try JSONDecoder().decode(RunMetrics.self, from: try JSONEncoder().encode(one))
         #expect(decoded == one)
     }
+
+    @Test func eachPathsFiguresMergeAndSurviveTheTrip() throws {
+        var one = RunMetrics(), two = RunMetrics()
+        one.byPath[.baseline, default: PathMetrics()].byName["get", default: RequestStats()].latency.record(micros: 1_000)
+        one.byPath[.baseline, default: PathMetrics()].total.requests = 1
+        two.byPath[.baseline, default: PathMetrics()].total.requests = 2
+        two.byPath[.canary, default: PathMetrics()].checks["status is 200"] = CheckTally(passed: 5, failed: 1)
+        one.merge(two)
+        #expect(one.byPath[.baseline]?.total.requests == 3 && one.byPath[.canary]?.checks["status is 200"]?.failed == 1)
+        let data = try JSONEncoder().encode(one)
+        #expect(try JSONDecoder().decode(RunMetrics.self, from: data) == one)
+        // A result without a split writes no by_path, and reads back with none.
+        #expect(!String(decoding: try JSONEncoder().encode(RunMetrics()), as: UTF8.self).contains("by_path"))
+        let unknownPath = String(decoding: data, as: UTF8.self).replacingOccurrences(of: "\"canary\"", with: "\"sideways\"")
+        #expect(throws: DecodingError.self) { try JSONDecoder().decode(RunMetrics.self, from: Data(unknownPath.utf8)) }
+    }
 }
 
 /// Figures read from a file that are each within 2^53 but add up past it (1,100 checks of 2^53

@@ -158,7 +158,16 @@ package struct Percentiles: Sendable, Encodable {
 extension LoadResult: Codable {
     private enum Keys: String, CodingKey {
         case schemaVersion = "schema_version", run, summary, slos, verdict, byName = "by_name", byTag = "by_tag", statuses, errors, checks
-        case timeSeries = "time_series", metrics, notes
+        case timeSeries = "time_series", metrics, notes, paths
+    }
+
+    /// One path's figures under a canary split, as reports show them side by side.
+    private struct PathSummary: Encodable {
+        let summary: GroupSummary
+        let byName: [String: GroupSummary]
+        let byTag: [String: GroupSummary]
+
+        enum CodingKeys: String, CodingKey { case summary, byName = "by_name", byTag = "by_tag" }
     }
 
     private struct Summary: Encodable {
@@ -226,6 +235,12 @@ extension LoadResult: Codable {
         try c.encode(Dictionary(uniqueKeysWithValues: metrics.errors.map { ($0.key.rawValue, $0.value) }), forKey: .errors)
         try c.encode(metrics.checks, forKey: .checks)
         try c.encode(notes, forKey: .notes)
+        if !metrics.byPath.isEmpty {
+            try c.encode(Dictionary(uniqueKeysWithValues: metrics.byPath.map { path, figures in
+                (path.rawValue, PathSummary(summary: GroupSummary(figures.total, duration: duration), byName: figures.byName.mapValues { GroupSummary($0, duration: duration) },
+                                            byTag: figures.byTag.mapValues { GroupSummary($0, duration: duration) }))
+            }), forKey: .paths)
+        }
         try c.encode(metrics, forKey: .metrics)
     }
 

@@ -21,6 +21,9 @@ package struct RunOptions: Sendable {
     /// What the shards of one run share (`--run-id`, or the start their barrier agreed on): a
     /// merge refuses shards of different runs.
     package var runID: String?
+    /// Under a canary split: how each response says which path served it; the result then keeps
+    /// each path's figures apart (`RunMetrics.byPath`).
+    package var split: PathSplit?
 
     package init() {}
 }
@@ -109,7 +112,7 @@ package final class LoadRun: Sendable {
         let sequence = RunSequence(shard: options.shard)
         let made = profile.scenarios.map { scenario in
             ExecutorRunner(runtime: ScenarioRuntime(scenario: scenario, target: target, collectors: collectors, sequence: sequence,
-                                                    userAgent: options.userAgent, events: options.events, checkPool: checkPool),
+                                                    userAgent: options.userAgent, events: options.events, split: options.split, checkPool: checkPool),
                            loops: loops)
         }
         runners.withLock { $0 = made }

@@ -8,8 +8,10 @@ final class LoopCollector: @unchecked Sendable {
     // Safe: every access happens on the one event loop this collector belongs to.
     private var metrics = RunMetrics()
 
-    /// Records one finished request. Times are monotonic nanoseconds.
-    func record(step: Step, intended: UInt64, sent: UInt64, ended: UInt64, status: Int?, outcome: StepOutcome, correctionInterval: UInt64?) {
+    /// Records one finished request, and under a canary split on the `path` that served it.
+    /// Times are monotonic nanoseconds.
+    func record(step: Step, intended: UInt64, sent: UInt64, ended: UInt64, status: Int?, outcome: StepOutcome, correctionInterval: UInt64?,
+                path: TrafficPath? = nil) {
         let raw = (ended &- sent) / 1000
         let corrected = (ended &- min(intended, sent)) / 1000
         func add(_ stats: inout RequestStats) {
@@ -33,6 +35,16 @@ final class LoopCollector: @unchecked Sendable {
             if check.passed { metrics.checks[check.description, default: CheckTally()].passed += 1 } else { metrics.checks[check.description, default: CheckTally()].failed += 1 }
         }
         if let error = outcome.error { metrics.errors[error, default: ErrorTally()].record(outcome.errorDetail ?? step.name) }
+        if let path {
+            var figures = metrics.byPath.removeValue(forKey: path) ?? PathMetrics()
+            add(&figures.total)
+            add(&figures.byName[RunMetrics.group(step.name, in: figures.byName), default: RequestStats()])
+            for tag in step.tags { add(&figures.byTag[RunMetrics.group(tag, in: figures.byTag), default: RequestStats()]) }
+            for check in outcome.checks {
+                if check.passed { figures.checks[check.description, default: CheckTally()].passed += 1 } else { figures.checks[check.description, default: CheckTally()].failed += 1 }
+            }
+            metrics.byPath[path] = figures
+        }
     }
 
     func iterationFinished() { metrics.iterations += 1 }

@@ -36,13 +36,16 @@ final class ScenarioRuntime: Sendable {
     let requests: [[RequestBytes?]]
     /// Where event expectations are answered; nil when the run has no broker.
     let events: (any EventSource)?
+    /// Under a canary split: how a response names the path that served it.
+    let split: PathSplit?
 
     /// Where checks with regular expressions run, off the event loops.
     let checkPool: NIOThreadPool
 
     init(scenario: Scenario, target: TargetURL, collectors: [LoopCollector], sequence: RunSequence, userAgent: String, events: (any EventSource)?,
-         checkPool: NIOThreadPool) {
+         split: PathSplit? = nil, checkPool: NIOThreadPool) {
         self.events = events
+        self.split = split
         self.checkPool = checkPool
         self.scenario = scenario
         self.target = target
@@ -90,6 +93,9 @@ final class VirtualUser: ResponseReceiver, @unchecked Sendable {
     private var expectsEvents = false
     /// A response of this iteration came from the legacy monolith (no events to expect).
     private var servedByLegacy = false
+    /// Under a canary split, the path this user's last answer came from: a request with no
+    /// answer counts there (the router keeps a user on one side).
+    private var lastPath: TrafficPath?
     private var stepIndex = 0
     private var stepIntended: UInt64 = 0
     private var iterationDone: (() -> Void)?
@@ -200,7 +206,7 @@ final class VirtualUser: ResponseReceiver, @unchecked Sendable {
             }
         }
         sentAt = MonotonicClock.now()
-        handler.expect(methodIsHead: step.method == "HEAD", keepHeaders: step.readsHeaders || expectsEvents, keepBody: step.readsBody)
+        handler.expect(methodIsHead: step.method == "HEAD", keepHeaders: step.readsHeaders || expectsEvents || runtime.split != nil, keepBody: step.readsBody)
         let timeout = step.timeout ?? runtime.timeout
         deadline = sentAt + MonotonicClock.nanoseconds(timeout)
         runtime.inFlight.add(1, ordering: .relaxed)
@@ -277,8 +283,9 @@ final class VirtualUser: ResponseReceiver, @unchecked Sendable {
     /// Records a response with its checks' outcome and goes on with the iteration.
     private func evaluated(_ step: Step, sent: UInt64, ended: UInt64, _ collected: CollectedResponse, _ outcome: StepOutcome) {
         if expectsEvents, LegacyRouting.servedByLegacy(collected.headers) { servedByLegacy = true }
+        if let split = runtime.split { lastPath = split.path(collected.headers) }
         collector.record(step: step, intended: stepIntended, sent: sent, ended: ended, status: collected.status, outcome: outcome,
-                         correctionInterval: runtime.closedModel ? MonotonicClock.nanoseconds(step.think) : nil)
+                         correctionInterval: runtime.closedModel ? MonotonicClock.nanoseconds(step.think) : nil, path: lastPath)
         // An answer that came as the run ended still counts; nothing follows it.
         guard !runtime.isHalted else { return finishIteration() }
         if !connection.isReusable { close() }
@@ -304,7 +311,7 @@ final class VirtualUser: ResponseReceiver, @unchecked Sendable {
         var outcome = StepOutcome()
         outcome.error = kind
         outcome.errorDetail = "\(step.name): \(failure.message)"
-        collector.record(step: step, intended: stepIntended, sent: sent, ended: ended, status: nil, outcome: outcome, correctionInterval: nil)
+        collector.record(step: step, intended: stepIntended, sent: sent, ended: ended, status: nil, outcome: outcome, correctionInterval: nil, path: lastPath)
         guard !runtime.isHalted else { return finishIteration() }
         // Without a response the captures later steps need are missing: the iteration ends here,
         // from a fresh call of the loop (a failure can come before any I/O: no recursion).

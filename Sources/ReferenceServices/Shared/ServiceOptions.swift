@@ -16,9 +16,11 @@ package enum Breakage: Sendable, Equatable, CustomStringConvertible {
     case failRoute(service: String, pathPrefix: String)
     /// Drops this share (0–1) of the services' writes into the monolith's database.
     case dualWriteDrop(share: Double)
+    /// Answers requests whose path starts with the prefix this many milliseconds late.
+    case slowRoute(service: String, pathPrefix: String, milliseconds: Int)
 
     /// The spellings `init(spec:)` accepts, for help and error texts.
-    package static let forms = "rename-field:SERVICE:FROM=TO, drop-event-field:EVENT:FIELD, fail-route:SERVICE:PATH, dual-write-drop=SHARE (0.001 or 0.1%)"
+    package static let forms = "rename-field:SERVICE:FROM=TO, drop-event-field:EVENT:FIELD, fail-route:SERVICE:PATH, slow-route:SERVICE:PATH=MS, dual-write-drop=SHARE (0.001 or 0.1%)"
 
     package init?(spec: String) {
         if spec.hasPrefix("dual-write-drop=") {
@@ -40,6 +42,11 @@ package enum Breakage: Sendable, Equatable, CustomStringConvertible {
             self = .renameField(service: parts[1], from: names[0], to: names[1])
         case "drop-event-field": self = .dropEventField(event: parts[1], field: parts[2])
         case "fail-route": self = .failRoute(service: parts[1], pathPrefix: parts[2])
+        case "slow-route":
+            // PATH=MS: up to 60 s, so a typo cannot hang a service for hours.
+            let halves = parts[2].split(separator: "=").map(String.init)
+            guard halves.count == 2, halves[0].hasPrefix("/"), let ms = Int(halves[1]), (1...60_000).contains(ms) else { return nil }
+            self = .slowRoute(service: parts[1], pathPrefix: halves[0], milliseconds: ms)
         default: return nil
         }
     }
@@ -50,6 +57,7 @@ package enum Breakage: Sendable, Equatable, CustomStringConvertible {
         case .dropEventField(let e, let f): return "drop-event-field:\(e):\(f)"
         case .failRoute(let s, let p): return "fail-route:\(s):\(p)"
         case .dualWriteDrop(let share): return "dual-write-drop=\(share)"
+        case .slowRoute(let s, let p, let ms): return "slow-route:\(s):\(p)=\(ms)"
         }
     }
 }
@@ -68,7 +76,7 @@ package struct ServiceOptions: Sendable {
     func breakages(for service: String) -> [Breakage] {
         breakages.filter {
             switch $0 {
-            case .renameField(let s, _, _), .failRoute(let s, _): return s == service
+            case .renameField(let s, _, _), .failRoute(let s, _), .slowRoute(let s, _, _): return s == service
             case .dropEventField, .dualWriteDrop: return false
             }
         }
@@ -82,6 +90,9 @@ struct BreakageMiddleware: RouterMiddleware {
     func handle(_ request: Request, context: ServiceContext, next: (Request, ServiceContext) async throws -> Response) async throws -> Response {
         for case .failRoute(_, let prefix) in breakages where request.uri.path.hasPrefix(prefix) {
             throw APIError(.internalServerError, "broken_on_purpose", "this route was broken on purpose (--break fail-route)")
+        }
+        for case .slowRoute(_, let prefix, let milliseconds) in breakages where request.uri.path.hasPrefix(prefix) {
+            try await Task.sleep(for: .milliseconds(milliseconds))
         }
         var response = try await next(request, context)
         let renames = breakages.compactMap { if case .renameField(_, let from, let to) = $0 { return (from, to) } else { return nil } }

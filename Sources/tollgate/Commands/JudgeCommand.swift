@@ -35,12 +35,12 @@ struct JudgeCommand: AsyncParsableCommand {
             let settings = try judge.map { try JudgeFileLoader.load($0, environment: ProcessInfo.processInfo.environment) }
                 ?? JudgeSettings.everyRequest(names: Array(Set(before.metrics.byName.keys).union(after.metrics.byName.keys)),
                                               tags: Array(Set(before.metrics.byTag.keys).union(after.metrics.byTag.keys)))
-            let absent = settings.absentMeasures(in: [before.metrics, after.metrics])
+            let absent = settings.absentMeasures(in: [before.metrics.overall, after.metrics.overall])
             guard absent.isEmpty else {
                 throw FileProblems(problems: absent.map { FileProblem(file: judge ?? "", line: nil, field: "judge.metrics[\($0.index)]", message: $0.reason) })
             }
             report = JudgeReport(baseline: source(baseline, before), canary: source(canary, after),
-                                 judgement: CanaryJudge.judge(settings, baseline: before.metrics, canary: after.metrics))
+                                 judgement: CanaryJudge.judge(settings, baseline: before.metrics.overall, canary: after.metrics.overall))
         } catch {
             FileHandle.standardError.write(Data("Error: \(error)\n".utf8))
             throw ExitCode(ExitStatus.error)

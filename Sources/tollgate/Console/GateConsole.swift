@@ -1,3 +1,4 @@
+import CanaryJudge
 import Consistency
 import Flows
 import Foundation
@@ -116,6 +117,8 @@ struct GateConsole: Sendable {
             print("  \(comparison.inconsistentRows == 0 ? "✓" : "✗") \(name): \(comparison.sourceRows) vs \(comparison.targetRows) rows, "
                   + "\(comparison.atLeast ? "at least " : "")\(String(format: "%.4f", comparison.inconsistencyPercent)) % inconsistent"
                   + (comparison.recheckRounds > 0 ? " (first pass \(comparison.firstPassInconsistentRows) rows, \(comparison.recheckRounds) re-check(s))" : ""))
+        case .judged(let judgement):
+            print("\nCanary judge, " + judgement.text())
         case .warning(let text):
             FileHandle.standardError.write(Data("Warning: \(text)\n".utf8))
         case .stopping:
