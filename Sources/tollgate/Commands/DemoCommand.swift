@@ -37,6 +37,9 @@ struct DemoCommand: AsyncParsableCommand {
         c.seedProducts = 300
         c.providerStates = true
         c.databaseURL = databaseURL
+        // The stage profiles' synthetic clients (X-Forwarded-For from this machine) are many users
+        // to the gateway's split, so the canary judge has both paths to compare.
+        c.trustedProxies = TrustedProxies(parsing: "127.0.0.1") ?? TrustedProxies()
         let stack: ServiceStack
         do { stack = try await ServiceStack.start(c) } catch {
             FileHandle.standardError.write(Data("tollgate demo: error: \(error)\n".utf8))

@@ -26,6 +26,7 @@ struct ServicesUpCommand: AsyncParsableCommand {
     @Option(help: "How many products to seed the catalog with.") var seedProducts = 300
     @Option(help: "Another legacy upstream for the gateway instead of the reference monolith (which then does not start).") var legacyURL: String?
     @Option(help: "Share of users (0-100) the gateway sends to the new services.") var rolloutPercent = 100
+    @Option(help: "Gateway: proxies whose X-Forwarded-For it believes for sticky routing, comma-separated addresses or IPv4 ranges (env TRUSTED_PROXIES; default none). 127.0.0.1 lets a load generator on this machine stand for many clients.") var trustedProxies: String?
     @Option(help: "Latency the payment provider adds, in milliseconds.") var providerLatencyMs = 0
     @Option(help: "Share (0-1) of payment provider requests that fail with 500.") var providerFailureRate = 0.0
     @Option(help: "Use this payment provider (e.g. a tollgate stub) instead of the reference one.") var paymentProviderURL: String?
@@ -47,6 +48,9 @@ struct ServicesUpCommand: AsyncParsableCommand {
         for spec in breaks where Breakage(spec: spec) == nil { problems.append("--break '\(spec)' is not one of \(Breakage.forms)") }
         if !(0...300).contains(shutdownTimeout) { problems.append("--shutdown-timeout must be between 0 and 300 seconds") }
         if !(1...65535).contains(prometheusPort) { problems.append("--prometheus-port must be 1-65535") }
+        if TrustedProxies(parsing: trustedProxies ?? env("TRUSTED_PROXIES") ?? "") == nil {
+            problems.append("--trusted-proxies (or TRUSTED_PROXIES) must list addresses or IPv4 ranges (10.0.0.0/8)")
+        }
         if !problems.isEmpty { throw ValidationError(problems.joined(separator: "\n")) }
     }
 
@@ -54,6 +58,7 @@ struct ServicesUpCommand: AsyncParsableCommand {
         var c = StackConfiguration()
         c.providerStates = providerStates
         c.breakages = breaks.compactMap(Breakage.init(spec:))
+        c.trustedProxies = TrustedProxies(parsing: trustedProxies ?? env("TRUSTED_PROXIES") ?? "") ?? TrustedProxies()
         c.host = host
         c.gatewayPort = gatewayPort; c.monolithPort = monolithPort; c.userPort = userPort; c.catalogPort = catalogPort
         c.orderPort = orderPort; c.paymentPort = paymentPort; c.providerPort = providerPort
