@@ -37,6 +37,8 @@ empty :=
 space := $(empty) $(empty)
 # The demo runs last, alone: it is the whole product at once, judged by the guide's absolute limits.
 DEMO_SUITE = TollgateCLITests.DemoCommandTests
+# The canary judge's gate tests measure a 150 ms shift and starve both cores on purpose: alone too.
+JUDGE_SUITE = TollgateCLITests.GateJudgeTests
 TIMED_SUITES = LoadEngineTests.EngineTests TollgateCLITests.PrometheusGateTests TollgateCLITests.PrometheusBreachTests \
   TollgateCLITests.LoadMetricsExportTests TollgateCLITests.MultiHostLoadTests
 
@@ -68,9 +70,11 @@ test: setup python-tools
 	  TOLLGATE_KUBERNETES_VALIDATE="$(CURDIR)/$(KUBERNETES_VALIDATE)" TOLLGATE_SCIPY_PYTHON="$(CURDIR)/$(SCIPY_PYTHON)"; \
 	$(SWIFT) build --build-tests || exit 1; \
 	status=0; \
-	$(SWIFT) test --skip-build --parallel --skip '$(subst $(space),|,$(TIMED_SUITES) $(DEMO_SUITE))' || status=1; \
+	$(SWIFT) test --skip-build --parallel --skip '$(subst $(space),|,$(TIMED_SUITES) $(DEMO_SUITE) $(JUDGE_SUITE))' || status=1; \
 	echo "The timing tests, once the rest is done (their figures must measure the engine and the services, not the suite's load):"; \
 	$(SWIFT) test --skip-build --filter '$(subst $(space),|,$(TIMED_SUITES))' || status=1; \
 	echo "The demo, alone:"; \
 	$(SWIFT) test --skip-build --filter '$(DEMO_SUITE)' || status=1; \
+	echo "The canary judge in the gate, alone (one test starves both cores on purpose):"; \
+	$(SWIFT) test --skip-build --filter '$(JUDGE_SUITE)' || status=1; \
 	exit $$status

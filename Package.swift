@@ -54,11 +54,12 @@ let package = Package(
         // Pacts against a provider's OpenAPI document: reading it (JSON or YAML), JSON Schema, matching rules against schemas.
         .target(name: "OpenAPICheck", dependencies: ["ContractCore", "YAMLValues", .product(name: "Yams", package: "Yams")], swiftSettings: swiftSettings),
         .target(name: "Verifier", dependencies: ["ContractCore", "OpenAPICheck", "Transport", "TransportHTTP", "TransportKafka"], swiftSettings: swiftSettings),
-        .target(name: "Reports", dependencies: ["ContractCore", "Transport", "Verifier", "LoadMetrics", "SLO", "CanaryJudge", "Steps", "LoadEngine", "Flows", "Consistency", "Gate"],
+        .target(name: "Reports", dependencies: ["ContractCore", "Transport", "Verifier", "LoadMetrics", "SLO", "CanaryJudge", "ResponseParity", "Steps", "LoadEngine", "Flows", "Consistency", "Gate"],
                 swiftSettings: swiftSettings),
         .target(name: "LoadMetrics", dependencies: [.product(name: "Histogram", package: "hdrhistogram-swift")], swiftSettings: swiftSettings),
         .target(name: "SLO", dependencies: ["LoadMetrics"], swiftSettings: swiftSettings),
         .target(name: "CanaryJudge", dependencies: ["LoadMetrics", "SLO"], swiftSettings: swiftSettings),
+        .target(name: "ResponseParity", dependencies: ["ContractCore"], swiftSettings: swiftSettings),
         .target(name: "Consistency", dependencies: ["Transport", "TransportPostgres", "TransportHTTP"], swiftSettings: swiftSettings),
         // The step language both flows and load profiles are written in: requests, checks, templates,
         // event expectations, the flow model and its loader, and the YAML reader that locates problems.
@@ -68,7 +69,7 @@ let package = Package(
                                               .product(name: "NIOCore", package: "swift-nio"),
                                               .product(name: "NIOPosix", package: "swift-nio")], swiftSettings: swiftSettings),
         // The rollout gate: its file, the stage run, the trigger policy, rollout control and metric sources.
-        .target(name: "Gate", dependencies: ["Steps", "LoadEngine", "LoadMetrics", "SLO", "CanaryJudge", "Flows", "Verifier", "Consistency", "Transport", "TransportHTTP", "TransportPostgres",
+        .target(name: "Gate", dependencies: ["Steps", "LoadEngine", "LoadMetrics", "SLO", "CanaryJudge", "ResponseParity", "Flows", "Verifier", "Consistency", "Transport", "TransportHTTP", "TransportPostgres",
                                              "ContractCore", .product(name: "Yams", package: "Yams")],
                 swiftSettings: swiftSettings),
         // The HTTP/1.1 wire both the load engine and the flows send on: request bytes, the response
@@ -144,6 +145,7 @@ let package = Package(
                 "LoadMetrics",
                 "SLO",
                 "CanaryJudge",
+                "ResponseParity",
                 "Flows",
                 "Consistency",
                 "Gate",
@@ -160,6 +162,7 @@ let package = Package(
         .testTarget(name: "LoadMetricsTests", dependencies: ["LoadMetrics"], swiftSettings: swiftSettings),
         .testTarget(name: "SLOTests", dependencies: ["SLO", "LoadMetrics"], swiftSettings: swiftSettings),
         .testTarget(name: "CanaryJudgeTests", dependencies: ["CanaryJudge", "LoadMetrics", "SLO"], swiftSettings: swiftSettings),
+        .testTarget(name: "ResponseParityTests", dependencies: ["ResponseParity", "ContractCore"], swiftSettings: swiftSettings),
         .testTarget(name: "StepsTests", dependencies: ["Steps", "ContractCore", "CanaryJudge", "SLO"], swiftSettings: swiftSettings),
         .testTarget(name: "FlowsTests", dependencies: ["Flows", "Steps", "LoadEngine", "ContractCore", "TransportKafka", "TestSupport"], swiftSettings: swiftSettings),
         .testTarget(name: "YAMLValuesTests", dependencies: ["YAMLValues", "ContractCore", .product(name: "Yams", package: "Yams")], swiftSettings: swiftSettings),

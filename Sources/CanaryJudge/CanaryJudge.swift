@@ -127,7 +127,7 @@ package enum CanaryJudge {
         case (.high, .increase), (.high, .either), (.low, .decrease), (.low, .either): judged.passed = false
         default: judged.passed = true
         }
-        let shown = unit == "ms" ? "\(text(shift)) ms" : "\(text(shift * 100)) points"
+        let shown = unit == "ms" ? "\(text(abs(shift))) ms" : "\(text(abs(shift) * 100)) points"
         let allowed = unit == "ms" ? "\(text(tolerance)) ms" : "\(text(tolerance * 100)) points"
         switch judged.classification {
         case .pass where !significant: judged.reason = "no significant difference (\(pText(judged.pValue)))"

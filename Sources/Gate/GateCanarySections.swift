@@ -1,5 +1,6 @@
 import CanaryJudge
 import Foundation
+import SLO
 import Steps
 import Yams
 
@@ -42,5 +43,49 @@ extension NodeReader {
                     + "only the bundled gateway's X-Routed-To is known without one")
         }
         return (split ?? (rollout.isGateway ? .gateway : nil), judge)
+    }
+
+    /// `parity: {baseline, candidate, requests, threshold, repeat, ignore, unordered, compare_headers, action}`.
+    mutating func parity(_ node: Node, resolve: (String) -> String) -> GateFile.Parity? {
+        let allowed: Set<String> = ["baseline", "candidate", "requests", "threshold", "repeat", "ignore", "unordered", "compare_headers", "action"]
+        guard let entries = mapping(node, "parity", allowed: allowed) else { return nil }
+        let fields = Dictionary(entries.map { ($0.key, $0.value) }, uniquingKeysWith: { a, _ in a })
+        var sides: [String] = []
+        for key in ["baseline", "candidate"] {
+            guard let url = string(fields[key], "parity.\(key)"), (url.hasPrefix("http://") || url.hasPrefix("https://")), URL(string: url)?.host != nil else {
+                problem(fields[key] ?? node, "parity.\(key)", "the \(key == "baseline" ? "old" : "new") path's base URL (http:// or https://)")
+                continue
+            }
+            sides.append(url)
+        }
+        let requests = (sequence(fields["requests"], "parity.requests") ?? []).enumerated().compactMap { index, item in
+            string(item, "parity.requests[\(index)]").map(resolve)
+        }
+        if requests.isEmpty { problem(fields["requests"] ?? node, "parity.requests", "list HAR files, load profiles or flows whose GET and HEAD requests are replayed") }
+        var threshold = 1.0
+        if let given = fields["threshold"] {
+            if case .scalar = given, let text = given.string, text.hasSuffix("%"), let value = Double(text.dropLast()), value.isFinite, (0...100).contains(value) {
+                threshold = value
+            } else {
+                problem(given, "parity.threshold", "a percentage from 0% to 100%, e.g. 1%")
+            }
+        }
+        let repeats = integer(fields["repeat"], "parity.repeat", in: 1...1000) ?? 5
+        func paths(_ key: String) -> [String] {
+            (sequence(fields[key], "parity.\(key)") ?? []).enumerated().compactMap { index, item in
+                guard let path = string(item, "parity.\(key)[\(index)]") else { return nil }
+                if !path.hasPrefix("$") { problem(item, "parity.\(key)[\(index)]", "'\(path)' is not a JSON path (it starts with $)") }
+                return path
+            }
+        }
+        var action = TriggerKind.parity.defaultAction
+        if let given = fields["action"] {
+            let text = string(given, "parity.action") ?? ""
+            if let parsed = RolloutAction(rawValue: text) { action = parsed } else { problem(given, "parity.action", "must be proceed, reduce, pause or rollback, found '\(text)'") }
+        }
+        let headers = (sequence(fields["compare_headers"], "parity.compare_headers") ?? []).enumerated().compactMap { string($1, "parity.compare_headers[\($0)]") }
+        guard sides.count == 2, !requests.isEmpty else { return nil }
+        return GateFile.Parity(baseline: sides[0], candidate: sides[1], requests: requests, threshold: threshold, repeats: repeats,
+                               ignored: paths("ignore"), unordered: paths("unordered"), headers: headers, action: action)
     }
 }

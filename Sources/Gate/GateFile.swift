@@ -133,4 +133,21 @@ package struct GateFile: Sendable {
     package var split: PathSplit?
     /// `judge:` — the canary compared with the baseline on the stage's own traffic.
     package var judge: JudgeSettings?
+    /// `parity:` — does the new path answer as the old one does?
+    package var parity: Parity?
+
+    /// Safe requests replayed against the old path (twice) and the new one (once), as `tollgate parity`.
+    package struct Parity: Sendable {
+        package var baseline: String
+        package var candidate: String
+        /// HAR files, load profiles or flows (resolved against the gate file).
+        package var requests: [String]
+        /// The largest share of an endpoint's requests that may differ, in percent.
+        package var threshold: Double
+        package var repeats: Int
+        package var ignored: [String]
+        package var unordered: [String]
+        package var headers: [String]
+        package var action: RolloutAction
+    }
 }

@@ -8,7 +8,7 @@ import Yams
 package enum GateLoader {
     static let topFields: Set<String> = ["name", "description", "gateway", "kafka_brokers", "contracts", "flows", "flow_iterations", "stages",
                                          "consistency", "metrics", "prometheus", "rollout", "lock", "target", "slos", "inconsistency_threshold", "recheck_after", "rechecks",
-                                         "split", "judge"]
+                                         "split", "judge", "parity"]
 
     package static func load(file: String, environment: [String: String] = ProcessInfo.processInfo.environment) throws -> GateFile {
         try parse(try NodeReader.readText(file), file: file, environment: environment)
@@ -52,6 +52,7 @@ package enum GateLoader {
         let threshold = reader.number(values["inconsistency_threshold"], "inconsistency_threshold", in: 0...100) ?? 0.01
         let lock = values["lock"].flatMap { reader.lock($0, gate: name, resolve: resolve) }
         let (split, judge) = reader.canarySplit(values, rollout: rollout, root: root)
+        let parity = values["parity"].flatMap { reader.parity($0, resolve: resolve) }
         guard reader.problems.isEmpty, let target else { throw FileProblems(problems: reader.problems) }
         var gateFile = GateFile(name: name, description: description, source: file, gateway: gateway, target: target, rollout: rollout, kafkaBrokers: brokers, contracts: contracts,
                         flows: flows, flowIterations: iterations, stages: stages, consistency: checks, metrics: metrics, queries: queries, objectives: objectives,
@@ -59,6 +60,7 @@ package enum GateLoader {
         gateFile.lock = lock
         gateFile.split = split
         gateFile.judge = judge
+        gateFile.parity = parity
         return gateFile
     }
 }

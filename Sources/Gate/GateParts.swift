@@ -2,8 +2,9 @@ import CanaryJudge
 import Consistency
 import Flows
 import Foundation
-import LoadMetrics
 import LoadEngine
+import LoadMetrics
+import ResponseParity
 import SLO
 import Verifier
 
@@ -24,6 +25,8 @@ package struct GateParts: Sendable {
     package var judgement: Judgement?
     /// Why the judge did not run at this stage (0 % or 100 %: one path only).
     package var judgeSkipped: String?
+    /// Response parity, with the gate file's threshold and action.
+    package var parity: (report: ParityReport, action: RolloutAction)?
 
     /// Every trigger, with its evidence: the parts' own (contracts, flows, data) and the load's objectives.
     package init() {}
@@ -71,6 +74,16 @@ package struct GateParts: Sendable {
                                         action: judgement.action == .proceed ? TriggerKind.canaryJudge.defaultAction : judgement.action, evidence: evidence,
                                         inconclusive: judgement.inconclusive && failing.isEmpty
                                             ? missing.prefix(3).map { "\($0.name): \($0.reason)" }.joined(separator: "; ") : nil))
+        }
+        if let (report, action) = parity {
+            let worst = report.endpoints.max { $0.differingPercent < $1.differingPercent }
+            let evidence = report.endpoints.filter { $0.differingPercent > report.threshold }.prefix(3).map { endpoint in
+                "\(endpoint.pattern): \(endpoint.differing) of \(endpoint.requests) differ (" + endpoint.differences.prefix(2).map { "\($0.path): \($0.baseline ?? "absent") → \($0.candidate ?? "absent")" }.joined(separator: "; ") + ")"
+            }.joined(separator: "; ")
+            triggers.append(GateTrigger(name: "response parity", value: report.worstDifferingPercent, threshold: report.threshold, unit: "%",
+                                        breached: !report.passed, action: action,
+                                        evidence: evidence.isEmpty ? "\(report.compared) requests on \(report.endpoints.count) endpoints answered alike (worst \(worst?.pattern ?? "-"))" : evidence,
+                                        inconclusive: report.compared == 0 ? "no request was answered by both paths: \(report.failures.first ?? "none sent")" : nil))
         }
         for (check, reading) in metrics {
             let selection = ([check.rate.counter] + check.rate.labels.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }

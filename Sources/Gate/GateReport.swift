@@ -4,6 +4,7 @@ import Consistency
 import Flows
 import Foundation
 import LoadEngine
+import ResponseParity
 import SLO
 import Verifier
 
@@ -106,6 +107,8 @@ package struct GateReport: Sendable {
     package var judgement: Judgement?
     /// Why the judge did not run (one path only at this stage).
     package var judgeSkipped: String?
+    /// Response parity (`parity:`).
+    package var parity: ParityReport?
     /// Parts that could not run, in words (they count as breached triggers).
     package var problems: [String]
     /// Why the gate stopped early (Ctrl-C), if it did.

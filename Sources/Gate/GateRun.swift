@@ -4,6 +4,7 @@ import Flows
 import Foundation
 import LoadEngine
 import LoadMetrics
+import ResponseParity
 import SLO
 import Steps
 import Synchronization
@@ -51,6 +52,8 @@ package enum GateEvent: Sendable {
     case compared(name: String, TableComparison)
     /// The canary judged against the baseline on the stage's load.
     case judged(Judgement)
+    case parityStarted
+    case parityFinished(ParityReport)
     /// Something the operator should know that is not a result (a lost lease).
     case warning(String)
     /// Ctrl-C or SIGTERM: the gate stops the phase under way and puts the rollout back.
@@ -275,6 +278,22 @@ package final class GateRun: Sendable {
                 }
             } catch { parts.problems.append("flows: \(error)") }
         }
+        if let parity = gate.parity, !abort.isAborted {
+            events(.parityStarted)
+            do {
+                let (requests, skipped) = try ParitySources.requests(parity.requests, repeats: parity.repeats, environment: options.environment)
+                var parityOptions = ParityOptions()
+                parityOptions.threshold = parity.threshold
+                parityOptions.comparison = JSONComparison(ignored: Set(parity.ignored), unordered: Set(parity.unordered))
+                parityOptions.headers = parity.headers
+                let replayOptions = parityOptions
+                if var report = try await abort.unlessAborted({ await ParityReplay.run(requests, baseline: parity.baseline, candidate: parity.candidate, options: replayOptions) }) {
+                    report.skipped = skipped
+                    parts.parity = (report, parity.action)
+                    events(.parityFinished(report))
+                }
+            } catch { parts.problems.append("parity: \(error)") }
+        }
         if !abort.isAborted {
             let loadStart = ContinuousClock.now
             let sampling = Task {
@@ -339,6 +358,7 @@ package final class GateRun: Sendable {
         report.queries = parts.queries.map(\.reading)
         report.judgement = parts.judgement
         report.judgeSkipped = parts.judgeSkipped
+        report.parity = parts.parity?.report
         return report
     }
 

@@ -6,6 +6,7 @@ import Foundation
 import Gate
 import LoadEngine
 import LoadMetrics
+import ResponseParity
 import SLO
 import Verifier
 
@@ -31,6 +32,7 @@ extension GateReport: JSONHTMLJUnitReport {
         document["metrics"] = try object(JSONEncoder().encode(metrics))
         if let judgement { document["judge"] = try object(JSONEncoder().encode(judgement)) }
         if let judgeSkipped { document["judge_skipped"] = judgeSkipped }
+        if let parity { document["parity"] = try object(parity.json()) }
         document["queries"] = try object(encoder.encode(queries))
         document["consistency"] = try consistency.map { entry -> Any in
             var item = try object(JSONEncoder().encode(entry.comparison)) as? [String: Any] ?? [:]
@@ -54,6 +56,7 @@ extension GateReport: JSONHTMLJUnitReport {
         if let verification { suites += VerificationJUnit.report(verification, error: nil).suites }
         if let flows { suites += flows.junit().suites }
         if let judgement { suites += JudgeReport.junitSuites(judgement) }
+        if let parity { suites += parity.junit().suites }
         if let load { suites += load.junit().suites }
         return JUnitReport(name: "tollgate gate", suites: suites)
     }
@@ -117,6 +120,14 @@ extension GateReport: JSONHTMLJUnitReport {
             page.charts += judgement.charts
         } else if let judgeSkipped {
             page.notes.append("Canary judge: not run — \(judgeSkipped).")
+        }
+        if let parity {
+            page.sections.append(HTMLPage.Section(title: "Response parity: \(parity.candidate) vs \(parity.baseline)", columns: ["endpoint", "requests", "differing", "first differing paths", "noise learned"],
+                                                  rows: parity.endpoints.map { endpoint in
+                HTMLPage.Row(cells: [endpoint.pattern, "\(endpoint.requests)", String(format: "%d (%.2f %%)", endpoint.differing, endpoint.differingPercent),
+                                     endpoint.differences.prefix(3).map { "\($0.path): \($0.baseline ?? "absent") → \($0.candidate ?? "absent")" }.joined(separator: "; "),
+                                     endpoint.noise.joined(separator: ", ")], bad: endpoint.differingPercent > parity.threshold)
+            }))
         }
         if !metrics.isEmpty {
             page.sections.append(HTMLPage.Section(title: "Service metrics", columns: ["check", "requests", "errors", "error share", "source"], rows: metrics.map { reading in

@@ -27,17 +27,19 @@ package enum TriggerKind: String, Sendable, CaseIterable {
     /// An absolute trigger breached on both paths alike, the canary no worse: the environment's
     /// fault (a busy machine), never the canary's: a pause, never a reduction or a roll back.
     case environment
+    /// Response parity (`parity:`): the new path answered differently beyond the threshold.
+    case parity
 
     /// What a breach asks for when the gate file names no action.
     package var defaultAction: RolloutAction {
         switch self {
         case .contracts, .flows, .objective, .serviceMetric, .query, .canaryJudge: return .rollback
-        case .loadCompleted, .consistency, .partFailed, .noEvidence, .leaseLost, .environment: return .pause
+        case .loadCompleted, .consistency, .partFailed, .noEvidence, .leaseLost, .environment, .parity: return .pause
         }
     }
 
     /// Whether the gate file may choose another action for triggers of this kind.
-    package var actionConfigurable: Bool { self == .objective || self == .serviceMetric || self == .query }
+    package var actionConfigurable: Bool { self == .objective || self == .serviceMetric || self == .query || self == .parity }
 
     /// What a trigger of any kind asks for when it has nothing to judge (no requests selected,
     /// no data, no measurement): never a pass, never more than a pause.

@@ -6,6 +6,7 @@ import Gate
 import LoadEngine
 import LoadMetrics
 import Reports
+import ResponseParity
 import SLO
 import Steps
 import Transport
@@ -119,6 +120,10 @@ struct GateConsole: Sendable {
                   + (comparison.recheckRounds > 0 ? " (first pass \(comparison.firstPassInconsistentRows) rows, \(comparison.recheckRounds) re-check(s))" : ""))
         case .judged(let judgement):
             print("\nCanary judge, " + judgement.text())
+        case .parityStarted:
+            print("\nResponse parity (each request to the old path twice, the new path once):")
+        case .parityFinished(let report):
+            print(report.text())
         case .warning(let text):
             FileHandle.standardError.write(Data("Warning: \(text)\n".utf8))
         case .stopping:
