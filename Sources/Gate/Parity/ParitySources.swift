@@ -29,7 +29,7 @@ package enum ParitySources {
             if unsafe > 0 { skipped.append("\(file): \(unsafe) step(s) that write not replayed (only GET and HEAD are sent twice; writes are compared through data consistency)") }
             let renderable = safe.filter { $0.variables.isEmpty }
             for step in safe where !step.variables.isEmpty {
-                skipped.append("\(file): step '\(step.name)' uses values captured from earlier answers (\(step.variables.joined(separator: ", "))): not replayed on its own")
+                skipped.append("\(file): step '\(step.name)' uses values captured from earlier answers (\(Array(Set(step.variables)).sorted().joined(separator: ", "))): not replayed on its own")
             }
             if renderable.isEmpty { throw HARReader.Problem(description: "\(file): \(name) has no GET or HEAD step parity can send on its own") }
             var scope = RenderScope(sequence: RunSequence())

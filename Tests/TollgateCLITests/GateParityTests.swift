@@ -1,0 +1,50 @@
+import Foundation
+import ReferenceServices
+import TestSupport
+import Testing
+
+/// Response parity in the gate: the monolith (old path) against the catalog service (new path).
+struct GateParityTests {
+    @Test func aRenamedFieldOnTheNewPathPausesTheStage() async throws {
+        let folder = try temporaryFolder("gate-parity")
+        defer { try? FileManager.default.removeItem(at: folder) }
+        try await withStack({ c in
+            c.seedProducts = 60
+            c.breakages = [.renameField(service: "catalog-service", from: "name", to: "title")]
+        }) { stack in
+            let profile = folder.appendingPathComponent("reads.yaml")
+            try """
+                name: reads
+                scenarios:
+                  readers:
+                    executor: constant-arrival-rate
+                    rate: 10
+                    duration: 2s
+                    steps:
+                      - {name: get product, path: "/api/v1/products/${random_int(1,50)}", check: {status: 200}}
+                """.write(to: profile, atomically: true, encoding: .utf8)
+            let gate = folder.appendingPathComponent("gate.yaml")
+            try """
+                name: parity-gate
+                gateway: {url: "\(stack.gatewayURL)", admin_token: "\(stack.adminToken)"}
+                stages: {25: reads.yaml}
+                slos: [error_rate<=1%:rollback]
+                parity:
+                  baseline: "\(stack.url("monolith")!)"
+                  candidate: "\(stack.url("catalog-service")!)"
+                  requests: [reads.yaml]
+                  repeat: 10
+                  ignore: [$.created_at, $.updated_at]
+                """.write(to: gate, atomically: true, encoding: .utf8)
+            let result = try await GateCommandTests.gate(gate.path, folder, duration: "2s")
+            #expect(result.status == 4, "\(result.out)\(result.err)")
+            let trigger = try #require(GateCommandTests.trigger(result.json, "response parity"), "\(result.json["triggers"] ?? "")")
+            #expect(trigger["breached"] as? Bool == true && trigger["action"] as? String == "pause" && trigger["value"] as? Double == 100, "\(trigger)")
+            #expect((trigger["evidence"] as? String ?? "").contains("$.name"), "\(trigger)")
+            let parity = try #require(result.json["parity"] as? [String: Any])
+            let endpoints = try #require(parity["endpoints"] as? [[String: Any]])
+            let paths = Set((endpoints.first?["differences"] as? [[String: Any]] ?? []).compactMap { $0["path"] as? String })
+            #expect(paths == ["$.name", "$.title"], "the rename at its old and new path, nothing else: \(paths)")
+        }
+    }
+}
