@@ -30,6 +30,7 @@ struct JudgeCommand: AsyncParsableCommand {
 
     func run() async throws {
         let report: JudgeReport
+        var judgingTime = Duration.zero
         do {
             let before = try load(baseline), after = try load(canary)
             let settings = try judge.map { try JudgeFileLoader.load($0, environment: ProcessInfo.processInfo.environment) }
@@ -39,13 +40,17 @@ struct JudgeCommand: AsyncParsableCommand {
             guard absent.isEmpty else {
                 throw FileProblems(problems: absent.map { FileProblem(file: judge ?? "", line: nil, field: "judge.metrics[\($0.index)]", message: $0.reason) })
             }
-            report = JudgeReport(baseline: source(baseline, before), canary: source(canary, after),
-                                 judgement: CanaryJudge.judge(settings, baseline: before.metrics.overall, canary: after.metrics.overall))
+            let clock = ContinuousClock(), started = clock.now
+            let judgement = CanaryJudge.judge(settings, baseline: before.metrics.overall, canary: after.metrics.overall)
+            judgingTime = clock.now - started
+            report = JudgeReport(baseline: source(baseline, before), canary: source(canary, after), judgement: judgement)
         } catch {
             FileHandle.standardError.write(Data("Error: \(error)\n".utf8))
             throw ExitCode(ExitStatus.error)
         }
         print(report.text())
+        let milliseconds = Double(judgingTime.components.seconds) * 1000 + Double(judgingTime.components.attoseconds) / 1e15
+        print("  judged \(report.judgement.metrics.count) metrics in \(String(format: "%.1f", milliseconds)) ms")
         do {
             for file in try report.write(json: reports.json, html: reports.html, junit: reports.junit, defaultStem: "\(reports.reportDir)/judge") {
                 print("  report: \(file)")
