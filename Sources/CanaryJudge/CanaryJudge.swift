@@ -1,13 +1,36 @@
+import Foundation
 import LoadMetrics
 import SLO
 
 /// Judges a canary's measurements against a baseline's taken at the same time, as Kayenta does:
 /// each metric tested for a significant difference beyond its tolerance, then a score.
 package enum CanaryJudge {
-    /// Compares `canary` with `baseline` on every metric of `settings`.
-    package static func judge(_ settings: JudgeSettings, baseline: PathMetrics, canary: PathMetrics) -> Judgement {
-        let metrics = settings.metrics.map { judge($0, settings: settings, baseline: baseline, canary: canary) }
+    /// Compares `canary` with `baseline` on every metric of `settings`; `series` holds each
+    /// PromQL pair's values by metric name (fetched by the caller), or why there are none.
+    package static func judge(_ settings: JudgeSettings, baseline: PathMetrics, canary: PathMetrics,
+                              series: [String: Result<(baseline: [Double], canary: [Double]), SeriesUnavailable>] = [:]) -> Judgement {
+        let metrics = settings.metrics.map { metric -> MetricJudgement in
+            guard case .queryPair(let before, let after, _) = metric.measure else { return judge(metric, settings: settings, baseline: baseline, canary: canary) }
+            let measure = "baseline_query \(before) / canary_query \(after)"
+            switch series[metric.name] ?? .failure(SeriesUnavailable(reason: "the queries were not run (no Prometheus for this judgement)")) {
+            case .success(let values):
+                var judged = judgeLatency(metric, settings: settings, baseline: WeightedSample(values.baseline), canary: WeightedSample(values.canary), measure: measure)
+                judged.kind = "series"
+                judged.reason = judged.reason.replacingOccurrences(of: " ms", with: "")
+                return judged
+            case .failure(let unavailable):
+                var judged = judgeLatency(metric, settings: settings, baseline: WeightedSample([]), canary: WeightedSample([]), measure: measure, absent: unavailable.reason)
+                judged.kind = "series"
+                return judged
+            }
+        }
         return conclude(metrics, settings: settings)
+    }
+
+    /// Why a PromQL pair has no values to compare.
+    package struct SeriesUnavailable: Error, Sendable {
+        package let reason: String
+        package init(reason: String) { self.reason = reason }
     }
 
     /// The score and the action from judged metrics.
@@ -54,6 +77,11 @@ package enum CanaryJudge {
             func failures(_ stats: RequestStats?) -> (Int, Int) { (stats.map { $0.errors - $0.unanswered } ?? 0, stats?.answered ?? 0) }
             return rate(metric, settings: settings, measure: "payment_failure_rate", baseline: failures(before), canary: failures(after),
                         missing: before == nil && after == nil ? "no request is tagged '\(tag)'" : nil)
+        case .queryPair(let before, let after, _):
+            var judged = judgeLatency(metric, settings: settings, baseline: WeightedSample([]), canary: WeightedSample([]),
+                                      measure: "baseline_query \(before) / canary_query \(after)", absent: "the queries were not run (no Prometheus for this judgement)")
+            judged.kind = "series"
+            return judged
         case .checkPassRate(let check):
             let before = baseline.checks[check], after = canary.checks[check]
             func passes(_ tally: CheckTally?) -> (Int, Int) { (tally?.passed ?? 0, (tally?.passed ?? 0) + (tally?.failed ?? 0)) }
@@ -169,7 +197,7 @@ extension JudgeSettings {
     package func absentMeasures(in results: [PathMetrics]) -> [(index: Int, reason: String)] {
         metrics.enumerated().compactMap { index, metric in
             switch metric.measure {
-            case .latency(.all), .errorRate(.all), .paymentFailureRate: return nil
+            case .latency(.all), .errorRate(.all), .paymentFailureRate, .queryPair: return nil
             case .latency(.name(let name)), .errorRate(.name(let name)):
                 return results.contains { $0.byName[name] != nil } ? nil : (index, "no request is named '\(name)' in either result")
             case .latency(.tag(let tag)), .errorRate(.tag(let tag)):

@@ -40,9 +40,16 @@ package enum JudgedMeasure: Sendable, Equatable {
     case paymentFailureRate
     /// The share of a check's evaluations that passed.
     case checkPassRate(String)
+    /// Two PromQL queries, one per path (as Kayenta's and Argo's Kayenta provider take them),
+    /// each a series over the stage's load sampled every `step` seconds: the values compared
+    /// as latencies are (Mann–Whitney U, Hodges–Lehmann shift).
+    case queryPair(baseline: String, canary: String, step: Double)
 
     /// Whether the measure is a distribution (else a rate).
     package var isLatency: Bool { if case .latency = self { return true } else { return false } }
+
+    /// Whether the measure is a pair of PromQL series.
+    package var isQueryPair: Bool { if case .queryPair = self { return true } else { return false } }
 }
 
 /// One metric compared canary against baseline, and how much worse the canary may be.

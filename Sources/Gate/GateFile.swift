@@ -135,6 +135,8 @@ package struct GateFile: Sendable {
     package var judge: JudgeSettings?
     /// `parity:` — does the new path answer as the old one does?
     package var parity: Parity?
+    /// The gate-wide Prometheus (`prometheus:`), for the judge's PromQL pairs.
+    package var prometheus: (url: String, credentials: PrometheusCredentials)?
 
     /// Safe requests replayed against the old path (twice) and the new one (once), as `tollgate parity`.
     package struct Parity: Sendable {

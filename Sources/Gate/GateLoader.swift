@@ -1,3 +1,4 @@
+import CanaryJudge
 import ContractCore
 import Foundation
 import SLO
@@ -52,6 +53,9 @@ package enum GateLoader {
         let threshold = reader.number(values["inconsistency_threshold"], "inconsistency_threshold", in: 0...100) ?? 0.01
         let lock = values["lock"].flatMap { reader.lock($0, gate: name, resolve: resolve) }
         let (split, judge) = reader.canarySplit(values, rollout: rollout, root: root)
+        if let judge, judge.metrics.contains(where: \.measure.isQueryPair), prometheus == nil {
+            reader.problem(values["judge"], "judge.metrics", "a baseline_query/canary_query pair needs the gate-wide prometheus: (its URL and credentials)")
+        }
         let parity = values["parity"].flatMap { reader.parity($0, resolve: resolve) }
         guard reader.problems.isEmpty, let target else { throw FileProblems(problems: reader.problems) }
         var gateFile = GateFile(name: name, description: description, source: file, gateway: gateway, target: target, rollout: rollout, kafkaBrokers: brokers, contracts: contracts,
@@ -61,6 +65,7 @@ package enum GateLoader {
         gateFile.split = split
         gateFile.judge = judge
         gateFile.parity = parity
+        gateFile.prometheus = prometheus
         return gateFile
     }
 }

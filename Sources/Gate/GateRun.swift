@@ -14,8 +14,11 @@ import Verifier
 /// How one stage is checked: which stage, whether the verdict is applied, and what the gate
 /// file's `${NAME:-default}` are filled from.
 package struct GateOptions: Sendable {
-    /// The rollout percentage to check: a stage the gate file lists.
+    /// The rollout percentage to check: a stage the gate file lists (or a halved one, with `profileStage`).
     package var stage: Int
+    /// The listed stage whose load profile runs (default `stage`): a rollout judging a halved
+    /// stage runs the nearest listed one's.
+    package var profileStage: Int?
     /// Apply the verdict to the rollout (reduce → half the stage, roll back → 0 %).
     package var autoRollback = false
     /// Shorten the stage's load to this many seconds (its shape kept).
@@ -193,7 +196,7 @@ package final class GateRun: Sendable {
     /// The stage's load profile (aimed at the gateway, judged by the gate's objectives,
     /// shortened as asked) and the flows.
     static func stageFiles(_ gate: GateFile, file: String, options: GateOptions) throws -> (LoadProfile, [Flow]) {
-        guard let profileFile = gate.stages[options.stage] else {
+        guard let profileFile = gate.stages[options.profileStage ?? options.stage] else {
             throw GateSetupError("\(file): stages: no stage \(options.stage) (the file lists \(gate.stages.keys.sorted().map { "\($0)" }.joined(separator: ", ")))")
         }
         var profile = try ProfileLoader.load(file: profileFile, environment: options.environment)
@@ -307,7 +310,9 @@ package final class GateRun: Sendable {
                 if stage >= 100 {
                     parts.judgeSkipped = "at \(stage) % every user takes the new path: there is no baseline to judge the canary against"
                 } else {
-                    parts.judgement = CanaryJudge.judge(judge, baseline: load.metrics.byPath[.baseline] ?? PathMetrics(), canary: load.metrics.byPath[.canary] ?? PathMetrics())
+                    let series = await querySeries(judge, over: load)
+                    parts.judgement = CanaryJudge.judge(judge, baseline: load.metrics.byPath[.baseline] ?? PathMetrics(), canary: load.metrics.byPath[.canary] ?? PathMetrics(),
+                                                        series: series)
                     if let judgement = parts.judgement { events(.judged(judgement)) }
                 }
             }
@@ -433,6 +438,30 @@ package final class GateRun: Sendable {
             events(.loadFinished(result))
             return result
         }
+    }
+
+    /// Each PromQL pair of the judge over the stage's load, from the gate-wide Prometheus: the
+    /// values of each query's one series, or why there are none.
+    private func querySeries(_ judge: JudgeSettings, over load: LoadResult) async -> [String: Result<(baseline: [Double], canary: [Double]), CanaryJudge.SeriesUnavailable>] {
+        guard let prometheus = gate.prometheus else { return [:] }
+        let authorization = prometheus.credentials.authorization(from: options.environment)
+        let end = load.run.endedAt, start = load.run.startedAt, seconds = max(1, end.timeIntervalSince(start))
+        var series: [String: Result<(baseline: [Double], canary: [Double]), CanaryJudge.SeriesUnavailable>] = [:]
+        for metric in judge.metrics {
+            guard case .queryPair(let baselineQuery, let canaryQuery, let step) = metric.measure else { continue }
+            func fetch(_ query: String) async -> Result<[Double], CanaryJudge.SeriesUnavailable> {
+                let filled = query.replacingOccurrences(of: "${window}", with: "\(max(1, Int(seconds.rounded(.up))))s")
+                    .replacingOccurrences(of: "${stage}", with: "\(options.stage)").replacingOccurrences(of: "${percent}", with: "\(options.stage)")
+                let range = await metrics.queryRange(filled, prometheus: prometheus.url, authorization: authorization, start: start, end: end, step: step)
+                if let problem = range.problem { return .failure(CanaryJudge.SeriesUnavailable(reason: "\(filled): \(problem)")) }
+                return .success(range.points.compactMap(\.value))
+            }
+            switch (await fetch(baselineQuery), await fetch(canaryQuery)) {
+            case (.success(let before), .success(let after)): series[metric.name] = .success((before, after))
+            case (.failure(let problem), _), (_, .failure(let problem)): series[metric.name] = .failure(problem)
+            }
+        }
+        return series
     }
 
     /// One table pair of the gate file, compared off the cooperative pool.

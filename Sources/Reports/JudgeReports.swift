@@ -26,9 +26,10 @@ extension Judgement {
 extension MetricJudgement {
     /// Both paths' figures and the shift: `median 81.2 → 96.4 ms, shift +15.1 ms [12.0, 18.3]`.
     var figuresText: String {
-        if kind == "latency" {
+        if kind == "latency" || kind == "series" {
+            let unit = kind == "latency" ? " ms" : ""
             let interval = interval.map { " [\(Self.ms($0[0])), \(Self.ms($0[1]))]" } ?? ""
-            return "median \(Self.ms(baseline.value)) → \(Self.ms(canary.value)) ms (n \(baseline.samples)/\(canary.samples)), shift \(shift >= 0 ? "+" : "")\(Self.ms(shift)) ms\(interval)"
+            return "median \(Self.ms(baseline.value)) → \(Self.ms(canary.value))\(unit) (n \(baseline.samples)/\(canary.samples)), shift \(shift >= 0 ? "+" : "")\(Self.ms(shift))\(unit)\(interval)"
         }
         return "\(Self.percent(baseline.value)) → \(Self.percent(canary.value)) (\(baseline.events ?? 0)/\(baseline.samples) vs \(canary.events ?? 0)/\(canary.samples))"
     }
@@ -81,14 +82,15 @@ extension Judgement {
     /// The metrics table.
     package var sections: [HTMLPage.Section] {
         [HTMLPage.Section(title: "Canary vs baseline", columns: ["metric", "class", "baseline", "canary", "shift", "p-value", "tolerance", "why"], rows: metrics.map { metric in
-            let latency = metric.kind == "latency"
-            let value = { (v: Double) in latency ? "\(MetricJudgement.ms(v)) ms" : MetricJudgement.percent(v) }
+            let latency = metric.kind == "latency" || metric.kind == "series"
+            let unit = metric.kind == "latency" ? " ms" : ""
+            let value = { (v: Double) in latency ? "\(MetricJudgement.ms(v))\(unit)" : MetricJudgement.percent(v) }
             let interval = metric.interval.map { " [\(MetricJudgement.ms($0[0])), \(MetricJudgement.ms($0[1]))]" } ?? ""
             return HTMLPage.Row(cells: [metric.name + (metric.critical ? " (critical)" : ""), metric.classification.rawValue,
                                         "\(value(metric.baseline.value)) (n \(metric.baseline.samples))", "\(value(metric.canary.value)) (n \(metric.canary.samples))",
-                                        (latency ? "\(MetricJudgement.ms(metric.shift)) ms" : "\(String(format: "%.2f", metric.shift * 100)) points") + interval,
+                                        (latency ? "\(MetricJudgement.ms(metric.shift))\(unit)" : "\(String(format: "%.2f", metric.shift * 100)) points") + interval,
                                         metric.classification == .noData ? "—" : String(format: "%.4g", metric.pValue),
-                                        latency ? "\(MetricJudgement.ms(metric.tolerance)) ms" : "\(String(format: "%.2f", metric.tolerance * 100)) points", metric.reason],
+                                        latency ? "\(MetricJudgement.ms(metric.tolerance))\(unit)" : "\(String(format: "%.2f", metric.tolerance * 100)) points", metric.reason],
                                 bad: !metric.passed && metric.classification != .noData)
         })]
     }
@@ -96,7 +98,7 @@ extension Judgement {
     /// Per latency metric, the two distributions overlaid (quantile curves: latency by percentile).
     package var charts: [SVGChart] {
         metrics.compactMap { metric in
-            guard let baseline = metric.baselineQuantiles, let canary = metric.canaryQuantiles else { return nil }
+            guard metric.kind == "latency", let baseline = metric.baselineQuantiles, let canary = metric.canaryQuantiles else { return nil }
             let levels = JudgementQuantiles.levels.map { $0 * 100 }
             return SVGChart(title: "\(metric.name): \(metric.classification.rawValue)", xLabel: "percentile", yLabel: "ms", series: [
                 SVGChart.Series(name: "baseline", color: "#5470c6", points: Array(zip(levels, baseline)).map { (x: $0.0, y: $0.1) }),

@@ -20,8 +20,8 @@ import Yams
 ///         - check_pass_rate: status is 200
 extension NodeReader {
     static let judgeFields: Set<String> = ["confidence", "min_samples", "pass_score", "marginal_score", "metrics"]
-    static let metricKinds = ["latency", "error_rate", "payment_failure_rate", "check_pass_rate"]
-    static let metricFields: Set<String> = Set(metricKinds + ["name", "direction", "allowed_increase", "allowed_shift", "critical", "weight", "action"])
+    static let metricKinds = ["latency", "error_rate", "payment_failure_rate", "check_pass_rate", "baseline_query"]
+    static let metricFields: Set<String> = Set(metricKinds + ["canary_query", "step", "name", "direction", "allowed_increase", "allowed_shift", "critical", "weight", "action"])
 
     package mutating func judgeSettings(_ node: Node?, _ field: String = "judge") -> JudgeSettings? {
         guard let entries = mapping(node, field, allowed: Self.judgeFields) else { return nil }
@@ -42,7 +42,7 @@ extension NodeReader {
         }
         if items.isEmpty { problem(fields["metrics"], "\(field).metrics", "list at least one metric") }
         for (index, item) in items.enumerated() {
-            if let metric = judgedMetric(item, "\(field).metrics[\(index)]") { settings.metrics.append(metric) }
+            if let metric = judgedMetric(item, "\(field).metrics[\(index)]", index: index) { settings.metrics.append(metric) }
         }
         let names = settings.metrics.map(\.name)
         for name in Set(names) where names.filter({ $0 == name }).count > 1 {
@@ -51,7 +51,7 @@ extension NodeReader {
         return settings
     }
 
-    private mutating func judgedMetric(_ item: Node, _ here: String) -> JudgedMetric? {
+    private mutating func judgedMetric(_ item: Node, _ here: String, index: Int) -> JudgedMetric? {
         guard let entries = mapping(item, here, allowed: Self.metricFields) else { return nil }
         let fields = Dictionary(entries.map { ($0.key, $0.value) }, uniquingKeysWith: { a, _ in a })
         let kinds = Self.metricKinds.filter { fields[$0] != nil }
@@ -71,9 +71,22 @@ extension NodeReader {
         case "payment_failure_rate":
             guard bool(fields[kind], "\(here).\(kind)") == true else { return nil }
             measure = .paymentFailureRate
+        case "baseline_query":
+            // A PromQL pair: the same quantity on each path, ${window} and ${stage} filled as in metrics: queries.
+            guard let before = string(fields[kind], "\(here).baseline_query"), !before.isEmpty,
+                  let after = fields["canary_query"].flatMap({ string($0, "\(here).canary_query") }), !after.isEmpty else {
+                problem(fields["canary_query"] ?? item, "\(here).canary_query", "a PromQL pair needs both baseline_query and canary_query")
+                return nil
+            }
+            let step = fields["step"].flatMap { duration($0, "\(here).step") } ?? 5
+            if !(1...3600).contains(step) { problem(fields["step"], "\(here).step", "must be from 1s to 1h") }
+            measure = .queryPair(baseline: before, canary: after, step: step)
         default:
             guard let check = string(fields[kind], "\(here).\(kind)"), !check.isEmpty else { return nil }
             measure = .checkPassRate(check)
+        }
+        if !measure.isQueryPair, fields["canary_query"] != nil || fields["step"] != nil {
+            problem(fields["canary_query"] ?? fields["step"], here, "canary_query and step belong with baseline_query")
         }
         let direction: JudgeDirection
         if let node = fields["direction"] {
@@ -88,7 +101,9 @@ extension NodeReader {
         let allowedIncrease = fields["allowed_increase"].flatMap { percentage($0, "\(here).allowed_increase") }
         var allowedShift: Double?
         if let node = fields["allowed_shift"] {
-            if measure.isLatency {
+            if measure.isQueryPair {
+                allowedShift = number(node, "\(here).allowed_shift", in: 0...Double.greatestFiniteMagnitude)
+            } else if measure.isLatency {
                 allowedShift = duration(node, "\(here).allowed_shift").map { $0 * 1000 }
             } else {
                 allowedShift = percentage(node, "\(here).allowed_shift")
@@ -100,7 +115,7 @@ extension NodeReader {
             action = RolloutAction(rawValue: text == "roll back" ? "rollback" : text)
             if action == nil { problem(node, "\(here).action", "must be proceed, reduce, pause or rollback, found '\(text)'") }
         }
-        let defaultName = "\(kind.replacingOccurrences(of: "_", with: " "))\(measure.groupText.map { " \($0)" } ?? "")"
+        let defaultName = measure.isQueryPair ? "query \(index)" : "\(kind.replacingOccurrences(of: "_", with: " "))\(measure.groupText.map { " \($0)" } ?? "")"
         return JudgedMetric(name: string(fields["name"], "\(here).name") ?? defaultName, measure: measure, direction: direction,
                             allowedIncrease: allowedIncrease, allowedShift: allowedShift,
                             critical: fields["critical"].flatMap { bool($0, "\(here).critical") } ?? false,
@@ -127,7 +142,7 @@ extension JudgedMeasure {
     var groupText: String? {
         switch self {
         case .latency(let group), .errorRate(let group): return group.description
-        case .paymentFailureRate: return nil
+        case .paymentFailureRate, .queryPair: return nil
         case .checkPassRate(let check): return check
         }
     }

@@ -8,7 +8,7 @@ struct Tollgate: AsyncParsableCommand {
         commandName: "tollgate",
         abstract: "Contract and load testing gate for microservice rollouts.",
         version: Tollgate.version,
-        subcommands: [DemoCommand.self, MatchCommand.self, VerifyCommand.self, StubCommand.self, FlowCommand.self, LoadCommand.self, ConsistencyCommand.self, GateCommand.self, BackfillCommand.self, ReportCommand.self, JudgeCommand.self, ParityCommand.self, BenchClientCommand.self,
+        subcommands: [DemoCommand.self, MatchCommand.self, VerifyCommand.self, StubCommand.self, FlowCommand.self, LoadCommand.self, ConsistencyCommand.self, GateCommand.self, BackfillCommand.self, ReportCommand.self, JudgeCommand.self, ParityCommand.self, RolloutCommand.self, BenchClientCommand.self,
                       ServicesCommand.self])
 
     /// Written into reports.

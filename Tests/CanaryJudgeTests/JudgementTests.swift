@@ -97,3 +97,16 @@ struct JudgementTests {
         #expect(JudgeSettings(metrics: [metric]).absentMeasures(in: [PathMetrics()]).map(\.reason) == ["no check is named 'status is 200' in either result"])
     }
 }
+
+extension JudgementTests {
+    @Test func aPromQLPairIsJudgedOnTheValuesOfBothSeries() {
+        let metric = JudgedMetric(name: "5xx share", measure: .queryPair(baseline: "b", canary: "c", step: 5), direction: .increase, allowedShift: 0.001)
+        let settings = JudgeSettings(minSamples: 10, metrics: [metric])
+        let baseline = (0..<30).map { 0.001 + Double($0 % 5) * 0.0001 }, canary = (0..<30).map { 0.02 + Double($0 % 5) * 0.0001 }
+        let judged = CanaryJudge.judge(settings, baseline: PathMetrics(), canary: PathMetrics(), series: ["5xx share": .success((baseline, canary))])
+        #expect(judged.metrics[0].classification == .high && judged.metrics[0].kind == "series" && judged.action == .rollback, "\(judged.metrics[0].reason)")
+        let missing = CanaryJudge.judge(settings, baseline: PathMetrics(), canary: PathMetrics(),
+                                        series: ["5xx share": .failure(CanaryJudge.SeriesUnavailable(reason: "b: no series"))])
+        #expect(missing.metrics[0].classification == .noData && missing.metrics[0].reason.contains("b: no series") && missing.action == .pause)
+    }
+}

@@ -86,3 +86,13 @@ extension JudgeReaderTests {
         #expect(settings.metrics.count == 6 && settings.metrics.contains { $0.critical } && settings.metrics.contains { $0.action == .rollback })
     }
 }
+
+extension JudgeReaderTests {
+    @Test func aPromQLPairNeedsBothQueries() throws {
+        let settings = try load("judge:\n  metrics:\n    - {baseline_query: 'rate(a[1m])', canary_query: 'rate(b[1m])', step: 10s, allowed_shift: 0.5}\n")
+        #expect(settings.metrics[0].measure == .queryPair(baseline: "rate(a[1m])", canary: "rate(b[1m])", step: 10) && settings.metrics[0].allowedShift == 0.5)
+        #expect(settings.metrics[0].name == "query 0")
+        #expect(problems("judge:\n  metrics:\n    - {baseline_query: 'rate(a[1m])'}\n") == ["3 judge.metrics[0].canary_query: a PromQL pair needs both baseline_query and canary_query"])
+        #expect(problems("judge:\n  metrics:\n    - {latency: all, step: 5s}\n") == ["3 judge.metrics[0]: canary_query and step belong with baseline_query"])
+    }
+}

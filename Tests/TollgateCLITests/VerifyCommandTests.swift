@@ -298,6 +298,15 @@ extension ChildProcess {
         #expect((failing["rollout"] as? [String: Any])?["after"] as? Int == 0 && (failing["rollout"] as? [String: Any])?["applied"] as? Bool == true)
         let breached = ((failing["triggers"] as? [[String: Any]]) ?? []).filter { $0["breached"] as? Bool == true }.compactMap { $0["name"] as? String }
         #expect(breached.contains("payment_failure_rate"), "\(breached)")
+        // Services 150 ms slower than the monolith on product reads: the canary judge sees it.
+        let slower = try jsonObject(reports.appendingPathComponent("gate-stage-25-slower.json"))
+        let judged = ((slower["judge"] as? [String: Any])?["metrics"] as? [[String: Any]] ?? []).first { $0["name"] as? String == "latency get product" }
+        #expect(judged?["classification"] as? String == "High", "\(judged ?? [:])\n\(result.out)")
+        #expect(GateCommandTests.trigger(slower, "canary judge")?["breached"] as? Bool == true, "\(result.out)")
+        // A renamed field on the new path: response parity finds it at both its paths, the noise aside.
+        let parity = try jsonObject(reports.appendingPathComponent("demo-parity.json"))
+        let paths = Set((parity["endpoints"] as? [[String: Any]] ?? []).flatMap { ($0["differences"] as? [[String: Any]] ?? []).compactMap { $0["path"] as? String } })
+        #expect(paths == ["$.products[*].name", "$.products[*].title"], "\(paths)")
         // The gate page in a real browser: rendered, no console error.
         let browser = ["/usr/bin/chromium", "/usr/bin/chromium-browser"].first { FileManager.default.isExecutableFile(atPath: $0) }
         let chromium = try #require(browser, "Debian's chromium is needed (make test installs it: scripts/setup-system)")

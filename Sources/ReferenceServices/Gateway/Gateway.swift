@@ -56,7 +56,7 @@ package actor RolloutState {
 
     package init(percent: Int) { self.percent = min(100, max(0, percent)) }
 
-    func set(_ percent: Int) { self.percent = percent }
+    package func set(_ percent: Int) { self.percent = percent }
 
     /// The 0–99 bucket a user falls in; the same key always lands in the same bucket.
     static func bucket(_ key: String) -> Int {

@@ -37,6 +37,7 @@ struct JudgeCommand: AsyncParsableCommand {
                 ?? JudgeSettings.everyRequest(names: Array(Set(before.metrics.byName.keys).union(after.metrics.byName.keys)),
                                               tags: Array(Set(before.metrics.byTag.keys).union(after.metrics.byTag.keys)))
             let absent = settings.absentMeasures(in: [before.metrics.overall, after.metrics.overall])
+                + settings.metrics.enumerated().filter { $0.element.measure.isQueryPair }.map { ($0.offset, "a PromQL pair is judged in a gate (with its prometheus:); tollgate judge compares two load results") }
             guard absent.isEmpty else {
                 throw FileProblems(problems: absent.map { FileProblem(file: judge ?? "", line: nil, field: "judge.metrics[\($0.index)]", message: $0.reason) })
             }

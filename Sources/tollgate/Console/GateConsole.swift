@@ -21,6 +21,8 @@ struct GateConsole: Sendable {
     var html: String?
     var junit: String?
     var defaultStem: String
+    /// Write the stage's own reports (a whole rollout writes one report of every stage instead).
+    var writesReports = true
 
     /// The report, or the stop report of a gate that could not start (`abortedBecause` set).
     func check(file: String, options: GateOptions) async -> GateReport {
@@ -66,6 +68,7 @@ struct GateConsole: Sendable {
 
     /// Writes the reports (those named, else under `defaultStem`), printing where.
     func write(_ report: GateReport) {
+        guard writesReports else { return }
         do {
             for file in try report.write(json: json, html: html, junit: junit, defaultStem: defaultStem) { print("  report: \(file)") }
         } catch {
