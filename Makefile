@@ -37,8 +37,9 @@ empty :=
 space := $(empty) $(empty)
 # The demo runs last, alone: it is the whole product at once, judged by the guide's absolute limits.
 DEMO_SUITE = TollgateCLITests.DemoCommandTests
-# The canary judge's gate tests measure a 150 ms shift and starve both cores on purpose: alone too.
-JUDGE_SUITE = TollgateCLITests.GateJudgeTests
+# The canary judge's gate tests measure a 150 ms shift and starve both cores on purpose, and a
+# whole rollout runs on the foreign stack (Python services judged by the guide's p95): alone too.
+JUDGE_SUITE = TollgateCLITests.GateJudgeTests TollgateCLITests.OwnStackTests
 TIMED_SUITES = LoadEngineTests.EngineTests TollgateCLITests.PrometheusGateTests TollgateCLITests.PrometheusBreachTests \
   TollgateCLITests.LoadMetricsExportTests TollgateCLITests.MultiHostLoadTests
 
@@ -49,6 +50,14 @@ $(SCIPY_PYTHON):
 	python3 -m venv .venv-scipy
 	.venv-scipy/bin/pip install -q 'scipy>=1.11,<2'
 
+# Flask, FastAPI, gunicorn, uvicorn and their Prometheus exporters (PyPI): the foreign stack of
+# examples/own-stack, on which a test runs a whole rollout.
+OWN_STACK_VENV = .venv-own-stack
+
+$(OWN_STACK_VENV)/bin/uvicorn: examples/own-stack/requirements.txt
+	python3 -m venv $(OWN_STACK_VENV)
+	$(OWN_STACK_VENV)/bin/pip install -q -r examples/own-stack/requirements.txt
+
 # kubernetes-validate (PyPI) checks the Kubernetes manifests against the API's schemas, offline.
 KUBERNETES_VALIDATE = .venv-kubernetes/bin/kubernetes-validate
 
@@ -58,7 +67,7 @@ $(KUBERNETES_VALIDATE):
 
 # The PyPI tools install side by side (each mostly unpacks and compiles Python).
 python-tools:
-	@$(MAKE) --no-print-directory -j4 $(SCHEMATHESIS) $(HDR_PYTHON) $(KUBERNETES_VALIDATE) $(SCIPY_PYTHON)
+	@$(MAKE) --no-print-directory -j5 $(SCHEMATHESIS) $(HDR_PYTHON) $(KUBERNETES_VALIDATE) $(SCIPY_PYTHON) $(OWN_STACK_VENV)/bin/uvicorn
 
 test: setup python-tools
 	@url=$$(scripts/test-postgres start) || exit 1; \
@@ -67,7 +76,8 @@ test: setup python-tools
 	echo "PostgreSQL for tests: $$url"; \
 	export TOLLGATE_TEST_DATABASE_URL="$$url" TOLLGATE_SCHEMATHESIS="$(CURDIR)/$(SCHEMATHESIS)" \
 	  TOLLGATE_HDR_PYTHON="$(CURDIR)/$(HDR_PYTHON)" TOLLGATE_PROMETHEUS=/usr/bin/prometheus \
-	  TOLLGATE_KUBERNETES_VALIDATE="$(CURDIR)/$(KUBERNETES_VALIDATE)" TOLLGATE_SCIPY_PYTHON="$(CURDIR)/$(SCIPY_PYTHON)"; \
+	  TOLLGATE_KUBERNETES_VALIDATE="$(CURDIR)/$(KUBERNETES_VALIDATE)" TOLLGATE_SCIPY_PYTHON="$(CURDIR)/$(SCIPY_PYTHON)" \
+	  TOLLGATE_OWN_STACK_VENV="$(CURDIR)/$(OWN_STACK_VENV)"; \
 	$(SWIFT) build --build-tests || exit 1; \
 	status=0; \
 	$(SWIFT) test --skip-build --parallel --skip '$(subst $(space),|,$(TIMED_SUITES) $(DEMO_SUITE) $(JUDGE_SUITE))' || status=1; \
@@ -75,6 +85,6 @@ test: setup python-tools
 	$(SWIFT) test --skip-build --filter '$(subst $(space),|,$(TIMED_SUITES))' || status=1; \
 	echo "The demo, alone:"; \
 	$(SWIFT) test --skip-build --filter '$(DEMO_SUITE)' || status=1; \
-	echo "The canary judge in the gate, alone (one test starves both cores on purpose):"; \
-	$(SWIFT) test --skip-build --filter '$(JUDGE_SUITE)' || status=1; \
+	echo "The canary judge in the gate and a whole rollout on a foreign stack, alone (one test starves both cores on purpose):"; \
+	$(SWIFT) test --skip-build --filter '$(subst $(space),|,$(JUDGE_SUITE))' || status=1; \
 	exit $$status

@@ -80,7 +80,7 @@ struct GateConsole: Sendable {
     func show(_ event: GateEvent, display: ProgressDisplay) {
         switch event {
         case .started(let gate, let before, let stage):
-            print("Gate \(gate): stage \(stage) % (the gateway was at \(before) %, now \(stage) %)")
+            print("Gate \(gate): stage \(stage) % (the rollout was at \(before) %, now \(stage) %)")
         case .contractsStarted(let pacts):
             print("\nContracts (\(pacts.joined(separator: ", "))):")
         case .contractFailed(let result):
@@ -88,13 +88,13 @@ struct GateConsole: Sendable {
         case .contractsFinished(let report):
             TreePrinter().summary(report)
         case .flowsStarted:
-            print("\nFlows through the gateway:")
+            print("\nFlows:")
         case .flowRun(let run):
             let failed = run.steps.first { $0.status == .failed }
             print("  \(run.passed ? "✓" : "✗") \(run.flow) #\(run.iteration)  \(String(format: "%.2f s", run.seconds))"
                   + (failed.map { "  — \($0.failure ?? "\($0.name): a check failed")" } ?? ""))
         case .loadStarted(let profile, let target):
-            print("\nLoad: \(profile.name) (\(DurationText.describe(profile.duration))) through the gateway…")
+            print("\nLoad: \(profile.name) (\(DurationText.describe(profile.duration))) against \(target)…")
             display.started(profile: profile, target: target)
         case .loadProgress(let snapshot):
             display.update(snapshot)
