@@ -37,9 +37,9 @@ empty :=
 space := $(empty) $(empty)
 # The demo runs last, alone: it is the whole product at once, judged by the guide's absolute limits.
 DEMO_SUITE = TollgateCLITests.DemoCommandTests
-# The canary judge's gate tests measure a 150 ms shift and starve both cores on purpose, and a
+# The canary judge's tests measure a 150 ms shift and starve both cores on purpose, and a
 # whole rollout runs on the foreign stack (Python services judged by the guide's p95): alone too.
-JUDGE_SUITE = TollgateCLITests.GateJudgeTests TollgateCLITests.OwnStackTests
+JUDGE_SUITE = TollgateCLITests.GateJudgeTests TollgateCLITests.OwnStackTests TollgateCLITests.JudgeCommandTests
 TIMED_SUITES = LoadEngineTests.EngineTests TollgateCLITests.PrometheusGateTests TollgateCLITests.PrometheusBreachTests \
   TollgateCLITests.LoadMetricsExportTests TollgateCLITests.MultiHostLoadTests
 

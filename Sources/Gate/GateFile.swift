@@ -31,6 +31,15 @@ package struct GateFile: Sendable {
             package var headers: [(name: String, value: String)] = []
             /// Sent with each state change (`headers` when the gate file names none).
             package var stateChangeHeaders: [(name: String, value: String)] = []
+            /// A separate instance the pacts are replayed against (and its states set on), so
+            /// provider states never write into the stage's live data; nil: `url` itself.
+            package var verificationURL: String?
+            /// Which implementation this is, when a provider name has several (the monolith and
+            /// the new service both verified, reported apart).
+            package var label: String?
+
+            /// Where the pacts are replayed.
+            package var replayURL: String { verificationURL ?? url }
 
             package init(name: String, url: String) {
                 self.name = name
@@ -119,6 +128,12 @@ package struct GateFile: Sendable {
     package var flowIterations: Int
     /// Rollout percentage → load profile file (relative paths resolved against the gate file).
     package var stages: [Int: String]
+    /// Stages written `none`: no load of the gate's own; judged on the traffic already there
+    /// (counters, PromQL, consistency, contracts, parity) over an observation window.
+    package var observedStages: Set<Int> = []
+
+    /// Every stage the file lists, in order.
+    package var allStages: [Int] { Set(stages.keys).union(observedStages).sorted() }
     package var consistency: [ConsistencyCheck]
     package var metrics: [MetricCheck]
     /// `metrics:` entries that are PromQL queries.

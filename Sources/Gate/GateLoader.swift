@@ -43,7 +43,7 @@ package enum GateLoader {
         }
         let iterations = reader.integer(values["flow_iterations"], "flow_iterations", in: 1...1000) ?? 1
 
-        let stages = reader.stages(values["stages"], root: root, resolve: resolve)
+        let (stages, observedStages) = reader.stages(values["stages"], root: root, resolve: resolve)
 
         let checks = reader.consistencyChecks(values, resolve: resolve)
         let prometheus = reader.prometheus(values["prometheus"], "prometheus")
@@ -66,6 +66,7 @@ package enum GateLoader {
         gateFile.judge = judge
         gateFile.parity = parity
         gateFile.prometheus = prometheus
+        gateFile.observedStages = observedStages
         return gateFile
     }
 }
@@ -139,7 +140,7 @@ extension NodeReader {
             if pacts.isEmpty { problem(fields["pacts"] ?? node, "contracts.pacts", "name at least one pact file or folder") }
             var providers: [GateFile.Contracts.Provider] = []
             for (provider, node) in mapping(fields["providers"], "contracts.providers") ?? [] {
-                if let found = contractProvider(provider, node) { providers.append(found) }
+                providers += contractProviders(provider, node)
             }
             var documents: [(name: String, document: String)] = []
             for (provider, node) in mapping(fields["openapi"], "contracts.openapi") ?? [] {
@@ -162,9 +163,11 @@ extension NodeReader {
         return contracts
     }
 
-    /// `stages:` — rollout percentage → the stage's load profile.
-    mutating func stages(_ node: Node?, root: Node, resolve: (String) -> String) -> [Int: String] {
+    /// `stages:` — rollout percentage → the stage's load profile, or `none`: the stage is judged
+    /// on the traffic already there.
+    mutating func stages(_ node: Node?, root: Node, resolve: (String) -> String) -> (profiles: [Int: String], observed: Set<Int>) {
         var stages: [Int: String] = [:]
+        var observed: Set<Int> = []
         for (key, node) in mapping(node, "stages") ?? [] {
             guard let percent = Int(key), (1...100).contains(percent) else {
                 problem(node, "stages.\(key)", "a stage is a rollout percentage from 1 to 100")
@@ -173,14 +176,14 @@ extension NodeReader {
             guard let profile = string(node, "stages.\(key)") else { continue }
             // `10:` with nothing after it is YAML's null: say which stage, not a file error later.
             guard !profile.isEmpty, profile != "~", profile.lowercased() != "null" else {
-                problem(node, "stages.\(key)", "name the stage's load profile (a YAML file, relative to the gate file)")
+                problem(node, "stages.\(key)", "name the stage's load profile (a YAML file, relative to the gate file), or none to judge the traffic already there")
                 continue
             }
-            stages[percent] = resolve(profile)
+            if profile == "none" { observed.insert(percent) } else { stages[percent] = resolve(profile) }
         }
         if node == nil { problem(root, "stages", "missing: the load profile of each rollout stage (e.g. 25: stage-25.yaml)") }
 
-        return stages
+        return (stages, observed)
     }
 
     /// `a="1", b=~"x,y"` → each matcher (commas inside quotes kept).
@@ -459,24 +462,43 @@ extension NodeReader {
     }
 
     /// `contracts.providers.NAME`: a base URL, or `{url, state_change_url, headers, state_change_headers}`.
-    mutating func contractProvider(_ name: String, _ node: Node) -> GateFile.Contracts.Provider? {
-        let field = "contracts.providers.\(name)"
+    /// One provider's implementations: a URL, a mapping, or a list of either (several
+    /// implementations under one name, each verified and reported apart).
+    mutating func contractProviders(_ name: String, _ node: Node) -> [GateFile.Contracts.Provider] {
+        guard case .sequence = node else { return contractProvider(name, node, field: "contracts.providers.\(name)").map { [$0] } ?? [] }
+        let items = sequence(node, "contracts.providers.\(name)") ?? []
+        if items.isEmpty { problem(node, "contracts.providers.\(name)", "list at least one implementation") }
+        let found = items.enumerated().compactMap { contractProvider(name, $1, field: "contracts.providers.\(name)[\($0)]") }
+        let labels = found.map { $0.label ?? $0.url }
+        if Set(labels).count < labels.count { problem(node, "contracts.providers.\(name)", "give each implementation a distinct label (or URL)") }
+        return found
+    }
+
+    mutating func contractProvider(_ name: String, _ node: Node, field: String) -> GateFile.Contracts.Provider? {
         if case .scalar = node {
             guard let url = string(node, field) else { return nil }
             if TargetURL(url) == nil { problem(node, field, "not an http:// URL: '\(url)'") }
             return GateFile.Contracts.Provider(name: name, url: url)
         }
-        guard let entries = mapping(node, field, allowed: ["url", "state_change_url", "headers", "state_change_headers"]) else { return nil }
+        let allowed: Set<String> = ["url", "base_url", "verification_url", "label", "state_change_url", "headers", "state_change_headers"]
+        guard let entries = mapping(node, field, allowed: allowed) else { return nil }
         let fields = Dictionary(entries.map { ($0.key, $0.value) }, uniquingKeysWith: { a, _ in a })
-        guard let url = string(fields["url"], field + ".url") else {
+        if fields["url"] != nil, fields["base_url"] != nil { problem(fields["base_url"], field + ".base_url", "give url or base_url, not both") }
+        guard let url = string(fields["url"] ?? fields["base_url"], field + ".url") else {
             problem(node, field + ".url", "missing: the provider's base URL")
             return nil
         }
-        if TargetURL(url) == nil { problem(fields["url"], field + ".url", "not an http:// URL: '\(url)'") }
+        if TargetURL(url) == nil { problem(fields["url"] ?? fields["base_url"], field + ".url", "not an http:// URL: '\(url)'") }
         var provider = GateFile.Contracts.Provider(name: name, url: url)
+        if let verification = string(fields["verification_url"], field + ".verification_url") {
+            if TargetURL(verification) == nil { problem(fields["verification_url"], field + ".verification_url", "not an http:// URL: '\(verification)'") }
+            provider.verificationURL = verification
+        }
+        provider.label = string(fields["label"], field + ".label")
         if let state = string(fields["state_change_url"], field + ".state_change_url") {
-            // A path is on the provider's base URL.
-            let full = state.hasPrefix("/") ? (url.hasSuffix("/") ? String(url.dropLast()) : url) + state : state
+            // A path is on the URL the pacts are replayed against.
+            let base = provider.replayURL
+            let full = state.hasPrefix("/") ? (base.hasSuffix("/") ? String(base.dropLast()) : base) + state : state
             if TargetURL(full) == nil { problem(fields["state_change_url"], field + ".state_change_url", "not an http:// URL or a path starting with '/': '\(state)'") }
             if URLComponents(string: full)?.query != nil {
                 problem(fields["state_change_url"], field + ".state_change_url", "no query string: a credential goes in state_change_headers, never in a URL (access logs keep URLs)")

@@ -25,6 +25,8 @@ package struct GateParts: Sendable {
     package var judgement: Judgement?
     /// Why the judge did not run at this stage (0 % or 100 %: one path only).
     package var judgeSkipped: String?
+    /// Providers whose states the replay set on the live provider (no `verification_url`): said with the contract trigger.
+    package var liveStateProviders: [String] = []
     /// Response parity, with the gate file's threshold and action.
     package var parity: (report: ParityReport, action: RolloutAction)?
 
@@ -36,8 +38,9 @@ package struct GateParts: Sendable {
         if let verification {
             let failures = verification.failures
             triggers.append(GateTrigger(name: "contract failures", value: Double(failures.count), threshold: 0, unit: "", breached: !failures.isEmpty,
-                                        action: TriggerKind.contracts.defaultAction, evidence: failures.isEmpty ? "\(verification.results.count) interactions verified"
-                                            : failures.prefix(5).map { "\($0.consumer) → \($0.provider): \($0.description)" }.joined(separator: "; ")))
+                                        action: TriggerKind.contracts.defaultAction, evidence: (failures.isEmpty ? "\(verification.results.count) interactions verified"
+                                            : failures.prefix(5).map { "\($0.consumer) → \($0.provider): \($0.description)" }.joined(separator: "; "))
+                                            + (liveStateProviders.isEmpty ? "" : "; provider states were written into the live \(liveStateProviders.joined(separator: ", ")) (give verification_url for an instance of its own)")))
         }
         if let flows {
             let failed = flows.runs.filter { !$0.passed }

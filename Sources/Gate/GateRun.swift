@@ -19,6 +19,8 @@ package struct GateOptions: Sendable {
     /// The listed stage whose load profile runs (default `stage`): a rollout judging a halved
     /// stage runs the nearest listed one's.
     package var profileStage: Int?
+    /// A stage with no load (`none`): how long the traffic already there is watched (default 1 minute).
+    package var observationWindow: Double?
     /// Apply the verdict to the rollout (reduce → half the stage, roll back → 0 %).
     package var autoRollback = false
     /// Shorten the stage's load to this many seconds (its shape kept).
@@ -57,6 +59,8 @@ package enum GateEvent: Sendable {
     case judged(Judgement)
     case parityStarted
     case parityFinished(ParityReport)
+    /// A stage with no load: the traffic already there is watched this long.
+    case observing(seconds: Double)
     /// Something the operator should know that is not a result (a lost lease).
     case warning(String)
     /// Ctrl-C or SIGTERM: the gate stops the phase under way and puts the rollout back.
@@ -70,7 +74,8 @@ package final class GateRun: Sendable {
     package let file: String
     package let options: GateOptions
     package let gate: GateFile
-    package let profile: LoadProfile
+    /// The stage's load; nil for a stage judged on the traffic already there.
+    package let profile: LoadProfile?
     let flows: [Flow]
     let brokers: String?
     let rollout: any RolloutControl
@@ -91,7 +96,7 @@ package final class GateRun: Sendable {
                              rollout makeRollout: (GateFile) async throws -> (any RolloutControl, credential: String?) = GateRun.rolloutControl)
         async throws(GateStartError) -> GateRun {
         let started = Date()
-        let gate: GateFile, profile: LoadProfile, flows: [Flow]
+        let gate: GateFile, profile: LoadProfile?, flows: [Flow]
         do {
             gate = try GateLoader.load(file: file, environment: options.environment)
         } catch let error as FileProblems {
@@ -108,7 +113,7 @@ package final class GateRun: Sendable {
             throw fail("\(error)")
         }
         let brokers = options.kafkaBrokers ?? gate.kafkaBrokers
-        let topics = Set(flows.flatMap(\.topics)).union(profile.eventTopics)
+        let topics = Set(flows.flatMap(\.topics)).union(profile?.eventTopics ?? [])
         if !topics.isEmpty, brokers == nil {
             throw fail("the flows expect events on \(topics.sorted().joined(separator: ", ")): give --kafka-brokers HOST:PORT (tollgate services up prints it) or kafka_brokers in \(file)")
         }
@@ -178,7 +183,7 @@ package final class GateRun: Sendable {
         return (gateway, gateway.token)
     }
 
-    private init(file: String, options: GateOptions, gate: GateFile, profile: LoadProfile, flows: [Flow], brokers: String?, rollout: any RolloutControl,
+    private init(file: String, options: GateOptions, gate: GateFile, profile: LoadProfile?, flows: [Flow], brokers: String?, rollout: any RolloutControl,
                  metrics: any MetricSource, before: Int, credential: String?, started: Date) {
         self.file = file
         self.options = options
@@ -195,9 +200,12 @@ package final class GateRun: Sendable {
 
     /// The stage's load profile (aimed at the gateway, judged by the gate's objectives,
     /// shortened as asked) and the flows.
-    static func stageFiles(_ gate: GateFile, file: String, options: GateOptions) throws -> (LoadProfile, [Flow]) {
-        guard let profileFile = gate.stages[options.profileStage ?? options.stage] else {
-            throw GateSetupError("\(file): stages: no stage \(options.stage) (the file lists \(gate.stages.keys.sorted().map { "\($0)" }.joined(separator: ", ")))")
+    static func stageFiles(_ gate: GateFile, file: String, options: GateOptions) throws -> (LoadProfile?, [Flow]) {
+        let listed = options.profileStage ?? options.stage
+        let flows = try gate.flows.map { try FlowLoader.load(file: $0, environment: options.environment) }
+        if gate.observedStages.contains(listed) { return (nil, flows) }
+        guard let profileFile = gate.stages[listed] else {
+            throw GateSetupError("\(file): stages: no stage \(options.stage) (the file lists \(gate.allStages.map { "\($0)" }.joined(separator: ", ")))")
         }
         var profile = try ProfileLoader.load(file: profileFile, environment: options.environment)
         profile.target = gate.target.description
@@ -206,7 +214,6 @@ package final class GateRun: Sendable {
         let unknown = profile.unknownSelections(in: profile.objectives)
         guard unknown.isEmpty else { throw GateSetupError("\(file): slos: \(unknown.joined(separator: "; ")) in the stage profile \(profileFile)") }
         if let seconds = options.duration { profile = profile.shortened(to: seconds) }
-        let flows = try gate.flows.map { try FlowLoader.load(file: $0, environment: options.environment) }
         return (profile, flows)
     }
 
@@ -245,7 +252,7 @@ package final class GateRun: Sendable {
         // Metric triggers: read now, during and after the load; the gate judges what happened in between.
         let providers: [any MetricProvider] = [
             ServiceCounterProvider(checks: gate.metrics, source: metrics, events: events),
-            PromQLProvider(checks: gate.queries, source: metrics, planned: profile.duration, stage: stage, environment: options.environment, events: events),
+            PromQLProvider(checks: gate.queries, source: metrics, planned: profile?.duration ?? observationWindow, stage: stage, environment: options.environment, events: events),
         ]
         for provider in providers { parts.problems += await provider.begin() }
         if let contracts = gate.contracts, !abort.isAborted {
@@ -267,6 +274,12 @@ package final class GateRun: Sendable {
                     return verification
                 }
                 if let verification = parts.verification { events(.contractsFinished(verification)) }
+                parts.liveStateProviders = contracts.providers.filter { $0.stateChangeURL != nil && $0.verificationURL == nil }.map { provider in
+                    provider.label.map { "\(provider.name) (\($0))" } ?? provider.name
+                }
+                if !parts.liveStateProviders.isEmpty {
+                    events(.warning("contracts: provider states were set on the live \(parts.liveStateProviders.joined(separator: ", ")): their rows are in the stage's data (give verification_url for an instance of its own)"))
+                }
             } catch { parts.problems.append("contracts: \(error)") }
         }
         if !flows.isEmpty, !abort.isAborted {
@@ -304,7 +317,15 @@ package final class GateRun: Sendable {
                     for provider in providers { group.addTask { await provider.measureDuringLoad(since: loadStart) } }
                 }
             }
-            do { parts.load = try await runLoad(events: events) } catch { parts.problems.append("load: \(error)") }
+            if let profile {
+                do { parts.load = try await runLoad(profile, events: events) } catch { parts.problems.append("load: \(error)") }
+            } else {
+                // No load of the gate's own: the traffic already there, watched for the window.
+                events(.observing(seconds: observationWindow))
+                let started = Date()
+                _ = try? await abort.unlessAborted { try await Task.sleep(for: .seconds(self.observationWindow)) }
+                if let judge = gate.judge { await judgeObserved(judge, from: started, to: Date(), into: &parts, events: events) }
+            }
             if let judge = gate.judge, let load = parts.load {
                 parts.judge = judge
                 if stage >= 100 {
@@ -317,7 +338,7 @@ package final class GateRun: Sendable {
                 }
             }
             // No load (it could not start) or a stopped gate: measurements still to come would judge nothing.
-            if abort.isAborted || parts.load == nil { sampling.cancel() }
+            if abort.isAborted || (parts.load == nil && profile != nil) { sampling.cancel() }
             await sampling.value
             if !abort.isAborted {
                 for provider in providers { parts.problems += await provider.finish(since: loadStart) }
@@ -328,7 +349,7 @@ package final class GateRun: Sendable {
             events(.consistencyStarted)
             // Requests the load left unanswered may still be writing: give them their timeout (at most 30 s) before reading the tables.
             if let load = parts.load, load.metrics.unfinished > 0 {
-                let wait = min(30, profile.scenarios.map(\.timeout).max() ?? 10)
+                let wait = min(30, profile?.scenarios.map(\.timeout).max() ?? 10)
                 events(.settling(unanswered: load.metrics.unfinished, seconds: wait))
                 try? await Task.sleep(for: .seconds(wait))
             }
@@ -421,7 +442,26 @@ package final class GateRun: Sendable {
         return result
     }
 
-    private func runLoad(events: @escaping @Sendable (GateEvent) -> Void) async throws -> LoadResult {
+    /// How long a stage with no load watches the traffic already there.
+    private var observationWindow: Double { options.observationWindow ?? options.duration ?? 60 }
+
+    /// The judge at a stage with no load: its PromQL pairs over the window (the load's own
+    /// metrics have nothing to compare); none → said why.
+    private func judgeObserved(_ judge: JudgeSettings, from start: Date, to end: Date, into parts: inout GateParts, events: @escaping @Sendable (GateEvent) -> Void) async {
+        parts.judge = judge
+        var pairs = judge
+        pairs.metrics = judge.metrics.filter(\.measure.isQueryPair)
+        guard !pairs.metrics.isEmpty, options.stage < 100 else {
+            parts.judgeSkipped = options.stage >= 100 ? "at \(options.stage) % every user takes the new path: there is no baseline to judge the canary against"
+                : "a stage with no load: the judge's load metrics have nothing to compare (a baseline_query/canary_query pair judges the traffic already there)"
+            return
+        }
+        let series = await querySeries(pairs, from: start, to: end)
+        parts.judgement = CanaryJudge.judge(pairs, baseline: PathMetrics(), canary: PathMetrics(), series: series)
+        if let judgement = parts.judgement { events(.judged(judgement)) }
+    }
+
+    private func runLoad(_ profile: LoadProfile, events: @escaping @Sendable (GateEvent) -> Void) async throws -> LoadResult {
         var runOptions = RunOptions()
         runOptions.userAgent = userAgent
         // Each path's figures apart, for the judge.
@@ -443,9 +483,13 @@ package final class GateRun: Sendable {
     /// Each PromQL pair of the judge over the stage's load, from the gate-wide Prometheus: the
     /// values of each query's one series, or why there are none.
     private func querySeries(_ judge: JudgeSettings, over load: LoadResult) async -> [String: Result<(baseline: [Double], canary: [Double]), CanaryJudge.SeriesUnavailable>] {
+        await querySeries(judge, from: load.run.startedAt, to: load.run.endedAt)
+    }
+
+    private func querySeries(_ judge: JudgeSettings, from start: Date, to end: Date) async -> [String: Result<(baseline: [Double], canary: [Double]), CanaryJudge.SeriesUnavailable>] {
         guard let prometheus = gate.prometheus else { return [:] }
         let authorization = prometheus.credentials.authorization(from: options.environment)
-        let end = load.run.endedAt, start = load.run.startedAt, seconds = max(1, end.timeIntervalSince(start))
+        let seconds = max(1, end.timeIntervalSince(start))
         var series: [String: Result<(baseline: [Double], canary: [Double]), CanaryJudge.SeriesUnavailable>] = [:]
         for metric in judge.metrics {
             guard case .queryPair(let baselineQuery, let canaryQuery, let step) = metric.measure else { continue }

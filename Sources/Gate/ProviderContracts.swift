@@ -9,6 +9,8 @@ package enum ProviderContracts {
     /// - Parameters:
     ///   - providers: where and how each provider's pacts are replayed; providers not listed are skipped (`skipped` says which).
     ///   - credential: what `${credential}` in a provider's headers stands for (the credential the gate holds for the rollout).
+    /// Providers with several implementations have each verified, their results named
+    /// `provider (label)`; each is replayed at its `verification_url` when it has one.
     package static func verify(_ pacts: [LoadedPact], providers: [GateFile.Contracts.Provider], credential: String?, kafkaBrokers: String?,
                               progress: @escaping @Sendable (InteractionResult) -> Void, skipped: (String) -> Void = { _ in }) async throws -> VerificationReport {
         var combined = VerificationReport()
@@ -19,19 +21,29 @@ package enum ProviderContracts {
         }
         for pair in pairs {
             let (provider, consumer) = (pair[0], pair[1])
-            guard let described = providers.first(where: { $0.name == provider }) else {
+            let implementations = providers.filter { $0.name == provider }
+            guard !implementations.isEmpty else {
                 skipped(provider)
                 continue
             }
-            var options = VerifyOptions()
-            options.provider = provider
-            options.consumer = consumer
-            options.providerBaseURL = described.url
-            options.defaultHeaders = filled(described.headers)
-            options.stateChangeURL = described.stateChangeURL
-            options.stateChangeHeaders = filled(described.stateChangeHeaders)
-            options.kafkaBrokers = kafkaBrokers
-            combined.results += try await ProviderVerifier(options: options).verify(pacts, progress: progress).results
+            for described in implementations {
+                var options = VerifyOptions()
+                options.provider = provider
+                options.consumer = consumer
+                options.providerBaseURL = described.replayURL
+                options.defaultHeaders = filled(described.headers)
+                options.stateChangeURL = described.stateChangeURL
+                options.stateChangeHeaders = filled(described.stateChangeHeaders)
+                options.kafkaBrokers = kafkaBrokers
+                // Several implementations of one provider (the monolith and the new service) are reported apart.
+                let label = implementations.count > 1 || described.label != nil ? described.label ?? described.replayURL : nil
+                let relabel: @Sendable (InteractionResult) -> InteractionResult = { result in
+                    var named = result
+                    if let label { named.provider = "\(provider) (\(label))" }
+                    return named
+                }
+                combined.results += try await ProviderVerifier(options: options).verify(pacts, progress: { progress(relabel($0)) }).results.map(relabel)
+            }
         }
         combined.startedAt = started
         combined.duration = Date().timeIntervalSince(started)

@@ -13,7 +13,8 @@ package enum InteractionOutcome: Sendable, Equatable {
 
 package struct InteractionResult: Sendable {
     package let consumer: String
-    package let provider: String
+    /// The provider's name (with the implementation verified, when a gate names several).
+    package var provider: String
     package let source: String
     package let description: String
     package let providerStates: [String]
@@ -48,10 +49,14 @@ package struct VerificationReport: Sendable {
     /// The results grouped by pact source, in the order the sources were verified.
     package var bySource: [(source: String, results: [InteractionResult])] {
         var groups: [(source: String, results: [InteractionResult])] = []
+        // A pact verified against several implementations of its provider is a group per implementation.
+        func same(_ group: (source: String, results: [InteractionResult]), _ result: InteractionResult) -> Bool {
+            group.source == result.source && group.results[0].provider == result.provider
+        }
         for result in results {
-            if let last = groups.indices.last, groups[last].source == result.source {
+            if let last = groups.indices.last, same(groups[last], result) {
                 groups[last].results.append(result)
-            } else if let i = groups.firstIndex(where: { $0.source == result.source }) {
+            } else if let i = groups.firstIndex(where: { same($0, result) }) {
                 groups[i].results.append(result)
             } else {
                 groups.append((result.source, [result]))

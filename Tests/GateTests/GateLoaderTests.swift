@@ -252,3 +252,50 @@ struct GateJudgeSectionTests {
         #expect(own.split == PathSplit(header: "x-served-by", baseline: "monolith", canary: "orders-api"))
     }
 }
+
+struct ContractImplementationTests {
+    @Test func aProviderMayHaveSeveralImplementationsAndAVerificationInstance() throws {
+        let gate = try GateLoader.parse("""
+            target: http://127.0.0.1:9
+            rollout: {kind: command, set: [set-weight, "${percent}"], get: [get-weight]}
+            stages: {25: stage.yaml}
+            contracts:
+              pacts: [pacts]
+              providers:
+                catalog:
+                  - {label: monolith, base_url: "http://127.0.0.1:5100"}
+                  - {label: new, url: "http://127.0.0.1:5200", verification_url: "http://127.0.0.1:5299", state_change_url: /_test/states}
+            """, file: "gate.yaml")
+        let providers = try #require(gate.contracts?.providers)
+        #expect(providers.map(\.label) == ["monolith", "new"] && providers.map(\.name) == ["catalog", "catalog"])
+        #expect(providers[0].replayURL == "http://127.0.0.1:5100" && providers[1].replayURL == "http://127.0.0.1:5299")
+        #expect(providers[1].stateChangeURL == "http://127.0.0.1:5299/_test/states", "states are set on the verification instance")
+        let problems: [String]
+        do {
+            _ = try GateLoader.parse("""
+                target: http://127.0.0.1:9
+                rollout: {kind: command, set: [set-weight, "${percent}"], get: [get-weight]}
+                stages: {25: stage.yaml}
+                contracts:
+                  pacts: [pacts]
+                  providers:
+                    catalog: [{url: "http://127.0.0.1:1"}, {url: "http://127.0.0.1:1"}]
+                """, file: "gate.yaml")
+            problems = []
+        } catch let error as FileProblems {
+            problems = error.problems.map(\.description)
+        }
+        #expect(problems == ["gate.yaml:7: contracts.providers.catalog: give each implementation a distinct label (or URL)"], "\(problems)")
+    }
+}
+
+struct ObservedStageTests {
+    @Test func aStageWithNoLoadIsListedApart() throws {
+        let gate = try GateLoader.parse("""
+            target: http://127.0.0.1:9
+            rollout: {kind: command, set: [set-weight, "${percent}"], get: [get-weight]}
+            stages: {10: none, 25: stage.yaml}
+            """, file: "gate.yaml")
+        #expect(gate.observedStages == [10] && gate.stages.keys.sorted() == [25] && gate.allStages == [10, 25])
+    }
+}

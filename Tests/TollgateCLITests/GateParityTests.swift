@@ -48,3 +48,52 @@ struct GateParityTests {
         }
     }
 }
+
+/// One provider name, two implementations, each verified and reported apart.
+struct GateContractImplementationTests {
+    @Test func theNewImplementationFailsApartFromTheOldOne() async throws {
+        let folder = try temporaryFolder("gate-implementations")
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let pact = packageRoot.appendingPathComponent("contracts/pact-python/python-storefront-catalog-service.json").path
+        // The old implementation: the pact's own stub answers as the consumer expects.
+        let port = freePort()
+        let stub = try ChildProcess(tollgateBinary.path, ["stub", pact, "--port", "\(port)"], captureOutput: false, captureError: false)
+        defer {
+            stub.send(SIGTERM)
+            stub.wait()
+        }
+        #expect(await eventually(timeout: 10) { acceptsConnections(port: port) })
+        try await withStack({ c in
+            c.seedProducts = 60
+            c.providerStates = true
+            c.breakages = [.renameField(service: "catalog-service", from: "name", to: "title")]
+        }) { stack in
+            try """
+                name: reads
+                scenarios:
+                  readers: {executor: constant-arrival-rate, rate: 5, duration: 1s, steps: [{name: read, path: /api/v1/products/1}]}
+                """.write(to: folder.appendingPathComponent("reads.yaml"), atomically: true, encoding: .utf8)
+            let gate = folder.appendingPathComponent("gate.yaml")
+            try """
+                gateway: {url: "\(stack.gatewayURL)", admin_token: "\(stack.adminToken)"}
+                stages: {25: reads.yaml}
+                slos: []
+                contracts:
+                  pacts: ["\(pact)"]
+                  providers:
+                    catalog-service:
+                      - {label: old, url: "http://127.0.0.1:\(port)"}
+                      - {label: new, url: "\(stack.url("catalog-service")!)", state_change_url: /_pact/provider-states, headers: {Authorization: "Bearer ${credential}"}}
+                """.write(to: gate, atomically: true, encoding: .utf8)
+            let result = try await GateCommandTests.gate(gate.path, folder, duration: "1s")
+            #expect(result.status == 5, "\(result.out)\(result.err)")
+            let trigger = try #require(GateCommandTests.trigger(result.json, "contract failures"))
+            let evidence = trigger["evidence"] as? String ?? ""
+            #expect(evidence.contains("catalog-service (new)") && !evidence.contains("catalog-service (old)"), "\(evidence)")
+            #expect(evidence.contains("provider states were written into the live catalog-service (new)"), "\(evidence)")
+            let pacts = ((result.json["contracts"] as? [String: Any])?["pacts"] as? [[String: Any]]) ?? []
+            let providers = Set(pacts.compactMap { $0["provider"] as? String })
+            #expect(providers == ["catalog-service (old)", "catalog-service (new)"], "\(providers)")
+        }
+    }
+}

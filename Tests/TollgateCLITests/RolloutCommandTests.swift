@@ -1,4 +1,7 @@
 import Foundation
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
 import ReferenceServices
 import TestSupport
 import Testing
@@ -62,6 +65,43 @@ struct RolloutCommandTests {
             await stack.rollout.set(30)
             let off = try await runTollgate(["rollout", gate.path, "--resume", "--quiet", "--report-dir", folder.path])
             #expect(off.status == 2 && off.err.contains("reads back 30 %, which is not one of the stages"), "\(off.err)")
+        }
+    }
+}
+
+/// A stage with no load of the gate's own: judged on the traffic already there.
+struct ObservedStageGateTests {
+    @Test func theTrafficAlreadyThereIsJudgedOverTheWindow() async throws {
+        let folder = try temporaryFolder("observed-stage")
+        defer { try? FileManager.default.removeItem(at: folder) }
+        try await withStack({ c in
+            c.seedProducts = 20
+            c.breakages = [.failRoute(service: "catalog-service", pathPrefix: "/api/v1/categories")]
+        }) { stack in
+            let gate = folder.appendingPathComponent("gate.yaml")
+            try """
+                gateway: {url: "\(stack.gatewayURL)", admin_token: "\(stack.adminToken)"}
+                stages: {100: none}
+                metrics:
+                  - {name: catalog errors, url: "\(stack.url("catalog-service")!)/metrics", selector: 'route!="/metrics"', errors: {status: 5xx}, threshold: 1, action: rollback}
+                """.write(to: gate, atomically: true, encoding: .utf8)
+            // Nobody is shopping: nothing was counted, so nothing is known — a pause.
+            let quiet = try await GateCommandTests.gate(gate.path, folder, stage: 100, duration: "1s")
+            #expect(quiet.status == 4, "\(quiet.out)\(quiet.err)")
+            #expect(quiet.json["load"] == nil && (GateCommandTests.trigger(quiet.json, "catalog errors")?["inconclusive"] as? String ?? "").contains("no requests"), "\(quiet.json)")
+            // Real traffic meanwhile, half of it to a broken route: the counters see it.
+            let traffic = Task {
+                while !Task.isCancelled {
+                    for path in ["/api/v1/products/1", "/api/v1/categories"] {
+                        _ = try? await URLSession.shared.data(from: URL(string: stack.gatewayURL + path)!)
+                    }
+                    try? await Task.sleep(for: .milliseconds(20))
+                }
+            }
+            defer { traffic.cancel() }
+            let busy = try await GateCommandTests.gate(gate.path, folder, stage: 100, duration: "2s")
+            #expect(busy.status == 5, "\(busy.out)\(busy.err)")
+            #expect(GateCommandTests.trigger(busy.json, "catalog errors")?["breached"] as? Bool == true, "\(busy.json["triggers"] ?? "")")
         }
     }
 }

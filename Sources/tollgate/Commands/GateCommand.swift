@@ -24,7 +24,7 @@ struct GateCommand: AsyncParsableCommand {
     @Argument(help: "The gate file (YAML; see loadprofiles/README.md).") var gateFile: String
     @Option(help: "The rollout stage to check, in percent (a stage the gate file lists).") var stage: Int
     @Flag(help: "Apply the verdict to the gateway: reduce → half the stage, roll back → 0 %.") var autoRollback = false
-    @Option(help: "Shorten the stage's load to this (its shape kept), e.g. 20s.") var duration: String?
+    @Option(help: "Shorten the stage's load to this (its shape kept), e.g. 20s; a stage with no load (none) watches the traffic already there this long (default 1m).") var duration: String?
     @Option(help: "Kafka brokers for the flows' event expectations (default: the gate file's kafka_brokers).") var kafkaBrokers: String?
     @OptionGroup var reports: ReportOptions
     @Flag(help: "No live progress during the load.") var quiet = false

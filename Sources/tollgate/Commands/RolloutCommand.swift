@@ -50,10 +50,10 @@ struct RolloutCommand: AsyncParsableCommand {
             FileHandle.standardError.write(Data("Error: the gate's files have problems:\n\(error)\n".utf8))
             throw ExitCode(ExitStatus.error)
         }
-        let planned = stages.flatMap(Self.parse) ?? gate.stages.keys.sorted()
-        let unlisted = planned.filter { gate.stages[$0] == nil }
+        let planned = stages.flatMap(Self.parse) ?? gate.allStages
+        let unlisted = planned.filter { !gate.allStages.contains($0) }
         guard unlisted.isEmpty else {
-            FileHandle.standardError.write(Data("Error: --stages: \(unlisted.map { "\($0) %" }.joined(separator: ", ")) not among the gate file's stages (\(gate.stages.keys.sorted().map(String.init).joined(separator: ", ")))\n".utf8))
+            FileHandle.standardError.write(Data("Error: --stages: \(unlisted.map { "\($0) %" }.joined(separator: ", ")) not among the gate file's stages (\(gate.allStages.map(String.init).joined(separator: ", ")))\n".utf8))
             throw ExitCode(ExitStatus.error)
         }
         var report = RolloutReport(gate: gate.name, source: gateFile, startedAt: Date(), plannedStages: planned)
@@ -81,6 +81,8 @@ struct RolloutCommand: AsyncParsableCommand {
                 options.profileStage = profileStage
                 options.autoRollback = true
                 options.duration = duration.flatMap(DurationText.seconds)
+                // A stage with no load (`none`) watches the traffic already there for the bake time.
+                if bakeSeconds > 0 { options.observationWindow = bakeSeconds }
                 options.kafkaBrokers = kafkaBrokers
                 options.tollgateVersion = Tollgate.version
                 let stageReport = await GateConsole(quiet: quiet, defaultStem: "", writesReports: false).check(file: gateFile, options: options)

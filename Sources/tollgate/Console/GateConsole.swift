@@ -123,6 +123,8 @@ struct GateConsole: Sendable {
                   + (comparison.recheckRounds > 0 ? " (first pass \(comparison.firstPassInconsistentRows) rows, \(comparison.recheckRounds) re-check(s))" : ""))
         case .judged(let judgement):
             print("\nCanary judge, " + judgement.text())
+        case .observing(let seconds):
+            print("\nNo load at this stage: watching the traffic already there for \(DurationText.describe(seconds))…")
         case .parityStarted:
             print("\nResponse parity (each request to the old path twice, the new path once):")
         case .parityFinished(let report):
