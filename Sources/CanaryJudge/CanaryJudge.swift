@@ -16,7 +16,6 @@ package enum CanaryJudge {
             case .success(let values):
                 var judged = judgeLatency(metric, settings: settings, baseline: WeightedSample(values.baseline), canary: WeightedSample(values.canary), measure: measure)
                 judged.kind = "series"
-                judged.reason = judged.reason.replacingOccurrences(of: " ms", with: "")
                 return judged
             case .failure(let unavailable):
                 var judged = judgeLatency(metric, settings: settings, baseline: WeightedSample([]), canary: WeightedSample([]), measure: measure, absent: unavailable.reason)
@@ -114,7 +113,7 @@ package enum CanaryJudge {
         judged.shift = test.shift
         judged.interval = [test.shiftInterval.lowerBound, test.shiftInterval.upperBound]
         judged.pValue = test.pValue
-        classify(&judged, metric, settings: settings, baselineValue: baseline.median, unit: "ms")
+        classify(&judged, metric, settings: settings, baselineValue: baseline.median, unit: metric.measure.isQueryPair ? "series" : "ms")
         return judged
     }
 
@@ -155,8 +154,8 @@ package enum CanaryJudge {
         case (.high, .increase), (.high, .either), (.low, .decrease), (.low, .either): judged.passed = false
         default: judged.passed = true
         }
-        let shown = unit == "ms" ? "\(text(abs(shift))) ms" : "\(text(abs(shift) * 100)) points"
-        let allowed = unit == "ms" ? "\(text(tolerance)) ms" : "\(text(tolerance * 100)) points"
+        let shown = unit == "ms" ? "\(text(abs(shift))) ms" : unit == "series" ? String(format: "%.4g", abs(shift)) : "\(text(abs(shift) * 100)) points"
+        let allowed = unit == "ms" ? "\(text(tolerance)) ms" : unit == "series" ? String(format: "%.4g", tolerance) : "\(text(tolerance * 100)) points"
         switch judged.classification {
         case .pass where !significant: judged.reason = "no significant difference (\(pText(judged.pValue)))"
         case .pass: judged.reason = "a significant shift of \(shown) within the \(allowed) allowed"

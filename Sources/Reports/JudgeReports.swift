@@ -28,13 +28,16 @@ extension MetricJudgement {
     var figuresText: String {
         if kind == "latency" || kind == "series" {
             let unit = kind == "latency" ? " ms" : ""
-            let interval = interval.map { " [\(Self.ms($0[0])), \(Self.ms($0[1]))]" } ?? ""
-            return "median \(Self.ms(baseline.value)) → \(Self.ms(canary.value))\(unit) (n \(baseline.samples)/\(canary.samples)), shift \(shift >= 0 ? "+" : "")\(Self.ms(shift))\(unit)\(interval)"
+            let show = kind == "latency" ? Self.ms : Self.value
+            let interval = interval.map { " [\(show($0[0])), \(show($0[1]))]" } ?? ""
+            return "median \(show(baseline.value)) → \(show(canary.value))\(unit) (n \(baseline.samples)/\(canary.samples)), shift \(shift >= 0 ? "+" : "")\(show(shift))\(unit)\(interval)"
         }
         return "\(Self.percent(baseline.value)) → \(Self.percent(canary.value)) (\(baseline.events ?? 0)/\(baseline.samples) vs \(canary.events ?? 0)/\(canary.samples))"
     }
 
     static func ms(_ value: Double) -> String { String(format: abs(value) >= 100 ? "%.0f" : "%.1f", value) }
+    /// A PromQL series' value, in its own unit: four significant digits.
+    static func value(_ value: Double) -> String { String(format: "%.4g", value) }
     static func percent(_ value: Double) -> String { String(format: "%.2f %%", value * 100) }
 }
 
@@ -84,13 +87,14 @@ extension Judgement {
         [HTMLPage.Section(title: "Canary vs baseline", columns: ["metric", "class", "baseline", "canary", "shift", "p-value", "tolerance", "why"], rows: metrics.map { metric in
             let latency = metric.kind == "latency" || metric.kind == "series"
             let unit = metric.kind == "latency" ? " ms" : ""
-            let value = { (v: Double) in latency ? "\(MetricJudgement.ms(v))\(unit)" : MetricJudgement.percent(v) }
-            let interval = metric.interval.map { " [\(MetricJudgement.ms($0[0])), \(MetricJudgement.ms($0[1]))]" } ?? ""
+            let show = metric.kind == "latency" ? MetricJudgement.ms : MetricJudgement.value
+            let value = { (v: Double) in latency ? "\(show(v))\(unit)" : MetricJudgement.percent(v) }
+            let interval = metric.interval.map { " [\(show($0[0])), \(show($0[1]))]" } ?? ""
             return HTMLPage.Row(cells: [metric.name + (metric.critical ? " (critical)" : ""), metric.classification.rawValue,
                                         "\(value(metric.baseline.value)) (n \(metric.baseline.samples))", "\(value(metric.canary.value)) (n \(metric.canary.samples))",
-                                        (latency ? "\(MetricJudgement.ms(metric.shift))\(unit)" : "\(String(format: "%.2f", metric.shift * 100)) points") + interval,
+                                        (latency ? "\(show(metric.shift))\(unit)" : "\(String(format: "%.2f", metric.shift * 100)) points") + interval,
                                         metric.classification == .noData ? "—" : String(format: "%.4g", metric.pValue),
-                                        latency ? "\(MetricJudgement.ms(metric.tolerance))\(unit)" : "\(String(format: "%.2f", metric.tolerance * 100)) points", metric.reason],
+                                        latency ? "\(show(metric.tolerance))\(unit)" : "\(String(format: "%.2f", metric.tolerance * 100)) points", metric.reason],
                                 bad: !metric.passed && metric.classification != .noData)
         })]
     }
