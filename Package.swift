@@ -121,6 +121,8 @@ let package = Package(
                 "TransportPostgres",
                 "TransportCrypto",
                 "ServerRuntime",
+                "ResponseParity",
+                "ContractCore",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "NIOCore", package: "swift-nio"),

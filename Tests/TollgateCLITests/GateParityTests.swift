@@ -1,4 +1,7 @@
 import Foundation
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
 import ReferenceServices
 import TestSupport
 import Testing
@@ -94,6 +97,56 @@ struct GateContractImplementationTests {
             let pacts = ((result.json["contracts"] as? [String: Any])?["pacts"] as? [[String: Any]]) ?? []
             let providers = Set(pacts.compactMap { $0["provider"] as? String })
             #expect(providers == ["catalog-service (old)", "catalog-service (new)"], "\(providers)")
+        }
+    }
+}
+
+/// The gateway's live parity: a sample of GETs sent again to both sides, counted.
+struct GatewayMirrorTests {
+    /// `gateway_parity_total` by result, once `expected` comparisons are counted.
+    private func parity(_ stack: ServiceStack, expected: Int) async throws -> [String: Double] {
+        var counts: [String: Double] = [:]
+        _ = await eventually(timeout: 10) {
+            guard let (data, _) = try? await URLSession.shared.data(from: URL(string: stack.gatewayURL + "/metrics")!) else { return false }
+            counts = [:]
+            for line in String(decoding: data, as: UTF8.self).split(separator: "\n") where line.hasPrefix("gateway_parity_total{") {
+                guard let result = line.firstMatch(of: /result="([a-z]+)"/)?.1, let value = Double(line.split(separator: " ").last ?? "") else { continue }
+                counts[String(result), default: 0] += value
+            }
+            return counts.values.reduce(0, +) >= Double(expected)
+        }
+        return counts
+    }
+
+    private func browse(_ stack: ServiceStack) async {
+        for n in 1...20 {
+            var request = URLRequest(url: URL(string: "\(stack.gatewayURL)/api/v1/products/\(n)")!)
+            request.setValue("198.18.0.\(n)", forHTTPHeaderField: "X-Forwarded-For")
+            _ = try? await URLSession.shared.data(for: request)
+        }
+    }
+
+    @Test func aRenamedFieldIsCountedDifferentAndTheSameCodeIsNot() async throws {
+        func configure(_ c: inout StackConfiguration) {
+            c.seedProducts = 30
+            c.rolloutPercent = 50
+            c.trustedProxies = TrustedProxies(parsing: "127.0.0.1")!
+            c.mirrorPercent = 100
+            // Each side seeded its rows a moment apart.
+            c.mirrorIgnored = ["$.created_at", "$.updated_at"]
+        }
+        try await withStack({ c in configure(&c) }) { stack in
+            await browse(stack)
+            let counts = try await parity(stack, expected: 20)
+            #expect(counts["different", default: 0] == 0 && counts["same", default: 0] + counts["noise", default: 0] == 20, "\(counts)")
+        }
+        try await withStack({ c in
+            configure(&c)
+            c.breakages = [.renameField(service: "catalog-service", from: "name", to: "title")]
+        }) { stack in
+            await browse(stack)
+            let counts = try await parity(stack, expected: 20)
+            #expect(counts["different", default: 0] == 20, "every product read differs between the sides: \(counts)")
         }
     }
 }

@@ -80,11 +80,14 @@ package struct Gateway: Sendable {
     let backfill: (@Sendable () async throws -> BackfillReport)?
     /// Who a request comes from, for sticky routing.
     let identity: ClientIdentity
+    /// Live response parity on a sample of GETs (`--mirror-percent`), when on.
+    let mirror: GatewayMirror?
 
     package init(routes: GatewayRoutes, signer: JWTSigner, legacy: String? = nil, rollout: RolloutState = RolloutState(percent: 100),
                 pool: HTTPClientPool = HTTPClientPool(), timeout: Double = 30, backfill: (@Sendable () async throws -> BackfillReport)? = nil,
-                trustedProxies: TrustedProxies = TrustedProxies()) {
+                trustedProxies: TrustedProxies = TrustedProxies(), mirror: GatewayMirror? = nil) {
         self.backfill = backfill
+        self.mirror = mirror
         identity = ClientIdentity(signer: signer, trustedProxies: trustedProxies)
         self.routes = routes
         self.signer = signer
@@ -187,7 +190,7 @@ package struct Gateway: Sendable {
     /// Forwards `request` to `path` (the normalized path it was routed by) on the upstream.
     /// `routed` is told where the request goes: `monolith` or the service's name.
     func forward(_ request: Request, path: String, context: ServiceContext, prefix: String, base: String,
-                 routed: (String) -> Void = { _ in }) async throws -> Response {
+                 routed: (String) -> Void = { _ in }, mirrored: @escaping @Sendable (String, String) -> Void = { _, _ in }) async throws -> Response {
         let percent = await rollout.percent
         var target = base, side = "services"
         if let legacy, percent < 100, RolloutState.bucket(stickyKey(request, remoteAddress: context.remoteAddress)) >= percent {
@@ -209,6 +212,15 @@ package struct Gateway: Sendable {
         } catch let error as HTTPClientError {
             throw APIError(error.kind == .timeout ? .gatewayTimeout : .badGateway, "upstream_unavailable",
                            "\(side == "legacy" ? "the legacy upstream" : prefix) did not answer: \(error.message)")
+        }
+        if let mirror, let legacy, request.method == .get, mirror.samples() {
+            // The same GET again on this side (its noise) and on the other (the comparison), in the background.
+            let other = side == "legacy" ? base : legacy
+            let query = request.uri.query.map { "?" + $0 } ?? ""
+            mirror.mirror(route: prefix, primary: upstream,
+                          again: HTTPClientRequest(method: "GET", url: url, headers: headers, timeout: timeout),
+                          other: HTTPClientRequest(method: "GET", url: other + path + query, headers: headers, timeout: timeout),
+                          pool: pool, count: mirrored)
         }
         var fields = HTTPFields()
         for header in upstream.headers where !Self.hopByHop.contains(header.name.lowercased()) && header.name.lowercased() != "x-correlation-id" {
@@ -240,8 +252,10 @@ struct ProxyMiddleware: RouterMiddleware {
         guard let (prefix, base) = gateway.routes.upstream(for: path) else {
             throw APIError(.notFound, "not_found", "no service serves \(path)")
         }
-        return try await gateway.forward(request, path: path, context: context, prefix: prefix, base: base) { target in
+        return try await gateway.forward(request, path: path, context: context, prefix: prefix, base: base, routed: { target in
             metrics.counter(Self.routed, labels: [("prefix", prefix), ("target_service", target)]).increment()
-        }
+        }, mirrored: { route, result in
+            metrics.counter(GatewayMirror.counter, labels: [("route", route), ("result", result)]).increment()
+        })
     }
 }

@@ -125,7 +125,8 @@ package final class ServiceStack: Sendable {
             }
             let gateway = Gateway(routes: GatewayRoutes(users: user.url, catalog: catalog.url, orders: order.url), signer: signer,
                                   legacy: configuration.legacyURL ?? monolith?.url, rollout: rollout, backfill: backfill,
-                                  trustedProxies: configuration.trustedProxies)
+                                  trustedProxies: configuration.trustedProxies,
+                                  mirror: configuration.mirrorPercent > 0 ? GatewayMirror(percent: configuration.mirrorPercent, ignored: configuration.mirrorIgnored) : nil)
             let gatewayServer = try await RunningService.start(name: "api-gateway", router: gateway.router(metrics: MetricsRegistry(service: "api-gateway"), options: options),
                                                                host: host, port: configuration.gatewayPort, log: log)
             running.append(gatewayServer)

@@ -25,6 +25,9 @@ package struct SingleServiceOptions: Sendable {
     package var rolloutPercent = 100
     /// Gateway: proxies whose `X-Forwarded-For` it believes (`TRUSTED_PROXIES`).
     package var trustedProxies = TrustedProxies()
+    /// Gateway: the share (0–100) of GETs mirrored for live parity, and the JSON paths never compared.
+    package var mirrorPercent = 0.0
+    package var mirrorIgnored: Set<String> = []
     package var providerFaults = ProviderFaults()
     package var seedProducts = 300
     package var providerStates = false
@@ -130,7 +133,9 @@ package enum SingleService {
         default:
             router = Gateway(routes: GatewayRoutes(users: options.userServiceURL, catalog: options.catalogServiceURL, orders: options.orderServiceURL),
                              signer: signer, legacy: options.legacyURL, rollout: RolloutState(percent: options.rolloutPercent),
-                             trustedProxies: options.trustedProxies).router(metrics: metrics, options: serviceOptions)
+                             trustedProxies: options.trustedProxies,
+                             mirror: options.mirrorPercent > 0 ? GatewayMirror(percent: options.mirrorPercent, ignored: options.mirrorIgnored) : nil)
+                .router(metrics: metrics, options: serviceOptions)
         }
         let service = try await RunningService.start(name: options.name, router: router, host: options.host, port: port, log: options.log)
         return StartedService(service: service, kafkaBootstrap: bus?.bootstrap, bus: bus, outbox: outbox, monolith: nil, background: background)

@@ -31,6 +31,10 @@ package struct StackConfiguration: Sendable {
     package var rolloutPercent = 100
     /// Proxies whose `X-Forwarded-For` the gateway believes for sticky routing (none by default).
     package var trustedProxies = TrustedProxies()
+    /// The gateway mirrors this share (0–100) of GETs to both sides and counts parity (`gateway_parity_total`).
+    package var mirrorPercent = 0.0
+    /// JSON paths the mirror never compares.
+    package var mirrorIgnored: Set<String> = []
     package var providerFaults = ProviderFaults()
     /// Seconds the payment service waits for the provider per attempt (it tries three times).
     package var providerTimeout: Double = 3

@@ -24,6 +24,8 @@ struct ServicesRunCommand: AsyncParsableCommand {
     @Option(help: "Gateway: the legacy monolith (env LEGACY_URL).") var legacyURL: String?
     @Option(help: "User, catalog, order: the monolith's database, dual-written while the rollout runs (env MONOLITH_DATABASE_URL).") var monolithDatabaseURL: String?
     @Option(help: "Gateway: share of users (0-100) for the new services (env ROLLOUT_PERCENT).") var rolloutPercent: Int?
+    @Option(help: "Gateway: mirror this share (0-100) of GETs to both sides and count their parity (env MIRROR_PERCENT; default 0).") var mirrorPercent: Double?
+    @Option(name: .customLong("mirror-ignore"), help: "Gateway: a JSON path the mirror never compares (repeatable; env MIRROR_IGNORE, comma-separated).") var mirrorIgnored: [String] = []
     @Option(help: "Gateway: proxies whose X-Forwarded-For it believes for sticky routing, comma-separated addresses or IPv4 ranges (env TRUSTED_PROXIES; default none).") var trustedProxies: String?
     @Option(help: "Payment provider: added latency in milliseconds.") var providerLatencyMs = 0
     @Option(help: "Payment provider: share (0-1) of requests failing with 500.") var providerFailureRate = 0.0
@@ -72,6 +74,13 @@ struct ServicesRunCommand: AsyncParsableCommand {
             throw ExitCode(ExitStatus.error)
         }
         o.trustedProxies = trusted
+        let mirror = mirrorPercent ?? env("MIRROR_PERCENT").flatMap(Double.init) ?? 0
+        guard (0...100).contains(mirror) else {
+            FileHandle.standardError.write(Data("tollgate services run: error: MIRROR_PERCENT (--mirror-percent) must be 0-100\n".utf8))
+            throw ExitCode(ExitStatus.error)
+        }
+        o.mirrorPercent = mirror
+        o.mirrorIgnored = Set(mirrorIgnored.isEmpty ? (env("MIRROR_IGNORE") ?? "").split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) } : mirrorIgnored)
         o.providerFaults = ProviderFaults(latencyMs: providerLatencyMs, failureRate: providerFailureRate)
         o.seedProducts = seedProducts
         o.providerStates = providerStates

@@ -27,6 +27,8 @@ struct ServicesUpCommand: AsyncParsableCommand {
     @Option(help: "Another legacy upstream for the gateway instead of the reference monolith (which then does not start).") var legacyURL: String?
     @Option(help: "Share of users (0-100) the gateway sends to the new services.") var rolloutPercent = 100
     @Option(help: "Gateway: proxies whose X-Forwarded-For it believes for sticky routing, comma-separated addresses or IPv4 ranges (env TRUSTED_PROXIES; default none). 127.0.0.1 lets a load generator on this machine stand for many clients.") var trustedProxies: String?
+    @Option(help: "Gateway: mirror this share (0-100) of GETs to both sides in the background and count their parity (gateway_parity_total{route,result}).") var mirrorPercent = 0.0
+    @Option(name: .customLong("mirror-ignore"), help: "Gateway: a JSON path the mirror never compares, e.g. '$.updated_at' (repeatable).") var mirrorIgnored: [String] = []
     @Option(help: "Latency the payment provider adds, in milliseconds.") var providerLatencyMs = 0
     @Option(help: "Share (0-1) of payment provider requests that fail with 500.") var providerFailureRate = 0.0
     @Option(help: "Use this payment provider (e.g. a tollgate stub) instead of the reference one.") var paymentProviderURL: String?
@@ -41,6 +43,8 @@ struct ServicesUpCommand: AsyncParsableCommand {
         for (name, port) in [("gateway", gatewayPort), ("user", userPort), ("catalog", catalogPort), ("order", orderPort), ("payment", paymentPort), ("provider", providerPort)]
         where !(0...65535).contains(port) { problems.append("--\(name)-port must be 0-65535") }
         if !(0...100).contains(rolloutPercent) { problems.append("--rollout-percent must be 0-100") }
+        if !(0...100).contains(mirrorPercent) { problems.append("--mirror-percent must be 0-100") }
+        for path in mirrorIgnored where !path.hasPrefix("$") { problems.append("--mirror-ignore '\(path.prefix(80))' is not a JSON path (it starts with $)") }
         if !(0...1).contains(providerFailureRate) { problems.append("--provider-failure-rate must be between 0 and 1") }
         if providerLatencyMs < 0 { problems.append("--provider-latency-ms must not be negative") }
         if seedProducts < 0 { problems.append("--seed-products must not be negative") }
@@ -59,6 +63,8 @@ struct ServicesUpCommand: AsyncParsableCommand {
         c.providerStates = providerStates
         c.breakages = breaks.compactMap(Breakage.init(spec:))
         c.trustedProxies = TrustedProxies(parsing: trustedProxies ?? env("TRUSTED_PROXIES") ?? "") ?? TrustedProxies()
+        c.mirrorPercent = mirrorPercent
+        c.mirrorIgnored = Set(mirrorIgnored)
         c.host = host
         c.gatewayPort = gatewayPort; c.monolithPort = monolithPort; c.userPort = userPort; c.catalogPort = catalogPort
         c.orderPort = orderPort; c.paymentPort = paymentPort; c.providerPort = providerPort
