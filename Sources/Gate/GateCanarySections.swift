@@ -7,42 +7,56 @@ import Yams
 /// The gate file's `split:` and `judge:` sections.
 extension NodeReader {
     /// `split: {header, baseline, canary}` — the response header that names the path that served
-    /// each request, and its value on each side.
-    mutating func split(_ node: Node) -> PathSplit? {
-        guard let entries = mapping(node, "split", allowed: ["header", "baseline", "canary"]) else { return nil }
+    /// each request, and its value on each side; or `split: {baseline_url, canary_url}` — two base
+    /// URLs, the stage's load divided between them by the stage's percentage, sticky per user.
+    mutating func split(_ node: Node) -> (header: PathSplit?, urls: (baseline: TargetURL, canary: TargetURL)?) {
+        guard let entries = mapping(node, "split", allowed: ["header", "baseline", "canary", "baseline_url", "canary_url"]) else { return (nil, nil) }
         let fields = Dictionary(entries.map { ($0.key, $0.value) }, uniquingKeysWith: { a, _ in a })
+        if fields["baseline_url"] != nil || fields["canary_url"] != nil {
+            if fields["header"] != nil { problem(fields["header"], "split.header", "a split is a header or two URLs (baseline_url, canary_url), not both") }
+            var urls: [TargetURL] = []
+            for key in ["baseline_url", "canary_url"] {
+                guard let text = string(fields[key], "split.\(key)"), let url = TargetURL(text) else {
+                    problem(fields[key] ?? node, "split.\(key)", "the \(key == "baseline_url" ? "old" : "new") path's base URL (http://)")
+                    continue
+                }
+                urls.append(url)
+            }
+            return (nil, urls.count == 2 ? (urls[0], urls[1]) : nil)
+        }
         var values: [String] = []
         for key in ["header", "baseline", "canary"] {
             guard let text = string(fields[key], "split.\(key)"), !text.isEmpty else {
-                problem(fields[key] ?? node, "split.\(key)", key == "header" ? "the response header that names the path (e.g. X-Routed-To)"
+                problem(fields[key] ?? node, "split.\(key)", key == "header" ? "the response header that names the path (e.g. X-Routed-To), or baseline_url and canary_url"
                                                                               : "the header's value on the \(key) path")
                 continue
             }
             values.append(text)
         }
-        guard values.count == 3 else { return nil }
+        guard values.count == 3 else { return (nil, nil) }
         if !values[0].allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || "-_".contains($0)) }) {
             problem(fields["header"], "split.header", "'\(values[0])' is not a header name")
-            return nil
+            return (nil, nil)
         }
         if values[1].caseInsensitiveCompare(values[2]) == .orderedSame {
             problem(fields["canary"], "split.canary", "the canary's value must differ from the baseline's ('\(values[1])')")
-            return nil
+            return (nil, nil)
         }
-        return PathSplit(header: values[0], baseline: values[1], canary: values[2])
+        return (PathSplit(header: values[0], baseline: values[1], canary: values[2]), nil)
     }
 
     /// The split a judge reads: the gate file's, else the bundled gateway's `X-Routed-To`; a
     /// judge on another rollout kind with no split is a problem (nothing tells the paths apart).
-    mutating func canarySplit(_ values: [String: Node], rollout: GateFile.Rollout, root: Node) -> (split: PathSplit?, judge: JudgeSettings?) {
-        let split = values["split"].flatMap { self.split($0) }
-        guard let node = values["judge"] else { return (split, nil) }
+    mutating func canarySplit(_ values: [String: Node], rollout: GateFile.Rollout, root: Node)
+        -> (split: PathSplit?, urls: (baseline: TargetURL, canary: TargetURL)?, judge: JudgeSettings?) {
+        let (split, urls) = values["split"].map { self.split($0) } ?? (nil, nil)
+        guard let node = values["judge"] else { return (split, urls, nil) }
         let judge = judgeSettings(node)
         if values["split"] == nil, !rollout.isGateway {
-            problem(node, "judge", "name the split: (the response header that says which path served a request, and its baseline and canary values); "
-                    + "only the bundled gateway's X-Routed-To is known without one")
+            problem(node, "judge", "name the split: (the response header that says which path served a request, and its baseline and canary values, "
+                    + "or baseline_url and canary_url); only the bundled gateway's X-Routed-To is known without one")
         }
-        return (split ?? (rollout.isGateway ? .gateway : nil), judge)
+        return (split ?? (urls == nil && rollout.isGateway ? .gateway : nil), urls, judge)
     }
 
     /// `parity: {baseline, candidate, requests, threshold, repeat, ignore, unordered, compare_headers, action}`.

@@ -146,6 +146,8 @@ package struct GateFile: Sendable {
     package var inconsistencyThreshold: Double
     /// How a response names the path that served it (`split:`; the bundled gateway's by default).
     package var split: PathSplit?
+    /// `split: {baseline_url, canary_url}`: the stage's load divides its users between two URLs by the stage's percentage.
+    package var splitURLs: (baseline: TargetURL, canary: TargetURL)?
     /// `judge:` — the canary compared with the baseline on the stage's own traffic.
     package var judge: JudgeSettings?
     /// `parity:` — does the new path answer as the old one does?

@@ -52,7 +52,7 @@ package enum GateLoader {
         let objectives = written ?? Objective.rolloutDefaults
         let threshold = reader.number(values["inconsistency_threshold"], "inconsistency_threshold", in: 0...100) ?? 0.01
         let lock = values["lock"].flatMap { reader.lock($0, gate: name, resolve: resolve) }
-        let (split, judge) = reader.canarySplit(values, rollout: rollout, root: root)
+        let (split, splitURLs, judge) = reader.canarySplit(values, rollout: rollout, root: root)
         if let judge, judge.metrics.contains(where: \.measure.isQueryPair), prometheus == nil {
             reader.problem(values["judge"], "judge.metrics", "a baseline_query/canary_query pair needs the gate-wide prometheus: (its URL and credentials)")
         }
@@ -63,6 +63,7 @@ package enum GateLoader {
                         objectivesAreDefaults: written == nil, inconsistencyThreshold: threshold)
         gateFile.lock = lock
         gateFile.split = split
+        gateFile.splitURLs = splitURLs
         gateFile.judge = judge
         gateFile.parity = parity
         gateFile.prometheus = prometheus

@@ -464,8 +464,9 @@ package final class GateRun: Sendable {
     private func runLoad(_ profile: LoadProfile, events: @escaping @Sendable (GateEvent) -> Void) async throws -> LoadResult {
         var runOptions = RunOptions()
         runOptions.userAgent = userAgent
-        // Each path's figures apart, for the judge.
+        // Each path's figures apart, for the judge: told by a response header, or by the URL each user sends to.
         if gate.judge != nil { runOptions.split = gate.split }
+        if let urls = gate.splitURLs { runOptions.targets = TargetSplit(baseline: urls.baseline, canary: urls.canary, percent: options.stage) }
         let topics = profile.eventTopics.sorted()
         return try await KafkaEventSource.reading(brokers: topics.isEmpty ? nil : brokers, topics: topics) { source in
             runOptions.events = source

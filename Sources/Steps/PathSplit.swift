@@ -26,3 +26,28 @@ package struct PathSplit: Sendable, Equatable {
         return nil
     }
 }
+
+/// For stacks with no header that names the path: two base URLs, and the users divided between
+/// them by the stage's percentage, each user (an iteration: one visitor) on one side throughout.
+package struct TargetSplit: Sendable, Equatable {
+    package let baseline: TargetURL
+    package let canary: TargetURL
+    /// The share of users (0–100) sent to the canary.
+    package let percent: Int
+
+    package init(baseline: TargetURL, canary: TargetURL, percent: Int) {
+        self.baseline = baseline
+        self.canary = canary
+        self.percent = min(100, max(0, percent))
+    }
+
+    /// The side user `id` is on: the same for the same id, `percent` of the ids on the canary.
+    package func path(forUser id: Int) -> TrafficPath {
+        // FNV-1a over the id's bytes, so neighbouring ids spread over the buckets.
+        var hash: UInt64 = 0xcbf29ce484222325
+        for byte in withUnsafeBytes(of: UInt64(truncatingIfNeeded: id).littleEndian, Array.init) { hash = (hash ^ UInt64(byte)) &* 0x100000001b3 }
+        return Int(hash % 100) < percent ? .canary : .baseline
+    }
+
+    package func target(_ path: TrafficPath) -> TargetURL { path == .canary ? canary : baseline }
+}

@@ -108,4 +108,48 @@ struct GateJudgeTests {
             #expect(evidence.contains("the environment, not the canary") && p50["action"] as? String == "pause", "\(p50)")
         }
     }
+
+    @Test func withNoHeaderTheUsersAreDividedBetweenTwoURLs() async throws {
+        let folder = try temporaryFolder("gate-judge-urls")
+        defer { try? FileManager.default.removeItem(at: folder) }
+        try await withStack({ c in
+            c.seedProducts = 300
+            c.breakages = [.slowRoute(service: "catalog-service", pathPrefix: "/api/v1/products/", milliseconds: 150)]
+        }) { stack in
+            let profile = folder.appendingPathComponent("reads.yaml")
+            try """
+                name: reads
+                scenarios:
+                  readers:
+                    executor: constant-arrival-rate
+                    rate: 40
+                    duration: 6s
+                    pre_allocated_vus: 40
+                    max_vus: 80
+                    steps:
+                      - {name: get product, path: "/api/v1/products/${random_int(1,300)}", check: {status: 200}}
+                """.write(to: profile, atomically: true, encoding: .utf8)
+            // The monolith and the catalog service directly: no router, no header; the gate divides the users itself.
+            let weight = folder.appendingPathComponent("weight")
+            try "0".write(to: weight, atomically: true, encoding: .utf8)
+            let gate = folder.appendingPathComponent("gate.yaml")
+            try """
+                target: "\(stack.url("monolith")!)"
+                rollout: {kind: command, set: [sh, -c, 'echo "$0" > \(weight.path)', "${percent}"], get: [cat, "\(weight.path)"]}
+                stages: {50: reads.yaml}
+                slos: []
+                split: {baseline_url: "\(stack.url("monolith")!)", canary_url: "\(stack.url("catalog-service")!)"}
+                judge:
+                  min_samples: 20
+                  metrics:
+                    - {latency: get product, allowed_increase: 10%, allowed_shift: 20ms, action: rollback}
+                """.write(to: gate, atomically: true, encoding: .utf8)
+            let result = try await GateCommandTests.gate(gate.path, folder, stage: 50, duration: "6s")
+            #expect(result.status == 5, "\(result.out)\(result.err)")
+            let metric = try #require(((result.json["judge"] as? [String: Any])?["metrics"] as? [[String: Any]])?.first)
+            #expect(metric["classification"] as? String == "High", "\(metric)")
+            let baseline = metric["baseline"] as? [String: Any] ?? [:], canary = metric["canary"] as? [String: Any] ?? [:]
+            #expect((baseline["samples"] as? Int ?? 0) >= 20 && (canary["samples"] as? Int ?? 0) >= 20, "both URLs served users: \(baseline) \(canary)")
+        }
+    }
 }

@@ -24,6 +24,9 @@ package struct RunOptions: Sendable {
     /// Under a canary split: how each response says which path served it; the result then keeps
     /// each path's figures apart (`RunMetrics.byPath`).
     package var split: PathSplit?
+    /// Under a canary split by URL (no header to tell the paths apart): each user sends to the
+    /// baseline or the canary URL, `percent` of them to the canary; their figures are kept apart.
+    package var targets: TargetSplit?
 
     package init() {}
 }
@@ -112,7 +115,8 @@ package final class LoadRun: Sendable {
         let sequence = RunSequence(shard: options.shard)
         let made = profile.scenarios.map { scenario in
             ExecutorRunner(runtime: ScenarioRuntime(scenario: scenario, target: target, collectors: collectors, sequence: sequence,
-                                                    userAgent: options.userAgent, events: options.events, split: options.split, checkPool: checkPool),
+                                                    userAgent: options.userAgent, events: options.events, split: options.split, targets: options.targets,
+                                                    checkPool: checkPool),
                            loops: loops)
         }
         runners.withLock { $0 = made }
@@ -197,11 +201,13 @@ package final class LoadRun: Sendable {
 
     /// One connection to the target before any load, so an unreachable target is a clear error.
     private func probe(on loop: any EventLoop) async throws {
-        do {
-            let channel = try await Connector(target: target, connectTimeout: .seconds(5)).connect(on: loop).get()
-            try? await channel.close()
-        } catch {
-            throw TargetUnreachable(target: target.description, reason: "\(error)")
+        for target in options.targets.map({ [$0.baseline, $0.canary] }) ?? [target] {
+            do {
+                let channel = try await Connector(target: target, connectTimeout: .seconds(5)).connect(on: loop).get()
+                try? await channel.close()
+            } catch {
+                throw TargetUnreachable(target: target.description, reason: "\(error)")
+            }
         }
     }
 

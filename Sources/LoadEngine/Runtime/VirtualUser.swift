@@ -38,14 +38,25 @@ final class ScenarioRuntime: Sendable {
     let events: (any EventSource)?
     /// Under a canary split: how a response names the path that served it.
     let split: PathSplit?
+    /// Under a canary split by URL: each side's target, connector and request bytes.
+    let sides: [TrafficPath: Side]
+    let targets: TargetSplit?
+
+    /// Where one side's requests go.
+    struct Side: Sendable {
+        let target: TargetURL
+        let connector: Connector
+        let requests: [[RequestBytes?]]
+    }
 
     /// Where checks with regular expressions run, off the event loops.
     let checkPool: NIOThreadPool
 
     init(scenario: Scenario, target: TargetURL, collectors: [LoopCollector], sequence: RunSequence, userAgent: String, events: (any EventSource)?,
-         split: PathSplit? = nil, checkPool: NIOThreadPool) {
+         split: PathSplit? = nil, targets: TargetSplit? = nil, checkPool: NIOThreadPool) {
         self.events = events
         self.split = split
+        self.targets = targets
         self.checkPool = checkPool
         self.scenario = scenario
         self.target = target
@@ -59,12 +70,24 @@ final class ScenarioRuntime: Sendable {
         feeders = scenario.feeders.values.filter { read.contains($0.name) }.sorted { $0.name < $1.name }
         timeout = scenario.timeout
         longestTimeout = scenario.mix.sequences.flatMap(\.steps).compactMap(\.timeout).reduce(scenario.timeout, max)
-        requests = scenario.mix.sequences.map { sequence in
-            sequence.items.map { item in
-                if case .request(let step) = item { return RequestBytes(step: step, target: target, userAgent: userAgent) }
-                return nil
+        func bytes(for target: TargetURL) -> [[RequestBytes?]] {
+            scenario.mix.sequences.map { sequence in
+                sequence.items.map { item in
+                    if case .request(let step) = item { return RequestBytes(step: step, target: target, userAgent: userAgent) }
+                    return nil
+                }
             }
         }
+        requests = bytes(for: target)
+        var sides: [TrafficPath: Side] = [:]
+        if let targets {
+            for path in TrafficPath.allCases {
+                let target = targets.target(path)
+                sides[path] = Side(target: target, connector: Connector(target: target, connectTimeout: .milliseconds(Int64(min(scenario.timeout, 10) * 1000))),
+                                   requests: bytes(for: target))
+            }
+        }
+        self.sides = sides
     }
 
     var isStopping: Bool { stopping.load(ordering: .relaxed) }
@@ -81,7 +104,11 @@ final class VirtualUser: ResponseReceiver, @unchecked Sendable {
     let loop: any EventLoop
     let loopIndex: Int
     let runtime: ScenarioRuntime
-    private let connection: KeptConnection
+    /// The keep-alive connection: the only one, or under a split by URL the current side's.
+    private var connection: KeptConnection { side.flatMap { sideConnections[$0] } ?? defaultConnection }
+    private let defaultConnection: KeptConnection
+    /// Under a split by URL: a connection to each side.
+    private let sideConnections: [TrafficPath: KeptConnection]
     private var scope: RenderScope
     private(set) var iterations = 0
     /// Closed model: stop after the current iteration.
@@ -96,6 +123,8 @@ final class VirtualUser: ResponseReceiver, @unchecked Sendable {
     /// Under a canary split, the path this user's last answer came from: a request with no
     /// answer counts there (the router keeps a user on one side).
     private var lastPath: TrafficPath?
+    /// Under a split by URL, the side this iteration (one visitor) sends to.
+    private var side: TrafficPath?
     private var stepIndex = 0
     private var stepIntended: UInt64 = 0
     private var iterationDone: (() -> Void)?
@@ -110,7 +139,8 @@ final class VirtualUser: ResponseReceiver, @unchecked Sendable {
         self.loop = loop
         self.loopIndex = loopIndex
         self.runtime = runtime
-        connection = KeptConnection(loop: loop, connector: runtime.connector)
+        defaultConnection = KeptConnection(loop: loop, connector: runtime.connector)
+        sideConnections = runtime.sides.mapValues { KeptConnection(loop: loop, connector: $0.connector) }
         scope = RenderScope(sequence: runtime.sequence)
         scope.vu = id
     }
@@ -121,6 +151,11 @@ final class VirtualUser: ResponseReceiver, @unchecked Sendable {
     func runIteration(intended: UInt64, done: @escaping () -> Void) {
         iterations += 1
         scope.iteration = iterations
+        // Under a split by URL, each iteration — one visitor — stays on one side, `percent` of them on the canary.
+        if let targets = runtime.targets {
+            side = targets.path(forUser: id &* 1_000_003 &+ iterations)
+            lastPath = side
+        }
         scope.variables.removeAll(keepingCapacity: true)
         for feeder in runtime.feeders {
             guard let row = feeder.next() else {
@@ -146,7 +181,8 @@ final class VirtualUser: ResponseReceiver, @unchecked Sendable {
     /// Closes the connection (at the end of the run).
     func close() {
         clearDeadline()
-        connection.drop()
+        defaultConnection.drop()
+        for other in sideConnections.values { other.drop() }
     }
 
     /// At the end of the run: a request still in flight is recorded as a timeout (the target did
@@ -196,11 +232,12 @@ final class VirtualUser: ResponseReceiver, @unchecked Sendable {
 
     private func send(_ step: Step, on channel: any Channel, _ handler: ResponseCollector) {
         let bytes: ByteBuffer
-        if let constant = runtime.requests[sequenceIndex][stepIndex]?.constant {
+        let sideOf = side.flatMap { runtime.sides[$0] }
+        if let constant = (sideOf?.requests ?? runtime.requests)[sequenceIndex][stepIndex]?.constant {
             bytes = constant
         } else {
             do {
-                bytes = try RequestBytes.render(step, target: runtime.target, userAgent: runtime.userAgent, scope: &scope)
+                bytes = try RequestBytes.render(step, target: sideOf?.target ?? runtime.target, userAgent: runtime.userAgent, scope: &scope)
             } catch {
                 return failed(step, sent: MonotonicClock.now(), error)
             }
@@ -283,7 +320,7 @@ final class VirtualUser: ResponseReceiver, @unchecked Sendable {
     /// Records a response with its checks' outcome and goes on with the iteration.
     private func evaluated(_ step: Step, sent: UInt64, ended: UInt64, _ collected: CollectedResponse, _ outcome: StepOutcome) {
         if expectsEvents, LegacyRouting.servedByLegacy(collected.headers) { servedByLegacy = true }
-        if let split = runtime.split { lastPath = split.path(collected.headers) }
+        if let split = runtime.split, side == nil { lastPath = split.path(collected.headers) }
         collector.record(step: step, intended: stepIntended, sent: sent, ended: ended, status: collected.status, outcome: outcome,
                          correctionInterval: runtime.closedModel ? MonotonicClock.nanoseconds(step.think) : nil, path: lastPath)
         // An answer that came as the run ended still counts; nothing follows it.
