@@ -28,6 +28,8 @@ package struct FlowStepResult: Sendable, Codable {
     package var checks: [CheckRecord]
     /// Why a step was skipped, when not because an earlier one failed.
     package var note: String? = nil
+    /// Under a canary split: the path that answered the request (`baseline` or `canary`).
+    package var path: String? = nil
 }
 
 /// One run of a flow.
@@ -47,9 +49,12 @@ package final class FlowRunner: Sendable {
     let events: (any EventSource)?
     let userAgent: String
     let timeout: Double
+    /// Under a canary split: how a response names the path that answered it.
+    let split: PathSplit?
     private let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
 
-    package init(target: TargetURL, events: (any EventSource)?, userAgent: String = "tollgate", timeout: Double = 10) {
+    package init(target: TargetURL, events: (any EventSource)?, userAgent: String = "tollgate", timeout: Double = 10, split: PathSplit? = nil) {
+        self.split = split
         self.target = target
         self.events = events
         self.userAgent = userAgent
@@ -119,9 +124,10 @@ package final class FlowRunner: Sendable {
             let evaluated = step.evaluate(response, scope: &scope)
             let checks = evaluated.checks.map { FlowStepResult.CheckRecord(description: $0.description, passed: $0.passed, detail: $0.detail) }
             let received = "\(collected.status)\n" + Self.quote(collected.body)
-            return (FlowStepResult(name: step.name, kind: "request", status: evaluated.error == nil ? .passed : .failed, seconds: seconds,
-                                   request: sent, response: received, failure: evaluated.error == nil ? nil : evaluated.errorDetail, checks: checks),
-                    LegacyRouting.servedByLegacy(collected.headers))
+            var result = FlowStepResult(name: step.name, kind: "request", status: evaluated.error == nil ? .passed : .failed, seconds: seconds,
+                                        request: sent, response: received, failure: evaluated.error == nil ? nil : evaluated.errorDetail, checks: checks)
+            result.path = split?.path(collected.headers)?.rawValue
+            return (result, LegacyRouting.servedByLegacy(collected.headers))
         }
     }
 

@@ -8,11 +8,12 @@ import Steps
 package enum FlowSuite {
     /// - Parameter each: called with each run as it ends.
     /// - Returns: every run, in order; fewer when the calling task is cancelled (between runs).
+    /// - Parameter split: under a canary split, how each response names the path that answered it (recorded per step).
     package static func run(_ flows: [Flow], target: TargetURL, kafkaBrokers: String?, iterations: Int = 1, timeout: Double = 10, userAgent: String,
-                           each: (FlowResult) -> Void = { _ in }) async throws -> [FlowResult] {
+                           split: PathSplit? = nil, each: (FlowResult) -> Void = { _ in }) async throws -> [FlowResult] {
         let topics = Array(Set(flows.flatMap(\.topics))).sorted()
         return try await KafkaEventSource.reading(brokers: kafkaBrokers, topics: topics) { events in
-            let runner = FlowRunner(target: target, events: events, userAgent: userAgent, timeout: timeout)
+            let runner = FlowRunner(target: target, events: events, userAgent: userAgent, timeout: timeout, split: split)
             var results: [FlowResult] = []
             for flow in flows {
                 for iteration in 1...iterations {

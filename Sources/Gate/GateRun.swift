@@ -286,9 +286,10 @@ package final class GateRun: Sendable {
             events(.flowsStarted)
             do {
                 let flows = flows, target = gate.target, iterations = gate.flowIterations, brokers = brokers, agent = userAgent
+                let split = gate.judge == nil ? nil : gate.split
                 let started = Date()
                 if let runs = try await abort.unlessAborted({
-                    try await FlowSuite.run(flows, target: target, kafkaBrokers: brokers, iterations: iterations, userAgent: agent) { events(.flowRun($0)) }
+                    try await FlowSuite.run(flows, target: target, kafkaBrokers: brokers, iterations: iterations, userAgent: agent, split: split) { events(.flowRun($0)) }
                 }) {
                     parts.flows = FlowReport(target: target.description, startedAt: started, runs: runs)
                 }

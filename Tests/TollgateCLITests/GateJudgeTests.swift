@@ -29,6 +29,7 @@ struct GateJudgeTests {
         let yaml = """
             name: judged-gate
             gateway: {url: "\(stack.gatewayURL)", admin_token: "\(stack.adminToken)"}
+            flows: ["\(packageRoot.path)/flows/browse.yaml"]
             stages: {25: "\(profile.path)"}
             slos: \(slos)
             judge:
@@ -77,6 +78,9 @@ struct GateJudgeTests {
             let trigger = try #require(GateCommandTests.trigger(result.json, "canary judge"))
             #expect(trigger["breached"] as? Bool == true && trigger["action"] as? String == "rollback", "\(trigger)")
             #expect(GateCommandTests.trigger(result.json, "p95")?["breached"] as? Bool == false)
+            // The flows' requests say which path answered each.
+            let steps = ((result.json["flows"] as? [String: Any])?["runs"] as? [[String: Any]] ?? []).flatMap { $0["steps"] as? [[String: Any]] ?? [] }
+            #expect(!steps.isEmpty && steps.filter { $0["kind"] as? String == "request" }.allSatisfy { ["baseline", "canary"].contains($0["path"] as? String ?? "") }, "\(steps)")
             let paths = try #require((result.json["load"] as? [String: Any])?["paths"] as? [String: Any])
             #expect(Set(paths.keys) == ["baseline", "canary"], "the load result shows the paths side by side")
             #expect(result.out.contains("Canary judge") || result.err.isEmpty)

@@ -91,7 +91,9 @@ struct GateConsole: Sendable {
             print("\nFlows:")
         case .flowRun(let run):
             let failed = run.steps.first { $0.status == .failed }
+            let paths = Set(run.steps.compactMap(\.path)).sorted()
             print("  \(run.passed ? "✓" : "✗") \(run.flow) #\(run.iteration)  \(String(format: "%.2f s", run.seconds))"
+                  + (paths.isEmpty ? "" : "  (\(paths.joined(separator: " and ")))")
                   + (failed.map { "  — \($0.failure ?? "\($0.name): a check failed")" } ?? ""))
         case .loadStarted(let profile, let target):
             print("\nLoad: \(profile.name) (\(DurationText.describe(profile.duration))) against \(target)…")
