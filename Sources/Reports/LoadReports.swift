@@ -170,6 +170,15 @@ extension LoadResult {
         let groupColumns = ["", "requests", "errors", "error rate", "p50 ms", "p95 ms", "p99 ms", "max ms"]
         page.sections.append(HTMLPage.Section(title: "Requests by name", columns: groupColumns, rows: groupRows(m.byName)))
         if !m.byTag.isEmpty { page.sections.append(HTMLPage.Section(title: "Requests by tag", columns: groupColumns, rows: groupRows(m.byTag))) }
+        // Under a canary split, each path's requests side by side, then by name.
+        if !m.byPath.isEmpty {
+            page.sections.append(HTMLPage.Section(title: "Paths (canary split)", columns: groupColumns,
+                                                  rows: groupRows(Dictionary(uniqueKeysWithValues: m.byPath.map { ($0.key.rawValue, $0.value.total) }))))
+            let names = Set(m.byPath.values.flatMap(\.byName.keys)).sorted()
+            page.sections.append(HTMLPage.Section(title: "Requests by name and path", columns: groupColumns, rows: names.flatMap { name in
+                TrafficPath.allCases.compactMap { path in m.byPath[path]?.byName[name].map { (path, $0) } }.flatMap { path, stats in groupRows(["\(name) — \(path.rawValue)": stats]) }
+            }))
+        }
         if let payments = m.byTag[Objective.paymentTag], payments.requests > 0 {
             page.sections.append(HTMLPage.Section(title: "Payments", columns: ["requests", "failed (the answer said so)", "failure rate of answered", "unknown (no answer)"], rows: [
                 HTMLPage.Row(cells: ["\(payments.requests)", "\(payments.errors - payments.unanswered)", String(format: "%.2f %%", payments.answeredErrorRate * 100),

@@ -83,6 +83,13 @@ struct GateJudgeTests {
             #expect(!steps.isEmpty && steps.filter { $0["kind"] as? String == "request" }.allSatisfy { ["baseline", "canary"].contains($0["path"] as? String ?? "") }, "\(steps)")
             let paths = try #require((result.json["load"] as? [String: Any])?["paths"] as? [String: Any])
             #expect(Set(paths.keys) == ["baseline", "canary"], "the load result shows the paths side by side")
+            // tollgate report re-renders the stage's load with its paths side by side.
+            let load = folder.appendingPathComponent("stage-load.json")
+            try JSONSerialization.data(withJSONObject: try #require(result.json["load"])).write(to: load)
+            let rendered = try await runTollgate(["report", load.path, "--html", folder.appendingPathComponent("stage-load.html").path])
+            #expect(rendered.out.contains("path (canary split)"), "\(rendered.out)\(rendered.err)")
+            let page = try String(contentsOf: folder.appendingPathComponent("stage-load.html"), encoding: .utf8)
+            #expect(page.contains("Paths (canary split)") && page.contains("get product — canary"))
             #expect(result.out.contains("Canary judge") || result.err.isEmpty)
 
             // The same slowness with the metric asking for a reduction instead.
