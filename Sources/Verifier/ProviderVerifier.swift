@@ -18,6 +18,16 @@ package struct ProviderVerifier: Sendable {
         try Self.selection(pacts, options).map { ($0.pact, $0.interaction) }
     }
 
+    /// What to say when selected interactions name provider states and there is no state-change
+    /// URL to set them: they are replayed against the provider as it is.
+    package func unsetStatesWarning(_ pacts: [LoadedPact]) -> String? {
+        guard options.stateChangeURL == nil, let selected = try? Self.selection(pacts, options) else { return nil }
+        let stated = selected.filter { !$0.interaction.providerStates.isEmpty }
+        guard let first = stated.first?.interaction.providerStates.first else { return nil }
+        return "\(stated.count) interaction(s) name provider states (e.g. '\(first.name)') and no --state-change-url was given: "
+            + "their states are not set, so the provider must already be in them"
+    }
+
     /// The interactions `options`' filters select, with their pact and their index in it.
     static func selection(_ pacts: [LoadedPact], _ options: VerifyOptions) throws -> [(pact: LoadedPact, index: Int, interaction: Interaction)] {
         let description = try options.descriptionFilter.map { try NSRegularExpression(pattern: $0) }

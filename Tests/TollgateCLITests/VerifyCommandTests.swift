@@ -88,6 +88,13 @@ extension ChildProcess {
         }
     }
 
+    @Test func statesThatCannotBeSetAreSaid() async throws {
+        try await withProviderStack { stack in
+            let result = try await runTollgate(["verify", "contracts/pact-python/python-storefront-catalog-service.json", "--provider-base-url", stack.url("catalog-service")!])
+            #expect(result.err.contains("warning: 2 interaction(s) name provider states (e.g. 'product 42 exists with stock 10') and no --state-change-url was given"), "\(result.err)")
+        }
+    }
+
     @Test func messagesVerifyThePactWayToo() async throws {
         try await withProviderStack { stack in
             let url = stack.url("payment-service")!

@@ -106,6 +106,7 @@ struct VerifyCommand: AsyncParsableCommand {
         let finished = FinishedResults()
         let started = Date()
         let verifier = ProviderVerifier(options: options)
+        if let warning = verifier.unsetStatesWarning(loaded) { FileHandle.standardError.write(Data("warning: \(warning)\n".utf8)) }
         // Ctrl-C or SIGTERM ends the run with what finished: the reports say "aborted" (exit 2).
         let ending: Result<VerificationReport, any Error>? = await firstOf({
             do {
