@@ -1,5 +1,5 @@
 import Foundation
-import LoadMetrics
+package import LoadMetrics
 import SLO
 
 /// Judges a canary's measurements against a baseline's taken at the same time, as Kayenta does:

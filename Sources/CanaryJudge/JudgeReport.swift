@@ -1,4 +1,4 @@
-import Foundation
+package import Foundation
 
 /// What `tollgate judge` writes: the two runs compared and the judgement. Schema `tollgate.judge/v1`.
 package struct JudgeReport: Sendable, Codable {

@@ -1,4 +1,4 @@
-import SLO
+package import SLO
 
 /// Which way a difference counts against the canary.
 package enum JudgeDirection: String, Sendable, Codable, CaseIterable {

@@ -1,4 +1,4 @@
-import SLO
+package import SLO
 
 /// How one metric compared (Kayenta's classes): no significant difference beyond the tolerance,
 /// significantly higher or lower on the canary, or too few observations to tell.

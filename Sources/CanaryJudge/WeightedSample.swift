@@ -1,4 +1,4 @@
-import LoadMetrics
+package import LoadMetrics
 
 /// Observations as distinct values, lowest first, each with how many times it was seen: a raw
 /// sample and a histogram's buckets alike, so the rank tests run on either.

@@ -1,4 +1,4 @@
-import Foundation
+package import Foundation
 
 /// The result of consistency checks: each comparison with its inconsistency rate against the
 /// threshold. Schema `tollgate.consistency/v1`.

@@ -1,4 +1,4 @@
-import Foundation
+package import Foundation
 
 /// The results of `tollgate flow`: every run of every flow, step by step. Schema `tollgate.flow/v1`.
 package struct FlowReport: Sendable, Codable {

@@ -4,7 +4,7 @@ import HTTPWire
 import LoadMetrics
 import NIOCore
 import NIOPosix
-import Steps
+package import Steps
 
 /// What happened at one step of a flow.
 package struct FlowStepResult: Sendable, Codable {

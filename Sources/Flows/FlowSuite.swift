@@ -1,6 +1,6 @@
 import Foundation
 import HTTPWire
-import Steps
+package import Steps
 
 /// Runs flows end to end, each `iterations` times, one after another, as `tollgate flow`, the
 /// demo and the gate do: events come from one consumer for every topic the flows name, started

@@ -1,8 +1,8 @@
-import CanaryJudge
+package import CanaryJudge
 import Foundation
-import LoadEngine
+package import LoadEngine
 import LoadMetrics
-import SLO
+package import SLO
 
 /// Whom an absolute trigger's breach belongs to, under a canary split: a breach on both paths
 /// alike, where the canary is no worse than the baseline, is the environment's (a busy machine

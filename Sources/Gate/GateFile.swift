@@ -1,7 +1,7 @@
-import CanaryJudge
+package import CanaryJudge
 import Foundation
-import SLO
-import Steps
+package import SLO
+package import Steps
 
 /// What `tollgate gate` checks before a rollout stage (a YAML file; see `loadprofiles/README.md`).
 package struct GateFile: Sendable {

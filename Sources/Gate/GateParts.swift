@@ -1,12 +1,12 @@
-import CanaryJudge
-import Consistency
-import Flows
+package import CanaryJudge
+package import Consistency
+package import Flows
 import Foundation
-import LoadEngine
+package import LoadEngine
 import LoadMetrics
-import ResponseParity
-import SLO
-import Verifier
+package import ResponseParity
+package import SLO
+package import Verifier
 
 /// What each part of a gate produced, and the trigger policy that turns them into triggers:
 /// pure, so it is tested without any process.

@@ -1,12 +1,12 @@
-import CanaryJudge
+package import CanaryJudge
 import ContractCore
-import Consistency
-import Flows
-import Foundation
-import LoadEngine
-import ResponseParity
-import SLO
-import Verifier
+package import Consistency
+package import Flows
+package import Foundation
+package import LoadEngine
+package import ResponseParity
+package import SLO
+package import Verifier
 
 /// Everything `tollgate gate` found for one rollout stage, and its one verdict. Schema
 /// `tollgate.gate/v1`: `verdict.action` is `proceed`, `reduce`, `pause` or `rollback`, and

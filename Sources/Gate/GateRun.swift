@@ -1,15 +1,15 @@
-import CanaryJudge
-import Consistency
-import Flows
-import Foundation
-import LoadEngine
+package import CanaryJudge
+package import Consistency
+package import Flows
+package import Foundation
+package import LoadEngine
 import LoadMetrics
-import ResponseParity
+package import ResponseParity
 import SLO
-import Steps
+package import Steps
 import Synchronization
 import Transport
-import Verifier
+package import Verifier
 
 /// How one stage is checked: which stage, whether the verdict is applied, and what the gate
 /// file's `${NAME:-default}` are filled from.

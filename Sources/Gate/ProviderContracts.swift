@@ -1,6 +1,6 @@
 import ContractCore
 import Foundation
-import Verifier
+package import Verifier
 
 /// Every pact verified against its provider, as the demo and the gate do: each provider as
 /// the gate file describes it (base URL, state-change URL, headers; pacts of providers without

@@ -1,4 +1,4 @@
-import SLO
+package import SLO
 
 /// A whole rollout, stage after stage (`tollgate rollout`): what follows each stage's verdict.
 /// Pure: the command runs the gates and waits out the bakes.

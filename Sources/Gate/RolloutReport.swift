@@ -1,4 +1,4 @@
-import Foundation
+package import Foundation
 
 /// A whole rollout's account (`tollgate rollout`): every stage's gate report in order, how it
 /// ended and where the rollout is. Schema `tollgate.rollout/v1`.

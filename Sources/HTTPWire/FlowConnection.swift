@@ -1,4 +1,4 @@
-import NIOCore
+package import NIOCore
 import Steps
 
 /// The keep-alive connection a flow uses step after step, awaited one request at a time.

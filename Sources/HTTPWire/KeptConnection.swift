@@ -1,6 +1,6 @@
-import NIOCore
+package import NIOCore
 import NIOPosix
-import Steps
+package import Steps
 
 /// A response as the connection collected it.
 package struct CollectedResponse {

@@ -1,6 +1,6 @@
 import ContractCore
-import NIOCore
-import Steps
+package import NIOCore
+package import Steps
 
 /// A step's request as bytes on the wire (HTTP/1.1).
 package struct RequestBytes {

@@ -1,4 +1,4 @@
-import Histogram
+package import Histogram
 
 /// A latency distribution in microseconds, 1 µs to 1 hour at 3 significant digits (HdrHistogram).
 /// Encodes sparsely — each non-empty bucket as `[value, count]` — and losslessly: decoding and

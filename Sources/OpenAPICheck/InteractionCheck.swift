@@ -1,4 +1,4 @@
-import ContractCore
+package import ContractCore
 import Foundation
 
 /// One problem of an interaction against the document, located in both.

@@ -1,4 +1,4 @@
-import ContractCore
+package import ContractCore
 import Foundation
 import YAMLValues
 import Yams

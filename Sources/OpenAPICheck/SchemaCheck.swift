@@ -1,4 +1,4 @@
-import ContractCore
+package import ContractCore
 import Foundation
 
 /// One thing a check found: where in the pact (`$.items[0].price`, relative to the part checked),

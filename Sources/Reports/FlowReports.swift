@@ -1,4 +1,4 @@
-import Flows
+package import Flows
 import Foundation
 
 extension FlowReport: JSONHTMLJUnitReport {

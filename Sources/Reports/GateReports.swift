@@ -2,7 +2,7 @@ import CanaryJudge
 import Consistency
 import ContractCore
 import Flows
-import Foundation
+package import Foundation
 import Gate
 import LoadEngine
 import LoadMetrics

@@ -1,5 +1,5 @@
 import Foundation
-import LoadEngine
+package import LoadEngine
 import LoadMetrics
 
 /// HdrHistogram's interval log (`.hlog`, log format 1.3): one line per interval with its

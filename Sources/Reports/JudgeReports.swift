@@ -1,4 +1,4 @@
-import CanaryJudge
+package import CanaryJudge
 import Foundation
 import SLO
 

@@ -1,5 +1,5 @@
 import Foundation
-import LoadMetrics
+package import LoadMetrics
 
 /// A running load's figures in Prometheus text format (0.0.4), as `tollgate load --metrics-addr`
 /// serves them for a Prometheus to scrape — what k6's Prometheus output gives a Grafana: requests,

@@ -1,5 +1,5 @@
 import Foundation
-import LoadEngine
+package import LoadEngine
 
 /// Writes a load result's reports: the files asked for, or all of them (JSON, HTML, JUnit and
 /// the HdrHistogram interval log) next to `defaultStem` when none was named. Returns the paths written.

@@ -1,5 +1,5 @@
-import ContractCore
-import Foundation
+package import ContractCore
+package import Foundation
 import Transport
 
 /// Writes report files, creating their folder; a failure names the file. A path that names a

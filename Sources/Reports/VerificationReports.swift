@@ -1,6 +1,6 @@
-import ContractCore
+package import ContractCore
 import Foundation
-import Verifier
+package import Verifier
 
 /// Verification results as an HTML page: headline tiles, one table per pact.
 package enum VerificationHTML {

@@ -1,4 +1,4 @@
-import ContractCore
+package import ContractCore
 import Foundation
 
 /// One place where two JSON documents differ: its path (`$.items[*].price`: array positions

@@ -1,4 +1,4 @@
-import Foundation
+package import Foundation
 
 /// What `tollgate parity` and the gate's parity part found. Schema `tollgate.parity/v1`.
 package struct ParityReport: Sendable, Encodable, Equatable {

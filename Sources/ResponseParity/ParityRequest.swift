@@ -1,5 +1,5 @@
 import ContractCore
-import Foundation
+package import Foundation
 
 /// A safe request replayed against both sides: its method (GET or HEAD), the path with its
 /// query, and the headers it carries (credentials kept, never printed).

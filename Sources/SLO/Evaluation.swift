@@ -1,4 +1,4 @@
-import LoadMetrics
+package import LoadMetrics
 
 /// An objective with the value measured and whether it held. An objective with nothing to
 /// measure (no requests in its selection, no checks) is inconclusive: not passed, and it asks

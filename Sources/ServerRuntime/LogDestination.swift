@@ -1,5 +1,5 @@
 import Foundation
-import Logging
+package import Logging
 
 /// Where a server's log lines go instead of the process's logging system: a test's buffer, so
 /// a green run prints only the test runner's lines and a failing test can show what its

@@ -1,4 +1,4 @@
-import ContractCore
+package import ContractCore
 
 /// A JSON body or expected value whose strings may hold placeholders. A string that is exactly
 /// one variable (`"${product_id}"`) takes the variable's value with its JSON type.

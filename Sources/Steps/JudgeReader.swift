@@ -1,7 +1,7 @@
 import Foundation
-import CanaryJudge
+package import CanaryJudge
 import SLO
-import Yams
+package import Yams
 
 /// `judge:` as gate files and `tollgate judge --judge FILE` write it:
 ///

@@ -1,5 +1,5 @@
 import Foundation
-import Yams
+package import Yams
 
 /// One problem in a file Tollgate reads (a load profile, a flow, a gate file): where, which field, what.
 package struct FileProblem: Sendable, Equatable, CustomStringConvertible {

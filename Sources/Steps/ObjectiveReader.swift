@@ -1,5 +1,5 @@
-import SLO
-import Yams
+package import SLO
+package import Yams
 
 /// `slos:` as profiles and gate files write it: each objective an expression
 /// (`p95<=500ms:reduce`) or `{expression, action, abort_on_fail, abort_after}`.

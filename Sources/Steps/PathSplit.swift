@@ -1,5 +1,5 @@
 import Foundation
-import LoadMetrics
+package import LoadMetrics
 
 /// How to tell which path served a request: a response header the router sets and its value on
 /// each side (the bundled gateway: `X-Routed-To: legacy|services`).

@@ -1,5 +1,5 @@
-import ContractCore
-import Foundation
+package import ContractCore
+package import Foundation
 
 /// One request of a sequence, as load profiles and flows describe it: what to send, what to
 /// remember from the answer (captures), what the answer must be (checks), and how long the

@@ -1,6 +1,6 @@
-import ContractCore
+package import ContractCore
 import Foundation
-import LoadMetrics
+package import LoadMetrics
 
 /// A response as checks and captures see it.
 package struct StepResponse: Sendable {

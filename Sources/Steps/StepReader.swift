@@ -1,7 +1,7 @@
 import ContractCore
 import Foundation
 import YAMLValues
-import Yams
+package import Yams
 
 /// Reads steps (the model shared by load profiles and flows) from YAML nodes.
 extension NodeReader {

@@ -1,4 +1,4 @@
-import ContractCore
+package import ContractCore
 import Foundation
 
 /// Serves the HTTP interactions of pacts, as a provider that does not exist yet would answer.

@@ -1,5 +1,5 @@
 import Transport
-import Foundation
+public import Foundation
 
 /// A Swift value that can be sent as a query parameter (in PostgreSQL's text format).
 public protocol PostgresEncodable: Sendable {

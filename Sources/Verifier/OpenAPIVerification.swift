@@ -1,6 +1,6 @@
 import ContractCore
 import Foundation
-import OpenAPICheck
+package import OpenAPICheck
 import Transport
 import TransportHTTP
 

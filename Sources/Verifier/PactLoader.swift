@@ -1,7 +1,7 @@
-import ContractCore
+package import ContractCore
 import Foundation
 import Transport
-import TransportHTTP
+package import TransportHTTP
 
 /// A pact and where it came from.
 package struct LoadedPact: Sendable {

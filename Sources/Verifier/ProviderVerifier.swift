@@ -1,7 +1,7 @@
-import ContractCore
+package import ContractCore
 import Foundation
 import Transport
-import TransportHTTP
+package import TransportHTTP
 
 /// Replays each interaction of the pacts against the provider and matches what comes back.
 package struct ProviderVerifier: Sendable {

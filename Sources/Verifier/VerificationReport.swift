@@ -1,5 +1,5 @@
-import ContractCore
-import Foundation
+package import ContractCore
+package import Foundation
 
 /// What happened to one interaction.
 package enum InteractionOutcome: Sendable, Equatable {

@@ -1,5 +1,5 @@
-import ContractCore
-import Yams
+package import ContractCore
+package import Yams
 
 /// YAML nodes as JSON values, as bodies in profiles and flows and OpenAPI documents written in
 /// YAML are read: mappings with string keys, sequences, and scalars typed as YAML resolves a

@@ -1,4 +1,4 @@
-import Foundation
+public import Foundation
 
 /// Serves the files of `folder` on 127.0.0.1 with python's HTTP server while `body` runs (given
 /// the port), then stops it. Throws when the server does not listen within 10 s.

@@ -1,4 +1,4 @@
-import Foundation
+public import Foundation
 
 /// A Pact generator: how a verifier or stub replaces an example value with a fresh one.
 public enum Generator: Sendable, Equatable {

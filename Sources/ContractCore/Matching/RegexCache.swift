@@ -1,4 +1,4 @@
-import Foundation
+public import Foundation
 
 /// Compiled regular expressions, shared across matches (compiling dominates otherwise).
 public final class RegexCache: @unchecked Sendable {

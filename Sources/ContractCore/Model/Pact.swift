@@ -1,4 +1,4 @@
-import Foundation
+public import Foundation
 
 /// A contract between a consumer and a provider: a Pact file of any specification version.
 public struct Pact: Sendable, Equatable {

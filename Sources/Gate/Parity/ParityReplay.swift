@@ -1,6 +1,6 @@
 import ContractCore
 import Foundation
-import ResponseParity
+package import ResponseParity
 import Synchronization
 import Transport
 import TransportHTTP

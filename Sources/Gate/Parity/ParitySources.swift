@@ -1,6 +1,6 @@
 import Foundation
 import LoadEngine
-import ResponseParity
+package import ResponseParity
 import Steps
 
 /// The requests parity replays, from HAR files, load profiles and flows.

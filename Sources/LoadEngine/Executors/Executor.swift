@@ -1,4 +1,4 @@
-import Steps
+package import Steps
 
 /// How a scenario's iterations are started, as k6 names its executors. The open-model
 /// executors start iterations at a rate whatever the responses do; the closed-model ones keep

@@ -1,5 +1,5 @@
-import ContractCore
-import Foundation
+package import ContractCore
+package import Foundation
 import Steps
 import Synchronization
 

@@ -1,5 +1,5 @@
-import SLO
-import Steps
+package import SLO
+package import Steps
 
 /// A load profile: where to send load, the scenarios that make it, and the objectives it is judged by.
 package struct LoadProfile: Sendable {

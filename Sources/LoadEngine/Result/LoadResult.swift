@@ -1,7 +1,7 @@
-import Foundation
-import LoadMetrics
-import SLO
-import Steps
+package import Foundation
+package import LoadMetrics
+package import SLO
+package import Steps
 
 /// The result of a load run (or of merged shards): what ran, everything it measured, and
 /// the objectives with their verdict. Schema `tollgate.load/v1`, documented in reports/README.md.

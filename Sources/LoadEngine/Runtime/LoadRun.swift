@@ -1,10 +1,10 @@
-import Foundation
+package import Foundation
 import HTTPWire
-import LoadMetrics
+package import LoadMetrics
 import NIOCore
 import NIOPosix
 import SLO
-import Steps
+package import Steps
 import Synchronization
 
 /// How a run is made.

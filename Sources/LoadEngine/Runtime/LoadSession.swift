@@ -1,5 +1,5 @@
 import Foundation
-import Steps
+package import Steps
 
 /// One load run from a profile to its judged result — prepare, run, result — as `tollgate load`,
 /// the demo and the gate all make one: the objectives checked against what the profile sends

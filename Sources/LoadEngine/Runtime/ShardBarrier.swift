@@ -1,5 +1,5 @@
-import Foundation
-import Steps
+package import Foundation
+package import Steps
 import Transport
 
 /// The shards of one distributed run starting together: each announces itself with a file in a

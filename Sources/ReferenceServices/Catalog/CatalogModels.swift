@@ -1,4 +1,4 @@
-import Foundation
+package import Foundation
 
 package struct Product: Codable, Sendable, Equatable {
     package var id: Int

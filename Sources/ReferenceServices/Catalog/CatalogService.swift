@@ -1,6 +1,6 @@
 import Foundation
 import HTTPTypes
-import Hummingbird
+package import Hummingbird
 
 /// The catalog service: products, categories, stock, and the saga's inventory reservations.
 package struct CatalogService: Sendable {

@@ -1,8 +1,8 @@
-import Foundation
+package import Foundation
 import HTTPTypes
-import Hummingbird
+package import Hummingbird
 import Prometheus
-import TransportHTTP
+package import TransportHTTP
 
 /// Where the gateway sends each API prefix.
 package struct GatewayRoutes: Sendable {

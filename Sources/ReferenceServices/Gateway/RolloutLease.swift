@@ -1,4 +1,4 @@
-import Foundation
+package import Foundation
 
 /// Who may move the rollout for a while: a gate takes a lease before it sets its stage, so a
 /// second gate on the same gateway is refused (and told who holds it) instead of silently

@@ -1,7 +1,7 @@
 import Foundation
 import Logging
 import ServerRuntime
-import TransportKafka
+package import TransportKafka
 
 /// All reference services in one process: the embedded Kafka broker (unless brokers are
 /// given), the stores, the payment provider, user, catalog, payment and order services,

@@ -1,6 +1,6 @@
 import Foundation
 import Hummingbird
-import ServerRuntime
+package import ServerRuntime
 
 /// One reference service on its own, its peers reached over HTTP (the guide's docker-compose
 /// layout: `DATABASE_URL`, `KAFKA_BROKERS`, `JWT_SECRET`, `CATALOG_SERVICE_URL`, …).

@@ -1,5 +1,5 @@
 import Foundation
-import ServerRuntime
+package import ServerRuntime
 
 /// How to run the reference services: ports, infrastructure, seed data, rollout.
 package struct StackConfiguration: Sendable {

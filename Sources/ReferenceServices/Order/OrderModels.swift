@@ -1,4 +1,4 @@
-import Foundation
+package import Foundation
 
 package struct ShippingAddress: Codable, Sendable, Equatable {
     package var street: String, city: String, state: String, zipCode: String, country: String

@@ -1,6 +1,6 @@
 import Foundation
 import HTTPTypes
-import Hummingbird
+package import Hummingbird
 import Logging
 
 /// The order service. Creating an order is the guide's saga: order.created → reserve stock

@@ -1,4 +1,4 @@
-import Foundation
+package import Foundation
 
 package struct Payment: Codable, Sendable, Equatable {
     package var id: String

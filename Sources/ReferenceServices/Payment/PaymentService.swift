@@ -1,8 +1,8 @@
 import Foundation
-import ServerRuntime
+package import ServerRuntime
 import Synchronization
 import HTTPTypes
-import Hummingbird
+package import Hummingbird
 import Logging
 
 /// The payment service: charges through the payment provider, exactly once per idempotency key.

@@ -1,6 +1,6 @@
 import Foundation
 import HTTPTypes
-import Hummingbird
+package import Hummingbird
 import TransportCrypto
 
 /// Injected faults: added latency and a share of requests answered with 500 (an `EvenShare`:

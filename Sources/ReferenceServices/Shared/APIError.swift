@@ -1,6 +1,6 @@
-import Foundation
-import HTTPTypes
-import Hummingbird
+package import Foundation
+package import HTTPTypes
+package import Hummingbird
 
 /// An API failure rendered as `{"error": {"code": "...", "message": "..."}}` with its status.
 package struct APIError: HTTPResponseError, CustomStringConvertible {

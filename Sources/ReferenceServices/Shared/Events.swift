@@ -1,7 +1,7 @@
-import Foundation
+package import Foundation
 import Synchronization
 import Transport
-import TransportKafka
+package import TransportKafka
 
 /// A domain event as the migration guide defines it; the envelope written to Kafka is
 /// `{event_id, event_type, event_timestamp, correlation_id, aggregate_id, payload}`.

@@ -1,4 +1,4 @@
-import Foundation
+package import Foundation
 
 /// The limits every service enforces on what clients send, the same for the in-memory and
 /// the PostgreSQL stores (the README lists them). Anything outside is a 422 naming the field.

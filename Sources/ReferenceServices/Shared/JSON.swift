@@ -1,6 +1,6 @@
-import Foundation
-import HTTPTypes
-import Hummingbird
+package import Foundation
+package import HTTPTypes
+package import Hummingbird
 
 /// JSON for the services' API: snake_case fields, ISO 8601 dates, decimals kept exact.
 package enum JSON {

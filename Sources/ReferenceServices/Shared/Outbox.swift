@@ -1,5 +1,5 @@
 import Foundation
-import Logging
+package import Logging
 
 /// The transactional outbox of one service's store: events are written in the same
 /// transaction (or actor step) as the state change that caused them, and published later by

@@ -1,7 +1,7 @@
 import Foundation
 import HTTPTypes
 import Synchronization
-import TransportHTTP
+package import TransportHTTP
 
 /// A base URL known only once a server is listening (the monolith's modules call each other
 /// through the monolith's own port, which the operating system may pick).

@@ -2,7 +2,7 @@ import Foundation
 import HTTPTypes
 import Hummingbird
 import NIOCore
-import ServerRuntime
+package import ServerRuntime
 
 /// A service's router with what every service answers: `/health`, `/ready`, `/metrics`,
 /// correlation ids, request metrics and the standard error body.

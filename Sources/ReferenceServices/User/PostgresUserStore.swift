@@ -1,4 +1,4 @@
-import Foundation
+package import Foundation
 import TransportPostgres
 
 /// Users on PostgreSQL: `users`, `addresses`, `sessions`.

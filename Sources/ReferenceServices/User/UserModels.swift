@@ -1,4 +1,4 @@
-import Foundation
+package import Foundation
 
 /// A stored user (the password only as a PBKDF2 hash).
 package struct User: Codable, Sendable, Equatable {

@@ -1,6 +1,6 @@
-import Foundation
+package import Foundation
 import HTTPTypes
-import Hummingbird
+package import Hummingbird
 import Logging
 
 /// The user service: registration, login (JWT), profile and addresses.

@@ -1,4 +1,4 @@
-import ContractCore
+package import ContractCore
 
 /// Recent events by topic, indexed by the values expectations look for, and the expectations
 /// still waiting. Pure (no clock, no lock): an event source feeds it events and time.

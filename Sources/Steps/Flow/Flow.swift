@@ -1,4 +1,4 @@
-import ContractCore
+package import ContractCore
 import Foundation
 
 /// An end-to-end flow: request steps (the load engine's step model) and expectations on the

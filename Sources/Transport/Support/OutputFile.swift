@@ -1,4 +1,4 @@
-import Foundation
+public import Foundation
 
 /// Writes an output file (a report, an `.hlog`, a merge, a barrier announcement) the way a careful
 /// `>` does, whatever the path names:

@@ -1,5 +1,5 @@
 import Foundation
-import SLO
+package import SLO
 
 /// How a PromQL value passes: `value OP threshold`.
 package enum Comparison: String, Sendable, CaseIterable {
