@@ -85,7 +85,7 @@ package final class GateRun: Sendable {
     /// A credential the parts use: the admin token (provider states, exports, service-to-service pacts).
     let credential: String?
     package let started: Date
-    private let abortState = GateAbort()
+    let abortState = GateAbort()
     /// Why the gate no longer holds the rollout (its lease ran out or was taken), once it does not.
     private let leaseLost = Mutex<String?>(nil)
 
@@ -295,22 +295,7 @@ package final class GateRun: Sendable {
                 }
             } catch { parts.problems.append("flows: \(error)") }
         }
-        if let parity = gate.parity, !abort.isAborted {
-            events(.parityStarted)
-            do {
-                let (requests, skipped) = try ParitySources.requests(parity.requests, repeats: parity.repeats, environment: options.environment)
-                var parityOptions = ParityOptions()
-                parityOptions.threshold = parity.threshold
-                parityOptions.comparison = JSONComparison(ignored: Set(parity.ignored), unordered: Set(parity.unordered))
-                parityOptions.headers = parity.headers
-                let replayOptions = parityOptions
-                if var report = try await abort.unlessAborted({ await ParityReplay.run(requests, baseline: parity.baseline, candidate: parity.candidate, options: replayOptions) }) {
-                    report.skipped = skipped
-                    parts.parity = (report, parity.action)
-                    events(.parityFinished(report))
-                }
-            } catch { parts.problems.append("parity: \(error)") }
-        }
+        if let parity = gate.parity, !abort.isAborted { await runParity(parity, into: &parts, events: events) }
         if !abort.isAborted {
             let loadStart = ContinuousClock.now
             let sampling = Task {
@@ -327,17 +312,7 @@ package final class GateRun: Sendable {
                 _ = try? await abort.unlessAborted { try await Task.sleep(for: .seconds(self.observationWindow)) }
                 if let judge = gate.judge { await judgeObserved(judge, from: started, to: Date(), into: &parts, events: events) }
             }
-            if let judge = gate.judge, let load = parts.load {
-                parts.judge = judge
-                if stage >= 100 {
-                    parts.judgeSkipped = "at \(stage) % every user takes the new path: there is no baseline to judge the canary against"
-                } else {
-                    let series = await querySeries(judge, over: load)
-                    parts.judgement = CanaryJudge.judge(judge, baseline: load.metrics.byPath[.baseline] ?? PathMetrics(), canary: load.metrics.byPath[.canary] ?? PathMetrics(),
-                                                        series: series)
-                    if let judgement = parts.judgement { events(.judged(judgement)) }
-                }
-            }
+            if let judge = gate.judge, let load = parts.load { await judgeLoad(judge, load, into: &parts, events: events) }
             // No load (it could not start) or a stopped gate: measurements still to come would judge nothing.
             if abort.isAborted || (parts.load == nil && profile != nil) { sampling.cancel() }
             await sampling.value
@@ -446,22 +421,6 @@ package final class GateRun: Sendable {
     /// How long a stage with no load watches the traffic already there.
     private var observationWindow: Double { options.observationWindow ?? options.duration ?? 60 }
 
-    /// The judge at a stage with no load: its PromQL pairs over the window (the load's own
-    /// metrics have nothing to compare); none → said why.
-    private func judgeObserved(_ judge: JudgeSettings, from start: Date, to end: Date, into parts: inout GateParts, events: @escaping @Sendable (GateEvent) -> Void) async {
-        parts.judge = judge
-        var pairs = judge
-        pairs.metrics = judge.metrics.filter(\.measure.isQueryPair)
-        guard !pairs.metrics.isEmpty, options.stage < 100 else {
-            parts.judgeSkipped = options.stage >= 100 ? "at \(options.stage) % every user takes the new path: there is no baseline to judge the canary against"
-                : "a stage with no load: the judge's load metrics have nothing to compare (a baseline_query/canary_query pair judges the traffic already there)"
-            return
-        }
-        let series = await querySeries(pairs, from: start, to: end)
-        parts.judgement = CanaryJudge.judge(pairs, baseline: PathMetrics(), canary: PathMetrics(), series: series)
-        if let judgement = parts.judgement { events(.judged(judgement)) }
-    }
-
     private func runLoad(_ profile: LoadProfile, events: @escaping @Sendable (GateEvent) -> Void) async throws -> LoadResult {
         var runOptions = RunOptions()
         runOptions.userAgent = userAgent
@@ -480,34 +439,6 @@ package final class GateRun: Sendable {
             events(.loadFinished(result))
             return result
         }
-    }
-
-    /// Each PromQL pair of the judge over the stage's load, from the gate-wide Prometheus: the
-    /// values of each query's one series, or why there are none.
-    private func querySeries(_ judge: JudgeSettings, over load: LoadResult) async -> [String: Result<(baseline: [Double], canary: [Double]), CanaryJudge.SeriesUnavailable>] {
-        await querySeries(judge, from: load.run.startedAt, to: load.run.endedAt)
-    }
-
-    private func querySeries(_ judge: JudgeSettings, from start: Date, to end: Date) async -> [String: Result<(baseline: [Double], canary: [Double]), CanaryJudge.SeriesUnavailable>] {
-        guard let prometheus = gate.prometheus else { return [:] }
-        let authorization = prometheus.credentials.authorization(from: options.environment)
-        let seconds = max(1, end.timeIntervalSince(start))
-        var series: [String: Result<(baseline: [Double], canary: [Double]), CanaryJudge.SeriesUnavailable>] = [:]
-        for metric in judge.metrics {
-            guard case .queryPair(let baselineQuery, let canaryQuery, let step) = metric.measure else { continue }
-            func fetch(_ query: String) async -> Result<[Double], CanaryJudge.SeriesUnavailable> {
-                let filled = query.replacingOccurrences(of: "${window}", with: "\(max(1, Int(seconds.rounded(.up))))s")
-                    .replacingOccurrences(of: "${stage}", with: "\(options.stage)").replacingOccurrences(of: "${percent}", with: "\(options.stage)")
-                let range = await metrics.queryRange(filled, prometheus: prometheus.url, authorization: authorization, start: start, end: end, step: step)
-                if let problem = range.problem { return .failure(CanaryJudge.SeriesUnavailable(reason: "\(filled): \(problem)")) }
-                return .success(range.points.compactMap(\.value))
-            }
-            switch (await fetch(baselineQuery), await fetch(canaryQuery)) {
-            case (.success(let before), .success(let after)): series[metric.name] = .success((before, after))
-            case (.failure(let problem), _), (_, .failure(let problem)): series[metric.name] = .failure(problem)
-            }
-        }
-        return series
     }
 
     /// One table pair of the gate file, compared off the cooperative pool.
