@@ -38,7 +38,9 @@ space := $(empty) $(empty)
 # The demo runs last, alone: it is the whole product at once, judged by the guide's absolute limits.
 DEMO_SUITE = TollgateCLITests.DemoCommandTests
 # The canary judge's tests measure a 150 ms shift and starve both cores on purpose, and a
-# whole rollout runs on the foreign stack (Python services judged by the guide's p95): alone too.
+# whole rollout runs on the foreign stack (Python services judged by the guide's p95): alone
+# too, one suite after another (Swift Testing runs suites side by side: the starving test would
+# slow the others), each suite's tests one at a time.
 JUDGE_SUITE = TollgateCLITests.GateJudgeTests TollgateCLITests.OwnStackTests TollgateCLITests.JudgeCommandTests
 TIMED_SUITES = LoadEngineTests.EngineTests TollgateCLITests.PrometheusGateTests TollgateCLITests.PrometheusBreachTests \
   TollgateCLITests.LoadMetricsExportTests TollgateCLITests.MultiHostLoadTests
@@ -86,5 +88,5 @@ test: setup python-tools
 	echo "The demo, alone:"; \
 	$(SWIFT) test --skip-build --filter '$(DEMO_SUITE)' || status=1; \
 	echo "The canary judge in the gate and a whole rollout on a foreign stack, alone (one test starves both cores on purpose):"; \
-	$(SWIFT) test --skip-build --filter '$(subst $(space),|,$(JUDGE_SUITE))' || status=1; \
+	for suite in $(JUDGE_SUITE); do $(SWIFT) test --skip-build --filter "$$suite" || status=1; done; \
 	exit $$status

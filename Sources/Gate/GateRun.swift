@@ -266,7 +266,8 @@ package final class GateRun: Sendable {
                     }
                     var verification = contracts.providers.isEmpty ? VerificationReport()
                         : try await ProviderContracts.verify(pacts, providers: contracts.providers,
-                                                             credential: credential, kafkaBrokers: brokers, progress: reportFailure)
+                                                             credential: credential, kafkaBrokers: brokers, progress: reportFailure,
+                                                             warned: { events(.warning("contracts: \($0)")) })
                     for (provider, source) in contracts.openapi {
                         verification.results += try await ProviderContracts.check(pacts, provider: provider, against: source, strict: contracts.openapiStrict,
                                                                               progress: reportFailure).results

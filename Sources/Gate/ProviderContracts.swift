@@ -12,7 +12,8 @@ package enum ProviderContracts {
     /// Providers with several implementations have each verified, their results named
     /// `provider (label)`; each is replayed at its `verification_url` when it has one.
     package static func verify(_ pacts: [LoadedPact], providers: [GateFile.Contracts.Provider], credential: String?, kafkaBrokers: String?,
-                              progress: @escaping @Sendable (InteractionResult) -> Void, skipped: (String) -> Void = { _ in }) async throws -> VerificationReport {
+                              progress: @escaping @Sendable (InteractionResult) -> Void, skipped: (String) -> Void = { _ in },
+                              warned: (String) -> Void = { _ in }) async throws -> VerificationReport {
         var combined = VerificationReport()
         let started = Date()
         let pairs = Set(pacts.map { [$0.pact.provider, $0.pact.consumer] }).sorted { $0.lexicographicallyPrecedes($1) }
@@ -42,7 +43,12 @@ package enum ProviderContracts {
                     if let label { named.provider = "\(provider) (\(label))" }
                     return named
                 }
-                combined.results += try await ProviderVerifier(options: options).verify(pacts, progress: { progress(relabel($0)) }).results.map(relabel)
+                let verifier = ProviderVerifier(options: options)
+                // Said once per provider: states its pacts name that nothing will set.
+                if let warning = verifier.unsetStatesWarning(pacts) {
+                    warned("\(label.map { "\(provider) (\($0))" } ?? provider) ← \(consumer): " + warning.replacingOccurrences(of: "no --state-change-url was given", with: "the gate file gives it no state_change_url"))
+                }
+                combined.results += try await verifier.verify(pacts, progress: { progress(relabel($0)) }).results.map(relabel)
             }
         }
         combined.startedAt = started

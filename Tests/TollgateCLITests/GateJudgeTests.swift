@@ -5,6 +5,7 @@ import Testing
 
 /// The canary judge in the gate: the stage's own traffic split by the gateway between the
 /// monolith (baseline) and the new services (canary), each path judged against the other.
+@Suite(.serialized)
 struct GateJudgeTests {
     /// Browsers from many addresses (the gateway believes 127.0.0.1's X-Forwarded-For), so the
     /// gateway's split sends about a quarter of the requests to the services at stage 25.

@@ -94,6 +94,9 @@ struct GateContractImplementationTests {
             let evidence = trigger["evidence"] as? String ?? ""
             #expect(evidence.contains("catalog-service (new)") && !evidence.contains("catalog-service (old)"), "\(evidence)")
             #expect(evidence.contains("provider states were written into the live catalog-service (new)"), "\(evidence)")
+            // The stub has no state URL: said once, not per interaction.
+            #expect(result.err.contains("catalog-service (old) ← python-storefront: 2 interaction(s) name provider states")
+                        && result.err.contains("the gate file gives it no state_change_url"), "\(result.err)")
             let pacts = ((result.json["contracts"] as? [String: Any])?["pacts"] as? [[String: Any]]) ?? []
             let providers = Set(pacts.compactMap { $0["provider"] as? String })
             #expect(providers == ["catalog-service (old)", "catalog-service (new)"], "\(providers)")
