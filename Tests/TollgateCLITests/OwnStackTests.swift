@@ -14,7 +14,8 @@ struct OwnStackTests {
         let environment = ProcessInfo.processInfo.environment
         let state = try temporaryFolder("own-stack")
         var settings = ["DATABASE_URL": try #require(environment["TOLLGATE_TEST_DATABASE_URL"]), "OWN_STACK_VENV": try #require(environment["TOLLGATE_OWN_STACK_VENV"]),
-                        "OWN_STACK_STATE": state.path, "FRONT_PORT": "\(freePort())", "MONOLITH_PORT": "\(freePort())", "CATALOG_PORT": "\(freePort())"]
+                        "OWN_STACK_STATE": state.path, "FRONT_PORT": "\(freePort())", "MONOLITH_PORT": "\(freePort())", "CATALOG_PORT": "\(freePort())",
+                        "PROMETHEUS_PORT": "\(freePort())"]
         settings["PATH"] = environment["PATH"]
         let script = packageRoot.appendingPathComponent("examples/own-stack/start.sh").path
         let started = try await ChildProcess("/usr/bin/env", settings.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" } + [script]).finish()
@@ -50,6 +51,9 @@ struct OwnStackTests {
             // At 10 and 25 % the judge compared both paths; at 50 % the new service failed and the script moved the split back.
             let judged = stages.prefix(2).compactMap { ($0["judge"] as? [String: Any])?["action"] as? String }
             #expect(judged == ["proceed", "proceed"], "\(judged)")
+            // Prometheus saw the new service's 5xx share too: nothing at 10 %, the fault at 50 %.
+            let promql = stages.compactMap { stage in ((stage["triggers"] as? [[String: Any]]) ?? []).first { $0["name"] as? String == "catalog 5xx share (Prometheus)" } }
+            #expect(promql.map { $0["breached"] as? Bool } == [false, false, true], "\(promql)")
             let get = try await ChildProcess("/usr/bin/env", ["OWN_STACK_STATE=\(stack["OWN_STACK_STATE"] ?? "")", packageRoot.appendingPathComponent("examples/own-stack/split.sh").path, "get"]).finish()
             #expect(get.out.trimmingCharacters(in: .whitespacesAndNewlines) == "0", "the split is back at 0 %: \(get.out)\(get.err)")
 

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Starts the example stack on 127.0.0.1: the Flask monolith (gunicorn), the FastAPI catalog
 # service (uvicorn), each with its own PostgreSQL database seeded with the same 50 products
-# under different column names, and nginx splitting clients between them (0 % to start).
+# under different column names, nginx splitting clients between them (0 % to start), and
+# Debian's Prometheus scraping both.
 #   DATABASE_URL=postgresql://postgres@127.0.0.1:5432/postgres examples/own-stack/start.sh
 # Prints the environment the gate file reads; writes it to $OWN_STACK_STATE/env too.
 set -euo pipefail
@@ -9,7 +10,7 @@ here="$(cd "$(dirname "$0")" && pwd)"
 : "${DATABASE_URL:?set DATABASE_URL to a PostgreSQL server the example may create two databases on}"
 state="${OWN_STACK_STATE:-/tmp/own-stack}"
 venv="${OWN_STACK_VENV:-$here/.venv}"
-front="${FRONT_PORT:-8080}" monolith="${MONOLITH_PORT:-5100}" catalog="${CATALOG_PORT:-5200}"
+front="${FRONT_PORT:-8080}" monolith="${MONOLITH_PORT:-5100}" catalog="${CATALOG_PORT:-5200}" prometheus_port="${PROMETHEUS_PORT:-9095}"
 key="${OWN_STACK_STATE_KEY:-$(head -c 18 /dev/urandom | base64 | tr -d '/+=')}"
 
 if [ ! -x "$venv/bin/uvicorn" ] || [ ! -x "$venv/bin/gunicorn" ]; then
@@ -44,14 +45,32 @@ printf 'split_clients "${remote_addr}" $backend {\n    * monolith;\n}\nmap "" $s
 echo 0 > "$state/percent"
 nginx -p "$state/nginx" -e "$state/nginx/error.log" -c "$state/nginx.conf"
 
-for url in "http://127.0.0.1:$monolith/health" "http://127.0.0.1:$catalog/health" "http://127.0.0.1:$front/_split"; do
+# Debian's Prometheus scraping both apps' own exporters every second.
+cat > "$state/prometheus.yml" <<PROM
+global: {scrape_interval: 1s, evaluation_interval: 1s}
+scrape_configs:
+  - {job_name: monolith, static_configs: [{targets: ["127.0.0.1:$monolith"]}]}
+  - {job_name: catalog, static_configs: [{targets: ["127.0.0.1:$catalog"]}]}
+PROM
+rm -rf "$state/prometheus-data"
+nohup prometheus --config.file="$state/prometheus.yml" --storage.tsdb.path="$state/prometheus-data" \
+  --web.listen-address="127.0.0.1:$prometheus_port" > "$state/prometheus.log" 2>&1 &
+echo $! > "$state/prometheus.pid"
+
+for url in "http://127.0.0.1:$monolith/health" "http://127.0.0.1:$catalog/health" "http://127.0.0.1:$front/_split" "http://127.0.0.1:$prometheus_port/-/ready"; do
   for _ in $(seq 1 100); do curl -fs "$url" >/dev/null 2>&1 && break; sleep 0.1; done
   curl -fs "$url" >/dev/null || { echo "start.sh: $url does not answer (logs in $state)" >&2; exit 1; }
+done
+
+# Prometheus applies its targets a few seconds after it is ready: wait until both apps were scraped.
+for _ in $(seq 1 150); do
+  [ "$(curl -fs "http://127.0.0.1:$prometheus_port/api/v1/query?query=count(up==1)" | python3 -c 'import json,sys; r=json.load(sys.stdin)["data"]["result"]; print(r[0]["value"][1] if r else 0)' 2>/dev/null)" = "2" ] && break
+  sleep 0.1
 done
 
 cat > "$state/env" <<ENV
 export OWN_STACK="$here" OWN_STACK_STATE="$state" OWN_STACK_STATE_KEY="$key"
 export FRONT_URL="http://127.0.0.1:$front" MONOLITH_URL="http://127.0.0.1:$monolith" CATALOG_URL="http://127.0.0.1:$catalog"
-export LEGACY_DATABASE_URL="$legacy_db" CATALOG_DATABASE_URL="$catalog_db"
+export LEGACY_DATABASE_URL="$legacy_db" CATALOG_DATABASE_URL="$catalog_db" PROMETHEUS_URL="http://127.0.0.1:$prometheus_port"
 ENV
 cat "$state/env"
