@@ -28,6 +28,11 @@ package enum GateLoader {
         let rollout = values["rollout"].map { reader.rollout($0, "rollout") } ?? .gateway
         // Only the bundled gateway's rollout needs the gateway; any rollout kind works without it.
         let gateway = reader.gateway(values["gateway"], root: root, required: rollout.isGateway)
+        // The bundled gateway moved through its API by an http rollout: the two would fight, and without its lease.
+        if let gateway, case .http(let spec) = rollout,
+           [spec.setURL, spec.getURL].contains(where: { $0.hasPrefix(gateway.url.trimmingCharacters(in: CharacterSet(charactersIn: "/")) + "/admin/rollout") }) {
+            reader.problem(values["rollout"], "rollout", "kind http points at the gateway's own /admin/rollout: use kind tollgate-gateway (the default), whose lease keeps a second gate off")
+        }
         let brokers = reader.string(values["kafka_brokers"], "kafka_brokers").flatMap { $0.isEmpty ? nil : $0 }
         var target = gateway?.target
         if let text = reader.string(values["target"], "target") {

@@ -299,3 +299,25 @@ struct ObservedStageTests {
         #expect(gate.observedStages == [10] && gate.stages.keys.sorted() == [25] && gate.allStages == [10, 25])
     }
 }
+
+struct ConflictingRolloutTests {
+    @Test func anHTTPRolloutOfTheGatewaysOwnAPIIsRefused() {
+        let problems: [String]
+        do {
+            _ = try GateLoader.parse("""
+                gateway: {url: "http://127.0.0.1:8000", admin_token: t}
+                rollout:
+                  kind: http
+                  set: {method: PUT, url: "http://127.0.0.1:8000/admin/rollout", body: '{"percent": ${percent}}'}
+                  get: {url: "http://127.0.0.1:8000/admin/rollout", path: $.percent}
+                stages: {25: stage.yaml}
+                """, file: "gate.yaml")
+            problems = []
+        } catch let error as FileProblems {
+            problems = error.problems.map(\.description)
+        } catch {
+            problems = ["\(error)"]
+        }
+        #expect(problems.count == 1 && problems[0].hasPrefix("gate.yaml:3: rollout: kind http points at the gateway's own /admin/rollout"), "\(problems)")
+    }
+}
