@@ -14,7 +14,7 @@ import Testing
         try GateCommandTests.checkouts(rate: 10).write(to: profile, atomically: true, encoding: .utf8)
         let yaml = """
             name: rollout-kinds
-            gateway: {url: "\(stack.gatewayURL)"}
+            target: "\(stack.gatewayURL)"
             stages: {25: "\(profile.path)"}
             slos: [error_rate<=50%:rollback]
 
