@@ -225,20 +225,14 @@ struct GateJudgeSectionTests {
               metrics: [{latency: all}]
             """, file: "gate.yaml")
         #expect(gate.split == .gateway && gate.judge?.metrics.count == 1)
-        let problems: [String]
-        do {
-            _ = try GateLoader.parse("""
-                target: http://127.0.0.1:9
-                rollout: {kind: command, set: [set-weight, "${percent}"], get: [get-weight]}
-                stages: {25: stage.yaml}
-                judge:
-                  confidence: 1.2
-                  metrics: [{latency: all}]
-                """, file: "gate.yaml")
-            problems = []
-        } catch let error as FileProblems {
-            problems = error.problems.map(\.description)
-        }
+        let problems = gateProblems("""
+            target: http://127.0.0.1:9
+            rollout: {kind: command, set: [set-weight, "${percent}"], get: [get-weight]}
+            stages: {25: stage.yaml}
+            judge:
+              confidence: 1.2
+              metrics: [{latency: all}]
+            """)
         #expect(problems.contains { $0.hasPrefix("gate.yaml:5: judge: name the split:") }, "\(problems)")
         #expect(problems.contains("gate.yaml:5: judge.confidence: must be between 0.0 and 1.0, found 1.2"), "\(problems)")
         let own = try GateLoader.parse("""
@@ -270,21 +264,15 @@ struct ContractImplementationTests {
         #expect(providers.map(\.label) == ["monolith", "new"] && providers.map(\.name) == ["catalog", "catalog"])
         #expect(providers[0].replayURL == "http://127.0.0.1:5100" && providers[1].replayURL == "http://127.0.0.1:5299")
         #expect(providers[1].stateChangeURL == "http://127.0.0.1:5299/_test/states", "states are set on the verification instance")
-        let problems: [String]
-        do {
-            _ = try GateLoader.parse("""
-                target: http://127.0.0.1:9
-                rollout: {kind: command, set: [set-weight, "${percent}"], get: [get-weight]}
-                stages: {25: stage.yaml}
-                contracts:
-                  pacts: [pacts]
-                  providers:
-                    catalog: [{url: "http://127.0.0.1:1"}, {url: "http://127.0.0.1:1"}]
-                """, file: "gate.yaml")
-            problems = []
-        } catch let error as FileProblems {
-            problems = error.problems.map(\.description)
-        }
+        let problems = gateProblems("""
+            target: http://127.0.0.1:9
+            rollout: {kind: command, set: [set-weight, "${percent}"], get: [get-weight]}
+            stages: {25: stage.yaml}
+            contracts:
+              pacts: [pacts]
+              providers:
+                catalog: [{url: "http://127.0.0.1:1"}, {url: "http://127.0.0.1:1"}]
+            """)
         #expect(problems == ["gate.yaml:7: contracts.providers.catalog: give each implementation a distinct label (or URL)"], "\(problems)")
     }
 }
@@ -302,22 +290,27 @@ struct ObservedStageTests {
 
 struct ConflictingRolloutTests {
     @Test func anHTTPRolloutOfTheGatewaysOwnAPIIsRefused() {
-        let problems: [String]
-        do {
-            _ = try GateLoader.parse("""
-                gateway: {url: "http://127.0.0.1:8000", admin_token: t}
-                rollout:
-                  kind: http
-                  set: {method: PUT, url: "http://127.0.0.1:8000/admin/rollout", body: '{"percent": ${percent}}'}
-                  get: {url: "http://127.0.0.1:8000/admin/rollout", path: $.percent}
-                stages: {25: stage.yaml}
-                """, file: "gate.yaml")
-            problems = []
-        } catch let error as FileProblems {
-            problems = error.problems.map(\.description)
-        } catch {
-            problems = ["\(error)"]
-        }
+        let problems = gateProblems("""
+            gateway: {url: "http://127.0.0.1:8000", admin_token: t}
+            rollout:
+              kind: http
+              set: {method: PUT, url: "http://127.0.0.1:8000/admin/rollout", body: '{"percent": ${percent}}'}
+              get: {url: "http://127.0.0.1:8000/admin/rollout", path: $.percent}
+            stages: {25: stage.yaml}
+            """)
         #expect(problems.count == 1 && problems[0].hasPrefix("gate.yaml:3: rollout: kind http points at the gateway's own /admin/rollout"), "\(problems)")
+    }
+}
+
+
+/// Every problem `GateLoader` finds in `text` (read as gate.yaml), as `file:line: field: message`.
+func gateProblems(_ text: String) -> [String] {
+    do {
+        _ = try GateLoader.parse(text, file: "gate.yaml")
+        return []
+    } catch let error as FileProblems {
+        return error.problems.map(\.description)
+    } catch {
+        return ["\(error)"]
     }
 }

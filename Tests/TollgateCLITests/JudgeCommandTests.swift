@@ -2,33 +2,40 @@ import Foundation
 import TestSupport
 import Testing
 
-/// A Python HTTP server on 127.0.0.1 that answers every GET after `delayMs`, while `body` runs.
-func withSlowServer(delayMs: Int, _ body: (_ url: String) async throws -> Void) async throws {
+/// A Python HTTP server on 127.0.0.1 while `body` runs (given its base URL): every GET runs
+/// `answer`, Python that sets `reply` (a JSON-able value) from `self.path`.
+func withPythonJSONServer(imports: String = "", _ answer: String, _ body: (_ url: String) async throws -> Void) async throws {
     let port = freePort()
+    let indented = answer.split(separator: "\n", omittingEmptySubsequences: false).map { "        " + $0 }.joined(separator: "\n")
     let script = """
-        import http.server, sys, time
-        class Slow(http.server.BaseHTTPRequestHandler):
+        import http.server, json, time\(imports)
+        class Handler(http.server.BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
             def do_GET(self):
-                time.sleep(\(delayMs) / 1000)
-                body = b'{"ok": true}'
+        \(indented)
+                data = json.dumps(reply).encode()
                 self.send_response(200)
                 self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(body)))
+                self.send_header("Content-Length", str(len(data)))
                 self.end_headers()
-                self.wfile.write(body)
+                self.wfile.write(data)
             def log_message(self, *args): pass
-        http.server.ThreadingHTTPServer(("127.0.0.1", \(port)), Slow).serve_forever()
+        http.server.ThreadingHTTPServer(("127.0.0.1", \(port)), Handler).serve_forever()
         """
     let server = try ChildProcess("/usr/bin/python3", ["-c", script], captureOutput: false, captureError: false)
     defer {
-        server.send(SIGTERM)
+        server.send(SIGKILL)
         server.wait()
     }
     guard await eventually(timeout: 10, { acceptsConnections(port: port) }) else {
-        throw ChildProcess.SpawnError(description: "the slow server did not listen on 127.0.0.1:\(port)")
+        throw ChildProcess.SpawnError(description: "the Python test server did not listen on 127.0.0.1:\(port)")
     }
-    try await body("http://127.0.0.1:\(port)/api/v1/products/7")
+    try await body("http://127.0.0.1:\(port)")
+}
+
+/// A server that answers every GET after `delayMs`, at a product path.
+func withSlowServer(delayMs: Int, _ body: (_ url: String) async throws -> Void) async throws {
+    try await withPythonJSONServer("time.sleep(\(delayMs) / 1000)\nreply = {\"ok\": True}") { url in try await body(url + "/api/v1/products/7") }
 }
 
 struct JudgeCommandTests {

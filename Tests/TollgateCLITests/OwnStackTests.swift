@@ -64,7 +64,12 @@ struct OwnStackTests {
                 holder.send(SIGKILL)
                 holder.wait()
             }
-            try await Task.sleep(for: .milliseconds(300))
+            // Until flock holds it: a non-blocking try by another process fails.
+            let held = await eventually(timeout: 10) {
+                guard let probe = try? ChildProcess("/usr/bin/flock", ["-n", lockFile, "true"]) else { return false }
+                return await probe.finish().code != 0
+            }
+            try #require(held, "flock took \(lockFile)")
             let refused = try await runTollgate(["gate", gate, "--stage", "10", "--duration", "2s", "--quiet", "--report-dir", folder.path], environment: stack)
             #expect(refused.status == 4, "\(refused.out)\(refused.err)")
             #expect((refused.out + refused.err).contains("rollout.lock"), "\(refused.out)\(refused.err)")

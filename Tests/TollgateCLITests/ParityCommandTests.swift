@@ -6,38 +6,15 @@ import Testing
 /// and a request id (noise); `candidate` renames `name` to `title` and rounds the price; `hang`
 /// never answers.
 func withProductServer(_ mode: String, _ body: (_ url: String) async throws -> Void) async throws {
-    let port = freePort()
-    let script = """
-        import http.server, json, time, uuid
-        MODE = "\(mode)"
-        class Products(http.server.BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-            def do_GET(self):
-                if MODE == "hang":
-                    time.sleep(3600)
-                ident = int(self.path.split("?")[0].rstrip("/").split("/")[-1] or 0)
-                product = {"id": ident, "name": "Product %d" % ident, "price": 19.99, "generated_at": time.time(), "request_id": str(uuid.uuid4())}
-                if MODE == "candidate":
-                    product["title"] = product.pop("name")
-                    product["price"] = 20.0
-                body = json.dumps(product).encode()
-                self.send_response(200)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
-            def log_message(self, *args): pass
-        http.server.ThreadingHTTPServer(("127.0.0.1", \(port)), Products).serve_forever()
-        """
-    let server = try ChildProcess("/usr/bin/python3", ["-c", script], captureOutput: false, captureError: false)
-    defer {
-        server.send(SIGKILL)
-        server.wait()
-    }
-    guard await eventually(timeout: 10, { acceptsConnections(port: port) }) else {
-        throw ChildProcess.SpawnError(description: "the product server did not listen on 127.0.0.1:\(port)")
-    }
-    try await body("http://127.0.0.1:\(port)")
+    try await withPythonJSONServer(imports: ", uuid", """
+        if "\(mode)" == "hang":
+            time.sleep(3600)
+        ident = int(self.path.split("?")[0].rstrip("/").split("/")[-1] or 0)
+        reply = {"id": ident, "name": "Product %d" % ident, "price": 19.99, "generated_at": time.time(), "request_id": str(uuid.uuid4())}
+        if "\(mode)" == "candidate":
+            reply["title"] = reply.pop("name")
+            reply["price"] = 20.0
+        """, body)
 }
 
 struct ParityCommandTests {
