@@ -36,20 +36,22 @@ package struct RankSumTest: Sendable, Equatable {
         let sigma = (pairs / 12 * ((total + 1) - ranks.tieTerm / (total * (total - 1)))).squareRoot()
         exact = min(m, n) <= 8 && ranks.tieTerm == 0 && m * n <= Self.exactPairLimit
         let alpha = 1 - confidence
-        var lowerRank: Int
+        // Ranks among the m·n pairs, in doubles: counts read from a file reach 2^53 a side, and their product no integer holds.
+        var lowerRank: Double
         if exact {
             let distribution = ExactUDistribution(m: min(m, n), n: max(m, n))
             pValue = min(1, 2 * distribution.probability(atLeast: Int(larger.rounded())))
-            lowerRank = distribution.lowerRank(tail: alpha / 2)
+            lowerRank = Double(distribution.lowerRank(tail: alpha / 2))
         } else {
             pValue = sigma > 0 ? min(1, 2 * NormalDistribution.upperTail((larger - pairs / 2 - 0.5) / sigma)) : 1
-            lowerRank = Int((pairs / 2 - NormalDistribution.quantile(1 - alpha / 2) * sigma).rounded(.down))
+            lowerRank = (pairs / 2 - NormalDistribution.quantile(1 - alpha / 2) * sigma).rounded(.down)
         }
-        let count = m * n
-        lowerRank = min(max(lowerRank, 1), (count + 1) / 2)
+        let count = pairs
+        let middleRank = ((count + 1) / 2).rounded(.down)
+        lowerRank = min(max(lowerRank, 1), middleRank)
         let differences = PairwiseDifferences(canary: canary, baseline: baseline)
-        let middle = differences.value(atRank: (count + 1) / 2)
-        shift = count % 2 == 1 ? middle : (middle + differences.value(atRank: count / 2 + 1)) / 2
+        let middle = differences.value(atRank: middleRank)
+        shift = count.truncatingRemainder(dividingBy: 2) == 1 ? middle : (middle + differences.value(atRank: middleRank + 1)) / 2
         shiftInterval = differences.value(atRank: lowerRank)...differences.value(atRank: count + 1 - lowerRank)
     }
 
@@ -122,24 +124,24 @@ struct PairwiseDifferences {
     let baseline: WeightedSample
 
     /// Pairs whose difference is at most `limit`.
-    func count(atMost limit: Double) -> Int {
+    func count(atMost limit: Double) -> Double {
         // For canary value c, the baseline values b with c − b ≤ limit are a suffix of the sorted
         // baseline; the suffix only shrinks as c grows.
         var start = 0
         var suffix = baseline.total
-        var count = 0
+        var count = 0.0
         for (value, weight) in zip(canary.values, canary.counts) {
             while start < baseline.values.count, value - baseline.values[start] > limit {
                 suffix -= baseline.counts[start]
                 start += 1
             }
-            count += weight * suffix
+            count += Double(weight) * Double(suffix)
         }
         return count
     }
 
     /// The `rank`-th smallest difference (1-based).
-    func value(atRank rank: Int) -> Double {
+    func value(atRank rank: Double) -> Double {
         guard let firstCanary = canary.values.first, let lastCanary = canary.values.last,
               let firstBaseline = baseline.values.first, let lastBaseline = baseline.values.last else { return 0 }
         // Bisect on the doubles' order-preserving bit patterns: 64 steps reach the exact difference.

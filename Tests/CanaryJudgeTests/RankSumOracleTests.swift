@@ -136,3 +136,15 @@ struct RankSumTests {
         #expect(seen == [.pass, .high, .low, .noData], "the cases reach every class: \(seen)")
     }
 }
+
+extension RankSumTests {
+    /// Two histograms read from files may hold 2^52 observations each: their pairs overflow any
+    /// integer, and the test still answers.
+    @Test func hugeCountsDoNotOverflow() {
+        let huge = 1 << 52
+        let baseline = WeightedSample(sortedValues: [10, 20, 30], counts: [huge, huge / 2, huge / 4])
+        let canary = WeightedSample(sortedValues: [15, 25, 35], counts: [huge, huge / 2, huge / 4])
+        let test = RankSumTest(canary: canary, baseline: baseline, confidence: 0.98)
+        #expect(test.shift == 5 && test.pValue < 0.02 && test.shiftInterval.contains(5), "\(test)")
+    }
+}
