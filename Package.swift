@@ -41,6 +41,9 @@ let package = Package(
                        providers: [.apt(["libpq-dev"])]),
         .systemLibrary(name: "COpenSSL", pkgConfig: "libcrypto",
                        providers: [.apt(["libssl-dev"])]),
+        // TLS for the load engine and the flows, through the system's OpenSSL (swift-nio-ssl would compile BoringSSL in every clean build).
+        .systemLibrary(name: "CLibSSL", pkgConfig: "libssl",
+                       providers: [.apt(["libssl-dev"])]),
         .systemLibrary(name: "CStdio"),
         .target(name: "ContractCore", swiftSettings: swiftSettings),
         // Transport: one target per native library, so each library links only what it uses;
@@ -74,8 +77,8 @@ let package = Package(
                                              "ContractCore", .product(name: "Yams", package: "Yams")],
                 swiftSettings: swiftSettings),
         // The HTTP/1.1 wire both the load engine and the flows send on: request bytes, the response
-        // parser, kept connections, the monotonic clock.
-        .target(name: "HTTPWire", dependencies: ["Steps", "ContractCore",
+        // parser, kept connections (plain or TLS), the monotonic clock.
+        .target(name: "HTTPWire", dependencies: ["Steps", "ContractCore", "CLibSSL",
                                                  .product(name: "NIOCore", package: "swift-nio"),
                                                  .product(name: "NIOPosix", package: "swift-nio")], swiftSettings: swiftSettings),
         .target(
@@ -150,6 +153,7 @@ let package = Package(
                 "CanaryJudge",
                 "ResponseParity",
                 "Flows",
+                "HTTPWire",
                 "Consistency",
                 "Gate",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),

@@ -1,6 +1,6 @@
 import ContractCore
 import Foundation
-import HTTPWire
+package import HTTPWire
 import LoadMetrics
 import NIOCore
 import NIOPosix
@@ -51,10 +51,14 @@ package final class FlowRunner: Sendable {
     let timeout: Double
     /// Under a canary split: how a response names the path that answered it.
     let split: PathSplit?
+    /// TLS settings from the command line, on top of each flow's own `tls:`.
+    let tls: TLSSettings
     private let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
 
-    package init(target: TargetURL, events: (any EventSource)?, userAgent: String = "tollgate", timeout: Double = 10, split: PathSplit? = nil) {
+    package init(target: TargetURL, events: (any EventSource)?, userAgent: String = "tollgate", timeout: Double = 10, split: PathSplit? = nil,
+                 tls: TLSSettings = TLSSettings()) {
         self.split = split
+        self.tls = tls
         self.target = target
         self.events = events
         self.userAgent = userAgent
@@ -67,8 +71,24 @@ package final class FlowRunner: Sendable {
     /// How much of a body or request a result quotes.
     static let quoteLimit = 2000
 
-    package func run(_ flow: Flow, iteration: Int = 1) async -> FlowResult {
-        let connection = FlowConnection(loop: group.next(), connector: Connector(target: target, connectTimeout: .seconds(Int64(min(timeout, 10)))))
+    /// The TLS context `flow` connects with to `target` (nil over plain HTTP); throws when its
+    /// files cannot be used.
+    package func tlsContext(for flow: Flow) throws(TLSSetupError) -> TLSClientContext? {
+        target.usesTLS ? try TLSClientContext(settings: flow.tls.overridden(by: tls)) : nil
+    }
+
+    /// A run of `flow` that could not start: its first step failed with `reason`, the rest skipped.
+    package static func notStarted(_ flow: Flow, iteration: Int, reason: String) -> FlowResult {
+        let steps = flow.items.enumerated().map { index, item in
+            FlowStepResult(name: item.name, kind: kind(item), status: index == 0 ? .failed : .skipped, seconds: 0, request: nil, response: nil,
+                           failure: index == 0 ? reason : nil, checks: [])
+        }
+        return FlowResult(flow: flow.name, source: flow.source, iteration: iteration, passed: false, seconds: 0, steps: steps)
+    }
+
+    /// Runs `flow` once; over HTTPS through `tls` (`tlsContext(for:)`, shared by a flow's iterations so they resume sessions).
+    package func run(_ flow: Flow, iteration: Int = 1, tls context: TLSClientContext? = nil) async -> FlowResult {
+        let connection = FlowConnection(loop: group.next(), connector: Connector(target: target, connectTimeout: .seconds(Int64(min(timeout, 10))), tls: context))
         var scope = RenderScope(sequence: RunSequence())
         scope.iteration = iteration
         scope.vu = 1

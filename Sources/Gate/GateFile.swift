@@ -154,6 +154,8 @@ package struct GateFile: Sendable {
     package var parity: Parity?
     /// The gate-wide Prometheus (`prometheus:`), for the judge's PromQL pairs.
     package var prometheus: (url: String, credentials: PrometheusCredentials)?
+    /// How the stage's load and flows connect to an `https://` target (on top of the profile's and flows' own `tls:`).
+    package var tls = TLSSettings()
 
     /// Safe requests replayed against the old path (twice) and the new one (once), as `tollgate parity`.
     package struct Parity: Sendable {

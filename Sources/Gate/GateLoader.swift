@@ -9,7 +9,7 @@ import Yams
 package enum GateLoader {
     static let topFields: Set<String> = ["name", "description", "gateway", "kafka_brokers", "contracts", "flows", "flow_iterations", "stages",
                                          "consistency", "metrics", "prometheus", "rollout", "lock", "target", "slos", "inconsistency_threshold", "recheck_after", "rechecks",
-                                         "split", "judge", "parity"]
+                                         "split", "judge", "parity", "tls"]
 
     package static func load(file: String, environment: [String: String] = ProcessInfo.processInfo.environment) throws -> GateFile {
         try parse(try NodeReader.readText(file), file: file, environment: environment)
@@ -36,7 +36,7 @@ package enum GateLoader {
         let brokers = reader.string(values["kafka_brokers"], "kafka_brokers").flatMap { $0.isEmpty ? nil : $0 }
         var target = gateway?.target
         if let text = reader.string(values["target"], "target") {
-            if let given = TargetURL(text) { target = given } else { reader.problem(values["target"], "target", "not an http:// URL: '\(text)'") }
+            if let given = TargetURL(text) { target = given } else { reader.problem(values["target"], "target", "not an http:// or https:// URL: '\(text)'") }
         } else if gateway == nil, values["gateway"] == nil {
             reader.problem(root, "target", "missing: the base URL the flows and the load are sent to (or gateway.url)")
         }
@@ -62,6 +62,7 @@ package enum GateLoader {
             reader.problem(values["judge"], "judge.metrics", "a baseline_query/canary_query pair needs the gate-wide prometheus: (its URL and credentials)")
         }
         let parity = values["parity"].flatMap { reader.parity($0, resolve: resolve) }
+        let tls = reader.tlsSettings(values["tls"], "tls", directory: folder.isEmpty ? "." : folder)
         guard reader.problems.isEmpty, let target else { throw FileProblems(problems: reader.problems) }
         var gateFile = GateFile(name: name, description: description, source: file, gateway: gateway, target: target, rollout: rollout, kafkaBrokers: brokers, contracts: contracts,
                         flows: flows, flowIterations: iterations, stages: stages, consistency: checks, metrics: metrics, queries: queries, objectives: objectives,
@@ -73,6 +74,7 @@ package enum GateLoader {
         gateFile.parity = parity
         gateFile.prometheus = prometheus
         gateFile.observedStages = observedStages
+        gateFile.tls = tls
         return gateFile
     }
 }
@@ -91,7 +93,7 @@ extension NodeReader {
             if let target = TargetURL(url) {
                 gateway = GateFile.Gateway(url: url, target: target, adminToken: adminToken, adminEmail: adminEmail, adminPassword: adminPassword)
             } else {
-                problem(fields["url"] ?? node, "gateway.url", "needs the gateway's http:// URL")
+                problem(fields["url"] ?? node, "gateway.url", "needs the gateway's http:// or https:// URL")
             }
         } else if node == nil, required {
             problem(root, "gateway", "missing: the gateway's url (and admin credentials) are needed to move its rollout (or name another rollout: kind http or command)")
@@ -271,7 +273,7 @@ extension NodeReader {
             guard let entries = mapping(node, here, allowed: ["name", "url", "counter", "labels", "selector", "errors", "threshold", "action"]) else { continue }
             let fields = Dictionary(entries.map { ($0.key, $0.value) }, uniquingKeysWith: { a, _ in a })
             let url = string(fields["url"], "\(here).url") ?? ""
-            if TargetURL(url) == nil { problem(fields["url"] ?? node, "\(here).url", "needs the service's http:// metrics URL") }
+            if TargetURL(url) == nil { problem(fields["url"] ?? node, "\(here).url", "needs the service's http(s):// metrics URL") }
             var labels: [String: String] = [:]
             for (label, value) in mapping(fields["labels"], "\(here).labels") ?? [] {
                 if let text = string(value, "\(here).labels.\(label)") { labels[label] = text }
@@ -389,7 +391,7 @@ extension NodeReader {
     mutating func contractProvider(_ name: String, _ node: Node, field: String) -> GateFile.Contracts.Provider? {
         if case .scalar = node {
             guard let url = string(node, field) else { return nil }
-            if TargetURL(url) == nil { problem(node, field, "not an http:// URL: '\(url)'") }
+            if TargetURL(url) == nil { problem(node, field, "not an http:// or https:// URL: '\(url)'") }
             return GateFile.Contracts.Provider(name: name, url: url)
         }
         let allowed: Set<String> = ["url", "base_url", "verification_url", "label", "state_change_url", "headers", "state_change_headers"]
@@ -400,10 +402,10 @@ extension NodeReader {
             problem(node, field + ".url", "missing: the provider's base URL")
             return nil
         }
-        if TargetURL(url) == nil { problem(fields["url"] ?? fields["base_url"], field + ".url", "not an http:// URL: '\(url)'") }
+        if TargetURL(url) == nil { problem(fields["url"] ?? fields["base_url"], field + ".url", "not an http:// or https:// URL: '\(url)'") }
         var provider = GateFile.Contracts.Provider(name: name, url: url)
         if let verification = string(fields["verification_url"], field + ".verification_url") {
-            if TargetURL(verification) == nil { problem(fields["verification_url"], field + ".verification_url", "not an http:// URL: '\(verification)'") }
+            if TargetURL(verification) == nil { problem(fields["verification_url"], field + ".verification_url", "not an http:// or https:// URL: '\(verification)'") }
             provider.verificationURL = verification
         }
         provider.label = string(fields["label"], field + ".label")
@@ -411,7 +413,7 @@ extension NodeReader {
             // A path is on the URL the pacts are replayed against.
             let base = provider.replayURL
             let full = state.hasPrefix("/") ? (base.hasSuffix("/") ? String(base.dropLast()) : base) + state : state
-            if TargetURL(full) == nil { problem(fields["state_change_url"], field + ".state_change_url", "not an http:// URL or a path starting with '/': '\(state)'") }
+            if TargetURL(full) == nil { problem(fields["state_change_url"], field + ".state_change_url", "not an http(s):// URL or a path starting with '/': '\(state)'") }
             if URLComponents(string: full)?.query != nil {
                 problem(fields["state_change_url"], field + ".state_change_url", "no query string: a credential goes in state_change_headers, never in a URL (access logs keep URLs)")
             }

@@ -286,11 +286,11 @@ package final class GateRun: Sendable {
         if !flows.isEmpty, !abort.isAborted {
             events(.flowsStarted)
             do {
-                let flows = flows, target = gate.target, iterations = gate.flowIterations, brokers = brokers, agent = userAgent
+                let flows = flows, target = gate.target, iterations = gate.flowIterations, brokers = brokers, agent = userAgent, tls = gate.tls
                 let split = gate.judge == nil ? nil : gate.split
                 let started = Date()
                 if let runs = try await abort.unlessAborted({
-                    try await FlowSuite.run(flows, target: target, kafkaBrokers: brokers, iterations: iterations, userAgent: agent, split: split) { events(.flowRun($0)) }
+                    try await FlowSuite.run(flows, target: target, kafkaBrokers: brokers, iterations: iterations, userAgent: agent, split: split, tls: tls) { events(.flowRun($0)) }
                 }) {
                     parts.flows = FlowReport(target: target.description, startedAt: started, runs: runs)
                 }
@@ -423,6 +423,8 @@ package final class GateRun: Sendable {
     private var observationWindow: Double { options.observationWindow ?? options.duration ?? 60 }
 
     private func runLoad(_ profile: LoadProfile, events: @escaping @Sendable (GateEvent) -> Void) async throws -> LoadResult {
+        var profile = profile
+        profile.tls = profile.tls.overridden(by: gate.tls)
         var runOptions = RunOptions()
         runOptions.userAgent = userAgent
         // Each path's figures apart, for the judge: told by a response header, or by the URL each user sends to.

@@ -12,7 +12,7 @@ package struct CollectedResponse {
 
 /// Why a request got no response.
 package struct RequestFailure: Error {
-    package enum Kind { case connect, timeout, reset, other }
+    package enum Kind { case connect, tls, timeout, reset, other }
     package let kind: Kind
     package let message: String
 
@@ -102,26 +102,62 @@ package final class ResponseCollector: ChannelInboundHandler, RemovableChannelHa
     }
 }
 
-/// Opens keep-alive connections to the target on a given event loop.
-package struct Connector: Sendable {
-    let target: TargetURL
-    let connectTimeout: TimeAmount
+/// A connection just opened: its channel and, over TLS, how long the handshake took.
+package struct OpenedConnection {
+    package let channel: any Channel
+    /// Nanoseconds; nil for plain HTTP.
+    package let handshake: UInt64?
+}
 
-    package init(target: TargetURL, connectTimeout: TimeAmount) {
+/// Opens keep-alive connections to the target on a given event loop: TCP, then TLS for an
+/// `https://` target (the future completes once the handshake is over, or fails with its
+/// `TLSFailure`; a handshake gets `connectTimeout` too).
+package struct Connector: Sendable {
+    package let target: TargetURL
+    let connectTimeout: TimeAmount
+    let tls: TLSClientContext?
+
+    /// `tls` is required for an `https://` target and ignored for an `http://` one.
+    package init(target: TargetURL, connectTimeout: TimeAmount, tls: TLSClientContext? = nil) {
         self.target = target
         self.connectTimeout = connectTimeout
+        self.tls = target.usesTLS ? tls : nil
     }
 
-    package func connect(on loop: any EventLoop) -> EventLoopFuture<any Channel> {
-        ClientBootstrap(group: loop)
+    package func connect(on loop: any EventLoop) -> EventLoopFuture<OpenedConnection> {
+        let tls = self.tls
+        let target = self.target
+        if target.usesTLS, tls == nil {
+            return loop.makeFailedFuture(TLSFailure(kind: .other, reason: "no TLS settings were given for \(target)"))
+        }
+        let handshake = tls == nil ? nil : loop.makePromise(of: UInt64.self)
+        let connected = ClientBootstrap(group: loop)
             .channelOption(.socketOption(.tcp_nodelay), value: 1)
             .connectTimeout(connectTimeout)
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
+                    if let tls, let handshake { try channel.pipeline.syncOperations.addHandler(TLSClientHandler(tls: tls, target: target, handshake: handshake)) }
                     try channel.pipeline.syncOperations.addHandler(ResponseCollector())
                 }
             }
             .connect(host: target.host, port: target.port)
+        guard let handshake else { return connected.map { OpenedConnection(channel: $0, handshake: nil) } }
+        connected.whenFailure { handshake.fail($0) }
+        return connected.flatMap { channel in
+            let limit = connectTimeout
+            let expiry = loop.scheduleTask(in: limit) {
+                handshake.fail(TLSFailure(kind: .handshakeTimeout, reason: "no handshake within \(limit.nanoseconds / 1_000_000) ms"))
+                channel.close(promise: nil)
+            }
+            return handshake.futureResult.map { nanoseconds in
+                expiry.cancel()
+                return OpenedConnection(channel: channel, handshake: nanoseconds)
+            }.flatMapErrorThrowing { error in
+                expiry.cancel()
+                channel.close(promise: nil)
+                throw error
+            }
+        }
     }
 }
 
@@ -133,6 +169,8 @@ package final class KeptConnection: @unchecked Sendable {
     private let connector: Connector
     package private(set) var channel: (any Channel)?
     package private(set) var handler: ResponseCollector?
+    /// The TLS handshake of the connection `acquire` last opened, until taken.
+    private var handshake: UInt64?
 
     package init(loop: any EventLoop, connector: Connector) {
         self.loop = loop
@@ -153,7 +191,8 @@ package final class KeptConnection: @unchecked Sendable {
         drop()
         connector.connect(on: loop).whenComplete { result in
             switch result {
-            case .success(let channel):
+            case .success(let opened):
+                let channel = opened.channel
                 guard let handler = try? channel.pipeline.syncOperations.handler(type: ResponseCollector.self) else {
                     channel.close(promise: nil)
                     return failed(RequestFailure(kind: .other, message: "the connection has no HTTP handler"))
@@ -165,11 +204,21 @@ package final class KeptConnection: @unchecked Sendable {
                 handler.receiver = receiver
                 self.channel = channel
                 self.handler = handler
+                self.handshake = opened.handshake
                 ready(channel, handler)
+            case .failure(let error as TLSFailure):
+                failed(RequestFailure(kind: .tls, message: "\(self.connector.target): \(error)"))
             case .failure(let error):
                 failed(RequestFailure(kind: .connect, message: "\(self.connector.target): \(error)"))
             }
         }
+    }
+
+    /// The handshake time (nanoseconds) of the TLS connection just opened, once: nil after
+    /// that, for a reused connection, and over plain HTTP.
+    package func takeHandshake() -> UInt64? {
+        defer { handshake = nil }
+        return handshake
     }
 
     /// Closes the connection; the next `acquire` opens a new one.

@@ -12,6 +12,9 @@ package struct RequestStats: Sendable, Equatable, Codable {
     package var rawLatency = LatencyHistogram()
     /// Responses by status code ("200", "404", …).
     package var statuses: [String: Int] = [:]
+    /// TLS handshakes of the connections opened for these requests (k6's
+    /// `http_req_tls_handshaking`): connection set-up apart from request latency. Empty over plain HTTP.
+    package var tlsHandshake = LatencyHistogram()
 
     package init() {}
 
@@ -22,6 +25,7 @@ package struct RequestStats: Sendable, Equatable, Codable {
         latency.add(other.latency)
         rawLatency.add(other.rawLatency)
         statuses.merge(other.statuses, uniquingKeysWith: +)
+        tlsHandshake.add(other.tlsHandshake)
     }
 
     /// Errors per request, 0–1.
@@ -36,6 +40,19 @@ package struct RequestStats: Sendable, Equatable, Codable {
 
     enum CodingKeys: String, CodingKey {
         case requests, errors, unanswered, latency = "latency_histogram", rawLatency = "raw_latency_histogram", statuses
+        case tlsHandshake = "tls_handshake_histogram"
+    }
+
+    package func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(requests, forKey: .requests)
+        try c.encode(errors, forKey: .errors)
+        try c.encode(unanswered, forKey: .unanswered)
+        try c.encode(latency, forKey: .latency)
+        try c.encode(rawLatency, forKey: .rawLatency)
+        try c.encode(statuses, forKey: .statuses)
+        // Only when there were handshakes: plain-HTTP results stay as they were.
+        if tlsHandshake.count > 0 { try c.encode(tlsHandshake, forKey: .tlsHandshake) }
     }
 
     package init(from decoder: any Decoder) throws {
@@ -49,6 +66,7 @@ package struct RequestStats: Sendable, Equatable, Codable {
         rawLatency = try c.decode(LatencyHistogram.self, forKey: .rawLatency)
         statuses = try c.decode([String: Int].self, forKey: .statuses)
         for count in statuses.values { _ = try DecodedFigures.check(count, c, .statuses) }
+        tlsHandshake = try c.decodeIfPresent(LatencyHistogram.self, forKey: .tlsHandshake) ?? LatencyHistogram()
     }
 }
 
@@ -78,7 +96,7 @@ package struct CheckTally: Sendable, Equatable, Codable {
 
 /// Why a request failed.
 package enum ErrorClass: String, Sendable, Codable, CaseIterable, Comparable {
-    case connect, timeout, reset
+    case connect, tls, timeout, reset
     case status4xx = "4xx"
     case status5xx = "5xx"
     case checkFailed = "check_failed"

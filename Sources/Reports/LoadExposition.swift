@@ -33,12 +33,21 @@ package enum LoadExposition {
         family("tollgate_vus", "gauge", "Virtual users busy now.")
         out += "tollgate_vus{\(run)} \(activeVUs)\n"
         family("tollgate_http_req_duration_seconds", "histogram", "Request latency corrected for coordinated omission, by request name.")
-        histogram(&out, metrics.total.latency, labels: "\(run),name=\"\"")
-        for (name, stats) in metrics.byName.sorted(by: { $0.key < $1.key }) { histogram(&out, stats.latency, labels: "\(run),name=\"\(escape(name))\"") }
+        histogram(&out, "tollgate_http_req_duration_seconds", metrics.total.latency, labels: "\(run),name=\"\"")
+        for (name, stats) in metrics.byName.sorted(by: { $0.key < $1.key }) {
+            histogram(&out, "tollgate_http_req_duration_seconds", stats.latency, labels: "\(run),name=\"\(escape(name))\"")
+        }
+        if metrics.total.tlsHandshake.count > 0 {
+            family("tollgate_http_req_tls_handshaking_seconds", "histogram", "TLS handshakes of new connections, by the request name that opened them.")
+            histogram(&out, "tollgate_http_req_tls_handshaking_seconds", metrics.total.tlsHandshake, labels: "\(run),name=\"\"")
+            for (name, stats) in metrics.byName.sorted(by: { $0.key < $1.key }) where stats.tlsHandshake.count > 0 {
+                histogram(&out, "tollgate_http_req_tls_handshaking_seconds", stats.tlsHandshake, labels: "\(run),name=\"\(escape(name))\"")
+            }
+        }
         return out
     }
 
-    private static func histogram(_ out: inout String, _ latency: LatencyHistogram, labels: String) {
+    private static func histogram(_ out: inout String, _ family: String, _ latency: LatencyHistogram, labels: String) {
         let buckets = latency.buckets
         var index = 0, below: UInt64 = 0, sum = 0.0
         for bucket in buckets { sum += Double(bucket.micros) * Double(bucket.count) / 1e6 }
@@ -48,11 +57,11 @@ package enum LoadExposition {
                 below += buckets[index].count
                 index += 1
             }
-            out += "tollgate_http_req_duration_seconds_bucket{\(labels),le=\"\(bound)\"} \(below)\n"
+            out += "\(family)_bucket{\(labels),le=\"\(bound)\"} \(below)\n"
         }
-        out += "tollgate_http_req_duration_seconds_bucket{\(labels),le=\"+Inf\"} \(latency.count)\n"
-        out += "tollgate_http_req_duration_seconds_sum{\(labels)} \(sum)\n"
-        out += "tollgate_http_req_duration_seconds_count{\(labels)} \(latency.count)\n"
+        out += "\(family)_bucket{\(labels),le=\"+Inf\"} \(latency.count)\n"
+        out += "\(family)_sum{\(labels)} \(sum)\n"
+        out += "\(family)_count{\(labels)} \(latency.count)\n"
     }
 
     /// A label value with `\`, `"` and line breaks escaped.

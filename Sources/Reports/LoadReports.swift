@@ -22,6 +22,7 @@ extension LoadResult {
         var lines: [String] = []
         lines.append("  profile ........... \(run.profile)\(run.shard == "1/1" ? "" : " (shard \(run.shard))")")
         lines.append("  target ............ \(run.target)")
+        if let tls = run.tls { lines.append("  tls ............... \(tls)") }
         lines.append("  duration .......... \(String(format: "%.1f s", duration))\(run.aborted ? " (aborted: \(run.abortedBecause ?? "stopped"))" : "")")
         lines.append("  requests .......... \(m.total.requests)  \(String(format: "%.1f/s", duration > 0 ? Double(m.total.requests) / duration : 0))")
         lines.append("  iterations ........ \(m.iterations)  dropped \(m.droppedIterations)")
@@ -36,7 +37,9 @@ extension LoadResult {
         }
         lines.append("")
         lines.append("  latency (ms)       p50       p90       p95       p99     p99.9       max")
-        for (label, histogram) in [("corrected", m.total.latency), ("raw", m.total.rawLatency)] {
+        // Over HTTPS, connection set-up apart: raw latency starts after the handshake, corrected latency includes it.
+        let rows = [("corrected", m.total.latency), ("raw", m.total.rawLatency)] + (m.total.tlsHandshake.count > 0 ? [("handshake", m.total.tlsHandshake)] : [])
+        for (label, histogram) in rows {
             let p = Percentiles(histogram)
             lines.append("  " + label.padding(toLength: 12, withPad: " ", startingAt: 0)
                          + [p.p50, p.p90, p.p95, p.p99, p.p999, p.max].map { String(format: "%10.2f", $0) }.joined())
@@ -158,7 +161,16 @@ extension LoadResult {
             return HTMLPage.Row(cells: [label] + [p.p50, p.p90, p.p95, p.p99, p.p999, p.max, p.mean].map { String(format: "%.2f", $0) })
         }
         page.sections.append(HTMLPage.Section(title: "Latency (ms)", columns: ["", "p50", "p90", "p95", "p99", "p99.9", "max", "mean"],
-                                              rows: [percentileRow("corrected (from the intended start)", m.total.latency), percentileRow("raw (from the send)", m.total.rawLatency)]))
+                                              rows: [percentileRow("corrected (from the intended start)", m.total.latency), percentileRow("raw (from the send)", m.total.rawLatency)]
+                                                  + (m.total.tlsHandshake.count > 0
+                                                     ? [percentileRow("TLS handshake (\(m.total.tlsHandshake.count) new connections; connection set-up, not in raw)", m.total.tlsHandshake)] : [])))
+        if m.total.tlsHandshake.count > 0 {
+            page.sections.append(HTMLPage.Section(title: "TLS handshakes by request name (ms)", columns: ["", "handshakes", "p50", "p95", "p99", "max"],
+                                                  rows: m.byName.filter { $0.value.tlsHandshake.count > 0 }.sorted { $0.key < $1.key }.map { name, stats in
+                let h = stats.tlsHandshake
+                return HTMLPage.Row(cells: [name, "\(h.count)"] + [50, 95, 99].map { String(format: "%.2f", h.milliseconds(atPercentile: $0)) } + [String(format: "%.2f", h.maxMilliseconds)])
+            }))
+        }
         func groupRows(_ groups: [String: RequestStats]) -> [HTMLPage.Row] {
             groups.sorted { $0.key < $1.key }.map { name, stats in
                 HTMLPage.Row(cells: [name, "\(stats.requests)", "\(stats.errors)", String(format: "%.2f %%", stats.errorRate * 100),
@@ -195,6 +207,7 @@ extension LoadResult {
                                               rows: m.errors.sorted { $0.key < $1.key }.map { HTMLPage.Row(cells: [$0.key.rawValue, "\($0.value.count)"], bad: true, details: $0.value.examples) }))
         page.sections.append(HTMLPage.Section(title: "Run", columns: ["", ""], rows: [
             HTMLPage.Row(cells: ["target", run.target]), HTMLPage.Row(cells: ["profile", run.profileSource ?? run.profile]),
+            HTMLPage.Row(cells: ["TLS", run.tls ?? "none (plain HTTP)"], bad: run.tls?.contains("verification OFF") ?? false),
             HTMLPage.Row(cells: ["started", ISO8601DateFormatter().string(from: run.startedAt)]), HTMLPage.Row(cells: ["duration", String(format: "%.1f s", duration)]),
             HTMLPage.Row(cells: ["scenarios", run.scenarios.map { "\($0.name): \($0.executor) (\($0.model) model)" }.joined(separator: "; ")]),
             HTMLPage.Row(cells: ["shard", run.mergedFrom.isEmpty ? run.shard : "merged from " + run.mergedFrom.joined(separator: ", ")]),

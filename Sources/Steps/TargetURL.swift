@@ -1,13 +1,16 @@
-/// The base URL load is sent to: `http://host[:port][/base]`.
+/// The base URL load is sent to: `http[s]://host[:port][/base]`.
 package struct TargetURL: Sendable, Equatable, CustomStringConvertible {
     package let host: String
     package let port: Int
+    /// `https://`: connections are made over TLS.
+    package let usesTLS: Bool
     /// A path prefix without a trailing slash ("" for none).
     package let basePath: String
 
     package init?(_ text: String) {
-        guard text.hasPrefix("http://") else { return nil }
-        var rest = text.dropFirst("http://".count)
+        let scheme = text.prefix(8).lowercased()
+        if scheme == "https://" { usesTLS = true } else if scheme.hasPrefix("http://") { usesTLS = false } else { return nil }
+        var rest = text.dropFirst(usesTLS ? 8 : 7)
         var base = ""
         if let slash = rest.firstIndex(of: "/") {
             base = String(rest[slash...])
@@ -16,7 +19,7 @@ package struct TargetURL: Sendable, Equatable, CustomStringConvertible {
         }
         guard !rest.isEmpty, !rest.contains("@"), !base.contains("?"), !base.contains("#") else { return nil }
         var host = String(rest)
-        var port = 80
+        var port = usesTLS ? 443 : 80
         if host.hasPrefix("[") {
             guard let close = host.firstIndex(of: "]") else { return nil }
             let after = host[host.index(after: close)...]
@@ -34,7 +37,7 @@ package struct TargetURL: Sendable, Equatable, CustomStringConvertible {
     }
 
     /// The Host header's value.
-    package var hostHeader: String { (host.contains(":") ? "[\(host)]" : host) + (port == 80 ? "" : ":\(port)") }
+    package var hostHeader: String { (host.contains(":") ? "[\(host)]" : host) + (port == (usesTLS ? 443 : 80) ? "" : ":\(port)") }
 
-    package var description: String { "http://\(hostHeader)\(basePath)" }
+    package var description: String { (usesTLS ? "https://" : "http://") + hostHeader + basePath }
 }

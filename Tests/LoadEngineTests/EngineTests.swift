@@ -219,10 +219,47 @@ import TestSupport
         }
     }
 
+    /// An `https://` target that speaks plain HTTP, or accepts and never answers: exit-2 errors
+    /// naming the TLS reason, never a hang.
+    @Test func aTargetThatCannotSpeakTLSIsAClearError() async throws {
+        let profile = try ProfileLoader.parse(Self.openProfile(rate: 10, duration: "1s", path: "/"), file: "p.yaml")
+        try await withTarget { target in
+            do {
+                _ = try await LoadRun(profile: profile, target: TargetURL(target.url.replacingOccurrences(of: "http://", with: "https://"))!).run()
+                Issue.record("the run started")
+            } catch let error as TargetUnreachable {
+                #expect(error.reason.hasPrefix("TLS "), "\(error)")
+            }
+        }
+        // A listening socket nobody accepts from: the kernel completes TCP, nothing answers the ClientHello.
+        let silent = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        defer { close(silent) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        _ = withUnsafePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(silent, $0, length) } }
+        _ = listen(silent, 16)
+        _ = withUnsafeMutablePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(silent, $0, &length) } }
+        let started = Date()
+        do {
+            _ = try await LoadRun(profile: profile, target: TargetURL("https://127.0.0.1:\(UInt16(bigEndian: address.sin_port))")!).run()
+            Issue.record("the run started")
+        } catch let error as TargetUnreachable {
+            #expect(error.reason.contains("TLS handshake timeout"), "\(error)")
+        }
+        #expect(Date().timeIntervalSince(started) < 8, "the probe's 5 s limit holds for the handshake too")
+    }
+
     @Test func targetURLsAreReadStrictly() {
         #expect(TargetURL("http://127.0.0.1:8000/base/")?.basePath == "/base")
         #expect(TargetURL("http://[::1]:81")?.hostHeader == "[::1]:81")
-        for bad in ["https://x", "http://", "http://user:pw@host", "http://host:99999", "http://host/a?b", "ftp://x"] {
+        let secure = TargetURL("https://shop.example.com/api")
+        #expect(secure?.usesTLS == true && secure?.port == 443 && secure?.hostHeader == "shop.example.com")
+        #expect(secure?.description == "https://shop.example.com/api")
+        #expect(TargetURL("https://shop.example.com:8443")?.hostHeader == "shop.example.com:8443")
+        #expect(TargetURL("http://shop.example.com:443")?.hostHeader == "shop.example.com:443")
+        for bad in ["https://", "http://", "http://user:pw@host", "http://host:99999", "http://host/a?b", "ftp://x"] {
             #expect(TargetURL(bad) == nil, "\(bad)")
         }
     }

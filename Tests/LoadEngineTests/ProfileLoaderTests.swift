@@ -45,6 +45,36 @@ import Testing
         }
     }
 
+    @Test func tlsSettingsAreReadBesideTheProfileAndCheckedAtTheEdge() throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("tls-\(UUID())")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        try Data("not read here".utf8).write(to: folder.appendingPathComponent("ca.pem"))
+        let scenarios = "scenarios:\n  s:\n    executor: constant-vus\n    vus: 1\n    duration: 1s\n    steps:\n      - path: /\n"
+        let good = try ProfileLoader.parse("target: https://shop.example.com\ntls:\n  ca_file: ca.pem\n  server_name: shop.internal\n" + scenarios,
+                                           file: folder.appendingPathComponent("p.yaml").path)
+        #expect(good.tls == TLSSettings(caFile: folder.appendingPathComponent("ca.pem").path, serverName: "shop.internal"))
+        let bad = """
+            target: https://shop.example.com
+            tls:
+              ca_file: missing.pem
+              cert_file: ca.pem
+              server_name: "no spaces allowed"
+              insecure_skip_verify: sometimes
+              pinned: yes
+            """
+        do {
+            _ = try ProfileLoader.parse(bad + "\n" + scenarios, file: folder.appendingPathComponent("bad.yaml").path)
+            Issue.record("the profile loaded")
+        } catch let error as FileProblems {
+            let text = error.description
+            for fragment in ["tls.pinned: unknown field", "tls.ca_file: cannot read", "tls.key_file: a client certificate needs both cert_file and key_file",
+                             "tls.server_name: 'no spaces allowed' is not a host name", "tls.insecure_skip_verify"] {
+                #expect(text.contains(fragment), "\(fragment):\n\(text)")
+            }
+        }
+    }
+
     @Test func environmentVariablesFillThePlaceholdersBeforeTheYAMLIsRead() throws {
         let yaml = """
             target: ${TARGET:-http://127.0.0.1:9}

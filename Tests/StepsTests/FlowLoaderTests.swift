@@ -49,7 +49,7 @@ import Testing
             Issue.record("a broken flow was accepted")
         } catch let error as FileProblems {
             let text = error.description
-            for expected in ["broken.yaml:3: stepz", "target: not an http:// URL", "steps[0]: '${order_id}' is not captured by an earlier step",
+            for expected in ["broken.yaml:3: stepz", "target: not an http:// or https:// URL", "steps[0]: '${order_id}' is not captured by an earlier step",
                              "steps[1].expect_event.topic: 'bad topic!' is not a Kafka topic name", "steps[1].expect_event.within: must be between 0 and 10m",
                              "steps[2].expect_event: an event expectation needs a 'topic'"] {
                 #expect(text.contains(expected), "\(expected) in:\n\(text)")

@@ -14,6 +14,8 @@ package struct LoadProfile: Sendable {
     /// What the profile's text was (FNV-1a 64 of it, its variables filled): the shards of one
     /// run carry the same digest, so a merge refuses shards of another version of the profile.
     package var digest: String?
+    /// How `https://` targets are connected to (the profile's `tls:` with the command line's flags on top).
+    package var tls = TLSSettings()
 
     package init(name: String, description: String = "", target: String, scenarios: [Scenario], objectives: [Objective], source: String? = nil) {
         self.name = name

@@ -6,7 +6,7 @@ import Yams
 
 /// Reads load profiles (YAML), reporting every problem with its file, line and field.
 package enum ProfileLoader {
-    static let topFields: Set<String> = ["name", "description", "target", "timeout", "headers", "data", "scenarios", "slos"]
+    static let topFields: Set<String> = ["name", "description", "target", "timeout", "headers", "data", "scenarios", "slos", "tls"]
     static let scenarioFields: Set<String> = ["executor", "start_time", "graceful_stop", "rate", "time_unit", "duration", "pre_allocated_vus",
                                               "max_vus", "start_rate", "stages", "vus", "start_vus", "iterations", "max_duration", "mix", "steps", "flow"]
     /// The most users, iterations per second and stages a profile may ask for.
@@ -25,8 +25,9 @@ package enum ProfileLoader {
         let description = reader.string(values["description"], "description") ?? ""
         let target = reader.string(values["target"], "target") ?? ""
         if values["target"] != nil, !target.isEmpty, TargetURL(target) == nil {
-            reader.problem(values["target"], "target", "not an http:// URL: '\(target)'")
+            reader.problem(values["target"], "target", "not an http:// or https:// URL: '\(target)'")
         }
+        let tls = reader.tlsSettings(values["tls"], "tls", directory: URL(fileURLWithPath: file).deletingLastPathComponent().path)
         let timeout = values["timeout"].flatMap { reader.duration($0, "timeout") } ?? 10
         let headers = reader.headers(values["headers"], "headers")
         let feeders = self.feeders(values["data"], base: URL(fileURLWithPath: file).deletingLastPathComponent(), reader: &reader)
@@ -43,6 +44,7 @@ package enum ProfileLoader {
             reader.problem(root, "scenarios", "a profile needs 'scenarios'")
         }
         var profile = LoadProfile(name: name, description: description, target: target, scenarios: scenarios, objectives: [], source: file)
+        profile.tls = tls
         var scratch = NodeReader(file: file)
         profile.digest = LoadProfile.digest(of: NodeReader.substitute(text, environment: environment, reader: &scratch))
         if let written = reader.objectives(values["slos"]) {

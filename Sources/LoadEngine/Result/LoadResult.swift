@@ -49,6 +49,8 @@ package struct LoadResult: Sendable {
         package var runID: String?
         /// The profile's digest (`LoadProfile.digest`): shards of one run have the same.
         package var profileDigest: String?
+        /// Over HTTPS: how certificates were checked ("certificate verification OFF" when they were not).
+        package var tls: String?
 
         package init(profile: String, profileSource: String?, target: String, startedAt: Date, endedAt: Date, durationSeconds: Double,
                     tollgateVersion: String, host: String, shard: String, mergedFrom: [String] = [], scenarios: [Scenario],
@@ -71,7 +73,7 @@ package struct LoadResult: Sendable {
         enum CodingKeys: String, CodingKey {
             case profile, profileSource = "profile_source", target, startedAt = "started_at", endedAt = "ended_at", durationSeconds = "duration_s"
             case tollgateVersion = "tollgate_version", host, shard, mergedFrom = "merged_from", scenarios, aborted, abortedBecause = "aborted_because"
-            case missingShards = "missing_shards", runID = "run_id", profileDigest = "profile_digest"
+            case missingShards = "missing_shards", runID = "run_id", profileDigest = "profile_digest", tls
         }
 
         /// True when any scenario is closed-model (its latency hides coordinated omission).
@@ -121,6 +123,8 @@ package struct GroupSummary: Sendable, Encodable {
     package let latency: Percentiles
     package let rawLatency: Percentiles
     package let statuses: [String: Int]
+    /// TLS handshakes of the connections these requests opened; nil over plain HTTP.
+    package let tlsHandshake: Percentiles?
 
     package init(_ stats: RequestStats, duration: Double) {
         requests = stats.requests
@@ -131,10 +135,12 @@ package struct GroupSummary: Sendable, Encodable {
         latency = Percentiles(stats.latency)
         rawLatency = Percentiles(stats.rawLatency)
         statuses = stats.statuses
+        tlsHandshake = stats.tlsHandshake.count > 0 ? Percentiles(stats.tlsHandshake) : nil
     }
 
     enum CodingKeys: String, CodingKey {
         case requests, errors, unanswered, errorRatePercent = "error_rate_percent", ratePerSecond = "rate_per_s", latency = "latency_ms", rawLatency = "raw_latency_ms", statuses
+        case tlsHandshake = "tls_handshake_ms"
     }
 }
 
@@ -174,12 +180,15 @@ extension LoadResult: Codable {
         let requests, errors, iterations, droppedIterations: Int
         let durationSeconds, ratePerSecond, errorRatePercent, checksPassedPercent: Double
         let latency, rawLatency: Percentiles
+        /// Connection set-up over TLS apart from request latency; nil over plain HTTP.
+        let tlsHandshake: Percentiles?
         let schedulerLatenessP99, schedulerLatenessMax: Double
         let payments: Payments?
 
         enum CodingKeys: String, CodingKey {
             case requests, errors, iterations, droppedIterations = "dropped_iterations", durationSeconds = "duration_s", ratePerSecond = "rate_per_s"
             case errorRatePercent = "error_rate_percent", checksPassedPercent = "checks_passed_percent", latency = "latency_ms", rawLatency = "raw_latency_ms"
+            case tlsHandshake = "tls_handshake_ms"
             case schedulerLatenessP99 = "scheduler_lateness_p99_ms", schedulerLatenessMax = "scheduler_lateness_max_ms", payments
         }
     }
@@ -223,6 +232,7 @@ extension LoadResult: Codable {
                              ratePerSecond: duration > 0 ? Double(metrics.total.requests) / duration : 0,
                              errorRatePercent: metrics.total.errorRate * 100, checksPassedPercent: metrics.checkPassRate * 100,
                              latency: Percentiles(metrics.total.latency), rawLatency: Percentiles(metrics.total.rawLatency),
+                             tlsHandshake: metrics.total.tlsHandshake.count > 0 ? Percentiles(metrics.total.tlsHandshake) : nil,
                              schedulerLatenessP99: metrics.schedulerLateness.milliseconds(atPercentile: 99),
                              schedulerLatenessMax: metrics.schedulerLateness.maxMilliseconds,
                              payments: metrics.byTag[Objective.paymentTag].map(Payments.init)), forKey: .summary)
@@ -255,6 +265,9 @@ extension LoadResult: Codable {
         }
         if metrics.unfinished > 0 {
             notes.append("\(metrics.unfinished) requests were still waiting for an answer when the run ended: they count as timeouts.")
+        }
+        if let tls = run.tls, tls.contains("verification OFF") {
+            notes.append("TLS certificate verification was OFF (insecure_skip_verify): the target's identity was not checked.")
         }
         if run.aborted { notes.append("The run was aborted: \(run.abortedBecause ?? "stopped") — the figures cover what finished.") }
         if let missing = run.missingShards, !missing.isEmpty {
@@ -291,6 +304,7 @@ extension LoadResult {
                       aborted: outcome.abortedBecause != nil, abortedBecause: outcome.abortedBecause)
         run.runID = runID
         run.profileDigest = profile.digest
+        if target.lowercased().hasPrefix("https://") { run.tls = profile.tls.summary ?? "certificates verified against the system's trust store" }
         self.init(run: run, objectives: profile.objectives, metrics: outcome.metrics)
     }
 }

@@ -110,13 +110,16 @@ package final class LoadRun: Sendable {
 
     private func run(on group: MultiThreadedEventLoopGroup, checkPool: NIOThreadPool, progress: @Sendable (ProgressSnapshot) -> Void) async throws -> RunOutcome {
         let loops = Array(group.makeIterator())
-        try await probe(on: loops[0])
+        // One TLS context for the run: its session cache lets new connections resume.
+        let usesTLS = target.usesTLS || (options.targets.map { $0.baseline.usesTLS || $0.canary.usesTLS } ?? false)
+        let tls = usesTLS ? try TLSClientContext(settings: profile.tls) : nil
+        try await probe(on: loops[0], tls: tls)
         let collectors = loops.map { _ in LoopCollector() }
         let sequence = RunSequence(shard: options.shard)
         let made = profile.scenarios.map { scenario in
             ExecutorRunner(runtime: ScenarioRuntime(scenario: scenario, target: target, collectors: collectors, sequence: sequence,
                                                     userAgent: options.userAgent, events: options.events, split: options.split, targets: options.targets,
-                                                    checkPool: checkPool),
+                                                    checkPool: checkPool, tls: tls),
                            loops: loops)
         }
         runners.withLock { $0 = made }
@@ -199,12 +202,13 @@ package final class LoadRun: Sendable {
         return merged
     }
 
-    /// One connection to the target before any load, so an unreachable target is a clear error.
-    private func probe(on loop: any EventLoop) async throws {
+    /// One connection to the target before any load (over TLS, a whole handshake), so an
+    /// unreachable target or a refused certificate is a clear error.
+    private func probe(on loop: any EventLoop, tls: TLSClientContext?) async throws {
         for target in options.targets.map({ [$0.baseline, $0.canary] }) ?? [target] {
             do {
-                let channel = try await Connector(target: target, connectTimeout: .seconds(5)).connect(on: loop).get()
-                try? await channel.close()
+                let opened = try await Connector(target: target, connectTimeout: .seconds(5), tls: tls).connect(on: loop).get()
+                try? await opened.channel.close()
             } catch {
                 throw TargetUnreachable(target: target.description, reason: "\(error)")
             }

@@ -20,7 +20,7 @@ final class LoopCollector: @unchecked Sendable {
             if outcome.error != nil && status == nil { stats.unanswered += 1 }
             if let status { stats.statuses[Self.statusText(status), default: 0] += 1 }
             // A connection that never opened has no latency to show.
-            guard outcome.error != .connect else { return }
+            guard outcome.error != .connect, outcome.error != .tls else { return }
             if let correctionInterval, correctionInterval > 0 {
                 stats.latency.record(micros: corrected, expectedInterval: correctionInterval / 1000)
             } else {
@@ -45,6 +45,16 @@ final class LoopCollector: @unchecked Sendable {
             }
             metrics.byPath[path] = figures
         }
+    }
+
+    /// The TLS handshake of a connection opened for `step`, counted overall, under its name
+    /// and tags, and on its path under a canary split.
+    func handshake(step: Step, nanoseconds: UInt64, path: TrafficPath?) {
+        let micros = nanoseconds / 1000
+        metrics.total.tlsHandshake.record(micros: micros)
+        metrics.byName[RunMetrics.group(step.name, in: metrics.byName), default: RequestStats()].tlsHandshake.record(micros: micros)
+        for tag in step.tags { metrics.byTag[RunMetrics.group(tag, in: metrics.byTag), default: RequestStats()].tlsHandshake.record(micros: micros) }
+        if let path { metrics.byPath[path, default: PathMetrics()].total.tlsHandshake.record(micros: micros) }
     }
 
     func iterationFinished() { metrics.iterations += 1 }

@@ -53,14 +53,14 @@ final class ScenarioRuntime: Sendable {
     let checkPool: NIOThreadPool
 
     init(scenario: Scenario, target: TargetURL, collectors: [LoopCollector], sequence: RunSequence, userAgent: String, events: (any EventSource)?,
-         split: PathSplit? = nil, targets: TargetSplit? = nil, checkPool: NIOThreadPool) {
+         split: PathSplit? = nil, targets: TargetSplit? = nil, checkPool: NIOThreadPool, tls: TLSClientContext? = nil) {
         self.events = events
         self.split = split
         self.targets = targets
         self.checkPool = checkPool
         self.scenario = scenario
         self.target = target
-        connector = Connector(target: target, connectTimeout: .milliseconds(Int64(min(scenario.timeout, 10) * 1000)))
+        connector = Connector(target: target, connectTimeout: .milliseconds(Int64(min(scenario.timeout, 10) * 1000)), tls: tls)
         self.collectors = collectors
         self.sequence = sequence
         closedModel = !scenario.executor.isOpen
@@ -83,7 +83,7 @@ final class ScenarioRuntime: Sendable {
         if let targets {
             for path in TrafficPath.allCases {
                 let target = targets.target(path)
-                sides[path] = Side(target: target, connector: Connector(target: target, connectTimeout: .milliseconds(Int64(min(scenario.timeout, 10) * 1000))),
+                sides[path] = Side(target: target, connector: Connector(target: target, connectTimeout: .milliseconds(Int64(min(scenario.timeout, 10) * 1000)), tls: tls),
                                    requests: bytes(for: target))
             }
         }
@@ -242,6 +242,7 @@ final class VirtualUser: ResponseReceiver, @unchecked Sendable {
                 return failed(step, sent: MonotonicClock.now(), error)
             }
         }
+        if let handshake = connection.takeHandshake() { collector.handshake(step: step, nanoseconds: handshake, path: lastPath) }
         sentAt = MonotonicClock.now()
         handler.expect(methodIsHead: step.method == "HEAD", keepHeaders: step.readsHeaders || expectsEvents || runtime.split != nil, keepBody: step.readsBody)
         let timeout = step.timeout ?? runtime.timeout
@@ -341,6 +342,7 @@ final class VirtualUser: ResponseReceiver, @unchecked Sendable {
         let kind: ErrorClass
         switch failure.kind {
         case .connect: kind = .connect
+        case .tls: kind = .tls
         case .timeout: kind = .timeout
         case .reset: kind = .reset
         case .other: kind = .other

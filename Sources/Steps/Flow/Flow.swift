@@ -22,8 +22,11 @@ package struct Flow: Sendable {
     package var target: String
     package var items: [Item]
     package var source: String
+    /// How an `https://` target is connected to.
+    package var tls: TLSSettings
 
-    package init(name: String, description: String = "", target: String = "", items: [Item], source: String) {
+    package init(name: String, description: String = "", target: String = "", items: [Item], source: String, tls: TLSSettings = TLSSettings()) {
+        self.tls = tls
         self.name = name
         self.description = description
         self.target = target

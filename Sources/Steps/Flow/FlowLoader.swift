@@ -5,7 +5,7 @@ import Yams
 /// Reads flow files (YAML): `name`, `description`, `target`, and `steps` — request steps as in
 /// load profiles, and `expect_event` items.
 package enum FlowLoader {
-    static let topFields: Set<String> = ["name", "description", "target", "headers", "steps"]
+    static let topFields: Set<String> = ["name", "description", "target", "headers", "steps", "tls"]
 
     package static func load(file: String, environment: [String: String] = ProcessInfo.processInfo.environment) throws -> Flow {
         try parse(try NodeReader.readText(file), file: file, environment: environment)
@@ -17,7 +17,8 @@ package enum FlowLoader {
         let name = reader.string(values["name"], "name") ?? URL(fileURLWithPath: file).deletingPathExtension().lastPathComponent
         let description = reader.string(values["description"], "description") ?? ""
         let target = reader.string(values["target"], "target") ?? ""
-        if !target.isEmpty, TargetURL(target) == nil { reader.problem(values["target"], "target", "not an http:// URL: '\(target)'") }
+        if !target.isEmpty, TargetURL(target) == nil { reader.problem(values["target"], "target", "not an http:// or https:// URL: '\(target)'") }
+        let tls = reader.tlsSettings(values["tls"], "tls", directory: URL(fileURLWithPath: file).deletingLastPathComponent().path)
         let headers = reader.headers(values["headers"], "headers")
         var items: [Flow.Item] = []
         var defined = Set<String>()
@@ -42,7 +43,7 @@ package enum FlowLoader {
             if complete { items.append(.request(step)) }
         }
         guard reader.problems.isEmpty else { throw FileProblems(problems: reader.problems) }
-        return Flow(name: name, description: description, target: target, items: items, source: file)
+        return Flow(name: name, description: description, target: target, items: items, source: file, tls: tls)
     }
 }
 

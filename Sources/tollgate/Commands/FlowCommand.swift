@@ -1,6 +1,7 @@
 import ArgumentParser
 import Flows
 import Foundation
+import HTTPWire
 import LoadEngine
 import Reports
 import Steps
@@ -18,12 +19,14 @@ struct FlowCommand: AsyncParsableCommand {
     @Option(help: "How many times each flow runs.") var iterations = 1
     @Option(help: "The longest a request may take.") var timeout = "10s"
     @OptionGroup var reports: ReportOptions
+    @OptionGroup(title: "HTTPS") var tls: TLSOptions
 
     func validate() throws {
         var problems: [String] = []
         if flows.isEmpty { problems.append("give at least one flow file") }
         if !(1...10_000).contains(iterations) { problems.append("--iterations must be between 1 and 10000") }
-        if let target, TargetURL(target) == nil { problems.append("--target '\(target)' must be an http:// URL with a host") }
+        if let target, TargetURL(target) == nil { problems.append("--target '\(target)' must be an http:// or https:// URL with a host") }
+        problems += tls.problems
         if let seconds = DurationText.seconds(timeout), seconds > 0 {} else { problems.append("--timeout '\(timeout)' is not a duration longer than 0") }
         if let kafkaBrokers, kafkaBrokers.isEmpty || kafkaBrokers.contains(where: { $0.isWhitespace }) { problems.append("--kafka-brokers must be HOST:PORT[,HOST:PORT]") }
         if !problems.isEmpty { throw ValidationError(problems.joined(separator: "\n")) }
@@ -43,9 +46,18 @@ struct FlowCommand: AsyncParsableCommand {
             FileHandle.standardError.write(Data("Error: no target: give --target or a 'target' in the flow\n".utf8))
             throw ExitCode(ExitStatus.error)
         }
+        for flow in loaded {
+            let settings = flow.tls.overridden(by: tls.settings)
+            if let line = settings.consoleLine(for: base), loaded.count == 1 || settings.insecureSkipVerify { FileHandle.standardError.write(Data("\(flow.name): \(line)\n".utf8)) }
+            do { if base.usesTLS { _ = try TLSClientContext(settings: settings) } } catch {
+                FileHandle.standardError.write(Data("Error: \(flow.source): \(error)\n".utf8))
+                throw ExitCode(ExitStatus.error)
+            }
+        }
         let report: FlowReport
         do {
-            report = try await Self.run(loaded, target: base, kafkaBrokers: kafkaBrokers, iterations: iterations, timeout: DurationText.seconds(timeout) ?? 10)
+            report = try await Self.run(loaded, target: base, kafkaBrokers: kafkaBrokers, iterations: iterations, timeout: DurationText.seconds(timeout) ?? 10,
+                                        tls: tls.settings)
         } catch {
             FileHandle.standardError.write(Data("Error: cannot read events from \(kafkaBrokers ?? ""): \(error)\n".utf8))
             throw ExitCode(ExitStatus.error)
@@ -59,11 +71,11 @@ struct FlowCommand: AsyncParsableCommand {
     }
 
     /// Runs each flow `iterations` times, printing each run (default: every step).
-    static func run(_ flows: [Flow], target: TargetURL, kafkaBrokers: String?, iterations: Int = 1, timeout: Double = 10,
+    static func run(_ flows: [Flow], target: TargetURL, kafkaBrokers: String?, iterations: Int = 1, timeout: Double = 10, tls: TLSSettings = TLSSettings(),
                     show: (FlowResult) -> Void = FlowCommand.print) async throws -> FlowReport {
         let started = Date()
         let results = try await FlowSuite.run(flows, target: target, kafkaBrokers: kafkaBrokers, iterations: iterations, timeout: timeout,
-                                              userAgent: "tollgate/\(Tollgate.version)", each: show)
+                                              userAgent: "tollgate/\(Tollgate.version)", tls: tls, each: show)
         return FlowReport(target: target.description, startedAt: started, runs: results)
     }
 

@@ -38,6 +38,7 @@ struct LoadCommand: AsyncParsableCommand {
     @Option(help: "Run shard i of N (1-based): 1/N of the rate and users, every Nth feeder row.") var shard: String?
     @Option(help: "Write the HdrHistogram interval log (.hlog) here.") var hlog: String?
     @OptionGroup var reports: ReportOptions
+    @OptionGroup(title: "HTTPS") var tls: TLSOptions
     @Option(help: "Threads (event loops) sending requests (default: one per core, at most 8).") var threads: Int?
     @Option(help: "Kafka brokers (HOST:PORT) for the event expectations of flow scenarios.") var kafkaBrokers: String?
     @OptionGroup var distributed: DistributedRunOptions
@@ -48,7 +49,7 @@ struct LoadCommand: AsyncParsableCommand {
         if profile == nil && url == nil { problems.append("give a load profile, or --url for quick mode") }
         if profile != nil && url != nil { problems.append("give a profile or --url, not both") }
         if let url {
-            if TargetURL(QuickProfile.base(of: url)) == nil { problems.append("--url '\(url)' must be an http:// URL with a host and no credentials") }
+            if TargetURL(QuickProfile.base(of: url)) == nil { problems.append("--url '\(url)' must be an http:// or https:// URL with a host and no credentials") }
             if rate == nil && vus == nil { problems.append("quick mode needs --rate N (open model) or --vus N (closed model)") }
             if rate != nil && vus != nil { problems.append("--rate and --vus exclude each other") }
             if duration == nil { problems.append("quick mode needs --duration (e.g. 30s)") }
@@ -58,7 +59,8 @@ struct LoadCommand: AsyncParsableCommand {
                 problems.append("\(flag) is for quick mode (--url); a profile says it in its scenarios")
             }
         }
-        if let target, TargetURL(target) == nil { problems.append("--target '\(target)' must be an http:// URL with a host (https is not supported)") }
+        if let target, TargetURL(target) == nil { problems.append("--target '\(target)' must be an http:// or https:// URL with a host") }
+        problems += tls.problems
         if let rate, !(rate > 0 && rate <= 1_000_000) { problems.append("--rate must be between 0 and 1000000") }
         if let vus, !(1...100_000).contains(vus) { problems.append("--vus must be between 1 and 100000") }
         if let maxVUs, !(1...100_000).contains(maxVUs) { problems.append("--max-vus must be between 1 and 100000") }
@@ -87,6 +89,7 @@ struct LoadCommand: AsyncParsableCommand {
         }
         if let duration, self.profile != nil, let seconds = DurationText.seconds(duration) { profile = profile.shortened(to: seconds) }
         if !objectives.isEmpty { profile.objectives = objectives.compactMap { try? Objective(parsing: $0) } }
+        profile.tls = profile.tls.overridden(by: tls.settings)
         guard let target = TargetURL(self.target ?? profile.target) else {
             FileHandle.standardError.write(Data("Error: no target: the profile names none and --target was not given\n".utf8))
             throw ExitCode(ExitStatus.error)

@@ -13,6 +13,8 @@ final class ProgressDisplay: Sendable {
     init(quiet: Bool) { self.quiet = quiet }
 
     func started(profile: LoadProfile, target: TargetURL) {
+        // Skipping certificate checks is said even with --quiet.
+        if let line = profile.tls.consoleLine(for: target), !quiet || profile.tls.insecureSkipVerify { write(line + "\n") }
         guard !quiet else { return }
         write("tollgate load: \(profile.name) → \(target), \(DurationText.describe(profile.duration)) planned, \(profile.scenarios.count) scenario(s)\n")
     }
