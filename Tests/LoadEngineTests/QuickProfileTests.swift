@@ -25,6 +25,16 @@ import Testing
         #expect(step.timeout == 10)
     }
 
+    @Test func anHTTPSURLKeepsItsPath() throws {
+        var quick = QuickProfile(url: "https://shop.example.com:8443/api/v1/products/7?x=1")
+        quick.rate = 5
+        quick.seconds = 1
+        let profile = try quick.profile()
+        #expect(profile.target == "https://shop.example.com:8443")
+        var scope = RenderScope(sequence: RunSequence())
+        #expect(profile.scenarios.first?.mix.sequences.first?.steps.first?.path.render(&scope) == "/api/v1/products/7?x=1")
+    }
+
     @Test func aClosedModelWithoutAPathLoadsTheRoot() throws {
         var quick = QuickProfile(url: "http://localhost:9")
         quick.vus = 4

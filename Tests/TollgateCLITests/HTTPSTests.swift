@@ -175,6 +175,11 @@ struct HTTPSTests {
                       - {name: first, path: /, check: {status: 200, json: {"$.ok": true}}}
                       - {name: second, path: /again, check: {status: 200}}
                     """.write(to: flow, atomically: true, encoding: .utf8)
+                let quickJSON = folder.appendingPathComponent("quick.json")
+                let quick = try await runTollgate(["load", "--url", "https://localhost:\(port)/api/v1/items?page=2", "--rate", "10", "--duration", "1s",
+                                                   "--cacert", certs.caFile, "--quiet", "--json", quickJSON.path])
+                #expect(quick.status == 0, "\(quick.out)\(quick.err)")
+                #expect((try jsonObject(quickJSON)["by_name"] as? [String: Any])?["GET /api/v1/items"] != nil, "quick mode keeps the URL's path over HTTPS")
                 let run = try await runTollgate(["flow", flow.path, "--cacert", certs.caFile, "--iterations", "2", "--json", folder.appendingPathComponent("f.json").path])
                 #expect(run.status == 0, "\(run.out)\(run.err)")
                 #expect(run.out.contains("✓ 2 flow run(s) passed"), "\(run.out)")

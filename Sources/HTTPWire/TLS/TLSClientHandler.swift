@@ -26,6 +26,8 @@ final class TLSClientHandler: ChannelDuplexHandler {
     /// The session is kept once the first data arrives (TLS 1.3 sends its tickets after the handshake).
     private var sessionKept = false
     private var handshakeSettled = false
+    private var plaintextBuffer: ByteBuffer?
+    private var ciphertextBuffer: ByteBuffer?
     /// Plaintext is read in pieces of this size.
     private static let readSize = 16_384
 
@@ -104,14 +106,23 @@ final class TLSClientHandler: ChannelDuplexHandler {
 
     private func readPlaintext(_ context: ChannelHandlerContext) {
         guard let ssl, let readBIO else { return }
-        while state == .open, BIO_ctrl_pending(readBIO) > 0 || SSL_pending(ssl) > 0 {
-            var plaintext = context.channel.allocator.buffer(capacity: Self.readSize)
+        while state == .open {
+            // Plaintext is never longer than the ciphertext it comes from: a small response gets a small buffer.
+            let waiting = max(Int(BIO_ctrl_pending(readBIO)), Int(SSL_pending(ssl)))
+            guard waiting > 0 else { break }
+            let size = min(Self.readSize, waiting)
+            // One buffer reused read after read: once the handlers above let go of it, `clear`
+            // keeps its storage (a handler that keeps it makes the next read copy, never share).
+            var plaintext = plaintextBuffer ?? context.channel.allocator.buffer(capacity: Self.readSize)
+            plaintextBuffer = nil
+            plaintext.clear()
             var result: Int32 = 0
-            ERR_clear_error()
-            plaintext.writeWithUnsafeMutableBytes(minimumWritableBytes: Self.readSize) { space in
+            // No ERR_clear_error here: the queue is emptied wherever an error is read (`lastError`).
+            plaintext.writeWithUnsafeMutableBytes(minimumWritableBytes: size) { space in
                 result = SSL_read(ssl, space.baseAddress, Int32(space.count))
                 return result > 0 ? Int(result) : 0
             }
+            defer { plaintextBuffer = plaintext }
             if result > 0 {
                 if !sessionKept {
                     sessionKept = true
@@ -185,7 +196,6 @@ final class TLSClientHandler: ChannelDuplexHandler {
             promise?.succeed()
             return
         }
-        ERR_clear_error()
         // A memory BIO takes everything: the write is whole or an error.
         let written = buffer.withUnsafeReadableBytes { SSL_write(ssl, $0.baseAddress, Int32($0.count)) }
         guard written > 0 else {
@@ -206,11 +216,15 @@ final class TLSClientHandler: ChannelDuplexHandler {
             promise?.succeed()
             return
         }
-        var ciphertext = context.channel.allocator.buffer(capacity: pending)
+        // Reused as the plaintext buffer is: the socket has usually written it by the next request.
+        var ciphertext = ciphertextBuffer ?? context.channel.allocator.buffer(capacity: max(pending, 1024))
+        ciphertextBuffer = nil
+        ciphertext.clear()
         ciphertext.writeWithUnsafeMutableBytes(minimumWritableBytes: pending) { space in
             Int(max(0, BIO_read(writeBIO, space.baseAddress, Int32(pending))))
         }
         context.write(wrapOutboundOut(ciphertext), promise: promise)
+        ciphertextBuffer = ciphertext
     }
 
     private func fail(_ context: ChannelHandlerContext, _ failure: TLSFailure) {

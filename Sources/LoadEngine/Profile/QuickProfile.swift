@@ -20,7 +20,7 @@ package struct QuickProfile: Sendable {
 
     package init(url: String) { self.url = url }
 
-    /// The profile, its target the URL's `http://host:port`.
+    /// The profile, its target the URL's `http[s]://host:port`.
     package func profile() throws -> LoadProfile {
         let base = Self.base(of: url)
         let rest = String(url.dropFirst(base.count))
@@ -47,12 +47,12 @@ package struct QuickProfile: Sendable {
         return profile
     }
 
-    /// `http://host:port` of a URL.
+    /// `http[s]://host:port` of a URL.
     package static func base(of url: String) -> String {
-        guard url.hasPrefix("http://") else { return url }
-        let rest = url.dropFirst("http://".count)
+        guard let scheme = ["http://", "https://"].first(where: { url.lowercased().hasPrefix($0) }) else { return url }
+        let rest = url.dropFirst(scheme.count)
         let end = rest.firstIndex { $0 == "/" || $0 == "?" } ?? rest.endIndex
-        return "http://" + rest[..<end]
+        return String(url.prefix(scheme.count) + rest[..<end])
     }
 
     /// A YAML double-quoted scalar: a JSON string is one (JSON is YAML's subset here).

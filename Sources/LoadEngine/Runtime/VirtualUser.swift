@@ -223,7 +223,10 @@ final class VirtualUser: ResponseReceiver, @unchecked Sendable {
         case .request(let request): step = request
         case .event(let expectation): return awaitEvent(expectation)
         }
-        if !connection.isReusable { clearDeadline() }
+        let connection = self.connection
+        // The common case, a kept connection: no closures to allocate.
+        if connection.isReusable, let channel = connection.channel, let handler = connection.handler { return send(step, on: channel, handler) }
+        clearDeadline()
         connection.acquire(for: self, wanted: { !self.runtime.isHalted },
                            ready: { channel, handler in self.send(step, on: channel, handler) },
                            unwanted: { self.finishIteration() },
