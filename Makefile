@@ -67,9 +67,16 @@ $(KUBERNETES_VALIDATE):
 	python3 -m venv .venv-kubernetes
 	.venv-kubernetes/bin/pip install -q 'kubernetes-validate>=1.32,<2'
 
+# The official Pact CLI (pact-python-cli, PyPI): the broker fixture is held to it, and it to Tollgate's broker commands.
+PACT_CLI = .venv-pact/bin/pact
+
+$(PACT_CLI):
+	python3 -m venv .venv-pact
+	.venv-pact/bin/pip install -q 'pact-python-cli>=1!0.10,<1!1'
+
 # The PyPI tools install side by side (each mostly unpacks and compiles Python).
 python-tools:
-	@$(MAKE) --no-print-directory -j5 $(SCHEMATHESIS) $(HDR_PYTHON) $(KUBERNETES_VALIDATE) $(SCIPY_PYTHON) $(OWN_STACK_VENV)/bin/uvicorn
+	@$(MAKE) --no-print-directory -j6 $(SCHEMATHESIS) $(HDR_PYTHON) $(KUBERNETES_VALIDATE) $(SCIPY_PYTHON) $(OWN_STACK_VENV)/bin/uvicorn $(PACT_CLI)
 
 test: setup python-tools
 	@url=$$(scripts/test-postgres start) || exit 1; \
@@ -79,7 +86,7 @@ test: setup python-tools
 	export TOLLGATE_TEST_DATABASE_URL="$$url" TOLLGATE_SCHEMATHESIS="$(CURDIR)/$(SCHEMATHESIS)" \
 	  TOLLGATE_HDR_PYTHON="$(CURDIR)/$(HDR_PYTHON)" TOLLGATE_PROMETHEUS=/usr/bin/prometheus \
 	  TOLLGATE_KUBERNETES_VALIDATE="$(CURDIR)/$(KUBERNETES_VALIDATE)" TOLLGATE_SCIPY_PYTHON="$(CURDIR)/$(SCIPY_PYTHON)" \
-	  TOLLGATE_OWN_STACK_VENV="$(CURDIR)/$(OWN_STACK_VENV)"; \
+	  TOLLGATE_OWN_STACK_VENV="$(CURDIR)/$(OWN_STACK_VENV)" TOLLGATE_PACT_CLI="$(CURDIR)/$(PACT_CLI)" PACT_DO_NOT_TRACK=true; \
 	$(SWIFT) build --build-tests || exit 1; \
 	status=0; \
 	$(SWIFT) test --skip-build --parallel --skip '$(subst $(space),|,$(TIMED_SUITES) $(DEMO_SUITE) $(JUDGE_SUITE))' || status=1; \

@@ -57,6 +57,8 @@ let package = Package(
         .target(name: "YAMLValues", dependencies: ["ContractCore", .product(name: "Yams", package: "Yams")], swiftSettings: swiftSettings),
         // Pacts against a provider's OpenAPI document: reading it (JSON or YAML), JSON Schema, matching rules against schemas.
         .target(name: "OpenAPICheck", dependencies: ["ContractCore", "YAMLValues", .product(name: "Yams", package: "Yams")], swiftSettings: swiftSettings),
+        // A Pact Broker's HAL API: pacts for verification, results, contracts, deployments, can-i-deploy for a set of versions.
+        .target(name: "PactBroker", dependencies: ["ContractCore", "Transport", "TransportHTTP"], swiftSettings: swiftSettings),
         .target(name: "Verifier", dependencies: ["ContractCore", "OpenAPICheck", "Transport", "TransportHTTP", "TransportKafka"], swiftSettings: swiftSettings),
         .target(name: "Reports", dependencies: ["ContractCore", "Transport", "Verifier", "LoadMetrics", "SLO", "CanaryJudge", "ResponseParity", "Steps", "LoadEngine", "Flows", "Consistency", "Gate"],
                 swiftSettings: swiftSettings),
@@ -154,6 +156,7 @@ let package = Package(
                 "ResponseParity",
                 "Flows",
                 "HTTPWire",
+                "PactBroker",
                 "Consistency",
                 "Gate",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -174,6 +177,7 @@ let package = Package(
         .testTarget(name: "FlowsTests", dependencies: ["Flows", "Steps", "LoadEngine", "ContractCore", "TransportKafka", "TestSupport"], swiftSettings: swiftSettings),
         .testTarget(name: "YAMLValuesTests", dependencies: ["YAMLValues", "ContractCore", .product(name: "Yams", package: "Yams")], swiftSettings: swiftSettings),
         .testTarget(name: "OpenAPICheckTests", dependencies: ["OpenAPICheck", "ContractCore", "TestSupport"], swiftSettings: swiftSettings),
+        .testTarget(name: "PactBrokerTests", dependencies: ["PactBroker", "ContractCore"], swiftSettings: swiftSettings),
         .testTarget(name: "VerifierTests", dependencies: ["Verifier", "ContractCore", "StubServer"], swiftSettings: swiftSettings),
         .testTarget(name: "ServerRuntimeTests", dependencies: ["ServerRuntime", "TransportHTTP", "TestSupport", .product(name: "Hummingbird", package: "hummingbird")],
                     swiftSettings: swiftSettings),

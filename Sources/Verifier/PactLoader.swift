@@ -8,6 +8,11 @@ package struct LoadedPact: Sendable {
     package let pact: Pact
     /// The file path or URL, for messages and reports.
     package let source: String
+
+    package init(pact: Pact, source: String) {
+        self.pact = pact
+        self.source = source
+    }
 }
 
 /// Reads pacts from files, directories (every `*.json` inside, sorted) and URLs.

@@ -9,7 +9,7 @@ struct Tollgate: AsyncParsableCommand {
         abstract: "Contract and load testing gate for microservice rollouts.",
         version: Tollgate.version,
         subcommands: [DemoCommand.self, MatchCommand.self, VerifyCommand.self, StubCommand.self, FlowCommand.self, LoadCommand.self, ConsistencyCommand.self, GateCommand.self, BackfillCommand.self, ReportCommand.self, JudgeCommand.self, ParityCommand.self, RolloutCommand.self, BenchClientCommand.self,
-                      ServicesCommand.self])
+                      ServicesCommand.self, PublishCommand.self, CanIDeployCommand.self, RecordDeploymentCommand.self, RecordReleaseCommand.self])
 
     /// Written into reports.
     static let version = "0.5.0"

@@ -22,7 +22,7 @@ struct StubCommand: AsyncParsableCommand {
     @Flag(help: "Do not print a line per request.") var quiet = false
 
     func validate() throws {
-        var problems: [String] = []
+        var problems = source.sources.isEmpty ? [PactSourceOptions.missing] : []
         if !(0...65535).contains(port) { problems.append("--port must be 0-65535") }
         if !(100...599).contains(unmatchedStatus) { problems.append("--unmatched-status must be an HTTP status") }
         if let state, (try? NSRegularExpression(pattern: state)) == nil { problems.append("--state '\(state)' is not a valid regular expression") }

@@ -2,6 +2,7 @@ import ArgumentParser
 import ContractCore
 import Foundation
 import OpenAPICheck
+import PactBroker
 import Reports
 import Transport
 import Verifier
@@ -18,6 +19,7 @@ struct VerifyCommand: AsyncParsableCommand {
             """)
 
     @OptionGroup var source: PactSourceOptions
+    @OptionGroup(title: "Pact Broker") var broker: BrokerOptions
     @Option(help: "The provider's OpenAPI 3.0/3.1 document (JSON or YAML, a file or an http(s) URL): check the pacts against it instead of replaying them.")
     var openapi: String?
     @Flag(help: "With --openapi: what the document leaves open for a consumer (a field it needs that the document does not describe or marks optional) fails instead of warning.")
@@ -44,7 +46,8 @@ struct VerifyCommand: AsyncParsableCommand {
     @Option(help: "Write a self-contained HTML report here.") var html: String?
 
     func validate() throws {
-        var problems = VerifyOptions.headerProblems(headers, flag: "--header") + VerifyOptions.headerProblems(stateChangeHeaders, flag: "--state-change-header")
+        var problems = broker.problems(provider: provider, pactsNamed: !source.sources.isEmpty) + VerifyOptions.headerProblems(headers, flag: "--header")
+            + VerifyOptions.headerProblems(stateChangeHeaders, flag: "--state-change-header")
         for (flag, pattern) in [("--filter-description", filterDescription), ("--filter-state", filterState)] {
             if let pattern, (try? NSRegularExpression(pattern: pattern)) == nil { problems.append("\(flag) '\(pattern)' is not a valid regular expression") }
         }
@@ -95,12 +98,18 @@ struct VerifyCommand: AsyncParsableCommand {
         options.waitFor = waitFor
 
         let loaded: [LoadedPact]
+        var brokerPacts: [BrokerPact] = []
         do {
-            loaded = try await source.loader.load(source.sources)
+            if broker.isUsed(pactsNamed: !source.sources.isEmpty), let provider {
+                brokerPacts = try await broker.pacts(provider: provider)
+                loaded = brokerPacts.map { LoadedPact(pact: $0.pact, source: $0.url) }
+            } else {
+                loaded = try await source.loader.load(source.sources)
+            }
         } catch {
             // The reports asked for are written also now: CI reads them to say why the gate failed.
-            writeReports(VerificationReport(), error: "\(error)")
-            fail("\(error)")
+            output.write(VerificationReport(), error: "\(error)")
+            output.fail("\(error)")
         }
         let printer = TreePrinter()
         let finished = FinishedResults()
@@ -129,22 +138,23 @@ struct VerifyCommand: AsyncParsableCommand {
             partial.startedAt = started
             partial.duration = Date().timeIntervalSince(started)
             let message = "aborted by a signal after \(partial.results.count) interaction(s)"
-            writeReports(partial, error: message)
-            fail(message)
+            output.write(partial, error: message)
+            output.fail(message)
         case .failure(let error)?:
-            writeReports(VerificationReport(), error: "\(error)")
-            fail("\(error)")
+            output.write(VerificationReport(), error: "\(error)")
+            output.fail("\(error)")
         case .success(let complete)?:
             report = complete
         }
         if report.results.isEmpty {
             // A gate that verified nothing must not pass: a typo in a filter would hide every failure.
             let message = "nothing to verify: no interaction of \(loaded.count) pact(s) matches --provider, --consumer and the filters"
-            writeReports(report, error: message)
-            fail(message)
+            output.write(report, error: message)
+            output.fail(message)
         }
         printer.summary(report)
-        writeReports(report, error: nil)
+        output.write(report, error: nil)
+        do { try await broker.publishResults(report, for: brokerPacts, tollgateVersion: Tollgate.version) } catch { output.fail(error.description) }
         throw ExitCode(report.succeeded ? ExitStatus.passed : ExitStatus.failed)
     }
 
@@ -159,15 +169,15 @@ struct VerifyCommand: AsyncParsableCommand {
             report = try OpenAPIVerification.check(loaded, against: document, options: filters, stopped: { ShutdownSignals.shared.hasReceived }) { printer.print($0) }
         } catch let stopped as OpenAPIVerification.OpenAPICheckStopped {
             // What was checked before the document proved too costly (or a signal came) is kept.
-            writeReports(stopped.partial, error: stopped.description)
-            fail(stopped.description)
+            output.write(stopped.partial, error: stopped.description)
+            output.fail(stopped.description)
         } catch {
             // The reports asked for are written also now, with why nothing was checked.
-            writeReports(VerificationReport(), error: "\(error)")
-            fail("\(error)")
+            output.write(VerificationReport(), error: "\(error)")
+            output.fail("\(error)")
         }
         printer.summary(report, against: document.source)
-        writeReports(report, error: nil)
+        output.write(report, error: nil)
         throw ExitCode(report.succeeded ? ExitStatus.passed : ExitStatus.failed)
     }
 
@@ -183,16 +193,5 @@ struct VerifyCommand: AsyncParsableCommand {
         return options
     }
 
-    private func writeReports(_ report: VerificationReport, error: String?) {
-        do {
-            try VerificationReportFiles.write(report, error: error, json: json, junit: junit, html: html)
-        } catch {
-            FileHandle.standardError.write(Data("tollgate verify: error: \(error)\n".utf8))
-        }
-    }
-
-    private func fail(_ message: String) -> Never {
-        FileHandle.standardError.write(Data("tollgate verify: error: \(message)\n".utf8))
-        Foundation.exit(ExitStatus.error)
-    }
+    private var output: VerifyOutput { VerifyOutput(json: json, junit: junit, html: html) }
 }

@@ -1,5 +1,6 @@
 import ContractCore
 import Foundation
+import Reports
 import Synchronization
 import Verifier
 
@@ -78,5 +79,25 @@ final class TreePrinter: Sendable {
         if report.pendingFailures > 0 { parts.append("\(report.pendingFailures) pending failed (not counted)") }
         if report.warnings > 0 { parts.append("\(report.warnings) warning(s)") }
         Swift.print("\n\(failed == 0 ? "✓ Verified" : "✗ Verification failed")\(document.map { " against \($0)" } ?? ""): \(parts.joined(separator: ", ")) in \(String(format: "%.2f", report.duration)) s")
+    }
+}
+
+/// Where `verify` writes its reports (also when the run cannot be done), and how it stops then.
+struct VerifyOutput {
+    let json: String?
+    let junit: String?
+    let html: String?
+
+    func write(_ report: VerificationReport, error: String?) {
+        do {
+            try VerificationReportFiles.write(report, error: error, json: json, junit: junit, html: html)
+        } catch {
+            FileHandle.standardError.write(Data("tollgate verify: error: \(error)\n".utf8))
+        }
+    }
+
+    func fail(_ message: String) -> Never {
+        FileHandle.standardError.write(Data("tollgate verify: error: \(message)\n".utf8))
+        Foundation.exit(ExitStatus.error)
     }
 }

@@ -2,7 +2,7 @@
 """A Pact Broker for tests: the subset of the Pact Broker's HAL API its public documentation
 describes (pact-foundation/pact_broker, lib/pact_broker/doc/views), in memory, on 127.0.0.1.
 
-    pact-broker.py PORT [--token T] [--username U --password P]
+    pact-broker.py PORT [--token T] [--username U --password P] [--hostile html|redirect|huge|bare|flaky] [--redirect-to URL]
 
 Held to the real broker by the official `pact` CLI (pact-python-cli), which the suite runs
 against it: publish, environments, deployments, releases, can-i-deploy, pacts for verification
@@ -24,6 +24,12 @@ token = arguments[arguments.index("--token") + 1] if "--token" in arguments else
 basic = None
 if "--username" in arguments:
     basic = arguments[arguments.index("--username") + 1] + ":" + arguments[arguments.index("--password") + 1]
+
+# A broker that misbehaves on purpose: an HTML index, a redirect to another host, a 500 MB index,
+# an index without relations, or a publish endpoint that fails twice with 503 before it works.
+hostile = arguments[arguments.index("--hostile") + 1] if "--hostile" in arguments else None
+flaky_failures = [2]
+redirect_to = arguments[arguments.index("--redirect-to") + 1] if "--redirect-to" in arguments else "http://127.0.0.2:9"
 
 lock = threading.Lock()
 clock = [0]
@@ -98,13 +104,16 @@ class Broker(BaseHTTPRequestHandler):
         parts = [urllib.parse.unquote(p) for p in parsed.path.strip("/").split("/")] if parsed.path.strip("/") else []
         query = urllib.parse.parse_qsl(parsed.query, keep_blank_values=True)
         body = self.body() if method in ("POST", "PUT", "PATCH") else None
+        if parts == ["__requests"]:
+            with lock:
+                return self.send(200, requests, "application/json")
         with lock:
             requests.append({"method": method, "path": parsed.path, "query": query, "body": body,
                              "authorization": self.headers.get("Authorization")})
-        if parts == ["__requests"]:
-            return self.send(200, requests, "application/json")
         if not self.authorized():
             return self.send(401, {"error": "unauthorized"}, "application/json")
+        if hostile and self.misbehave(method, parts):
+            return
         with lock:
             return self.route(method, parts, query, body)
 
@@ -122,6 +131,43 @@ class Broker(BaseHTTPRequestHandler):
 
     def do_DELETE(self):
         self.handle_any("DELETE")
+
+    def misbehave(self, method, parts):
+        if hostile == "html" and parts == []:
+            page = b"<html><body><h1>Welcome to nginx!</h1></body></html>"
+            self.send_response(200)
+            self.send_header("Content-Type", "text/html")
+            self.send_header("Content-Length", str(len(page)))
+            self.end_headers()
+            self.wfile.write(page)
+            return True
+        if hostile == "redirect":
+            self.send_response(302)
+            self.send_header("Location", redirect_to + self.path)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+            return True
+        if hostile == "huge" and parts == []:
+            size = 500 * 1024 * 1024
+            self.send_response(200)
+            self.send_header("Content-Type", "application/hal+json")
+            self.send_header("Content-Length", str(size))
+            self.end_headers()
+            chunk = b" " * (1 << 20)
+            try:
+                for _ in range(500):
+                    self.wfile.write(chunk)
+            except (BrokenPipeError, ConnectionResetError):
+                pass
+            return True
+        if hostile == "bare" and parts == []:
+            self.send(200, {"_links": {"self": {"href": self.base}}})
+            return True
+        if hostile == "flaky" and method == "POST" and flaky_failures[0] > 0:
+            flaky_failures[0] -= 1
+            self.send(503, {"error": "try again"}, "application/json")
+            return True
+        return False
 
     # ---- routing
     def route(self, method, parts, query, body):
