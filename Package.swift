@@ -75,7 +75,7 @@ let package = Package(
                                               .product(name: "NIOCore", package: "swift-nio"),
                                               .product(name: "NIOPosix", package: "swift-nio")], swiftSettings: swiftSettings),
         // The rollout gate: its file, the stage run, the trigger policy, rollout control and metric sources.
-        .target(name: "Gate", dependencies: ["Steps", "LoadEngine", "LoadMetrics", "SLO", "CanaryJudge", "ResponseParity", "Flows", "Verifier", "Consistency", "Transport", "TransportHTTP", "TransportPostgres",
+        .target(name: "Gate", dependencies: ["Steps", "LoadEngine", "LoadMetrics", "SLO", "CanaryJudge", "ResponseParity", "Flows", "Verifier", "PactBroker", "Consistency", "Transport", "TransportHTTP", "TransportPostgres",
                                              "ContractCore", .product(name: "Yams", package: "Yams")],
                 swiftSettings: swiftSettings),
         // The HTTP/1.1 wire both the load engine and the flows send on: request bytes, the response

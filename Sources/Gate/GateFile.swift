@@ -1,4 +1,5 @@
 package import CanaryJudge
+package import ContractCore
 import Foundation
 package import SLO
 package import Steps
@@ -55,6 +56,21 @@ package struct GateFile: Sendable {
         package var openapi: [(name: String, document: String)] = []
         /// `openapi_strict`: what a document leaves open for a consumer fails the contract trigger (`verify --openapi --strict`).
         package var openapiStrict = false
+        /// `broker:` — pacts selected by a Pact Broker for the environment, and can-i-deploy for the stage's versions.
+        package var broker: Broker?
+
+        /// A Pact Broker the stage reads: what it selects for each provider is verified with the
+        /// other pacts; the versions the stage moves are asked can-i-deploy together.
+        package struct Broker: Sendable {
+            package var url: String
+            /// Providers whose pacts the broker selects (each replayed as `providers` describes it).
+            package var providers: [String]
+            /// Consumer version selectors; default the pacts of what the environment runs.
+            package var selectors: [JSONValue]
+            package var environment: String
+            /// The versions this stage moves, asked can-i-deploy as one set.
+            package var pacticipants: [(name: String, version: String)]
+        }
     }
 
     /// One table compared between the services and the monolith: two export endpoints

@@ -1,6 +1,7 @@
 import CanaryJudge
 import ContractCore
 import Foundation
+import PactBroker
 import SLO
 import Steps
 import Yams
@@ -140,12 +141,13 @@ extension NodeReader {
     /// `contracts:` — the pacts, and each provider's base URL or OpenAPI document.
     mutating func contracts(_ node: Node?, resolve: (String) -> String) -> GateFile.Contracts? {
         var contracts: GateFile.Contracts?
-        if let entries = mapping(node, "contracts", allowed: ["pacts", "providers", "openapi", "openapi_strict"]) {
+        if let entries = mapping(node, "contracts", allowed: ["pacts", "providers", "openapi", "openapi_strict", "broker"]) {
             let fields = Dictionary(entries.map { ($0.key, $0.value) }, uniquingKeysWith: { a, _ in a })
             let pacts = (sequence(fields["pacts"], "contracts.pacts") ?? []).enumerated().compactMap { index, node in
                 string(node, "contracts.pacts[\(index)]").map(resolve)
             }
-            if pacts.isEmpty { problem(fields["pacts"] ?? node, "contracts.pacts", "name at least one pact file or folder") }
+            let broker = fields["broker"].flatMap { contractBroker($0) }
+            if pacts.isEmpty && broker == nil { problem(fields["pacts"] ?? node, "contracts.pacts", "name at least one pact file or folder (or a broker)") }
             var providers: [GateFile.Contracts.Provider] = []
             for (provider, node) in mapping(fields["providers"], "contracts.providers") ?? [] {
                 providers += contractProviders(provider, node)
@@ -166,9 +168,49 @@ extension NodeReader {
             }
             contracts = GateFile.Contracts(pacts: pacts, providers: providers, openapi: documents)
             contracts?.openapiStrict = bool(fields["openapi_strict"], "contracts.openapi_strict") ?? false
+            contracts?.broker = broker
+            if let broker, let unknown = broker.providers.first(where: { name in !providers.contains { $0.name == name } }) {
+                problem(fields["broker"], "contracts.broker.providers", "'\(unknown)' has no entry under contracts.providers: say where its pacts are replayed")
+            }
         }
 
         return contracts
+    }
+
+    /// `contracts.broker:` — `{url, providers, selectors, environment, pacticipants: {NAME: VERSION}}`.
+    mutating func contractBroker(_ node: Node) -> GateFile.Contracts.Broker? {
+        let here = "contracts.broker"
+        guard let entries = mapping(node, here, allowed: ["url", "providers", "selectors", "environment", "pacticipants"]) else { return nil }
+        let fields = Dictionary(entries.map { ($0.key, $0.value) }, uniquingKeysWith: { a, _ in a })
+        let before = problems.count
+        let url = string(fields["url"], here + ".url") ?? ""
+        if url.isEmpty || !(url.hasPrefix("http://") || url.hasPrefix("https://")) || URLComponents(string: url)?.host?.isEmpty ?? true {
+            problem(fields["url"] ?? node, here + ".url", "the broker's http(s) URL (credentials from PACT_BROKER_TOKEN or PACT_BROKER_USERNAME/PASSWORD)")
+        }
+        let environment = string(fields["environment"], here + ".environment") ?? ""
+        if environment.isEmpty { problem(fields["environment"] ?? node, here + ".environment", "the environment the stage deploys to, as the broker names it") }
+        let providers = (sequence(fields["providers"], here + ".providers") ?? []).enumerated().compactMap { string($1, "\(here).providers[\($0)]") }
+        var selectors: [JSONValue] = [.object(JSONObject([("environment", .string(environment))]))]
+        if let node = fields["selectors"] {
+            if let value = jsonValue(node, here + ".selectors") {
+                do { selectors = try ConsumerVersionSelectors.parse([JSONWriter.compact(value)], flag: here + ".selectors") } catch {
+                    problem(node, here + ".selectors", error.description)
+                }
+            }
+        }
+        var pacticipants: [(name: String, version: String)] = []
+        for (name, value) in mapping(fields["pacticipants"], here + ".pacticipants") ?? [] {
+            guard let version = string(value, "\(here).pacticipants.\(name)"), !version.isEmpty else {
+                problem(value, "\(here).pacticipants.\(name)", "the version of \(name) this stage moves")
+                continue
+            }
+            pacticipants.append((name, version))
+        }
+        if providers.isEmpty && pacticipants.isEmpty {
+            problem(node, here, "name providers (whose pacts the broker selects) or pacticipants (the versions asked can-i-deploy), or both")
+        }
+        guard problems.count == before else { return nil }
+        return GateFile.Contracts.Broker(url: url, providers: providers, selectors: selectors, environment: environment, pacticipants: pacticipants)
     }
 
     /// `stages:` — rollout percentage → the stage's load profile, or `none`: the stage is judged

@@ -4,6 +4,7 @@ package import Flows
 import Foundation
 package import LoadEngine
 import LoadMetrics
+package import PactBroker
 package import ResponseParity
 package import SLO
 package import Verifier
@@ -29,6 +30,8 @@ package struct GateParts: Sendable {
     package var liveStateProviders: [String] = []
     /// Response parity, with the gate file's threshold and action.
     package var parity: (report: ParityReport, action: RolloutAction)?
+    /// The broker's can-i-deploy for the versions the stage moves, and the environment asked about.
+    package var deployment: (answer: DeploymentAnswer, environment: String)?
 
     /// Every trigger, with its evidence: the parts' own (contracts, flows, data) and the load's objectives.
     package init() {}
@@ -41,6 +44,15 @@ package struct GateParts: Sendable {
                                         action: TriggerKind.contracts.defaultAction, evidence: (failures.isEmpty ? "\(verification.results.count) interactions verified"
                                             : failures.prefix(5).map { "\($0.consumer) → \($0.provider): \($0.description)" }.joined(separator: "; "))
                                             + (liveStateProviders.isEmpty ? "" : "; provider states were written into the live \(liveStateProviders.joined(separator: ", ")) (give verification_url for an instance of its own)")))
+        }
+        if let (answer, environment) = deployment {
+            let rows = answer.rows.filter { $0.status != .verified }.prefix(5).map { row in
+                "\(row.consumer) \(row.consumerVersion) → \(row.provider) \(row.providerVersion ?? "(none in \(environment))"): \(row.reason)"
+            } + answer.problems
+            let evidence = answer.deployable ? "\(answer.rows.count) integrations verified for \(environment)" : rows.joined(separator: "; ")
+            triggers.append(GateTrigger(name: "can-i-deploy", value: Double(answer.failed + answer.unknown), threshold: 0, unit: "", breached: !answer.deployable,
+                                        action: TriggerKind.canIDeploy.defaultAction, evidence: evidence,
+                                        inconclusive: answer.failed == 0 && answer.unknown > 0 ? "the broker knows of no verification for \(answer.unknown) integration(s): \(evidence)" : nil))
         }
         if let flows {
             let failed = flows.runs.filter { !$0.passed }

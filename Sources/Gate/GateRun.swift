@@ -2,6 +2,7 @@ package import CanaryJudge
 package import Consistency
 package import Flows
 package import Foundation
+import PactBroker
 package import LoadEngine
 import LoadMetrics
 package import ResponseParity
@@ -256,11 +257,12 @@ package final class GateRun: Sendable {
         ]
         for provider in providers { parts.problems += await provider.begin() }
         if let contracts = gate.contracts, !abort.isAborted {
-            events(.contractsStarted(pacts: contracts.pacts))
+            events(.contractsStarted(pacts: contracts.pacts + (contracts.broker.map { ["\($0.url) (\($0.providers.joined(separator: ", ")) for \($0.environment))"] } ?? [])))
             do {
                 let credential = credential, brokers = brokers
                 parts.verification = try await abort.unlessAborted {
-                    let pacts = try await PactLoader().load(contracts.pacts)
+                    var pacts = try await PactLoader().load(contracts.pacts)
+                    if let broker = contracts.broker { pacts += try await Self.brokerPacts(broker) }
                     let reportFailure: @Sendable (InteractionResult) -> Void = { result in
                         if !result.outcome.isPassed, !result.pending { events(.contractFailed(result)) }
                     }
@@ -282,6 +284,12 @@ package final class GateRun: Sendable {
                     events(.warning("contracts: provider states were set on the live \(parts.liveStateProviders.joined(separator: ", ")): their rows are in the stage's data (give verification_url for an instance of its own)"))
                 }
             } catch { parts.problems.append("contracts: \(error)") }
+            if let broker = contracts.broker, !broker.pacticipants.isEmpty, !abort.isAborted {
+                do {
+                    let client = try BrokerClient.fromEnvironment(url: broker.url, http: .shared)
+                    parts.deployment = (try await client.canIDeploy(broker.pacticipants.map { ($0.name, $0.version) }, to: broker.environment), broker.environment)
+                } catch { parts.problems.append("contracts.broker: \(error)") }
+            }
         }
         if !flows.isEmpty, !abort.isAborted {
             events(.flowsStarted)
@@ -417,6 +425,18 @@ package final class GateRun: Sendable {
             result.note = "Could not set \(rolloutSubject): \(error)"
         }
         return result
+    }
+
+    /// What the broker selects for each of `broker.providers` (by default, the pacts of what the environment runs).
+    private static func brokerPacts(_ broker: GateFile.Contracts.Broker) async throws -> [LoadedPact] {
+        let client = try BrokerClient.fromEnvironment(url: broker.url, http: .shared)
+        var pacts: [LoadedPact] = []
+        for provider in broker.providers {
+            var request = VerificationRequest(provider: provider)
+            request.selectors = broker.selectors
+            pacts += try await client.pactsForVerification(request).map { LoadedPact(pact: $0.pact, source: $0.url) }
+        }
+        return pacts
     }
 
     /// How long a stage with no load watches the traffic already there.

@@ -29,11 +29,14 @@ package enum TriggerKind: String, Sendable, CaseIterable {
     case environment
     /// Response parity (`parity:`): the new path answered differently beyond the threshold.
     case parity
+    /// The Pact Broker's can-i-deploy for the stage's versions (`contracts.broker`): not deployable
+    /// rolls back; unknown (a verification not published) is inconclusive, a pause.
+    case canIDeploy
 
     /// What a breach asks for when the gate file names no action.
     package var defaultAction: RolloutAction {
         switch self {
-        case .contracts, .flows, .objective, .serviceMetric, .query, .canaryJudge: return .rollback
+        case .contracts, .flows, .objective, .serviceMetric, .query, .canaryJudge, .canIDeploy: return .rollback
         case .loadCompleted, .consistency, .partFailed, .noEvidence, .leaseLost, .environment, .parity: return .pause
         }
     }

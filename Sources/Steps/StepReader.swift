@@ -1,4 +1,4 @@
-import ContractCore
+package import ContractCore
 import Foundation
 import YAMLValues
 package import Yams
@@ -224,7 +224,7 @@ extension NodeReader {
 
     /// A YAML node as JSON: mappings, lists, and scalars typed as YAML reads them; a problem
     /// (an alias, a key that is not a string, the value budget spent) is reported once.
-    mutating func jsonValue(_ node: Node, _ field: String) -> JSONValue? {
+    package mutating func jsonValue(_ node: Node, _ field: String) -> JSONValue? {
         do {
             return try YAMLValues.value(node, at: field, style: Self.fieldPaths, budget: &valueBudget,
                                         exhausted: "more than 200,000 values in bodies and checks (YAML aliases expanding?)")

@@ -1,3 +1,4 @@
+import ContractCore
 import CanaryJudge
 import Foundation
 import Gate
@@ -302,6 +303,45 @@ struct ConflictingRolloutTests {
     }
 }
 
+struct BrokerContractsTests {
+    @Test func aBrokerSectionIsReadWithItsDefaults() throws {
+        let gate = try GateLoader.parse("""
+            target: http://127.0.0.1:8000
+            rollout: {kind: command, set: ["true"], get: [echo, "25"]}
+            stages: {25: none}
+            contracts:
+              providers: {catalog: "http://127.0.0.1:8002"}
+              broker:
+                url: https://broker.example.com
+                environment: production
+                providers: [catalog]
+                pacticipants: {order-service: "2.4.0", catalog: "1.9.0"}
+            """, file: "gate.yaml")
+        let broker = try #require(gate.contracts?.broker)
+        #expect(broker.environment == "production" && broker.providers == ["catalog"])
+        #expect(broker.pacticipants.map(\.name) == ["order-service", "catalog"] && broker.pacticipants.map(\.version) == ["2.4.0", "1.9.0"])
+        #expect(broker.selectors.count == 1 && broker.selectors[0]["environment"]?.stringValue == "production", "the pacts of what the environment runs")
+        #expect(gate.contracts?.pacts.isEmpty == true, "a broker alone is enough")
+    }
+
+    @Test func everyBrokerProblemNamesItsField() {
+        let problems = gateProblems("""
+            target: http://127.0.0.1:8000
+            stages: {25: none}
+            contracts:
+              providers: {catalog: "http://127.0.0.1:8002"}
+              broker:
+                url: broker.example.com
+                providers: [payments]
+                selectors: [{mainbranch: true}]
+                pacticipants: {catalog: ""}
+            """)
+        for expected in ["contracts.broker.url: the broker's http(s) URL", "contracts.broker.environment: the environment the stage deploys to",
+                         "contracts.broker.selectors[0].mainbranch is not a consumer version selector key", "contracts.broker.pacticipants.catalog: the version of catalog"] {
+            #expect(problems.contains { $0.contains(expected) }, "\(expected): \(problems)")
+        }
+    }
+}
 
 /// Every problem `GateLoader` finds in `text` (read as gate.yaml), as `file:line: field: message`.
 func gateProblems(_ text: String) -> [String] {

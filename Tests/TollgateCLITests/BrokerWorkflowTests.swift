@@ -139,6 +139,37 @@ struct BrokerWorkflowTests {
                                                   "--to-environment", "production"], environment: env)
             #expect(together.status == 1, "\(together.out)\(together.err)")
             #expect(together.out.contains("shop-web  2          catalog   p2         ✗ failed  the verification failed"), "\(together.out)")
+            // A rollout stage that moves both: the contracts of what production runs pass, can-i-deploy for the pair rolls it back.
+            let state = folder.appendingPathComponent("rollout")
+            try "10\n".write(to: state, atomically: true, encoding: .utf8)
+            try await Self.withProvider(p2) { port in
+                let gate = try file("gate.yaml", """
+                    name: catalog-stage
+                    target: http://127.0.0.1:\(port)
+                    rollout:
+                      kind: command
+                      set: [sh, -c, 'echo "$0" > "\(state.path)"', "${percent}"]
+                      get: [cat, "\(state.path)"]
+                    stages: {25: none}
+                    contracts:
+                      providers:
+                        catalog: http://127.0.0.1:\(port)
+                      broker:
+                        url: \(broker)
+                        environment: production
+                        providers: [catalog]
+                        pacticipants: {shop-web: "2", catalog: p2}
+                    """)
+                let json = folder.appendingPathComponent("gate.json")
+                let stage = try await runTollgate(["gate", gate.path, "--stage", "25", "--duration", "1s", "--quiet", "--json", json.path])
+                #expect(stage.status == 5, "rolled back: \(stage.out)\(stage.err)")
+                let triggers = try #require(try jsonObject(json)["triggers"] as? [[String: Any]])
+                let contracts = try #require(triggers.first { $0["name"] as? String == "contract failures" })
+                #expect(contracts["breached"] as? Bool == false, "shop-web 1, which production runs, verifies against catalog p2: \(contracts)")
+                let deploy = try #require(triggers.first { $0["name"] as? String == "can-i-deploy" })
+                #expect(deploy["breached"] as? Bool == true && deploy["action"] as? String == "rollback", "\(deploy)")
+                #expect((deploy["evidence"] as? String ?? "").contains("shop-web 2 → catalog p2: the verification failed"), "\(deploy)")
+            }
             run = try await runTollgate(["record-release", "--pacticipant", "catalog", "--version", "p1", "--environment", "staging"], environment: env)
             #expect(run.status == 2 && run.err.contains("no environment 'staging' (known: production)"), "\(run.out)\(run.err)")
         }
