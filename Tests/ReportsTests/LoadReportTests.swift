@@ -142,3 +142,29 @@ struct HdrLogTests {
         #expect(equivalent(fields[4], Double(all.max) / 1000), "max \(fields[4])")
     }
 }
+
+/// Over HTTPS: handshake figures survive a result's round trip, show in the summary, the HTML
+/// and the Prometheus exposition, and leave a plain-HTTP result as it was.
+struct TLSHandshakeReportTests {
+    @Test func handshakesAreReportedApartFromLatency() throws {
+        var result = try sampleLoadResult()
+        #expect(try String(decoding: result.json(), as: UTF8.self).contains("tls_handshake") == false, "nothing over plain HTTP")
+        for micros in [1200, 1500, 9000] as [UInt64] {
+            result.metrics.total.tlsHandshake.record(micros: micros)
+            result.metrics.byName["list products", default: RequestStats()].tlsHandshake.record(micros: micros)
+        }
+        result.run.tls = "certificate verification OFF (insecure_skip_verify)"
+        let read = try LoadResult.read(result.json())
+        #expect(read.metrics.total.tlsHandshake == result.metrics.total.tlsHandshake)
+        let json = try #require(try JSONSerialization.jsonObject(with: result.json()) as? [String: Any])
+        let summary = try #require((json["summary"] as? [String: Any])?["tls_handshake_ms"] as? [String: Double])
+        #expect(summary["max"] == 9.0)
+        #expect(((json["by_name"] as? [String: Any])?["list products"] as? [String: Any])?["tls_handshake_ms"] != nil)
+        #expect(result.notes.contains { $0.contains("verification was OFF") })
+        #expect(result.summaryText().contains("  handshake ") && result.summaryText().contains("tls ............... certificate verification OFF"))
+        #expect(result.html().contains("TLS handshakes by request name"))
+        let exposition = LoadExposition.text(result.metrics, activeVUs: 1, profile: "p")
+        #expect(exposition.contains("# TYPE tollgate_http_req_tls_handshaking_seconds histogram"))
+        #expect(exposition.contains(#"tollgate_http_req_tls_handshaking_seconds_count{profile="p",name="list products"} 3"#), "\(exposition.suffix(600))")
+    }
+}

@@ -139,6 +139,10 @@ struct BrokerWorkflowTests {
                                                   "--to-environment", "production"], environment: env)
             #expect(together.status == 1, "\(together.out)\(together.err)")
             #expect(together.out.contains("shop-web  2          catalog   p2         ✗ failed  the verification failed"), "\(together.out)")
+            let unknown = try await runTollgate(["can-i-deploy", "--pacticipant", "shop-web", "--version", "9", "--to-environment", "production",
+                                                 "--retry-while-unknown", "1", "--retry-interval", "0s"], environment: env)
+            #expect(unknown.status == 1 && unknown.out.contains("Waiting for 1 unknown verification(s) (try 1 of 1)"), "\(unknown.out)\(unknown.err)")
+            #expect(unknown.out.contains("? No pacticipant version 9 of shop-web found"), "\(unknown.out)")
             // A rollout stage that moves both: the contracts of what production runs pass, can-i-deploy for the pair rolls it back.
             let state = folder.appendingPathComponent("rollout")
             try "10\n".write(to: state, atomically: true, encoding: .utf8)
