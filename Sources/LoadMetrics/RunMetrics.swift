@@ -32,7 +32,8 @@ package struct RunMetrics: Sendable, Equatable, Codable {
 
     /// The group `name` counts under in `groups`: itself, or `otherGroup` once the groups are full.
     package static func group(_ name: String, in groups: [String: RequestStats]) -> String {
-        groups[name] != nil || groups.count < maximumGroups ? name : otherGroup
+        // The count first: a lookup (hashing the name) only once the groups are full.
+        groups.count < maximumGroups || groups[name] != nil ? name : otherGroup
     }
 
     /// Adds another shard's (or another event loop's) figures.
