@@ -205,6 +205,8 @@ struct BrokerWorkflowTests {
             let selectors = try await runTollgate(["verify", "--broker-url", broker, "--provider", "catalog", "--provider-base-url", "http://127.0.0.1:9",
                                                    "--consumer-version-selectors", "mainBranch"])
             #expect(selectors.status == 2 && selectors.err.contains("--consumer-version-selectors is not JSON"), "\(selectors.err)")
+            let openapi = try await runTollgate(["verify", "--broker-url", broker, "--provider", "catalog", "--openapi", "contracts/openapi/catalog-service.json"])
+            #expect(openapi.status == 2 && openapi.err.contains("--openapi checks pact files, not a broker's selection"), "\(openapi.err)")
         }
     }
 

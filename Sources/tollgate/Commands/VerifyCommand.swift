@@ -68,6 +68,7 @@ struct VerifyCommand: AsyncParsableCommand {
             }
         }
         if strict, openapi == nil { problems.append("--strict is for --openapi: a replay fails on any mismatch already") }
+        if openapi != nil, broker.isUsed(pactsNamed: !source.sources.isEmpty) { problems.append("--openapi checks pact files, not a broker's selection: give the pacts (pact broker get-pacts) or drop --openapi") }
         if openapi != nil {
             let replaying = [("--provider-base-url", providerBaseURL), ("--state-change-url", stateChangeURL), ("--messages-url", messagesURL),
                              ("--kafka-brokers", kafkaBrokers)].filter { $0.1 != nil }.map(\.0)
