@@ -11,6 +11,8 @@ public struct TestCertificates: Sendable {
     public var clientKey: String { folder.appendingPathComponent("client.key").path }
     public var selfSignedCert: String { folder.appendingPathComponent("self.pem").path }
     public var selfSignedKey: String { folder.appendingPathComponent("self.key").path }
+    /// The server certificate's twin (same names, same key) that expired yesterday.
+    public var expiredCert: String { folder.appendingPathComponent("expired.pem").path }
 
     /// Makes them in `folder`: the server certificate names `serverNames` (DNS names, or IP
     /// addresses when they parse as one).
@@ -31,6 +33,7 @@ public struct TestCertificates: Sendable {
         try "subjectAltName=\(alternatives.joined(separator: ","))\n".write(to: folder.appendingPathComponent("server.ext"), atomically: true, encoding: .utf8)
         try openssl(["req"] + key + ["-keyout", "server.key", "-out", "server.csr", "-subj", "/CN=\(serverNames.first ?? "server")"])
         try openssl(["x509", "-req", "-in", "server.csr", "-CA", "ca.pem", "-CAkey", "ca.key", "-CAcreateserial", "-out", "server.pem", "-days", "2", "-extfile", "server.ext"])
+        try openssl(["x509", "-req", "-in", "server.csr", "-CA", "ca.pem", "-CAkey", "ca.key", "-CAcreateserial", "-out", "expired.pem", "-days", "-1", "-extfile", "server.ext"])
         try openssl(["req"] + key + ["-keyout", "client.key", "-out", "client.csr", "-subj", "/CN=tollgate-load"])
         try openssl(["x509", "-req", "-in", "client.csr", "-CA", "ca.pem", "-CAkey", "ca.key", "-CAcreateserial", "-out", "client.pem", "-days", "2"])
         try openssl(["req", "-x509"] + key + ["-keyout", "self.key", "-out", "self.pem", "-days", "2", "-subj", "/CN=localhost",

@@ -82,6 +82,15 @@ struct HTTPSTests {
         }
     }
 
+    @Test func anExpiredCertificateIsRefusedAsExpired() async throws {
+        try await Self.withCertificates { folder, certs in
+            try await withTLSServer(TLSServerOptions(certificate: certs.expiredCert, key: certs.serverKey), in: folder) { port, _ in
+                let load = try await runTollgate(["load", "--url", "https://localhost:\(port)/", "--rate", "10", "--duration", "1s", "--cacert", certs.caFile])
+                #expect(load.status == 2 && load.err.contains("TLS expired: certificate has expired"), "\(load.out)\(load.err)")
+            }
+        }
+    }
+
     @Test func handshakesThatFailDuringARunAreCountedAsTLSErrors() async throws {
         try await Self.withCertificates { folder, certs in
             // A new connection for every request, so every request makes a handshake.
