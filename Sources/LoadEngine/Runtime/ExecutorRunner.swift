@@ -145,10 +145,14 @@ final class ExecutorRunner: Sendable {
             active.subtract(1, ordering: .relaxed)
             return
         }
-        vu.runIteration(intended: intended) {
-            self.active.subtract(1, ordering: .relaxed)
-            local.idle.append(vu)
+        // Back to the idle users when the iteration ends: one closure per user, made once.
+        if vu.nextIteration == nil {
+            vu.nextIteration = { [unowned self, unowned vu, unowned local] in
+                self.active.subtract(1, ordering: .relaxed)
+                local.idle.append(vu)
+            }
         }
+        vu.runIteration(intended: intended, done: vu.nextIteration!)
     }
 
     // MARK: Closed model
@@ -189,8 +193,10 @@ final class ExecutorRunner: Sendable {
             return
         }
         // The iteration ends in a response callback on this loop, so going on from there does
-        // not nest: each iteration starts from the event loop's own call.
-        vu.runIteration(intended: MonotonicClock.now()) { self.loopIterations(vu, limit: limit) }
+        // not nest: each iteration starts from the event loop's own call. One closure per user,
+        // made once, not one per iteration (no cycle: it holds neither; both outlive its calls).
+        if vu.nextIteration == nil { vu.nextIteration = { [unowned self, unowned vu] in self.loopIterations(vu, limit: limit) } }
+        vu.runIteration(intended: MonotonicClock.now(), done: vu.nextIteration!)
     }
 
     // MARK: Stopping

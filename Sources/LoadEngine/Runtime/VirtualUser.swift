@@ -113,6 +113,9 @@ final class VirtualUser: ResponseReceiver, @unchecked Sendable {
     private(set) var iterations = 0
     /// Closed model: stop after the current iteration.
     var retiring = false
+    /// What runs when an iteration ends (the closed model: the next one; the open model: back to
+    /// the idle users), made once and kept for the user's life.
+    var nextIteration: (() -> Void)?
 
     private var sequenceIndex = 0
     private var items: [Flow.Item] = []
