@@ -1,9 +1,7 @@
 import Foundation
-#if canImport(FoundationNetworking)
-import FoundationNetworking
-#endif
 import ReferenceServices
 import TestSupport
+import TransportHTTP
 import Testing
 
 /// Response parity in the gate: the monolith (old path) against the catalog service (new path).
@@ -106,13 +104,16 @@ struct GateContractImplementationTests {
 
 /// The gateway's live parity: a sample of GETs sent again to both sides, counted.
 struct GatewayMirrorTests {
+    static let client = HTTPClientPool()
+
     /// `gateway_parity_total` by result, once `expected` comparisons are counted.
     private func parity(_ stack: ServiceStack, expected: Int) async throws -> [String: Double] {
         var counts: [String: Double] = [:]
         _ = await eventually(timeout: 10) {
-            guard let (data, _) = try? await URLSession.shared.data(from: URL(string: stack.gatewayURL + "/metrics")!) else { return false }
+            // libcurl, not URLSession: FoundationNetworking's task registry crashes now and then on Linux.
+            guard let response = try? await Self.client.send(HTTPClientRequest(url: stack.gatewayURL + "/metrics")) else { return false }
             counts = [:]
-            for line in String(decoding: data, as: UTF8.self).split(separator: "\n") where line.hasPrefix("gateway_parity_total{") {
+            for line in response.bodyText.split(separator: "\n") where line.hasPrefix("gateway_parity_total{") {
                 guard let result = line.firstMatch(of: /result="([a-z]+)"/)?.1, let value = Double(line.split(separator: " ").last ?? "") else { continue }
                 counts[String(result), default: 0] += value
             }
@@ -123,9 +124,7 @@ struct GatewayMirrorTests {
 
     private func browse(_ stack: ServiceStack) async {
         for n in 1...20 {
-            var request = URLRequest(url: URL(string: "\(stack.gatewayURL)/api/v1/products/\(n)")!)
-            request.setValue("198.18.0.\(n)", forHTTPHeaderField: "X-Forwarded-For")
-            _ = try? await URLSession.shared.data(for: request)
+            _ = try? await Self.client.send(HTTPClientRequest(url: "\(stack.gatewayURL)/api/v1/products/\(n)", headers: [("X-Forwarded-For", "198.18.0.\(n)")]))
         }
     }
 

@@ -1,9 +1,7 @@
 import Foundation
-#if canImport(FoundationNetworking)
-import FoundationNetworking
-#endif
 import ReferenceServices
 import TestSupport
+import TransportHTTP
 import Testing
 
 /// Whole rollouts on the reference stack, stage after stage.
@@ -90,10 +88,11 @@ struct ObservedStageGateTests {
             #expect(quiet.status == 4, "\(quiet.out)\(quiet.err)")
             #expect(quiet.json["load"] == nil && (GateCommandTests.trigger(quiet.json, "catalog errors")?["inconclusive"] as? String ?? "").contains("no requests"), "\(quiet.json)")
             // Real traffic meanwhile, half of it to a broken route: the counters see it.
+            let client = HTTPClientPool()
             let traffic = Task {
                 while !Task.isCancelled {
                     for path in ["/api/v1/products/1", "/api/v1/categories"] {
-                        _ = try? await URLSession.shared.data(from: URL(string: stack.gatewayURL + path)!)
+                        _ = try? await client.send(HTTPClientRequest(url: stack.gatewayURL + path))
                     }
                     try? await Task.sleep(for: .milliseconds(20))
                 }

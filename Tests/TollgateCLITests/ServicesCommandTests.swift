@@ -1,7 +1,4 @@
 import Foundation
-#if canImport(FoundationNetworking)
-import FoundationNetworking
-#endif
 import TestSupport
 import Testing
 import TransportHTTP
@@ -33,9 +30,9 @@ import TransportHTTP
         #expect(text.contains("monolith           http://127.0.0.1:"), "\(text)")
         #expect(text.contains("(legacy; the services dual-write into it)"), "\(text)")
         #expect(text.contains("Admin: admin@tollgate.local"))
-        let (data, response) = try await URLSession.shared.data(from: URL(string: "\(gateway)/api/v1/products?per_page=2")!)
-        #expect((response as? HTTPURLResponse)?.statusCode == 200)
-        #expect(String(decoding: data, as: UTF8.self).contains("\"total\":5"))
+        let response = try await HTTPClientPool().send(HTTPClientRequest(url: "\(gateway)/api/v1/products?per_page=2"))
+        #expect(response.status == 200)
+        #expect(response.bodyText.contains("\"total\":5"))
         process.send(SIGINT)
         let ended = await process.ended()
         #expect(ended.code == 0 && !ended.signalled, "ended with \(ended)")
@@ -90,15 +87,12 @@ import TransportHTTP
     /// `services up` with a 30 s payment provider and an order waiting on it.
     func stackWithASlowOrder(shutdownTimeout: String) async throws -> (process: ChildProcess, banner: String, order: Task<Void, Never>) {
         let (process, banner, gateway) = try await servicesUp(["--provider-latency-ms", "30000", "--shutdown-timeout", shutdownTimeout])
+        // libcurl, not URLSession: FoundationNetworking's task registry crashes now and then on Linux.
+        let client = HTTPClientPool()
         @Sendable func post(_ path: String, _ body: String, token: String? = nil) async throws -> [String: Any] {
-            var request = URLRequest(url: URL(string: gateway + path)!)
-            request.httpMethod = "POST"
-            request.httpBody = Data(body.utf8)
-            request.setValue("application/json", forHTTPHeaderField: "Content-Type")
-            if let token { request.setValue("Bearer \(token)", forHTTPHeaderField: "Authorization") }
-            request.timeoutInterval = 60
-            let (data, _) = try await URLSession.shared.data(for: request)
-            return (try? JSONSerialization.jsonObject(with: data) as? [String: Any]) ?? [:]
+            let headers = [("Content-Type", "application/json")] + (token.map { [("Authorization", "Bearer \($0)")] } ?? [])
+            let response = try await client.send(HTTPClientRequest(method: "POST", url: gateway + path, headers: headers, body: Array(body.utf8), timeout: 60))
+            return (try? JSONSerialization.jsonObject(with: Data(response.body)) as? [String: Any]) ?? [:]
         }
         _ = try await post("/api/v1/users/register", #"{"email": "slow@example.com", "password": "password123", "first_name": "S", "last_name": "Low"}"#)
         let login = try await post("/api/v1/users/login", #"{"email": "slow@example.com", "password": "password123"}"#)
@@ -108,11 +102,10 @@ import TransportHTTP
             _ = try? await post("/api/v1/orders", #"{"items": [{"product_id": 1, "quantity": 1}], "payment_method": "pm_card_visa", "shipping_address": {"street": "1 Main St", "city": "Springfield", "state": "IL", "zip_code": "62701", "country": "US"}}"#, token: token)
         }
         // Go on once the saga has created the order (it then waits on the 30 s provider).
-        var listing = URLRequest(url: URL(string: gateway + "/api/v1/orders/user/\(userID)")!)
-        listing.setValue("Bearer \(token)", forHTTPHeaderField: "Authorization")
+        let listing = HTTPClientRequest(url: gateway + "/api/v1/orders/user/\(userID)", headers: [("Authorization", "Bearer \(token)")])
         let placed = await eventually(timeout: 20) {
-            guard let (data, _) = try? await URLSession.shared.data(for: listing),
-                  let orders = (try? JSONSerialization.jsonObject(with: data) as? [String: Any])?["orders"] as? [[String: Any]] else { return false }
+            guard let response = try? await client.send(listing),
+                  let orders = (try? JSONSerialization.jsonObject(with: Data(response.body)) as? [String: Any])?["orders"] as? [[String: Any]] else { return false }
             return orders.contains { $0["status"] as? String == "pending" }
         }
         #expect(placed, "the order is pending on the slow provider")
@@ -129,8 +122,7 @@ import TransportHTTP
         let took = Date().timeIntervalSince(began)
         #expect(!ended.signalled && ended.code == 0, "ended with \(ended)")
         #expect(took < 20, "stopping took \(took) s with a 1 s shutdown timeout, not the provider's 30 s")
-        // The order's connection ended with the process. (Not cancelled: cancelling a URLSession
-        // task while it fails can deadlock FoundationNetworking on Linux.)
+        // The order's connection ended with the process.
         await order.value
     }
 
@@ -169,14 +161,11 @@ import TransportHTTP
         let claims = try #require(try JSONSerialization.jsonObject(with: decoded) as? [String: Any])
         #expect(claims["role"] as? String == "admin" && claims["sub"] as? String == "ci-gate")
         #expect((claims["exp"] as? Int ?? 0) - (claims["iat"] as? Int ?? 0) == 600)
-        var request = URLRequest(url: try #require(URL(string: url + "/admin/rollout")))
-        request.httpMethod = "PUT"
-        request.httpBody = Data(#"{"percent": 50}"#.utf8)
-        request.setValue("application/json", forHTTPHeaderField: "Content-Type")
-        request.setValue("Bearer \(token)", forHTTPHeaderField: "Authorization")
-        let (body, response) = try await URLSession.shared.data(for: request)
-        #expect((response as? HTTPURLResponse)?.statusCode == 200, "\(String(decoding: body, as: UTF8.self))")
-        #expect(String(decoding: body, as: UTF8.self).contains("\"kept_since\""), "\(String(decoding: body, as: UTF8.self))")
+        let response = try await HTTPClientPool().send(HTTPClientRequest(method: "PUT", url: url + "/admin/rollout",
+                                                                           headers: [("Content-Type", "application/json"), ("Authorization", "Bearer \(token)")],
+                                                                           body: Array(#"{"percent": 50}"#.utf8)))
+        #expect(response.status == 200, "\(response.bodyText)")
+        #expect(response.bodyText.contains("\"kept_since\""), "\(response.bodyText)")
 
         let noSecret = try await runTollgate(["services", "token"], environment: ["JWT_SECRET": ""])
         #expect(noSecret.status == 2 && noSecret.err.contains("no secret: set JWT_SECRET"), "\(noSecret.err)")
