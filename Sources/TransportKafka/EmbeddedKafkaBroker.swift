@@ -1,6 +1,7 @@
 import Transport
 import CRdKafka
 import Foundation
+import Synchronization
 
 /// A real Kafka-protocol broker in this process: librdkafka's mock cluster, listening on
 /// 127.0.0.1 at ports it picks. Other processes and clients connect to `bootstrapServers`.
@@ -11,6 +12,8 @@ public final class EmbeddedKafkaBroker: Sendable {
     public let bootstrapServers: String
     public let brokerCount: Int
     private let client = RetiringClient()
+    /// The topics `createTopic` made, and their partition counts (what an outage takes away).
+    private let topics = Mutex<[String: Int]>([:])
 
     public init(brokers: Int = 1) throws {
         // The mock cluster lives inside a client handle that only owns it.
@@ -54,17 +57,25 @@ public final class EmbeddedKafkaBroker: Sendable {
     public func createTopic(_ name: String, partitions: Int = 1) throws {
         let error = try client.using { rd_kafka_mock_topic_create(cluster.raw, name, Int32(partitions), Int32(min(brokerCount, 3))) }
         if error != RD_KAFKA_RESP_ERR_NO_ERROR { throw KafkaError(error, context: "create topic '\(name)'") }
+        topics.withLock { $0[name] = partitions }
     }
 
-    /// Takes broker `id` (1-based) away, as a crash would; `bringUp` restores it.
-    public func takeDown(broker id: Int32 = 1) throws {
-        let error = try client.using { rd_kafka_mock_broker_set_down(cluster.raw, id) }
-        if error != RD_KAFKA_RESP_ERR_NO_ERROR { throw KafkaError(error, context: "take broker \(id) down") }
-    }
+    /// An outage: every partition of the topics created here loses its leader, so nothing can be
+    /// produced or fetched until `bringUp` (sends wait, then fail as their timeout says). Not
+    /// librdkafka's `broker_set_down`: that closes and re-binds the listener, and aborts the
+    /// whole process when its port was taken meanwhile.
+    public func takeDown() throws { try setLeaders(-1, "take the broker down") }
 
-    public func bringUp(broker id: Int32 = 1) throws {
-        let error = try client.using { rd_kafka_mock_broker_set_up(cluster.raw, id) }
-        if error != RD_KAFKA_RESP_ERR_NO_ERROR { throw KafkaError(error, context: "bring broker \(id) up") }
+    /// Ends the outage: broker 1 leads every partition again (clients find it on their next metadata refresh).
+    public func bringUp() throws { try setLeaders(1, "bring the broker up") }
+
+    private func setLeaders(_ leader: Int32, _ context: String) throws {
+        for (topic, partitions) in topics.withLock({ $0 }) {
+            for partition in 0..<Int32(partitions) {
+                let error = try client.using { rd_kafka_mock_partition_set_leader(cluster.raw, topic, partition, leader) }
+                if error != RD_KAFKA_RESP_ERR_NO_ERROR { throw KafkaError(error, context: "\(context) (\(topic)[\(partition)])") }
+            }
+        }
     }
 
     /// Adds `milliseconds` of round-trip time to broker `id`.
