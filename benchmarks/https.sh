@@ -61,19 +61,7 @@ nginx -c "$work/nginx.conf"
 trap 'nginx -c "$work/nginx.conf" -s stop 2>/dev/null || true; rm -rf "$work"' EXIT
 for _ in $(seq 1 50); do curl -s -o /dev/null --cacert "$work/ca.pem" "https://localhost:$tls/item.json" && break; sleep 0.1; done
 
-# Runs a command, prints its user+system CPU seconds to $work/cpu and max RSS (KiB) to $work/rss.
-measured() {
-  python3 - "$work" "$@" <<'PY'
-import resource, subprocess, sys
-work, command = sys.argv[1], sys.argv[2:]
-done = subprocess.run(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-usage = resource.getrusage(resource.RUSAGE_CHILDREN)
-open(f"{work}/cpu", "w").write(f"{usage.ru_utime + usage.ru_stime}\n")
-open(f"{work}/rss", "w").write(f"{usage.ru_maxrss}\n")
-sys.stdout.write(done.stdout)
-sys.exit(done.returncode)
-PY
-}
+. benchmarks/lib.sh
 results=()
 record() { # section name requests seconds
   local cpu; cpu=$(cat "$work/cpu")
@@ -143,27 +131,7 @@ PY
 runs=${PAIRED_RUNS:-5}
 echo
 echo "== HTTPS keep-alive, wrk and tollgate load alternately, $runs times each (${duration}s, $connections connections): the goal is the median"
-pairs=()
-for _ in $(seq 1 "$runs"); do
-  out=$(measured wrk -t2 -c$connections -d${duration}s "https://localhost:$tls/item.json")
-  wrk_requests=$(awk '/requests in/ {print $1}' <<<"$out"); wrk_cpu=$(cat "$work/cpu")
-  measured "$tollgate" load --url "https://localhost:$tls/item.json" --vus $connections --duration ${duration}s --cacert "$work/ca.pem" \
-    --slo 'error_rate<1%' --quiet --json "$work/t.json" >/dev/null
-  pairs+=("$wrk_requests $wrk_cpu $(tollgate_requests "$work/t.json") $(cat "$work/cpu")")
-done
-python3 - "$duration" "${pairs[@]}" <<'PY'
-import statistics, sys
-duration = float(sys.argv[1])
-rates, cpus = [], []
-for pair in sys.argv[2:]:
-    wrk_requests, wrk_cpu, requests, seconds, cpu = map(float, pair.split())
-    wrk_us, our_us = wrk_cpu / wrk_requests * 1e6, cpu / requests * 1e6
-    rates.append((requests / seconds) / (wrk_requests / duration))
-    cpus.append(our_us / wrk_us)
-    print(f"wrk {wrk_requests / duration:9.0f} req/s {wrk_us:5.2f} µs   tollgate {requests / seconds:9.0f} req/s {our_us:5.2f} µs   "
-          f"{rates[-1]:.2f}x the requests/s, {cpus[-1]:.2f}x the CPU per request")
-print(f"median: {statistics.median(rates):.2f}x wrk's requests/s over HTTPS (goal >= 1.0), {statistics.median(cpus):.2f}x its CPU per request")
-PY
+wrk_pairs "https://localhost:$tls/item.json" "$runs" "goal >= 1.0x over HTTPS" --cacert "$work/ca.pem"
 
 echo
 echo "== 1,000 connections, plain and TLS: every request counted by nginx too, memory"

@@ -45,19 +45,7 @@ nginx -c "$work/nginx.conf"
 trap 'nginx -c "$work/nginx.conf" -s stop 2>/dev/null || true; rm -rf "$work"' EXIT
 for _ in $(seq 1 50); do curl -s -o /dev/null "$url" && break; sleep 0.1; done
 
-# Runs a command, prints its user+system CPU seconds to $work/cpu and max RSS (KiB) to $work/rss.
-measured() {
-  python3 - "$work" "$@" <<'PY'
-import resource, subprocess, sys
-work, command = sys.argv[1], sys.argv[2:]
-done = subprocess.run(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-usage = resource.getrusage(resource.RUSAGE_CHILDREN)
-open(f"{work}/cpu", "w").write(f"{usage.ru_utime + usage.ru_stime}\n")
-open(f"{work}/rss", "w").write(f"{usage.ru_maxrss}\n")
-sys.stdout.write(done.stdout)
-sys.exit(done.returncode)
-PY
-}
+. benchmarks/lib.sh
 results=()
 record() { # name requests seconds
   local cpu; cpu=$(cat "$work/cpu")
@@ -115,27 +103,7 @@ PY
 runs=${PAIRED_RUNS:-5}
 echo
 echo "== wrk and tollgate load, alternately, $runs times each (${duration}s, $connections connections): the goals are medians"
-pairs=()
-for _ in $(seq 1 "$runs"); do
-  out=$(measured wrk -t2 -c$connections -d${duration}s "$url")
-  wrk_requests=$(awk '/requests in/ {print $1}' <<<"$out"); wrk_cpu=$(cat "$work/cpu")
-  measured "$tollgate" load --url "$url" --vus $connections --duration ${duration}s --slo 'error_rate<1%' --quiet --json "$work/closed.json" >/dev/null
-  ours=$(python3 -c "import json; s=json.load(open('$work/closed.json'))['summary']; print(s['requests'], s['duration_s'])")
-  pairs+=("$wrk_requests $wrk_cpu $ours $(cat "$work/cpu")")
-done
-python3 - "$duration" "${pairs[@]}" <<'PY'
-import statistics, sys
-duration = float(sys.argv[1])
-rates, cpus = [], []
-for pair in sys.argv[2:]:
-    wrk_requests, wrk_cpu, requests, seconds, cpu = map(float, pair.split())
-    wrk_us, our_us = wrk_cpu / wrk_requests * 1e6, cpu / requests * 1e6
-    rates.append((requests / seconds) / (wrk_requests / duration))
-    cpus.append(our_us / wrk_us)
-    print(f"wrk {wrk_requests / duration:9.0f} req/s {wrk_us:5.2f} µs   tollgate {requests / seconds:9.0f} req/s {our_us:5.2f} µs   "
-          f"{rates[-1]:.2f}x the requests/s, {cpus[-1]:.2f}x the CPU per request")
-print(f"median: {statistics.median(rates):.2f}x wrk's requests/s (goal >= 0.95), {statistics.median(cpus):.2f}x its CPU per request (goal <= 1.2)")
-PY
+wrk_pairs "$url" "$runs" "goals >= 1.0x and <= 1.1x"
 
 echo
 echo "== open model: 5,000 iterations/s for 30 s"

@@ -3,14 +3,12 @@ import ContractCore
 /// One interaction's outcome as the broker records it.
 package struct InteractionVerdict: Sendable {
     package var description: String
-    package var interactionID: String?
     package var success: Bool
     /// What differed (empty when it passed).
     package var mismatches: [String]
 
-    package init(description: String, interactionID: String? = nil, success: Bool, mismatches: [String]) {
+    package init(description: String, success: Bool, mismatches: [String]) {
         self.description = description
-        self.interactionID = interactionID
         self.success = success
         self.mismatches = mismatches
     }
@@ -47,7 +45,6 @@ extension BrokerClient {
         }
         let results: [JSONValue] = verdicts.map { verdict in
             var fields: [(String, JSONValue)] = [("interactionDescription", .string(verdict.description)), ("success", .bool(verdict.success))]
-            if let id = verdict.interactionID { fields.append(("interactionId", .string(id))) }
             if !verdict.success {
                 fields.append(("mismatches", .array(verdict.mismatches.map { .object(JSONObject([("description", .string($0))])) })))
             }

@@ -24,9 +24,6 @@ package struct TLSSettings: Sendable, Equatable, Codable {
         self.insecureSkipVerify = insecureSkipVerify
     }
 
-    /// Nothing set: the system's trust store, the URL's host, no client certificate.
-    package var isDefault: Bool { self == TLSSettings() }
-
     /// These settings with what the command line gave on top (a flag wins over the file).
     package func overridden(by flags: TLSSettings) -> TLSSettings {
         var merged = self

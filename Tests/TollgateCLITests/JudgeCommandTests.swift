@@ -33,7 +33,8 @@ func withPythonJSONServer(imports: String = "", _ answer: String, _ body: (_ url
     try await body("http://127.0.0.1:\(port)")
 }
 
-/// A server that answers every GET after `delayMs`, at a product path.
+/// A server that answers every GET after `delayMs`, at a product path: the latency the judge
+/// measures is the scenario itself, not a wait for something to happen.
 func withSlowServer(delayMs: Int, _ body: (_ url: String) async throws -> Void) async throws {
     try await withPythonJSONServer("time.sleep(\(delayMs) / 1000)\nreply = {\"ok\": True}") { url in try await body(url + "/api/v1/products/7") }
 }
