@@ -31,6 +31,7 @@ package protocol ResponseReceiver: AnyObject, Sendable {
 /// receiver (no closure per request). Lives on its channel's event loop.
 package final class ResponseCollector: ChannelInboundHandler, RemovableChannelHandler {
     package typealias InboundIn = ByteBuffer
+    package typealias OutboundOut = ByteBuffer
 
     /// Set by the user of the connection; cleared when it lets the connection go.
     package var receiver: (any ResponseReceiver)?
@@ -42,6 +43,17 @@ package final class ResponseCollector: ChannelInboundHandler, RemovableChannelHa
     static let bodyLimit = 1 << 20
     /// False once the server said `Connection: close` or the channel went away.
     private(set) var reusable = true
+    /// Where requests are written from: past this handler, toward the socket (through TLS when
+    /// there is TLS) without entering the pipeline at its tail.
+    private var context: ChannelHandlerContext?
+
+    package func handlerAdded(context: ChannelHandlerContext) { self.context = context }
+    package func handlerRemoved(context: ChannelHandlerContext) { self.context = nil }
+
+    /// Writes and flushes a request's bytes.
+    package func send(_ bytes: ByteBuffer) {
+        context?.writeAndFlush(wrapOutboundOut(bytes), promise: nil)
+    }
 
     package func expect(methodIsHead: Bool, keepHeaders: Bool, keepBody: Bool) {
         parser.expect(methodIsHead: methodIsHead, keepHeaders: keepHeaders, keepBody: keepBody, bodyLimit: Self.bodyLimit)
@@ -177,8 +189,9 @@ package final class KeptConnection: @unchecked Sendable {
         self.connector = connector
     }
 
-    /// Whether the last response left the connection open for another request.
-    package var isReusable: Bool { (channel?.isActive ?? false) && (handler?.reusable ?? false) }
+    /// Whether the last response left the connection open for another request (the collector
+    /// hears the channel close, so asking the channel too would only cost its lock-free reads).
+    package var isReusable: Bool { handler?.reusable ?? false }
 
     /// Calls `ready` with a connection whose responses go to `receiver`: the kept one when it
     /// may be reused, else a new one (the old one closed). Once connected, a connection nobody

@@ -60,11 +60,10 @@ struct ResponseParser {
         while true {
             switch state {
             case .head:
-                guard let end = Self.find(crlfcrlf: buffer) else {
+                guard try readHead(&buffer) else {
                     if buffer.readableBytes > Self.headLimit { throw .malformed("a head longer than \(Self.headLimit) bytes") }
                     return false
                 }
-                try readHead(buffer.readSlice(length: end + 4)!)
                 if head.status >= 100 && head.status < 200 {
                     // An interim response (100 Continue): the real one follows.
                     head = Head()
@@ -109,10 +108,15 @@ struct ResponseParser {
         buffer.moveReaderIndex(forwardBy: count)
     }
 
-    private mutating func readHead(_ slice: ByteBuffer) throws(ParseError) {
+    /// Reads the response head at the start of `buffer` once its blank line has arrived (false
+    /// before), in one pass over the bytes.
+    private mutating func readHead(_ buffer: inout ByteBuffer) throws(ParseError) -> Bool {
         // Over the raw bytes: slices of a buffer view would retain and release its storage per header.
         let keepHeaders = self.keepHeaders
-        let (read, length, chunked) = try slice.withUnsafeReadableBytes { bytes in Self.readHead(bytes, keepHeaders: keepHeaders) }.get()
+        guard let (read, length, chunked, headLength) = try buffer.withUnsafeReadableBytes({ bytes in Self.readHead(bytes, keepHeaders: keepHeaders) }).get() else {
+            return false
+        }
+        buffer.moveReaderIndex(forwardBy: headLength)
         head = read
         let status = read.status
         if responseToHead || status == 204 || status == 304 || (status >= 100 && status < 200) {
@@ -125,13 +129,19 @@ struct ResponseParser {
             head.keepAlive = false
             state = .untilClose
         }
+        return true
     }
 
-    /// The status line and headers of a response head (its bytes up to the blank line): the
-    /// head, its Content-Length, and whether its body is chunked.
-    static func readHead(_ bytes: UnsafeRawBufferPointer, keepHeaders: Bool) -> Result<(Head, Int?, Bool), ParseError> {
+    /// The status line and headers of a response head at the start of `bytes`: the head, its
+    /// Content-Length, whether its body is chunked, and the head's length with its blank line;
+    /// nil while the blank line has not arrived.
+    static func readHead(_ bytes: UnsafeRawBufferPointer, keepHeaders: Bool) -> Result<(Head, Int?, Bool, Int)?, ParseError> {
         // "HTTP/1.1 200 OK\r\n"
-        guard bytes.count >= 12, bytes.starts(with: "HTTP/1.".utf8) else { return .failure(.malformed("no HTTP/1.x status line")) }
+        guard bytes.count >= 12 else { return .success(nil) }
+        // The first seven bytes, "HTTP/1.", read as one little-endian word.
+        guard bytes.loadUnaligned(as: UInt64.self) & 0x00FF_FFFF_FFFF_FFFF == 0x2E_31_2F_50_54_54_48 else {
+            return .failure(.malformed("no HTTP/1.x status line"))
+        }
         var head = Head()
         for index in 9..<12 {
             let digit = bytes[index]
@@ -141,15 +151,17 @@ struct ResponseParser {
         head.keepAlive = bytes[7] == UInt8(ascii: "1")
         var length: Int?
         var chunked = false
-        var lineStart = (bytes.firstIndex(of: UInt8(ascii: "\n")) ?? bytes.count - 1) + 1
+        var lineStart = 12
+        while lineStart < bytes.count, bytes[lineStart] != UInt8(ascii: "\n") { lineStart += 1 }
+        lineStart += 1
         while lineStart < bytes.count {
             var lineEnd = lineStart
             while lineEnd < bytes.count, bytes[lineEnd] != UInt8(ascii: "\n") { lineEnd += 1 }
             guard lineEnd < bytes.count else { break }
             let next = lineEnd + 1
             if lineEnd > lineStart, bytes[lineEnd - 1] == UInt8(ascii: "\r") { lineEnd -= 1 }
+            if lineEnd == lineStart { return .success((head, length, chunked, next)) }
             defer { lineStart = next }
-            if lineEnd == lineStart { break }
             var colon = lineStart
             while colon < lineEnd, bytes[colon] != UInt8(ascii: ":") { colon += 1 }
             guard colon < lineEnd else { return .failure(.malformed("a header line without ':'")) }
@@ -172,21 +184,7 @@ struct ResponseParser {
                 head.headers.append((String(decoding: name, as: UTF8.self).lowercased(), String(decoding: value, as: UTF8.self)))
             }
         }
-        return .success((head, length, chunked))
-    }
-
-    /// The offset of the first "\r\n\r\n" in the readable bytes.
-    static func find(crlfcrlf buffer: ByteBuffer) -> Int? {
-        buffer.withUnsafeReadableBytes { raw -> Int? in
-            guard raw.count >= 4 else { return nil }
-            var i = 0
-            while i <= raw.count - 4 {
-                if raw[i + 3] != 0x0A { i += raw[i + 3] == 0x0D ? 1 : 4; continue }
-                if raw[i] == 0x0D && raw[i + 1] == 0x0A && raw[i + 2] == 0x0D { return i }
-                i += 1
-            }
-            return nil
-        }
+        return .success(nil)
     }
 
     /// One line without its CRLF, or nil when the line has not fully arrived; a line longer than

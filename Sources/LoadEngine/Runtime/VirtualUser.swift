@@ -105,7 +105,10 @@ final class VirtualUser: ResponseReceiver, @unchecked Sendable {
     let loopIndex: Int
     let runtime: ScenarioRuntime
     /// The keep-alive connection: the only one, or under a split by URL the current side's.
-    private var connection: KeptConnection { side.flatMap { sideConnections[$0] } ?? defaultConnection }
+    private var connection: KeptConnection {
+        guard let side, let other = sideConnections[side] else { return defaultConnection }
+        return other
+    }
     private let defaultConnection: KeptConnection
     /// Under a split by URL: a connection to each side.
     private let sideConnections: [TrafficPath: KeptConnection]
@@ -170,10 +173,13 @@ final class VirtualUser: ResponseReceiver, @unchecked Sendable {
             }
             for (column, value) in row { scope.variables["\(feeder.name).\(column)"] = value }
         }
-        let mix = runtime.scenario.mix
-        sequenceIndex = mix.pick(using: &scope.random)
-        items = mix.sequences[sequenceIndex].items
-        expectsEvents = mix.sequences[sequenceIndex].expectsEvents
+        let picked = runtime.scenario.mix.pick(using: &scope.random)
+        // The same sequence as the last iteration (always, with one): its items are already here.
+        if picked != sequenceIndex || items.isEmpty {
+            sequenceIndex = picked
+            items = runtime.scenario.mix.sequences[picked].items
+            expectsEvents = runtime.scenario.mix.sequences[picked].expectsEvents
+        }
         servedByLegacy = false
         stepIndex = 0
         stepIntended = intended
@@ -228,18 +234,20 @@ final class VirtualUser: ResponseReceiver, @unchecked Sendable {
         }
         let connection = self.connection
         // The common case, a kept connection: no closures to allocate.
-        if connection.isReusable, let channel = connection.channel, let handler = connection.handler { return send(step, on: channel, handler) }
+        if connection.isReusable, let handler = connection.handler { return send(step, through: handler) }
         clearDeadline()
         connection.acquire(for: self, wanted: { !self.runtime.isHalted },
-                           ready: { channel, handler in self.send(step, on: channel, handler) },
+                           ready: { _, handler in self.send(step, through: handler) },
                            unwanted: { self.finishIteration() },
                            failed: { failure in self.failed(step, sent: MonotonicClock.now(), failure) })
     }
 
-    private func send(_ step: Step, on channel: any Channel, _ handler: ResponseCollector) {
+    private func send(_ step: Step, through handler: ResponseCollector) {
         let bytes: ByteBuffer
         let sideOf = side.flatMap { runtime.sides[$0] }
-        if let constant = (sideOf?.requests ?? runtime.requests)[sequenceIndex][stepIndex]?.constant {
+        if sideOf == nil, let constant = runtime.requests[sequenceIndex][stepIndex]?.constant {
+            bytes = constant
+        } else if let constant = sideOf?.requests[sequenceIndex][stepIndex]?.constant {
             bytes = constant
         } else {
             do {
@@ -255,7 +263,7 @@ final class VirtualUser: ResponseReceiver, @unchecked Sendable {
         deadline = sentAt + MonotonicClock.nanoseconds(timeout)
         runtime.inFlight.add(1, ordering: .relaxed)
         timeoutSeconds = timeout
-        channel.writeAndFlush(bytes, promise: nil)
+        handler.send(bytes)
     }
 
     func received(_ result: Result<CollectedResponse, RequestFailure>) {
