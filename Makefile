@@ -78,8 +78,11 @@ $(PACT_CLI):
 python-tools:
 	@$(MAKE) --no-print-directory -j6 $(SCHEMATHESIS) $(HDR_PYTHON) $(KUBERNETES_VALIDATE) $(SCIPY_PYTHON) $(OWN_STACK_VENV)/bin/uvicorn $(PACT_CLI)
 
-test: setup python-tools
-	@url=$$(scripts/test-postgres start) || exit 1; \
+# The PyPI tools install while the tests build (both take minutes on a fresh machine; the
+# build needs none of them).
+test: setup
+	@$(MAKE) --no-print-directory python-tools > .python-tools.log 2>&1 & tools=$$!; \
+	url=$$(scripts/test-postgres start) || exit 1; \
 	port=$${url##*:}; port=$${port%%/*}; \
 	trap "TOLLGATE_TEST_PG_PORT=$$port scripts/test-postgres stop" EXIT; \
 	echo "PostgreSQL for tests: $$url"; \
@@ -87,7 +90,8 @@ test: setup python-tools
 	  TOLLGATE_HDR_PYTHON="$(CURDIR)/$(HDR_PYTHON)" TOLLGATE_PROMETHEUS=/usr/bin/prometheus \
 	  TOLLGATE_KUBERNETES_VALIDATE="$(CURDIR)/$(KUBERNETES_VALIDATE)" TOLLGATE_SCIPY_PYTHON="$(CURDIR)/$(SCIPY_PYTHON)" \
 	  TOLLGATE_OWN_STACK_VENV="$(CURDIR)/$(OWN_STACK_VENV)" TOLLGATE_PACT_CLI="$(CURDIR)/$(PACT_CLI)" PACT_DO_NOT_TRACK=true; \
-	$(SWIFT) build --build-tests || exit 1; \
+	$(SWIFT) build --build-tests || { kill $$tools 2>/dev/null; exit 1; }; \
+	wait $$tools || { cat .python-tools.log; echo "installing the PyPI tools the tests use failed"; exit 1; }; \
 	status=0; \
 	$(SWIFT) test --skip-build --parallel --skip '$(subst $(space),|,$(TIMED_SUITES) $(DEMO_SUITE) $(JUDGE_SUITE))' || status=1; \
 	echo "The timing tests, once the rest is done (their figures must measure the engine and the services, not the suite's load):"; \
