@@ -147,11 +147,17 @@ final class VirtualUser: ResponseReceiver, @unchecked Sendable {
         self.runtime = runtime
         defaultConnection = KeptConnection(loop: loop, connector: runtime.connector)
         sideConnections = runtime.sides.mapValues { KeptConnection(loop: loop, connector: $0.connector) }
+        collector = runtime.collectors[loopIndex]
         scope = RenderScope(sequence: runtime.sequence)
         scope.vu = id
     }
 
-    private var collector: LoopCollector { runtime.collectors[loopIndex] }
+    private let collector: LoopCollector
+
+    /// When the user's next iteration is due, once one has ended: as its last answer came, or
+    /// after the think time that followed it (a late timer makes the next request late, and the
+    /// corrected latency shows it). Nil before the first.
+    var nextIterationDue: UInt64? { stepIntended == 0 ? nil : stepIntended }
 
     /// Runs one iteration whose first request was due at `intended` (monotonic ns); `done` runs on the loop.
     func runIteration(intended: UInt64, done: @escaping () -> Void) {
@@ -295,6 +301,8 @@ final class VirtualUser: ResponseReceiver, @unchecked Sendable {
     }
 
     private func eventResolved(_ expectation: EventExpectation, check: String, event: JSONValue?) {
+        // What follows was due once the event was in (not when the last answer came).
+        stepIntended = MonotonicClock.now()
         guard !runtime.isHalted else { return finishIteration() }
         collector.eventChecked(check, passed: event != nil)
         if let event {
@@ -365,6 +373,7 @@ final class VirtualUser: ResponseReceiver, @unchecked Sendable {
         outcome.error = kind
         outcome.errorDetail = "\(step.name): \(failure.message)"
         collector.record(step: step, intended: stepIntended, sent: sent, ended: ended, status: nil, outcome: outcome, correctionInterval: nil, path: lastPath)
+        stepIntended = ended
         guard !runtime.isHalted else { return finishIteration() }
         // Without a response the captures later steps need are missing: the iteration ends here,
         // from a fresh call of the loop (a failure can come before any I/O: no recursion).
