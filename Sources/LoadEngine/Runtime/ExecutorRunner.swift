@@ -152,7 +152,7 @@ final class ExecutorRunner: Sendable {
                 local.idle.append(vu)
             }
         }
-        vu.runIteration(intended: intended, done: vu.nextIteration!)
+        vu.runIteration(intended: intended)
     }
 
     // MARK: Closed model
@@ -196,7 +196,7 @@ final class ExecutorRunner: Sendable {
         // not nest: each iteration starts from the event loop's own call. One closure per user,
         // made once, not one per iteration (no cycle: it holds neither; both outlive its calls).
         if vu.nextIteration == nil { vu.nextIteration = { [unowned self, unowned vu] in self.loopIterations(vu, limit: limit) } }
-        vu.runIteration(intended: vu.nextIterationDue ?? MonotonicClock.now(), done: vu.nextIteration!)
+        vu.runIteration(intended: vu.nextIterationDue ?? MonotonicClock.now())
     }
 
     // MARK: Stopping

@@ -133,7 +133,8 @@ final class VirtualUser: ResponseReceiver, @unchecked Sendable {
     private var side: TrafficPath?
     private var stepIndex = 0
     private var stepIntended: UInt64 = 0
-    private var iterationDone: (() -> Void)?
+    /// An iteration has started and `nextIteration` has not been called for it yet.
+    private var inIteration = false
     /// When the request in flight times out (monotonic ns); 0 when none is in flight.
     private(set) var deadline: UInt64 = 0
     /// When the request in flight was sent (monotonic ns).
@@ -159,9 +160,11 @@ final class VirtualUser: ResponseReceiver, @unchecked Sendable {
     /// corrected latency shows it). Nil before the first.
     var nextIterationDue: UInt64? { stepIntended == 0 ? nil : stepIntended }
 
-    /// Runs one iteration whose first request was due at `intended` (monotonic ns); `done` runs on the loop.
-    func runIteration(intended: UInt64, done: @escaping () -> Void) {
+    /// Runs one iteration whose first request was due at `intended` (monotonic ns);
+    /// `nextIteration` runs on the loop once it ends.
+    func runIteration(intended: UInt64) {
         iterations += 1
+        inIteration = true
         scope.iteration = iterations
         // Under a split by URL, each iteration — one visitor — stays on one side, `percent` of them on the canary.
         if let targets = runtime.targets {
@@ -174,7 +177,8 @@ final class VirtualUser: ResponseReceiver, @unchecked Sendable {
                 collector.failed(.other, "feeder '\(feeder.name)' has no rows left (mode \(feeder.mode.rawValue))")
                 // A closed-model user has nothing left to do.
                 retiring = true
-                loop.assumeIsolated().execute { done() }
+                inIteration = false
+                loop.assumeIsolated().execute { self.nextIteration?() }
                 return
             }
             for (column, value) in row { scope.variables["\(feeder.name).\(column)"] = value }
@@ -189,7 +193,6 @@ final class VirtualUser: ResponseReceiver, @unchecked Sendable {
         servedByLegacy = false
         stepIndex = 0
         stepIntended = intended
-        iterationDone = done
         runStep()
     }
 
@@ -226,9 +229,9 @@ final class VirtualUser: ResponseReceiver, @unchecked Sendable {
 
     private func finishIteration() {
         collector.iterationFinished()
-        let done = iterationDone
-        iterationDone = nil
-        done?()
+        guard inIteration else { return }
+        inIteration = false
+        nextIteration?()
     }
 
     private func runStep() {
