@@ -170,15 +170,19 @@ struct ResponseParser {
             while valueEnd > valueStart, bytes[valueEnd - 1] == UInt8(ascii: " ") || bytes[valueEnd - 1] == UInt8(ascii: "\t") { valueEnd -= 1 }
             let name = UnsafeRawBufferPointer(rebasing: bytes[lineStart..<colon])
             let value = UnsafeRawBufferPointer(rebasing: bytes[valueStart..<valueEnd])
-            if equalsIgnoringCase(name, "content-length") {
+            // By length first: most headers are none of the three.
+            switch name.count {
+            case 14 where equalsIgnoringCase(name, "content-length"):
                 guard let parsed = decimal(value) else { return .failure(.malformed("a bad Content-Length")) }
                 if let length, length != parsed { return .failure(.malformed("conflicting Content-Length headers")) }
                 length = parsed
-            } else if equalsIgnoringCase(name, "transfer-encoding") {
+            case 17 where equalsIgnoringCase(name, "transfer-encoding"):
                 chunked = containsIgnoringCase(value, "chunked")
-            } else if equalsIgnoringCase(name, "connection") {
+            case 10 where equalsIgnoringCase(name, "connection"):
                 if containsIgnoringCase(value, "close") { head.keepAlive = false }
                 if containsIgnoringCase(value, "keep-alive") { head.keepAlive = true }
+            default:
+                break
             }
             if keepHeaders {
                 head.headers.append((String(decoding: name, as: UTF8.self).lowercased(), String(decoding: value, as: UTF8.self)))

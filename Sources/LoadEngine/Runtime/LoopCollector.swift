@@ -10,10 +10,16 @@ final class LoopCollector: @unchecked Sendable {
     /// Status codes of every response since the last take (written into `metrics.total` then).
     private var totalStatuses = StatusTally()
     /// The figures by step name since the last take, kept here rather than in `metrics.byName`
-    /// with their status codes counted apart: one dictionary lookup a response instead of three.
-    private var named: [String: NamedFigures] = [:]
+    /// with their status codes counted apart, and found through `namedIndex`.
+    private var named: [NamedFigures] = []
+    private var namedIndex: [String: Int] = [:]
+    /// The step last recorded and the index of its name's figures: requests of one step in a row
+    /// (a profile of one request, a sequence run over and over) skip the lookup by name.
+    private var lastStep: ObjectIdentifier?
+    private var lastIndex = 0
 
     private struct NamedFigures {
+        let name: String
         var stats = RequestStats()
         var statuses = StatusTally()
     }
@@ -44,7 +50,7 @@ final class LoopCollector: @unchecked Sendable {
         }
         add(&metrics.total, countingStatus: false)
         if let status { totalStatuses.count(status) }
-        add(&named[group(step.name), default: NamedFigures()])
+        add(&named[index(of: step)])
         for tag in step.tags { add(&metrics.byTag[RunMetrics.group(tag, in: metrics.byTag), default: RequestStats()]) }
         for check in outcome.checks {
             if check.passed { metrics.checks[check.description, default: CheckTally()].passed += 1 } else { metrics.checks[check.description, default: CheckTally()].failed += 1 }
@@ -67,7 +73,7 @@ final class LoopCollector: @unchecked Sendable {
     func handshake(step: Step, nanoseconds: UInt64, path: TrafficPath?) {
         let micros = nanoseconds / 1000
         metrics.total.tlsHandshake.record(micros: micros)
-        named[group(step.name), default: NamedFigures()].stats.tlsHandshake.record(micros: micros)
+        named[index(of: step)].stats.tlsHandshake.record(micros: micros)
         for tag in step.tags { metrics.byTag[RunMetrics.group(tag, in: metrics.byTag), default: RequestStats()].tlsHandshake.record(micros: micros) }
         if let path { metrics.byPath[path, default: PathMetrics()].total.tlsHandshake.record(micros: micros) }
     }
@@ -98,20 +104,36 @@ final class LoopCollector: @unchecked Sendable {
         defer {
             metrics = RunMetrics()
             totalStatuses = StatusTally()
-            named = [:]
+            named = []
+            namedIndex = [:]
+            lastStep = nil
         }
         totalStatuses.write(into: &metrics.total.statuses)
-        for (name, figures) in named {
+        for figures in named {
             var stats = figures.stats
             figures.statuses.write(into: &stats.statuses)
-            metrics.byName[name] = stats
+            metrics.byName[figures.name] = stats
         }
         return metrics
     }
 
-    /// The group a step's name counts under (`RunMetrics.group` over the names counted here).
-    private func group(_ name: String) -> String {
-        named.count < RunMetrics.maximumGroups || named[name] != nil ? name : RunMetrics.otherGroup
+    /// Where the figures of `step`'s name are in `named` (added when new): its group, as
+    /// `RunMetrics.group` would count it over the names counted here.
+    private func index(of step: Step) -> Int {
+        let identity = ObjectIdentifier(step)
+        if identity == lastStep { return lastIndex }
+        let name = namedIndex.count < RunMetrics.maximumGroups || namedIndex[step.name] != nil ? step.name : RunMetrics.otherGroup
+        let index: Int
+        if let known = namedIndex[name] {
+            index = known
+        } else {
+            index = named.count
+            named.append(NamedFigures(name: name))
+            namedIndex[name] = index
+        }
+        lastStep = identity
+        lastIndex = index
+        return index
     }
 
     private static let statusTexts: [String] = (0..<600).map(String.init)
