@@ -44,13 +44,13 @@ final class LoopCollector: @unchecked Sendable {
             }
             stats.rawLatency.record(micros: raw)
         }
-        func add(_ figures: inout NamedFigures) {
+        func addNamed(_ figures: inout NamedFigures) {
             add(&figures.stats, countingStatus: false)
             if let status { figures.statuses.count(status) }
         }
         add(&metrics.total, countingStatus: false)
         if let status { totalStatuses.count(status) }
-        add(&named[index(of: step)])
+        addNamed(&named[index(of: step)])
         for tag in step.tags { add(&metrics.byTag[RunMetrics.group(tag, in: metrics.byTag), default: RequestStats()]) }
         for check in outcome.checks {
             if check.passed { metrics.checks[check.description, default: CheckTally()].passed += 1 } else { metrics.checks[check.description, default: CheckTally()].failed += 1 }
