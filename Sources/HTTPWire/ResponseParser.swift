@@ -137,7 +137,14 @@ struct ResponseParser {
     /// nil while the blank line has not arrived.
     static func readHead(_ bytes: UnsafeRawBufferPointer, keepHeaders: Bool) -> Result<(Head, Int?, Bool, Int)?, ParseError> {
         // "HTTP/1.1 200 OK\r\n"
-        guard bytes.count >= 12 else { return .success(nil) }
+        guard bytes.count >= 12 else {
+            // Too short to judge yet, unless what came is already not a status line.
+            let prefix = "HTTP/1.".utf8
+            if !zip(bytes, prefix).allSatisfy({ $0 == $1 }) || bytes.contains(UInt8(ascii: "\n")) {
+                return .failure(.malformed("no HTTP/1.x status line"))
+            }
+            return .success(nil)
+        }
         // The first seven bytes, "HTTP/1.", read as one little-endian word.
         guard bytes.loadUnaligned(as: UInt64.self) & 0x00FF_FFFF_FFFF_FFFF == 0x2E_31_2F_50_54_54_48 else {
             return .failure(.malformed("no HTTP/1.x status line"))

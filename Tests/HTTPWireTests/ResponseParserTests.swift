@@ -66,11 +66,18 @@ import Testing
         #expect(parser.endsAtClose && parser.body == Array("all of it".utf8) && !parser.head.keepAlive)
     }
 
-    @Test(arguments: ["SMTP 220 ready\r\n\r\n", "HTTP/1.1 2x0 OK\r\n\r\n", "HTTP/1.1 200 OK\r\nContent-Length: -1\r\n\r\n",
+    @Test(arguments: ["SMTP 220 ready\r\n\r\n", "HTTP/1.1\r\n\r\n", "junk\r\n", "HTTP/1.1 2x0 OK\r\n\r\n", "HTTP/1.1 200 OK\r\nContent-Length: -1\r\n\r\n",
                       "HTTP/1.1 200 OK\r\nContent-Length: 5\r\nContent-Length: 6\r\n\r\n", "HTTP/1.1 200 OK\r\nno colon\r\n\r\n",
                       "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n", "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nfffffffffffffffff\r\n"])
     func malformedResponsesAreErrors(text: String) {
         #expect(throws: ResponseParser.ParseError.self) { _ = try Self.read(text, pieces: 1000) }
+    }
+
+    /// Some servers end lines with a bare LF: the head still ends at its blank line, read in pieces of any size.
+    @Test(arguments: [1, 5, 64])
+    func headsWithBareLineFeedsAreRead(size: Int) throws {
+        let parser = try #require(try Self.read("HTTP/1.1 404 Not Found\nContent-Length: 2\nConnection: close\n\nno", pieces: size))
+        #expect(parser.head.status == 404 && parser.body == Array("no".utf8) && !parser.head.keepAlive)
     }
 
     @Test func anEndlessHeadIsRefused() {
