@@ -182,7 +182,7 @@ let package = Package(
         .testTarget(name: "ServerRuntimeTests", dependencies: ["ServerRuntime", "TransportHTTP", "TestSupport", .product(name: "Hummingbird", package: "hummingbird")],
                     swiftSettings: swiftSettings),
         .testTarget(name: "HTTPWireTests", dependencies: ["HTTPWire", "Steps", .product(name: "NIOCore", package: "swift-nio")], swiftSettings: swiftSettings),
-        .testTarget(name: "LoadEngineTests", dependencies: ["LoadEngine", "HTTPWire", "Steps", "LoadMetrics", "SLO", "TestSupport",
+        .testTarget(name: "LoadEngineTests", dependencies: ["LoadEngine", "HTTPWire", "Steps", "ContractCore", "LoadMetrics", "SLO", "TestSupport",
                                                        .product(name: "NIOCore", package: "swift-nio"),
                                                        .product(name: "NIOPosix", package: "swift-nio"),
                                                        .product(name: "NIOHTTP1", package: "swift-nio")],

@@ -258,11 +258,15 @@ package final class GateRun: Sendable {
         for provider in providers { parts.problems += await provider.begin() }
         if let contracts = gate.contracts, !abort.isAborted {
             events(.contractsStarted(pacts: contracts.pacts + (contracts.broker.map { ["\($0.url) (\($0.providers.joined(separator: ", ")) for \($0.environment))"] } ?? [])))
+            // One client for the stage: the broker's index is read once for its pacts and its can-i-deploy.
+            let brokerClient = contracts.broker.map { broker in
+                Result { () throws(BrokerError) in try BrokerClient.fromEnvironment(url: broker.url, http: .shared) }
+            }
             do {
                 let credential = credential, brokers = brokers
                 parts.verification = try await abort.unlessAborted {
                     var pacts = try await PactLoader().load(contracts.pacts)
-                    if let broker = contracts.broker { pacts += try await Self.brokerPacts(broker) }
+                    if let broker = contracts.broker, let brokerClient { pacts += try await Self.brokerPacts(broker, client: brokerClient.get()) }
                     let reportFailure: @Sendable (InteractionResult) -> Void = { result in
                         if !result.outcome.isPassed, !result.pending { events(.contractFailed(result)) }
                     }
@@ -284,9 +288,9 @@ package final class GateRun: Sendable {
                     events(.warning("contracts: provider states were set on the live \(parts.liveStateProviders.joined(separator: ", ")): their rows are in the stage's data (give verification_url for an instance of its own)"))
                 }
             } catch { parts.problems.append("contracts: \(error)") }
-            if let broker = contracts.broker, !broker.pacticipants.isEmpty, !abort.isAborted {
+            if let broker = contracts.broker, let brokerClient, !broker.pacticipants.isEmpty, !abort.isAborted {
                 do {
-                    let client = try BrokerClient.fromEnvironment(url: broker.url, http: .shared)
+                    let client = try brokerClient.get()
                     parts.deployment = (try await client.canIDeploy(broker.pacticipants.map { ($0.name, $0.version) }, to: broker.environment), broker.environment)
                 } catch { parts.problems.append("contracts.broker: \(error)") }
             }
@@ -428,8 +432,7 @@ package final class GateRun: Sendable {
     }
 
     /// What the broker selects for each of `broker.providers` (by default, the pacts of what the environment runs).
-    private static func brokerPacts(_ broker: GateFile.Contracts.Broker) async throws -> [LoadedPact] {
-        let client = try BrokerClient.fromEnvironment(url: broker.url, http: .shared)
+    private static func brokerPacts(_ broker: GateFile.Contracts.Broker, client: BrokerClient) async throws -> [LoadedPact] {
         var pacts: [LoadedPact] = []
         for provider in broker.providers {
             var request = VerificationRequest(provider: provider)

@@ -1,5 +1,6 @@
 package import ContractCore
 import Foundation
+import Synchronization
 import Transport
 package import TransportHTTP
 
@@ -38,6 +39,12 @@ package struct BrokerClient: Sendable {
     package var retryDelay = 1.0
     /// The largest document read from the broker (a pact, a matrix).
     static let maxDocumentBytes = 16 << 20
+    /// The index once read: a command (a gate stage) asks it for several relations.
+    private let knownIndex = IndexCache()
+
+    private final class IndexCache: Sendable {
+        let document = Mutex<JSONValue?>(nil)
+    }
 
     package init(baseURL: String, credentials: BrokerCredentials, http: HTTPClientPool) throws(BrokerError) {
         var base = baseURL
@@ -73,9 +80,12 @@ package struct BrokerClient: Sendable {
 
     // MARK: HAL
 
-    /// The index resource.
+    /// The index resource, read once per client.
     package func index() async throws(BrokerError) -> JSONValue {
-        try await get(baseURL, what: "the broker's index")
+        if let known = knownIndex.document.withLock({ $0 }) { return known }
+        let document = try await get(baseURL, what: "the broker's index")
+        knownIndex.document.withLock { $0 = document }
+        return document
     }
 
     /// The href of `relation` in `document`, its template filled with `values` (each percent-encoded).
@@ -128,11 +138,7 @@ package struct BrokerClient: Sendable {
             } catch let error as HTTPClientError where error.kind == .responseTooLarge {
                 throw BrokerError("\(what): \(Redaction.url(target)) answered more than \(Self.maxDocumentBytes >> 20) MiB")
             } catch {
-                if retrying, attempt < retries {
-                    attempt += 1
-                    try? await Task.sleep(for: .seconds(retryDelay * Double(1 << (attempt - 1))))
-                    continue
-                }
+                if retrying, await waitBeforeRetry(&attempt) { continue }
                 throw BrokerError("\(what): cannot reach the broker at \(baseURL): \(Redaction.scrub("\(error)", url: target))")
             }
             switch response.status {
@@ -157,16 +163,21 @@ package struct BrokerClient: Sendable {
             case 401, 403:
                 throw BrokerError("\(what): the broker answered HTTP \(response.status) — check PACT_BROKER_TOKEN or PACT_BROKER_USERNAME/PACT_BROKER_PASSWORD")
             case 408, 429, 500...:
-                if retrying, attempt < retries {
-                    attempt += 1
-                    try? await Task.sleep(for: .seconds(retryDelay * Double(1 << (attempt - 1))))
-                    continue
-                }
+                if retrying, await waitBeforeRetry(&attempt) { continue }
                 throw BrokerError("\(what): \(Redaction.url(target)) answered HTTP \(response.status)\(Self.detail(response))")
             default:
                 throw BrokerError("\(what): \(Redaction.url(target)) answered HTTP \(response.status)\(Self.detail(response))")
             }
         }
+    }
+
+    /// Counts one more attempt and waits before it (the delay doubling from `retryDelay`); false
+    /// once `retries` are spent.
+    private func waitBeforeRetry(_ attempt: inout Int) async -> Bool {
+        guard attempt < retries else { return false }
+        attempt += 1
+        try? await Task.sleep(for: .seconds(retryDelay * Double(1 << (attempt - 1))))
+        return true
     }
 
     /// Whether `url` has the broker's scheme, host and port.

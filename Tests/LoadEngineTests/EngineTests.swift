@@ -1,3 +1,4 @@
+import ContractCore
 import Foundation
 import LoadEngine
 import LoadMetrics
@@ -266,6 +267,51 @@ import TestSupport
 
     /// A check whose regular expression takes long runs off the event loop: the other users'
     /// requests are answered and measured as before, not charged with the stall.
+    /// A step after an event expectation is due when the event came in: the wait for the event
+    /// is not counted in its latency (nor in the next iteration's first request).
+    @Test func aStepAfterAnEventIsTimedFromTheEvent() async throws {
+        /// Answers every expectation with an event 300 ms later.
+        struct LateEvents: EventSource {
+            func expect(topic: String, matching expected: [(path: PathExpression, value: JSONValue)], within timeout: Double,
+                        then: @escaping @Sendable (JSONValue?, Int) -> Void) {
+                Task {
+                    try? await Task.sleep(for: .milliseconds(300))
+                    then(.object(JSONObject([("ok", .bool(true))])), 1)
+                }
+            }
+        }
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("tollgate-events-\(UUID())")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        try """
+            name: ordered
+            steps:
+              - {name: before, path: /fast}
+              - expect_event: {name: done, topic: orders, match: {$.ok: true}, within: 5s}
+              - {name: after, path: /fast}
+            """.write(to: folder.appendingPathComponent("flow.yaml"), atomically: true, encoding: .utf8)
+        try """
+            scenarios:
+              buyers:
+                executor: per-vu-iterations
+                vus: 1
+                iterations: 4
+                flow: flow.yaml
+            """.write(to: folder.appendingPathComponent("profile.yaml"), atomically: true, encoding: .utf8)
+        try await withTarget { target in
+            var loaded = try ProfileLoader.load(file: folder.appendingPathComponent("profile.yaml").path, environment: [:])
+            loaded.target = target.url
+            var options = RunOptions()
+            options.events = LateEvents()
+            let outcome = try await LoadRun(profile: loaded, target: target.target, options: options).run()
+            #expect(outcome.metrics.checks["event done"]?.passed == 4)
+            for name in ["before", "after"] {
+                let latency = try #require(outcome.metrics.byName[name]).latency
+                #expect(latency.count == 4 && latency.maxMilliseconds < 200, "\(name): corrected max \(latency.maxMilliseconds) ms")
+            }
+        }
+    }
+
     @Test func aSlowPatternCheckDoesNotStallTheLoop() async throws {
         try await withTarget { target in
             let profile = try profile("""

@@ -104,7 +104,7 @@ struct BrokerWorkflowTests {
                 #expect(main.status == 0, "\(main.out)\(main.err)")
                 #expect(main.out.contains("1 pact(s) from the broker") && main.out.contains("shop-web version 2"), "\(main.out)")
                 // The recommended selectors (main and deployed) and WIP pacts, published.
-                let before = try await Self.requests(broker).filter { $0.path.hasSuffix("/verification-results") }.count
+                let asked = try await Self.requests(broker).count
                 let all = try await runTollgate(["verify", "--broker-url", broker, "--provider", "catalog", "--provider-base-url", "http://127.0.0.1:\(port)",
                                                  "--enable-pending", "--include-wip-pacts-since", "2020-01-01", "--publish", "--provider-version", "p1",
                                                  "--provider-branch", "main", "--build-url", "https://ci.example/42"])
@@ -113,8 +113,10 @@ struct BrokerWorkflowTests {
                     #expect(all.out.contains(version), "\(version): \(all.out)")
                 }
                 #expect(all.out.contains("is being verified because it matches"), "the broker's notices are printed: \(all.out)")
-                let published = try await Self.requests(broker).filter { $0.path.hasSuffix("/verification-results") }.count - before
+                let run = try await Self.requests(broker).dropFirst(asked)
+                let published = run.filter { $0.path.hasSuffix("/verification-results") }.count
                 #expect(published == 3, "results published once per pact: \(published)")
+                #expect(run.filter { $0.method == "GET" && $0.path == "/" }.count == 1, "the index read once for the selection and the results: \(run.map(\.path))")
             }
 
             // catalog p2 (another branch) fails shop-web 2: pending there, so shown and not failing.

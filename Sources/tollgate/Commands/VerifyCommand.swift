@@ -99,11 +99,12 @@ struct VerifyCommand: AsyncParsableCommand {
         options.waitFor = waitFor
 
         let loaded: [LoadedPact]
-        var brokerPacts: [BrokerPact] = []
+        var selection: BrokerSelection?
         do {
             if broker.isUsed(pactsNamed: !source.sources.isEmpty), let provider {
-                brokerPacts = try await broker.pacts(provider: provider)
-                loaded = brokerPacts.map { LoadedPact(pact: $0.pact, source: $0.url) }
+                let selected = try await broker.select(provider: provider)
+                selection = selected
+                loaded = selected.pacts.map { LoadedPact(pact: $0.pact, source: $0.url) }
             } else {
                 loaded = try await source.loader.load(source.sources)
             }
@@ -155,7 +156,7 @@ struct VerifyCommand: AsyncParsableCommand {
         }
         printer.summary(report)
         output.write(report, error: nil)
-        do { try await broker.publishResults(report, for: brokerPacts, tollgateVersion: Tollgate.version) } catch { output.fail(error.description) }
+        do { try await broker.publishResults(report, for: selection, tollgateVersion: Tollgate.version) } catch { output.fail(error.description) }
         throw ExitCode(report.succeeded ? ExitStatus.passed : ExitStatus.failed)
     }
 

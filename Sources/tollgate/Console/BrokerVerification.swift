@@ -46,7 +46,7 @@ struct BrokerOptions: ParsableArguments {
     }
 
     /// The pacts the broker selects, each one's notices printed.
-    func pacts(provider: String) async throws(BrokerError) -> [BrokerPact] {
+    func select(provider: String) async throws(BrokerError) -> BrokerSelection {
         let client = try BrokerClient.fromEnvironment(url: brokerURL, http: .shared)
         var request = VerificationRequest(provider: provider)
         if !selectors.isEmpty { request.selectors = try ConsumerVersionSelectors.parse(selectors) }
@@ -59,13 +59,13 @@ struct BrokerOptions: ParsableArguments {
             print("  \(pact.label)\(pact.wip ? " (work in progress, pending)" : pact.pending ? " (pending)" : "")")
             for notice in pact.notices { print("    \(notice)") }
         }
-        return pacts
+        return BrokerSelection(client: client, pacts: pacts)
     }
 
     /// With `--publish`, each pact's results to its `pb:publish-verification-results`.
-    func publishResults(_ report: VerificationReport, for pacts: [BrokerPact], tollgateVersion: String) async throws(BrokerError) {
-        guard publish, let version = providerVersion, !pacts.isEmpty else { return }
-        let client = try BrokerClient.fromEnvironment(url: brokerURL, http: .shared)
+    func publishResults(_ report: VerificationReport, for selection: BrokerSelection?, tollgateVersion: String) async throws(BrokerError) {
+        guard publish, let version = providerVersion, let selection, !selection.pacts.isEmpty else { return }
+        let (client, pacts) = (selection.client, selection.pacts)
         let release = ProviderRelease(version: version, branch: providerBranch, buildURL: buildURL, tollgateVersion: tollgateVersion)
         try await client.recordBranch(provider: pacts[0].pact.provider, release: release)
         for pact in pacts {
@@ -84,4 +84,10 @@ struct BrokerOptions: ParsableArguments {
         case .error(let message): return [message]
         }
     }
+}
+
+/// What a broker selected for verification, and the client that asked (results go back through it).
+struct BrokerSelection {
+    let client: BrokerClient
+    let pacts: [BrokerPact]
 }
