@@ -45,6 +45,8 @@ let package = Package(
         .systemLibrary(name: "CLibSSL", pkgConfig: "libssl",
                        providers: [.apt(["libssl-dev"])]),
         .systemLibrary(name: "CStdio"),
+        // epoll, eventfd and TCP options for the load engine's own event loop.
+        .systemLibrary(name: "CWire"),
         .target(name: "ContractCore", swiftSettings: swiftSettings),
         // Transport: one target per native library, so each library links only what it uses;
         // `Transport` itself holds what they share (blocking work off the pool, redaction, a TCP forwarder, output files).
@@ -80,7 +82,7 @@ let package = Package(
                 swiftSettings: swiftSettings),
         // The HTTP/1.1 wire both the load engine and the flows send on: request bytes, the response
         // parser, kept connections (plain or TLS), the monotonic clock.
-        .target(name: "HTTPWire", dependencies: ["Steps", "ContractCore", "CLibSSL",
+        .target(name: "HTTPWire", dependencies: ["Steps", "ContractCore", "CLibSSL", "CWire",
                                                  .product(name: "NIOCore", package: "swift-nio"),
                                                  .product(name: "NIOPosix", package: "swift-nio")], swiftSettings: swiftSettings),
         .target(

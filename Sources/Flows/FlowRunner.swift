@@ -53,7 +53,7 @@ package final class FlowRunner: Sendable {
     let split: PathSplit?
     /// TLS settings from the command line, on top of each flow's own `tls:`.
     let tls: TLSSettings
-    private let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+    private let loop = WireLoop()
 
     package init(target: TargetURL, events: (any EventSource)?, userAgent: String = "tollgate", timeout: Double = 10, split: PathSplit? = nil,
                  tls: TLSSettings = TLSSettings()) {
@@ -66,7 +66,7 @@ package final class FlowRunner: Sendable {
     }
 
     /// Stops the runner's event loop.
-    package func shutdown() async { try? await group.shutdownGracefully() }
+    package func shutdown() async { try? await loop.shutdownGracefully() }
 
     /// How much of a body or request a result quotes.
     static let quoteLimit = 2000
@@ -88,7 +88,7 @@ package final class FlowRunner: Sendable {
 
     /// Runs `flow` once; over HTTPS through `tls` (`tlsContext(for:)`, shared by a flow's iterations so they resume sessions).
     package func run(_ flow: Flow, iteration: Int = 1, tls context: TLSClientContext? = nil) async -> FlowResult {
-        let connection = FlowConnection(loop: group.next(), connector: Connector(target: target, connectTimeout: .seconds(Int64(min(timeout, 10))), tls: context))
+        let connection = FlowConnection(loop: loop, connector: Connector(target: target, connectTimeout: .seconds(Int64(min(timeout, 10))), tls: context))
         var scope = RenderScope(sequence: RunSequence())
         scope.iteration = iteration
         scope.vu = 1

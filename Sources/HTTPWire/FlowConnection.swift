@@ -4,12 +4,12 @@ import Steps
 /// The keep-alive connection a flow uses step after step, awaited one request at a time.
 package final class FlowConnection: ResponseReceiver, @unchecked Sendable {
     // Safe: every mutable property is read and written on `loop` only.
-    private let loop: any EventLoop
+    private let loop: WireLoop
     private let connection: KeptConnection
     private var waiting: CheckedContinuation<Result<CollectedResponse, RequestFailure>, Never>?
     private var timeoutTask: Scheduled<Void>?
 
-    package init(loop: any EventLoop, connector: Connector) {
+    package init(loop: WireLoop, connector: Connector) {
         self.loop = loop
         connection = KeptConnection(loop: loop, connector: connector)
     }
@@ -23,16 +23,16 @@ package final class FlowConnection: ResponseReceiver, @unchecked Sendable {
     private func start(_ bytes: ByteBuffer, methodIsHead: Bool, timeout: Double,
                        _ continuation: CheckedContinuation<Result<CollectedResponse, RequestFailure>, Never>) {
         waiting = continuation
-        connection.acquire(for: self, ready: { channel, handler in self.write(bytes, methodIsHead: methodIsHead, timeout: timeout, channel, handler) },
+        connection.acquire(for: self, ready: { wire in self.write(bytes, methodIsHead: methodIsHead, timeout: timeout, wire) },
                            failed: { failure in self.finish(.failure(failure)) })
     }
 
-    private func write(_ bytes: ByteBuffer, methodIsHead: Bool, timeout: Double, _ channel: any Channel, _ handler: ResponseCollector) {
-        handler.expect(methodIsHead: methodIsHead, keepHeaders: true, keepBody: true)
-        timeoutTask = loop.scheduleTask(in: .nanoseconds(Int64(MonotonicClock.nanoseconds(timeout)))) {
-            self.connection.handler?.abandon(RequestFailure(kind: .timeout, message: "no response within \(DurationText.describe(timeout))"), channel: channel)
+    private func write(_ bytes: ByteBuffer, methodIsHead: Bool, timeout: Double, _ wire: WireConnection) {
+        wire.expect(methodIsHead: methodIsHead, keepHeaders: true, keepBody: true)
+        timeoutTask = loop.scheduleTask(in: .nanoseconds(Int64(min(MonotonicClock.nanoseconds(timeout), UInt64(Int64.max))))) {
+            wire.abandon(RequestFailure(kind: .timeout, message: "no response within \(DurationText.describe(timeout))"))
         }
-        channel.writeAndFlush(bytes, promise: nil)
+        wire.send(bytes)
     }
 
     package func received(_ result: Result<CollectedResponse, RequestFailure>) {

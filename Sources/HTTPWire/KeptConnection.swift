@@ -1,6 +1,9 @@
+import CWire
+import Glibc
 package import NIOCore
 import NIOPosix
 package import Steps
+import Synchronization
 
 /// A response as the connection collected it.
 package struct CollectedResponse {
@@ -27,198 +30,133 @@ package protocol ResponseReceiver: AnyObject, Sendable {
     func received(_ result: Result<CollectedResponse, RequestFailure>)
 }
 
-/// Reads one response at a time on a keep-alive HTTP/1.1 connection and hands it to its
-/// receiver (no closure per request). Lives on its channel's event loop.
-package final class ResponseCollector: ChannelInboundHandler, RemovableChannelHandler {
-    package typealias InboundIn = ByteBuffer
-    package typealias OutboundOut = ByteBuffer
-
-    /// Set by the user of the connection; cleared when it lets the connection go.
-    package var receiver: (any ResponseReceiver)?
-    private var waiting = false
-    private var parser = ResponseParser()
-    /// Bytes of a response not parsed yet (a head or chunk line cut across reads).
-    private var pending: ByteBuffer?
-    /// How much of a body is kept: all a step's checks may read, and enough of an error's to quote.
-    static let bodyLimit = 1 << 20
-    /// False once the server said `Connection: close` or the channel went away.
-    private(set) var reusable = true
-    /// Where requests are written from: past this handler, toward the socket (through TLS when
-    /// there is TLS) without entering the pipeline at its tail.
-    private var context: ChannelHandlerContext?
-
-    package func handlerAdded(context: ChannelHandlerContext) { self.context = context }
-    package func handlerRemoved(context: ChannelHandlerContext) { self.context = nil }
-
-    /// Writes and flushes a request's bytes.
-    package func send(_ bytes: ByteBuffer) {
-        context?.writeAndFlush(wrapOutboundOut(bytes), promise: nil)
-    }
-
-    package func expect(methodIsHead: Bool, keepHeaders: Bool, keepBody: Bool) {
-        parser.expect(methodIsHead: methodIsHead, keepHeaders: keepHeaders, keepBody: keepBody, bodyLimit: Self.bodyLimit)
-        pending = nil
-        waiting = true
-    }
-
-    package func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        var buffer = unwrapInboundIn(data)
-        guard waiting else { return }  // bytes nobody asked for are dropped
-        if var earlier = pending {
-            earlier.writeBuffer(&buffer)
-            buffer = earlier
-            pending = nil
-        }
-        do {
-            guard try parser.parse(&buffer) else {
-                if buffer.readableBytes > 0 { pending = buffer }
-                return
-            }
-        } catch {
-            reusable = false
-            complete(.failure(RequestFailure(kind: .other, message: "\(error)")))
-            context.close(promise: nil)
-            return
-        }
-        if !parser.head.keepAlive { reusable = false }
-        complete(.success(CollectedResponse(status: parser.head.status, headers: parser.head.headers, body: parser.body)))
-    }
-
-    package func channelInactive(context: ChannelHandlerContext) {
-        reusable = false
-        if waiting, parser.endsAtClose {
-            complete(.success(CollectedResponse(status: parser.head.status, headers: parser.head.headers, body: parser.body)))
-        } else {
-            complete(.failure(RequestFailure(kind: .reset, message: "the connection was closed before the response ended")))
-        }
-        context.fireChannelInactive()
-    }
-
-    package func errorCaught(context: ChannelHandlerContext, error: any Error) {
-        reusable = false
-        complete(.failure(RequestFailure(kind: .reset, message: "\(error)")))
-        context.close(promise: nil)
-    }
-
-    /// Ends the waiting request with `failure` (a timeout) and closes the connection.
-    package func abandon(_ failure: RequestFailure, channel: any Channel) {
-        reusable = false
-        complete(.failure(failure))
-        channel.close(promise: nil)
-    }
-
-    private func complete(_ result: Result<CollectedResponse, RequestFailure>) {
-        guard waiting else { return }
-        waiting = false
-        receiver?.received(result)
-    }
-}
-
-/// A connection just opened: its channel and, over TLS, how long the handshake took.
+/// A connection just opened and, over TLS, how long its handshake took.
 package struct OpenedConnection {
-    package let channel: any Channel
+    package let connection: WireConnection
     /// Nanoseconds; nil for plain HTTP.
     package let handshake: UInt64?
 }
 
-/// Opens keep-alive connections to the target on a given event loop: TCP, then TLS for an
-/// `https://` target (the future completes once the handshake is over, or fails with its
-/// `TLSFailure`; a handshake gets `connectTimeout` too).
+/// Opens keep-alive connections to the target on a given loop: TCP to the first address that
+/// accepts, then TLS for an `https://` target; the future completes once the handshake is over
+/// or fails with its `TLSFailure` (the whole opening gets `connectTimeout`).
 package struct Connector: Sendable {
     package let target: TargetURL
     let connectTimeout: TimeAmount
     let tls: TLSClientContext?
+    private let addresses: AddressBook
 
     /// `tls` is required for an `https://` target and ignored for an `http://` one.
     package init(target: TargetURL, connectTimeout: TimeAmount, tls: TLSClientContext? = nil) {
         self.target = target
         self.connectTimeout = connectTimeout
         self.tls = target.usesTLS ? tls : nil
+        addresses = AddressBook(host: target.host, port: target.port)
     }
 
-    package func connect(on loop: any EventLoop) -> EventLoopFuture<OpenedConnection> {
-        let tls = self.tls
+    package func connect(on loop: WireLoop) -> EventLoopFuture<OpenedConnection> {
         let target = self.target
         if target.usesTLS, tls == nil {
             return loop.makeFailedFuture(TLSFailure(kind: .other, reason: "no TLS settings were given for \(target)"))
         }
-        let handshake = tls == nil ? nil : loop.makePromise(of: UInt64.self)
-        let connected = ClientBootstrap(group: loop)
-            .channelOption(.socketOption(.tcp_nodelay), value: 1)
-            .connectTimeout(connectTimeout)
-            .channelInitializer { channel in
-                channel.eventLoop.makeCompletedFuture {
-                    if let tls, let handshake { try channel.pipeline.syncOperations.addHandler(TLSClientHandler(tls: tls, target: target, handshake: handshake)) }
-                    try channel.pipeline.syncOperations.addHandler(ResponseCollector())
+        let tls = self.tls, timeout = connectTimeout
+        return addresses.resolve(on: loop).flatMap { addresses in
+            let promise = loop.makePromise(of: OpenedConnection.self)
+            let connection = WireConnection(loop: loop, target: target, tls: tls)
+            connection.open(addresses, timeout: timeout) { result in
+                promise.completeWith(result.map { OpenedConnection(connection: connection, handshake: $0) })
+            }
+            return promise.futureResult
+        }
+    }
+}
+
+/// Where a target's host name points, looked up once (off the loop) and kept for the run.
+private final class AddressBook: Sendable {
+    let host: String
+    let port: Int
+    private let known = Mutex<[SocketAddress]?>(nil)
+
+    init(host: String, port: Int) {
+        self.host = host
+        self.port = port
+        if let literal = try? SocketAddress(ipAddress: host, port: port) { known.withLock { $0 = [literal] } }
+    }
+
+    func resolve(on loop: any EventLoop) -> EventLoopFuture<[SocketAddress]> {
+        if let addresses = known.withLock({ $0 }) { return loop.makeSucceededFuture(addresses) }
+        let host = self.host, port = self.port
+        return NIOThreadPool.singleton.runIfActive(eventLoop: loop) { () throws -> [SocketAddress] in
+            let addresses = try Self.lookUp(host, port: port)
+            self.known.withLock { $0 = addresses }
+            return addresses
+        }
+    }
+
+    /// Every TCP address of `host`, in the resolver's order (it prefers what the machine can reach).
+    private static func lookUp(_ host: String, port: Int) throws -> [SocketAddress] {
+        var hints = addrinfo()
+        hints.ai_socktype = Int32(SOCK_STREAM.rawValue)
+        hints.ai_flags = AI_ADDRCONFIG
+        var list: UnsafeMutablePointer<addrinfo>?
+        let status = getaddrinfo(host, String(port), &hints, &list)
+        guard status == 0, let list else { throw ConnectFailure(description: "\(host) could not be resolved: \(String(cString: gai_strerror(status)))") }
+        defer { freeaddrinfo(list) }
+        var found: [SocketAddress] = []
+        var entry: UnsafeMutablePointer<addrinfo>? = list
+        while let current = entry?.pointee {
+            if let raw = current.ai_addr {
+                switch current.ai_family {
+                case AF_INET: found.append(raw.withMemoryRebound(to: sockaddr_in.self, capacity: 1) { SocketAddress($0.pointee, host: host) })
+                case AF_INET6: found.append(raw.withMemoryRebound(to: sockaddr_in6.self, capacity: 1) { SocketAddress($0.pointee, host: host) })
+                default: break
                 }
             }
-            .connect(host: target.host, port: target.port)
-        guard let handshake else { return connected.map { OpenedConnection(channel: $0, handshake: nil) } }
-        connected.whenFailure { handshake.fail($0) }
-        return connected.flatMap { channel in
-            let limit = connectTimeout
-            let expiry = loop.scheduleTask(in: limit) {
-                handshake.fail(TLSFailure(kind: .handshakeTimeout, reason: "no handshake within \(limit.nanoseconds / 1_000_000) ms"))
-                channel.close(promise: nil)
-            }
-            return handshake.futureResult.map { nanoseconds in
-                expiry.cancel()
-                return OpenedConnection(channel: channel, handshake: nanoseconds)
-            }.flatMapErrorThrowing { error in
-                expiry.cancel()
-                channel.close(promise: nil)
-                throw error
-            }
+            entry = current.ai_next
         }
+        guard !found.isEmpty else { throw ConnectFailure(description: "\(host) has no TCP address") }
+        return found
     }
 }
 
 /// The keep-alive connection a virtual user or a flow sends through, request after request:
 /// reused while it is open and the last response allowed it, else replaced by a new one.
 package final class KeptConnection: @unchecked Sendable {
-    // Safe: created for one event loop and only ever touched by code running on it.
-    private let loop: any EventLoop
+    // Safe: created for one loop and only ever touched by code running on it.
+    private let loop: WireLoop
     private let connector: Connector
-    package private(set) var channel: (any Channel)?
-    package private(set) var handler: ResponseCollector?
+    package private(set) var current: WireConnection?
     /// The TLS handshake of the connection `acquire` last opened, until taken.
     private var handshake: UInt64?
 
-    package init(loop: any EventLoop, connector: Connector) {
+    package init(loop: WireLoop, connector: Connector) {
         self.loop = loop
         self.connector = connector
     }
 
-    /// Whether the last response left the connection open for another request (the collector
-    /// hears the channel close, so asking the channel too would only cost its lock-free reads).
-    package var isReusable: Bool { handler?.reusable ?? false }
+    /// Whether the last response left the connection open for another request.
+    package var isReusable: Bool { current?.reusable ?? false }
 
     /// Calls `ready` with a connection whose responses go to `receiver`: the kept one when it
     /// may be reused, else a new one (the old one closed). Once connected, a connection nobody
     /// wants any more (`wanted` false: the run halted meanwhile) is closed and `unwanted` called;
     /// `failed` says why no connection could be had.
     package func acquire(for receiver: any ResponseReceiver, wanted: @escaping @Sendable () -> Bool = { true },
-                 ready: @escaping @Sendable (any Channel, ResponseCollector) -> Void, unwanted: @escaping @Sendable () -> Void = {},
-                 failed: @escaping @Sendable (RequestFailure) -> Void) {
-        if isReusable, let channel, let handler { return ready(channel, handler) }
+                         ready: @escaping @Sendable (WireConnection) -> Void, unwanted: @escaping @Sendable () -> Void = {},
+                         failed: @escaping @Sendable (RequestFailure) -> Void) {
+        if isReusable, let current { return ready(current) }
         drop()
         connector.connect(on: loop).whenComplete { result in
             switch result {
             case .success(let opened):
-                let channel = opened.channel
-                guard let handler = try? channel.pipeline.syncOperations.handler(type: ResponseCollector.self) else {
-                    channel.close(promise: nil)
-                    return failed(RequestFailure(kind: .other, message: "the connection has no HTTP handler"))
-                }
                 guard wanted() else {
-                    channel.close(promise: nil)
+                    opened.connection.close()
                     return unwanted()
                 }
-                handler.receiver = receiver
-                self.channel = channel
-                self.handler = handler
+                opened.connection.receiver = receiver
+                self.current = opened.connection
                 self.handshake = opened.handshake
-                ready(channel, handler)
+                ready(opened.connection)
             case .failure(let error as TLSFailure):
                 failed(RequestFailure(kind: .tls, message: "\(self.connector.target): \(error)"))
             case .failure(let error):
@@ -236,9 +174,8 @@ package final class KeptConnection: @unchecked Sendable {
 
     /// Closes the connection; the next `acquire` opens a new one.
     package func drop() {
-        handler?.receiver = nil
-        channel?.close(promise: nil)
-        channel = nil
-        handler = nil
+        current?.receiver = nil
+        current?.close()
+        current = nil
     }
 }

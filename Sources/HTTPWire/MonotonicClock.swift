@@ -1,3 +1,4 @@
+import CWire
 import Foundation
 import Steps
 

@@ -110,6 +110,34 @@ package final class TLSClientContext: @unchecked Sendable {
         host.contains(":") || (host.split(separator: ".").count == 4 && host.allSatisfy { $0.isNumber || $0 == "." })
     }
 
+    /// What went wrong, in the terms a user acts on: the certificate check's verdict when it
+    /// failed, else OpenSSL's reason.
+    static func failure(_ ssl: OpaquePointer, code: Int32) -> TLSFailure {
+        let verdict = SSL_get_verify_result(ssl)
+        if verdict != Int(X509_V_OK) {
+            let reason = X509_verify_cert_error_string(verdict).map { String(cString: $0) } ?? "certificate rejected"
+            ERR_clear_error()
+            switch Int32(verdict) {
+            case X509_V_ERR_CERT_HAS_EXPIRED: return TLSFailure(kind: .expired, reason: reason)
+            case X509_V_ERR_CERT_NOT_YET_VALID: return TLSFailure(kind: .notYetValid, reason: reason)
+            case X509_V_ERR_HOSTNAME_MISMATCH, X509_V_ERR_IP_ADDRESS_MISMATCH: return TLSFailure(kind: .hostnameMismatch, reason: reason)
+            case X509_V_ERR_DEPTH_ZERO_SELF_SIGNED_CERT, X509_V_ERR_SELF_SIGNED_CERT_IN_CHAIN, X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT_LOCALLY,
+                 X509_V_ERR_UNABLE_TO_VERIFY_LEAF_SIGNATURE, X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT:
+                return TLSFailure(kind: .unknownAuthority, reason: reason)
+            default: return TLSFailure(kind: .other, reason: reason)
+            }
+        }
+        let reason = TLSClientContext.lastError()
+        if code == SSL_ERROR_SYSCALL, reason == "no detail" {
+            return TLSFailure(kind: .other, reason: "the server closed the connection during the handshake")
+        }
+        if reason.contains("protocol version") || reason.contains("unsupported protocol") || reason.contains("no protocols available") {
+            return TLSFailure(kind: .protocolVersion, reason: reason)
+        }
+        if reason.contains("certificate required") { return TLSFailure(kind: .certificateRequired, reason: reason) }
+        return TLSFailure(kind: .other, reason: reason)
+    }
+
     /// The oldest error OpenSSL queued on this thread, cleared with the rest.
     static func lastError() -> String {
         let code = ERR_get_error()

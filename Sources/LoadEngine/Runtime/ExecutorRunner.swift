@@ -15,7 +15,7 @@ final class LoopUsers: @unchecked Sendable {
 /// and hands iterations to the event loops), so no pool thread ever blocks.
 final class ExecutorRunner: Sendable {
     let runtime: ScenarioRuntime
-    let loops: [any EventLoop]
+    let loops: [WireLoop]
     private let users: [LoopUsers]
     /// Users created so far.
     private let allocated = Atomic(0)
@@ -31,7 +31,7 @@ final class ExecutorRunner: Sendable {
     /// How often the sweep looks: a timeout fires at most this late.
     static let sweepInterval = TimeAmount.milliseconds(10)
 
-    init(runtime: ScenarioRuntime, loops: [any EventLoop]) {
+    init(runtime: ScenarioRuntime, loops: [WireLoop]) {
         self.runtime = runtime
         self.loops = loops
         users = loops.map { _ in LoopUsers() }

@@ -93,23 +93,23 @@ package final class LoadRun: Sendable {
     }
 
     package func run(progress: @Sendable (ProgressSnapshot) -> Void = { _ in }) async throws -> RunOutcome {
-        let group = MultiThreadedEventLoopGroup(numberOfThreads: options.eventLoops)
+        let group = WireLoopGroup(numberOfThreads: options.eventLoops)
         // Checks with regular expressions run here, never on the loops.
         let checkPool = await CheckPool.start()
         do {
             let outcome = try await run(on: group, checkPool: checkPool, progress: progress)
             try? await checkPool.shutdownGracefully()
-            try? await group.shutdownGracefully()
+            await group.shutdownGracefully()
             return outcome
         } catch {
             try? await checkPool.shutdownGracefully()
-            try? await group.shutdownGracefully()
+            await group.shutdownGracefully()
             throw error
         }
     }
 
-    private func run(on group: MultiThreadedEventLoopGroup, checkPool: NIOThreadPool, progress: @Sendable (ProgressSnapshot) -> Void) async throws -> RunOutcome {
-        let loops = Array(group.makeIterator())
+    private func run(on group: WireLoopGroup, checkPool: NIOThreadPool, progress: @Sendable (ProgressSnapshot) -> Void) async throws -> RunOutcome {
+        let loops = group.loops
         // One TLS context for the run: its session cache lets new connections resume.
         let usesTLS = target.usesTLS || (options.targets.map { $0.baseline.usesTLS || $0.canary.usesTLS } ?? false)
         let tls = usesTLS ? try TLSClientContext(settings: profile.tls) : nil
@@ -204,11 +204,11 @@ package final class LoadRun: Sendable {
 
     /// One connection to the target before any load (over TLS, a whole handshake), so an
     /// unreachable target or a refused certificate is a clear error.
-    private func probe(on loop: any EventLoop, tls: TLSClientContext?) async throws {
+    private func probe(on loop: WireLoop, tls: TLSClientContext?) async throws {
         for target in options.targets.map({ [$0.baseline, $0.canary] }) ?? [target] {
             do {
                 let opened = try await Connector(target: target, connectTimeout: .seconds(5), tls: tls).connect(on: loop).get()
-                try? await opened.channel.close()
+                loop.execute { opened.connection.close() }
             } catch {
                 throw TargetUnreachable(target: target.description, reason: "\(error)")
             }

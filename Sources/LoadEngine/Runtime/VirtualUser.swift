@@ -101,7 +101,7 @@ final class ScenarioRuntime: Sendable {
 final class VirtualUser: ResponseReceiver, @unchecked Sendable {
     // Safe: created on `loop` and only ever touched by code running on `loop`.
     let id: Int
-    let loop: any EventLoop
+    let loop: WireLoop
     let loopIndex: Int
     let runtime: ScenarioRuntime
     /// The keep-alive connection: the only one, or under a split by URL the current side's.
@@ -141,7 +141,7 @@ final class VirtualUser: ResponseReceiver, @unchecked Sendable {
     private var sentAt: UInt64 = 0
     private var timeoutSeconds = 0.0
 
-    init(id: Int, loop: any EventLoop, loopIndex: Int, runtime: ScenarioRuntime) {
+    init(id: Int, loop: WireLoop, loopIndex: Int, runtime: ScenarioRuntime) {
         self.id = id
         self.loop = loop
         self.loopIndex = loopIndex
@@ -215,9 +215,9 @@ final class VirtualUser: ResponseReceiver, @unchecked Sendable {
 
     /// Called by the loop's sweep: ends the request in flight if its time is up.
     func expireIfLate(now: UInt64) {
-        guard deadline != 0, now > deadline, let channel = connection.channel else { return }
+        guard deadline != 0, now > deadline, let wire = connection.current else { return }
         clearDeadline()
-        connection.handler?.abandon(RequestFailure(kind: .timeout, message: "no response within \(DurationText.describe(timeoutSeconds))"), channel: channel)
+        wire.abandon(RequestFailure(kind: .timeout, message: "no response within \(DurationText.describe(timeoutSeconds))"))
     }
 
     /// No request is in flight any more.
@@ -243,15 +243,15 @@ final class VirtualUser: ResponseReceiver, @unchecked Sendable {
         }
         let connection = self.connection
         // The common case, a kept connection: no closures to allocate.
-        if connection.isReusable, let handler = connection.handler { return send(step, through: handler) }
+        if connection.isReusable, let wire = connection.current { return send(step, through: wire) }
         clearDeadline()
         connection.acquire(for: self, wanted: { !self.runtime.isHalted },
-                           ready: { _, handler in self.send(step, through: handler) },
+                           ready: { wire in self.send(step, through: wire) },
                            unwanted: { self.finishIteration() },
                            failed: { failure in self.failed(step, sent: MonotonicClock.now(), failure) })
     }
 
-    private func send(_ step: Step, through handler: ResponseCollector) {
+    private func send(_ step: Step, through wire: WireConnection) {
         let bytes: ByteBuffer
         let sideOf = side.flatMap { runtime.sides[$0] }
         if sideOf == nil, let constant = runtime.requests[sequenceIndex][stepIndex]?.constant {
@@ -267,12 +267,12 @@ final class VirtualUser: ResponseReceiver, @unchecked Sendable {
         }
         if let handshake = connection.takeHandshake() { collector.handshake(step: step, nanoseconds: handshake, path: lastPath) }
         sentAt = MonotonicClock.now()
-        handler.expect(methodIsHead: step.method == "HEAD", keepHeaders: step.readsHeaders || expectsEvents || runtime.split != nil, keepBody: step.readsBody)
+        wire.expect(methodIsHead: step.method == "HEAD", keepHeaders: step.readsHeaders || expectsEvents || runtime.split != nil, keepBody: step.readsBody)
         let timeout = step.timeout ?? runtime.timeout
         deadline = sentAt + MonotonicClock.nanoseconds(timeout)
         runtime.inFlight.add(1, ordering: .relaxed)
         timeoutSeconds = timeout
-        handler.send(bytes)
+        wire.send(bytes)
     }
 
     func received(_ result: Result<CollectedResponse, RequestFailure>) {
