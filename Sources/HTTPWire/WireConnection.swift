@@ -56,7 +56,8 @@ package final class WireConnection: WireSocket, @unchecked Sendable {
     func open(_ addresses: [SocketAddress], timeout: TimeAmount, then opened: @escaping (Result<UInt64?, any Error>) -> Void) {
         self.opened = opened
         untried = addresses[...]
-        expiry = loop.scheduleTask(in: timeout) { [self] in
+        expiry = loop.scheduleTask(in: timeout) { [weak self] in
+            guard let self else { return }
             let limit = "\(timeout.nanoseconds / 1_000_000) ms"
             if state == .handshaking {
                 failOpening(TLSFailure(kind: .handshakeTimeout, reason: "no handshake within \(limit)"))
@@ -178,7 +179,7 @@ package final class WireConnection: WireSocket, @unchecked Sendable {
                 }
                 written = Int(result)
             } else {
-                written = bytes.withUnsafeReadableBytes { Glibc.write(fd, $0.baseAddress, $0.count) }
+                written = bytes.withUnsafeReadableBytes { Glibc.send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
                 guard written >= 0 else {
                     if errno == EAGAIN || errno == EINTR { break }
                     return fail(RequestFailure(kind: .reset, message: "the request could not be written: \(Self.describe(errno))"))
@@ -312,7 +313,11 @@ package final class WireConnection: WireSocket, @unchecked Sendable {
     package func close() {
         reusable = false
         guard state != .closed else { return }
-        if state == .open, let ssl { _ = SSL_shutdown(ssl) }
+        if let ssl {
+            if state == .open { _ = SSL_shutdown(ssl) }
+            SSL_free(ssl)
+            self.ssl = nil
+        }
         state = .closed
         unsent = nil
         if fd >= 0 { loop.close(fd) }

@@ -42,6 +42,8 @@ package final class WireLoop: EventLoop, @unchecked Sendable {
         event.events = EPOLLIN.rawValue
         event.data.fd = wakeup
         epoll_ctl(epoll, EPOLL_CTL_ADD, wakeup, &event)
+        // OpenSSL writes to its sockets with write(2): a peer gone must be an EPIPE, not the end of the process.
+        _ = Self.ignoreBrokenPipes
         var id = pthread_t()
         let created = pthread_create(&id, nil, { argument in
             Unmanaged<WireLoop>.fromOpaque(argument!).takeRetainedValue().run()
@@ -56,6 +58,8 @@ package final class WireLoop: EventLoop, @unchecked Sendable {
         Glibc.close(epoll)
         Glibc.close(wakeup)
     }
+
+    private static let ignoreBrokenPipes: Void = { _ = Glibc.signal(SIGPIPE, SIG_IGN) }()
 
     package var inEventLoop: Bool { UInt(pthread_self()) == thread.load(ordering: .relaxed) }
 
@@ -79,7 +83,7 @@ package final class WireLoop: EventLoop, @unchecked Sendable {
         }
         if inEventLoop { timers.add(timer) } else { execute { self.timers.add(timer) } }
         return Scheduled(promise: promise) {
-            if self.inEventLoop { timer.cancelled = true } else { self.execute { timer.cancelled = true } }
+            if self.inEventLoop { self.timers.cancel(timer) } else { self.execute { self.timers.cancel(timer) } }
         }
     }
 
@@ -148,7 +152,7 @@ package final class WireLoop: EventLoop, @unchecked Sendable {
                 socket.handle(event.events)
             }
             // Taken out first: a task may schedule another.
-            for timer in timers.takeDue(now: NIODeadline.now().uptimeNanoseconds) where !timer.cancelled { timer.task() }
+            for timer in timers.takeDue(now: NIODeadline.now().uptimeNanoseconds) { timer.task() }
         }
     }
 
@@ -207,8 +211,22 @@ struct TimerQueue {
     }
 
     private var heap: [Timer] = []
+    /// Cancelled timers still in the heap: once they are most of it, they are swept out, so
+    /// timeouts cancelled by the thousand (one per connection) do not pile up.
+    private var cancelledCount = 0
 
     var nextDue: UInt64? { heap.first?.due }
+
+    mutating func cancel(_ timer: Timer) {
+        guard !timer.cancelled else { return }
+        timer.cancelled = true
+        cancelledCount += 1
+        guard cancelledCount > 64, cancelledCount > heap.count / 2 else { return }
+        let live = heap.filter { !$0.cancelled }
+        heap.removeAll(keepingCapacity: true)
+        cancelledCount = 0
+        for timer in live { add(timer) }
+    }
 
     mutating func add(_ timer: Timer) {
         heap.append(timer)
@@ -224,7 +242,10 @@ struct TimerQueue {
     /// Removes and returns every timer due by `now`, soonest first.
     mutating func takeDue(now: UInt64) -> [Timer] {
         var due: [Timer] = []
-        while let first = heap.first, first.due <= now { due.append(removeFirst()) }
+        while let first = heap.first, first.due <= now {
+            let timer = removeFirst()
+            if timer.cancelled { cancelledCount -= 1 } else { due.append(timer) }
+        }
         return due
     }
 
