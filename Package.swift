@@ -80,7 +80,8 @@ let package = Package(
         .target(name: "Gate", dependencies: ["Steps", "LoadEngine", "LoadMetrics", "SLO", "CanaryJudge", "ResponseParity", "Flows", "Verifier", "PactBroker", "Consistency", "Transport", "TransportHTTP", "TransportPostgres",
                                              "ContractCore", .product(name: "Yams", package: "Yams")],
                 swiftSettings: swiftSettings),
-        // The HTTP/1.1 wire both the load engine and the flows send on: request bytes, the response
+        // The HTTP/1.1 wire both the load engine and the flows send on: its own epoll event loop
+        // (sockets read and written directly, no channel pipeline), request bytes, the response
         // parser, kept connections (plain or TLS), the monotonic clock.
         .target(name: "HTTPWire", dependencies: ["Steps", "ContractCore", "CLibSSL", "CWire",
                                                  .product(name: "NIOCore", package: "swift-nio"),

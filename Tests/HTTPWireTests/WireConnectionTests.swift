@@ -104,16 +104,16 @@ import Testing
         #expect(failure.kind == .connect && failure.message.contains("could not be resolved"), "\(failure.message)")
     }
 
-    @Test func silenceEndsInATimeoutAndTheConnectionIsNotReused() async throws {
+    @Test func silenceEndsInATimeout() async throws {
         let server = try ScriptedServer { fd in
             guard ScriptedServer.readHead(fd) != nil else { return }
-            Thread.sleep(forTimeInterval: 1)
+            // Closing first would make it a reset, not a timeout.
+            Thread.sleep(forTimeInterval: 10)
         }
         defer { server.stop() }
-        let began = Date()
         let result = await Self.send(Self.get, to: "http://127.0.0.1:\(server.port)", timeout: 0.2)
         guard case .failure(let failure) = result else { Issue.record("a response: \(result)"); return }
-        #expect(failure.kind == .timeout && Date().timeIntervalSince(began) < 0.9)
+        #expect(failure.kind == .timeout && failure.message.contains("no response within"), "\(failure.message)")
     }
 
     static let get: ByteBuffer = {
