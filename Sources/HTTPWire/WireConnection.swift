@@ -230,7 +230,8 @@ package final class WireConnection: WireSocket, @unchecked Sendable {
             switch outcome {
             case .success(false): continue
             case .success(true):
-                if !parser.head.keepAlive { reusable = false }
+                // An answer before the whole request was written leaves the stream mid-request.
+                if !parser.head.keepAlive || unsent != nil { reusable = false }
                 return complete(.success(CollectedResponse(status: parser.head.status, headers: parser.head.headers, body: parser.body)))
             case .failure(let error): return fail(RequestFailure(kind: .other, message: "\(error)"))
             }

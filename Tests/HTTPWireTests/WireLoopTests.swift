@@ -67,8 +67,13 @@ import Testing
         #expect(Set(handedOut).count == 3 && handedOut[0] == handedOut[3])
         let ran = Atomic(0)
         for loop in group.loops { loop.execute { _ = ran.add(1, ordering: .relaxed) } }
+        let later = group.loops[0].scheduleTask(in: .seconds(60)) {}
+        let abandoned = Mutex<(any Error)?>(nil)
+        // Told on the loop (a future's callbacks are added there, and after the end nothing runs there).
+        try await group.loops[0].submit { later.futureResult.whenFailure { error in abandoned.withLock { $0 = error } } }.get()
         await group.shutdownGracefully()
         #expect(ran.load(ordering: .relaxed) == 3, "tasks queued before the shutdown ran")
+        #expect(abandoned.withLock { $0 as? EventLoopError } == .shutdown, "a task not due yet fails at the end")
     }
 }
 

@@ -78,7 +78,7 @@ package final class WireLoop: EventLoop, @unchecked Sendable {
     @discardableResult
     package func scheduleTask<T>(deadline: NIODeadline, _ task: @escaping @Sendable () throws -> T) -> Scheduled<T> {
         let promise = makePromise(of: T.self)
-        let timer = TimerQueue.Timer(due: deadline.uptimeNanoseconds) {
+        let timer = TimerQueue.Timer(due: deadline.uptimeNanoseconds, abandon: { promise.fail(EventLoopError.shutdown) }) {
             do { promise.assumeIsolatedUnsafeUnchecked().succeed(try task()) } catch { promise.fail(error) }
         }
         if inEventLoop { timers.add(timer) } else { execute { self.timers.add(timer) } }
@@ -92,7 +92,8 @@ package final class WireLoop: EventLoop, @unchecked Sendable {
         scheduleTask(deadline: .now() + delay, task)
     }
 
-    /// Ends the loop once the tasks queued before are run; sockets still open stay open.
+    /// Ends the loop once the tasks queued before are run: tasks scheduled for later fail with
+    /// `EventLoopError.shutdown`; sockets still open stay open.
     package func shutdownGracefully(queue: DispatchQueue, _ callback: @escaping @Sendable ((any Error)?) -> Void) {
         execute { self.stopped = { queue.async { callback(nil) } } }
     }
@@ -136,6 +137,7 @@ package final class WireLoop: EventLoop, @unchecked Sendable {
             runQueued()
             if let stopped, queued.isEmpty {
                 incoming.withLock { $0.ended = true }
+                for timer in timers.takeDue(now: .max) { timer.abandon() }
                 return stopped()
             }
             let count = waitForEvents(&events)
@@ -203,9 +205,12 @@ struct TimerQueue {
         // Safe: created for one loop; `cancelled` is set and read on that loop only.
         let due: UInt64
         let task: () -> Void
+        /// Told instead, when the loop ends first.
+        let abandon: () -> Void
         var cancelled = false
-        init(due: UInt64, task: @escaping () -> Void) {
+        init(due: UInt64, abandon: @escaping () -> Void, task: @escaping () -> Void) {
             self.due = due
+            self.abandon = abandon
             self.task = task
         }
     }
