@@ -82,11 +82,14 @@ package final class WireConnection: WireSocket, @unchecked Sendable {
         _ = setsockopt(fd, Int32(IPPROTO_TCP), TCP_NODELAY, &one, socklen_t(MemoryLayout<Int32>.size))
         let result = address.withSockAddr { pointer, size in Glibc.connect(fd, pointer, socklen_t(size)) }
         if result == 0 || errno == EINPROGRESS {
-            loop.register(self, fd: fd, writes: true)
-            writesWatched = true
-            return
+            guard let refused = loop.register(self, fd: fd, writes: true) else {
+                writesWatched = true
+                return
+            }
+            lastConnectError = "could not watch the socket for \(address): \(Self.describe(refused))"
+        } else {
+            lastConnectError = "could not connect to \(address): \(Self.describe(errno))"
         }
-        lastConnectError = "could not connect to \(address): \(Self.describe(errno))"
         Glibc.close(fd)
         fd = -1
         connectNext()

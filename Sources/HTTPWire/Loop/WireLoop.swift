@@ -100,16 +100,18 @@ package final class WireLoop: EventLoop, @unchecked Sendable {
 
     // MARK: Sockets (on the loop only)
 
-    /// Starts telling `socket` when `fd` can be read, and written too while `writes` is set.
-    func register(_ socket: any WireSocket, fd: Int32, writes: Bool) {
+    /// Starts telling `socket` when `fd` can be read, and written too while `writes` is set;
+    /// nil, or the error number when the kernel refused (out of epoll watches or memory).
+    func register(_ socket: any WireSocket, fd: Int32, writes: Bool) -> Int32? {
+        guard control(EPOLL_CTL_ADD, fd, writes: writes) == 0 else { return errno }
         let index = Int(fd)
         if index >= sockets.count { sockets.append(contentsOf: repeatElement(nil, count: index + 1 - sockets.count)) }
         sockets[index] = socket
-        control(EPOLL_CTL_ADD, fd, writes: writes)
+        return nil
     }
 
     /// Whether `fd`'s socket is told when it can be written (besides read).
-    func watch(_ fd: Int32, writes: Bool) { control(EPOLL_CTL_MOD, fd, writes: writes) }
+    func watch(_ fd: Int32, writes: Bool) { _ = control(EPOLL_CTL_MOD, fd, writes: writes) }
 
     /// Stops telling anyone about `fd` and closes it.
     func close(_ fd: Int32) {
@@ -117,11 +119,11 @@ package final class WireLoop: EventLoop, @unchecked Sendable {
         Glibc.close(fd)
     }
 
-    private func control(_ operation: Int32, _ fd: Int32, writes: Bool) {
+    private func control(_ operation: Int32, _ fd: Int32, writes: Bool) -> Int32 {
         var event = epoll_event()
         event.events = EPOLLIN.rawValue | EPOLLRDHUP.rawValue | (writes ? EPOLLOUT.rawValue : 0)
         event.data.fd = fd
-        epoll_ctl(epoll, operation, fd, &event)
+        return epoll_ctl(epoll, operation, fd, &event)
     }
 
     // MARK: The loop
