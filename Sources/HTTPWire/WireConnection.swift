@@ -170,6 +170,9 @@ package final class WireConnection: WireSocket, @unchecked Sendable {
 
     private func flush() {
         guard var bytes = unsent else { return }
+        // Over TLS a write can wait for the peer to send (a renegotiation): then the socket's
+        // readiness to read, not to write, says when to try again.
+        var waitsForRead = false
         while bytes.readableBytes > 0 {
             let written: Int
             if let ssl {
@@ -177,7 +180,11 @@ package final class WireConnection: WireSocket, @unchecked Sendable {
                 let result = bytes.withUnsafeReadableBytes { SSL_write(ssl, $0.baseAddress, Int32(min($0.count, Int(Int32.max)))) }
                 guard result > 0 else {
                     let code = SSL_get_error(ssl, result)
-                    if code == SSL_ERROR_WANT_WRITE || code == SSL_ERROR_WANT_READ { break }
+                    if code == SSL_ERROR_WANT_WRITE { break }
+                    if code == SSL_ERROR_WANT_READ {
+                        waitsForRead = true
+                        break
+                    }
                     return fail(RequestFailure(kind: .tls, message: "\(TLSClientContext.failure(ssl, code: code))"))
                 }
                 written = Int(result)
@@ -191,7 +198,7 @@ package final class WireConnection: WireSocket, @unchecked Sendable {
             bytes.moveReaderIndex(forwardBy: written)
         }
         unsent = bytes.readableBytes > 0 ? bytes : nil
-        watchWrites(unsent != nil)
+        watchWrites(unsent != nil && !waitsForRead)
     }
 
     /// Ends the waiting request with `failure` (a timeout) and closes the connection.
@@ -204,7 +211,7 @@ package final class WireConnection: WireSocket, @unchecked Sendable {
         case .connecting: finishConnect()
         case .handshaking: advanceHandshake()
         case .open:
-            if events & EPOLLOUT.rawValue != 0, unsent != nil { flush() }
+            if unsent != nil { flush() }
             if state == .open, events & ~EPOLLOUT.rawValue != 0 { receive() }
         case .closed: break
         }
