@@ -184,7 +184,7 @@ let package = Package(
         .testTarget(name: "VerifierTests", dependencies: ["Verifier", "ContractCore", "StubServer"], swiftSettings: swiftSettings),
         .testTarget(name: "ServerRuntimeTests", dependencies: ["ServerRuntime", "TransportHTTP", "TestSupport", .product(name: "Hummingbird", package: "hummingbird")],
                     swiftSettings: swiftSettings),
-        .testTarget(name: "HTTPWireTests", dependencies: ["HTTPWire", "Steps", .product(name: "NIOCore", package: "swift-nio")], swiftSettings: swiftSettings),
+        .testTarget(name: "HTTPWireTests", dependencies: ["HTTPWire", "Steps", "TestSupport", .product(name: "NIOCore", package: "swift-nio")], swiftSettings: swiftSettings),
         .testTarget(name: "LoadEngineTests", dependencies: ["LoadEngine", "HTTPWire", "Steps", "ContractCore", "LoadMetrics", "SLO", "TestSupport",
                                                        .product(name: "NIOCore", package: "swift-nio"),
                                                        .product(name: "NIOPosix", package: "swift-nio"),

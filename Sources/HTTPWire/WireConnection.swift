@@ -132,7 +132,7 @@ package final class WireConnection: WireSocket, @unchecked Sendable {
             let code = SSL_get_error(ssl, result)
             if code == SSL_ERROR_WANT_READ { return watchWrites(false) }
             if code == SSL_ERROR_WANT_WRITE { return watchWrites(true) }
-            return failOpening(TLSClientContext.failure(ssl, code: code))
+            return failOpening(tlsFailure(ssl, code))
         }
         watchWrites(false)
         state = .open
@@ -185,7 +185,7 @@ package final class WireConnection: WireSocket, @unchecked Sendable {
                         waitsForRead = true
                         break
                     }
-                    return fail(RequestFailure(kind: .tls, message: "\(TLSClientContext.failure(ssl, code: code))"))
+                    return fail(RequestFailure(kind: .tls, message: "\(tlsFailure(ssl, code))"))
                 }
                 written = Int(result)
             } else {
@@ -278,7 +278,7 @@ package final class WireConnection: WireSocket, @unchecked Sendable {
             case SSL_ERROR_WANT_READ, SSL_ERROR_WANT_WRITE: return 0
             case SSL_ERROR_ZERO_RETURN: endedByPeer()
             case SSL_ERROR_SYSCALL where errno == 0 || errno == ECONNRESET: endedByPeer()
-            default: fail(RequestFailure(kind: .tls, message: "\(TLSClientContext.failure(ssl, code: failure))"))
+            default: fail(RequestFailure(kind: .tls, message: "\(tlsFailure(ssl, failure))"))
             }
             return -1
         }
@@ -312,6 +312,11 @@ package final class WireConnection: WireSocket, @unchecked Sendable {
         guard waiting else { return }
         waiting = false
         receiver?.received(result)
+    }
+
+    /// Why OpenSSL failed on this connection, in the context's terms.
+    private func tlsFailure(_ ssl: OpaquePointer, _ code: Int32) -> TLSFailure {
+        tls?.failure(ssl, code: code) ?? TLSFailure(kind: .other, reason: TLSClientContext.lastError())
     }
 
     private func watchWrites(_ writes: Bool) {

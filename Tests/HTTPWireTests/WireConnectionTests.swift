@@ -1,6 +1,7 @@
 import Foundation
 @testable import HTTPWire
 import NIOCore
+import TestSupport
 import Steps
 import Synchronization
 import Testing
@@ -116,6 +117,54 @@ import Testing
         #expect(failure.kind == .timeout && failure.message.contains("no response within"), "\(failure.message)")
     }
 
+    @Test func aServerThatHangsUpOrAnswersInPlainTextIsATLSFailureNotAHang() async throws {
+        // Each reads the ClientHello first, then hangs up or answers as a plain HTTP server would.
+        let hangsUp = try ScriptedServer { fd in ScriptedServer.readSome(fd) }
+        defer { hangsUp.stop() }
+        let plain = try ScriptedServer { fd in
+            ScriptedServer.readSome(fd)
+            ScriptedServer.write(fd, "HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n\r\n")
+        }
+        defer { plain.stop() }
+        let tls = try TLSClientContext(settings: TLSSettings())
+        for (server, expected) in [(hangsUp, "closed the connection during the handshake"), (plain, "TLS handshake failed")] {
+            let result = await Self.send(Self.get, to: "https://127.0.0.1:\(server.port)", tls: tls)
+            guard case .failure(let failure) = result else { Issue.record("a response: \(result)"); continue }
+            #expect(failure.kind == .tls && failure.message.contains(expected), "\(failure.message)")
+        }
+    }
+
+    @Test func aTLSBodyFramedByACloseWithoutCloseNotifyEndsWithIt() async throws {
+        // Many servers close without TLS's close_notify; the close still ends a body it frames.
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("tollgate-wire-tls-\(UUID())")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let made = try await ChildProcess("/usr/bin/openssl", ["req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes", "-days", "1",
+                                                                "-subj", "/CN=localhost", "-keyout", folder.appendingPathComponent("key.pem").path,
+                                                                "-out", folder.appendingPathComponent("cert.pem").path]).finish()
+        #expect(made.code == 0, "\(made.err)")
+        let script = """
+        import socket, ssl, sys
+        context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        context.load_cert_chain(sys.argv[1], sys.argv[2])
+        listener = socket.socket()
+        listener.bind(("127.0.0.1", 0))
+        listener.listen(1)
+        print(listener.getsockname()[1], flush=True)
+        raw, _ = listener.accept()
+        conn = context.wrap_socket(raw, server_side=True)
+        conn.recv(4096)
+        conn.sendall(b"HTTP/1.1 200 OK\\r\\nContent-Type: text/plain\\r\\n\\r\\nuntil the end")
+        raw.close()  # the TCP connection only: no close_notify
+        """
+        let server = try ChildProcess("/usr/bin/python3", ["-c", script, folder.appendingPathComponent("cert.pem").path, folder.appendingPathComponent("key.pem").path])
+        defer { server.send(SIGKILL) }
+        let line = try #require(Int(await server.output(until: "\n", timeout: 10).trimmingCharacters(in: .whitespacesAndNewlines)), "the server printed its port")
+        let tls = try TLSClientContext(settings: TLSSettings(insecureSkipVerify: true))
+        let response = try await Self.send(Self.get, to: "https://127.0.0.1:\(line)", tls: tls).get()
+        #expect(response.status == 200 && String(decoding: response.body, as: UTF8.self) == "until the end")
+    }
+
     static let get: ByteBuffer = {
         var bytes = ByteBufferAllocator().buffer(capacity: 64)
         bytes.writeString("GET / HTTP/1.1\r\nHost: test\r\n\r\n")
@@ -123,9 +172,9 @@ import Testing
     }()
 
     /// One request on a loop of its own, which is shut down after.
-    static func send(_ bytes: ByteBuffer, to url: String, timeout: Double = 5) async -> Result<CollectedResponse, RequestFailure> {
+    static func send(_ bytes: ByteBuffer, to url: String, timeout: Double = 5, tls: TLSClientContext? = nil) async -> Result<CollectedResponse, RequestFailure> {
         let loop = WireLoop()
-        let connection = FlowConnection(loop: loop, connector: Connector(target: TargetURL(url)!, connectTimeout: .seconds(2)))
+        let connection = FlowConnection(loop: loop, connector: Connector(target: TargetURL(url)!, connectTimeout: .seconds(2), tls: tls))
         let result = await connection.send(bytes, methodIsHead: false, timeout: timeout)
         await connection.close()
         try? await loop.shutdownGracefully()
@@ -183,6 +232,12 @@ final class ScriptedServer: Sendable {
         }
     }
 
+    /// Reads whatever has come (at most 4 KiB).
+    static func readSome(_ fd: Int32) {
+        var chunk = [UInt8](repeating: 0, count: 4096)
+        _ = read(fd, &chunk, chunk.count)
+    }
+
     static func write(_ fd: Int32, _ text: String) {
         let bytes = Array(text.utf8)
         var sent = 0
@@ -193,3 +248,4 @@ final class ScriptedServer: Sendable {
         }
     }
 }
+

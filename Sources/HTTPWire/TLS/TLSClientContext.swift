@@ -44,6 +44,8 @@ package final class TLSClientContext: @unchecked Sendable {
         _ = tg_ctx_set_min_version(context, tg_version_tls12())
         _ = tg_ctx_set_max_version(context, tg_version_tls13())
         tg_ctx_cache_client_sessions(context)
+        // A server that closes without close_notify ends the stream (a body framed by the close), as browsers take it.
+        tg_ctx_ignore_unexpected_eof(context)
         let alpn: [UInt8] = [8] + Array("http/1.1".utf8)
         _ = alpn.withUnsafeBufferPointer { SSL_CTX_set_alpn_protos(context, $0.baseAddress, UInt32($0.count)) }
         if settings.insecureSkipVerify {
@@ -111,10 +113,11 @@ package final class TLSClientContext: @unchecked Sendable {
     }
 
     /// What went wrong, in the terms a user acts on: the certificate check's verdict when it
-    /// failed, else OpenSSL's reason.
-    static func failure(_ ssl: OpaquePointer, code: Int32) -> TLSFailure {
+    /// failed (and was enforced: with verification off a verdict is recorded but is not the
+    /// reason), else OpenSSL's reason.
+    func failure(_ ssl: OpaquePointer, code: Int32) -> TLSFailure {
         let verdict = SSL_get_verify_result(ssl)
-        if verdict != Int(X509_V_OK) {
+        if verdict != Int(X509_V_OK), !settings.insecureSkipVerify {
             let reason = X509_verify_cert_error_string(verdict).map { String(cString: $0) } ?? "certificate rejected"
             ERR_clear_error()
             switch Int32(verdict) {
@@ -127,8 +130,9 @@ package final class TLSClientContext: @unchecked Sendable {
             default: return TLSFailure(kind: .other, reason: reason)
             }
         }
-        let reason = TLSClientContext.lastError()
-        if code == SSL_ERROR_SYSCALL, reason == "no detail" {
+        let reason = Self.lastError()
+        // A peer that hung up: an end of stream (unexpected EOFs are ignored), a bare syscall error, or OpenSSL 3's own words.
+        if ((code == SSL_ERROR_SYSCALL || code == SSL_ERROR_ZERO_RETURN) && reason == "no detail") || reason.contains("unexpected eof") {
             return TLSFailure(kind: .other, reason: "the server closed the connection during the handshake")
         }
         if reason.contains("protocol version") || reason.contains("unsupported protocol") || reason.contains("no protocols available") {
