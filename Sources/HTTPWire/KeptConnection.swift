@@ -44,7 +44,7 @@ package struct Connector: Sendable {
     package let target: TargetURL
     let connectTimeout: TimeAmount
     let tls: TLSClientContext?
-    private let addresses: AddressBook
+    let addresses: AddressBook
 
     /// `tls` is required for an `https://` target and ignored for an `http://` one.
     package init(target: TargetURL, connectTimeout: TimeAmount, tls: TLSClientContext? = nil) {
@@ -71,26 +71,58 @@ package struct Connector: Sendable {
     }
 }
 
-/// Where a target's host name points, looked up once (off the loop) and kept for the run.
-private final class AddressBook: Sendable {
+/// Where a target's host name points, looked up once (off the loop) and kept for the run: the
+/// users connecting while the lookup runs wait for that one, rather than each asking the resolver.
+final class AddressBook: Sendable {
     let host: String
     let port: Int
-    private let known = Mutex<[SocketAddress]?>(nil)
+    private enum State {
+        case unknown
+        case resolving([EventLoopPromise<[SocketAddress]>])
+        case known([SocketAddress])
+    }
+    private let state = Mutex(State.unknown)
+    /// How many times the name was looked up: once a run, however many connect at the start.
+    let lookUps = Atomic(0)
 
     init(host: String, port: Int) {
         self.host = host
         self.port = port
-        if let literal = try? SocketAddress(ipAddress: host, port: port) { known.withLock { $0 = [literal] } }
+        if let literal = try? SocketAddress(ipAddress: host, port: port) { state.withLock { $0 = .known([literal]) } }
     }
 
     func resolve(on loop: any EventLoop) -> EventLoopFuture<[SocketAddress]> {
-        if let addresses = known.withLock({ $0 }) { return loop.makeSucceededFuture(addresses) }
-        let host = self.host, port = self.port
-        return NIOThreadPool.singleton.runIfActive(eventLoop: loop) { () throws -> [SocketAddress] in
-            let addresses = try Self.lookUp(host, port: port)
-            self.known.withLock { $0 = addresses }
-            return addresses
+        enum Next { case answer([SocketAddress]), wait, lookUp }
+        let promise = loop.makePromise(of: [SocketAddress].self)
+        let next = state.withLock { state -> Next in
+            switch state {
+            case .known(let addresses): return .answer(addresses)
+            case .resolving(let waiting):
+                state = .resolving(waiting + [promise])
+                return .wait
+            case .unknown:
+                state = .resolving([promise])
+                return .lookUp
+            }
         }
+        switch next {
+        case .answer(let addresses): promise.succeed(addresses)
+        case .wait: break
+        case .lookUp:
+            lookUps.add(1, ordering: .relaxed)
+            let host = self.host, port = self.port
+            NIOThreadPool.singleton.submit { _ in
+                let result = Result { try Self.lookUp(host, port: port) }
+                // A failure is not kept: the next connection asks again.
+                let waiting = self.state.withLock { state -> [EventLoopPromise<[SocketAddress]>] in
+                    guard case .resolving(let waiting) = state else { return [] }
+                    if case .success(let addresses) = result { state = .known(addresses) } else { state = .unknown }
+                    return waiting
+                }
+                for waiter in waiting { waiter.completeWith(result) }
+            }
+        }
+        return promise.futureResult
     }
 
     /// Every TCP address of `host`, in the resolver's order (it prefers what the machine can reach).

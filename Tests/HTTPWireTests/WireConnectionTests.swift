@@ -92,6 +92,18 @@ import Testing
         try await loop.shutdownGracefully()
     }
 
+    @Test func usersConnectingAtOnceShareOneLookUp() async throws {
+        let server = try ScriptedServer { _ in Thread.sleep(forTimeInterval: 1) }
+        defer { server.stop() }
+        let loop = WireLoop()
+        let connector = Connector(target: TargetURL("http://localhost:\(server.port)")!, connectTimeout: .seconds(5))
+        let opened = try await loop.submit { EventLoopFuture.whenAllSucceed((0..<100).map { _ in connector.connect(on: loop) }, on: loop) }.flatMap { $0 }.get()
+        try await loop.submit { for connection in opened { connection.connection.close() } }.get()
+        #expect(opened.count == 100)
+        #expect(connector.addresses.lookUps.load(ordering: .relaxed) == 1, "one lookup for 100 connections opened at once")
+        try await loop.shutdownGracefully()
+    }
+
     @Test func aNameIsResolvedOffTheLoop() async throws {
         let server = try ScriptedServer { fd in
             guard ScriptedServer.readHead(fd) != nil else { return }
@@ -195,7 +207,7 @@ final class ScriptedServer: Sendable {
         address.sin_family = sa_family_t(AF_INET)
         address.sin_addr.s_addr = inet_addr("127.0.0.1")
         let bound = withUnsafePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(listener, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } }
-        guard bound == 0, listen(listener, 16) == 0 else { throw POSIXError(.EADDRINUSE) }
+        guard bound == 0, listen(listener, 256) == 0 else { throw POSIXError(.EADDRINUSE) }
         var size = socklen_t(MemoryLayout<sockaddr_in>.size)
         _ = withUnsafeMutablePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(listener, $0, &size) } }
         port = Int(UInt16(bigEndian: address.sin_port))

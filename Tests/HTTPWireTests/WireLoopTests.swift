@@ -32,19 +32,24 @@ import Testing
         let loop = WireLoop()
         let order = Mutex<[Int]>([])
         let now = NIODeadline.now()
-        let late = loop.scheduleTask(deadline: now + .milliseconds(60)) { order.withLock { $0.append(4) } }
-        let cancelled = loop.scheduleTask(deadline: now + .milliseconds(30)) { order.withLock { $0.append(99) } }
-        let early = loop.scheduleTask(deadline: now + .milliseconds(10)) {
-            order.withLock { $0.append(1) }
-            // A timer's task schedules the next.
-            loop.scheduleTask(deadline: now + .milliseconds(50)) { order.withLock { $0.append(3) } }
-        }
-        // Scheduled from a task on the loop, due between the others.
-        loop.execute { loop.scheduleTask(deadline: now + .milliseconds(40)) { order.withLock { $0.append(2) } } }
-        cancelled.cancel()
+        let nested = loop.makePromise(of: Void.self)
+        // Set up in one task on the loop, so a busy machine cannot run a timer before its cancellation.
+        let (early, late, cancelled) = try await loop.submit {
+            let late = loop.scheduleTask(deadline: now + .milliseconds(60)) { order.withLock { $0.append(3) } }
+            let cancelled = loop.scheduleTask(deadline: now + .milliseconds(30)) { order.withLock { $0.append(99) } }
+            let early = loop.scheduleTask(deadline: now + .milliseconds(10)) {
+                order.withLock { $0.append(1) }
+                // A timer's task schedules another (it runs after the heap is out of the way).
+                loop.scheduleTask(in: .milliseconds(1)) { nested.succeed() }
+            }
+            loop.scheduleTask(deadline: now + .milliseconds(40)) { order.withLock { $0.append(2) } }
+            cancelled.cancel()
+            return (early, late, cancelled)
+        }.get()
         try await early.futureResult.get()
         try await late.futureResult.get()
-        #expect(order.withLock { $0 } == [1, 2, 3, 4])
+        try await nested.futureResult.get()
+        #expect(order.withLock { $0 } == [1, 2, 3])
         await #expect(throws: EventLoopError.self) { try await cancelled.futureResult.get() }
         #expect(NIODeadline.now() >= now + .milliseconds(60), "never early")
         try await loop.shutdownGracefully()
