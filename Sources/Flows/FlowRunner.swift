@@ -53,7 +53,7 @@ package final class FlowRunner: Sendable {
     let split: PathSplit?
     /// TLS settings from the command line, on top of each flow's own `tls:`.
     let tls: TLSSettings
-    private let loop = WireLoop()
+    private let loop = WireLoop(name: "tollgate.flow")
 
     package init(target: TargetURL, events: (any EventSource)?, userAgent: String = "tollgate", timeout: Double = 10, split: PathSplit? = nil,
                  tls: TLSSettings = TLSSettings()) {

@@ -67,7 +67,10 @@ import Testing
     }
 
     @Test func aGroupHandsOutItsLoopsInTurnAndShutsThemAllDown() async throws {
-        let group = WireLoopGroup(numberOfThreads: 3)
+        let group = WireLoopGroup(numberOfThreads: 3, name: "wiretest")
+        // Named, so top -H and perf show whose threads they are.
+        let name = try await group.loops[2].submit { try String(contentsOfFile: "/proc/thread-self/comm", encoding: .utf8) }.get()
+        #expect(name.trimmingCharacters(in: .newlines) == "wiretest.2")
         let handedOut = (0..<6).map { _ in ObjectIdentifier(group.next()) }
         #expect(Set(handedOut).count == 3 && handedOut[0] == handedOut[3])
         let ran = Atomic(0)

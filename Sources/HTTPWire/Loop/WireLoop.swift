@@ -34,7 +34,11 @@ package final class WireLoop: EventLoop, @unchecked Sendable {
     var readBuffer = ByteBufferAllocator().buffer(capacity: WireLoop.readSize)
     static let readSize = 65_536
 
-    package init() {
+    /// The thread's name as `top -H` and `perf` show it (the kernel keeps 15 bytes).
+    private let name: String
+
+    package init(name: String = "tollgate.wire") {
+        self.name = name
         epoll = epoll_create1(Int32(EPOLL_CLOEXEC))
         wakeup = eventfd(0, Int32(EFD_NONBLOCK | EFD_CLOEXEC))
         precondition(epoll >= 0 && wakeup >= 0, "epoll and eventfd are required (errno \(errno))")
@@ -134,6 +138,7 @@ package final class WireLoop: EventLoop, @unchecked Sendable {
     }
 
     private func run() {
+        tg_name_this_thread(name)
         var events = [epoll_event](repeating: epoll_event(), count: 256)
         while true {
             runQueued()
@@ -279,8 +284,8 @@ package final class WireLoopGroup: EventLoopGroup, Sendable {
     package let loops: [WireLoop]
     private let turn = Atomic(0)
 
-    package init(numberOfThreads: Int) {
-        loops = (0..<max(1, numberOfThreads)).map { _ in WireLoop() }
+    package init(numberOfThreads: Int, name: String = "tollgate.wire") {
+        loops = (0..<max(1, numberOfThreads)).map { WireLoop(name: "\(name).\($0)") }
     }
 
     package func next() -> any EventLoop { loops[turn.add(1, ordering: .relaxed).oldValue % loops.count] }

@@ -93,7 +93,7 @@ package final class LoadRun: Sendable {
     }
 
     package func run(progress: @Sendable (ProgressSnapshot) -> Void = { _ in }) async throws -> RunOutcome {
-        let group = WireLoopGroup(numberOfThreads: options.eventLoops)
+        let group = WireLoopGroup(numberOfThreads: options.eventLoops, name: "tollgate.load")
         // Checks with regular expressions run here, never on the loops.
         let checkPool = await CheckPool.start()
         do {
