@@ -12,10 +12,9 @@ import Testing
 @Suite struct WireConnectionTests {
     @Test func aRequestLargerThanTheSocketTakesIsWrittenWhole() async throws {
         let size = 16 << 20
-        let server = try ScriptedServer { fd in
+        // A 64 KiB receive buffer on the server: the client's writes fill the socket and wait for EPOLLOUT.
+        let server = try ScriptedServer(receiveBuffer: 1 << 16) { fd in
             guard let (head, extra) = ScriptedServer.readHead(fd), head.hasPrefix("POST") else { return }
-            // Reads nothing for a while, so the client's writes fill the socket and wait.
-            Thread.sleep(forTimeInterval: 0.3)
             var received = extra.count
             var chunk = [UInt8](repeating: 0, count: 1 << 16)
             while received < size {
@@ -34,10 +33,7 @@ import Testing
     }
 
     @Test func aBodyFramedByTheCloseEndsWithItAndTheNextRequestOpensANewConnection() async throws {
-        let server = try ScriptedServer { fd in
-            guard ScriptedServer.readHead(fd) != nil else { return }
-            ScriptedServer.write(fd, "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\n\r\nuntil the end")
-        }
+        let server = try ScriptedServer.answering("HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\n\r\nuntil the end")
         defer { server.stop() }
         let loop = WireLoop()
         let connection = FlowConnection(loop: loop, connector: Connector(target: TargetURL("http://127.0.0.1:\(server.port)")!, connectTimeout: .seconds(2)))
@@ -51,10 +47,7 @@ import Testing
     }
 
     @Test func aBodyCutShortIsAResetNotAResponse() async throws {
-        let server = try ScriptedServer { fd in
-            guard ScriptedServer.readHead(fd) != nil else { return }
-            ScriptedServer.write(fd, "HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\nonly ten b")
-        }
+        let server = try ScriptedServer.answering("HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\nonly ten b")
         defer { server.stop() }
         let result = await Self.send(Self.get, to: "http://127.0.0.1:\(server.port)")
         guard case .failure(let failure) = result else { Issue.record("a response: \(result)"); return }
@@ -93,7 +86,8 @@ import Testing
     }
 
     @Test func usersConnectingAtOnceShareOneLookUp() async throws {
-        let server = try ScriptedServer { _ in Thread.sleep(forTimeInterval: 1) }
+        // Each connection stays open until the client closes it.
+        let server = try ScriptedServer { fd in ScriptedServer.readSome(fd) }
         defer { server.stop() }
         let loop = WireLoop()
         let connector = Connector(target: TargetURL("http://localhost:\(server.port)")!, connectTimeout: .seconds(5))
@@ -105,10 +99,7 @@ import Testing
     }
 
     @Test func aNameIsResolvedOffTheLoop() async throws {
-        let server = try ScriptedServer { fd in
-            guard ScriptedServer.readHead(fd) != nil else { return }
-            ScriptedServer.write(fd, "HTTP/1.1 204 No Content\r\n\r\n")
-        }
+        let server = try ScriptedServer.answering("HTTP/1.1 204 No Content\r\n\r\n")
         defer { server.stop() }
         let response = try await Self.send(Self.get, to: "http://localhost:\(server.port)").get()
         #expect(response.status == 204)
@@ -120,8 +111,8 @@ import Testing
     @Test func silenceEndsInATimeout() async throws {
         let server = try ScriptedServer { fd in
             guard ScriptedServer.readHead(fd) != nil else { return }
-            // Closing first would make it a reset, not a timeout.
-            Thread.sleep(forTimeInterval: 10)
+            // Never answers, and waits for the client to give up and close (closing first would make it a reset).
+            ScriptedServer.readSome(fd)
         }
         defer { server.stop() }
         let result = await Self.send(Self.get, to: "http://127.0.0.1:\(server.port)", timeout: 0.2)
@@ -201,8 +192,10 @@ final class ScriptedServer: Sendable {
     let accepted = Atomic(0)
     private let listener: Int32
 
-    init(_ script: @escaping @Sendable (Int32) -> Void) throws {
+    /// `receiveBuffer`: the accepted sockets' SO_RCVBUF in bytes (the kernel's default when nil).
+    init(receiveBuffer: Int32? = nil, _ script: @escaping @Sendable (Int32) -> Void) throws {
         let listener = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        if var size = receiveBuffer { setsockopt(listener, SOL_SOCKET, SO_RCVBUF, &size, socklen_t(MemoryLayout<Int32>.size)) }
         var address = sockaddr_in()
         address.sin_family = sa_family_t(AF_INET)
         address.sin_addr.s_addr = inet_addr("127.0.0.1")
@@ -230,6 +223,14 @@ final class ScriptedServer: Sendable {
         close(listener)
     }
 
+    /// A server that reads each request's head and answers `response`.
+    static func answering(_ response: String) throws -> ScriptedServer {
+        try ScriptedServer { fd in
+            guard readHead(fd) != nil else { return }
+            write(fd, response)
+        }
+    }
+
     /// Reads up to the blank line after a request's head: the head, and what came after it.
     static func readHead(_ fd: Int32) -> (String, [UInt8])? {
         var bytes: [UInt8] = []
@@ -244,7 +245,7 @@ final class ScriptedServer: Sendable {
         }
     }
 
-    /// Reads whatever has come (at most 4 KiB).
+    /// Reads whatever has come (at most 4 KiB), waiting until something comes or the peer closes.
     static func readSome(_ fd: Int32) {
         var chunk = [UInt8](repeating: 0, count: 4096)
         _ = read(fd, &chunk, chunk.count)
