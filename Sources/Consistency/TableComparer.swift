@@ -42,6 +42,8 @@ package struct ComparisonRequest: Sendable {
     package var recheck = RecheckPolicy()
     /// Asked between batches and while waiting: true stops the comparison (Ctrl-C in a gate).
     package var shouldStop: @Sendable () -> Bool = { false }
+    /// Waits the given seconds before each re-check; nil: the clock (tests pass their own).
+    package var waitBeforeRecheck: (@Sendable (Double) -> Void)?
 
     package init(source: TableLocation, target: TableLocation, key: String) {
         self.source = source
@@ -77,6 +79,7 @@ package enum TableComparer {
                                           mismatchLimit: DigestMerge.defaultMismatchLimit, shouldStop: request.shouldStop)
         let merge = try firstPass.run(sourceReader: sourceReader, targetReader: targetReader)
         return try RowComparer.confirm(merge, source: sourceReader, target: targetReader, columns: zip(columns, targetColumns).map { $0 == $1 ? $0 : "\($0)→\($1)" },
-                                       targetMayHaveMore: request.targetMayHaveMore, policy: request.recheck, shouldStop: request.shouldStop)
+                                       targetMayHaveMore: request.targetMayHaveMore, policy: request.recheck, shouldStop: request.shouldStop,
+                                       sleep: request.waitBeforeRecheck)
     }
 }

@@ -33,8 +33,12 @@ struct LiveTrafficTests {
             var request = ComparisonRequest(source: TableLocation(url: sourceURL, table: "orders"), target: TableLocation(url: targetURL, table: "orders"), key: "id")
             request.batch = 200
             request.recheck = RecheckPolicy(after: 1, rounds: 3)
+            // The re-check's premise is a replica whose lag is under `after`: each wait also lasts until every
+            // change made before it has been copied (a loaded machine can hold the writer back longer than 1 s).
+            request.waitBeforeRecheck = { seconds in writer.waitUntilCaughtUp(after: seconds, within: 30) }
             let first = request
             let result = try await BlockingWork.run { try TableComparer.compare(first) }
+            #expect(writer.catchUpsMissed == 0, "the writer copied what was in flight before each re-check")
             #expect(result.firstPassInconsistentRows >= 1)
             #expect(result.missingInTarget == 1 && result.examples.missingInTarget == ["424242"], "\(result)")
             #expect(result.differing == 0 && result.missingInSource == 0, "rows in flight or repaired are not inconsistent: \(result)")
@@ -42,6 +46,7 @@ struct LiveTrafficTests {
 
             // Without re-checks the same traffic reads as inconsistent: the first pass alone is what the gate used to judge.
             request.recheck = .none
+            request.waitBeforeRecheck = nil
             let second = request
             let once = try await BlockingWork.run { try TableComparer.compare(second) }
             #expect(once.recheckRounds == 0 && once.inconsistentRows == once.firstPassInconsistentRows)
@@ -52,11 +57,14 @@ struct LiveTrafficTests {
 /// Live traffic: a new order and a status change on the source every `pace` seconds, each copied to
 /// the target `delay` seconds later, until `stop` (which returns once the writer has finished).
 final class DelayedReplica: @unchecked Sendable {
-    // Safe: `stopping` and `finished` are read and written only under `condition`'s lock.
+    // Safe: every `var` is read and written only under `condition`'s lock.
     private let condition = NSCondition()
     private var stopping = false
     private var finished = false
+    /// Changes made on the source and due on the target, and of those, how many reached it (in order).
+    private var queued = 0
     private var copied = 0
+    private var missed = 0
     private let sourceURL: String, targetURL: String, delay: TimeInterval, pace: TimeInterval
     private let initiallyPending: [(due: Date, sql: String)]
 
@@ -70,10 +78,12 @@ final class DelayedReplica: @unchecked Sendable {
             guard let source = try? PostgresConnection(url: sourceURL), let target = try? PostgresConnection(url: targetURL) else { return }
             var next = 5_000
             var queue = initiallyPending
+            condition.withLock { queued = queue.count }
             var tick = Date()
             while true {
                 next += 1
                 let changed = Int.random(in: 1...3000)
+                condition.withLock { queued += 2 }  // before the source has them: a change seen there is counted
                 _ = try? source.execute("INSERT INTO orders VALUES ($1, 'pending', 10)", [next])
                 _ = try? source.execute("UPDATE orders SET status = 'confirmed' WHERE id = $1", [changed])
                 let due = Date().addingTimeInterval(delay)
@@ -104,6 +114,22 @@ final class DelayedReplica: @unchecked Sendable {
             return copied >= count
         }
     }
+
+    /// Waits `seconds`, and then until every change made before the call has reached the target,
+    /// or `within` seconds pass (counted in `catchUpsMissed`).
+    func waitUntilCaughtUp(after seconds: Double, within limit: Double) {
+        let start = Date()
+        let (end, deadline) = (start.addingTimeInterval(seconds), start.addingTimeInterval(limit))
+        condition.withLock {
+            let made = queued
+            while Date() < end, !finished, condition.wait(until: end) {}
+            while copied < made, !finished, condition.wait(until: deadline) {}
+            if copied < made { missed += 1 }
+        }
+    }
+
+    /// How many `waitUntilCaughtUp` calls ended before the target had caught up.
+    var catchUpsMissed: Int { condition.withLock { missed } }
 
     func stop() {
         condition.withLock {
