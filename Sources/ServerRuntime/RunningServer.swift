@@ -60,7 +60,9 @@ package final class RunningServer: Sendable {
     /// the server, which ends the requests still running. Whatever `seconds` says, the server
     /// has `drain` after its listener closed to take up the connections it had accepted.
     package func stop(within seconds: Double = 5) async {
-        await stopAccepting()
+        await turnAwayNewConnections()
+        // The server's graceful shutdown closes the listener itself (had it been closed here, the
+        // shutdown would log "Server shutdown error: Already closed" whenever it came second).
         await group.triggerGracefulShutdown()
         let task = self.task
         let deadline = Task {
@@ -71,13 +73,13 @@ package final class RunningServer: Sendable {
         deadline.cancel()
     }
 
-    /// Closes the listener with no connection caught half-way: a connection accepted while the
-    /// listener closes is dropped before the server takes it up, and SwiftNIO traps when it
-    /// becomes active ("Deinited NIOAsyncWriter without calling finish()", apple/swift-nio#2813
-    /// and #3481, both open). So a first handler on the listener turns away (closes) every
-    /// connection accepted from then on, before the server sets it up; the connections accepted
-    /// before finish their set-up; then the listener closes.
-    private func stopAccepting() async {
+    /// Readies the listener to close with no connection caught half-way: a connection accepted
+    /// while the listener closes is dropped before the server takes it up, and SwiftNIO traps
+    /// when it becomes active ("Deinited NIOAsyncWriter without calling finish()",
+    /// apple/swift-nio#2813 and #3481, both open). So a first handler on the listener turns away
+    /// (closes) every connection accepted from then on, before the server sets it up; returns
+    /// once the connections accepted before have finished their set-up.
+    private func turnAwayNewConnections() async {
         let listener = self.listener
         let loop = listener.eventLoop
         let loops = Array(Self.eventLoops.makeIterator())
@@ -89,11 +91,10 @@ package final class RunningServer: Sendable {
         let roundTrip: @Sendable () -> EventLoopFuture<Void> = {
             EventLoopFuture.andAllComplete(loops.map { $0.submit {} }, on: loop).flatMap { loop.submit {} }
         }
-        let closed = listener.pipeline.addHandler(TurnAway(), position: .first)
+        let settled = listener.pipeline.addHandler(TurnAway(), position: .first)
             .flatMap { roundTrip() }
             .flatMap { roundTrip() }
-            .flatMap { listener.close() }
-        try? await closed.get()
+        try? await settled.get()
     }
 
     /// How long a stopping server has, after its listener closed, to take up the connections

@@ -76,6 +76,25 @@ import TransportHTTP
         await first.stop()
     }
 
+    /// Servers stopped together, as a stack stops, log nothing: stopping is not an error (the
+    /// demo printed "Server shutdown error: Already closed" for most services it stopped).
+    @Test func stoppingLogsNoError() async throws {
+        let lines = Mutex<[String]>([])
+        let log = LogDestination { line in lines.withLock { $0.append(line) } }
+        for _ in 0..<5 {
+            var servers: [RunningServer] = []
+            for index in 0..<8 {
+                let server = try await RunningServer.start(name: "quiet-\(index)", router: Self.router(slow: 0), host: "127.0.0.1", port: 0, log: log)
+                #expect(try await Self.get(server.url + "/fast").status == 200)
+                servers.append(server)
+            }
+            await withTaskGroup { group in
+                for server in servers { group.addTask { await server.stop() } }
+            }
+        }
+        #expect(lines.withLock { $0 }.isEmpty, "\(lines.withLock { $0 })")
+    }
+
     /// Opens connections to `port` one after another on a thread of its own until stopped.
     final class Knocker: Sendable {
         private let stopped = Atomic(false)
