@@ -12,6 +12,8 @@ package final class StubServer: Sendable {
     /// Starts serving; `reload` re-reads the pacts when `--watch` sees a change.
     package static func start(pacts: [(pact: Pact, source: String)], configuration: StubConfiguration,
                              reload: (@Sendable () async throws -> [(pact: Pact, source: String)])? = nil) async throws -> StubServer {
+        // The files as loaded: a change from here on is reloaded, however late the watcher starts.
+        let loaded = configuration.watch ? FileStamp.of(pacts.map(\.source)) : [:]
         let registry = StubRegistry(pacts: pacts)
         let state = try configuration.stateFilter.map { try NSRegularExpression(pattern: $0) }
         let baseURL = BaseURL()
@@ -28,7 +30,7 @@ package final class StubServer: Sendable {
         baseURL.set(url)
         var watcher: Task<Void, Never>?
         if configuration.watch, let reload {
-            watcher = Task { await Self.watch(pacts.map(\.source), registry: registry, reload: reload, log: configuration.log ?? { _ in }) }
+            watcher = Task { await Self.watch(pacts.map(\.source), loaded: loaded, registry: registry, reload: reload, log: configuration.log ?? { _ in }) }
         }
         return StubServer(url: url, port: port, registry: registry, server: server, watcher: watcher)
     }
@@ -49,28 +51,45 @@ package final class StubServer: Sendable {
         await server.stop()
     }
 
-    /// Polls the pact files' modification times once a second and reloads on change.
-    static func watch(_ files: [String], registry: StubRegistry, reload: @Sendable () async throws -> [(pact: Pact, source: String)],
-                      log: @Sendable (String) -> Void) async {
-        func stamps() -> [String: Date] {
-            Dictionary(files.compactMap { file in
-                (try? FileManager.default.attributesOfItem(atPath: file)[.modificationDate] as? Date).map { (file, $0) }
-            }, uniquingKeysWith: { a, _ in a })
-        }
-        var last = stamps()
+    /// Polls the pact files' modification times and sizes once a second and reloads on change.
+    /// A reload that fails is tried again each second until one succeeds, as a file caught
+    /// half-written may be finished within the same clock tick (its time then does not change
+    /// again); each distinct failure is logged once.
+    static func watch(_ files: [String], loaded: [String: FileStamp], registry: StubRegistry,
+                      reload: @Sendable () async throws -> [(pact: Pact, source: String)], log: @Sendable (String) -> Void) async {
+        var last = loaded
+        var failure: String?
         while !Task.isCancelled {
             try? await Task.sleep(for: .seconds(1))
-            let now = stamps()
-            guard now != last else { continue }
+            let now = FileStamp.of(files)
+            guard now != last || failure != nil else { continue }
             last = now
             do {
                 let pacts = try await reload()
                 registry.replace(with: pacts)
+                failure = nil
                 log("reloaded: \(registry.all.count) interaction(s)")
             } catch {
-                log("reload failed, still serving the previous interactions: \(error)")
+                let reason = "\(error)"
+                if reason != failure { log("reload failed, still serving the previous interactions: \(reason)") }
+                failure = reason
             }
         }
+    }
+}
+
+/// What the stub watches of a pact file: when it last changed and its size.
+struct FileStamp: Equatable, Sendable {
+    let modified: Date
+    let size: Int
+
+    /// The stamps of the files that can be read now.
+    static func of(_ files: [String]) -> [String: FileStamp] {
+        Dictionary(files.compactMap { file in
+            guard let attributes = try? FileManager.default.attributesOfItem(atPath: file),
+                  let modified = attributes[.modificationDate] as? Date else { return nil }
+            return (file, FileStamp(modified: modified, size: (attributes[.size] as? NSNumber)?.intValue ?? 0))
+        }, uniquingKeysWith: { a, _ in a })
     }
 }
 
