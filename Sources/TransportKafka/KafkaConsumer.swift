@@ -26,9 +26,14 @@ public final class KafkaConsumer: Sendable {
 
     /// - Parameters:
     ///   - groupId: the consumer group; reading starts at the earliest offset when the group has none.
+    ///
+    /// A fetch waits at most 100 ms for records (librdkafka's default is 500 ms). A Kafka broker
+    /// answers a fetch as soon as a record arrives, so this only makes idle fetches more frequent;
+    /// librdkafka's mock cluster (the embedded broker) answers an empty fetch only when the wait
+    /// is over, and each event a flow or a verification waited for took half a second.
     public init(bootstrapServers: String, groupId: String, settings: [String: String] = [:]) throws {
         var all = ["bootstrap.servers": bootstrapServers, "group.id": groupId, "auto.offset.reset": "earliest",
-                   "enable.partition.eof": "false", "topic.metadata.refresh.interval.ms": "1000"]
+                   "enable.partition.eof": "false", "topic.metadata.refresh.interval.ms": "1000", "fetch.wait.max.ms": "100"]
         all.merge(settings) { _, new in new }
         client = KafkaClientHandle(raw: try makeClient(RD_KAFKA_CONSUMER, try makeConfiguration(all)))
         rd_kafka_poll_set_consumer(client.raw)
@@ -106,6 +111,17 @@ public final class KafkaConsumer: Sendable {
             }
         }
         return nil
+    }
+
+    /// The value this consumer runs with for a librdkafka setting (`fetch.wait.max.ms`), nil
+    /// when there is no such setting.
+    public func setting(_ name: String) -> String? {
+        guard let configuration = rd_kafka_conf(handle) else { return nil }
+        var size = 0
+        guard rd_kafka_conf_get(configuration, name, nil, &size) == RD_KAFKA_CONF_OK, size > 0 else { return nil }
+        var value = [CChar](repeating: 0, count: size)
+        guard rd_kafka_conf_get(configuration, name, &value, &size) == RD_KAFKA_CONF_OK else { return nil }
+        return String(decoding: value.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
     }
 
     /// Leaves the group and releases the client.

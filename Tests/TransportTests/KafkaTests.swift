@@ -26,6 +26,18 @@ import TransportKafka
         #expect(message.timestamp != nil)
     }
 
+    /// A fetch waits 100 ms for records, not librdkafka's 500: the embedded broker answers an
+    /// empty fetch only when the wait is over, so every event waited for took up to half a second.
+    @Test func fetchesWaitATenthOfASecondUnlessToldOtherwise() throws {
+        let consumer = try KafkaConsumer(bootstrapServers: "127.0.0.1:9", groupId: "test-\(UUID())")
+        defer { consumer.close() }
+        #expect(consumer.setting("fetch.wait.max.ms") == "100")
+        #expect(consumer.setting("no.such.setting") == nil)
+        let told = try KafkaConsumer(bootstrapServers: "127.0.0.1:9", groupId: "test-\(UUID())", settings: ["fetch.wait.max.ms": "500"])
+        defer { told.close() }
+        #expect(told.setting("fetch.wait.max.ms") == "500")
+    }
+
     @Test func consumerGroupSubscriptionReceivesEveryRecord() async throws {
         let broker = try await EmbeddedKafkaBroker.start(topics: ["payment.completed"], partitions: 3)
         let producer = try KafkaProducer(bootstrapServers: broker.bootstrapServers)
