@@ -35,15 +35,22 @@ $(HDR_PYTHON):
 # mostly wait: together they keep a quarter of the machine busy, the rest of the suite all of it).
 empty :=
 space := $(empty) $(empty)
-# The demo runs last, alone: it is the whole product at once, judged by the guide's absolute limits.
+# The demo is the whole product at once, judged by the guide's absolute limits; it uses a quarter
+# of the machine. Beside it, one suite after another, run the judges whose verdicts are relative
+# or generous: the canary judge measuring a 150 ms shift (in the gate and on the command line)
+# and a whole rollout on the foreign stack (Python services, the guide's p95 of 500 ms). The one
+# test that starves both cores on purpose runs last, alone.
 DEMO_SUITE = TollgateCLITests.DemoCommandTests
-# The canary judge's tests measure a 150 ms shift and starve both cores on purpose, and a
-# whole rollout runs on the foreign stack (Python services judged by the guide's p95): alone
-# too, one suite after another (Swift Testing runs suites side by side: the starving test would
-# slow the others), each suite's tests one at a time.
-JUDGE_SUITE = TollgateCLITests.GateJudgeTests TollgateCLITests.OwnStackTests TollgateCLITests.JudgeCommandTests
+STARVING_TEST = TollgateCLITests.GateJudgeTests/aStarvedMachine
+BESIDE_DEMO_SUITES = TollgateCLITests.OwnStackTests TollgateCLITests.JudgeCommandTests TollgateCLITests.GateJudgeTests
 TIMED_SUITES = LoadEngineTests.EngineTests TollgateCLITests.PrometheusGateTests TollgateCLITests.PrometheusBreachTests \
   TollgateCLITests.LoadMetricsExportTests TollgateCLITests.MultiHostLoadTests
+
+# The fuzzing suite uses a fifth of the parallel phase's CPU and judges no timing: it runs at the
+# lowest priority (nice 19) while the timing suites and the demo run, which leave most of the
+# machine idle and, at normal priority, take a core back the moment they want it. It runs from
+# the test binary itself: a second `swift test` would wait for the first's lock on .build.
+BACKGROUND_SUITES = ReferenceServicesTests.SchemathesisTests
 
 # scipy (PyPI) is the oracle the canary judge's statistics are checked against.
 SCIPY_PYTHON = .venv-scipy/bin/python
@@ -92,12 +99,19 @@ test: setup
 	  TOLLGATE_OWN_STACK_VENV="$(CURDIR)/$(OWN_STACK_VENV)" TOLLGATE_PACT_CLI="$(CURDIR)/$(PACT_CLI)" PACT_DO_NOT_TRACK=true; \
 	$(SWIFT) build --build-tests || { kill $$tools 2>/dev/null; exit 1; }; \
 	wait $$tools || { cat .python-tools.log; echo "installing the PyPI tools the tests use failed"; exit 1; }; \
-	status=0; \
-	$(SWIFT) test --skip-build --parallel --skip '$(subst $(space),|,$(TIMED_SUITES) $(DEMO_SUITE) $(JUDGE_SUITE))' || status=1; \
+	status=0; bin=$$($(SWIFT) build --show-bin-path); \
+	$(SWIFT) test --skip-build --parallel --skip '$(subst $(space),|,$(TIMED_SUITES) $(DEMO_SUITE) $(BESIDE_DEMO_SUITES) $(BACKGROUND_SUITES))' || status=1; \
+	echo "The fuzzing suite, at the lowest priority beside the timing tests and the demo (its output follows theirs):"; \
+	NO_COLOR=1 nice -n 19 "$$bin/TollgatePackageTests.xctest" --testing-library swift-testing \
+	  --filter '$(subst $(space),|,$(BACKGROUND_SUITES))' > .background-tests.log 2>&1 & background=$$!; \
 	echo "The timing tests, once the rest is done (their figures must measure the engine and the services, not the suite's load):"; \
 	$(SWIFT) test --skip-build --filter '$(subst $(space),|,$(TIMED_SUITES))' || status=1; \
-	echo "The demo, alone:"; \
+	echo "The demo, and beside it the canary judge and a whole rollout on a foreign stack (their output follows the demo's):"; \
+	{ for suite in $(BESIDE_DEMO_SUITES); do NO_COLOR=1 "$$bin/TollgatePackageTests.xctest" --testing-library swift-testing \
+	    --filter "$$suite" --skip '$(STARVING_TEST)' || exit 1; done; } > .beside-demo-tests.log 2>&1 & beside=$$!; \
 	$(SWIFT) test --skip-build --filter '$(DEMO_SUITE)' || status=1; \
-	echo "The canary judge in the gate and a whole rollout on a foreign stack, alone (one test starves both cores on purpose):"; \
-	for suite in $(JUDGE_SUITE); do $(SWIFT) test --skip-build --filter "$$suite" || status=1; done; \
+	wait $$background || status=1; cat .background-tests.log; \
+	wait $$beside || status=1; cat .beside-demo-tests.log; \
+	echo "The test that starves both cores on purpose, alone:"; \
+	$(SWIFT) test --skip-build --filter '$(STARVING_TEST)' || status=1; \
 	exit $$status

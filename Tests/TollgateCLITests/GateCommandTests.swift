@@ -213,4 +213,34 @@ import Testing
         let brokenReport = try jsonObject(report)
         #expect(broken.status == 2 && (brokenReport["aborted_because"] as? String ?? "").contains("gate.yaml:1: gateway.url"), "\(brokenReport)")
     }
+
+    @Test func droppedDualWritesPauseTheRollout() async throws {
+        let folder = try temporaryFolder("gate-dual-write")
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let profile = folder.appendingPathComponent("checkouts.yaml")
+        try Self.checkouts.write(to: profile, atomically: true, encoding: .utf8)
+        // The guide's case: 0.1 % of the dual writes are lost (--break dual-write-drop=0.1%).
+        try await withStack({ c in c.seedProducts = 300; c.rolloutPercent = 0; c.breakages = [.dualWriteDrop(share: 0.001)] }) { stack in
+            let file = try Self.gateFile(stack, in: folder, contracts: false, flows: ["purchase"], stage25Profile: profile.path)
+            let result = try await Self.gate(file, folder, duration: "7s")
+            #expect(result.status == 4, "\(result.out)\(result.err)")
+            #expect((result.json["verdict"] as? [String: Any])?["action"] as? String == "pause")
+            let inconsistency = try #require(Self.trigger(result.json, "data inconsistency"))
+            #expect(inconsistency["breached"] as? Bool == true && (inconsistency["value"] as? Double ?? 0) > 0.01, "percent, over the 0.01 % trigger")
+            #expect((inconsistency["evidence"] as? String ?? "").contains("missing in the target"), "\(inconsistency)")
+            #expect(stack.dualWriter?.counts.dropped ?? 0 > 0)
+            // The backfill copies what the monolith lacks; the data is consistent again.
+            let backfill = try await runTollgate(["backfill", "--target", stack.gatewayURL, "--token", stack.adminToken])
+            #expect(backfill.status == 0, "\(backfill.out)\(backfill.err)")
+            let monolithLine = backfill.out.split(separator: "\n").first { $0.contains("to the monolith:") } ?? ""
+            let copied = monolithLine.split(separator: " ").compactMap { Int($0) }.reduce(0, +)
+            #expect(copied > 0, "the rows whose dual writes were dropped are copied: \(backfill.out)")
+            for table in [("users", "user-service"), ("orders", "order-service")] {
+                let again = try await runTollgate(["consistency", "--source", "\(stack.url(table.1)!)/admin/export/\(table.0)",
+                                                        "--target", "\(stack.url("monolith")!)/admin/export/\(table.0)", "--target-may-have-more", "--token", stack.adminToken])
+                #expect(again.status == 0, "\(table.0): \(again.out)\(again.err)")
+            }
+        }
+    }
+
 }
