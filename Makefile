@@ -107,8 +107,8 @@ test: setup
 	echo "The timing tests, once the rest is done (their figures must measure the engine and the services, not the suite's load):"; \
 	$(SWIFT) test --skip-build --filter '$(subst $(space),|,$(TIMED_SUITES))' || status=1; \
 	echo "The demo, and beside it the canary judge and a whole rollout on a foreign stack (their output follows the demo's):"; \
-	{ for suite in $(BESIDE_DEMO_SUITES); do NO_COLOR=1 "$$bin/TollgatePackageTests.xctest" --testing-library swift-testing \
-	    --filter "$$suite" --skip '$(STARVING_TEST)' || exit 1; done; } > .beside-demo-tests.log 2>&1 & beside=$$!; \
+	{ failed=0; for suite in $(BESIDE_DEMO_SUITES); do NO_COLOR=1 "$$bin/TollgatePackageTests.xctest" --testing-library swift-testing \
+	    --filter "$$suite" --skip '$(STARVING_TEST)' || failed=1; done; exit $$failed; } > .beside-demo-tests.log 2>&1 & beside=$$!; \
 	$(SWIFT) test --skip-build --filter '$(DEMO_SUITE)' || status=1; \
 	wait $$background || status=1; cat .background-tests.log; \
 	wait $$beside || status=1; cat .beside-demo-tests.log; \
