@@ -86,9 +86,10 @@ python-tools:
 	@$(MAKE) --no-print-directory -j6 $(SCHEMATHESIS) $(HDR_PYTHON) $(KUBERNETES_VALIDATE) $(SCIPY_PYTHON) $(OWN_STACK_VENV)/bin/uvicorn $(PACT_CLI)
 
 # The PyPI tools install while the tests build (both take minutes on a fresh machine; the
-# build needs none of them).
+# build needs none of them), at the lowest priority: the build keeps both cores busy most of
+# the time, and pip takes the moments it leaves (linking, planning).
 test: setup
-	@$(MAKE) --no-print-directory python-tools > .python-tools.log 2>&1 & tools=$$!; \
+	@nice -n 19 $(MAKE) --no-print-directory python-tools > .python-tools.log 2>&1 & tools=$$!; \
 	url=$$(scripts/test-postgres start) || exit 1; \
 	port=$${url##*:}; port=$${port%%/*}; \
 	trap "TOLLGATE_TEST_PG_PORT=$$port scripts/test-postgres stop" EXIT; \
