@@ -50,6 +50,9 @@ TIMED_SUITES = LoadEngineTests.EngineTests TollgateCLITests.PrometheusGateTests 
 # lowest priority (nice 19) while the timing suites and the demo run, which leave most of the
 # machine idle and, at normal priority, take a core back the moment they want it. It runs from
 # the test binary itself: a second `swift test` would wait for the first's lock on .build.
+# Of suites that run at the same time in different processes, at most one picks fixed ports
+# (TestSupport's freePort hands a port out once per process, not across processes); the
+# others listen on ports the system chooses, which freePort never picks.
 BACKGROUND_SUITES = ReferenceServicesTests.SchemathesisTests
 
 # scipy (PyPI) is the oracle the canary judge's statistics are checked against.
