@@ -84,15 +84,19 @@ $(PACT_CLI):
 	python3 -m venv .venv-pact
 	.venv-pact/bin/pip install -q 'pact-python-cli>=1!0.10,<1!1'
 
+# The PyPI tools the first run of the suite uses; schemathesis and the foreign stack's
+# packages are used only after it, and install then (see test).
+FIRST_RUN_TOOLS = $(HDR_PYTHON) $(KUBERNETES_VALIDATE) $(SCIPY_PYTHON) $(PACT_CLI)
+
 # The PyPI tools install side by side (each mostly unpacks and compiles Python).
 python-tools:
-	@$(MAKE) --no-print-directory -j6 $(SCHEMATHESIS) $(HDR_PYTHON) $(KUBERNETES_VALIDATE) $(SCIPY_PYTHON) $(OWN_STACK_VENV)/bin/uvicorn $(PACT_CLI)
+	@$(MAKE) --no-print-directory -j6 $(FIRST_RUN_TOOLS) $(SCHEMATHESIS) $(OWN_STACK_VENV)/bin/uvicorn
 
-# The PyPI tools install while the tests build (both take minutes on a fresh machine; the
-# build needs none of them), at the lowest priority: the build keeps both cores busy most of
-# the time, and pip takes the moments it leaves (linking, planning).
+# The PyPI tools of the first run install while the tests build (both take minutes on a fresh
+# machine; the build needs none of them), at the lowest priority; the other two install at the
+# lowest priority while the timing tests run, before the suites that use them.
 test: setup
-	@nice -n 19 $(MAKE) --no-print-directory python-tools > .python-tools.log 2>&1 & tools=$$!; \
+	@nice -n 19 $(MAKE) --no-print-directory -j4 $(FIRST_RUN_TOOLS) > .python-tools.log 2>&1 & tools=$$!; \
 	url=$$(scripts/test-postgres start) || exit 1; \
 	port=$${url##*:}; port=$${port%%/*}; \
 	trap "TOLLGATE_TEST_PG_PORT=$$port scripts/test-postgres stop" EXIT; \
@@ -106,10 +110,13 @@ test: setup
 	status=0; bin=$$($(SWIFT) build --show-bin-path); \
 	$(SWIFT) test --skip-build --parallel --skip '$(subst $(space),|,$(TIMED_SUITES) $(DEMO_SUITE) $(BESIDE_DEMO_SUITES) $(BACKGROUND_SUITES))' || status=1; \
 	echo "The fuzzing suite, at the lowest priority beside the timing tests and the demo (its output follows theirs):"; \
-	NO_COLOR=1 nice -n 19 "$$bin/TollgatePackageTests.xctest" --testing-library swift-testing \
-	  --filter '$(subst $(space),|,$(BACKGROUND_SUITES))' > .background-tests.log 2>&1 & background=$$!; \
+	nice -n 19 $(MAKE) --no-print-directory $(OWN_STACK_VENV)/bin/uvicorn > .own-stack-venv.log 2>&1 & ownstack=$$!; \
+	{ nice -n 19 $(MAKE) --no-print-directory $(SCHEMATHESIS) || { echo "installing schemathesis failed"; exit 1; }; \
+	  NO_COLOR=1 nice -n 19 "$$bin/TollgatePackageTests.xctest" --testing-library swift-testing \
+	  --filter '$(subst $(space),|,$(BACKGROUND_SUITES))'; } > .background-tests.log 2>&1 & background=$$!; \
 	echo "The timing tests, once the rest is done (their figures must measure the engine and the services, not the suite's load):"; \
 	$(SWIFT) test --skip-build --filter '$(subst $(space),|,$(TIMED_SUITES))' || status=1; \
+	wait $$ownstack || { cat .own-stack-venv.log; echo "installing the foreign stack's PyPI packages failed"; status=1; }; \
 	echo "The demo, and beside it the canary judge and a whole rollout on a foreign stack (their output follows the demo's):"; \
 	{ failed=0; for suite in $(BESIDE_DEMO_SUITES); do NO_COLOR=1 "$$bin/TollgatePackageTests.xctest" --testing-library swift-testing \
 	    --filter "$$suite" --skip '$(STARVING_TEST)' || failed=1; done; exit $$failed; } > .beside-demo-tests.log 2>&1 & beside=$$!; \
