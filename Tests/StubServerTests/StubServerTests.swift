@@ -173,16 +173,31 @@ let charge = #"{"amount": 1250, "currency": "eur", "payment_method": "pm_card_vi
         }
     }
 
-    @Test func watchReloadsChangedPacts() async throws {
+    /// Serves `stateful` from a pact file in a folder of its own with `--watch` on; `body` gets
+    /// the file and what the stub logged so far.
+    static func withWatchedPact(_ body: (StubServer, HTTPClientPool, URL, @Sendable () -> [String]) async throws -> Void) async throws {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("stub-watch-\(UUID())")
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: dir) }
         let file = dir.appendingPathComponent("p.json")
-        try Data(Self.stateful.utf8).write(to: file)
+        try Data(stateful.utf8).write(to: file)
         let reload: @Sendable () async throws -> [(pact: Pact, source: String)] = { [(try Pact(contentsOf: file), file.path)] }
-        try await withStub(try await reload(), configure: { $0.watch = true }, reload: reload) { stub, client in
+        let logged = Mutex<[String]>([])
+        try await withStub(try await reload(), configure: { c in
+            c.watch = true
+            c.log = { line in logged.withLock { $0.append(line) } }
+        }, reload: reload) { stub, client in
+            try await body(stub, client, file, { logged.withLock { $0 } })
+        }
+    }
+
+    /// `stateful` serving product 8 instead of 7.
+    static let statefulForProduct8 = Data(stateful.replacingOccurrences(of: "products/7", with: "products/8").utf8)
+
+    @Test func watchReloadsChangedPacts() async throws {
+        try await Self.withWatchedPact { stub, client, file, _ in
             #expect(try await client.send(HTTPClientRequest(url: stub.url + "/api/v1/products/8")).status == 500)
-            try Data(Self.stateful.replacingOccurrences(of: "products/7", with: "products/8").utf8).write(to: file)
+            try Self.statefulForProduct8.write(to: file)
             let reloaded = try await eventually(timeout: 10) {
                 try await client.send(HTTPClientRequest(url: stub.url + "/api/v1/products/8")).status == 200
             }
@@ -193,32 +208,22 @@ let charge = #"{"amount": 1250, "currency": "eur", "payment_method": "pm_card_vi
     /// A file caught half-written is read again until it parses, even when the finished file
     /// has the same modification time (an editor's two writes within one clock tick).
     @Test func watchRereadsAFileCaughtHalfWritten() async throws {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("stub-watch-\(UUID())")
-        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: dir) }
-        let file = dir.appendingPathComponent("p.json")
-        try Data(Self.stateful.utf8).write(to: file)
-        let reload: @Sendable () async throws -> [(pact: Pact, source: String)] = { [(try Pact(contentsOf: file), file.path)] }
-        let logged = Mutex<[String]>([])
-        try await withStub(try await reload(), configure: { c in
-            c.watch = true
-            c.log = { line in logged.withLock { $0.append(line) } }
-        }, reload: reload) { stub, client in
-            let finished = Data(Self.stateful.replacingOccurrences(of: "products/7", with: "products/8").utf8)
+        try await Self.withWatchedPact { stub, client, file, logged in
+            let finished = Self.statefulForProduct8
             let tick = Date(timeIntervalSince1970: 1_800_000_000)
             // Half of it, padded with spaces to the finished file's size.
             try (finished.prefix(finished.count / 2) + Data(repeating: UInt8(ascii: " "), count: finished.count - finished.count / 2)).write(to: file)
             try FileManager.default.setAttributes([.modificationDate: tick], ofItemAtPath: file.path)
-            let failed = await eventually(timeout: 10) { logged.withLock { $0.contains { $0.hasPrefix("reload failed") } } }
-            #expect(failed, "the half-written file was read: \(logged.withLock { $0 })")
+            let failed = await eventually(timeout: 10) { logged().contains { $0.hasPrefix("reload failed") } }
+            #expect(failed, "the half-written file was read: \(logged())")
             // Finished within the same tick, and the same size: nothing the watcher polls has changed.
             try finished.write(to: file)
             try FileManager.default.setAttributes([.modificationDate: tick], ofItemAtPath: file.path)
             let reloaded = try await eventually(timeout: 10) {
                 try await client.send(HTTPClientRequest(url: stub.url + "/api/v1/products/8")).status == 200
             }
-            #expect(reloaded, "the finished pact is served: \(logged.withLock { $0 })")
-            #expect(logged.withLock { $0.count { $0.hasPrefix("reload failed") } } == 1, "a failure is logged once: \(logged.withLock { $0 })")
+            #expect(reloaded, "the finished pact is served: \(logged())")
+            #expect(logged().count { $0.hasPrefix("reload failed") } == 1, "a failure is logged once: \(logged())")
         }
     }
 
