@@ -174,7 +174,8 @@ let charge = #"{"amount": 1250, "currency": "eur", "payment_method": "pm_card_vi
     }
 
     /// Serves `stateful` from a pact file in a folder of its own with `--watch` on; `body` gets
-    /// the file and what the stub logged so far.
+    /// the file and what the stub logged so far. The watcher polls once a second, but a suite
+    /// that loads both cores has held it back for over 10 s: the tests wait up to a minute.
     static func withWatchedPact(_ body: (StubServer, HTTPClientPool, URL, @Sendable () -> [String]) async throws -> Void) async throws {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("stub-watch-\(UUID())")
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
@@ -198,7 +199,7 @@ let charge = #"{"amount": 1250, "currency": "eur", "payment_method": "pm_card_vi
         try await Self.withWatchedPact { stub, client, file, _ in
             #expect(try await client.send(HTTPClientRequest(url: stub.url + "/api/v1/products/8")).status == 500)
             try Self.statefulForProduct8.write(to: file)
-            let reloaded = try await eventually(timeout: 10) {
+            let reloaded = try await eventually(timeout: 60) {
                 try await client.send(HTTPClientRequest(url: stub.url + "/api/v1/products/8")).status == 200
             }
             #expect(reloaded, "the changed pact is served")
@@ -214,12 +215,12 @@ let charge = #"{"amount": 1250, "currency": "eur", "payment_method": "pm_card_vi
             // Half of it, padded with spaces to the finished file's size.
             try (finished.prefix(finished.count / 2) + Data(repeating: UInt8(ascii: " "), count: finished.count - finished.count / 2)).write(to: file)
             try FileManager.default.setAttributes([.modificationDate: tick], ofItemAtPath: file.path)
-            let failed = await eventually(timeout: 10) { logged().contains { $0.hasPrefix("reload failed") } }
+            let failed = await eventually(timeout: 60) { logged().contains { $0.hasPrefix("reload failed") } }
             #expect(failed, "the half-written file was read: \(logged())")
             // Finished within the same tick, and the same size: nothing the watcher polls has changed.
             try finished.write(to: file)
             try FileManager.default.setAttributes([.modificationDate: tick], ofItemAtPath: file.path)
-            let reloaded = try await eventually(timeout: 10) {
+            let reloaded = try await eventually(timeout: 60) {
                 try await client.send(HTTPClientRequest(url: stub.url + "/api/v1/products/8")).status == 200
             }
             #expect(reloaded, "the finished pact is served: \(logged())")
